@@ -1,0 +1,322 @@
+//! The spatial engine: the city in memory. No HTTP, no SQL, no async.
+//!
+//! - [`model`]: what the city is made of.
+//! - [`sphere`]: validated coordinates and great-circle metres.
+//! - [`areas`]: the governance tree; [`locator`]: point → grid through H3.
+//! - [`staff`]: the roster and the moving-point index (the hot write path).
+//! - [`layer`]: static layers in R-trees; [`cameras`]: who sees a point.
+//! - [`heatmap`]: counts per H3 cell.
+//! - [`geojson`]: RFC 7946 features ⇄ model.
+//! - [`error`]: why an input or query was refused.
+//!
+//! [`Engine`] ties them together and is the one place the live state
+//! changes; a server wraps it in a lock and feeds it typed changes.
+
+pub mod areas;
+pub mod cameras;
+pub mod error;
+pub mod geojson;
+pub mod heatmap;
+pub mod layer;
+pub mod locator;
+pub mod model;
+pub mod sphere;
+pub mod staff;
+
+use h3o::{CellIndex, Resolution};
+
+pub use areas::{AreaIdx, AreaTree};
+pub use error::{EngineError, Result};
+pub use layer::{FeatureIdx, Layer};
+pub use staff::{MoveOutcome, Neighbour, StaffFilter, StaffIdx, StaffIndex};
+
+use model::{Area, Camera, Fix, KeyPlace, RiskSource, Staff};
+use sphere::LonLat;
+
+/// Tuning knobs of the engine; the defaults suit a city.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EngineConfig {
+    /// H3 resolution of the point → grid cells.
+    pub h3_resolution: Resolution,
+    /// Size of the staff index's buckets, degrees.
+    pub staff_cell_deg: f64,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            h3_resolution: locator::DEFAULT_RESOLUTION,
+            staff_cell_deg: staff::DEFAULT_CELL_DEG,
+        }
+    }
+}
+
+/// A nearest-staff question from a dispatcher.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NearestQuery {
+    /// Where help is needed.
+    pub point: LonLat,
+    /// How many candidates.
+    pub k: usize,
+    /// Which staff qualify.
+    pub filter: StaffFilter,
+    /// No one further than this, metres.
+    pub max_m: Option<f64>,
+    /// Rank the staff whose home grid contains `point` before everyone else
+    /// (the grid's own workers know it best).
+    pub same_grid_first: bool,
+}
+
+/// A staff member proposed for dispatch.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Candidate {
+    /// Who.
+    pub idx: StaffIdx,
+    /// Great-circle metres from the query point.
+    pub distance_m: f64,
+    /// Whether their home grid is the query point's grid.
+    pub same_grid: bool,
+}
+
+/// The layers a heat map can count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeatLayer {
+    /// Live staff positions.
+    Staff,
+    /// Cameras.
+    Cameras,
+    /// Risk sources (an area counts at its representative point).
+    RiskSources,
+    /// Key places (likewise).
+    KeyPlaces,
+}
+
+/// The city in memory with every index.
+#[derive(Debug)]
+pub struct Engine {
+    config: EngineConfig,
+    areas: AreaTree,
+    staff: StaffIndex,
+    cameras: Layer<Camera>,
+    /// The largest camera range, the search radius for "who sees this".
+    max_camera_range_m: f64,
+    risk_sources: Layer<RiskSource>,
+    key_places: Layer<KeyPlace>,
+}
+
+impl Engine {
+    /// An empty engine.
+    pub fn new(config: EngineConfig) -> Result<Self> {
+        Ok(Engine {
+            config,
+            areas: AreaTree::build(Vec::new(), config.h3_resolution)?,
+            staff: StaffIndex::new(config.staff_cell_deg),
+            cameras: Layer::default(),
+            max_camera_range_m: 0.0,
+            risk_sources: Layer::default(),
+            key_places: Layer::default(),
+        })
+    }
+
+    /// The area tree.
+    #[must_use]
+    pub fn areas(&self) -> &AreaTree {
+        &self.areas
+    }
+
+    /// The staff roster and positions.
+    #[must_use]
+    pub fn staff(&self) -> &StaffIndex {
+        &self.staff
+    }
+
+    /// The cameras layer.
+    #[must_use]
+    pub fn cameras(&self) -> &Layer<Camera> {
+        &self.cameras
+    }
+
+    /// The risk sources layer.
+    #[must_use]
+    pub fn risk_sources(&self) -> &Layer<RiskSource> {
+        &self.risk_sources
+    }
+
+    /// The key places layer.
+    #[must_use]
+    pub fn key_places(&self) -> &Layer<KeyPlace> {
+        &self.key_places
+    }
+
+    /// Replaces the whole area tree, then re-resolves every staff member's
+    /// home grid against it.
+    pub fn replace_areas(&mut self, areas: Vec<Area>) -> Result<()> {
+        self.areas = AreaTree::build(areas, self.config.h3_resolution)?;
+        let tree = &self.areas;
+        self.staff.rehome(|code| tree.idx(code));
+        Ok(())
+    }
+
+    /// Adds or replaces a staff member. Their home grid must exist.
+    pub fn upsert_staff(&mut self, staff: Staff) -> Result<StaffIdx> {
+        let home = self
+            .areas
+            .idx(&staff.home_grid)
+            .ok_or_else(|| EngineError::UnknownArea(staff.home_grid.clone()))?;
+        self.staff.upsert(staff, Some(home))
+    }
+
+    /// Removes a staff member; returns whether they existed.
+    pub fn remove_staff(&mut self, id: &str) -> bool {
+        self.staff.remove(id)
+    }
+
+    /// Applies a position fix (older fixes leave the live position alone).
+    pub fn apply_fix(&mut self, idx: StaffIdx, fix: Fix) -> Result<MoveOutcome> {
+        self.staff.apply_fix(idx, fix)
+    }
+
+    /// Changes a staff member's duty status.
+    pub fn set_duty(&mut self, idx: StaffIdx, duty: model::DutyStatus) -> Result<()> {
+        self.staff.set_duty(idx, duty)
+    }
+
+    /// Replaces the cameras layer.
+    pub fn replace_cameras(&mut self, cameras: Vec<Camera>) -> Result<()> {
+        self.cameras = Layer::build(cameras)?;
+        self.max_camera_range_m = self.cameras.iter().map(|(_, c)| c.range_m).fold(0.0, f64::max);
+        Ok(())
+    }
+
+    /// Adds or replaces one camera.
+    pub fn upsert_camera(&mut self, camera: Camera) -> Result<FeatureIdx> {
+        let range = camera.range_m;
+        let idx = self.cameras.upsert(camera)?;
+        self.max_camera_range_m = self.max_camera_range_m.max(range);
+        Ok(idx)
+    }
+
+    /// Replaces the risk sources layer.
+    pub fn replace_risk_sources(&mut self, risks: Vec<RiskSource>) -> Result<()> {
+        self.risk_sources = Layer::build(risks)?;
+        Ok(())
+    }
+
+    /// Replaces the key places layer.
+    pub fn replace_key_places(&mut self, places: Vec<KeyPlace>) -> Result<()> {
+        self.key_places = Layer::build(places)?;
+        Ok(())
+    }
+
+    /// The grid containing a point and its ancestors, grid first.
+    pub fn locate(&self, p: LonLat) -> Result<Option<Vec<AreaIdx>>> {
+        let p = p.validated()?;
+        Ok(self.areas.grid_at(p).map(|g| self.areas.chain(g)))
+    }
+
+    /// Staff to dispatch to a point: optionally the point's own grid's staff
+    /// first, then the nearest others, each group nearest first.
+    pub fn nearest_staff(&self, q: &NearestQuery) -> Result<Vec<Candidate>> {
+        let point = q.point.validated()?;
+        let mut out: Vec<Candidate> = Vec::with_capacity(q.k);
+        if q.same_grid_first
+            && let Some(grid) = self.areas.grid_at(point)
+        {
+            let limit = q.max_m.unwrap_or(f64::INFINITY);
+            let mut own: Vec<Candidate> = self
+                .staff
+                .homed_in(grid)
+                .iter()
+                .filter_map(|&idx| {
+                    let m = self.staff.get(idx)?;
+                    let pos = m.fix?.position;
+                    let d = sphere::chord2_to_m(sphere::chord2(&point.unit_vector(), &pos.unit_vector()));
+                    (q.filter.accepts_member(m) && d <= limit).then_some(Candidate {
+                        idx,
+                        distance_m: d,
+                        same_grid: true,
+                    })
+                })
+                .collect();
+            own.sort_unstable_by(|a, b| a.distance_m.total_cmp(&b.distance_m).then(a.idx.cmp(&b.idx)));
+            own.truncate(q.k);
+            out.extend(own);
+        }
+        let wanted = q.k - out.len();
+        if wanted > 0 {
+            let taken = out.len();
+            let rest = self
+                .staff
+                .nearest(point, (wanted + taken).min(staff::MAX_K), &q.filter, q.max_m)?;
+            out.extend(
+                rest.into_iter()
+                    .filter(|n| !out[..taken].iter().any(|c| c.idx == n.idx))
+                    .take(wanted)
+                    .map(|n| Candidate {
+                        idx: n.idx,
+                        distance_m: n.distance_m,
+                        same_grid: false,
+                    })
+                    .collect::<Vec<_>>(),
+            );
+        }
+        Ok(out)
+    }
+
+    /// Cameras that can see a point, nearest first.
+    pub fn cameras_seeing(&self, p: LonLat) -> Result<Vec<(FeatureIdx, f64)>> {
+        cameras::seeing(&self.cameras, p, self.max_camera_range_m)
+    }
+
+    /// Counts per H3 cell of a layer's features inside a box.
+    pub fn heatmap(&self, layer: HeatLayer, bbox: [f64; 4], resolution: u8) -> Result<Vec<(CellIndex, u32)>> {
+        check_bbox(bbox)?;
+        let to_ll = |p: geo::Point<f64>| LonLat { lon: p.x(), lat: p.y() };
+        match layer {
+            HeatLayer::Staff => heatmap::count(
+                self.staff
+                    .in_bbox(bbox)
+                    .into_iter()
+                    .filter_map(|i| self.staff.position(i)),
+                resolution,
+            ),
+            HeatLayer::Cameras => heatmap::count(
+                self.cameras
+                    .in_bbox(bbox)
+                    .into_iter()
+                    .filter_map(|i| Some(self.cameras.get(i)?.location)),
+                resolution,
+            ),
+            HeatLayer::RiskSources => heatmap::count(
+                self.risk_sources.in_bbox(bbox).into_iter().filter_map(|i| {
+                    Some(to_ll(geojson::representative_point(&self.risk_sources.get(i)?.footprint)))
+                }),
+                resolution,
+            ),
+            HeatLayer::KeyPlaces => heatmap::count(
+                self.key_places.in_bbox(bbox).into_iter().filter_map(|i| {
+                    Some(to_ll(geojson::representative_point(&self.key_places.get(i)?.footprint)))
+                }),
+                resolution,
+            ),
+        }
+    }
+}
+
+/// Checks a `[west, south, east, north]` box: finite, in range, south ≤ north.
+pub fn check_bbox(bbox: [f64; 4]) -> Result<()> {
+    let [w, s, e, n] = bbox;
+    for (lon, lat) in [(w, s), (e, n)] {
+        if !lon.is_finite() || !lat.is_finite() || !(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat) {
+            return Err(EngineError::InvalidQuery(format!(
+                "bbox must be [west, south, east, north] in degrees, got {bbox:?}"
+            )));
+        }
+    }
+    if s > n {
+        return Err(EngineError::InvalidQuery(format!(
+            "bbox south {s} is north of its north {n}"
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,791 @@
+//! Field staff and where they are: the hot write path.
+//!
+//! Staff move all the time, so their positions live in a hash of fixed-size
+//! lon/lat cells (buckets) rather than an R-tree: a move inside the same cell
+//! rewrites one entry in place, a move across cells is a swap-remove and a
+//! push. Each entry carries the staff member's unit vector and the bits dispatch
+//! filters on, so a k-nearest query scans contiguous memory and ranks by chord
+//! length, which is exact in great-circle metres.
+//!
+//! k-nearest walks square rings of cells outwards from the query and stops
+//! when a lower bound on the distance to everything outside the rings scanned
+//! so far (see [`sphere::lat_gap_m`], [`sphere::lon_gap_m`]) exceeds the k-th
+//! best distance. Where the rings would grow larger than the number of
+//! occupied cells (a query far from everyone), it scans the occupied cells in
+//! order of their lower bound instead.
+
+use std::hash::BuildHasher;
+
+use compact_str::CompactString;
+use hashbrown::HashTable;
+use rustc_hash::{FxBuildHasher, FxHashMap};
+
+use super::areas::AreaIdx;
+use super::error::{EngineError, Result};
+use super::model::{DutyStatus, Fix, Role, Skill, Staff};
+use super::sphere::{self, LonLat};
+
+/// Dense index of a staff member inside one [`StaffIndex`]; stable while the
+/// member exists, reused after removal.
+pub type StaffIdx = u32;
+
+/// Default bucket size in degrees (about 500 m): a few dozen staff per cell in
+/// a dense urban core, so a nearest-5 query touches a handful of cells.
+pub const DEFAULT_CELL_DEG: f64 = 0.005;
+
+/// Largest k a nearest query may ask for.
+pub const MAX_K: usize = 1_000;
+
+const NO_CELL: u64 = u64::MAX;
+
+/// One staff member as the index keeps them: the model, compacted.
+#[derive(Debug, Clone)]
+pub struct Member {
+    /// Stable identifier.
+    pub id: CompactString,
+    /// Chinese name.
+    pub name: CompactString,
+    /// What kind of staff.
+    pub role: Role,
+    /// Whether they can take a task now.
+    pub duty: DutyStatus,
+    /// Skills as a [`Skill::bit`] mask.
+    pub skills: u16,
+    /// Code of their home grid, as given.
+    pub home_grid: CompactString,
+    /// The home grid resolved in the current area tree, if it exists there.
+    pub home: Option<AreaIdx>,
+    /// Tracker and phone ids (the OsmAnd `id`).
+    pub devices: Vec<CompactString>,
+    /// Last accepted fix.
+    pub fix: Option<Fix>,
+}
+
+impl Member {
+    /// The model form of this member.
+    #[must_use]
+    pub fn to_staff(&self) -> Staff {
+        Staff {
+            id: self.id.to_string(),
+            name: self.name.to_string(),
+            role: self.role,
+            skills: Skill::ALL
+                .into_iter()
+                .filter(|s| self.skills & s.bit() != 0)
+                .collect(),
+            home_grid: self.home_grid.to_string(),
+            duty: self.duty,
+            devices: self.devices.iter().map(ToString::to_string).collect(),
+            last_fix: self.fix,
+        }
+    }
+}
+
+/// One positioned staff member in a cell, laid out for scanning.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    /// Unit vector of the last fix.
+    v: [f64; 3],
+    idx: StaffIdx,
+    role: u8,
+    duty: DutyStatus,
+    skills: u16,
+}
+
+/// Which staff a query wants.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StaffFilter {
+    /// Only staff whose duty status is available.
+    pub available_only: bool,
+    /// Allowed roles as a [`Role::bit`] mask; 0 allows every role.
+    pub roles: u8,
+    /// Required skills as a [`Skill::bit`] mask: all of them.
+    pub skills: u16,
+}
+
+impl StaffFilter {
+    fn accepts(&self, e: &Entry) -> bool {
+        (!self.available_only || e.duty == DutyStatus::Available)
+            && (self.roles == 0 || self.roles & e.role != 0)
+            && e.skills & self.skills == self.skills
+    }
+
+    /// Whether a member passes the filter.
+    #[must_use]
+    pub fn accepts_member(&self, m: &Member) -> bool {
+        (!self.available_only || m.duty == DutyStatus::Available)
+            && (self.roles == 0 || self.roles & m.role.bit() != 0)
+            && m.skills & self.skills == self.skills
+    }
+}
+
+/// A staff member found by a query, with the great-circle distance.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Neighbour {
+    /// Who.
+    pub idx: StaffIdx,
+    /// Great-circle metres from the query point.
+    pub distance_m: f64,
+}
+
+/// What a fix did to the live position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MoveOutcome {
+    /// The fix is the newest: the live position moved.
+    Applied,
+    /// The fix is older than (or as old as) the live one: it belongs in the
+    /// track only.
+    Stale,
+}
+
+/// Where an entry sits.
+#[derive(Debug, Clone, Copy)]
+struct Place {
+    cell: u64,
+    pos: u32,
+}
+
+/// The roster and the moving-point index.
+#[derive(Debug)]
+pub struct StaffIndex {
+    /// Members by index; `None` marks a freed slot.
+    members: Vec<Option<Member>>,
+    /// Freed slots, reused before growing.
+    free: Vec<StaffIdx>,
+    /// Id → index. Keys are hashed from the member's own id, so the id is not
+    /// stored twice.
+    by_id: HashTable<StaffIdx>,
+    /// Device id → (index, which of the member's devices), likewise.
+    by_device: HashTable<(StaffIdx, u8)>,
+    /// Cell key → entries in that cell.
+    cells: FxHashMap<u64, Vec<Entry>>,
+    /// Where each member's entry sits, by index.
+    places: Vec<Place>,
+    /// Members by home grid, for "same grid first".
+    by_home: FxHashMap<AreaIdx, Vec<StaffIdx>>,
+    /// Number of live members.
+    len: usize,
+    /// Bucket size, degrees.
+    cell_deg: f64,
+    /// Columns around the globe.
+    cols: i64,
+}
+
+impl Default for StaffIndex {
+    fn default() -> Self {
+        StaffIndex::new(DEFAULT_CELL_DEG)
+    }
+}
+
+impl StaffIndex {
+    /// An empty index with buckets of `cell_deg` degrees (clamped to a sane
+    /// range: 0.0005° to 1°).
+    #[must_use]
+    pub fn new(cell_deg: f64) -> Self {
+        let cell_deg = if cell_deg.is_finite() {
+            cell_deg.clamp(0.000_5, 1.0)
+        } else {
+            DEFAULT_CELL_DEG
+        };
+        StaffIndex {
+            members: Vec::new(),
+            free: Vec::new(),
+            by_id: HashTable::new(),
+            by_device: HashTable::new(),
+            cells: FxHashMap::default(),
+            places: Vec::new(),
+            by_home: FxHashMap::default(),
+            len: 0,
+            cell_deg,
+            cols: (360.0 / cell_deg).ceil() as i64,
+        }
+    }
+
+    /// Number of members.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are no members.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// A member by index.
+    #[must_use]
+    pub fn get(&self, idx: StaffIdx) -> Option<&Member> {
+        self.members.get(idx as usize)?.as_ref()
+    }
+
+    /// Every member.
+    pub fn iter(&self) -> impl Iterator<Item = (StaffIdx, &Member)> {
+        self.members
+            .iter()
+            .enumerate()
+            .filter_map(|(i, m)| Some((i as StaffIdx, m.as_ref()?)))
+    }
+
+    /// The index of a staff id.
+    #[must_use]
+    pub fn find(&self, id: &str) -> Option<StaffIdx> {
+        let h = FxBuildHasher.hash_one(id);
+        self.by_id
+            .find(h, |&i| self.member_id(i) == Some(id))
+            .copied()
+    }
+
+    /// The member a device id belongs to.
+    #[must_use]
+    pub fn find_device(&self, device: &str) -> Option<StaffIdx> {
+        let h = FxBuildHasher.hash_one(device);
+        self.by_device
+            .find(h, |&(i, n)| self.device(i, n) == Some(device))
+            .map(|&(i, _)| i)
+    }
+
+    /// Members whose home grid is `grid`.
+    #[must_use]
+    pub fn homed_in(&self, grid: AreaIdx) -> &[StaffIdx] {
+        self.by_home.get(&grid).map_or(&[], Vec::as_slice)
+    }
+
+    /// Adds a member or replaces the one with the same id. `home` is the
+    /// resolved home grid. A device id may belong to one member only.
+    pub fn upsert(&mut self, staff: Staff, home: Option<AreaIdx>) -> Result<StaffIdx> {
+        if let Some(fix) = &staff.last_fix {
+            fix.position.validated()?;
+        }
+        if staff.devices.len() > usize::from(u8::MAX) {
+            return Err(EngineError::InvalidProperties(
+                "a staff member may have at most 255 devices".into(),
+            ));
+        }
+        let existing = self.find(&staff.id);
+        for d in &staff.devices {
+            if let Some(owner) = self.find_device(d)
+                && Some(owner) != existing
+            {
+                return Err(EngineError::InvalidProperties(format!(
+                    "device {d} already belongs to staff {}",
+                    self.member_id(owner).unwrap_or_default()
+                )));
+            }
+        }
+        let member = Member {
+            id: staff.id.as_str().into(),
+            name: staff.name.as_str().into(),
+            role: staff.role,
+            duty: staff.duty,
+            skills: Skill::mask(&staff.skills),
+            home_grid: staff.home_grid.as_str().into(),
+            home,
+            devices: staff.devices.iter().map(|d| d.as_str().into()).collect(),
+            fix: staff.last_fix,
+        };
+        let idx = match existing {
+            Some(idx) => {
+                self.unlink(idx);
+                self.members[idx as usize] = Some(member);
+                idx
+            }
+            None => {
+                let idx = match self.free.pop() {
+                    Some(i) => {
+                        self.members[i as usize] = Some(member);
+                        i
+                    }
+                    None => {
+                        self.members.push(Some(member));
+                        self.places.push(Place {
+                            cell: NO_CELL,
+                            pos: 0,
+                        });
+                        (self.members.len() - 1) as StaffIdx
+                    }
+                };
+                let h = FxBuildHasher.hash_one(staff.id.as_str());
+                let members = &self.members;
+                self.by_id.insert_unique(h, idx, |&i| {
+                    FxBuildHasher.hash_one(members[i as usize].as_ref().map_or("", |m| m.id.as_str()))
+                });
+                self.len += 1;
+                idx
+            }
+        };
+        self.link(idx);
+        Ok(idx)
+    }
+
+    /// Removes a member; returns whether they existed.
+    pub fn remove(&mut self, id: &str) -> bool {
+        let Some(idx) = self.find(id) else {
+            return false;
+        };
+        self.unlink(idx);
+        let h = FxBuildHasher.hash_one(id);
+        if let Ok(e) = self.by_id.find_entry(h, |&i| i == idx) {
+            e.remove();
+        }
+        self.members[idx as usize] = None;
+        self.free.push(idx);
+        self.len -= 1;
+        true
+    }
+
+    /// Applies a fix unless it is older than, or as old as, the live one.
+    pub fn apply_fix(&mut self, idx: StaffIdx, fix: Fix) -> Result<MoveOutcome> {
+        fix.position.validated()?;
+        let m = self
+            .members
+            .get_mut(idx as usize)
+            .and_then(Option::as_mut)
+            .ok_or_else(|| EngineError::UnknownStaff(idx.to_string()))?;
+        if m.fix.is_some_and(|old| old.fix_time_ms >= fix.fix_time_ms) {
+            return Ok(MoveOutcome::Stale);
+        }
+        m.fix = Some(fix);
+        let entry = entry_of(idx, m);
+        self.place(idx, entry);
+        Ok(MoveOutcome::Applied)
+    }
+
+    /// Changes a member's duty status.
+    pub fn set_duty(&mut self, idx: StaffIdx, duty: DutyStatus) -> Result<()> {
+        let m = self
+            .members
+            .get_mut(idx as usize)
+            .and_then(Option::as_mut)
+            .ok_or_else(|| EngineError::UnknownStaff(idx.to_string()))?;
+        m.duty = duty;
+        let p = self.places[idx as usize];
+        if let Some(e) = self
+            .cells
+            .get_mut(&p.cell)
+            .and_then(|c| c.get_mut(p.pos as usize))
+        {
+            e.duty = duty;
+        }
+        Ok(())
+    }
+
+    /// Re-resolves every member's home grid, after the area tree changed.
+    pub fn rehome(&mut self, resolve: impl Fn(&str) -> Option<AreaIdx>) {
+        self.by_home.clear();
+        for (i, m) in self.members.iter_mut().enumerate() {
+            if let Some(m) = m {
+                m.home = resolve(&m.home_grid);
+                if let Some(h) = m.home {
+                    self.by_home.entry(h).or_default().push(i as StaffIdx);
+                }
+            }
+        }
+    }
+
+    /// The k members nearest to `q` that pass `filter`, nearest first, no
+    /// further than `max_m` metres. Ties in distance go to the lower index.
+    pub fn nearest(
+        &self,
+        q: LonLat,
+        k: usize,
+        filter: &StaffFilter,
+        max_m: Option<f64>,
+    ) -> Result<Vec<Neighbour>> {
+        let mut q = q.validated()?;
+        // 180° and −180° are one meridian; cells start at −180°.
+        if q.lon >= 180.0 {
+            q.lon -= 360.0;
+        }
+        if k > MAX_K {
+            return Err(EngineError::InvalidQuery(format!(
+                "k must be at most {MAX_K}, got {k}"
+            )));
+        }
+        let limit2 = max_distance_chord2(max_m)?;
+        let mut best = Best::new(k, limit2);
+        if k == 0 || self.cells.is_empty() {
+            return Ok(Vec::new());
+        }
+        let qv = q.unit_vector();
+        let (cx, cy) = self.cell_xy(q);
+        let scan = |cell: &[Entry], best: &mut Best| {
+            for e in cell {
+                if filter.accepts(e) {
+                    best.offer(sphere::chord2(&qv, &e.v), e.idx);
+                }
+            }
+        };
+        let mut r: i64 = 0;
+        loop {
+            if r > 0 && sphere::m_to_chord2(self.outside_lower_bound_m(q, cx, cy, r)) > best.worst2()
+            {
+                break;
+            }
+            // Past this size, a ring costs more than visiting every occupied
+            // cell once.
+            if r > 1 && (8 * r > self.cells.len() as i64 || 2 * r + 1 >= self.cols) {
+                let mut rest: Vec<(f64, u64)> = self
+                    .cells
+                    .keys()
+                    .filter(|&&key| self.chebyshev(key, cx, cy) >= r)
+                    .map(|&key| (self.cell_lower_bound_m(q, key), key))
+                    .collect();
+                rest.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+                for (lb, key) in rest {
+                    if sphere::m_to_chord2(lb) > best.worst2() {
+                        break;
+                    }
+                    scan(&self.cells[&key], &mut best);
+                }
+                break;
+            }
+            for (x, y) in ring(cx, cy, r) {
+                if let Some(cell) = self.bucket(x, y) {
+                    scan(cell, &mut best);
+                }
+            }
+            r += 1;
+        }
+        Ok(best.into_neighbours())
+    }
+
+    /// Members within `radius_m` of `q` that pass `filter`, nearest first.
+    pub fn within(&self, q: LonLat, radius_m: f64, filter: &StaffFilter) -> Result<Vec<Neighbour>> {
+        let q = q.validated()?;
+        let limit2 = max_distance_chord2(Some(radius_m))?;
+        let qv = q.unit_vector();
+        let mut out = Vec::new();
+        self.for_each_in_box(sphere::radius_bbox(q, radius_m), |e| {
+            if filter.accepts(e) {
+                let d2 = sphere::chord2(&qv, &e.v);
+                if d2 <= limit2 {
+                    out.push((d2, e.idx));
+                }
+            }
+        });
+        out.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        Ok(out
+            .into_iter()
+            .map(|(d2, idx)| Neighbour {
+                idx,
+                distance_m: sphere::chord2_to_m(d2),
+            })
+            .collect())
+    }
+
+    /// Members whose live position lies in `[west, south, east, north]`
+    /// (west > east crosses the antimeridian).
+    #[must_use]
+    pub fn in_bbox(&self, bbox: [f64; 4]) -> Vec<StaffIdx> {
+        let mut out = Vec::new();
+        self.for_each_in_box(bbox, |e| {
+            if let Some(p) = self.position(e.idx)
+                && in_box(bbox, p)
+            {
+                out.push(e.idx);
+            }
+        });
+        out
+    }
+
+    /// A member's live position.
+    #[must_use]
+    pub fn position(&self, idx: StaffIdx) -> Option<LonLat> {
+        Some(self.get(idx)?.fix?.position)
+    }
+
+    fn member_id(&self, idx: StaffIdx) -> Option<&str> {
+        Some(self.get(idx)?.id.as_str())
+    }
+
+    fn device(&self, idx: StaffIdx, n: u8) -> Option<&str> {
+        Some(self.get(idx)?.devices.get(n as usize)?.as_str())
+    }
+
+    /// Puts a member's entry into its cell and its keys into the tables.
+    fn link(&mut self, idx: StaffIdx) {
+        let Some(m) = self.members[idx as usize].as_ref() else {
+            return;
+        };
+        if let Some(h) = m.home {
+            self.by_home.entry(h).or_default().push(idx);
+        }
+        let devices: Vec<u64> = m.devices.iter().map(|d| FxBuildHasher.hash_one(d.as_str())).collect();
+        let entry = m.fix.is_some().then(|| entry_of(idx, m));
+        for (n, h) in devices.into_iter().enumerate() {
+            let members = &self.members;
+            self.by_device.insert_unique(h, (idx, n as u8), |&(i, n)| {
+                let device = members[i as usize]
+                    .as_ref()
+                    .and_then(|m| m.devices.get(n as usize))
+                    .map_or("", CompactString::as_str);
+                FxBuildHasher.hash_one(device)
+            });
+        }
+        if let Some(entry) = entry {
+            self.place(idx, entry);
+        }
+    }
+
+    /// Takes a member's entry out of its cell and its keys out of the tables
+    /// (but not out of `by_id`).
+    fn unlink(&mut self, idx: StaffIdx) {
+        let Some(m) = self.members[idx as usize].as_ref() else {
+            return;
+        };
+        if let Some(h) = m.home
+            && let Some(list) = self.by_home.get_mut(&h)
+        {
+            list.retain(|&i| i != idx);
+        }
+        let hashes: Vec<u64> = m.devices.iter().map(|d| FxBuildHasher.hash_one(d.as_str())).collect();
+        for h in hashes {
+            if let Ok(e) = self.by_device.find_entry(h, |&(i, _)| i == idx) {
+                e.remove();
+            }
+        }
+        let p = self.places[idx as usize];
+        if p.cell != NO_CELL {
+            self.take_out(p);
+            self.places[idx as usize].cell = NO_CELL;
+        }
+    }
+
+    /// Moves or inserts an entry to the cell of its position.
+    fn place(&mut self, idx: StaffIdx, entry: Entry) {
+        let key = self.key_of_vector(idx);
+        let p = self.places[idx as usize];
+        if p.cell == key {
+            if let Some(e) = self.cells.get_mut(&key).and_then(|c| c.get_mut(p.pos as usize)) {
+                *e = entry;
+            }
+            return;
+        }
+        if p.cell != NO_CELL {
+            self.take_out(p);
+        }
+        let cell = self.cells.entry(key).or_default();
+        cell.push(entry);
+        self.places[idx as usize] = Place {
+            cell: key,
+            pos: (cell.len() - 1) as u32,
+        };
+    }
+
+    /// Swap-removes the entry at `p`, fixing the place of the entry that
+    /// took its slot, and drops the cell when it empties.
+    fn take_out(&mut self, p: Place) {
+        let Some(cell) = self.cells.get_mut(&p.cell) else {
+            return;
+        };
+        cell.swap_remove(p.pos as usize);
+        if let Some(moved) = cell.get(p.pos as usize) {
+            self.places[moved.idx as usize].pos = p.pos;
+        }
+        if cell.is_empty() {
+            self.cells.remove(&p.cell);
+        }
+    }
+
+    fn key_of_vector(&self, idx: StaffIdx) -> u64 {
+        match self.position(idx) {
+            Some(p) => {
+                let (x, y) = self.cell_xy(p);
+                key(x, y)
+            }
+            None => NO_CELL,
+        }
+    }
+
+    fn cell_xy(&self, p: LonLat) -> (i64, i64) {
+        let x = ((p.lon + 180.0) / self.cell_deg).floor() as i64;
+        let y = ((p.lat + 90.0) / self.cell_deg).floor() as i64;
+        (x.rem_euclid(self.cols), y)
+    }
+
+    fn bucket(&self, x: i64, y: i64) -> Option<&Vec<Entry>> {
+        if y < 0 {
+            return None;
+        }
+        self.cells.get(&key(x.rem_euclid(self.cols), y))
+    }
+
+    /// Chebyshev distance in cells between a cell key and (cx, cy), going
+    /// round the antimeridian where shorter.
+    fn chebyshev(&self, k: u64, cx: i64, cy: i64) -> i64 {
+        let (x, y) = unkey(k);
+        let dx = (x - cx).rem_euclid(self.cols);
+        let dx = dx.min(self.cols - dx);
+        dx.max((y - cy).abs())
+    }
+
+    fn lat_of_row(&self, y: i64) -> f64 {
+        y as f64 * self.cell_deg - 90.0
+    }
+
+    fn lon_of_col(&self, x: i64) -> f64 {
+        x as f64 * self.cell_deg - 180.0
+    }
+
+    /// A lower bound in metres on the distance from `q` to any point outside
+    /// the square of cells within Chebyshev distance `r - 1` of (cx, cy).
+    /// Such a point lies beyond the square's rows (a latitude gap) or, within
+    /// those rows, beyond its columns (a longitude gap at latitudes no further
+    /// from the equator than the rows).
+    fn outside_lower_bound_m(&self, q: LonLat, cx: i64, cy: i64, r: i64) -> f64 {
+        let north_edge = self.lat_of_row(cy + r);
+        let south_edge = self.lat_of_row(cy - r + 1);
+        let east_edge = self.lon_of_col(cx + r);
+        let west_edge = self.lon_of_col(cx - r + 1);
+        let rows_max_abs_lat = north_edge.abs().max(south_edge.abs()).min(90.0);
+        let lat_part = sphere::lat_gap_m(north_edge - q.lat).min(sphere::lat_gap_m(q.lat - south_edge));
+        let lon_gap = (east_edge - q.lon).min(q.lon - west_edge);
+        lat_part.min(sphere::lon_gap_m(lon_gap, rows_max_abs_lat))
+    }
+
+    /// A lower bound in metres on the distance from `q` to any point in a
+    /// cell.
+    fn cell_lower_bound_m(&self, q: LonLat, k: u64) -> f64 {
+        let (x, y) = unkey(k);
+        let (s, n) = (self.lat_of_row(y), self.lat_of_row(y + 1));
+        let (w, e) = (self.lon_of_col(x), self.lon_of_col(x + 1));
+        let dlat = (s - q.lat).max(q.lat - n).max(0.0);
+        let dlon = if q.lon >= w && q.lon <= e {
+            0.0
+        } else {
+            let a = (w - q.lon).rem_euclid(360.0);
+            let b = (q.lon - e).rem_euclid(360.0);
+            a.min(b)
+        };
+        let max_abs_lat = s.abs().max(n.abs()).max(q.lat.abs()).min(90.0);
+        sphere::lat_gap_m(dlat).max(sphere::lon_gap_m(dlon, max_abs_lat))
+    }
+
+    /// Calls `f` for every entry in the cells overlapping a lon/lat box, or
+    /// in every cell when the box spans more cells than are occupied.
+    fn for_each_in_box(&self, bbox: [f64; 4], mut f: impl FnMut(&Entry)) {
+        let [w, s, e, n] = bbox;
+        let (x0, y0) = self.cell_xy(LonLat { lon: w, lat: s.max(-90.0) });
+        let (_, y1) = self.cell_xy(LonLat { lon: e, lat: n.min(90.0) });
+        let xa = ((w + 180.0) / self.cell_deg).floor() as i64;
+        let xb = ((e + 180.0) / self.cell_deg).floor() as i64;
+        let width = if w <= e { xb - xa + 1 } else { xb + self.cols - xa + 1 }.clamp(1, self.cols);
+        let height = y1 - y0 + 1;
+        if width.saturating_mul(height) > self.cells.len() as i64 {
+            for cell in self.cells.values() {
+                cell.iter().for_each(&mut f);
+            }
+            return;
+        }
+        for y in y0..=y1 {
+            for dx in 0..width {
+                if let Some(cell) = self.bucket(x0 + dx, y) {
+                    cell.iter().for_each(&mut f);
+                }
+            }
+        }
+    }
+}
+
+fn entry_of(idx: StaffIdx, m: &Member) -> Entry {
+    Entry {
+        v: m.fix.map_or([0.0; 3], |f| f.position.unit_vector()),
+        idx,
+        role: m.role.bit(),
+        duty: m.duty,
+        skills: m.skills,
+    }
+}
+
+fn key(x: i64, y: i64) -> u64 {
+    ((y as u64) << 32) | (x as u64 & 0xffff_ffff)
+}
+
+fn unkey(k: u64) -> (i64, i64) {
+    ((k & 0xffff_ffff) as i64, (k >> 32) as i64)
+}
+
+fn in_box(bbox: [f64; 4], p: LonLat) -> bool {
+    let [w, s, e, n] = bbox;
+    let lon_ok = if w <= e {
+        p.lon >= w && p.lon <= e
+    } else {
+        p.lon >= w || p.lon <= e
+    };
+    lon_ok && p.lat >= s && p.lat <= n
+}
+
+fn max_distance_chord2(max_m: Option<f64>) -> Result<f64> {
+    match max_m {
+        None => Ok(f64::INFINITY),
+        Some(m) if m.is_finite() && m >= 0.0 => Ok(sphere::m_to_chord2(m)),
+        Some(m) => Err(EngineError::InvalidQuery(format!(
+            "max distance must be a non-negative number of metres, got {m}"
+        ))),
+    }
+}
+
+/// The cells at Chebyshev distance exactly `r` from (cx, cy).
+fn ring(cx: i64, cy: i64, r: i64) -> impl Iterator<Item = (i64, i64)> {
+    let top_bottom = (-r..=r).flat_map(move |dx| {
+        let rows: &[i64] = if r == 0 { &[0] } else { &[-1, 1] };
+        rows.iter().map(move |&s| (cx + dx, cy + s * r))
+    });
+    let sides = (-r + 1..r).flat_map(move |dy| [(cx - r, cy + dy), (cx + r, cy + dy)]);
+    top_bottom.chain(sides.filter(move |_| r > 0))
+}
+
+/// The k best (smallest squared chord, then lowest index) seen so far, kept
+/// sorted; k is small, so insertion into a short vector beats a heap.
+struct Best {
+    k: usize,
+    limit2: f64,
+    items: Vec<(f64, StaffIdx)>,
+}
+
+impl Best {
+    fn new(k: usize, limit2: f64) -> Self {
+        Best {
+            k,
+            limit2,
+            items: Vec::with_capacity(k.min(64) + 1),
+        }
+    }
+
+    fn worst2(&self) -> f64 {
+        if self.items.len() == self.k {
+            self.items.last().map_or(self.limit2, |w| w.0)
+        } else {
+            self.limit2
+        }
+    }
+
+    fn offer(&mut self, d2: f64, idx: StaffIdx) {
+        if d2 > self.limit2 {
+            return;
+        }
+        if self.items.len() == self.k {
+            match self.items.last() {
+                Some(&(wd, wi)) if (d2, idx) < (wd, wi) => {
+                    self.items.pop();
+                }
+                _ => return,
+            }
+        }
+        let at = self
+            .items
+            .partition_point(|&(d, i)| (d, i) < (d2, idx));
+        self.items.insert(at, (d2, idx));
+    }
+
+    fn into_neighbours(self) -> Vec<Neighbour> {
+        self.items
+            .into_iter()
+            .map(|(d2, idx)| Neighbour {
+                idx,
+                distance_m: sphere::chord2_to_m(d2),
+            })
+            .collect()
+    }
+}
