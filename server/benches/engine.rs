@@ -1,1 +1,159 @@
-fn main() {}
+//! Engine benchmarks: the figures in docs/PERFORMANCE.md.
+//!
+//! `cargo bench -p riskmap --bench engine`
+//!
+//! Data are synthetic and seeded: staff and cameras uniform over Wenzhou's
+//! urban core (25 km × 22 km), grids a jittered lattice of 50,000 cells of
+//! about 0.1 km² each.
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use riskmap::engine::model::Camera;
+use riskmap::engine::sphere::LonLat;
+use riskmap::engine::{AreaTree, Layer, StaffFilter, StaffIndex};
+use support::{WENZHOU_URBAN, fix_at, lattice_city, point_in, random_staff, rng};
+
+const STAFF: usize = 100_000;
+const QUERIES: usize = 4_096;
+
+fn staff_index(n: usize) -> StaffIndex {
+    let mut r = rng(7);
+    let mut idx = StaffIndex::default();
+    for i in 0..n {
+        let p = point_in(&mut r, WENZHOU_URBAN);
+        idx.upsert(&random_staff(&mut r, i, "g", Some(p), 1.0 / 3.0), None)
+            .expect("valid staff");
+    }
+    idx
+}
+
+fn query_points(n: usize, bbox: [f64; 4]) -> Vec<LonLat> {
+    let mut r = rng(11);
+    (0..n).map(|_| point_in(&mut r, bbox)).collect()
+}
+
+fn nearest(c: &mut Criterion) {
+    let idx = staff_index(STAFF);
+    let queries = query_points(QUERIES, WENZHOU_URBAN);
+    let available = StaffFilter {
+        available_only: true,
+        ..StaffFilter::default()
+    };
+    let mut g = c.benchmark_group("nearest");
+    g.throughput(Throughput::Elements(1));
+    let mut i = 0;
+    g.bench_function("nearest5_available_of_100k", |b| {
+        b.iter(|| {
+            i = (i + 1) % queries.len();
+            black_box(idx.nearest(queries[i], 5, &available, None))
+        });
+    });
+    g.finish();
+}
+
+fn locate(c: &mut Criterion) {
+    // 250 × 200 = 50,000 grids of 0.003° (≈ 300 m × 330 m).
+    let origin = LonLat::new(120.40, 27.70).expect("in range");
+    let areas = lattice_city(&mut rng(3), origin, 250, 200, 0.003, 0.0);
+    let tree =
+        AreaTree::build(areas, riskmap::engine::locator::DEFAULT_RESOLUTION).expect("valid tree");
+    let queries = query_points(QUERIES, [120.40, 27.70, 121.15, 28.30]);
+    let mut g = c.benchmark_group("locate");
+    g.throughput(Throughput::Elements(1));
+    let mut i = 0;
+    g.bench_function("point_to_grid_of_50k", |b| {
+        b.iter(|| {
+            i = (i + 1) % queries.len();
+            black_box(tree.grid_at(queries[i]))
+        });
+    });
+    g.finish();
+}
+
+fn moves(c: &mut Criterion) {
+    let mut idx = staff_index(STAFF);
+    let mut r = rng(5);
+    // Walking pace: a fix every few seconds moves a few metres, so most moves
+    // stay in their cell; the cross-cell case is measured separately.
+    let steps: Vec<(u32, f64, f64)> = (0..QUERIES)
+        .map(|_| {
+            use rand::RngExt;
+            (
+                r.random_range(0..STAFF as u32),
+                r.random_range(-0.000_05..0.000_05),
+                r.random_range(-0.000_05..0.000_05),
+            )
+        })
+        .collect();
+    let far = query_points(QUERIES, WENZHOU_URBAN);
+    let mut g = c.benchmark_group("move");
+    g.throughput(Throughput::Elements(1));
+    let mut t = 10;
+    let mut i = 0;
+    g.bench_function("staff_move_walking", |b| {
+        b.iter(|| {
+            i = (i + 1) % steps.len();
+            t += 1;
+            let (s, dx, dy) = steps[i];
+            let p = idx.position(s).expect("positioned");
+            let to = LonLat::new(p.lon + dx, p.lat + dy).expect("in range");
+            black_box(idx.apply_fix(s, fix_at(to, t)))
+        });
+    });
+    g.bench_function("staff_move_anywhere", |b| {
+        b.iter(|| {
+            i = (i + 1) % steps.len();
+            t += 1;
+            black_box(idx.apply_fix(steps[i].0, fix_at(far[i], t)))
+        });
+    });
+    g.finish();
+}
+
+fn viewport(c: &mut Criterion) {
+    let mut r = rng(9);
+    let cameras: Vec<Camera> = (0..200_000)
+        .map(|i| Camera {
+            id: format!("C{i:06}"),
+            name: String::new(),
+            heading_deg: None,
+            fov_deg: None,
+            range_m: 80.0,
+            stream_url: None,
+            online: true,
+            owner: String::new(),
+            location: point_in(&mut r, WENZHOU_URBAN),
+        })
+        .collect();
+    let layer = Layer::build(cameras).expect("valid cameras");
+    // 200,000 over 0.25° × 0.20°: a 0.05° × 0.05° viewport holds ~10,000.
+    let view = [120.60, 27.95, 120.65, 28.00];
+    let staff = staff_index(STAFF);
+    // 100,000 over the same box: a 0.125° × 0.04° viewport holds ~10,000.
+    let staff_view = [120.60, 27.95, 120.725, 27.99];
+    let mut g = c.benchmark_group("viewport");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function(
+        format!("cameras_bbox_{}_features", layer.in_bbox(view).len()),
+        |b| b.iter(|| black_box(layer.in_bbox(black_box(view)))),
+    );
+    g.bench_function(
+        format!("staff_bbox_{}_features", staff.in_bbox(staff_view).len()),
+        |b| b.iter(|| black_box(staff.in_bbox(black_box(staff_view)))),
+    );
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    targets = nearest, locate, moves, viewport
+}
+criterion_main!(benches);

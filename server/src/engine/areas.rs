@@ -132,7 +132,10 @@ impl AreaTree {
 
     /// Every area, by index.
     pub fn iter(&self) -> impl Iterator<Item = (AreaIdx, &Area)> {
-        self.areas.iter().enumerate().map(|(i, a)| (i as AreaIdx, a))
+        self.areas
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (i as AreaIdx, a))
     }
 
     /// The index of an area code.
@@ -187,10 +190,7 @@ impl AreaTree {
         bbox: Rect<f64>,
         level: Option<AreaLevel>,
     ) -> impl Iterator<Item = AreaIdx> + '_ {
-        let env = AABB::from_corners(
-            [bbox.min().x, bbox.min().y],
-            [bbox.max().x, bbox.max().y],
-        );
+        let env = AABB::from_corners([bbox.min().x, bbox.min().y], [bbox.max().x, bbox.max().y]);
         self.envelopes
             .locate_in_envelope_intersecting(env)
             .map(|e| e.data)
@@ -259,11 +259,36 @@ mod tests {
     fn city() -> Vec<Area> {
         vec![
             area("1", AreaLevel::City, None, rect(120.0, 28.0, 120.2, 28.1)),
-            area("11", AreaLevel::District, Some("1"), rect(120.0, 28.0, 120.2, 28.1)),
-            area("111", AreaLevel::Street, Some("11"), rect(120.0, 28.0, 120.2, 28.1)),
-            area("1111", AreaLevel::Community, Some("111"), rect(120.0, 28.0, 120.2, 28.1)),
-            area("11111", AreaLevel::Grid, Some("1111"), rect(120.0, 28.0, 120.1, 28.1)),
-            area("11112", AreaLevel::Grid, Some("1111"), rect(120.1, 28.0, 120.2, 28.1)),
+            area(
+                "11",
+                AreaLevel::District,
+                Some("1"),
+                rect(120.0, 28.0, 120.2, 28.1),
+            ),
+            area(
+                "111",
+                AreaLevel::Street,
+                Some("11"),
+                rect(120.0, 28.0, 120.2, 28.1),
+            ),
+            area(
+                "1111",
+                AreaLevel::Community,
+                Some("111"),
+                rect(120.0, 28.0, 120.2, 28.1),
+            ),
+            area(
+                "11111",
+                AreaLevel::Grid,
+                Some("1111"),
+                rect(120.0, 28.0, 120.1, 28.1),
+            ),
+            area(
+                "11112",
+                AreaLevel::Grid,
+                Some("1111"),
+                rect(120.1, 28.0, 120.2, 28.1),
+            ),
         ]
     }
 
@@ -272,7 +297,11 @@ mod tests {
         let t = AreaTree::build(city(), h3o::Resolution::Ten).unwrap();
         let g = t.grid_at(LonLat::new(120.15, 28.05).unwrap()).unwrap();
         assert_eq!(t.get(g).code, "11112");
-        let chain: Vec<_> = t.chain(g).into_iter().map(|i| t.get(i).code.as_str()).collect();
+        let chain: Vec<_> = t
+            .chain(g)
+            .into_iter()
+            .map(|i| t.get(i).code.as_str())
+            .collect();
         assert_eq!(chain, ["11112", "1111", "111", "11", "1"]);
         assert!(t.grid_at(LonLat::new(121.0, 28.05).unwrap()).is_none());
         // On the shared edge: the first listed grid.
@@ -283,7 +312,11 @@ mod tests {
     #[test]
     fn subtree_membership() {
         let t = AreaTree::build(city(), h3o::Resolution::Ten).unwrap();
-        let (d, g1, g2) = (t.idx("11").unwrap(), t.idx("11111").unwrap(), t.idx("11112").unwrap());
+        let (d, g1, g2) = (
+            t.idx("11").unwrap(),
+            t.idx("11111").unwrap(),
+            t.idx("11112").unwrap(),
+        );
         assert!(t.is_within(g1, d));
         assert!(t.is_within(d, d));
         assert!(!t.is_within(d, g1));
@@ -294,12 +327,27 @@ mod tests {
     fn refuses_a_broken_tree() {
         let mut a = city();
         a[4].parent = Some("111".into());
-        assert!(AreaTree::build(a, h3o::Resolution::Ten).unwrap_err().to_string().contains("parent"));
+        assert!(
+            AreaTree::build(a, h3o::Resolution::Ten)
+                .unwrap_err()
+                .to_string()
+                .contains("parent")
+        );
         let mut a = city();
         a[5].code = "11111".into();
-        assert!(AreaTree::build(a, h3o::Resolution::Ten).unwrap_err().to_string().contains("duplicate"));
+        assert!(
+            AreaTree::build(a, h3o::Resolution::Ten)
+                .unwrap_err()
+                .to_string()
+                .contains("duplicate")
+        );
         let mut a = city();
         a[5].parent = Some("nope".into());
-        assert!(AreaTree::build(a, h3o::Resolution::Ten).unwrap_err().to_string().contains("unknown parent"));
+        assert!(
+            AreaTree::build(a, h3o::Resolution::Ten)
+                .unwrap_err()
+                .to_string()
+                .contains("unknown parent")
+        );
     }
 }

@@ -1,9 +1,9 @@
 //! Which cameras can see a point: within range and inside the field of view.
 
+use super::error::Result;
 use super::layer::{FeatureIdx, Layer};
 use super::model::Camera;
 use super::sphere::{self, LonLat};
-use super::error::Result;
 
 /// Whether `camera` sees `target`, and at what distance.
 #[must_use]
@@ -19,7 +19,8 @@ pub fn sees(camera: &Camera, target: LonLat) -> Option<f64> {
         // The camera's own spot is in view whatever it faces.
         _ if d == 0.0 => Some(d),
         (Some(heading), Some(fov)) => {
-            let gap = sphere::bearing_gap_deg(sphere::bearing_deg(camera.location, target), heading);
+            let gap =
+                sphere::bearing_gap_deg(sphere::bearing_deg(camera.location, target), heading);
             (gap <= fov / 2.0).then_some(d)
         }
     }
@@ -27,7 +28,11 @@ pub fn sees(camera: &Camera, target: LonLat) -> Option<f64> {
 
 /// Cameras that can see `target`, nearest first. `max_range_m` is the largest
 /// range of any camera in the layer: candidates come from that radius.
-pub fn seeing(layer: &Layer<Camera>, target: LonLat, max_range_m: f64) -> Result<Vec<(FeatureIdx, f64)>> {
+pub fn seeing(
+    layer: &Layer<Camera>,
+    target: LonLat,
+    max_range_m: f64,
+) -> Result<Vec<(FeatureIdx, f64)>> {
     let mut out: Vec<(FeatureIdx, f64)> = layer
         .within(target, max_range_m)?
         .into_iter()

@@ -125,7 +125,10 @@ pub fn parse_key_place(f: &Feature) -> Result<KeyPlace> {
 
 /// Streams a FeatureCollection to `path`, one feature per line, so a million
 /// features are never held twice in memory.
-pub fn write_collection(path: &Path, features: impl IntoIterator<Item = Feature>) -> io::Result<()> {
+pub fn write_collection(
+    path: &Path,
+    features: impl IntoIterator<Item = Feature>,
+) -> io::Result<()> {
     let file = std::fs::File::create(path)?;
     let mut out = BufWriter::new(file);
     write_collection_to(&mut out, features)?;
@@ -153,9 +156,8 @@ pub fn read_collection(text: &str) -> Result<Vec<Feature>> {
         .parse::<geojson::GeoJson>()
         .map_err(|e| EngineError::InvalidGeometry(format!("not GeoJSON: {e}")))
         .and_then(|g| {
-            geojson::FeatureCollection::try_from(g).map_err(|e| {
-                EngineError::InvalidGeometry(format!("not a FeatureCollection: {e}"))
-            })
+            geojson::FeatureCollection::try_from(g)
+                .map_err(|e| EngineError::InvalidGeometry(format!("not a FeatureCollection: {e}")))
         })?;
     Ok(fc.features)
 }
@@ -249,11 +251,7 @@ pub fn parse_multi_polygon(g: &GeometryValue) -> Result<MultiPolygon<f64>> {
             )));
         }
     };
-    let vertices: usize = polygons
-        .iter()
-        .flat_map(|p| p.iter())
-        .map(Vec::len)
-        .sum();
+    let vertices: usize = polygons.iter().flat_map(|p| p.iter()).map(Vec::len).sum();
     if vertices > MAX_VERTICES {
         return Err(EngineError::InvalidGeometry(format!(
             "{vertices} vertices is more than the limit of {MAX_VERTICES}"
@@ -269,7 +267,9 @@ pub fn parse_multi_polygon(g: &GeometryValue) -> Result<MultiPolygon<f64>> {
         out.push(Polygon::new(exterior, interiors));
     }
     if out.is_empty() {
-        return Err(EngineError::InvalidGeometry("the MultiPolygon is empty".into()));
+        return Err(EngineError::InvalidGeometry(
+            "the MultiPolygon is empty".into(),
+        ));
     }
     Ok(MultiPolygon::new(out))
 }
@@ -283,7 +283,12 @@ fn ring(positions: &[geojson::Position]) -> Result<LineString<f64>> {
     }
     let coords = positions
         .iter()
-        .map(|p| position(p.as_slice()).map(|ll| Coord { x: ll.lon, y: ll.lat }))
+        .map(|p| {
+            position(p.as_slice()).map(|ll| Coord {
+                x: ll.lon,
+                y: ll.lat,
+            })
+        })
         .collect::<Result<Vec<_>>>()?;
     if coords.first() != coords.last() {
         return Err(EngineError::InvalidGeometry(
@@ -320,7 +325,13 @@ mod tests {
 
     fn square() -> MultiPolygon<f64> {
         MultiPolygon::new(vec![Polygon::new(
-            LineString::from(vec![(120.0, 28.0), (120.1, 28.0), (120.1, 28.1), (120.0, 28.1), (120.0, 28.0)]),
+            LineString::from(vec![
+                (120.0, 28.0),
+                (120.1, 28.0),
+                (120.1, 28.1),
+                (120.0, 28.1),
+                (120.0, 28.0),
+            ]),
             vec![],
         )])
     }
@@ -388,7 +399,12 @@ mod tests {
         let err = parse_camera(&f).unwrap_err().to_string();
         assert!(err.contains("finite"), "{err}");
         f.geometry = None;
-        assert!(parse_camera(&f).unwrap_err().to_string().contains("no geometry"));
+        assert!(
+            parse_camera(&f)
+                .unwrap_err()
+                .to_string()
+                .contains("no geometry")
+        );
     }
 
     #[test]
@@ -401,6 +417,11 @@ mod tests {
                 geojson::Position::from(vec![120.0, 28.1]),
             ]],
         };
-        assert!(parse_multi_polygon(&g).unwrap_err().to_string().contains("end where it starts"));
+        assert!(
+            parse_multi_polygon(&g)
+                .unwrap_err()
+                .to_string()
+                .contains("end where it starts")
+        );
     }
 }

@@ -11,7 +11,10 @@ use super::sphere::LonLat;
 pub const MAX_HEAT_CELLS: usize = 200_000;
 
 /// Counts points per H3 cell at `resolution`, sorted by cell.
-pub fn count(points: impl IntoIterator<Item = LonLat>, resolution: u8) -> Result<Vec<(CellIndex, u32)>> {
+pub fn count(
+    points: impl IntoIterator<Item = LonLat>,
+    resolution: u8,
+) -> Result<Vec<(CellIndex, u32)>> {
     let res = Resolution::try_from(resolution).map_err(|_| {
         EngineError::InvalidQuery(format!("H3 resolution must be 0 to 15, got {resolution}"))
     })?;

@@ -104,7 +104,10 @@ impl<T: LayerItem> Layer<T> {
         let mut by_id = FxHashMap::default();
         let mut envelopes = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
-            if by_id.insert(item.id().to_owned(), i as FeatureIdx).is_some() {
+            if by_id
+                .insert(item.id().to_owned(), i as FeatureIdx)
+                .is_some()
+            {
                 return Err(EngineError::InvalidProperties(format!(
                     "duplicate id {}",
                     item.id()
@@ -162,15 +165,12 @@ impl<T: LayerItem> Layer<T> {
             return Ok(idx);
         }
         let id = item.id().to_owned();
-        let idx = match self.free.pop() {
-            Some(i) => {
-                self.items[i as usize] = Some(item);
-                i
-            }
-            None => {
-                self.items.push(Some(item));
-                (self.items.len() - 1) as FeatureIdx
-            }
+        let idx = if let Some(i) = self.free.pop() {
+            self.items[i as usize] = Some(item);
+            i
+        } else {
+            self.items.push(Some(item));
+            (self.items.len() - 1) as FeatureIdx
         };
         self.by_id.insert(id, idx);
         self.tree.insert(GeomWithData::new(env, idx));
@@ -199,7 +199,8 @@ impl<T: LayerItem> Layer<T> {
     pub fn in_bbox(&self, bbox: [f64; 4]) -> Vec<FeatureIdx> {
         let mut out = Vec::new();
         for rect in split_bbox(bbox) {
-            let env = AABB::from_corners([rect.min().x, rect.min().y], [rect.max().x, rect.max().y]);
+            let env =
+                AABB::from_corners([rect.min().x, rect.min().y], [rect.max().x, rect.max().y]);
             out.extend(
                 self.tree
                     .locate_in_envelope_intersecting(env)
@@ -226,7 +227,8 @@ impl<T: LayerItem> Layer<T> {
         }
         let mut out: Vec<(FeatureIdx, f64)> = Vec::new();
         for rect in split_bbox(sphere::radius_bbox(q, radius_m)) {
-            let env = AABB::from_corners([rect.min().x, rect.min().y], [rect.max().x, rect.max().y]);
+            let env =
+                AABB::from_corners([rect.min().x, rect.min().y], [rect.max().x, rect.max().y]);
             for e in self.tree.locate_in_envelope_intersecting(env) {
                 if let Some(t) = self.get(e.data) {
                     let d = distance_to_shape_m(q, t.shape());
@@ -265,7 +267,15 @@ impl<T: LayerItem> Layer<T> {
 /// nearest point (zero inside it).
 #[must_use]
 pub fn distance_to_shape_m(q: LonLat, shape: Shape<'_>) -> f64 {
-    let to = |p: Point<f64>| sphere::distance_m(q, LonLat { lon: p.x(), lat: p.y() });
+    let to = |p: Point<f64>| {
+        sphere::distance_m(
+            q,
+            LonLat {
+                lon: p.x(),
+                lat: p.y(),
+            },
+        )
+    };
     match shape {
         Shape::Point(p) => to(p),
         Shape::Area(mp) => {

@@ -88,9 +88,7 @@ impl GridLocator {
                 .build();
             tiler
                 .add_batch(shape.geometry.0.iter().cloned())
-                .map_err(|e| {
-                    EngineError::InvalidGeometry(format!("grid {}: {e}", shape.area))
-                })?;
+                .map_err(|e| EngineError::InvalidGeometry(format!("grid {}: {e}", shape.area)))?;
             hits.extend(
                 tiler
                     .into_annotated_coverage()

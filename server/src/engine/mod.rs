@@ -158,7 +158,7 @@ impl Engine {
     }
 
     /// Adds or replaces a staff member. Their home grid must exist.
-    pub fn upsert_staff(&mut self, staff: Staff) -> Result<StaffIdx> {
+    pub fn upsert_staff(&mut self, staff: &Staff) -> Result<StaffIdx> {
         let home = self
             .areas
             .idx(&staff.home_grid)
@@ -184,7 +184,11 @@ impl Engine {
     /// Replaces the cameras layer.
     pub fn replace_cameras(&mut self, cameras: Vec<Camera>) -> Result<()> {
         self.cameras = Layer::build(cameras)?;
-        self.max_camera_range_m = self.cameras.iter().map(|(_, c)| c.range_m).fold(0.0, f64::max);
+        self.max_camera_range_m = self
+            .cameras
+            .iter()
+            .map(|(_, c)| c.range_m)
+            .fold(0.0, f64::max);
         Ok(())
     }
 
@@ -230,7 +234,10 @@ impl Engine {
                 .filter_map(|&idx| {
                     let m = self.staff.get(idx)?;
                     let pos = m.fix?.position;
-                    let d = sphere::chord2_to_m(sphere::chord2(&point.unit_vector(), &pos.unit_vector()));
+                    let d = sphere::chord2_to_m(sphere::chord2(
+                        &point.unit_vector(),
+                        &pos.unit_vector(),
+                    ));
                     (q.filter.accepts_member(m) && d <= limit).then_some(Candidate {
                         idx,
                         distance_m: d,
@@ -238,16 +245,23 @@ impl Engine {
                     })
                 })
                 .collect();
-            own.sort_unstable_by(|a, b| a.distance_m.total_cmp(&b.distance_m).then(a.idx.cmp(&b.idx)));
+            own.sort_unstable_by(|a, b| {
+                a.distance_m
+                    .total_cmp(&b.distance_m)
+                    .then(a.idx.cmp(&b.idx))
+            });
             own.truncate(q.k);
             out.extend(own);
         }
         let wanted = q.k - out.len();
         if wanted > 0 {
             let taken = out.len();
-            let rest = self
-                .staff
-                .nearest(point, (wanted + taken).min(staff::MAX_K), &q.filter, q.max_m)?;
+            let rest = self.staff.nearest(
+                point,
+                (wanted + taken).min(staff::MAX_K),
+                &q.filter,
+                q.max_m,
+            )?;
             out.extend(
                 rest.into_iter()
                     .filter(|n| !out[..taken].iter().any(|c| c.idx == n.idx))
@@ -269,9 +283,17 @@ impl Engine {
     }
 
     /// Counts per H3 cell of a layer's features inside a box.
-    pub fn heatmap(&self, layer: HeatLayer, bbox: [f64; 4], resolution: u8) -> Result<Vec<(CellIndex, u32)>> {
+    pub fn heatmap(
+        &self,
+        layer: HeatLayer,
+        bbox: [f64; 4],
+        resolution: u8,
+    ) -> Result<Vec<(CellIndex, u32)>> {
         check_bbox(bbox)?;
-        let to_ll = |p: geo::Point<f64>| LonLat { lon: p.x(), lat: p.y() };
+        let to_ll = |p: geo::Point<f64>| LonLat {
+            lon: p.x(),
+            lat: p.y(),
+        };
         match layer {
             HeatLayer::Staff => heatmap::count(
                 self.staff
@@ -289,13 +311,17 @@ impl Engine {
             ),
             HeatLayer::RiskSources => heatmap::count(
                 self.risk_sources.in_bbox(bbox).into_iter().filter_map(|i| {
-                    Some(to_ll(geojson::representative_point(&self.risk_sources.get(i)?.footprint)))
+                    Some(to_ll(geojson::representative_point(
+                        &self.risk_sources.get(i)?.footprint,
+                    )))
                 }),
                 resolution,
             ),
             HeatLayer::KeyPlaces => heatmap::count(
                 self.key_places.in_bbox(bbox).into_iter().filter_map(|i| {
-                    Some(to_ll(geojson::representative_point(&self.key_places.get(i)?.footprint)))
+                    Some(to_ll(geojson::representative_point(
+                        &self.key_places.get(i)?.footprint,
+                    )))
                 }),
                 resolution,
             ),
@@ -307,7 +333,11 @@ impl Engine {
 pub fn check_bbox(bbox: [f64; 4]) -> Result<()> {
     let [w, s, e, n] = bbox;
     for (lon, lat) in [(w, s), (e, n)] {
-        if !lon.is_finite() || !lat.is_finite() || !(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat) {
+        if !lon.is_finite()
+            || !lat.is_finite()
+            || !(-180.0..=180.0).contains(&lon)
+            || !(-90.0..=90.0).contains(&lat)
+        {
             return Err(EngineError::InvalidQuery(format!(
                 "bbox must be [west, south, east, north] in degrees, got {bbox:?}"
             )));

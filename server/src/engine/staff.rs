@@ -104,7 +104,7 @@ pub struct StaffFilter {
 }
 
 impl StaffFilter {
-    fn accepts(&self, e: &Entry) -> bool {
+    fn accepts(self, e: &Entry) -> bool {
         (!self.available_only || e.duty == DutyStatus::Available)
             && (self.roles == 0 || self.roles & e.role != 0)
             && e.skills & self.skills == self.skills
@@ -253,7 +253,7 @@ impl StaffIndex {
 
     /// Adds a member or replaces the one with the same id. `home` is the
     /// resolved home grid. A device id may belong to one member only.
-    pub fn upsert(&mut self, staff: Staff, home: Option<AreaIdx>) -> Result<StaffIdx> {
+    pub fn upsert(&mut self, staff: &Staff, home: Option<AreaIdx>) -> Result<StaffIdx> {
         if let Some(fix) = &staff.last_fix {
             fix.position.validated()?;
         }
@@ -284,35 +284,29 @@ impl StaffIndex {
             devices: staff.devices.iter().map(|d| d.as_str().into()).collect(),
             fix: staff.last_fix,
         };
-        let idx = match existing {
-            Some(idx) => {
-                self.unlink(idx);
-                self.members[idx as usize] = Some(member);
-                idx
-            }
-            None => {
-                let idx = match self.free.pop() {
-                    Some(i) => {
-                        self.members[i as usize] = Some(member);
-                        i
-                    }
-                    None => {
-                        self.members.push(Some(member));
-                        self.places.push(Place {
-                            cell: NO_CELL,
-                            pos: 0,
-                        });
-                        (self.members.len() - 1) as StaffIdx
-                    }
-                };
-                let h = FxBuildHasher.hash_one(staff.id.as_str());
-                let members = &self.members;
-                self.by_id.insert_unique(h, idx, |&i| {
-                    FxBuildHasher.hash_one(members[i as usize].as_ref().map_or("", |m| m.id.as_str()))
+        let idx = if let Some(idx) = existing {
+            self.unlink(idx);
+            self.members[idx as usize] = Some(member);
+            idx
+        } else {
+            let idx = if let Some(i) = self.free.pop() {
+                self.members[i as usize] = Some(member);
+                i
+            } else {
+                self.members.push(Some(member));
+                self.places.push(Place {
+                    cell: NO_CELL,
+                    pos: 0,
                 });
-                self.len += 1;
-                idx
-            }
+                (self.members.len() - 1) as StaffIdx
+            };
+            let h = FxBuildHasher.hash_one(staff.id.as_str());
+            let members = &self.members;
+            self.by_id.insert_unique(h, idx, |&i| {
+                FxBuildHasher.hash_one(members[i as usize].as_ref().map_or("", |m| m.id.as_str()))
+            });
+            self.len += 1;
+            idx
         };
         self.link(idx);
         Ok(idx)
@@ -418,7 +412,8 @@ impl StaffIndex {
         };
         let mut r: i64 = 0;
         loop {
-            if r > 0 && sphere::m_to_chord2(self.outside_lower_bound_m(q, cx, cy, r)) > best.worst2()
+            if r > 0
+                && sphere::m_to_chord2(self.outside_lower_bound_m(q, cx, cy, r)) > best.worst2()
             {
                 break;
             }
@@ -511,7 +506,11 @@ impl StaffIndex {
         if let Some(h) = m.home {
             self.by_home.entry(h).or_default().push(idx);
         }
-        let devices: Vec<u64> = m.devices.iter().map(|d| FxBuildHasher.hash_one(d.as_str())).collect();
+        let devices: Vec<u64> = m
+            .devices
+            .iter()
+            .map(|d| FxBuildHasher.hash_one(d.as_str()))
+            .collect();
         let entry = m.fix.is_some().then(|| entry_of(idx, m));
         for (n, h) in devices.into_iter().enumerate() {
             let members = &self.members;
@@ -539,7 +538,11 @@ impl StaffIndex {
         {
             list.retain(|&i| i != idx);
         }
-        let hashes: Vec<u64> = m.devices.iter().map(|d| FxBuildHasher.hash_one(d.as_str())).collect();
+        let hashes: Vec<u64> = m
+            .devices
+            .iter()
+            .map(|d| FxBuildHasher.hash_one(d.as_str()))
+            .collect();
         for h in hashes {
             if let Ok(e) = self.by_device.find_entry(h, |&(i, _)| i == idx) {
                 e.remove();
@@ -557,7 +560,11 @@ impl StaffIndex {
         let key = self.key_of_vector(idx);
         let p = self.places[idx as usize];
         if p.cell == key {
-            if let Some(e) = self.cells.get_mut(&key).and_then(|c| c.get_mut(p.pos as usize)) {
+            if let Some(e) = self
+                .cells
+                .get_mut(&key)
+                .and_then(|c| c.get_mut(p.pos as usize))
+            {
                 *e = entry;
             }
             return;
@@ -639,7 +646,8 @@ impl StaffIndex {
         let east_edge = self.lon_of_col(cx + r);
         let west_edge = self.lon_of_col(cx - r + 1);
         let rows_max_abs_lat = north_edge.abs().max(south_edge.abs()).min(90.0);
-        let lat_part = sphere::lat_gap_m(north_edge - q.lat).min(sphere::lat_gap_m(q.lat - south_edge));
+        let lat_part =
+            sphere::lat_gap_m(north_edge - q.lat).min(sphere::lat_gap_m(q.lat - south_edge));
         let lon_gap = (east_edge - q.lon).min(q.lon - west_edge);
         lat_part.min(sphere::lon_gap_m(lon_gap, rows_max_abs_lat))
     }
@@ -666,11 +674,22 @@ impl StaffIndex {
     /// in every cell when the box spans more cells than are occupied.
     fn for_each_in_box(&self, bbox: [f64; 4], mut f: impl FnMut(&Entry)) {
         let [w, s, e, n] = bbox;
-        let (x0, y0) = self.cell_xy(LonLat { lon: w, lat: s.max(-90.0) });
-        let (_, y1) = self.cell_xy(LonLat { lon: e, lat: n.min(90.0) });
+        let (x0, y0) = self.cell_xy(LonLat {
+            lon: w,
+            lat: s.max(-90.0),
+        });
+        let (_, y1) = self.cell_xy(LonLat {
+            lon: e,
+            lat: n.min(90.0),
+        });
         let xa = ((w + 180.0) / self.cell_deg).floor() as i64;
         let xb = ((e + 180.0) / self.cell_deg).floor() as i64;
-        let width = if w <= e { xb - xa + 1 } else { xb + self.cols - xa + 1 }.clamp(1, self.cols);
+        let width = if w <= e {
+            xb - xa + 1
+        } else {
+            xb + self.cols - xa + 1
+        }
+        .clamp(1, self.cols);
         let height = y1 - y0 + 1;
         if width.saturating_mul(height) > self.cells.len() as i64 {
             for cell in self.cells.values() {
@@ -773,9 +792,7 @@ impl Best {
                 _ => return,
             }
         }
-        let at = self
-            .items
-            .partition_point(|&(d, i)| (d, i) < (d2, idx));
+        let at = self.items.partition_point(|&(d, i)| (d, i) < (d2, idx));
         self.items.insert(at, (d2, idx));
     }
 

@@ -1,0 +1,301 @@
+//! Property tests: every engine query against a brute-force oracle on random
+//! data, including ties, points on grid edges, points outside every grid,
+//! high latitudes and the antimeridian.
+// A failed unwrap is a failed test, with the panic message to show why.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use geo::Intersects;
+use proptest::prelude::*;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use riskmap::engine::model::{AreaLevel, Camera, DutyStatus, Skill};
+use riskmap::engine::sphere::{self, LonLat};
+use riskmap::engine::{AreaTree, Layer, StaffFilter, StaffIndex, cameras};
+use support::{fix_at, lattice_city, random_staff};
+
+/// A point near `centre`, within `spread` degrees, kept in range; longitudes
+/// wrap across the antimeridian.
+fn near(rng: &mut ChaCha8Rng, centre: LonLat, spread: f64) -> LonLat {
+    let mut lon = centre.lon + rng.random_range(-spread..=spread);
+    if lon > 180.0 {
+        lon -= 360.0;
+    }
+    if lon < -180.0 {
+        lon += 360.0;
+    }
+    let lat = (centre.lat + rng.random_range(-spread..=spread)).clamp(-85.0, 85.0);
+    LonLat::new(lon, lat).unwrap()
+}
+
+fn random_filter(rng: &mut ChaCha8Rng) -> StaffFilter {
+    StaffFilter {
+        available_only: rng.random_bool(0.5),
+        roles: if rng.random_bool(0.5) {
+            0
+        } else {
+            rng.random_range(1..32)
+        },
+        skills: if rng.random_bool(0.6) {
+            0
+        } else {
+            Skill::ALL[rng.random_range(0..Skill::ALL.len())].bit()
+        },
+    }
+}
+
+/// Brute force: every positioned member passing the filter within `max_m`,
+/// by (squared chord, index), the first k.
+fn oracle_nearest(
+    idx: &StaffIndex,
+    q: LonLat,
+    k: usize,
+    f: StaffFilter,
+    max_m: Option<f64>,
+) -> Vec<(u32, f64)> {
+    let qv = q.unit_vector();
+    let limit2 = max_m.map_or(f64::INFINITY, sphere::m_to_chord2);
+    let mut all: Vec<(f64, u32)> = idx
+        .iter()
+        .filter(|(_, m)| f.accepts_member(m))
+        .filter_map(|(i, m)| Some((sphere::chord2(&qv, &m.fix?.position.unit_vector()), i)))
+        .filter(|&(d2, _)| d2 <= limit2)
+        .collect();
+    all.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    all.truncate(k);
+    all.into_iter()
+        .map(|(d2, i)| (i, sphere::chord2_to_m(d2)))
+        .collect()
+}
+
+fn check_nearest(idx: &StaffIndex, q: LonLat, k: usize, f: StaffFilter, max_m: Option<f64>) {
+    let got: Vec<(u32, f64)> = idx
+        .nearest(q, k, &f, max_m)
+        .unwrap()
+        .into_iter()
+        .map(|n| (n.idx, n.distance_m))
+        .collect();
+    let want = oracle_nearest(idx, q, k, f, max_m);
+    assert_eq!(got, want, "query {q:?} k={k} filter={f:?} max_m={max_m:?}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    /// k-nearest is exact in metres, with filters, limits, ties, moves and
+    /// removals, anywhere on the globe within the latitude limit.
+    #[test]
+    fn nearest_staff_matches_brute_force(
+        seed in any::<u64>(),
+        n in 0usize..400,
+        cell_deg in prop::sample::select(vec![0.000_5, 0.002, 0.005, 0.05, 0.5]),
+        centre_lon in -180.0f64..=180.0,
+        centre_lat in -84.0f64..=84.0,
+        spread in prop::sample::select(vec![0.001, 0.02, 0.3, 3.0]),
+    ) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let centre = LonLat::new(centre_lon, centre_lat).unwrap();
+        let mut idx = StaffIndex::new(cell_deg);
+        let mut spots: Vec<LonLat> = Vec::new();
+        for i in 0..n {
+            // A quarter of the staff stand exactly where someone else stands: ties.
+            let p = if !spots.is_empty() && rng.random_bool(0.25) {
+                spots[rng.random_range(0..spots.len())]
+            } else {
+                near(&mut rng, centre, spread)
+            };
+            spots.push(p);
+            let pos = (!rng.random_bool(0.05)).then_some(p);
+            idx.upsert(&random_staff(&mut rng, i, "g", pos, 0.4), None).unwrap();
+        }
+        for _ in 0..6 {
+            let q = if rng.random_bool(0.2) && !spots.is_empty() {
+                spots[rng.random_range(0..spots.len())]
+            } else {
+                near(&mut rng, centre, spread * 2.0)
+            };
+            let k = rng.random_range(0..12);
+            let max_m = rng.random_bool(0.3).then(|| rng.random_range(0.0..50_000.0));
+            check_nearest(&idx, q, k, random_filter(&mut rng), max_m);
+        }
+        // A query far from everyone takes the fallback path.
+        check_nearest(&idx, near(&mut rng, LonLat::new(-centre_lon / 2.0, -centre_lat).unwrap(), 1.0), 3, StaffFilter::default(), None);
+
+        // Moves (newer fixes), stale fixes, duty changes and removals keep the index exact.
+        let ids: Vec<u32> = idx.iter().map(|(i, _)| i).collect();
+        for (step, &i) in ids.iter().enumerate() {
+            match rng.random_range(0..4) {
+                0 => { idx.apply_fix(i, fix_at(near(&mut rng, centre, spread), 2 + step as i64)).unwrap(); }
+                1 => {
+                    let before = idx.position(i);
+                    let outcome = idx.apply_fix(i, fix_at(near(&mut rng, centre, spread), 0)).unwrap();
+                    if before.is_some() {
+                        prop_assert_eq!(outcome, riskmap::engine::MoveOutcome::Stale);
+                        prop_assert_eq!(idx.position(i), before);
+                    }
+                }
+                2 => { idx.set_duty(i, DutyStatus::Available).unwrap(); }
+                _ => {
+                    let id = idx.get(i).unwrap().id.to_string();
+                    prop_assert!(idx.remove(&id));
+                    prop_assert!(idx.find(&id).is_none());
+                }
+            }
+        }
+        for _ in 0..6 {
+            let q = near(&mut rng, centre, spread * 2.0);
+            check_nearest(&idx, q, rng.random_range(1..8), random_filter(&mut rng), None);
+        }
+        // Every remaining device still finds its owner.
+        for (i, m) in idx.iter() {
+            prop_assert_eq!(idx.find_device(&m.devices[0]), Some(i));
+            prop_assert_eq!(idx.find(&m.id), Some(i));
+        }
+    }
+
+    /// Radius and box queries over staff match brute force.
+    #[test]
+    fn staff_within_and_bbox_match_brute_force(
+        seed in any::<u64>(),
+        n in 1usize..300,
+        centre_lon in -180.0f64..=180.0,
+        centre_lat in -80.0f64..=80.0,
+    ) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let centre = LonLat::new(centre_lon, centre_lat).unwrap();
+        let mut idx = StaffIndex::new(0.01);
+        for i in 0..n {
+            let p = near(&mut rng, centre, 0.2);
+            idx.upsert(&random_staff(&mut rng, i, "g", Some(p), 0.4), None).unwrap();
+        }
+        let q = near(&mut rng, centre, 0.2);
+        let r = rng.random_range(0.0..30_000.0);
+        let f = random_filter(&mut rng);
+        let got: Vec<u32> = idx.within(q, r, &f).unwrap().into_iter().map(|n| n.idx).collect();
+        let limit2 = sphere::m_to_chord2(r);
+        let mut want: Vec<(f64, u32)> = idx.iter()
+            .filter(|(_, m)| f.accepts_member(m))
+            .map(|(i, m)| (sphere::chord2(&q.unit_vector(), &m.fix.unwrap().position.unit_vector()), i))
+            .filter(|&(d2, _)| d2 <= limit2)
+            .collect();
+        want.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        prop_assert_eq!(got, want.into_iter().map(|w| w.1).collect::<Vec<_>>());
+
+        let a = near(&mut rng, centre, 0.2);
+        let b = near(&mut rng, centre, 0.2);
+        let bbox = [a.lon, a.lat.min(b.lat), b.lon, a.lat.max(b.lat)];
+        let mut got = idx.in_bbox(bbox);
+        got.sort_unstable();
+        let want: Vec<u32> = idx.iter().filter(|(_, m)| {
+            let p = m.fix.unwrap().position;
+            let lon_ok = if bbox[0] <= bbox[2] { p.lon >= bbox[0] && p.lon <= bbox[2] } else { p.lon >= bbox[0] || p.lon <= bbox[2] };
+            lon_ok && p.lat >= bbox[1] && p.lat <= bbox[3]
+        }).map(|(i, _)| i).collect();
+        prop_assert_eq!(got, want);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Point → grid through H3 equals the first grid (in tree order) whose
+    /// polygon contains the point, edges included.
+    #[test]
+    fn grid_lookup_matches_brute_force(
+        seed in any::<u64>(),
+        nx in 1usize..9,
+        ny in 1usize..9,
+        step in prop::sample::select(vec![0.001, 0.004, 0.02]),
+        res in prop::sample::select(vec![8u8, 9, 10, 11]),
+        lon0 in 100.0f64..140.0,
+        lat0 in 10.0f64..50.0,
+    ) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let origin = LonLat::new(lon0, lat0).unwrap();
+        let areas = lattice_city(&mut rng, origin, nx, ny, step, 0.1);
+        let tree = AreaTree::build(areas, h3o::Resolution::try_from(res).unwrap()).unwrap();
+        let grids: Vec<u32> = tree.iter().filter(|(_, a)| a.level == AreaLevel::Grid).map(|(i, _)| i).collect();
+        let oracle = |p: LonLat| grids.iter().copied().find(|&g| tree.get(g).geometry.intersects(&p.point()));
+        let mut probes: Vec<LonLat> = (0..200).map(|_| LonLat::new(
+            lon0 + rng.random_range(-0.2..nx as f64 + 0.2) * step,
+            lat0 + rng.random_range(-0.2..ny as f64 + 0.2) * step,
+        ).unwrap()).collect();
+        // Vertices and edge midpoints: points on grid boundaries.
+        for &g in &grids {
+            let ring = tree.get(g).geometry.0[0].exterior().clone();
+            for l in ring.lines() {
+                probes.push(LonLat::new(l.start.x, l.start.y).unwrap());
+                probes.push(LonLat::new(f64::midpoint(l.start.x, l.end.x), f64::midpoint(l.start.y, l.end.y)).unwrap());
+            }
+        }
+        probes.push(LonLat::new(lon0 - 1.0, lat0).unwrap());
+        for p in probes {
+            prop_assert_eq!(tree.grid_at(p), oracle(p), "at {:?}", p);
+        }
+    }
+
+    /// Radius queries on a static layer and "who sees this point" match brute force.
+    #[test]
+    fn layer_and_camera_queries_match_brute_force(
+        seed in any::<u64>(),
+        n in 0usize..300,
+        centre_lon in -180.0f64..=180.0,
+        centre_lat in -84.0f64..=84.0,
+    ) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let centre = LonLat::new(centre_lon, centre_lat).unwrap();
+        let cams: Vec<Camera> = (0..n).map(|i| {
+            let dome = rng.random_bool(0.3);
+            Camera {
+                id: format!("C{i}"),
+                name: String::new(),
+                heading_deg: (!dome).then(|| rng.random_range(0.0..360.0)),
+                fov_deg: (!dome).then(|| rng.random_range(10.0..180.0)),
+                range_m: rng.random_range(10.0..500.0),
+                stream_url: None,
+                online: true,
+                owner: String::new(),
+                location: near(&mut rng, centre, 0.01),
+            }
+        }).collect();
+        let max_range = cams.iter().map(|c| c.range_m).fold(0.0, f64::max);
+        let layer = Layer::build(cams.clone()).unwrap();
+        for _ in 0..5 {
+            let q = near(&mut rng, centre, 0.012);
+            let r = rng.random_range(0.0..2_000.0);
+            let got: Vec<u32> = layer.within(q, r).unwrap().into_iter().map(|x| x.0).collect();
+            let mut want: Vec<(f64, u32)> = cams.iter().enumerate()
+                .map(|(i, c)| (sphere::distance_m(q, c.location), i as u32))
+                .filter(|&(d, _)| d <= r).collect();
+            want.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            prop_assert_eq!(got, want.into_iter().map(|w| w.1).collect::<Vec<_>>());
+
+            let got: Vec<u32> = cameras::seeing(&layer, q, max_range).unwrap().into_iter().map(|x| x.0).collect();
+            let mut want: Vec<(f64, u32)> = cams.iter().enumerate()
+                .filter_map(|(i, c)| Some((cameras::sees(c, q)?, i as u32))).collect();
+            want.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            prop_assert_eq!(got, want.into_iter().map(|w| w.1).collect::<Vec<_>>());
+        }
+    }
+}
+
+#[test]
+fn out_of_range_queries_are_refused() {
+    let idx = StaffIndex::default();
+    assert!(LonLat::new(0.0, 89.0).is_err());
+    let bad = LonLat {
+        lon: 0.0,
+        lat: 89.0,
+    };
+    assert!(idx.nearest(bad, 5, &StaffFilter::default(), None).is_err());
+    let ok = LonLat::new(120.0, 28.0).unwrap();
+    assert!(
+        idx.nearest(ok, 5, &StaffFilter::default(), Some(f64::NAN))
+            .is_err()
+    );
+    assert!(
+        idx.nearest(ok, 5_000, &StaffFilter::default(), None)
+            .is_err()
+    );
+}
