@@ -1,9 +1,27 @@
 //! Command line: clap, with environment fallbacks; defaults as named
 //! constants.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+
+/// Default address of the HTTP listener.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// Default directory of the embedded SQLite store.
+pub const DEFAULT_DATA_DIR: &str = "data/riskmap";
+/// Default directory of the demo city (as `geodata demo` writes it).
+pub const DEFAULT_DEMO_CITY: &str = "data/demo";
+/// Default H3 resolution for point → grid (10: cells of about 0.015 km²).
+pub const DEFAULT_H3_RESOLUTION: u8 = 10;
+/// Default coalescing tick of the live push, milliseconds.
+pub const DEFAULT_TICK_MS: u64 = 100;
+/// Default days of track history kept.
+pub const DEFAULT_TRACK_RETENTION_DAYS: u32 = 30;
+/// Default token lifetime, hours.
+pub const DEFAULT_TOKEN_TTL_HOURS: u64 = 12;
+/// Default seconds between a simulated staff member's fixes.
+pub const DEFAULT_SIM_INTERVAL_S: u64 = 10;
 
 /// riskmap — real-time situational awareness map server for city grid
 /// governance (网格化管理).
@@ -18,9 +36,11 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Runs the server.
+    Serve(Box<ServeArgs>),
     /// Loads a city directory (as `geodata demo` writes it) into the engine
     /// and prints what it holds, how long each index took to build, and a
-    /// few dispatch queries at the city centre.
+    /// few dispatch queries at a grid of the city.
     Summary {
         /// Directory holding `areas.geojson`, `staff.geojson`,
         /// `cameras.geojson`, `risk_sources.geojson` and `key_places.geojson`.
@@ -32,5 +52,79 @@ pub enum Command {
     },
 }
 
-/// Default H3 resolution for point → grid (10: cells of about 0.015 km²).
-pub const DEFAULT_H3_RESOLUTION: u8 = 10;
+/// `riskmap serve` options. The first admin's password comes from the
+/// environment variable `RISKMAP_ADMIN_PASSWORD` (never a flag, so it stays
+/// out of process listings); without it one is generated and printed.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address of the HTTP and WebSocket listener.
+    #[arg(long, env = "RISKMAP_LISTEN", default_value = DEFAULT_LISTEN)]
+    pub listen: SocketAddr,
+    /// Directory of the embedded SQLite store (created on first run).
+    #[arg(long, env = "RISKMAP_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+    pub data_dir: PathBuf,
+    /// Use PostgreSQL + PostGIS at this URL instead of SQLite.
+    #[arg(long, env = "RISKMAP_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// On an empty store, load the demo city and create demo logins; always
+    /// run the simulator that moves the demo staff.
+    #[arg(long, env = "RISKMAP_DEMO")]
+    pub demo: bool,
+    /// Where the demo city is (`geodata demo --out DIR` writes it).
+    #[arg(long, env = "RISKMAP_DEMO_CITY", default_value = DEFAULT_DEMO_CITY)]
+    pub demo_city: PathBuf,
+    /// In demo mode, do not run the simulator (the staff stand still).
+    #[arg(long, env = "RISKMAP_NO_SIMULATOR")]
+    pub no_simulator: bool,
+    /// Seconds between a simulated staff member's fixes.
+    #[arg(long, env = "RISKMAP_SIM_INTERVAL_S", default_value_t = DEFAULT_SIM_INTERVAL_S)]
+    pub sim_interval_s: u64,
+    /// A second listener serving the OsmAnd protocol at its root path (as
+    /// Traccar Client expects, e.g. 0.0.0.0:5055).
+    #[arg(long, env = "RISKMAP_OSMAND_LISTEN")]
+    pub osmand_listen: Option<SocketAddr>,
+    /// Directory of the built web client, served at `/`.
+    #[arg(long, env = "RISKMAP_STATIC_DIR")]
+    pub static_dir: Option<PathBuf>,
+    /// H3 resolution of the point → grid cells.
+    #[arg(long, env = "RISKMAP_H3_RESOLUTION", default_value_t = DEFAULT_H3_RESOLUTION)]
+    pub h3_resolution: u8,
+    /// Coalescing tick of the live push, milliseconds.
+    #[arg(long, env = "RISKMAP_TICK_MS", default_value_t = DEFAULT_TICK_MS)]
+    pub tick_ms: u64,
+    /// Days of track history to keep.
+    #[arg(long, env = "RISKMAP_TRACK_RETENTION_DAYS", default_value_t = DEFAULT_TRACK_RETENTION_DAYS)]
+    pub track_retention_days: u32,
+    /// Hours a login token lives.
+    #[arg(long, env = "RISKMAP_TOKEN_TTL_HOURS", default_value_t = DEFAULT_TOKEN_TTL_HOURS)]
+    pub token_ttl_hours: u64,
+    /// Largest HTTP request body, bytes.
+    #[arg(long, env = "RISKMAP_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Largest WebSocket message, bytes.
+    #[arg(long, env = "RISKMAP_MAX_MESSAGE_BYTES", default_value_t = 1024 * 1024)]
+    pub max_message_bytes: usize,
+    /// WebSocket messages a connection may send per second.
+    #[arg(long, env = "RISKMAP_WS_MESSAGES_PER_SECOND", default_value_t = 200)]
+    pub ws_messages_per_second: u32,
+    /// Messages queued for one viewer before it counts as behind.
+    #[arg(long, env = "RISKMAP_VIEWER_QUEUE", default_value_t = 16)]
+    pub viewer_queue: usize,
+    /// Seconds a viewer may stay behind before it is closed.
+    #[arg(long, env = "RISKMAP_SLOW_VIEWER_CLOSE_S", default_value_t = 120)]
+    pub slow_viewer_close_s: u64,
+}
+
+impl ServeArgs {
+    /// Defaults, as if run with no flags (for tests and embedding).
+    #[must_use]
+    pub fn defaults() -> Self {
+        match Cli::try_parse_from(["riskmap", "serve"]) {
+            Ok(Cli {
+                command: Command::Serve(args),
+            }) => *args,
+            // The parse above has no user input: it cannot fail.
+            _ => unreachable!("default serve arguments parse"),
+        }
+    }
+}

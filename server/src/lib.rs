@@ -8,6 +8,17 @@
 //!   query. No HTTP, no SQL, no async: it is a plain data structure that the
 //!   server wraps.
 //!
+//! - [`app`]: the running server's shared state; every live change goes
+//!   through it (engine, hub, store).
+//! - [`api`]: axum routes: REST, OGC API Features, `/ws`, OsmAnd. Thin.
+//! - [`live`]: the hub (subscriptions, bounded per-viewer queues, the
+//!   coalescing tick) and the `/ws` protocol.
+//! - [`ingest`]: the track writer (group commit of fixes).
+//! - [`auth`]: passwords, tokens, sessions; [`scope`]: what a user may see.
+//! - [`metrics`]: Prometheus counters and histograms.
+//! - [`serve`]: start-up and shutdown; [`simulator`]: demo mode's walkers.
+//! - [`access`]: users, roles and the area each is bound to (分级授权).
+//! - [`store`]: persistence behind one trait: SQLite (default) or PostGIS.
 //! - [`citydir`]: reads a city directory (one GeoJSON file per layer).
 //! - [`config`]: the command line.
 //! - [`summary`]: `riskmap summary`, a report on a loaded city.
@@ -15,7 +26,18 @@
 //! The server around it (stores, live push, HTTP API) builds on this crate;
 //! see docs/ARCHITECTURE.md for the module map and data flow.
 
+pub mod access;
+pub mod api;
+pub mod app;
+pub mod auth;
 pub mod citydir;
 pub mod config;
 pub mod engine;
+pub mod ingest;
+pub mod live;
+pub mod metrics;
+pub mod scope;
+pub mod serve;
+pub mod simulator;
+pub mod store;
 pub mod summary;

@@ -9,6 +9,7 @@ use riskmap::engine::EngineConfig;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Serve(args) => serve(*args),
         Command::Summary { dir, h3_resolution } => {
             let Ok(resolution) = h3o::Resolution::try_from(h3_resolution) else {
                 eprintln!("error: --h3-resolution must be 0 to 15, got {h3_resolution}");
@@ -30,4 +31,41 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+fn serve(args: riskmap::config::ServeArgs) -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn")
+            }),
+        )
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let demo = args.demo;
+        match riskmap::serve::start(args).await {
+            Ok(server) => {
+                println!("{}", riskmap::serve::banner(&server, demo));
+                server.run_until_signal().await;
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                if matches!(e, riskmap::serve::ServeError::DemoCity(_)) {
+                    eprintln!("hint: build the demo city first: geodata demo --out data/demo (./scripts/demo.sh does it all)");
+                }
+                ExitCode::FAILURE
+            }
+        }
+    })
 }

@@ -8,7 +8,7 @@
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
-use geo::{Coord, LineString, MultiPolygon, Point, Polygon};
+use geo::{Coord, LineString, MultiPolygon, Polygon};
 use geojson::{Feature, GeometryValue, JsonObject, feature::Id};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -304,17 +304,6 @@ fn position(p: &[f64]) -> Result<LonLat> {
         _ => Err(EngineError::InvalidGeometry(
             "a position needs a longitude and a latitude".into(),
         )),
-    }
-}
-
-/// The point a feature is drawn at when only one point will do (labels,
-/// distance to a polygon's centre).
-#[must_use]
-pub fn representative_point(footprint: &Footprint) -> Point<f64> {
-    use geo::InteriorPoint;
-    match footprint {
-        Footprint::Point(p) => *p,
-        Footprint::Area(mp) => mp.interior_point().unwrap_or_else(|| Point::new(0.0, 0.0)),
     }
 }
 

@@ -13,6 +13,7 @@ use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
 use rustc_hash::FxHashMap;
 
+use super::areas::AreaIdx;
 use super::error::{EngineError, Result};
 use super::model::{Camera, Footprint, KeyPlace, RiskSource};
 use super::sphere::{self, LonLat};
@@ -84,6 +85,9 @@ pub struct Layer<T> {
     by_id: FxHashMap<String, FeatureIdx>,
     /// Envelopes of every feature.
     tree: RTree<Envelope>,
+    /// The grid each feature lies in (at its representative point), by
+    /// index; kept by the engine for 分级授权 filtering.
+    grids: Vec<Option<AreaIdx>>,
 }
 
 impl<T> Default for Layer<T> {
@@ -93,6 +97,7 @@ impl<T> Default for Layer<T> {
             free: Vec::new(),
             by_id: FxHashMap::default(),
             tree: RTree::new(),
+            grids: Vec::new(),
         }
     }
 }
@@ -116,6 +121,7 @@ impl<T: LayerItem> Layer<T> {
             envelopes.push(GeomWithData::new(envelope(item)?, i as FeatureIdx));
         }
         Ok(Layer {
+            grids: vec![None; items.len()],
             items: items.into_iter().map(Some).collect(),
             free: Vec::new(),
             by_id,
@@ -139,6 +145,30 @@ impl<T: LayerItem> Layer<T> {
     #[must_use]
     pub fn get(&self, idx: FeatureIdx) -> Option<&T> {
         self.items.get(idx as usize)?.as_ref()
+    }
+
+    /// The grid a feature lies in, as last assigned.
+    #[must_use]
+    pub fn grid(&self, idx: FeatureIdx) -> Option<AreaIdx> {
+        self.grids.get(idx as usize).copied().flatten()
+    }
+
+    /// Re-assigns every feature's grid.
+    pub fn assign_grids(&mut self, grid_of: impl Fn(Point<f64>) -> Option<AreaIdx>) {
+        self.grids = self
+            .items
+            .iter()
+            .map(|t| t.as_ref().and_then(|t| grid_of(representative(t.shape()))))
+            .collect();
+    }
+
+    /// Assigns one feature's grid.
+    pub fn set_grid(&mut self, idx: FeatureIdx, grid: Option<AreaIdx>) {
+        let i = idx as usize;
+        if self.grids.len() <= i {
+            self.grids.resize(i + 1, None);
+        }
+        self.grids[i] = grid;
     }
 
     /// The index of an id.
@@ -289,6 +319,16 @@ pub fn distance_to_shape_m(q: LonLat, shape: Shape<'_>) -> f64 {
                 Closest::Indeterminate => f64::INFINITY,
             }
         }
+    }
+}
+
+/// The point a shape is placed at: itself, or a point inside the area.
+#[must_use]
+pub fn representative(shape: Shape<'_>) -> Point<f64> {
+    use geo::InteriorPoint;
+    match shape {
+        Shape::Point(p) => p,
+        Shape::Area(mp) => mp.interior_point().unwrap_or_else(|| Point::new(0.0, 0.0)),
     }
 }
 

@@ -6,7 +6,7 @@
 //! - [`staff`]: the roster and the moving-point index (the hot write path).
 //! - [`layer`]: static layers in R-trees; [`cameras`]: who sees a point.
 //! - [`heatmap`]: counts per H3 cell.
-//! - [`geojson`]: RFC 7946 features ⇄ model.
+//! - [`geojson`]: RFC 7946 features ⇄ model; [`gcj02`]: the Chinese offset datum.
 //! - [`error`]: why an input or query was refused.
 //!
 //! [`Engine`] ties them together and is the one place the live state
@@ -15,6 +15,7 @@
 pub mod areas;
 pub mod cameras;
 pub mod error;
+pub mod gcj02;
 pub mod geojson;
 pub mod heatmap;
 pub mod layer;
@@ -27,7 +28,7 @@ use h3o::{CellIndex, Resolution};
 
 pub use areas::{AreaIdx, AreaTree};
 pub use error::{EngineError, Result};
-pub use layer::{FeatureIdx, Layer};
+pub use layer::{FeatureIdx, Layer, LayerItem};
 pub use staff::{MoveOutcome, Neighbour, StaffFilter, StaffIdx, StaffIndex};
 
 use model::{Area, Camera, Fix, KeyPlace, RiskSource, Staff};
@@ -154,7 +155,20 @@ impl Engine {
         self.areas = AreaTree::build(areas, self.config.h3_resolution)?;
         let tree = &self.areas;
         self.staff.rehome(|code| tree.idx(code));
+        self.assign_grids();
         Ok(())
+    }
+
+    /// Places every static feature in its grid, for 分级授权 filtering.
+    fn assign_grids(&mut self) {
+        place_in_grids(&self.areas, &mut self.cameras);
+        place_in_grids(&self.areas, &mut self.risk_sources);
+        place_in_grids(&self.areas, &mut self.key_places);
+    }
+
+    /// The grid a point lies in.
+    fn grid_of_point(&self, p: geo::Point<f64>) -> Option<AreaIdx> {
+        self.areas.grid_at(LonLat::new(p.x(), p.y()).ok()?)
     }
 
     /// Adds or replaces a staff member. Their home grid must exist.
@@ -189,13 +203,16 @@ impl Engine {
             .iter()
             .map(|(_, c)| c.range_m)
             .fold(0.0, f64::max);
+        place_in_grids(&self.areas, &mut self.cameras);
         Ok(())
     }
 
     /// Adds or replaces one camera.
     pub fn upsert_camera(&mut self, camera: Camera) -> Result<FeatureIdx> {
         let range = camera.range_m;
+        let grid = self.grid_of_point(camera.location.point());
         let idx = self.cameras.upsert(camera)?;
+        self.cameras.set_grid(idx, grid);
         self.max_camera_range_m = self.max_camera_range_m.max(range);
         Ok(idx)
     }
@@ -203,12 +220,14 @@ impl Engine {
     /// Replaces the risk sources layer.
     pub fn replace_risk_sources(&mut self, risks: Vec<RiskSource>) -> Result<()> {
         self.risk_sources = Layer::build(risks)?;
+        place_in_grids(&self.areas, &mut self.risk_sources);
         Ok(())
     }
 
     /// Replaces the key places layer.
     pub fn replace_key_places(&mut self, places: Vec<KeyPlace>) -> Result<()> {
         self.key_places = Layer::build(places)?;
+        place_in_grids(&self.areas, &mut self.key_places);
         Ok(())
     }
 
@@ -221,6 +240,16 @@ impl Engine {
     /// Staff to dispatch to a point: optionally the point's own grid's staff
     /// first, then the nearest others, each group nearest first.
     pub fn nearest_staff(&self, q: &NearestQuery) -> Result<Vec<Candidate>> {
+        self.nearest_staff_where(q, |_| true)
+    }
+
+    /// [`Engine::nearest_staff`] among staff whose home grid `visible`
+    /// accepts (分级授权: a district dispatcher sees the district's staff).
+    pub fn nearest_staff_where(
+        &self,
+        q: &NearestQuery,
+        visible: impl Fn(Option<AreaIdx>) -> bool,
+    ) -> Result<Vec<Candidate>> {
         let point = q.point.validated()?;
         let mut out: Vec<Candidate> = Vec::with_capacity(q.k);
         if q.same_grid_first
@@ -238,11 +267,13 @@ impl Engine {
                         &point.unit_vector(),
                         &pos.unit_vector(),
                     ));
-                    (q.filter.accepts_member(m) && d <= limit).then_some(Candidate {
-                        idx,
-                        distance_m: d,
-                        same_grid: true,
-                    })
+                    (q.filter.accepts_member(m) && visible(m.home) && d <= limit).then_some(
+                        Candidate {
+                            idx,
+                            distance_m: d,
+                            same_grid: true,
+                        },
+                    )
                 })
                 .collect();
             own.sort_unstable_by(|a, b| {
@@ -256,11 +287,13 @@ impl Engine {
         let wanted = q.k - out.len();
         if wanted > 0 {
             let taken = out.len();
-            let rest = self.staff.nearest(
+            let staff = &self.staff;
+            let rest = staff.nearest_where(
                 point,
                 (wanted + taken).min(staff::MAX_K),
                 &q.filter,
                 q.max_m,
+                |idx| visible(staff.get(idx).and_then(|m| m.home)),
             )?;
             out.extend(
                 rest.into_iter()
@@ -289,44 +322,58 @@ impl Engine {
         bbox: [f64; 4],
         resolution: u8,
     ) -> Result<Vec<(CellIndex, u32)>> {
+        self.heatmap_where(layer, bbox, resolution, |_| true)
+    }
+
+    /// [`Engine::heatmap`] counting only features whose grid (a staff
+    /// member's home grid) `visible` accepts.
+    pub fn heatmap_where(
+        &self,
+        layer: HeatLayer,
+        bbox: [f64; 4],
+        resolution: u8,
+        visible: impl Fn(Option<AreaIdx>) -> bool,
+    ) -> Result<Vec<(CellIndex, u32)>> {
         check_bbox(bbox)?;
-        let to_ll = |p: geo::Point<f64>| LonLat {
-            lon: p.x(),
-            lat: p.y(),
-        };
         match layer {
             HeatLayer::Staff => heatmap::count(
-                self.staff
-                    .in_bbox(bbox)
-                    .into_iter()
-                    .filter_map(|i| self.staff.position(i)),
-                resolution,
-            ),
-            HeatLayer::Cameras => heatmap::count(
-                self.cameras
-                    .in_bbox(bbox)
-                    .into_iter()
-                    .filter_map(|i| Some(self.cameras.get(i)?.location)),
-                resolution,
-            ),
-            HeatLayer::RiskSources => heatmap::count(
-                self.risk_sources.in_bbox(bbox).into_iter().filter_map(|i| {
-                    Some(to_ll(geojson::representative_point(
-                        &self.risk_sources.get(i)?.footprint,
-                    )))
+                self.staff.in_bbox(bbox).into_iter().filter_map(|i| {
+                    let m = self.staff.get(i)?;
+                    visible(m.home).then_some(m.fix?.position)
                 }),
                 resolution,
             ),
-            HeatLayer::KeyPlaces => heatmap::count(
-                self.key_places.in_bbox(bbox).into_iter().filter_map(|i| {
-                    Some(to_ll(geojson::representative_point(
-                        &self.key_places.get(i)?.footprint,
-                    )))
-                }),
-                resolution,
-            ),
+            HeatLayer::Cameras => {
+                heatmap::count(layer_points(&self.cameras, bbox, &visible), resolution)
+            }
+            HeatLayer::RiskSources => {
+                heatmap::count(layer_points(&self.risk_sources, bbox, &visible), resolution)
+            }
+            HeatLayer::KeyPlaces => {
+                heatmap::count(layer_points(&self.key_places, bbox, &visible), resolution)
+            }
         }
     }
+}
+
+/// The representative points of a layer's visible features in a box.
+fn layer_points<'a, T: LayerItem>(
+    layer: &'a Layer<T>,
+    bbox: [f64; 4],
+    visible: &'a impl Fn(Option<AreaIdx>) -> bool,
+) -> impl Iterator<Item = LonLat> + 'a {
+    layer.in_bbox(bbox).into_iter().filter_map(move |i| {
+        let p = layer::representative(layer.get(i)?.shape());
+        visible(layer.grid(i)).then_some(LonLat {
+            lon: p.x(),
+            lat: p.y(),
+        })
+    })
+}
+
+/// Places every feature of a layer in the grid at its representative point.
+fn place_in_grids<T: LayerItem>(tree: &AreaTree, layer: &mut Layer<T>) {
+    layer.assign_grids(|p| tree.grid_at(LonLat::new(p.x(), p.y()).ok()?));
 }
 
 /// Checks a `[west, south, east, north]` box: finite, in range, south ≤ north.

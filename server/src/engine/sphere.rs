@@ -139,6 +139,19 @@ pub fn lon_gap_m(dlon: f64, max_abs_lat: f64) -> f64 {
     2.0 * EARTH_RADIUS_M * s.asin()
 }
 
+/// Whether a point lies in a `[west, south, east, north]` box, edges
+/// included; west > east crosses the antimeridian.
+#[must_use]
+pub fn in_bbox(bbox: [f64; 4], p: LonLat) -> bool {
+    let [w, s, e, n] = bbox;
+    let lon_ok = if w <= e {
+        p.lon >= w && p.lon <= e
+    } else {
+        p.lon >= w || p.lon <= e
+    };
+    lon_ok && p.lat >= s && p.lat <= n
+}
+
 /// The lon/lat box that surely holds every point within `radius_m` of
 /// `centre`, as `[west, south, east, north]`. West may exceed east when the box
 /// crosses the antimeridian.

@@ -386,6 +386,19 @@ impl StaffIndex {
         filter: &StaffFilter,
         max_m: Option<f64>,
     ) -> Result<Vec<Neighbour>> {
+        self.nearest_where(q, k, filter, max_m, |_| true)
+    }
+
+    /// [`StaffIndex::nearest`] among the members `keep` accepts as well (it
+    /// is asked only about members that pass `filter`).
+    pub fn nearest_where(
+        &self,
+        q: LonLat,
+        k: usize,
+        filter: &StaffFilter,
+        max_m: Option<f64>,
+        keep: impl Fn(StaffIdx) -> bool,
+    ) -> Result<Vec<Neighbour>> {
         let mut q = q.validated()?;
         // 180° and −180° are one meridian; cells start at −180°.
         if q.lon >= 180.0 {
@@ -405,7 +418,7 @@ impl StaffIndex {
         let (cx, cy) = self.cell_xy(q);
         let scan = |cell: &[Entry], best: &mut Best| {
             for e in cell {
-                if filter.accepts(e) {
+                if filter.accepts(e) && keep(e.idx) {
                     best.offer(sphere::chord2(&qv, &e.v), e.idx);
                 }
             }
@@ -476,7 +489,7 @@ impl StaffIndex {
         let mut out = Vec::new();
         self.for_each_in_box(bbox, |e| {
             if let Some(p) = self.position(e.idx)
-                && in_box(bbox, p)
+                && sphere::in_bbox(bbox, p)
             {
                 out.push(e.idx);
             }
@@ -723,16 +736,6 @@ fn key(x: i64, y: i64) -> u64 {
 
 fn unkey(k: u64) -> (i64, i64) {
     ((k & 0xffff_ffff) as i64, (k >> 32) as i64)
-}
-
-fn in_box(bbox: [f64; 4], p: LonLat) -> bool {
-    let [w, s, e, n] = bbox;
-    let lon_ok = if w <= e {
-        p.lon >= w && p.lon <= e
-    } else {
-        p.lon >= w || p.lon <= e
-    };
-    lon_ok && p.lat >= s && p.lat <= n
 }
 
 fn max_distance_chord2(max_m: Option<f64>) -> Result<f64> {

@@ -1,0 +1,83 @@
+//! Who may see and do what (分级授权): users, their roles, and the area each
+//! is bound to. A user sees and acts only inside their area's subtree.
+
+use serde::{Deserialize, Serialize};
+
+/// What a user is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserRole {
+    /// 系统管理员 — manages users and layers.
+    Admin,
+    /// 指挥长 — leads; sees everything in the area, acts on incidents.
+    Commander,
+    /// 派遣员/值班长 — dispatches staff to incidents.
+    Dispatcher,
+    /// 大屏 — a big screen: sees, never changes anything.
+    Viewer,
+    /// 工作人员 — field staff: shares their own position, handles tasks.
+    Field,
+}
+
+impl UserRole {
+    /// Every role.
+    pub const ALL: [UserRole; 5] = [
+        UserRole::Admin,
+        UserRole::Commander,
+        UserRole::Dispatcher,
+        UserRole::Viewer,
+        UserRole::Field,
+    ];
+
+    /// The name used in the API and the stores.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserRole::Admin => "admin",
+            UserRole::Commander => "commander",
+            UserRole::Dispatcher => "dispatcher",
+            UserRole::Viewer => "viewer",
+            UserRole::Field => "field",
+        }
+    }
+
+    /// Parses the API/store name.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<UserRole> {
+        UserRole::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// A user account, without secrets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// Store-assigned id.
+    pub id: i64,
+    /// Login name, unique.
+    pub username: String,
+    /// Name shown in the UI.
+    pub display_name: String,
+    /// What the user is for.
+    pub role: UserRole,
+    /// Code of the area the user is bound to; they see its subtree only.
+    pub area: String,
+    /// For field users: the staff member they are.
+    pub staff_id: Option<String>,
+}
+
+/// A user account about to be created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUser {
+    /// Login name, unique.
+    pub username: String,
+    /// Name shown in the UI.
+    pub display_name: String,
+    /// What the user is for.
+    pub role: UserRole,
+    /// Code of the area the user is bound to.
+    pub area: String,
+    /// For field users: the staff member they are.
+    pub staff_id: Option<String>,
+    /// Argon2 PHC string.
+    pub password_hash: String,
+}

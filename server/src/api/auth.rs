@@ -1,0 +1,136 @@
+//! `POST /api/auth/login`, `POST /api/auth/logout`, `GET /api/me`, and the
+//! extractor every protected handler takes.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{FromRequestParts, State};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::error::{ApiError, ApiResult};
+use crate::access::{User, UserRole};
+use crate::app::App;
+use crate::auth::AuthError;
+
+/// The authenticated user of a request.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// Who.
+    pub user: User,
+    /// The bearer token (for logout).
+    pub token: String,
+}
+
+impl Principal {
+    /// Refuses unless the user has one of `roles`.
+    pub fn require(&self, roles: &[UserRole]) -> ApiResult<()> {
+        if roles.contains(&self.user.role) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "this needs the role {}; you are {}",
+                roles
+                    .iter()
+                    .map(|r| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+                self.user.role.as_str()
+            )))
+        }
+    }
+}
+
+/// The bearer token of a request: `Authorization: Bearer …`, or `?token=`
+/// (browsers cannot set headers on a WebSocket).
+#[must_use]
+pub fn bearer(parts: &Parts) -> Option<String> {
+    if let Some(h) = parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+    {
+        let h = h.trim();
+        if h.len() > 7 && h[..7].eq_ignore_ascii_case("bearer ") {
+            return Some(h[7..].trim().to_owned());
+        }
+    }
+    parts.uri.query().and_then(|q| {
+        q.split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .find(|(k, _)| *k == "token")
+            .map(|(_, v)| v.to_owned())
+    })
+}
+
+impl FromRequestParts<Arc<App>> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &Arc<App>,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts).ok_or_else(|| {
+            ApiError::Unauthorized(
+                "log in first: send Authorization: Bearer <token> from POST /api/auth/login".into(),
+            )
+        })?;
+        match app.auth.authenticate(&token).await {
+            Ok((_, user)) => Ok(Principal { user, token }),
+            Err(AuthError::BadToken) => Err(ApiError::Unauthorized(
+                "the token is invalid or has expired".into(),
+            )),
+            Err(AuthError::Store(e)) => Err(e.into()),
+            Err(e) => Err(ApiError::Internal(e.to_string())),
+        }
+    }
+}
+
+/// Login body.
+#[derive(Debug, Deserialize)]
+pub struct Login {
+    /// Login name.
+    pub username: String,
+    /// Password.
+    pub password: String,
+}
+
+/// `POST /api/auth/login` → `{"token", "expires_ms", "user"}`.
+pub async fn login(State(app): State<Arc<App>>, Json(body): Json<Login>) -> ApiResult<Json<Value>> {
+    if body.username.len() > 128 || body.password.len() > 1024 {
+        return Err(ApiError::BadRequest("username or password too long".into()));
+    }
+    match app.auth.login(&body.username, &body.password).await {
+        Ok((token, session, user)) => Ok(Json(json!({
+            "token": token,
+            "expires_ms": session.expires_ms,
+            "user": user,
+        }))),
+        Err(AuthError::BadCredentials) => {
+            Err(ApiError::Unauthorized("wrong username or password".into()))
+        }
+        Err(AuthError::Store(e)) => Err(e.into()),
+        Err(e) => Err(ApiError::Internal(e.to_string())),
+    }
+}
+
+/// `POST /api/auth/logout`: the token stops working at once.
+pub async fn logout(State(app): State<Arc<App>>, p: Principal) -> ApiResult<Json<Value>> {
+    app.auth
+        .logout(&p.token)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Json(json!({ "ok": true })))
+}
+
+/// `GET /api/me`: who the token belongs to, and their area.
+pub async fn me(State(app): State<Arc<App>>, p: Principal) -> ApiResult<Json<Value>> {
+    let engine = app.engine.read();
+    let area = engine.areas().idx(&p.user.area).map(|i| {
+        let a = engine.areas().get(i);
+        json!({ "code": a.code, "name": a.name, "level": a.level })
+    });
+    Ok(Json(json!({ "user": p.user, "area": area })))
+}

@@ -1,0 +1,127 @@
+//! The one HTTP error type: every refusal is a JSON body with a machine
+//! code and a human reason; internals are logged, never sent.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::engine::EngineError;
+use crate::store::StoreError;
+
+/// An error answer.
+#[derive(Debug)]
+pub enum ApiError {
+    /// 400: the request is malformed or out of range.
+    BadRequest(String),
+    /// 401: no valid token.
+    Unauthorized(String),
+    /// 403: valid token, not allowed.
+    Forbidden(String),
+    /// 404: no such thing (or not visible to this user).
+    NotFound(String),
+    /// 409: conflicts with the current state; `allowed` lists what would
+    /// have been accepted.
+    Conflict {
+        /// Why.
+        message: String,
+        /// What is allowed instead, if that helps the client.
+        allowed: Vec<String>,
+    },
+    /// 413: the body is larger than the limit.
+    TooLarge(String),
+    /// 429: too many requests.
+    TooMany(String),
+    /// 503: a dependency is down; retry later.
+    Unavailable(String),
+    /// 500: a bug or an unexpected failure; the detail is logged only.
+    Internal(String),
+}
+
+impl ApiError {
+    fn parts(&self) -> (StatusCode, &'static str) {
+        match self {
+            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::Conflict { .. } => (StatusCode::CONFLICT, "conflict"),
+            ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            ApiError::TooMany(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
+            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+
+    /// The message a client sees.
+    #[must_use]
+    pub fn message(&self) -> &str {
+        match self {
+            ApiError::BadRequest(m)
+            | ApiError::Unauthorized(m)
+            | ApiError::Forbidden(m)
+            | ApiError::NotFound(m)
+            | ApiError::TooLarge(m)
+            | ApiError::TooMany(m)
+            | ApiError::Unavailable(m) => m,
+            ApiError::Conflict { message, .. } => message,
+            ApiError::Internal(_) => "internal error",
+        }
+    }
+
+    /// The machine code.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        self.parts().1
+    }
+
+    /// The JSON body.
+    #[must_use]
+    pub fn body(&self) -> serde_json::Value {
+        let mut body = json!({ "error": self.code(), "message": self.message() });
+        if let ApiError::Conflict { allowed, .. } = self {
+            body["allowed"] = json!(allowed);
+        }
+        body
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, _) = self.parts();
+        if let ApiError::Internal(detail) = &self {
+            tracing::error!(%detail, "internal error");
+        }
+        (status, Json(self.body())).into_response()
+    }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(e: EngineError) -> Self {
+        match e {
+            EngineError::UnknownArea(_) | EngineError::UnknownStaff(_) => {
+                ApiError::NotFound(e.to_string())
+            }
+            _ => ApiError::BadRequest(e.to_string()),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(m) => ApiError::Conflict {
+                message: m,
+                allowed: Vec::new(),
+            },
+            StoreError::NotFound(m) => ApiError::NotFound(m),
+            StoreError::Database(
+                sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed,
+            ) => ApiError::Unavailable(format!("the store is unavailable: {e}")),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// Result alias for handlers.
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,74 @@
+//! HTTP and WebSocket: thin axum handlers over [`crate::app::App`].
+//!
+//! - [`auth`]: login, logout, who am I, and the bearer-token extractor.
+//! - [`queries`]: dispatch and spatial queries (REST; `/ws` reuses them).
+//! - [`fixes`]: `POST /api/fixes` and the OsmAnd protocol (`/osmand`).
+//! - [`ws`]: `/ws`, live push and field clients.
+//! - [`ogc`]: OGC API - Features at `/ogc`, and layer import.
+//! - [`openapi`]: the OpenAPI document.
+//! - [`health`]: `/health`, `/ready`, `/metrics`.
+//! - [`error`]: the one error type.
+
+pub mod auth;
+pub mod error;
+pub mod fixes;
+pub mod health;
+pub mod ogc;
+pub mod openapi;
+pub mod queries;
+pub mod ws;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{any, get, post};
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::trace::TraceLayer;
+
+use crate::app::App;
+
+/// The whole HTTP surface. `static_dir` (the built web client), if given, is
+/// served at `/` with `/field` going to its field page.
+pub fn router(app: Arc<App>, static_dir: Option<PathBuf>) -> Router {
+    let limit = app.limits.max_body_bytes;
+    let mut r = Router::new()
+        .route("/health", get(health::health))
+        .route("/ready", get(health::ready))
+        .route("/metrics", get(health::metrics))
+        .route("/api/auth/login", post(auth::login))
+        .route("/api/auth/logout", post(auth::logout))
+        .route("/api/me", get(auth::me))
+        .route("/api/openapi.json", get(openapi::document))
+        .route("/api/dispatch/nearest", get(queries::nearest))
+        .route("/api/dispatch/cameras", get(queries::cameras))
+        .route("/api/dispatch/nearby", get(queries::nearby))
+        .route("/api/dispatch/locate", get(queries::locate))
+        .route("/api/heatmap", get(queries::heatmap))
+        .route("/api/staff/{id}", get(queries::staff))
+        .route("/api/staff/{id}/track", get(queries::track))
+        .route("/api/fixes", post(fixes::post_fixes))
+        .route("/osmand", any(fixes::osmand))
+        .route("/ws", any(ws::upgrade))
+        .nest("/ogc", ogc::router());
+    if let Some(dir) = static_dir {
+        let field = dir.join("field.html");
+        r = r
+            .route_service("/field", ServeFile::new(field))
+            .fallback_service(ServeDir::new(dir));
+    }
+    r.layer(DefaultBodyLimit::max(limit))
+        .layer(TraceLayer::new_for_http())
+        .with_state(app)
+}
+
+/// The OsmAnd protocol alone at the root path, for a second listener (Traccar
+/// Client's default port is 5055).
+pub fn osmand_router(app: Arc<App>) -> Router {
+    let limit = app.limits.max_body_bytes;
+    Router::new()
+        .route("/", any(fixes::osmand))
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(app)
+}

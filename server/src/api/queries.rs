@@ -1,0 +1,459 @@
+//! Dispatch and spatial queries. Each is a plain function over the engine
+//! (used by REST and by `/ws` alike) plus a thin REST handler. Every answer is
+//! limited to what the asking user may see.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::auth::Principal;
+use super::error::{ApiError, ApiResult};
+use crate::access::User;
+use crate::app::App;
+use crate::engine::model::{Role, Skill};
+use crate::engine::sphere::LonLat;
+use crate::engine::{AreaIdx, Engine, HeatLayer, NearestQuery, StaffFilter, gcj02};
+use crate::live::Datum;
+use crate::live::protocol::{camera_json, key_place_json, risk_source_json, staff_json};
+use crate::metrics::Query as Q;
+use crate::scope::Scope;
+
+/// A point, in WGS84 unless `coords=gcj02`.
+#[derive(Debug, Deserialize)]
+pub struct PointParams {
+    /// Longitude.
+    pub lon: f64,
+    /// Latitude.
+    pub lat: f64,
+    /// Datum of lon/lat.
+    #[serde(default)]
+    pub coords: Datum,
+}
+
+impl PointParams {
+    fn point(&self) -> ApiResult<LonLat> {
+        point(self.lon, self.lat, self.coords)
+    }
+}
+
+/// A validated WGS84 point from a client's coordinates.
+fn point(lon: f64, lat: f64, coords: Datum) -> ApiResult<LonLat> {
+    let p = LonLat::new(lon, lat)?;
+    Ok(match coords {
+        Datum::Wgs84 => p,
+        Datum::Gcj02 => gcj02::to_wgs84(p)?,
+    })
+}
+
+/// `GET /api/dispatch/nearest` parameters. (The point's fields are repeated
+/// rather than flattened: query strings carry only text, and serde's
+/// flattening loses the conversion to numbers.)
+#[derive(Debug, Deserialize)]
+pub struct NearestParams {
+    /// Longitude.
+    pub lon: f64,
+    /// Latitude.
+    pub lat: f64,
+    /// Datum of lon/lat.
+    #[serde(default)]
+    pub coords: Datum,
+    /// How many (default 5).
+    pub k: Option<usize>,
+    /// Role filter: one role name, or several separated by commas.
+    pub role: Option<String>,
+    /// Skill filter: every listed skill (comma-separated) is required.
+    pub skill: Option<String>,
+    /// Only staff whose duty status is available (default true).
+    pub available: Option<bool>,
+    /// Maximum distance, metres.
+    pub max_m: Option<f64>,
+    /// Rank the point's own grid's staff first (default false).
+    pub same_grid_first: Option<bool>,
+}
+
+fn parse_enum<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> ApiResult<T> {
+    serde_json::from_value(Value::String(s.trim().to_owned()))
+        .map_err(|_| ApiError::BadRequest(format!("unknown {what} {s:?}")))
+}
+
+fn grid_json(engine: &Engine, g: Option<AreaIdx>) -> Value {
+    g.map_or(Value::Null, |g| {
+        let a = engine.areas().get(g);
+        json!({ "code": a.code, "name": a.name })
+    })
+}
+
+/// The nearest suitable staff the user may see.
+pub fn nearest_query(app: &App, user: &User, p: &NearestParams) -> ApiResult<Value> {
+    let point = point(p.lon, p.lat, p.coords)?;
+    let k = p.k.unwrap_or(5);
+    if k == 0 || k > app.limits.max_k {
+        return Err(ApiError::BadRequest(format!(
+            "k must be 1 to {}",
+            app.limits.max_k
+        )));
+    }
+    let mut filter = StaffFilter {
+        available_only: p.available.unwrap_or(true),
+        ..StaffFilter::default()
+    };
+    if let Some(roles) = &p.role {
+        for r in roles.split(',').filter(|s| !s.is_empty()) {
+            filter.roles |= parse_enum::<Role>("role", r)?.bit();
+        }
+    }
+    if let Some(skills) = &p.skill {
+        for s in skills.split(',').filter(|s| !s.is_empty()) {
+            filter.skills |= parse_enum::<Skill>("skill", s)?.bit();
+        }
+    }
+    if let Some(m) = p.max_m
+        && !(m.is_finite() && m >= 0.0)
+    {
+        return Err(ApiError::BadRequest(
+            "max_m must be a non-negative number of metres".into(),
+        ));
+    }
+    let engine = app.engine.read();
+    let scope = Scope::of(user, engine.areas());
+    let query = NearestQuery {
+        point,
+        k,
+        filter,
+        max_m: p.max_m,
+        same_grid_first: p.same_grid_first.unwrap_or(false),
+    };
+    let t = Instant::now();
+    let tree = engine.areas();
+    let found = engine.nearest_staff_where(&query, |home| scope.contains(home, tree))?;
+    app.metrics.observe(Q::Nearest, t.elapsed());
+    let candidates: Vec<Value> = found
+        .iter()
+        .filter_map(|c| {
+            let m = engine.staff().get(c.idx)?;
+            let pos = m.fix?.position;
+            Some(json!({
+                "id": m.id.as_str(),
+                "name": m.name.as_str(),
+                "role": m.role,
+                "duty": m.duty,
+                "distance_m": (c.distance_m * 10.0).round() / 10.0,
+                "grid": m.home.map(|g| engine.areas().get(g).code.clone()),
+                "current_grid": grid_json(&engine, engine.areas().grid_at(pos)),
+                "same_grid": c.same_grid,
+                "lon": pos.lon,
+                "lat": pos.lat,
+            }))
+        })
+        .collect();
+    Ok(json!({
+        "point": { "lon": point.lon, "lat": point.lat },
+        "grid": grid_json(&engine, engine.areas().grid_at(point).filter(|&g| scope.contains(Some(g), tree))),
+        "candidates": candidates,
+    }))
+}
+
+/// Cameras the user may see that can see a point, nearest first.
+pub fn cameras_query(app: &App, user: &User, p: &PointParams) -> ApiResult<Value> {
+    let point = p.point()?;
+    let engine = app.engine.read();
+    let scope = Scope::of(user, engine.areas());
+    let t = Instant::now();
+    let seen = engine.cameras_seeing(point)?;
+    app.metrics.observe(Q::Cameras, t.elapsed());
+    let cams: Vec<Value> = seen
+        .into_iter()
+        .filter(|(i, _)| scope.contains(engine.cameras().grid(*i), engine.areas()))
+        .filter_map(|(i, d)| {
+            let mut v = camera_json(engine.cameras().get(i)?);
+            v["distance_m"] = json!((d * 10.0).round() / 10.0);
+            Some(v)
+        })
+        .collect();
+    Ok(json!({ "point": { "lon": point.lon, "lat": point.lat }, "cameras": cams }))
+}
+
+/// `GET /api/dispatch/nearby` parameters.
+#[derive(Debug, Deserialize)]
+pub struct NearbyParams {
+    /// Longitude.
+    pub lon: f64,
+    /// Latitude.
+    pub lat: f64,
+    /// Datum of lon/lat.
+    #[serde(default)]
+    pub coords: Datum,
+    /// Radius, metres (default 500).
+    pub radius_m: Option<f64>,
+    /// Comma-separated: `risk_sources`, `key_places`, `cameras` (default
+    /// the first two).
+    pub layers: Option<String>,
+}
+
+/// Risk sources, key places (and cameras) within a radius, nearest first.
+pub fn nearby_query(app: &App, user: &User, p: &NearbyParams) -> ApiResult<Value> {
+    let point = point(p.lon, p.lat, p.coords)?;
+    let r = p.radius_m.unwrap_or(500.0);
+    if !(r.is_finite() && r >= 0.0 && r <= app.limits.max_radius_m) {
+        return Err(ApiError::BadRequest(format!(
+            "radius_m must be 0 to {} metres",
+            app.limits.max_radius_m
+        )));
+    }
+    let layers = p.layers.as_deref().unwrap_or("risk_sources,key_places");
+    let engine = app.engine.read();
+    let scope = Scope::of(user, engine.areas());
+    let tree = engine.areas();
+    let t = Instant::now();
+    let mut out = json!({ "point": { "lon": point.lon, "lat": point.lat }, "radius_m": r });
+    for layer in layers.split(',').filter(|s| !s.is_empty()) {
+        let items: Vec<Value> = match layer {
+            "risk_sources" => engine
+                .risk_sources()
+                .within(point, r)?
+                .into_iter()
+                .filter(|(i, _)| scope.contains(engine.risk_sources().grid(*i), tree))
+                .filter_map(|(i, d)| {
+                    with_distance(risk_source_json(engine.risk_sources().get(i)?), d)
+                })
+                .collect(),
+            "key_places" => engine
+                .key_places()
+                .within(point, r)?
+                .into_iter()
+                .filter(|(i, _)| scope.contains(engine.key_places().grid(*i), tree))
+                .filter_map(|(i, d)| with_distance(key_place_json(engine.key_places().get(i)?), d))
+                .collect(),
+            "cameras" => engine
+                .cameras()
+                .within(point, r)?
+                .into_iter()
+                .filter(|(i, _)| scope.contains(engine.cameras().grid(*i), tree))
+                .filter_map(|(i, d)| with_distance(camera_json(engine.cameras().get(i)?), d))
+                .collect(),
+            other => {
+                return Err(ApiError::BadRequest(format!(
+                    "unknown layer {other:?}; use risk_sources, key_places, cameras"
+                )));
+            }
+        };
+        out[layer] = Value::Array(items);
+    }
+    app.metrics.observe(Q::Nearby, t.elapsed());
+    Ok(out)
+}
+
+// Returns Option so it fits in the `filter_map` chains above.
+#[allow(clippy::unnecessary_wraps)]
+fn with_distance(mut v: Value, d: f64) -> Option<Value> {
+    v["distance_m"] = json!((d * 10.0).round() / 10.0);
+    Some(v)
+}
+
+/// The grid at a point and its ancestors, if the user may see them.
+pub fn locate_query(app: &App, user: &User, p: &PointParams) -> ApiResult<Value> {
+    let point = p.point()?;
+    let engine = app.engine.read();
+    let scope = Scope::of(user, engine.areas());
+    let t = Instant::now();
+    let chain = engine.locate(point)?.unwrap_or_default();
+    app.metrics.observe(Q::Locate, t.elapsed());
+    let visible = chain
+        .first()
+        .is_some_and(|&g| scope.contains(Some(g), engine.areas()));
+    let chain: Vec<Value> = if visible {
+        chain
+            .iter()
+            .map(|&i| {
+                let a = engine.areas().get(i);
+                json!({ "code": a.code, "name": a.name, "level": a.level })
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(json!({
+        "point": { "lon": point.lon, "lat": point.lat },
+        "grid": chain.first().cloned().unwrap_or(Value::Null),
+        "chain": chain,
+    }))
+}
+
+/// `GET /api/heatmap` parameters.
+#[derive(Debug, Deserialize)]
+pub struct HeatmapParams {
+    /// `west,south,east,north`.
+    pub bbox: String,
+    /// H3 resolution 0–15 (default 8).
+    pub res: Option<u8>,
+    /// `staff` (default), `cameras`, `risk_sources`, `key_places`.
+    pub layer: Option<String>,
+}
+
+/// Parses `west,south,east,north`.
+pub fn parse_bbox(s: &str) -> ApiResult<[f64; 4]> {
+    let v: Vec<f64> = s
+        .split(',')
+        .map(|x| x.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| {
+            ApiError::BadRequest(format!(
+                "bbox must be west,south,east,north numbers, got {s:?}"
+            ))
+        })?;
+    let b: [f64; 4] = v.try_into().map_err(|_| {
+        ApiError::BadRequest("bbox needs exactly four numbers: west,south,east,north".into())
+    })?;
+    crate::engine::check_bbox(b)?;
+    Ok(b)
+}
+
+/// Counts per H3 cell of a layer in a box, limited to what the user sees.
+pub fn heatmap_query(app: &App, user: &User, p: &HeatmapParams) -> ApiResult<Value> {
+    let bbox = parse_bbox(&p.bbox)?;
+    let res = p.res.unwrap_or(8);
+    let layer = match p.layer.as_deref().unwrap_or("staff") {
+        "staff" => HeatLayer::Staff,
+        "cameras" => HeatLayer::Cameras,
+        "risk_sources" => HeatLayer::RiskSources,
+        "key_places" => HeatLayer::KeyPlaces,
+        other => {
+            return Err(ApiError::BadRequest(format!(
+                "unknown layer {other:?}; use staff, cameras, risk_sources, key_places"
+            )));
+        }
+    };
+    let engine = app.engine.read();
+    let scope = Scope::of(user, engine.areas());
+    let tree = engine.areas();
+    let t = Instant::now();
+    let cells = engine.heatmap_where(layer, bbox, res, |g| scope.contains(g, tree))?;
+    app.metrics.observe(Q::Heatmap, t.elapsed());
+    let cells: Vec<Value> = cells
+        .into_iter()
+        .map(|(c, n)| json!({ "cell": c.to_string(), "count": n }))
+        .collect();
+    Ok(
+        json!({ "bbox": bbox, "res": res, "layer": p.layer.as_deref().unwrap_or("staff"), "cells": cells }),
+    )
+}
+
+/// `GET /api/dispatch/nearest`.
+pub async fn nearest(
+    State(app): State<Arc<App>>,
+    p: Principal,
+    Query(q): Query<NearestParams>,
+) -> ApiResult<Json<Value>> {
+    nearest_query(&app, &p.user, &q).map(Json)
+}
+
+/// `GET /api/dispatch/cameras`.
+pub async fn cameras(
+    State(app): State<Arc<App>>,
+    p: Principal,
+    Query(q): Query<PointParams>,
+) -> ApiResult<Json<Value>> {
+    cameras_query(&app, &p.user, &q).map(Json)
+}
+
+/// `GET /api/dispatch/nearby`.
+pub async fn nearby(
+    State(app): State<Arc<App>>,
+    p: Principal,
+    Query(q): Query<NearbyParams>,
+) -> ApiResult<Json<Value>> {
+    nearby_query(&app, &p.user, &q).map(Json)
+}
+
+/// `GET /api/dispatch/locate`.
+pub async fn locate(
+    State(app): State<Arc<App>>,
+    p: Principal,
+    Query(q): Query<PointParams>,
+) -> ApiResult<Json<Value>> {
+    locate_query(&app, &p.user, &q).map(Json)
+}
+
+/// `GET /api/heatmap`.
+pub async fn heatmap(
+    State(app): State<Arc<App>>,
+    p: Principal,
+    Query(q): Query<HeatmapParams>,
+) -> ApiResult<Json<Value>> {
+    heatmap_query(&app, &p.user, &q).map(Json)
+}
+
+/// `GET /api/staff/{id}`: one staff member, if visible.
+pub async fn staff(
+    State(app): State<Arc<App>>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let engine = app.engine.read();
+    let scope = Scope::of(&p.user, engine.areas());
+    let m = engine
+        .staff()
+        .find(&id)
+        .and_then(|i| engine.staff().get(i))
+        .filter(|m| scope.contains(m.home, engine.areas()))
+        .ok_or_else(|| ApiError::NotFound(format!("no staff member {id}")))?;
+    Ok(Json(staff_json(m, engine.areas())))
+}
+
+/// `GET /api/staff/{id}/track` parameters.
+#[derive(Debug, Deserialize)]
+pub struct TrackParams {
+    /// From (epoch ms or ISO 8601); default 24 hours ago.
+    pub from: Option<String>,
+    /// To; default now.
+    pub to: Option<String>,
+    /// At most this many fixes (default and maximum 10,000).
+    pub limit: Option<u32>,
+}
+
+/// `GET /api/staff/{id}/track`: a patrol track, oldest first.
+pub async fn track(
+    State(app): State<Arc<App>>,
+    p: Principal,
+    Path(id): Path<String>,
+    Query(q): Query<TrackParams>,
+) -> ApiResult<Json<Value>> {
+    {
+        let engine = app.engine.read();
+        let scope = Scope::of(&p.user, engine.areas());
+        let visible = engine
+            .staff()
+            .find(&id)
+            .and_then(|i| engine.staff().get(i))
+            .is_some_and(|m| scope.contains(m.home, engine.areas()));
+        if !visible {
+            return Err(ApiError::NotFound(format!("no staff member {id}")));
+        }
+    }
+    let now = crate::auth::now_ms();
+    let time = |s: &Option<String>, default: i64| -> ApiResult<i64> {
+        s.as_deref().map_or(Ok(default), |s| {
+            crate::app::parse_time(s).map_err(ApiError::BadRequest)
+        })
+    };
+    let from = time(&q.from, now - 24 * 3600 * 1000)?;
+    let to = time(&q.to, now)?;
+    let limit = q.limit.unwrap_or(10_000).min(10_000);
+    let fixes = app.store.track(&id, from, to, limit).await?;
+    let fixes: Vec<Value> = fixes
+        .iter()
+        .map(|f| {
+            json!({
+                "lon": f.position.lon, "lat": f.position.lat, "t": f.fix_time_ms,
+                "speed": f.speed_mps, "heading": f.heading_deg, "accuracy": f.accuracy_m,
+            })
+        })
+        .collect();
+    Ok(Json(
+        json!({ "staff_id": id, "from": from, "to": to, "fixes": fixes }),
+    ))
+}

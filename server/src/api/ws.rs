@@ -1,0 +1,397 @@
+//! `/ws`: one connection per browser map or field phone.
+//!
+//! The token is checked before the upgrade (`Authorization: Bearer` or
+//! `?token=`), so a bad one is a plain 401. After `hello`, a viewer sends
+//! `subscribe` and gets a `snapshot`, then deltas from the hub; a new
+//! `subscribe` replaces the old one on the same connection. Field clients
+//! send `fix`/`fixes` and get an `ack` once the fixes are committed. Any
+//! client may send `query` (the REST queries) and `ping`. Bad messages get an
+//! `error` message; oversized messages and floods close the connection with a
+//! reason. See docs/protocol.md.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade, close_code};
+use axum::response::Response;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+
+use super::auth::Principal;
+use super::error::ApiError;
+use super::fixes::rejection;
+use super::queries;
+use crate::app::App;
+use crate::live::protocol::{camera_json, key_place_json, risk_source_json, staff_json};
+use crate::live::{ClientMessage, Layers, Outbound, Subscription};
+use crate::metrics::{Metrics, Query as Q};
+use crate::scope::Scope;
+
+/// Upgrades an authenticated request to a WebSocket.
+pub async fn upgrade(State(app): State<Arc<App>>, p: Principal, ws: WebSocketUpgrade) -> Response {
+    // The hard cap is above the limit so that a message just over it gets a
+    // clean close with a reason instead of a dropped connection.
+    let hard_cap = app.limits.max_frame_bytes.saturating_mul(4);
+    ws.max_message_size(hard_cap)
+        .max_frame_size(hard_cap)
+        .on_upgrade(move |socket| session(app, p, socket))
+}
+
+/// A token bucket for a connection's incoming messages.
+struct RateLimit {
+    capacity: f64,
+    per_second: f64,
+    tokens: f64,
+    last: Instant,
+}
+
+impl RateLimit {
+    fn new(per_second: u32) -> Self {
+        let per_second = f64::from(per_second.max(1));
+        RateLimit {
+            capacity: per_second * 2.0,
+            per_second,
+            tokens: per_second * 2.0,
+            last: Instant::now(),
+        }
+    }
+
+    fn allow(&mut self) -> bool {
+        let now = Instant::now();
+        self.tokens = (self.tokens + now.duration_since(self.last).as_secs_f64() * self.per_second)
+            .min(self.capacity);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// What a connection is doing.
+struct Conn {
+    app: Arc<App>,
+    p: Principal,
+    viewer: crate::live::ViewerId,
+    sub: Option<Subscription>,
+}
+
+/// How a message handler wants the connection to continue.
+enum Next {
+    Reply(Vec<String>),
+    Close(u16, String),
+}
+
+async fn session(app: Arc<App>, p: Principal, socket: WebSocket) {
+    app.metrics.ws_connections.fetch_add(1, Ordering::Relaxed);
+    let (mut sink, mut stream) = socket.split();
+    let (viewer, mut rx, handle) = app.hub.register();
+    let mut conn = Conn {
+        app: app.clone(),
+        p,
+        viewer,
+        sub: None,
+    };
+    let mut limit = RateLimit::new(app.limits.ws_messages_per_second);
+    let hello = json!({
+        "type": "hello",
+        "user": conn.p.user,
+        "tick_ms": app.hub.tick_interval().as_millis(),
+        "server_time": crate::auth::now_ms(),
+        "limits": { "max_message_bytes": app.limits.max_frame_bytes, "messages_per_second": app.limits.ws_messages_per_second },
+    });
+    let mut close: Option<(u16, String)> = None;
+    if send_text(&app, &mut sink, hello.to_string()).await.is_ok() {
+        loop {
+            tokio::select! {
+                incoming = stream.next() => {
+                    let Some(Ok(msg)) = incoming else {
+                        if let Some(Err(e)) = incoming {
+                            close = Some((close_code::SIZE, format!("unreadable message: {e}")));
+                        }
+                        break;
+                    };
+                    Metrics::add(&app.metrics.ws_messages_in, 1);
+                    if !limit.allow() {
+                        close = Some((close_code::POLICY, format!(
+                            "rate limit: more than {} messages per second", app.limits.ws_messages_per_second)));
+                        break;
+                    }
+                    let next = match msg {
+                        Message::Text(t) => conn.on_text(t.as_str()).await,
+                        Message::Binary(_) => Next::Reply(vec![error_json(None, &ApiError::BadRequest(
+                            "binary messages are not supported; send JSON text".into()))]),
+                        Message::Close(_) => break,
+                        Message::Ping(_) | Message::Pong(_) => Next::Reply(Vec::new()),
+                    };
+                    match next {
+                        Next::Reply(texts) => {
+                            let mut failed = false;
+                            for t in texts {
+                                if send_text(&app, &mut sink, t).await.is_err() {
+                                    failed = true;
+                                    break;
+                                }
+                            }
+                            if failed { break; }
+                        }
+                        Next::Close(code, reason) => { close = Some((code, reason)); break; }
+                    }
+                }
+                out = rx.recv() => {
+                    let text = match out {
+                        Some(Outbound::Text(t)) => t.to_string(),
+                        Some(Outbound::Resync) => match conn.sub {
+                            Some(sub) => snapshot(&app, sub, app.hub.subscribe(viewer, sub)),
+                            None => continue,
+                        },
+                        None => break,
+                    };
+                    if send_text(&app, &mut sink, text).await.is_err() { break; }
+                }
+                reason = handle.closed() => {
+                    close = Some((close_code::AGAIN, reason));
+                    break;
+                }
+            }
+        }
+    }
+    if let Some((code, reason)) = close {
+        // The peer may be gone or not reading: do not wait on it for long.
+        let frame = Message::Close(Some(CloseFrame {
+            code,
+            reason: Utf8Bytes::from(truncate(&reason, 120)),
+        }));
+        let _ = tokio::time::timeout(Duration::from_secs(2), sink.send(frame)).await;
+        // Finish the closing handshake: read (and drop) what the client still
+        // sends until its Close arrives. Closing the socket with unread input
+        // would make TCP reset it, and the client would never see the reason.
+        let _ = tokio::time::timeout(Duration::from_secs(2), async {
+            while let Some(Ok(m)) = stream.next().await {
+                if matches!(m, Message::Close(_)) {
+                    break;
+                }
+            }
+        })
+        .await;
+    }
+    app.hub.unregister(viewer);
+    app.metrics.ws_connections.fetch_sub(1, Ordering::Relaxed);
+}
+
+async fn send_text(
+    app: &App,
+    sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
+    text: String,
+) -> Result<(), axum::Error> {
+    sink.send(Message::Text(text.into())).await?;
+    Metrics::add(&app.metrics.ws_messages_out, 1);
+    Ok(())
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_owned()
+}
+
+fn error_json(id: Option<&Value>, e: &ApiError) -> String {
+    let mut body = e.body();
+    body["type"] = json!("error");
+    if let Some(id) = id {
+        body["id"] = id.clone();
+    }
+    body.to_string()
+}
+
+impl Conn {
+    async fn on_text(&mut self, text: &str) -> Next {
+        let max = self.app.limits.max_frame_bytes;
+        if text.len() > max {
+            return Next::Close(
+                close_code::SIZE,
+                format!("message too big: {} bytes, the limit is {max}", text.len()),
+            );
+        }
+        let msg: ClientMessage = match serde_json::from_str(text) {
+            Ok(m) => m,
+            Err(e) => {
+                return Next::Reply(vec![error_json(
+                    None,
+                    &ApiError::BadRequest(format!(
+                        "cannot read the message: {e}; types are subscribe, unsubscribe, fix, fixes, query, ping"
+                    )),
+                )]);
+            }
+        };
+        match msg {
+            ClientMessage::Subscribe { bbox, area, layers } => {
+                match self.subscribe(bbox, area, layers) {
+                    Ok(text) => Next::Reply(vec![text]),
+                    Err(e) => Next::Reply(vec![error_json(None, &e)]),
+                }
+            }
+            ClientMessage::Unsubscribe => {
+                self.sub = None;
+                self.app.hub.unsubscribe(self.viewer);
+                Next::Reply(vec![json!({ "type": "unsubscribed" }).to_string()])
+            }
+            ClientMessage::Fix { id, fix } => self.fixes(id, vec![fix]).await,
+            ClientMessage::Fixes { id, fixes } => self.fixes(id, fixes).await,
+            ClientMessage::Query { id, query, params } => {
+                let result = self.query(&query, params);
+                Next::Reply(vec![match result {
+                    Ok(data) => json!({ "type": "result", "id": id, "query": query, "data": data })
+                        .to_string(),
+                    Err(e) => error_json(id.as_ref(), &e),
+                }])
+            }
+            ClientMessage::Ping { id } => Next::Reply(vec![
+                json!({ "type": "pong", "id": id, "server_time": crate::auth::now_ms() })
+                    .to_string(),
+            ]),
+        }
+    }
+
+    fn subscribe(
+        &mut self,
+        bbox: Option<[f64; 4]>,
+        area: Option<String>,
+        layers: Option<Vec<String>>,
+    ) -> Result<String, ApiError> {
+        let layers = match layers {
+            Some(names) => Layers::parse(&names).map_err(ApiError::BadRequest)?,
+            None => Layers::DEFAULT,
+        };
+        let (bbox, scope) = {
+            let engine = self.app.engine.read();
+            let tree = engine.areas();
+            let scope = Scope::of(&self.p.user, tree);
+            match (bbox, area) {
+                (Some(b), None) => {
+                    crate::engine::check_bbox(b)?;
+                    (b, scope)
+                }
+                (None, Some(code)) => {
+                    let idx = tree
+                        .idx(&code)
+                        .filter(|&i| scope.contains(Some(i), tree))
+                        .ok_or_else(|| {
+                            ApiError::NotFound(format!("no area {code} in your area"))
+                        })?;
+                    let r = geo::BoundingRect::bounding_rect(&tree.get(idx).geometry).ok_or_else(
+                        || ApiError::BadRequest(format!("area {code} has no extent")),
+                    )?;
+                    (
+                        [r.min().x, r.min().y, r.max().x, r.max().y],
+                        scope.narrow(idx, tree),
+                    )
+                }
+                _ => {
+                    return Err(ApiError::BadRequest(
+                        "subscribe needs either bbox [west, south, east, north] or area".into(),
+                    ));
+                }
+            }
+        };
+        let sub = Subscription {
+            bbox,
+            layers,
+            scope,
+        };
+        self.sub = Some(sub);
+        let seq = self.app.hub.subscribe(self.viewer, sub);
+        Ok(snapshot(&self.app, sub, seq))
+    }
+
+    async fn fixes(&self, id: Option<Value>, fixes: Vec<crate::live::FixIn>) -> Next {
+        let own = self.p.user.staff_id.clone();
+        match self.app.post_fixes(Some(&self.p.user), own.as_deref(), fixes).await {
+            Ok(report) => Next::Reply(vec![
+                json!({ "type": "ack", "id": id, "applied": report.applied, "stale": report.stale }).to_string(),
+            ]),
+            Err(r) => Next::Reply(vec![error_json(id.as_ref(), &rejection(r))]),
+        }
+    }
+
+    fn query(
+        &self,
+        query: &str,
+        params: serde_json::Map<String, Value>,
+    ) -> Result<Value, ApiError> {
+        fn read<T: serde::de::DeserializeOwned>(
+            params: serde_json::Map<String, Value>,
+        ) -> Result<T, ApiError> {
+            serde_json::from_value(Value::Object(params))
+                .map_err(|e| ApiError::BadRequest(format!("bad params: {e}")))
+        }
+        let (app, user) = (&self.app, &self.p.user);
+        match query {
+            "nearest" => queries::nearest_query(app, user, &read(params)?),
+            "cameras" => queries::cameras_query(app, user, &read(params)?),
+            "nearby" => queries::nearby_query(app, user, &read(params)?),
+            "locate" => queries::locate_query(app, user, &read(params)?),
+            "heatmap" => queries::heatmap_query(app, user, &read(params)?),
+            other => Err(ApiError::BadRequest(format!(
+                "unknown query {other:?}; queries are nearest, cameras, nearby, locate, heatmap"
+            ))),
+        }
+    }
+}
+
+/// A snapshot of everything a subscription can see now.
+fn snapshot(app: &App, sub: Subscription, seq: u64) -> String {
+    let engine = app.engine.read();
+    let tree = engine.areas();
+    let t = Instant::now();
+    let mut out = json!({ "type": "snapshot", "seq": seq, "bbox": sub.bbox });
+    if sub.layers.contains(Layers::STAFF) {
+        let staff = engine.staff();
+        let mut members: Vec<_> = staff
+            .in_bbox(sub.bbox)
+            .into_iter()
+            .filter_map(|i| staff.get(i))
+            .filter(|m| sub.scope.contains(m.home, tree))
+            .collect();
+        members.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        out["staff"] = Value::Array(members.into_iter().map(|m| staff_json(m, tree)).collect());
+    }
+    if sub.layers.contains(Layers::CAMERAS) {
+        let l = engine.cameras();
+        out["cameras"] = Value::Array(
+            l.in_bbox(sub.bbox)
+                .into_iter()
+                .filter(|&i| sub.scope.contains(l.grid(i), tree))
+                .filter_map(|i| Some(camera_json(l.get(i)?)))
+                .collect(),
+        );
+    }
+    if sub.layers.contains(Layers::RISK_SOURCES) {
+        let l = engine.risk_sources();
+        out["risk_sources"] = Value::Array(
+            l.in_bbox(sub.bbox)
+                .into_iter()
+                .filter(|&i| sub.scope.contains(l.grid(i), tree))
+                .filter_map(|i| Some(risk_source_json(l.get(i)?)))
+                .collect(),
+        );
+    }
+    if sub.layers.contains(Layers::KEY_PLACES) {
+        let l = engine.key_places();
+        out["key_places"] = Value::Array(
+            l.in_bbox(sub.bbox)
+                .into_iter()
+                .filter(|&i| sub.scope.contains(l.grid(i), tree))
+                .filter_map(|i| Some(key_place_json(l.get(i)?)))
+                .collect(),
+        );
+    }
+    app.metrics.observe(Q::Viewport, t.elapsed());
+    out.to_string()
+}

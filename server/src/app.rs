@@ -1,0 +1,398 @@
+//! The running server's shared state: one cheap handle that every request,
+//! connection and background task holds.
+//!
+//! Every change of live state goes through a method here, which updates the
+//! engine (under its write lock, never across an await), tells the hub, and
+//! persists through the store before it is acknowledged.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use parking_lot::RwLock;
+
+use crate::access::{User, UserRole};
+use crate::auth::{Auth, now_ms};
+use crate::engine::model::{DutyStatus, Fix};
+use crate::engine::sphere::LonLat;
+use crate::engine::{Engine, MoveOutcome, StaffIdx, gcj02};
+use crate::ingest::{Ingest, IngestError};
+use crate::live::{Datum, FixIn, Hub};
+use crate::metrics::Metrics;
+use crate::scope::Scope;
+use crate::store::Store;
+
+/// Limits on what clients may send; each refusal names the limit.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest HTTP request body, bytes.
+    pub max_body_bytes: usize,
+    /// Largest WebSocket message, bytes.
+    pub max_frame_bytes: usize,
+    /// Most fixes in one request or message.
+    pub max_fixes_per_request: usize,
+    /// Most features in one import.
+    pub max_import_features: usize,
+    /// Most items an OGC page may hold.
+    pub max_page: usize,
+    /// Largest k of a nearest query.
+    pub max_k: usize,
+    /// Largest radius of a nearby query, metres.
+    pub max_radius_m: f64,
+    /// WebSocket messages a connection may send per second (sustained).
+    pub ws_messages_per_second: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: 16 * 1024 * 1024,
+            max_frame_bytes: 1024 * 1024,
+            max_fixes_per_request: 10_000,
+            max_import_features: 2_000_000,
+            max_page: 10_000,
+            max_k: 100,
+            max_radius_m: 50_000.0,
+            ws_messages_per_second: 200,
+        }
+    }
+}
+
+/// The shared state.
+pub struct App {
+    /// The city in memory: the live truth.
+    pub engine: RwLock<Engine>,
+    /// What survives a restart.
+    pub store: Arc<dyn Store>,
+    /// Logins and sessions.
+    pub auth: Auth,
+    /// Live push.
+    pub hub: Hub,
+    /// The track writer.
+    pub ingest: Ingest,
+    /// Counters and histograms.
+    pub metrics: Arc<Metrics>,
+    /// Input limits.
+    pub limits: Limits,
+    /// Set once the engine is loaded.
+    pub loaded: AtomicBool,
+    /// When the server started.
+    pub started: Instant,
+}
+
+/// Why a batch of fixes was refused; nothing of it was applied.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FixRejection {
+    /// A fix is malformed or out of range.
+    Invalid {
+        /// Position in the batch, from 0.
+        index: usize,
+        /// Why.
+        reason: String,
+    },
+    /// The staff member is unknown.
+    UnknownStaff {
+        /// Position in the batch, from 0.
+        index: usize,
+        /// Who.
+        staff_id: String,
+    },
+    /// The user may not post this staff member's position.
+    Forbidden {
+        /// Position in the batch, from 0.
+        index: usize,
+        /// Why.
+        reason: String,
+    },
+    /// Too many fixes at once.
+    TooMany {
+        /// The limit.
+        limit: usize,
+    },
+    /// Valid, applied live, but the store could not commit the track.
+    NotPersisted(IngestError),
+}
+
+/// What a batch of fixes did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct FixReport {
+    /// Fixes that moved a live position.
+    pub applied: usize,
+    /// Fixes older than the live position (kept in the track only).
+    pub stale: usize,
+}
+
+impl App {
+    /// The scope of a user now.
+    #[must_use]
+    pub fn scope_of(&self, user: &User) -> Scope {
+        Scope::of(user, self.engine.read().areas())
+    }
+
+    /// Validates, applies and persists a batch of fixes posted by `user`.
+    /// `default_staff` is whose fixes they are when a fix names no one (a
+    /// field user's own, or an OsmAnd device's owner).
+    pub async fn post_fixes(
+        &self,
+        user: Option<&User>,
+        default_staff: Option<&str>,
+        fixes: Vec<FixIn>,
+    ) -> Result<FixReport, FixRejection> {
+        if fixes.len() > self.limits.max_fixes_per_request {
+            return Err(FixRejection::TooMany {
+                limit: self.limits.max_fixes_per_request,
+            });
+        }
+        let now = now_ms();
+        // Validate everything before anything is applied.
+        let mut ready: Vec<(StaffIdx, String, Fix)> = Vec::with_capacity(fixes.len());
+        {
+            let engine = self.engine.read();
+            let scope = user.map(|u| Scope::of(u, engine.areas()));
+            for (index, f) in fixes.into_iter().enumerate() {
+                let staff_id = f
+                    .staff_id
+                    .clone()
+                    .or_else(|| default_staff.map(ToOwned::to_owned))
+                    .ok_or_else(|| FixRejection::Invalid {
+                        index,
+                        reason: "the fix names no staff_id".into(),
+                    })?;
+                let fix =
+                    to_fix(&f, now).map_err(|reason| FixRejection::Invalid { index, reason })?;
+                let idx =
+                    engine
+                        .staff()
+                        .find(&staff_id)
+                        .ok_or_else(|| FixRejection::UnknownStaff {
+                            index,
+                            staff_id: staff_id.clone(),
+                        })?;
+                if let (Some(u), Some(scope)) = (user, scope) {
+                    let home = engine.staff().get(idx).and_then(|m| m.home);
+                    let allowed = match u.role {
+                        UserRole::Field => u.staff_id.as_deref() == Some(staff_id.as_str()),
+                        UserRole::Admin | UserRole::Commander | UserRole::Dispatcher => {
+                            scope.contains(home, engine.areas())
+                        }
+                        UserRole::Viewer => false,
+                    };
+                    if !allowed {
+                        return Err(FixRejection::Forbidden {
+                            index,
+                            reason: format!("{} may not post positions for {staff_id}", u.username),
+                        });
+                    }
+                }
+                ready.push((idx, staff_id, fix));
+            }
+        }
+        let mut report = FixReport::default();
+        let mut moved = Vec::with_capacity(ready.len());
+        {
+            let mut engine = self.engine.write();
+            for (idx, _, fix) in &ready {
+                match engine.apply_fix(*idx, *fix) {
+                    Ok(MoveOutcome::Applied) => {
+                        report.applied += 1;
+                        moved.push(*idx);
+                    }
+                    Ok(MoveOutcome::Stale) | Err(_) => report.stale += 1,
+                }
+            }
+        }
+        Metrics::add(&self.metrics.fixes_applied, report.applied as u64);
+        Metrics::add(&self.metrics.fixes_stale, report.stale as u64);
+        self.hub.note_moves(moved);
+        self.ingest
+            .persist(ready.into_iter().map(|(_, id, fix)| (id, fix)).collect())
+            .await
+            .map_err(FixRejection::NotPersisted)?;
+        Ok(report)
+    }
+
+    /// Changes a staff member's duty status, live and in the store.
+    pub async fn set_duty(&self, staff_id: &str, duty: DutyStatus) -> Result<(), String> {
+        {
+            let mut engine = self.engine.write();
+            let idx = engine
+                .staff()
+                .find(staff_id)
+                .ok_or_else(|| format!("unknown staff member {staff_id}"))?;
+            engine.set_duty(idx, duty).map_err(|e| e.to_string())?;
+        }
+        self.store
+            .set_duty(staff_id, duty)
+            .await
+            .map_err(|e| e.to_string())?;
+        self.publish_staff(staff_id);
+        Ok(())
+    }
+
+    /// Tells viewers about a staff member's changed record (duty, profile).
+    pub fn publish_staff(&self, staff_id: &str) {
+        let engine = self.engine.read();
+        let Some(idx) = engine.staff().find(staff_id) else {
+            return;
+        };
+        let Some(m) = engine.staff().get(idx) else {
+            return;
+        };
+        let text = serde_json::json!({
+            "type": "staff_update",
+            "staff": crate::live::protocol::staff_json(m, engine.areas()),
+        })
+        .to_string();
+        self.hub.publish(crate::live::Event {
+            text: text.into(),
+            layer: crate::live::Layers::STAFF,
+            grid: m.home,
+            at: m.fix.map(|f| f.position),
+        });
+    }
+
+    /// Whether the server is ready to serve: engine loaded, store reachable.
+    pub async fn ready(&self) -> Result<(), String> {
+        if !self.loaded.load(Ordering::Acquire) {
+            return Err("the engine is still loading".into());
+        }
+        self.store
+            .ping()
+            .await
+            .map_err(|e| format!("the store is unreachable: {e}"))
+    }
+}
+
+/// Turns a client's fix into an engine fix: time parsed (default now),
+/// GCJ-02 converted, every number checked.
+pub fn to_fix(f: &FixIn, now: i64) -> Result<Fix, String> {
+    let given = LonLat::new(f.lon, f.lat).map_err(|e| e.to_string())?;
+    let position = match f.coords {
+        Datum::Wgs84 => given,
+        Datum::Gcj02 => gcj02::to_wgs84(given).map_err(|e| e.to_string())?,
+    };
+    let fix_time_ms = match &f.t {
+        None | Some(serde_json::Value::Null) => now,
+        Some(serde_json::Value::Number(n)) => {
+            let v = n.as_f64().ok_or("t must be a number or a date")?;
+            epoch_ms(v)?
+        }
+        Some(serde_json::Value::String(s)) => parse_time(s)?,
+        Some(_) => {
+            return Err("t must be epoch milliseconds, epoch seconds or an ISO 8601 date".into());
+        }
+    };
+    let check = |name: &str, v: Option<f32>, lo: f32, hi: f32| -> Result<Option<f32>, String> {
+        match v {
+            Some(x) if !x.is_finite() || x < lo || x > hi => {
+                Err(format!("{name} must be within {lo}..{hi}, got {x}"))
+            }
+            other => Ok(other),
+        }
+    };
+    Ok(Fix {
+        position,
+        accuracy_m: check("accuracy", f.accuracy, 0.0, 100_000.0)?,
+        speed_mps: check("speed", f.speed, 0.0, 1_000.0)?,
+        heading_deg: check("heading", f.heading, 0.0, 360.0)?,
+        altitude_m: check("altitude", f.altitude, -1_000.0, 20_000.0)?,
+        battery_pct: check("battery", f.battery, 0.0, 100.0)?,
+        fix_time_ms,
+        server_time_ms: now,
+    })
+}
+
+/// Epoch seconds or milliseconds (as Traccar decides: below 2³¹ it is
+/// seconds) to milliseconds, refusing times before 2000 or absurdly late.
+pub fn epoch_ms(v: f64) -> Result<i64, String> {
+    if !v.is_finite() || v < 0.0 {
+        return Err(format!("time must be a positive epoch, got {v}"));
+    }
+    let ms = if v < f64::from(i32::MAX) {
+        v * 1000.0
+    } else {
+        v
+    };
+    // 2000-01-01 to 2100-01-01.
+    if !(946_684_800_000.0..4_102_444_800_000.0).contains(&ms) {
+        return Err(format!("time {v} is not between 2000 and 2100"));
+    }
+    Ok(ms as i64)
+}
+
+/// ISO 8601 / RFC 3339, or "yyyy-MM-dd HH:mm:ss" taken as UTC, to epoch ms.
+pub fn parse_time(s: &str) -> Result<i64, String> {
+    if let Ok(v) = s.parse::<f64>() {
+        return epoch_ms(v);
+    }
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return epoch_ms(t.timestamp_millis() as f64);
+    }
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S%.f",
+    ] {
+        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, fmt) {
+            return epoch_ms(t.and_utc().timestamp_millis() as f64);
+        }
+    }
+    Err(format!(
+        "cannot read the time {s:?}: use epoch milliseconds or ISO 8601"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_in_every_form() {
+        assert_eq!(epoch_ms(1_767_225_600.0).unwrap(), 1_767_225_600_000);
+        assert_eq!(epoch_ms(1_767_225_600_000.0).unwrap(), 1_767_225_600_000);
+        assert_eq!(
+            parse_time("2026-01-01T00:00:00Z").unwrap(),
+            1_767_225_600_000
+        );
+        assert_eq!(
+            parse_time("2026-01-01T08:00:00+08:00").unwrap(),
+            1_767_225_600_000
+        );
+        assert_eq!(
+            parse_time("2026-01-01 00:00:00").unwrap(),
+            1_767_225_600_000
+        );
+        assert!(parse_time("yesterday").is_err());
+        assert!(epoch_ms(f64::NAN).is_err());
+        assert!(epoch_ms(5.0).is_err());
+    }
+
+    #[test]
+    fn fixes_are_checked_and_gcj02_converted() {
+        let mut f = FixIn {
+            staff_id: None,
+            lon: 120.66,
+            lat: 28.01,
+            t: None,
+            accuracy: Some(5.0),
+            speed: None,
+            heading: Some(370.0),
+            altitude: None,
+            battery: None,
+            coords: Datum::Wgs84,
+        };
+        assert!(
+            to_fix(&f, 1_767_225_600_000)
+                .unwrap_err()
+                .contains("heading")
+        );
+        f.heading = Some(90.0);
+        let w = to_fix(&f, 1_767_225_600_000).unwrap();
+        assert!((w.position.lon - 120.66).abs() < 1e-12);
+        f.coords = Datum::Gcj02;
+        let g = to_fix(&f, 1_767_225_600_000).unwrap();
+        assert!(crate::engine::sphere::distance_m(w.position, g.position) > 100.0);
+        f.lat = f64::NAN;
+        assert!(to_fix(&f, 0).is_err());
+    }
+}

@@ -1,0 +1,160 @@
+//! The track writer: fixes are committed to the store in batches (group
+//! commit), and a request that delivered fixes is acknowledged only once its
+//! fixes are committed.
+//!
+//! Live positions move at once (the engine is updated before the fixes are
+//! queued here), so viewers see a move within a tick while the store sees
+//! one transaction per batch instead of one per fix. If the store is down,
+//! the writer retries with backoff; callers wait (bounded by the queue and
+//! by [`IngestConfig::give_up_after`]) and are told if their fixes could not
+//! be committed, so nothing acknowledged is ever lost.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use thiserror::Error;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::engine::model::Fix;
+use crate::metrics::Metrics;
+use crate::store::{Store, TrackPoint};
+
+/// Tuning of the writer.
+#[derive(Debug, Clone, Copy)]
+pub struct IngestConfig {
+    /// Largest batch committed in one transaction.
+    pub max_batch: usize,
+    /// How long the writer waits for more fixes before committing a batch.
+    pub window: Duration,
+    /// Requests waiting for a commit; beyond this, senders wait.
+    pub queue: usize,
+    /// How long a batch is retried before its requests are failed.
+    pub give_up_after: Duration,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        IngestConfig {
+            max_batch: 10_000,
+            window: Duration::from_millis(2),
+            queue: 4_096,
+            give_up_after: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Why fixes were not committed.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum IngestError {
+    /// The store could not take them in time; the client should retry.
+    #[error("the store is unavailable; nothing was saved, retry later")]
+    Unavailable,
+    /// The server is shutting down.
+    #[error("the server is shutting down; retry later")]
+    ShuttingDown,
+}
+
+struct Pending {
+    points: Vec<(String, Fix)>,
+    done: oneshot::Sender<Result<(), IngestError>>,
+}
+
+/// The handle requests use to persist fixes.
+#[derive(Clone)]
+pub struct Ingest {
+    tx: mpsc::Sender<Pending>,
+}
+
+impl Ingest {
+    /// Starts the writer task; it ends when every handle is dropped and the
+    /// queue is drained.
+    pub fn start(
+        store: Arc<dyn Store>,
+        metrics: Arc<Metrics>,
+        config: IngestConfig,
+    ) -> (Ingest, JoinHandle<()>) {
+        let (tx, rx) = mpsc::channel(config.queue);
+        let task = tokio::spawn(write_loop(rx, store, metrics, config));
+        (Ingest { tx }, task)
+    }
+
+    /// Queues fixes and waits until they are committed.
+    pub async fn persist(&self, points: Vec<(String, Fix)>) -> Result<(), IngestError> {
+        if points.is_empty() {
+            return Ok(());
+        }
+        let (done, wait) = oneshot::channel();
+        self.tx
+            .send(Pending { points, done })
+            .await
+            .map_err(|_| IngestError::ShuttingDown)?;
+        wait.await.map_err(|_| IngestError::ShuttingDown)?
+    }
+}
+
+async fn write_loop(
+    mut rx: mpsc::Receiver<Pending>,
+    store: Arc<dyn Store>,
+    metrics: Arc<Metrics>,
+    config: IngestConfig,
+) {
+    while let Some(first) = rx.recv().await {
+        let mut waiting = vec![first];
+        let mut n = waiting[0].points.len();
+        let deadline = tokio::time::Instant::now() + config.window;
+        while n < config.max_batch {
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some(p)) => {
+                    n += p.points.len();
+                    waiting.push(p);
+                }
+                _ => break,
+            }
+        }
+        let outcome = commit(&*store, &metrics, &waiting, config.give_up_after).await;
+        for p in waiting {
+            let _ = p.done.send(outcome.clone());
+        }
+    }
+}
+
+/// Commits one batch, retrying with backoff until it lands or time is up.
+async fn commit(
+    store: &dyn Store,
+    metrics: &Metrics,
+    waiting: &[Pending],
+    give_up_after: Duration,
+) -> Result<(), IngestError> {
+    let points: Vec<TrackPoint<'_>> = waiting
+        .iter()
+        .flat_map(|p| p.points.iter())
+        .map(|(staff_id, fix)| TrackPoint {
+            staff_id,
+            fix: *fix,
+        })
+        .collect();
+    let started = Instant::now();
+    let mut backoff = Duration::from_millis(50);
+    loop {
+        let t = Instant::now();
+        match store.append_fixes(&points).await {
+            Ok(()) => {
+                metrics.fix_commit.observe(t.elapsed());
+                Metrics::add(&metrics.fix_batches, 1);
+                Metrics::add(&metrics.fixes_persisted, points.len() as u64);
+                return Ok(());
+            }
+            Err(e) => {
+                Metrics::add(&metrics.fix_batch_failures, 1);
+                if started.elapsed() >= give_up_after {
+                    tracing::error!(error = %e, fixes = points.len(), "giving up on a batch of fixes");
+                    return Err(IngestError::Unavailable);
+                }
+                tracing::warn!(error = %e, retry_in_ms = backoff.as_millis(), "committing fixes failed; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(2));
+            }
+        }
+    }
+}

@@ -1,0 +1,430 @@
+//! The hub: who watches what, and the tick that tells them.
+//!
+//! Viewers subscribe with a box (or an area, which becomes its box and
+//! narrows their scope) and a set of layers. Each subscription is mapped to
+//! H3 cells at a coarse routing resolution; a staff move is routed through the
+//! cells of its old and new positions to exactly the viewers that can see it.
+//! Moves are coalesced: the hub only remembers *who* moved since the last
+//! tick, and at the tick reads each mover's latest position once.
+//!
+//! Every viewer has a bounded queue. A full queue drops that tick's deltas
+//! for the viewer and marks it behind; as soon as there is room again it is
+//! sent a resync marker (its connection then sends a fresh snapshot, so
+//! nothing it missed is lost for good). A viewer behind for longer than
+//! [`HubConfig::slow_close_after`] is closed with a reason. Memory per viewer
+//! is therefore bounded by the queue, whatever the viewer does.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use h3o::geom::{ContainmentMode, TilerBuilder};
+use h3o::{CellIndex, LatLng, Resolution};
+use parking_lot::Mutex;
+use rustc_hash::{FxHashMap, FxHashSet};
+use tokio::sync::{Notify, mpsc};
+
+use super::protocol::{Layers, move_json};
+use crate::engine::sphere::{self, LonLat};
+use crate::engine::{AreaIdx, Engine, StaffIdx};
+use crate::metrics::Metrics;
+use crate::scope::Scope;
+
+/// A connected viewer's id.
+pub type ViewerId = u64;
+
+/// Tuning of the hub.
+#[derive(Debug, Clone, Copy)]
+pub struct HubConfig {
+    /// The coalescing tick.
+    pub tick: Duration,
+    /// Messages a viewer's queue holds.
+    pub queue: usize,
+    /// H3 resolution subscriptions and moves are routed at.
+    pub route_resolution: Resolution,
+    /// A subscription needing more routing cells than this receives every
+    /// move and filters by box instead.
+    pub max_route_cells: usize,
+    /// How long a viewer may stay behind before it is closed.
+    pub slow_close_after: Duration,
+}
+
+impl Default for HubConfig {
+    fn default() -> Self {
+        HubConfig {
+            tick: Duration::from_millis(100),
+            queue: 16,
+            // Cells of about 5 km²: a district is a few hundred.
+            route_resolution: Resolution::Seven,
+            max_route_cells: 20_000,
+            slow_close_after: Duration::from_secs(120),
+        }
+    }
+}
+
+/// What the hub puts in a viewer's queue.
+#[derive(Debug, Clone)]
+pub enum Outbound {
+    /// A text frame, ready to send.
+    Text(Arc<str>),
+    /// The viewer fell behind: send it a fresh snapshot.
+    Resync,
+}
+
+/// What a viewer watches.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Subscription {
+    /// `[west, south, east, north]`.
+    pub bbox: [f64; 4],
+    /// Which layers.
+    pub layers: Layers,
+    /// What the viewer may see.
+    pub scope: Scope,
+}
+
+/// A change every entitled viewer must get (never dropped silently: a full
+/// queue turns into a resync).
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// The message.
+    pub text: Arc<str>,
+    /// The layer it belongs to.
+    pub layer: Layers,
+    /// The grid it concerns, for scope; `None` = system-wide.
+    pub grid: Option<AreaIdx>,
+    /// Where it is, for the box; `None` = everywhere.
+    pub at: Option<LonLat>,
+}
+
+/// The part of a viewer its connection holds: how the hub closes it.
+#[derive(Debug, Default)]
+pub struct ViewerHandle {
+    reason: Mutex<Option<String>>,
+    notify: Notify,
+}
+
+impl ViewerHandle {
+    /// Waits until the hub closes the viewer; returns the reason.
+    pub async fn closed(&self) -> String {
+        loop {
+            let notified = self.notify.notified();
+            if let Some(r) = self.reason.lock().clone() {
+                return r;
+            }
+            notified.await;
+        }
+    }
+
+    fn close(&self, reason: String) {
+        *self.reason.lock() = Some(reason);
+        self.notify.notify_waiters();
+    }
+}
+
+struct Viewer {
+    tx: mpsc::Sender<Outbound>,
+    handle: Arc<ViewerHandle>,
+    sub: Option<Subscription>,
+    cells: Vec<CellIndex>,
+    global: bool,
+    behind_since: Option<Instant>,
+}
+
+#[derive(Default)]
+struct Inner {
+    next: ViewerId,
+    viewers: FxHashMap<ViewerId, Viewer>,
+    routes: FxHashMap<CellIndex, Vec<ViewerId>>,
+    global: FxHashSet<ViewerId>,
+    moved: FxHashSet<StaffIdx>,
+    staff_cell: FxHashMap<StaffIdx, CellIndex>,
+    events: Vec<Event>,
+    seq: u64,
+}
+
+/// The live hub.
+pub struct Hub {
+    inner: Mutex<Inner>,
+    metrics: Arc<Metrics>,
+    config: HubConfig,
+}
+
+impl Hub {
+    /// An empty hub.
+    #[must_use]
+    pub fn new(config: HubConfig, metrics: Arc<Metrics>) -> Self {
+        Hub {
+            inner: Mutex::new(Inner::default()),
+            metrics,
+            config,
+        }
+    }
+
+    /// The tick length.
+    #[must_use]
+    pub fn tick_interval(&self) -> Duration {
+        self.config.tick
+    }
+
+    /// Registers a connection; it receives nothing until it subscribes.
+    pub fn register(&self) -> (ViewerId, mpsc::Receiver<Outbound>, Arc<ViewerHandle>) {
+        let (tx, rx) = mpsc::channel(self.config.queue);
+        let handle = Arc::new(ViewerHandle::default());
+        let mut g = self.inner.lock();
+        g.next += 1;
+        let id = g.next;
+        g.viewers.insert(
+            id,
+            Viewer {
+                tx,
+                handle: handle.clone(),
+                sub: None,
+                cells: Vec::new(),
+                global: false,
+                behind_since: None,
+            },
+        );
+        (id, rx, handle)
+    }
+
+    /// Sets (or replaces) a viewer's subscription; returns the tick number
+    /// the snapshot should carry.
+    pub fn subscribe(&self, id: ViewerId, sub: Subscription) -> u64 {
+        let cells = route_cells(
+            sub.bbox,
+            self.config.route_resolution,
+            self.config.max_route_cells,
+        );
+        let mut g = self.inner.lock();
+        unroute(&mut g, id);
+        let global = cells.is_none();
+        let cells = cells.unwrap_or_default();
+        for &c in &cells {
+            g.routes.entry(c).or_default().push(id);
+        }
+        if global {
+            g.global.insert(id);
+        }
+        if let Some(v) = g.viewers.get_mut(&id) {
+            v.sub = Some(sub);
+            v.cells = cells;
+            v.global = global;
+            v.behind_since = None;
+        }
+        g.seq
+    }
+
+    /// Stops a viewer's deltas.
+    pub fn unsubscribe(&self, id: ViewerId) {
+        let mut g = self.inner.lock();
+        unroute(&mut g, id);
+        if let Some(v) = g.viewers.get_mut(&id) {
+            v.sub = None;
+        }
+    }
+
+    /// Forgets a connection.
+    pub fn unregister(&self, id: ViewerId) {
+        let mut g = self.inner.lock();
+        unroute(&mut g, id);
+        g.viewers.remove(&id);
+    }
+
+    /// Notes that staff moved; their latest positions go out at the next tick.
+    pub fn note_moves(&self, moved: impl IntoIterator<Item = StaffIdx>) {
+        self.inner.lock().moved.extend(moved);
+    }
+
+    /// Queues an event for the next tick.
+    pub fn publish(&self, event: Event) {
+        self.inner.lock().events.push(event);
+    }
+
+    /// Sends every subscribed viewer a fresh snapshot (after a layer import
+    /// or anything else that changes more than deltas can say).
+    pub fn resync_all(&self) {
+        let mut g = self.inner.lock();
+        let ids: Vec<ViewerId> = g
+            .viewers
+            .iter()
+            .filter(|(_, v)| v.sub.is_some())
+            .map(|(id, _)| *id)
+            .collect();
+        for id in ids {
+            if let Some(v) = g.viewers.get_mut(&id)
+                && v.tx.try_send(Outbound::Resync).is_err()
+            {
+                v.behind_since.get_or_insert_with(Instant::now);
+            }
+        }
+    }
+
+    /// Number of connected viewers.
+    #[must_use]
+    pub fn viewer_count(&self) -> usize {
+        self.inner.lock().viewers.len()
+    }
+
+    /// One tick: route every coalesced move and every event to its viewers.
+    pub fn tick(&self, engine: &Engine) {
+        let (moved, events, seq) = {
+            let mut g = self.inner.lock();
+            g.seq += 1;
+            (
+                std::mem::take(&mut g.moved),
+                std::mem::take(&mut g.events),
+                g.seq,
+            )
+        };
+        // Serialise each move once; viewers share the fragments.
+        let staff = engine.staff();
+        let tree = engine.areas();
+        let res = self.config.route_resolution;
+        let fragments: Vec<(StaffIdx, CellIndex, LonLat, Option<AreaIdx>, String)> = moved
+            .into_iter()
+            .filter_map(|idx| {
+                let m = staff.get(idx)?;
+                let fix = m.fix?;
+                let cell = LatLng::new(fix.position.lat, fix.position.lon)
+                    .ok()?
+                    .to_cell(res);
+                Some((idx, cell, fix.position, m.home, move_json(m, &fix)))
+            })
+            .collect();
+
+        let mut g = self.inner.lock();
+        let inner = &mut *g;
+        // viewer → (comma-joined fragments)
+        let mut out: FxHashMap<ViewerId, String> = FxHashMap::default();
+        let mut targets: Vec<ViewerId> = Vec::new();
+        for (idx, cell, pos, home, json) in &fragments {
+            let old = inner.staff_cell.insert(*idx, *cell);
+            targets.clear();
+            if let Some(vs) = inner.routes.get(cell) {
+                targets.extend(vs);
+            }
+            if let Some(old) = old.filter(|o| o != cell)
+                && let Some(vs) = inner.routes.get(&old)
+            {
+                targets.extend(vs);
+            }
+            targets.extend(inner.global.iter().copied());
+            targets.sort_unstable();
+            targets.dedup();
+            for v in &targets {
+                let Some(sub) = inner.viewers.get(v).and_then(|v| v.sub) else {
+                    continue;
+                };
+                if !sub.layers.contains(Layers::STAFF) || !sub.scope.contains(*home, tree) {
+                    continue;
+                }
+                // A global viewer only hears of moves in its box; a routed one
+                // also hears of moves out of it (its old cell), to drop them.
+                if inner.global.contains(v) && !sphere::in_bbox(sub.bbox, *pos) {
+                    continue;
+                }
+                let buf = out.entry(*v).or_default();
+                if !buf.is_empty() {
+                    buf.push(',');
+                }
+                buf.push_str(json);
+            }
+        }
+        for (v, moves) in out {
+            let text: Arc<str> =
+                format!("{{\"type\":\"staff_moves\",\"seq\":{seq},\"moves\":[{moves}]}}").into();
+            self.send(inner, v, Outbound::Text(text));
+        }
+        for e in events {
+            let ids: Vec<ViewerId> = inner
+                .viewers
+                .iter()
+                .filter(|(_, v)| {
+                    v.sub.is_some_and(|s| {
+                        s.layers.intersects(e.layer)
+                            && (e.grid.is_none() || s.scope.contains(e.grid, tree))
+                            && e.at.is_none_or(|p| sphere::in_bbox(s.bbox, p))
+                    })
+                })
+                .map(|(id, _)| *id)
+                .collect();
+            for v in ids {
+                self.send(inner, v, Outbound::Text(e.text.clone()));
+            }
+        }
+        self.close_laggards(inner);
+    }
+
+    /// Queues a message for a viewer, turning a full queue into "behind".
+    fn send(&self, inner: &mut Inner, id: ViewerId, msg: Outbound) {
+        let Some(v) = inner.viewers.get_mut(&id) else {
+            return;
+        };
+        if v.behind_since.is_some() {
+            // Whatever this was, the resync snapshot will carry it.
+            if v.tx.try_send(Outbound::Resync).is_ok() {
+                v.behind_since = None;
+                Metrics::add(&self.metrics.resyncs, 1);
+            } else {
+                Metrics::add(&self.metrics.queue_drops, 1);
+            }
+            return;
+        }
+        if v.tx.try_send(msg).is_err() {
+            Metrics::add(&self.metrics.queue_drops, 1);
+            v.behind_since = Some(Instant::now());
+        }
+    }
+
+    fn close_laggards(&self, inner: &mut Inner) {
+        let limit = self.config.slow_close_after;
+        for v in inner.viewers.values_mut() {
+            if let Some(since) = v.behind_since {
+                if v.tx.try_send(Outbound::Resync).is_ok() {
+                    v.behind_since = None;
+                    Metrics::add(&self.metrics.resyncs, 1);
+                } else if since.elapsed() > limit {
+                    Metrics::add(&self.metrics.slow_closes, 1);
+                    v.handle.close(format!(
+                        "too slow: the connection read nothing for {} s",
+                        limit.as_secs()
+                    ));
+                    v.behind_since = None;
+                }
+            }
+        }
+    }
+}
+
+fn unroute(g: &mut Inner, id: ViewerId) {
+    let Some(v) = g.viewers.get_mut(&id) else {
+        return;
+    };
+    let cells = std::mem::take(&mut v.cells);
+    for c in cells {
+        if let Some(list) = g.routes.get_mut(&c) {
+            list.retain(|&x| x != id);
+            if list.is_empty() {
+                g.routes.remove(&c);
+            }
+        }
+    }
+    g.global.remove(&id);
+}
+
+/// The routing cells covering a box, or `None` if there would be too many.
+fn route_cells(bbox: [f64; 4], res: Resolution, max: usize) -> Option<Vec<CellIndex>> {
+    let [w, s, e, n] = bbox;
+    if w > e || (e - w) * (n - s) > 50.0 {
+        return None;
+    }
+    let ring = geo::LineString::from(vec![(w, s), (e, s), (e, n), (w, n), (w, s)]);
+    let mut tiler = TilerBuilder::new(res)
+        .containment_mode(ContainmentMode::Covers)
+        .build();
+    tiler.add(geo::Polygon::new(ring, vec![])).ok()?;
+    if tiler.coverage_size_hint() > max * 4 {
+        return None;
+    }
+    let cells: Vec<CellIndex> = tiler.into_coverage().collect();
+    (cells.len() <= max).then_some(cells)
+}

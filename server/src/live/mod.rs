@@ -1,0 +1,7 @@
+//! Live push: the hub that routes changes to viewers, and the wire protocol.
+
+pub mod hub;
+pub mod protocol;
+
+pub use hub::{Event, Hub, HubConfig, Outbound, Subscription, ViewerHandle, ViewerId};
+pub use protocol::{ClientMessage, Datum, FixIn, Layers};

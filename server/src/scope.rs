@@ -1,0 +1,62 @@
+//! A user's visible part of the area tree (分级授权), resolved against the
+//! current engine: everything for a system admin, one subtree for everyone
+//! else, nothing if their area no longer exists.
+
+use crate::access::{User, UserRole};
+use crate::engine::{AreaIdx, AreaTree};
+
+/// What a user may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The whole system (an admin bound to no area).
+    All,
+    /// One area and everything below it.
+    Subtree(AreaIdx),
+    /// Nothing: the user's area is not in the tree.
+    Nothing,
+}
+
+impl Scope {
+    /// The scope of a user in a tree.
+    #[must_use]
+    pub fn of(user: &User, tree: &AreaTree) -> Scope {
+        if user.area.is_empty() {
+            return if user.role == UserRole::Admin {
+                Scope::All
+            } else {
+                Scope::Nothing
+            };
+        }
+        tree.idx(&user.area).map_or(Scope::Nothing, Scope::Subtree)
+    }
+
+    /// Narrows to an area (which must lie inside the scope).
+    #[must_use]
+    pub fn narrow(self, area: AreaIdx, tree: &AreaTree) -> Scope {
+        if self.contains(Some(area), tree) {
+            Scope::Subtree(area)
+        } else {
+            Scope::Nothing
+        }
+    }
+
+    /// Whether something placed in `grid` (or placed nowhere) is visible.
+    /// Things outside every grid are visible to system admins only.
+    #[must_use]
+    pub fn contains(self, grid: Option<AreaIdx>, tree: &AreaTree) -> bool {
+        match (self, grid) {
+            (Scope::All, _) => true,
+            (Scope::Subtree(root), Some(g)) => tree.is_within(g, root),
+            _ => false,
+        }
+    }
+
+    /// The root area of the scope, if any.
+    #[must_use]
+    pub fn root(self) -> Option<AreaIdx> {
+        match self {
+            Scope::Subtree(a) => Some(a),
+            _ => None,
+        }
+    }
+}

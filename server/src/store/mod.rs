@@ -1,0 +1,156 @@
+//! Persistence behind one trait, two backends: [`sqlite`] (the embedded
+//! default, no setup) and [`postgis`] (PostgreSQL + PostGIS).
+//!
+//! The engine is the live truth while the server runs; the store is what
+//! survives a restart. Every write is one transaction: a layer import either
+//! lands whole or not at all, and a batch of fixes is committed before any of
+//! it is acknowledged.
+
+pub mod postgis;
+pub mod rows;
+pub mod sqlite;
+
+use async_trait::async_trait;
+use thiserror::Error;
+
+use crate::access::{NewUser, User};
+use crate::citydir::CityLayers;
+use crate::engine::model::{Area, Camera, DutyStatus, EpochMs, Fix, KeyPlace, RiskSource, Staff};
+
+/// Why a store operation failed.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// A unique key is taken (e.g. a username).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The referenced row does not exist.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// Stored data could not be read back into the model.
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+    /// The database said no, or could not be reached.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A migration failed.
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// Result alias for store operations.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// One layer's features, for an import.
+#[derive(Debug, Clone)]
+pub enum LayerData {
+    /// The governance tree.
+    Areas(Vec<Area>),
+    /// Field staff.
+    Staff(Vec<Staff>),
+    /// Cameras.
+    Cameras(Vec<Camera>),
+    /// Risk sources.
+    RiskSources(Vec<RiskSource>),
+    /// Key places.
+    KeyPlaces(Vec<KeyPlace>),
+}
+
+/// How an import meets what is there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteMode {
+    /// The layer becomes exactly the import.
+    Replace,
+    /// Imported features replace those with the same id; others stay.
+    Merge,
+}
+
+/// A fix in a staff member's track.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrackPoint<'a> {
+    /// Whose.
+    pub staff_id: &'a str,
+    /// The fix as received (WGS84).
+    pub fix: Fix,
+}
+
+/// A login session, known by the SHA-256 of its bearer token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// Hex SHA-256 of the token; the token itself is never stored.
+    pub token_hash: String,
+    /// Whose session.
+    pub user_id: i64,
+    /// When it was issued.
+    pub created_ms: EpochMs,
+    /// When it stops working.
+    pub expires_ms: EpochMs,
+}
+
+/// Everything riskmap persists.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// "sqlite" or "postgis", for logs and /ready.
+    fn kind(&self) -> &'static str;
+
+    /// Whether the database answers.
+    async fn ping(&self) -> Result<()>;
+
+    /// Whether the store holds no areas yet (a first run).
+    async fn is_empty(&self) -> Result<bool>;
+
+    /// Every layer, to build the engine at start.
+    async fn load_city(&self) -> Result<CityLayers>;
+
+    /// Writes every layer of a city in one transaction (replacing each).
+    async fn import_city(&self, city: &CityLayers) -> Result<()>;
+
+    /// Writes one layer in one transaction.
+    async fn write_layer(&self, data: &LayerData, mode: WriteMode) -> Result<()>;
+
+    /// Appends fixes to the tracks and moves each staff member's stored last
+    /// fix forward (never back), in one transaction.
+    async fn append_fixes(&self, points: &[TrackPoint<'_>]) -> Result<()>;
+
+    /// A staff member's track between two times (fix time, inclusive),
+    /// oldest first, at most `limit` fixes.
+    async fn track(
+        &self,
+        staff_id: &str,
+        from_ms: EpochMs,
+        to_ms: EpochMs,
+        limit: u32,
+    ) -> Result<Vec<Fix>>;
+
+    /// Deletes track fixes taken before `before_ms`; returns how many.
+    async fn prune_tracks(&self, before_ms: EpochMs) -> Result<u64>;
+
+    /// Changes a staff member's duty status.
+    async fn set_duty(&self, staff_id: &str, duty: DutyStatus) -> Result<()>;
+
+    /// Creates a user; a taken username is a [`StoreError::Conflict`].
+    async fn create_user(&self, user: &NewUser) -> Result<User>;
+
+    /// A user and their password hash, by username.
+    async fn user_by_name(&self, username: &str) -> Result<Option<(User, String)>>;
+
+    /// A user by id.
+    async fn user(&self, id: i64) -> Result<Option<User>>;
+
+    /// How many users exist.
+    async fn count_users(&self) -> Result<u64>;
+
+    /// Records a session.
+    async fn create_session(&self, session: &Session) -> Result<()>;
+
+    /// A session and its user, if the token hash is known.
+    async fn session(&self, token_hash: &str) -> Result<Option<(Session, User)>>;
+
+    /// Forgets a session (logout, revocation).
+    async fn revoke_session(&self, token_hash: &str) -> Result<()>;
+
+    /// A server-wide setting.
+    async fn setting(&self, key: &str) -> Result<Option<String>>;
+
+    /// Sets a server-wide setting.
+    async fn put_setting(&self, key: &str, value: &str) -> Result<()>;
+}

@@ -1,0 +1,1078 @@
+//! The embedded store: one SQLite file (`riskmap.db`) in the data directory,
+//! no setup.
+//!
+//! Durability: the database runs in WAL mode with `synchronous = FULL`, so a
+//! commit has been fsynced to the write-ahead log before it returns. Every
+//! trait method commits before it returns `Ok`, so an acknowledged write
+//! survives `kill -9` and power loss.
+//!
+//! Concurrency: SQLite has one writer at a time. Writes go through a pool of
+//! exactly one connection, so they queue in Rust (fairly, with a timeout)
+//! instead of spinning on `SQLITE_BUSY`, and each write transaction starts
+//! with `BEGIN IMMEDIATE`, taking the write lock up front (nothing else should
+//! write to the file, but if something does we wait for it instead of
+//! failing half-way). Reads use a separate small pool of `query_only`
+//! connections and run beside the writer, each on its own WAL snapshot.
+//!
+//! Layout: one table per layer with the model's fields as columns (see
+//! `migrations/sqlite/0001_init.sql`); enums as the names serde gives them,
+//! polygons as GeoJSON text, points as `lon`/`lat` columns.
+//!
+//! The [`codec`] module holds what both backends share: enum names, geometry
+//! text, row preparation and the checks that keep unloadable data out.
+
+use std::path::Path;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::query_builder::Separated;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteRow, SqliteSynchronous,
+};
+use sqlx::{QueryBuilder, Row, Sqlite};
+
+use self::codec::{
+    FixColumns, area_rows, camera_location, corrupt, first_duplicate,
+    fix_from, footprint_from, key_place_rows, multi_polygon_from, newest_per_staff, now_ms,
+    parse_json_list, parse_name, risk_level_from, risk_source_rows, staff_rows, validate_points,
+};
+use super::{LayerData, Result, Session, Store, StoreError, TrackPoint, WriteMode};
+use crate::access::{NewUser, User, UserRole};
+use crate::citydir::CityLayers;
+use crate::engine::model::{Area, Camera, DutyStatus, EpochMs, Fix, KeyPlace, RiskSource, Staff};
+use crate::engine::sphere::LonLat;
+
+/// File name of the database inside the data directory.
+pub const DB_FILE: &str = "riskmap.db";
+
+/// SQLite's limit on bound values in one statement (the default
+/// `SQLITE_MAX_VARIABLE_NUMBER` since 3.32); multi-row inserts are chunked to
+/// stay below it.
+const MAX_BINDS: usize = 32_766;
+
+/// Reader connections. Reads are short (a user, a session, a track) except
+/// the start-up load; a few connections keep them off each other's backs.
+const READERS: u32 = 4;
+
+/// How long a write waits for the writer connection, and a connection for
+/// SQLite's locks, before giving up. An import of a big city holds the writer
+/// for seconds; fixes queue behind it rather than fail.
+const WAIT: Duration = Duration::from_secs(60);
+
+/// Track rows deleted per transaction by [`Store::prune_tracks`], so that a
+/// prune of millions of rows never holds the writer for long: fix batches get
+/// their turn between chunks.
+const PRUNE_CHUNK: i64 = 20_000;
+
+/// The SQLite store.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    /// Exactly one connection: every write goes through it.
+    writer: SqlitePool,
+    /// `query_only` connections for reads.
+    reader: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens `dir/riskmap.db`, creating the directory and the file if they
+    /// are missing, and brings the schema up to date.
+    pub async fn open(dir: &Path) -> Result<Self> {
+        tokio::fs::create_dir_all(dir)
+            .await
+            .map_err(sqlx::Error::Io)?;
+        let base = SqliteConnectOptions::new()
+            .filename(dir.join(DB_FILE))
+            .foreign_keys(true)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(WAIT);
+        // The journal mode is a property of the file, set (once, by the
+        // writer) before anything else is written.
+        let writer_options = base
+            .clone()
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal);
+        let writer = SqlitePoolOptions::new()
+            .min_connections(1)
+            .max_connections(1)
+            .acquire_timeout(WAIT)
+            .connect_with(writer_options)
+            .await?;
+        sqlx::migrate!("../migrations/sqlite").run(&writer).await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(READERS)
+            .acquire_timeout(WAIT)
+            .connect_with(base.pragma("query_only", "ON"))
+            .await?;
+        Ok(SqliteStore { writer, reader })
+    }
+
+    /// Begins a write transaction on the writer connection.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Sqlite>> {
+        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}
+
+/// A database error, with unique violations as [`StoreError::Conflict`].
+fn db_error(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => {
+            StoreError::Conflict(d.message().to_owned())
+        }
+        _ => StoreError::Database(e),
+    }
+}
+
+/// Names the duplicate when a layer write hit a unique key.
+fn layer_error<'a>(e: sqlx::Error, table: &str, ids: impl Iterator<Item = &'a str>) -> StoreError {
+    match db_error(e) {
+        StoreError::Conflict(m) => match first_duplicate(ids) {
+            Some(id) => {
+                StoreError::Conflict(format!("{table}: id {id} appears twice in the batch"))
+            }
+            None => StoreError::Conflict(m),
+        },
+        other => other,
+    }
+}
+
+/// Runs a multi-row `INSERT` in chunks that respect [`MAX_BINDS`]. `head` is
+/// everything up to `VALUES`; `bind` pushes one row's `columns` values.
+async fn insert_chunked<'a, T>(
+    conn: &mut SqliteConnection,
+    head: &str,
+    columns: usize,
+    items: &'a [T],
+    mut bind: impl FnMut(&mut Separated<'_, 'a, Sqlite, &'static str>, &'a T) + Send,
+) -> Result<(), sqlx::Error>
+where
+    T: Sync,
+{
+    for chunk in items.chunks((MAX_BINDS / columns).max(1)) {
+        let mut q = QueryBuilder::<Sqlite>::new(head);
+        q.push_values(chunk, |mut b, item| bind(&mut b, item));
+        // Each chunk size is a new statement text: not worth caching.
+        q.build().persistent(false).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Makes room for a layer write: the whole table for a replace, the batch's
+/// ids for a merge (so that a merge, too, fails on a duplicate inside the
+/// batch instead of silently keeping the last one).
+async fn clear_for_write<'a>(
+    conn: &mut SqliteConnection,
+    table: &str,
+    key: &str,
+    mode: WriteMode,
+    ids: impl Iterator<Item = &'a str>,
+) -> Result<()> {
+    match mode {
+        WriteMode::Replace => {
+            sqlx::query(&format!("DELETE FROM {table}"))
+                .execute(&mut *conn)
+                .await?;
+        }
+        WriteMode::Merge => {
+            let ids: Vec<&str> = ids.collect();
+            let list = serde_json::to_string(&ids).map_err(|e| corrupt(table, "*", &e))?;
+            sqlx::query(&format!(
+                "DELETE FROM {table} WHERE {key} IN (SELECT value FROM json_each(?))"
+            ))
+            .bind(list)
+            .persistent(false)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+async fn write_areas(conn: &mut SqliteConnection, areas: &[Area], mode: WriteMode) -> Result<()> {
+    let rows = area_rows(areas)?;
+    let ids = || areas.iter().map(|a| a.code.as_str());
+    clear_for_write(conn, "areas", "code", mode, ids()).await?;
+    insert_chunked(
+        conn,
+        "INSERT INTO areas (code, name, level, parent, geometry) ",
+        5,
+        &rows,
+        |b, r| {
+            b.push_bind(r.area.code.as_str())
+                .push_bind(r.area.name.as_str())
+                .push_bind(r.level.as_str())
+                .push_bind(r.area.parent.as_deref())
+                .push_bind(r.geometry.as_str());
+        },
+    )
+    .await
+    .map_err(|e| layer_error(e, "areas", ids()))
+}
+
+async fn write_staff(conn: &mut SqliteConnection, staff: &[Staff], mode: WriteMode) -> Result<()> {
+    let rows = staff_rows(staff)?;
+    let ids = || staff.iter().map(|s| s.id.as_str());
+    clear_for_write(conn, "staff", "id", mode, ids()).await?;
+    insert_chunked(
+        conn,
+        "INSERT INTO staff (id, name, role, skills, home_grid, duty, devices, lon, lat, accuracy_m, speed_mps, \
+         heading_deg, altitude_m, battery_pct, fix_time_ms, server_time_ms) ",
+        16,
+        &rows,
+        |b, r| {
+            let s = r.staff;
+            let f = s.last_fix;
+            b.push_bind(s.id.as_str())
+                .push_bind(s.name.as_str())
+                .push_bind(r.role.as_str())
+                .push_bind(r.skills.as_str())
+                .push_bind(s.home_grid.as_str())
+                .push_bind(r.duty.as_str())
+                .push_bind(r.devices.as_str())
+                .push_bind(f.map(|f| f.position.lon))
+                .push_bind(f.map(|f| f.position.lat))
+                .push_bind(f.and_then(|f| f.accuracy_m))
+                .push_bind(f.and_then(|f| f.speed_mps))
+                .push_bind(f.and_then(|f| f.heading_deg))
+                .push_bind(f.and_then(|f| f.altitude_m))
+                .push_bind(f.and_then(|f| f.battery_pct))
+                .push_bind(f.map(|f| f.fix_time_ms))
+                .push_bind(f.map(|f| f.server_time_ms));
+        },
+    )
+    .await
+    .map_err(|e| layer_error(e, "staff", ids()))
+}
+
+async fn write_cameras(
+    conn: &mut SqliteConnection,
+    cameras: &[Camera],
+    mode: WriteMode,
+) -> Result<()> {
+    for c in cameras {
+        camera_location(c)?;
+    }
+    let ids = || cameras.iter().map(|c| c.id.as_str());
+    clear_for_write(conn, "cameras", "id", mode, ids()).await?;
+    insert_chunked(
+        conn,
+        "INSERT INTO cameras (id, name, heading_deg, fov_deg, range_m, stream_url, online, owner, lon, lat) ",
+        10,
+        cameras,
+        |b, c| {
+            b.push_bind(c.id.as_str())
+                .push_bind(c.name.as_str())
+                .push_bind(c.heading_deg)
+                .push_bind(c.fov_deg)
+                .push_bind(c.range_m)
+                .push_bind(c.stream_url.as_deref())
+                .push_bind(c.online)
+                .push_bind(c.owner.as_str())
+                .push_bind(c.location.lon)
+                .push_bind(c.location.lat);
+        },
+    )
+    .await
+    .map_err(|e| layer_error(e, "cameras", ids()))
+}
+
+async fn write_risk_sources(
+    conn: &mut SqliteConnection,
+    risks: &[RiskSource],
+    mode: WriteMode,
+) -> Result<()> {
+    let rows = risk_source_rows(risks)?;
+    let ids = || risks.iter().map(|r| r.id.as_str());
+    clear_for_write(conn, "risk_sources", "id", mode, ids()).await?;
+    insert_chunked(
+        conn,
+        "INSERT INTO risk_sources (id, name, category, level, geometry) ",
+        5,
+        &rows,
+        |b, r| {
+            b.push_bind(r.id)
+                .push_bind(r.name)
+                .push_bind(r.category)
+                .push_bind(i64::from(r.level))
+                .push_bind(r.geometry.as_str());
+        },
+    )
+    .await
+    .map_err(|e| layer_error(e, "risk_sources", ids()))
+}
+
+async fn write_key_places(
+    conn: &mut SqliteConnection,
+    places: &[KeyPlace],
+    mode: WriteMode,
+) -> Result<()> {
+    let rows = key_place_rows(places)?;
+    let ids = || places.iter().map(|p| p.id.as_str());
+    clear_for_write(conn, "key_places", "id", mode, ids()).await?;
+    insert_chunked(
+        conn,
+        "INSERT INTO key_places (id, name, category, geometry) ",
+        4,
+        &rows,
+        |b, r| {
+            b.push_bind(r.id)
+                .push_bind(r.name)
+                .push_bind(r.category)
+                .push_bind(r.geometry.as_str());
+        },
+    )
+    .await
+    .map_err(|e| layer_error(e, "key_places", ids()))
+}
+
+async fn write_any(conn: &mut SqliteConnection, data: &LayerData, mode: WriteMode) -> Result<()> {
+    match data {
+        LayerData::Areas(v) => write_areas(conn, v, mode).await,
+        LayerData::Staff(v) => write_staff(conn, v, mode).await,
+        LayerData::Cameras(v) => write_cameras(conn, v, mode).await,
+        LayerData::RiskSources(v) => write_risk_sources(conn, v, mode).await,
+        LayerData::KeyPlaces(v) => write_key_places(conn, v, mode).await,
+    }
+}
+
+fn area_from(r: &SqliteRow) -> Result<Area> {
+    let code: String = r.try_get("code")?;
+    let level: String = r.try_get("level")?;
+    let geometry: String = r.try_get("geometry")?;
+    Ok(Area {
+        level: parse_name("areas", &code, "level", &level)?,
+        geometry: multi_polygon_from("areas", &code, &geometry)?,
+        name: r.try_get("name")?,
+        parent: r.try_get("parent")?,
+        code,
+    })
+}
+
+fn staff_from(r: &SqliteRow) -> Result<Staff> {
+    let id: String = r.try_get("id")?;
+    let role: String = r.try_get("role")?;
+    let duty: String = r.try_get("duty")?;
+    let skills: String = r.try_get("skills")?;
+    let devices: String = r.try_get("devices")?;
+    let fix = FixColumns {
+        lon: r.try_get("lon")?,
+        lat: r.try_get("lat")?,
+        accuracy_m: r.try_get("accuracy_m")?,
+        speed_mps: r.try_get("speed_mps")?,
+        heading_deg: r.try_get("heading_deg")?,
+        altitude_m: r.try_get("altitude_m")?,
+        battery_pct: r.try_get("battery_pct")?,
+        fix_time_ms: r.try_get("fix_time_ms")?,
+        server_time_ms: r.try_get("server_time_ms")?,
+    };
+    Ok(Staff {
+        role: parse_name("staff", &id, "role", &role)?,
+        duty: parse_name("staff", &id, "duty", &duty)?,
+        skills: parse_json_list("staff", &id, "skills", &skills)?,
+        devices: parse_json_list("staff", &id, "devices", &devices)?,
+        last_fix: fix_from("staff", &id, &fix)?,
+        name: r.try_get("name")?,
+        home_grid: r.try_get("home_grid")?,
+        id,
+    })
+}
+
+fn camera_from(r: &SqliteRow) -> Result<Camera> {
+    let id: String = r.try_get("id")?;
+    let mut camera = Camera {
+        name: r.try_get("name")?,
+        heading_deg: r.try_get("heading_deg")?,
+        fov_deg: r.try_get("fov_deg")?,
+        range_m: r.try_get("range_m")?,
+        stream_url: r.try_get("stream_url")?,
+        online: r.try_get("online")?,
+        owner: r.try_get("owner")?,
+        location: LonLat {
+            lon: r.try_get("lon")?,
+            lat: r.try_get("lat")?,
+        },
+        id,
+    };
+    camera.location = camera
+        .location
+        .validated()
+        .map_err(|e| corrupt("cameras", &camera.id, &e))?;
+    Ok(camera)
+}
+
+fn risk_source_from(r: &SqliteRow) -> Result<RiskSource> {
+    let id: String = r.try_get("id")?;
+    let level: i64 = r.try_get("level")?;
+    let geometry: String = r.try_get("geometry")?;
+    Ok(RiskSource {
+        level: risk_level_from("risk_sources", &id, level)?,
+        footprint: footprint_from("risk_sources", &id, &geometry)?,
+        name: r.try_get("name")?,
+        category: r.try_get("category")?,
+        id,
+    })
+}
+
+fn key_place_from(r: &SqliteRow) -> Result<KeyPlace> {
+    let id: String = r.try_get("id")?;
+    let geometry: String = r.try_get("geometry")?;
+    Ok(KeyPlace {
+        footprint: footprint_from("key_places", &id, &geometry)?,
+        name: r.try_get("name")?,
+        category: r.try_get("category")?,
+        id,
+    })
+}
+
+fn track_fix_from(staff_id: &str, r: &SqliteRow) -> Result<Fix> {
+    let fix = FixColumns {
+        lon: r.try_get("lon")?,
+        lat: r.try_get("lat")?,
+        accuracy_m: r.try_get("accuracy_m")?,
+        speed_mps: r.try_get("speed_mps")?,
+        heading_deg: r.try_get("heading_deg")?,
+        altitude_m: r.try_get("altitude_m")?,
+        battery_pct: r.try_get("battery_pct")?,
+        fix_time_ms: r.try_get("fix_time_ms")?,
+        server_time_ms: r.try_get("server_time_ms")?,
+    };
+    fix_from("tracks", staff_id, &fix)?
+        .ok_or_else(|| corrupt("tracks", staff_id, &"a fix without a time"))
+}
+
+fn user_from(r: &SqliteRow) -> Result<User> {
+    let id: i64 = r.try_get("id")?;
+    let role: String = r.try_get("role")?;
+    Ok(User {
+        role: UserRole::parse(&role).ok_or_else(|| {
+            corrupt(
+                "users",
+                &id.to_string(),
+                &format!("role {role:?} is not a known value"),
+            )
+        })?,
+        username: r.try_get("username")?,
+        display_name: r.try_get("display_name")?,
+        area: r.try_get("area")?,
+        staff_id: r.try_get("staff_id")?,
+        id,
+    })
+}
+
+fn session_from(r: &SqliteRow) -> Result<Session> {
+    Ok(Session {
+        token_hash: r.try_get("token_hash")?,
+        user_id: r.try_get("user_id")?,
+        created_ms: r.try_get("created_ms")?,
+        expires_ms: r.try_get("expires_ms")?,
+    })
+}
+
+const USER_COLUMNS: &str =
+    "users.id, users.username, users.display_name, users.role, users.area, users.staff_id";
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn kind(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.reader).await?;
+        Ok(())
+    }
+
+    async fn is_empty(&self) -> Result<bool> {
+        let any: i64 = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM areas)")
+            .fetch_one(&self.reader)
+            .await?;
+        Ok(any == 0)
+    }
+
+    async fn load_city(&self) -> Result<CityLayers> {
+        // One read transaction: every layer from the same snapshot, even if a
+        // write commits half-way through the load.
+        let mut tx = self.reader.begin().await?;
+        let mut city = CityLayers::default();
+        for r in sqlx::query("SELECT code, name, level, parent, geometry FROM areas")
+            .fetch_all(&mut *tx)
+            .await?
+        {
+            city.areas.push(area_from(&r)?);
+        }
+        // Parents before children: by level from the city down, then code.
+        city.areas
+            .sort_by(|a, b| a.level.cmp(&b.level).then_with(|| a.code.cmp(&b.code)));
+        for r in sqlx::query(
+            "SELECT id, name, role, skills, home_grid, duty, devices, lon, lat, accuracy_m, speed_mps, \
+             heading_deg, altitude_m, battery_pct, fix_time_ms, server_time_ms FROM staff ORDER BY id",
+        )
+        .fetch_all(&mut *tx)
+        .await?
+        {
+            city.staff.push(staff_from(&r)?);
+        }
+        for r in sqlx::query(
+            "SELECT id, name, heading_deg, fov_deg, range_m, stream_url, online, owner, lon, lat \
+             FROM cameras ORDER BY id",
+        )
+        .fetch_all(&mut *tx)
+        .await?
+        {
+            city.cameras.push(camera_from(&r)?);
+        }
+        for r in
+            sqlx::query("SELECT id, name, category, level, geometry FROM risk_sources ORDER BY id")
+                .fetch_all(&mut *tx)
+                .await?
+        {
+            city.risk_sources.push(risk_source_from(&r)?);
+        }
+        for r in sqlx::query("SELECT id, name, category, geometry FROM key_places ORDER BY id")
+            .fetch_all(&mut *tx)
+            .await?
+        {
+            city.key_places.push(key_place_from(&r)?);
+        }
+        tx.commit().await?;
+        Ok(city)
+    }
+
+    async fn import_city(&self, city: &CityLayers) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        write_areas(&mut tx, &city.areas, WriteMode::Replace).await?;
+        write_staff(&mut tx, &city.staff, WriteMode::Replace).await?;
+        write_cameras(&mut tx, &city.cameras, WriteMode::Replace).await?;
+        write_risk_sources(&mut tx, &city.risk_sources, WriteMode::Replace).await?;
+        write_key_places(&mut tx, &city.key_places, WriteMode::Replace).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn write_layer(&self, data: &LayerData, mode: WriteMode) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        write_any(&mut tx, data, mode).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn append_fixes(&self, points: &[TrackPoint<'_>]) -> Result<()> {
+        if points.is_empty() {
+            return Ok(());
+        }
+        validate_points(points)?;
+        let newest = newest_per_staff(points);
+        let mut tx = self.begin_write().await?;
+        insert_chunked(
+            &mut tx,
+            "INSERT INTO tracks (staff_id, fix_time_ms, server_time_ms, lon, lat, accuracy_m, speed_mps, \
+             heading_deg, altitude_m, battery_pct) ",
+            10,
+            points,
+            |b, p| {
+                let f = &p.fix;
+                b.push_bind(p.staff_id)
+                    .push_bind(f.fix_time_ms)
+                    .push_bind(f.server_time_ms)
+                    .push_bind(f.position.lon)
+                    .push_bind(f.position.lat)
+                    .push_bind(f.accuracy_m)
+                    .push_bind(f.speed_mps)
+                    .push_bind(f.heading_deg)
+                    .push_bind(f.altitude_m)
+                    .push_bind(f.battery_pct);
+            },
+        )
+        .await?;
+        // The newest fix of each staff member in the batch replaces the
+        // stored one only if it is newer: the stored last fix never goes back.
+        for chunk in newest.chunks(MAX_BINDS / 10) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "WITH v (id, fix_time_ms, server_time_ms, lon, lat, accuracy_m, speed_mps, heading_deg, \
+                 altitude_m, battery_pct) AS (",
+            );
+            q.push_values(chunk, |mut b, p| {
+                let f = &p.fix;
+                b.push_bind(p.staff_id)
+                    .push_bind(f.fix_time_ms)
+                    .push_bind(f.server_time_ms)
+                    .push_bind(f.position.lon)
+                    .push_bind(f.position.lat)
+                    .push_bind(f.accuracy_m)
+                    .push_bind(f.speed_mps)
+                    .push_bind(f.heading_deg)
+                    .push_bind(f.altitude_m)
+                    .push_bind(f.battery_pct);
+            });
+            q.push(
+                ") UPDATE staff SET lon = v.lon, lat = v.lat, accuracy_m = v.accuracy_m, speed_mps = v.speed_mps, \
+                 heading_deg = v.heading_deg, altitude_m = v.altitude_m, battery_pct = v.battery_pct, \
+                 fix_time_ms = v.fix_time_ms, server_time_ms = v.server_time_ms \
+                 FROM v WHERE staff.id = v.id \
+                 AND (staff.fix_time_ms IS NULL OR staff.fix_time_ms < v.fix_time_ms)",
+            );
+            q.build().persistent(false).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn track(
+        &self,
+        staff_id: &str,
+        from_ms: EpochMs,
+        to_ms: EpochMs,
+        limit: u32,
+    ) -> Result<Vec<Fix>> {
+        let rows = sqlx::query(
+            "SELECT fix_time_ms, server_time_ms, lon, lat, accuracy_m, speed_mps, heading_deg, altitude_m, \
+             battery_pct FROM tracks WHERE staff_id = ? AND fix_time_ms BETWEEN ? AND ? \
+             ORDER BY fix_time_ms, server_time_ms LIMIT ?",
+        )
+        .bind(staff_id)
+        .bind(from_ms)
+        .bind(to_ms)
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(|r| track_fix_from(staff_id, r)).collect()
+    }
+
+    async fn prune_tracks(&self, before_ms: EpochMs) -> Result<u64> {
+        let mut total = 0;
+        loop {
+            let mut tx = self.begin_write().await?;
+            let deleted = sqlx::query(
+                "DELETE FROM tracks WHERE rowid IN \
+                 (SELECT rowid FROM tracks WHERE fix_time_ms < ? ORDER BY fix_time_ms LIMIT ?)",
+            )
+            .bind(before_ms)
+            .bind(PRUNE_CHUNK)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            tx.commit().await?;
+            total += deleted;
+            if deleted < PRUNE_CHUNK.unsigned_abs() {
+                return Ok(total);
+            }
+        }
+    }
+
+    async fn set_duty(&self, staff_id: &str, duty: DutyStatus) -> Result<()> {
+        let duty = codec::name(duty)?;
+        let done = sqlx::query("UPDATE staff SET duty = ? WHERE id = ?")
+            .bind(duty)
+            .bind(staff_id)
+            .execute(&self.writer)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("staff member {staff_id}")));
+        }
+        Ok(())
+    }
+
+    async fn create_user(&self, user: &NewUser) -> Result<User> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO users (username, display_name, role, area, staff_id, password_hash, created_ms) \
+             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(&user.username)
+        .bind(&user.display_name)
+        .bind(user.role.as_str())
+        .bind(&user.area)
+        .bind(user.staff_id.as_deref())
+        .bind(&user.password_hash)
+        .bind(now_ms())
+        .fetch_one(&self.writer)
+        .await
+        .map_err(|e| match db_error(e) {
+            StoreError::Conflict(_) => StoreError::Conflict(format!("username {} is taken", user.username)),
+            other => other,
+        })?;
+        Ok(User {
+            id,
+            username: user.username.clone(),
+            display_name: user.display_name.clone(),
+            role: user.role,
+            area: user.area.clone(),
+            staff_id: user.staff_id.clone(),
+        })
+    }
+
+    async fn user_by_name(&self, username: &str) -> Result<Option<(User, String)>> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS}, users.password_hash FROM users WHERE username = ?"
+        ))
+        .bind(username)
+        .fetch_optional(&self.reader)
+        .await?;
+        row.map(|r| Ok((user_from(&r)?, r.try_get("password_hash")?)))
+            .transpose()
+    }
+
+    async fn user(&self, id: i64) -> Result<Option<User>> {
+        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await?;
+        row.map(|r| user_from(&r)).transpose()
+    }
+
+    async fn count_users(&self) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(&self.reader)
+            .await?;
+        Ok(n.unsigned_abs())
+    }
+
+    async fn create_session(&self, session: &Session) -> Result<()> {
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_ms, expires_ms) VALUES (?, ?, ?, ?)")
+            .bind(&session.token_hash)
+            .bind(session.user_id)
+            .bind(session.created_ms)
+            .bind(session.expires_ms)
+            .execute(&self.writer)
+            .await
+            .map_err(|e| match &e {
+                sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
+                    StoreError::NotFound(format!("user {}", session.user_id))
+                }
+                _ => db_error(e),
+            })?;
+        Ok(())
+    }
+
+    async fn session(&self, token_hash: &str) -> Result<Option<(Session, User)>> {
+        let row = sqlx::query(&format!(
+            "SELECT sessions.token_hash, sessions.user_id, sessions.created_ms, sessions.expires_ms, \
+             {USER_COLUMNS} FROM sessions JOIN users ON users.id = sessions.user_id \
+             WHERE sessions.token_hash = ?"
+        ))
+        .bind(token_hash)
+        .fetch_optional(&self.reader)
+        .await?;
+        row.map(|r| Ok((session_from(&r)?, user_from(&r)?)))
+            .transpose()
+    }
+
+    async fn revoke_session(&self, token_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+            .bind(token_hash)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+                .bind(key)
+                .fetch_optional(&self.reader)
+                .await?,
+        )
+    }
+
+    async fn put_setting(&self, key: &str, value: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+}
+
+/// What both backends share: how model values become column values and
+/// back, and the checks that keep data the loader would refuse out of the
+/// store (a row that cannot be loaded would stop the server from starting).
+pub(super) mod codec {
+    use std::fmt::Display;
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    use geo::MultiPolygon;
+    use geojson::GeometryValue;
+    use rustc_hash::FxHashMap;
+    use serde::Serialize;
+    use serde::de::DeserializeOwned;
+
+    use crate::engine::geojson as gj;
+    use crate::engine::model::{
+        Area, Camera, EpochMs, Fix, Footprint, KeyPlace, RiskLevel, RiskSource, Staff,
+    };
+    use crate::engine::sphere::LonLat;
+    use crate::store::{Result, StoreError, TrackPoint};
+
+    /// A row that cannot become (or be stored as) a model value, named by
+    /// its table and id.
+    pub fn corrupt(table: &str, id: &str, why: &dyn Display) -> StoreError {
+        StoreError::Corrupt(format!("{table} {id}: {why}"))
+    }
+
+    /// A value refused before it reaches the database.
+    fn refused(table: &str, id: &str, why: &dyn Display) -> StoreError {
+        StoreError::Corrupt(format!("{table} {id}: refusing to store it: {why}"))
+    }
+
+    /// The name serde gives a unit enum variant (`grid_worker`, `available`).
+    pub fn name<T: Serialize + std::fmt::Debug>(value: T) -> Result<String> {
+        match serde_json::to_value(&value) {
+            Ok(serde_json::Value::String(s)) => Ok(s),
+            _ => Err(StoreError::Corrupt(format!("{value:?} has no name"))),
+        }
+    }
+
+    /// Parses a name written by [`name`].
+    pub fn parse_name<T: DeserializeOwned>(
+        table: &str,
+        id: &str,
+        column: &str,
+        text: &str,
+    ) -> Result<T> {
+        serde_json::from_value(serde_json::Value::String(text.to_owned())).map_err(|_| {
+            corrupt(
+                table,
+                id,
+                &format!("{column} {text:?} is not a known value"),
+            )
+        })
+    }
+
+    /// Parses a JSON array column (skills, devices).
+    pub fn parse_json_list<T: DeserializeOwned>(
+        table: &str,
+        id: &str,
+        column: &str,
+        text: &str,
+    ) -> Result<Vec<T>> {
+        serde_json::from_str(text)
+            .map_err(|e| corrupt(table, id, &format!("{column} {text:?}: {e}")))
+    }
+
+    /// A risk level from its number (1 = major … 4 = low).
+    pub fn risk_level_from(table: &str, id: &str, level: i64) -> Result<RiskLevel> {
+        u8::try_from(level)
+            .map_err(|e| e.to_string())
+            .and_then(RiskLevel::try_from)
+            .map_err(|e| corrupt(table, id, &format!("level {level}: {e}")))
+    }
+
+    fn geometry_text(table: &str, id: &str, g: &GeometryValue) -> Result<String> {
+        serde_json::to_string(g).map_err(|e| refused(table, id, &e))
+    }
+
+    fn geometry_value(table: &str, id: &str, text: &str) -> Result<GeometryValue> {
+        serde_json::from_str(text).map_err(|e| corrupt(table, id, &format!("geometry: {e}")))
+    }
+
+    /// An area's MultiPolygon from GeoJSON text, validated like an import.
+    pub fn multi_polygon_from(table: &str, id: &str, text: &str) -> Result<MultiPolygon<f64>> {
+        gj::parse_multi_polygon(&geometry_value(table, id, text)?)
+            .map_err(|e| corrupt(table, id, &e))
+    }
+
+    /// A point or area from GeoJSON text, validated like an import.
+    pub fn footprint_from(table: &str, id: &str, text: &str) -> Result<Footprint> {
+        gj::parse_footprint(&geometry_value(table, id, text)?).map_err(|e| corrupt(table, id, &e))
+    }
+
+    /// GeoJSON text for an area's extent, refused if the loader would refuse
+    /// it.
+    pub fn multi_polygon_text(table: &str, id: &str, mp: &MultiPolygon<f64>) -> Result<String> {
+        let g = GeometryValue::from(mp);
+        gj::parse_multi_polygon(&g).map_err(|e| refused(table, id, &e))?;
+        geometry_text(table, id, &g)
+    }
+
+    /// GeoJSON text for a point or an area, refused if the loader would
+    /// refuse it.
+    pub fn footprint_text(table: &str, id: &str, footprint: &Footprint) -> Result<String> {
+        let g = match footprint {
+            Footprint::Point(p) => GeometryValue::from(p),
+            Footprint::Area(mp) => GeometryValue::from(mp),
+        };
+        gj::parse_footprint(&g).map_err(|e| refused(table, id, &e))?;
+        geometry_text(table, id, &g)
+    }
+
+    /// An area ready to bind.
+    pub struct AreaRow<'a> {
+        pub area: &'a Area,
+        pub level: String,
+        pub geometry: String,
+    }
+
+    pub fn area_rows(areas: &[Area]) -> Result<Vec<AreaRow<'_>>> {
+        areas
+            .iter()
+            .map(|area| {
+                Ok(AreaRow {
+                    level: name(area.level)?,
+                    geometry: multi_polygon_text("areas", &area.code, &area.geometry)?,
+                    area,
+                })
+            })
+            .collect()
+    }
+
+    /// A staff member ready to bind.
+    pub struct StaffRow<'a> {
+        pub staff: &'a Staff,
+        pub role: String,
+        pub duty: String,
+        pub skills: String,
+        pub devices: String,
+    }
+
+    pub fn staff_rows(staff: &[Staff]) -> Result<Vec<StaffRow<'_>>> {
+        staff
+            .iter()
+            .map(|s| {
+                if let Some(f) = &s.last_fix {
+                    f.position
+                        .validated()
+                        .map_err(|e| refused("staff", &s.id, &e))?;
+                }
+                Ok(StaffRow {
+                    role: name(s.role)?,
+                    duty: name(s.duty)?,
+                    skills: serde_json::to_string(&s.skills)
+                        .map_err(|e| refused("staff", &s.id, &e))?,
+                    devices: serde_json::to_string(&s.devices)
+                        .map_err(|e| refused("staff", &s.id, &e))?,
+                    staff: s,
+                })
+            })
+            .collect()
+    }
+
+    /// Checks a camera's position before it is stored.
+    pub fn camera_location(c: &Camera) -> Result<LonLat> {
+        c.location
+            .validated()
+            .map_err(|e| refused("cameras", &c.id, &e))
+    }
+
+    /// A risk source or key place ready to bind (`level` is 0 for key
+    /// places, which have none).
+    pub struct PlaceRow<'a> {
+        pub id: &'a str,
+        pub name: &'a str,
+        pub category: &'a str,
+        pub level: u8,
+        pub geometry: String,
+    }
+
+    pub fn risk_source_rows(risks: &[RiskSource]) -> Result<Vec<PlaceRow<'_>>> {
+        risks
+            .iter()
+            .map(|r| {
+                Ok(PlaceRow {
+                    id: &r.id,
+                    name: &r.name,
+                    category: &r.category,
+                    level: u8::from(r.level),
+                    geometry: footprint_text("risk_sources", &r.id, &r.footprint)?,
+                })
+            })
+            .collect()
+    }
+
+    pub fn key_place_rows(places: &[KeyPlace]) -> Result<Vec<PlaceRow<'_>>> {
+        places
+            .iter()
+            .map(|p| {
+                Ok(PlaceRow {
+                    id: &p.id,
+                    name: &p.name,
+                    category: &p.category,
+                    level: 0,
+                    geometry: footprint_text("key_places", &p.id, &p.footprint)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The columns of a stored fix (a staff member's last one, or a track
+    /// row), any of which may be NULL.
+    pub struct FixColumns {
+        pub lon: Option<f64>,
+        pub lat: Option<f64>,
+        pub accuracy_m: Option<f32>,
+        pub speed_mps: Option<f32>,
+        pub heading_deg: Option<f32>,
+        pub altitude_m: Option<f32>,
+        pub battery_pct: Option<f32>,
+        pub fix_time_ms: Option<EpochMs>,
+        pub server_time_ms: Option<EpochMs>,
+    }
+
+    /// A fix from its columns: none when position and times are all NULL,
+    /// corrupt when only some are.
+    pub fn fix_from(table: &str, id: &str, c: &FixColumns) -> Result<Option<Fix>> {
+        match (c.lon, c.lat, c.fix_time_ms, c.server_time_ms) {
+            (None, None, None, None) => Ok(None),
+            (Some(lon), Some(lat), Some(fix_time_ms), Some(server_time_ms)) => Ok(Some(Fix {
+                position: LonLat::new(lon, lat).map_err(|e| corrupt(table, id, &e))?,
+                accuracy_m: c.accuracy_m,
+                speed_mps: c.speed_mps,
+                heading_deg: c.heading_deg,
+                altitude_m: c.altitude_m,
+                battery_pct: c.battery_pct,
+                fix_time_ms,
+                server_time_ms,
+            })),
+            _ => Err(corrupt(
+                table,
+                id,
+                &"a fix with only some of lon, lat and its times",
+            )),
+        }
+    }
+
+    /// Checks every fix's position before a batch is stored.
+    pub fn validate_points(points: &[TrackPoint<'_>]) -> Result<()> {
+        for p in points {
+            p.fix
+                .position
+                .validated()
+                .map_err(|e| refused("tracks", p.staff_id, &e))?;
+        }
+        Ok(())
+    }
+
+    /// The newest fix of each staff member in a batch (the first of equals),
+    /// sorted by staff id: the only fixes that can move a stored last fix,
+    /// in the order their rows are locked.
+    pub fn newest_per_staff<'a>(points: &[TrackPoint<'a>]) -> Vec<TrackPoint<'a>> {
+        let mut newest: FxHashMap<&'a str, TrackPoint<'a>> = FxHashMap::default();
+        for p in points {
+            newest
+                .entry(p.staff_id)
+                .and_modify(|n| {
+                    if p.fix.fix_time_ms > n.fix.fix_time_ms {
+                        *n = *p;
+                    }
+                })
+                .or_insert(*p);
+        }
+        let mut out: Vec<TrackPoint<'a>> = newest.into_values().collect();
+        out.sort_unstable_by(|a, b| a.staff_id.cmp(b.staff_id));
+        out
+    }
+
+    /// The first id that occurs twice, to name it in a conflict.
+    pub fn first_duplicate<'a>(ids: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+        let mut seen = rustc_hash::FxHashSet::default();
+        ids.into_iter().find(|id| !seen.insert(*id))
+    }
+
+    /// Now, in milliseconds since the epoch.
+    pub fn now_ms() -> EpochMs {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+    }
+}

@@ -1,0 +1,432 @@
+//! The real server on 127.0.0.1:0 over a small two-district test city, and
+//! clients for it (reqwest for HTTP, tokio-tungstenite for `/ws`).
+//!
+//! The store is SQLite in a temporary directory, or PostGIS when
+//! `RISKMAP_TEST_DATABASE_URL` is set (each server gets a fresh database).
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use geo::{LineString, MultiPolygon, Polygon};
+use riskmap::config::ServeArgs;
+use riskmap::engine::geojson::{
+    area_feature, camera_feature, key_place_feature, risk_source_feature, staff_feature,
+    write_collection,
+};
+use riskmap::engine::model::{
+    Area, AreaLevel, Camera, DutyStatus, Fix, Footprint, KeyPlace, RiskLevel, RiskSource, Role,
+    Skill, Staff,
+};
+use riskmap::engine::sphere::LonLat;
+use riskmap::serve::Server;
+use serde_json::Value;
+use sqlx::Connection;
+use tempfile::TempDir;
+use tokio_tungstenite::tungstenite::Message;
+
+pub const ADMIN_PASSWORD: &str = "test-admin-password";
+pub const DEMO_PASSWORD: &str = riskmap::serve::DEMO_PASSWORD;
+
+/// The test city: 城市 T (code 1) with districts 11 (west, lon 120.00–120.10)
+/// and 12 (east, 120.10–120.20), each one street, one community and two
+/// grids side by side; lat 28.00–28.10.
+pub fn city_areas() -> Vec<Area> {
+    let mut out = vec![area(
+        "1",
+        "测试市",
+        AreaLevel::City,
+        None,
+        rect(120.0, 28.0, 120.2, 28.1),
+    )];
+    for (d, x0) in [("11", 120.0), ("12", 120.1)] {
+        let whole = rect(x0, 28.0, x0 + 0.1, 28.1);
+        let s = format!("{d}001");
+        let c = format!("{s}001");
+        out.push(area(
+            d,
+            &format!("{d}区"),
+            AreaLevel::District,
+            Some("1"),
+            whole.clone(),
+        ));
+        out.push(area(
+            &s,
+            &format!("{d}街道"),
+            AreaLevel::Street,
+            Some(d),
+            whole.clone(),
+        ));
+        out.push(area(
+            &c,
+            &format!("{d}社区"),
+            AreaLevel::Community,
+            Some(&s),
+            whole,
+        ));
+        out.push(area(
+            &format!("{c}001"),
+            "第1网格",
+            AreaLevel::Grid,
+            Some(&c),
+            rect(x0, 28.0, x0 + 0.05, 28.1),
+        ));
+        out.push(area(
+            &format!("{c}002"),
+            "第2网格",
+            AreaLevel::Grid,
+            Some(&c),
+            rect(x0 + 0.05, 28.0, x0 + 0.1, 28.1),
+        ));
+    }
+    out
+}
+
+fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> MultiPolygon<f64> {
+    MultiPolygon::new(vec![Polygon::new(
+        LineString::from(vec![(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)]),
+        vec![],
+    )])
+}
+
+fn area(
+    code: &str,
+    name: &str,
+    level: AreaLevel,
+    parent: Option<&str>,
+    geometry: MultiPolygon<f64>,
+) -> Area {
+    Area {
+        code: code.into(),
+        name: name.into(),
+        level,
+        parent: parent.map(Into::into),
+        geometry,
+    }
+}
+
+/// The grid of district `d` (11 or 12), number `n` (1 or 2).
+pub fn grid(d: u8, n: u8) -> String {
+    format!("{d}001001{n:03}")
+}
+
+/// A staff member of district `d`, grid `n`, at `p`, available, fix at t=1 s
+/// after 2026-01-01.
+pub fn staff(id: &str, d: u8, n: u8, role: Role, skills: &[Skill], p: (f64, f64)) -> Staff {
+    Staff {
+        id: id.into(),
+        name: format!("员工{id}"),
+        role,
+        skills: skills.to_vec(),
+        home_grid: grid(d, n),
+        duty: DutyStatus::Available,
+        devices: vec![format!("dev-{id}")],
+        last_fix: Some(Fix {
+            position: LonLat::new(p.0, p.1).unwrap(),
+            accuracy_m: None,
+            speed_mps: None,
+            heading_deg: None,
+            altitude_m: None,
+            battery_pct: None,
+            fix_time_ms: 1_767_225_601_000,
+            server_time_ms: 1_767_225_601_000,
+        }),
+    }
+}
+
+/// The staff of the test city: S1 is the first (the demo field login).
+pub fn city_staff() -> Vec<Staff> {
+    vec![
+        staff(
+            "S1",
+            11,
+            1,
+            Role::GridWorker,
+            &[Skill::Mediation],
+            (120.02, 28.05),
+        ),
+        staff(
+            "S2",
+            11,
+            1,
+            Role::Police,
+            &[Skill::FirstAid, Skill::Traffic],
+            (120.03, 28.05),
+        ),
+        staff(
+            "S3",
+            11,
+            2,
+            Role::UrbanManagement,
+            &[Skill::Sanitation],
+            (120.07, 28.05),
+        ),
+        staff(
+            "S4",
+            12,
+            1,
+            Role::GridWorker,
+            &[Skill::Mediation],
+            (120.11, 28.05),
+        ),
+        staff("S5", 12, 2, Role::Volunteer, &[], (120.17, 28.05)),
+    ]
+}
+
+/// Writes the test city as a city directory.
+pub fn write_city(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    write_collection(
+        &dir.join("areas.geojson"),
+        city_areas().iter().map(area_feature),
+    )
+    .unwrap();
+    write_collection(
+        &dir.join("staff.geojson"),
+        city_staff().iter().map(staff_feature),
+    )
+    .unwrap();
+    let cams = [
+        Camera {
+            id: "C1".into(),
+            name: "北向摄像头".into(),
+            heading_deg: Some(0.0),
+            fov_deg: Some(90.0),
+            range_m: 200.0,
+            stream_url: None,
+            online: true,
+            owner: "公安".into(),
+            location: LonLat::new(120.02, 28.049).unwrap(),
+        },
+        Camera {
+            id: "C2".into(),
+            name: "东区球机".into(),
+            heading_deg: None,
+            fov_deg: None,
+            range_m: 100.0,
+            stream_url: None,
+            online: true,
+            owner: "社区".into(),
+            location: LonLat::new(120.11, 28.05).unwrap(),
+        },
+    ];
+    write_collection(
+        &dir.join("cameras.geojson"),
+        cams.iter().map(camera_feature),
+    )
+    .unwrap();
+    let risks = [RiskSource {
+        id: "R1".into(),
+        name: "加油站".into(),
+        category: "加油站".into(),
+        level: RiskLevel::Significant,
+        footprint: Footprint::Point(geo::Point::new(120.021, 28.05)),
+    }];
+    write_collection(
+        &dir.join("risk_sources.geojson"),
+        risks.iter().map(risk_source_feature),
+    )
+    .unwrap();
+    let places = [KeyPlace {
+        id: "K1".into(),
+        name: "实验小学".into(),
+        category: "学校".into(),
+        footprint: Footprint::Area(rect(120.018, 28.048, 120.019, 28.049)),
+    }];
+    write_collection(
+        &dir.join("key_places.geojson"),
+        places.iter().map(key_place_feature),
+    )
+    .unwrap();
+}
+
+/// A running test server and its temporary files.
+pub struct TestServer {
+    pub server: Option<Server>,
+    pub base: String,
+    pub ws_base: String,
+    pub http: reqwest::Client,
+    pub args: ServeArgs,
+    pub dir: PathBuf,
+    pub admin_password: String,
+    tmp: Option<TempDir>,
+}
+
+/// Server arguments over a fresh temporary directory with the test city.
+pub async fn test_args() -> (ServeArgs, TempDir) {
+    let tmp = tempfile::tempdir().unwrap();
+    write_city(&tmp.path().join("city"));
+    let mut args = ServeArgs::defaults();
+    args.listen = "127.0.0.1:0".parse().unwrap();
+    args.osmand_listen = Some("127.0.0.1:0".parse().unwrap());
+    args.data_dir = tmp.path().join("data");
+    args.demo = true;
+    args.no_simulator = true;
+    args.demo_city = tmp.path().join("city");
+    args.tick_ms = 20;
+    args.static_dir = None;
+    args.database_url = fresh_database().await;
+    (args, tmp)
+}
+
+/// A new empty PostGIS database when `RISKMAP_TEST_DATABASE_URL` is set.
+pub async fn fresh_database() -> Option<String> {
+    let url = std::env::var("RISKMAP_TEST_DATABASE_URL").ok()?;
+    let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+    let name = format!(
+        "riskmap_it_{}",
+        riskmap::auth::new_token().get(..12).unwrap()
+    );
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut c)
+        .await
+        .unwrap();
+    let (prefix, _) = url.rsplit_once('/').unwrap();
+    Some(format!("{prefix}/{name}"))
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        let (args, tmp) = test_args().await;
+        let mut s = TestServer::start_with(args).await;
+        tmp.path().clone_into(&mut s.dir);
+        s.tmp = Some(tmp);
+        s
+    }
+
+    pub async fn start_with(args: ServeArgs) -> TestServer {
+        let server = riskmap::serve::start(args.clone()).await.unwrap();
+        let base = format!("http://{}", server.addr);
+        let ws_base = format!("ws://{}", server.addr);
+        TestServer {
+            admin_password: server.generated_admin_password.clone().unwrap_or_default(),
+            server: Some(server),
+            base,
+            ws_base,
+            http: reqwest::Client::new(),
+            args,
+            dir: PathBuf::new(),
+            tmp: None,
+        }
+    }
+
+    pub fn server(&self) -> &Server {
+        self.server.as_ref().unwrap()
+    }
+
+    /// Stops the server (committing what is queued) and starts a new one on
+    /// the same store.
+    pub async fn restart(&mut self) {
+        self.server.take().unwrap().shutdown().await;
+        let server = riskmap::serve::start(self.args.clone()).await.unwrap();
+        self.base = format!("http://{}", server.addr);
+        self.ws_base = format!("ws://{}", server.addr);
+        self.server = Some(server);
+    }
+
+    pub async fn login(&self, user: &str) -> String {
+        let password = if user == "admin" {
+            self.admin_password.clone()
+        } else {
+            DEMO_PASSWORD.to_owned()
+        };
+        let r = self
+            .http
+            .post(format!("{}/api/auth/login", self.base))
+            .json(&serde_json::json!({ "username": user, "password": password }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "login {user}");
+        r.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> (u16, Value) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    pub async fn post(&self, token: &str, path: &str, body: &Value) -> (u16, Value) {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    pub async fn ws(&self, token: &str) -> Ws {
+        let (stream, _) =
+            tokio_tungstenite::connect_async(format!("{}/ws?token={token}", self.ws_base))
+                .await
+                .unwrap();
+        let mut ws = Ws { stream };
+        let hello = ws.next_json().await;
+        assert_eq!(hello["type"], "hello");
+        ws
+    }
+}
+
+pub struct Ws {
+    pub stream: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+}
+
+impl Ws {
+    pub async fn send(&mut self, v: &Value) {
+        self.stream
+            .send(Message::Text(v.to_string().into()))
+            .await
+            .unwrap();
+    }
+
+    /// The next text message as JSON (5 s at most).
+    pub async fn next_json(&mut self) -> Value {
+        loop {
+            let msg = tokio::time::timeout(Duration::from_secs(5), self.stream.next())
+                .await
+                .expect("a message within 5 s")
+                .expect("the connection is open")
+                .unwrap();
+            match msg {
+                Message::Text(t) => return serde_json::from_str(t.as_str()).unwrap(),
+                Message::Close(c) => panic!("closed: {c:?}"),
+                _ => {}
+            }
+        }
+    }
+
+    /// The next message of a type, skipping others (5 s at most).
+    pub async fn next_of(&mut self, kind: &str) -> Value {
+        loop {
+            let v = self.next_json().await;
+            if v["type"] == kind {
+                return v;
+            }
+        }
+    }
+}
