@@ -428,3 +428,138 @@ fn route_cells(bbox: [f64; 4], res: Resolution, max: usize) -> Option<Vec<CellIn
     let cells: Vec<CellIndex> = tiler.into_coverage().collect();
     (cells.len() <= max).then_some(cells)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::model::{Area, AreaLevel, DutyStatus, Fix, Role, Staff};
+    use crate::engine::{EngineConfig, MoveOutcome};
+    use geo::{LineString, MultiPolygon, Polygon};
+
+    fn engine() -> Engine {
+        let square = MultiPolygon::new(vec![Polygon::new(
+            LineString::from(vec![(120.0, 28.0), (120.1, 28.0), (120.1, 28.1), (120.0, 28.1), (120.0, 28.0)]),
+            vec![],
+        )]);
+        let area = |code: &str, level, parent: Option<&str>| Area {
+            code: code.into(),
+            name: code.into(),
+            level,
+            parent: parent.map(Into::into),
+            geometry: square.clone(),
+        };
+        let mut e = Engine::new(EngineConfig::default()).unwrap();
+        e.replace_areas(vec![
+            area("c", AreaLevel::City, None),
+            area("d", AreaLevel::District, Some("c")),
+            area("s", AreaLevel::Street, Some("d")),
+            area("m", AreaLevel::Community, Some("s")),
+            area("g", AreaLevel::Grid, Some("m")),
+        ])
+        .unwrap();
+        e.upsert_staff(&Staff {
+            id: "S1".into(),
+            name: "n".into(),
+            role: Role::GridWorker,
+            skills: vec![],
+            home_grid: "g".into(),
+            duty: DutyStatus::Available,
+            devices: vec![],
+            last_fix: None,
+        })
+        .unwrap();
+        e
+    }
+
+    fn fix(t: i64) -> Fix {
+        Fix {
+            position: LonLat::new(120.05, 28.0 + t as f64 * 1e-5).unwrap(),
+            accuracy_m: None,
+            speed_mps: None,
+            heading_deg: None,
+            altitude_m: None,
+            battery_pct: None,
+            fix_time_ms: t,
+            server_time_ms: t,
+        }
+    }
+
+    #[test]
+    fn a_slow_viewer_loses_moves_then_gets_a_resync_and_memory_stays_bounded() {
+        let metrics = Arc::new(Metrics::default());
+        let hub = Hub::new(
+            HubConfig {
+                queue: 2,
+                slow_close_after: Duration::from_secs(3600),
+                ..HubConfig::default()
+            },
+            metrics.clone(),
+        );
+        let mut e = engine();
+        let (id, mut rx, _handle) = hub.register();
+        let scope = Scope::All;
+        hub.subscribe(
+            id,
+            Subscription {
+                bbox: [120.0, 28.0, 120.1, 28.1],
+                layers: Layers::STAFF,
+                scope,
+            },
+        );
+        // Ten ticks with a move each while the viewer reads nothing.
+        for t in 1..=10 {
+            assert_eq!(e.apply_fix(0, fix(t)).unwrap(), MoveOutcome::Applied);
+            hub.note_moves([0]);
+            hub.tick(&e);
+        }
+        assert!(metrics.queue_drops.load(std::sync::atomic::Ordering::Relaxed) > 0);
+        // The queue never held more than its capacity.
+        let mut held = Vec::new();
+        while let Ok(m) = rx.try_recv() {
+            held.push(m);
+        }
+        assert_eq!(held.len(), 2);
+        assert!(held.iter().all(|m| matches!(m, Outbound::Text(_))));
+        // Once there is room, the next tick sends a resync, not stale deltas.
+        hub.tick(&e);
+        assert!(matches!(rx.try_recv(), Ok(Outbound::Resync)));
+        // And after that, deltas flow again.
+        e.apply_fix(0, fix(11)).unwrap();
+        hub.note_moves([0]);
+        hub.tick(&e);
+        match rx.try_recv() {
+            Ok(Outbound::Text(t)) => assert!(t.contains("staff_moves") && t.contains("\"t\":11")),
+            other => panic!("expected a delta, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_viewer_behind_for_too_long_is_closed_with_a_reason() {
+        let metrics = Arc::new(Metrics::default());
+        let hub = Hub::new(
+            HubConfig {
+                queue: 1,
+                slow_close_after: Duration::ZERO,
+                ..HubConfig::default()
+            },
+            metrics,
+        );
+        let mut e = engine();
+        let (id, _rx, handle) = hub.register();
+        hub.subscribe(
+            id,
+            Subscription {
+                bbox: [120.0, 28.0, 120.1, 28.1],
+                layers: Layers::STAFF,
+                scope: Scope::All,
+            },
+        );
+        for t in 1..=3 {
+            e.apply_fix(0, fix(t)).unwrap();
+            hub.note_moves([0]);
+            hub.tick(&e);
+        }
+        let reason = futures_util::FutureExt::now_or_never(handle.closed()).expect("closed already");
+        assert!(reason.contains("too slow"), "{reason}");
+    }
+}
