@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Every check and test riskmap has, from a fresh clone: formatting, lints
-# (warnings are errors), then the unit, property and integration tests of the
-# whole workspace. Installs what it needs first.
+# (warnings are errors), the unit, property and integration tests of the whole
+# workspace on the embedded SQLite store, then the integration tests again on
+# a throwaway PostgreSQL + PostGIS cluster (installed from Debian if missing,
+# started on loopback, stopped at the end).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,5 +20,8 @@ cargo fmt --all -- --check
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "cargo test"
+step "cargo test (SQLite)"
 cargo test --workspace --locked
+
+step "integration tests on PostgreSQL + PostGIS"
+./scripts/with-postgres.sh cargo test -p riskmap --locked --test '*'

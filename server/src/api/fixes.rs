@@ -5,9 +5,8 @@
 
 use std::sync::Arc;
 
-use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -15,6 +14,7 @@ use serde_json::{Value, json};
 
 use super::auth::Principal;
 use super::error::{ApiError, ApiResult};
+use super::extract::{Json, Query};
 use crate::app::{App, FixRejection};
 use crate::ingest::IngestError;
 use crate::live::{Datum, FixIn};

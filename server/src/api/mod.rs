@@ -7,10 +7,11 @@
 //! - [`ogc`]: OGC API - Features at `/ogc`, and layer import.
 //! - [`openapi`]: the OpenAPI document.
 //! - [`health`]: `/health`, `/ready`, `/metrics`.
-//! - [`error`]: the one error type.
+//! - [`error`]: the one error type; [`extract`]: `Json`/`Query` that refuse with it.
 
 pub mod auth;
 pub mod error;
+pub mod extract;
 pub mod fixes;
 pub mod health;
 pub mod ogc;
