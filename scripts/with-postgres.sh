@@ -9,7 +9,8 @@
 #   OS user when run as root (initdb refuses to run as root);
 # - starts it on 127.0.0.1 on a free port (55432 and up), its unix socket in
 #   the temporary directory, with fsync on (the same durability as
-#   production: a test that passes here would pass on a real server);
+#   production: a test that passes here would pass on a real server), and
+#   room for 200 connections (test suites run many stores side by side);
 # - creates the superuser role `riskmap` (password login over TCP) and the
 #   database `riskmap`, with PostGIS installed in template1 so every database
 #   created afterwards (the store tests create one per run) has it too;
@@ -119,7 +120,7 @@ for candidate in $(seq "$PORT_FIRST" "$PORT_LAST"); do
   # Someone may take the port between the check and the start: then the
   # start fails and the next port is tried.
   if as_pg "$PG_BIN/pg_ctl" -D "$data" -l "$log" -w -t 60 -o \
-    "-c listen_addresses=127.0.0.1 -p $candidate -k $work -c fsync=on -c synchronous_commit=on -c full_page_writes=on" \
+    "-c listen_addresses=127.0.0.1 -p $candidate -k $work -c fsync=on -c synchronous_commit=on -c full_page_writes=on -c max_connections=200" \
     start >/dev/null 2>&1; then
     port=$candidate
     started=1
@@ -142,8 +143,24 @@ psql_admin -d postgres -c "CREATE DATABASE riskmap"
 export RISKMAP_TEST_DATABASE_URL="postgres://riskmap:$password@127.0.0.1:$port/riskmap"
 say "PostgreSQL $PG_MAJOR ($("$PG_BIN/postgres" --version | awk '{print $3}')) with PostGIS $(psql_admin -d riskmap -tA -c 'SELECT postgis_lib_version()') on 127.0.0.1:$port"
 
+# The command runs in the background so that a signal to this script is
+# handled at once (bash defers traps until a foreground command ends): it is
+# passed on to the command, and the cleanup runs when the command has ended.
+# `<&0` keeps our standard input (a background command would get /dev/null).
 set +e
-"$@"
+"$@" <&0 &
+child=$!
+forward() { kill "-$1" "$child" 2>/dev/null; }
+trap 'forward INT' INT
+trap 'forward TERM' TERM
+trap 'forward HUP' HUP
+wait "$child"
 status=$?
+# A signal interrupts `wait` (status > 128) while the command may still be
+# running: wait for it to really end, and report its own status.
+while kill -0 "$child" 2>/dev/null; do
+  wait "$child"
+  status=$?
+done
 set -e
 exit "$status"

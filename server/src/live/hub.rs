@@ -438,7 +438,13 @@ mod tests {
 
     fn engine() -> Engine {
         let square = MultiPolygon::new(vec![Polygon::new(
-            LineString::from(vec![(120.0, 28.0), (120.1, 28.0), (120.1, 28.1), (120.0, 28.1), (120.0, 28.0)]),
+            LineString::from(vec![
+                (120.0, 28.0),
+                (120.1, 28.0),
+                (120.1, 28.1),
+                (120.0, 28.1),
+                (120.0, 28.0),
+            ]),
             vec![],
         )]);
         let area = |code: &str, level, parent: Option<&str>| Area {
@@ -512,7 +518,12 @@ mod tests {
             hub.note_moves([0]);
             hub.tick(&e);
         }
-        assert!(metrics.queue_drops.load(std::sync::atomic::Ordering::Relaxed) > 0);
+        assert!(
+            metrics
+                .queue_drops
+                .load(std::sync::atomic::Ordering::Relaxed)
+                > 0
+        );
         // The queue never held more than its capacity.
         let mut held = Vec::new();
         while let Ok(m) = rx.try_recv() {
@@ -559,7 +570,8 @@ mod tests {
             hub.note_moves([0]);
             hub.tick(&e);
         }
-        let reason = futures_util::FutureExt::now_or_never(handle.closed()).expect("closed already");
+        let reason =
+            futures_util::FutureExt::now_or_never(handle.closed()).expect("closed already");
         assert!(reason.contains("too slow"), "{reason}");
     }
 }

@@ -6,8 +6,8 @@
 //! lands whole or not at all, and a batch of fixes is committed before any of
 //! it is acknowledged.
 
+pub mod codec;
 pub mod postgis;
-pub mod rows;
 pub mod sqlite;
 
 use async_trait::async_trait;

@@ -1,195 +1,439 @@
-//! PostgreSQL + PostGIS: geometry columns in WGS84 (SRID 4326) with `GiST`
-//! indexes, so GIS tools can read the layers in place. Geometry crosses the
-//! wire as GeoJSON (`ST_GeomFromGeoJSON` / `ST_AsGeoJSON`) and is validated by
-//! the engine's parser on the way back.
+//! PostgreSQL + PostGIS: the layers as real geometry columns in WGS84
+//! (SRID 4326) with `GiST` indexes, so GIS tools (QGIS, ogr2ogr) read them in
+//! place. See `migrations/postgres/0001_init.sql`.
+//!
+//! Geometry crosses the wire as GeoJSON: `ST_GeomFromGeoJSON` on the way in
+//! and `ST_AsGeoJSON` on the way out, read back through the engine's
+//! validating parser. Points (a staff member's last fix, track fixes,
+//! cameras) are stored as exact `lon`/`lat` doubles with the PostGIS point
+//! generated from them by the database.
+//!
+//! Durability: every connection runs with `synchronous_commit = on`, so a
+//! commit is flushed to the WAL before it returns, whatever the server's
+//! default; and every trait method commits before it returns `Ok`. The
+//! server's own `fsync` must be on (a warning is logged if it is not).
 
+use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
-use sqlx::{Postgres, QueryBuilder, Row as _, Transaction};
+use sqlx::postgres::{
+    PgConnectOptions, PgConnection, PgDatabaseError, PgPool, PgPoolOptions, PgRow,
+};
+use sqlx::query_builder::Separated;
+use sqlx::{Postgres, QueryBuilder, Row};
 
-use super::rows::{self, Row};
+use super::codec::{
+    FixColumns, area_rows, camera_location, corrupt, first_duplicate, fix_from, footprint_from,
+    key_place_rows, multi_polygon_from, name, newest_per_staff, parse_json_list, parse_name,
+    risk_level_from, risk_source_rows, staff_rows, validate_points,
+};
 use super::{LayerData, Result, Session, Store, StoreError, TrackPoint, WriteMode};
 use crate::access::{NewUser, User, UserRole};
-use crate::auth::now_ms;
 use crate::citydir::CityLayers;
-use crate::engine::geojson as gj;
-use crate::engine::model::{DutyStatus, EpochMs, Fix};
+use crate::engine::model::{Area, Camera, DutyStatus, EpochMs, Fix, KeyPlace, RiskSource, Staff};
 use crate::engine::sphere::LonLat;
 
-/// PostgreSQL allows 65,535 bound values per statement; rows are chunked
-/// below it.
-const MAX_VARS: usize = 60_000;
+/// PostgreSQL's limit on bound values in one statement (the protocol counts
+/// them in 16 bits); multi-row inserts are chunked to stay below it.
+const MAX_BINDS: usize = 65_535;
 
-/// Decimal digits of `ST_AsGeoJSON`: enough for doubles to come back exact.
-const GEOJSON_DIGITS: i32 = 15;
+/// Connections in the pool. The server writes fixes from one task and reads
+/// little; a few connections cover start-up, logins and track replays.
+const CONNECTIONS: u32 = 8;
+
+/// How long to wait for a pooled connection.
+const WAIT: Duration = Duration::from_secs(60);
+
+/// The most decimals `ST_AsGeoJSON` may write. PostGIS (3.1 and later)
+/// writes the shortest text that reads back as the same double, within this
+/// many decimals; at 30 every coordinate comes back bit-exact (checked on
+/// random doubles down to 1e-16; smaller ones are written with an exponent).
+/// The default of 9 would round coordinates to about 0.1 mm.
+const GEOJSON_DIGITS: i32 = 30;
 
 /// The PostGIS store.
+#[derive(Debug, Clone)]
 pub struct PostgisStore {
     pool: PgPool,
 }
 
 impl PostgisStore {
-    /// Connects and migrates (the PostGIS extension is created if missing).
+    /// Connects to `url` (`postgres://user:password@host:port/database`) and
+    /// brings the schema up to date; the migration creates the PostGIS
+    /// extension if it is not there yet (which needs the right to).
     pub async fn connect(url: &str) -> Result<Self> {
+        let options = PgConnectOptions::from_str(url)?
+            .application_name("riskmap")
+            .options([("synchronous_commit", "on")]);
         let pool = PgPoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect(url)
+            .max_connections(CONNECTIONS)
+            .acquire_timeout(WAIT)
+            .connect_with(options)
             .await?;
+        let fsync: String = sqlx::query_scalar("SELECT current_setting('fsync')")
+            .fetch_one(&pool)
+            .await?;
+        if fsync != "on" {
+            tracing::warn!(
+                "the PostgreSQL server runs with fsync = {fsync}: a power loss can lose acknowledged writes"
+            );
+        }
         sqlx::migrate!("../migrations/postgres").run(&pool).await?;
         Ok(PostgisStore { pool })
     }
 }
 
-fn map_unique(e: sqlx::Error) -> StoreError {
+/// A database error, with unique violations as [`StoreError::Conflict`]
+/// (with PostgreSQL's detail, which names the key).
+fn db_error(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => {
-            StoreError::Conflict(d.message().to_owned())
+            let detail = d
+                .try_downcast_ref::<PgDatabaseError>()
+                .and_then(PgDatabaseError::detail)
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default();
+            StoreError::Conflict(format!("{}{detail}", d.message()))
         }
         _ => StoreError::Database(e),
     }
 }
 
-async fn write_rows(
-    tx: &mut Transaction<'_, Postgres>,
-    data: &LayerData,
-    mode: WriteMode,
-) -> Result<()> {
-    let table = rows::table(data);
-    if mode == WriteMode::Replace {
-        sqlx::query(&format!("DELETE FROM {table}"))
-            .execute(&mut **tx)
-            .await?;
+/// Names the duplicate when a layer write hit a unique key.
+fn layer_error<'a>(e: sqlx::Error, table: &str, ids: impl Iterator<Item = &'a str>) -> StoreError {
+    match db_error(e) {
+        StoreError::Conflict(m) => match first_duplicate(ids) {
+            Some(id) => {
+                StoreError::Conflict(format!("{table}: id {id} appears twice in the batch"))
+            }
+            None => StoreError::Conflict(m),
+        },
+        other => other,
     }
-    let rows = rows::rows(data);
-    match data {
-        LayerData::Areas(_) => {
-            for chunk in rows.chunks(MAX_VARS / 5) {
-                let mut q = QueryBuilder::<Postgres>::new(
-                    "INSERT INTO areas (code, level, parent, properties, geom) ",
-                );
-                q.push_values(chunk, |mut b, r: &Row| {
-                    b.push_bind(&r.id)
-                        .push_bind(&r.level)
-                        .push_bind(&r.parent)
-                        .push_bind(&r.properties)
-                        .push_unseparated("::jsonb")
-                        .push("ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON(")
-                        .push_bind_unseparated(&r.geometry)
-                        .push_unseparated("), 4326))");
-                });
-                if mode == WriteMode::Merge {
-                    q.push(
-                        " ON CONFLICT (code) DO UPDATE SET level = excluded.level, parent = excluded.parent, \
-                         properties = excluded.properties, geom = excluded.geom",
-                    );
-                }
-                q.build().execute(&mut **tx).await.map_err(map_unique)?;
-            }
+}
+
+/// Runs a multi-row `INSERT` in chunks that respect [`MAX_BINDS`]. `head` is
+/// everything up to `VALUES`; `bind` pushes one row's `binds` values.
+async fn insert_chunked<'a, T>(
+    conn: &mut PgConnection,
+    head: &str,
+    binds: usize,
+    items: &'a [T],
+    mut bind: impl FnMut(&mut Separated<'_, 'a, Postgres, &'static str>, &'a T) + Send,
+) -> Result<(), sqlx::Error>
+where
+    T: Sync,
+{
+    for chunk in items.chunks((MAX_BINDS / binds).max(1)) {
+        let mut q = QueryBuilder::<Postgres>::new(head);
+        q.push_values(chunk, |mut b, item| bind(&mut b, item));
+        // Each chunk size is a new statement: not worth preparing for reuse.
+        q.build().persistent(false).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Pushes a GeoJSON geometry bound as text, converted by PostGIS.
+fn push_geometry<'a>(b: &mut Separated<'_, 'a, Postgres, &'static str>, geojson: &'a str) {
+    b.push("ST_SetSRID(ST_GeomFromGeoJSON(")
+        .push_bind_unseparated(geojson)
+        .push_unseparated("), 4326)");
+}
+
+/// Makes room for a layer write: the whole table for a replace, the batch's
+/// ids for a merge (so that a merge, too, fails on a duplicate inside the
+/// batch, as a replace does, instead of hitting PostgreSQL's "cannot affect
+/// row a second time").
+async fn clear_for_write<'a>(
+    conn: &mut PgConnection,
+    table: &str,
+    key: &str,
+    mode: WriteMode,
+    ids: impl Iterator<Item = &'a str>,
+) -> Result<()> {
+    // Layer writes to one table queue behind each other, and behind (or
+    // ahead of) fix batches as a whole: they lock the table before any row,
+    // so no two writers can each hold a row the other waits for.
+    sqlx::query(&format!("LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE"))
+        .execute(&mut *conn)
+        .await?;
+    match mode {
+        WriteMode::Replace => {
+            sqlx::query(&format!("DELETE FROM {table}"))
+                .execute(&mut *conn)
+                .await?;
         }
-        LayerData::Staff(_) => {
-            for chunk in rows.chunks(MAX_VARS / 11) {
-                let mut q = QueryBuilder::<Postgres>::new(
-                    "INSERT INTO staff (id, properties, geom, accuracy_m, speed_mps, heading_deg, \
-                     altitude_m, battery_pct, fix_time_ms, server_time_ms) ",
-                );
-                q.push_values(chunk, |mut b, r: &Row| {
-                    let f = r.fix;
-                    b.push_bind(&r.id)
-                        .push_bind(&r.properties)
-                        .push_unseparated("::jsonb")
-                        .push("ST_SetSRID(ST_MakePoint(")
-                        .push_bind_unseparated(f.map(|f| f.position.lon))
-                        .push_unseparated("::float8, ")
-                        .push_bind_unseparated(f.map(|f| f.position.lat))
-                        .push_unseparated("::float8), 4326)")
-                        .push_bind(f.and_then(|f| f.accuracy_m))
-                        .push_bind(f.and_then(|f| f.speed_mps))
-                        .push_bind(f.and_then(|f| f.heading_deg))
-                        .push_bind(f.and_then(|f| f.altitude_m))
-                        .push_bind(f.and_then(|f| f.battery_pct))
-                        .push_bind(f.map(|f| f.fix_time_ms))
-                        .push_bind(f.map(|f| f.server_time_ms));
-                });
-                if mode == WriteMode::Merge {
-                    // A merged record without a fix keeps the stored one.
-                    q.push(" ON CONFLICT (id) DO UPDATE SET properties = excluded.properties");
-                    for c in [
-                        "geom",
-                        "accuracy_m",
-                        "speed_mps",
-                        "heading_deg",
-                        "altitude_m",
-                        "battery_pct",
-                        "fix_time_ms",
-                        "server_time_ms",
-                    ] {
-                        q.push(format!(
-                            ", {c} = CASE WHEN excluded.fix_time_ms IS NULL THEN staff.{c} ELSE excluded.{c} END"
-                        ));
-                    }
-                }
-                q.build().execute(&mut **tx).await.map_err(map_unique)?;
-            }
-        }
-        LayerData::Cameras(_) | LayerData::RiskSources(_) | LayerData::KeyPlaces(_) => {
-            for chunk in rows.chunks(MAX_VARS / 3) {
-                let mut q = QueryBuilder::<Postgres>::new(format!(
-                    "INSERT INTO {table} (id, properties, geom) "
-                ));
-                q.push_values(chunk, |mut b, r: &Row| {
-                    b.push_bind(&r.id)
-                        .push_bind(&r.properties)
-                        .push_unseparated("::jsonb")
-                        .push("ST_SetSRID(ST_GeomFromGeoJSON(")
-                        .push_bind_unseparated(&r.geometry)
-                        .push_unseparated("), 4326)");
-                });
-                if mode == WriteMode::Merge {
-                    q.push(" ON CONFLICT (id) DO UPDATE SET properties = excluded.properties, geom = excluded.geom");
-                }
-                q.build().execute(&mut **tx).await.map_err(map_unique)?;
-            }
+        WriteMode::Merge => {
+            let ids: Vec<&str> = ids.collect();
+            sqlx::query(&format!("DELETE FROM {table} WHERE {key} = ANY($1)"))
+                .bind(ids)
+                .execute(&mut *conn)
+                .await?;
         }
     }
     Ok(())
 }
 
-fn user_from(row: &PgRow) -> Result<User> {
-    let role: String = row.try_get("role")?;
-    Ok(User {
-        id: row.try_get("id")?,
-        username: row.try_get("username")?,
-        display_name: row.try_get("display_name")?,
-        role: UserRole::parse(&role)
-            .ok_or_else(|| StoreError::Corrupt(format!("user role {role}")))?,
-        area: row.try_get("area")?,
-        staff_id: row.try_get("staff_id")?,
+async fn write_areas(conn: &mut PgConnection, areas: &[Area], mode: WriteMode) -> Result<()> {
+    let rows = area_rows(areas)?;
+    let ids = || areas.iter().map(|a| a.code.as_str());
+    clear_for_write(conn, "areas", "code", mode, ids()).await?;
+    insert_chunked(
+        conn,
+        "INSERT INTO areas (code, name, level, parent, geom) ",
+        5,
+        &rows,
+        |b, r| {
+            b.push_bind(r.area.code.as_str())
+                .push_bind(r.area.name.as_str())
+                .push_bind(r.level.as_str())
+                .push_bind(r.area.parent.as_deref());
+            push_geometry(b, &r.geometry);
+        },
+    )
+    .await
+    .map_err(|e| layer_error(e, "areas", ids()))
+}
+
+async fn write_staff(conn: &mut PgConnection, staff: &[Staff], mode: WriteMode) -> Result<()> {
+    let rows = staff_rows(staff)?;
+    let ids = || staff.iter().map(|s| s.id.as_str());
+    clear_for_write(conn, "staff", "id", mode, ids()).await?;
+    insert_chunked(
+        conn,
+        "INSERT INTO staff (id, name, role, skills, home_grid, duty, devices, lon, lat, accuracy_m, speed_mps, \
+         heading_deg, altitude_m, battery_pct, fix_time_ms, server_time_ms) ",
+        16,
+        &rows,
+        |b, r| {
+            let s = r.staff;
+            let f = s.last_fix;
+            b.push_bind(s.id.as_str())
+                .push_bind(s.name.as_str())
+                .push_bind(r.role.as_str())
+                .push_bind(r.skills.as_str())
+                .push_unseparated("::jsonb")
+                .push_bind(s.home_grid.as_str())
+                .push_bind(r.duty.as_str())
+                .push_bind(r.devices.as_str())
+                .push_unseparated("::jsonb")
+                .push_bind(f.map(|f| f.position.lon))
+                .push_bind(f.map(|f| f.position.lat))
+                .push_bind(f.and_then(|f| f.accuracy_m))
+                .push_bind(f.and_then(|f| f.speed_mps))
+                .push_bind(f.and_then(|f| f.heading_deg))
+                .push_bind(f.and_then(|f| f.altitude_m))
+                .push_bind(f.and_then(|f| f.battery_pct))
+                .push_bind(f.map(|f| f.fix_time_ms))
+                .push_bind(f.map(|f| f.server_time_ms));
+        },
+    )
+    .await
+    .map_err(|e| layer_error(e, "staff", ids()))
+}
+
+async fn write_cameras(conn: &mut PgConnection, cameras: &[Camera], mode: WriteMode) -> Result<()> {
+    for c in cameras {
+        camera_location(c)?;
+    }
+    let ids = || cameras.iter().map(|c| c.id.as_str());
+    clear_for_write(conn, "cameras", "id", mode, ids()).await?;
+    insert_chunked(
+        conn,
+        "INSERT INTO cameras (id, name, heading_deg, fov_deg, range_m, stream_url, online, owner, lon, lat) ",
+        10,
+        cameras,
+        |b, c| {
+            b.push_bind(c.id.as_str())
+                .push_bind(c.name.as_str())
+                .push_bind(c.heading_deg)
+                .push_bind(c.fov_deg)
+                .push_bind(c.range_m)
+                .push_bind(c.stream_url.as_deref())
+                .push_bind(c.online)
+                .push_bind(c.owner.as_str())
+                .push_bind(c.location.lon)
+                .push_bind(c.location.lat);
+        },
+    )
+    .await
+    .map_err(|e| layer_error(e, "cameras", ids()))
+}
+
+async fn write_risk_sources(
+    conn: &mut PgConnection,
+    risks: &[RiskSource],
+    mode: WriteMode,
+) -> Result<()> {
+    let rows = risk_source_rows(risks)?;
+    let ids = || risks.iter().map(|r| r.id.as_str());
+    clear_for_write(conn, "risk_sources", "id", mode, ids()).await?;
+    insert_chunked(
+        conn,
+        "INSERT INTO risk_sources (id, name, category, level, geom) ",
+        5,
+        &rows,
+        |b, r| {
+            b.push_bind(r.id)
+                .push_bind(r.name)
+                .push_bind(r.category)
+                .push_bind(i16::from(r.level));
+            push_geometry(b, &r.geometry);
+        },
+    )
+    .await
+    .map_err(|e| layer_error(e, "risk_sources", ids()))
+}
+
+async fn write_key_places(
+    conn: &mut PgConnection,
+    places: &[KeyPlace],
+    mode: WriteMode,
+) -> Result<()> {
+    let rows = key_place_rows(places)?;
+    let ids = || places.iter().map(|p| p.id.as_str());
+    clear_for_write(conn, "key_places", "id", mode, ids()).await?;
+    insert_chunked(
+        conn,
+        "INSERT INTO key_places (id, name, category, geom) ",
+        4,
+        &rows,
+        |b, r| {
+            b.push_bind(r.id).push_bind(r.name).push_bind(r.category);
+            push_geometry(b, &r.geometry);
+        },
+    )
+    .await
+    .map_err(|e| layer_error(e, "key_places", ids()))
+}
+
+async fn write_any(conn: &mut PgConnection, data: &LayerData, mode: WriteMode) -> Result<()> {
+    match data {
+        LayerData::Areas(v) => write_areas(conn, v, mode).await,
+        LayerData::Staff(v) => write_staff(conn, v, mode).await,
+        LayerData::Cameras(v) => write_cameras(conn, v, mode).await,
+        LayerData::RiskSources(v) => write_risk_sources(conn, v, mode).await,
+        LayerData::KeyPlaces(v) => write_key_places(conn, v, mode).await,
+    }
+}
+
+fn area_from(r: &PgRow) -> Result<Area> {
+    let code: String = r.try_get("code")?;
+    let level: String = r.try_get("level")?;
+    let geometry: String = r.try_get("geometry")?;
+    Ok(Area {
+        level: parse_name("areas", &code, "level", &level)?,
+        geometry: multi_polygon_from("areas", &code, &geometry)?,
+        name: r.try_get("name")?,
+        parent: r.try_get("parent")?,
+        code,
     })
 }
 
-fn fix_from(row: &PgRow) -> Result<Option<Fix>> {
-    let lon: Option<f64> = row.try_get("x")?;
-    let lat: Option<f64> = row.try_get("y")?;
-    let t: Option<i64> = row.try_get("fix_time_ms")?;
-    let (Some(lon), Some(lat), Some(fix_time_ms)) = (lon, lat, t) else {
-        return Ok(None);
-    };
-    Ok(Some(Fix {
-        position: LonLat::new(lon, lat).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        accuracy_m: row.try_get("accuracy_m")?,
-        speed_mps: row.try_get("speed_mps")?,
-        heading_deg: row.try_get("heading_deg")?,
-        altitude_m: row.try_get("altitude_m")?,
-        battery_pct: row.try_get("battery_pct")?,
-        fix_time_ms,
-        server_time_ms: row
-            .try_get::<Option<i64>, _>("server_time_ms")?
-            .unwrap_or(fix_time_ms),
-    }))
+fn fix_columns(r: &PgRow) -> Result<FixColumns> {
+    Ok(FixColumns {
+        lon: r.try_get("lon")?,
+        lat: r.try_get("lat")?,
+        accuracy_m: r.try_get("accuracy_m")?,
+        speed_mps: r.try_get("speed_mps")?,
+        heading_deg: r.try_get("heading_deg")?,
+        altitude_m: r.try_get("altitude_m")?,
+        battery_pct: r.try_get("battery_pct")?,
+        fix_time_ms: r.try_get("fix_time_ms")?,
+        server_time_ms: r.try_get("server_time_ms")?,
+    })
 }
+
+fn staff_from(r: &PgRow) -> Result<Staff> {
+    let id: String = r.try_get("id")?;
+    let role: String = r.try_get("role")?;
+    let duty: String = r.try_get("duty")?;
+    let skills: String = r.try_get("skills")?;
+    let devices: String = r.try_get("devices")?;
+    Ok(Staff {
+        role: parse_name("staff", &id, "role", &role)?,
+        duty: parse_name("staff", &id, "duty", &duty)?,
+        skills: parse_json_list("staff", &id, "skills", &skills)?,
+        devices: parse_json_list("staff", &id, "devices", &devices)?,
+        last_fix: fix_from("staff", &id, &fix_columns(r)?)?,
+        name: r.try_get("name")?,
+        home_grid: r.try_get("home_grid")?,
+        id,
+    })
+}
+
+fn camera_from(r: &PgRow) -> Result<Camera> {
+    let id: String = r.try_get("id")?;
+    let location = LonLat::new(r.try_get("lon")?, r.try_get("lat")?)
+        .map_err(|e| corrupt("cameras", &id, &e))?;
+    Ok(Camera {
+        name: r.try_get("name")?,
+        heading_deg: r.try_get("heading_deg")?,
+        fov_deg: r.try_get("fov_deg")?,
+        range_m: r.try_get("range_m")?,
+        stream_url: r.try_get("stream_url")?,
+        online: r.try_get("online")?,
+        owner: r.try_get("owner")?,
+        location,
+        id,
+    })
+}
+
+fn risk_source_from(r: &PgRow) -> Result<RiskSource> {
+    let id: String = r.try_get("id")?;
+    let level: i16 = r.try_get("level")?;
+    let geometry: String = r.try_get("geometry")?;
+    Ok(RiskSource {
+        level: risk_level_from("risk_sources", &id, i64::from(level))?,
+        footprint: footprint_from("risk_sources", &id, &geometry)?,
+        name: r.try_get("name")?,
+        category: r.try_get("category")?,
+        id,
+    })
+}
+
+fn key_place_from(r: &PgRow) -> Result<KeyPlace> {
+    let id: String = r.try_get("id")?;
+    let geometry: String = r.try_get("geometry")?;
+    Ok(KeyPlace {
+        footprint: footprint_from("key_places", &id, &geometry)?,
+        name: r.try_get("name")?,
+        category: r.try_get("category")?,
+        id,
+    })
+}
+
+fn user_from(r: &PgRow) -> Result<User> {
+    let id: i64 = r.try_get("id")?;
+    let role: String = r.try_get("role")?;
+    Ok(User {
+        role: UserRole::parse(&role).ok_or_else(|| {
+            corrupt(
+                "users",
+                &id.to_string(),
+                &format!("role {role:?} is not a known value"),
+            )
+        })?,
+        username: r.try_get("username")?,
+        display_name: r.try_get("display_name")?,
+        area: r.try_get("area")?,
+        staff_id: r.try_get("staff_id")?,
+        id,
+    })
+}
+
+fn session_from(r: &PgRow) -> Result<Session> {
+    Ok(Session {
+        token_hash: r.try_get("token_hash")?,
+        user_id: r.try_get("user_id")?,
+        created_ms: r.try_get("created_ms")?,
+        expires_ms: r.try_get("expires_ms")?,
+    })
+}
+
+const USER_COLUMNS: &str =
+    "users.id, users.username, users.display_name, users.role, users.area, users.staff_id";
 
 #[async_trait]
 impl Store for PostgisStore {
@@ -203,97 +447,86 @@ impl Store for PostgisStore {
     }
 
     async fn is_empty(&self) -> Result<bool> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM areas")
+        let any: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM areas)")
             .fetch_one(&self.pool)
             .await?;
-        Ok(n == 0)
+        Ok(!any)
     }
 
     async fn load_city(&self) -> Result<CityLayers> {
+        // One snapshot for every layer, even if a write commits meanwhile.
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .await?;
         let mut city = CityLayers::default();
-        let q = format!(
-            "SELECT code, properties::text, ST_AsGeoJSON(geom, {GEOJSON_DIGITS}) FROM areas"
-        );
-        for r in sqlx::query(&q).fetch_all(&self.pool).await? {
-            let (id, p, g): (String, String, String) =
-                (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
-            city.areas
-                .push(rows::parse(&id, &p, Some(&g), gj::parse_area)?);
+        for r in sqlx::query(
+            "SELECT code, name, level, parent, ST_AsGeoJSON(geom, $1, 0) AS geometry FROM areas",
+        )
+        .bind(GEOJSON_DIGITS)
+        .fetch_all(&mut *tx)
+        .await?
+        {
+            city.areas.push(area_from(&r)?);
         }
-        rows::order_areas(&mut city.areas);
-        let q = "SELECT id, properties::text AS properties, ST_X(geom) AS x, ST_Y(geom) AS y, accuracy_m, speed_mps, \
-                 heading_deg, altitude_m, battery_pct, fix_time_ms, server_time_ms FROM staff ORDER BY id";
-        for r in sqlx::query(q).fetch_all(&self.pool).await? {
-            let (id, p): (String, String) = (r.try_get("id")?, r.try_get("properties")?);
-            let mut s = rows::parse(&id, &p, None, gj::parse_staff)?;
-            s.last_fix = fix_from(&r)?;
-            city.staff.push(s);
+        // Parents before children: by level from the city down, then code.
+        city.areas
+            .sort_by(|a, b| a.level.cmp(&b.level).then_with(|| a.code.cmp(&b.code)));
+        // Ids are COLLATE "C": ORDER BY sorts them byte-wise, as Rust does.
+        for r in sqlx::query(
+            "SELECT id, name, role, skills::text AS skills, home_grid, duty, devices::text AS devices, lon, lat, \
+             accuracy_m, speed_mps, heading_deg, altitude_m, battery_pct, fix_time_ms, server_time_ms \
+             FROM staff ORDER BY id",
+        )
+        .fetch_all(&mut *tx)
+        .await?
+        {
+            city.staff.push(staff_from(&r)?);
         }
-        for (table, sink) in [("cameras", 0), ("risk_sources", 1), ("key_places", 2)] {
-            let q = format!(
-                "SELECT id, properties::text, ST_AsGeoJSON(geom, {GEOJSON_DIGITS}) FROM {table} ORDER BY id"
-            );
-            for r in sqlx::query(&q).fetch_all(&self.pool).await? {
-                let (id, p, g): (String, String, String) =
-                    (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
-                match sink {
-                    0 => city
-                        .cameras
-                        .push(rows::parse(&id, &p, Some(&g), gj::parse_camera)?),
-                    1 => city.risk_sources.push(rows::parse(
-                        &id,
-                        &p,
-                        Some(&g),
-                        gj::parse_risk_source,
-                    )?),
-                    _ => city
-                        .key_places
-                        .push(rows::parse(&id, &p, Some(&g), gj::parse_key_place)?),
-                }
-            }
+        for r in sqlx::query(
+            "SELECT id, name, heading_deg, fov_deg, range_m, stream_url, online, owner, lon, lat \
+             FROM cameras ORDER BY id",
+        )
+        .fetch_all(&mut *tx)
+        .await?
+        {
+            city.cameras.push(camera_from(&r)?);
         }
+        for r in sqlx::query(
+            "SELECT id, name, category, level, ST_AsGeoJSON(geom, $1, 0) AS geometry FROM risk_sources ORDER BY id",
+        )
+        .bind(GEOJSON_DIGITS)
+        .fetch_all(&mut *tx)
+        .await?
+        {
+            city.risk_sources.push(risk_source_from(&r)?);
+        }
+        for r in
+            sqlx::query("SELECT id, name, category, ST_AsGeoJSON(geom, $1, 0) AS geometry FROM key_places ORDER BY id")
+                .bind(GEOJSON_DIGITS)
+                .fetch_all(&mut *tx)
+                .await?
+        {
+            city.key_places.push(key_place_from(&r)?);
+        }
+        tx.commit().await?;
         Ok(city)
     }
 
     async fn import_city(&self, city: &CityLayers) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        write_rows(
-            &mut tx,
-            &LayerData::Areas(city.areas.clone()),
-            WriteMode::Replace,
-        )
-        .await?;
-        write_rows(
-            &mut tx,
-            &LayerData::Staff(city.staff.clone()),
-            WriteMode::Replace,
-        )
-        .await?;
-        write_rows(
-            &mut tx,
-            &LayerData::Cameras(city.cameras.clone()),
-            WriteMode::Replace,
-        )
-        .await?;
-        write_rows(
-            &mut tx,
-            &LayerData::RiskSources(city.risk_sources.clone()),
-            WriteMode::Replace,
-        )
-        .await?;
-        write_rows(
-            &mut tx,
-            &LayerData::KeyPlaces(city.key_places.clone()),
-            WriteMode::Replace,
-        )
-        .await?;
+        write_areas(&mut tx, &city.areas, WriteMode::Replace).await?;
+        write_staff(&mut tx, &city.staff, WriteMode::Replace).await?;
+        write_cameras(&mut tx, &city.cameras, WriteMode::Replace).await?;
+        write_risk_sources(&mut tx, &city.risk_sources, WriteMode::Replace).await?;
+        write_key_places(&mut tx, &city.key_places, WriteMode::Replace).await?;
         tx.commit().await?;
         Ok(())
     }
 
     async fn write_layer(&self, data: &LayerData, mode: WriteMode) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        write_rows(&mut tx, data, mode).await?;
+        write_any(&mut tx, data, mode).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -302,50 +535,73 @@ impl Store for PostgisStore {
         if points.is_empty() {
             return Ok(());
         }
+        validate_points(points)?;
+        let newest = newest_per_staff(points);
         let mut tx = self.pool.begin().await?;
-        for chunk in points.chunks(MAX_VARS / 10) {
-            let mut q = QueryBuilder::<Postgres>::new(
-                "INSERT INTO tracks (staff_id, fix_time_ms, server_time_ms, geom, accuracy_m, \
-                 speed_mps, heading_deg, altitude_m, battery_pct) ",
-            );
-            q.push_values(chunk, |mut b, p| {
-                let f = p.fix;
+        insert_chunked(
+            &mut tx,
+            "INSERT INTO tracks (staff_id, fix_time_ms, server_time_ms, lon, lat, accuracy_m, speed_mps, \
+             heading_deg, altitude_m, battery_pct) ",
+            10,
+            points,
+            |b, p| {
+                let f = &p.fix;
                 b.push_bind(p.staff_id)
                     .push_bind(f.fix_time_ms)
                     .push_bind(f.server_time_ms)
-                    .push("ST_SetSRID(ST_MakePoint(")
-                    .push_bind_unseparated(f.position.lon)
-                    .push_unseparated(", ")
-                    .push_bind_unseparated(f.position.lat)
-                    .push_unseparated("), 4326)")
+                    .push_bind(f.position.lon)
+                    .push_bind(f.position.lat)
+                    .push_bind(f.accuracy_m)
+                    .push_bind(f.speed_mps)
+                    .push_bind(f.heading_deg)
+                    .push_bind(f.altitude_m)
+                    .push_bind(f.battery_pct);
+            },
+        )
+        .await?;
+        // Lock before updating, so that concurrent writers queue instead of
+        // deadlocking: first the table in the mode an UPDATE takes anyway (a
+        // layer write holds it in a conflicting mode for its whole
+        // transaction, so we wait for it before touching any row, or it
+        // waits for us), then the rows in id order (two fix batches moving
+        // overlapping staff, e.g. from two server nodes, take them in the
+        // same order).
+        sqlx::query("LOCK TABLE staff IN ROW EXCLUSIVE MODE")
+            .execute(&mut *tx)
+            .await?;
+        let ids: Vec<&str> = newest.iter().map(|p| p.staff_id).collect();
+        sqlx::query("SELECT id FROM staff WHERE id = ANY($1) ORDER BY id FOR UPDATE")
+            .bind(ids)
+            .execute(&mut *tx)
+            .await?;
+        // The newest fix of each staff member in the batch replaces the
+        // stored one only if it is newer: the stored last fix never goes back.
+        for chunk in newest.chunks(MAX_BINDS / 10) {
+            let mut q = QueryBuilder::<Postgres>::new(
+                "WITH v (id, fix_time_ms, server_time_ms, lon, lat, accuracy_m, speed_mps, heading_deg, \
+                 altitude_m, battery_pct) AS (",
+            );
+            q.push_values(chunk, |mut b, p| {
+                let f = &p.fix;
+                b.push_bind(p.staff_id)
+                    .push_bind(f.fix_time_ms)
+                    .push_bind(f.server_time_ms)
+                    .push_bind(f.position.lon)
+                    .push_bind(f.position.lat)
                     .push_bind(f.accuracy_m)
                     .push_bind(f.speed_mps)
                     .push_bind(f.heading_deg)
                     .push_bind(f.altitude_m)
                     .push_bind(f.battery_pct);
             });
-            q.build().execute(&mut *tx).await?;
-        }
-        for p in rows::newest_per_staff(points) {
-            let f = p.fix;
-            sqlx::query(
-                "UPDATE staff SET geom = ST_SetSRID(ST_MakePoint($1, $2), 4326), accuracy_m = $3, \
-                 speed_mps = $4, heading_deg = $5, altitude_m = $6, battery_pct = $7, fix_time_ms = $8, \
-                 server_time_ms = $9 WHERE id = $10 AND (fix_time_ms IS NULL OR fix_time_ms < $11)",
-            )
-            .bind(f.position.lon)
-            .bind(f.position.lat)
-            .bind(f.accuracy_m)
-            .bind(f.speed_mps)
-            .bind(f.heading_deg)
-            .bind(f.altitude_m)
-            .bind(f.battery_pct)
-            .bind(f.fix_time_ms)
-            .bind(f.server_time_ms)
-            .bind(p.staff_id)
-            .bind(f.fix_time_ms)
-            .execute(&mut *tx)
-            .await?;
+            q.push(
+                ") UPDATE staff SET lon = v.lon, lat = v.lat, accuracy_m = v.accuracy_m, speed_mps = v.speed_mps, \
+                 heading_deg = v.heading_deg, altitude_m = v.altitude_m, battery_pct = v.battery_pct, \
+                 fix_time_ms = v.fix_time_ms, server_time_ms = v.server_time_ms \
+                 FROM v WHERE staff.id = v.id \
+                 AND (staff.fix_time_ms IS NULL OR staff.fix_time_ms < v.fix_time_ms)",
+            );
+            q.build().persistent(false).execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -359,9 +615,9 @@ impl Store for PostgisStore {
         limit: u32,
     ) -> Result<Vec<Fix>> {
         let rows = sqlx::query(
-            "SELECT ST_X(geom) AS x, ST_Y(geom) AS y, accuracy_m, speed_mps, heading_deg, altitude_m, \
-             battery_pct, fix_time_ms, server_time_ms FROM tracks \
-             WHERE staff_id = $1 AND fix_time_ms BETWEEN $2 AND $3 ORDER BY fix_time_ms, ctid LIMIT $4",
+            "SELECT fix_time_ms, server_time_ms, lon, lat, accuracy_m, speed_mps, heading_deg, altitude_m, \
+             battery_pct FROM tracks WHERE staff_id = $1 AND fix_time_ms BETWEEN $2 AND $3 \
+             ORDER BY fix_time_ms, server_time_ms LIMIT $4",
         )
         .bind(staff_id)
         .bind(from_ms)
@@ -370,29 +626,29 @@ impl Store for PostgisStore {
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
-            .filter_map(|r| fix_from(r).transpose())
+            .map(|r| {
+                fix_from("tracks", staff_id, &fix_columns(r)?)?
+                    .ok_or_else(|| corrupt("tracks", staff_id, &"a fix without a time"))
+            })
             .collect()
     }
 
     async fn prune_tracks(&self, before_ms: EpochMs) -> Result<u64> {
-        let r = sqlx::query("DELETE FROM tracks WHERE fix_time_ms < $1")
+        // One statement: PostgreSQL keeps appending fixes beside a delete.
+        let done = sqlx::query("DELETE FROM tracks WHERE fix_time_ms < $1")
             .bind(before_ms)
             .execute(&self.pool)
             .await?;
-        Ok(r.rows_affected())
+        Ok(done.rows_affected())
     }
 
     async fn set_duty(&self, staff_id: &str, duty: DutyStatus) -> Result<()> {
-        let duty = serde_json::to_value(duty)
-            .ok()
-            .and_then(|v| v.as_str().map(ToOwned::to_owned))
-            .unwrap_or_default();
-        let r = sqlx::query("UPDATE staff SET properties = jsonb_set(properties, '{duty}', to_jsonb($1::text)) WHERE id = $2")
-            .bind(duty)
+        let done = sqlx::query("UPDATE staff SET duty = $1 WHERE id = $2")
+            .bind(name(duty)?)
             .bind(staff_id)
             .execute(&self.pool)
             .await?;
-        if r.rows_affected() == 0 {
+        if done.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("staff member {staff_id}")));
         }
         Ok(())
@@ -407,12 +663,15 @@ impl Store for PostgisStore {
         .bind(&user.display_name)
         .bind(user.role.as_str())
         .bind(&user.area)
-        .bind(&user.staff_id)
+        .bind(user.staff_id.as_deref())
         .bind(&user.password_hash)
-        .bind(now_ms())
+        .bind(crate::auth::now_ms())
         .fetch_one(&self.pool)
         .await
-        .map_err(map_unique)?;
+        .map_err(|e| match db_error(e) {
+            StoreError::Conflict(_) => StoreError::Conflict(format!("username {} is taken", user.username)),
+            other => other,
+        })?;
         Ok(User {
             id,
             username: user.username.clone(),
@@ -424,16 +683,18 @@ impl Store for PostgisStore {
     }
 
     async fn user_by_name(&self, username: &str) -> Result<Option<(User, String)>> {
-        let row = sqlx::query("SELECT * FROM users WHERE username = $1")
-            .bind(username)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS}, users.password_hash FROM users WHERE username = $1"
+        ))
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(|r| Ok((user_from(&r)?, r.try_get("password_hash")?)))
             .transpose()
     }
 
     async fn user(&self, id: i64) -> Result<Option<User>> {
-        let row = sqlx::query("SELECT * FROM users WHERE id = $1")
+        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
@@ -447,38 +708,34 @@ impl Store for PostgisStore {
         Ok(n.unsigned_abs())
     }
 
-    async fn create_session(&self, s: &Session) -> Result<()> {
+    async fn create_session(&self, session: &Session) -> Result<()> {
         sqlx::query("INSERT INTO sessions (token_hash, user_id, created_ms, expires_ms) VALUES ($1, $2, $3, $4)")
-            .bind(&s.token_hash)
-            .bind(s.user_id)
-            .bind(s.created_ms)
-            .bind(s.expires_ms)
+            .bind(&session.token_hash)
+            .bind(session.user_id)
+            .bind(session.created_ms)
+            .bind(session.expires_ms)
             .execute(&self.pool)
             .await
-            .map_err(map_unique)?;
+            .map_err(|e| match &e {
+                sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
+                    StoreError::NotFound(format!("user {}", session.user_id))
+                }
+                _ => db_error(e),
+            })?;
         Ok(())
     }
 
     async fn session(&self, token_hash: &str) -> Result<Option<(Session, User)>> {
-        let row = sqlx::query(
-            "SELECT s.token_hash, s.user_id, s.created_ms, s.expires_ms, u.* \
-             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT sessions.token_hash, sessions.user_id, sessions.created_ms, sessions.expires_ms, \
+             {USER_COLUMNS} FROM sessions JOIN users ON users.id = sessions.user_id \
+             WHERE sessions.token_hash = $1"
+        ))
         .bind(token_hash)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| {
-            Ok((
-                Session {
-                    token_hash: r.try_get("token_hash")?,
-                    user_id: r.try_get("user_id")?,
-                    created_ms: r.try_get("created_ms")?,
-                    expires_ms: r.try_get("expires_ms")?,
-                },
-                user_from(&r)?,
-            ))
-        })
-        .transpose()
+        row.map(|r| Ok((session_from(&r)?, user_from(&r)?)))
+            .transpose()
     }
 
     async fn revoke_session(&self, token_hash: &str) -> Result<()> {
@@ -499,11 +756,14 @@ impl Store for PostgisStore {
     }
 
     async fn put_setting(&self, key: &str, value: &str) -> Result<()> {
-        sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-            .bind(key)
-            .bind(value)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 }

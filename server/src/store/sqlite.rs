@@ -18,7 +18,7 @@
 //! `migrations/sqlite/0001_init.sql`); enums as the names serde gives them,
 //! polygons as GeoJSON text, points as `lon`/`lat` columns.
 //!
-//! The [`codec`] module holds what both backends share: enum names, geometry
+//! The `codec` module below holds what both backends share: enum names, geometry
 //! text, row preparation and the checks that keep unloadable data out.
 
 use std::path::Path;
@@ -32,10 +32,10 @@ use sqlx::sqlite::{
 };
 use sqlx::{QueryBuilder, Row, Sqlite};
 
-use self::codec::{
-    FixColumns, area_rows, camera_location, corrupt, first_duplicate,
-    fix_from, footprint_from, key_place_rows, multi_polygon_from, newest_per_staff, now_ms,
-    parse_json_list, parse_name, risk_level_from, risk_source_rows, staff_rows, validate_points,
+use super::codec::{
+    FixColumns, area_rows, camera_location, corrupt, first_duplicate, fix_from, footprint_from,
+    key_place_rows, multi_polygon_from, newest_per_staff, parse_json_list, parse_name,
+    risk_level_from, risk_source_rows, staff_rows, validate_points,
 };
 use super::{LayerData, Result, Session, Store, StoreError, TrackPoint, WriteMode};
 use crate::access::{NewUser, User, UserRole};
@@ -98,6 +98,29 @@ impl SqliteStore {
             .acquire_timeout(WAIT)
             .connect_with(writer_options)
             .await?;
+        // The durability promise rests on these settings: check that the
+        // connection really has them.
+        let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&writer)
+            .await?;
+        if synchronous < 2 {
+            return Err(sqlx::Error::Configuration(
+                format!("SQLite runs with synchronous = {synchronous}, not FULL (2)").into(),
+            )
+            .into());
+        }
+        let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&writer)
+            .await?;
+        if journal != "wal" {
+            // Still durable (a rollback journal with synchronous = FULL),
+            // but readers and the writer now block each other.
+            tracing::warn!(
+                "{} could not switch to WAL (journal_mode = {journal}); is it on a network file system?",
+                dir.display()
+            );
+        }
+        sync_dir_entries(dir);
         sqlx::migrate!("../migrations/sqlite").run(&writer).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(READERS)
@@ -110,6 +133,26 @@ impl SqliteStore {
     /// Begins a write transaction on the writer connection.
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Sqlite>> {
         Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}
+
+/// Flushes the directory holding the database, and that directory's own
+/// entry in its parent, to disk: a database file whose directory entry is
+/// lost in a power cut is lost whole. (SQLite syncs the directory when it
+/// creates the WAL, but not the directories above.) Best effort: some file
+/// systems cannot sync a directory, and that is no reason not to start.
+fn sync_dir_entries(dir: &Path) {
+    let parent = match dir.parent() {
+        Some(p) if p.as_os_str().is_empty() => Path::new("."),
+        Some(p) => p,
+        None => dir,
+    };
+    for d in [dir, parent] {
+        if let Ok(f) = std::fs::File::open(d)
+            && let Err(e) = f.sync_all()
+        {
+            tracing::debug!("cannot sync directory {}: {e}", d.display());
+        }
     }
 }
 
@@ -660,7 +703,7 @@ impl Store for SqliteStore {
     }
 
     async fn set_duty(&self, staff_id: &str, duty: DutyStatus) -> Result<()> {
-        let duty = codec::name(duty)?;
+        let duty = super::codec::name(duty)?;
         let done = sqlx::query("UPDATE staff SET duty = ? WHERE id = ?")
             .bind(duty)
             .bind(staff_id)
@@ -683,7 +726,7 @@ impl Store for SqliteStore {
         .bind(&user.area)
         .bind(user.staff_id.as_deref())
         .bind(&user.password_hash)
-        .bind(now_ms())
+        .bind(crate::auth::now_ms())
         .fetch_one(&self.writer)
         .await
         .map_err(|e| match db_error(e) {
@@ -782,297 +825,5 @@ impl Store for SqliteStore {
         .execute(&self.writer)
         .await?;
         Ok(())
-    }
-}
-
-/// What both backends share: how model values become column values and
-/// back, and the checks that keep data the loader would refuse out of the
-/// store (a row that cannot be loaded would stop the server from starting).
-pub(super) mod codec {
-    use std::fmt::Display;
-    use std::time::{SystemTime, UNIX_EPOCH};
-
-    use geo::MultiPolygon;
-    use geojson::GeometryValue;
-    use rustc_hash::FxHashMap;
-    use serde::Serialize;
-    use serde::de::DeserializeOwned;
-
-    use crate::engine::geojson as gj;
-    use crate::engine::model::{
-        Area, Camera, EpochMs, Fix, Footprint, KeyPlace, RiskLevel, RiskSource, Staff,
-    };
-    use crate::engine::sphere::LonLat;
-    use crate::store::{Result, StoreError, TrackPoint};
-
-    /// A row that cannot become (or be stored as) a model value, named by
-    /// its table and id.
-    pub fn corrupt(table: &str, id: &str, why: &dyn Display) -> StoreError {
-        StoreError::Corrupt(format!("{table} {id}: {why}"))
-    }
-
-    /// A value refused before it reaches the database.
-    fn refused(table: &str, id: &str, why: &dyn Display) -> StoreError {
-        StoreError::Corrupt(format!("{table} {id}: refusing to store it: {why}"))
-    }
-
-    /// The name serde gives a unit enum variant (`grid_worker`, `available`).
-    pub fn name<T: Serialize + std::fmt::Debug>(value: T) -> Result<String> {
-        match serde_json::to_value(&value) {
-            Ok(serde_json::Value::String(s)) => Ok(s),
-            _ => Err(StoreError::Corrupt(format!("{value:?} has no name"))),
-        }
-    }
-
-    /// Parses a name written by [`name`].
-    pub fn parse_name<T: DeserializeOwned>(
-        table: &str,
-        id: &str,
-        column: &str,
-        text: &str,
-    ) -> Result<T> {
-        serde_json::from_value(serde_json::Value::String(text.to_owned())).map_err(|_| {
-            corrupt(
-                table,
-                id,
-                &format!("{column} {text:?} is not a known value"),
-            )
-        })
-    }
-
-    /// Parses a JSON array column (skills, devices).
-    pub fn parse_json_list<T: DeserializeOwned>(
-        table: &str,
-        id: &str,
-        column: &str,
-        text: &str,
-    ) -> Result<Vec<T>> {
-        serde_json::from_str(text)
-            .map_err(|e| corrupt(table, id, &format!("{column} {text:?}: {e}")))
-    }
-
-    /// A risk level from its number (1 = major … 4 = low).
-    pub fn risk_level_from(table: &str, id: &str, level: i64) -> Result<RiskLevel> {
-        u8::try_from(level)
-            .map_err(|e| e.to_string())
-            .and_then(RiskLevel::try_from)
-            .map_err(|e| corrupt(table, id, &format!("level {level}: {e}")))
-    }
-
-    fn geometry_text(table: &str, id: &str, g: &GeometryValue) -> Result<String> {
-        serde_json::to_string(g).map_err(|e| refused(table, id, &e))
-    }
-
-    fn geometry_value(table: &str, id: &str, text: &str) -> Result<GeometryValue> {
-        serde_json::from_str(text).map_err(|e| corrupt(table, id, &format!("geometry: {e}")))
-    }
-
-    /// An area's MultiPolygon from GeoJSON text, validated like an import.
-    pub fn multi_polygon_from(table: &str, id: &str, text: &str) -> Result<MultiPolygon<f64>> {
-        gj::parse_multi_polygon(&geometry_value(table, id, text)?)
-            .map_err(|e| corrupt(table, id, &e))
-    }
-
-    /// A point or area from GeoJSON text, validated like an import.
-    pub fn footprint_from(table: &str, id: &str, text: &str) -> Result<Footprint> {
-        gj::parse_footprint(&geometry_value(table, id, text)?).map_err(|e| corrupt(table, id, &e))
-    }
-
-    /// GeoJSON text for an area's extent, refused if the loader would refuse
-    /// it.
-    pub fn multi_polygon_text(table: &str, id: &str, mp: &MultiPolygon<f64>) -> Result<String> {
-        let g = GeometryValue::from(mp);
-        gj::parse_multi_polygon(&g).map_err(|e| refused(table, id, &e))?;
-        geometry_text(table, id, &g)
-    }
-
-    /// GeoJSON text for a point or an area, refused if the loader would
-    /// refuse it.
-    pub fn footprint_text(table: &str, id: &str, footprint: &Footprint) -> Result<String> {
-        let g = match footprint {
-            Footprint::Point(p) => GeometryValue::from(p),
-            Footprint::Area(mp) => GeometryValue::from(mp),
-        };
-        gj::parse_footprint(&g).map_err(|e| refused(table, id, &e))?;
-        geometry_text(table, id, &g)
-    }
-
-    /// An area ready to bind.
-    pub struct AreaRow<'a> {
-        pub area: &'a Area,
-        pub level: String,
-        pub geometry: String,
-    }
-
-    pub fn area_rows(areas: &[Area]) -> Result<Vec<AreaRow<'_>>> {
-        areas
-            .iter()
-            .map(|area| {
-                Ok(AreaRow {
-                    level: name(area.level)?,
-                    geometry: multi_polygon_text("areas", &area.code, &area.geometry)?,
-                    area,
-                })
-            })
-            .collect()
-    }
-
-    /// A staff member ready to bind.
-    pub struct StaffRow<'a> {
-        pub staff: &'a Staff,
-        pub role: String,
-        pub duty: String,
-        pub skills: String,
-        pub devices: String,
-    }
-
-    pub fn staff_rows(staff: &[Staff]) -> Result<Vec<StaffRow<'_>>> {
-        staff
-            .iter()
-            .map(|s| {
-                if let Some(f) = &s.last_fix {
-                    f.position
-                        .validated()
-                        .map_err(|e| refused("staff", &s.id, &e))?;
-                }
-                Ok(StaffRow {
-                    role: name(s.role)?,
-                    duty: name(s.duty)?,
-                    skills: serde_json::to_string(&s.skills)
-                        .map_err(|e| refused("staff", &s.id, &e))?,
-                    devices: serde_json::to_string(&s.devices)
-                        .map_err(|e| refused("staff", &s.id, &e))?,
-                    staff: s,
-                })
-            })
-            .collect()
-    }
-
-    /// Checks a camera's position before it is stored.
-    pub fn camera_location(c: &Camera) -> Result<LonLat> {
-        c.location
-            .validated()
-            .map_err(|e| refused("cameras", &c.id, &e))
-    }
-
-    /// A risk source or key place ready to bind (`level` is 0 for key
-    /// places, which have none).
-    pub struct PlaceRow<'a> {
-        pub id: &'a str,
-        pub name: &'a str,
-        pub category: &'a str,
-        pub level: u8,
-        pub geometry: String,
-    }
-
-    pub fn risk_source_rows(risks: &[RiskSource]) -> Result<Vec<PlaceRow<'_>>> {
-        risks
-            .iter()
-            .map(|r| {
-                Ok(PlaceRow {
-                    id: &r.id,
-                    name: &r.name,
-                    category: &r.category,
-                    level: u8::from(r.level),
-                    geometry: footprint_text("risk_sources", &r.id, &r.footprint)?,
-                })
-            })
-            .collect()
-    }
-
-    pub fn key_place_rows(places: &[KeyPlace]) -> Result<Vec<PlaceRow<'_>>> {
-        places
-            .iter()
-            .map(|p| {
-                Ok(PlaceRow {
-                    id: &p.id,
-                    name: &p.name,
-                    category: &p.category,
-                    level: 0,
-                    geometry: footprint_text("key_places", &p.id, &p.footprint)?,
-                })
-            })
-            .collect()
-    }
-
-    /// The columns of a stored fix (a staff member's last one, or a track
-    /// row), any of which may be NULL.
-    pub struct FixColumns {
-        pub lon: Option<f64>,
-        pub lat: Option<f64>,
-        pub accuracy_m: Option<f32>,
-        pub speed_mps: Option<f32>,
-        pub heading_deg: Option<f32>,
-        pub altitude_m: Option<f32>,
-        pub battery_pct: Option<f32>,
-        pub fix_time_ms: Option<EpochMs>,
-        pub server_time_ms: Option<EpochMs>,
-    }
-
-    /// A fix from its columns: none when position and times are all NULL,
-    /// corrupt when only some are.
-    pub fn fix_from(table: &str, id: &str, c: &FixColumns) -> Result<Option<Fix>> {
-        match (c.lon, c.lat, c.fix_time_ms, c.server_time_ms) {
-            (None, None, None, None) => Ok(None),
-            (Some(lon), Some(lat), Some(fix_time_ms), Some(server_time_ms)) => Ok(Some(Fix {
-                position: LonLat::new(lon, lat).map_err(|e| corrupt(table, id, &e))?,
-                accuracy_m: c.accuracy_m,
-                speed_mps: c.speed_mps,
-                heading_deg: c.heading_deg,
-                altitude_m: c.altitude_m,
-                battery_pct: c.battery_pct,
-                fix_time_ms,
-                server_time_ms,
-            })),
-            _ => Err(corrupt(
-                table,
-                id,
-                &"a fix with only some of lon, lat and its times",
-            )),
-        }
-    }
-
-    /// Checks every fix's position before a batch is stored.
-    pub fn validate_points(points: &[TrackPoint<'_>]) -> Result<()> {
-        for p in points {
-            p.fix
-                .position
-                .validated()
-                .map_err(|e| refused("tracks", p.staff_id, &e))?;
-        }
-        Ok(())
-    }
-
-    /// The newest fix of each staff member in a batch (the first of equals),
-    /// sorted by staff id: the only fixes that can move a stored last fix,
-    /// in the order their rows are locked.
-    pub fn newest_per_staff<'a>(points: &[TrackPoint<'a>]) -> Vec<TrackPoint<'a>> {
-        let mut newest: FxHashMap<&'a str, TrackPoint<'a>> = FxHashMap::default();
-        for p in points {
-            newest
-                .entry(p.staff_id)
-                .and_modify(|n| {
-                    if p.fix.fix_time_ms > n.fix.fix_time_ms {
-                        *n = *p;
-                    }
-                })
-                .or_insert(*p);
-        }
-        let mut out: Vec<TrackPoint<'a>> = newest.into_values().collect();
-        out.sort_unstable_by(|a, b| a.staff_id.cmp(b.staff_id));
-        out
-    }
-
-    /// The first id that occurs twice, to name it in a conflict.
-    pub fn first_duplicate<'a>(ids: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-        let mut seen = rustc_hash::FxHashSet::default();
-        ids.into_iter().find(|id| !seen.insert(*id))
-    }
-
-    /// Now, in milliseconds since the epoch.
-    pub fn now_ms() -> EpochMs {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
     }
 }
