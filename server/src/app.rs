@@ -29,6 +29,8 @@ pub struct Limits {
     pub max_body_bytes: usize,
     /// Largest WebSocket message, bytes.
     pub max_frame_bytes: usize,
+    /// Largest layer import body (`POST /ogc/collections/{id}/items`), bytes.
+    pub max_import_bytes: usize,
     /// Most fixes in one request or message.
     pub max_fixes_per_request: usize,
     /// Most features in one import.
@@ -48,6 +50,7 @@ impl Default for Limits {
         Limits {
             max_body_bytes: 16 * 1024 * 1024,
             max_frame_bytes: 1024 * 1024,
+            max_import_bytes: 512 * 1024 * 1024,
             max_fixes_per_request: 10_000,
             max_import_features: 2_000_000,
             max_page: 10_000,

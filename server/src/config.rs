@@ -101,6 +101,9 @@ pub struct ServeArgs {
     /// Largest HTTP request body, bytes.
     #[arg(long, env = "RISKMAP_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// Largest layer import (`POST /ogc/collections/{id}/items`), bytes.
+    #[arg(long, env = "RISKMAP_MAX_IMPORT_BYTES", default_value_t = 512 * 1024 * 1024)]
+    pub max_import_bytes: usize,
     /// Largest WebSocket message, bytes.
     #[arg(long, env = "RISKMAP_MAX_MESSAGE_BYTES", default_value_t = 1024 * 1024)]
     pub max_message_bytes: usize,

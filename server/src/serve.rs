@@ -177,6 +177,7 @@ fn build_app(
         limits: Limits {
             max_body_bytes: args.max_body_bytes,
             max_frame_bytes: args.max_message_bytes,
+            max_import_bytes: args.max_import_bytes,
             ws_messages_per_second: args.ws_messages_per_second,
             ..Limits::default()
         },

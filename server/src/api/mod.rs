@@ -34,6 +34,7 @@ use crate::app::App;
 /// served at `/` with `/field` going to its field page.
 pub fn router(app: Arc<App>, static_dir: Option<PathBuf>) -> Router {
     let limit = app.limits.max_body_bytes;
+    let import_limit = app.limits.max_import_bytes;
     let mut r = Router::new()
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
@@ -50,9 +51,13 @@ pub fn router(app: Arc<App>, static_dir: Option<PathBuf>) -> Router {
         .route("/api/staff/{id}", get(queries::staff))
         .route("/api/staff/{id}/track", get(queries::track))
         .route("/api/fixes", post(fixes::post_fixes))
-        .route("/osmand", any(fixes::osmand))
+        .route("/osmand", get(fixes::osmand).post(fixes::osmand))
         .route("/ws", any(ws::upgrade))
-        .nest("/ogc", ogc::router());
+        // Imports carry whole layers: they get their own, larger limit.
+        .nest(
+            "/ogc",
+            ogc::router().layer(DefaultBodyLimit::max(import_limit)),
+        );
     if let Some(dir) = static_dir {
         let field = dir.join("field.html");
         r = r
@@ -69,7 +74,7 @@ pub fn router(app: Arc<App>, static_dir: Option<PathBuf>) -> Router {
 pub fn osmand_router(app: Arc<App>) -> Router {
     let limit = app.limits.max_body_bytes;
     Router::new()
-        .route("/", any(fixes::osmand))
+        .route("/", get(fixes::osmand).post(fixes::osmand))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(app)
 }

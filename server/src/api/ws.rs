@@ -77,7 +77,18 @@ struct Conn {
     app: Arc<App>,
     p: Principal,
     viewer: crate::live::ViewerId,
-    sub: Option<Subscription>,
+    /// What the client asked to watch, kept as asked (an area by its code):
+    /// a resync resolves it again against the current area tree, so a
+    /// re-imported tree can never leave a stale scope behind.
+    watching: Option<Watch>,
+}
+
+/// A subscription as the client asked for it.
+#[derive(Debug, Clone)]
+struct Watch {
+    bbox: Option<[f64; 4]>,
+    area: Option<String>,
+    layers: Layers,
 }
 
 /// How a message handler wants the connection to continue.
@@ -94,7 +105,7 @@ async fn session(app: Arc<App>, p: Principal, socket: WebSocket) {
         app: app.clone(),
         p,
         viewer,
-        sub: None,
+        watching: None,
     };
     let mut limit = RateLimit::new(app.limits.ws_messages_per_second);
     let hello = json!({
@@ -145,8 +156,15 @@ async fn session(app: Arc<App>, p: Principal, socket: WebSocket) {
                 out = rx.recv() => {
                     let text = match out {
                         Some(Outbound::Text(t)) => t.to_string(),
-                        Some(Outbound::Resync) => match conn.sub {
-                            Some(sub) => snapshot(&app, sub, app.hub.subscribe(viewer, sub)),
+                        Some(Outbound::Resync) => match conn.watching.clone() {
+                            Some(w) => match conn.subscribe(w) {
+                                Ok(text) => text,
+                                Err(e) => {
+                                    conn.watching = None;
+                                    app.hub.unsubscribe(viewer);
+                                    error_json(None, &e)
+                                }
+                            },
                             None => continue,
                         },
                         None => break,
@@ -232,13 +250,18 @@ impl Conn {
         };
         match msg {
             ClientMessage::Subscribe { bbox, area, layers } => {
-                match self.subscribe(bbox, area, layers) {
+                let watch = match layers {
+                    Some(names) => Layers::parse(&names).map_err(ApiError::BadRequest),
+                    None => Ok(Layers::DEFAULT),
+                }
+                .map(|layers| Watch { bbox, area, layers });
+                match watch.and_then(|w| self.subscribe(w)) {
                     Ok(text) => Next::Reply(vec![text]),
                     Err(e) => Next::Reply(vec![error_json(None, &e)]),
                 }
             }
             ClientMessage::Unsubscribe => {
-                self.sub = None;
+                self.watching = None;
                 self.app.hub.unsubscribe(self.viewer);
                 Next::Reply(vec![json!({ "type": "unsubscribed" }).to_string()])
             }
@@ -259,28 +282,21 @@ impl Conn {
         }
     }
 
-    fn subscribe(
-        &mut self,
-        bbox: Option<[f64; 4]>,
-        area: Option<String>,
-        layers: Option<Vec<String>>,
-    ) -> Result<String, ApiError> {
-        let layers = match layers {
-            Some(names) => Layers::parse(&names).map_err(ApiError::BadRequest)?,
-            None => Layers::DEFAULT,
-        };
+    /// Resolves a watch against the current area tree and the user's scope,
+    /// registers it with the hub, and returns the snapshot.
+    fn subscribe(&mut self, w: Watch) -> Result<String, ApiError> {
         let (bbox, scope) = {
             let engine = self.app.engine.read();
             let tree = engine.areas();
             let scope = Scope::of(&self.p.user, tree);
-            match (bbox, area) {
+            match (w.bbox, &w.area) {
                 (Some(b), None) => {
                     crate::engine::check_bbox(b)?;
                     (b, scope)
                 }
                 (None, Some(code)) => {
                     let idx = tree
-                        .idx(&code)
+                        .idx(code)
                         .filter(|&i| scope.contains(Some(i), tree))
                         .ok_or_else(|| {
                             ApiError::NotFound(format!("no area {code} in your area"))
@@ -302,10 +318,10 @@ impl Conn {
         };
         let sub = Subscription {
             bbox,
-            layers,
+            layers: w.layers,
             scope,
         };
-        self.sub = Some(sub);
+        self.watching = Some(w);
         let seq = self.app.hub.subscribe(self.viewer, sub);
         Ok(snapshot(&self.app, sub, seq))
     }

@@ -240,7 +240,9 @@ impl Hub {
     }
 
     /// Sends every subscribed viewer a fresh snapshot (after a layer import
-    /// or anything else that changes more than deltas can say).
+    /// or anything else that changes more than deltas can say). Their
+    /// subscriptions are dropped until their connections subscribe again:
+    /// scopes are area indexes, and an area import may have renumbered them.
     pub fn resync_all(&self) {
         let mut g = self.inner.lock();
         let ids: Vec<ViewerId> = g
@@ -250,10 +252,12 @@ impl Hub {
             .map(|(id, _)| *id)
             .collect();
         for id in ids {
-            if let Some(v) = g.viewers.get_mut(&id)
-                && v.tx.try_send(Outbound::Resync).is_err()
-            {
-                v.behind_since.get_or_insert_with(Instant::now);
+            unroute(&mut g, id);
+            if let Some(v) = g.viewers.get_mut(&id) {
+                v.sub = None;
+                if v.tx.try_send(Outbound::Resync).is_err() {
+                    v.behind_since.get_or_insert_with(Instant::now);
+                }
             }
         }
     }

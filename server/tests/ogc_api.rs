@@ -1,0 +1,973 @@
+//! OGC API - Features and layer import end to end, and the OpenAPI document:
+//! the real server on 127.0.0.1:0 over the two-district test city (11 areas,
+//! staff S1–S5, cameras C1–C2, risk source R1, key place K1).
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{TestServer, grid};
+use serde_json::{Value, json};
+
+const GEOJSON: &str = "application/geo+json";
+
+/// GET an absolute URL (a link the server gave) with a token: status,
+/// content type, body.
+async fn fetch(s: &TestServer, token: &str, url: &str) -> (u16, String, Value) {
+    let r = s.http.get(url).bearer_auth(token).send().await.unwrap();
+    let status = r.status().as_u16();
+    let media = r
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let text = r.text().await.unwrap();
+    (
+        status,
+        media,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+fn ids(fc: &Value) -> Vec<String> {
+    fc["features"]
+        .as_array()
+        .unwrap_or_else(|| panic!("not a FeatureCollection: {fc}"))
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn link<'a>(v: &'a Value, rel: &str) -> Option<&'a str> {
+    v["links"]
+        .as_array()?
+        .iter()
+        .find(|l| l["rel"] == rel)
+        .and_then(|l| l["href"].as_str())
+}
+
+fn camera(id: &str, lon: f64, lat: f64) -> Value {
+    json!({
+        "type": "Feature", "id": id,
+        "geometry": { "type": "Point", "coordinates": [lon, lat] },
+        "properties": { "id": id, "name": format!("摄像头{id}"), "range_m": 100.0, "owner": "社区" },
+    })
+}
+
+fn collection(features: Vec<Value>) -> Value {
+    let mut fc = json!({ "type": "FeatureCollection" });
+    fc["features"] = Value::Array(features);
+    fc
+}
+
+#[tokio::test]
+async fn landing_page_and_conformance() {
+    let s = TestServer::start().await;
+    for path in [
+        "/ogc",
+        "/ogc/conformance",
+        "/ogc/collections",
+        "/ogc/collections/areas/items",
+    ] {
+        let r = s
+            .http
+            .get(format!("{}{path}", s.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401, "{path} needs a token");
+        assert_eq!(r.json::<Value>().await.unwrap()["error"], "unauthorized");
+    }
+    let t = s.login("screen").await;
+    let (status, landing) = s.get(&t, "/ogc").await;
+    assert_eq!(status, 200, "{landing}");
+    assert!(landing["title"].as_str().unwrap().contains("riskmap"));
+    assert_eq!(link(&landing, "self").unwrap(), format!("{}/ogc", s.base));
+    assert_eq!(
+        link(&landing, "conformance").unwrap(),
+        format!("{}/ogc/conformance", s.base)
+    );
+    assert_eq!(
+        link(&landing, "data").unwrap(),
+        format!("{}/ogc/collections", s.base)
+    );
+    let desc = landing["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["rel"] == "service-desc")
+        .unwrap();
+    assert_eq!(desc["href"], format!("{}/api/openapi.json", s.base));
+    assert_eq!(desc["type"], "application/vnd.oai.openapi+json;version=3.0");
+
+    let (_, conf) = s.get(&t, "/ogc/conformance").await;
+    let classes: Vec<&str> = conf["conformsTo"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    for c in ["core", "oas30", "geojson"] {
+        assert!(
+            classes.contains(
+                &format!("http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/{c}").as_str()
+            ),
+            "{c}: {classes:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn collections_with_extents_and_links() {
+    let s = TestServer::start().await;
+    let t = s.login("screen").await;
+    let (status, cols) = s.get(&t, "/ogc/collections").await;
+    assert_eq!(status, 200, "{cols}");
+    let list = cols["collections"].as_array().unwrap();
+    let names: Vec<&str> = list.iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "areas",
+            "staff",
+            "cameras",
+            "risk_sources",
+            "key_places",
+            "incidents"
+        ]
+    );
+    for c in list {
+        assert_eq!(c["itemType"], "feature");
+        assert_eq!(
+            c["crs"],
+            json!(["http://www.opengis.net/def/crs/OGC/1.3/CRS84"])
+        );
+        let items = c["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["rel"] == "items")
+            .unwrap();
+        assert_eq!(items["type"], GEOJSON);
+        assert_eq!(
+            items["href"],
+            format!(
+                "{}/ogc/collections/{}/items",
+                s.base,
+                c["id"].as_str().unwrap()
+            )
+        );
+        assert!(!c["title"].as_str().unwrap().is_ascii(), "a Chinese title");
+    }
+    assert_eq!(
+        list[0]["extent"]["spatial"]["bbox"],
+        json!([[120.0, 28.0, 120.2, 28.1]])
+    );
+    assert_eq!(
+        list[1]["extent"]["temporal"]["interval"],
+        json!([["2026-01-01T00:00:01.000Z", "2026-01-01T00:00:01.000Z"]])
+    );
+    assert_eq!(
+        list[2]["extent"]["spatial"]["bbox"],
+        json!([[120.02, 28.049, 120.11, 28.05]])
+    );
+    assert!(list[5]["description"].as_str().unwrap().contains("later"));
+    assert!(list[5].get("extent").is_none(), "no incidents yet");
+
+    let (status, one) = s.get(&t, "/ogc/collections/cameras").await;
+    assert_eq!((status, one["id"].as_str()), (200, Some("cameras")));
+    let (status, err) = s.get(&t, "/ogc/collections/nope").await;
+    assert_eq!((status, err["error"].as_str()), (404, Some("not_found")));
+
+    // A district commander's extents cover their district only.
+    let d = s.login("district").await;
+    let (_, one) = s.get(&d, "/ogc/collections/areas").await;
+    assert_eq!(
+        one["extent"]["spatial"]["bbox"],
+        json!([[120.0, 28.0, 120.1, 28.1]])
+    );
+}
+
+#[tokio::test]
+async fn paging_visits_every_feature_once_in_order() {
+    let s = TestServer::start().await;
+    let t = s.login("dispatcher").await;
+    let mut url = format!("{}/ogc/collections/areas/items?limit=2", s.base);
+    let mut seen = Vec::new();
+    let mut pages = 0;
+    loop {
+        let (status, media, page) = fetch(&s, &t, &url).await;
+        assert_eq!(status, 200, "{page}");
+        assert_eq!(media, GEOJSON);
+        assert_eq!(page["type"], "FeatureCollection");
+        assert_eq!(page["numberMatched"], 11);
+        let returned = page["numberReturned"].as_u64().unwrap();
+        assert_eq!(returned, if pages < 5 { 2 } else { 1 });
+        assert_eq!(ids(&page).len() as u64, returned);
+        assert!(page["timeStamp"].as_str().unwrap().ends_with('Z'));
+        assert_eq!(link(&page, "self").unwrap(), url);
+        if pages > 0 {
+            assert!(
+                link(&page, "prev").is_some(),
+                "page {pages} has a prev link"
+            );
+        }
+        seen.extend(ids(&page));
+        pages += 1;
+        match link(&page, "next") {
+            Some(next) => {
+                assert!(next.contains("limit=2"), "{next}");
+                url = next.to_owned();
+            }
+            None => break,
+        }
+        assert!(pages < 10, "paging does not end");
+    }
+    assert_eq!(pages, 6);
+    let mut sorted = seen.clone();
+    sorted.sort();
+    assert_eq!(seen, sorted, "in id order across pages");
+    let unique: BTreeSet<&String> = seen.iter().collect();
+    assert_eq!(unique.len(), 11, "every area once: {seen:?}");
+    assert!(seen.contains(&grid(12, 2)));
+
+    // Default and clamped limits; an offset past the end is an empty page.
+    let (_, all) = s.get(&t, "/ogc/collections/staff/items").await;
+    assert_eq!(ids(&all), ["S1", "S2", "S3", "S4", "S5"]);
+    assert!(link(&all, "next").is_none());
+    assert!(link(&all, "self").unwrap().contains("limit=100"));
+    let (status, big) = s.get(&t, "/ogc/collections/staff/items?limit=50000").await;
+    assert_eq!(status, 200);
+    assert_eq!(big["numberReturned"], 5);
+    assert!(
+        link(&big, "self").unwrap().contains("limit=10000"),
+        "clamped"
+    );
+    let (_, past) = s.get(&t, "/ogc/collections/staff/items?offset=20").await;
+    assert_eq!(
+        (
+            past["numberMatched"].as_u64(),
+            past["numberReturned"].as_u64()
+        ),
+        (Some(5), Some(0))
+    );
+    // The token given as ?token= is carried into the links.
+    let r = s
+        .http
+        .get(format!(
+            "{}/ogc/collections/staff/items?limit=2&token={t}",
+            s.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let page: Value = r.json().await.unwrap();
+    let next = link(&page, "next").unwrap().to_owned();
+    assert!(next.contains(&format!("token={t}")));
+    let r = s.http.get(&next).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(ids(&r.json::<Value>().await.unwrap()), ["S3", "S4"]);
+}
+
+#[tokio::test]
+async fn bbox_level_and_single_features() {
+    let s = TestServer::start().await;
+    let t = s.login("commander").await;
+    let (status, fc) = s
+        .get(
+            &t,
+            "/ogc/collections/cameras/items?bbox=120.0,28.0,120.05,28.1",
+        )
+        .await;
+    assert_eq!(status, 200, "{fc}");
+    assert_eq!(ids(&fc), ["C1"]);
+    assert_eq!(fc["numberMatched"], 1);
+    assert!(
+        link(&fc, "self")
+            .unwrap()
+            .contains("bbox=120.0%2C28.0%2C120.05%2C28.1")
+    );
+    let (_, fc) = s
+        .get(
+            &t,
+            "/ogc/collections/cameras/items?bbox=120.0,28.0,0,120.05,28.1,50",
+        )
+        .await;
+    assert_eq!(ids(&fc), ["C1"], "heights are ignored");
+    let (_, fc) = s
+        .get(
+            &t,
+            "/ogc/collections/staff/items?bbox=120.1,28.0,120.2,28.1",
+        )
+        .await;
+    assert_eq!(ids(&fc), ["S4", "S5"]);
+    let (_, fc) = s
+        .get(
+            &t,
+            "/ogc/collections/areas/items?bbox=120.15,28.02,120.16,28.03&level=grid",
+        )
+        .await;
+    assert_eq!(ids(&fc), [grid(12, 2)]);
+    let (status, fc) = s
+        .get(&t, "/ogc/collections/staff/items?level=grid&datetime=")
+        .await;
+    assert_eq!(
+        (status, ids(&fc).len()),
+        (200, 5),
+        "checked and ignored outside areas"
+    );
+    let (_, fc) = s
+        .get(&t, "/ogc/collections/areas/items?level=district")
+        .await;
+    assert_eq!(ids(&fc), ["11", "12"]);
+    assert_eq!(fc["features"][0]["geometry"]["type"], "MultiPolygon");
+    assert_eq!(fc["features"][0]["properties"]["level"], "district");
+    let (_, fc) = s
+        .get(
+            &t,
+            "/ogc/collections/key_places/items?bbox=120.0185,28.0485,120.0186,28.0486",
+        )
+        .await;
+    assert_eq!(ids(&fc), ["K1"], "a polygon intersecting the box");
+    let (_, fc) = s.get(&t, "/ogc/collections/incidents/items").await;
+    assert_eq!((fc["numberMatched"].as_u64(), ids(&fc).len()), (Some(0), 0));
+
+    let (status, media, f) = fetch(
+        &s,
+        &t,
+        &format!("{}/ogc/collections/staff/items/S1", s.base),
+    )
+    .await;
+    assert_eq!((status, media.as_str()), (200, GEOJSON));
+    assert_eq!(f["type"], "Feature");
+    assert_eq!(f["id"], "S1");
+    assert_eq!(f["geometry"]["coordinates"], json!([120.02, 28.05]));
+    assert_eq!(f["properties"]["home_grid"], grid(11, 1));
+    assert_eq!(f["properties"]["role"], "grid_worker");
+    assert_eq!(
+        link(&f, "self").unwrap(),
+        format!("{}/ogc/collections/staff/items/S1", s.base)
+    );
+    let (_, f) = s.get(&t, "/ogc/collections/areas/items/12001").await;
+    assert_eq!(f["properties"]["name"], "12街道");
+    let (_, f) = s.get(&t, "/ogc/collections/risk_sources/items/R1").await;
+    assert_eq!(f["properties"]["level"], 2);
+    for path in [
+        "/ogc/collections/cameras/items/C99",
+        "/ogc/collections/incidents/items/E1",
+        "/ogc/collections/nope/items",
+        "/ogc/collections/nope/items/x",
+    ] {
+        let (status, e) = s.get(&t, path).await;
+        assert_eq!(
+            (status, e["error"].as_str()),
+            (404, Some("not_found")),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_district_user_sees_only_their_district() {
+    let s = TestServer::start().await;
+    let d = s.login("district").await;
+    let (_, fc) = s.get(&d, "/ogc/collections/areas/items").await;
+    assert_eq!(
+        ids(&fc),
+        [
+            "11",
+            "11001",
+            "11001001",
+            grid(11, 1).as_str(),
+            grid(11, 2).as_str()
+        ],
+        "the subtree of 11, not its ancestors"
+    );
+    let (_, fc) = s.get(&d, "/ogc/collections/staff/items").await;
+    assert_eq!(ids(&fc), ["S1", "S2", "S3"]);
+    let (_, fc) = s.get(&d, "/ogc/collections/cameras/items").await;
+    assert_eq!(ids(&fc), ["C1"]);
+    let (_, fc) = s.get(&d, "/ogc/collections/risk_sources/items").await;
+    assert_eq!(ids(&fc), ["R1"]);
+    let (_, fc) = s
+        .get(
+            &d,
+            "/ogc/collections/staff/items?bbox=120.1,28.0,120.2,28.1",
+        )
+        .await;
+    assert_eq!(fc["numberMatched"], 0, "district 12's staff are not theirs");
+    for path in [
+        "/ogc/collections/staff/items/S4",
+        "/ogc/collections/cameras/items/C2",
+        "/ogc/collections/areas/items/12",
+        "/ogc/collections/areas/items/1",
+    ] {
+        assert_eq!(s.get(&d, path).await.0, 404, "{path}");
+    }
+    assert_eq!(s.get(&d, "/ogc/collections/staff/items/S3").await.0, 200);
+}
+
+#[tokio::test]
+async fn datetime_filters_staff_by_their_last_fix() {
+    let s = TestServer::start().await;
+    let t = s.login("dispatcher").await;
+    let q = |dt: &str| format!("/ogc/collections/staff/items?datetime={dt}");
+    // Every test fix is at 2026-01-01T00:00:01Z.
+    assert_eq!(ids(&s.get(&t, &q("2026-01-01T00:00:01Z")).await.1).len(), 5);
+    assert_eq!(ids(&s.get(&t, &q("2026-01-01")).await.1).len(), 5);
+    assert_eq!(
+        ids(&s.get(&t, &q("2026-01-02T00:00:00Z/..")).await.1).len(),
+        0
+    );
+    assert_eq!(
+        ids(&s.get(&t, &q("../2026-01-01T00:00:00Z")).await.1).len(),
+        0
+    );
+    assert_eq!(
+        ids(&s
+            .get(
+                &t,
+                &q("2026-01-01T08:00:00%2B08:00/2026-01-01T08:00:02%2B08:00")
+            )
+            .await
+            .1)
+        .len(),
+        5
+    );
+    let (status, _) = s
+        .post(
+            &t,
+            "/api/fixes",
+            &json!([{ "staff_id": "S4", "lon": 120.12, "lat": 28.06, "t": "2026-03-01T00:00:00Z" }]),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, fc) = s.get(&t, &q("2026-02-01T00:00:00Z/..")).await;
+    assert_eq!(ids(&fc), ["S4"]);
+    assert!(
+        link(&fc, "self")
+            .unwrap()
+            .contains("datetime=2026-02-01T00%3A00%3A00Z%2F..")
+    );
+    assert_eq!(
+        fc["features"][0]["geometry"]["coordinates"],
+        json!([120.12, 28.06])
+    );
+    // Collections without time accept and ignore it.
+    let (status, fc) = s
+        .get(
+            &t,
+            "/ogc/collections/cameras/items?datetime=2030-01-01T00:00:00Z",
+        )
+        .await;
+    assert_eq!((status, ids(&fc).len()), (200, 2));
+}
+
+#[tokio::test]
+async fn bad_parameters_are_json_400s() {
+    let s = TestServer::start().await;
+    let t = s.login("dispatcher").await;
+    for q in [
+        "bbox=120,28,120.1",
+        "bbox=a,b,c,d",
+        "bbox=120,29,120.1,28",
+        "bbox=120,28,120.1,95",
+        "bbox=120,28,120.1,28.1,1",
+        "limit=0",
+        "limit=-1",
+        "limit=many",
+        "offset=-1",
+        "datetime=yesterday",
+        "datetime=2026-01-02T00:00:00Z/2026-01-01T00:00:00Z",
+        "level=village",
+        "colour=red",
+        "limit=1&limit=2",
+    ] {
+        let (status, media, body) = fetch(
+            &s,
+            &t,
+            &format!("{}/ogc/collections/staff/items?{q}", s.base),
+        )
+        .await;
+        assert_eq!(status, 400, "{q}: {body}");
+        assert!(media.starts_with("application/json"), "{q}: {media}");
+        assert_eq!(body["error"], "bad_request", "{q}");
+        assert!(!body["message"].as_str().unwrap().is_empty());
+    }
+    assert_eq!(
+        s.get(&t, "/ogc/collections/areas/items?level=village")
+            .await
+            .0,
+        400
+    );
+}
+
+#[tokio::test]
+async fn merge_import_adds_a_camera_live_and_in_the_store() {
+    let mut s = TestServer::start().await;
+    let admin = s.login("admin").await;
+    let screen = s.login("screen").await;
+    let mut ws = s.ws(&screen).await;
+    ws.send(&json!({ "type": "subscribe", "bbox": [120.0, 28.0, 120.2, 28.1], "layers": ["staff", "cameras"] }))
+        .await;
+    let snap = ws.next_of("snapshot").await;
+    assert_eq!(snap["cameras"].as_array().unwrap().len(), 2);
+
+    let (status, r) = s
+        .post(
+            &admin,
+            "/ogc/collections/cameras/items",
+            &collection(vec![camera("C3", 120.16, 28.05)]),
+        )
+        .await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(
+        r,
+        json!({ "layer": "cameras", "mode": "merge", "imported": 1, "total": 3 })
+    );
+    // Dispatch sees it at once.
+    let d = s.login("dispatcher").await;
+    let (_, b) = s
+        .get(&d, "/api/dispatch/cameras?lon=120.1605&lat=28.05")
+        .await;
+    assert_eq!(b["cameras"][0]["id"], "C3", "{b}");
+    // Live viewers get a fresh snapshot, then word of the change.
+    let snap = ws.next_of("snapshot").await;
+    let cams: Vec<&str> = snap["cameras"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert!(cams.contains(&"C3"), "{cams:?}");
+    let changed = ws.next_of("layer_changed").await;
+    assert_eq!(changed["layer"], "cameras");
+    // Merging again replaces by id.
+    let mut moved = camera("C3", 120.17, 28.05);
+    moved["properties"]["name"] = json!("改名");
+    let (status, r) = s
+        .post(
+            &admin,
+            "/ogc/collections/cameras/items?mode=merge",
+            &collection(vec![moved]),
+        )
+        .await;
+    assert_eq!((status, r["total"].as_u64()), (200, Some(3)));
+    let (_, f) = s.get(&d, "/ogc/collections/cameras/items/C3").await;
+    assert_eq!(f["properties"]["name"], "改名");
+    assert_eq!(f["geometry"]["coordinates"], json!([120.17, 28.05]));
+    // The store has it: it survives a restart.
+    drop(ws);
+    s.restart().await;
+    let d = s.login("dispatcher").await;
+    let (_, fc) = s.get(&d, "/ogc/collections/cameras/items").await;
+    assert_eq!(ids(&fc), ["C1", "C2", "C3"]);
+}
+
+#[tokio::test]
+async fn replace_imports_make_the_layer_exactly_the_import() {
+    let s = TestServer::start().await;
+    let admin = s.login("admin").await;
+    let risk = |id: &str, lon: f64| {
+        json!({
+            "type": "Feature",
+            "geometry": { "type": "Point", "coordinates": [lon, 28.05] },
+            "properties": { "id": id, "name": "仓库", "category": "危化品企业", "level": 1 },
+        })
+    };
+    let (status, r) = s
+        .post(
+            &admin,
+            "/ogc/collections/risk_sources/items?mode=replace",
+            &collection(vec![risk("R2", 120.03), risk("R3", 120.13)]),
+        )
+        .await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(
+        r,
+        json!({ "layer": "risk_sources", "mode": "replace", "imported": 2, "total": 2 })
+    );
+    let (_, fc) = s.get(&admin, "/ogc/collections/risk_sources/items").await;
+    assert_eq!(ids(&fc), ["R2", "R3"]);
+    assert_eq!(
+        s.get(&admin, "/ogc/collections/risk_sources/items/R1")
+            .await
+            .0,
+        404
+    );
+    let d = s.login("district").await;
+    let (_, fc) = s.get(&d, "/ogc/collections/risk_sources/items").await;
+    assert_eq!(ids(&fc), ["R2"], "placed in district 11's grid");
+    let (status, r) = s
+        .post(
+            &admin,
+            "/ogc/collections/key_places/items?mode=replace",
+            &collection(vec![]),
+        )
+        .await;
+    assert_eq!((status, r["total"].as_u64()), (200, Some(0)));
+}
+
+#[tokio::test]
+async fn staff_merge_keeps_live_positions() {
+    let s = TestServer::start().await;
+    let admin = s.login("admin").await;
+    // Staff: a new member from a plain roster (a point, no fix), and S1
+    // renamed without a position: S1 keeps the live one.
+    let (status, r) = s
+        .post(
+            &admin,
+            "/ogc/collections/staff/items",
+            &collection(vec![
+                json!({ "type": "Feature", "id": "S6",
+                        "geometry": { "type": "Point", "coordinates": [120.16, 28.07] },
+                        "properties": { "name": "新人", "role": "volunteer", "home_grid": grid(12, 2),
+                                        "devices": ["dev-S6"] } }),
+                json!({ "type": "Feature", "geometry": null,
+                        "properties": { "id": "S1", "name": "改名", "role": "grid_worker", "home_grid": grid(11, 1),
+                                        "devices": ["dev-S1"], "duty": "available" } }),
+            ]),
+        )
+        .await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(
+        (r["imported"].as_u64(), r["total"].as_u64()),
+        (Some(2), Some(6))
+    );
+    let (_, f) = s.get(&admin, "/ogc/collections/staff/items/S1").await;
+    assert_eq!(f["properties"]["name"], "改名");
+    assert_eq!(
+        f["geometry"]["coordinates"],
+        json!([120.02, 28.05]),
+        "the live position stays"
+    );
+    let (_, f) = s.get(&admin, "/ogc/collections/staff/items/S6").await;
+    assert_eq!(f["geometry"]["coordinates"], json!([120.16, 28.07]));
+    let r = s
+        .http
+        .get(format!(
+            "{}/osmand?id=dev-S6&lat=28.071&lon=120.161&timestamp=1767225900",
+            s.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "the new device is known");
+}
+
+#[tokio::test]
+async fn area_merges_rebuild_the_tree_and_orphans_are_refused() {
+    let s = TestServer::start().await;
+    let admin = s.login("admin").await;
+    // Areas: a merge renames a grid; a replace that drops staff's home grids is refused.
+    let (_, mut renamed) = s
+        .get(
+            &admin,
+            &format!("/ogc/collections/areas/items/{}", grid(11, 1)),
+        )
+        .await;
+    renamed["properties"]["name"] = json!("五马第1网格");
+    renamed.as_object_mut().unwrap().remove("links");
+    let (status, r) = s
+        .post(
+            &admin,
+            "/ogc/collections/areas/items",
+            &collection(vec![renamed]),
+        )
+        .await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(
+        (r["imported"].as_u64(), r["total"].as_u64()),
+        (Some(1), Some(11))
+    );
+    let (_, b) = s
+        .get(&admin, "/api/dispatch/locate?lon=120.02&lat=28.05")
+        .await;
+    assert_eq!(b["grid"]["name"], "五马第1网格");
+    let (_, all) = s.get(&admin, "/ogc/collections/areas/items").await;
+    let without_s5_home: Vec<Value> = all["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["id"] != grid(12, 2).as_str())
+        .cloned()
+        .collect();
+    assert_eq!(without_s5_home.len(), 10);
+    let (status, e) = s
+        .post(
+            &admin,
+            "/ogc/collections/areas/items?mode=replace",
+            &collection(without_s5_home),
+        )
+        .await;
+    assert_eq!(status, 400, "{e}");
+    assert!(
+        e["message"].as_str().unwrap().contains("S5 (home grid"),
+        "{e}"
+    );
+    let (_, fc) = s.get(&admin, "/ogc/collections/areas/items").await;
+    assert_eq!(fc["numberMatched"], 11, "unchanged");
+
+    // A replace with the same areas in another order: a district viewer's
+    // live view stays their district.
+    let d = s.login("district").await;
+    let mut ws = s.ws(&d).await;
+    ws.send(
+        &json!({ "type": "subscribe", "bbox": [120.0, 28.0, 120.2, 28.1], "layers": ["staff"] }),
+    )
+    .await;
+    let snap = ws.next_of("snapshot").await;
+    assert_eq!(snap["staff"].as_array().unwrap().len(), 3);
+    let mut reversed: Vec<Value> = fc["features"].as_array().unwrap().clone();
+    reversed.reverse();
+    let (status, r) = s
+        .post(
+            &admin,
+            "/ogc/collections/areas/items?mode=replace",
+            &collection(reversed),
+        )
+        .await;
+    assert_eq!((status, r["total"].as_u64()), (200, Some(11)), "{r}");
+    let snap = ws.next_of("snapshot").await;
+    let staff: Vec<&str> = snap["staff"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(staff.len(), 3, "{staff:?}");
+    assert!(
+        staff.iter().all(|id| ["S1", "S2", "S3"].contains(id)),
+        "{staff:?}"
+    );
+    assert_eq!(ws.next_of("layer_changed").await["layer"], "areas");
+    let (_, fc) = s.get(&d, "/ogc/collections/staff/items").await;
+    assert_eq!(ids(&fc), ["S1", "S2", "S3"]);
+}
+
+#[tokio::test]
+async fn one_invalid_feature_refuses_the_whole_import() {
+    let s = TestServer::start().await;
+    let admin = s.login("admin").await;
+    let open_ring = json!({
+        "type": "Feature",
+        "geometry": { "type": "Polygon", "coordinates": [[[120.0, 28.0], [120.01, 28.0], [120.01, 28.01], [120.0, 28.01]]] },
+        "properties": { "id": "R9", "name": "x", "category": "y", "level": 3 },
+    });
+    let point_risk = json!({
+        "type": "Feature",
+        "geometry": { "type": "Point", "coordinates": [120.01, 28.01] },
+        "properties": { "id": "R8", "name": "x", "category": "y", "level": 3 },
+    });
+    let cases = [
+        (
+            "cameras",
+            collection(vec![
+                camera("C7", 120.03, 28.05),
+                camera("C8", 120.03, 99.0),
+            ]),
+            "feature 1: invalid coordinate: latitude",
+        ),
+        (
+            "risk_sources",
+            collection(vec![point_risk, open_ring]),
+            "feature 1: invalid geometry: a linear ring must end where it starts",
+        ),
+        (
+            "cameras",
+            collection(vec![
+                camera("C7", 120.03, 28.05),
+                camera("C7", 120.04, 28.05),
+            ]),
+            "feature 1: duplicate id C7",
+        ),
+        (
+            "staff",
+            collection(vec![json!({ "type": "Feature", "geometry": null,
+                "properties": { "id": "S9", "name": "x", "role": "police", "home_grid": "999" } })]),
+            "feature 0: unknown home_grid 999",
+        ),
+        (
+            "staff",
+            collection(vec![json!({ "type": "Feature", "geometry": null,
+                "properties": { "id": "S9", "name": "x", "role": "police", "home_grid": grid(11, 1),
+                                "devices": ["dev-S4"] } })]),
+            "feature 0: device dev-S4 already belongs to staff S4",
+        ),
+        (
+            "staff",
+            collection(vec![json!({ "type": "Feature", "geometry": null,
+                "properties": { "id": "S9", "name": "x", "role": "pilot", "home_grid": grid(11, 1) } })]),
+            "feature 0: invalid properties",
+        ),
+        (
+            "areas",
+            collection(vec![json!({ "type": "Feature",
+                "geometry": { "type": "Polygon", "coordinates": [[[120.0, 28.0], [120.01, 28.0], [120.01, 28.01], [120.0, 28.0]]] },
+                "properties": { "code": "77", "name": "x", "level": "street", "parent": "nope" } })]),
+            "feature 0: unknown parent nope",
+        ),
+        ("cameras", json!({ "type": "Feature" }), "FeatureCollection"),
+        ("cameras", json!([]), "FeatureCollection"),
+    ];
+    for (layer, body, want) in cases {
+        let (status, e) = s
+            .post(&admin, &format!("/ogc/collections/{layer}/items"), &body)
+            .await;
+        assert_eq!(status, 400, "{layer}: {e}");
+        assert_eq!(e["error"], "bad_request");
+        let message = e["message"].as_str().unwrap();
+        assert!(
+            message.contains(want),
+            "{layer}: {message:?} lacks {want:?}"
+        );
+    }
+    let r = s
+        .http
+        .post(format!("{}/ogc/collections/cameras/items", s.base))
+        .bearer_auth(&admin)
+        .header("content-type", "application/geo+json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"], "bad_request");
+    let (status, _) = s
+        .post(
+            &admin,
+            "/ogc/collections/cameras/items?mode=upsert",
+            &collection(vec![]),
+        )
+        .await;
+    assert_eq!(status, 400);
+    // Nothing changed.
+    let (_, fc) = s.get(&admin, "/ogc/collections/cameras/items").await;
+    assert_eq!(ids(&fc), ["C1", "C2"]);
+    let (_, fc) = s.get(&admin, "/ogc/collections/risk_sources/items").await;
+    assert_eq!(ids(&fc), ["R1"]);
+    let (_, fc) = s.get(&admin, "/ogc/collections/staff/items").await;
+    assert_eq!(fc["numberMatched"], 5);
+}
+
+#[tokio::test]
+async fn only_the_system_admin_imports() {
+    let s = TestServer::start().await;
+    let body = collection(vec![camera("C5", 120.03, 28.05)]);
+    for user in ["dispatcher", "commander", "district", "screen", "field"] {
+        let t = s.login(user).await;
+        let (status, e) = s.post(&t, "/ogc/collections/cameras/items", &body).await;
+        assert_eq!(
+            (status, e["error"].as_str()),
+            (403, Some("forbidden")),
+            "{user}"
+        );
+    }
+    let r = s
+        .http
+        .post(format!("{}/ogc/collections/cameras/items", s.base))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let admin = s.login("admin").await;
+    assert_eq!(
+        s.post(
+            &admin,
+            "/ogc/collections/incidents/items",
+            &collection(vec![])
+        )
+        .await
+        .0,
+        400
+    );
+    assert_eq!(
+        s.post(&admin, "/ogc/collections/nope/items", &body).await.0,
+        404
+    );
+    let (_, fc) = s.get(&admin, "/ogc/collections/cameras/items").await;
+    assert_eq!(ids(&fc), ["C1", "C2"]);
+}
+
+/// The routes the router declares: every `.route("...")` in the API's
+/// sources (`/ogc` ones nested), with `{name}` normalised to `{}`.
+fn router_paths() -> BTreeSet<String> {
+    let src = concat!(env!("CARGO_MANIFEST_DIR"), "/src/api");
+    let mut out = BTreeSet::new();
+    for (file, prefix) in [("mod.rs", ""), ("ogc.rs", "/ogc")] {
+        let text = std::fs::read_to_string(format!("{src}/{file}")).unwrap();
+        for piece in text.split(".route(\"").skip(1) {
+            let path = &piece[..piece.find('"').unwrap()];
+            if prefix.is_empty() && path == "/" {
+                continue; // the OsmAnd listener's root, on its own port
+            }
+            let full = match (prefix, path) {
+                ("", p) => p.to_owned(),
+                (pre, "/") => pre.to_owned(),
+                (pre, p) => format!("{pre}{p}"),
+            };
+            out.insert(normalise(&full));
+        }
+    }
+    out
+}
+
+fn normalise(path: &str) -> String {
+    path.split('/')
+        .map(|seg| if seg.starts_with('{') { "{}" } else { seg })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[tokio::test]
+async fn openapi_document_describes_every_route() {
+    let s = TestServer::start().await;
+    let r = s
+        .http
+        .get(format!("{}/api/openapi.json", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "public, so GDAL can read it");
+    let doc: Value = r.json().await.unwrap();
+    assert_eq!(doc["openapi"], "3.0.3");
+    let documented: BTreeSet<String> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|p| normalise(p))
+        .collect();
+    let routes = router_paths();
+    assert!(routes.len() >= 23, "{routes:?}");
+    for route in &routes {
+        assert!(
+            documented.contains(route),
+            "{route} is not in the OpenAPI document"
+        );
+    }
+    for path in &documented {
+        assert!(routes.contains(path), "{path} is documented but not routed");
+    }
+    // The operations carry responses; the OGC items list GeoJSON.
+    let items = &doc["paths"]["/ogc/collections/{collectionId}/items"];
+    assert!(items["get"]["responses"]["200"]["content"][GEOJSON].is_object());
+    assert!(items["post"]["requestBody"].is_object());
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearerAuth"]["scheme"],
+        "bearer"
+    );
+    assert_eq!(doc["paths"]["/health"]["get"]["security"], json!([]));
+    assert!(
+        doc["paths"]["/api/me"]["get"].get("security").is_none(),
+        "global bearerAuth applies"
+    );
+    // Every reference resolves.
+    let text = doc.to_string();
+    for piece in text.split("\"$ref\":\"#").skip(1) {
+        let pointer = &piece[..piece.find('"').unwrap()];
+        assert!(doc.pointer(pointer).is_some(), "dangling #{pointer}");
+    }
+}
