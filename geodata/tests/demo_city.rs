@@ -1,0 +1,274 @@
+//! The demo city tiles every parent exactly, has what it promises, is the
+//! same on every run and reads back through riskmap's own parsers; benchmark
+//! cities follow their knobs.
+// Helpers outside `#[test]` functions are test code too.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{DefaultHasher, Hasher};
+use std::path::Path;
+use std::sync::OnceLock;
+
+use geo::{Area, BooleanOps, BoundingRect, Intersects, MultiPolygon};
+use geodata::city::{self, City, CitySpec};
+use geodata::output;
+use riskmap::engine::model::{AreaLevel, Footprint, Role};
+
+fn demo() -> &'static City {
+    static DEMO: OnceLock<City> = OnceLock::new();
+    DEMO.get_or_init(|| city::build(&CitySpec::DEMO).unwrap())
+}
+
+/// Children cover their parent (areas add up), do not overlap, and lie
+/// inside it; codes, parents and levels are consistent.
+fn check_tiling(city: &City) {
+    let by_code: HashMap<&str, &riskmap::engine::model::Area> =
+        city.areas.iter().map(|a| (a.code.as_str(), a)).collect();
+    assert_eq!(by_code.len(), city.areas.len(), "area codes are unique");
+    let mut children: HashMap<&str, Vec<&MultiPolygon<f64>>> = HashMap::new();
+    for a in &city.areas {
+        assert!(!a.geometry.0.is_empty(), "{} is empty", a.code);
+        let Some(p) = &a.parent else {
+            assert_eq!(a.level, AreaLevel::City);
+            continue;
+        };
+        let parent = by_code[p.as_str()];
+        assert_eq!(parent.level.child(), Some(a.level), "{} under {p}", a.code);
+        let digits = match a.level {
+            AreaLevel::District => 6,
+            AreaLevel::Street => 9,
+            AreaLevel::Community => 12,
+            _ => 15,
+        };
+        assert_eq!(a.code.len(), digits, "{}", a.code);
+        assert!(a.code.chars().all(|c| c.is_ascii_digit()), "{}", a.code);
+        if a.level != AreaLevel::District {
+            assert!(a.code.starts_with(p.as_str()), "{} under {p}", a.code);
+        }
+        children.entry(p.as_str()).or_default().push(&a.geometry);
+    }
+    // Names are unique among siblings.
+    let mut names = HashSet::new();
+    for a in &city.areas {
+        assert!(
+            names.insert((a.parent.clone(), a.name.clone())),
+            "two {} under one parent",
+            a.name
+        );
+    }
+
+    let (mut worst_sum, mut worst_overlap, mut worst_outside) = (0.0_f64, 0.0_f64, 0.0_f64);
+    for (parent, kids) in &children {
+        let pg = &by_code[parent].geometry;
+        let pa = pg.unsigned_area();
+        let sum: f64 = kids.iter().map(|k| k.unsigned_area()).sum();
+        worst_sum = worst_sum.max((sum - pa).abs() / pa);
+        for k in kids {
+            worst_outside = worst_outside.max(k.difference(pg).unsigned_area() / pa);
+        }
+        let boxes: Vec<_> = kids.iter().map(|k| k.bounding_rect().unwrap()).collect();
+        for i in 0..kids.len() {
+            for j in i + 1..kids.len() {
+                if boxes[i].intersects(&boxes[j]) {
+                    worst_overlap =
+                        worst_overlap.max(kids[i].intersection(kids[j]).unsigned_area() / pa);
+                }
+            }
+        }
+    }
+    eprintln!("tiling: sum {worst_sum:e}, overlap {worst_overlap:e}, outside {worst_outside:e}");
+    // Siblings share their edges bit for bit: no overlap at all. Where a
+    // child's edge crosses its parent's boundary, the crossing is rounded
+    // to the lattice (a fraction of a millimetre), which leaves dents of a
+    // few billionths of the parent's area: the sums and the containment are
+    // exact to that.
+    assert!(
+        worst_sum < 1e-6,
+        "children's areas miss their parent's by {worst_sum:e}"
+    );
+    assert!(
+        worst_overlap < 1e-9,
+        "siblings overlap by {worst_overlap:e} of their parent"
+    );
+    assert!(
+        worst_outside < 1e-7,
+        "a child sticks out of its parent by {worst_outside:e}"
+    );
+}
+
+fn count(city: &City, level: AreaLevel) -> usize {
+    city.areas.iter().filter(|a| a.level == level).count()
+}
+
+/// Every staff member stands inside their home grid.
+fn check_staff_at_home(city: &City) {
+    let grids: HashMap<&str, &MultiPolygon<f64>> = city
+        .areas
+        .iter()
+        .filter(|a| a.level == AreaLevel::Grid)
+        .map(|a| (a.code.as_str(), &a.geometry))
+        .collect();
+    for s in &city.staff {
+        let fix = s.last_fix.unwrap();
+        assert!(
+            grids[s.home_grid.as_str()].intersects(&fix.position.point()),
+            "{} is outside {}",
+            s.id,
+            s.home_grid
+        );
+        assert_eq!(fix.fix_time_ms, 1_767_225_600_000);
+        assert_eq!(s.devices, vec![format!("dev-{}", s.id)]);
+        assert!((1..=3).contains(&s.skills.len()));
+    }
+}
+
+/// Area footprints lie inside the city.
+fn check_footprints(city: &City) {
+    let whole = &city.areas[0].geometry;
+    for f in city
+        .risk_sources
+        .iter()
+        .map(|r| &r.footprint)
+        .chain(city.key_places.iter().map(|k| &k.footprint))
+    {
+        match f {
+            Footprint::Point(p) => assert!(whole.intersects(p)),
+            Footprint::Area(a) => assert!(a.difference(whole).unsigned_area() < 1e-12),
+        }
+    }
+}
+
+#[test]
+fn the_demo_city_tiles_every_parent() {
+    let c = demo();
+    check_tiling(c);
+}
+
+#[test]
+fn every_demo_area_is_valid() {
+    use geo::Validation;
+    for a in &demo().areas {
+        assert!(
+            a.geometry.is_valid(),
+            "{} is not a valid MultiPolygon",
+            a.code
+        );
+    }
+}
+
+#[test]
+fn the_demo_city_has_what_it_promises() {
+    let c = demo();
+    assert_eq!(count(c, AreaLevel::City), 1);
+    assert_eq!(count(c, AreaLevel::District), 11);
+    assert!(
+        (80..=220).contains(&count(c, AreaLevel::Street)),
+        "{}",
+        count(c, AreaLevel::Street)
+    );
+    assert!(
+        count(c, AreaLevel::Grid) >= 3_000,
+        "{}",
+        count(c, AreaLevel::Grid)
+    );
+    assert!(c.staff.len() >= 5_000);
+    for role in Role::ALL {
+        assert!(c.staff.iter().any(|s| s.role == role), "no {role:?}");
+    }
+    assert_eq!(c.cameras.len(), 20_000);
+    assert_eq!(c.risk_sources.len(), 2_000);
+    assert_eq!(c.key_places.len(), 1_500);
+    assert_eq!(c.staff[0].id, "S000001");
+    assert_eq!(c.cameras[19_999].id, "C020000");
+    check_staff_at_home(c);
+    check_footprints(c);
+
+    // Grids are small in the old city and large in the mountains.
+    let mean_size = |district: &str| {
+        let sizes: Vec<f64> = c
+            .areas
+            .iter()
+            .filter(|a| a.level == AreaLevel::Grid && a.code.starts_with(district))
+            .map(|a| a.geometry.unsigned_area())
+            .collect();
+        sizes.iter().sum::<f64>() / sizes.len() as f64
+    };
+    assert!(
+        mean_size("330329") > 20.0 * mean_size("330302"),
+        "泰顺 grids are much larger than 鹿城's"
+    );
+
+    // Most cameras are in the urban core.
+    let core = c
+        .cameras
+        .iter()
+        .filter(|x| (x.location.lon - 120.68).abs() < 0.1 && (x.location.lat - 27.98).abs() < 0.08)
+        .count();
+    assert!(core > c.cameras.len() / 2, "{core} cameras in the core");
+}
+
+fn hashes(dir: &Path) -> Vec<u64> {
+    riskmap::citydir::LAYER_FILES
+        .iter()
+        .map(|f| {
+            let mut h = DefaultHasher::new();
+            h.write(&std::fs::read(dir.join(f)).unwrap());
+            h.finish()
+        })
+        .collect()
+}
+
+#[test]
+fn the_demo_city_is_the_same_every_time_and_reads_back() {
+    let first = tempfile::tempdir().unwrap();
+    output::write(demo(), first.path()).unwrap();
+    let again = city::build(&CitySpec::DEMO).unwrap();
+    let second = tempfile::tempdir().unwrap();
+    output::write(&again, second.path()).unwrap();
+    assert_eq!(
+        hashes(first.path()),
+        hashes(second.path()),
+        "two builds differ"
+    );
+
+    let back = riskmap::citydir::read(first.path()).unwrap();
+    let c = demo();
+    assert_eq!(back.areas, c.areas);
+    assert_eq!(back.staff, c.staff);
+    assert_eq!(back.cameras, c.cameras);
+    assert_eq!(back.risk_sources, c.risk_sources);
+    assert_eq!(back.key_places, c.key_places);
+}
+
+#[test]
+fn a_benchmark_city_follows_its_knobs() {
+    let spec = CitySpec {
+        grids: 500,
+        staff: 2_000,
+        cameras: 3_000,
+        risk_sources: 200,
+        key_places: 150,
+        seed: 3,
+    };
+    let c = city::build(&spec).unwrap();
+    let grids = count(&c, AreaLevel::Grid);
+    assert!((450..=550).contains(&grids), "{grids} grids for 500 wanted");
+    assert_eq!(c.staff.len(), 2_000);
+    assert_eq!(c.cameras.len(), 3_000);
+    assert_eq!(c.risk_sources.len(), 200);
+    assert_eq!(c.key_places.len(), 150);
+    check_tiling(&c);
+    check_staff_at_home(&c);
+    // Another seed, another city.
+    let other = city::build(&CitySpec { seed: 4, ..spec }).unwrap();
+    assert_ne!(other.areas, c.areas);
+}
+
+#[test]
+fn knobs_out_of_range_are_refused() {
+    let spec = CitySpec {
+        grids: 10,
+        ..CitySpec::DEMO
+    };
+    assert!(city::build(&spec).is_err());
+}
