@@ -615,3 +615,28 @@ async fn positions_and_tracks_survive_a_restart() {
         200
     );
 }
+
+#[tokio::test]
+async fn demo_mode_simulator_moves_staff_on_duty() {
+    let (mut args, _tmp) = common::test_args().await;
+    args.no_simulator = false;
+    args.sim_interval_s = 1;
+    let s = TestServer::start_with(args).await;
+    let t = s.login("screen").await;
+    let before = s.get(&t, "/api/staff/S1").await.1;
+    let mut moved = false;
+    for _ in 0..40 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = s.get(&t, "/api/staff/S1").await.1;
+        if now["t"] != before["t"] {
+            // It walks inside its home grid (120.00–120.05 × 28.00–28.10).
+            let (lon, lat) = (now["lon"].as_f64().unwrap(), now["lat"].as_f64().unwrap());
+            assert!((120.0..=120.05).contains(&lon) && (28.0..=28.1).contains(&lat), "{now}");
+            moved = true;
+            break;
+        }
+    }
+    assert!(moved, "the simulator moved S1 within 4 s");
+    let metrics = s.http.get(format!("{}/metrics", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(!metrics.contains("riskmap_fixes_applied_total 0\n"), "fixes were applied");
+}
