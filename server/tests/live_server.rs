@@ -631,12 +631,26 @@ async fn demo_mode_simulator_moves_staff_on_duty() {
         if now["t"] != before["t"] {
             // It walks inside its home grid (120.00–120.05 × 28.00–28.10).
             let (lon, lat) = (now["lon"].as_f64().unwrap(), now["lat"].as_f64().unwrap());
-            assert!((120.0..=120.05).contains(&lon) && (28.0..=28.1).contains(&lat), "{now}");
+            assert!(
+                (120.0..=120.05).contains(&lon) && (28.0..=28.1).contains(&lat),
+                "{now}"
+            );
             moved = true;
             break;
         }
     }
     assert!(moved, "the simulator moved S1 within 4 s");
-    let metrics = s.http.get(format!("{}/metrics", s.base)).send().await.unwrap().text().await.unwrap();
-    assert!(!metrics.contains("riskmap_fixes_applied_total 0\n"), "fixes were applied");
+    let metrics = s
+        .http
+        .get(format!("{}/metrics", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !metrics.contains("riskmap_fixes_applied_total 0\n"),
+        "fixes were applied"
+    );
 }
