@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::{TestServer, grid};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -538,17 +538,7 @@ async fn websocket_refuses_bad_tokens_big_messages_and_floods() {
         "x".repeat(1024 * 1024 + 10)
     );
     ws.stream.send(Message::Text(big.into())).await.unwrap();
-    let close = loop {
-        match tokio::time::timeout(Duration::from_secs(5), ws.stream.next())
-            .await
-            .unwrap()
-        {
-            Some(Ok(Message::Close(c))) => break c,
-            Some(Ok(_)) => {}
-            other => panic!("expected a close frame, got {other:?}"),
-        }
-    };
-    let close = close.unwrap();
+    let close = ws.next_close().await;
     assert_eq!(u16::from(close.code), 1009);
     assert!(close.reason.contains("too big"), "{}", close.reason);
 
@@ -565,16 +555,7 @@ async fn websocket_refuses_bad_tokens_big_messages_and_floods() {
             break;
         }
     }
-    let reason = loop {
-        match tokio::time::timeout(Duration::from_secs(5), ws.stream.next())
-            .await
-            .unwrap()
-        {
-            Some(Ok(Message::Close(c))) => break c.unwrap().reason.to_string(),
-            Some(Ok(_)) => {}
-            other => panic!("expected a close frame, got {other:?}"),
-        }
-    };
+    let reason = ws.next_close().await.reason.to_string();
     assert!(reason.contains("rate limit"), "{reason}");
 }
 

@@ -420,6 +420,21 @@ impl Ws {
         }
     }
 
+    /// The close frame that ends the connection, skipping other messages
+    /// (5 s at most).
+    pub async fn next_close(&mut self) -> tokio_tungstenite::tungstenite::protocol::CloseFrame {
+        loop {
+            match tokio::time::timeout(Duration::from_secs(5), self.stream.next())
+                .await
+                .expect("a message within 5 s")
+            {
+                Some(Ok(Message::Close(c))) => return c.expect("a close frame with a code"),
+                Some(Ok(_)) => {}
+                other => panic!("expected a close frame, got {other:?}"),
+            }
+        }
+    }
+
     /// The next message of a type, skipping others (5 s at most).
     pub async fn next_of(&mut self, kind: &str) -> Value {
         loop {
