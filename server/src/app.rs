@@ -6,8 +6,6 @@
 //! persists through the store before it is acknowledged.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
 
 use parking_lot::RwLock;
 
@@ -77,10 +75,6 @@ pub struct App {
     pub metrics: Arc<Metrics>,
     /// Input limits.
     pub limits: Limits,
-    /// Set once the engine is loaded.
-    pub loaded: AtomicBool,
-    /// When the server started.
-    pub started: Instant,
 }
 
 /// Why a batch of fixes was refused; nothing of it was applied.
@@ -254,11 +248,9 @@ impl App {
         });
     }
 
-    /// Whether the server is ready to serve: engine loaded, store reachable.
+    /// Whether the server is ready to serve: the store answers. (The engine
+    /// is loaded before the App exists, so it always is.)
     pub async fn ready(&self) -> Result<(), String> {
-        if !self.loaded.load(Ordering::Acquire) {
-            return Err("the engine is still loading".into());
-        }
         self.store
             .ping()
             .await

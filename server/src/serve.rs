@@ -181,8 +181,6 @@ fn build_app(
             ws_messages_per_second: args.ws_messages_per_second,
             ..Limits::default()
         },
-        loaded: true.into(),
-        started: Instant::now(),
     });
     (app, writer)
 }

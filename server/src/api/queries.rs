@@ -16,7 +16,9 @@ use crate::access::User;
 use crate::app::App;
 use crate::engine::model::{Role, Skill};
 use crate::engine::sphere::LonLat;
-use crate::engine::{AreaIdx, Engine, HeatLayer, NearestQuery, StaffFilter, gcj02};
+use crate::engine::{
+    AreaIdx, AreaTree, Engine, HeatLayer, Layer, LayerItem, NearestQuery, StaffFilter, gcj02,
+};
 use crate::live::Datum;
 use crate::live::protocol::{camera_json, key_place_json, risk_source_json, staff_json};
 use crate::metrics::Query as Q;
@@ -212,29 +214,18 @@ pub fn nearby_query(app: &App, user: &User, p: &NearbyParams) -> ApiResult<Value
     let mut out = json!({ "point": { "lon": point.lon, "lat": point.lat }, "radius_m": r });
     for layer in layers.split(',').filter(|s| !s.is_empty()) {
         let items: Vec<Value> = match layer {
-            "risk_sources" => engine
-                .risk_sources()
-                .within(point, r)?
-                .into_iter()
-                .filter(|(i, _)| scope.contains(engine.risk_sources().grid(*i), tree))
-                .filter_map(|(i, d)| {
-                    with_distance(risk_source_json(engine.risk_sources().get(i)?), d)
-                })
-                .collect(),
-            "key_places" => engine
-                .key_places()
-                .within(point, r)?
-                .into_iter()
-                .filter(|(i, _)| scope.contains(engine.key_places().grid(*i), tree))
-                .filter_map(|(i, d)| with_distance(key_place_json(engine.key_places().get(i)?), d))
-                .collect(),
-            "cameras" => engine
-                .cameras()
-                .within(point, r)?
-                .into_iter()
-                .filter(|(i, _)| scope.contains(engine.cameras().grid(*i), tree))
-                .filter_map(|(i, d)| with_distance(camera_json(engine.cameras().get(i)?), d))
-                .collect(),
+            "risk_sources" => within_visible(
+                engine.risk_sources(),
+                point,
+                r,
+                scope,
+                tree,
+                risk_source_json,
+            )?,
+            "key_places" => {
+                within_visible(engine.key_places(), point, r, scope, tree, key_place_json)?
+            }
+            "cameras" => within_visible(engine.cameras(), point, r, scope, tree, camera_json)?,
             other => {
                 return Err(ApiError::BadRequest(format!(
                     "unknown layer {other:?}; use risk_sources, key_places, cameras"
@@ -247,11 +238,26 @@ pub fn nearby_query(app: &App, user: &User, p: &NearbyParams) -> ApiResult<Value
     Ok(out)
 }
 
-// Returns Option so it fits in the `filter_map` chains above.
-#[allow(clippy::unnecessary_wraps)]
-fn with_distance(mut v: Value, d: f64) -> Option<Value> {
-    v["distance_m"] = json!((d * 10.0).round() / 10.0);
-    Some(v)
+/// A layer's features within `r` metres that the scope allows, nearest
+/// first, each with its `distance_m`.
+fn within_visible<T: LayerItem>(
+    layer: &Layer<T>,
+    point: LonLat,
+    r: f64,
+    scope: Scope,
+    tree: &AreaTree,
+    to_json: fn(&T) -> Value,
+) -> ApiResult<Vec<Value>> {
+    Ok(layer
+        .within(point, r)?
+        .into_iter()
+        .filter(|(i, _)| scope.contains(layer.grid(*i), tree))
+        .filter_map(|(i, d)| {
+            let mut v = to_json(layer.get(i)?);
+            v["distance_m"] = json!((d * 10.0).round() / 10.0);
+            Some(v)
+        })
+        .collect())
 }
 
 /// The grid at a point and its ancestors, if the user may see them.

@@ -24,6 +24,7 @@ use super::error::ApiError;
 use super::fixes::rejection;
 use super::queries;
 use crate::app::App;
+use crate::engine::{AreaTree, Layer, LayerItem};
 use crate::live::protocol::{camera_json, key_place_json, risk_source_json, staff_json};
 use crate::live::{ClientMessage, Layers, Outbound, Subscription};
 use crate::metrics::{Metrics, Query as Q};
@@ -379,35 +380,31 @@ fn snapshot(app: &App, sub: Subscription, seq: u64) -> String {
         out["staff"] = Value::Array(members.into_iter().map(|m| staff_json(m, tree)).collect());
     }
     if sub.layers.contains(Layers::CAMERAS) {
-        let l = engine.cameras();
-        out["cameras"] = Value::Array(
-            l.in_bbox(sub.bbox)
-                .into_iter()
-                .filter(|&i| sub.scope.contains(l.grid(i), tree))
-                .filter_map(|i| Some(camera_json(l.get(i)?)))
-                .collect(),
-        );
+        out["cameras"] = visible_in_box(engine.cameras(), sub, tree, camera_json);
     }
     if sub.layers.contains(Layers::RISK_SOURCES) {
-        let l = engine.risk_sources();
-        out["risk_sources"] = Value::Array(
-            l.in_bbox(sub.bbox)
-                .into_iter()
-                .filter(|&i| sub.scope.contains(l.grid(i), tree))
-                .filter_map(|i| Some(risk_source_json(l.get(i)?)))
-                .collect(),
-        );
+        out["risk_sources"] = visible_in_box(engine.risk_sources(), sub, tree, risk_source_json);
     }
     if sub.layers.contains(Layers::KEY_PLACES) {
-        let l = engine.key_places();
-        out["key_places"] = Value::Array(
-            l.in_bbox(sub.bbox)
-                .into_iter()
-                .filter(|&i| sub.scope.contains(l.grid(i), tree))
-                .filter_map(|i| Some(key_place_json(l.get(i)?)))
-                .collect(),
-        );
+        out["key_places"] = visible_in_box(engine.key_places(), sub, tree, key_place_json);
     }
     app.metrics.observe(Q::Viewport, t.elapsed());
     out.to_string()
+}
+
+/// A static layer's features in a subscription's box and scope, as JSON.
+fn visible_in_box<T: LayerItem>(
+    layer: &Layer<T>,
+    sub: Subscription,
+    tree: &AreaTree,
+    to_json: fn(&T) -> Value,
+) -> Value {
+    Value::Array(
+        layer
+            .in_bbox(sub.bbox)
+            .into_iter()
+            .filter(|&i| sub.scope.contains(layer.grid(i), tree))
+            .filter_map(|i| Some(to_json(layer.get(i)?)))
+            .collect(),
+    )
 }

@@ -256,6 +256,7 @@ impl Engine {
             && let Some(grid) = self.areas.grid_at(point)
         {
             let limit = q.max_m.unwrap_or(f64::INFINITY);
+            let here = point.unit_vector();
             let mut own: Vec<Candidate> = self
                 .staff
                 .homed_in(grid)
@@ -263,10 +264,7 @@ impl Engine {
                 .filter_map(|&idx| {
                     let m = self.staff.get(idx)?;
                     let pos = m.fix?.position;
-                    let d = sphere::chord2_to_m(sphere::chord2(
-                        &point.unit_vector(),
-                        &pos.unit_vector(),
-                    ));
+                    let d = sphere::chord2_to_m(sphere::chord2(&here, &pos.unit_vector()));
                     (q.filter.accepts_member(m) && visible(m.home) && d <= limit).then_some(
                         Candidate {
                             idx,

@@ -62,6 +62,15 @@ pub struct Member {
 }
 
 impl Member {
+    /// The member's skills, in display order.
+    #[must_use]
+    pub fn skill_list(&self) -> Vec<Skill> {
+        Skill::ALL
+            .into_iter()
+            .filter(|s| self.skills & s.bit() != 0)
+            .collect()
+    }
+
     /// The model form of this member.
     #[must_use]
     pub fn to_staff(&self) -> Staff {
@@ -69,10 +78,7 @@ impl Member {
             id: self.id.to_string(),
             name: self.name.to_string(),
             role: self.role,
-            skills: Skill::ALL
-                .into_iter()
-                .filter(|s| self.skills & s.bit() != 0)
-                .collect(),
+            skills: self.skill_list(),
             home_grid: self.home_grid.to_string(),
             duty: self.duty,
             devices: self.devices.iter().map(ToString::to_string).collect(),

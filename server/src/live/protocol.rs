@@ -182,7 +182,7 @@ pub fn staff_json(m: &Member, tree: &AreaTree) -> serde_json::Value {
         "role": m.role,
         "duty": m.duty,
         "grid": grid,
-        "skills": m.to_staff().skills,
+        "skills": m.skill_list(),
     });
     if let (Some(fix), serde_json::Value::Object(o)) = (m.fix, &mut v) {
         o.insert("lon".into(), fix.position.lon.into());
