@@ -75,6 +75,8 @@ pub struct App {
     pub metrics: Arc<Metrics>,
     /// Input limits.
     pub limits: Limits,
+    /// The incident closed loop.
+    pub incidents: crate::incident::Desk,
 }
 
 /// Why a batch of fixes was refused; nothing of it was applied.

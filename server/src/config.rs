@@ -116,6 +116,14 @@ pub struct ServeArgs {
     /// Seconds a viewer may stay behind before it is closed.
     #[arg(long, env = "RISKMAP_SLOW_VIEWER_CLOSE_S", default_value_t = 120)]
     pub slow_viewer_close_s: u64,
+    /// Incident categories, time limits, priorities, work calendar and
+    /// duplicate rule, as JSON (default: the shipped dictionary; see
+    /// docs/protocol.md, "Categories and time limits").
+    #[arg(long, env = "RISKMAP_INCIDENT_CONFIG")]
+    pub incident_config: Option<PathBuf>,
+    /// Seconds between incidents the demo simulator raises (0: none).
+    #[arg(long, env = "RISKMAP_SIM_INCIDENT_EVERY_S", default_value_t = 20)]
+    pub sim_incident_every_s: u64,
 }
 
 impl ServeArgs {

@@ -13,6 +13,8 @@
 //! - [`api`]: axum routes: REST, OGC API Features, `/ws`, OsmAnd. Thin.
 //! - [`live`]: the hub (subscriptions, bounded per-viewer queues, the
 //!   coalescing tick) and the `/ws` protocol.
+//! - [`incident`]: the incident closed loop (state machine, clock, flow
+//!   log, statistics) and its desk on the running server.
 //! - [`ingest`]: the track writer (group commit of fixes).
 //! - [`auth`]: passwords, tokens, sessions; [`scope`]: what a user may see.
 //! - [`metrics`]: Prometheus counters and histograms.
@@ -33,6 +35,7 @@ pub mod auth;
 pub mod citydir;
 pub mod config;
 pub mod engine;
+pub mod incident;
 pub mod ingest;
 pub mod live;
 pub mod metrics;

@@ -19,6 +19,7 @@ use crate::citydir::{self, CityDirError};
 use crate::config::ServeArgs;
 use crate::engine::model::AreaLevel;
 use crate::engine::{Engine, EngineConfig};
+use crate::incident::{Book, Desk, Dictionary};
 use crate::ingest::{Ingest, IngestConfig};
 use crate::live::{Hub, HubConfig};
 use crate::metrics::Metrics;
@@ -155,6 +156,7 @@ fn build_app(
     store: Arc<dyn Store>,
     auth: Auth,
     engine: Engine,
+    incidents: Desk,
 ) -> (Arc<App>, JoinHandle<()>) {
     let metrics = Arc::new(Metrics::default());
     let (ingest, writer) = Ingest::start(store.clone(), metrics.clone(), IngestConfig::default());
@@ -181,6 +183,7 @@ fn build_app(
             ws_messages_per_second: args.ws_messages_per_second,
             ..Limits::default()
         },
+        incidents,
     });
     (app, writer)
 }
@@ -214,11 +217,13 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
         ensure_demo_users(&*store, &auth, &engine, root_area.as_deref()).await?;
     }
 
-    let (app, writer) = build_app(&args, store, auth, engine);
+    let incidents = load_incidents(&args, &*store).await?;
+    let (app, writer) = build_app(&args, store, auth, engine, incidents);
 
     let (shutdown, watch_rx) = watch::channel(false);
     let mut tasks = vec![
         tokio::spawn(tick_loop(app.clone(), watch_rx.clone())),
+        tokio::spawn(incident_clock_loop(app.clone(), watch_rx.clone())),
         tokio::spawn(retention_loop(
             app.clone(),
             args.track_retention_days,
@@ -231,6 +236,13 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
             Duration::from_secs(args.sim_interval_s.max(1)),
             watch_rx.clone(),
         )));
+        if args.sim_incident_every_s > 0 {
+            tasks.push(tokio::spawn(crate::simulator::run_incidents(
+                app.clone(),
+                Duration::from_secs(args.sim_incident_every_s),
+                watch_rx.clone(),
+            )));
+        }
     }
 
     let static_dir = args.static_dir.clone().or_else(|| {
@@ -291,6 +303,45 @@ async fn tick_loop(app: Arc<App>, mut stop: watch::Receiver<bool>) {
         let engine = app.engine.read();
         app.hub.tick(&engine);
     }
+}
+
+/// The incident clock: warning levels re-read and statistics pushed, once a
+/// second.
+async fn incident_clock_loop(app: Arc<App>, mut stop: watch::Receiver<bool>) {
+    let mut every = tokio::time::interval(Duration::from_secs(1));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        let now = now_ms();
+        app.incident_clock(now);
+        app.push_incident_stats(now);
+    }
+}
+
+/// Reads the incident configuration and every stored incident.
+async fn load_incidents(args: &ServeArgs, store: &dyn Store) -> Result<Desk, ServeError> {
+    let dict = match &args.incident_config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                ServeError::Config(format!("--incident-config {}: {e}", path.display()))
+            })?;
+            Dictionary::from_json(&text).map_err(ServeError::Config)?
+        }
+        None => Dictionary::default_config(),
+    };
+    let t = Instant::now();
+    let stored = store.load_incidents().await?;
+    let book = Book::load(stored, &dict, now_ms());
+    tracing::info!(
+        incidents = book.len(),
+        open = book.open().count(),
+        elapsed_ms = t.elapsed().as_millis(),
+        "incidents loaded"
+    );
+    Ok(Desk::new(dict, book))
 }
 
 async fn retention_loop(app: Arc<App>, days: u32, mut stop: watch::Receiver<bool>) {

@@ -3,6 +3,7 @@
 //! - [`auth`]: login, logout, who am I, and the bearer-token extractor.
 //! - [`queries`]: dispatch and spatial queries (REST; `/ws` reuses them).
 //! - [`fixes`]: `POST /api/fixes` and the OsmAnd protocol (`/osmand`).
+//! - [`incidents`]: the incident closed loop.
 //! - [`ws`]: `/ws`, live push and field clients.
 //! - [`ogc`]: OGC API - Features at `/ogc`, and layer import.
 //! - [`openapi`]: the OpenAPI document.
@@ -14,6 +15,7 @@ pub mod error;
 pub mod extract;
 pub mod fixes;
 pub mod health;
+pub mod incidents;
 pub mod ogc;
 pub mod openapi;
 pub mod queries;
@@ -51,6 +53,17 @@ pub fn router(app: Arc<App>, static_dir: Option<PathBuf>) -> Router {
         .route("/api/staff/{id}", get(queries::staff))
         .route("/api/staff/{id}/track", get(queries::track))
         .route("/api/fixes", post(fixes::post_fixes))
+        .route(
+            "/api/incidents",
+            get(incidents::list).post(incidents::report),
+        )
+        .route("/api/incidents/categories", get(incidents::categories))
+        .route("/api/incidents/stats", get(incidents::stats))
+        .route("/api/incidents/log", get(incidents::export))
+        .route("/api/incidents/{id}", get(incidents::get_one))
+        .route("/api/incidents/{id}/actions", post(incidents::act))
+        .route("/api/incidents/{id}/log", get(incidents::log))
+        .route("/api/incidents/{id}/candidates", get(incidents::candidates))
         .route("/osmand", get(fixes::osmand).post(fixes::osmand))
         .route("/ws", any(ws::upgrade))
         // Imports carry whole layers: they get their own, larger limit.

@@ -7,6 +7,7 @@
 //! it is acknowledged.
 
 pub mod codec;
+pub mod incidents;
 pub mod postgis;
 pub mod sqlite;
 
@@ -16,6 +17,7 @@ use thiserror::Error;
 use crate::access::{NewUser, User};
 use crate::citydir::CityLayers;
 use crate::engine::model::{Area, Camera, DutyStatus, EpochMs, Fix, KeyPlace, RiskSource, Staff};
+pub use incidents::IncidentStore;
 
 /// Why a store operation failed.
 #[derive(Debug, Error)]
@@ -88,7 +90,7 @@ pub struct Session {
 
 /// Everything riskmap persists.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: IncidentStore + Send + Sync + 'static {
     /// "sqlite" or "postgis", for logs and /ready.
     fn kind(&self) -> &'static str;
 

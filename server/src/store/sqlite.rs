@@ -827,3 +827,5 @@ impl Store for SqliteStore {
         Ok(())
     }
 }
+
+super::incidents::impl_incident_store!(SqliteStore, reader: reader, begin: begin_write, sql: super::incidents::same);
