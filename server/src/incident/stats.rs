@@ -138,3 +138,100 @@ pub fn compute<'a>(
 fn round4(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::sphere::LonLat;
+    use crate::incident::book::Book;
+    use crate::incident::dictionary::Dictionary;
+    use crate::incident::model::{Incident, Priority, Source};
+
+    const H: i64 = 3_600_000;
+
+    fn incident(id: &str, state: State, created: EpochMs) -> Incident {
+        Incident {
+            id: id.into(),
+            category: "0101".into(),
+            source: Source::Patrol,
+            priority: Priority::Normal,
+            position: LonLat {
+                lon: 120.0,
+                lat: 28.0,
+            },
+            grid: "g1".into(),
+            area: "g1".into(),
+            description: String::new(),
+            photos: vec![],
+            reporter: "r".into(),
+            reporter_staff: None,
+            state,
+            report_only: false,
+            assignee_staff: None,
+            assignee_department: None,
+            merged_into: None,
+            possible_duplicate_of: None,
+            rework_count: 0,
+            extension_hours: 0.0,
+            step_extension_hours: 0.0,
+            pending_extension: None,
+            created_ms: created,
+            updated_ms: created,
+            step_started_ms: created,
+            handled_ms: None,
+            closed_ms: None,
+            on_time: None,
+            step_times: [(0, 0); 6],
+            version: 1,
+        }
+    }
+
+    /// Four incidents counted by hand.
+    #[test]
+    fn figures_match_a_hand_count() {
+        let d = Dictionary::default_config();
+        let t0 = 1_795_399_200_000; // Monday 10:00 in Beijing
+        let mut a = incident("A", State::Closed, t0);
+        a.on_time = Some(true);
+        a.handled_ms = Some(t0 + 2 * H);
+        a.step_times = [(H, 1), (H, 1), (0, 0), (4 * H, 2), (H, 1), (0, 0)];
+        a.rework_count = 1;
+        let mut b = incident("B", State::Handled, t0);
+        b.on_time = Some(false);
+        b.handled_ms = Some(t0 + 90 * H);
+        b.step_times = [(3 * H, 1), (H, 1), (2 * H, 1), (0, 0), (0, 0), (0, 0)];
+        let mut c = incident("C", State::Closed, t0);
+        c.report_only = true;
+        c.source = Source::Hotline;
+        // Reported long ago and still open: overdue, outside the period.
+        let mut old = incident("D", State::Reported, t0 - 400 * H);
+        old.grid = "g2".into();
+        let now = t0 + 3 * H;
+        let book = Book::load(
+            [a, b, c, old].into_iter().map(|i| (i, 1)).collect(),
+            &d,
+            now,
+        );
+        let s = compute(book.iter(), Some(t0 - H), None);
+        assert_eq!(s.total, 3);
+        assert_eq!(s.report_only, 1);
+        assert_eq!((s.handled, s.handled_on_time), (2, 1));
+        assert_eq!(s.on_time_rate, Some(0.5));
+        assert_eq!((s.rework, s.rework_rate), (1, Some(0.5)));
+        assert_eq!(s.by_state["closed"], 2);
+        assert_eq!(s.by_state["handled"], 1);
+        // Overdue counts what is open now, whenever it was reported: D.
+        assert_eq!(s.overdue, 1);
+        assert_eq!(s.warnings["red"], 1);
+        // B is open too (its verify step has 8 working hours).
+        assert_eq!(s.warnings["green"], 1);
+        // accept: (1 + 3) / 2 = 2 h; handle: 4 h over 2 runs = 2 h; sign: 2 h.
+        assert_eq!(s.mean_step_hours["accept"], Some(2.0));
+        assert_eq!(s.mean_step_hours["handle"], Some(2.0));
+        assert_eq!(s.mean_step_hours["sign"], Some(2.0));
+        assert_eq!(s.mean_step_hours["close"], None);
+        assert_eq!(s.by_source["hotline"], 1);
+        assert_eq!(s.by_source["patrol"], 2);
+        assert_eq!(s.by_grid.get("g2"), None, "D is outside the period");
+    }
+}
