@@ -5,6 +5,8 @@
 //! dispatch with duty changes and live pushes, duplicates, statistics, the
 //! clock's alerts, and persistence across a restart.
 
+#![allow(clippy::unwrap_used, clippy::too_many_lines)]
+
 mod common;
 
 use common::{DEMO_PASSWORD, TestServer, grid};

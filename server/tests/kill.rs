@@ -4,6 +4,8 @@
 //! acknowledged report, transition and fix is found (SQLite, and PostGIS
 //! when `RISKMAP_TEST_DATABASE_URL` is set).
 
+#![allow(clippy::unwrap_used, clippy::too_many_lines)]
+
 mod common;
 
 use std::io::{BufRead, BufReader};

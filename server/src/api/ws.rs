@@ -146,42 +146,15 @@ async fn session(app: Arc<App>, p: Principal, socket: WebSocket) {
                     };
                     match next {
                         Next::Reply(texts) => {
-                            let mut failed = false;
-                            for t in texts {
-                                if send_text(&app, &mut sink, t).await.is_err() {
-                                    failed = true;
-                                    break;
-                                }
-                            }
-                            if failed { break; }
+                            if send_all(&app, &mut sink, texts).await.is_err() { break; }
                         }
                         Next::Close(code, reason) => { close = Some((code, reason)); break; }
                     }
                 }
                 out = rx.recv() => {
-                    let texts = match out {
-                        Some(Outbound::Text(t)) => vec![t.to_string()],
-                        Some(Outbound::Resync) => match conn.watching.clone() {
-                            Some(w) => match conn.subscribe(w) {
-                                Ok(texts) => texts,
-                                Err(e) => {
-                                    conn.watching = None;
-                                    app.hub.unsubscribe(viewer);
-                                    vec![error_json(None, &e)]
-                                }
-                            },
-                            None => continue,
-                        },
-                        None => break,
-                    };
-                    let mut failed = false;
-                    for text in texts {
-                        if send_text(&app, &mut sink, text).await.is_err() {
-                            failed = true;
-                            break;
-                        }
-                    }
-                    if failed { break; }
+                    let Some(out) = out else { break };
+                    let texts = conn.outbound(out);
+                    if send_all(&app, &mut sink, texts).await.is_err() { break; }
                 }
                 reason = handle.closed() => {
                     close = Some((close_code::AGAIN, reason));
@@ -223,6 +196,17 @@ async fn send_text(
     Ok(())
 }
 
+async fn send_all(
+    app: &App,
+    sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
+    texts: Vec<String>,
+) -> Result<(), axum::Error> {
+    for t in texts {
+        send_text(app, sink, t).await?;
+    }
+    Ok(())
+}
+
 fn truncate(s: &str, max: usize) -> String {
     let mut end = s.len().min(max);
     while !s.is_char_boundary(end) {
@@ -241,6 +225,22 @@ fn error_json(id: Option<&Value>, e: &ApiError) -> String {
 }
 
 impl Conn {
+    /// What to send for a message the hub queued: the text, or for a
+    /// resync a fresh snapshot of what the connection watches.
+    fn outbound(&mut self, out: Outbound) -> Vec<String> {
+        match out {
+            Outbound::Text(t) => vec![t.to_string()],
+            Outbound::Resync => match self.watching.clone() {
+                Some(w) => self.subscribe(w).unwrap_or_else(|e| {
+                    self.watching = None;
+                    self.app.hub.unsubscribe(self.viewer);
+                    vec![error_json(None, &e)]
+                }),
+                None => Vec::new(),
+            },
+        }
+    }
+
     async fn on_text(&mut self, text: &str) -> Next {
         let max = self.app.limits.max_frame_bytes;
         if text.len() > max {

@@ -65,6 +65,7 @@ impl Book {
     }
 
     /// Every incident, oldest first.
+    #[must_use = "iterators do nothing unless used"]
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Entry> {
         self.entries.iter()
     }

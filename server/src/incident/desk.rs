@@ -250,28 +250,7 @@ impl App {
             )));
         }
         check_text("description", &r.description, &r.photos)?;
-        let given = LonLat::new(r.lon, r.lat)?;
-        let position = match r.coords {
-            Datum::Wgs84 => given,
-            Datum::Gcj02 => gcj02::to_wgs84(given)?,
-        };
-        let grid = {
-            let engine = self.engine.read();
-            let tree = engine.areas();
-            let g = tree.grid_at(position).ok_or_else(|| {
-                ApiError::BadRequest(format!(
-                    "{:.6},{:.6} lies in no grid of the city",
-                    position.lon, position.lat
-                ))
-            })?;
-            if !Scope::of(user, tree).contains(Some(g), tree) {
-                return Err(ApiError::Forbidden(format!(
-                    "{:.6},{:.6} is outside your area",
-                    position.lon, position.lat
-                )));
-            }
-            tree.get(g).code.clone()
-        };
+        let (position, grid) = self.place_report(user, &r)?;
         let _one_writer = desk.writer.lock().await;
         let now = now_ms();
         let (id, duplicate) = {
@@ -344,6 +323,31 @@ impl App {
         desk.book.write().put(inc, &desk.dict, now, 1);
         desk.changed.store(true, Ordering::Release);
         Ok(self.publish_incident(&id, now))
+    }
+
+    /// Where a report is: the WGS84 position and the code of its grid, which
+    /// must lie in the reporter's area.
+    fn place_report(&self, user: &User, r: &ReportIn) -> ApiResult<(LonLat, String)> {
+        let given = LonLat::new(r.lon, r.lat)?;
+        let position = match r.coords {
+            Datum::Wgs84 => given,
+            Datum::Gcj02 => gcj02::to_wgs84(given)?,
+        };
+        let engine = self.engine.read();
+        let tree = engine.areas();
+        let g = tree.grid_at(position).ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "{:.6},{:.6} lies in no grid of the city",
+                position.lon, position.lat
+            ))
+        })?;
+        if !Scope::of(user, tree).contains(Some(g), tree) {
+            return Err(ApiError::Forbidden(format!(
+                "{:.6},{:.6} is outside your area",
+                position.lon, position.lat
+            )));
+        }
+        Ok((position, tree.get(g).code.clone()))
     }
 
     /// Takes an action on an incident: its new view once committed.
@@ -430,7 +434,7 @@ impl App {
         let took_on = next.state.holds_assignee() && !inc.state.holds_assignee();
         if took_on && let Some(staff) = &next.assignee_staff {
             let task = json!({ "type": "task", "incident": out }).to_string();
-            self.hub.send_to_staff(staff, task.into());
+            self.hub.send_to_staff(staff, &task.into());
         }
         out["allowed"] = json!(self.allowed_actions(user, id));
         Ok(out)

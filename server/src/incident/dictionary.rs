@@ -84,6 +84,7 @@ pub struct MinorConfig {
     #[serde(default)]
     pub department: Option<String>,
     /// Skill the handler needs; `null` for none, absent to inherit.
+    #[allow(clippy::option_option)] // the three cases are the point
     #[serde(default, deserialize_with = "present")]
     pub skill: Option<Option<Skill>>,
     /// Time limits.
@@ -387,6 +388,7 @@ impl Dictionary {
 }
 
 /// Tells a field set to `null` (Some(None)) from one left out (None).
+#[allow(clippy::option_option)] // the three cases are the point
 fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
 where
     D: Deserializer<'de>,
@@ -396,6 +398,7 @@ where
 }
 
 #[cfg(test)]
+#[allow(clippy::float_cmp)] // limits are exact literals
 mod tests {
     use super::*;
 

@@ -53,8 +53,8 @@ impl Actor<'_> {
 pub struct ActionRequest {
     /// What to do (`accept`, `dispatch`, …).
     pub action: String,
-    /// A note; required for reject, verify_fail, return, request_extension
-    /// and deny_extension.
+    /// A note; required for `reject`, `verify_fail`, `return`,
+    /// `request_extension` and `deny_extension`.
     #[serde(default)]
     pub comment: String,
     /// Photo references.
@@ -69,7 +69,7 @@ pub struct ActionRequest {
     /// merge: the incident to merge into.
     #[serde(default)]
     pub into: Option<String>,
-    /// request_extension: hours asked for.
+    /// `request_extension`: hours asked for.
     #[serde(default)]
     pub hours: Option<f64>,
     /// Refuse if the incident changed since this version.
@@ -203,6 +203,38 @@ pub fn apply(
         )));
     }
     let mut next = inc.clone();
+    let (to, detail) = effect(inc, &mut next, req, actor, resolved, action, comment, now)?;
+    enter(&mut next, to, now);
+    let entry = LogEntry {
+        incident: inc.id.clone(),
+        seq: 0,
+        at_ms: now,
+        action,
+        from: Some(inc.state),
+        to,
+        actor: actor.user.username.clone(),
+        actor_role: actor.user.role.as_str().to_owned(),
+        actor_area: actor.user.area.clone(),
+        comment: comment.to_owned(),
+        photos: req.photos.clone(),
+        detail,
+    };
+    Ok((next, entry))
+}
+
+/// What an allowed action does to the incident (`next`, a copy of `inc`):
+/// the state it leads to and the flow log's detail.
+#[allow(clippy::too_many_arguments)]
+fn effect(
+    inc: &Incident,
+    next: &mut Incident,
+    req: &ActionRequest,
+    actor: Actor<'_>,
+    resolved: &Resolved,
+    action: Action,
+    comment: &str,
+    now: EpochMs,
+) -> Result<(State, serde_json::Value), Refusal> {
     let mut detail = json!({});
     let to = match action {
         Action::Accept => State::Accepted,
@@ -290,22 +322,7 @@ pub fn apply(
         }
         Action::Report | Action::File => unreachable_action(action)?,
     };
-    enter(&mut next, to, now);
-    let entry = LogEntry {
-        incident: inc.id.clone(),
-        seq: 0,
-        at_ms: now,
-        action,
-        from: Some(inc.state),
-        to,
-        actor: actor.user.username.clone(),
-        actor_role: actor.user.role.as_str().to_owned(),
-        actor_area: actor.user.area.clone(),
-        comment: comment.to_owned(),
-        photos: req.photos.clone(),
-        detail,
-    };
-    Ok((next, entry))
+    Ok((to, detail))
 }
 
 fn unreachable_action(action: Action) -> Result<State, Refusal> {
@@ -337,6 +354,7 @@ pub fn enter(inc: &mut Incident, to: State, now: EpochMs) {
 }
 
 #[cfg(test)]
+#[allow(clippy::float_cmp)] // hours are exact literals
 mod tests {
     use super::*;
     use crate::engine::sphere::LonLat;

@@ -225,7 +225,7 @@ impl Hub {
 
     /// Sends a message at once to every connection of a staff member,
     /// subscribed or not.
-    pub fn send_to_staff(&self, staff_id: &str, text: Arc<str>) {
+    pub fn send_to_staff(&self, staff_id: &str, text: &Arc<str>) {
         let mut g = self.inner.lock();
         let ids: Vec<ViewerId> = g
             .viewers

@@ -561,6 +561,7 @@ pub fn same(sql: &str) -> String {
 }
 
 /// A duplicate incident id is a conflict, not a database failure.
+#[must_use]
 pub fn conflict_on_duplicate(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => {
