@@ -990,3 +990,57 @@ async fn incidents_and_their_logs_survive_a_restart() {
     );
     assert_eq!(n_b, n_a + 1);
 }
+
+#[tokio::test]
+async fn incidents_are_an_ogc_collection_scoped_like_everything_else() {
+    let s = TestServer::start().await;
+    let disp = s.login("dispatcher").await;
+    let district = s.login("district").await;
+    let (_, a) = report(&s, &disp, "0101", IN_11_1).await;
+    let (_, b) = report(&s, &disp, "0101", IN_12_1).await;
+    let (a, b) = (a["id"].as_str().unwrap(), b["id"].as_str().unwrap());
+    let ids = |fc: &Value| -> Vec<String> {
+        fc["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (status, fc) = s.get(&disp, "/ogc/collections/incidents/items").await;
+    assert_eq!(status, 200);
+    let mut all = ids(&fc);
+    all.sort();
+    assert_eq!(all, [a, b]);
+    let (_, fc) = s.get(&district, "/ogc/collections/incidents/items").await;
+    assert_eq!(ids(&fc), [a]);
+    let f = &fc["features"][0];
+    assert_eq!(f["geometry"]["coordinates"], json!([IN_11_1.0, IN_11_1.1]));
+    assert_eq!(f["properties"]["state"], "reported");
+    let (_, fc) = s
+        .get(
+            &disp,
+            "/ogc/collections/incidents/items?bbox=120.1,28.0,120.2,28.1",
+        )
+        .await;
+    assert_eq!(ids(&fc), [b]);
+    let (_, fc) = s
+        .get(
+            &disp,
+            "/ogc/collections/incidents/items?datetime=2020-01-01T00:00:00Z/2020-12-31T00:00:00Z",
+        )
+        .await;
+    assert_eq!(fc["numberMatched"], 0);
+    assert_eq!(
+        s.get(&disp, &format!("/ogc/collections/incidents/items/{a}"))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        s.get(&district, &format!("/ogc/collections/incidents/items/{b}"))
+            .await
+            .0,
+        404
+    );
+}

@@ -64,6 +64,19 @@ impl Book {
         self.by_id.get(id).map(|&i| &self.entries[i])
     }
 
+    /// The incident at a position of [`Book::iter`] (stable: incidents are
+    /// never removed).
+    #[must_use]
+    pub fn at(&self, i: usize) -> Option<&Entry> {
+        self.entries.get(i)
+    }
+
+    /// The position of an incident in [`Book::iter`].
+    #[must_use]
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        self.by_id.get(id).copied()
+    }
+
     /// Every incident, oldest first.
     #[must_use = "iterators do nothing unless used"]
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Entry> {
