@@ -1044,3 +1044,51 @@ async fn incidents_are_an_ogc_collection_scoped_like_everything_else() {
         404
     );
 }
+
+#[tokio::test]
+async fn the_demo_simulator_raises_incidents_and_walks_them_through_the_loop() {
+    let (mut args, _tmp) = common::test_args().await;
+    args.no_simulator = false;
+    args.sim_incident_every_s = 1;
+    let s = TestServer::start_with(args).await;
+    let disp = s.login("dispatcher").await;
+    let mut list = Value::Null;
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        list = s.get(&disp, "/api/incidents?limit=1000").await.1;
+        if list["total"].as_u64().unwrap_or(0) >= 40 {
+            break;
+        }
+    }
+    assert!(
+        list["total"].as_u64().unwrap() >= 40,
+        "the seed raises 40: {}",
+        list["total"]
+    );
+    let states: std::collections::BTreeSet<&str> = list["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["state"].as_str().unwrap())
+        .collect();
+    assert!(
+        states.len() >= 4,
+        "incidents are spread along the loop: {states:?}"
+    );
+    // Every one of them went through the same checks and left a log.
+    let moved = list["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["version"].as_i64().unwrap() > 2)
+        .unwrap();
+    let (_, log) = s
+        .get(
+            &disp,
+            &format!("/api/incidents/{}/log", moved["id"].as_str().unwrap()),
+        )
+        .await;
+    let log = log["log"].as_array().unwrap();
+    assert_eq!(log.len() as i64, moved["version"].as_i64().unwrap());
+    assert!(log.iter().all(|e| e["actor"] == "simulator"));
+}
