@@ -87,6 +87,17 @@ async fn post(http: &reqwest::Client, url: String, token: &str, body: Value) -> 
     r.json().await.ok()
 }
 
+async fn get_json(http: &reqwest::Client, url: String, token: &str) -> Value {
+    http.get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 #[derive(Default)]
 struct Acked {
     /// Incident id → highest acknowledged version.
@@ -209,28 +220,12 @@ async fn sigkill_under_load_loses_nothing_acknowledged() {
         *e = (*e).max(*v);
     }
     for (id, version) in &highest {
-        let inc: Value = http
-            .get(format!("{base}/api/incidents/{id}"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let inc = get_json(&http, format!("{base}/api/incidents/{id}"), &token).await;
         assert!(
             inc["version"].as_i64().is_some_and(|v| v >= *version),
             "incident {id}: acknowledged version {version}, found {inc}"
         );
-        let log: Value = http
-            .get(format!("{base}/api/incidents/{id}/log"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let log = get_json(&http, format!("{base}/api/incidents/{id}/log"), &token).await;
         // One flow-log entry per version: the report, then each transition.
         assert_eq!(
             log["log"].as_array().unwrap().len() as i64,
@@ -240,17 +235,12 @@ async fn sigkill_under_load_loses_nothing_acknowledged() {
     }
     for s in 1..=5 {
         let staff = format!("S{s}");
-        let track: Value = http
-            .get(format!(
-                "{base}/api/staff/{staff}/track?from=1789999000000&to=1800000000000"
-            ))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let track = get_json(
+            &http,
+            format!("{base}/api/staff/{staff}/track?from=1789999000000&to=1800000000000"),
+            &token,
+        )
+        .await;
         let times: std::collections::HashSet<i64> = track["fixes"]
             .as_array()
             .unwrap()

@@ -1192,8 +1192,9 @@ fn incident_id() -> Value {
     path_param("id", "The incident's serial number, e.g. SJ20261123000042")
 }
 
-fn incident_paths() -> Map<String, Value> {
-    let list = [
+/// The filters of `GET /api/incidents`.
+fn incident_list_params() -> Vec<Value> {
+    vec![
         csv_query("state", &INCIDENT_STATES, "Only these states"),
         query(
             "open",
@@ -1242,7 +1243,11 @@ fn incident_paths() -> Map<String, Value> {
             json!({ "type": "integer", "minimum": 0, "default": 0 }),
             "Items to skip",
         ),
-    ];
+    ]
+}
+
+fn incident_paths() -> Map<String, Value> {
+    let list = incident_list_params();
     let mut report = op(
         "incidents",
         "reportIncident",

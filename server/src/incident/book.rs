@@ -198,39 +198,13 @@ fn serial_parts(id: &str) -> Option<(String, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::incident::model::{Priority, Source, State};
+    use crate::incident::model::State;
 
     fn incident(id: &str, category: &str, lon: f64, created: EpochMs) -> Incident {
         Incident {
-            id: id.into(),
             category: category.into(),
-            source: Source::Citizen,
-            priority: Priority::Normal,
             position: LonLat { lon, lat: 28.0 },
-            grid: "g".into(),
-            area: "g".into(),
-            description: String::new(),
-            photos: vec![],
-            reporter: "r".into(),
-            reporter_staff: None,
-            state: State::Reported,
-            report_only: false,
-            assignee_staff: None,
-            assignee_department: None,
-            merged_into: None,
-            possible_duplicate_of: None,
-            rework_count: 0,
-            extension_hours: 0.0,
-            step_extension_hours: 0.0,
-            pending_extension: None,
-            created_ms: created,
-            updated_ms: created,
-            step_started_ms: created,
-            handled_ms: None,
-            closed_ms: None,
-            on_time: None,
-            step_times: [(0, 0); 6],
-            version: 1,
+            ..Incident::sample(id, created)
         }
     }
 

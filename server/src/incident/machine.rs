@@ -357,7 +357,6 @@ pub fn enter(inc: &mut Incident, to: State, now: EpochMs) {
 #[allow(clippy::float_cmp)] // hours are exact literals
 mod tests {
     use super::*;
-    use crate::engine::sphere::LonLat;
 
     fn user(role: UserRole, staff: Option<&str>) -> User {
         User {
@@ -372,35 +371,11 @@ mod tests {
 
     fn incident(state: State) -> Incident {
         Incident {
-            id: "SJ1".into(),
-            category: "0101".into(),
-            source: super::super::model::Source::Patrol,
-            priority: super::super::model::Priority::Normal,
-            position: LonLat { lon: 0.0, lat: 0.0 },
+            state,
             grid: "11001001001".into(),
             area: "11001001001".into(),
-            description: String::new(),
-            photos: vec![],
-            reporter: "x".into(),
-            reporter_staff: None,
-            state,
-            report_only: false,
             assignee_staff: Some("S1".into()),
-            assignee_department: None,
-            merged_into: None,
-            possible_duplicate_of: None,
-            rework_count: 0,
-            extension_hours: 0.0,
-            step_extension_hours: 0.0,
-            pending_extension: None,
-            created_ms: 0,
-            updated_ms: 0,
-            step_started_ms: 0,
-            handled_ms: None,
-            closed_ms: None,
-            on_time: None,
-            step_times: [(0, 0); 6],
-            version: 1,
+            ..Incident::sample("SJ1", 0)
         }
     }
 

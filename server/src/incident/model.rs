@@ -384,6 +384,49 @@ impl Incident {
     }
 }
 
+#[cfg(test)]
+impl Incident {
+    /// A reported normal incident of category 0101 (a family dispute) at
+    /// 120°E 28°N in grid "g", for tests to vary.
+    #[must_use]
+    pub fn sample(id: &str, created_ms: EpochMs) -> Incident {
+        Incident {
+            id: id.into(),
+            category: "0101".into(),
+            source: Source::Patrol,
+            priority: Priority::Normal,
+            position: LonLat {
+                lon: 120.0,
+                lat: 28.0,
+            },
+            grid: "g".into(),
+            area: "g".into(),
+            description: String::new(),
+            photos: vec![],
+            reporter: "r".into(),
+            reporter_staff: None,
+            state: State::Reported,
+            report_only: false,
+            assignee_staff: None,
+            assignee_department: None,
+            merged_into: None,
+            possible_duplicate_of: None,
+            rework_count: 0,
+            extension_hours: 0.0,
+            step_extension_hours: 0.0,
+            pending_extension: None,
+            created_ms,
+            updated_ms: created_ms,
+            step_started_ms: created_ms,
+            handled_ms: None,
+            closed_ms: None,
+            on_time: None,
+            step_times: [(0, 0); 6],
+            version: 1,
+        }
+    }
+}
+
 /// One immutable entry of the flow log (流转记录).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogEntry {

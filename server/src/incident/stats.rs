@@ -142,47 +142,17 @@ fn round4(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::sphere::LonLat;
     use crate::incident::book::Book;
     use crate::incident::dictionary::Dictionary;
-    use crate::incident::model::{Incident, Priority, Source};
+    use crate::incident::model::{Incident, Source};
 
     const H: i64 = 3_600_000;
 
     fn incident(id: &str, state: State, created: EpochMs) -> Incident {
         Incident {
-            id: id.into(),
-            category: "0101".into(),
-            source: Source::Patrol,
-            priority: Priority::Normal,
-            position: LonLat {
-                lon: 120.0,
-                lat: 28.0,
-            },
-            grid: "g1".into(),
-            area: "g1".into(),
-            description: String::new(),
-            photos: vec![],
-            reporter: "r".into(),
-            reporter_staff: None,
             state,
-            report_only: false,
-            assignee_staff: None,
-            assignee_department: None,
-            merged_into: None,
-            possible_duplicate_of: None,
-            rework_count: 0,
-            extension_hours: 0.0,
-            step_extension_hours: 0.0,
-            pending_extension: None,
-            created_ms: created,
-            updated_ms: created,
-            step_started_ms: created,
-            handled_ms: None,
-            closed_ms: None,
-            on_time: None,
-            step_times: [(0, 0); 6],
-            version: 1,
+            grid: "g1".into(),
+            ..Incident::sample(id, created)
         }
     }
 

@@ -116,8 +116,7 @@ impl Timing {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::sphere::LonLat;
-    use crate::incident::model::{Priority, Source, State};
+    use crate::incident::model::{Priority, State};
 
     const H: i64 = 3_600_000;
 
@@ -129,35 +128,8 @@ mod tests {
 
     fn incident(created: EpochMs, priority: Priority) -> Incident {
         Incident {
-            id: "SJ1".into(),
-            category: "0101".into(),
-            source: Source::Citizen,
             priority,
-            position: LonLat { lon: 0.0, lat: 0.0 },
-            grid: "g".into(),
-            area: "g".into(),
-            description: String::new(),
-            photos: vec![],
-            reporter: "r".into(),
-            reporter_staff: None,
-            state: State::Reported,
-            report_only: false,
-            assignee_staff: None,
-            assignee_department: None,
-            merged_into: None,
-            possible_duplicate_of: None,
-            rework_count: 0,
-            extension_hours: 0.0,
-            step_extension_hours: 0.0,
-            pending_extension: None,
-            created_ms: created,
-            updated_ms: created,
-            step_started_ms: created,
-            handled_ms: None,
-            closed_ms: None,
-            on_time: None,
-            step_times: [(0, 0); 6],
-            version: 1,
+            ..Incident::sample("SJ1", created)
         }
     }
 
