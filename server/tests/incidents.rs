@@ -49,6 +49,13 @@ async fn ok(s: &TestServer, token: &str, id: &str, body: Value) -> Value {
     v
 }
 
+/// Takes actions in order, each (token, body); every one must succeed.
+async fn walk(s: &TestServer, id: &str, steps: &[(&str, Value)]) {
+    for (token, body) in steps {
+        ok(s, token, id, body.clone()).await;
+    }
+}
+
 fn strs(v: &Value) -> Vec<&str> {
     v.as_array()
         .unwrap()
@@ -702,50 +709,37 @@ async fn statistics_match_a_hand_counted_day() {
         .post(&disp, "/api/incidents", &json!({ "category": "0203", "lon": IN_11_1.0, "lat": IN_11_1.1, "report_only": true, "source": "hotline" }))
         .await;
     // 0: handled on time after one rework; 1: rejected; 2: dispatched; 3, 4, 5: reported.
-    ok(&s, &disp, &ids[0], json!({ "action": "accept" })).await;
-    ok(
+    let (d, f) = (disp.as_str(), field.as_str());
+    walk(
         &s,
-        &disp,
         &ids[0],
-        json!({ "action": "dispatch", "staff_id": "S1" }),
+        &[
+            (d, json!({ "action": "accept" })),
+            (d, json!({ "action": "dispatch", "staff_id": "S1" })),
+            (f, json!({ "action": "sign" })),
+            (f, json!({ "action": "handle", "comment": "ok" })),
+            (d, json!({ "action": "verify_fail", "comment": "redo" })),
+            (f, json!({ "action": "sign" })),
+            (f, json!({ "action": "handle", "comment": "ok" })),
+        ],
     )
     .await;
-    ok(&s, &field, &ids[0], json!({ "action": "sign" })).await;
-    ok(
+    walk(
         &s,
-        &field,
-        &ids[0],
-        json!({ "action": "handle", "comment": "ok" }),
-    )
-    .await;
-    ok(
-        &s,
-        &disp,
-        &ids[0],
-        json!({ "action": "verify_fail", "comment": "redo" }),
-    )
-    .await;
-    ok(&s, &field, &ids[0], json!({ "action": "sign" })).await;
-    ok(
-        &s,
-        &field,
-        &ids[0],
-        json!({ "action": "handle", "comment": "ok" }),
-    )
-    .await;
-    ok(
-        &s,
-        &disp,
         &ids[1],
-        json!({ "action": "reject", "comment": "no" }),
+        &[(d, json!({ "action": "reject", "comment": "no" }))],
     )
     .await;
-    ok(&s, &disp, &ids[2], json!({ "action": "accept" })).await;
-    ok(
+    walk(
         &s,
-        &disp,
         &ids[2],
-        json!({ "action": "dispatch", "department": "综合行政执法队" }),
+        &[
+            (d, json!({ "action": "accept" })),
+            (
+                d,
+                json!({ "action": "dispatch", "department": "综合行政执法队" }),
+            ),
+        ],
     )
     .await;
 

@@ -98,6 +98,16 @@ async fn get_json(http: &reqwest::Client, url: String, token: &str) -> Value {
         .unwrap()
 }
 
+/// What every load worker holds.
+#[derive(Clone)]
+struct Load {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+    acked: Arc<Mutex<Acked>>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+}
+
 #[derive(Default)]
 struct Acked {
     /// Incident id → highest acknowledged version.
@@ -135,16 +145,23 @@ async fn sigkill_under_load_loses_nothing_acknowledged() {
     let acked = Arc::new(Mutex::new(Acked::default()));
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
 
+    let load = Load {
+        http: http.clone(),
+        base: base.clone(),
+        token: token.clone(),
+        acked: acked.clone(),
+        stop: stop.clone(),
+    };
     // Incident workers: report, then walk the loop as far as they get.
     let mut workers = Vec::new();
     for w in 0..4 {
-        let (http, base, token, acked, stop) = (
-            http.clone(),
-            base.clone(),
-            token.clone(),
-            acked.clone(),
-            stop.clone(),
-        );
+        let Load {
+            http,
+            base,
+            token,
+            acked,
+            stop,
+        } = load.clone();
         workers.push(tokio::spawn(async move {
             let mut n = 0u32;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
@@ -169,13 +186,13 @@ async fn sigkill_under_load_loses_nothing_acknowledged() {
     }
     // A fix worker: batches of positions for S1–S5.
     {
-        let (http, base, token, acked, stop) = (
-            http.clone(),
-            base.clone(),
-            token.clone(),
-            acked.clone(),
-            stop.clone(),
-        );
+        let Load {
+            http,
+            base,
+            token,
+            acked,
+            stop,
+        } = load.clone();
         workers.push(tokio::spawn(async move {
             let mut t = 1_790_000_000_000i64;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
