@@ -17,6 +17,7 @@
 //!   log, statistics) and its desk on the running server.
 //! - [`ingest`]: the track writer (group commit of fixes).
 //! - [`auth`]: passwords, tokens, sessions; [`scope`]: what a user may see.
+//! - [`guard`]: login throttling and per-token request rates.
 //! - [`metrics`]: Prometheus counters and histograms.
 //! - [`serve`]: start-up and shutdown; [`simulator`]: demo mode's walkers.
 //! - [`access`]: users, roles and the area each is bound to (分级授权).
@@ -35,6 +36,7 @@ pub mod auth;
 pub mod citydir;
 pub mod config;
 pub mod engine;
+pub mod guard;
 pub mod incident;
 pub mod ingest;
 pub mod live;

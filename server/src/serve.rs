@@ -19,6 +19,7 @@ use crate::citydir::{self, CityDirError};
 use crate::config::ServeArgs;
 use crate::engine::model::AreaLevel;
 use crate::engine::{Engine, EngineConfig};
+use crate::guard::{Guard, LoginThrottle, Rates};
 use crate::incident::{Book, Desk, Dictionary};
 use crate::ingest::{Ingest, IngestConfig};
 use crate::live::{Hub, HubConfig};
@@ -181,9 +182,20 @@ fn build_app(
             max_frame_bytes: args.max_message_bytes,
             max_import_bytes: args.max_import_bytes,
             ws_messages_per_second: args.ws_messages_per_second,
+            max_ws_connections: args.max_ws_connections,
+            max_polygon_vertices: args.max_polygon_vertices,
             ..Limits::default()
         },
         incidents,
+        guard: Guard {
+            logins: LoginThrottle::new(
+                args.login_failures_per_user,
+                args.login_failures_per_address,
+                Duration::from_secs(15 * 60),
+            ),
+            rates: Rates::new(args.requests_per_second),
+            cors_origins: args.cors_origin.clone(),
+        },
     });
     (app, writer)
 }
@@ -282,7 +294,8 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
 }
 
 async fn serve_http(listener: TcpListener, router: axum::Router, mut stop: watch::Receiver<bool>) {
-    let result = axum::serve(listener, router)
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    let result = axum::serve(listener, service)
         .with_graceful_shutdown(async move {
             let _ = stop.wait_for(|s| *s).await;
         })

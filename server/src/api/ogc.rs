@@ -1162,7 +1162,7 @@ fn bad(index: usize, reason: impl Display) -> ApiError {
 
 /// The features of a FeatureCollection document, each checked to be a
 /// GeoJSON feature; 413 when there are more than `max`.
-fn read_features(body: &[u8], max: usize) -> ApiResult<Vec<Feature>> {
+fn read_features(body: &[u8], max: usize, max_vertices: usize) -> ApiResult<Vec<Feature>> {
     let doc: Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?;
     if doc.get("type").and_then(Value::as_str) != Some("FeatureCollection") {
@@ -1185,10 +1185,34 @@ fn read_features(body: &[u8], max: usize) -> ApiResult<Vec<Feature>> {
         .iter()
         .enumerate()
         .map(|(i, f)| {
-            serde_json::from_value::<Feature>(f.clone())
-                .map_err(|e| bad(i, format!("not a GeoJSON feature: {e}")))
+            let f = serde_json::from_value::<Feature>(f.clone())
+                .map_err(|e| bad(i, format!("not a GeoJSON feature: {e}")))?;
+            let n = f.geometry.as_ref().map_or(0, |g| vertex_count(&g.value));
+            if n > max_vertices {
+                return Err(bad(
+                    i,
+                    format!("{n} vertices is more than the limit of {max_vertices} per feature"),
+                ));
+            }
+            Ok(f)
         })
         .collect()
+}
+
+/// Positions in a geometry.
+fn vertex_count(g: &geojson::GeometryValue) -> usize {
+    use geojson::GeometryValue as G;
+    match g {
+        G::Point { .. } => 1,
+        G::MultiPoint { coordinates } | G::LineString { coordinates } => coordinates.len(),
+        G::MultiLineString { coordinates } | G::Polygon { coordinates } => {
+            coordinates.iter().map(Vec::len).sum()
+        }
+        G::MultiPolygon { coordinates } => coordinates.iter().flatten().map(Vec::len).sum(),
+        G::GeometryCollection { geometries } => {
+            geometries.iter().map(|g| vertex_count(&g.value)).sum()
+        }
+    }
 }
 
 /// Takes the feature id as the id property when the properties lack one;
@@ -1246,7 +1270,11 @@ fn parse_each<T>(
 }
 
 fn prepare(app: &App, coll: Coll, mode: WriteMode, body: &[u8]) -> ApiResult<Prepared> {
-    let features = read_features(body, app.limits.max_import_features)?;
+    let features = read_features(
+        body,
+        app.limits.max_import_features,
+        app.limits.max_polygon_vertices,
+    )?;
     let key = coll.id_key();
     match coll {
         Coll::Areas => prepare_areas(
@@ -1804,7 +1832,7 @@ mod tests {
             { "type": "Feature", "geometry": { "type": "Point", "coordinates": [120.0, 99.0] },
               "properties": { "id": "C10", "name": "y", "range_m": 50 } },
         ]});
-        let features = read_features(doc.to_string().as_bytes(), 10).unwrap();
+        let features = read_features(doc.to_string().as_bytes(), 10, 1_000).unwrap();
         let e = parse_each(features.clone(), "id", parse_camera, |c| &c.id).unwrap_err();
         assert!(
             e.message().starts_with("feature 1: invalid coordinate"),
@@ -1823,16 +1851,20 @@ mod tests {
             e.message()
         );
         assert_eq!(
-            read_features(doc.to_string().as_bytes(), 1)
+            read_features(doc.to_string().as_bytes(), 1, 1_000)
                 .unwrap_err()
                 .code(),
             "too_large"
         );
-        assert_eq!(read_features(b"{", 10).unwrap_err().code(), "bad_request");
-        assert!(read_features(br#"{"type":"Feature"}"#, 10).is_err());
+        assert_eq!(
+            read_features(b"{", 10, 1_000).unwrap_err().code(),
+            "bad_request"
+        );
+        assert!(read_features(br#"{"type":"Feature"}"#, 10, 1_000).is_err());
         let e = read_features(
             br#"{"type":"FeatureCollection","features":[{"type":"Point"}]}"#,
             10,
+            1_000,
         )
         .unwrap_err();
         assert!(

@@ -131,6 +131,7 @@ fn answers(ok: &str, body: Value, errors: &[u16]) -> Value {
             413 => "TooLarge",
             415 => "UnsupportedMediaType",
             422 => "Unprocessable",
+            429 => "TooManyRequests",
             _ => "Unavailable",
         };
         m.insert(
@@ -334,6 +335,7 @@ fn responses() -> Value {
         "NotFound": err("No such thing, or not in the user's area"),
         "Conflict": err("Conflicts with the current state; `allowed` lists what would be accepted"),
         "TooLarge": err("A body or batch over its limit"),
+        "TooManyRequests": err("Over a rate limit (per token, or failed logins); see Retry-After"),
         "Unavailable": err("The store is unreachable; nothing was acknowledged, retry"),
         "UnsupportedMediaType": text("The body is not sent as application/json"),
         "Unprocessable": text("The JSON body does not have the expected shape"),
@@ -696,8 +698,9 @@ fn auth_paths() -> Map<String, Value> {
             "/api/auth/login",
             json!({ "post": public({
             let mut o = op("auth", "login", "Log in",
-                "Answers a bearer token for every other request.", &[],
-                answers("200", json_body("Logged in", schema_ref("LoginResponse")), &[400, 401, 413, 415, 422, 503]));
+                "Answers a bearer token for every other request. Failed logins are throttled per username \
+                 and per client address (429 with Retry-After).", &[],
+                answers("200", json_body("Logged in", schema_ref("LoginResponse")), &[400, 401, 413, 415, 422, 429, 503]));
             o["requestBody"] = json!({ "required": true, "content": content("application/json", schema_ref("Login")) });
             o
         }) }),
@@ -711,6 +714,19 @@ fn auth_paths() -> Map<String, Value> {
             "/api/me",
             json!({ "get": op("auth", "me", "Who am I", "The user and the area they are bound to.", &[],
             answers("200", json_body("The user", schema_ref("Me")), &[401, 503])) }),
+        ),
+        (
+            "/api/audit",
+            json!({ "get": op("auth", "audit", "The audit log (system administrators)",
+            "Logins (login, login_failed, login_throttled) and every write (METHOD /path) with its status, \
+             newest first. Location telemetry (fixes, OsmAnd) is recorded in the tracks instead.",
+            &[
+                query("from", json!({ "type": "string" }), "From (epoch ms or ISO 8601; default 24 hours ago)"),
+                query("to", json!({ "type": "string" }), "To (default now)"),
+                query("username", json!({ "type": "string" }), "One user's entries"),
+                query("limit", json!({ "type": "integer", "minimum": 1, "maximum": 10000, "default": 1000 }), "At most"),
+            ],
+            answers("200", json_body("Entries", schema_ref("AuditLog")), &[400, 401, 403, 503])) }),
         ),
     ])
 }
@@ -1106,6 +1122,13 @@ fn incident_schemas() -> Value {
             "version": opt_int,
         })),
         "Incident": incident_schema(),
+        "AuditLog": object(&["entries"], json!({ "entries": array_of(object(
+            &["seq", "at_ms", "username", "action", "status"],
+            json!({
+                "seq": int, "at_ms": int, "username": str_, "role": str_, "area": str_,
+                "action": str_, "status": int, "ip": str_,
+            }),
+        )) })),
         "IncidentList": object(&["incidents", "total"], json!({
             "incidents": array_of(schema_ref("Incident")), "total": int,
         })),

@@ -31,13 +31,25 @@ use crate::metrics::{Metrics, Query as Q};
 use crate::scope::Scope;
 
 /// Upgrades an authenticated request to a WebSocket.
-pub async fn upgrade(State(app): State<Arc<App>>, p: Principal, ws: WebSocketUpgrade) -> Response {
+pub async fn upgrade(
+    State(app): State<Arc<App>>,
+    p: Principal,
+    ws: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    let open = usize::try_from(app.metrics.ws_connections.load(Ordering::Relaxed)).unwrap_or(0);
+    if open >= app.limits.max_ws_connections {
+        return Err(ApiError::Unavailable(format!(
+            "too many WebSocket connections ({open}, the limit is {}); try again later",
+            app.limits.max_ws_connections
+        )));
+    }
     // The hard cap is above the limit so that a message just over it gets a
     // clean close with a reason instead of a dropped connection.
     let hard_cap = app.limits.max_frame_bytes.saturating_mul(4);
-    ws.max_message_size(hard_cap)
+    Ok(ws
+        .max_message_size(hard_cap)
         .max_frame_size(hard_cap)
-        .on_upgrade(move |socket| session(app, p, socket))
+        .on_upgrade(move |socket| session(app, p, socket)))
 }
 
 /// A token bucket for a connection's incoming messages.

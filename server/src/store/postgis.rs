@@ -774,3 +774,4 @@ impl Store for PostgisStore {
 }
 
 super::incidents::impl_incident_store!(PostgisStore, reader: pool, begin: begin_write, sql: super::incidents::numbered);
+super::audit::impl_audit_store!(PostgisStore, reader: pool, writer: pool, sql: super::incidents::numbered);
