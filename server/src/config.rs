@@ -141,6 +141,12 @@ pub struct ServeArgs {
     /// `https://screen.example.gov.cn`; repeat for more. None: same origin only.
     #[arg(long, env = "RISKMAP_CORS_ORIGIN", value_delimiter = ',')]
     pub cors_origin: Vec<String>,
+    /// PEM certificate chain: serve HTTPS and WSS on --listen (with --tls-key).
+    #[arg(long, env = "RISKMAP_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "RISKMAP_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     /// Seconds between incidents the demo simulator raises (0: none).
     #[arg(long, env = "RISKMAP_SIM_INCIDENT_EVERY_S", default_value_t = 20)]
     pub sim_incident_every_s: u64,

@@ -18,6 +18,7 @@
 //! - [`ingest`]: the track writer (group commit of fixes).
 //! - [`auth`]: passwords, tokens, sessions; [`scope`]: what a user may see.
 //! - [`guard`]: login throttling and per-token request rates.
+//! - [`tls`]: rustls for a listener exposed directly.
 //! - [`metrics`]: Prometheus counters and histograms.
 //! - [`serve`]: start-up and shutdown; [`simulator`]: demo mode's walkers.
 //! - [`access`]: users, roles and the area each is bound to (分级授权).
@@ -46,3 +47,4 @@ pub mod serve;
 pub mod simulator;
 pub mod store;
 pub mod summary;
+pub mod tls;

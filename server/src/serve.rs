@@ -268,14 +268,22 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
         .local_addr()
         .map_err(|e| ServeError::Bind(e, args.listen))?;
     let router = crate::api::router(app.clone(), static_dir);
-    tasks.push(tokio::spawn(serve_http(listener, router, watch_rx.clone())));
+    match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            let config = crate::tls::server_config(cert, key).map_err(ServeError::Config)?;
+            let tls = crate::tls::TlsListener::new(listener, config)
+                .map_err(|e| ServeError::Bind(e, args.listen))?;
+            tasks.push(tokio::spawn(serve_on(tls, router, watch_rx.clone())));
+        }
+        _ => tasks.push(tokio::spawn(serve_on(listener, router, watch_rx.clone()))),
+    }
     let mut osmand_addr = None;
     if let Some(oa) = args.osmand_listen {
         let l = TcpListener::bind(oa)
             .await
             .map_err(|e| ServeError::Bind(e, oa))?;
         osmand_addr = Some(l.local_addr().map_err(|e| ServeError::Bind(e, oa))?);
-        tasks.push(tokio::spawn(serve_http(
+        tasks.push(tokio::spawn(serve_on(
             l,
             crate::api::osmand_router(app.clone()),
             watch_rx.clone(),
@@ -293,8 +301,13 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
     })
 }
 
-async fn serve_http(listener: TcpListener, router: axum::Router, mut stop: watch::Receiver<bool>) {
-    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+async fn serve_on<L>(listener: L, router: axum::Router, mut stop: watch::Receiver<bool>)
+where
+    L: axum::serve::Listener<Addr = SocketAddr>,
+    crate::api::guard::Peer:
+        for<'a> axum::extract::connect_info::Connected<axum::serve::IncomingStream<'a, L>>,
+{
+    let service = router.into_make_service_with_connect_info::<crate::api::guard::Peer>();
     let result = axum::serve(listener, service)
         .with_graceful_shutdown(async move {
             let _ = stop.wait_for(|s| *s).await;

@@ -6,12 +6,15 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::connect_info::Connected;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum::serve::IncomingStream;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use tokio::net::TcpListener;
 
 use super::auth::{Principal, bearer};
 use super::error::{ApiError, ApiResult};
@@ -20,6 +23,23 @@ use crate::access::{User, UserRole};
 use crate::app::{App, parse_time};
 use crate::auth::now_ms;
 use crate::store::AuditEntry;
+use crate::tls::TlsListener;
+
+/// The peer of a connection, plain or TLS (what `ConnectInfo` carries).
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub SocketAddr);
+
+impl Connected<IncomingStream<'_, TcpListener>> for Peer {
+    fn connect_info(stream: IncomingStream<'_, TcpListener>) -> Self {
+        Peer(*stream.remote_addr())
+    }
+}
+
+impl Connected<IncomingStream<'_, TlsListener>> for Peer {
+    fn connect_info(stream: IncomingStream<'_, TlsListener>) -> Self {
+        Peer(*stream.remote_addr())
+    }
+}
 
 /// The client's address, as handlers see it.
 #[derive(Debug, Clone)]
@@ -44,8 +64,8 @@ pub async fn guard(State(app): State<Arc<App>>, req: Request, next: Next) -> Res
     let (mut parts, body) = req.into_parts();
     let addr = parts
         .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+        .get::<ConnectInfo<Peer>>()
+        .map_or_else(|| "unknown".to_owned(), |c| c.0.0.ip().to_string());
     parts.extensions.insert(ClientAddr(addr.clone()));
     let token = bearer(&parts);
     if let Some(t) = &token

@@ -34,6 +34,17 @@ pub fn spec() -> Value {
     ] {
         paths.extend(group);
     }
+    // Every request with a token counts against its rate (--requests-per-second).
+    for item in paths.values_mut() {
+        if let Value::Object(ops) = item {
+            for op in ops.values_mut() {
+                if op.get("security") != Some(&json!([])) {
+                    op["responses"]["429"] =
+                        json!({ "$ref": "#/components/responses/TooManyRequests" });
+                }
+            }
+        }
+    }
     json!({
         "openapi": "3.0.3",
         "info": info(),
