@@ -6,14 +6,50 @@
 //! prose; this is the machine-readable contract (schemathesis, GDAL, client
 //! generators read it).
 
+use std::sync::Arc;
+
 use axum::Json;
+use axum::extract::State;
+use geo::BoundingRect;
 use serde_json::{Map, Value, json};
+
+use crate::app::App;
+use crate::engine::model::AreaLevel;
 
 use super::ogc::{CONFORMS_TO, DEFAULT_LIMIT};
 
-/// `GET /api/openapi.json`.
-pub async fn document() -> Json<Value> {
-    Json(spec())
+/// `GET /api/openapi.json`: the document, with what this server is
+/// configured with filled in (the incident category codes, the city's
+/// extent), so clients and API testers can make requests that mean something.
+pub async fn document(State(app): State<Arc<App>>) -> Json<Value> {
+    let mut doc = spec();
+    let codes: Vec<&str> = app
+        .incidents
+        .dictionary()
+        .categories()
+        .iter()
+        .map(|c| c.code.as_str())
+        .collect();
+    let report = &mut doc["components"]["schemas"]["ReportIn"]["properties"];
+    report["category"]["enum"] = json!(codes);
+    let engine = app.engine.read();
+    let grids = engine
+        .areas()
+        .iter()
+        .filter(|(_, a)| a.level == AreaLevel::Grid)
+        .filter_map(|(_, a)| a.geometry.bounding_rect());
+    let extent = grids.reduce(|a, b| {
+        geo::Rect::new(
+            geo::coord! { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
+            geo::coord! { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
+        )
+    });
+    if let Some(r) = extent {
+        report["lon"] = json!({ "type": "number", "minimum": r.min().x, "maximum": r.max().x,
+            "description": "Inside a grid of the city (the extent of its grids is given)" });
+        report["lat"] = json!({ "type": "number", "minimum": r.min().y, "maximum": r.max().y });
+    }
+    Json(doc)
 }
 
 /// The whole document.
@@ -208,6 +244,13 @@ fn object(required: &[&str], properties: Value) -> Value {
         o["required"] = json!(required);
     }
     o
+}
+
+/// An object that takes no properties but its own (the server refuses
+/// unknown fields).
+fn closed(mut schema: Value) -> Value {
+    schema["additionalProperties"] = json!(false);
+    schema
 }
 
 fn nullable(mut schema: Value) -> Value {
@@ -1114,7 +1157,7 @@ fn incident_schemas() -> Value {
     let strings = array_of(json!({ "type": "string" }));
     let counts = json!({ "type": "object", "additionalProperties": { "type": "integer" } });
     json!({
-        "ReportIn": object(&["category", "lon", "lat"], json!({
+        "ReportIn": closed(object(&["category", "lon", "lat"], json!({
             "category": { "type": "string", "description": "A minor category code (GET /api/incidents/categories)" },
             "source": { "type": "string", "enum": SOURCES },
             "priority": { "type": "string", "enum": PRIORITIES },
@@ -1123,15 +1166,15 @@ fn incident_schemas() -> Value {
             "photos": { "type": "array", "maxItems": 20, "items": { "type": "string", "minLength": 1, "maxLength": 1000 } },
             "report_only": { "type": "boolean", "description": "事件报备: recorded and closed at once" },
             "coords": { "type": "string", "enum": ["wgs84", "gcj02"] },
-        })),
-        "ActionIn": object(&["action"], json!({
+        }))),
+        "ActionIn": closed(object(&["action"], json!({
             "action": { "type": "string", "enum": INCIDENT_ACTIONS },
             "comment": { "type": "string", "maxLength": 4000 },
             "photos": { "type": "array", "maxItems": 20, "items": { "type": "string", "minLength": 1, "maxLength": 1000 } },
             "staff_id": opt_str, "department": opt_str, "into": opt_str,
             "hours": nullable(json!({ "type": "number", "exclusiveMinimum": true, "minimum": 0, "maximum": 10000 })),
             "version": opt_int,
-        })),
+        }))),
         "Incident": incident_schema(),
         "AuditLog": object(&["entries"], json!({ "entries": array_of(object(
             &["seq", "at_ms", "username", "action", "status"],
@@ -1297,6 +1340,15 @@ fn incident_paths() -> Map<String, Value> {
     );
     report["requestBody"] =
         json!({ "required": true, "content": content("application/json", schema_ref("ReportIn")) });
+    // The new incident's id leads to everything about it (for clients and
+    // for stateful API tests).
+    let by_id = json!({ "id": "$response.body#/id" });
+    report["responses"]["201"]["links"] = json!({
+        "GetIncident": { "operationId": "incident", "parameters": by_id },
+        "ActOnIncident": { "operationId": "actOnIncident", "parameters": by_id },
+        "IncidentLog": { "operationId": "incidentLog", "parameters": by_id },
+        "IncidentCandidates": { "operationId": "incidentCandidates", "parameters": by_id },
+    });
     let mut act = op(
         "incidents",
         "actOnIncident",
