@@ -15,7 +15,8 @@
 #   database `riskmap`, with PostGIS installed in template1 so every database
 #   created afterwards (the store tests create one per run) has it too;
 # - exports RISKMAP_TEST_DATABASE_URL=postgres://riskmap:…@127.0.0.1:PORT/riskmap
-#   and runs the command;
+#   and RISKMAP_TEST_PG_CTL_DIR (holding pg-stop and pg-start, for tests that
+#   restart the database under load), and runs the command;
 # - always stops the cluster and removes the directory, and exits with the
 #   command's status.
 set -euo pipefail
@@ -141,6 +142,18 @@ psql_admin -d template1 -c "CREATE EXTENSION IF NOT EXISTS postgis"
 psql_admin -d postgres -c "CREATE DATABASE riskmap"
 
 export RISKMAP_TEST_DATABASE_URL="postgres://riskmap:$password@127.0.0.1:$port/riskmap"
+# For fault tests: stop and start this cluster (same port and settings).
+if [ "$(id -u)" -eq 0 ]; then run_as="runuser -u postgres --"; else run_as=""; fi
+cat >"$work/pg-stop" <<STOP
+#!/bin/sh
+exec $run_as "$PG_BIN/pg_ctl" -D "$data" -m fast -w -t 60 stop
+STOP
+cat >"$work/pg-start" <<START
+#!/bin/sh
+exec $run_as "$PG_BIN/pg_ctl" -D "$data" -l "$log" -w -t 60 -o "-c listen_addresses=127.0.0.1 -p $port -k $work -c fsync=on -c synchronous_commit=on -c full_page_writes=on -c max_connections=200" start
+START
+chmod 755 "$work/pg-stop" "$work/pg-start"
+export RISKMAP_TEST_PG_CTL_DIR="$work"
 say "PostgreSQL $PG_MAJOR ($("$PG_BIN/postgres" --version | awk '{print $3}')) with PostGIS $(psql_admin -d riskmap -tA -c 'SELECT postgis_lib_version()') on 127.0.0.1:$port"
 
 # The command runs in the background so that a signal to this script is

@@ -261,10 +261,13 @@ impl App {
     /// Whether the server is ready to serve: the store answers. (The engine
     /// is loaded before the App exists, so it always is.)
     pub async fn ready(&self) -> Result<(), String> {
-        self.store
-            .ping()
-            .await
-            .map_err(|e| format!("the store is unreachable: {e}"))
+        // A probe must answer promptly: a database that is down can keep a
+        // connection attempt waiting far longer than any probe waits.
+        match tokio::time::timeout(std::time::Duration::from_secs(2), self.store.ping()).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(format!("the store is unreachable: {e}")),
+            Err(_) => Err("the store did not answer within 2 s".into()),
+        }
     }
 }
 

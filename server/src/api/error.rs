@@ -121,9 +121,9 @@ impl From<StoreError> for ApiError {
                 allowed: Vec::new(),
             },
             StoreError::NotFound(m) => ApiError::NotFound(m),
-            StoreError::Database(
-                sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed,
-            ) => ApiError::Unavailable(format!("the store is unavailable: {e}")),
+            e if e.is_transient() => {
+                ApiError::Unavailable(format!("the store is unavailable: {e}"))
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -26,6 +26,7 @@ use crate::engine::sphere::LonLat;
 use crate::engine::{AreaTree, gcj02};
 use crate::live::{Datum, Event, Layers};
 use crate::scope::Scope;
+use crate::store::StoreError;
 
 /// Longest description or comment, characters.
 const MAX_TEXT: usize = 4_000;
@@ -319,7 +320,13 @@ impl App {
             photos: r.photos,
             detail: json!({ "possible_duplicate_of": duplicate }),
         };
-        self.store.create_incident(&inc, &entry).await?;
+        let store = &self.store;
+        commit_patiently(
+            || store.create_incident(&inc, &entry),
+            // Committed, but the answer was lost with the connection.
+            |e| matches!(e, StoreError::Conflict(_)),
+        )
+        .await?;
         desk.book.write().put(inc, &desk.dict, now, 1);
         desk.changed.store(true, Ordering::Release);
         Ok(self.publish_incident(&id, now))
@@ -416,7 +423,13 @@ impl App {
             next.on_time = Some(now <= Timing::of(&inc, &desk.dict).deadline_ms);
         }
         let duty = self.duty_changes(&inc, &next);
-        self.store.record_transition(&next, &entry, &duty).await?;
+        let store = &self.store;
+        commit_patiently(
+            || store.record_transition(&next, &entry, &duty),
+            // The stored version moved on under our one writer: it was ours.
+            |e| matches!(e, StoreError::Conflict(_)),
+        )
+        .await?;
         desk.book
             .write()
             .put(next.clone(), &desk.dict, now, entry.seq);
@@ -624,6 +637,40 @@ pub fn stats_message(app: &App, scope: Scope, tree: &AreaTree, from: EpochMs) ->
     let s = app.incidents.stats(scope, tree, Some(from), None);
     let area = scope.root().map(|r| tree.get(r).code.clone());
     json!({ "type": "stats", "area": area, "from_ms": from, "stats": s }).to_string()
+}
+
+/// How long an incident write waits for an unreachable store.
+const STORE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Runs a store write, retrying while the store is unreachable (backing off,
+/// up to [`STORE_PATIENCE`]): a restarting database delays an
+/// acknowledgement instead of failing it. After a transient failure the
+/// write may have committed with its answer lost; `landed` recognises the
+/// refusal a repeat then gets.
+async fn commit_patiently<F, Fut>(
+    write: F,
+    landed: impl Fn(&StoreError) -> bool,
+) -> Result<(), StoreError>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<(), StoreError>>,
+{
+    let started = std::time::Instant::now();
+    let mut backoff = std::time::Duration::from_millis(50);
+    let mut retried = false;
+    loop {
+        match write().await {
+            Ok(()) => return Ok(()),
+            Err(e) if retried && landed(&e) => return Ok(()),
+            Err(e) if e.is_transient() && started.elapsed() < STORE_PATIENCE => {
+                tracing::warn!(error = %e, retry_in_ms = backoff.as_millis(), "an incident write failed; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(std::time::Duration::from_secs(2));
+                retried = true;
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 fn not_found(id: &str) -> ApiError {
