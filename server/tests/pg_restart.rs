@@ -173,7 +173,8 @@ async fn postgres_restart_under_load_loses_nothing_acknowledged() {
     for t in fixes.lock().iter() {
         assert!(stored.contains(t), "acknowledged fix at {t} is lost");
     }
-    for (id, version) in incidents.lock().iter() {
+    let acknowledged = incidents.lock().clone();
+    for (id, version) in &acknowledged {
         let log: Value = s.get(&disp, &format!("/api/incidents/{id}/log")).await.1;
         assert!(
             log["log"].as_array().unwrap().len() as i64 >= *version,
