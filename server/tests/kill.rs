@@ -8,56 +8,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use common::ServerProcess;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use serde_json::{Value, json};
-
-const ADMIN: &str = "kill-test-admin";
-
-/// The server as a child process.
-struct Proc {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `riskmap serve` and waits for its banner.
-fn spawn(args: &[String], log: &Path) -> Proc {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_riskmap"))
-        .arg("serve")
-        .args(args)
-        .env("RISKMAP_ADMIN_PASSWORD", ADMIN)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(log).unwrap())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if let Some(rest) = line.strip_prefix("riskmap is running at ") {
-                let _ = tx.send(rest.trim_end_matches('/').to_owned());
-            }
-        }
-    });
-    let base = rx
-        .recv_timeout(Duration::from_secs(300))
-        .unwrap_or_else(|_| panic!("no banner; see {}", log.display()));
-    Proc { child, base }
-}
 
 async fn login(http: &reqwest::Client, base: &str, user: &str, password: &str) -> String {
     let r: Value = http
@@ -120,25 +77,9 @@ struct Acked {
 async fn sigkill_under_load_loses_nothing_acknowledged() {
     let tmp = tempfile::tempdir().unwrap();
     common::write_city(&tmp.path().join("city"));
-    let mut args: Vec<String> = [
-        "--listen",
-        "127.0.0.1:0",
-        "--demo",
-        "--no-simulator",
-        "--demo-city",
-    ]
-    .iter()
-    .map(|s| (*s).to_owned())
-    .collect();
-    args.push(tmp.path().join("city").display().to_string());
-    args.push("--data-dir".into());
-    args.push(tmp.path().join("data").display().to_string());
-    if let Some(url) = common::fresh_database().await {
-        args.push("--database-url".into());
-        args.push(url);
-    }
+    let args = common::process_args(tmp.path(), common::fresh_database().await);
     let log = tmp.path().join("server.log");
-    let server = spawn(&args, &log);
+    let server = ServerProcess::spawn(&args, &log);
     let base = server.base.clone();
     let http = reqwest::Client::new();
     let token = login(&http, &base, "dispatcher", common::DEMO_PASSWORD).await;
@@ -228,7 +169,7 @@ async fn sigkill_under_load_loses_nothing_acknowledged() {
     );
 
     // Restart on the same store and look for everything acknowledged.
-    let server = spawn(&args, &tmp.path().join("server2.log"));
+    let server = ServerProcess::spawn(&args, &tmp.path().join("server2.log"));
     let base = server.base.clone();
     let token = login(&http, &base, "dispatcher", common::DEMO_PASSWORD).await;
     let mut highest: std::collections::HashMap<String, i64> = std::collections::HashMap::new();

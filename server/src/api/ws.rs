@@ -46,7 +46,12 @@ pub async fn upgrade(
     // The hard cap is above the limit so that a message just over it gets a
     // clean close with a reason instead of a dropped connection.
     let hard_cap = app.limits.max_frame_bytes.saturating_mul(4);
+    // Small buffers: most connections are idle phones and screens, and
+    // tungstenite's defaults (128 KiB each way) would cost a quarter of a
+    // megabyte per connection. Messages are flushed as they are sent anyway.
     Ok(ws
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
         .max_message_size(hard_cap)
         .max_frame_size(hard_cap)
         .on_upgrade(move |socket| session(app, p, socket)))
