@@ -209,3 +209,29 @@ async fn huge_polygons_are_refused_by_feature() {
     let m = err["message"].as_str().unwrap();
     assert!(m.contains("201 vertices") && m.contains("100"), "{m}");
 }
+
+#[tokio::test]
+async fn expired_and_revoked_tokens_are_refused() {
+    let s = TestServer::start().await;
+    let app = &s.server().app;
+    let (user, _) = app.store.user_by_name("screen").await.unwrap().unwrap();
+    let token = riskmap::auth::new_token();
+    let now = riskmap::auth::now_ms();
+    app.store
+        .create_session(&riskmap::store::Session {
+            token_hash: riskmap::auth::token_hash(&token),
+            user_id: user.id,
+            created_ms: now - 13 * 3_600_000,
+            expires_ms: now - 3_600_000,
+        })
+        .await
+        .unwrap();
+    let (status, err) = s.get(&token, "/api/me").await;
+    assert_eq!(status, 401, "{err}");
+    assert!(err["message"].as_str().unwrap().contains("expired"));
+    // A live one works until it is revoked.
+    let live = s.login("screen").await;
+    assert_eq!(s.get(&live, "/api/me").await.0, 200);
+    assert_eq!(s.post(&live, "/api/auth/logout", &json!({})).await.0, 200);
+    assert_eq!(s.get(&live, "/api/me").await.0, 401);
+}
