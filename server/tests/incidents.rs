@@ -893,8 +893,10 @@ async fn big_screens_get_incidents_stats_and_duty_live() {
 fn fast_config(dir: &std::path::Path) -> std::path::PathBuf {
     let mut cfg: Value =
         serde_json::from_str(riskmap::incident::dictionary::DEFAULT_CONFIG).unwrap();
-    // 0101's accept step: 2 h × 0.0005 = 3.6 s, yellow after 2.9 s.
-    cfg["priorities"]["normal"] = json!({ "factor": 0.0005, "clock": "natural" });
+    // 0101's accept step: 2 h × 0.002 = 14.4 s, yellow from 11.5 s: a
+    // window of three clock turns (once a second), so a busy machine still
+    // sees yellow before red.
+    cfg["priorities"]["normal"] = json!({ "factor": 0.002, "clock": "natural" });
     let path = dir.join("incidents.json");
     std::fs::write(&path, cfg.to_string()).unwrap();
     path
@@ -916,7 +918,9 @@ async fn warning_levels_change_and_are_pushed_as_alerts() {
         .await;
     let id = inc["id"].as_str().unwrap().to_owned();
     assert_eq!(inc["warning"], "green");
-    let yellow = ws.next_of("alert").await;
+    let yellow = ws
+        .next_of_within("alert", std::time::Duration::from_secs(30))
+        .await;
     assert_eq!(
         (
             yellow["incident"].as_str(),
@@ -925,7 +929,9 @@ async fn warning_levels_change_and_are_pushed_as_alerts() {
         ),
         (Some(id.as_str()), Some("yellow"), Some("green"))
     );
-    let red = ws.next_of("alert").await;
+    let red = ws
+        .next_of_within("alert", std::time::Duration::from_secs(30))
+        .await;
     assert_eq!(
         (red["level"].as_str(), red["previous"].as_str()),
         (Some("red"), Some("yellow"))

@@ -16,19 +16,6 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 use serde_json::{Value, json};
 
-async fn login(http: &reqwest::Client, base: &str, user: &str, password: &str) -> String {
-    let r: Value = http
-        .post(format!("{base}/api/auth/login"))
-        .json(&json!({ "username": user, "password": password }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    r["token"].as_str().unwrap().to_owned()
-}
-
 /// Posts; the body if the server acknowledged (2xx), else `None`.
 async fn post(http: &reqwest::Client, url: String, token: &str, body: Value) -> Option<Value> {
     let r = http
@@ -82,7 +69,7 @@ async fn sigkill_under_load_loses_nothing_acknowledged() {
     let server = ServerProcess::spawn(&args, &log);
     let base = server.base.clone();
     let http = reqwest::Client::new();
-    let token = login(&http, &base, "dispatcher", common::DEMO_PASSWORD).await;
+    let token = common::login_at(&base, "dispatcher", common::DEMO_PASSWORD).await;
     let acked = Arc::new(Mutex::new(Acked::default()));
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
 
@@ -171,7 +158,7 @@ async fn sigkill_under_load_loses_nothing_acknowledged() {
     // Restart on the same store and look for everything acknowledged.
     let server = ServerProcess::spawn(&args, &tmp.path().join("server2.log"));
     let base = server.base.clone();
-    let token = login(&http, &base, "dispatcher", common::DEMO_PASSWORD).await;
+    let token = common::login_at(&base, "dispatcher", common::DEMO_PASSWORD).await;
     let mut highest: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
     for (id, v) in &acked.incidents {
         let e = highest.entry(id.clone()).or_default();

@@ -22,19 +22,6 @@ use riskmap::engine::model::{Role, Skill};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
-async fn login(base: &str, user: &str) -> String {
-    let r: Value = reqwest::Client::new()
-        .post(format!("{base}/api/auth/login"))
-        .json(&json!({ "username": user, "password": DEMO_PASSWORD }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    r["token"].as_str().unwrap().to_owned()
-}
-
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -69,7 +56,7 @@ async fn five_thousand_idle_connections_are_held() {
     let mut args = common::process_args(tmp.path(), None);
     args.extend(["--requests-per-second".into(), "0".into()]);
     let server = ServerProcess::spawn(&args, &tmp.path().join("server.log"));
-    let token = login(&server.base, "screen").await;
+    let token = common::login_at(&server.base, "screen", DEMO_PASSWORD).await;
     let _warm = connect(&server.base, &token).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let before = server.rss_kib();
@@ -92,12 +79,7 @@ async fn five_thousand_idle_connections_are_held() {
         let pong = next_text(ws, Duration::from_secs(10)).await.unwrap();
         assert_eq!(pong["type"], "pong");
     }
-    let metrics = reqwest::get(format!("{}/metrics", server.base))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = common::metrics_at(&server.base).await;
     assert!(
         metrics.contains(&format!("riskmap_ws_connections {}", n + 1)),
         "{metrics}"
@@ -148,8 +130,8 @@ async fn a_viewer_that_stops_reading_recovers_with_a_snapshot() {
     ]);
     let server = ServerProcess::spawn(&args, &tmp.path().join("server.log"));
     let admin_base = server.base.clone();
-    let disp = login(&server.base, "dispatcher").await;
-    let screen = login(&server.base, "screen").await;
+    let disp = common::login_at(&server.base, "dispatcher", DEMO_PASSWORD).await;
+    let screen = common::login_at(&server.base, "screen", DEMO_PASSWORD).await;
 
     // A phone on a poor link: a small receive window, as its TCP stack
     // would advertise.
@@ -221,12 +203,7 @@ async fn a_viewer_that_stops_reading_recovers_with_a_snapshot() {
         tokio::time::sleep(Duration::from_secs(1)).await;
         peak = peak.max(server.rss_kib());
     }
-    let metrics = reqwest::get(format!("{}/metrics", server.base))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = common::metrics_at(&server.base).await;
     let counter = |name: &str| -> u64 {
         metrics
             .lines()

@@ -224,6 +224,11 @@ fn query(name: &str, schema: Value, description: &str) -> Value {
     v
 }
 
+/// A free-text query parameter.
+fn text_query(name: &str, description: &str) -> Value {
+    query(name, json!({ "type": "string" }), description)
+}
+
 /// A comma-separated list of names from `values`.
 fn csv_query(name: &str, values: &[&str], description: &str) -> Value {
     json!({
@@ -775,9 +780,9 @@ fn auth_paths() -> Map<String, Value> {
             "Logins (login, login_failed, login_throttled) and every write (METHOD /path) with its status, \
              newest first. Location telemetry (fixes, OsmAnd) is recorded in the tracks instead.",
             &[
-                query("from", json!({ "type": "string" }), "From (epoch ms or ISO 8601; default 24 hours ago)"),
-                query("to", json!({ "type": "string" }), "To (default now)"),
-                query("username", json!({ "type": "string" }), "One user's entries"),
+                text_query("from", "From (epoch ms or ISO 8601; default 24 hours ago)"),
+                text_query("to", "To (default now)"),
+                text_query("username", "One user's entries"),
                 query("limit", json!({ "type": "integer", "minimum": 1, "maximum": 10000, "default": 1000 }), "At most"),
             ],
             answers("200", json_body("Entries", schema_ref("AuditLog")), &[400, 401, 403, 503])) }),
@@ -884,16 +889,8 @@ fn dispatch_paths() -> Map<String, Value> {
 fn staff_paths() -> Map<String, Value> {
     let track = [
         param_ref("StaffId"),
-        query(
-            "from",
-            json!({ "type": "string" }),
-            "Epoch ms or ISO 8601; default 24 hours ago",
-        ),
-        query(
-            "to",
-            json!({ "type": "string" }),
-            "Epoch ms or ISO 8601; default now",
-        ),
+        text_query("from", "Epoch ms or ISO 8601; default 24 hours ago"),
+        text_query("to", "Epoch ms or ISO 8601; default now"),
         query(
             "limit",
             json!({ "type": "integer", "minimum": 0, "maximum": u32::MAX, "default": 10_000 }),
@@ -1278,38 +1275,18 @@ fn incident_list_params() -> Vec<Value> {
             json!({ "type": "boolean" }),
             "Only open (true) or finished (false)",
         ),
-        query(
-            "area",
-            json!({ "type": "string" }),
-            "An area code: its subtree only",
-        ),
-        query(
-            "category",
-            json!({ "type": "string" }),
-            "A major or minor category code",
-        ),
+        text_query("area", "An area code: its subtree only"),
+        text_query("category", "A major or minor category code"),
         csv_query("priority", &PRIORITIES, "Only these priorities"),
         csv_query("warning", &WARNINGS, "Only these warning levels"),
-        query(
-            "assignee",
-            json!({ "type": "string" }),
-            "Assigned to this staff member",
-        ),
+        text_query("assignee", "Assigned to this staff member"),
         query(
             "mine",
             json!({ "type": "boolean" }),
             "A field user's own open tasks",
         ),
-        query(
-            "from",
-            json!({ "type": "string" }),
-            "Reported at or after (epoch ms or ISO 8601)",
-        ),
-        query(
-            "to",
-            json!({ "type": "string" }),
-            "Reported before (epoch ms or ISO 8601)",
-        ),
+        text_query("from", "Reported at or after (epoch ms or ISO 8601)"),
+        text_query("to", "Reported before (epoch ms or ISO 8601)"),
         query(
             "limit",
             json!({ "type": "integer", "minimum": 1, "maximum": 1000, "default": 100 }),
@@ -1402,21 +1379,9 @@ fn incident_read_paths() -> Map<String, Value> {
         answers("200", ok, &[400, 401, 404, 503])
     };
     let period = [
-        query(
-            "from",
-            json!({ "type": "string" }),
-            "From (epoch ms or ISO 8601)",
-        ),
-        query(
-            "to",
-            json!({ "type": "string" }),
-            "To (epoch ms or ISO 8601)",
-        ),
-        query(
-            "area",
-            json!({ "type": "string" }),
-            "An area code: its subtree only",
-        ),
+        text_query("from", "From (epoch ms or ISO 8601)"),
+        text_query("to", "To (epoch ms or ISO 8601)"),
+        text_query("area", "An area code: its subtree only"),
     ];
     let mut export = period.to_vec();
     export.push(format.clone());

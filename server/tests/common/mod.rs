@@ -404,10 +404,15 @@ impl Ws {
 
     /// The next text message as JSON (5 s at most).
     pub async fn next_json(&mut self) -> Value {
+        self.next_json_within(Duration::from_secs(5)).await
+    }
+
+    /// The next text message as JSON, waiting at most `within`.
+    pub async fn next_json_within(&mut self, within: Duration) -> Value {
         loop {
-            let msg = tokio::time::timeout(Duration::from_secs(5), self.stream.next())
+            let msg = tokio::time::timeout(within, self.stream.next())
                 .await
-                .expect("a message within 5 s")
+                .expect("a message in time")
                 .expect("the connection is open")
                 .unwrap();
             match msg {
@@ -435,8 +440,13 @@ impl Ws {
 
     /// The next message of a type, skipping others (5 s at most).
     pub async fn next_of(&mut self, kind: &str) -> Value {
+        self.next_of_within(kind, Duration::from_secs(5)).await
+    }
+
+    /// The next message of a type, each message within `within`.
+    pub async fn next_of_within(&mut self, kind: &str, within: Duration) -> Value {
         loop {
-            let v = self.next_json().await;
+            let v = self.next_json_within(within).await;
             if v["type"] == kind {
                 return v;
             }
@@ -517,4 +527,28 @@ pub fn process_args(dir: &Path, database_url: Option<String>) -> Vec<String> {
         args.push(url);
     }
     args
+}
+
+/// Logs in to a server at `base` (demo logins); the token.
+pub async fn login_at(base: &str, user: &str, password: &str) -> String {
+    let r: Value = reqwest::Client::new()
+        .post(format!("{base}/api/auth/login"))
+        .json(&serde_json::json!({ "username": user, "password": password }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    r["token"].as_str().unwrap().to_owned()
+}
+
+/// The Prometheus text of a server at `base`.
+pub async fn metrics_at(base: &str) -> String {
+    reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
 }
