@@ -3,7 +3,8 @@
 # (warnings are errors), the unit, property and integration tests of the whole
 # workspace on the embedded SQLite store, then the integration tests again on
 # a throwaway PostgreSQL + PostGIS cluster (installed from Debian if missing,
-# started on loopback, stopped at the end).
+# started on loopback, stopped at the end), then bounded fuzzing of the
+# decoders of untrusted input and schemathesis against the OpenAPI document.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,3 +26,9 @@ cargo test --workspace --locked
 
 step "integration tests on PostgreSQL + PostGIS"
 ./scripts/with-postgres.sh cargo test -p riskmap --locked --test '*'
+
+step "fuzzing: /ws messages, OsmAnd, GeoJSON import (cargo-fuzz, bounded)"
+FUZZ_SECONDS=${FUZZ_SECONDS:-20} ./scripts/fuzz.sh
+
+step "schemathesis against /api/openapi.json"
+./scripts/schemathesis.sh

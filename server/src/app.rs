@@ -41,6 +41,10 @@ pub struct Limits {
     pub max_radius_m: f64,
     /// WebSocket messages a connection may send per second (sustained).
     pub ws_messages_per_second: u32,
+    /// Open WebSocket connections at most.
+    pub max_ws_connections: usize,
+    /// Vertices of one imported polygon at most.
+    pub max_polygon_vertices: usize,
 }
 
 impl Default for Limits {
@@ -55,6 +59,8 @@ impl Default for Limits {
             max_k: 100,
             max_radius_m: 50_000.0,
             ws_messages_per_second: 200,
+            max_ws_connections: 20_000,
+            max_polygon_vertices: 200_000,
         }
     }
 }
@@ -75,6 +81,10 @@ pub struct App {
     pub metrics: Arc<Metrics>,
     /// Input limits.
     pub limits: Limits,
+    /// The incident closed loop.
+    pub incidents: crate::incident::Desk,
+    /// Login throttling, request rates, CORS.
+    pub guard: crate::guard::Guard,
 }
 
 /// Why a batch of fixes was refused; nothing of it was applied.

@@ -116,6 +116,40 @@ pub struct ServeArgs {
     /// Seconds a viewer may stay behind before it is closed.
     #[arg(long, env = "RISKMAP_SLOW_VIEWER_CLOSE_S", default_value_t = 120)]
     pub slow_viewer_close_s: u64,
+    /// Incident categories, time limits, priorities, work calendar and
+    /// duplicate rule, as JSON (default: the shipped dictionary; see
+    /// docs/protocol.md, "Categories and time limits").
+    #[arg(long, env = "RISKMAP_INCIDENT_CONFIG")]
+    pub incident_config: Option<PathBuf>,
+    /// Requests per second one bearer token may make (sustained; bursts of
+    /// twice that); 0 for no limit.
+    #[arg(long, env = "RISKMAP_REQUESTS_PER_SECOND", default_value_t = 200)]
+    pub requests_per_second: u32,
+    /// Failed logins per username within 15 minutes before it must wait.
+    #[arg(long, env = "RISKMAP_LOGIN_FAILURES_PER_USER", default_value_t = 5)]
+    pub login_failures_per_user: usize,
+    /// Failed logins per client address within 15 minutes before it must wait.
+    #[arg(long, env = "RISKMAP_LOGIN_FAILURES_PER_ADDRESS", default_value_t = 30)]
+    pub login_failures_per_address: usize,
+    /// Open WebSocket connections at most.
+    #[arg(long, env = "RISKMAP_MAX_WS_CONNECTIONS", default_value_t = 20_000)]
+    pub max_ws_connections: usize,
+    /// Vertices of one imported polygon at most.
+    #[arg(long, env = "RISKMAP_MAX_POLYGON_VERTICES", default_value_t = 200_000)]
+    pub max_polygon_vertices: usize,
+    /// A browser origin allowed to call the API (CORS), e.g.
+    /// `https://screen.example.gov.cn`; repeat for more. None: same origin only.
+    #[arg(long, env = "RISKMAP_CORS_ORIGIN", value_delimiter = ',')]
+    pub cors_origin: Vec<String>,
+    /// PEM certificate chain: serve HTTPS and WSS on --listen (with --tls-key).
+    #[arg(long, env = "RISKMAP_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "RISKMAP_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Seconds between incidents the demo simulator raises (0: none).
+    #[arg(long, env = "RISKMAP_SIM_INCIDENT_EVERY_S", default_value_t = 20)]
+    pub sim_incident_every_s: u64,
 }
 
 impl ServeArgs {

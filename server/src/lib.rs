@@ -13,8 +13,12 @@
 //! - [`api`]: axum routes: REST, OGC API Features, `/ws`, OsmAnd. Thin.
 //! - [`live`]: the hub (subscriptions, bounded per-viewer queues, the
 //!   coalescing tick) and the `/ws` protocol.
+//! - [`incident`]: the incident closed loop (state machine, clock, flow
+//!   log, statistics) and its desk on the running server.
 //! - [`ingest`]: the track writer (group commit of fixes).
 //! - [`auth`]: passwords, tokens, sessions; [`scope`]: what a user may see.
+//! - [`guard`]: login throttling and per-token request rates.
+//! - [`tls`]: rustls for a listener exposed directly.
 //! - [`metrics`]: Prometheus counters and histograms.
 //! - [`serve`]: start-up and shutdown; [`simulator`]: demo mode's walkers.
 //! - [`access`]: users, roles and the area each is bound to (分级授权).
@@ -33,6 +37,8 @@ pub mod auth;
 pub mod citydir;
 pub mod config;
 pub mod engine;
+pub mod guard;
+pub mod incident;
 pub mod ingest;
 pub mod live;
 pub mod metrics;
@@ -41,3 +47,4 @@ pub mod serve;
 pub mod simulator;
 pub mod store;
 pub mod summary;
+pub mod tls;

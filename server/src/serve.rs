@@ -19,6 +19,8 @@ use crate::citydir::{self, CityDirError};
 use crate::config::ServeArgs;
 use crate::engine::model::AreaLevel;
 use crate::engine::{Engine, EngineConfig};
+use crate::guard::{Guard, LoginThrottle, Rates};
+use crate::incident::{Book, Desk, Dictionary};
 use crate::ingest::{Ingest, IngestConfig};
 use crate::live::{Hub, HubConfig};
 use crate::metrics::Metrics;
@@ -155,6 +157,7 @@ fn build_app(
     store: Arc<dyn Store>,
     auth: Auth,
     engine: Engine,
+    incidents: Desk,
 ) -> (Arc<App>, JoinHandle<()>) {
     let metrics = Arc::new(Metrics::default());
     let (ingest, writer) = Ingest::start(store.clone(), metrics.clone(), IngestConfig::default());
@@ -179,7 +182,19 @@ fn build_app(
             max_frame_bytes: args.max_message_bytes,
             max_import_bytes: args.max_import_bytes,
             ws_messages_per_second: args.ws_messages_per_second,
+            max_ws_connections: args.max_ws_connections,
+            max_polygon_vertices: args.max_polygon_vertices,
             ..Limits::default()
+        },
+        incidents,
+        guard: Guard {
+            logins: LoginThrottle::new(
+                args.login_failures_per_user,
+                args.login_failures_per_address,
+                Duration::from_secs(15 * 60),
+            ),
+            rates: Rates::new(args.requests_per_second),
+            cors_origins: args.cors_origin.clone(),
         },
     });
     (app, writer)
@@ -214,11 +229,13 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
         ensure_demo_users(&*store, &auth, &engine, root_area.as_deref()).await?;
     }
 
-    let (app, writer) = build_app(&args, store, auth, engine);
+    let incidents = load_incidents(&args, &*store).await?;
+    let (app, writer) = build_app(&args, store, auth, engine, incidents);
 
     let (shutdown, watch_rx) = watch::channel(false);
     let mut tasks = vec![
         tokio::spawn(tick_loop(app.clone(), watch_rx.clone())),
+        tokio::spawn(incident_clock_loop(app.clone(), watch_rx.clone())),
         tokio::spawn(retention_loop(
             app.clone(),
             args.track_retention_days,
@@ -231,6 +248,13 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
             Duration::from_secs(args.sim_interval_s.max(1)),
             watch_rx.clone(),
         )));
+        if args.sim_incident_every_s > 0 {
+            tasks.push(tokio::spawn(crate::simulator::run_incidents(
+                app.clone(),
+                Duration::from_secs(args.sim_incident_every_s),
+                watch_rx.clone(),
+            )));
+        }
     }
 
     let static_dir = args.static_dir.clone().or_else(|| {
@@ -244,14 +268,22 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
         .local_addr()
         .map_err(|e| ServeError::Bind(e, args.listen))?;
     let router = crate::api::router(app.clone(), static_dir);
-    tasks.push(tokio::spawn(serve_http(listener, router, watch_rx.clone())));
+    match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            let config = crate::tls::server_config(cert, key).map_err(ServeError::Config)?;
+            let tls = crate::tls::TlsListener::new(listener, config)
+                .map_err(|e| ServeError::Bind(e, args.listen))?;
+            tasks.push(tokio::spawn(serve_on(tls, router, watch_rx.clone())));
+        }
+        _ => tasks.push(tokio::spawn(serve_on(listener, router, watch_rx.clone()))),
+    }
     let mut osmand_addr = None;
     if let Some(oa) = args.osmand_listen {
         let l = TcpListener::bind(oa)
             .await
             .map_err(|e| ServeError::Bind(e, oa))?;
         osmand_addr = Some(l.local_addr().map_err(|e| ServeError::Bind(e, oa))?);
-        tasks.push(tokio::spawn(serve_http(
+        tasks.push(tokio::spawn(serve_on(
             l,
             crate::api::osmand_router(app.clone()),
             watch_rx.clone(),
@@ -269,8 +301,14 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
     })
 }
 
-async fn serve_http(listener: TcpListener, router: axum::Router, mut stop: watch::Receiver<bool>) {
-    let result = axum::serve(listener, router)
+async fn serve_on<L>(listener: L, router: axum::Router, mut stop: watch::Receiver<bool>)
+where
+    L: axum::serve::Listener<Addr = SocketAddr>,
+    crate::api::guard::Peer:
+        for<'a> axum::extract::connect_info::Connected<axum::serve::IncomingStream<'a, L>>,
+{
+    let service = router.into_make_service_with_connect_info::<crate::api::guard::Peer>();
+    let result = axum::serve(listener, service)
         .with_graceful_shutdown(async move {
             let _ = stop.wait_for(|s| *s).await;
         })
@@ -291,6 +329,45 @@ async fn tick_loop(app: Arc<App>, mut stop: watch::Receiver<bool>) {
         let engine = app.engine.read();
         app.hub.tick(&engine);
     }
+}
+
+/// The incident clock: warning levels re-read and statistics pushed, once a
+/// second.
+async fn incident_clock_loop(app: Arc<App>, mut stop: watch::Receiver<bool>) {
+    let mut every = tokio::time::interval(Duration::from_secs(1));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        let now = now_ms();
+        app.incident_clock(now);
+        app.push_incident_stats(now);
+    }
+}
+
+/// Reads the incident configuration and every stored incident.
+async fn load_incidents(args: &ServeArgs, store: &dyn Store) -> Result<Desk, ServeError> {
+    let dict = match &args.incident_config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                ServeError::Config(format!("--incident-config {}: {e}", path.display()))
+            })?;
+            Dictionary::from_json(&text).map_err(ServeError::Config)?
+        }
+        None => Dictionary::default_config(),
+    };
+    let t = Instant::now();
+    let stored = store.load_incidents().await?;
+    let book = Book::load(stored, &dict, now_ms());
+    tracing::info!(
+        incidents = book.len(),
+        open = book.open().count(),
+        elapsed_ms = t.elapsed().as_millis(),
+        "incidents loaded"
+    );
+    Ok(Desk::new(dict, book))
 }
 
 async fn retention_loop(app: Arc<App>, days: u32, mut stop: watch::Receiver<bool>) {

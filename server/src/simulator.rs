@@ -1,6 +1,7 @@
 //! Demo mode's simulator: staff on duty walk (or ride) between random points
 //! of their home grid, reporting a fix every interval through the same path
-//! real phones use, so a newcomer sees a living map at once.
+//! real phones use; and incidents are reported and move along the closed
+//! loop. A newcomer sees a living map at once.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,11 +12,15 @@ use rand::{RngExt, SeedableRng};
 use rustc_hash::FxHashMap;
 use tokio::sync::watch;
 
+use crate::access::{User, UserRole};
 use crate::app::App;
 use crate::auth::now_ms;
-use crate::engine::model::{DutyStatus, Role};
+use crate::engine::model::{DutyStatus, Role, Skill};
 use crate::engine::sphere::{self, LonLat};
-use crate::engine::{AreaIdx, Engine};
+use crate::engine::{AreaIdx, Engine, NearestQuery, StaffFilter, StaffIdx};
+use crate::incident::ReportIn;
+use crate::incident::machine::ActionRequest;
+use crate::incident::model::{Priority, Source, State};
 use crate::live::{Datum, FixIn};
 
 /// Where a simulated staff member is heading, and how fast.
@@ -127,4 +132,220 @@ fn random_point_in(engine: &Engine, grid: AreaIdx, rng: &mut StdRng) -> Option<L
         }
     }
     None
+}
+
+/// Where a simulated report comes from, with its weight.
+const SOURCES: [(Source, u32); 5] = [
+    (Source::Patrol, 50),
+    (Source::Hotline, 20),
+    (Source::Camera, 15),
+    (Source::Citizen, 10),
+    (Source::System, 5),
+];
+
+/// Incidents raised at start on an empty book, so a newcomer's big screen
+/// shows a working day at once.
+const SEED_INCIDENTS: usize = 40;
+
+/// Demo incidents: every `every`, someone reports a problem where a staff
+/// member on duty stands; the incidents the simulator raised then move along
+/// the closed loop as the dispatchers and staff behind them would (through
+/// the same checks and commits as real users). Incidents people raise are
+/// left to people.
+pub async fn run_incidents(app: Arc<App>, every: Duration, mut stop: watch::Receiver<bool>) {
+    let mut rng = StdRng::seed_from_u64(now_ms().unsigned_abs() ^ 0x5eed);
+    let mut ours: Vec<String> = Vec::new();
+    if app.incidents.book().is_empty() {
+        for _ in 0..SEED_INCIDENTS {
+            if let Some(id) = raise(&app, &mut rng).await {
+                for _ in 0..rng.random_range(0..7) {
+                    advance(&app, &id, &mut rng).await;
+                }
+                ours.push(id);
+            }
+        }
+    }
+    let mut tick = tokio::time::interval(every);
+    tick.tick().await;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        if let Some(id) = raise(&app, &mut rng).await {
+            ours.push(id);
+        }
+        for _ in 0..2 {
+            if ours.is_empty() {
+                break;
+            }
+            let id = ours[rng.random_range(0..ours.len())].clone();
+            advance(&app, &id, &mut rng).await;
+        }
+        let book = app.incidents.book();
+        ours.retain(|id| book.get(id).is_some_and(|e| e.incident.is_open()));
+    }
+}
+
+/// The simulator acting as the command centre.
+fn centre() -> User {
+    User {
+        id: 0,
+        username: "simulator".into(),
+        display_name: "模拟器".into(),
+        role: UserRole::Admin,
+        area: String::new(),
+        staff_id: None,
+    }
+}
+
+/// One report where a random staff member on duty stands.
+async fn raise(app: &App, rng: &mut StdRng) -> Option<String> {
+    let (at, category) = {
+        let engine = app.engine.read();
+        let staff = engine.staff();
+        if staff.is_empty() {
+            return None;
+        }
+        let mut at = None;
+        for _ in 0..20 {
+            let idx = rng.random_range(0..staff.len()) as StaffIdx;
+            if let Some(m) = staff.get(idx).filter(|m| m.duty != DutyStatus::Off)
+                && let Some(f) = m.fix
+            {
+                at = Some(f.position);
+                break;
+            }
+        }
+        let cats = app.incidents.dictionary().categories();
+        (at?, cats[rng.random_range(0..cats.len())].code.clone())
+    };
+    let total: u32 = SOURCES.iter().map(|s| s.1).sum();
+    let mut pick = rng.random_range(0..total);
+    let source = SOURCES
+        .iter()
+        .find(|(_, w)| {
+            if pick < *w {
+                true
+            } else {
+                pick -= w;
+                false
+            }
+        })
+        .map_or(Source::System, |s| s.0);
+    let priority = match rng.random_range(0..100) {
+        0..75 => Priority::Normal,
+        75..95 => Priority::Urgent,
+        _ => Priority::Emergency,
+    };
+    let report = ReportIn {
+        category,
+        source: Some(source),
+        priority: Some(priority),
+        lon: at.lon + rng.random_range(-0.0005..0.0005),
+        lat: at.lat + rng.random_range(-0.0005..0.0005),
+        description: "模拟上报：现场发现问题，请处理 (simulated report)".into(),
+        photos: Vec::new(),
+        report_only: rng.random_range(0..100) < 5,
+        coords: Datum::Wgs84,
+    };
+    match app.report_incident(&centre(), report).await {
+        Ok(v) => v["id"].as_str().map(ToOwned::to_owned),
+        Err(e) => {
+            tracing::debug!(error = e.message(), "simulated report refused");
+            None
+        }
+    }
+}
+
+/// Moves one of the simulator's incidents one step along the loop.
+async fn advance(app: &App, id: &str, rng: &mut StdRng) {
+    let Some((state, assignee, position, category)) = app.incidents.book().get(id).map(|e| {
+        (
+            e.incident.state,
+            e.incident.assignee_staff.clone(),
+            e.incident.position,
+            e.incident.category.clone(),
+        )
+    }) else {
+        return;
+    };
+    let act = |action: &str, comment: &str| ActionRequest {
+        action: action.into(),
+        comment: comment.into(),
+        ..ActionRequest::default()
+    };
+    let (user, req) = match state {
+        State::Reported if rng.random_range(0..10) == 0 => {
+            (centre(), act("reject", "不属于受理范围 (out of scope)"))
+        }
+        State::Reported => (centre(), act("accept", "")),
+        State::Accepted => {
+            let mut req = act("dispatch", "请尽快处置 (please handle)");
+            match nearest_suitable(app, position, &category) {
+                Some(staff) => req.staff_id = Some(staff),
+                None => {
+                    req.department = app
+                        .incidents
+                        .dictionary()
+                        .category(&category)
+                        .map(|c| c.department.clone());
+                }
+            }
+            (centre(), req)
+        }
+        State::Dispatched | State::Signed | State::InProgress => {
+            let action = match state {
+                State::Dispatched => act("sign", ""),
+                State::Signed => act("start", ""),
+                _ => act("handle", "已处置完毕 (handled)"),
+            };
+            let user = match assignee {
+                Some(staff) => User {
+                    role: UserRole::Field,
+                    staff_id: Some(staff),
+                    ..centre()
+                },
+                None => centre(),
+            };
+            (user, action)
+        }
+        State::Handled if rng.random_range(0..7) == 0 => {
+            (centre(), act("verify_fail", "核查不通过，需返工 (rework)"))
+        }
+        State::Handled => (centre(), act("verify", "")),
+        State::Verified => (centre(), act("close", "")),
+        State::Rejected | State::Merged | State::Closed => return,
+    };
+    if let Err(e) = app.act_on_incident(&user, id, req).await {
+        tracing::debug!(
+            incident = id,
+            error = e.message(),
+            "simulated action refused"
+        );
+    }
+}
+
+/// The nearest available staff member with the category's skill.
+fn nearest_suitable(app: &App, at: LonLat, category: &str) -> Option<String> {
+    let skill = app
+        .incidents
+        .dictionary()
+        .category(category)
+        .and_then(|c| c.skill);
+    let engine = app.engine.read();
+    let q = NearestQuery {
+        point: at,
+        k: 1,
+        filter: StaffFilter {
+            available_only: true,
+            roles: 0,
+            skills: skill.map_or(0, Skill::bit),
+        },
+        max_m: Some(10_000.0),
+        same_grid_first: true,
+    };
+    let found = engine.nearest_staff(&q).ok()?;
+    let m = engine.staff().get(found.first()?.idx)?;
+    Some(m.id.to_string())
 }

@@ -27,6 +27,9 @@ use riskmap::engine::model::{
     Skill, Staff,
 };
 use riskmap::engine::sphere::LonLat;
+use riskmap::incident::model::{
+    Action, Incident, LogEntry, PendingExtension, Priority, Source, State,
+};
 use riskmap::store::postgis::PostgisStore;
 use riskmap::store::sqlite::{DB_FILE, SqliteStore};
 use riskmap::store::{LayerData, Session, Store, StoreError, TrackPoint, WriteMode};
@@ -246,6 +249,7 @@ suite!(
     reopen_keeps_everything,
     concurrent_writes_and_reads,
     demo_sized_city,
+    incidents_round_trip,
 );
 
 // ---------------------------------------------------------------------------
@@ -1572,4 +1576,160 @@ async fn demo_sized_city(b: &Backend) {
     assert!(import < Duration::from_secs(60), "import took {import:?}");
     assert!(load < Duration::from_secs(60), "load took {load:?}");
     assert!(append < Duration::from_secs(10), "append took {append:?}");
+}
+
+// ---------------------------------------------------------------------------
+// Incidents
+// ---------------------------------------------------------------------------
+
+fn incident(id: &str) -> Incident {
+    Incident {
+        id: id.into(),
+        category: "0101".into(),
+        source: Source::Hotline,
+        priority: Priority::Urgent,
+        position: LonLat::new(LON0, LAT0).unwrap(),
+        grid: "330302001001001".into(),
+        area: "330302001001001".into(),
+        description: "楼上漏水, \"quoted\"\nand a new line".into(),
+        photos: vec!["photo://a.jpg".into(), "photo://b.jpg".into()],
+        reporter: "field".into(),
+        reporter_staff: Some("S000001".into()),
+        state: State::Reported,
+        report_only: false,
+        assignee_staff: None,
+        assignee_department: None,
+        merged_into: None,
+        possible_duplicate_of: Some("SJ20261123000001".into()),
+        rework_count: 0,
+        extension_hours: 0.0,
+        step_extension_hours: 0.0,
+        pending_extension: None,
+        created_ms: T0,
+        updated_ms: T0,
+        step_started_ms: T0,
+        handled_ms: None,
+        closed_ms: None,
+        on_time: None,
+        step_times: [(0, 0); 6],
+        version: 1,
+    }
+}
+
+fn log_entry(id: &str, seq: i64, action: Action, from: Option<State>, to: State) -> LogEntry {
+    LogEntry {
+        incident: id.into(),
+        seq,
+        at_ms: T0 + seq * 1000,
+        action,
+        from,
+        to,
+        actor: "dispatcher".into(),
+        actor_role: "dispatcher".into(),
+        actor_area: "330300".into(),
+        comment: format!("step {seq}"),
+        photos: vec![],
+        detail: serde_json::json!({ "seq": seq, "staff_id": "S000002" }),
+    }
+}
+
+async fn incidents_round_trip(b: &Backend) {
+    let store = &b.store;
+    store.import_city(&small_city()).await.unwrap();
+    let id = "SJ20261123000002";
+    let first = incident(id);
+    store
+        .create_incident(
+            &first,
+            &log_entry(id, 1, Action::Report, None, State::Reported),
+        )
+        .await
+        .unwrap();
+    // The same id again is a conflict, and nothing of it lands.
+    let err = store
+        .create_incident(
+            &first,
+            &log_entry(id, 1, Action::Report, None, State::Reported),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+
+    // A transition with every optional field set, and a duty change.
+    let mut next = first.clone();
+    next.state = State::Dispatched;
+    next.assignee_staff = Some("S000002".into());
+    next.assignee_department = Some("司法所".into());
+    next.pending_extension = Some(PendingExtension {
+        hours: 1.5,
+        reason: "等".into(),
+        by: "field".into(),
+        at_ms: T0 + 5,
+    });
+    next.extension_hours = 0.1 + 0.2;
+    next.step_times = [(1, 2), (3, 4), (5, 6), (7, 8), (9, 10), (i64::MAX / 3, 12)];
+    next.on_time = Some(false);
+    next.handled_ms = Some(T0 + 7);
+    next.version = 2;
+    let entry = log_entry(
+        id,
+        2,
+        Action::Dispatch,
+        Some(State::Reported),
+        State::Dispatched,
+    );
+    store
+        .record_transition(&next, &entry, &[("S000002".into(), DutyStatus::Busy)])
+        .await
+        .unwrap();
+    let loaded = store.load_incidents().await.unwrap();
+    assert_eq!(loaded, vec![(next.clone(), 2)]);
+    let staff = store.load_city().await.unwrap().staff;
+    assert_eq!(
+        staff.iter().find(|s| s.id == "S000002").unwrap().duty,
+        DutyStatus::Busy
+    );
+    let log = store.incident_log(id).await.unwrap();
+    assert_eq!(
+        log,
+        vec![
+            log_entry(id, 1, Action::Report, None, State::Reported),
+            entry.clone()
+        ]
+    );
+    assert_eq!(
+        store.log_between(T0 + 1500, T0 + 10_000, 10).await.unwrap(),
+        vec![entry]
+    );
+
+    // A stale version is a conflict and changes nothing, log included.
+    let mut stale = next.clone();
+    stale.state = State::Closed;
+    let err = store
+        .record_transition(
+            &stale,
+            &log_entry(id, 3, Action::Close, Some(State::Dispatched), State::Closed),
+            &[],
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert_eq!(store.load_incidents().await.unwrap(), vec![(next, 2)]);
+    assert_eq!(store.incident_log(id).await.unwrap().len(), 2);
+
+    // The flow log cannot be edited or deleted, even by hand.
+    for sql in [
+        "UPDATE incident_log SET comment = 'rewritten'",
+        "DELETE FROM incident_log",
+    ] {
+        let refused = match &b.raw {
+            Raw::Sqlite(p) => p.execute(sql).await.map(|_| ()).map_err(|e| e.to_string()),
+            Raw::Pg(p) => p.execute(sql).await.map(|_| ()).map_err(|e| e.to_string()),
+        };
+        assert!(
+            refused.as_ref().is_err_and(|e| e.contains("append-only")),
+            "{sql}: {refused:?}"
+        );
+    }
+    assert_eq!(store.incident_log(id).await.unwrap().len(), 2);
 }

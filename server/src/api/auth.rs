@@ -3,14 +3,17 @@
 
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::extract::{FromRequestParts, State};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::error::{ApiError, ApiResult};
 use super::extract::Json;
+use super::guard::{ClientAddr, record, too_many};
 use crate::access::{User, UserRole};
 use crate::app::App;
 use crate::auth::AuthError;
@@ -98,21 +101,38 @@ pub struct Login {
 }
 
 /// `POST /api/auth/login` → `{"token", "expires_ms", "user"}`.
-pub async fn login(State(app): State<Arc<App>>, Json(body): Json<Login>) -> ApiResult<Json<Value>> {
+/// Failed attempts are throttled per username and per client address
+/// (429 with `Retry-After`); every attempt is in the audit log.
+pub async fn login(
+    State(app): State<Arc<App>>,
+    Extension(ClientAddr(addr)): Extension<ClientAddr>,
+    Json(body): Json<Login>,
+) -> Response {
     if body.username.len() > 128 || body.password.len() > 1024 {
-        return Err(ApiError::BadRequest("username or password too long".into()));
+        return ApiError::BadRequest("username or password too long".into()).into_response();
+    }
+    if let Err(wait) = app.guard.logins.check(&body.username, &addr) {
+        record(&app, None, &body.username, "login_throttled", 429, &addr).await;
+        return too_many(wait, "too many failed logins for this user or address");
     }
     match app.auth.login(&body.username, &body.password).await {
-        Ok((token, session, user)) => Ok(Json(json!({
-            "token": token,
-            "expires_ms": session.expires_ms,
-            "user": user,
-        }))),
-        Err(AuthError::BadCredentials) => {
-            Err(ApiError::Unauthorized("wrong username or password".into()))
+        Ok((token, session, user)) => {
+            app.guard.logins.succeeded(&body.username);
+            record(&app, Some(&user), "", "login", 200, &addr).await;
+            Json(json!({
+                "token": token,
+                "expires_ms": session.expires_ms,
+                "user": user,
+            }))
+            .into_response()
         }
-        Err(AuthError::Store(e)) => Err(e.into()),
-        Err(e) => Err(ApiError::Internal(e.to_string())),
+        Err(AuthError::BadCredentials) => {
+            app.guard.logins.failed(&body.username, &addr);
+            record(&app, None, &body.username, "login_failed", 401, &addr).await;
+            ApiError::Unauthorized("wrong username or password".into()).into_response()
+        }
+        Err(AuthError::Store(e)) => ApiError::from(e).into_response(),
+        Err(e) => ApiError::Internal(e.to_string()).into_response(),
     }
 }
 

@@ -25,6 +25,8 @@ pub enum ApiError {
     Conflict {
         /// Why.
         message: String,
+        /// The state the thing is in, if that helps the client.
+        state: Option<&'static str>,
         /// What is allowed instead, if that helps the client.
         allowed: Vec<String>,
     },
@@ -79,8 +81,11 @@ impl ApiError {
     #[must_use]
     pub fn body(&self) -> serde_json::Value {
         let mut body = json!({ "error": self.code(), "message": self.message() });
-        if let ApiError::Conflict { allowed, .. } = self {
+        if let ApiError::Conflict { allowed, state, .. } = self {
             body["allowed"] = json!(allowed);
+            if let Some(s) = state {
+                body["state"] = json!(s);
+            }
         }
         body
     }
@@ -112,6 +117,7 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::Conflict(m) => ApiError::Conflict {
                 message: m,
+                state: None,
                 allowed: Vec::new(),
             },
             StoreError::NotFound(m) => ApiError::NotFound(m),

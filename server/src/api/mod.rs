@@ -3,6 +3,7 @@
 //! - [`auth`]: login, logout, who am I, and the bearer-token extractor.
 //! - [`queries`]: dispatch and spatial queries (REST; `/ws` reuses them).
 //! - [`fixes`]: `POST /api/fixes` and the OsmAnd protocol (`/osmand`).
+//! - [`incidents`]: the incident closed loop.
 //! - [`ws`]: `/ws`, live push and field clients.
 //! - [`ogc`]: OGC API - Features at `/ogc`, and layer import.
 //! - [`openapi`]: the OpenAPI document.
@@ -13,7 +14,9 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod fixes;
+pub mod guard;
 pub mod health;
+pub mod incidents;
 pub mod ogc;
 pub mod openapi;
 pub mod queries;
@@ -42,6 +45,7 @@ pub fn router(app: Arc<App>, static_dir: Option<PathBuf>) -> Router {
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/logout", post(auth::logout))
         .route("/api/me", get(auth::me))
+        .route("/api/audit", get(guard::audit))
         .route("/api/openapi.json", get(openapi::document))
         .route("/api/dispatch/nearest", get(queries::nearest))
         .route("/api/dispatch/cameras", get(queries::cameras))
@@ -51,6 +55,17 @@ pub fn router(app: Arc<App>, static_dir: Option<PathBuf>) -> Router {
         .route("/api/staff/{id}", get(queries::staff))
         .route("/api/staff/{id}/track", get(queries::track))
         .route("/api/fixes", post(fixes::post_fixes))
+        .route(
+            "/api/incidents",
+            get(incidents::list).post(incidents::report),
+        )
+        .route("/api/incidents/categories", get(incidents::categories))
+        .route("/api/incidents/stats", get(incidents::stats))
+        .route("/api/incidents/log", get(incidents::export))
+        .route("/api/incidents/{id}", get(incidents::get_one))
+        .route("/api/incidents/{id}/actions", post(incidents::act))
+        .route("/api/incidents/{id}/log", get(incidents::log))
+        .route("/api/incidents/{id}/candidates", get(incidents::candidates))
         .route("/osmand", get(fixes::osmand).post(fixes::osmand))
         .route("/ws", any(ws::upgrade))
         // Imports carry whole layers: they get their own, larger limit.
@@ -64,9 +79,31 @@ pub fn router(app: Arc<App>, static_dir: Option<PathBuf>) -> Router {
             .route_service("/field", ServeFile::new(field))
             .fallback_service(ServeDir::new(dir));
     }
+    let cors = cors_layer(&app.guard.cors_origins);
     r.layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            guard::guard,
+        ))
         .layer(TraceLayer::new_for_http())
+        .layer(cors)
         .with_state(app)
+}
+
+/// CORS for the configured origins; none configured, none allowed (a
+/// browser page elsewhere cannot call the API).
+fn cors_layer(origins: &[String]) -> tower_http::cors::CorsLayer {
+    use axum::http::{HeaderValue, Method, header};
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    let list: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(list))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .max_age(std::time::Duration::from_secs(3600))
 }
 
 /// The OsmAnd protocol alone at the root path, for a second listener (Traccar

@@ -5,8 +5,8 @@
 //!
 //! - `GET /ogc` — the landing page; `GET /ogc/conformance`.
 //! - `GET /ogc/collections`, `GET /ogc/collections/{collectionId}` — `areas`,
-//!   `staff`, `cameras`, `risk_sources`, `key_places`, `incidents` (empty
-//!   until the incident workflow lands).
+//!   `staff`, `cameras`, `risk_sources`, `key_places`, `incidents`
+//!   (read-only: they come from the incident API).
 //! - `GET /ogc/collections/{collectionId}/items?bbox=&limit=&offset=&datetime=`
 //!   — a page of features in a stable order (by id; an area's id is its
 //!   code), with `numberMatched`, `numberReturned` and `next`/`prev` links.
@@ -62,7 +62,9 @@ use crate::engine::geojson::{
 };
 use crate::engine::layer::{Shape, split_bbox};
 use crate::engine::model::{Area, AreaLevel, Camera, KeyPlace, RiskSource, Staff};
+use crate::engine::sphere;
 use crate::engine::{AreaTree, Engine, EngineError, Layer, LayerItem, check_bbox};
+use crate::incident::Book;
 use crate::live::{Event, Layers};
 use crate::scope::Scope;
 use crate::store::{LayerData, WriteMode};
@@ -116,7 +118,7 @@ pub enum Coll {
     RiskSources,
     /// 重点场所.
     KeyPlaces,
-    /// 事件: empty until the incident workflow lands.
+    /// 事件, read-only.
     Incidents,
 }
 
@@ -187,7 +189,9 @@ impl Coll {
                 "Key places (schools, hospitals, markets...) as points or polygons. datetime is accepted and ignored."
             }
             Coll::Incidents => {
-                "Incidents reported and dispatched. Empty for now: the incident workflow lands in a later release."
+                "Incidents of the closed loop (事件) as points, with their state, clock and warning level (see \
+                 docs/protocol.md). datetime filters by the time reported. Read-only: incidents come from the \
+                 incident API, never from an import."
             }
         }
     }
@@ -274,12 +278,13 @@ async fn items(
     let q = parse_items_query(&query_pairs(raw.as_deref())?, app.limits.max_page, coll)?;
     let (matched, features) = {
         let engine = app.engine.read();
+        let book = app.incidents.book();
         let scope = Scope::of(&p.user, engine.areas());
-        let found = matches(&engine, scope, coll, &q);
+        let found = matches(&engine, &book, scope, coll, &q);
         let matched = found.len();
         let features: Vec<Feature> = page(found, q.offset, q.limit)
             .into_iter()
-            .filter_map(|(_, i)| feature_at(&engine, coll, i))
+            .filter_map(|(_, i)| feature_at(&app, &engine, &book, coll, i))
             .collect();
         (matched, features)
     };
@@ -312,8 +317,9 @@ async fn item(
     let token = only_params(&query_pairs(raw.as_deref())?, &["f", "token"])?;
     let feature = {
         let engine = app.engine.read();
+        let book = app.incidents.book();
         let scope = Scope::of(&p.user, engine.areas());
-        find_visible(&engine, scope, coll, &fid)
+        find_visible(&app, &engine, &book, scope, coll, &fid)
     }
     .ok_or_else(|| ApiError::NotFound(format!("no feature {fid:?} in {}", coll.id())))?;
     let coll_url = format!("{}/ogc/collections/{}", server_root(&headers), coll.id());
@@ -950,6 +956,7 @@ fn encode_segment(s: &str) -> String {
 /// Every visible feature matching the query, as (id, index), unordered.
 fn matches<'e>(
     engine: &'e Engine,
+    book: &'e Book,
     scope: Scope,
     coll: Coll,
     q: &ItemsQuery,
@@ -993,7 +1000,17 @@ fn matches<'e>(
         Coll::Cameras => layer_matches(engine.cameras(), tree, scope, q.bbox),
         Coll::RiskSources => layer_matches(engine.risk_sources(), tree, scope, q.bbox),
         Coll::KeyPlaces => layer_matches(engine.key_places(), tree, scope, q.bbox),
-        Coll::Incidents => Vec::new(),
+        Coll::Incidents => book
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| {
+                let i = &e.incident;
+                scope.contains(tree.idx(&i.grid), tree)
+                    && q.bbox.is_none_or(|b| sphere::in_bbox(b, i.position))
+                    && q.datetime.is_none_or(|t| t.contains(i.created_ms))
+            })
+            .map(|(n, e)| (e.incident.id.as_str(), n as u32))
+            .collect(),
     };
     if crosses {
         out.sort_unstable();
@@ -1042,19 +1059,41 @@ fn page<K: Ord>(mut v: Vec<K>, offset: usize, limit: usize) -> Vec<K> {
     rest
 }
 
-fn feature_at(engine: &Engine, coll: Coll, i: u32) -> Option<Feature> {
+fn feature_at(app: &App, engine: &Engine, book: &Book, coll: Coll, i: u32) -> Option<Feature> {
     match coll {
         Coll::Areas => Some(area_feature(engine.areas().get(i))),
         Coll::Staff => Some(staff_feature(&engine.staff().get(i)?.to_staff())),
         Coll::Cameras => Some(camera_feature(engine.cameras().get(i)?)),
         Coll::RiskSources => Some(risk_source_feature(engine.risk_sources().get(i)?)),
         Coll::KeyPlaces => Some(key_place_feature(engine.key_places().get(i)?)),
-        Coll::Incidents => None,
+        Coll::Incidents => {
+            let e = book.at(i as usize)?;
+            let Value::Object(props) = app.incidents.view(e, crate::auth::now_ms()) else {
+                return None;
+            };
+            let p = e.incident.position;
+            Some(Feature {
+                bbox: None,
+                geometry: Some(geojson::Geometry::new(geojson::GeometryValue::new_point([
+                    p.lon, p.lat,
+                ]))),
+                id: Some(Id::String(e.incident.id.clone())),
+                properties: Some(props),
+                foreign_members: None,
+            })
+        }
     }
 }
 
 /// A feature by id, if the user may see it.
-fn find_visible(engine: &Engine, scope: Scope, coll: Coll, fid: &str) -> Option<Feature> {
+fn find_visible(
+    app: &App,
+    engine: &Engine,
+    book: &Book,
+    scope: Scope,
+    coll: Coll,
+    fid: &str,
+) -> Option<Feature> {
     let tree = engine.areas();
     let idx = match coll {
         Coll::Areas => tree.idx(fid).filter(|&i| scope.contains(Some(i), tree)),
@@ -1067,9 +1106,15 @@ fn find_visible(engine: &Engine, scope: Scope, coll: Coll, fid: &str) -> Option<
         Coll::Cameras => visible_in(engine.cameras(), tree, scope, fid),
         Coll::RiskSources => visible_in(engine.risk_sources(), tree, scope, fid),
         Coll::KeyPlaces => visible_in(engine.key_places(), tree, scope, fid),
-        Coll::Incidents => None,
+        Coll::Incidents => book
+            .index_of(fid)
+            .filter(|&n| {
+                book.at(n)
+                    .is_some_and(|e| scope.contains(tree.idx(&e.incident.grid), tree))
+            })
+            .map(|n| n as u32),
     }?;
-    feature_at(engine, coll, idx)
+    feature_at(app, engine, book, coll, idx)
 }
 
 fn visible_in<T: LayerItem>(
@@ -1117,7 +1162,7 @@ fn bad(index: usize, reason: impl Display) -> ApiError {
 
 /// The features of a FeatureCollection document, each checked to be a
 /// GeoJSON feature; 413 when there are more than `max`.
-fn read_features(body: &[u8], max: usize) -> ApiResult<Vec<Feature>> {
+fn read_features(body: &[u8], max: usize, max_vertices: usize) -> ApiResult<Vec<Feature>> {
     let doc: Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?;
     if doc.get("type").and_then(Value::as_str) != Some("FeatureCollection") {
@@ -1140,10 +1185,34 @@ fn read_features(body: &[u8], max: usize) -> ApiResult<Vec<Feature>> {
         .iter()
         .enumerate()
         .map(|(i, f)| {
-            serde_json::from_value::<Feature>(f.clone())
-                .map_err(|e| bad(i, format!("not a GeoJSON feature: {e}")))
+            let f = serde_json::from_value::<Feature>(f.clone())
+                .map_err(|e| bad(i, format!("not a GeoJSON feature: {e}")))?;
+            let n = f.geometry.as_ref().map_or(0, |g| vertex_count(&g.value));
+            if n > max_vertices {
+                return Err(bad(
+                    i,
+                    format!("{n} vertices is more than the limit of {max_vertices} per feature"),
+                ));
+            }
+            Ok(f)
         })
         .collect()
+}
+
+/// Positions in a geometry.
+fn vertex_count(g: &geojson::GeometryValue) -> usize {
+    use geojson::GeometryValue as G;
+    match g {
+        G::Point { .. } => 1,
+        G::MultiPoint { coordinates } | G::LineString { coordinates } => coordinates.len(),
+        G::MultiLineString { coordinates } | G::Polygon { coordinates } => {
+            coordinates.iter().map(Vec::len).sum()
+        }
+        G::MultiPolygon { coordinates } => coordinates.iter().flatten().map(Vec::len).sum(),
+        G::GeometryCollection { geometries } => {
+            geometries.iter().map(|g| vertex_count(&g.value)).sum()
+        }
+    }
 }
 
 /// Takes the feature id as the id property when the properties lack one;
@@ -1201,7 +1270,11 @@ fn parse_each<T>(
 }
 
 fn prepare(app: &App, coll: Coll, mode: WriteMode, body: &[u8]) -> ApiResult<Prepared> {
-    let features = read_features(body, app.limits.max_import_features)?;
+    let features = read_features(
+        body,
+        app.limits.max_import_features,
+        app.limits.max_polygon_vertices,
+    )?;
     let key = coll.id_key();
     match coll {
         Coll::Areas => prepare_areas(
@@ -1759,7 +1832,7 @@ mod tests {
             { "type": "Feature", "geometry": { "type": "Point", "coordinates": [120.0, 99.0] },
               "properties": { "id": "C10", "name": "y", "range_m": 50 } },
         ]});
-        let features = read_features(doc.to_string().as_bytes(), 10).unwrap();
+        let features = read_features(doc.to_string().as_bytes(), 10, 1_000).unwrap();
         let e = parse_each(features.clone(), "id", parse_camera, |c| &c.id).unwrap_err();
         assert!(
             e.message().starts_with("feature 1: invalid coordinate"),
@@ -1778,16 +1851,20 @@ mod tests {
             e.message()
         );
         assert_eq!(
-            read_features(doc.to_string().as_bytes(), 1)
+            read_features(doc.to_string().as_bytes(), 1, 1_000)
                 .unwrap_err()
                 .code(),
             "too_large"
         );
-        assert_eq!(read_features(b"{", 10).unwrap_err().code(), "bad_request");
-        assert!(read_features(br#"{"type":"Feature"}"#, 10).is_err());
+        assert_eq!(
+            read_features(b"{", 10, 1_000).unwrap_err().code(),
+            "bad_request"
+        );
+        assert!(read_features(br#"{"type":"Feature"}"#, 10, 1_000).is_err());
         let e = read_features(
             br#"{"type":"FeatureCollection","features":[{"type":"Point"}]}"#,
             10,
+            1_000,
         )
         .unwrap_err();
         assert!(

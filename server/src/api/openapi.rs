@@ -6,14 +6,50 @@
 //! prose; this is the machine-readable contract (schemathesis, GDAL, client
 //! generators read it).
 
+use std::sync::Arc;
+
 use axum::Json;
+use axum::extract::State;
+use geo::BoundingRect;
 use serde_json::{Map, Value, json};
+
+use crate::app::App;
+use crate::engine::model::AreaLevel;
 
 use super::ogc::{CONFORMS_TO, DEFAULT_LIMIT};
 
-/// `GET /api/openapi.json`.
-pub async fn document() -> Json<Value> {
-    Json(spec())
+/// `GET /api/openapi.json`: the document, with what this server is
+/// configured with filled in (the incident category codes, the city's
+/// extent), so clients and API testers can make requests that mean something.
+pub async fn document(State(app): State<Arc<App>>) -> Json<Value> {
+    let mut doc = spec();
+    let codes: Vec<&str> = app
+        .incidents
+        .dictionary()
+        .categories()
+        .iter()
+        .map(|c| c.code.as_str())
+        .collect();
+    let report = &mut doc["components"]["schemas"]["ReportIn"]["properties"];
+    report["category"]["enum"] = json!(codes);
+    let engine = app.engine.read();
+    let grids = engine
+        .areas()
+        .iter()
+        .filter(|(_, a)| a.level == AreaLevel::Grid)
+        .filter_map(|(_, a)| a.geometry.bounding_rect());
+    let extent = grids.reduce(|a, b| {
+        geo::Rect::new(
+            geo::coord! { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
+            geo::coord! { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
+        )
+    });
+    if let Some(r) = extent {
+        report["lon"] = json!({ "type": "number", "minimum": r.min().x, "maximum": r.max().x,
+            "description": "Inside a grid of the city (the extent of its grids is given)" });
+        report["lat"] = json!({ "type": "number", "minimum": r.min().y, "maximum": r.max().y });
+    }
+    Json(doc)
 }
 
 /// The whole document.
@@ -29,8 +65,21 @@ pub fn spec() -> Value {
         ws_paths(),
         ogc_paths(),
         ogc_item_paths(),
+        incident_paths(),
+        incident_read_paths(),
     ] {
         paths.extend(group);
+    }
+    // Every request with a token counts against its rate (--requests-per-second).
+    for item in paths.values_mut() {
+        if let Value::Object(ops) = item {
+            for op in ops.values_mut() {
+                if op.get("security") != Some(&json!([])) {
+                    op["responses"]["429"] =
+                        json!({ "$ref": "#/components/responses/TooManyRequests" });
+                }
+            }
+        }
     }
     json!({
         "openapi": "3.0.3",
@@ -79,6 +128,7 @@ fn tags() -> Value {
         { "name": "location", "description": "Location sharing: fix batches and the OsmAnd protocol" },
         { "name": "live", "description": "The /ws WebSocket" },
         { "name": "ogc", "description": "OGC API - Features (Part 1 core, GeoJSON) and layer import" },
+        { "name": "incidents", "description": "The incident closed loop: report, act, flow log, statistics" },
     ])
 }
 
@@ -128,6 +178,7 @@ fn answers(ok: &str, body: Value, errors: &[u16]) -> Value {
             413 => "TooLarge",
             415 => "UnsupportedMediaType",
             422 => "Unprocessable",
+            429 => "TooManyRequests",
             _ => "Unavailable",
         };
         m.insert(
@@ -193,6 +244,13 @@ fn object(required: &[&str], properties: Value) -> Value {
         o["required"] = json!(required);
     }
     o
+}
+
+/// An object that takes no properties but its own (the server refuses
+/// unknown fields).
+fn closed(mut schema: Value) -> Value {
+    schema["additionalProperties"] = json!(false);
+    schema
 }
 
 fn nullable(mut schema: Value) -> Value {
@@ -331,6 +389,7 @@ fn responses() -> Value {
         "NotFound": err("No such thing, or not in the user's area"),
         "Conflict": err("Conflicts with the current state; `allowed` lists what would be accepted"),
         "TooLarge": err("A body or batch over its limit"),
+        "TooManyRequests": err("Over a rate limit (per token, or failed logins); see Retry-After"),
         "Unavailable": err("The store is unreachable; nothing was acknowledged, retry"),
         "UnsupportedMediaType": text("The body is not sent as application/json"),
         "Unprocessable": text("The JSON body does not have the expected shape"),
@@ -346,6 +405,7 @@ fn schemas() -> Value {
         location_schemas(),
         ogc_schemas(),
         import_schemas(),
+        incident_schemas(),
     ] {
         if let Value::Object(m) = group {
             all.extend(m);
@@ -361,6 +421,7 @@ fn common_schemas() -> Value {
             "error": { "type": "string", "enum": ERROR_CODES },
             "message": { "type": "string" },
             "allowed": array_of(json!({ "type": "string" })),
+            "state": { "type": "string", "description": "On a refused incident action: the incident's state" },
         })),
         "Point": object(&["lon", "lat"], json!({ "lon": num, "lat": num })),
         "GridRef": nullable(object(&["code", "name"], json!({
@@ -691,8 +752,9 @@ fn auth_paths() -> Map<String, Value> {
             "/api/auth/login",
             json!({ "post": public({
             let mut o = op("auth", "login", "Log in",
-                "Answers a bearer token for every other request.", &[],
-                answers("200", json_body("Logged in", schema_ref("LoginResponse")), &[400, 401, 413, 415, 422, 503]));
+                "Answers a bearer token for every other request. Failed logins are throttled per username \
+                 and per client address (429 with Retry-After).", &[],
+                answers("200", json_body("Logged in", schema_ref("LoginResponse")), &[400, 401, 413, 415, 422, 429, 503]));
             o["requestBody"] = json!({ "required": true, "content": content("application/json", schema_ref("Login")) });
             o
         }) }),
@@ -706,6 +768,19 @@ fn auth_paths() -> Map<String, Value> {
             "/api/me",
             json!({ "get": op("auth", "me", "Who am I", "The user and the area they are bound to.", &[],
             answers("200", json_body("The user", schema_ref("Me")), &[401, 503])) }),
+        ),
+        (
+            "/api/audit",
+            json!({ "get": op("auth", "audit", "The audit log (system administrators)",
+            "Logins (login, login_failed, login_throttled) and every write (METHOD /path) with its status, \
+             newest first. Location telemetry (fixes, OsmAnd) is recorded in the tracks instead.",
+            &[
+                query("from", json!({ "type": "string" }), "From (epoch ms or ISO 8601; default 24 hours ago)"),
+                query("to", json!({ "type": "string" }), "To (default now)"),
+                query("username", json!({ "type": "string" }), "One user's entries"),
+                query("limit", json!({ "type": "integer", "minimum": 1, "maximum": 10000, "default": 1000 }), "At most"),
+            ],
+            answers("200", json_body("Entries", schema_ref("AuditLog")), &[400, 401, 403, 503])) }),
         ),
     ])
 }
@@ -1033,6 +1108,342 @@ fn ogc_item_paths() -> Map<String, Value> {
             json!({ "get": op("ogc", "ogcItem", "One feature",
             "404 if missing or outside the user's area.", &[param_ref("CollectionId"), param_ref("FeatureId")],
             answers("200", geojson("The feature", "Feature"), &[400, 401, 404, 503])) }),
+        ),
+    ])
+}
+
+// ---------------------------------------------------------------------------
+// Incidents
+
+const INCIDENT_STATES: [&str; 10] = [
+    "reported",
+    "accepted",
+    "rejected",
+    "merged",
+    "dispatched",
+    "signed",
+    "in_progress",
+    "handled",
+    "verified",
+    "closed",
+];
+const INCIDENT_ACTIONS: [&str; 15] = [
+    "accept",
+    "reject",
+    "merge",
+    "dispatch",
+    "sign",
+    "start",
+    "handle",
+    "verify",
+    "verify_fail",
+    "close",
+    "return",
+    "escalate",
+    "request_extension",
+    "approve_extension",
+    "deny_extension",
+];
+const SOURCES: [&str; 5] = ["patrol", "citizen", "hotline", "camera", "system"];
+const PRIORITIES: [&str; 3] = ["normal", "urgent", "emergency"];
+const WARNINGS: [&str; 4] = ["none", "green", "yellow", "red"];
+
+fn incident_schemas() -> Value {
+    let num = json!({ "type": "number" });
+    let int = json!({ "type": "integer" });
+    let str_ = json!({ "type": "string" });
+    let opt_str = nullable(json!({ "type": "string" }));
+    let opt_int = nullable(json!({ "type": "integer" }));
+    let strings = array_of(json!({ "type": "string" }));
+    let counts = json!({ "type": "object", "additionalProperties": { "type": "integer" } });
+    json!({
+        "ReportIn": closed(object(&["category", "lon", "lat"], json!({
+            "category": { "type": "string", "description": "A minor category code (GET /api/incidents/categories)" },
+            "source": { "type": "string", "enum": SOURCES },
+            "priority": { "type": "string", "enum": PRIORITIES },
+            "lon": num, "lat": num,
+            "description": { "type": "string", "maxLength": 4000 },
+            "photos": { "type": "array", "maxItems": 20, "items": { "type": "string", "minLength": 1, "maxLength": 1000 } },
+            "report_only": { "type": "boolean", "description": "事件报备: recorded and closed at once" },
+            "coords": { "type": "string", "enum": ["wgs84", "gcj02"] },
+        }))),
+        "ActionIn": closed(object(&["action"], json!({
+            "action": { "type": "string", "enum": INCIDENT_ACTIONS },
+            "comment": { "type": "string", "maxLength": 4000 },
+            "photos": { "type": "array", "maxItems": 20, "items": { "type": "string", "minLength": 1, "maxLength": 1000 } },
+            "staff_id": opt_str, "department": opt_str, "into": opt_str,
+            "hours": nullable(json!({ "type": "number", "exclusiveMinimum": true, "minimum": 0, "maximum": 10000 })),
+            "version": opt_int,
+        }))),
+        "Incident": incident_schema(),
+        "AuditLog": object(&["entries"], json!({ "entries": array_of(object(
+            &["seq", "at_ms", "username", "action", "status"],
+            json!({
+                "seq": int, "at_ms": int, "username": str_, "role": str_, "area": str_,
+                "action": str_, "status": int, "ip": str_,
+            }),
+        )) })),
+        "IncidentList": object(&["incidents", "total"], json!({
+            "incidents": array_of(schema_ref("Incident")), "total": int,
+        })),
+        "LogEntry": object(&["incident", "seq", "at_ms", "action", "to", "actor"], json!({
+            "incident": str_, "seq": int, "at_ms": int,
+            "action": str_, "from": nullable(json!({ "type": "string", "enum": INCIDENT_STATES })),
+            "to": { "type": "string", "enum": INCIDENT_STATES },
+            "actor": str_, "actor_role": str_, "actor_area": str_, "comment": str_,
+            "photos": strings, "detail": { "type": "object" },
+        })),
+        "IncidentLog": object(&["log"], json!({ "log": array_of(schema_ref("LogEntry")) })),
+        "Candidates": object(&["incident", "staff", "cameras"], json!({
+            "incident": str_, "skill": opt_str,
+            "staff": array_of(json!({ "type": "object" })),
+            "cameras": array_of(json!({ "type": "object" })),
+        })),
+        "IncidentStats": object(&["total", "by_state"], json!({
+            "area": opt_str, "from_ms": opt_int, "to_ms": opt_int,
+            "total": int, "by_state": counts, "report_only": int,
+            "handled": int, "handled_on_time": int, "on_time_rate": nullable(json!({ "type": "number" })),
+            "rework": int, "rework_rate": nullable(json!({ "type": "number" })),
+            "overdue": int, "warnings": counts,
+            "mean_step_hours": { "type": "object", "additionalProperties": nullable(json!({ "type": "number" })) },
+            "by_grid": counts, "by_category": counts, "by_source": counts,
+        })),
+        "Dictionary": object(&["categories", "priorities", "calendar", "duplicates"], json!({
+            "categories": array_of(json!({ "type": "object" })),
+            "priorities": { "type": "object" },
+            "calendar": { "type": "object" },
+            "duplicates": { "type": "object" },
+        })),
+    })
+}
+
+/// The incident view (two halves: one `json!` of it all is too deep).
+fn incident_schema() -> Value {
+    let num = json!({ "type": "number" });
+    let int = json!({ "type": "integer" });
+    let str_ = json!({ "type": "string" });
+    let opt_str = nullable(json!({ "type": "string" }));
+    let opt_int = nullable(json!({ "type": "integer" }));
+    let strings = array_of(json!({ "type": "string" }));
+    let mut props = json!({
+            "id": str_, "category": str_, "category_name": opt_str, "category_name_en": opt_str,
+            "category_major": opt_str, "department": opt_str,
+            "source": { "type": "string", "enum": SOURCES },
+            "priority": { "type": "string", "enum": PRIORITIES },
+            "lon": num, "lat": num, "grid": str_, "area": str_,
+            "description": str_, "photos": strings, "reporter": str_, "reporter_staff": opt_str,
+            "state": { "type": "string", "enum": INCIDENT_STATES }, "state_label": str_,
+            "report_only": { "type": "boolean" },
+            "assignee_staff": opt_str, "assignee_department": opt_str,
+            "merged_into": opt_str, "possible_duplicate_of": opt_str,
+            "rework_count": int, "extension_hours": num,
+            "pending_extension": nullable(object(&["hours", "reason", "by", "at_ms"], json!({
+                "hours": num, "reason": str_, "by": str_, "at_ms": int,
+            }))),
+    });
+    let more = json!({
+            "created_ms": int, "updated_ms": int, "step_started_ms": int,
+            "handled_ms": opt_int, "closed_ms": opt_int,
+            "on_time": nullable(json!({ "type": "boolean" })),
+            "step": nullable(json!({ "type": "string", "enum": ["accept", "dispatch", "sign", "handle", "verify", "close"] })),
+            "step_limit_hours": nullable(json!({ "type": "number" })),
+            "step_deadline_ms": opt_int,
+            "limit_hours": num, "deadline_ms": int,
+            "warning": { "type": "string", "enum": WARNINGS },
+            "version": int,
+            "allowed": array_of(json!({ "type": "string", "enum": INCIDENT_ACTIONS })),
+
+    });
+    if let (Value::Object(p), Value::Object(m)) = (&mut props, more) {
+        p.extend(m);
+    }
+    object(
+        &[
+            "id", "category", "state", "lon", "lat", "grid", "area", "warning", "version",
+        ],
+        props,
+    )
+}
+
+fn incident_id() -> Value {
+    path_param("id", "The incident's serial number, e.g. SJ20261123000042")
+}
+
+/// The filters of `GET /api/incidents`.
+fn incident_list_params() -> Vec<Value> {
+    vec![
+        csv_query("state", &INCIDENT_STATES, "Only these states"),
+        query(
+            "open",
+            json!({ "type": "boolean" }),
+            "Only open (true) or finished (false)",
+        ),
+        query(
+            "area",
+            json!({ "type": "string" }),
+            "An area code: its subtree only",
+        ),
+        query(
+            "category",
+            json!({ "type": "string" }),
+            "A major or minor category code",
+        ),
+        csv_query("priority", &PRIORITIES, "Only these priorities"),
+        csv_query("warning", &WARNINGS, "Only these warning levels"),
+        query(
+            "assignee",
+            json!({ "type": "string" }),
+            "Assigned to this staff member",
+        ),
+        query(
+            "mine",
+            json!({ "type": "boolean" }),
+            "A field user's own open tasks",
+        ),
+        query(
+            "from",
+            json!({ "type": "string" }),
+            "Reported at or after (epoch ms or ISO 8601)",
+        ),
+        query(
+            "to",
+            json!({ "type": "string" }),
+            "Reported before (epoch ms or ISO 8601)",
+        ),
+        query(
+            "limit",
+            json!({ "type": "integer", "minimum": 1, "maximum": 1000, "default": 100 }),
+            "Page size",
+        ),
+        query(
+            "offset",
+            json!({ "type": "integer", "minimum": 0, "default": 0 }),
+            "Items to skip",
+        ),
+    ]
+}
+
+fn incident_paths() -> Map<String, Value> {
+    let list = incident_list_params();
+    let mut report = op(
+        "incidents",
+        "reportIncident",
+        "Report an incident (上报)",
+        "The grid is found from the position; a report near an open incident of the same category \
+         gets possible_duplicate_of. 201 once committed. Viewers may not report; nobody outside their area.",
+        &[],
+        answers(
+            "201",
+            json_body("The incident", schema_ref("Incident")),
+            &[400, 401, 403, 503],
+        ),
+    );
+    report["requestBody"] =
+        json!({ "required": true, "content": content("application/json", schema_ref("ReportIn")) });
+    // The new incident's id leads to everything about it (for clients and
+    // for stateful API tests).
+    let by_id = json!({ "id": "$response.body#/id" });
+    report["responses"]["201"]["links"] = json!({
+        "GetIncident": { "operationId": "incident", "parameters": by_id },
+        "ActOnIncident": { "operationId": "actOnIncident", "parameters": by_id },
+        "IncidentLog": { "operationId": "incidentLog", "parameters": by_id },
+        "IncidentCandidates": { "operationId": "incidentCandidates", "parameters": by_id },
+    });
+    let mut act = op(
+        "incidents",
+        "actOnIncident",
+        "Take an action (受理, 派遣, 签收, 办结, 核查, 结案…)",
+        "Checked against the state, the user's role and area; 409 lists the actions allowed. 200 once the \
+         change and its flow-log entry are committed.",
+        &[incident_id()],
+        answers(
+            "200",
+            json_body("The incident", schema_ref("Incident")),
+            &[400, 401, 403, 404, 409, 503],
+        ),
+    );
+    act["requestBody"] =
+        json!({ "required": true, "content": content("application/json", schema_ref("ActionIn")) });
+    paths(vec![
+        (
+            "/api/incidents",
+            json!({
+                "get": op("incidents", "listIncidents", "Incidents in the user's area",
+                    "Newest first, filtered.", &list,
+                    answers("200", json_body("A page", schema_ref("IncidentList")), &[400, 401, 404])),
+                "post": report,
+            }),
+        ),
+        (
+            "/api/incidents/categories",
+            json!({ "get": op("incidents", "incidentCategories",
+            "The dictionary in force", "Categories (大类/小类) with departments, skills and limits; priorities; the work calendar; the duplicate rule.",
+            &[], answers("200", json_body("The dictionary", schema_ref("Dictionary")), &[401])) }),
+        ),
+        (
+            "/api/incidents/{id}",
+            json!({ "get": op("incidents", "incident", "One incident",
+            "With `allowed`, the actions this user may take now. 404 outside the user's area.",
+            &[incident_id()], answers("200", json_body("The incident", schema_ref("Incident")), &[401, 404])) }),
+        ),
+        ("/api/incidents/{id}/actions", json!({ "post": act })),
+    ])
+}
+
+fn incident_read_paths() -> Map<String, Value> {
+    let format = query(
+        "format",
+        json!({ "type": "string", "enum": ["json", "csv"], "default": "json" }),
+        "json or csv",
+    );
+    let log_answer = |what: &str| {
+        let mut ok = json_body(what, schema_ref("IncidentLog"));
+        ok["content"]["text/csv"] = json!({ "schema": { "type": "string" } });
+        answers("200", ok, &[400, 401, 404, 503])
+    };
+    let period = [
+        query(
+            "from",
+            json!({ "type": "string" }),
+            "From (epoch ms or ISO 8601)",
+        ),
+        query(
+            "to",
+            json!({ "type": "string" }),
+            "To (epoch ms or ISO 8601)",
+        ),
+        query(
+            "area",
+            json!({ "type": "string" }),
+            "An area code: its subtree only",
+        ),
+    ];
+    let mut export = period.to_vec();
+    export.push(format.clone());
+    paths(vec![
+        (
+            "/api/incidents/{id}/log",
+            json!({ "get": op("incidents", "incidentLog", "An incident's flow log",
+            "Every action, in order; append-only.", &[incident_id(), format], log_answer("The log")) }),
+        ),
+        (
+            "/api/incidents/log",
+            json!({ "get": op("incidents", "exportIncidentLog", "Export the flow log",
+            "Every entry in the user's area and the period (default the last 30 days).", &export,
+            log_answer("The entries")) }),
+        ),
+        (
+            "/api/incidents/{id}/candidates",
+            json!({ "get": op("incidents", "incidentCandidates",
+            "Suitable staff and cameras", "Same grid first, then the nearest available with the category's skill; the cameras that see the place.",
+            &[incident_id(), query("k", json!({ "type": "integer", "minimum": 1, "maximum": 100, "default": 5 }), "How many staff")],
+            answers("200", json_body("Candidates", schema_ref("Candidates")), &[400, 401, 404])) }),
+        ),
+        (
+            "/api/incidents/stats",
+            json!({ "get": op("incidents", "incidentStats", "Statistics",
+            "Counts and rates over incidents reported in the period; overdue and warnings over what is open now.",
+            &period, answers("200", json_body("Statistics", schema_ref("IncidentStats")), &[400, 401, 404])) }),
         ),
     ])
 }

@@ -31,13 +31,25 @@ use crate::metrics::{Metrics, Query as Q};
 use crate::scope::Scope;
 
 /// Upgrades an authenticated request to a WebSocket.
-pub async fn upgrade(State(app): State<Arc<App>>, p: Principal, ws: WebSocketUpgrade) -> Response {
+pub async fn upgrade(
+    State(app): State<Arc<App>>,
+    p: Principal,
+    ws: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    let open = usize::try_from(app.metrics.ws_connections.load(Ordering::Relaxed)).unwrap_or(0);
+    if open >= app.limits.max_ws_connections {
+        return Err(ApiError::Unavailable(format!(
+            "too many WebSocket connections ({open}, the limit is {}); try again later",
+            app.limits.max_ws_connections
+        )));
+    }
     // The hard cap is above the limit so that a message just over it gets a
     // clean close with a reason instead of a dropped connection.
     let hard_cap = app.limits.max_frame_bytes.saturating_mul(4);
-    ws.max_message_size(hard_cap)
+    Ok(ws
+        .max_message_size(hard_cap)
         .max_frame_size(hard_cap)
-        .on_upgrade(move |socket| session(app, p, socket))
+        .on_upgrade(move |socket| session(app, p, socket)))
 }
 
 /// A token bucket for a connection's incoming messages.
@@ -102,6 +114,10 @@ async fn session(app: Arc<App>, p: Principal, socket: WebSocket) {
     app.metrics.ws_connections.fetch_add(1, Ordering::Relaxed);
     let (mut sink, mut stream) = socket.split();
     let (viewer, mut rx, handle) = app.hub.register();
+    if let Some(staff) = &p.user.staff_id {
+        // Tasks dispatched to this staff member reach this connection.
+        app.hub.bind_staff(viewer, staff);
+    }
     let mut conn = Conn {
         app: app.clone(),
         p,
@@ -142,35 +158,15 @@ async fn session(app: Arc<App>, p: Principal, socket: WebSocket) {
                     };
                     match next {
                         Next::Reply(texts) => {
-                            let mut failed = false;
-                            for t in texts {
-                                if send_text(&app, &mut sink, t).await.is_err() {
-                                    failed = true;
-                                    break;
-                                }
-                            }
-                            if failed { break; }
+                            if send_all(&app, &mut sink, texts).await.is_err() { break; }
                         }
                         Next::Close(code, reason) => { close = Some((code, reason)); break; }
                     }
                 }
                 out = rx.recv() => {
-                    let text = match out {
-                        Some(Outbound::Text(t)) => t.to_string(),
-                        Some(Outbound::Resync) => match conn.watching.clone() {
-                            Some(w) => match conn.subscribe(w) {
-                                Ok(text) => text,
-                                Err(e) => {
-                                    conn.watching = None;
-                                    app.hub.unsubscribe(viewer);
-                                    error_json(None, &e)
-                                }
-                            },
-                            None => continue,
-                        },
-                        None => break,
-                    };
-                    if send_text(&app, &mut sink, text).await.is_err() { break; }
+                    let Some(out) = out else { break };
+                    let texts = conn.outbound(out);
+                    if send_all(&app, &mut sink, texts).await.is_err() { break; }
                 }
                 reason = handle.closed() => {
                     close = Some((close_code::AGAIN, reason));
@@ -212,6 +208,17 @@ async fn send_text(
     Ok(())
 }
 
+async fn send_all(
+    app: &App,
+    sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
+    texts: Vec<String>,
+) -> Result<(), axum::Error> {
+    for t in texts {
+        send_text(app, sink, t).await?;
+    }
+    Ok(())
+}
+
 fn truncate(s: &str, max: usize) -> String {
     let mut end = s.len().min(max);
     while !s.is_char_boundary(end) {
@@ -230,6 +237,22 @@ fn error_json(id: Option<&Value>, e: &ApiError) -> String {
 }
 
 impl Conn {
+    /// What to send for a message the hub queued: the text, or for a
+    /// resync a fresh snapshot of what the connection watches.
+    fn outbound(&mut self, out: Outbound) -> Vec<String> {
+        match out {
+            Outbound::Text(t) => vec![t.to_string()],
+            Outbound::Resync => match self.watching.clone() {
+                Some(w) => self.subscribe(w).unwrap_or_else(|e| {
+                    self.watching = None;
+                    self.app.hub.unsubscribe(self.viewer);
+                    vec![error_json(None, &e)]
+                }),
+                None => Vec::new(),
+            },
+        }
+    }
+
     async fn on_text(&mut self, text: &str) -> Next {
         let max = self.app.limits.max_frame_bytes;
         if text.len() > max {
@@ -244,7 +267,7 @@ impl Conn {
                 return Next::Reply(vec![error_json(
                     None,
                     &ApiError::BadRequest(format!(
-                        "cannot read the message: {e}; types are subscribe, unsubscribe, fix, fixes, query, ping"
+                        "cannot read the message: {e}; types are subscribe, unsubscribe, fix, fixes, query, report, ping"
                     )),
                 )]);
             }
@@ -257,7 +280,7 @@ impl Conn {
                 }
                 .map(|layers| Watch { bbox, area, layers });
                 match watch.and_then(|w| self.subscribe(w)) {
-                    Ok(text) => Next::Reply(vec![text]),
+                    Ok(texts) => Next::Reply(texts),
                     Err(e) => Next::Reply(vec![error_json(None, &e)]),
                 }
             }
@@ -276,6 +299,14 @@ impl Conn {
                     Err(e) => error_json(id.as_ref(), &e),
                 }])
             }
+            ClientMessage::Report { id, incident } => {
+                Next::Reply(vec![
+                    match self.app.report_incident(&self.p.user, incident).await {
+                        Ok(v) => json!({ "type": "reported", "id": id, "incident": v }).to_string(),
+                        Err(e) => error_json(id.as_ref(), &e),
+                    },
+                ])
+            }
             ClientMessage::Ping { id } => Next::Reply(vec![
                 json!({ "type": "pong", "id": id, "server_time": crate::auth::now_ms() })
                     .to_string(),
@@ -284,8 +315,9 @@ impl Conn {
     }
 
     /// Resolves a watch against the current area tree and the user's scope,
-    /// registers it with the hub, and returns the snapshot.
-    fn subscribe(&mut self, w: Watch) -> Result<String, ApiError> {
+    /// registers it with the hub, and returns the snapshot (and, for the
+    /// `stats` layer, today's statistics).
+    fn subscribe(&mut self, w: Watch) -> Result<Vec<String>, ApiError> {
         let (bbox, scope) = {
             let engine = self.app.engine.read();
             let tree = engine.areas();
@@ -324,7 +356,19 @@ impl Conn {
         };
         self.watching = Some(w);
         let seq = self.app.hub.subscribe(self.viewer, sub);
-        Ok(snapshot(&self.app, sub, seq))
+        let mut out = vec![snapshot(&self.app, &self.p.user, sub, seq)];
+        if sub.layers.contains(Layers::STATS) {
+            let engine = self.app.engine.read();
+            let now = crate::auth::now_ms();
+            let from = self.app.incidents.dictionary().calendar().day_start(now);
+            out.push(crate::incident::desk::stats_message(
+                &self.app,
+                sub.scope,
+                engine.areas(),
+                from,
+            ));
+        }
+        Ok(out)
     }
 
     async fn fixes(&self, id: Option<Value>, fixes: Vec<crate::live::FixIn>) -> Next {
@@ -363,7 +407,7 @@ impl Conn {
 }
 
 /// A snapshot of everything a subscription can see now.
-fn snapshot(app: &App, sub: Subscription, seq: u64) -> String {
+fn snapshot(app: &App, user: &crate::access::User, sub: Subscription, seq: u64) -> String {
     let engine = app.engine.read();
     let tree = engine.areas();
     let t = Instant::now();
@@ -388,6 +432,9 @@ fn snapshot(app: &App, sub: Subscription, seq: u64) -> String {
     if sub.layers.contains(Layers::KEY_PLACES) {
         out["key_places"] = visible_in_box(engine.key_places(), sub, tree, key_place_json);
     }
+    if sub.layers.contains(Layers::INCIDENTS) {
+        out["incidents"] = incidents_in_view(app, user, sub, tree);
+    }
     app.metrics.observe(Q::Viewport, t.elapsed());
     out.to_string()
 }
@@ -405,6 +452,34 @@ fn visible_in_box<T: LayerItem>(
             .into_iter()
             .filter(|&i| sub.scope.contains(layer.grid(i), tree))
             .filter_map(|i| Some(to_json(layer.get(i)?)))
+            .collect(),
+    )
+}
+
+/// The incidents a snapshot carries: the open ones of the subscription's
+/// area (whatever the box: the overdue list covers the whole area), those
+/// finished today, and a field user's own tasks.
+fn incidents_in_view(
+    app: &App,
+    user: &crate::access::User,
+    sub: Subscription,
+    tree: &AreaTree,
+) -> Value {
+    let now = crate::auth::now_ms();
+    let desk = &app.incidents;
+    let today = desk.dictionary().calendar().day_start(now);
+    let book = desk.book();
+    Value::Array(
+        book.iter()
+            .filter(|e| {
+                let i = &e.incident;
+                let recent = i.is_open() || i.closed_ms.is_some_and(|c| c >= today);
+                let mine = user.staff_id.is_some()
+                    && i.assignee_staff == user.staff_id
+                    && i.state.holds_assignee();
+                mine || (recent && sub.scope.contains(tree.idx(&i.grid), tree))
+            })
+            .map(|e| desk.view(e, now))
             .collect(),
     )
 }

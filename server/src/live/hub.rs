@@ -122,6 +122,8 @@ impl ViewerHandle {
 
 struct Viewer {
     tx: mpsc::Sender<Outbound>,
+    /// The staff member the connection's user is (field staff), for tasks.
+    staff: Option<String>,
     handle: Arc<ViewerHandle>,
     sub: Option<Subscription>,
     cells: Vec<CellIndex>,
@@ -177,6 +179,7 @@ impl Hub {
             Viewer {
                 tx,
                 handle: handle.clone(),
+                staff: None,
                 sub: None,
                 cells: Vec::new(),
                 global: false,
@@ -211,6 +214,49 @@ impl Hub {
             v.behind_since = None;
         }
         g.seq
+    }
+
+    /// Marks a connection as a staff member's (their tasks reach it).
+    pub fn bind_staff(&self, id: ViewerId, staff_id: &str) {
+        if let Some(v) = self.inner.lock().viewers.get_mut(&id) {
+            v.staff = Some(staff_id.to_owned());
+        }
+    }
+
+    /// Sends a message at once to every connection of a staff member,
+    /// subscribed or not.
+    pub fn send_to_staff(&self, staff_id: &str, text: &Arc<str>) {
+        let mut g = self.inner.lock();
+        let ids: Vec<ViewerId> = g
+            .viewers
+            .iter()
+            .filter(|(_, v)| v.staff.as_deref() == Some(staff_id))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in ids {
+            self.send(&mut g, id, Outbound::Text(text.clone()));
+        }
+    }
+
+    /// The viewers subscribed to a layer, with their subscriptions.
+    #[must_use]
+    pub fn subscribers(&self, layer: Layers) -> Vec<(ViewerId, Subscription)> {
+        self.inner
+            .lock()
+            .viewers
+            .iter()
+            .filter_map(|(id, v)| {
+                v.sub
+                    .filter(|s| s.layers.intersects(layer))
+                    .map(|s| (*id, s))
+            })
+            .collect()
+    }
+
+    /// Sends a message at once to one viewer.
+    pub fn send_to(&self, id: ViewerId, text: Arc<str>) {
+        let mut g = self.inner.lock();
+        self.send(&mut g, id, Outbound::Text(text));
     }
 
     /// Stops a viewer's deltas.

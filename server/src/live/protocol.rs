@@ -28,15 +28,18 @@ impl Layers {
     pub const INCIDENTS: Layers = Layers(16);
     /// Alerts (warning-level changes, SOS).
     pub const ALERTS: Layers = Layers(32);
+    /// Incident statistics of the subscription's area (opt-in).
+    pub const STATS: Layers = Layers(64);
 
     /// The names clients use, with their bits.
-    pub const NAMES: [(&'static str, Layers); 6] = [
+    pub const NAMES: [(&'static str, Layers); 7] = [
         ("staff", Layers::STAFF),
         ("cameras", Layers::CAMERAS),
         ("risk_sources", Layers::RISK_SOURCES),
         ("key_places", Layers::KEY_PLACES),
         ("incidents", Layers::INCIDENTS),
         ("alerts", Layers::ALERTS),
+        ("stats", Layers::STATS),
     ];
 
     /// The live layers a subscription gets when it names none.
@@ -124,6 +127,14 @@ pub enum ClientMessage {
         /// Echoed in the pong.
         #[serde(default)]
         id: Option<serde_json::Value>,
+    },
+    /// A field client reports an incident.
+    Report {
+        /// Echoed in the `reported` answer.
+        #[serde(default)]
+        id: Option<serde_json::Value>,
+        /// The report, as `POST /api/incidents` takes it.
+        incident: crate::incident::ReportIn,
     },
 }
 

@@ -6,7 +6,9 @@
 //! lands whole or not at all, and a batch of fixes is committed before any of
 //! it is acknowledged.
 
+pub mod audit;
 pub mod codec;
+pub mod incidents;
 pub mod postgis;
 pub mod sqlite;
 
@@ -16,6 +18,8 @@ use thiserror::Error;
 use crate::access::{NewUser, User};
 use crate::citydir::CityLayers;
 use crate::engine::model::{Area, Camera, DutyStatus, EpochMs, Fix, KeyPlace, RiskSource, Staff};
+pub use audit::{AuditEntry, AuditStore};
+pub use incidents::IncidentStore;
 
 /// Why a store operation failed.
 #[derive(Debug, Error)]
@@ -88,7 +92,7 @@ pub struct Session {
 
 /// Everything riskmap persists.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: IncidentStore + AuditStore + Send + Sync + 'static {
     /// "sqlite" or "postgis", for logs and /ready.
     fn kind(&self) -> &'static str;
 

@@ -82,6 +82,11 @@ impl PostgisStore {
         sqlx::migrate!("../migrations/postgres").run(&pool).await?;
         Ok(PostgisStore { pool })
     }
+
+    /// Begins a write transaction.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Postgres>> {
+        Ok(self.pool.begin().await?)
+    }
 }
 
 /// A database error, with unique violations as [`StoreError::Conflict`]
@@ -767,3 +772,6 @@ impl Store for PostgisStore {
         Ok(())
     }
 }
+
+super::incidents::impl_incident_store!(PostgisStore, reader: pool, begin: begin_write, sql: super::incidents::numbered);
+super::audit::impl_audit_store!(PostgisStore, reader: pool, writer: pool, sql: super::incidents::numbered);

@@ -827,3 +827,6 @@ impl Store for SqliteStore {
         Ok(())
     }
 }
+
+super::incidents::impl_incident_store!(SqliteStore, reader: reader, begin: begin_write, sql: super::incidents::same);
+super::audit::impl_audit_store!(SqliteStore, reader: reader, writer: writer, sql: super::incidents::same);

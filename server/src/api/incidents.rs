@@ -1,0 +1,474 @@
+//! The incident closed loop over REST (docs/protocol.md, "Incidents"): thin
+//! handlers over [`crate::incident::desk`].
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::auth::Principal;
+use super::error::{ApiError, ApiResult};
+use super::extract::{Json, Query};
+use super::queries::{self, NearestParams, PointParams};
+use crate::access::{User, UserRole};
+use crate::app::{App, parse_time};
+use crate::auth::now_ms;
+use crate::engine::AreaTree;
+use crate::incident::ReportIn;
+use crate::incident::machine::ActionRequest;
+use crate::incident::model::{LogEntry, State as IncidentState};
+use crate::live::Datum;
+use crate::scope::Scope;
+
+/// Most incidents in one list page.
+const MAX_PAGE: usize = 1_000;
+/// Most flow-log entries in one export.
+const MAX_EXPORT: u32 = 200_000;
+
+/// `GET /api/incidents/categories`.
+pub async fn categories(State(app): State<Arc<App>>, _p: Principal) -> Json<Value> {
+    Json(app.incidents.dictionary().to_json())
+}
+
+/// `POST /api/incidents`.
+pub async fn report(
+    State(app): State<Arc<App>>,
+    p: Principal,
+    Json(r): Json<ReportIn>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let v = app.report_incident(&p.user, r).await?;
+    Ok((StatusCode::CREATED, Json(v)))
+}
+
+/// `GET /api/incidents/{id}`.
+pub async fn get_one(
+    State(app): State<Arc<App>>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    app.incident_for(&p.user, &id).map(Json)
+}
+
+/// `POST /api/incidents/{id}/actions`.
+pub async fn act(
+    State(app): State<Arc<App>>,
+    p: Principal,
+    Path(id): Path<String>,
+    Json(req): Json<ActionRequest>,
+) -> ApiResult<Json<Value>> {
+    app.act_on_incident(&p.user, &id, req).await.map(Json)
+}
+
+/// `GET /api/incidents` parameters.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    /// States, comma-separated.
+    pub state: Option<String>,
+    /// Only open (true) or only finished (false) incidents.
+    pub open: Option<bool>,
+    /// An area code: its subtree only.
+    pub area: Option<String>,
+    /// A major or minor category code.
+    pub category: Option<String>,
+    /// Priorities, comma-separated.
+    pub priority: Option<String>,
+    /// Warning levels, comma-separated.
+    pub warning: Option<String>,
+    /// Assigned to this staff member.
+    pub assignee: Option<String>,
+    /// A field user's own tasks.
+    pub mine: Option<bool>,
+    /// Reported at or after (epoch ms or ISO 8601).
+    pub from: Option<String>,
+    /// Reported before.
+    pub to: Option<String>,
+    /// Page size (default 100, at most 1000).
+    pub limit: Option<usize>,
+    /// Items to skip.
+    pub offset: Option<usize>,
+}
+
+fn time_param(s: Option<&str>) -> ApiResult<Option<i64>> {
+    s.map(|s| parse_time(s).map_err(ApiError::BadRequest))
+        .transpose()
+}
+
+fn names<'a>(s: Option<&'a str>, what: &str, valid: &[&str]) -> ApiResult<Option<Vec<&'a str>>> {
+    let Some(s) = s else {
+        return Ok(None);
+    };
+    let list: Vec<&str> = s
+        .split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .collect();
+    if let Some(bad) = list.iter().find(|x| !valid.contains(x)) {
+        return Err(ApiError::BadRequest(format!(
+            "unknown {what} {bad:?}; {what}s are {}",
+            valid.join(", ")
+        )));
+    }
+    Ok(Some(list))
+}
+
+/// The user's scope, narrowed to `area` if given (404 outside it).
+fn scope_for(user: &User, tree: &AreaTree, area: Option<&str>) -> ApiResult<Scope> {
+    let scope = Scope::of(user, tree);
+    match area {
+        None => Ok(scope),
+        Some(code) => tree
+            .idx(code)
+            .filter(|&i| scope.contains(Some(i), tree))
+            .map(|i| scope.narrow(i, tree))
+            .ok_or_else(|| ApiError::NotFound(format!("no area {code} in your area"))),
+    }
+}
+
+/// `GET /api/incidents`.
+pub async fn list(
+    State(app): State<Arc<App>>,
+    p: Principal,
+    Query(q): Query<ListParams>,
+) -> ApiResult<Json<Value>> {
+    let states: Vec<&str> = IncidentState::ALL.map(IncidentState::as_str).to_vec();
+    let states = names(q.state.as_deref(), "state", &states)?;
+    let priorities = names(
+        q.priority.as_deref(),
+        "priority",
+        &["normal", "urgent", "emergency"],
+    )?;
+    let warnings = names(
+        q.warning.as_deref(),
+        "warning",
+        &["none", "green", "yellow", "red"],
+    )?;
+    let (from, to) = (time_param(q.from.as_deref())?, time_param(q.to.as_deref())?);
+    let limit = q.limit.unwrap_or(100);
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(ApiError::BadRequest(format!(
+            "limit must be 1 to {MAX_PAGE}"
+        )));
+    }
+    let mine = if q.mine == Some(true) {
+        Some(p.user.staff_id.clone().ok_or_else(|| {
+            ApiError::BadRequest("mine=true is for field users bound to a staff member".into())
+        })?)
+    } else {
+        None
+    };
+    let now = now_ms();
+    let engine = app.engine.read();
+    let tree = engine.areas();
+    let scope = scope_for(&p.user, tree, q.area.as_deref())?;
+    let dict = app.incidents.dictionary();
+    let book = app.incidents.book();
+    let mut total = 0usize;
+    let mut page = Vec::new();
+    for e in book.iter().rev() {
+        let i = &e.incident;
+        let assigned_to_me = mine.is_some() && i.assignee_staff == mine;
+        let visible = scope.contains(tree.idx(&i.grid), tree)
+            || (p.user.role == UserRole::Field
+                && p.user.staff_id.is_some()
+                && i.assignee_staff == p.user.staff_id);
+        let warning = e.timing.warning(now).as_str();
+        let keep = visible
+            && (mine.is_none() || (assigned_to_me && i.state.holds_assignee()))
+            && states
+                .as_ref()
+                .is_none_or(|s| s.contains(&i.state.as_str()))
+            && q.open.is_none_or(|o| o == i.is_open())
+            && q.category.as_deref().is_none_or(|c| {
+                i.category == c || dict.category(&i.category).is_some_and(|k| k.major == c)
+            })
+            && priorities.as_ref().is_none_or(|ps| {
+                ps.iter()
+                    .any(|x| serde_json::to_value(i.priority).is_ok_and(|v| v == *x))
+            })
+            && warnings.as_ref().is_none_or(|w| w.contains(&warning))
+            && q.assignee
+                .as_deref()
+                .is_none_or(|a| i.assignee_staff.as_deref() == Some(a))
+            && from.is_none_or(|f| i.created_ms >= f)
+            && to.is_none_or(|t| i.created_ms < t);
+        if !keep {
+            continue;
+        }
+        if total >= q.offset.unwrap_or(0) && page.len() < limit {
+            page.push(app.incidents.view(e, now));
+        }
+        total += 1;
+    }
+    Ok(Json(json!({ "incidents": page, "total": total })))
+}
+
+/// `?format=` of the log endpoints.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogParams {
+    /// `json` (default) or `csv`.
+    pub format: Option<String>,
+    /// Export: from (epoch ms or ISO 8601; default 30 days ago).
+    pub from: Option<String>,
+    /// Export: to (default now).
+    pub to: Option<String>,
+    /// Export: an area's subtree only.
+    pub area: Option<String>,
+}
+
+fn wants_csv(format: Option<&str>) -> ApiResult<bool> {
+    match format {
+        None | Some("json") => Ok(false),
+        Some("csv") => Ok(true),
+        Some(other) => Err(ApiError::BadRequest(format!(
+            "unknown format {other:?}; formats are json, csv"
+        ))),
+    }
+}
+
+/// `GET /api/incidents/{id}/log`.
+pub async fn log(
+    State(app): State<Arc<App>>,
+    p: Principal,
+    Path(id): Path<String>,
+    Query(q): Query<LogParams>,
+) -> ApiResult<Response> {
+    let csv = wants_csv(q.format.as_deref())?;
+    if !app.may_see_incident(&p.user, &id) {
+        return Err(ApiError::NotFound(format!("no incident {id} in your area")));
+    }
+    let entries = app.store.incident_log(&id).await?;
+    Ok(log_answer(&app, &entries, csv, &format!("{id}-log")))
+}
+
+/// `GET /api/incidents/log`: every entry in the user's area and a period.
+pub async fn export(
+    State(app): State<Arc<App>>,
+    p: Principal,
+    Query(q): Query<LogParams>,
+) -> ApiResult<Response> {
+    let csv = wants_csv(q.format.as_deref())?;
+    let now = now_ms();
+    let from = time_param(q.from.as_deref())?.unwrap_or(now - 30 * 86_400_000);
+    let to = time_param(q.to.as_deref())?.unwrap_or(now + 1);
+    let entries = app.store.log_between(from, to, MAX_EXPORT).await?;
+    let entries: Vec<LogEntry> = {
+        let engine = app.engine.read();
+        let tree = engine.areas();
+        let scope = scope_for(&p.user, tree, q.area.as_deref())?;
+        let book = app.incidents.book();
+        entries
+            .into_iter()
+            .filter(|e| {
+                book.get(&e.incident)
+                    .is_some_and(|b| scope.contains(tree.idx(&b.incident.grid), tree))
+            })
+            .collect()
+    };
+    Ok(log_answer(&app, &entries, csv, "incident-log"))
+}
+
+fn log_answer(app: &App, entries: &[LogEntry], csv: bool, name: &str) -> Response {
+    if !csv {
+        return Json(json!({ "log": entries })).into_response();
+    }
+    let offset = app
+        .incidents
+        .dictionary()
+        .calendar()
+        .config()
+        .utc_offset_minutes;
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}.csv\""),
+            ),
+        ],
+        log_csv(entries, offset),
+    )
+        .into_response()
+}
+
+/// The flow log as CSV (RFC 4180), times in the calendar's offset. Text a
+/// spreadsheet would run as a formula is prefixed with `'`.
+#[must_use]
+pub fn log_csv(entries: &[LogEntry], offset_minutes: i32) -> String {
+    let tz = chrono::FixedOffset::east_opt(offset_minutes * 60)
+        .unwrap_or_else(|| chrono::FixedOffset::east_opt(0).unwrap_or_else(|| unreachable!()));
+    let mut out = String::from(
+        "incident,seq,at,action,from,to,actor,actor_role,actor_area,comment,photos,detail\r\n",
+    );
+    for e in entries {
+        let at = chrono::DateTime::from_timestamp_millis(e.at_ms)
+            .map(|t| t.with_timezone(&tz).to_rfc3339())
+            .unwrap_or_default();
+        let fields = [
+            e.incident.clone(),
+            e.seq.to_string(),
+            at,
+            e.action.as_str().to_owned(),
+            e.from.map(|s| s.as_str().to_owned()).unwrap_or_default(),
+            e.to.as_str().to_owned(),
+            e.actor.clone(),
+            e.actor_role.clone(),
+            e.actor_area.clone(),
+            e.comment.clone(),
+            e.photos.join("|"),
+            e.detail.to_string(),
+        ];
+        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        out.push_str(&line.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+fn csv_field(f: &str) -> String {
+    let risky = match f.chars().next() {
+        Some('=' | '+' | '@' | '\t' | '\r') => true,
+        // A negative number is data, not a formula.
+        Some('-') => !f[1..].starts_with(|c: char| c.is_ascii_digit()),
+        _ => false,
+    };
+    let f = if risky { format!("'{f}") } else { f.to_owned() };
+    if f.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", f.replace('"', "\"\""))
+    } else {
+        f
+    }
+}
+
+/// `GET /api/incidents/{id}/candidates` parameters.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CandidateParams {
+    /// How many staff (default 5).
+    pub k: Option<usize>,
+}
+
+/// `GET /api/incidents/{id}/candidates`: suitable staff, same grid first
+/// then nearest available with the category's skill, and the cameras that
+/// see the place.
+pub async fn candidates(
+    State(app): State<Arc<App>>,
+    p: Principal,
+    Path(id): Path<String>,
+    Query(q): Query<CandidateParams>,
+) -> ApiResult<Json<Value>> {
+    let inc = app.incident_for(&p.user, &id)?;
+    let (lon, lat) = (inc["lon"].as_f64(), inc["lat"].as_f64());
+    let (Some(lon), Some(lat)) = (lon, lat) else {
+        return Err(ApiError::Internal(format!("incident {id} has no position")));
+    };
+    let skill = app
+        .incidents
+        .dictionary()
+        .category(inc["category"].as_str().unwrap_or_default())
+        .and_then(|c| c.skill);
+    let skill_name = skill.and_then(|s| serde_json::to_value(s).ok());
+    let staff = queries::nearest_query(
+        &app,
+        &p.user,
+        &NearestParams {
+            lon,
+            lat,
+            coords: Datum::Wgs84,
+            k: Some(q.k.unwrap_or(5)),
+            role: None,
+            skill: skill_name
+                .as_ref()
+                .and_then(Value::as_str)
+                .map(ToOwned::to_owned),
+            available: Some(true),
+            max_m: None,
+            same_grid_first: Some(true),
+        },
+    )?;
+    let cameras = queries::cameras_query(
+        &app,
+        &p.user,
+        &PointParams {
+            lon,
+            lat,
+            coords: Datum::Wgs84,
+        },
+    )?;
+    Ok(Json(json!({
+        "incident": id,
+        "skill": skill_name,
+        "staff": staff["candidates"],
+        "cameras": cameras["cameras"],
+    })))
+}
+
+/// `GET /api/incidents/stats` parameters.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatsParams {
+    /// An area's subtree (default the user's area).
+    pub area: Option<String>,
+    /// Reported at or after.
+    pub from: Option<String>,
+    /// Reported before.
+    pub to: Option<String>,
+}
+
+/// `GET /api/incidents/stats`.
+pub async fn stats(
+    State(app): State<Arc<App>>,
+    p: Principal,
+    Query(q): Query<StatsParams>,
+) -> ApiResult<Json<Value>> {
+    let (from, to) = (time_param(q.from.as_deref())?, time_param(q.to.as_deref())?);
+    let engine = app.engine.read();
+    let tree = engine.areas();
+    let scope = scope_for(&p.user, tree, q.area.as_deref())?;
+    let s = app.incidents.stats(scope, tree, from, to);
+    let mut v = serde_json::to_value(&s).map_err(|e| ApiError::Internal(e.to_string()))?;
+    v["area"] = json!(scope.root().map(|r| tree.get(r).code.clone()));
+    v["from_ms"] = json!(from);
+    v["to_ms"] = json!(to);
+    Ok(Json(v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::incident::model::Action;
+
+    #[test]
+    fn csv_quotes_and_defuses_formulas() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+        assert_eq!(csv_field("@SUM"), "'@SUM");
+        assert_eq!(csv_field("-12"), "-12");
+        let e = LogEntry {
+            incident: "SJ1".into(),
+            seq: 1,
+            at_ms: 1_795_399_200_000,
+            action: Action::Report,
+            from: None,
+            to: IncidentState::Reported,
+            actor: "field".into(),
+            actor_role: "field".into(),
+            actor_area: "11".into(),
+            comment: "多行\n说明".into(),
+            photos: vec!["a".into(), "b".into()],
+            detail: json!({}),
+        };
+        let csv = log_csv(&[e], 480);
+        let lines: Vec<&str> = csv.split("\r\n").collect();
+        assert_eq!(
+            lines[1],
+            "SJ1,1,2026-11-23T10:00:00+08:00,report,,reported,field,field,11,\"多行\n说明\",a|b,{}"
+        );
+    }
+}

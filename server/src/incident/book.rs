@@ -1,0 +1,266 @@
+//! Every incident in memory, with what the clock says about each, the open
+//! set, serial numbers and who is busy with what. The book is the live truth
+//! the API reads; [`super::desk`] changes it only after the store committed.
+
+use std::collections::{BTreeSet, HashMap};
+
+use super::dictionary::Dictionary;
+use super::model::Incident;
+use super::timing::{Timing, Warning};
+use crate::engine::model::EpochMs;
+use crate::engine::sphere::{self, LonLat};
+
+/// An incident with its clock.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// The incident.
+    pub incident: Incident,
+    /// Its deadlines.
+    pub timing: Timing,
+    /// The warning level last announced.
+    pub warning: Warning,
+    /// How many flow-log entries it has.
+    pub log_len: i64,
+}
+
+/// The in-memory incident book.
+#[derive(Debug, Default)]
+pub struct Book {
+    entries: Vec<Entry>,
+    by_id: HashMap<String, usize>,
+    open: BTreeSet<usize>,
+    /// Highest serial used per local day (`yyyymmdd`).
+    day_seq: HashMap<String, u32>,
+    /// Open tasks held per staff member.
+    active: HashMap<String, u32>,
+}
+
+impl Book {
+    /// A book of stored incidents with their log lengths.
+    #[must_use]
+    pub fn load(incidents: Vec<(Incident, i64)>, dict: &Dictionary, now: EpochMs) -> Book {
+        let mut b = Book::default();
+        for (inc, log_len) in incidents {
+            b.put(inc, dict, now, log_len);
+        }
+        b
+    }
+
+    /// How many incidents.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether there are none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// An incident by id.
+    #[must_use]
+    pub fn get(&self, id: &str) -> Option<&Entry> {
+        self.by_id.get(id).map(|&i| &self.entries[i])
+    }
+
+    /// The incident at a position of [`Book::iter`] (stable: incidents are
+    /// never removed).
+    #[must_use]
+    pub fn at(&self, i: usize) -> Option<&Entry> {
+        self.entries.get(i)
+    }
+
+    /// The position of an incident in [`Book::iter`].
+    #[must_use]
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        self.by_id.get(id).copied()
+    }
+
+    /// Every incident, oldest first.
+    #[must_use = "iterators do nothing unless used"]
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Entry> {
+        self.entries.iter()
+    }
+
+    /// The open incidents.
+    pub fn open(&self) -> impl Iterator<Item = &Entry> {
+        self.open.iter().map(|&i| &self.entries[i])
+    }
+
+    /// Open tasks a staff member holds.
+    #[must_use]
+    pub fn active_tasks(&self, staff_id: &str) -> u32 {
+        self.active.get(staff_id).copied().unwrap_or(0)
+    }
+
+    /// The next serial number of the local day of `now`: `SJ` + date +
+    /// six digits. Not used until [`Book::put`] stores it.
+    #[must_use]
+    pub fn next_id(&self, dict: &Dictionary, now: EpochMs) -> String {
+        let day = dict.calendar().date_of(now).format("%Y%m%d").to_string();
+        let n = self.day_seq.get(&day).copied().unwrap_or(0) + 1;
+        format!("SJ{day}{n:06}")
+    }
+
+    /// The nearest open incident of `category` within the duplicate rule of
+    /// a report at `at`, `now`.
+    #[must_use]
+    pub fn possible_duplicate(
+        &self,
+        dict: &Dictionary,
+        category: &str,
+        at: LonLat,
+        now: EpochMs,
+    ) -> Option<String> {
+        let rule = dict.duplicates();
+        let since = now - (rule.window_hours * 3_600_000.0) as i64;
+        self.open()
+            .map(|e| &e.incident)
+            .filter(|i| i.category == category && i.created_ms >= since && !i.report_only)
+            .map(|i| (sphere::distance_m(at, i.position), i))
+            .filter(|(d, _)| *d <= rule.radius_m)
+            .min_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, i)| i.id.clone())
+    }
+
+    /// Stores a new or changed incident (after it is committed).
+    pub fn put(&mut self, inc: Incident, dict: &Dictionary, now: EpochMs, log_len: i64) {
+        if let Some(day_seq) = serial_parts(&inc.id) {
+            let slot = self.day_seq.entry(day_seq.0).or_default();
+            *slot = (*slot).max(day_seq.1);
+        }
+        let timing = Timing::of(&inc, dict);
+        let warning = timing.warning(now);
+        let open = inc.is_open();
+        let holds = inc
+            .state
+            .holds_assignee()
+            .then(|| inc.assignee_staff.clone())
+            .flatten();
+        let entry = Entry {
+            incident: inc,
+            timing,
+            warning,
+            log_len,
+        };
+        let i = if let Some(&i) = self.by_id.get(&entry.incident.id) {
+            let old = &self.entries[i].incident;
+            if old.state.holds_assignee()
+                && let Some(s) = &old.assignee_staff
+                && let Some(n) = self.active.get_mut(s)
+            {
+                *n = n.saturating_sub(1);
+            }
+            self.entries[i] = entry;
+            i
+        } else {
+            self.by_id
+                .insert(entry.incident.id.clone(), self.entries.len());
+            self.entries.push(entry);
+            self.entries.len() - 1
+        };
+        if let Some(s) = holds {
+            *self.active.entry(s).or_default() += 1;
+        }
+        if open {
+            self.open.insert(i);
+        } else {
+            self.open.remove(&i);
+        }
+    }
+
+    /// Re-reads the clock of every open incident; returns those whose
+    /// warning level changed, with the level before.
+    pub fn rewarn(&mut self, now: EpochMs) -> Vec<(String, Warning, Warning)> {
+        let mut changed = Vec::new();
+        for &i in &self.open {
+            let e = &mut self.entries[i];
+            let w = e.timing.warning(now);
+            if w != e.warning {
+                changed.push((e.incident.id.clone(), e.warning, w));
+                e.warning = w;
+            }
+        }
+        changed
+    }
+}
+
+/// `SJ20261123000042` → ("20261123", 42).
+fn serial_parts(id: &str) -> Option<(String, u32)> {
+    let rest = id.strip_prefix("SJ")?;
+    if rest.len() != 14 || !rest.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((rest[..8].to_owned(), rest[8..].parse().ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::incident::model::State;
+
+    fn incident(id: &str, category: &str, lon: f64, created: EpochMs) -> Incident {
+        Incident {
+            category: category.into(),
+            position: LonLat { lon, lat: 28.0 },
+            ..Incident::sample(id, created)
+        }
+    }
+
+    #[test]
+    fn serials_continue_after_a_reload() {
+        let d = Dictionary::default_config();
+        // 2026-11-23 10:00 Beijing.
+        let now = 1_795_399_200_000;
+        let mut b = Book::default();
+        assert_eq!(b.next_id(&d, now), "SJ20261123000001");
+        b.put(incident("SJ20261123000041", "0101", 120.0, now), &d, now, 1);
+        assert_eq!(b.next_id(&d, now), "SJ20261123000042");
+        // The next day starts again at 1.
+        assert_eq!(b.next_id(&d, now + 86_400_000), "SJ20261124000001");
+    }
+
+    #[test]
+    fn duplicates_are_near_recent_open_and_of_the_same_category() {
+        let d = Dictionary::default_config();
+        let now = 1_795_399_200_000;
+        let mut b = Book::default();
+        // ~100 m and ~1 km east of 120.0.
+        b.put(incident("A", "0101", 120.001, now - 3_600_000), &d, now, 1);
+        b.put(incident("B", "0101", 120.01, now), &d, now, 1);
+        b.put(incident("C", "0102", 120.0001, now), &d, now, 1);
+        let mut old = incident("D", "0101", 120.0002, now - 30 * 3_600_000);
+        old.created_ms = now - 30 * 3_600_000;
+        b.put(old, &d, now, 1);
+        let at = LonLat {
+            lon: 120.0,
+            lat: 28.0,
+        };
+        assert_eq!(
+            b.possible_duplicate(&d, "0101", at, now).as_deref(),
+            Some("A")
+        );
+        // Closed ones are not duplicates.
+        let mut a = b.get("A").unwrap().incident.clone();
+        a.state = State::Closed;
+        b.put(a, &d, now, 2);
+        assert_eq!(b.possible_duplicate(&d, "0101", at, now), None);
+    }
+
+    #[test]
+    fn active_tasks_follow_the_assignee() {
+        let d = Dictionary::default_config();
+        let now = 1_795_399_200_000;
+        let mut b = Book::default();
+        let mut i = incident("A", "0101", 120.0, now);
+        b.put(i.clone(), &d, now, 1);
+        i.state = State::Dispatched;
+        i.assignee_staff = Some("S1".into());
+        b.put(i.clone(), &d, now, 2);
+        assert_eq!(b.active_tasks("S1"), 1);
+        i.state = State::Handled;
+        b.put(i, &d, now, 3);
+        assert_eq!(b.active_tasks("S1"), 0);
+    }
+}

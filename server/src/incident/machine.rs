@@ -1,0 +1,597 @@
+//! The closed loop as a pure state machine: which actions a user may take
+//! on an incident now, and what an action does to it. Nothing here touches
+//! the store or the clock's calendar; [`super::desk`] resolves references
+//! (staff, areas, other incidents) before it asks, and commits after.
+
+use serde_json::json;
+
+use super::model::{Action, Incident, LogEntry, PendingExtension, State};
+use crate::access::{User, UserRole};
+use crate::engine::model::EpochMs;
+
+/// Who is acting, as far as the machine needs to know.
+#[derive(Debug, Clone, Copy)]
+pub struct Actor<'a> {
+    /// The user.
+    pub user: &'a User,
+    /// Whether the incident's responsible area lies in the user's subtree.
+    pub manages: bool,
+}
+
+impl Actor<'_> {
+    /// A dispatcher, commander or admin of the responsible area.
+    fn is_manager(&self) -> bool {
+        self.manages
+            && matches!(
+                self.user.role,
+                UserRole::Admin | UserRole::Commander | UserRole::Dispatcher
+            )
+    }
+
+    /// A commander or admin of the responsible area.
+    fn is_approver(&self) -> bool {
+        self.manages && matches!(self.user.role, UserRole::Admin | UserRole::Commander)
+    }
+
+    /// The field user the incident is assigned to.
+    fn is_assignee(&self, inc: &Incident) -> bool {
+        self.user.role == UserRole::Field
+            && inc.assignee_staff.is_some()
+            && self.user.staff_id == inc.assignee_staff
+    }
+
+    /// Whoever does the work: the assigned staff member, or for a
+    /// department the managers who speak for it.
+    fn is_handler(&self, inc: &Incident) -> bool {
+        self.is_assignee(inc) || (inc.assignee_staff.is_none() && self.is_manager())
+    }
+}
+
+/// An action as asked for.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionRequest {
+    /// What to do (`accept`, `dispatch`, …).
+    pub action: String,
+    /// A note; required for `reject`, `verify_fail`, `return`,
+    /// `request_extension` and `deny_extension`.
+    #[serde(default)]
+    pub comment: String,
+    /// Photo references.
+    #[serde(default)]
+    pub photos: Vec<String>,
+    /// dispatch: the staff member.
+    #[serde(default)]
+    pub staff_id: Option<String>,
+    /// dispatch: the department.
+    #[serde(default)]
+    pub department: Option<String>,
+    /// merge: the incident to merge into.
+    #[serde(default)]
+    pub into: Option<String>,
+    /// `request_extension`: hours asked for.
+    #[serde(default)]
+    pub hours: Option<f64>,
+    /// Refuse if the incident changed since this version.
+    #[serde(default)]
+    pub version: Option<i64>,
+}
+
+/// Why an action was refused.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Refusal {
+    /// Not allowed now, for this user: 409 with what is.
+    NotAllowed {
+        /// Why.
+        message: String,
+        /// The incident's state.
+        state: State,
+        /// What this user may do now.
+        allowed: Vec<Action>,
+    },
+    /// The request is malformed: 400.
+    Invalid(String),
+}
+
+/// What the caller resolved for the machine.
+#[derive(Debug, Clone, Default)]
+pub struct Resolved {
+    /// The parent of the responsible area (for escalate).
+    pub parent_area: Option<String>,
+}
+
+/// The actions `actor` may take on `inc` now, in a stable order.
+#[must_use]
+pub fn allowed(inc: &Incident, actor: Actor<'_>, has_parent: bool) -> Vec<Action> {
+    Action::ACTS
+        .into_iter()
+        .filter(|&a| may(inc, actor, a, has_parent))
+        .collect()
+}
+
+fn may(inc: &Incident, actor: Actor<'_>, action: Action, has_parent: bool) -> bool {
+    use State as S;
+    let s = inc.state;
+    let manager = actor.is_manager();
+    let handler = actor.is_handler(inc);
+    match action {
+        Action::Accept | Action::Reject => s == S::Reported && manager,
+        Action::Merge => matches!(s, S::Reported | S::Accepted) && manager,
+        Action::Dispatch => s == S::Accepted && manager,
+        Action::Sign => s == S::Dispatched && handler,
+        Action::Start => s == S::Signed && handler,
+        Action::Handle => matches!(s, S::Signed | S::InProgress) && handler,
+        Action::Verify | Action::VerifyFail => s == S::Handled && manager,
+        Action::Close => s == S::Verified && manager,
+        Action::Return => matches!(s, S::Dispatched | S::Signed) && (handler || manager),
+        Action::Escalate => matches!(s, S::Reported | S::Accepted) && manager && has_parent,
+        Action::RequestExtension => {
+            s.holds_assignee()
+                && inc.pending_extension.is_none()
+                && (handler || (manager && actor.user.role == UserRole::Dispatcher))
+        }
+        Action::ApproveExtension | Action::DenyExtension => {
+            inc.is_open() && inc.pending_extension.is_some() && actor.is_approver()
+        }
+        Action::Report | Action::File => false,
+    }
+}
+
+/// Applies an action: the changed incident and its flow-log entry (whose
+/// `seq` the caller sets). Timing fields the calendar decides (`on_time`)
+/// are the caller's too.
+pub fn apply(
+    inc: &Incident,
+    req: &ActionRequest,
+    actor: Actor<'_>,
+    resolved: &Resolved,
+    now: EpochMs,
+) -> Result<(Incident, LogEntry), Refusal> {
+    let action = Action::parse(&req.action)
+        .filter(|a| Action::ACTS.contains(a))
+        .ok_or_else(|| {
+            Refusal::Invalid(format!(
+                "unknown action {:?}; actions are {}",
+                req.action,
+                Action::ACTS.map(Action::as_str).join(", ")
+            ))
+        })?;
+    let has_parent = resolved.parent_area.is_some();
+    if let Some(v) = req.version
+        && v != inc.version
+    {
+        return Err(Refusal::NotAllowed {
+            message: format!(
+                "the incident changed (version {} now, {v} seen); reload it",
+                inc.version
+            ),
+            state: inc.state,
+            allowed: allowed(inc, actor, has_parent),
+        });
+    }
+    if !may(inc, actor, action, has_parent) {
+        let who = if actor.manages || actor.user.role == UserRole::Field {
+            ""
+        } else {
+            " outside your area"
+        };
+        return Err(Refusal::NotAllowed {
+            message: format!(
+                "{} ({}) cannot {} an incident that is {}{who}",
+                actor.user.username,
+                actor.user.role.as_str(),
+                action.as_str(),
+                inc.state.as_str()
+            ),
+            state: inc.state,
+            allowed: allowed(inc, actor, has_parent),
+        });
+    }
+    let comment = req.comment.trim();
+    let needs_comment = matches!(
+        action,
+        Action::Reject
+            | Action::VerifyFail
+            | Action::Return
+            | Action::RequestExtension
+            | Action::DenyExtension
+    );
+    if needs_comment && comment.is_empty() {
+        return Err(Refusal::Invalid(format!(
+            "{} needs a comment giving the reason",
+            action.as_str()
+        )));
+    }
+    let mut next = inc.clone();
+    let (to, detail) = effect(inc, &mut next, req, actor, resolved, action, comment, now)?;
+    enter(&mut next, to, now);
+    let entry = LogEntry {
+        incident: inc.id.clone(),
+        seq: 0,
+        at_ms: now,
+        action,
+        from: Some(inc.state),
+        to,
+        actor: actor.user.username.clone(),
+        actor_role: actor.user.role.as_str().to_owned(),
+        actor_area: actor.user.area.clone(),
+        comment: comment.to_owned(),
+        photos: req.photos.clone(),
+        detail,
+    };
+    Ok((next, entry))
+}
+
+/// What an allowed action does to the incident (`next`, a copy of `inc`):
+/// the state it leads to and the flow log's detail.
+#[allow(clippy::too_many_arguments)]
+fn effect(
+    inc: &Incident,
+    next: &mut Incident,
+    req: &ActionRequest,
+    actor: Actor<'_>,
+    resolved: &Resolved,
+    action: Action,
+    comment: &str,
+    now: EpochMs,
+) -> Result<(State, serde_json::Value), Refusal> {
+    let mut detail = json!({});
+    let to = match action {
+        Action::Accept => State::Accepted,
+        Action::Reject => State::Rejected,
+        Action::Merge => {
+            let into = req
+                .into
+                .as_deref()
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| Refusal::Invalid("merge needs `into`, an incident id".into()))?;
+            next.merged_into = Some(into.to_owned());
+            detail = json!({ "into": into });
+            State::Merged
+        }
+        Action::Dispatch => {
+            let staff = req.staff_id.as_deref().filter(|s| !s.is_empty());
+            let dept = req.department.as_deref().filter(|s| !s.is_empty());
+            if staff.is_none() && dept.is_none() {
+                return Err(Refusal::Invalid(
+                    "dispatch needs `staff_id` or `department`".into(),
+                ));
+            }
+            next.assignee_staff = staff.map(ToOwned::to_owned);
+            next.assignee_department = dept.map(ToOwned::to_owned);
+            detail = json!({ "staff_id": staff, "department": dept });
+            State::Dispatched
+        }
+        Action::Sign => State::Signed,
+        Action::Start => State::InProgress,
+        Action::Handle => {
+            next.handled_ms = Some(now);
+            State::Handled
+        }
+        Action::Verify => State::Verified,
+        Action::VerifyFail => {
+            next.rework_count += 1;
+            next.on_time = None;
+            detail = json!({ "rework": next.rework_count });
+            State::Dispatched
+        }
+        Action::Close => State::Closed,
+        Action::Return => {
+            detail =
+                json!({ "staff_id": inc.assignee_staff, "department": inc.assignee_department });
+            next.assignee_staff = None;
+            next.assignee_department = None;
+            State::Accepted
+        }
+        Action::Escalate => {
+            // `may` checked that there is a parent.
+            let parent = resolved.parent_area.clone().unwrap_or_default();
+            detail = json!({ "from_area": inc.area, "to_area": parent });
+            next.area = parent;
+            inc.state
+        }
+        Action::RequestExtension => {
+            let hours = req
+                .hours
+                .filter(|h| h.is_finite() && *h > 0.0 && *h <= 10_000.0);
+            let hours = hours.ok_or_else(|| {
+                Refusal::Invalid("request_extension needs `hours`, within 0..10000".into())
+            })?;
+            next.pending_extension = Some(PendingExtension {
+                hours,
+                reason: comment.to_owned(),
+                by: actor.user.username.clone(),
+                at_ms: now,
+            });
+            detail = json!({ "hours": hours });
+            inc.state
+        }
+        Action::ApproveExtension => {
+            let hours = inc.pending_extension.as_ref().map_or(0.0, |p| p.hours);
+            next.extension_hours += hours;
+            next.step_extension_hours += hours;
+            next.pending_extension = None;
+            detail = json!({ "hours": hours });
+            inc.state
+        }
+        Action::DenyExtension => {
+            let hours = inc.pending_extension.as_ref().map_or(0.0, |p| p.hours);
+            next.pending_extension = None;
+            detail = json!({ "hours": hours });
+            inc.state
+        }
+        Action::Report | Action::File => unreachable_action(action)?,
+    };
+    Ok((to, detail))
+}
+
+fn unreachable_action(action: Action) -> Result<State, Refusal> {
+    Err(Refusal::Invalid(format!(
+        "{} is not an action on an existing incident",
+        action.as_str()
+    )))
+}
+
+/// Moves an incident into a state: the step clock and the times it keeps.
+pub fn enter(inc: &mut Incident, to: State, now: EpochMs) {
+    let (old, new) = (inc.state.step(), to.step());
+    if old != new {
+        if let Some(step) = old {
+            let slot = &mut inc.step_times[step.index()];
+            slot.0 += (now - inc.step_started_ms).max(0);
+            slot.1 += 1;
+        }
+        inc.step_started_ms = now;
+        inc.step_extension_hours = 0.0;
+    }
+    if to.is_terminal() && !inc.state.is_terminal() {
+        inc.closed_ms = Some(now);
+        inc.pending_extension = None;
+    }
+    inc.state = to;
+    inc.updated_ms = now;
+    inc.version += 1;
+}
+
+#[cfg(test)]
+#[allow(clippy::float_cmp)] // hours are exact literals
+mod tests {
+    use super::*;
+
+    fn user(role: UserRole, staff: Option<&str>) -> User {
+        User {
+            id: 1,
+            username: role.as_str().into(),
+            display_name: String::new(),
+            role,
+            area: "11".into(),
+            staff_id: staff.map(Into::into),
+        }
+    }
+
+    fn incident(state: State) -> Incident {
+        Incident {
+            state,
+            grid: "11001001001".into(),
+            area: "11001001001".into(),
+            assignee_staff: Some("S1".into()),
+            ..Incident::sample("SJ1", 0)
+        }
+    }
+
+    fn req(action: &str) -> ActionRequest {
+        ActionRequest {
+            action: action.into(),
+            comment: "because".into(),
+            ..ActionRequest::default()
+        }
+    }
+
+    #[test]
+    fn every_state_allows_exactly_its_actions_for_a_manager() {
+        let d = user(UserRole::Dispatcher, None);
+        let a = Actor {
+            user: &d,
+            manages: true,
+        };
+        let names = |s: State| -> Vec<&str> {
+            allowed(&incident(s), a, true)
+                .into_iter()
+                .map(Action::as_str)
+                .collect()
+        };
+        assert_eq!(
+            names(State::Reported),
+            ["accept", "reject", "merge", "escalate"]
+        );
+        assert_eq!(names(State::Accepted), ["merge", "dispatch", "escalate"]);
+        assert_eq!(names(State::Dispatched), ["return", "request_extension"]);
+        assert_eq!(names(State::Handled), ["verify", "verify_fail"]);
+        assert_eq!(names(State::Verified), ["close"]);
+        assert!(names(State::Closed).is_empty());
+        assert!(names(State::Rejected).is_empty());
+    }
+
+    #[test]
+    fn only_the_assignee_signs_starts_and_handles() {
+        let me = user(UserRole::Field, Some("S1"));
+        let other = user(UserRole::Field, Some("S2"));
+        let inc = incident(State::Dispatched);
+        let mine = Actor {
+            user: &me,
+            manages: false,
+        };
+        assert_eq!(
+            allowed(&inc, mine, true),
+            [Action::Sign, Action::Return, Action::RequestExtension]
+        );
+        let not_mine = Actor {
+            user: &other,
+            manages: false,
+        };
+        let err = apply(&inc, &req("sign"), not_mine, &Resolved::default(), 5).unwrap_err();
+        assert!(matches!(err, Refusal::NotAllowed { ref allowed, .. } if allowed.is_empty()));
+        let (signed, entry) = apply(&inc, &req("sign"), mine, &Resolved::default(), 5).unwrap();
+        assert_eq!(
+            (signed.state, entry.from, entry.to),
+            (State::Signed, Some(State::Dispatched), State::Signed)
+        );
+        assert_eq!(signed.step_times[2], (5, 1), "the sign step took 5 ms");
+    }
+
+    #[test]
+    fn viewers_and_outsiders_act_on_nothing() {
+        let v = user(UserRole::Viewer, None);
+        let d = user(UserRole::Dispatcher, None);
+        for s in State::ALL {
+            let inc = incident(s);
+            assert!(
+                allowed(
+                    &inc,
+                    Actor {
+                        user: &v,
+                        manages: true
+                    },
+                    true
+                )
+                .is_empty()
+            );
+            assert!(
+                allowed(
+                    &inc,
+                    Actor {
+                        user: &d,
+                        manages: false
+                    },
+                    true
+                )
+                .is_empty()
+            );
+        }
+        let err = apply(
+            &incident(State::Reported),
+            &req("accept"),
+            Actor {
+                user: &d,
+                manages: false,
+            },
+            &Resolved::default(),
+            1,
+        )
+        .unwrap_err();
+        let Refusal::NotAllowed { message, .. } = err else {
+            panic!("expected a refusal")
+        };
+        assert!(message.contains("outside your area"), "{message}");
+    }
+
+    #[test]
+    fn rework_goes_back_to_dispatched_and_counts() {
+        let d = user(UserRole::Dispatcher, None);
+        let a = Actor {
+            user: &d,
+            manages: true,
+        };
+        let mut inc = incident(State::Handled);
+        inc.on_time = Some(true);
+        let (back, _) = apply(&inc, &req("verify_fail"), a, &Resolved::default(), 9).unwrap();
+        assert_eq!(
+            (back.state, back.rework_count, back.on_time),
+            (State::Dispatched, 1, None)
+        );
+        assert_eq!(back.assignee_staff.as_deref(), Some("S1"));
+        assert_eq!(back.version, 2);
+    }
+
+    #[test]
+    fn reasons_and_targets_are_required() {
+        let d = user(UserRole::Commander, None);
+        let a = Actor {
+            user: &d,
+            manages: true,
+        };
+        let mut r = req("reject");
+        r.comment = "  ".into();
+        assert!(matches!(
+            apply(&incident(State::Reported), &r, a, &Resolved::default(), 1),
+            Err(Refusal::Invalid(m)) if m.contains("reason")
+        ));
+        assert!(matches!(
+            apply(&incident(State::Accepted), &req("dispatch"), a, &Resolved::default(), 1),
+            Err(Refusal::Invalid(m)) if m.contains("staff_id")
+        ));
+        assert!(matches!(
+            apply(&incident(State::Accepted), &req("fly"), a, &Resolved::default(), 1),
+            Err(Refusal::Invalid(m)) if m.contains("unknown action")
+        ));
+        // Escalation needs a parent area.
+        assert!(!allowed(&incident(State::Reported), a, false).contains(&Action::Escalate));
+        let up = Resolved {
+            parent_area: Some("11001001".into()),
+        };
+        let (esc, e) = apply(&incident(State::Reported), &req("escalate"), a, &up, 1).unwrap();
+        assert_eq!(
+            (esc.area.as_str(), esc.state, e.to),
+            ("11001001", State::Reported, State::Reported)
+        );
+    }
+
+    #[test]
+    fn extensions_are_asked_for_then_decided() {
+        let field = user(UserRole::Field, Some("S1"));
+        let boss = user(UserRole::Commander, None);
+        let mut r = req("request_extension");
+        r.hours = Some(8.0);
+        let inc = incident(State::InProgress);
+        let (asked, _) = apply(
+            &inc,
+            &r,
+            Actor {
+                user: &field,
+                manages: false,
+            },
+            &Resolved::default(),
+            1,
+        )
+        .unwrap();
+        assert!(asked.pending_extension.is_some());
+        // A second request waits for the first to be decided.
+        assert!(
+            apply(
+                &asked,
+                &r,
+                Actor {
+                    user: &field,
+                    manages: false
+                },
+                &Resolved::default(),
+                2
+            )
+            .is_err()
+        );
+        let (ok, _) = apply(
+            &asked,
+            &req("approve_extension"),
+            Actor {
+                user: &boss,
+                manages: true,
+            },
+            &Resolved::default(),
+            3,
+        )
+        .unwrap();
+        assert_eq!((ok.extension_hours, ok.step_extension_hours), (8.0, 8.0));
+        assert!(ok.pending_extension.is_none());
+    }
+
+    #[test]
+    fn a_stale_version_is_refused() {
+        let d = user(UserRole::Admin, None);
+        let mut r = req("accept");
+        r.version = Some(7);
+        assert!(matches!(
+            apply(&incident(State::Reported), &r, Actor { user: &d, manages: true }, &Resolved::default(), 1),
+            Err(Refusal::NotAllowed { message, .. }) if message.contains("version")
+        ));
+    }
+}

@@ -1,0 +1,457 @@
+//! What an incident is: its states, the actions that move it, and the flow
+//! log entry every action leaves behind.
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::model::EpochMs;
+use crate::engine::sphere::LonLat;
+
+/// Where a report came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// 网格员巡查 — a grid worker on patrol.
+    Patrol,
+    /// 群众上报 — a citizen.
+    Citizen,
+    /// 12345 热线 — the city hotline.
+    Hotline,
+    /// 视频告警 — a camera's alert.
+    Camera,
+    /// 系统 — another system, or the demo simulator.
+    System,
+}
+
+impl Source {
+    /// Every source.
+    pub const ALL: [Source; 5] = [
+        Source::Patrol,
+        Source::Citizen,
+        Source::Hotline,
+        Source::Camera,
+        Source::System,
+    ];
+}
+
+/// How fast it must be handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    /// 一般.
+    Normal,
+    /// 紧急.
+    Urgent,
+    /// 特急.
+    Emergency,
+}
+
+/// Where an incident is in the closed loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    /// 上报.
+    Reported,
+    /// 受理.
+    Accepted,
+    /// 不予受理 (terminal).
+    Rejected,
+    /// 合并 into another incident (terminal).
+    Merged,
+    /// 派遣.
+    Dispatched,
+    /// 签收.
+    Signed,
+    /// 处置中.
+    InProgress,
+    /// 办结.
+    Handled,
+    /// 核查.
+    Verified,
+    /// 结案 (terminal).
+    Closed,
+}
+
+impl State {
+    /// Every state, in the loop's order.
+    pub const ALL: [State; 10] = [
+        State::Reported,
+        State::Accepted,
+        State::Rejected,
+        State::Merged,
+        State::Dispatched,
+        State::Signed,
+        State::InProgress,
+        State::Handled,
+        State::Verified,
+        State::Closed,
+    ];
+
+    /// The API name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Reported => "reported",
+            State::Accepted => "accepted",
+            State::Rejected => "rejected",
+            State::Merged => "merged",
+            State::Dispatched => "dispatched",
+            State::Signed => "signed",
+            State::InProgress => "in_progress",
+            State::Handled => "handled",
+            State::Verified => "verified",
+            State::Closed => "closed",
+        }
+    }
+
+    /// The Chinese label.
+    #[must_use]
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            State::Reported => "上报",
+            State::Accepted => "受理",
+            State::Rejected => "不予受理",
+            State::Merged => "合并",
+            State::Dispatched => "派遣",
+            State::Signed => "签收",
+            State::InProgress => "处置中",
+            State::Handled => "办结",
+            State::Verified => "核查",
+            State::Closed => "结案",
+        }
+    }
+
+    /// Parses the API name.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<State> {
+        State::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// Whether nothing more can happen to it.
+    #[must_use]
+    pub fn is_terminal(self) -> bool {
+        matches!(self, State::Rejected | State::Merged | State::Closed)
+    }
+
+    /// Whether a staff member or department is working on it.
+    #[must_use]
+    pub fn holds_assignee(self) -> bool {
+        matches!(self, State::Dispatched | State::Signed | State::InProgress)
+    }
+
+    /// The step whose clock runs in this state.
+    #[must_use]
+    pub fn step(self) -> Option<Step> {
+        match self {
+            State::Reported => Some(Step::Accept),
+            State::Accepted => Some(Step::Dispatch),
+            State::Dispatched => Some(Step::Sign),
+            State::Signed | State::InProgress => Some(Step::Handle),
+            State::Handled => Some(Step::Verify),
+            State::Verified => Some(Step::Close),
+            State::Rejected | State::Merged | State::Closed => None,
+        }
+    }
+}
+
+/// A timed step of the loop; each has its own limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    /// reported → accepted.
+    Accept,
+    /// accepted → dispatched.
+    Dispatch,
+    /// dispatched → signed.
+    Sign,
+    /// signed → handled.
+    Handle,
+    /// handled → verified.
+    Verify,
+    /// verified → closed.
+    Close,
+}
+
+impl Step {
+    /// Every step, in order.
+    pub const ALL: [Step; 6] = [
+        Step::Accept,
+        Step::Dispatch,
+        Step::Sign,
+        Step::Handle,
+        Step::Verify,
+        Step::Close,
+    ];
+
+    /// Position in [`Step::ALL`].
+    #[must_use]
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The API name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::Accept => "accept",
+            Step::Dispatch => "dispatch",
+            Step::Sign => "sign",
+            Step::Handle => "handle",
+            Step::Verify => "verify",
+            Step::Close => "close",
+        }
+    }
+}
+
+/// Something a user does to an incident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// 上报 — the report itself (first log entry).
+    Report,
+    /// 事件报备 — a report-only record, closed at once.
+    File,
+    /// 受理.
+    Accept,
+    /// 不予受理.
+    Reject,
+    /// 合并 into another incident.
+    Merge,
+    /// 派遣 to a staff member or a department.
+    Dispatch,
+    /// 签收.
+    Sign,
+    /// 开始处置.
+    Start,
+    /// 办结.
+    Handle,
+    /// 核查通过.
+    Verify,
+    /// 核查不通过 — back to dispatched, counted as rework.
+    VerifyFail,
+    /// 结案.
+    Close,
+    /// 回退 — returned to accepted with a reason.
+    Return,
+    /// 上报上级 — the parent area takes over.
+    Escalate,
+    /// 延期申请.
+    RequestExtension,
+    /// 延期批准.
+    ApproveExtension,
+    /// 延期驳回.
+    DenyExtension,
+}
+
+impl Action {
+    /// The actions a user can ask for (the report ones are not among them).
+    pub const ACTS: [Action; 15] = [
+        Action::Accept,
+        Action::Reject,
+        Action::Merge,
+        Action::Dispatch,
+        Action::Sign,
+        Action::Start,
+        Action::Handle,
+        Action::Verify,
+        Action::VerifyFail,
+        Action::Close,
+        Action::Return,
+        Action::Escalate,
+        Action::RequestExtension,
+        Action::ApproveExtension,
+        Action::DenyExtension,
+    ];
+
+    /// The API name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Report => "report",
+            Action::File => "file",
+            Action::Accept => "accept",
+            Action::Reject => "reject",
+            Action::Merge => "merge",
+            Action::Dispatch => "dispatch",
+            Action::Sign => "sign",
+            Action::Start => "start",
+            Action::Handle => "handle",
+            Action::Verify => "verify",
+            Action::VerifyFail => "verify_fail",
+            Action::Close => "close",
+            Action::Return => "return",
+            Action::Escalate => "escalate",
+            Action::RequestExtension => "request_extension",
+            Action::ApproveExtension => "approve_extension",
+            Action::DenyExtension => "deny_extension",
+        }
+    }
+
+    /// Parses the API name.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Action> {
+        Action::ACTS
+            .into_iter()
+            .chain([Action::Report, Action::File])
+            .find(|a| a.as_str() == s)
+    }
+}
+
+/// Time spent in each step: total milliseconds and how many times it ran
+/// (rework runs a step again).
+pub type StepTimes = [(i64, u32); 6];
+
+/// An extension asked for and not yet decided.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingExtension {
+    /// Working (or natural, by priority) hours asked for.
+    pub hours: f64,
+    /// Why.
+    pub reason: String,
+    /// Who asked.
+    pub by: String,
+    /// When.
+    pub at_ms: EpochMs,
+}
+
+/// An incident as stored: everything but what the clock derives.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Incident {
+    /// The serial number, e.g. `SJ20261123000042`.
+    pub id: String,
+    /// Minor category code.
+    pub category: String,
+    /// Where the report came from.
+    pub source: Source,
+    /// How fast.
+    pub priority: Priority,
+    /// Where (WGS84).
+    pub position: LonLat,
+    /// Code of the grid the position lies in.
+    pub grid: String,
+    /// Code of the area responsible now (the grid, or an ancestor).
+    pub area: String,
+    /// What happened.
+    pub description: String,
+    /// Photo references (URLs or store keys).
+    pub photos: Vec<String>,
+    /// Username of the reporter.
+    pub reporter: String,
+    /// Staff id of the reporter, for field reports.
+    pub reporter_staff: Option<String>,
+    /// Where it is in the loop.
+    pub state: State,
+    /// 事件报备: recorded and closed at once.
+    pub report_only: bool,
+    /// The staff member dispatched to.
+    pub assignee_staff: Option<String>,
+    /// The department dispatched to.
+    pub assignee_department: Option<String>,
+    /// The incident this one was merged into.
+    pub merged_into: Option<String>,
+    /// An open incident this one may repeat.
+    pub possible_duplicate_of: Option<String>,
+    /// How many times verification sent it back.
+    pub rework_count: u32,
+    /// Approved extensions, hours, on the overall limit.
+    pub extension_hours: f64,
+    /// Approved extensions on the current step, hours.
+    pub step_extension_hours: f64,
+    /// An extension waiting for a decision.
+    pub pending_extension: Option<PendingExtension>,
+    /// Reported at.
+    pub created_ms: EpochMs,
+    /// Last changed at.
+    pub updated_ms: EpochMs,
+    /// When the current step's clock started.
+    pub step_started_ms: EpochMs,
+    /// When it was last handled (办结).
+    pub handled_ms: Option<EpochMs>,
+    /// When it reached a terminal state.
+    pub closed_ms: Option<EpochMs>,
+    /// Whether it was handled within its overall limit.
+    pub on_time: Option<bool>,
+    /// Time spent per step.
+    pub step_times: StepTimes,
+    /// Rises with every change.
+    pub version: i64,
+}
+
+impl Incident {
+    /// Whether it still needs work.
+    #[must_use]
+    pub fn is_open(&self) -> bool {
+        !self.state.is_terminal()
+    }
+}
+
+#[cfg(test)]
+impl Incident {
+    /// A reported normal incident of category 0101 (a family dispute) at
+    /// 120°E 28°N in grid "g", for tests to vary.
+    #[must_use]
+    pub fn sample(id: &str, created_ms: EpochMs) -> Incident {
+        Incident {
+            id: id.into(),
+            category: "0101".into(),
+            source: Source::Patrol,
+            priority: Priority::Normal,
+            position: LonLat {
+                lon: 120.0,
+                lat: 28.0,
+            },
+            grid: "g".into(),
+            area: "g".into(),
+            description: String::new(),
+            photos: vec![],
+            reporter: "r".into(),
+            reporter_staff: None,
+            state: State::Reported,
+            report_only: false,
+            assignee_staff: None,
+            assignee_department: None,
+            merged_into: None,
+            possible_duplicate_of: None,
+            rework_count: 0,
+            extension_hours: 0.0,
+            step_extension_hours: 0.0,
+            pending_extension: None,
+            created_ms,
+            updated_ms: created_ms,
+            step_started_ms: created_ms,
+            handled_ms: None,
+            closed_ms: None,
+            on_time: None,
+            step_times: [(0, 0); 6],
+            version: 1,
+        }
+    }
+}
+
+/// One immutable entry of the flow log (流转记录).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogEntry {
+    /// Which incident.
+    pub incident: String,
+    /// Position in the incident's log, from 1.
+    pub seq: i64,
+    /// When.
+    pub at_ms: EpochMs,
+    /// What was done.
+    pub action: Action,
+    /// State before (`null` for the report).
+    pub from: Option<State>,
+    /// State after.
+    pub to: State,
+    /// Username of the actor.
+    pub actor: String,
+    /// The actor's role.
+    pub actor_role: String,
+    /// The actor's area code.
+    pub actor_area: String,
+    /// What they said.
+    pub comment: String,
+    /// Photo references.
+    pub photos: Vec<String>,
+    /// Action details (staff dispatched to, merged into, hours…).
+    pub detail: serde_json::Value,
+}
