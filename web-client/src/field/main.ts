@@ -41,6 +41,8 @@ class FieldPage {
         this.renderHeader();
       },
     });
+    // Incident changes in my grid (my tasks among them); tasks elsewhere come as `task` pushes.
+    this.live.subscribe({ area: session.user.area, layers: ['incidents'] });
     this.live.start();
     onLangChange(() => this.renderAll());
     document.getElementById('tasks')!.addEventListener('click', (ev) => void this.onTaskClick(ev));

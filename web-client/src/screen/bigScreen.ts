@@ -48,7 +48,7 @@ export class BigScreen {
   private visible = new Set<LayerGroup>(LAYER_GROUPS.filter((g) => !DEFAULT_OFF.has(g)));
   private heatLayer: HeatLayer = 'staff';
   private readonly dispatch: DispatchPanel;
-  private readonly replay: ReplayPanel;
+  readonly replay: ReplayPanel;
   private readonly staffBatch = new FrameBatcher(() => this.flushStaff());
   private readonly incidentBatch = new FrameBatcher(() => this.flushIncidents());
   private statsTimer: ReturnType<typeof setTimeout> | null = null;

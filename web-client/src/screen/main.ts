@@ -1,6 +1,10 @@
 // Entry point of the big screen (/).
 
 import 'maplibre-gl/dist/maplibre-gl.css';
+import { setWorkerUrl } from 'maplibre-gl';
+// MapLibre's worker is a separate module file; Vite copies it into the build
+// and gives its URL, so nothing is loaded from anywhere but this server.
+import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import '../styles/screen.css';
 import { Api } from '../shared/api';
 import { initLang, t } from '../shared/i18n';
@@ -17,6 +21,7 @@ declare global {
 }
 
 async function main(): Promise<void> {
+  setWorkerUrl(workerUrl);
   initLang();
   const api = new Api();
   const store = new SessionStore('riskmap.screen.session');

@@ -14,6 +14,8 @@ export class ReplayPanel {
   private fixes: TrackFix[] = [];
   private clock: ReplayClock | null = null;
   private raf = 0;
+  /** Where the replayed staff member is at the replay clock (null before a track loads). */
+  head: [number, number] | null = null;
 
   constructor(
     private readonly el: HTMLElement,
@@ -108,6 +110,7 @@ export class ReplayPanel {
     const tt = this.clock.now(performance.now());
     const p = positionAt(this.fixes, tt);
     if (p) {
+      this.head = [p.lon, p.lat];
       (this.map.getSource('track_head') as GeoJSONSource | undefined)?.setData({
         type: 'FeatureCollection',
         features: [{ type: 'Feature', geometry: { type: 'Point', coordinates: [p.lon, p.lat] }, properties: {} }],
