@@ -66,15 +66,17 @@ async function openScreen(browser, { width = 1920, height = 1080, username = 'di
   return { context, page, errors };
 }
 
+/**
+ * Waits until the map has stopped moving and the static layers are drawn. (Not
+ * `idle`: the live staff source is rewritten every tick, so it never is.)
+ */
 async function mapIdle(page) {
-  await page.evaluate(
-    () =>
-      new Promise((resolve) => {
-        const map = window.riskmap.map;
-        if (map.loaded() && !map.isMoving()) resolve();
-        else map.once('idle', () => resolve());
-      }),
-  );
+  await page.waitForFunction(() => {
+    const m = window.riskmap.map;
+    return !m.isMoving() && ['areas', 'risk_sources', 'cameras'].every((s) => m.isSourceLoaded(s));
+  }, null, { timeout: 20_000, polling: 100 });
+  // one more frame so queryRenderedFeatures sees the last placement
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
 }
 
 /** The staff member's marker as the map renders it (null if not drawn). */
@@ -217,8 +219,10 @@ test('dispatching from the big screen assigns the staff member, turns them busy,
   await eventually(async () => (await field.textContent('[data-testid="acked"]')) !== '—', { message: 'the fix acknowledged' });
   const accuracy = await field.textContent('[data-testid="accuracy"]');
   assert(accuracy.includes('7'), `accuracy shown: ${accuracy}`);
+  // The simulator may have walked them on since; the track keeps what the phone sent.
+  const track = await api(disp, 'GET', `/api/staff/${staffId}/track?from=${Date.now() - 120_000}&to=${Date.now() + 60_000}`);
+  assert(track.fixes.some((f) => Math.abs(f.lon - (staff.lon + 0.0003)) < 1e-6 && f.accuracy === 7), 'the shared location reached the server');
   const moved = await api(disp, 'GET', `/api/staff/${staffId}`);
-  assert(Math.abs(moved.lon - (staff.lon + 0.0003)) < 1e-6, 'the shared location reached the server');
 
   // The dispatcher's big screen; an incident next to the field staff member.
   const { context, page, errors } = await openScreen(browser);
@@ -286,7 +290,7 @@ test('the field page reports an incident at its current location', async ({ brow
   await login(field, '/field', 'field');
   await field.click('[data-share]');
   await eventually(async () => (await field.textContent('[data-testid="accuracy"]')).includes('12'), { message: 'a position' });
-  await field.waitForSelector('#report select[name=category] option');
+  await field.waitForSelector('#report select[name=category] option', { state: 'attached' });
   await field.fill('#report textarea[name=description]', '井盖缺失');
   await field.click('#report button[type=submit]');
   const id = await eventually(() => field.textContent('[data-testid="reported-id"]').catch(() => null), { message: 'the report acknowledged' });

@@ -280,18 +280,23 @@ export class BigScreen {
     this.el.live.textContent = t(`live.${s}`);
     this.el.live.title = detail;
     this.el.live.dataset.state = s;
-    if (s === 'open') this.subscription = null;
   }
 
   // ---- map writes (at most once per frame each) --------------------------
 
   private flushStaff(): void {
-    this.source('staff')?.setData(this.staff.toFeatures());
-    this.el.staff.dataset.dirty = '1';
+    const src = this.map.getSource('staff') as GeoJSONSource | undefined;
+    if (!src) return;
+    const c = this.staff.takeChanges();
+    if (c.full) src.setData(this.staff.toFeatures());
+    else if (c.added.size || c.changed.size) void src.updateData(this.staff.toDiff(c));
   }
 
   private flushIncidents(): void {
-    this.source('incidents')?.setData(this.incidents.toFeatures(this.incidentInScope));
+    const fc = this.incidents.toFeatures(this.incidentInScope);
+    this.redShown = fc.features.filter((f) => f.properties?.warning === 'red').length;
+    this.source('incidents')?.setData(fc);
+    this.startPulse();
     this.updateGridRisk();
   }
 
@@ -408,20 +413,33 @@ export class BigScreen {
     renderOverdue(this.el.overdue, this.incidents.overdue(this.incidentInScope), Date.now());
   }
 
+  private redShown = 0;
+  private pulsing = false;
+
+  /**
+   * 红色预警 — overdue incidents pulse: one paint property per frame, no data
+   * rewrite, and only while a red incident is drawn, so an idle map stays idle.
+   */
   private pulse = (now: number): void => {
-    // 红色预警 — overdue incidents pulse: one paint property per frame, no data rewrite.
-    if (this.map.getLayer('incident-pulse')) {
-      const phase = (now % 1600) / 1600;
-      this.map.setPaintProperty('incident-pulse', 'circle-radius', 8 + phase * 18);
-      this.map.setPaintProperty('incident-pulse', 'circle-opacity', 0.55 * (1 - phase));
+    if (this.redShown === 0 || !this.visible.has('incidents')) {
+      this.pulsing = false;
+      return;
     }
+    const phase = (now % 1600) / 1600;
+    this.map.setPaintProperty('incident-pulse', 'circle-radius', 8 + phase * 18);
+    this.map.setPaintProperty('incident-pulse', 'circle-opacity', 0.55 * (1 - phase));
     requestAnimationFrame(this.pulse);
   };
+
+  private startPulse(): void {
+    if (this.pulsing || this.redShown === 0) return;
+    this.pulsing = true;
+    requestAnimationFrame(this.pulse);
+  }
 
   // ---- interaction --------------------------------------------------------
 
   private bindMap(): void {
-    requestAnimationFrame(this.pulse);
     this.map.on('moveend', () => {
       this.resubscribeSoon();
       this.updateCones();
@@ -498,6 +516,7 @@ export class BigScreen {
         setGroupVisible(this.map, g, input.checked);
         if (g === 'heatmap') void this.updateHeat();
         if (g === 'cameras') this.updateCones();
+        if (g === 'incidents') this.startPulse();
       }
       if ((ev.target as HTMLElement).dataset.heatLayer !== undefined) {
         this.heatLayer = (ev.target as HTMLSelectElement).value as HeatLayer;

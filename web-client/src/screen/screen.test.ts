@@ -199,3 +199,24 @@ describe('camera cones and the heat map', () => {
     expect(heatResolution(9)).toBeLessThan(heatResolution(15));
   });
 });
+
+describe('staff map updates', () => {
+  it('patches only the staff that moved since the last frame; a snapshot rebuilds', () => {
+    const st = new StaffStore();
+    st.applySnapshot([
+      { id: 'S1', duty: 'available', lon: 1, lat: 1, t: 1 },
+      { id: 'S2', duty: 'available', lon: 2, lat: 2, t: 1 },
+    ]);
+    expect(st.takeChanges().full).toBe(true);
+    st.applyMoves([{ id: 'S1', lon: 1.5, lat: 1.5, t: 2 }, { id: 'S3', lon: 3, lat: 3, t: 2 }]);
+    const c = st.takeChanges();
+    expect(c.full).toBe(false);
+    const d = st.toDiff(c);
+    expect(d.add.map((f) => f.id)).toEqual(['S3']);
+    expect(d.update.map((u) => [u.id, u.newGeometry.coordinates])).toEqual([['S1', [1.5, 1.5]]]);
+    expect(d.update[0]!.addOrUpdateProperties).toContainEqual({ key: 'duty', value: 'available' });
+    st.applyUpdate({ id: 'S2', duty: 'busy', lon: 2, lat: 2, t: 1 });
+    expect(st.toDiff(st.takeChanges()).update[0]!.addOrUpdateProperties).toContainEqual({ key: 'duty', value: 'busy' });
+    expect(st.toDiff(st.takeChanges())).toEqual({ add: [], update: [] });
+  });
+});

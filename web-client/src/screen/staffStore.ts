@@ -7,13 +7,31 @@ import type { Duty, StaffLive, StaffMove, StaffRole } from '../shared/types';
 /** A staff member counts as online if their last fix is this recent. */
 export const ONLINE_WINDOW_MS = 10 * 60_000;
 
+/** What changed since the map was last written: a whole rebuild, or a diff. */
+export interface StaffChanges {
+  full: boolean;
+  added: Set<string>;
+  changed: Set<string>;
+}
+
 export class StaffStore {
   readonly byId = new Map<string, StaffLive>();
+  // The map source is patched with only what changed since the last frame;
+  // rewriting 6,000 features ten times a second would keep the worker busy.
+  private changes: StaffChanges = { full: true, added: new Set(), changed: new Set() };
 
   /** A snapshot is everything the subscription sees now: anyone missing has left the view. */
   applySnapshot(staff: StaffLive[]): void {
     this.byId.clear();
     for (const s of staff) this.byId.set(s.id, { ...s });
+    this.changes.full = true;
+  }
+
+  /** Hands over (and forgets) what changed since the last call. */
+  takeChanges(): StaffChanges {
+    const c = this.changes;
+    this.changes = { full: false, added: new Set(), changed: new Set() };
+    return c;
   }
 
   /**
@@ -37,6 +55,7 @@ export class StaffStore {
           heading: m.heading ?? null,
           speed: m.speed ?? null,
         });
+        this.changes.added.add(m.id);
         changed++;
         continue;
       }
@@ -47,6 +66,7 @@ export class StaffStore {
       if (m.duty) s.duty = m.duty;
       if (m.heading !== undefined) s.heading = m.heading;
       if (m.speed !== undefined) s.speed = m.speed;
+      this.changes.changed.add(m.id);
       changed++;
     }
     return changed;
@@ -55,6 +75,7 @@ export class StaffStore {
   /** A record change (duty status); the position is kept unless the update is newer. */
   applyUpdate(u: StaffLive): void {
     const s = this.byId.get(u.id);
+    (s ? this.changes.changed : this.changes.added).add(u.id);
     if (!s || u.t >= s.t) {
       this.byId.set(u.id, { ...s, ...u });
     } else {
@@ -81,27 +102,48 @@ export class StaffStore {
   }
 
   toFeatures(): GeoJSON.FeatureCollection<GeoJSON.Point> {
-    const features: GeoJSON.Feature<GeoJSON.Point>[] = [];
-    for (const s of this.byId.values()) {
-      features.push({
-        type: 'Feature',
-        id: s.id,
-        geometry: { type: 'Point', coordinates: [s.lon, s.lat] },
-        properties: {
-          id: s.id,
-          name: s.name ?? s.id,
-          role: s.role ?? '',
-          duty: s.duty,
-          heading: s.heading ?? 0,
-          has_heading: s.heading !== null && s.heading !== undefined,
-          t: s.t,
-        },
+    return { type: 'FeatureCollection', features: [...this.byId.values()].map(staffFeature) };
+  }
+
+  /** The changes as a MapLibre GeoJSON source diff (features keyed by `id`). */
+  toDiff(c: StaffChanges): { add: GeoJSON.Feature[]; update: { id: string; newGeometry: GeoJSON.Point; addOrUpdateProperties: { key: string; value: unknown }[] }[] } {
+    const add: GeoJSON.Feature[] = [];
+    const update = [];
+    for (const id of c.added) {
+      const s = this.byId.get(id);
+      if (s) add.push(staffFeature(s));
+    }
+    for (const id of c.changed) {
+      const s = this.byId.get(id);
+      if (!s || c.added.has(id)) continue;
+      const f = staffFeature(s);
+      update.push({
+        id,
+        newGeometry: f.geometry,
+        addOrUpdateProperties: Object.entries(f.properties!).map(([key, value]) => ({ key, value })),
       });
     }
-    return { type: 'FeatureCollection', features };
+    return { add, update };
   }
 }
 
 export function onDuty(d: Duty): boolean {
   return d === 'available' || d === 'busy' || d === 'sos';
+}
+
+function staffFeature(s: StaffLive): GeoJSON.Feature<GeoJSON.Point> {
+  return {
+    type: 'Feature',
+    id: s.id,
+    geometry: { type: 'Point', coordinates: [s.lon, s.lat] },
+    properties: {
+      id: s.id,
+      name: s.name ?? s.id,
+      role: s.role ?? '',
+      duty: s.duty,
+      heading: s.heading ?? 0,
+      has_heading: s.heading !== null && s.heading !== undefined,
+      t: s.t,
+    },
+  };
 }
