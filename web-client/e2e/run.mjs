@@ -1,0 +1,355 @@
+// The browser tests: the real server in demo mode (started by
+// scripts/web-test.sh, address in RISKMAP_URL), Debian's Chromium, and the
+// built client. Screenshots go to RISKMAP_SHOTS (default test-results/).
+
+import { mkdirSync } from 'node:fs';
+import { assert, eventually, run, test } from './harness.mjs';
+
+const BASE = process.env.RISKMAP_URL ?? 'http://127.0.0.1:8080';
+const SHOTS = process.env.RISKMAP_SHOTS ?? new URL('../test-results/', import.meta.url).pathname;
+const PASSWORD = 'riskmap-demo';
+mkdirSync(SHOTS, { recursive: true });
+
+// ---- REST helpers (the test acting as another operator) ----------------------
+
+async function token(username) {
+  const r = await fetch(`${BASE}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password: PASSWORD }),
+  });
+  assert(r.ok, `login ${username}: ${r.status}`);
+  return (await r.json()).token;
+}
+
+async function api(tok, method, path, body) {
+  const r = await fetch(BASE + path, {
+    method,
+    headers: { authorization: `Bearer ${tok}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  assert(r.ok, `${method} ${path}: ${r.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+/** A category whose skill the staff member has, so they are a suitable candidate. */
+async function categoryFor(tok, skills) {
+  const { categories } = await api(tok, 'GET', '/api/incidents/categories');
+  const minors = categories.flatMap((c) => c.children ?? []);
+  return (minors.find((c) => skills.includes(c.skill)) ?? minors[0]).code;
+}
+
+// ---- browser helpers -------------------------------------------------------------
+
+function watchErrors(page) {
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  return errors;
+}
+
+async function login(page, path, username) {
+  await page.goto(BASE + path);
+  await page.fill('input[name=username]', username);
+  await page.fill('input[name=password]', PASSWORD);
+  await page.click('form.login button[type=submit]');
+}
+
+/** A big screen logged in as `username`, with the city loaded and the first snapshot in. */
+async function openScreen(browser, { width = 1920, height = 1080, username = 'dispatcher' } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: 1, locale: 'zh-CN' });
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await login(page, '/', username);
+  await page.waitForFunction(() => window.riskmap?.ready && window.riskmap.tree !== null, null, { timeout: 30_000 });
+  await mapIdle(page);
+  return { context, page, errors };
+}
+
+/**
+ * Waits until the map has stopped moving and the static layers are drawn. (Not
+ * `idle`: the live staff source is rewritten every tick, so it never is.)
+ */
+async function mapIdle(page) {
+  await page.waitForFunction(() => {
+    const m = window.riskmap.map;
+    return !m.isMoving() && ['areas', 'risk_sources', 'cameras'].every((s) => m.isSourceLoaded(s));
+  }, null, { timeout: 20_000, polling: 100 });
+  // one more frame so queryRenderedFeatures sees the last placement
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+}
+
+/** The staff member's marker as the map renders it (null if not drawn). */
+function renderedStaff(page, id) {
+  return page.evaluate((id) => {
+    const f = window.riskmap.map.queryRenderedFeatures({ layers: ['staff-point'], filter: ['==', ['get', 'id'], id] })[0];
+    return f ? { lon: f.geometry.coordinates[0], lat: f.geometry.coordinates[1], duty: f.properties.duty } : null;
+  }, id);
+}
+
+function renderedCount(page, layer, key = 'id') {
+  return page.evaluate(
+    ({ layer, key }) => new Set(window.riskmap.map.queryRenderedFeatures({ layers: [layer] }).map((f) => f.properties[key])).size,
+    { layer, key },
+  );
+}
+
+const num = async (page, testid) => Number(await page.textContent(`[data-testid="${testid}"]`));
+
+// ---- tests -----------------------------------------------------------------------
+
+test('the big screen renders the demo city (areas, labels, staff, risk sources, cameras)', async ({ browser }) => {
+  const { context, page, errors } = await openScreen(browser);
+  const districts = await renderedCount(page, 'area-district-line', 'code');
+  assert(districts >= 10, `expected the 11 districts drawn, got ${districts}`);
+  const labels = await eventually(() => renderedCount(page, 'area-district-label', 'code'), { message: 'district labels' });
+  assert(labels >= 5, `expected district labels drawn with local glyphs, got ${labels}`);
+  const staff = await eventually(() => renderedCount(page, 'staff-point'), { message: 'staff markers' });
+  assert(staff >= 1000, `expected thousands of staff markers, got ${staff}`);
+  const risks = await renderedCount(page, 'risk-source-point');
+  assert(risks >= 500, `expected risk sources, got ${risks}`);
+  const levels = await page.evaluate(() => new Set(window.riskmap.map.queryRenderedFeatures({ layers: ['risk-source-point'] }).map((f) => f.properties.level)).size);
+  assert(levels === 4, `expected all four risk levels drawn, got ${levels}`);
+  const shaded = await page.evaluate(() => window.riskmap.map.queryRenderedFeatures({ layers: ['grid-risk-fill'] }).filter((f) => (f.state.risk ?? 0) > 0).length);
+  assert(shaded > 100, `expected grids shaded by risk, got ${shaded}`);
+  const online = await num(page, 'staff-online');
+  assert(online > 1000, `staff panel: expected > 1000 online, got ${online}`);
+  assert((await page.getAttribute('#live', 'data-state')) === 'open', 'connection state shown as open');
+  // Zoomed in: cameras un-cluster and get their field-of-view cones.
+  await page.evaluate(() => window.riskmap.map.jumpTo({ center: [120.655, 28.015], zoom: 16.5 }));
+  await mapIdle(page);
+  const cones = await eventually(() => renderedCount(page, 'camera-cone-fill'), { message: 'camera cones' });
+  assert(cones > 0, 'camera cones when zoomed in');
+  assert(errors.length === 0, `page errors: ${errors.join('; ')}`);
+  await context.close();
+});
+
+test('a fix over the OsmAnd endpoint moves that staff marker on the big screen within a second', async ({ browser }) => {
+  const { context, page } = await openScreen(browser);
+  // Someone off duty: the simulator does not walk them, so only our fix moves them.
+  const target = await page.evaluate(() => {
+    for (const s of window.riskmap.staff.byId.values()) if (s.duty === 'off') return { id: s.id, lon: s.lon, lat: s.lat };
+    return null;
+  });
+  assert(target, 'an off-duty staff member on the screen');
+  const before = await eventually(() => renderedStaff(page, target.id), { message: 'the marker drawn' });
+  const lon = target.lon + 0.006;
+  const lat = target.lat + 0.004;
+  const sent = Date.now();
+  const r = await fetch(`${BASE}/osmand?id=dev-${target.id}&lat=${lat}&lon=${lon}&timestamp=${Math.floor(sent / 1000) + 1}&bearing=45`);
+  assert(r.ok, `OsmAnd fix refused: ${r.status}`);
+  const moved = await eventually(
+    async () => {
+      const p = await renderedStaff(page, target.id);
+      return p && Math.abs(p.lon - lon) < 3e-4 && Math.abs(p.lat - lat) < 3e-4 ? p : null;
+    },
+    { timeoutMs: 3000, intervalMs: 25, message: 'the marker at the new position' },
+  );
+  const took = Date.now() - sent;
+  assert(moved && Math.abs(before.lon - lon) > 1e-3, 'the marker moved');
+  assert(took < 1000, `the marker moved after ${took} ms, more than a second`);
+  console.log(`     marker moved ${took} ms after the fix was sent`);
+  await context.close();
+});
+
+test('drilling down into a district scopes the panels and the subscription', async ({ browser }) => {
+  const { context, page, errors } = await openScreen(browser);
+  const disp = await token('dispatcher');
+  const cityOnline = await num(page, 'staff-online');
+  const districts = await page.$$eval('[data-testid="drill-select"] option[value]:not([value=""])', (o) => o.map((x) => ({ code: x.value, name: x.textContent })));
+  assert(districts.length >= 10, `the city's districts offered for drill-down, got ${districts.length}`);
+  // Two incidents, in two districts, reported while the screen watches.
+  const [a, b] = districts;
+  const at = async (code) => page.evaluate((code) => {
+    const grid = [...window.riskmap.tree.byCode.values()].find((n) => n.level === 'grid' && window.riskmap.tree.within(n.code, code));
+    const p = grid.geometry.type === 'Polygon' ? grid.geometry.coordinates[0] : grid.geometry.coordinates[0][0];
+    // a point inside a grid: the average of a few ring vertices is inside for the demo's convex-ish grids
+    const pts = p.slice(0, -1);
+    return { lon: pts.reduce((s, q) => s + q[0], 0) / pts.length, lat: pts.reduce((s, q) => s + q[1], 0) / pts.length };
+  }, code);
+  const category = await categoryFor(disp, []);
+  const ia = await api(disp, 'POST', '/api/incidents', { category, source: 'hotline', priority: 'urgent', ...(await at(a.code)), description: 'drill test A' });
+  const ib = await api(disp, 'POST', '/api/incidents', { category, source: 'hotline', priority: 'normal', ...(await at(b.code)), description: 'drill test B' });
+  await eventually(() => page.$(`#feed [data-incident="${ib.id}"]`), { message: 'both incidents in the city feed' });
+  await page.selectOption('[data-testid="drill-select"]', a.code);
+  await eventually(async () => (await page.textContent('#crumbs')).includes(a.name), { message: 'the breadcrumb shows the district' });
+  await page.waitForFunction((code) => window.riskmap.scope?.code === code, a.code);
+  await mapIdle(page);
+  // The live subscription follows the drill-down.
+  const scoped = await eventually(
+    () => page.evaluate(() => window.riskmap.staff.byId.size > 0 && [...window.riskmap.staff.byId.values()].every((s) => !s.grid || window.riskmap.tree.within(s.grid, window.riskmap.scope.code))),
+    { message: 'a snapshot of the district only' },
+  );
+  assert(scoped, 'subscribed to the district');
+  const districtOnline = await eventually(async () => {
+    const n = await num(page, 'staff-online');
+    return n > 0 && n < cityOnline ? n : null;
+  }, { message: 'fewer staff online in one district' });
+  assert(districtOnline < cityOnline, `staff panel scoped: ${districtOnline} < ${cityOnline}`);
+  assert(await page.$(`#feed [data-incident="${ia.id}"]`), "the district's incident stays in the feed");
+  assert(!(await page.$(`#feed [data-incident="${ib.id}"]`)), "the other district's incident left the feed");
+  const since = new Date(); since.setHours(0, 0, 0, 0);
+  const stats = await api(disp, 'GET', `/api/incidents/stats?area=${a.code}&from=${since.getTime()}`);
+  await eventually(async () => (await num(page, 'today-total')) === stats.total, { message: `today's total = the district's ${stats.total}` });
+  assert(errors.length === 0, `page errors: ${errors.join('; ')}`);
+  await context.close();
+});
+
+test('dispatching from the big screen assigns the staff member, turns them busy, and their field page gets the task', async ({ browser }) => {
+  // The field user's phone, sharing its location.
+  const disp = await token('dispatcher');
+  const fieldTok = await token('field');
+  const me = await api(fieldTok, 'GET', '/api/me');
+  const staffId = me.user.staff_id;
+  const staff = await api(disp, 'GET', `/api/staff/${staffId}`);
+  const phone = await browser.newContext({
+    viewport: { width: 390, height: 844 },
+    deviceScaleFactor: 2,
+    isMobile: true,
+    hasTouch: true,
+    locale: 'zh-CN',
+    permissions: ['geolocation'],
+    geolocation: { longitude: staff.lon + 0.0003, latitude: staff.lat + 0.0002, accuracy: 7 },
+  });
+  const field = await phone.newPage();
+  const fieldErrors = watchErrors(field);
+  await login(field, '/field', 'field');
+  await field.waitForFunction(() => window.riskmapField?.live.state === 'open');
+  await field.click('[data-share]');
+  await eventually(async () => (await field.textContent('[data-testid="acked"]')) !== '—', { message: 'the fix acknowledged' });
+  const accuracy = await field.textContent('[data-testid="accuracy"]');
+  assert(accuracy.includes('7'), `accuracy shown: ${accuracy}`);
+  // The simulator may have walked them on since; the track keeps what the phone sent.
+  const track = await api(disp, 'GET', `/api/staff/${staffId}/track?from=${Date.now() - 120_000}&to=${Date.now() + 60_000}`);
+  assert(track.fixes.some((f) => Math.abs(f.lon - (staff.lon + 0.0003)) < 1e-6 && f.accuracy === 7), 'the shared location reached the server');
+  const moved = await api(disp, 'GET', `/api/staff/${staffId}`);
+
+  // The dispatcher's big screen; an incident next to the field staff member.
+  const { context, page, errors } = await openScreen(browser);
+  const category = await categoryFor(disp, staff.skills ?? []);
+  const incident = await api(disp, 'POST', '/api/incidents', {
+    category, source: 'citizen', priority: 'urgent', lon: moved.lon + 0.0002, lat: moved.lat + 0.0001, description: '楼道堆物影响通行（派遣测试）',
+  });
+  await page.evaluate(({ lon, lat }) => window.riskmap.map.jumpTo({ center: [lon, lat], zoom: 16 }), incident);
+  await mapIdle(page);
+  // Click the incident on the map itself.
+  const pt = await eventually(
+    () => page.evaluate((id) => {
+      const m = window.riskmap.map;
+      const f = m.queryRenderedFeatures({ layers: ['incident-point'], filter: ['==', ['get', 'id'], id] })[0];
+      if (!f) return null;
+      const p = m.project(f.geometry.coordinates);
+      const r = m.getCanvas().getBoundingClientRect();
+      return { x: r.left + p.x, y: r.top + p.y };
+    }, incident.id),
+    { message: 'the incident drawn on the map' },
+  );
+  await page.mouse.click(pt.x, pt.y);
+  await eventually(async () => (await page.textContent('[data-testid="incident-id"]').catch(() => '')) === incident.id, { message: 'the dispatch panel' });
+  await page.click('[data-testid="dispatch-panel"] [data-action="accept"]');
+  const assign = `[data-testid="dispatch-panel"] [data-assign="${staffId}"]`;
+  await page.waitForSelector(assign, { timeout: 10_000 });
+  const cams = await page.$$('[data-testid="dispatch-panel"] [data-camera]');
+  console.log(`     ${cams.length} cameras see the incident`);
+  await page.screenshot({ path: `${SHOTS}/screen-dispatch-1920.png` });
+  await page.click(assign);
+  await eventually(async () => (await page.textContent('[data-testid="incident-assignee"]')) === staffId, { message: 'assigned in the panel' });
+  const busy = await eventually(async () => {
+    const s = await renderedStaff(page, staffId);
+    return s?.duty === 'busy' ? s : null;
+  }, { timeoutMs: 5000, message: 'the staff marker busy' });
+  assert(busy, 'marker busy');
+
+  // The phone: the task arrives live; sign, start, handle.
+  const card = `[data-task="${incident.id}"]`;
+  await field.waitForSelector(card, { timeout: 5000 });
+  assert((await field.evaluate(() => window.riskmapField.pushed)) >= 1, 'the task came as a /ws push');
+  await field.screenshot({ path: `${SHOTS}/field-task.png`, fullPage: true });
+  await field.click(`${card} [data-action="sign"]`);
+  await field.waitForSelector(`${card} [data-action="start"]`);
+  await field.click(`${card} [data-action="start"]`);
+  await field.waitForSelector(`${card} textarea`);
+  await field.fill(`${card} textarea`, '已清理完毕');
+  await field.click(`${card} [data-action="handle"]`);
+  await field.waitForSelector(card, { state: 'detached' });
+  const done = await api(disp, 'GET', `/api/incidents/${incident.id}`);
+  assert(done.state === 'handled', `incident handled, is ${done.state}`);
+  const log = await api(disp, 'GET', `/api/incidents/${incident.id}/log`);
+  assert(log.log.some((e) => e.action === 'handle' && e.comment === '已清理完毕'), 'the note is in the flow log');
+  assert(errors.length === 0 && fieldErrors.length === 0, `page errors: ${[...errors, ...fieldErrors].join('; ')}`);
+  await context.close();
+  await phone.close();
+}, { timeoutMs: 90_000 });
+
+test('the field page reports an incident at its current location', async ({ browser }) => {
+  const phone = await browser.newContext({
+    viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, locale: 'zh-CN',
+    permissions: ['geolocation'], geolocation: { longitude: 120.6555, latitude: 28.0155, accuracy: 12 },
+  });
+  const field = await phone.newPage();
+  await login(field, '/field', 'field');
+  await field.click('[data-share]');
+  await eventually(async () => (await field.textContent('[data-testid="accuracy"]')).includes('12'), { message: 'a position' });
+  await field.waitForSelector('#report select[name=category] option', { state: 'attached' });
+  await field.fill('#report textarea[name=description]', '井盖缺失');
+  await field.click('#report button[type=submit]');
+  const id = await eventually(() => field.textContent('[data-testid="reported-id"]').catch(() => null), { message: 'the report acknowledged' });
+  const disp = await token('dispatcher');
+  const i = await api(disp, 'GET', `/api/incidents/${id}`);
+  assert(Math.abs(i.lon - 120.6555) < 1e-6 && Math.abs(i.lat - 28.0155) < 1e-6, 'reported at the phone position');
+  assert(i.description === '井盖缺失' && i.source === 'patrol', 'as a patrol report');
+  await field.screenshot({ path: `${SHOTS}/field-390x844.png`, fullPage: true });
+  await phone.close();
+});
+
+test('track replay plays a patrol track with speed control', async ({ browser }) => {
+  const { context, page } = await openScreen(browser);
+  // Someone the simulator walks: their track has many fixes.
+  const id = await page.evaluate(() => [...window.riskmap.staff.byId.values()].find((s) => s.duty === 'available' && Date.now() - s.t < 60_000)?.id);
+  assert(id, 'a walking staff member');
+  await page.click('[data-replay]');
+  await page.fill('[data-testid="replay-panel"] input[name=staff]', id);
+  await page.click('[data-testid="replay-panel"] [data-load]');
+  const n = Number(await eventually(() => page.getAttribute('.replay-status', 'data-fixes'), { message: 'the track loaded' }));
+  assert(n >= 2, `a track of several fixes, got ${n}`);
+  await mapIdle(page);
+  const drawn = await eventually(() => page.evaluate(() => window.riskmap.map.queryRenderedFeatures({ layers: ['track-line'] }).length), { message: 'the track drawn' });
+  assert(drawn > 0, 'the track drawn');
+  await page.selectOption('[data-testid="replay-panel"] select[name=speed]', '1800');
+  const head = () => page.evaluate(() => window.riskmap.replay.head);
+  const first = await head();
+  await page.click('[data-testid="replay-panel"] [data-play]');
+  await eventually(async () => {
+    const now = await head();
+    return now && first && (now[0] !== first[0] || now[1] !== first[1]);
+  }, { timeoutMs: 5000, message: 'the head moving along the track' });
+  await context.close();
+});
+
+test('the live connection reconnects and re-subscribes after it drops', async ({ browser }) => {
+  const { context, page } = await openScreen(browser);
+  const before = await page.evaluate(() => window.riskmap.snapshots);
+  await page.evaluate(() => window.riskmap.live.ws.close());
+  await eventually(async () => (await page.getAttribute('#live', 'data-state')) === 'reconnecting', { timeoutMs: 3000, intervalMs: 10, message: 'reconnecting shown' });
+  await eventually(async () => (await page.getAttribute('#live', 'data-state')) === 'open', { timeoutMs: 10_000, message: 'open again' });
+  await eventually(() => page.evaluate((b) => window.riskmap.snapshots > b, before), { message: 'a fresh snapshot after re-subscribing' });
+  await context.close();
+});
+
+test('screenshots of the big screen at 1920×1080 and 3840×2160, in Chinese and English', async ({ browser }) => {
+  for (const [w, h] of [[1920, 1080], [3840, 2160]]) {
+    const { context, page, errors } = await openScreen(browser, { width: w, height: h, username: 'screen' });
+    await page.waitForTimeout(1500);
+    await page.screenshot({ path: `${SHOTS}/screen-${w}x${h}.png` });
+    if (w === 1920) {
+      await page.click('[data-lang]');
+      assert((await page.textContent('[data-title="today"]')) === "Today's incidents", 'English switch');
+      await page.screenshot({ path: `${SHOTS}/screen-${w}x${h}-en.png` });
+      await page.click('[data-lang]');
+    }
+    assert(errors.length === 0, `page errors: ${errors.join('; ')}`);
+    await context.close();
+  }
+}, { timeoutMs: 120_000 });
+
+process.exit(await run({ filter: process.argv[2] }));

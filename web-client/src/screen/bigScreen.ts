@@ -1,0 +1,536 @@
+// The big screen: wires the map, the live connection, the stores and the
+// panels together, and owns the drill-down scope that every panel follows.
+
+import { type GeoJSONSource, type LngLat, Map as MapLibreMap, type MapGeoJSONFeature, NavigationControl, type PointLike, Popup, ScaleControl } from 'maplibre-gl';
+import type { Api } from '../shared/api';
+import { esc, startOfDay } from '../shared/format';
+import { lang, onLangChange, setLang, t } from '../shared/i18n';
+import { LiveConnection, type LiveState } from '../shared/live';
+import { FrameBatcher } from '../shared/frame';
+import type { Session } from '../shared/session';
+import type { BBox, Incident, IncidentStats, ServerMessage, StaffLive, Subscription } from '../shared/types';
+import { AreaTree, type AreaNode } from './areaTree';
+import { CONE_MIN_ZOOM, conesInView, type CameraPoint } from './cones';
+import { DispatchPanel } from './dispatchPanel';
+import { gridScores, riskClass } from './gridRisk';
+import { heatFeatures, heatResolution, type HeatLayer } from './heat';
+import { addHeadingArrow } from './icons';
+import { IncidentStore, isOpen } from './incidentStore';
+import { areaLabels, asAreaFeatures, cameraPoints, loadCollection } from './layersData';
+import { addRiskmapLayers, DEFAULT_OFF, LAYER_GROUPS, setGroupVisible, type LayerGroup } from './mapLayers';
+import { offlineStyle, type ClientConfig } from './mapStyle';
+import { renderFeed, renderOnTime, renderOverdue, renderStaff, renderTicker, renderToday } from './panels';
+import { ReplayPanel } from './replayPanel';
+import { sameSubscription, subscriptionFor } from './scope';
+import { StaffStore } from './staffStore';
+
+type El = Record<
+  'map' | 'crumbs' | 'children' | 'live' | 'clock' | 'today' | 'ontime' | 'staff' | 'overdue' | 'feed' | 'ticker' | 'layers' | 'dispatch' | 'replay',
+  HTMLElement
+>;
+
+export class BigScreen {
+  readonly map: MapLibreMap;
+  readonly staff = new StaffStore();
+  readonly incidents = new IncidentStore();
+  tree: AreaTree | null = null;
+  /** The area every panel is scoped to; null only before the areas load. */
+  scope: AreaNode | null = null;
+  stats: IncidentStats | null = null;
+  live: LiveConnection;
+  liveState: LiveState = 'closed';
+  /** Set once areas, layers and the first snapshot are in: tests wait on it. */
+  ready = false;
+  snapshots = 0;
+  private subscription: Subscription | null = null;
+  private cameras: CameraPoint[] = [];
+  private riskByGrid = new Map<string, number[]>();
+  private visible = new Set<LayerGroup>(LAYER_GROUPS.filter((g) => !DEFAULT_OFF.has(g)));
+  private heatLayer: HeatLayer = 'staff';
+  private readonly dispatch: DispatchPanel;
+  readonly replay: ReplayPanel;
+  private readonly staffBatch = new FrameBatcher(() => this.flushStaff());
+  private readonly incidentBatch = new FrameBatcher(() => this.flushIncidents());
+  private statsTimer: ReturnType<typeof setTimeout> | null = null;
+  private subscribeTimer: ReturnType<typeof setTimeout> | null = null;
+  private riskedGrids = new Set<string>();
+
+  constructor(
+    private readonly api: Api,
+    readonly session: Session,
+    private readonly el: El,
+    config: ClientConfig,
+  ) {
+    this.map = new MapLibreMap({
+      container: el.map,
+      style: config.basemapStyle ?? offlineStyle(),
+      center: [120.65, 28.0],
+      zoom: 9,
+      attributionControl: false,
+      // Keep the drawing buffer so screenshots of the canvas are not blank.
+      canvasContextAttributes: { preserveDrawingBuffer: true },
+      localIdeographFontFamily: "'Noto Sans CJK SC', 'Source Han Sans SC', 'WenQuanYi Micro Hei', 'Microsoft YaHei', 'PingFang SC', sans-serif",
+    });
+    this.map.addControl(new NavigationControl({ showCompass: true }), 'bottom-right');
+    this.map.addControl(new ScaleControl({ unit: 'metric' }), 'bottom-left');
+    this.dispatch = new DispatchPanel(el.dispatch, api, {
+      changed: (i) => this.onIncident(i, true),
+      focus: (lon, lat) => this.map.flyTo({ center: [lon, lat], zoom: Math.max(this.map.getZoom(), 17) }),
+    });
+    this.replay = new ReplayPanel(el.replay, api, this.map);
+    this.live = new LiveConnection({
+      token: session.token,
+      onMessage: (m) => this.onMessage(m),
+      onState: (s, detail) => this.onLiveState(s, detail),
+    });
+    this.map.on('load', () => void this.onMapLoad());
+    onLangChange(() => this.renderAll());
+    this.bindUi();
+    setInterval(() => this.tick(), 1000);
+  }
+
+  // ---- start-up -------------------------------------------------------
+
+  private async onMapLoad(): Promise<void> {
+    addHeadingArrow(this.map);
+    addRiskmapLayers(this.map);
+    for (const g of LAYER_GROUPS) setGroupVisible(this.map, g, this.visible.has(g));
+    this.bindMap();
+    const areas = asAreaFeatures(await loadCollection(this.api, 'areas'));
+    this.tree = new AreaTree(areas);
+    this.source('areas').setData({ type: 'FeatureCollection', features: areas as unknown as GeoJSON.Feature[] });
+    this.source('area_labels').setData(areaLabels(areas));
+    const home = this.tree.byCode.get(this.session.user.area) ?? this.tree.roots()[0] ?? null;
+    this.setScope(home?.code ?? null, false);
+    this.live.start();
+    await Promise.all([this.loadRiskSources(), this.loadKeyPlaces(), this.loadCameras()]);
+    this.renderAll();
+  }
+
+  private async loadRiskSources(): Promise<void> {
+    const f = await loadCollection(this.api, 'risk_sources');
+    this.source('risk_sources').setData({ type: 'FeatureCollection', features: f });
+    // Join each risk source to its grid once: the grid shading needs it.
+    this.riskByGrid.clear();
+    for (const r of f) {
+      const g = r.geometry?.type === 'Point' ? this.tree?.gridAt(r.geometry.coordinates as [number, number]) : null;
+      if (!g) continue;
+      const list = this.riskByGrid.get(g.code) ?? [];
+      list.push(Number(r.properties?.level ?? 4));
+      this.riskByGrid.set(g.code, list);
+    }
+    this.updateGridRisk();
+  }
+
+  private async loadKeyPlaces(): Promise<void> {
+    this.source('key_places').setData({ type: 'FeatureCollection', features: await loadCollection(this.api, 'key_places') });
+  }
+
+  private async loadCameras(): Promise<void> {
+    const pts = cameraPoints(await loadCollection(this.api, 'cameras'));
+    this.source('cameras').setData(pts);
+    this.cameras = pts.features.map((f) => ({
+      id: String(f.properties!.id),
+      coordinates: f.geometry.coordinates as [number, number],
+      heading: f.properties!.heading as number | null,
+      fov: f.properties!.fov as number | null,
+      range_m: Number(f.properties!.range_m),
+      online: Boolean(f.properties!.online),
+    }));
+    this.updateCones();
+  }
+
+  private source(id: string): GeoJSONSource {
+    return this.map.getSource(id) as GeoJSONSource;
+  }
+
+  // ---- scope (drill-down) ----------------------------------------------
+
+  /** Drills to an area: zooms there, re-subscribes, re-queries, re-renders. */
+  setScope(code: string | null, fly = true): void {
+    if (!this.tree || !code) return;
+    const a = this.tree.byCode.get(code);
+    if (!a) return;
+    this.scope = a;
+    this.map.setFilter('area-selected-line', ['==', ['get', 'code'], a.code]);
+    const [w, s, e, n] = a.bbox;
+    this.map.fitBounds([w, s, e, n], { padding: 40, duration: fly ? 800 : 0, maxZoom: 17 });
+    this.subscription = null;
+    this.resubscribeSoon(fly ? 900 : 0);
+    this.stats = null;
+    void this.loadScopeIncidents();
+    this.refreshStatsSoon(0);
+    this.renderAll();
+    this.incidentBatch.request();
+  }
+
+  inScope = (code: string | null | undefined): boolean => !this.scope || !!this.tree?.within(code, this.scope.code);
+  private incidentInScope = (i: Incident) => this.inScope(i.grid) || this.inScope(i.area);
+  private staffInScope = (s: StaffLive) => this.inScope(s.grid);
+
+  private async loadScopeIncidents(): Promise<void> {
+    if (!this.scope) return;
+    try {
+      const r = await this.api.get<{ incidents: Incident[] }>('/api/incidents', { area: this.scope.code, open: true, limit: 500 });
+      for (const i of r.incidents) this.incidents.upsert(i);
+      this.afterIncidentsChanged();
+    } catch {
+      // Older servers have no incident API yet; the live feed still works.
+    }
+  }
+
+  private refreshStatsSoon(delay = 1500): void {
+    if (this.statsTimer) return;
+    this.statsTimer = setTimeout(async () => {
+      this.statsTimer = null;
+      if (!this.scope) return;
+      try {
+        this.stats = await this.api.get<IncidentStats>('/api/incidents/stats', {
+          area: this.scope.code,
+          from: startOfDay(Date.now()),
+        });
+      } catch {
+        this.stats = null;
+      }
+      this.renderIncidentPanels();
+    }, delay);
+  }
+
+  private resubscribeSoon(delay = 250): void {
+    if (this.subscribeTimer) clearTimeout(this.subscribeTimer);
+    this.subscribeTimer = setTimeout(() => this.resubscribe(), delay);
+  }
+
+  private resubscribe(): void {
+    const b = this.map.getBounds();
+    const view: BBox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()];
+    const next = subscriptionFor(this.scope, view);
+    if (sameSubscription(this.subscription, next)) return;
+    this.subscription = next;
+    this.live.subscribe(next);
+  }
+
+  // ---- live -------------------------------------------------------------
+
+  private onMessage(m: ServerMessage): void {
+    switch (m.type) {
+      case 'snapshot':
+        this.snapshots++;
+        this.staff.applySnapshot(m.staff ?? []);
+        for (const i of m.incidents ?? []) this.incidents.upsert(i);
+        this.staffBatch.request();
+        this.afterIncidentsChanged();
+        this.ready = true;
+        break;
+      case 'staff_moves':
+        if (this.staff.applyMoves(m.moves) > 0) this.staffBatch.request();
+        break;
+      case 'staff_update':
+        this.staff.applyUpdate(m.staff);
+        this.staffBatch.request();
+        break;
+      case 'incident':
+        this.onIncident(m.incident, true);
+        break;
+      case 'alert':
+        this.incidents.applyAlert(m);
+        renderTicker(this.el.ticker, this.incidents.alerts);
+        this.afterIncidentsChanged();
+        break;
+      case 'stats':
+        if (this.scope && m.area === this.scope.code) {
+          this.stats = m.stats;
+          this.renderIncidentPanels();
+        }
+        break;
+      case 'layer_changed':
+        void this.reloadLayer(m.layer);
+        break;
+      case 'error':
+        this.el.live.title = `${m.error}: ${m.message}`;
+        break;
+      default:
+        break;
+    }
+  }
+
+  private onIncident(i: Incident, feed: boolean): void {
+    if (this.incidents.upsert(i, { feed, at: Date.now() })) {
+      this.afterIncidentsChanged();
+      this.refreshStatsSoon();
+      this.dispatch.refreshIfOpen(i.id);
+    }
+  }
+
+  private afterIncidentsChanged(): void {
+    this.incidentBatch.request();
+    this.renderIncidentPanels();
+  }
+
+  private async reloadLayer(layer: string): Promise<void> {
+    if (layer === 'areas') window.location.reload();
+    else if (layer === 'cameras') await this.loadCameras();
+    else if (layer === 'risk_sources') await this.loadRiskSources();
+    else if (layer === 'key_places') await this.loadKeyPlaces();
+  }
+
+  private onLiveState(s: LiveState, detail: string): void {
+    this.liveState = s;
+    this.el.live.className = `live live-${s}`;
+    this.el.live.textContent = t(`live.${s}`);
+    this.el.live.title = detail;
+    this.el.live.dataset.state = s;
+  }
+
+  // ---- map writes (at most once per frame each) --------------------------
+
+  private flushStaff(): void {
+    const src = this.map.getSource('staff') as GeoJSONSource | undefined;
+    if (!src) return;
+    const c = this.staff.takeChanges();
+    if (c.full) src.setData(this.staff.toFeatures());
+    else if (c.added.size || c.changed.size) void src.updateData(this.staff.toDiff(c));
+  }
+
+  private flushIncidents(): void {
+    const fc = this.incidents.toFeatures(this.incidentInScope);
+    this.redShown = fc.features.filter((f) => f.properties?.warning === 'red').length;
+    this.source('incidents')?.setData(fc);
+    this.startPulse();
+    this.updateGridRisk();
+  }
+
+  private updateGridRisk(): void {
+    if (!this.map.getSource('areas')) return;
+    const open = [...this.incidents.byId.values()].filter(isOpen);
+    const scores = gridScores(this.riskByGrid, open);
+    const now = new Set<string>();
+    for (const [grid, score] of scores) {
+      const c = riskClass(score);
+      if (c === 0) continue;
+      now.add(grid);
+      this.map.setFeatureState({ source: 'areas', id: grid }, { risk: c });
+    }
+    for (const g of this.riskedGrids) if (!now.has(g)) this.map.setFeatureState({ source: 'areas', id: g }, { risk: 0 });
+    this.riskedGrids = now;
+  }
+
+  private updateCones(): void {
+    if (!this.map.getSource('camera_cones')) return;
+    const on = this.visible.has('cameras') && this.map.getZoom() >= CONE_MIN_ZOOM;
+    const b = this.map.getBounds();
+    this.source('camera_cones').setData(
+      on ? conesInView(this.cameras, [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]) : { type: 'FeatureCollection', features: [] },
+    );
+  }
+
+  private async updateHeat(): Promise<void> {
+    if (!this.visible.has('heatmap')) return;
+    const b = this.map.getBounds();
+    try {
+      const r = await this.api.get<{ cells: { cell: string; count: number }[] }>('/api/heatmap', {
+        bbox: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(5)).join(','),
+        res: heatResolution(this.map.getZoom()),
+        layer: this.heatLayer,
+      });
+      this.source('heat').setData(heatFeatures(r.cells));
+    } catch {
+      // a failed refresh keeps the previous picture
+    }
+  }
+
+  // ---- panels -----------------------------------------------------------
+
+  private renderIncidentPanels(): void {
+    renderToday(this.el.today, this.stats, this.incidents.countByState(startOfDay(Date.now()), this.incidentInScope));
+    renderOnTime(this.el.ontime, this.stats);
+    renderOverdue(this.el.overdue, this.incidents.overdue(this.incidentInScope), Date.now());
+    renderFeed(
+      this.el.feed,
+      this.incidents.feed.filter((f) => this.incidentInScope(f.incident)),
+    );
+  }
+
+  private renderStaffPanel(): void {
+    const inViewOnly = !!this.subscription && 'bbox' in this.subscription;
+    renderStaff(this.el.staff, this.staff.countsByRole(Date.now(), this.staffInScope), inViewOnly);
+  }
+
+  private renderCrumbs(): void {
+    if (!this.tree || !this.scope) return;
+    const chain = this.tree.chain(this.scope.code);
+    const root = this.tree.byCode.get(this.session.user.area);
+    const visible = root ? chain.slice(chain.findIndex((a) => a.code === root.code)) : chain;
+    this.el.crumbs.innerHTML = visible
+      .map((a) => `<button data-area="${esc(a.code)}" class="crumb level-${a.level}">${esc(a.name)}</button>`)
+      .join('<span class="sep">›</span>');
+    const kids = this.tree.childrenOf(this.scope.code);
+    this.el.children.innerHTML = kids.length
+      ? `<select data-testid="drill-select"><option value="">${esc(t('drill.children'))} (${kids.length})</option>${kids
+          .map((k) => `<option value="${esc(k.code)}">${esc(k.name)}</option>`)
+          .join('')}</select>`
+      : '';
+  }
+
+  private renderLayers(): void {
+    const groups = LAYER_GROUPS.map(
+      (g) => `<label><input type="checkbox" data-layer="${g}" ${this.visible.has(g) ? 'checked' : ''}/> ${esc(t(`layer.${g}`))}</label>`,
+    ).join('');
+    const heatSel = `<select data-heat-layer>${(['staff', 'cameras', 'risk_sources', 'key_places'] as HeatLayer[])
+      .map((l) => `<option value="${l}" ${l === this.heatLayer ? 'selected' : ''}>${esc(t(`layer.${l}`))}</option>`)
+      .join('')}</select>`;
+    this.el.layers.innerHTML = `<h3>${esc(t('panel.layers'))}</h3>${groups}<div class="heat-layer">${esc(t('layer.heatmap'))}: ${heatSel}</div>
+      <button data-replay>${esc(t('replay.title'))}</button>`;
+  }
+
+  private renderAll(): void {
+    document.title = t('title');
+    document.querySelector('[data-i18n="title"]')!.textContent = t('title');
+    (document.querySelector('[data-lang]') as HTMLElement).textContent = t('lang_switch');
+    (document.querySelector('[data-logout]') as HTMLElement).textContent = `${this.session.user.display_name ?? this.session.user.username} · ${t('logout')}`;
+    this.onLiveState(this.liveState, '');
+    this.renderCrumbs();
+    this.renderLayers();
+    this.renderIncidentPanels();
+    this.renderStaffPanel();
+    renderTicker(this.el.ticker, this.incidents.alerts);
+    for (const [id, key] of [
+      ['today', 'panel.today'],
+      ['ontime', 'panel.on_time'],
+      ['staff', 'panel.staff'],
+      ['overdue', 'panel.overdue'],
+      ['feed', 'panel.feed'],
+    ] as const) {
+      const h = document.querySelector(`[data-title="${id}"]`);
+      if (h) h.textContent = t(key);
+    }
+  }
+
+  /** Once a second: the clock, the staff panel, overdue times, the red pulse. */
+  private tick(): void {
+    this.el.clock.textContent = new Date().toLocaleString(lang() === 'zh' ? 'zh-CN' : 'en-GB', { hour12: false });
+    this.renderStaffPanel();
+    renderOverdue(this.el.overdue, this.incidents.overdue(this.incidentInScope), Date.now());
+  }
+
+  private redShown = 0;
+  private pulsing = false;
+
+  /**
+   * 红色预警 — overdue incidents pulse: one paint property per frame, no data
+   * rewrite, and only while a red incident is drawn, so an idle map stays idle.
+   */
+  private pulse = (now: number): void => {
+    if (this.redShown === 0 || !this.visible.has('incidents')) {
+      this.pulsing = false;
+      return;
+    }
+    const phase = (now % 1600) / 1600;
+    this.map.setPaintProperty('incident-pulse', 'circle-radius', 8 + phase * 18);
+    this.map.setPaintProperty('incident-pulse', 'circle-opacity', 0.55 * (1 - phase));
+    requestAnimationFrame(this.pulse);
+  };
+
+  private startPulse(): void {
+    if (this.pulsing || this.redShown === 0) return;
+    this.pulsing = true;
+    requestAnimationFrame(this.pulse);
+  }
+
+  // ---- interaction --------------------------------------------------------
+
+  private bindMap(): void {
+    this.map.on('moveend', () => {
+      this.resubscribeSoon();
+      this.updateCones();
+      void this.updateHeat();
+    });
+    this.map.on('click', (e) => {
+      const hit = this.map.queryRenderedFeatures(e.point, { layers: ['incident-point', 'staff-point', 'camera-point', 'camera-cluster'] });
+      const incident = hit.find((f) => f.layer.id === 'incident-point');
+      if (incident) return void this.dispatch.open(String(incident.properties.id));
+      const staff = hit.find((f) => f.layer.id === 'staff-point');
+      if (staff) return this.staffPopup(staff, e.lngLat);
+      const cluster = hit.find((f) => f.layer.id === 'camera-cluster');
+      if (cluster) return this.map.easeTo({ center: e.lngLat, zoom: this.map.getZoom() + 2 });
+      const camera = hit.find((f) => f.layer.id === 'camera-point');
+      if (camera) {
+        new Popup({ className: 'dark-popup' })
+          .setLngLat(e.lngLat)
+          .setHTML(`<b>${esc(camera.properties.name)}</b><br/>${esc(camera.properties.id)} · ${esc(camera.properties.owner)}`)
+          .addTo(this.map);
+        return;
+      }
+      this.drillAt(e.point);
+    });
+    for (const layer of ['incident-point', 'staff-point', 'camera-point', 'camera-cluster']) {
+      this.map.on('mouseenter', layer, () => (this.map.getCanvas().style.cursor = 'pointer'));
+      this.map.on('mouseleave', layer, () => (this.map.getCanvas().style.cursor = ''));
+    }
+  }
+
+  /** A click on the map inside a child of the scope drills into that child. */
+  private drillAt(point: PointLike): void {
+    if (!this.scope || !this.tree) return;
+    const kids = new Set(this.tree.children.get(this.scope.code) ?? []);
+    const hit = this.map.queryRenderedFeatures(point, { layers: ['area-hit'] }).find((f) => kids.has(String(f.properties.code)));
+    if (hit) this.setScope(String(hit.properties.code));
+  }
+
+  private staffPopup(f: MapGeoJSONFeature, at: LngLat): void {
+    const s = this.staff.byId.get(String(f.properties.id));
+    if (!s) return;
+    const html = `<b>${esc(s.name ?? s.id)}</b> <small>${esc(s.id)}</small><br/>${esc(s.role ? t(`role.${s.role}`) : '')} · ${esc(t(`duty.${s.duty}`))}<br/>
+      <button data-replay-staff="${esc(s.id)}">${esc(t('replay.title'))}</button>`;
+    const popup = new Popup({ className: 'dark-popup' }).setLngLat(at).setHTML(html).addTo(this.map);
+    popup.getElement().querySelector('[data-replay-staff]')?.addEventListener('click', () => {
+      popup.remove();
+      this.replay.open(s.id);
+    });
+  }
+
+  private bindUi(): void {
+    this.el.crumbs.addEventListener('click', (ev) => {
+      const b = (ev.target as HTMLElement).closest<HTMLElement>('[data-area]');
+      if (b?.dataset.area) this.setScope(b.dataset.area);
+    });
+    this.el.children.addEventListener('change', (ev) => {
+      const v = (ev.target as HTMLSelectElement).value;
+      if (v) this.setScope(v);
+    });
+    const openIncident = (ev: Event) => {
+      const b = (ev.target as HTMLElement).closest<HTMLElement>('[data-incident]');
+      if (!b?.dataset.incident) return;
+      const i = this.incidents.byId.get(b.dataset.incident);
+      if (i) this.map.flyTo({ center: [i.lon, i.lat], zoom: Math.max(this.map.getZoom(), 15) });
+      void this.dispatch.open(b.dataset.incident);
+    };
+    this.el.overdue.addEventListener('click', openIncident);
+    this.el.feed.addEventListener('click', openIncident);
+    this.el.layers.addEventListener('change', (ev) => {
+      const input = ev.target as HTMLInputElement;
+      if (input.dataset.layer) {
+        const g = input.dataset.layer as LayerGroup;
+        if (input.checked) this.visible.add(g);
+        else this.visible.delete(g);
+        setGroupVisible(this.map, g, input.checked);
+        if (g === 'heatmap') void this.updateHeat();
+        if (g === 'cameras') this.updateCones();
+        if (g === 'incidents') this.startPulse();
+      }
+      if ((ev.target as HTMLElement).dataset.heatLayer !== undefined) {
+        this.heatLayer = (ev.target as HTMLSelectElement).value as HeatLayer;
+        void this.updateHeat();
+      }
+    });
+    this.el.layers.addEventListener('click', (ev) => {
+      if ((ev.target as HTMLElement).closest('[data-replay]')) this.replay.open();
+    });
+    document.querySelector('[data-lang]')!.addEventListener('click', () => setLang(lang() === 'zh' ? 'en' : 'zh'));
+  }
+
+  /** Opens the dispatch panel for an incident (also what a click on it does). */
+  openIncident(id: string): Promise<void> {
+    return this.dispatch.open(id);
+  }
+}

@@ -1,0 +1,149 @@
+// 派遣 — an incident's details and flow log, the suitable staff and the
+// cameras that can see it; one click takes an action or assigns a staff member.
+
+import type { Api } from '../shared/api';
+import { ApiError } from '../shared/api';
+import { esc, formatDateTime, formatDistance } from '../shared/format';
+import { t } from '../shared/i18n';
+import type { Candidates, FlowLogEntry, Incident } from '../shared/types';
+
+/** Actions a dispatcher takes from this panel directly (dispatch goes per candidate). */
+const PANEL_ACTIONS = ['accept', 'reject', 'verify', 'verify_fail', 'close', 'escalate', 'return', 'approve_extension', 'deny_extension'];
+
+export interface DispatchPanelHooks {
+  /** Called after any successful action, with the incident as it is now. */
+  changed: (i: Incident) => void;
+  /** Fly the map to a point and highlight it. */
+  focus: (lon: number, lat: number) => void;
+}
+
+export class DispatchPanel {
+  private current: string | null = null;
+
+  constructor(
+    private readonly el: HTMLElement,
+    private readonly api: Api,
+    private readonly hooks: DispatchPanelHooks,
+  ) {
+    el.addEventListener('click', (ev) => void this.onClick(ev));
+  }
+
+  get openId(): string | null {
+    return this.current;
+  }
+
+  close(): void {
+    this.current = null;
+    this.el.hidden = true;
+    this.el.innerHTML = '';
+  }
+
+  async open(id: string): Promise<void> {
+    this.current = id;
+    this.el.hidden = false;
+    this.el.innerHTML = `<div class="loading">…</div>`;
+    try {
+      const [incident, log, candidates] = await Promise.all([
+        this.api.get<Incident>(`/api/incidents/${encodeURIComponent(id)}`),
+        this.api.get<{ log: FlowLogEntry[] }>(`/api/incidents/${encodeURIComponent(id)}/log`),
+        this.api.get<Candidates>(`/api/incidents/${encodeURIComponent(id)}/candidates`, { k: 8 }).catch(
+          (): Candidates => ({ incident: id, staff: [], cameras: [] }),
+        ),
+      ]);
+      if (this.current !== id) return;
+      this.render(incident, log.log, candidates);
+    } catch (e) {
+      if (this.current === id) this.el.innerHTML = this.errorHtml(e) + this.closeButton();
+    }
+  }
+
+  /** Re-reads the open incident when a push says it changed. */
+  refreshIfOpen(id: string): void {
+    if (this.current === id && !this.el.querySelector('.busy-action')) void this.open(id);
+  }
+
+  private closeButton(): string {
+    return `<button class="close" data-close>${esc(t('close'))} ✕</button>`;
+  }
+
+  private errorHtml(e: unknown): string {
+    const msg = e instanceof ApiError ? `${e.code}: ${e.message}` : String(e);
+    return `<div class="error" role="alert">${esc(msg)}</div>`;
+  }
+
+  private render(i: Incident, log: FlowLogEntry[], c: Candidates): void {
+    const allowed = new Set(i.allowed ?? []);
+    const canDispatch = allowed.has('dispatch');
+    const actions = PANEL_ACTIONS.filter((a) => allowed.has(a))
+      .map((a) => `<button class="action" data-action="${a}">${esc(t(`action.${a}`))}</button>`)
+      .join('');
+    const staffRows = c.staff
+      .map(
+        (s) => `<tr data-staff="${esc(s.id)}" class="duty-${s.duty}">
+          <td>${esc(s.name)}<small>${esc(s.id)}</small></td><td>${esc(t(`role.${s.role}`))}</td>
+          <td>${formatDistance(s.distance_m)}</td>
+          <td>${esc(s.grid)}${s.same_grid ? ` <em>${esc(t('incident.same_grid'))}</em>` : ''}</td>
+          <td class="duty">${esc(t(`duty.${s.duty}`))}</td>
+          <td>${canDispatch ? `<button class="assign" data-assign="${esc(s.id)}">${esc(t('incident.assign'))}</button>` : ''}</td></tr>`,
+      )
+      .join('');
+    const cameraRows = c.cameras
+      .slice(0, 8)
+      .map(
+        (cam) =>
+          `<li data-camera="${esc(cam.id)}" data-lon="${cam.lon}" data-lat="${cam.lat}">${esc(cam.name)} <small>${esc(cam.id)} · ${formatDistance(cam.distance_m ?? NaN)}${cam.online === false ? ' · offline' : ''}</small></li>`,
+      )
+      .join('');
+    const logRows = log
+      .map(
+        (e) =>
+          `<li><span class="time">${formatDateTime(e.at_ms)}</span> <b>${esc(t(`action.${e.action}`))}</b> ${esc(e.actor)}${e.comment ? ` — ${esc(e.comment)}` : ''}</li>`,
+      )
+      .join('');
+    this.el.innerHTML = `${this.closeButton()}
+      <h2 class="warn-${i.warning}">${esc(i.category_name ?? i.category)} <small data-testid="incident-id">${esc(i.id)}</small></h2>
+      <dl>
+        <dt>${esc(t('incident.state'))}</dt><dd data-testid="incident-state">${esc(t(`state.${i.state}`))}</dd>
+        <dt>${esc(t('incident.priority'))}</dt><dd class="prio-${i.priority}">${esc(t(`priority.${i.priority}`))} · ${esc(t(`warning.${i.warning}`))}</dd>
+        <dt>${esc(t('incident.grid'))}</dt><dd>${esc(i.grid)}</dd>
+        <dt>${esc(t('incident.assignee'))}</dt><dd data-testid="incident-assignee">${esc(i.assignee_staff ?? i.assignee_department ?? '—')}</dd>
+        <dt>${esc(t('incident.deadline'))}</dt><dd>${i.deadline_ms ? formatDateTime(i.deadline_ms) : '—'}</dd>
+      </dl>
+      <p class="desc">${esc(i.description)}</p>
+      <div class="actions">${actions}<input class="comment" placeholder="${esc(t('incident.comment'))}" /></div>
+      <div class="error-slot"></div>
+      <h3>${esc(t('incident.candidates'))}</h3>
+      <table class="candidates"><tbody>${staffRows || `<tr><td>${esc(t('none'))}</td></tr>`}</tbody></table>
+      <h3>${esc(t('incident.cameras'))}</h3><ul class="cameras">${cameraRows || `<li>${esc(t('none'))}</li>`}</ul>
+      <h3>${esc(t('incident.log'))}</h3><ol class="log">${logRows}</ol>`;
+    this.el.dataset.version = String(i.version);
+  }
+
+  private async onClick(ev: Event): Promise<void> {
+    const target = ev.target as HTMLElement;
+    if (target.closest('[data-close]')) return this.close();
+    const cam = target.closest<HTMLElement>('[data-camera]');
+    if (cam) return this.hooks.focus(Number(cam.dataset.lon), Number(cam.dataset.lat));
+    const actionBtn = target.closest<HTMLButtonElement>('[data-action],[data-assign]');
+    if (!actionBtn || !this.current) return;
+    const id = this.current;
+    const comment = this.el.querySelector<HTMLInputElement>('.comment')?.value.trim() || undefined;
+    const body: Record<string, unknown> = actionBtn.dataset.assign
+      ? { action: 'dispatch', staff_id: actionBtn.dataset.assign, comment }
+      : { action: actionBtn.dataset.action, comment };
+    const version = Number(this.el.dataset.version);
+    if (Number.isFinite(version)) body.version = version;
+    actionBtn.disabled = true;
+    actionBtn.classList.add('busy-action');
+    try {
+      const updated = await this.api.post<Incident>(`/api/incidents/${encodeURIComponent(id)}/actions`, body);
+      this.hooks.changed(updated);
+      await this.open(id);
+    } catch (e) {
+      actionBtn.disabled = false;
+      actionBtn.classList.remove('busy-action');
+      const slot = this.el.querySelector('.error-slot');
+      if (slot) slot.innerHTML = this.errorHtml(e);
+    }
+  }
+}

@@ -1,0 +1,296 @@
+// Every source and layer the big screen draws, and the groups the layer
+// switches turn on and off. Sources are GeoJSON, written in whole batches by
+// their owners (never one DOM node per marker).
+
+import type { ExpressionSpecification, Map as MapLibreMap } from 'maplibre-gl';
+import { AREA_LINE, DUTY_COLOURS, GRID_RISK_FILL, LABEL_FONT_STACK, RISK_COLOURS, WARNING_COLOURS } from './palette';
+
+export type LayerGroup =
+  | 'areas'
+  | 'grid_risk'
+  | 'heatmap'
+  | 'risk_sources'
+  | 'key_places'
+  | 'cameras'
+  | 'staff'
+  | 'incidents';
+
+export const LAYER_GROUPS: LayerGroup[] = [
+  'areas',
+  'grid_risk',
+  'heatmap',
+  'risk_sources',
+  'key_places',
+  'cameras',
+  'staff',
+  'incidents',
+];
+
+/** Off until switched on: the heat map competes with the risk shading. */
+export const DEFAULT_OFF: ReadonlySet<LayerGroup> = new Set(['heatmap']);
+
+const EMPTY: GeoJSON.FeatureCollection = { type: 'FeatureCollection', features: [] };
+
+const levelIs = (l: string): ExpressionSpecification => ['==', ['get', 'level'], l];
+
+/** The layers of each group, for the switches and for tests that query them. */
+export const GROUP_LAYERS: Record<LayerGroup, string[]> = {
+  areas: [
+    'area-district-line',
+    'area-street-line',
+    'area-community-line',
+    'area-grid-line',
+    'area-district-label',
+    'area-street-label',
+    'area-community-label',
+    'area-grid-label',
+  ],
+  grid_risk: ['grid-risk-fill'],
+  heatmap: ['heat-fill'],
+  risk_sources: ['risk-source-area', 'risk-source-point'],
+  key_places: ['key-place-fill', 'key-place-line', 'key-place-label'],
+  cameras: ['camera-cone-fill', 'camera-cone-line', 'camera-cluster', 'camera-cluster-count', 'camera-point'],
+  staff: ['staff-point', 'staff-heading', 'staff-label'],
+  incidents: ['incident-pulse', 'incident-point', 'incident-label'],
+};
+
+export function addRiskmapLayers(map: MapLibreMap): void {
+  const font = LABEL_FONT_STACK;
+  map.addSource('areas', { type: 'geojson', data: EMPTY, promoteId: 'code' });
+  map.addSource('area_labels', { type: 'geojson', data: EMPTY });
+  map.addSource('heat', { type: 'geojson', data: EMPTY });
+  map.addSource('risk_sources', { type: 'geojson', data: EMPTY });
+  map.addSource('key_places', { type: 'geojson', data: EMPTY });
+  map.addSource('cameras', { type: 'geojson', data: EMPTY, cluster: true, clusterMaxZoom: 15, clusterRadius: 40 });
+  map.addSource('camera_cones', { type: 'geojson', data: EMPTY });
+  map.addSource('staff', { type: 'geojson', data: EMPTY, promoteId: 'id' });
+  map.addSource('incidents', { type: 'geojson', data: EMPTY, promoteId: 'id' });
+  map.addSource('track', { type: 'geojson', data: EMPTY });
+  map.addSource('track_head', { type: 'geojson', data: EMPTY });
+
+  // Grid shading first, so lines and markers sit on top.
+  map.addLayer({
+    id: 'grid-risk-fill',
+    type: 'fill',
+    source: 'areas',
+    filter: levelIs('grid'),
+    paint: {
+      'fill-color': [
+        'match',
+        ['coalesce', ['feature-state', 'risk'], 0],
+        1, GRID_RISK_FILL[1]!,
+        2, GRID_RISK_FILL[2]!,
+        3, GRID_RISK_FILL[3]!,
+        4, GRID_RISK_FILL[4]!,
+        GRID_RISK_FILL[0]!,
+      ],
+    },
+  });
+  // The drill-down target and its siblings can be clicked: an invisible fill
+  // per level catches the clicks.
+  map.addLayer({
+    id: 'area-hit',
+    type: 'fill',
+    source: 'areas',
+    paint: { 'fill-color': '#000', 'fill-opacity': 0 },
+  });
+  map.addLayer({
+    id: 'heat-fill',
+    type: 'fill',
+    source: 'heat',
+    layout: { visibility: 'none' },
+    paint: {
+      'fill-color': [
+        'interpolate', ['linear'], ['get', 'norm'],
+        0, 'rgba(33,150,243,0.15)',
+        0.3, 'rgba(0,230,118,0.4)',
+        0.6, 'rgba(255,214,0,0.55)',
+        1, 'rgba(255,23,68,0.7)',
+      ],
+      'fill-outline-color': 'rgba(255,255,255,0.08)',
+    },
+  });
+  map.addLayer({ id: 'area-grid-line', type: 'line', source: 'areas', minzoom: 12, filter: levelIs('grid'),
+    paint: { 'line-color': AREA_LINE.grid, 'line-width': 0.6 } });
+  map.addLayer({ id: 'area-community-line', type: 'line', source: 'areas', minzoom: 10.5, filter: levelIs('community'),
+    paint: { 'line-color': AREA_LINE.community, 'line-width': 0.8, 'line-opacity': 0.7 } });
+  map.addLayer({ id: 'area-street-line', type: 'line', source: 'areas', minzoom: 9, filter: levelIs('street'),
+    paint: { 'line-color': AREA_LINE.street, 'line-width': 1, 'line-dasharray': [3, 2], 'line-opacity': 0.8 } });
+  map.addLayer({ id: 'area-district-line', type: 'line', source: 'areas', filter: ['any', levelIs('district'), levelIs('city')],
+    paint: { 'line-color': AREA_LINE.district, 'line-width': ['interpolate', ['linear'], ['zoom'], 8, 1.5, 14, 3], 'line-blur': 0.5 } });
+  map.addLayer({ id: 'area-selected-line', type: 'line', source: 'areas', filter: ['==', ['get', 'code'], ''],
+    paint: { 'line-color': '#ffffff', 'line-width': 3 } });
+
+  map.addLayer({ id: 'key-place-fill', type: 'fill', source: 'key_places', minzoom: 12,
+    paint: { 'fill-color': '#ab47bc', 'fill-opacity': 0.35 } });
+  map.addLayer({ id: 'key-place-line', type: 'line', source: 'key_places', minzoom: 12,
+    paint: { 'line-color': '#ce93d8', 'line-width': 1 } });
+
+  map.addLayer({ id: 'risk-source-area', type: 'fill', source: 'risk_sources', filter: ['!=', ['geometry-type'], 'Point'],
+    paint: { 'fill-color': riskColour(), 'fill-opacity': 0.45 } });
+  map.addLayer({
+    id: 'risk-source-point',
+    type: 'circle',
+    source: 'risk_sources',
+    filter: ['==', ['geometry-type'], 'Point'],
+    paint: {
+      'circle-color': riskColour(),
+      'circle-radius': ['interpolate', ['linear'], ['zoom'], 8, 2.5, 12, 4, 16, 7],
+      'circle-stroke-color': '#06101f',
+      'circle-stroke-width': 1,
+    },
+  });
+
+  map.addLayer({ id: 'camera-cone-fill', type: 'fill', source: 'camera_cones', minzoom: 16,
+    paint: { 'fill-color': '#4fc3f7', 'fill-opacity': 0.12 } });
+  map.addLayer({ id: 'camera-cone-line', type: 'line', source: 'camera_cones', minzoom: 16,
+    paint: { 'line-color': '#4fc3f7', 'line-width': 0.8, 'line-opacity': 0.6 } });
+  map.addLayer({
+    id: 'camera-cluster',
+    type: 'circle',
+    source: 'cameras',
+    minzoom: 10,
+    filter: ['has', 'point_count'],
+    paint: {
+      'circle-color': 'rgba(79,195,247,0.35)',
+      'circle-stroke-color': '#4fc3f7',
+      'circle-stroke-width': 1,
+      'circle-radius': ['step', ['get', 'point_count'], 10, 50, 14, 200, 18],
+    },
+  });
+  map.addLayer({
+    id: 'camera-cluster-count',
+    type: 'symbol',
+    source: 'cameras',
+    minzoom: 10,
+    filter: ['has', 'point_count'],
+    layout: { 'text-field': ['get', 'point_count_abbreviated'], 'text-font': font, 'text-size': 11 },
+    paint: { 'text-color': '#e1f5fe' },
+  });
+  map.addLayer({
+    id: 'camera-point',
+    type: 'circle',
+    source: 'cameras',
+    minzoom: 10,
+    filter: ['!', ['has', 'point_count']],
+    paint: {
+      'circle-color': ['case', ['get', 'online'], '#4fc3f7', '#546e7a'],
+      'circle-radius': 3.5,
+      'circle-stroke-color': '#01579b',
+      'circle-stroke-width': 1,
+    },
+  });
+
+  map.addLayer({
+    id: 'staff-point',
+    type: 'circle',
+    source: 'staff',
+    paint: {
+      'circle-color': dutyColour(),
+      'circle-radius': ['interpolate', ['linear'], ['zoom'], 8, 1.8, 12, 3.5, 16, 6],
+      'circle-stroke-color': '#06101f',
+      'circle-stroke-width': ['interpolate', ['linear'], ['zoom'], 8, 0, 12, 1],
+    },
+  });
+  map.addLayer({
+    id: 'staff-heading',
+    type: 'symbol',
+    source: 'staff',
+    minzoom: 14,
+    filter: ['get', 'has_heading'],
+    layout: {
+      'icon-image': 'heading-arrow',
+      'icon-size': 0.9,
+      'icon-rotate': ['get', 'heading'],
+      'icon-rotation-alignment': 'map',
+      'icon-allow-overlap': true,
+      'icon-ignore-placement': true,
+    },
+    paint: { 'icon-color': dutyColour(), 'icon-halo-color': '#06101f', 'icon-halo-width': 1 },
+  });
+  map.addLayer({
+    id: 'staff-label',
+    type: 'symbol',
+    source: 'staff',
+    minzoom: 16,
+    layout: { 'text-field': ['get', 'name'], 'text-font': font, 'text-size': 11, 'text-offset': [0, 1.3], 'text-anchor': 'top' },
+    paint: { 'text-color': '#e0f7fa', 'text-halo-color': '#06101f', 'text-halo-width': 1.2 },
+  });
+
+  map.addLayer({ id: 'track-line', type: 'line', source: 'track',
+    paint: { 'line-color': '#ffeb3b', 'line-width': 3, 'line-opacity': 0.85 } });
+  map.addLayer({ id: 'track-head', type: 'circle', source: 'track_head',
+    paint: { 'circle-color': '#ffeb3b', 'circle-radius': 8, 'circle-stroke-color': '#000', 'circle-stroke-width': 2 } });
+
+  map.addLayer({
+    id: 'incident-pulse',
+    type: 'circle',
+    source: 'incidents',
+    filter: ['==', ['get', 'warning'], 'red'],
+    paint: { 'circle-color': WARNING_COLOURS.red, 'circle-radius': 10, 'circle-opacity': 0.4, 'circle-blur': 0.4 },
+  });
+  map.addLayer({
+    id: 'incident-point',
+    type: 'circle',
+    source: 'incidents',
+    paint: {
+      'circle-color': [
+        'match', ['get', 'warning'],
+        'red', WARNING_COLOURS.red,
+        'yellow', WARNING_COLOURS.yellow,
+        WARNING_COLOURS.green,
+      ],
+      'circle-radius': ['match', ['get', 'priority'], 'emergency', 10, 'urgent', 8, 6.5],
+      'circle-stroke-color': ['match', ['get', 'priority'], 'emergency', '#ffffff', 'urgent', '#ffcdd2', '#263238'],
+      'circle-stroke-width': ['match', ['get', 'priority'], 'emergency', 3, 'urgent', 2, 1.5],
+    },
+  });
+  map.addLayer({
+    id: 'incident-label',
+    type: 'symbol',
+    source: 'incidents',
+    minzoom: 13,
+    layout: { 'text-field': ['get', 'category_name'], 'text-font': font, 'text-size': 12, 'text-offset': [0, 1.4], 'text-anchor': 'top' },
+    paint: { 'text-color': '#fff', 'text-halo-color': '#3e2723', 'text-halo-width': 1.5 },
+  });
+
+  // Area labels last: they must stay readable over everything.
+  const label = (id: string, level: string, minzoom: number, maxzoom: number, size: number, colour: string) =>
+    map.addLayer({
+      id,
+      type: 'symbol',
+      source: 'area_labels',
+      minzoom,
+      maxzoom,
+      filter: levelIs(level),
+      layout: { 'text-field': ['get', 'name'], 'text-font': font, 'text-size': size, 'text-padding': 4 },
+      paint: { 'text-color': colour, 'text-halo-color': '#06101f', 'text-halo-width': 1.5 },
+    });
+  label('area-district-label', 'district', 0, 11, 16, '#b3e5fc');
+  label('area-street-label', 'street', 10, 13.5, 13, '#80deea');
+  label('area-community-label', 'community', 12.5, 15.5, 12, '#a5d6a7');
+  label('area-grid-label', 'grid', 15, 24, 11, '#90a4ae');
+  map.addLayer({ id: 'key-place-label', type: 'symbol', source: 'key_places', minzoom: 15,
+    layout: { 'text-field': ['get', 'name'], 'text-font': font, 'text-size': 11 },
+    paint: { 'text-color': '#e1bee7', 'text-halo-color': '#06101f', 'text-halo-width': 1.2 } });
+}
+
+function riskColour(): ExpressionSpecification {
+  return ['match', ['get', 'level'], 1, RISK_COLOURS[1], 2, RISK_COLOURS[2], 3, RISK_COLOURS[3], RISK_COLOURS[4]];
+}
+
+function dutyColour(): ExpressionSpecification {
+  return [
+    'match', ['get', 'duty'],
+    'available', DUTY_COLOURS.available,
+    'busy', DUTY_COLOURS.busy,
+    'sos', DUTY_COLOURS.sos,
+    DUTY_COLOURS.off,
+  ];
+}
+
+export function setGroupVisible(map: MapLibreMap, group: LayerGroup, on: boolean): void {
+  for (const id of GROUP_LAYERS[group]) {
+    if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', on ? 'visible' : 'none');
+  }
+}

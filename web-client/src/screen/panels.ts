@@ -1,0 +1,106 @@
+// The side panels: today's incidents by state, on-time rate, staff online and
+// on duty by role, the overdue list, the live feed and the alerts ticker.
+// Each takes plain data and writes one container's HTML.
+
+import { esc, formatClock, formatDuration, formatPercent } from '../shared/format';
+import { lang, t } from '../shared/i18n';
+import type { AlertMessage, Incident, IncidentState, IncidentStats, StaffRole } from '../shared/types';
+import { INCIDENT_STATES, STAFF_ROLES } from '../shared/types';
+import type { FeedItem } from './incidentStore';
+
+export function renderToday(el: HTMLElement, stats: IncidentStats | null, local: Map<IncidentState, number>): void {
+  // The server's statistics when we have them; our own count of what we hold otherwise.
+  const byState = stats?.by_state ?? Object.fromEntries(local);
+  const total = stats?.total ?? [...local.values()].reduce((a, b) => a + b, 0);
+  const cells = INCIDENT_STATES.map(
+    (s) =>
+      `<div class="kv state-${s}" data-state="${s}"><span class="k">${esc(t(`state.${s}`))}</span><span class="v">${byState[s] ?? 0}</span></div>`,
+  ).join('');
+  el.innerHTML = `<div class="big"><span class="v" data-testid="today-total">${total}</span><span class="k">${esc(t('total'))}</span></div><div class="grid4">${cells}</div>`;
+}
+
+export function renderOnTime(el: HTMLElement, stats: IncidentStats | null): void {
+  const rate = stats?.on_time_rate ?? null;
+  const pct = rate === null ? 0 : Math.round(rate * 100);
+  el.innerHTML = `<div class="gauge" style="--pct:${pct}"><span class="v" data-testid="on-time-rate">${formatPercent(rate)}</span></div>
+    <div class="sub">${stats ? `${stats.handled_on_time} / ${stats.handled}` : '—'} · ${esc(t('warning.red'))} ${stats?.warnings.red ?? 0} · ${esc(t('warning.yellow'))} ${stats?.warnings.yellow ?? 0}</div>`;
+}
+
+export function renderStaff(
+  el: HTMLElement,
+  counts: Map<StaffRole | 'unknown', { online: number; onDuty: number; busy: number }>,
+  inViewOnly: boolean,
+): void {
+  let online = 0;
+  let onDuty = 0;
+  const rows = STAFF_ROLES.map((r) => {
+    const c = counts.get(r) ?? { online: 0, onDuty: 0, busy: 0 };
+    online += c.online;
+    onDuty += c.onDuty;
+    return `<tr data-role="${r}"><td>${esc(t(`role.${r}`))}</td><td>${c.online}</td><td>${c.onDuty}</td><td class="busy">${c.busy}</td></tr>`;
+  }).join('');
+  const other = counts.get('unknown');
+  if (other) {
+    online += other.online;
+    onDuty += other.onDuty;
+  }
+  el.innerHTML = `<div class="big"><span class="v" data-testid="staff-online">${online}</span><span class="k">${esc(t('online'))}</span>
+      <span class="v" data-testid="staff-on-duty">${onDuty}</span><span class="k">${esc(t('on_duty'))}</span>${inViewOnly ? `<span class="hint">(${esc(t('panel.in_view'))})</span>` : ''}</div>
+    <table class="roles"><thead><tr><th></th><th>${esc(t('online'))}</th><th>${esc(t('on_duty'))}</th><th>${esc(t('duty.busy'))}</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+function deadlineText(i: Incident, now: number): string {
+  const d = i.step_deadline_ms ?? i.deadline_ms;
+  if (!d) return '';
+  const left = d - now;
+  return left < 0
+    ? `${lang() === 'zh' ? '超期' : 'overdue'} ${formatDuration(-left, lang())}`
+    : `${lang() === 'zh' ? '剩余' : 'left'} ${formatDuration(left, lang())}`;
+}
+
+export function renderOverdue(el: HTMLElement, list: Incident[], now: number): void {
+  if (list.length === 0) {
+    el.innerHTML = `<div class="empty">${esc(t('none'))}</div>`;
+    return;
+  }
+  el.innerHTML = list
+    .slice(0, 30)
+    .map(
+      (i) => `<button class="row warn-${i.warning}" data-incident="${esc(i.id)}">
+        <span class="dot"></span><span class="title">${esc(i.category_name ?? i.category)}</span>
+        <span class="state">${esc(t(`state.${i.state}`))}</span><span class="time">${esc(deadlineText(i, now))}</span></button>`,
+    )
+    .join('');
+}
+
+export function renderFeed(el: HTMLElement, feed: FeedItem[]): void {
+  if (feed.length === 0) {
+    el.innerHTML = `<div class="empty">${esc(t('none'))}</div>`;
+    return;
+  }
+  el.innerHTML = feed
+    .slice(0, 30)
+    .map(
+      (f) => `<button class="row prio-${f.incident.priority} warn-${f.incident.warning}" data-incident="${esc(f.incident.id)}">
+        <span class="time">${formatClock(f.at)}</span>
+        <span class="state">${esc(f.change === 'new' ? t('state.reported') : t(`state.${f.change}`))}</span>
+        <span class="title">${esc(f.incident.category_name ?? f.incident.category)} · ${esc(f.incident.description).slice(0, 40)}</span></button>`,
+    )
+    .join('');
+}
+
+export function renderTicker(el: HTMLElement, alerts: AlertMessage[]): void {
+  if (alerts.length === 0) {
+    el.innerHTML = `<span class="empty">${esc(t('none'))}</span>`;
+    return;
+  }
+  // Two copies side by side let the CSS animation loop without a jump.
+  const items = alerts
+    .slice(0, 12)
+    .map(
+      (a) =>
+        `<span class="alert lvl-${a.level}">${formatClock(a.at_ms)} ${esc(t(`warning.${a.level}`))} · ${esc(a.title ?? a.incident)}</span>`,
+    )
+    .join('');
+  el.innerHTML = `<div class="ticker-track">${items}${items}</div>`;
+}

@@ -1,0 +1,222 @@
+import { describe, expect, it } from 'vitest';
+import type { Incident, StaffLive } from '../shared/types';
+import { AreaTree, type AreaFeature } from './areaTree';
+import { conesInView } from './cones';
+import { gridScores, riskClass } from './gridRisk';
+import { heatFeatures, heatResolution } from './heat';
+import { FEED_LENGTH, IncidentStore } from './incidentStore';
+import { sameSubscription, subscriptionFor } from './scope';
+import { StaffStore } from './staffStore';
+import { positionAt, ReplayClock } from './trackReplay';
+
+const incident = (over: Partial<Incident>): Incident => ({
+  id: 'SJ1', category: '0102', source: 'patrol', priority: 'normal', lon: 120.66, lat: 28.01,
+  grid: 'G1', area: 'G1', description: '', state: 'reported', assignee_staff: null,
+  created_ms: 1000, updated_ms: 1000, warning: 'green', version: 1, ...over,
+});
+
+const square = (x: number, y: number, s: number): AreaFeature['geometry'] => ({
+  type: 'Polygon',
+  coordinates: [[[x, y], [x + s, y], [x + s, y + s], [x, y + s], [x, y]]],
+});
+
+function tree(): AreaTree {
+  return new AreaTree([
+    { geometry: square(0, 0, 2), properties: { code: 'C', name: '市', level: 'city', parent: null } },
+    { geometry: square(0, 0, 1), properties: { code: 'D1', name: '一区', level: 'district', parent: 'C' } },
+    { geometry: square(1, 0, 1), properties: { code: 'D2', name: '二区', level: 'district', parent: 'C' } },
+    { geometry: square(0, 0, 0.5), properties: { code: 'G1', name: '网格1', level: 'grid', parent: 'D1' } },
+    { geometry: square(1, 0, 0.5), properties: { code: 'G2', name: '网格2', level: 'grid', parent: 'D2' } },
+  ]);
+}
+
+describe('area tree', () => {
+  it('knows parents, children, chains and subtrees', () => {
+    const t = tree();
+    expect(t.roots().map((a) => a.code)).toEqual(['C']);
+    expect(t.childrenOf('C').map((a) => a.code)).toEqual(['D1', 'D2']);
+    expect(t.chain('G1').map((a) => a.code)).toEqual(['C', 'D1', 'G1']);
+    expect(t.within('G1', 'D1')).toBe(true);
+    expect(t.within('G1', 'D2')).toBe(false);
+    expect(t.within('G1', null)).toBe(true);
+    expect(t.within(undefined, 'C')).toBe(false);
+  });
+  it('finds the grid at a point', () => {
+    const t = tree();
+    expect(t.gridAt([0.25, 0.25])?.code).toBe('G1');
+    expect(t.gridAt([1.25, 0.25])?.code).toBe('G2');
+    expect(t.gridAt([0.75, 0.75])).toBeNull();
+  });
+});
+
+describe('staff store', () => {
+  const s0: StaffLive = { id: 'S1', name: '王伟', role: 'grid_worker', duty: 'available', grid: 'G1', lon: 1, lat: 1, t: 100 };
+  it('keeps the newest position per staff member', () => {
+    const st = new StaffStore();
+    st.applySnapshot([s0]);
+    expect(st.applyMoves([{ id: 'S1', lon: 2, lat: 2, t: 200 }])).toBe(1);
+    expect(st.applyMoves([{ id: 'S1', lon: 3, lat: 3, t: 150 }])).toBe(0);
+    expect(st.byId.get('S1')).toMatchObject({ lon: 2, lat: 2, t: 200, name: '王伟' });
+  });
+  it('adds staff who walk into view and drops those a snapshot no longer has', () => {
+    const st = new StaffStore();
+    st.applySnapshot([s0]);
+    st.applyMoves([{ id: 'S2', lon: 5, lat: 5, t: 300, duty: 'busy' }]);
+    expect(st.byId.get('S2')?.duty).toBe('busy');
+    st.applySnapshot([]);
+    expect(st.byId.size).toBe(0);
+  });
+  it('applies duty changes without moving the marker back', () => {
+    const st = new StaffStore();
+    st.applySnapshot([{ ...s0, t: 500, lon: 9 }]);
+    st.applyUpdate({ ...s0, duty: 'busy', t: 100, lon: 1 });
+    expect(st.byId.get('S1')).toMatchObject({ duty: 'busy', lon: 9, t: 500 });
+  });
+  it('counts online and on-duty staff by role, within scope', () => {
+    const st = new StaffStore();
+    st.applySnapshot([
+      s0,
+      { ...s0, id: 'S2', duty: 'off', t: 0 },
+      { ...s0, id: 'S3', role: 'police', duty: 'busy' },
+      { ...s0, id: 'S4', grid: 'G2' },
+    ]);
+    const c = st.countsByRole(200, (s) => s.grid === 'G1');
+    expect(c.get('grid_worker')).toEqual({ online: 2, onDuty: 1, busy: 0 });
+    expect(c.get('police')).toEqual({ online: 1, onDuty: 1, busy: 1 });
+    const f = st.toFeatures();
+    expect(f.features).toHaveLength(4);
+    expect(f.features[0]!.properties).toMatchObject({ id: 'S1', duty: 'available' });
+  });
+});
+
+describe('incident store', () => {
+  it('never replaces a newer version and feeds state changes', () => {
+    const s = new IncidentStore();
+    expect(s.upsert(incident({ version: 2, state: 'accepted' }), { feed: true })).toBe(true);
+    expect(s.upsert(incident({ version: 1, state: 'reported' }), { feed: true })).toBe(false);
+    expect(s.byId.get('SJ1')?.state).toBe('accepted');
+    s.upsert(incident({ version: 3, state: 'dispatched' }), { feed: true });
+    expect(s.feed.map((f) => f.change)).toEqual(['dispatched', 'new']);
+    for (let i = 0; i < 100; i++) s.upsert(incident({ id: `X${i}` }), { feed: true });
+    expect(s.feed.length).toBe(FEED_LENGTH);
+  });
+  it('lists overdue incidents red first, then by deadline; closed ones never', () => {
+    const s = new IncidentStore();
+    s.upsert(incident({ id: 'A', warning: 'yellow', step_deadline_ms: 10 }));
+    s.upsert(incident({ id: 'B', warning: 'red', step_deadline_ms: 50 }));
+    s.upsert(incident({ id: 'C', warning: 'red', step_deadline_ms: 20 }));
+    s.upsert(incident({ id: 'D', warning: 'red', state: 'closed' }));
+    s.upsert(incident({ id: 'E', warning: 'green' }));
+    expect(s.overdue(() => true).map((i) => i.id)).toEqual(['C', 'B', 'A']);
+    expect(s.overdue((i) => i.id !== 'C').map((i) => i.id)).toEqual(['B', 'A']);
+  });
+  it('applies an alert to the incident and keeps it for the ticker', () => {
+    const s = new IncidentStore();
+    s.upsert(incident({ id: 'A' }));
+    s.applyAlert({ type: 'alert', kind: 'warning', incident: 'A', level: 'red', previous: 'yellow', at_ms: 5 });
+    expect(s.byId.get('A')?.warning).toBe('red');
+    expect(s.alerts).toHaveLength(1);
+  });
+  it("counts today's incidents by state and draws only open ones", () => {
+    const s = new IncidentStore();
+    s.upsert(incident({ id: 'A', created_ms: 5 }));
+    s.upsert(incident({ id: 'B', created_ms: 50, state: 'closed' }));
+    s.upsert(incident({ id: 'C', created_ms: 60 }));
+    expect([...s.countByState(10, () => true)]).toEqual([['closed', 1], ['reported', 1]]);
+    expect(s.toFeatures(() => true).features.map((f) => f.id)).toEqual(['A', 'C']);
+  });
+});
+
+describe('grid risk', () => {
+  it('adds risk sources by level and open incidents by priority and warning', () => {
+    const scores = gridScores(new Map([['G1', [1, 4]], ['G2', [4]]]), [incident({ grid: 'G2', priority: 'emergency', warning: 'red' })]);
+    expect(scores.get('G1')).toBe(9);
+    expect(scores.get('G2')).toBe(12);
+    expect([0, 1, 3, 4, 8, 16, 100].map(riskClass)).toEqual([0, 1, 1, 2, 3, 4, 4]);
+  });
+});
+
+describe('subscriptions follow the scope and the view', () => {
+  const scope = { code: 'D1', bbox: [0, 0, 1, 1] as [number, number, number, number] };
+  it('watches the whole area while all of it is in view, else the padded view', () => {
+    expect(subscriptionFor(scope, [-0.5, -0.5, 1.5, 1.5])).toMatchObject({ area: 'D1' });
+    const zoomed = subscriptionFor(scope, [0.2, 0.2, 0.4, 0.4]);
+    expect('bbox' in zoomed && zoomed.bbox.map((v) => +v.toFixed(2))).toEqual([0.16, 0.16, 0.44, 0.44]);
+    expect(zoomed.layers).toContain('staff');
+  });
+  it('tells an unchanged subscription from a new one', () => {
+    const a = subscriptionFor(scope, [-1, -1, 2, 2]);
+    expect(sameSubscription(a, subscriptionFor(scope, [-2, -2, 3, 3]))).toBe(true);
+    expect(sameSubscription(a, subscriptionFor(scope, [0.2, 0.2, 0.4, 0.4]))).toBe(false);
+    expect(sameSubscription(null, a)).toBe(false);
+  });
+});
+
+describe('track replay', () => {
+  const fixes = [
+    { lon: 0, lat: 0, t: 0 },
+    { lon: 1, lat: 0, t: 10 },
+    { lon: 1, lat: 2, t: 20 },
+  ];
+  it('interpolates between fixes and clamps to the track', () => {
+    expect(positionAt(fixes, 5)).toEqual({ lon: 0.5, lat: 0, index: 0 });
+    expect(positionAt(fixes, 15)).toEqual({ lon: 1, lat: 1, index: 1 });
+    expect(positionAt(fixes, -5)?.lon).toBe(0);
+    expect(positionAt(fixes, 99)).toEqual({ lon: 1, lat: 2, index: 2 });
+    expect(positionAt([], 1)).toBeNull();
+  });
+  it('plays at the chosen speed, pauses, seeks and stops at the end', () => {
+    const c = new ReplayClock(1000, 61_000, 10);
+    c.play(0);
+    expect(c.now(1000)).toBe(11_000);
+    c.setSpeed(60, 1000);
+    expect(c.now(2000)).toBe(61_000); // 11,000 + 1,000 ms × 60 would pass the end
+    expect(c.playing).toBe(false);
+    c.seek(5000, 3000);
+    expect(c.now(9999)).toBe(5000);
+    c.play(0);
+    c.pause(100);
+    expect(c.now(5000)).toBe(5000 + 100 * 60);
+  });
+});
+
+describe('camera cones and the heat map', () => {
+  it('makes cones only for cameras inside the view', () => {
+    const cams = [
+      { id: 'C1', coordinates: [120.66, 28.01] as [number, number], heading: 90, fov: 60, range_m: 80, online: true },
+      { id: 'C2', coordinates: [121.5, 29] as [number, number], heading: null, fov: null, range_m: 30, online: false },
+    ];
+    const fc = conesInView(cams, [120.6, 27.9, 120.7, 28.1]);
+    expect(fc.features.map((f) => f.properties!.id)).toEqual(['C1']);
+  });
+  it('turns H3 counts into normalised hexagons and picks a resolution by zoom', () => {
+    const fc = heatFeatures([{ cell: '8841b21801fffff', count: 2 }, { cell: '8841b21809fffff', count: 8 }]);
+    expect(fc.features.map((f) => f.properties!.norm)).toEqual([0.25, 1]);
+    const ring = fc.features[0]!.geometry.coordinates[0]!;
+    expect(ring.length).toBe(7);
+    expect(ring[0]).toEqual(ring[6]);
+    expect(ring[0]![0]).toBeGreaterThan(119);
+    expect(heatResolution(9)).toBeLessThan(heatResolution(15));
+  });
+});
+
+describe('staff map updates', () => {
+  it('patches only the staff that moved since the last frame; a snapshot rebuilds', () => {
+    const st = new StaffStore();
+    st.applySnapshot([
+      { id: 'S1', duty: 'available', lon: 1, lat: 1, t: 1 },
+      { id: 'S2', duty: 'available', lon: 2, lat: 2, t: 1 },
+    ]);
+    expect(st.takeChanges().full).toBe(true);
+    st.applyMoves([{ id: 'S1', lon: 1.5, lat: 1.5, t: 2 }, { id: 'S3', lon: 3, lat: 3, t: 2 }]);
+    const c = st.takeChanges();
+    expect(c.full).toBe(false);
+    const d = st.toDiff(c);
+    expect(d.add.map((f) => f.id)).toEqual(['S3']);
+    expect(d.update.map((u) => [u.id, u.newGeometry.coordinates])).toEqual([['S1', [1.5, 1.5]]]);
+    expect(d.update[0]!.addOrUpdateProperties).toContainEqual({ key: 'duty', value: 'available' });
+    st.applyUpdate({ id: 'S2', duty: 'busy', lon: 2, lat: 2, t: 1 });
+    expect(st.toDiff(st.takeChanges()).update[0]!.addOrUpdateProperties).toContainEqual({ key: 'duty', value: 'busy' });
+    expect(st.toDiff(st.takeChanges())).toEqual({ add: [], update: [] });
+  });
+});

@@ -1,0 +1,80 @@
+// The REST client: bearer token, JSON in and out, the server's error shape.
+
+/** An HTTP error as the server explains it (docs/protocol.md, "Errors"). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    /** For 409: the actions that would have been accepted. */
+    readonly allowed: string[] = [],
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export type QueryValue = string | number | boolean | null | undefined;
+
+/** `?a=1&b=x`, leaving out null and undefined values. */
+export function queryString(params: Record<string, QueryValue>): string {
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(params)) {
+    if (v === null || v === undefined || v === '') continue;
+    parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
+  }
+  return parts.length ? `?${parts.join('&')}` : '';
+}
+
+export class Api {
+  constructor(
+    private token: string | null = null,
+    private readonly base = '',
+  ) {}
+
+  setToken(token: string | null): void {
+    this.token = token;
+  }
+
+  getToken(): string | null {
+    return this.token;
+  }
+
+  /** Called when the server says the token is no longer good (401). */
+  onUnauthorized: () => void = () => {};
+
+  get<T>(path: string, params: Record<string, QueryValue> = {}): Promise<T> {
+    return this.request<T>('GET', path + queryString(params));
+  }
+
+  post<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('POST', path, body);
+  }
+
+  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(this.base + path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (!res.ok) {
+      if (res.status === 401) this.onUnauthorized();
+      throw errorFrom(res.status, text);
+    }
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+}
+
+/** Reads the server's `{"error", "message", "allowed"?}` body, or makes one up. */
+export function errorFrom(status: number, text: string): ApiError {
+  try {
+    const j = JSON.parse(text) as { error?: string; message?: string; allowed?: string[] };
+    return new ApiError(status, j.error ?? `http_${status}`, j.message ?? text, j.allowed ?? []);
+  } catch {
+    return new ApiError(status, `http_${status}`, text || `HTTP ${status}`);
+  }
+}

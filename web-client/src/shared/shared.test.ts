@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { errorFrom, queryString } from './api';
+import { backoffDelay } from './backoff';
+import { esc, formatDistance, formatDuration, formatPercent, startOfDay } from './format';
+import { FrameBatcher } from './frame';
+import { bboxOf, destination, haversine, padBBox, pointInGeometry, viewCone } from './geo';
+import { missingTranslations, t } from './i18n';
+import { wsUrl } from './live';
+
+describe('backoff', () => {
+  it('grows exponentially, is jittered within [ceiling/2, ceiling], and is capped', () => {
+    expect(backoffDelay(0, 0)).toBe(250);
+    expect(backoffDelay(0, 0.999)).toBeLessThanOrEqual(500);
+    expect(backoffDelay(3, 0)).toBe(2000);
+    expect(backoffDelay(50, 0.999)).toBeLessThanOrEqual(15_000);
+    expect(backoffDelay(50, 0)).toBe(7500);
+  });
+});
+
+describe('api helpers', () => {
+  it('builds query strings without empty values, escaping the rest', () => {
+    expect(queryString({ area: '330302', open: true, x: undefined, y: null, z: '' })).toBe('?area=330302&open=true');
+    expect(queryString({ q: 'a b&c' })).toBe('?q=a%20b%26c');
+    expect(queryString({})).toBe('');
+  });
+  it("reads the server's error body, with the allowed actions of a 409", () => {
+    const e = errorFrom(409, JSON.stringify({ error: 'conflict', message: 'cannot sign', allowed: ['dispatch'] }));
+    expect([e.status, e.code, e.message, e.allowed]).toEqual([409, 'conflict', 'cannot sign', ['dispatch']]);
+    expect(errorFrom(502, '<html>').code).toBe('http_502');
+  });
+  it('derives the /ws address from the page', () => {
+    expect(wsUrl({ protocol: 'https:', host: 'screen.gov.cn' }, 'a b')).toBe('wss://screen.gov.cn/ws?token=a%20b');
+    expect(wsUrl({ protocol: 'http:', host: '127.0.0.1:8080' }, 't')).toBe('ws://127.0.0.1:8080/ws?token=t');
+  });
+});
+
+describe('formatting', () => {
+  it('formats distances, rates and durations', () => {
+    expect(formatDistance(312.4)).toBe('312 m');
+    expect(formatDistance(1234)).toBe('1.2 km');
+    expect(formatDistance(23_456)).toBe('23 km');
+    expect(formatPercent(0.9286)).toBe('92.9%');
+    expect(formatPercent(null)).toBe('—');
+    expect(formatDuration(125 * 60_000, 'zh')).toBe('2小时5分');
+    expect(formatDuration(-(26 * 60 + 5) * 60_000, 'en')).toBe('1d 2h');
+    expect(formatDuration(5 * 60_000, 'en')).toBe('5m');
+  });
+  it('escapes markup', () => {
+    expect(esc('<b a="1">&\'')).toBe('&lt;b a=&quot;1&quot;&gt;&amp;&#39;');
+    expect(esc(null)).toBe('');
+  });
+  it('finds the start of the local day', () => {
+    const noon = new Date(2026, 10, 23, 12, 30).getTime();
+    expect(startOfDay(noon)).toBe(new Date(2026, 10, 23).getTime());
+  });
+});
+
+describe('geometry', () => {
+  it('measures great-circle metres', () => {
+    // one degree of latitude ≈ 111.2 km
+    expect(haversine([120, 28], [120, 29])).toBeCloseTo(111_195, -1);
+  });
+  it('walks a bearing and distance and comes back the same distance', () => {
+    const p = destination([120.66, 28.01], 90, 500);
+    expect(p[1]).toBeCloseTo(28.01, 4);
+    expect(p[0]).toBeGreaterThan(120.66);
+    expect(haversine([120.66, 28.01], p)).toBeCloseTo(500, 3);
+  });
+  it('draws a camera cone within its range and field of view, and a dome as a circle', () => {
+    const at: [number, number] = [120.66, 28.01];
+    const cone = viewCone(at, 90, 60, 100, 8);
+    expect(cone[0]).toEqual(at);
+    expect(cone[cone.length - 1]).toEqual(at);
+    for (const p of cone.slice(1, -1)) expect(haversine(at, p)).toBeCloseTo(100, 3);
+    // all arc points lie east of the camera (heading 90 ± 30)
+    for (const p of cone.slice(1, -1)) expect(p[0]).toBeGreaterThan(at[0]);
+    const dome = viewCone(at, null, null, 50, 8);
+    expect(dome.length).toBe(17);
+    expect(dome[0]).toEqual(dome[16]);
+    expect(pointInGeometry([at[0], at[1] + 0.0001], { type: 'Polygon', coordinates: [dome] })).toBe(true);
+  });
+  it('tests points against polygons with holes', () => {
+    const outer: [number, number][] = [[0, 0], [10, 0], [10, 10], [0, 10], [0, 0]];
+    const hole: [number, number][] = [[4, 4], [6, 4], [6, 6], [4, 6], [4, 4]];
+    const g = { type: 'MultiPolygon' as const, coordinates: [[outer, hole]] };
+    expect(pointInGeometry([1, 1], g)).toBe(true);
+    expect(pointInGeometry([5, 5], g)).toBe(false);
+    expect(pointInGeometry([11, 5], g)).toBe(false);
+    expect(bboxOf(g)).toEqual([0, 0, 10, 10]);
+    expect(padBBox([0, 0, 10, 10], 0.1)).toEqual([-1, -1, 11, 11]);
+  });
+});
+
+describe('frame batching', () => {
+  it('flushes once per frame however many updates arrive', () => {
+    const frames: (() => void)[] = [];
+    let flushed = 0;
+    const b = new FrameBatcher(() => flushed++, (f) => frames.push(f));
+    for (let i = 0; i < 100; i++) b.request();
+    expect(frames.length).toBe(1);
+    frames.shift()!();
+    expect(flushed).toBe(1);
+    b.request();
+    expect(frames.length).toBe(1);
+  });
+});
+
+describe('i18n', () => {
+  it('has an English label for every Chinese one', () => {
+    expect(missingTranslations()).toEqual([]);
+    expect(t('state.in_progress', 'zh')).toBe('处置中');
+    expect(t('state.in_progress', 'en')).toBe('In progress');
+    expect(t('no.such.key', 'en')).toBe('no.such.key');
+  });
+});

@@ -1,0 +1,234 @@
+// The shapes riskmap sends and accepts (docs/protocol.md). Only the fields the
+// client reads are typed; the server may send more.
+
+export type EpochMs = number;
+export type BBox = [west: number, south: number, east: number, north: number];
+
+export type UserRole = 'admin' | 'commander' | 'dispatcher' | 'viewer' | 'field';
+
+export interface User {
+  id: number;
+  username: string;
+  display_name?: string;
+  role: UserRole;
+  /** The area code the user is bound to; empty for the system admin. */
+  area: string;
+  staff_id?: string | null;
+}
+
+export type AreaLevel = 'city' | 'district' | 'street' | 'community' | 'grid';
+export const AREA_LEVELS: readonly AreaLevel[] = ['city', 'district', 'street', 'community', 'grid'];
+
+export type StaffRole = 'grid_worker' | 'police' | 'urban_management' | 'comprehensive' | 'volunteer';
+export const STAFF_ROLES: readonly StaffRole[] = [
+  'grid_worker',
+  'police',
+  'urban_management',
+  'comprehensive',
+  'volunteer',
+];
+
+/** 值班状态 — duty status of a staff member. */
+export type Duty = 'off' | 'available' | 'busy' | 'sos';
+
+/** A staff member as /ws snapshots and staff_update carry them. */
+export interface StaffLive {
+  id: string;
+  name?: string;
+  role?: StaffRole;
+  duty: Duty;
+  grid?: string;
+  skills?: string[];
+  lon: number;
+  lat: number;
+  t: EpochMs;
+  heading?: number | null;
+  speed?: number | null;
+}
+
+/** One entry of a staff_moves message: the latest position since the last tick. */
+export interface StaffMove {
+  id: string;
+  lon: number;
+  lat: number;
+  t: EpochMs;
+  duty?: Duty;
+  heading?: number | null;
+  speed?: number | null;
+}
+
+export interface CameraInfo {
+  id: string;
+  name: string;
+  lon: number;
+  lat: number;
+  heading?: number | null;
+  fov?: number | null;
+  range_m: number;
+  online?: boolean;
+  owner?: string;
+  distance_m?: number;
+}
+
+export type IncidentState =
+  | 'reported'
+  | 'accepted'
+  | 'rejected'
+  | 'merged'
+  | 'dispatched'
+  | 'signed'
+  | 'in_progress'
+  | 'handled'
+  | 'verified'
+  | 'closed';
+export const INCIDENT_STATES: readonly IncidentState[] = [
+  'reported',
+  'accepted',
+  'dispatched',
+  'signed',
+  'in_progress',
+  'handled',
+  'verified',
+  'closed',
+  'rejected',
+  'merged',
+];
+export const TERMINAL_STATES: ReadonlySet<IncidentState> = new Set(['rejected', 'merged', 'closed']);
+
+export type Priority = 'normal' | 'urgent' | 'emergency';
+export type Warning = 'green' | 'yellow' | 'red' | 'none';
+
+/** 事件 — one incident of the closed loop. */
+export interface Incident {
+  id: string;
+  category: string;
+  category_name?: string;
+  department?: string | null;
+  source: string;
+  priority: Priority;
+  lon: number;
+  lat: number;
+  grid: string;
+  area: string;
+  description: string;
+  reporter?: string;
+  reporter_staff?: string | null;
+  state: IncidentState;
+  report_only?: boolean;
+  assignee_staff: string | null;
+  assignee_department?: string | null;
+  possible_duplicate_of?: string | null;
+  created_ms: EpochMs;
+  updated_ms: EpochMs;
+  step?: string | null;
+  step_deadline_ms?: EpochMs | null;
+  deadline_ms?: EpochMs | null;
+  warning: Warning;
+  version: number;
+  allowed?: string[];
+}
+
+export interface FlowLogEntry {
+  incident: string;
+  seq: number;
+  at_ms: EpochMs;
+  action: string;
+  from: IncidentState | null;
+  to: IncidentState;
+  actor: string;
+  actor_role?: string;
+  comment?: string | null;
+  detail?: Record<string, unknown> | null;
+}
+
+export interface Candidate {
+  id: string;
+  name: string;
+  role: StaffRole;
+  duty: Duty;
+  grid: string;
+  same_grid: boolean;
+  distance_m: number;
+  lon: number;
+  lat: number;
+}
+
+export interface Candidates {
+  incident: string;
+  skill?: string | null;
+  staff: Candidate[];
+  cameras: CameraInfo[];
+}
+
+export interface IncidentStats {
+  area: string | null;
+  total: number;
+  by_state: Partial<Record<IncidentState, number>>;
+  handled: number;
+  handled_on_time: number;
+  on_time_rate: number | null;
+  overdue: number;
+  warnings: { green: number; yellow: number; red: number };
+}
+
+export interface CategoryNode {
+  code: string;
+  name: string;
+  name_en?: string;
+  children?: CategoryNode[];
+}
+
+export interface TrackFix {
+  lon: number;
+  lat: number;
+  t: EpochMs;
+  speed?: number | null;
+  heading?: number | null;
+  accuracy?: number | null;
+}
+
+export interface HeatCell {
+  cell: string;
+  count: number;
+}
+
+/** An alert as /ws pushes it: a warning level changed. */
+export interface AlertMessage {
+  type: 'alert';
+  kind: string;
+  incident: string;
+  level: Warning;
+  previous?: Warning;
+  at_ms: EpochMs;
+  title?: string;
+}
+
+export type ServerMessage =
+  | { type: 'hello'; user: User; tick_ms: number; server_time: EpochMs }
+  | {
+      type: 'snapshot';
+      seq: number;
+      bbox: BBox;
+      staff?: StaffLive[];
+      cameras?: CameraInfo[];
+      incidents?: Incident[];
+    }
+  | { type: 'staff_moves'; seq: number; moves: StaffMove[] }
+  | { type: 'staff_update'; staff: StaffLive }
+  | { type: 'layer_changed'; layer: string }
+  | { type: 'incident'; incident: Incident }
+  | { type: 'task'; incident: Incident }
+  | AlertMessage
+  | { type: 'stats'; area: string; stats: IncidentStats }
+  | { type: 'ack'; id?: string | number; applied: number; stale: number }
+  | { type: 'reported'; id?: string | number; incident: Incident }
+  | { type: 'result'; id: string | number; query: string; data: unknown }
+  | { type: 'pong'; id?: number; server_time: EpochMs }
+  | { type: 'unsubscribed' }
+  | { type: 'error'; id?: string | number; error: string; message: string };
+
+export type LiveLayer = 'staff' | 'cameras' | 'risk_sources' | 'key_places' | 'incidents' | 'alerts' | 'stats';
+
+export type Subscription =
+  | { bbox: BBox; layers: LiveLayer[] }
+  | { area: string; layers: LiveLayer[] };
