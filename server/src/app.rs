@@ -43,6 +43,8 @@ pub struct Limits {
     pub ws_messages_per_second: u32,
     /// Open WebSocket connections at most.
     pub max_ws_connections: usize,
+    /// HTTP requests in flight at most (beyond: 503).
+    pub max_concurrent_requests: usize,
     /// Vertices of one imported polygon at most.
     pub max_polygon_vertices: usize,
 }
@@ -60,6 +62,7 @@ impl Default for Limits {
             max_radius_m: 50_000.0,
             ws_messages_per_second: 200,
             max_ws_connections: 20_000,
+            max_concurrent_requests: 4_096,
             max_polygon_vertices: 200_000,
         }
     }

@@ -134,6 +134,9 @@ pub struct ServeArgs {
     /// Open WebSocket connections at most.
     #[arg(long, env = "RISKMAP_MAX_WS_CONNECTIONS", default_value_t = 20_000)]
     pub max_ws_connections: usize,
+    /// HTTP requests in flight at most; beyond it, 503 at once.
+    #[arg(long, env = "RISKMAP_MAX_CONCURRENT_REQUESTS", default_value_t = 4_096)]
+    pub max_concurrent_requests: usize,
     /// Vertices of one imported polygon at most.
     #[arg(long, env = "RISKMAP_MAX_POLYGON_VERTICES", default_value_t = 200_000)]
     pub max_polygon_vertices: usize,

@@ -183,6 +183,7 @@ fn build_app(
             max_import_bytes: args.max_import_bytes,
             ws_messages_per_second: args.ws_messages_per_second,
             max_ws_connections: args.max_ws_connections,
+            max_concurrent_requests: args.max_concurrent_requests.max(1),
             max_polygon_vertices: args.max_polygon_vertices,
             ..Limits::default()
         },

@@ -235,3 +235,36 @@ async fn expired_and_revoked_tokens_are_refused() {
     assert_eq!(s.post(&live, "/api/auth/logout", &json!({})).await.0, 200);
     assert_eq!(s.get(&live, "/api/me").await.0, 401);
 }
+
+#[tokio::test]
+async fn requests_beyond_the_in_flight_limit_are_shed_with_a_reason() {
+    let (mut args, _tmp) = common::test_args().await;
+    args.max_concurrent_requests = 1;
+    let s = TestServer::start_with(args).await;
+    // Logins hash a password (argon2): slow enough to overlap.
+    let answers = futures_util::future::join_all((0..30).map(|_| {
+        s.http
+            .post(format!("{}/api/auth/login", s.base))
+            .json(&json!({ "username": "screen", "password": DEMO_PASSWORD }))
+            .send()
+    }))
+    .await;
+    let mut ok = 0;
+    let mut shed = 0;
+    for r in answers {
+        let r = r.unwrap();
+        match r.status().as_u16() {
+            200 => ok += 1,
+            503 => {
+                let body: Value = r.json().await.unwrap();
+                assert!(
+                    body["message"].as_str().unwrap().contains("overloaded"),
+                    "{body}"
+                );
+                shed += 1;
+            }
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert!(ok >= 1 && shed >= 1, "{ok} served, {shed} shed");
+}

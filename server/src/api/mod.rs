@@ -80,6 +80,7 @@ pub fn router(app: Arc<App>, static_dir: Option<PathBuf>) -> Router {
             .fallback_service(ServeDir::new(dir));
     }
     let cors = cors_layer(&app.guard.cors_origins);
+    let in_flight = app.limits.max_concurrent_requests;
     r.layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
@@ -87,6 +88,20 @@ pub fn router(app: Arc<App>, static_dir: Option<PathBuf>) -> Router {
         ))
         .layer(TraceLayer::new_for_http())
         .layer(cors)
+        // Beyond the limit, refuse at once (503) rather than queue without
+        // bound: a client retrying later beats a server that falls over.
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(axum::error_handling::HandleErrorLayer::new(
+                    move |_: tower::BoxError| async move {
+                        error::ApiError::Unavailable(format!(
+                            "overloaded: {in_flight} requests are in flight, the limit; retry shortly"
+                        ))
+                    },
+                ))
+                .load_shed()
+                .concurrency_limit(in_flight),
+        )
         .with_state(app)
 }
 
