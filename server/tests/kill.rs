@@ -198,6 +198,17 @@ async fn sigkill_under_load_loses_nothing_acknowledged() {
                 "{staff}'s acknowledged fix at {t} is lost"
             );
         }
+        // The live state is rebuilt: the position is at least the newest
+        // acknowledged fix.
+        let newest = acked
+            .fixes
+            .iter()
+            .filter(|(who, _)| *who == staff)
+            .map(|(_, t)| *t)
+            .max()
+            .unwrap();
+        let live = get_json(&http, format!("{base}/api/staff/{staff}"), &token).await;
+        assert!(live["t"].as_i64().unwrap() >= newest, "{staff}: {live}");
     }
     eprintln!(
         "kill test: {} incidents ({} acknowledged changes) and {} fixes acknowledged before SIGKILL; all found",
