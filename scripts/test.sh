@@ -4,7 +4,9 @@
 # workspace on the embedded SQLite store, then the integration tests again on
 # a throwaway PostgreSQL + PostGIS cluster (installed from Debian if missing,
 # started on loopback, stopped at the end), then bounded fuzzing of the
-# decoders of untrusted input and schemathesis against the OpenAPI document.
+# decoders of untrusted input, schemathesis against the OpenAPI document, and
+# the web client: its build, Vitest, and the browser tests in Debian's
+# Chromium against the real server in demo mode.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,3 +37,6 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-20} ./scripts/fuzz.sh
 
 step "schemathesis against /api/openapi.json"
 ./scripts/schemathesis.sh
+
+step "web client: build, Vitest, browser tests in Chromium (playwright-core)"
+./scripts/web-test.sh

@@ -270,21 +270,38 @@ test('dispatching from the big screen assigns the staff member, turns them busy,
   await field.click(`${card} [data-action="start"]`);
   await field.waitForSelector(`${card} textarea`);
   await field.fill(`${card} textarea`, '已清理完毕');
+  // Another report beside it while the note is being typed: the task list is
+  // redrawn by that push, and the half-written note must survive it.
+  await api(disp, 'POST', '/api/incidents', { category, source: 'citizen', lon: incident.lon, lat: incident.lat, description: '同一处又一起' });
+  await field.waitForTimeout(500);
+  assert((await field.inputValue(`${card} textarea`)) === '已清理完毕', 'the note survives a redraw');
   await field.click(`${card} [data-action="handle"]`);
   await field.waitForSelector(card, { state: 'detached' });
   const done = await api(disp, 'GET', `/api/incidents/${incident.id}`);
   assert(done.state === 'handled', `incident handled, is ${done.state}`);
   const log = await api(disp, 'GET', `/api/incidents/${incident.id}/log`);
-  assert(log.log.some((e) => e.action === 'handle' && e.comment === '已清理完毕'), 'the note is in the flow log');
+  assert(log.log.some((e) => e.action === 'handle' && e.comment === '已清理完毕'), `the note is in the flow log: ${JSON.stringify(log.log.slice(-2))}`);
   assert(errors.length === 0 && fieldErrors.length === 0, `page errors: ${[...errors, ...fieldErrors].join('; ')}`);
   await context.close();
   await phone.close();
 }, { timeoutMs: 90_000 });
 
 test('the field page reports an incident at its current location', async ({ browser }) => {
+  // A field user may report only inside their own area (their grid): stand inside it.
+  const disp = await token('dispatcher');
+  const fieldTok = await token('field');
+  const me = await api(fieldTok, 'GET', '/api/me');
+  const grid = await api(fieldTok, 'GET', `/ogc/collections/areas/items/${me.user.area}`);
+  const ring = (grid.geometry.type === 'Polygon' ? grid.geometry.coordinates[0] : grid.geometry.coordinates[0][0]).slice(0, -1);
+  const here = {
+    longitude: Number((ring.reduce((s, q) => s + q[0], 0) / ring.length).toFixed(6)),
+    latitude: Number((ring.reduce((s, q) => s + q[1], 0) / ring.length).toFixed(6)),
+  };
+  const located = await api(fieldTok, 'GET', `/api/dispatch/locate?lon=${here.longitude}&lat=${here.latitude}`);
+  assert(located.grid?.code === me.user.area, `the test's position is inside the field user's grid ${me.user.area}`);
   const phone = await browser.newContext({
     viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, locale: 'zh-CN',
-    permissions: ['geolocation'], geolocation: { longitude: 120.6555, latitude: 28.0155, accuracy: 12 },
+    permissions: ['geolocation'], geolocation: { ...here, accuracy: 12 },
   });
   const field = await phone.newPage();
   await login(field, '/field', 'field');
@@ -293,10 +310,11 @@ test('the field page reports an incident at its current location', async ({ brow
   await field.waitForSelector('#report select[name=category] option', { state: 'attached' });
   await field.fill('#report textarea[name=description]', '井盖缺失');
   await field.click('#report button[type=submit]');
-  const id = await eventually(() => field.textContent('[data-testid="reported-id"]').catch(() => null), { message: 'the report acknowledged' });
-  const disp = await token('dispatcher');
+  const result = await eventually(() => field.textContent('#report .result'), { message: 'an answer to the report' });
+  const id = await field.textContent('[data-testid="reported-id"]').catch(() => null);
+  assert(id, `the report acknowledged, got: ${result}`);
   const i = await api(disp, 'GET', `/api/incidents/${id}`);
-  assert(Math.abs(i.lon - 120.6555) < 1e-6 && Math.abs(i.lat - 28.0155) < 1e-6, 'reported at the phone position');
+  assert(Math.abs(i.lon - here.longitude) < 1e-6 && Math.abs(i.lat - here.latitude) < 1e-6, 'reported at the phone position');
   assert(i.description === '井盖缺失' && i.source === 'patrol', 'as a patrol report');
   await field.screenshot({ path: `${SHOTS}/field-390x844.png`, fullPage: true });
   await phone.close();

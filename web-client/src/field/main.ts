@@ -25,6 +25,11 @@ class FieldPage {
   private liveState: LiveState = 'closed';
   private sendSeq = 0;
   private inFlight = new Map<string, Parameters<FixSharer['requeue']>[0]>();
+  /**
+   * Notes being typed, by incident: the task list is redrawn whenever an
+   * incident in my grid changes, and a half-written note must survive that.
+   */
+  private drafts = new Map<string, string>();
   readonly live: LiveConnection;
   /** Tasks pushed while the page was open, for the banner and the tests. */
   pushed = 0;
@@ -46,6 +51,11 @@ class FieldPage {
     this.live.start();
     onLangChange(() => this.renderAll());
     document.getElementById('tasks')!.addEventListener('click', (ev) => void this.onTaskClick(ev));
+    document.getElementById('tasks')!.addEventListener('input', (ev) => {
+      const area = ev.target as HTMLTextAreaElement;
+      const id = area.closest<HTMLElement>('[data-task]')?.dataset.task;
+      if (id) this.drafts.set(id, area.value);
+    });
     document.getElementById('location')!.addEventListener('click', (ev) => this.onLocationClick(ev));
     document.getElementById('location')!.addEventListener('change', (ev) => {
       const s = ev.target as HTMLSelectElement;
@@ -183,6 +193,7 @@ class FieldPage {
         version: task?.version,
       });
       this.tasks = mergeTask(this.tasks, updated, this.session.user.staff_id);
+      if (b.dataset.action === 'handle') this.drafts.delete(id);
       this.renderTasks();
     } catch (e) {
       b.disabled = false;
@@ -258,6 +269,8 @@ class FieldPage {
 
   private renderTasks(highlight?: string): void {
     const el = document.getElementById('tasks')!;
+    // Keep the caret where it was if the note being typed is redrawn.
+    const focused = document.activeElement instanceof HTMLTextAreaElement ? document.activeElement.closest<HTMLElement>('[data-task]')?.dataset.task : undefined;
     if (this.tasks.length === 0) {
       el.innerHTML = `<p class="empty">${esc(t('field.no_tasks'))}</p>`;
       return;
@@ -269,11 +282,16 @@ class FieldPage {
           <h3>${esc(i.category_name ?? i.category)} <small>${esc(i.id)}</small></h3>
           <p>${esc(i.description)}</p>
           <p class="meta"><span class="state" data-testid="task-state">${esc(t(`state.${i.state}`))}</span> · ${esc(t(`priority.${i.priority}`))}${i.deadline_ms ? ` · ${esc(t('incident.deadline'))} ${formatDateTime(i.deadline_ms)}` : ''}</p>
-          ${acts.includes('handle') ? `<textarea placeholder="${esc(t('field.note'))}"></textarea>` : ''}
+          ${acts.includes('handle') ? `<textarea placeholder="${esc(t('field.note'))}">${esc(this.drafts.get(i.id) ?? '')}</textarea>` : ''}
           <div class="actions">${acts.map((a) => `<button data-action="${a}">${esc(t(`action.${a}`))}</button>`).join('')}</div>
           <p class="error"></p></article>`;
       })
       .join('');
+    if (focused) {
+      const area = el.querySelector<HTMLTextAreaElement>(`[data-task="${CSS.escape(focused)}"] textarea`);
+      area?.focus();
+      area?.setSelectionRange(area.value.length, area.value.length);
+    }
   }
 
   private renderReport(): void {
