@@ -80,6 +80,17 @@ async fn landing_page_and_conformance() {
         assert_eq!(r.json::<Value>().await.unwrap()["error"], "unauthorized");
     }
     let t = s.login("screen").await;
+    // The landing page asked for with a trailing slash redirects to it.
+    let r = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{}/ogc/", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 308);
+    assert_eq!(r.headers()["location"], "/ogc");
     let (status, landing) = s.get(&t, "/ogc").await;
     assert_eq!(status, 200, "{landing}");
     assert!(landing["title"].as_str().unwrap().contains("riskmap"));

@@ -61,8 +61,10 @@ async function openScreen(browser, { width = 1920, height = 1080, username = 'di
   const page = await context.newPage();
   const errors = watchErrors(page);
   await login(page, '/', username);
-  await page.waitForFunction(() => window.riskmap?.ready && window.riskmap.tree !== null, null, { timeout: 30_000 });
-  await mapIdle(page);
+  // WebGL runs on the CPU here (SwiftShader): a 4K screen draws four times the pixels.
+  const slow = Math.max(1, (width * height) / (1920 * 1080));
+  await page.waitForFunction(() => window.riskmap?.ready && window.riskmap.tree !== null, null, { timeout: 30_000 * slow });
+  await mapIdle(page, 20_000 * slow);
   return { context, page, errors };
 }
 
@@ -70,11 +72,11 @@ async function openScreen(browser, { width = 1920, height = 1080, username = 'di
  * Waits until the map has stopped moving and the static layers are drawn. (Not
  * `idle`: the live staff source is rewritten every tick, so it never is.)
  */
-async function mapIdle(page) {
+async function mapIdle(page, timeout = 20_000) {
   await page.waitForFunction(() => {
     const m = window.riskmap.map;
     return !m.isMoving() && ['areas', 'risk_sources', 'cameras'].every((s) => m.isSourceLoaded(s));
-  }, null, { timeout: 20_000, polling: 100 });
+  }, null, { timeout, polling: 100 });
   // one more frame so queryRenderedFeatures sees the last placement
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
 }
@@ -368,6 +370,6 @@ test('screenshots of the big screen at 1920×1080 and 3840×2160, in Chinese and
     assert(errors.length === 0, `page errors: ${errors.join('; ')}`);
     await context.close();
   }
-}, { timeoutMs: 120_000 });
+}, { timeoutMs: 300_000 });
 
 process.exit(await run({ filter: process.argv[2] }));

@@ -27,6 +27,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::response::Redirect;
 use axum::routing::{any, get, post};
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
@@ -72,6 +73,12 @@ pub fn router(app: Arc<App>, static_dir: Option<PathBuf>) -> Router {
         .nest(
             "/ogc",
             ogc::router().layer(DefaultBodyLimit::max(import_limit)),
+        )
+        // OGC clients (QGIS, GDAL) are often given the landing page with a
+        // trailing slash; send them to the one the links are built from.
+        .route_service(
+            "/ogc/",
+            get(|| async { Redirect::permanent("/ogc") }).with_state(()),
         );
     if let Some(dir) = static_dir {
         let field = dir.join("field.html");
