@@ -9,33 +9,18 @@ examples=${SCHEMATHESIS_EXAMPLES:-30}
 if ! command -v schemathesis >/dev/null 2>&1; then
   python3 -m pip install --quiet 'schemathesis==4.32.5'
 fi
-cargo build --release --locked -p geodata -p riskmap
-scratch=$(mktemp -d)
-server_pid=
-cleanup() {
-  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-  rm -rf "$scratch"
-}
-trap cleanup EXIT
-./target/release/geodata demo --out "$scratch/city" >/dev/null
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-RISKMAP_ADMIN_PASSWORD=schemathesis-admin ./target/release/riskmap serve --demo --no-simulator \
-  --demo-city "$scratch/city" --data-dir "$scratch/data" --listen "127.0.0.1:$port" \
-  --requests-per-second 0 >"$scratch/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 120); do
-  curl -sf "http://127.0.0.1:$port/ready" >/dev/null && break
-  sleep 0.5
-done
-token=$(curl -sf -X POST "http://127.0.0.1:$port/api/auth/login" -H 'content-type: application/json' \
+# shellcheck source=lib/demo-server.sh
+. scripts/lib/demo-server.sh
+RISKMAP_ADMIN_PASSWORD=schemathesis-admin start_demo_server --no-simulator --requests-per-second 0
+token=$(curl -sf -X POST "$base/api/auth/login" -H 'content-type: application/json' \
   -d '{"username":"admin","password":"schemathesis-admin"}' |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 # Left out: logout (it would revoke the token under test), /ws (an upgrade,
 # not a REST call; tests/live_server.rs covers it), and layer imports (a
 # random import replaces a layer; tests/ogc_api.rs covers them).
-schemathesis run "http://127.0.0.1:$port/api/openapi.json" \
+schemathesis run "$base/api/openapi.json" \
   -H "Authorization: Bearer $token" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance \
   --max-examples "$examples" --seed 20261123 --workers 2 \
   --exclude-path /api/auth/logout --exclude-path /ws --exclude-operation-id ogcImport \
-  || { echo "schemathesis failed; the server's log:" >&2; tail -50 "$scratch/server.log" >&2; exit 1; }
+  || { echo "schemathesis failed; the server's log:" >&2; tail -50 "$server_log" >&2; exit 1; }

@@ -32,35 +32,14 @@ fi
 )
 
 # --- the real server in demo mode --------------------------------------------
-cargo build --release --locked -p geodata -p riskmap
-scratch=$(mktemp -d)
-server_pid=
-cleanup() {
-  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-  rm -rf "$scratch"
-}
-trap cleanup EXIT
-./target/release/geodata demo --out "$scratch/city" >/dev/null
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-./target/release/riskmap serve --demo --demo-city "$scratch/city" --data-dir "$scratch/data" \
-  --listen "127.0.0.1:$port" --static-dir web-client/dist >"$scratch/server.log" 2>&1 &
-server_pid=$!
-ready=
-for _ in $(seq 1 240); do
-  if curl -sf "http://127.0.0.1:$port/ready" >/dev/null; then ready=1; break; fi
-  if ! kill -0 "$server_pid" 2>/dev/null; then break; fi
-  sleep 0.5
-done
-if [ -z "$ready" ]; then
-  say "the server did not become ready; its log:"
-  tail -50 "$scratch/server.log" >&2
-  exit 1
-fi
+# shellcheck source=lib/demo-server.sh
+. scripts/lib/demo-server.sh
+start_demo_server --static-dir web-client/dist
 
 # --- the browser tests ---------------------------------------------------------
-if ! RISKMAP_URL="http://127.0.0.1:$port" node web-client/e2e/run.mjs "$@"; then
+if ! RISKMAP_URL="$base" node web-client/e2e/run.mjs "$@"; then
   say "browser tests failed; the server's log:"
-  tail -50 "$scratch/server.log" >&2
+  tail -50 "$server_log" >&2
   exit 1
 fi
 say "screenshots in ${RISKMAP_SHOTS:-web-client/test-results}"
