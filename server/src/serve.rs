@@ -1,6 +1,7 @@
 //! `riskmap serve`: open the store, load the engine, start the background
 //! tasks and the listeners, and shut down gracefully.
 
+use rustc_hash::FxHashSet;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -226,9 +227,11 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
         Duration::from_secs(args.token_ttl_hours.max(1) * 3600),
     );
     let generated_admin_password = ensure_admin(&*store, &auth).await?;
-    if args.demo {
-        ensure_demo_users(&*store, &auth, &engine, root_area.as_deref()).await?;
-    }
+    let people: crate::simulator::People = if args.demo {
+        Arc::new(ensure_demo_users(&*store, &auth, &engine, root_area.as_deref()).await?)
+    } else {
+        Arc::default()
+    };
 
     let incidents = load_incidents(&args, &*store).await?;
     let (app, writer) = build_app(&args, store, auth, engine, incidents);
@@ -247,12 +250,14 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
         tasks.push(tokio::spawn(crate::simulator::run(
             app.clone(),
             Duration::from_secs(args.sim_interval_s.max(1)),
+            people.clone(),
             watch_rx.clone(),
         )));
         if args.sim_incident_every_s > 0 {
             tasks.push(tokio::spawn(crate::simulator::run_incidents(
                 app.clone(),
                 Duration::from_secs(args.sim_incident_every_s),
+                people,
                 watch_rx.clone(),
             )));
         }
@@ -406,15 +411,17 @@ async fn ensure_admin(store: &dyn Store, auth: &Auth) -> Result<Option<String>, 
     Ok(generated.then_some(password))
 }
 
-/// The demo logins, created once.
+/// The demo logins, created once. Answers the staff ids of the logins bound
+/// to a staff member: the people the simulator leaves alone.
 async fn ensure_demo_users(
     store: &dyn Store,
     auth: &Auth,
     engine: &Engine,
     root: Option<&str>,
-) -> Result<(), ServeError> {
+) -> Result<FxHashSet<String>, ServeError> {
+    let mut people = FxHashSet::default();
     let Some(root) = root else {
-        return Ok(());
+        return Ok(people);
     };
     let district = engine
         .areas()
@@ -466,7 +473,9 @@ async fn ensure_demo_users(
         ));
     }
     for (username, name, role, area, staff_id) in users {
-        if store.user_by_name(&username).await?.is_none() {
+        let staff_id = if let Some((user, _)) = store.user_by_name(&username).await? {
+            user.staff_id
+        } else {
             auth.create_user(
                 &username,
                 name,
@@ -476,9 +485,11 @@ async fn ensure_demo_users(
                 DEMO_PASSWORD,
             )
             .await?;
-        }
+            staff_id
+        };
+        people.extend(staff_id);
     }
-    Ok(())
+    Ok(people)
 }
 
 /// The lines the run command prints: where to go and how to log in.

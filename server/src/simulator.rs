@@ -2,6 +2,11 @@
 //! of their home grid, reporting a fix every interval through the same path
 //! real phones use; and incidents are reported and move along the closed
 //! loop. A newcomer sees a living map at once.
+//!
+//! Staff members who are real people — the demo's `field` login, a phone in
+//! someone's hand — are left to them: the simulator neither walks them nor
+//! dispatches its incidents to them, so their position is what their phone
+//! says and their tasks are the ones a dispatcher gave them.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,7 +14,7 @@ use std::time::Duration;
 use geo::{BoundingRect, Intersects};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use tokio::sync::watch;
 
 use crate::access::{User, UserRole};
@@ -29,8 +34,16 @@ struct Walker {
     speed_mps: f64,
 }
 
+/// Staff ids of the staff members who have a login (see the module doc).
+pub type People = Arc<FxHashSet<String>>;
+
 /// Runs until `stop` turns true.
-pub async fn run(app: Arc<App>, interval: Duration, mut stop: watch::Receiver<bool>) {
+pub async fn run(
+    app: Arc<App>,
+    interval: Duration,
+    people: People,
+    mut stop: watch::Receiver<bool>,
+) {
     let mut rng = StdRng::seed_from_u64(now_ms().unsigned_abs());
     let mut walkers: FxHashMap<String, Walker> = FxHashMap::default();
     let slices = interval.as_secs().max(1);
@@ -46,6 +59,7 @@ pub async fn run(app: Arc<App>, interval: Duration, mut stop: watch::Receiver<bo
             let engine = app.engine.read();
             step(
                 &engine,
+                &people,
                 &mut walkers,
                 &mut rng,
                 second % slices,
@@ -65,6 +79,7 @@ pub async fn run(app: Arc<App>, interval: Duration, mut stop: watch::Receiver<bo
 /// Moves the staff of one slice one interval further.
 fn step(
     engine: &Engine,
+    people: &FxHashSet<String>,
     walkers: &mut FxHashMap<String, Walker>,
     rng: &mut StdRng,
     slice: u64,
@@ -74,7 +89,10 @@ fn step(
     let now = now_ms();
     let mut out = Vec::new();
     for (idx, m) in engine.staff().iter() {
-        if u64::from(idx) % slices != slice || m.duty == DutyStatus::Off {
+        if u64::from(idx) % slices != slice
+            || m.duty == DutyStatus::Off
+            || people.contains(m.id.as_str())
+        {
             continue;
         }
         let (Some(fix), Some(home)) = (m.fix, m.home) else {
@@ -152,14 +170,19 @@ const SEED_INCIDENTS: usize = 40;
 /// the closed loop as the dispatchers and staff behind them would (through
 /// the same checks and commits as real users). Incidents people raise are
 /// left to people.
-pub async fn run_incidents(app: Arc<App>, every: Duration, mut stop: watch::Receiver<bool>) {
+pub async fn run_incidents(
+    app: Arc<App>,
+    every: Duration,
+    people: People,
+    mut stop: watch::Receiver<bool>,
+) {
     let mut rng = StdRng::seed_from_u64(now_ms().unsigned_abs() ^ 0x5eed);
     let mut ours: Vec<String> = Vec::new();
     if app.incidents.book().is_empty() {
         for _ in 0..SEED_INCIDENTS {
             if let Some(id) = raise(&app, &mut rng).await {
                 for _ in 0..rng.random_range(0..7) {
-                    advance(&app, &id, &mut rng).await;
+                    advance(&app, &people, &id, &mut rng).await;
                 }
                 ours.push(id);
             }
@@ -180,7 +203,7 @@ pub async fn run_incidents(app: Arc<App>, every: Duration, mut stop: watch::Rece
                 break;
             }
             let id = ours[rng.random_range(0..ours.len())].clone();
-            advance(&app, &id, &mut rng).await;
+            advance(&app, &people, &id, &mut rng).await;
         }
         let book = app.incidents.book();
         ours.retain(|id| book.get(id).is_some_and(|e| e.incident.is_open()));
@@ -259,7 +282,7 @@ async fn raise(app: &App, rng: &mut StdRng) -> Option<String> {
 }
 
 /// Moves one of the simulator's incidents one step along the loop.
-async fn advance(app: &App, id: &str, rng: &mut StdRng) {
+async fn advance(app: &App, people: &FxHashSet<String>, id: &str, rng: &mut StdRng) {
     let Some((state, assignee, position, category)) = app.incidents.book().get(id).map(|e| {
         (
             e.incident.state,
@@ -282,7 +305,7 @@ async fn advance(app: &App, id: &str, rng: &mut StdRng) {
         State::Reported => (centre(), act("accept", "")),
         State::Accepted => {
             let mut req = act("dispatch", "请尽快处置 (please handle)");
-            match nearest_suitable(app, position, &category) {
+            match nearest_suitable(app, people, position, &category) {
                 Some(staff) => req.staff_id = Some(staff),
                 None => {
                     req.department = app
@@ -327,7 +350,12 @@ async fn advance(app: &App, id: &str, rng: &mut StdRng) {
 }
 
 /// The nearest available staff member with the category's skill.
-fn nearest_suitable(app: &App, at: LonLat, category: &str) -> Option<String> {
+fn nearest_suitable(
+    app: &App,
+    people: &FxHashSet<String>,
+    at: LonLat,
+    category: &str,
+) -> Option<String> {
     let skill = app
         .incidents
         .dictionary()
@@ -336,7 +364,8 @@ fn nearest_suitable(app: &App, at: LonLat, category: &str) -> Option<String> {
     let engine = app.engine.read();
     let q = NearestQuery {
         point: at,
-        k: 1,
+        // Enough that someone is left once the people are passed over.
+        k: 1 + people.len(),
         filter: StaffFilter {
             available_only: true,
             roles: 0,
@@ -346,6 +375,9 @@ fn nearest_suitable(app: &App, at: LonLat, category: &str) -> Option<String> {
         same_grid_first: true,
     };
     let found = engine.nearest_staff(&q).ok()?;
-    let m = engine.staff().get(found.first()?.idx)?;
-    Some(m.id.to_string())
+    found
+        .iter()
+        .filter_map(|c| engine.staff().get(c.idx))
+        .find(|m| !people.contains(m.id.as_str()))
+        .map(|m| m.id.to_string())
 }

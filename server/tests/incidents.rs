@@ -1091,4 +1091,14 @@ async fn the_demo_simulator_raises_incidents_and_walks_them_through_the_loop() {
     let log = log["log"].as_array().unwrap();
     assert_eq!(log.len() as i64, moved["version"].as_i64().unwrap());
     assert!(log.iter().all(|e| e["actor"] == "simulator"));
+    // Staff are dispatched to, but never S1: the demo `field` login is a
+    // person, whose tasks come from dispatchers.
+    let assignees: std::collections::BTreeSet<&str> = list["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["assignee_staff"].as_str())
+        .collect();
+    assert!(!assignees.is_empty(), "the simulator dispatches to staff");
+    assert!(!assignees.contains("S1"), "{assignees:?}");
 }

@@ -604,11 +604,14 @@ async fn demo_mode_simulator_moves_staff_on_duty() {
     args.sim_interval_s = 1;
     let s = TestServer::start_with(args).await;
     let t = s.login("screen").await;
-    let before = s.get(&t, "/api/staff/S1").await.1;
+    // S2 is simulated; S1 is the demo `field` login, a person with a phone,
+    // whom the simulator leaves where their phone puts them.
+    let person = s.get(&t, "/api/staff/S1").await.1;
+    let before = s.get(&t, "/api/staff/S2").await.1;
     let mut moved = false;
     for _ in 0..40 {
         tokio::time::sleep(Duration::from_millis(100)).await;
-        let now = s.get(&t, "/api/staff/S1").await.1;
+        let now = s.get(&t, "/api/staff/S2").await.1;
         if now["t"] != before["t"] {
             // It walks inside its home grid (120.00–120.05 × 28.00–28.10).
             let (lon, lat) = (now["lon"].as_f64().unwrap(), now["lat"].as_f64().unwrap());
@@ -620,7 +623,14 @@ async fn demo_mode_simulator_moves_staff_on_duty() {
             break;
         }
     }
-    assert!(moved, "the simulator moved S1 within 4 s");
+    assert!(moved, "the simulator moved S2 within 4 s");
+    // Two more simulator intervals: the person has not been moved.
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    let still = s.get(&t, "/api/staff/S1").await.1;
+    assert_eq!(
+        still["t"], person["t"],
+        "S1 moved by the simulator: {still}"
+    );
     let metrics = s
         .http
         .get(format!("{}/metrics", s.base))

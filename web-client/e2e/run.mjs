@@ -134,9 +134,12 @@ test('a fix over the OsmAnd endpoint moves that staff marker on the big screen w
     return null;
   });
   assert(target, 'an off-duty staff member on the screen');
-  const before = await eventually(() => renderedStaff(page, target.id), { message: 'the marker drawn' });
   const lon = target.lon + 0.006;
   const lat = target.lat + 0.004;
+  // The operator follows that staff member: both positions in view, at street level.
+  await page.evaluate(({ lon, lat }) => window.riskmap.map.jumpTo({ center: [lon, lat], zoom: 15 }), { lon: target.lon + 0.003, lat: target.lat + 0.002 });
+  await mapIdle(page);
+  const before = await eventually(() => renderedStaff(page, target.id), { message: 'the marker drawn' });
   const sent = Date.now();
   const r = await fetch(`${BASE}/osmand?id=dev-${target.id}&lat=${lat}&lon=${lon}&timestamp=${Math.floor(sent / 1000) + 1}&bearing=45`);
   assert(r.ok, `OsmAnd fix refused: ${r.status}`);
