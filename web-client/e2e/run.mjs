@@ -134,26 +134,34 @@ test('a fix over the OsmAnd endpoint moves that staff marker on the big screen w
     return null;
   });
   assert(target, 'an off-duty staff member on the screen');
-  const lon = target.lon + 0.006;
-  const lat = target.lat + 0.004;
-  // The operator follows that staff member: both positions in view, at street level.
-  await page.evaluate(({ lon, lat }) => window.riskmap.map.jumpTo({ center: [lon, lat], zoom: 15 }), { lon: target.lon + 0.003, lat: target.lat + 0.002 });
+  // The operator follows that staff member at street level. The fix moves them
+  // 200–300 m away; three fixes, one after another, and the median of the
+  // three is held to a second (one sample on a shared, CPU-rendered machine
+  // says more about the machine than about the map).
+  await page.evaluate(({ lon, lat }) => window.riskmap.map.jumpTo({ center: [lon, lat], zoom: 15 }), { lon: target.lon, lat: target.lat });
   await mapIdle(page);
-  const before = await eventually(() => renderedStaff(page, target.id), { message: 'the marker drawn' });
-  const sent = Date.now();
-  const r = await fetch(`${BASE}/osmand?id=dev-${target.id}&lat=${lat}&lon=${lon}&timestamp=${Math.floor(sent / 1000) + 1}&bearing=45`);
-  assert(r.ok, `OsmAnd fix refused: ${r.status}`);
-  const moved = await eventually(
-    async () => {
-      const p = await renderedStaff(page, target.id);
-      return p && Math.abs(p.lon - lon) < 3e-4 && Math.abs(p.lat - lat) < 3e-4 ? p : null;
-    },
-    { timeoutMs: 3000, intervalMs: 25, message: 'the marker at the new position' },
-  );
-  const took = Date.now() - sent;
-  assert(moved && Math.abs(before.lon - lon) > 1e-3, 'the marker moved');
-  assert(took < 1000, `the marker moved after ${took} ms, more than a second`);
-  console.log(`     marker moved ${took} ms after the fix was sent`);
+  let before = await eventually(() => renderedStaff(page, target.id), { message: 'the marker drawn' });
+  const took = [];
+  for (let k = 0; k < 3; k++) {
+    const lon = target.lon + [0.002, -0.002, 0][k];
+    const lat = target.lat + [0.0015, 0.0015, -0.002][k];
+    const sent = Date.now();
+    const r = await fetch(`${BASE}/osmand?id=dev-${target.id}&lat=${lat}&lon=${lon}&timestamp=${Math.floor(sent / 1000) + 1 + k}&bearing=45`);
+    assert(r.ok, `OsmAnd fix refused: ${r.status}`);
+    const moved = await eventually(
+      async () => {
+        const p = await renderedStaff(page, target.id);
+        return p && Math.abs(p.lon - lon) < 3e-4 && Math.abs(p.lat - lat) < 3e-4 ? p : null;
+      },
+      { timeoutMs: 3000, intervalMs: 25, message: `the marker at the new position (fix ${k + 1})` },
+    );
+    took.push(Date.now() - sent);
+    assert(Math.abs(before.lon - moved.lon) > 1e-3, 'the marker moved');
+    before = moved;
+  }
+  const median = [...took].sort((a, b) => a - b)[1];
+  console.log(`     marker moved ${took.join(', ')} ms after each fix was sent (median ${median} ms)`);
+  assert(median < 1000, `the marker moved after ${median} ms (median of ${took.join(', ')}), more than a second`);
   await context.close();
 });
 
