@@ -12,7 +12,7 @@
 #      (100,000) fixes per second offered over /ws in batched `fixes`
 #      messages from GATEWAYS dispatcher-level connections, while VIEWERS
 #      (200) viewers subscribed to 3 km boxes time every move pushed;
-#   2. `loadgen osmand`: OsmAnd GETs from OSMAND_CONCURRENCY (64) keep-alive
+#   2. `loadgen osmand`: OsmAnd GETs from OSMAND_CONCURRENCY (256) keep-alive
 #      connections, closed loop;
 # with the server's VmRSS read after loading, after each run, and its
 # VmHWM at the end. Reports (JSON) go to OUT_DIR (target/bench); a table of
@@ -26,7 +26,7 @@ RATE=${RATE:-100000}
 BATCH=${BATCH:-250}
 GATEWAYS=${GATEWAYS:-20}
 VIEWERS=${VIEWERS:-200}
-OSMAND_CONCURRENCY=${OSMAND_CONCURRENCY:-64}
+OSMAND_CONCURRENCY=${OSMAND_CONCURRENCY:-256}
 DURATION_S=${DURATION_S:-10}
 WARMUP_S=${WARMUP_S:-3}
 OUT_DIR=${OUT_DIR:-target/bench}
@@ -107,17 +107,18 @@ for n in $SIZES; do
 
   j="$OUT_DIR/ingest-$n.json"
   o="$OUT_DIR/osmand-$n.json"
-  rows+=("$(printf '%9s %8s %10s %10s %9s %9s %10s %9s %9s %9s %9s' \
+  rows+=("$(printf '%9s %8s %10s %10s %9s %9s %9s %10s %9s %9s %9s %9s' \
     "$n" "$start_s" "$(field "$j" fixes_acked_per_s)" "$(field "$o" requests_per_s)" \
     "$(sed -n '/"fix_to_viewer_raw"/,/}/p' "$j" | field /dev/stdin p99_ms)" \
     "$(sed -n '/"fix_to_viewer_beyond_tick"/,/}/p' "$j" | field /dev/stdin p99_ms)" \
+    "$(sed -n '/"tick_to_viewer"/,/}/p' "$j" | field /dev/stdin p99_ms)" \
     "$(mib "$rss_loaded")" "$(mib "$rss_ingest")" "$(mib "$rss_osmand")" "$(mib "$hwm")" \
     "$(field "$j" errors)")")
 done
 
 echo
 echo "== riskmap end to end (SQLite store; MiB; latency ms)"
-printf '%9s %8s %10s %10s %9s %9s %10s %9s %9s %9s %9s\n' \
-  staff start_s ws_fix/s osmand/s p99_raw p99_>tick rss_loaded rss_ws rss_osm hwm errors
+printf '%9s %8s %10s %10s %9s %9s %9s %10s %9s %9s %9s %9s\n' \
+  staff start_s ws_fix/s osmand/s p99_raw p99_-tick p99_push rss_loaded rss_ws rss_osm hwm errors
 for r in "${rows[@]}"; do echo "$r"; done
 say "reports in $OUT_DIR"

@@ -187,15 +187,14 @@ pub async fn run(spec: Spec) -> Result<Value, String> {
     let mut gateway_tasks = Vec::with_capacity(gateways);
     for (g, share) in shares.into_iter().enumerate() {
         let ws = connect(&spec.base, &gateway_token).await?;
-        gateway_tasks.push(tokio::spawn(gateway(
-            ws,
-            share,
-            per_gateway_rate,
-            spec.batch,
-            spec.window,
-            spec.seed.wrapping_add(g as u64),
-            shared.clone(),
-        )));
+        let plan = Plan {
+            rate: per_gateway_rate,
+            batch: spec.batch,
+            window: spec.window,
+            seed: spec.seed.wrapping_add(g as u64),
+            phase: g as f64 / gateways as f64,
+        };
+        gateway_tasks.push(tokio::spawn(gateway(ws, share, plan, shared.clone())));
     }
 
     tokio::time::sleep(spec.warmup).await;
@@ -221,9 +220,11 @@ pub async fn run(spec: Spec) -> Result<Value, String> {
         }
     }
     let mut seen = Latency::new();
+    let mut after_tick = Latency::new();
     for t in viewer_tasks {
-        if let Ok(h) = t.await {
+        if let Ok((h, a)) = t.await {
             seen.merge(&h);
+            after_tick.merge(&a);
         }
     }
 
@@ -262,6 +263,7 @@ pub async fn run(spec: Spec) -> Result<Value, String> {
             "p99_ms": beyond(0.99),
             "p999_ms": beyond(0.999),
         },
+        "tick_to_viewer": after_tick.to_json(),
         "server_counters": {
             "fixes_applied": m("riskmap_fixes_applied_total"),
             "fixes_persisted": m("riskmap_fixes_persisted_total"),
@@ -291,6 +293,7 @@ fn viewer_box(rng: &mut ChaCha8Rng, within: [f64; 4], km: f64) -> [f64; 4] {
 
 #[derive(Deserialize)]
 struct Moves {
+    at: Option<i64>,
     moves: Vec<MoveT>,
 }
 
@@ -299,12 +302,16 @@ struct MoveT {
     t: i64,
 }
 
-async fn viewer(mut ws: Socket, bbox: [f64; 4], shared: Arc<Shared>) -> Latency {
+/// A viewer's two histograms: every move's fix → viewer latency, and per
+/// `staff_moves` message the time from its tick (the server's `at`) to the
+/// viewer: the push's own delay, beyond the deliberate coalescing.
+async fn viewer(mut ws: Socket, bbox: [f64; 4], shared: Arc<Shared>) -> (Latency, Latency) {
     let mut hist = Latency::new();
+    let mut after_tick = Latency::new();
     let sub = json!({ "type": "subscribe", "bbox": bbox, "layers": ["staff"] }).to_string();
     if let Err(e) = ws.send(Message::Text(sub.into())).await {
         shared.error(format!("viewer subscribe: {e}"));
-        return hist;
+        return (hist, after_tick);
     }
     let c = &shared.counters;
     while !shared.stop.load(Ordering::Relaxed) {
@@ -340,10 +347,13 @@ async fn viewer(mut ws: Socket, bbox: [f64; 4], shared: Arc<Shared>) -> Latency 
             for mv in &m.moves {
                 hist.record_us(u64::try_from(now - mv.t * 1000).unwrap_or(0));
             }
+            if let Some(at) = m.at {
+                after_tick.record_us(u64::try_from(now - at * 1000).unwrap_or(0));
+            }
         }
     }
     let _ = ws.close(None).await;
-    hist
+    (hist, after_tick)
 }
 
 #[derive(Deserialize)]
@@ -358,18 +368,30 @@ struct Ack {
     message: Option<String>,
 }
 
+/// How one gateway sends.
+struct Plan {
+    /// Fixes per second.
+    rate: f64,
+    /// Fixes per message.
+    batch: usize,
+    /// Messages unacknowledged at most.
+    window: usize,
+    seed: u64,
+    /// Where in the sending period it starts, 0..1.
+    phase: f64,
+}
+
 // The sender and its ack reader share their state through locals: kept in
 // one function so that state stays in one place.
 #[allow(clippy::too_many_lines)]
-async fn gateway(
-    ws: Socket,
-    mut staff: Vec<Member>,
-    rate: f64,
-    batch: usize,
-    window: usize,
-    seed: u64,
-    shared: Arc<Shared>,
-) -> Latency {
+async fn gateway(ws: Socket, mut staff: Vec<Member>, plan: Plan, shared: Arc<Shared>) -> Latency {
+    let Plan {
+        rate,
+        batch,
+        window,
+        seed,
+        phase,
+    } = plan;
     let (mut sink, mut stream) = ws.split();
     // Sent, not yet acknowledged: (when, fixes). The server answers one
     // connection's messages in order, so acks pop from the front.
@@ -441,7 +463,9 @@ async fn gateway(
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut last_t = vec![0i64; staff.len()];
     let period = (rate > 0.0).then(|| Duration::from_secs_f64(batch as f64 / rate));
-    let start = tokio::time::Instant::now();
+    // Gateways start at staggered phases, so their batches arrive spread
+    // over time as a city's phones would, not in one burst per period.
+    let start = tokio::time::Instant::now() + period.map_or(Duration::ZERO, |p| p.mul_f64(phase));
     let mut next_at = start;
     let mut cursor = 0usize;
     let mut id = 0u64;
