@@ -80,7 +80,7 @@ enum Command {
 struct Area {
     /// The box the staff stand in (and queries fall in):
     /// west,south,east,north.
-    #[arg(long, value_delimiter = ',', num_args = 4, default_values_t = dataset::WENZHOU_URBAN)]
+    #[arg(long, value_delimiter = ',', default_values_t = dataset::WENZHOU_URBAN)]
     bbox: Vec<f64>,
     /// Random seed.
     #[arg(long, default_value_t = 1)]
