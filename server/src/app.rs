@@ -148,6 +148,29 @@ impl App {
         default_staff: Option<&str>,
         fixes: Vec<FixIn>,
     ) -> Result<FixReport, FixRejection> {
+        let (report, commit) = self.apply_fixes(user, default_staff, fixes)?;
+        commit.await.map_err(FixRejection::NotPersisted)?;
+        Ok(report)
+    }
+
+    /// The first half of [`App::post_fixes`]: validates the batch and applies
+    /// it to the live map at once; returns what it did and the commit to wait
+    /// for before acknowledging. The commit is queued to the track writer
+    /// only when the returned future is first polled, and it owns everything
+    /// it needs, so a connection can apply its next batch while this one's
+    /// commit is still under way (acknowledging in order).
+    pub fn apply_fixes(
+        &self,
+        user: Option<&User>,
+        default_staff: Option<&str>,
+        fixes: Vec<FixIn>,
+    ) -> Result<
+        (
+            FixReport,
+            impl Future<Output = Result<(), IngestError>> + Send + 'static,
+        ),
+        FixRejection,
+    > {
         if fixes.len() > self.limits.max_fixes_per_request {
             return Err(FixRejection::TooMany {
                 limit: self.limits.max_fixes_per_request,
@@ -214,11 +237,9 @@ impl App {
         Metrics::add(&self.metrics.fixes_applied, report.applied as u64);
         Metrics::add(&self.metrics.fixes_stale, report.stale as u64);
         self.hub.note_moves(moved);
-        self.ingest
-            .persist(ready.into_iter().map(|(_, id, fix)| (id, fix)).collect())
-            .await
-            .map_err(FixRejection::NotPersisted)?;
-        Ok(report)
+        let ingest = self.ingest.clone();
+        let points: Vec<(String, Fix)> = ready.into_iter().map(|(_, id, fix)| (id, fix)).collect();
+        Ok((report, async move { ingest.persist(points).await }))
     }
 
     /// Changes a staff member's duty status, live and in the store.

@@ -281,7 +281,11 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
                 .map_err(|e| ServeError::Bind(e, args.listen))?;
             tasks.push(tokio::spawn(serve_on(tls, router, watch_rx.clone())));
         }
-        _ => tasks.push(tokio::spawn(serve_on(listener, router, watch_rx.clone()))),
+        _ => tasks.push(tokio::spawn(serve_on(
+            NoDelayListener(listener),
+            router,
+            watch_rx.clone(),
+        ))),
     }
     let mut osmand_addr = None;
     if let Some(oa) = args.osmand_listen {
@@ -290,7 +294,7 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
             .map_err(|e| ServeError::Bind(e, oa))?;
         osmand_addr = Some(l.local_addr().map_err(|e| ServeError::Bind(e, oa))?);
         tasks.push(tokio::spawn(serve_on(
-            l,
+            NoDelayListener(l),
             crate::api::osmand_router(app.clone()),
             watch_rx.clone(),
         )));
@@ -305,6 +309,35 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
         tasks,
         writer,
     })
+}
+
+/// Turns Nagle's algorithm off on an accepted connection. Live pushes and
+/// acks are small frames written one at a time: with Nagle on, a frame
+/// written while the previous one is unacknowledged waits for the peer's
+/// delayed ACK (40 ms on Linux), which showed as tens of milliseconds of
+/// fix → viewer latency under load (docs/PERFORMANCE.md).
+pub fn no_delay(tcp: &mut tokio::net::TcpStream) {
+    if let Err(e) = tcp.set_nodelay(true) {
+        tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+    }
+}
+
+/// A TCP listener whose connections have Nagle's algorithm off.
+pub struct NoDelayListener(pub TcpListener);
+
+impl axum::serve::Listener for NoDelayListener {
+    type Io = tokio::net::TcpStream;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        let (mut tcp, addr) = axum::serve::Listener::accept(&mut self.0).await;
+        no_delay(&mut tcp);
+        (tcp, addr)
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.0.local_addr()
+    }
 }
 
 async fn serve_on<L>(listener: L, router: axum::Router, mut stop: watch::Receiver<bool>)

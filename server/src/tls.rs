@@ -74,6 +74,8 @@ impl TlsListener {
                 if tx.is_closed() {
                     return;
                 }
+                let mut stream = stream;
+                crate::serve::no_delay(&mut stream);
                 let (acceptor, tx) = (acceptor.clone(), tx.clone());
                 tokio::spawn(async move {
                     match tokio::time::timeout(HANDSHAKE, acceptor.accept(stream)).await {

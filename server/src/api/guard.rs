@@ -14,7 +14,6 @@ use axum::response::{IntoResponse, Response};
 use axum::serve::IncomingStream;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
 
 use super::auth::{Principal, bearer};
 use super::error::{ApiError, ApiResult};
@@ -22,6 +21,7 @@ use super::extract::{Json, Query};
 use crate::access::{User, UserRole};
 use crate::app::{App, parse_time};
 use crate::auth::now_ms;
+use crate::serve::NoDelayListener;
 use crate::store::AuditEntry;
 use crate::tls::TlsListener;
 
@@ -29,8 +29,8 @@ use crate::tls::TlsListener;
 #[derive(Debug, Clone, Copy)]
 pub struct Peer(pub SocketAddr);
 
-impl Connected<IncomingStream<'_, TcpListener>> for Peer {
-    fn connect_info(stream: IncomingStream<'_, TcpListener>) -> Self {
+impl Connected<IncomingStream<'_, NoDelayListener>> for Peer {
+    fn connect_info(stream: IncomingStream<'_, NoDelayListener>) -> Self {
         Peer(*stream.remote_addr())
     }
 }

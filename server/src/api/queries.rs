@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{Path, State};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::auth::Principal;
@@ -14,7 +14,7 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Query};
 use crate::access::User;
 use crate::app::App;
-use crate::engine::model::{Role, Skill};
+use crate::engine::model::{DutyStatus, Role, Skill};
 use crate::engine::sphere::LonLat;
 use crate::engine::{
     AreaIdx, AreaTree, Engine, HeatLayer, Layer, LayerItem, NearestQuery, StaffFilter, gcj02,
@@ -82,15 +82,62 @@ fn parse_enum<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> ApiResult<
         .map_err(|_| ApiError::BadRequest(format!("unknown {what} {s:?}")))
 }
 
-fn grid_json(engine: &Engine, g: Option<AreaIdx>) -> Value {
-    g.map_or(Value::Null, |g| {
+/// The answer to a nearest query. The REST handler serialises it straight
+/// into the response body: a dispatch desk asks this all day, and building
+/// a `serde_json::Value` tree first (a map and a string per field) cost more
+/// than the k-NN search itself (docs/PERFORMANCE.md, "Dispatch against
+/// peers").
+#[derive(Debug, Serialize)]
+pub struct NearestAnswer {
+    point: PointOut,
+    grid: Option<GridOut>,
+    candidates: Vec<CandidateOut>,
+}
+
+#[derive(Debug, Serialize)]
+struct PointOut {
+    lon: f64,
+    lat: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct GridOut {
+    code: String,
+    name: String,
+}
+
+#[derive(Debug, Serialize)]
+struct CandidateOut {
+    id: String,
+    name: String,
+    role: Role,
+    duty: DutyStatus,
+    distance_m: f64,
+    grid: Option<String>,
+    current_grid: Option<GridOut>,
+    same_grid: bool,
+    lon: f64,
+    lat: f64,
+}
+
+fn grid_out(engine: &Engine, g: Option<AreaIdx>) -> Option<GridOut> {
+    g.map(|g| {
         let a = engine.areas().get(g);
-        json!({ "code": a.code, "name": a.name })
+        GridOut {
+            code: a.code.clone(),
+            name: a.name.clone(),
+        }
     })
 }
 
-/// The nearest suitable staff the user may see.
+/// The nearest suitable staff the user may see, as JSON.
 pub fn nearest_query(app: &App, user: &User, p: &NearestParams) -> ApiResult<Value> {
+    serde_json::to_value(nearest_answer(app, user, p)?)
+        .map_err(|e| ApiError::Internal(format!("serialising the answer: {e}")))
+}
+
+/// The nearest suitable staff the user may see.
+pub fn nearest_answer(app: &App, user: &User, p: &NearestParams) -> ApiResult<NearestAnswer> {
     let point = point(p.lon, p.lat, p.coords)?;
     let k = p.k.unwrap_or(5);
     if k == 0 || k > app.limits.max_k {
@@ -133,30 +180,39 @@ pub fn nearest_query(app: &App, user: &User, p: &NearestParams) -> ApiResult<Val
     let tree = engine.areas();
     let found = engine.nearest_staff_where(&query, |home| scope.contains(home, tree))?;
     app.metrics.observe(Q::Nearest, t.elapsed());
-    let candidates: Vec<Value> = found
+    let candidates: Vec<CandidateOut> = found
         .iter()
         .filter_map(|c| {
             let m = engine.staff().get(c.idx)?;
             let pos = m.fix?.position;
-            Some(json!({
-                "id": m.id.as_str(),
-                "name": m.name.as_str(),
-                "role": m.role,
-                "duty": m.duty,
-                "distance_m": (c.distance_m * 10.0).round() / 10.0,
-                "grid": m.home.map(|g| engine.areas().get(g).code.clone()),
-                "current_grid": grid_json(&engine, engine.areas().grid_at(pos)),
-                "same_grid": c.same_grid,
-                "lon": pos.lon,
-                "lat": pos.lat,
-            }))
+            Some(CandidateOut {
+                id: m.id.to_string(),
+                name: m.name.to_string(),
+                role: m.role,
+                duty: m.duty,
+                distance_m: (c.distance_m * 10.0).round() / 10.0,
+                grid: m.home.map(|g| engine.areas().get(g).code.clone()),
+                current_grid: grid_out(&engine, engine.areas().grid_at(pos)),
+                same_grid: c.same_grid,
+                lon: pos.lon,
+                lat: pos.lat,
+            })
         })
         .collect();
-    Ok(json!({
-        "point": { "lon": point.lon, "lat": point.lat },
-        "grid": grid_json(&engine, engine.areas().grid_at(point).filter(|&g| scope.contains(Some(g), tree))),
-        "candidates": candidates,
-    }))
+    Ok(NearestAnswer {
+        point: PointOut {
+            lon: point.lon,
+            lat: point.lat,
+        },
+        grid: grid_out(
+            &engine,
+            engine
+                .areas()
+                .grid_at(point)
+                .filter(|&g| scope.contains(Some(g), tree)),
+        ),
+        candidates,
+    })
 }
 
 /// Cameras the user may see that can see a point, nearest first.
@@ -353,8 +409,8 @@ pub async fn nearest(
     State(app): State<Arc<App>>,
     p: Principal,
     Query(q): Query<NearestParams>,
-) -> ApiResult<Json<Value>> {
-    nearest_query(&app, &p.user, &q).map(Json)
+) -> ApiResult<Json<NearestAnswer>> {
+    nearest_answer(&app, &p.user, &q).map(Json)
 }
 
 /// `GET /api/dispatch/cameras`.

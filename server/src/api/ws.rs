@@ -9,6 +9,8 @@
 //! `error` message; oversized messages and floods close the connection with a
 //! reason. See docs/protocol.md.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -16,6 +18,7 @@ use std::time::{Duration, Instant};
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade, close_code};
 use axum::response::Response;
+use futures_util::stream::FuturesOrdered;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 
@@ -109,6 +112,15 @@ struct Watch {
     layers: Layers,
 }
 
+/// A reply that is ready once the fixes it acknowledges are committed.
+type PendingReply = Pin<Box<dyn Future<Output = Vec<String>> + Send>>;
+/// A connection's replies waiting for commits, in message order.
+type Pending = FuturesOrdered<PendingReply>;
+/// Messages with fixes a connection may have waiting for their commit;
+/// beyond this, it is not read until the oldest is acknowledged (memory per
+/// connection stays bounded: at most this many messages' fixes).
+const MAX_PENDING: usize = 16;
+
 /// How a message handler wants the connection to continue.
 enum Next {
     Reply(Vec<String>),
@@ -138,10 +150,35 @@ async fn session(app: Arc<App>, p: Principal, socket: WebSocket) {
         "limits": { "max_message_bytes": app.limits.max_frame_bytes, "messages_per_second": app.limits.ws_messages_per_second },
     });
     let mut close: Option<(u16, String)> = None;
+    // Replies waiting for their fixes to be committed, in message order. A
+    // fix is applied to the live map the moment its message is read; only its
+    // ack waits for the commit, so a client may send its next batch at once
+    // (a gateway forwarding thousands of devices would otherwise see each
+    // batch wait for the previous one's commit before it is even read).
+    let mut pending: Pending = FuturesOrdered::new();
+    // A message that is not a fix, read while acks are pending: it is served
+    // once they are sent, so every reply still comes in the order of the
+    // messages, and a snapshot never overtakes what came before it.
+    let mut deferred: Option<ClientMessage> = None;
     if send_text(&app, &mut sink, hello.to_string()).await.is_ok() {
-        loop {
+        'session: loop {
+            if pending.is_empty()
+                && let Some(msg) = deferred.take()
+            {
+                match conn.handle(msg).await {
+                    Next::Reply(texts) => {
+                        if send_all(&app, &mut sink, texts).await.is_err() {
+                            break 'session;
+                        }
+                    }
+                    Next::Close(code, reason) => {
+                        close = Some((code, reason));
+                        break 'session;
+                    }
+                }
+            }
             tokio::select! {
-                incoming = stream.next() => {
+                incoming = stream.next(), if deferred.is_none() && pending.len() < MAX_PENDING => {
                     let Some(Ok(msg)) = incoming else {
                         if let Some(Err(e)) = incoming {
                             close = Some((close_code::SIZE, format!("unreadable message: {e}")));
@@ -154,19 +191,23 @@ async fn session(app: Arc<App>, p: Principal, socket: WebSocket) {
                             "rate limit: more than {} messages per second", app.limits.ws_messages_per_second)));
                         break;
                     }
-                    let next = match msg {
-                        Message::Text(t) => conn.on_text(t.as_str()).await,
-                        Message::Binary(_) => Next::Reply(vec![error_json(None, &ApiError::BadRequest(
-                            "binary messages are not supported; send JSON text".into()))]),
-                        Message::Close(_) => break,
-                        Message::Ping(_) | Message::Pong(_) => Next::Reply(Vec::new()),
+                    let Some(next) = conn.on_message(msg, &mut pending, &mut deferred).await else {
+                        break;
                     };
                     match next {
+                        Next::Reply(texts) if texts.is_empty() => {}
+                        // Behind pending acks: keep the order.
+                        Next::Reply(texts) if !pending.is_empty() => {
+                            pending.push_back(Box::pin(async move { texts }));
+                        }
                         Next::Reply(texts) => {
                             if send_all(&app, &mut sink, texts).await.is_err() { break; }
                         }
                         Next::Close(code, reason) => { close = Some((code, reason)); break; }
                     }
+                }
+                Some(texts) = pending.next(), if !pending.is_empty() => {
+                    if send_all(&app, &mut sink, texts).await.is_err() { break; }
                 }
                 out = rx.recv() => {
                     let Some(out) = out else { break };
@@ -179,6 +220,33 @@ async fn session(app: Arc<App>, p: Principal, socket: WebSocket) {
                 }
             }
         }
+    }
+    wind_down(&app, &mut sink, &mut stream, close, pending).await;
+    app.hub.unregister(viewer);
+    app.metrics.ws_connections.fetch_sub(1, Ordering::Relaxed);
+}
+
+/// Ends a session: sends the acks still pending (if the connection was not
+/// closed for a reason), then the close frame with its reason, if any.
+async fn wind_down(
+    app: &App,
+    sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
+    stream: &mut futures_util::stream::SplitStream<WebSocket>,
+    close: Option<(u16, String)>,
+    mut pending: Pending,
+) {
+    // Fixes already applied are being committed by their own tasks (see
+    // `begin_fixes`): whatever happens to the connection, they reach the
+    // store. Their acks can only be sent while the peer still listens.
+    if close.is_none() && !pending.is_empty() {
+        let _ = tokio::time::timeout(Duration::from_secs(2), async {
+            while let Some(texts) = pending.next().await {
+                if send_all(app, sink, texts).await.is_err() {
+                    break;
+                }
+            }
+        })
+        .await;
     }
     if let Some((code, reason)) = close {
         // The peer may be gone or not reading: do not wait on it for long.
@@ -199,8 +267,6 @@ async fn session(app: Arc<App>, p: Principal, socket: WebSocket) {
         })
         .await;
     }
-    app.hub.unregister(viewer);
-    app.metrics.ws_connections.fetch_sub(1, Ordering::Relaxed);
 }
 
 async fn send_text(
@@ -258,25 +324,63 @@ impl Conn {
         }
     }
 
-    async fn on_text(&mut self, text: &str) -> Next {
+    /// Serves a message read from the client; `None` when it closed.
+    /// Fixes are applied at once and their ack joins `pending`; any other
+    /// message read while acks are pending waits in `deferred`.
+    async fn on_message(
+        &mut self,
+        msg: Message,
+        pending: &mut Pending,
+        deferred: &mut Option<ClientMessage>,
+    ) -> Option<Next> {
+        Some(match msg {
+            Message::Text(t) => match self.parse(t.as_str()) {
+                Err(next) => next,
+                Ok(ClientMessage::Fix { id, fix }) => {
+                    pending.push_back(self.begin_fixes(id, vec![fix]));
+                    Next::Reply(Vec::new())
+                }
+                Ok(ClientMessage::Fixes { id, fixes }) => {
+                    pending.push_back(self.begin_fixes(id, fixes));
+                    Next::Reply(Vec::new())
+                }
+                Ok(other) if !pending.is_empty() => {
+                    *deferred = Some(other);
+                    Next::Reply(Vec::new())
+                }
+                Ok(other) => self.handle(other).await,
+            },
+            Message::Binary(_) => Next::Reply(vec![error_json(
+                None,
+                &ApiError::BadRequest("binary messages are not supported; send JSON text".into()),
+            )]),
+            Message::Close(_) => return None,
+            Message::Ping(_) | Message::Pong(_) => Next::Reply(Vec::new()),
+        })
+    }
+
+    /// Reads a client message, or says how to answer one that cannot be read.
+    fn parse(&self, text: &str) -> Result<ClientMessage, Next> {
         let max = self.app.limits.max_frame_bytes;
         if text.len() > max {
-            return Next::Close(
+            return Err(Next::Close(
                 close_code::SIZE,
                 format!("message too big: {} bytes, the limit is {max}", text.len()),
-            );
+            ));
         }
-        let msg: ClientMessage = match serde_json::from_str(text) {
-            Ok(m) => m,
-            Err(e) => {
-                return Next::Reply(vec![error_json(
-                    None,
-                    &ApiError::BadRequest(format!(
-                        "cannot read the message: {e}; types are subscribe, unsubscribe, fix, fixes, query, report, ping"
-                    )),
-                )]);
-            }
-        };
+        serde_json::from_str(text).map_err(|e| {
+            Next::Reply(vec![error_json(
+                None,
+                &ApiError::BadRequest(format!(
+                    "cannot read the message: {e}; types are subscribe, unsubscribe, fix, fixes, query, report, ping"
+                )),
+            )])
+        })
+    }
+
+    /// Serves a message (fixes, too, waiting for their commit: the session
+    /// loop sends those through [`Conn::begin_fixes`] instead).
+    async fn handle(&mut self, msg: ClientMessage) -> Next {
         match msg {
             ClientMessage::Subscribe { bbox, area, layers } => {
                 let watch = match layers {
@@ -294,8 +398,8 @@ impl Conn {
                 self.app.hub.unsubscribe(self.viewer);
                 Next::Reply(vec![json!({ "type": "unsubscribed" }).to_string()])
             }
-            ClientMessage::Fix { id, fix } => self.fixes(id, vec![fix]).await,
-            ClientMessage::Fixes { id, fixes } => self.fixes(id, fixes).await,
+            ClientMessage::Fix { id, fix } => Next::Reply(self.begin_fixes(id, vec![fix]).await),
+            ClientMessage::Fixes { id, fixes } => Next::Reply(self.begin_fixes(id, fixes).await),
             ClientMessage::Query { id, query, params } => {
                 let result = self.query(&query, params);
                 Next::Reply(vec![match result {
@@ -376,13 +480,37 @@ impl Conn {
         Ok(out)
     }
 
-    async fn fixes(&self, id: Option<Value>, fixes: Vec<crate::live::FixIn>) -> Next {
+    /// Validates and applies fixes to the live map now; the returned reply
+    /// (the ack, or an error naming the fix) is ready once they are
+    /// committed. The commit runs in its own task, so it completes even if
+    /// the connection goes away before the ack is sent.
+    fn begin_fixes(&self, id: Option<Value>, fixes: Vec<crate::live::FixIn>) -> PendingReply {
         let own = self.p.user.staff_id.clone();
-        match self.app.post_fixes(Some(&self.p.user), own.as_deref(), fixes).await {
-            Ok(report) => Next::Reply(vec![
-                json!({ "type": "ack", "id": id, "applied": report.applied, "stale": report.stale }).to_string(),
-            ]),
-            Err(r) => Next::Reply(vec![error_json(id.as_ref(), &rejection(r))]),
+        match self
+            .app
+            .apply_fixes(Some(&self.p.user), own.as_deref(), fixes)
+        {
+            Ok((report, commit)) => {
+                let commit = tokio::spawn(commit);
+                Box::pin(async move {
+                    let committed = match commit.await {
+                        Ok(result) => result,
+                        Err(_) => Err(crate::ingest::IngestError::ShuttingDown),
+                    };
+                    vec![match committed {
+                        Ok(()) => json!({ "type": "ack", "id": id, "applied": report.applied, "stale": report.stale })
+                            .to_string(),
+                        Err(e) => error_json(
+                            id.as_ref(),
+                            &rejection(crate::app::FixRejection::NotPersisted(e)),
+                        ),
+                    }]
+                })
+            }
+            Err(r) => {
+                let text = error_json(id.as_ref(), &rejection(r));
+                Box::pin(async move { vec![text] })
+            }
         }
     }
 

@@ -379,9 +379,14 @@ impl Hub {
                 buf.push_str(json);
             }
         }
+        // When the tick sent these moves: a client can tell how long the
+        // push took (loadgen's fix → viewer figures use it).
+        let at = crate::auth::now_ms();
         for (v, moves) in out {
-            let text: Arc<str> =
-                format!("{{\"type\":\"staff_moves\",\"seq\":{seq},\"moves\":[{moves}]}}").into();
+            let text: Arc<str> = format!(
+                "{{\"type\":\"staff_moves\",\"seq\":{seq},\"at\":{at},\"moves\":[{moves}]}}"
+            )
+            .into();
             self.send(inner, v, Outbound::Text(text));
         }
         for e in events {

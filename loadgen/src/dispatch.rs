@@ -1,0 +1,429 @@
+//! `loadgen dispatch`: "the 5 nearest available staff to this point", asked
+//! of riskmap (`GET /api/dispatch/nearest`), PostGIS (k-NN over a partial
+//! `GiST` index) and Redis (`GEOSEARCH`), with the same query points, the same
+//! number of concurrent clients in a closed loop, one target after the
+//! other in one run. Also loads the peers with a city's staff.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use serde_json::{Value, json};
+use sqlx::postgres::{PgConnection, PgPoolOptions};
+use sqlx::{Connection, Row};
+
+use crate::dataset::Member;
+use crate::http1::Conn;
+use crate::report::{Latency, ProcStat, cpu_json, round3};
+use crate::resp::{Redis, Reply};
+use riskmap::engine::sphere::LonLat;
+
+/// The PostGIS table the staff are loaded into.
+pub const PG_TABLE: &str = "bench_staff";
+/// The Redis key holding the available staff.
+pub const REDIS_KEY: &str = "bench:staff:available";
+
+/// One thing to ask.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// riskmap over HTTP: base URL and bearer token.
+    Riskmap { base: String, token: String },
+    /// PostgreSQL + PostGIS.
+    Postgis { url: String },
+    /// Redis GEOSEARCH within a radius (metres).
+    Redis { addr: String, radius_m: f64 },
+}
+
+impl Target {
+    /// A short name for the table.
+    #[must_use]
+    pub fn name(&self) -> String {
+        match self {
+            Target::Riskmap { .. } => "riskmap".into(),
+            Target::Postgis { .. } => "postgis".into(),
+            Target::Redis { radius_m, .. } => {
+                if *radius_m >= 1000.0 {
+                    format!("redis-{}km", radius_m / 1000.0)
+                } else {
+                    format!("redis-{radius_m}m")
+                }
+            }
+        }
+    }
+}
+
+/// How to run each target.
+pub struct Spec {
+    /// The targets, run one after the other.
+    pub targets: Vec<Target>,
+    /// The query points (the same for every target).
+    pub points: Vec<LonLat>,
+    /// Concurrent clients.
+    pub concurrency: usize,
+    /// Nearest how many.
+    pub k: usize,
+    /// Unmeasured lead-in per target.
+    pub warmup: Duration,
+    /// Measured time per target.
+    pub duration: Duration,
+    /// Process ids to report CPU for, by target name prefix
+    /// (`riskmap`, `postgis`, `redis`).
+    pub pids: Vec<(String, u32)>,
+}
+
+enum Client {
+    Riskmap { conn: Conn, headers: String },
+    Postgis { conn: PgConnection },
+    Redis { conn: Redis, radius: String },
+}
+
+#[derive(Deserialize)]
+struct Answer {
+    candidates: Vec<IgnoredAny>,
+}
+
+const PG_QUERY: &str = "SELECT id, ST_Distance(geom::geography, ST_SetSRID(ST_MakePoint($1, $2), 4326)::geography) \
+     FROM bench_staff WHERE available \
+     ORDER BY geom <-> ST_SetSRID(ST_MakePoint($1, $2), 4326) LIMIT $3";
+
+impl Client {
+    async fn open(t: &Target) -> Result<Client, String> {
+        Ok(match t {
+            Target::Riskmap { base, token } => Client::Riskmap {
+                conn: Conn::connect(base)
+                    .await
+                    .map_err(|e| format!("connecting to {base}: {e}"))?,
+                headers: format!("Authorization: Bearer {token}\r\n"),
+            },
+            Target::Postgis { url } => Client::Postgis {
+                conn: PgConnection::connect(url)
+                    .await
+                    .map_err(|e| format!("connecting to PostgreSQL: {e}"))?,
+            },
+            Target::Redis { addr, radius_m } => Client::Redis {
+                conn: Redis::connect(addr)
+                    .await
+                    .map_err(|e| format!("connecting to Redis at {addr}: {e}"))?,
+                radius: format!("{radius_m}"),
+            },
+        })
+    }
+
+    /// Asks for the k nearest; how many came back.
+    async fn nearest(&mut self, p: LonLat, k: usize) -> Result<usize, String> {
+        match self {
+            Client::Riskmap { conn, headers } => {
+                let path = format!(
+                    "/api/dispatch/nearest?lon={:.6}&lat={:.6}&k={k}",
+                    p.lon, p.lat
+                );
+                let r = conn.get(&path, headers).await.map_err(|e| e.to_string())?;
+                if r.status != 200 {
+                    return Err(format!(
+                        "riskmap answered {}: {}",
+                        r.status,
+                        String::from_utf8_lossy(&r.body)
+                    ));
+                }
+                let a: Answer = serde_json::from_slice(&r.body)
+                    .map_err(|e| format!("riskmap's answer is unreadable: {e}"))?;
+                Ok(a.candidates.len())
+            }
+            Client::Postgis { conn } => {
+                let rows = sqlx::query(PG_QUERY)
+                    .bind(p.lon)
+                    .bind(p.lat)
+                    .bind(i64::try_from(k).unwrap_or(5))
+                    .fetch_all(&mut *conn)
+                    .await
+                    .map_err(|e| format!("PostGIS: {e}"))?;
+                Ok(rows.len())
+            }
+            Client::Redis { conn, radius } => {
+                let lon = format!("{:.6}", p.lon);
+                let lat = format!("{:.6}", p.lat);
+                let count = k.to_string();
+                let reply = conn
+                    .command(&[
+                        b"GEOSEARCH",
+                        REDIS_KEY.as_bytes(),
+                        b"FROMLONLAT",
+                        lon.as_bytes(),
+                        lat.as_bytes(),
+                        b"BYRADIUS",
+                        radius.as_bytes(),
+                        b"m",
+                        b"ASC",
+                        b"COUNT",
+                        count.as_bytes(),
+                        b"WITHDIST",
+                    ])
+                    .await
+                    .map_err(|e| format!("Redis: {e}"))?;
+                match reply {
+                    Reply::Array(Some(items)) => Ok(items.len()),
+                    Reply::Array(None) => Ok(0),
+                    other => Err(format!("Redis answered {other:?}")),
+                }
+            }
+        }
+    }
+}
+
+struct Outcome {
+    hist: Latency,
+    answers: u64,
+    results: u64,
+    empty: u64,
+    errors: u64,
+    first_error: Option<String>,
+}
+
+/// Runs every target; the report holds one entry per target and the ratios
+/// of riskmap's rate to each peer's.
+pub async fn run(spec: Spec) -> Result<Value, String> {
+    if spec.points.is_empty() || spec.concurrency == 0 {
+        return Err("dispatch needs query points and --concurrency above 0".into());
+    }
+    let mut results = Vec::new();
+    for target in &spec.targets {
+        let name = target.name();
+        let pid = spec
+            .pids
+            .iter()
+            .find(|(prefix, _)| name.starts_with(prefix.as_str()))
+            .map(|(_, pid)| *pid);
+        let r = run_one(target, &spec, pid).await?;
+        results.push((name, r));
+    }
+    let riskmap_qps = results
+        .iter()
+        .find(|(n, _)| n == "riskmap")
+        .and_then(|(_, r)| r["queries_per_s"].as_f64());
+    let ratios: serde_json::Map<String, Value> = match riskmap_qps {
+        Some(ours) => results
+            .iter()
+            .filter(|(n, _)| n != "riskmap")
+            .filter_map(|(n, r)| {
+                let theirs = r["queries_per_s"].as_f64()?;
+                (theirs > 0.0).then(|| (format!("riskmap/{n}"), json!(round3(ours / theirs))))
+            })
+            .collect(),
+        None => serde_json::Map::new(),
+    };
+    Ok(json!({
+        "mode": "dispatch",
+        "concurrency": spec.concurrency,
+        "k": spec.k,
+        "query_points": spec.points.len(),
+        "targets": results.iter().map(|(n, r)| {
+            let mut r = r.clone();
+            r["target"] = json!(n);
+            r
+        }).collect::<Vec<_>>(),
+        "ratios": ratios,
+    }))
+}
+
+async fn run_one(target: &Target, spec: &Spec, pid: Option<u32>) -> Result<Value, String> {
+    let measuring = Arc::new(AtomicBool::new(false));
+    let stop = Arc::new(AtomicBool::new(false));
+    let points = Arc::new(spec.points.clone());
+    let mut tasks = Vec::with_capacity(spec.concurrency);
+    for w in 0..spec.concurrency {
+        let mut client = Client::open(target).await?;
+        let (measuring, stop, points) = (measuring.clone(), stop.clone(), points.clone());
+        let k = spec.k;
+        // Each client starts at its own offset so they do not ask the same
+        // point at the same moment.
+        let offset = w * points.len() / spec.concurrency;
+        tasks.push(tokio::spawn(async move {
+            let mut o = Outcome {
+                hist: Latency::new(),
+                answers: 0,
+                results: 0,
+                empty: 0,
+                errors: 0,
+                first_error: None,
+            };
+            let mut i = offset;
+            while !stop.load(Ordering::Relaxed) {
+                let p = points[i % points.len()];
+                i += 1;
+                let sent = Instant::now();
+                let r = client.nearest(p, k).await;
+                if !measuring.load(Ordering::Relaxed) {
+                    if let Err(e) = r {
+                        o.first_error.get_or_insert(e);
+                        o.errors += 1;
+                    }
+                    continue;
+                }
+                match r {
+                    Ok(n) => {
+                        o.hist.record(sent.elapsed());
+                        o.answers += 1;
+                        o.results += n as u64;
+                        if n == 0 {
+                            o.empty += 1;
+                        }
+                    }
+                    Err(e) => {
+                        o.errors += 1;
+                        o.first_error.get_or_insert(e);
+                    }
+                }
+                if o.errors > 1000 {
+                    break;
+                }
+            }
+            o
+        }));
+    }
+    tokio::time::sleep(spec.warmup).await;
+    let proc_before = pid.and_then(ProcStat::read);
+    let own_before = ProcStat::own();
+    measuring.store(true, Ordering::Relaxed);
+    let started = Instant::now();
+    tokio::time::sleep(spec.duration).await;
+    measuring.store(false, Ordering::Relaxed);
+    let wall = started.elapsed();
+    let proc_after = pid.and_then(ProcStat::read);
+    let own_after = ProcStat::own();
+    stop.store(true, Ordering::Relaxed);
+    let mut hist = Latency::new();
+    let (mut answers, mut results, mut empty, mut errors) = (0, 0, 0, 0);
+    let mut first_error = None;
+    for t in tasks {
+        let o = t.await.map_err(|e| format!("a client failed: {e}"))?;
+        hist.merge(&o.hist);
+        answers += o.answers;
+        results += o.results;
+        empty += o.empty;
+        errors += o.errors;
+        if first_error.is_none() {
+            first_error = o.first_error;
+        }
+    }
+    let secs = wall.as_secs_f64();
+    Ok(json!({
+        "seconds": round3(secs),
+        "answers": answers,
+        "queries_per_s": round3(answers as f64 / secs),
+        "mean_results": round3(if answers > 0 { results as f64 / answers as f64 } else { 0.0 }),
+        "empty_answers": empty,
+        "errors": errors,
+        "first_error": first_error,
+        "latency": hist.to_json(),
+        "server": cpu_json(proc_before, proc_after, wall),
+        "loadgen": cpu_json(own_before, own_after, wall),
+    }))
+}
+
+/// Loads the staff into PostGIS: a table of id, availability and a point,
+/// with a `GiST` index over the available ones only (the query's filter).
+/// Returns the query plan, so a run shows the index is used.
+pub async fn load_postgis(url: &str, staff: &[Member]) -> Result<String, String> {
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect(url)
+        .await
+        .map_err(|e| format!("connecting to PostgreSQL: {e}"))?;
+    let pg = |e: sqlx::Error| format!("PostGIS: {e}");
+    sqlx::query("CREATE EXTENSION IF NOT EXISTS postgis")
+        .execute(&pool)
+        .await
+        .map_err(pg)?;
+    sqlx::query(&format!("DROP TABLE IF EXISTS {PG_TABLE}"))
+        .execute(&pool)
+        .await
+        .map_err(pg)?;
+    sqlx::query(&format!(
+        "CREATE TABLE {PG_TABLE} (id text PRIMARY KEY, available boolean NOT NULL, \
+         geom geometry(Point, 4326) NOT NULL)"
+    ))
+    .execute(&pool)
+    .await
+    .map_err(pg)?;
+    for chunk in staff.chunks(10_000) {
+        let ids: Vec<&str> = chunk.iter().map(|m| m.id.as_str()).collect();
+        let av: Vec<bool> = chunk.iter().map(|m| m.available).collect();
+        let lon: Vec<f64> = chunk.iter().map(|m| m.lon).collect();
+        let lat: Vec<f64> = chunk.iter().map(|m| m.lat).collect();
+        sqlx::query(&format!(
+            "INSERT INTO {PG_TABLE} (id, available, geom) \
+             SELECT id, av, ST_SetSRID(ST_MakePoint(lon, lat), 4326) \
+             FROM UNNEST($1::text[], $2::bool[], $3::float8[], $4::float8[]) AS t(id, av, lon, lat)"
+        ))
+        .bind(ids)
+        .bind(av)
+        .bind(lon)
+        .bind(lat)
+        .execute(&pool)
+        .await
+        .map_err(pg)?;
+    }
+    sqlx::query(&format!(
+        "CREATE INDEX {PG_TABLE}_available_geom ON {PG_TABLE} USING gist (geom) WHERE available"
+    ))
+    .execute(&pool)
+    .await
+    .map_err(pg)?;
+    sqlx::query(&format!("VACUUM ANALYZE {PG_TABLE}"))
+        .execute(&pool)
+        .await
+        .map_err(pg)?;
+    let plan = sqlx::query(&format!(
+        "EXPLAIN {}",
+        PG_QUERY
+            .replace("$1", "120.66")
+            .replace("$2", "28.01")
+            .replace("$3", "5")
+    ))
+    .fetch_all(&pool)
+    .await
+    .map_err(pg)?
+    .iter()
+    .map(|r| r.try_get::<String, _>(0).unwrap_or_default())
+    .collect::<Vec<_>>()
+    .join("\n");
+    Ok(plan)
+}
+
+/// Loads the available staff into one Redis geo set (GEOSEARCH cannot
+/// filter, so the set holds exactly the staff the query may return).
+pub async fn load_redis(addr: &str, staff: &[Member]) -> Result<usize, String> {
+    let mut r = Redis::connect(addr)
+        .await
+        .map_err(|e| format!("connecting to Redis at {addr}: {e}"))?;
+    r.command(&[b"DEL", REDIS_KEY.as_bytes()])
+        .await
+        .map_err(|e| format!("Redis: {e}"))?;
+    let available: Vec<&Member> = staff.iter().filter(|m| m.available).collect();
+    for chunk in available.chunks(10_000) {
+        let commands: Vec<Vec<Vec<u8>>> = chunk
+            .chunks(500)
+            .map(|members| {
+                let mut c = vec![b"GEOADD".to_vec(), REDIS_KEY.as_bytes().to_vec()];
+                for m in members {
+                    c.push(format!("{:.7}", m.lon).into_bytes());
+                    c.push(format!("{:.7}", m.lat).into_bytes());
+                    c.push(m.id.clone().into_bytes());
+                }
+                c
+            })
+            .collect();
+        for reply in r
+            .pipeline(&commands)
+            .await
+            .map_err(|e| format!("Redis: {e}"))?
+        {
+            if let Reply::Error(e) = reply {
+                return Err(format!("Redis GEOADD: {e}"));
+            }
+        }
+    }
+    Ok(available.len())
+}
