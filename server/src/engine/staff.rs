@@ -207,6 +207,22 @@ impl StaffIndex {
         }
     }
 
+    /// An index of `staff`, each homed in the grid at the same position of
+    /// `homes`; a later member with the same id replaces an earlier one, as
+    /// [`StaffIndex::upsert`] would.
+    pub fn build(cell_deg: f64, staff: &[Staff], homes: &[AreaIdx]) -> Result<Self> {
+        let mut index = StaffIndex::new(cell_deg);
+        let n = staff.len();
+        index.members.reserve_exact(n);
+        index.places.reserve_exact(n);
+        index.by_id.reserve(n, |_| 0);
+        index.by_device.reserve(n, |_| 0);
+        for (s, &home) in staff.iter().zip(homes) {
+            index.upsert(s, Some(home))?;
+        }
+        Ok(index)
+    }
+
     /// Number of members.
     #[must_use]
     pub fn len(&self) -> usize {
