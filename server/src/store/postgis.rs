@@ -577,10 +577,12 @@ impl Store for PostgisStore {
             staff.push(staff_from_load(&r)?);
         }
         drop(rows);
-        tx.commit().await?;
+        // The exported snapshot lives only as long as this transaction: it
+        // ends after the other one has taken it over (and finished).
         let (cameras, risk_sources, key_places) = others
             .await
             .map_err(|e| StoreError::Corrupt(format!("reading the static layers: {e}")))??;
+        tx.commit().await?;
         Ok(CityLayers {
             areas: Vec::new(),
             staff,
