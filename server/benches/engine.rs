@@ -4,7 +4,10 @@
 //!
 //! Data are synthetic and seeded: staff and cameras uniform over Wenzhou's
 //! urban core (25 km × 22 km), grids a jittered lattice of 50,000 cells of
-//! about 0.1 km² each.
+//! about 0.1 km² each. The `scale` group repeats nearest, move and viewport
+//! at 10,000, 100,000 and 1,000,000 staff over the same area (so density
+//! grows with the count); the other groups keep their ids so earlier figures
+//! stay comparable.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -12,7 +15,7 @@ mod support;
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use riskmap::engine::model::Camera;
 use riskmap::engine::sphere::LonLat;
 use riskmap::engine::{AreaTree, Layer, StaffFilter, StaffIndex};
@@ -149,11 +152,74 @@ fn viewport(c: &mut Criterion) {
     g.finish();
 }
 
+/// Staff counts of the `scale` group.
+const SCALE_SIZES: [usize; 3] = [10_000, 100_000, 1_000_000];
+
+fn scale(c: &mut Criterion) {
+    let queries = query_points(QUERIES, WENZHOU_URBAN);
+    let far = query_points(QUERIES, WENZHOU_URBAN);
+    let available = StaffFilter {
+        available_only: true,
+        ..StaffFilter::default()
+    };
+    // A fixed viewport of 0.05° × 0.02° (≈ 5 km × 2 km): 0.2% of the area,
+    // so it returns about N / 500 staff.
+    let view = [120.60, 27.95, 120.65, 27.97];
+    let mut g = c.benchmark_group("scale");
+    g.throughput(Throughput::Elements(1));
+    for n in SCALE_SIZES {
+        let mut idx = staff_index(n);
+        let mut i = 0;
+        g.bench_with_input(BenchmarkId::new("nearest5_available", n), &n, |b, _| {
+            b.iter(|| {
+                i = (i + 1) % queries.len();
+                black_box(idx.nearest(queries[i], 5, &available, None))
+            });
+        });
+        let mut r = rng(5);
+        let steps: Vec<(u32, f64, f64)> = (0..QUERIES)
+            .map(|_| {
+                use rand::RngExt;
+                (
+                    r.random_range(0..n as u32),
+                    r.random_range(-0.000_05..0.000_05),
+                    r.random_range(-0.000_05..0.000_05),
+                )
+            })
+            .collect();
+        let mut t = 10;
+        g.bench_with_input(BenchmarkId::new("move_walking", n), &n, |b, _| {
+            b.iter(|| {
+                i = (i + 1) % steps.len();
+                t += 1;
+                let (s, dx, dy) = steps[i];
+                let p = idx.position(s).expect("positioned");
+                let to = LonLat::new(p.lon + dx, p.lat + dy).expect("in range");
+                black_box(idx.apply_fix(s, fix_at(to, t)))
+            });
+        });
+        g.bench_with_input(BenchmarkId::new("move_anywhere", n), &n, |b, _| {
+            b.iter(|| {
+                i = (i + 1) % steps.len();
+                t += 1;
+                black_box(idx.apply_fix(steps[i].0, fix_at(far[i], t)))
+            });
+        });
+        let found = idx.in_bbox(view).len();
+        g.bench_with_input(
+            BenchmarkId::new(format!("viewport_{found}_staff"), n),
+            &n,
+            |b, _| b.iter(|| black_box(idx.in_bbox(black_box(view)))),
+        );
+    }
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
-    targets = nearest, locate, moves, viewport
+    targets = nearest, locate, moves, viewport, scale
 }
 criterion_main!(benches);

@@ -7,7 +7,7 @@ use thiserror::Error;
 
 use crate::engine::geojson::{self, read_collection};
 use crate::engine::model::{Area, Camera, KeyPlace, RiskSource, Staff};
-use crate::engine::{Engine, EngineConfig, EngineError};
+use crate::engine::{BuildTimes, CityParts, Engine, EngineConfig, EngineError};
 
 /// File names of the layers, in load order (areas first: staff refer to
 /// their home grid).
@@ -91,13 +91,22 @@ fn read_layer<T>(
 
 /// Builds an engine holding every layer.
 pub fn into_engine(layers: CityLayers, config: EngineConfig) -> Result<Engine, CityDirError> {
-    let mut engine = Engine::new(config)?;
-    engine.replace_areas(layers.areas)?;
-    for s in layers.staff {
-        engine.upsert_staff(&s)?;
-    }
-    engine.replace_cameras(layers.cameras)?;
-    engine.replace_risk_sources(layers.risk_sources)?;
-    engine.replace_key_places(layers.key_places)?;
-    Ok(engine)
+    Ok(into_engine_timed(layers, config)?.0)
+}
+
+/// [`into_engine`], with where the time went.
+pub fn into_engine_timed(
+    layers: CityLayers,
+    config: EngineConfig,
+) -> Result<(Engine, BuildTimes), CityDirError> {
+    Ok(Engine::build(
+        config,
+        CityParts {
+            areas: layers.areas,
+            staff: layers.staff,
+            cameras: layers.cameras,
+            risk_sources: layers.risk_sources,
+            key_places: layers.key_places,
+        },
+    )?)
 }

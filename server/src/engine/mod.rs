@@ -24,7 +24,10 @@ pub mod model;
 pub mod sphere;
 pub mod staff;
 
+use std::time::{Duration, Instant};
+
 use h3o::{CellIndex, Resolution};
+use rustc_hash::FxHashMap;
 
 pub use areas::{AreaIdx, AreaTree};
 pub use error::{EngineError, Result};
@@ -92,6 +95,36 @@ pub enum HeatLayer {
     KeyPlaces,
 }
 
+/// Everything a city is made of, to build an [`Engine`] in one go.
+#[derive(Debug, Default)]
+pub struct CityParts {
+    /// The governance tree, parents before children.
+    pub areas: Vec<Area>,
+    /// Field staff; a later member with the same id replaces an earlier one.
+    pub staff: Vec<Staff>,
+    /// Cameras.
+    pub cameras: Vec<Camera>,
+    /// Risk sources.
+    pub risk_sources: Vec<RiskSource>,
+    /// Key places.
+    pub key_places: Vec<KeyPlace>,
+}
+
+/// Where [`Engine::build`] spent its time (the first three overlap).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BuildTimes {
+    /// The area tree and its point → grid locator.
+    pub areas: Duration,
+    /// The staff index.
+    pub staff: Duration,
+    /// The static layers' R-trees.
+    pub layers: Duration,
+    /// Placing every static feature in its grid, once the locator is built.
+    pub placing: Duration,
+    /// The whole build.
+    pub total: Duration,
+}
+
 /// The city in memory with every index.
 #[derive(Debug)]
 pub struct Engine {
@@ -117,6 +150,80 @@ impl Engine {
             risk_sources: Layer::default(),
             key_places: Layer::default(),
         })
+    }
+
+    /// Builds an engine holding a whole city. The area tree (whose locator
+    /// is the costliest index) is built beside the staff index and the static
+    /// layers: they are independent until features are placed in grids.
+    pub fn build(config: EngineConfig, mut city: CityParts) -> Result<(Self, BuildTimes)> {
+        let start = Instant::now();
+        let areas = std::mem::take(&mut city.areas);
+        // Home grids resolve by code, which needs no locator: resolved here,
+        // the staff index need not wait for the tree.
+        let homes = {
+            let codes: FxHashMap<&str, AreaIdx> = areas
+                .iter()
+                .enumerate()
+                .map(|(i, a)| (a.code.as_str(), i as AreaIdx))
+                .collect();
+            resolve_homes(&city.staff, |code| codes.get(code).copied())?
+        };
+        let (tree, rest) = std::thread::scope(|s| {
+            let tree = s.spawn(move || {
+                let t = Instant::now();
+                AreaTree::build(areas, config.h3_resolution).map(|tree| (tree, t.elapsed()))
+            });
+            let rest = build_rest(config, city, &homes);
+            (join(tree), rest)
+        });
+        let (tree, areas_time) = tree?;
+        let (engine, mut times) = Engine::assemble(config, tree, rest?);
+        times.areas = areas_time;
+        times.total = start.elapsed();
+        Ok((engine, times))
+    }
+
+    /// [`Engine::build`] on an area tree built already (for example while
+    /// the other layers were still being read); `city.areas` is ignored.
+    pub fn build_on(
+        config: EngineConfig,
+        tree: AreaTree,
+        city: CityParts,
+    ) -> Result<(Self, BuildTimes)> {
+        let start = Instant::now();
+        let homes = resolve_homes(&city.staff, |code| tree.idx(code))?;
+        let rest = build_rest(config, city, &homes)?;
+        let (engine, mut times) = Engine::assemble(config, tree, rest);
+        times.total = start.elapsed();
+        Ok((engine, times))
+    }
+
+    /// Puts the parts together and places every static feature in its grid.
+    fn assemble(config: EngineConfig, areas: AreaTree, rest: Rest) -> (Self, BuildTimes) {
+        let t = Instant::now();
+        let mut engine = Engine {
+            config,
+            areas,
+            max_camera_range_m: rest
+                .cameras
+                .iter()
+                .map(|(_, c)| c.range_m)
+                .fold(0.0, f64::max),
+            staff: rest.staff,
+            cameras: rest.cameras,
+            risk_sources: rest.risk_sources,
+            key_places: rest.key_places,
+        };
+        engine.assign_grids();
+        (
+            engine,
+            BuildTimes {
+                staff: rest.staff_time,
+                layers: rest.layers_time,
+                placing: t.elapsed(),
+                ..BuildTimes::default()
+            },
+        )
     }
 
     /// The area tree.
@@ -152,11 +259,18 @@ impl Engine {
     /// Replaces the whole area tree, then re-resolves every staff member's
     /// home grid against it.
     pub fn replace_areas(&mut self, areas: Vec<Area>) -> Result<()> {
-        self.areas = AreaTree::build(areas, self.config.h3_resolution)?;
+        self.replace_area_tree(AreaTree::build(areas, self.config.h3_resolution)?);
+        Ok(())
+    }
+
+    /// [`Engine::replace_areas`] with a tree built already: an import that
+    /// builds the tree to validate it (outside the engine's lock) hands that
+    /// tree over instead of building it a second time.
+    pub fn replace_area_tree(&mut self, tree: AreaTree) {
+        self.areas = tree;
         let tree = &self.areas;
         self.staff.rehome(|code| tree.idx(code));
         self.assign_grids();
-        Ok(())
     }
 
     /// Places every static feature in its grid, for 分级授权 filtering.
@@ -352,6 +466,66 @@ impl Engine {
             }
         }
     }
+}
+
+/// The staff index and the static layers, built.
+struct Rest {
+    staff: StaffIndex,
+    staff_time: Duration,
+    cameras: Layer<Camera>,
+    risk_sources: Layer<RiskSource>,
+    key_places: Layer<KeyPlace>,
+    layers_time: Duration,
+}
+
+/// Every staff member's home grid, refusing unknown codes.
+fn resolve_homes(staff: &[Staff], idx: impl Fn(&str) -> Option<AreaIdx>) -> Result<Vec<AreaIdx>> {
+    staff
+        .iter()
+        .map(|s| idx(&s.home_grid).ok_or_else(|| EngineError::UnknownArea(s.home_grid.clone())))
+        .collect()
+}
+
+/// Builds the staff index on one thread and the static layers on another.
+fn build_rest(config: EngineConfig, city: CityParts, homes: &[AreaIdx]) -> Result<Rest> {
+    let CityParts {
+        staff,
+        cameras,
+        risk_sources,
+        key_places,
+        ..
+    } = city;
+    let (index, layers) = std::thread::scope(|s| {
+        let index = s.spawn(|| {
+            let t = Instant::now();
+            StaffIndex::build(config.staff_cell_deg, &staff, homes).map(|i| (i, t.elapsed()))
+        });
+        let t = Instant::now();
+        let layers = Layer::build(cameras).and_then(|c| {
+            Ok((
+                c,
+                Layer::build(risk_sources)?,
+                Layer::build(key_places)?,
+                t.elapsed(),
+            ))
+        });
+        (join(index), layers)
+    });
+    let (staff_index, staff_time) = index?;
+    let (cameras, risk_sources, key_places, layers_time) = layers?;
+    Ok(Rest {
+        staff: staff_index,
+        staff_time,
+        cameras,
+        risk_sources,
+        key_places,
+        layers_time,
+    })
+}
+
+/// Waits for a scoped thread, passing its panic on.
+fn join<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
 }
 
 /// The representative points of a layer's visible features in a box.

@@ -128,6 +128,19 @@ pub trait Store: IncidentStore + AuditStore + Send + Sync + 'static {
     /// Every layer, to build the engine at start.
     async fn load_city(&self) -> Result<CityLayers>;
 
+    /// [`Store::load_city`], handing the areas to `areas` as soon as they
+    /// are read, so that the engine can build its costliest index (the grid
+    /// locator) while the other layers are still being read; the returned
+    /// layers then hold no areas. (If `areas` is dropped, they are lost.)
+    async fn load_city_areas_first(
+        &self,
+        areas: tokio::sync::oneshot::Sender<Vec<Area>>,
+    ) -> Result<CityLayers> {
+        let mut city = self.load_city().await?;
+        let _ = areas.send(std::mem::take(&mut city.areas));
+        Ok(city)
+    }
+
     /// Writes every layer of a city in one transaction (replacing each).
     async fn import_city(&self, city: &CityLayers) -> Result<()>;
 

@@ -17,6 +17,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures_util::TryStreamExt;
 use sqlx::postgres::{
     PgConnectOptions, PgConnection, PgDatabaseError, PgPool, PgPoolOptions, PgRow,
 };
@@ -350,36 +351,106 @@ fn fix_columns(r: &PgRow) -> Result<FixColumns> {
     })
 }
 
-fn staff_from(r: &PgRow) -> Result<Staff> {
-    let id: String = r.try_get("id")?;
-    let role: String = r.try_get("role")?;
-    let duty: String = r.try_get("duty")?;
-    let skills: String = r.try_get("skills")?;
-    let devices: String = r.try_get("devices")?;
+/// The staff columns [`staff_from_load`] reads, in its order.
+const STAFF_LOAD_COLUMNS: &str = "id, name, role, skills::text, home_grid, duty, devices::text, lon, lat, \
+     accuracy_m, speed_mps, heading_deg, altitude_m, battery_pct, fix_time_ms, server_time_ms";
+
+/// A staff row of [`STAFF_LOAD_COLUMNS`], by position: a city load reads
+/// hundreds of thousands, and a lookup by name per column costs more than
+/// the decoding.
+fn staff_from_load(r: &PgRow) -> Result<Staff> {
+    let id: String = r.try_get(0)?;
+    let role: &str = r.try_get(2)?;
+    let skills: &str = r.try_get(3)?;
+    let duty: &str = r.try_get(5)?;
+    let devices: &str = r.try_get(6)?;
+    let fix = FixColumns {
+        lon: r.try_get(7)?,
+        lat: r.try_get(8)?,
+        accuracy_m: r.try_get(9)?,
+        speed_mps: r.try_get(10)?,
+        heading_deg: r.try_get(11)?,
+        altitude_m: r.try_get(12)?,
+        battery_pct: r.try_get(13)?,
+        fix_time_ms: r.try_get(14)?,
+        server_time_ms: r.try_get(15)?,
+    };
     Ok(Staff {
-        role: parse_name("staff", &id, "role", &role)?,
-        duty: parse_name("staff", &id, "duty", &duty)?,
-        skills: parse_json_list("staff", &id, "skills", &skills)?,
-        devices: parse_json_list("staff", &id, "devices", &devices)?,
-        last_fix: fix_from("staff", &id, &fix_columns(r)?)?,
-        name: r.try_get("name")?,
-        home_grid: r.try_get("home_grid")?,
+        role: parse_name("staff", &id, "role", role)?,
+        duty: parse_name("staff", &id, "duty", duty)?,
+        skills: parse_json_list("staff", &id, "skills", skills)?,
+        devices: parse_json_list("staff", &id, "devices", devices)?,
+        last_fix: fix_from("staff", &id, &fix)?,
+        name: r.try_get(1)?,
+        home_grid: r.try_get(4)?,
         id,
     })
 }
 
+/// Cameras, risk sources and key places, read in a transaction that takes
+/// over an exported snapshot.
+async fn load_static_layers(
+    pool: &PgPool,
+    snapshot: &str,
+) -> Result<(Vec<Camera>, Vec<RiskSource>, Vec<KeyPlace>)> {
+    let mut tx = pool
+        .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .await?;
+    // SET TRANSACTION takes no bind parameters; the id is PostgreSQL's own
+    // (hex digits and dashes), quoted all the same.
+    sqlx::query(&format!(
+        "SET TRANSACTION SNAPSHOT '{}'",
+        snapshot.replace('\'', "''")
+    ))
+    .execute(&mut *tx)
+    .await?;
+    let mut cameras = Vec::new();
+    let mut rows = sqlx::query(
+        "SELECT id, name, heading_deg, fov_deg, range_m, stream_url, online, owner, lon, lat \
+         FROM cameras ORDER BY id",
+    )
+    .fetch(&mut *tx);
+    while let Some(r) = rows.try_next().await? {
+        cameras.push(camera_from(&r)?);
+    }
+    drop(rows);
+    let mut risk_sources = Vec::new();
+    for r in sqlx::query(
+        "SELECT id, name, category, level, ST_AsGeoJSON(geom, $1, 0) AS geometry FROM risk_sources ORDER BY id",
+    )
+    .bind(GEOJSON_DIGITS)
+    .fetch_all(&mut *tx)
+    .await?
+    {
+        risk_sources.push(risk_source_from(&r)?);
+    }
+    let mut key_places = Vec::new();
+    for r in sqlx::query(
+        "SELECT id, name, category, ST_AsGeoJSON(geom, $1, 0) AS geometry FROM key_places ORDER BY id",
+    )
+    .bind(GEOJSON_DIGITS)
+    .fetch_all(&mut *tx)
+    .await?
+    {
+        key_places.push(key_place_from(&r)?);
+    }
+    tx.commit().await?;
+    Ok((cameras, risk_sources, key_places))
+}
+
+/// A camera row, by position (see [`staff_from_load`]).
 fn camera_from(r: &PgRow) -> Result<Camera> {
-    let id: String = r.try_get("id")?;
-    let location = LonLat::new(r.try_get("lon")?, r.try_get("lat")?)
-        .map_err(|e| corrupt("cameras", &id, &e))?;
+    let id: String = r.try_get(0)?;
+    let location =
+        LonLat::new(r.try_get(8)?, r.try_get(9)?).map_err(|e| corrupt("cameras", &id, &e))?;
     Ok(Camera {
-        name: r.try_get("name")?,
-        heading_deg: r.try_get("heading_deg")?,
-        fov_deg: r.try_get("fov_deg")?,
-        range_m: r.try_get("range_m")?,
-        stream_url: r.try_get("stream_url")?,
-        online: r.try_get("online")?,
-        owner: r.try_get("owner")?,
+        name: r.try_get(1)?,
+        heading_deg: r.try_get(2)?,
+        fov_deg: r.try_get(3)?,
+        range_m: r.try_get(4)?,
+        stream_url: r.try_get(5)?,
+        online: r.try_get(6)?,
+        owner: r.try_get(7)?,
         location,
         id,
     })
@@ -459,12 +530,32 @@ impl Store for PostgisStore {
     }
 
     async fn load_city(&self) -> Result<CityLayers> {
-        // One snapshot for every layer, even if a write commits meanwhile.
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let mut city = self.load_city_areas_first(tx).await?;
+        city.areas = rx
+            .await
+            .map_err(|_| StoreError::Corrupt("the areas were not read".into()))?;
+        Ok(city)
+    }
+
+    async fn load_city_areas_first(
+        &self,
+        areas_out: tokio::sync::oneshot::Sender<Vec<Area>>,
+    ) -> Result<CityLayers> {
+        // One snapshot for every layer, even if a write commits meanwhile:
+        // the first transaction exports it and a second one, on another
+        // connection, imports it, so that two server processes produce rows
+        // at once (areas then staff on one, the static layers on the other).
         let mut tx = self
             .pool
             .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             .await?;
-        let mut city = CityLayers::default();
+        let snapshot: String = sqlx::query_scalar("SELECT pg_export_snapshot()")
+            .fetch_one(&mut *tx)
+            .await?;
+        let pool = self.pool.clone();
+        let others = tokio::spawn(async move { load_static_layers(&pool, &snapshot).await });
+        let mut areas = Vec::new();
         for r in sqlx::query(
             "SELECT code, name, level, parent, ST_AsGeoJSON(geom, $1, 0) AS geometry FROM areas",
         )
@@ -472,50 +563,33 @@ impl Store for PostgisStore {
         .fetch_all(&mut *tx)
         .await?
         {
-            city.areas.push(area_from(&r)?);
+            areas.push(area_from(&r)?);
         }
         // Parents before children: by level from the city down, then code.
-        city.areas
-            .sort_by(|a, b| a.level.cmp(&b.level).then_with(|| a.code.cmp(&b.code)));
+        areas.sort_by(|a, b| a.level.cmp(&b.level).then_with(|| a.code.cmp(&b.code)));
+        let _ = areas_out.send(areas);
         // Ids are COLLATE "C": ORDER BY sorts them byte-wise, as Rust does.
-        for r in sqlx::query(
-            "SELECT id, name, role, skills::text AS skills, home_grid, duty, devices::text AS devices, lon, lat, \
-             accuracy_m, speed_mps, heading_deg, altitude_m, battery_pct, fix_time_ms, server_time_ms \
-             FROM staff ORDER BY id",
-        )
-        .fetch_all(&mut *tx)
-        .await?
-        {
-            city.staff.push(staff_from(&r)?);
+        // Rows are decoded as they arrive, by column position.
+        let mut staff = Vec::new();
+        let query = format!("SELECT {STAFF_LOAD_COLUMNS} FROM staff ORDER BY id");
+        let mut rows = sqlx::query(&query).fetch(&mut *tx);
+        while let Some(r) = rows.try_next().await? {
+            staff.push(staff_from_load(&r)?);
         }
-        for r in sqlx::query(
-            "SELECT id, name, heading_deg, fov_deg, range_m, stream_url, online, owner, lon, lat \
-             FROM cameras ORDER BY id",
-        )
-        .fetch_all(&mut *tx)
-        .await?
-        {
-            city.cameras.push(camera_from(&r)?);
-        }
-        for r in sqlx::query(
-            "SELECT id, name, category, level, ST_AsGeoJSON(geom, $1, 0) AS geometry FROM risk_sources ORDER BY id",
-        )
-        .bind(GEOJSON_DIGITS)
-        .fetch_all(&mut *tx)
-        .await?
-        {
-            city.risk_sources.push(risk_source_from(&r)?);
-        }
-        for r in
-            sqlx::query("SELECT id, name, category, ST_AsGeoJSON(geom, $1, 0) AS geometry FROM key_places ORDER BY id")
-                .bind(GEOJSON_DIGITS)
-                .fetch_all(&mut *tx)
-                .await?
-        {
-            city.key_places.push(key_place_from(&r)?);
-        }
+        drop(rows);
+        // The exported snapshot lives only as long as this transaction: it
+        // ends after the other one has taken it over (and finished).
+        let (cameras, risk_sources, key_places) = others
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("reading the static layers: {e}")))??;
         tx.commit().await?;
-        Ok(city)
+        Ok(CityLayers {
+            areas: Vec::new(),
+            staff,
+            cameras,
+            risk_sources,
+            key_places,
+        })
     }
 
     async fn import_city(&self, city: &CityLayers) -> Result<()> {
