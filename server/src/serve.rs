@@ -278,31 +278,7 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
     let (app, writer) = build_app(&args, store, auth, engine, incidents);
 
     let (shutdown, watch_rx) = watch::channel(false);
-    let mut tasks = vec![
-        tokio::spawn(tick_loop(app.clone(), watch_rx.clone())),
-        tokio::spawn(incident_clock_loop(app.clone(), watch_rx.clone())),
-        tokio::spawn(retention_loop(
-            app.clone(),
-            args.track_retention_days,
-            watch_rx.clone(),
-        )),
-    ];
-    if args.demo && !args.no_simulator {
-        tasks.push(tokio::spawn(crate::simulator::run(
-            app.clone(),
-            Duration::from_secs(args.sim_interval_s.max(1)),
-            people.clone(),
-            watch_rx.clone(),
-        )));
-        if args.sim_incident_every_s > 0 {
-            tasks.push(tokio::spawn(crate::simulator::run_incidents(
-                app.clone(),
-                Duration::from_secs(args.sim_incident_every_s),
-                people,
-                watch_rx.clone(),
-            )));
-        }
-    }
+    let mut tasks = spawn_background(&app, &args, people, &watch_rx);
 
     let static_dir = args.static_dir.clone().or_else(|| {
         let d = std::path::PathBuf::from("web-client/dist");
@@ -350,6 +326,42 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
         tasks,
         writer,
     })
+}
+
+/// The background tasks: the hub's tick, the incident clock, track
+/// retention, and in demo mode the simulator.
+fn spawn_background(
+    app: &Arc<App>,
+    args: &ServeArgs,
+    people: crate::simulator::People,
+    stop: &watch::Receiver<bool>,
+) -> Vec<JoinHandle<()>> {
+    let mut tasks = vec![
+        tokio::spawn(tick_loop(app.clone(), stop.clone())),
+        tokio::spawn(incident_clock_loop(app.clone(), stop.clone())),
+        tokio::spawn(retention_loop(
+            app.clone(),
+            args.track_retention_days,
+            stop.clone(),
+        )),
+    ];
+    if args.demo && !args.no_simulator {
+        tasks.push(tokio::spawn(crate::simulator::run(
+            app.clone(),
+            Duration::from_secs(args.sim_interval_s.max(1)),
+            people.clone(),
+            stop.clone(),
+        )));
+        if args.sim_incident_every_s > 0 {
+            tasks.push(tokio::spawn(crate::simulator::run_incidents(
+                app.clone(),
+                Duration::from_secs(args.sim_incident_every_s),
+                people,
+                stop.clone(),
+            )));
+        }
+    }
+    tasks
 }
 
 /// Turns Nagle's algorithm off on an accepted connection. Live pushes and
