@@ -1141,8 +1141,8 @@ struct Prepared {
 
 /// What the engine does once the store has committed.
 enum Change {
-    /// The whole new tree.
-    Areas(Vec<Area>),
+    /// The whole new tree, built and checked.
+    Areas(Box<AreaTree>),
     /// Staff to upsert (with live positions kept); with `replace`, everyone
     /// else goes.
     Staff { staff: Vec<Staff>, replace: bool },
@@ -1412,13 +1412,17 @@ fn prepare_areas(app: &App, mode: WriteMode, areas: Vec<Area>) -> ApiResult<Prep
     }
     let resolution = tree.locator().resolution();
     drop(engine);
-    AreaTree::build(merged.clone(), resolution)
+    let total = merged.len();
+    // Built here, outside the engine's lock, both to validate the tree and to
+    // hand it to the engine as it is: the write lock is then held only to
+    // swap it in.
+    let built = AreaTree::build(merged, resolution)
         .map_err(|e| ApiError::BadRequest(format!("the area tree does not build: {e}")))?;
     Ok(Prepared {
         imported: areas.len(),
-        total: merged.len(),
+        total,
         store: LayerData::Areas(areas),
-        change: Change::Areas(merged),
+        change: Change::Areas(Box::new(built)),
     })
 }
 
@@ -1516,7 +1520,10 @@ fn keep_newer_fix(s: &mut Staff, roster: &crate::engine::StaffIndex) {
 /// Applies a committed import to the engine (under its write lock).
 fn apply(engine: &mut Engine, change: Change) -> Result<(), EngineError> {
     match change {
-        Change::Areas(areas) => engine.replace_areas(areas),
+        Change::Areas(tree) => {
+            engine.replace_area_tree(*tree);
+            Ok(())
+        }
         Change::Staff { staff, replace } => apply_staff(engine, staff, replace),
         Change::Cameras(c) => engine.replace_cameras(c),
         Change::CameraUpserts(c) => c
