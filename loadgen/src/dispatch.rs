@@ -16,7 +16,7 @@ use sqlx::{Connection, Row};
 
 use crate::dataset::Member;
 use crate::http1::Conn;
-use crate::report::{Latency, ProcStat, cpu_json, round3};
+use crate::report::{Latency, Window, round3};
 use crate::resp::{Redis, Reply};
 use riskmap::engine::sphere::LonLat;
 
@@ -283,15 +283,7 @@ async fn run_one(target: &Target, spec: &Spec, pid: Option<u32>) -> Result<Value
         }));
     }
     tokio::time::sleep(spec.warmup).await;
-    let proc_before = pid.and_then(ProcStat::read);
-    let own_before = ProcStat::own();
-    measuring.store(true, Ordering::Relaxed);
-    let started = Instant::now();
-    tokio::time::sleep(spec.duration).await;
-    measuring.store(false, Ordering::Relaxed);
-    let wall = started.elapsed();
-    let proc_after = pid.and_then(ProcStat::read);
-    let own_after = ProcStat::own();
+    let window = Window::measure(spec.duration, pid, &measuring).await;
     stop.store(true, Ordering::Relaxed);
     let mut hist = Latency::new();
     let (mut answers, mut results, mut empty, mut errors) = (0, 0, 0, 0);
@@ -307,7 +299,7 @@ async fn run_one(target: &Target, spec: &Spec, pid: Option<u32>) -> Result<Value
             first_error = o.first_error;
         }
     }
-    let secs = wall.as_secs_f64();
+    let secs = window.wall.as_secs_f64();
     Ok(json!({
         "seconds": round3(secs),
         "answers": answers,
@@ -317,8 +309,8 @@ async fn run_one(target: &Target, spec: &Spec, pid: Option<u32>) -> Result<Value
         "errors": errors,
         "first_error": first_error,
         "latency": hist.to_json(),
-        "server": cpu_json(proc_before, proc_after, wall),
-        "loadgen": cpu_json(own_before, own_after, wall),
+        "server": window.server_json(),
+        "loadgen": window.own_json(),
     }))
 }
 

@@ -38,7 +38,7 @@ use tokio::sync::Semaphore;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::dataset::Member;
-use crate::report::{Latency, ProcStat, cpu_json, metric, now_ms, now_us, round3};
+use crate::report::{Latency, Window, metric, now_ms, now_us, round3};
 use crate::ws::{Socket, connect, login, metrics};
 
 /// A `std::sync::Mutex` that shrugs off poisoning: the load loops never
@@ -199,17 +199,9 @@ pub async fn run(spec: Spec) -> Result<Value, String> {
 
     tokio::time::sleep(spec.warmup).await;
     let metrics_before = metrics(&spec.base).await;
-    let proc_before = spec.server_pid.and_then(ProcStat::read);
-    let own_before = ProcStat::own();
     let before = shared.counters.snapshot();
-    shared.measuring.store(true, Ordering::Relaxed);
-    let started = Instant::now();
-    tokio::time::sleep(spec.duration).await;
-    shared.measuring.store(false, Ordering::Relaxed);
-    let wall = started.elapsed();
+    let measured = Window::measure(spec.duration, spec.server_pid, &shared.measuring).await;
     let after = shared.counters.snapshot();
-    let proc_after = spec.server_pid.and_then(ProcStat::read);
-    let own_after = ProcStat::own();
     let metrics_after = metrics(&spec.base).await;
 
     shared.stop.store(true, Ordering::Relaxed);
@@ -229,7 +221,7 @@ pub async fn run(spec: Spec) -> Result<Value, String> {
     }
 
     let d: Vec<u64> = after.iter().zip(before).map(|(a, b)| a - b).collect();
-    let secs = wall.as_secs_f64();
+    let secs = measured.wall.as_secs_f64();
     let rate = |n: u64| round3(n as f64 / secs);
     let m = |name: &str| metric(&metrics_after, name) - metric(&metrics_before, name);
     let beyond = |q: f64| round3((seen.ms(q) - spec.tick_ms).max(0.0));
@@ -271,8 +263,8 @@ pub async fn run(spec: Spec) -> Result<Value, String> {
             "queue_drops": m("riskmap_queue_drops_total"),
             "resyncs": m("riskmap_resyncs_total"),
         },
-        "server": cpu_json(proc_before, proc_after, wall),
-        "loadgen": cpu_json(own_before, own_after, wall),
+        "server": measured.server_json(),
+        "loadgen": measured.own_json(),
     }))
 }
 

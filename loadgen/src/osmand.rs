@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use crate::dataset::Member;
 use crate::http1::Conn;
-use crate::report::{Latency, ProcStat, cpu_json, metric, now_ms, round3};
+use crate::report::{Latency, Window, metric, now_ms, round3};
 use crate::ws::metrics;
 
 /// What to run.
@@ -79,15 +79,7 @@ pub async fn run(spec: Spec) -> Result<Value, String> {
     }
     tokio::time::sleep(spec.warmup).await;
     let metrics_before = metrics(&spec.metrics_base).await;
-    let proc_before = spec.server_pid.and_then(ProcStat::read);
-    let own_before = ProcStat::own();
-    measuring.store(true, Ordering::Relaxed);
-    let started = Instant::now();
-    tokio::time::sleep(spec.duration).await;
-    measuring.store(false, Ordering::Relaxed);
-    let wall = started.elapsed();
-    let proc_after = spec.server_pid.and_then(ProcStat::read);
-    let own_after = ProcStat::own();
+    let window = Window::measure(spec.duration, spec.server_pid, &measuring).await;
     let metrics_after = metrics(&spec.metrics_base).await;
     stop.store(true, Ordering::Relaxed);
 
@@ -104,7 +96,7 @@ pub async fn run(spec: Spec) -> Result<Value, String> {
             }
         }
     }
-    let secs = wall.as_secs_f64();
+    let secs = window.wall.as_secs_f64();
     let m = |name: &str| metric(&metrics_after, name) - metric(&metrics_before, name);
     Ok(json!({
         "mode": "osmand",
@@ -120,8 +112,8 @@ pub async fn run(spec: Spec) -> Result<Value, String> {
             "fixes_persisted": m("riskmap_fixes_persisted_total"),
             "fix_batches": m("riskmap_fix_batches_total"),
         },
-        "server": cpu_json(proc_before, proc_after, wall),
-        "loadgen": cpu_json(own_before, own_after, wall),
+        "server": window.server_json(),
+        "loadgen": window.own_json(),
     }))
 }
 

@@ -2,7 +2,8 @@
 //! summary every mode prints (and writes as JSON with `--json`).
 
 use std::path::Path;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 use serde_json::{Value, json};
@@ -142,17 +143,60 @@ impl ProcStat {
     }
 }
 
-/// CPU use of a process over a run: `before` and `after` snapshots.
-#[must_use]
-pub fn cpu_json(before: Option<ProcStat>, after: Option<ProcStat>, wall: Duration) -> Value {
-    match (before, after) {
-        (Some(b), Some(a)) => json!({
-            "rss_mib": round3(a.rss_kib as f64 / 1024.0),
-            "hwm_mib": round3(a.hwm_kib as f64 / 1024.0),
-            "cpu_s": round3(a.cpu_s - b.cpu_s),
-            "cores_busy": round3((a.cpu_s - b.cpu_s) / wall.as_secs_f64().max(1e-9)),
-        }),
-        _ => Value::Null,
+/// The measured part of a run: how long it lasted, and the CPU and memory
+/// of the server and of loadgen itself over exactly that time.
+pub struct Window {
+    /// Wall time with `measuring` set.
+    pub wall: Duration,
+    server: (Option<ProcStat>, Option<ProcStat>),
+    own: (Option<ProcStat>, Option<ProcStat>),
+}
+
+impl Window {
+    /// Sets `measuring` for `duration` (the workers count only while it is
+    /// set), reading the server's (`server_pid`) and this process's `/proc`
+    /// figures on either side.
+    pub async fn measure(
+        duration: Duration,
+        server_pid: Option<u32>,
+        measuring: &AtomicBool,
+    ) -> Window {
+        let server_before = server_pid.and_then(ProcStat::read);
+        let own_before = ProcStat::own();
+        measuring.store(true, Ordering::Relaxed);
+        let started = Instant::now();
+        tokio::time::sleep(duration).await;
+        measuring.store(false, Ordering::Relaxed);
+        let wall = started.elapsed();
+        Window {
+            wall,
+            server: (server_before, server_pid.and_then(ProcStat::read)),
+            own: (own_before, ProcStat::own()),
+        }
+    }
+
+    /// The report's `server` object (null without a server pid).
+    #[must_use]
+    pub fn server_json(&self) -> Value {
+        self.cpu_json(self.server)
+    }
+
+    /// The report's `loadgen` object.
+    #[must_use]
+    pub fn own_json(&self) -> Value {
+        self.cpu_json(self.own)
+    }
+
+    fn cpu_json(&self, (before, after): (Option<ProcStat>, Option<ProcStat>)) -> Value {
+        match (before, after) {
+            (Some(b), Some(a)) => json!({
+                "rss_mib": round3(a.rss_kib as f64 / 1024.0),
+                "hwm_mib": round3(a.hwm_kib as f64 / 1024.0),
+                "cpu_s": round3(a.cpu_s - b.cpu_s),
+                "cores_busy": round3((a.cpu_s - b.cpu_s) / self.wall.as_secs_f64().max(1e-9)),
+            }),
+            _ => Value::Null,
+        }
     }
 }
 
