@@ -414,26 +414,18 @@ async fn load_static_layers(
         cameras.push(camera_from(&r)?);
     }
     drop(rows);
-    let mut risk_sources = Vec::new();
-    for r in sqlx::query(
+    let risk_sources = read_layer(
+        &mut tx,
         "SELECT id, name, category, level, ST_AsGeoJSON(geom, $1, 0) AS geometry FROM risk_sources ORDER BY id",
+        risk_source_from,
     )
-    .bind(GEOJSON_DIGITS)
-    .fetch_all(&mut *tx)
-    .await?
-    {
-        risk_sources.push(risk_source_from(&r)?);
-    }
-    let mut key_places = Vec::new();
-    for r in sqlx::query(
+    .await?;
+    let key_places = read_layer(
+        &mut tx,
         "SELECT id, name, category, ST_AsGeoJSON(geom, $1, 0) AS geometry FROM key_places ORDER BY id",
+        key_place_from,
     )
-    .bind(GEOJSON_DIGITS)
-    .fetch_all(&mut *tx)
-    .await?
-    {
-        key_places.push(key_place_from(&r)?);
-    }
+    .await?;
     tx.commit().await?;
     Ok((cameras, risk_sources, key_places))
 }
@@ -454,6 +446,21 @@ fn camera_from(r: &PgRow) -> Result<Camera> {
         location,
         id,
     })
+}
+
+/// Every row of a layer whose query takes the GeoJSON precision as `$1`.
+async fn read_layer<T>(
+    conn: &mut PgConnection,
+    sql: &str,
+    from: fn(&PgRow) -> Result<T>,
+) -> Result<Vec<T>> {
+    sqlx::query(sql)
+        .bind(GEOJSON_DIGITS)
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(from)
+        .collect()
 }
 
 fn risk_source_from(r: &PgRow) -> Result<RiskSource> {
