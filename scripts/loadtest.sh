@@ -31,6 +31,8 @@ DURATION_S=${DURATION_S:-10}
 WARMUP_S=${WARMUP_S:-3}
 OUT_DIR=${OUT_DIR:-target/bench}
 BIN=target/release
+# shellcheck source=lib/bench-server.sh
+. scripts/lib/bench-server.sh
 
 say() { printf 'loadtest: %s\n' "$*" >&2; }
 
@@ -73,18 +75,7 @@ for n in $SIZES; do
   rm -rf "$work/city" "$work/data"
   "$BIN/loadgen" dataset --base "$work/base" --out "$work/city" --staff "$n" >/dev/null
   started=$(date +%s.%N)
-  RUST_LOG=warn "$BIN/riskmap" serve --listen 127.0.0.1:0 --demo --no-simulator \
-    --demo-city "$work/city" --data-dir "$work/data" --requests-per-second 0 \
-    >"$work/riskmap.out" 2>"$work/riskmap.log" &
-  riskmap_pid=$!
-  url=
-  for _ in $(seq 1200); do
-    url=$(sed -n 's|^riskmap is running at \(http://[^/]*\)/$|\1|p' "$work/riskmap.out")
-    [ -n "$url" ] && break
-    kill -0 "$riskmap_pid" 2>/dev/null || { cat "$work/riskmap.log" >&2; say "riskmap did not start"; exit 1; }
-    sleep 0.5
-  done
-  [ -n "$url" ] || { say "riskmap did not start within 600 s"; exit 1; }
+  start_bench_riskmap "$BIN" "$work" 600
   start_s=$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
   sleep 2
   rss_loaded=$(kib "$riskmap_pid" VmRSS)

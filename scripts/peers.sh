@@ -52,6 +52,8 @@ DURATION_S=${DURATION_S:-10}
 WARMUP_S=${WARMUP_S:-2}
 OUT_DIR=${OUT_DIR:-target/bench}
 BIN=target/release
+# shellcheck source=lib/bench-server.sh
+. scripts/lib/bench-server.sh
 mkdir -p "$OUT_DIR"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/riskmap-peers.XXXXXX")
@@ -99,20 +101,8 @@ say "redis $(redis-server --version | awk '{print $3}') on 127.0.0.1:$redis_port
 "$BIN/loadgen" load-postgis --database-url "$RISKMAP_TEST_DATABASE_URL" --city "$work/city"
 
 # --- riskmap ----------------------------------------------------------------
-# No per-token request rate (the load comes from one token) and no
-# simulator; the same city, its store in the temporary directory.
-RUST_LOG=warn "$BIN/riskmap" serve --listen 127.0.0.1:0 --demo --no-simulator \
-  --demo-city "$work/city" --data-dir "$work/data" --requests-per-second 0 \
-  >"$work/riskmap.out" 2>"$work/riskmap.log" &
-riskmap_pid=$!
-url=
-for _ in $(seq 600); do
-  url=$(sed -n 's|^riskmap is running at \(http://[^/]*\)/$|\1|p' "$work/riskmap.out")
-  [ -n "$url" ] && break
-  kill -0 "$riskmap_pid" 2>/dev/null || { cat "$work/riskmap.log" >&2; say "riskmap did not start"; exit 1; }
-  sleep 0.5
-done
-[ -n "$url" ] || { say "riskmap did not start within 300 s"; exit 1; }
+# The same city, its store in the temporary directory.
+start_bench_riskmap "$BIN" "$work" 300
 say "riskmap at $url (pid $riskmap_pid, RSS $(awk '/VmRSS/ {print $2, $3}' "/proc/$riskmap_pid/status"))"
 
 # --- the run ----------------------------------------------------------------

@@ -1,0 +1,32 @@
+# Sourced by the benchmark scripts (loadtest.sh, peers.sh): starts the
+# release `riskmap` on a city for measuring — demo mode on that city, no
+# simulator, no per-token rate (one token drives all the load), warnings
+# only — and waits until it prints its URL.
+#
+#   start_bench_riskmap BIN WORK TIMEOUT_S
+#
+# BIN holds the binaries; the city is WORK/city, the store WORK/data, the
+# output WORK/riskmap.out and WORK/riskmap.log. Sets `riskmap_pid` and `url`
+# (http://127.0.0.1:PORT); the caller stops the server. Fails with the
+# server's log if it exits or is not up within TIMEOUT_S seconds.
+
+start_bench_riskmap() {
+  local bin=$1 work=$2 timeout_s=$3 _
+  RUST_LOG=warn "$bin/riskmap" serve --listen 127.0.0.1:0 --demo --no-simulator \
+    --demo-city "$work/city" --data-dir "$work/data" --requests-per-second 0 \
+    >"$work/riskmap.out" 2>"$work/riskmap.log" &
+  riskmap_pid=$!
+  url=
+  for _ in $(seq $((timeout_s * 2))); do
+    url=$(sed -n 's|^riskmap is running at \(http://[^/]*\)/$|\1|p' "$work/riskmap.out")
+    [ -n "$url" ] && return 0
+    if ! kill -0 "$riskmap_pid" 2>/dev/null; then
+      cat "$work/riskmap.log" >&2
+      echo "riskmap did not start" >&2
+      return 1
+    fi
+    sleep 0.5
+  done
+  echo "riskmap did not start within $timeout_s s" >&2
+  return 1
+}
