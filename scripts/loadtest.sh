@@ -15,8 +15,9 @@
 #   2. `loadgen osmand`: OsmAnd GETs from OSMAND_CONCURRENCY (256) keep-alive
 #      connections, closed loop;
 # with the server's VmRSS read after loading, after each run, and its
-# VmHWM at the end. Reports (JSON) go to OUT_DIR (target/bench); a table of
-# the headline figures is printed at the end.
+# VmHWM at the end. Reports (JSON) and the server's log (riskmap-N.log;
+# BENCH_LOG sets its filter) go to OUT_DIR (target/bench); a table of the
+# headline figures is printed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -95,6 +96,7 @@ for n in $SIZES; do
   rss_osmand=$(kib "$riskmap_pid" VmRSS)
   hwm=$(kib "$riskmap_pid" VmHWM)
   stop_server
+  cat "$work/riskmap.out" "$work/riskmap.log" >"$OUT_DIR/riskmap-$n.log"
 
   j="$OUT_DIR/ingest-$n.json"
   o="$OUT_DIR/osmand-$n.json"

@@ -5,6 +5,10 @@
 //! variants print "skipped: `RISKMAP_TEST_DATABASE_URL` not set" and pass;
 //! `scripts/with-postgres.sh` provides one.
 //!
+//! The SQLite store runs its track compactor eagerly here ([`EAGER`]), so
+//! that every track behaviour is checked while fixes move from the log into
+//! chunks underneath it; `sqlite_tracks.rs` checks the two forms one by one.
+//!
 //! `RISKMAP_TEST_CITY_DIR` (optional) points `demo_sized_city` at a real city
 //! directory (e.g. the demo city of Wenzhou) instead of a synthetic one of the
 //! same size.
@@ -31,6 +35,7 @@ use riskmap::incident::model::{
     Action, Incident, LogEntry, PendingExtension, Priority, Source, State,
 };
 use riskmap::store::postgis::PostgisStore;
+use riskmap::store::sqlite::tracks::Compaction;
 use riskmap::store::sqlite::{DB_FILE, SqliteStore};
 use riskmap::store::{LayerData, Session, Store, StoreError, TrackPoint, WriteMode};
 use sqlx::postgres::PgPoolOptions;
@@ -40,6 +45,13 @@ use tempfile::TempDir;
 // ---------------------------------------------------------------------------
 // Backends
 // ---------------------------------------------------------------------------
+
+/// A compaction pass for every 1,000 fixes and every 20 ms: the tests'
+/// batches span many passes, and their reads race the compactor.
+const EAGER: Compaction = Compaction {
+    rows: 1_000,
+    every: Duration::from_millis(20),
+};
 
 /// A store under test, plus a raw connection to the same database for
 /// looking under the hood (and for breaking rows on purpose).
@@ -63,7 +75,7 @@ enum Place {
 impl Backend {
     async fn sqlite() -> Backend {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("nested/data"))
+        let store = SqliteStore::open_with(&dir.path().join("nested/data"), EAGER)
             .await
             .unwrap();
         let raw = SqlitePool::connect(&format!(
@@ -99,7 +111,7 @@ impl Backend {
     async fn reopen(&self) -> Arc<dyn Store> {
         match &self.place {
             Place::Sqlite(dir) => Arc::new(
-                SqliteStore::open(&dir.path().join("nested/data"))
+                SqliteStore::open_with(&dir.path().join("nested/data"), EAGER)
                     .await
                     .unwrap(),
             ),

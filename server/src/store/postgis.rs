@@ -25,9 +25,10 @@ use sqlx::query_builder::Separated;
 use sqlx::{Postgres, QueryBuilder, Row};
 
 use super::codec::{
-    FixColumns, area_rows, camera_location, corrupt, first_duplicate, fix_from, footprint_from,
-    key_place_rows, multi_polygon_from, name, newest_per_staff, parse_json_list, parse_name,
-    risk_level_from, risk_source_rows, staff_rows, validate_points,
+    FixColumns, MOVE_LAST_FIXES, POINT_COLUMNS, area_rows, camera_location, corrupt,
+    first_duplicate, fix_from, footprint_from, key_place_rows, multi_polygon_from, name,
+    newest_per_staff, parse_json_list, parse_name, push_point, risk_level_from, risk_source_rows,
+    staff_rows, validate_points,
 };
 use super::{LayerData, Result, Session, Store, StoreError, TrackPoint, WriteMode};
 use crate::access::{NewUser, User, UserRole};
@@ -626,23 +627,10 @@ impl Store for PostgisStore {
         let mut tx = self.pool.begin().await?;
         insert_chunked(
             &mut tx,
-            "INSERT INTO tracks (staff_id, fix_time_ms, server_time_ms, lon, lat, accuracy_m, speed_mps, \
-             heading_deg, altitude_m, battery_pct) ",
+            &format!("INSERT INTO tracks ({POINT_COLUMNS}) "),
             10,
             points,
-            |b, p| {
-                let f = &p.fix;
-                b.push_bind(p.staff_id)
-                    .push_bind(f.fix_time_ms)
-                    .push_bind(f.server_time_ms)
-                    .push_bind(f.position.lon)
-                    .push_bind(f.position.lat)
-                    .push_bind(f.accuracy_m)
-                    .push_bind(f.speed_mps)
-                    .push_bind(f.heading_deg)
-                    .push_bind(f.altitude_m)
-                    .push_bind(f.battery_pct);
-            },
+            push_point,
         )
         .await?;
         // Lock before updating, so that concurrent writers queue instead of
@@ -660,33 +648,10 @@ impl Store for PostgisStore {
             .bind(ids)
             .execute(&mut *tx)
             .await?;
-        // The newest fix of each staff member in the batch replaces the
-        // stored one only if it is newer: the stored last fix never goes back.
         for chunk in newest.chunks(MAX_BINDS / 10) {
-            let mut q = QueryBuilder::<Postgres>::new(
-                "WITH v (id, fix_time_ms, server_time_ms, lon, lat, accuracy_m, speed_mps, heading_deg, \
-                 altitude_m, battery_pct) AS (",
-            );
-            q.push_values(chunk, |mut b, p| {
-                let f = &p.fix;
-                b.push_bind(p.staff_id)
-                    .push_bind(f.fix_time_ms)
-                    .push_bind(f.server_time_ms)
-                    .push_bind(f.position.lon)
-                    .push_bind(f.position.lat)
-                    .push_bind(f.accuracy_m)
-                    .push_bind(f.speed_mps)
-                    .push_bind(f.heading_deg)
-                    .push_bind(f.altitude_m)
-                    .push_bind(f.battery_pct);
-            });
-            q.push(
-                ") UPDATE staff SET lon = v.lon, lat = v.lat, accuracy_m = v.accuracy_m, speed_mps = v.speed_mps, \
-                 heading_deg = v.heading_deg, altitude_m = v.altitude_m, battery_pct = v.battery_pct, \
-                 fix_time_ms = v.fix_time_ms, server_time_ms = v.server_time_ms \
-                 FROM v WHERE staff.id = v.id \
-                 AND (staff.fix_time_ms IS NULL OR staff.fix_time_ms < v.fix_time_ms)",
-            );
+            let mut q = QueryBuilder::<Postgres>::new(MOVE_LAST_FIXES.0);
+            q.push_values(chunk, |mut b, p| push_point(&mut b, p));
+            q.push(MOVE_LAST_FIXES.1);
             q.build().persistent(false).execute(&mut *tx).await?;
         }
         tx.commit().await?;

@@ -18,10 +18,17 @@
 //! `migrations/sqlite/0001_init.sql`); enums as the names serde gives them,
 //! polygons as GeoJSON text, points as `lon`/`lat` columns.
 //!
+//! Tracks are the exception: an unindexed log that a background pass
+//! compacts into one packed chunk per staff member (see [`tracks`]).
+//!
 //! The `codec` module below holds what both backends share: enum names, geometry
 //! text, row preparation and the checks that keep unloadable data out.
 
+mod chunk;
+pub mod tracks;
+
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -34,8 +41,8 @@ use sqlx::{QueryBuilder, Row, Sqlite};
 
 use super::codec::{
     FixColumns, area_rows, camera_location, corrupt, first_duplicate, fix_from, footprint_from,
-    key_place_rows, multi_polygon_from, newest_per_staff, parse_json_list, parse_name,
-    risk_level_from, risk_source_rows, staff_rows, validate_points,
+    key_place_rows, multi_polygon_from, parse_json_list, parse_name, risk_level_from,
+    risk_source_rows, staff_rows,
 };
 use super::{LayerData, Result, Session, Store, StoreError, TrackPoint, WriteMode};
 use crate::access::{NewUser, User, UserRole};
@@ -72,12 +79,19 @@ pub struct SqliteStore {
     writer: SqlitePool,
     /// `query_only` connections for reads.
     reader: SqlitePool,
+    /// The track log and its compactor.
+    track_log: Arc<tracks::TrackLog>,
 }
 
 impl SqliteStore {
     /// Opens `dir/riskmap.db`, creating the directory and the file if they
     /// are missing, and brings the schema up to date.
     pub async fn open(dir: &Path) -> Result<Self> {
+        Self::open_with(dir, tracks::Compaction::default()).await
+    }
+
+    /// [`SqliteStore::open`] with the track log compacted by `compaction`.
+    pub async fn open_with(dir: &Path, compaction: tracks::Compaction) -> Result<Self> {
         tokio::fs::create_dir_all(dir)
             .await
             .map_err(sqlx::Error::Io)?;
@@ -127,7 +141,19 @@ impl SqliteStore {
             .acquire_timeout(WAIT)
             .connect_with(base.pragma("query_only", "ON"))
             .await?;
-        Ok(SqliteStore { writer, reader })
+        let track_log = tracks::TrackLog::start(writer.clone(), reader.clone(), compaction);
+        Ok(SqliteStore {
+            writer,
+            reader,
+            track_log,
+        })
+    }
+
+    /// Compacts the whole track log now (the compactor does it by itself
+    /// in the background; this is for a caller that needs it done, e.g. a
+    /// test of the compacted form).
+    pub async fn compact_tracks(&self) -> Result<()> {
+        self.track_log.drain().await
     }
 
     /// Begins a write transaction on the writer connection.
@@ -467,22 +493,6 @@ fn key_place_from(r: &SqliteRow) -> Result<KeyPlace> {
     })
 }
 
-fn track_fix_from(staff_id: &str, r: &SqliteRow) -> Result<Fix> {
-    let fix = FixColumns {
-        lon: r.try_get("lon")?,
-        lat: r.try_get("lat")?,
-        accuracy_m: r.try_get("accuracy_m")?,
-        speed_mps: r.try_get("speed_mps")?,
-        heading_deg: r.try_get("heading_deg")?,
-        altitude_m: r.try_get("altitude_m")?,
-        battery_pct: r.try_get("battery_pct")?,
-        fix_time_ms: r.try_get("fix_time_ms")?,
-        server_time_ms: r.try_get("server_time_ms")?,
-    };
-    fix_from("tracks", staff_id, &fix)?
-        .ok_or_else(|| corrupt("tracks", staff_id, &"a fix without a time"))
-}
-
 fn user_from(r: &SqliteRow) -> Result<User> {
     let id: i64 = r.try_get("id")?;
     let role: String = r.try_get("role")?;
@@ -533,6 +543,8 @@ impl Store for SqliteStore {
     }
 
     async fn load_city(&self) -> Result<CityLayers> {
+        // The staff rows' last fixes trail the track log by up to one pass.
+        self.compact_tracks().await?;
         // One read transaction: every layer from the same snapshot, even if a
         // write commits half-way through the load.
         let mut tx = self.reader.begin().await?;
@@ -603,60 +615,10 @@ impl Store for SqliteStore {
         if points.is_empty() {
             return Ok(());
         }
-        validate_points(points)?;
-        let newest = newest_per_staff(points);
         let mut tx = self.begin_write().await?;
-        insert_chunked(
-            &mut tx,
-            "INSERT INTO tracks (staff_id, fix_time_ms, server_time_ms, lon, lat, accuracy_m, speed_mps, \
-             heading_deg, altitude_m, battery_pct) ",
-            10,
-            points,
-            |b, p| {
-                let f = &p.fix;
-                b.push_bind(p.staff_id)
-                    .push_bind(f.fix_time_ms)
-                    .push_bind(f.server_time_ms)
-                    .push_bind(f.position.lon)
-                    .push_bind(f.position.lat)
-                    .push_bind(f.accuracy_m)
-                    .push_bind(f.speed_mps)
-                    .push_bind(f.heading_deg)
-                    .push_bind(f.altitude_m)
-                    .push_bind(f.battery_pct);
-            },
-        )
-        .await?;
-        // The newest fix of each staff member in the batch replaces the
-        // stored one only if it is newer: the stored last fix never goes back.
-        for chunk in newest.chunks(MAX_BINDS / 10) {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "WITH v (id, fix_time_ms, server_time_ms, lon, lat, accuracy_m, speed_mps, heading_deg, \
-                 altitude_m, battery_pct) AS (",
-            );
-            q.push_values(chunk, |mut b, p| {
-                let f = &p.fix;
-                b.push_bind(p.staff_id)
-                    .push_bind(f.fix_time_ms)
-                    .push_bind(f.server_time_ms)
-                    .push_bind(f.position.lon)
-                    .push_bind(f.position.lat)
-                    .push_bind(f.accuracy_m)
-                    .push_bind(f.speed_mps)
-                    .push_bind(f.heading_deg)
-                    .push_bind(f.altitude_m)
-                    .push_bind(f.battery_pct);
-            });
-            q.push(
-                ") UPDATE staff SET lon = v.lon, lat = v.lat, accuracy_m = v.accuracy_m, speed_mps = v.speed_mps, \
-                 heading_deg = v.heading_deg, altitude_m = v.altitude_m, battery_pct = v.battery_pct, \
-                 fix_time_ms = v.fix_time_ms, server_time_ms = v.server_time_ms \
-                 FROM v WHERE staff.id = v.id \
-                 AND (staff.fix_time_ms IS NULL OR staff.fix_time_ms < v.fix_time_ms)",
-            );
-            q.build().persistent(false).execute(&mut *tx).await?;
-        }
+        tracks::append(&mut tx, points).await?;
         tx.commit().await?;
+        self.track_log.logged(points.len());
         Ok(())
     }
 
@@ -667,39 +629,11 @@ impl Store for SqliteStore {
         to_ms: EpochMs,
         limit: u32,
     ) -> Result<Vec<Fix>> {
-        let rows = sqlx::query(
-            "SELECT fix_time_ms, server_time_ms, lon, lat, accuracy_m, speed_mps, heading_deg, altitude_m, \
-             battery_pct FROM tracks WHERE staff_id = ? AND fix_time_ms BETWEEN ? AND ? \
-             ORDER BY fix_time_ms, server_time_ms LIMIT ?",
-        )
-        .bind(staff_id)
-        .bind(from_ms)
-        .bind(to_ms)
-        .bind(i64::from(limit))
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter().map(|r| track_fix_from(staff_id, r)).collect()
+        tracks::track(&self.reader, staff_id, from_ms, to_ms, limit).await
     }
 
     async fn prune_tracks(&self, before_ms: EpochMs) -> Result<u64> {
-        let mut total = 0;
-        loop {
-            let mut tx = self.begin_write().await?;
-            let deleted = sqlx::query(
-                "DELETE FROM tracks WHERE rowid IN \
-                 (SELECT rowid FROM tracks WHERE fix_time_ms < ? ORDER BY fix_time_ms LIMIT ?)",
-            )
-            .bind(before_ms)
-            .bind(PRUNE_CHUNK)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            tx.commit().await?;
-            total += deleted;
-            if deleted < PRUNE_CHUNK.unsigned_abs() {
-                return Ok(total);
-            }
-        }
+        tracks::prune(&self.track_log, before_ms, PRUNE_CHUNK).await
     }
 
     async fn set_duty(&self, staff_id: &str, duty: DutyStatus) -> Result<()> {

@@ -1,0 +1,454 @@
+//! Tracks in the SQLite store: a log that takes fixes as fast as SQLite can
+//! append, and compacted chunks that keep them for replay.
+//!
+//! Why two tables. A fix batch of 10,000 staff appended to a table indexed
+//! by `(staff_id, fix_time_ms)` dirties one index page per staff member,
+//! about 40 MB of WAL per commit, and the last-fix update of each member's
+//! `staff` row as much again: that, not the rows themselves, capped ingest
+//! at 30,000 to 60,000 fixes a second (docs/PERFORMANCE.md). So:
+//!
+//! - `track_log` is a plain rowid table without an index. A batch is
+//!   appended to its end (a few hundred pages) and committed; that commit is
+//!   the acknowledgement.
+//! - A compactor task moves the log into `track_chunks` in the background,
+//!   one *segment* per pass: every fix in the log so far, grouped by staff
+//!   member, each member's fixes packed into one BLOB ([`super::chunk`]),
+//!   stored under `(seq, staff_id)`, so a pass appends to the end of its
+//!   tables instead of touching pages all over them. The pass also moves the
+//!   `staff` rows' last fix forward and deletes the log rows it took, all in
+//!   one transaction: a fix is in the log or in a chunk, never both, never
+//!   neither.
+//! - Replay reads the chunks of the segments that overlap the window (one
+//!   index probe each) and scans the log, which a pass keeps short.
+//!
+//! Because the `staff` last fix trails the log, [`drain`] runs before the
+//! city is loaded.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use futures_util::TryStreamExt;
+use sqlx::sqlite::{SqliteConnection, SqlitePool, SqliteRow};
+use sqlx::{QueryBuilder, Row, Sqlite};
+
+use super::chunk;
+use super::{MAX_BINDS, insert_chunked};
+use crate::engine::model::{EpochMs, Fix};
+use crate::store::codec::{
+    FixColumns, MOVE_LAST_FIXES, POINT_COLUMNS, corrupt, fix_from, push_point, validate_points,
+};
+use crate::store::{Result, TrackPoint};
+
+/// When the compactor runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Compaction {
+    /// A pass starts once this many fixes were logged since the last one,
+    /// and takes at most this many (so a pass holds the writer for a
+    /// bounded time, and a replay scans at most about this many log rows).
+    pub rows: usize,
+    /// A pass also runs this long after the last one if anything was
+    /// logged, so that a quiet city's log is short too.
+    pub every: Duration,
+}
+
+impl Default for Compaction {
+    fn default() -> Self {
+        Compaction {
+            rows: 100_000,
+            every: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What the store and its compactor share.
+#[derive(Debug)]
+pub struct TrackLog {
+    writer: SqlitePool,
+    reader: SqlitePool,
+    policy: Compaction,
+    /// Fixes logged since the last pass began.
+    pending: AtomicUsize,
+    wake: tokio::sync::Notify,
+    /// Held by a pass and by a prune: what a pass read at the head of the
+    /// log is still there, unchanged, when it writes.
+    head: tokio::sync::Mutex<()>,
+}
+
+impl TrackLog {
+    /// A log compacted by `policy`, with its compactor running until the
+    /// last handle to the log is dropped.
+    #[must_use]
+    pub fn start(writer: SqlitePool, reader: SqlitePool, policy: Compaction) -> Arc<TrackLog> {
+        let log = Arc::new(TrackLog {
+            writer,
+            reader,
+            policy,
+            pending: AtomicUsize::new(0),
+            wake: tokio::sync::Notify::new(),
+            head: tokio::sync::Mutex::new(()),
+        });
+        tokio::spawn(compactor(Arc::downgrade(&log)));
+        log
+    }
+
+    /// Counts `n` fixes just committed to the log; wakes the compactor when
+    /// a pass is due.
+    pub fn logged(&self, n: usize) {
+        let pending = self.pending.fetch_add(n, Ordering::Relaxed) + n;
+        if pending >= self.policy.rows {
+            self.wake.notify_one();
+        }
+    }
+
+    /// Compacts until the log is empty.
+    pub async fn drain(&self) -> Result<()> {
+        while self.compact().await? > 0 {}
+        Ok(())
+    }
+}
+
+/// The compactor: a pass whenever one is due, until the store is gone. A
+/// failed pass changes nothing (one transaction) and is tried again later.
+async fn compactor(log: Weak<TrackLog>) {
+    loop {
+        let Some(every) = log.upgrade().map(|l| l.policy.every) else {
+            return;
+        };
+        let due = async {
+            let log = log.upgrade()?;
+            tokio::select! {
+                () = log.wake.notified() => {}
+                () = tokio::time::sleep(every) => {}
+            }
+            Some(())
+        };
+        if due.await.is_none() {
+            return;
+        }
+        loop {
+            let Some(log) = log.upgrade() else { return };
+            log.pending.store(0, Ordering::Relaxed);
+            match log.compact().await {
+                // The log held more than one pass: go on at once.
+                Ok(n) if n >= log.policy.rows => {}
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "compacting the track log failed; retrying later");
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Appends a batch to the log, in the caller's transaction.
+pub async fn append(conn: &mut SqliteConnection, points: &[TrackPoint<'_>]) -> Result<()> {
+    validate_points(points)?;
+    insert_chunked(
+        conn,
+        &format!("INSERT INTO track_log ({POINT_COLUMNS}) "),
+        10,
+        points,
+        push_point,
+    )
+    .await?;
+    Ok(())
+}
+
+/// A log row's fix: the row's columns from `staff_id` on are
+/// [`POINT_COLUMNS`], `staff_id` at `at - 1` (decoded by position: a pass
+/// decodes hundreds of thousands of rows).
+fn log_fix(staff_id: &str, r: &SqliteRow, at: usize) -> Result<Fix> {
+    let fix = FixColumns {
+        fix_time_ms: r.try_get(at)?,
+        server_time_ms: r.try_get(at + 1)?,
+        lon: r.try_get(at + 2)?,
+        lat: r.try_get(at + 3)?,
+        accuracy_m: r.try_get(at + 4)?,
+        speed_mps: r.try_get(at + 5)?,
+        heading_deg: r.try_get(at + 6)?,
+        altitude_m: r.try_get(at + 7)?,
+        battery_pct: r.try_get(at + 8)?,
+    };
+    fix_from("track_log", staff_id, &fix)?
+        .ok_or_else(|| corrupt("track_log", staff_id, &"a fix without a time"))
+}
+
+/// Fixes in time order (then by server time): the order of a replay and of
+/// a chunk.
+fn by_time(fixes: &mut [Fix]) {
+    fixes.sort_by_key(|f| (f.fix_time_ms, f.server_time_ms));
+}
+
+/// One compaction pass over the oldest `max_rows` fixes of the log; returns
+/// how many it moved.
+///
+/// The log is read on a reader connection, outside the write transaction, so
+/// that fix batches keep committing meanwhile (the read and the packing are
+/// most of a pass). Rows at the head of the log change only by a pass or a
+/// prune, and both hold [`TrackLog::head`].
+impl TrackLog {
+    pub async fn compact(&self) -> Result<usize> {
+        let _head = self.head.lock().await;
+        let started = std::time::Instant::now();
+        // Streamed, not fetched whole: only the fixes are kept, not the rows.
+        let query = format!("SELECT rowid, {POINT_COLUMNS} FROM track_log ORDER BY rowid LIMIT ?");
+        let mut rows = sqlx::query(&query)
+            .bind(i64::try_from(self.policy.rows).unwrap_or(i64::MAX))
+            .fetch(&self.reader);
+        let mut members: BTreeMap<String, Vec<Fix>> = BTreeMap::new();
+        let (mut count, mut last_rowid) = (0, 0_i64);
+        while let Some(r) = rows.try_next().await? {
+            last_rowid = r.try_get(0)?;
+            let staff_id: &str = r.try_get(1)?;
+            let fix = log_fix(staff_id, &r, 2)?;
+            match members.get_mut(staff_id) {
+                Some(fixes) => fixes.push(fix),
+                None => {
+                    members.insert(staff_id.to_owned(), vec![fix]);
+                }
+            }
+            count += 1;
+        }
+        drop(rows);
+        if count == 0 {
+            return Ok(0);
+        }
+        let (mut min, mut max) = (EpochMs::MAX, EpochMs::MIN);
+        let mut chunks = Vec::with_capacity(members.len());
+        for (staff_id, fixes) in &mut members {
+            by_time(fixes);
+            let (first, last) = (fixes[0].fix_time_ms, fixes[fixes.len() - 1].fix_time_ms);
+            (min, max) = (min.min(first), max.max(last));
+            let mut data = Vec::new();
+            chunk::encode(fixes, &mut data);
+            chunks.push((staff_id.as_str(), first, last, fixes.len(), data));
+        }
+        let read = started.elapsed();
+
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let seq: i64 = sqlx::query_scalar(
+        "INSERT INTO track_segments (min_fix_ms, max_fix_ms, fixes) VALUES (?, ?, ?) RETURNING seq",
+    )
+    .bind(min)
+    .bind(max)
+    .bind(i64::try_from(count).unwrap_or(i64::MAX))
+    .fetch_one(&mut *tx)
+    .await?;
+        insert_chunked(
+            &mut tx,
+            "INSERT INTO track_chunks (seq, staff_id, min_fix_ms, max_fix_ms, fixes, data) ",
+            6,
+            &chunks,
+            |b, (staff_id, first, last, n, data)| {
+                b.push_bind(seq)
+                    .push_bind(*staff_id)
+                    .push_bind(*first)
+                    .push_bind(*last)
+                    .push_bind(i64::try_from(*n).unwrap_or(i64::MAX))
+                    .push_bind(data.as_slice());
+            },
+        )
+        .await?;
+        // Each member's newest fix is the last of their time-ordered chunk.
+        let newest: Vec<TrackPoint<'_>> = members
+            .iter()
+            .filter_map(|(staff_id, fixes)| {
+                Some(TrackPoint {
+                    staff_id,
+                    fix: *fixes.last()?,
+                })
+            })
+            .collect();
+        move_last_fixes(&mut tx, &newest).await?;
+        sqlx::query("DELETE FROM track_log WHERE rowid <= ?")
+            .bind(last_rowid)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        tracing::debug!(
+            fixes = count,
+            members = members.len(),
+            seq,
+            read_ms = read.as_millis(),
+            write_ms = started.elapsed().saturating_sub(read).as_millis(),
+            "track log compacted"
+        );
+        Ok(count)
+    }
+}
+
+/// Moves each member's stored last fix to `newest` (one per member) where
+/// that is newer: the stored last fix never goes back.
+async fn move_last_fixes(conn: &mut SqliteConnection, newest: &[TrackPoint<'_>]) -> Result<()> {
+    for chunk in newest.chunks(MAX_BINDS / 10) {
+        let mut q = QueryBuilder::<Sqlite>::new(MOVE_LAST_FIXES.0);
+        q.push_values(chunk, |mut b, p| push_point(&mut b, p));
+        q.push(MOVE_LAST_FIXES.1);
+        q.build().persistent(false).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// A staff member's fixes between two times (inclusive), oldest first, at
+/// most `limit`: the chunks and the log, read from one snapshot.
+pub async fn track(
+    reader: &SqlitePool,
+    staff_id: &str,
+    from_ms: EpochMs,
+    to_ms: EpochMs,
+    limit: u32,
+) -> Result<Vec<Fix>> {
+    let mut tx = reader.begin().await?;
+    let mut fixes = Vec::new();
+    let chunks = sqlx::query(
+        "SELECT c.data FROM track_segments s \
+         JOIN track_chunks c ON c.seq = s.seq AND c.staff_id = ?1 \
+         WHERE s.max_fix_ms >= ?2 AND s.min_fix_ms <= ?3 \
+         AND c.max_fix_ms >= ?2 AND c.min_fix_ms <= ?3",
+    )
+    .bind(staff_id)
+    .bind(from_ms)
+    .bind(to_ms)
+    .fetch_all(&mut *tx)
+    .await?;
+    for r in &chunks {
+        let data: &[u8] = r.try_get("data")?;
+        chunk::decode(staff_id, data, &mut fixes)?;
+    }
+    fixes.retain(|f| (from_ms..=to_ms).contains(&f.fix_time_ms));
+    let logged = sqlx::query(&format!(
+        "SELECT {POINT_COLUMNS} FROM track_log WHERE staff_id = ? AND fix_time_ms BETWEEN ? AND ?"
+    ))
+    .bind(staff_id)
+    .bind(from_ms)
+    .bind(to_ms)
+    .fetch_all(&mut *tx)
+    .await?;
+    for r in &logged {
+        fixes.push(log_fix(staff_id, r, 1)?);
+    }
+    tx.commit().await?;
+    by_time(&mut fixes);
+    fixes.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok(fixes)
+}
+
+/// Deletes the fixes taken before `before_ms` from the log and the chunks;
+/// returns how many. Whole segments go by their `seq`, a few per
+/// transaction (at most about `per_tx` fixes), so that fix batches get the
+/// writer between them; chunks that straddle the cut are rewritten.
+pub async fn prune(log: &TrackLog, before_ms: EpochMs, per_tx: i64) -> Result<u64> {
+    let _head = log.head.lock().await;
+    let writer = &log.writer;
+    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
+    let mut total = sqlx::query("DELETE FROM track_log WHERE fix_time_ms < ?")
+        .bind(before_ms)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    tx.commit().await?;
+    // Segments wholly before the cut.
+    loop {
+        let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
+        let segments: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT seq, fixes FROM track_segments WHERE max_fix_ms < ? ORDER BY max_fix_ms LIMIT 64",
+        )
+        .bind(before_ms)
+        .fetch_all(&mut *tx)
+        .await?;
+        if segments.is_empty() {
+            break;
+        }
+        let mut fixes = 0;
+        for (seq, n) in segments {
+            sqlx::query("DELETE FROM track_chunks WHERE seq = ?")
+                .bind(seq)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM track_segments WHERE seq = ?")
+                .bind(seq)
+                .execute(&mut *tx)
+                .await?;
+            fixes += n;
+            if fixes >= per_tx {
+                break;
+            }
+        }
+        tx.commit().await?;
+        total += fixes.unsigned_abs();
+    }
+    // Segments that straddle it: only their chunks that do are rewritten.
+    let straddling: Vec<i64> =
+        sqlx::query_scalar("SELECT seq FROM track_segments WHERE min_fix_ms < ? ORDER BY seq")
+            .bind(before_ms)
+            .fetch_all(writer)
+            .await?;
+    for seq in straddling {
+        total += cut_segment(writer, seq, before_ms).await?;
+    }
+    Ok(total)
+}
+
+/// Removes the fixes before `before_ms` from one segment's chunks, in one
+/// transaction; returns how many.
+async fn cut_segment(writer: &SqlitePool, seq: i64, before_ms: EpochMs) -> Result<u64> {
+    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
+    let chunks = sqlx::query(
+        "SELECT staff_id, data FROM track_chunks WHERE seq = ? AND min_fix_ms < ? ORDER BY staff_id",
+    )
+    .bind(seq)
+    .bind(before_ms)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut removed = 0_u64;
+    let mut fixes = Vec::new();
+    for r in &chunks {
+        let staff_id: &str = r.try_get("staff_id")?;
+        fixes.clear();
+        chunk::decode(staff_id, r.try_get("data")?, &mut fixes)?;
+        let before = fixes.len();
+        fixes.retain(|f| f.fix_time_ms >= before_ms);
+        removed += u64::try_from(before - fixes.len()).unwrap_or(u64::MAX);
+        if fixes.is_empty() {
+            sqlx::query("DELETE FROM track_chunks WHERE seq = ? AND staff_id = ?")
+                .bind(seq)
+                .bind(staff_id)
+                .execute(&mut *tx)
+                .await?;
+        } else {
+            let mut data = Vec::new();
+            chunk::encode(&fixes, &mut data);
+            sqlx::query(
+                "UPDATE track_chunks SET min_fix_ms = ?, fixes = ?, data = ? \
+                 WHERE seq = ? AND staff_id = ?",
+            )
+            .bind(fixes[0].fix_time_ms)
+            .bind(i64::try_from(fixes.len()).unwrap_or(i64::MAX))
+            .bind(data)
+            .bind(seq)
+            .bind(staff_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    // The segment's own summary follows its chunks; an emptied one goes.
+    sqlx::query(
+        "DELETE FROM track_segments WHERE seq = ?1 \
+         AND NOT EXISTS (SELECT 1 FROM track_chunks WHERE seq = ?1)",
+    )
+    .bind(seq)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE track_segments SET (min_fix_ms, fixes) = \
+         (SELECT min(min_fix_ms), sum(fixes) FROM track_chunks WHERE seq = ?1) WHERE seq = ?1",
+    )
+    .bind(seq)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(removed)
+}

@@ -1,0 +1,300 @@
+//! The SQLite store's two forms of a track (server/src/store/sqlite/tracks.rs):
+//! fixes in the log, fixes packed in chunks by a compaction pass, and both
+//! at once, read as one track; retention across segments; the compactor
+//! running by itself; a database of the old layout migrated; a damaged chunk
+//! refused. `store_suite.rs` runs the behaviours common to both stores.
+#![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
+
+use std::borrow::Cow;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use riskmap::engine::model::{DutyStatus, Fix, Role, Staff};
+use riskmap::engine::sphere::LonLat;
+use riskmap::store::sqlite::tracks::Compaction;
+use riskmap::store::sqlite::{DB_FILE, SqliteStore};
+use riskmap::store::{LayerData, Store, TrackPoint, WriteMode};
+use sqlx::{Connection, SqliteConnection};
+
+/// No pass unless asked for: the test decides what is compacted.
+const BY_HAND: Compaction = Compaction {
+    rows: usize::MAX,
+    every: Duration::from_secs(3600),
+};
+
+const MEMBERS: [&str; 3] = ["S000001", "S000002", "S000003"];
+
+fn fix(i: i64) -> Fix {
+    #[allow(clippy::cast_precision_loss)]
+    let x = i as f64;
+    Fix {
+        position: LonLat::new(120.65 + x * 1e-6, 28.0 + (x * 0.37).sin() * 1e-3).unwrap(),
+        accuracy_m: (i % 2 == 0).then_some(5.5),
+        speed_mps: (i % 3 == 0).then_some(1.2),
+        heading_deg: None,
+        altitude_m: (i % 5 == 0).then_some(12.0),
+        battery_pct: Some(80.0),
+        // Times wander back now and then: late fixes are history too.
+        fix_time_ms: 1_000_000 + i * 1000 - if i % 7 == 0 { 50_000 } else { 0 },
+        server_time_ms: 2_000_000 + i,
+    }
+}
+
+/// Fixes `from..to`, dealt round the members.
+fn batch(from: i64, to: i64) -> Vec<(&'static str, Fix)> {
+    (from..to)
+        .map(|i| (MEMBERS[usize::try_from(i).unwrap() % MEMBERS.len()], fix(i)))
+        .collect()
+}
+
+async fn append(store: &SqliteStore, fixes: &[(&'static str, Fix)]) {
+    let points: Vec<TrackPoint<'_>> = fixes
+        .iter()
+        .map(|(staff_id, fix)| TrackPoint {
+            staff_id,
+            fix: *fix,
+        })
+        .collect();
+    store.append_fixes(&points).await.unwrap();
+}
+
+/// What a track must be: every fix of `all` for `id` in `[from, to]`, in
+/// time order, at most `limit`.
+fn want(all: &[(&str, Fix)], id: &str, from: i64, to: i64, limit: usize) -> Vec<Fix> {
+    let mut w: Vec<Fix> = all
+        .iter()
+        .filter(|(s, f)| *s == id && (from..=to).contains(&f.fix_time_ms))
+        .map(|(_, f)| *f)
+        .collect();
+    w.sort_by_key(|f| (f.fix_time_ms, f.server_time_ms));
+    w.truncate(limit);
+    w
+}
+
+async fn check_tracks(store: &SqliteStore, all: &[(&str, Fix)]) {
+    for id in MEMBERS {
+        for (from, to, limit) in [
+            (i64::MIN, i64::MAX, 100_000),
+            (1_040_000, 1_090_000, 1000),
+            (1_040_000, 1_090_000, 7),
+            (0, 999_999, 10),
+        ] {
+            assert_eq!(
+                store.track(id, from, to, limit).await.unwrap(),
+                want(all, id, from, to, limit.try_into().unwrap()),
+                "{id} {from}..={to} limit {limit}"
+            );
+        }
+    }
+}
+
+async fn raw(dir: &Path) -> SqliteConnection {
+    SqliteConnection::connect(&format!("sqlite://{}", dir.join(DB_FILE).display()))
+        .await
+        .unwrap()
+}
+
+async fn count(conn: &mut SqliteConnection, table: &str) -> i64 {
+    sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+        .fetch_one(conn)
+        .await
+        .unwrap()
+}
+
+fn member(id: &str) -> Staff {
+    Staff {
+        id: id.to_owned(),
+        name: "张三".to_owned(),
+        role: Role::GridWorker,
+        skills: Vec::new(),
+        home_grid: "330302001001001".to_owned(),
+        duty: DutyStatus::Available,
+        devices: Vec::new(),
+        last_fix: None,
+    }
+}
+
+#[tokio::test]
+async fn log_and_chunks_read_as_one_track() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_with(dir.path(), BY_HAND).await.unwrap();
+    let roster: Vec<Staff> = MEMBERS.iter().map(|id| member(id)).collect();
+    store
+        .write_layer(&LayerData::Staff(roster), WriteMode::Replace)
+        .await
+        .unwrap();
+    let mut conn = raw(dir.path()).await;
+
+    // Two passes' worth in chunks, then more in the log only.
+    let mut all = batch(0, 90);
+    append(&store, &all).await;
+    store.compact_tracks().await.unwrap();
+    let second = batch(90, 150);
+    append(&store, &second).await;
+    all.extend(&second);
+    store.compact_tracks().await.unwrap();
+    let third = batch(150, 200);
+    append(&store, &third).await;
+    all.extend(&third);
+    assert_eq!(count(&mut conn, "track_segments").await, 2);
+    assert_eq!(count(&mut conn, "track_chunks").await, 6);
+    assert_eq!(count(&mut conn, "track_log").await, 50);
+    check_tracks(&store, &all).await;
+
+    // The staff rows' last fixes follow the passes; loading the city drains
+    // the log first, so it sees the newest fix of each member.
+    let stored: Option<i64> =
+        sqlx::query_scalar("SELECT fix_time_ms FROM staff WHERE id = 'S000001'")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(
+        stored,
+        want(&all[..150], "S000001", i64::MIN, i64::MAX, 1000)
+            .last()
+            .map(|f| f.fix_time_ms)
+    );
+    let city = store.load_city().await.unwrap();
+    assert_eq!(count(&mut conn, "track_log").await, 0);
+    for s in &city.staff {
+        let newest = want(&all, &s.id, i64::MIN, i64::MAX, 1000).last().copied();
+        assert_eq!(s.last_fix, newest, "{}", s.id);
+    }
+    check_tracks(&store, &all).await;
+
+    // After a restart, the same.
+    drop(store);
+    let again = SqliteStore::open_with(dir.path(), BY_HAND).await.unwrap();
+    check_tracks(&again, &all).await;
+}
+
+#[tokio::test]
+async fn retention_cuts_through_segments_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_with(dir.path(), BY_HAND).await.unwrap();
+    let mut conn = raw(dir.path()).await;
+    let mut all = Vec::new();
+    for (from, to) in [(0, 60), (60, 120), (120, 180)] {
+        let b = batch(from, to);
+        append(&store, &b).await;
+        all.extend(b);
+        store.compact_tracks().await.unwrap();
+    }
+    let log = batch(180, 240);
+    append(&store, &log).await;
+    all.extend(log);
+
+    for cut in [1_000_000, 1_030_500, 1_061_000, 1_150_000, 1_300_000] {
+        let before = all.len();
+        all.retain(|(_, f)| f.fix_time_ms >= cut);
+        let removed = u64::try_from(before - all.len()).unwrap();
+        assert_eq!(store.prune_tracks(cut).await.unwrap(), removed, "{cut}");
+        check_tracks(&store, &all).await;
+        // What the segments say they hold is what their chunks hold.
+        let (summary, chunks): (Option<i64>, Option<i64>) = sqlx::query_as(
+            "SELECT (SELECT sum(fixes) FROM track_segments), (SELECT sum(fixes) FROM track_chunks)",
+        )
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+        assert_eq!(summary, chunks, "{cut}");
+    }
+    assert!(all.is_empty());
+    assert_eq!(count(&mut conn, "track_segments").await, 0);
+    assert_eq!(count(&mut conn, "track_chunks").await, 0);
+    assert_eq!(count(&mut conn, "track_log").await, 0);
+    assert_eq!(store.prune_tracks(i64::MAX).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn the_compactor_keeps_the_log_short_by_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = Compaction {
+        rows: 100,
+        every: Duration::from_millis(50),
+    };
+    let store = SqliteStore::open_with(dir.path(), policy).await.unwrap();
+    let mut conn = raw(dir.path()).await;
+    let all = batch(0, 1000);
+    for part in all.chunks(70) {
+        append(&store, part).await;
+    }
+    let started = Instant::now();
+    while count(&mut conn, "track_log").await > 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the log was not compacted"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Passes take at most `rows` fixes each.
+    let biggest: i64 = sqlx::query_scalar("SELECT max(fixes) FROM track_segments")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert!(biggest <= 100, "{biggest}");
+    check_tracks(&store, &all).await;
+}
+
+#[tokio::test]
+async fn a_database_of_the_old_layout_is_migrated() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::File::create(dir.path().join(DB_FILE)).unwrap();
+    let mut conn = raw(dir.path()).await;
+    // The schema as it was before the log: migrations 1 to 3.
+    let mut old = sqlx::migrate!("../migrations/sqlite");
+    old.migrations = Cow::Owned(old.migrations[..3].to_vec());
+    old.run(&mut conn).await.unwrap();
+    let all = batch(0, 30);
+    for (id, f) in &all {
+        sqlx::query(
+            "INSERT INTO tracks (staff_id, fix_time_ms, server_time_ms, lon, lat, accuracy_m, \
+             speed_mps, heading_deg, altitude_m, battery_pct) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(id)
+        .bind(f.fix_time_ms)
+        .bind(f.server_time_ms)
+        .bind(f.position.lon)
+        .bind(f.position.lat)
+        .bind(f.accuracy_m)
+        .bind(f.speed_mps)
+        .bind(f.heading_deg)
+        .bind(f.altitude_m)
+        .bind(f.battery_pct)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    }
+    conn.close().await.unwrap();
+
+    let store = SqliteStore::open_with(dir.path(), BY_HAND).await.unwrap();
+    check_tracks(&store, &all).await;
+    store.compact_tracks().await.unwrap();
+    check_tracks(&store, &all).await;
+}
+
+#[tokio::test]
+async fn a_damaged_chunk_is_an_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_with(dir.path(), BY_HAND).await.unwrap();
+    append(&store, &batch(0, 30)).await;
+    store.compact_tracks().await.unwrap();
+    let mut conn = raw(dir.path()).await;
+    sqlx::query("UPDATE track_chunks SET data = substr(data, 1, 20) WHERE staff_id = 'S000002'")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let err = store
+        .track("S000002", i64::MIN, i64::MAX, 10)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("cut short"), "{err}");
+    // The others' tracks are untouched.
+    assert_eq!(
+        store
+            .track("S000001", i64::MIN, i64::MAX, 100)
+            .await
+            .unwrap(),
+        want(&batch(0, 30), "S000001", i64::MIN, i64::MAX, 100)
+    );
+}
