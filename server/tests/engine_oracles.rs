@@ -45,20 +45,21 @@ fn random_filter(rng: &mut ChaCha8Rng) -> StaffFilter {
     }
 }
 
-/// Brute force: every positioned member passing the filter within `max_m`,
-/// by (squared chord, index), the first k.
+/// Brute force: every positioned member passing the filter and `keep`
+/// within `max_m`, by (squared chord, index), the first k.
 fn oracle_nearest(
     idx: &StaffIndex,
     q: LonLat,
     k: usize,
     f: StaffFilter,
     max_m: Option<f64>,
+    keep: impl Fn(u32) -> bool,
 ) -> Vec<(u32, f64)> {
     let qv = q.unit_vector();
     let limit2 = max_m.map_or(f64::INFINITY, sphere::m_to_chord2);
     let mut all: Vec<(f64, u32)> = idx
         .iter()
-        .filter(|(_, m)| f.accepts_member(m))
+        .filter(|&(i, m)| f.accepts_member(m) && keep(i))
         .filter_map(|(i, m)| Some((sphere::chord2(&qv, &m.fix?.position.unit_vector()), i)))
         .filter(|&(d2, _)| d2 <= limit2)
         .collect();
@@ -76,8 +77,39 @@ fn check_nearest(idx: &StaffIndex, q: LonLat, k: usize, f: StaffFilter, max_m: O
         .into_iter()
         .map(|n| (n.idx, n.distance_m))
         .collect();
-    let want = oracle_nearest(idx, q, k, f, max_m);
+    let want = oracle_nearest(idx, q, k, f, max_m, |_| true);
     assert_eq!(got, want, "query {q:?} k={k} filter={f:?} max_m={max_m:?}");
+    // With a scope-like test on top (a third of the members out of scope).
+    let keep = |i: u32| i % 3 != 1;
+    let got: Vec<(u32, f64)> = idx
+        .nearest_where(q, k, &f, max_m, keep)
+        .unwrap()
+        .into_iter()
+        .map(|n| (n.idx, n.distance_m))
+        .collect();
+    let want = oracle_nearest(idx, q, k, f, max_m, keep);
+    assert_eq!(
+        got, want,
+        "where: query {q:?} k={k} filter={f:?} max_m={max_m:?}"
+    );
+}
+
+/// A stand-in for the grid locator: any function of the position will do,
+/// as long as a remembered grid that outlived a move would show.
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+fn fake_grid(p: LonLat) -> Option<u32> {
+    (p.lat > -80.0).then_some(((p.lon + 180.0) * 1e4 + (p.lat + 90.0) * 1e8) as u32 % 1_000_000)
+}
+
+/// Every member's remembered grid is that of their current fix.
+fn check_grids(idx: &StaffIndex, locate: impl Fn(LonLat) -> Option<u32>) {
+    for (i, m) in idx.iter() {
+        assert_eq!(
+            m.grid(&locate),
+            m.fix.and_then(|f| locate(f.position)),
+            "member {i}"
+        );
+    }
 }
 
 proptest! {
@@ -123,6 +155,7 @@ proptest! {
         check_nearest(&idx, near(&mut rng, LonLat::new(-centre_lon / 2.0, -centre_lat).unwrap(), 1.0), 3, StaffFilter::default(), None);
 
         // Moves (newer fixes), stale fixes, duty changes and removals keep the index exact.
+        check_grids(&idx, fake_grid);
         let ids: Vec<u32> = idx.iter().map(|(i, _)| i).collect();
         for (step, &i) in ids.iter().enumerate() {
             match rng.random_range(0..4) {
@@ -147,6 +180,10 @@ proptest! {
             let q = near(&mut rng, centre, spread * 2.0);
             check_nearest(&idx, q, rng.random_range(1..8), random_filter(&mut rng), None);
         }
+        // Remembered grids followed the moves, and a new area tree drops them.
+        check_grids(&idx, fake_grid);
+        idx.rehome(|_| None);
+        check_grids(&idx, |p| fake_grid(p).map(|g| g + 1));
         // Every remaining device still finds its owner.
         for (i, m) in idx.iter() {
             prop_assert_eq!(idx.find_device(&m.devices[0]), Some(i));

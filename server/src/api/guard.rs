@@ -79,13 +79,14 @@ pub async fn guard(State(app): State<Arc<App>>, req: Request, next: Next) -> Res
             ),
         );
     }
-    let path = parts.uri.path().to_owned();
-    let audited = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS)
-        && !TELEMETRY.contains(&path.as_str())
-        && path != "/api/auth/login";
-    let action = format!("{} {path}", parts.method);
+    let path = parts.uri.path();
+    // Only writes are audited: reads (most requests) build no audit entry.
+    let action = (!matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS)
+        && !TELEMETRY.contains(&path)
+        && path != "/api/auth/login")
+        .then(|| format!("{} {path}", parts.method));
     let response = next.run(Request::from_parts(parts, body)).await;
-    if audited {
+    if let Some(action) = action {
         let user = match &token {
             Some(t) => app.auth.authenticate(t).await.ok().map(|(_, u)| u),
             None => None,

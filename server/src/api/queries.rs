@@ -192,7 +192,7 @@ pub fn nearest_answer(app: &App, user: &User, p: &NearestParams) -> ApiResult<Ne
                 duty: m.duty,
                 distance_m: (c.distance_m * 10.0).round() / 10.0,
                 grid: m.home.map(|g| engine.areas().get(g).code.clone()),
-                current_grid: grid_out(&engine, engine.areas().grid_at(pos)),
+                current_grid: grid_out(&engine, m.grid(|p| engine.areas().grid_at(p))),
                 same_grid: c.same_grid,
                 lon: pos.lon,
                 lat: pos.lat,

@@ -15,6 +15,7 @@
 //! order of their lower bound instead.
 
 use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use compact_str::CompactString;
 use hashbrown::HashTable;
@@ -61,9 +62,62 @@ pub struct Member {
     pub devices: Box<[CompactString]>,
     /// Last accepted fix.
     pub fix: Option<Fix>,
+    /// The grid `fix` lies in, once someone has asked ([`Member::grid`]).
+    grid: GridMemo,
+}
+
+/// A member's current grid, remembered from the first time it is asked for
+/// after a move until the next move (or a new area tree). Locating a point
+/// costs about a microsecond (an H3 cell, sometimes a point-in-polygon
+/// test); a dispatch answer names the current grid of every candidate, and
+/// most candidates have not moved since the last answer that named them.
+///
+/// Filled in under the engine's *read* lock, hence atomic; a race between two
+/// readers is harmless, as both locate the same fix in the same tree.
+#[derive(Debug)]
+struct GridMemo(AtomicU32);
+
+/// [`GridMemo`] values that are not an [`AreaIdx`].
+const GRID_UNKNOWN: u32 = u32::MAX;
+const GRID_NONE: u32 = u32::MAX - 1;
+
+impl GridMemo {
+    fn unknown() -> Self {
+        GridMemo(AtomicU32::new(GRID_UNKNOWN))
+    }
+
+    /// Forgets the grid (the fix or the tree changed); needs no atomic
+    /// operation, as the caller holds the member exclusively.
+    fn forget(&mut self) {
+        *self.0.get_mut() = GRID_UNKNOWN;
+    }
+}
+
+impl Clone for GridMemo {
+    fn clone(&self) -> Self {
+        GridMemo(AtomicU32::new(self.0.load(Ordering::Relaxed)))
+    }
 }
 
 impl Member {
+    /// The grid the member's last fix lies in, by `locate` the first time it
+    /// is asked for after each move; `None` without a fix or outside every
+    /// grid.
+    pub fn grid(&self, locate: impl FnOnce(LonLat) -> Option<AreaIdx>) -> Option<AreaIdx> {
+        match self.grid.0.load(Ordering::Relaxed) {
+            GRID_UNKNOWN => {
+                let found = self.fix.and_then(|f| locate(f.position));
+                // An AreaIdx never reaches the two reserved values: a tree
+                // of four billion areas does not fit in memory.
+                let stored = found.map_or(GRID_NONE, |g| g.min(GRID_NONE - 1));
+                self.grid.0.store(stored, Ordering::Relaxed);
+                found
+            }
+            GRID_NONE => None,
+            g => Some(g),
+        }
+    }
+
     /// The member's skills, in display order.
     #[must_use]
     pub fn skill_list(&self) -> Vec<Skill> {
@@ -307,6 +361,7 @@ impl StaffIndex {
             home,
             devices: staff.devices.iter().map(|d| d.as_str().into()).collect(),
             fix: staff.last_fix,
+            grid: GridMemo::unknown(),
         };
         let idx = if let Some(idx) = existing {
             self.unlink(idx);
@@ -364,6 +419,7 @@ impl StaffIndex {
             return Ok(MoveOutcome::Stale);
         }
         m.fix = Some(fix);
+        m.grid.forget();
         let entry = entry_of(idx, m);
         self.place(idx, entry);
         Ok(MoveOutcome::Applied)
@@ -393,6 +449,7 @@ impl StaffIndex {
         self.by_home.clear();
         for (i, m) in self.members.iter_mut().enumerate() {
             if let Some(m) = m {
+                m.grid.forget();
                 m.home = resolve(&m.home_grid);
                 if let Some(h) = m.home {
                     self.by_home.entry(h).or_default().push(i as StaffIdx);
@@ -414,7 +471,8 @@ impl StaffIndex {
     }
 
     /// [`StaffIndex::nearest`] among the members `keep` accepts as well (it
-    /// is asked only about members that pass `filter`).
+    /// is asked only about members that pass `filter` and are nearer than
+    /// the k-th best found so far).
     pub fn nearest_where(
         &self,
         q: LonLat,
@@ -440,10 +498,16 @@ impl StaffIndex {
         }
         let qv = q.unit_vector();
         let (cx, cy) = self.cell_xy(q);
+        // `keep` is asked last, only about members that would make the best
+        // k so far: it may cost a cache miss (a district's scope looks up
+        // the member's home grid), the rest reads only the bucket.
         let scan = |cell: &[Entry], best: &mut Best| {
             for e in cell {
-                if filter.accepts(e) && keep(e.idx) {
-                    best.offer(sphere::chord2(&qv, &e.v), e.idx);
+                if filter.accepts(e) {
+                    let d2 = sphere::chord2(&qv, &e.v);
+                    if best.wants(d2, e.idx) && keep(e.idx) {
+                        best.offer(d2, e.idx);
+                    }
                 }
             }
         };
@@ -807,17 +871,18 @@ impl Best {
         }
     }
 
+    /// Whether [`Best::offer`] would take this candidate now.
+    fn wants(&self, d2: f64, idx: StaffIdx) -> bool {
+        d2 <= self.limit2
+            && (self.items.len() < self.k || self.items.last().is_some_and(|&w| (d2, idx) < w))
+    }
+
     fn offer(&mut self, d2: f64, idx: StaffIdx) {
-        if d2 > self.limit2 {
+        if !self.wants(d2, idx) {
             return;
         }
         if self.items.len() == self.k {
-            match self.items.last() {
-                Some(&(wd, wi)) if (d2, idx) < (wd, wi) => {
-                    self.items.pop();
-                }
-                _ => return,
-            }
+            self.items.pop();
         }
         let at = self.items.partition_point(|&(d, i)| (d, i) < (d2, idx));
         self.items.insert(at, (d2, idx));
