@@ -168,7 +168,12 @@ test('a fix over the OsmAnd endpoint moves that staff marker on the big screen w
 test('drilling down into a district scopes the panels and the subscription', async ({ browser }) => {
   const { context, page, errors } = await openScreen(browser);
   const disp = await token('dispatcher');
-  const cityOnline = await num(page, 'staff-online');
+  // The staff arrive over /ws after the page is ready: until the snapshot is
+  // in, the panel reads 0, and no district can count fewer than that.
+  const cityOnline = await eventually(async () => {
+    const n = await num(page, 'staff-online');
+    return n > 0 ? n : null;
+  }, { message: 'staff online in the city' });
   const districts = await page.$$eval('[data-testid="drill-select"] option[value]:not([value=""])', (o) => o.map((x) => ({ code: x.value, name: x.textContent })));
   assert(districts.length >= 10, `the city's districts offered for drill-down, got ${districts.length}`);
   // Two incidents, in two districts, reported while the screen watches.
