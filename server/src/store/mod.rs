@@ -6,6 +6,7 @@
 //! lands whole or not at all, and a batch of fixes is committed before any of
 //! it is acknowledged.
 
+pub mod accounts;
 pub mod audit;
 pub mod codec;
 pub mod incidents;
@@ -15,9 +16,9 @@ pub mod sqlite;
 use async_trait::async_trait;
 use thiserror::Error;
 
-use crate::access::{NewUser, User};
 use crate::citydir::CityLayers;
 use crate::engine::model::{Area, Camera, DutyStatus, EpochMs, Fix, KeyPlace, RiskSource, Staff};
+pub use accounts::AccountStore;
 pub use audit::{AuditEntry, AuditStore};
 pub use incidents::IncidentStore;
 
@@ -115,7 +116,7 @@ pub struct Session {
 
 /// Everything riskmap persists.
 #[async_trait]
-pub trait Store: IncidentStore + AuditStore + Send + Sync + 'static {
+pub trait Store: IncidentStore + AuditStore + AccountStore + Send + Sync + 'static {
     /// "sqlite" or "postgis", for logs and /ready.
     fn kind(&self) -> &'static str;
 
@@ -166,27 +167,6 @@ pub trait Store: IncidentStore + AuditStore + Send + Sync + 'static {
 
     /// Changes a staff member's duty status.
     async fn set_duty(&self, staff_id: &str, duty: DutyStatus) -> Result<()>;
-
-    /// Creates a user; a taken username is a [`StoreError::Conflict`].
-    async fn create_user(&self, user: &NewUser) -> Result<User>;
-
-    /// A user and their password hash, by username.
-    async fn user_by_name(&self, username: &str) -> Result<Option<(User, String)>>;
-
-    /// A user by id.
-    async fn user(&self, id: i64) -> Result<Option<User>>;
-
-    /// How many users exist.
-    async fn count_users(&self) -> Result<u64>;
-
-    /// Records a session.
-    async fn create_session(&self, session: &Session) -> Result<()>;
-
-    /// A session and its user, if the token hash is known.
-    async fn session(&self, token_hash: &str) -> Result<Option<(Session, User)>>;
-
-    /// Forgets a session (logout, revocation).
-    async fn revoke_session(&self, token_hash: &str) -> Result<()>;
 
     /// A server-wide setting.
     async fn setting(&self, key: &str) -> Result<Option<String>>;

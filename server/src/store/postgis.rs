@@ -30,8 +30,7 @@ use super::codec::{
     newest_per_staff, parse_json_list, parse_name, push_point, risk_level_from, risk_source_rows,
     staff_rows, validate_points,
 };
-use super::{LayerData, Result, Session, Store, StoreError, TrackPoint, WriteMode};
-use crate::access::{NewUser, User, UserRole};
+use super::{LayerData, Result, Store, StoreError, TrackPoint, WriteMode};
 use crate::citydir::CityLayers;
 use crate::engine::model::{Area, Camera, DutyStatus, EpochMs, Fix, KeyPlace, RiskSource, Staff};
 use crate::engine::sphere::LonLat;
@@ -488,37 +487,6 @@ fn key_place_from(r: &PgRow) -> Result<KeyPlace> {
     })
 }
 
-fn user_from(r: &PgRow) -> Result<User> {
-    let id: i64 = r.try_get("id")?;
-    let role: String = r.try_get("role")?;
-    Ok(User {
-        role: UserRole::parse(&role).ok_or_else(|| {
-            corrupt(
-                "users",
-                &id.to_string(),
-                &format!("role {role:?} is not a known value"),
-            )
-        })?,
-        username: r.try_get("username")?,
-        display_name: r.try_get("display_name")?,
-        area: r.try_get("area")?,
-        staff_id: r.try_get("staff_id")?,
-        id,
-    })
-}
-
-fn session_from(r: &PgRow) -> Result<Session> {
-    Ok(Session {
-        token_hash: r.try_get("token_hash")?,
-        user_id: r.try_get("user_id")?,
-        created_ms: r.try_get("created_ms")?,
-        expires_ms: r.try_get("expires_ms")?,
-    })
-}
-
-const USER_COLUMNS: &str =
-    "users.id, users.username, users.display_name, users.role, users.area, users.staff_id";
-
 #[async_trait]
 impl Store for PostgisStore {
     fn kind(&self) -> &'static str {
@@ -705,98 +673,6 @@ impl Store for PostgisStore {
         Ok(())
     }
 
-    async fn create_user(&self, user: &NewUser) -> Result<User> {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO users (username, display_name, role, area, staff_id, password_hash, created_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-        )
-        .bind(&user.username)
-        .bind(&user.display_name)
-        .bind(user.role.as_str())
-        .bind(&user.area)
-        .bind(user.staff_id.as_deref())
-        .bind(&user.password_hash)
-        .bind(crate::auth::now_ms())
-        .fetch_one(&self.pool)
-        .await
-        .map_err(|e| match db_error(e) {
-            StoreError::Conflict(_) => StoreError::Conflict(format!("username {} is taken", user.username)),
-            other => other,
-        })?;
-        Ok(User {
-            id,
-            username: user.username.clone(),
-            display_name: user.display_name.clone(),
-            role: user.role,
-            area: user.area.clone(),
-            staff_id: user.staff_id.clone(),
-        })
-    }
-
-    async fn user_by_name(&self, username: &str) -> Result<Option<(User, String)>> {
-        let row = sqlx::query(&format!(
-            "SELECT {USER_COLUMNS}, users.password_hash FROM users WHERE username = $1"
-        ))
-        .bind(username)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| Ok((user_from(&r)?, r.try_get("password_hash")?)))
-            .transpose()
-    }
-
-    async fn user(&self, id: i64) -> Result<Option<User>> {
-        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| user_from(&r)).transpose()
-    }
-
-    async fn count_users(&self) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(n.unsigned_abs())
-    }
-
-    async fn create_session(&self, session: &Session) -> Result<()> {
-        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_ms, expires_ms) VALUES ($1, $2, $3, $4)")
-            .bind(&session.token_hash)
-            .bind(session.user_id)
-            .bind(session.created_ms)
-            .bind(session.expires_ms)
-            .execute(&self.pool)
-            .await
-            .map_err(|e| match &e {
-                sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
-                    StoreError::NotFound(format!("user {}", session.user_id))
-                }
-                _ => db_error(e),
-            })?;
-        Ok(())
-    }
-
-    async fn session(&self, token_hash: &str) -> Result<Option<(Session, User)>> {
-        let row = sqlx::query(&format!(
-            "SELECT sessions.token_hash, sessions.user_id, sessions.created_ms, sessions.expires_ms, \
-             {USER_COLUMNS} FROM sessions JOIN users ON users.id = sessions.user_id \
-             WHERE sessions.token_hash = $1"
-        ))
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| Ok((session_from(&r)?, user_from(&r)?)))
-            .transpose()
-    }
-
-    async fn revoke_session(&self, token_hash: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-            .bind(token_hash)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
     async fn setting(&self, key: &str) -> Result<Option<String>> {
         Ok(
             sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
@@ -821,3 +697,4 @@ impl Store for PostgisStore {
 
 super::incidents::impl_incident_store!(PostgisStore, reader: pool, begin: begin_write, sql: super::incidents::numbered);
 super::audit::impl_audit_store!(PostgisStore, reader: pool, writer: pool, sql: super::incidents::numbered);
+super::accounts::impl_account_store!(PostgisStore, reader: pool, writer: pool, sql: super::incidents::numbered, db_error: db_error);
