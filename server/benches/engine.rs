@@ -18,7 +18,7 @@ use std::time::Duration;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use riskmap::engine::model::Camera;
 use riskmap::engine::sphere::LonLat;
-use riskmap::engine::{AreaTree, Layer, StaffFilter, StaffIndex};
+use riskmap::engine::{AreaTree, Layer, MoveOutcome, StaffFilter, StaffIndex};
 use support::{WENZHOU_URBAN, fix_at, lattice_city, point_in, random_staff, rng};
 
 const STAFF: usize = 100_000;
@@ -38,6 +38,35 @@ fn staff_index(n: usize) -> StaffIndex {
 fn query_points(n: usize, bbox: [f64; 4]) -> Vec<LonLat> {
     let mut r = rng(11);
     (0..n).map(|_| point_in(&mut r, bbox)).collect()
+}
+
+/// Moves at walking pace, for staff `0..staff`: a fix every few seconds
+/// moves a few metres, so most moves stay in their cell (the cross-cell case
+/// is measured separately). Each is (member, Δlon, Δlat).
+fn walking_steps(staff: usize) -> Vec<(u32, f64, f64)> {
+    use rand::RngExt;
+    let mut r = rng(5);
+    let staff = u32::try_from(staff).expect("fewer than 2^32 staff");
+    (0..QUERIES)
+        .map(|_| {
+            (
+                r.random_range(0..staff),
+                r.random_range(-0.000_05..0.000_05),
+                r.random_range(-0.000_05..0.000_05),
+            )
+        })
+        .collect()
+}
+
+/// One walking step of [`walking_steps`], at time `t`.
+fn walk(
+    idx: &mut StaffIndex,
+    (s, dx, dy): (u32, f64, f64),
+    t: i64,
+) -> riskmap::engine::Result<MoveOutcome> {
+    let p = idx.position(s).expect("positioned");
+    let to = LonLat::new(p.lon + dx, p.lat + dy).expect("in range");
+    idx.apply_fix(s, fix_at(to, t))
 }
 
 fn nearest(c: &mut Criterion) {
@@ -80,19 +109,7 @@ fn locate(c: &mut Criterion) {
 
 fn moves(c: &mut Criterion) {
     let mut idx = staff_index(STAFF);
-    let mut r = rng(5);
-    // Walking pace: a fix every few seconds moves a few metres, so most moves
-    // stay in their cell; the cross-cell case is measured separately.
-    let steps: Vec<(u32, f64, f64)> = (0..QUERIES)
-        .map(|_| {
-            use rand::RngExt;
-            (
-                r.random_range(0..STAFF as u32),
-                r.random_range(-0.000_05..0.000_05),
-                r.random_range(-0.000_05..0.000_05),
-            )
-        })
-        .collect();
+    let steps = walking_steps(STAFF);
     let far = query_points(QUERIES, WENZHOU_URBAN);
     let mut g = c.benchmark_group("move");
     g.throughput(Throughput::Elements(1));
@@ -102,10 +119,7 @@ fn moves(c: &mut Criterion) {
         b.iter(|| {
             i = (i + 1) % steps.len();
             t += 1;
-            let (s, dx, dy) = steps[i];
-            let p = idx.position(s).expect("positioned");
-            let to = LonLat::new(p.lon + dx, p.lat + dy).expect("in range");
-            black_box(idx.apply_fix(s, fix_at(to, t)))
+            black_box(walk(&mut idx, steps[i], t))
         });
     });
     g.bench_function("staff_move_anywhere", |b| {
@@ -183,26 +197,13 @@ fn scale(c: &mut Criterion) {
             &n,
             |b, _| b.iter(|| black_box(idx.in_bbox(black_box(view)))),
         );
-        let mut r = rng(5);
-        let steps: Vec<(u32, f64, f64)> = (0..QUERIES)
-            .map(|_| {
-                use rand::RngExt;
-                (
-                    r.random_range(0..n as u32),
-                    r.random_range(-0.000_05..0.000_05),
-                    r.random_range(-0.000_05..0.000_05),
-                )
-            })
-            .collect();
+        let steps = walking_steps(n);
         let mut t = 10;
         g.bench_with_input(BenchmarkId::new("move_walking", n), &n, |b, _| {
             b.iter(|| {
                 i = (i + 1) % steps.len();
                 t += 1;
-                let (s, dx, dy) = steps[i];
-                let p = idx.position(s).expect("positioned");
-                let to = LonLat::new(p.lon + dx, p.lat + dy).expect("in range");
-                black_box(idx.apply_fix(s, fix_at(to, t)))
+                black_box(walk(&mut idx, steps[i], t))
             });
         });
         g.bench_with_input(BenchmarkId::new("move_anywhere", n), &n, |b, _| {
