@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use riskmap::engine::geojson::{
+use riskmap_engine::geojson::{
     parse_area, parse_camera, parse_key_place, parse_risk_source, parse_staff, read_collection,
 };
 

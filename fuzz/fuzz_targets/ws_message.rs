@@ -17,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
                 let _ = Layers::parse(&names);
             }
             if let Some(b) = bbox {
-                let _ = riskmap::engine::check_bbox(b);
+                let _ = riskmap_engine::check_bbox(b);
             }
         }
         ClientMessage::Fix { fix, .. } => {
@@ -35,7 +35,7 @@ fuzz_target!(|data: &[u8]| {
             let _ = serde_json::from_value::<PointParams>(v);
         }
         ClientMessage::Report { incident, .. } => {
-            let _ = riskmap::engine::sphere::LonLat::new(incident.lon, incident.lat);
+            let _ = riskmap_engine::sphere::LonLat::new(incident.lon, incident.lat);
         }
         ClientMessage::Unsubscribe | ClientMessage::Ping { .. } => {}
     }

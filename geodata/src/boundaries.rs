@@ -8,7 +8,7 @@ use geo::{
     Area, BooleanOps, BoundingRect, Coord, Intersects, LineString, MapCoordsInPlace, MultiPolygon,
     Polygon, Rect, RemoveRepeatedPoints,
 };
-use riskmap::engine::geojson::{parse_multi_polygon, read_collection};
+use riskmap_engine::geojson::{parse_multi_polygon, read_collection};
 
 /// The source file, compiled in: the program never reads it at run time.
 const DISTRICTS: &str = include_str!("../data/wenzhou-districts.geojson");

@@ -9,7 +9,7 @@
 //! ±10%.
 
 use rand_chacha::ChaCha8Rng;
-use riskmap::engine::model::{Area, Camera, KeyPlace, RiskSource, Staff};
+use riskmap_engine::model::{Area, Camera, KeyPlace, RiskSource, Staff};
 
 use crate::boundaries::{self, BoundaryError};
 use crate::density::Density;

@@ -1,5 +1,5 @@
 //! The city on disk: one RFC 7946 FeatureCollection per layer (the names in
-//! [`riskmap::citydir::LAYER_FILES`]), written with riskmap's own feature
+//! [`riskmap_engine::city::LAYER_FILES`]), written with riskmap's own feature
 //! functions so that the server reads back exactly what was built. Plus the
 //! summary printed at the end of a build.
 
@@ -9,11 +9,11 @@ use std::path::Path;
 use std::time::Duration;
 
 use geojson::Feature;
-use riskmap::engine::geojson::{
+use riskmap_engine::geojson::{
     area_feature, camera_feature, key_place_feature, risk_source_feature, staff_feature,
     write_collection,
 };
-use riskmap::engine::model::{AreaLevel, Role};
+use riskmap_engine::model::{AreaLevel, Role};
 
 use crate::city::City;
 use crate::progress;
@@ -130,7 +130,7 @@ mod tests {
                 super::RISK_SOURCES,
                 super::KEY_PLACES
             ],
-            riskmap::citydir::LAYER_FILES
+            riskmap_engine::city::LAYER_FILES
         );
     }
 }

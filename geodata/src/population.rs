@@ -9,10 +9,10 @@ use geo::{Contains, Coord, LineString, MultiPolygon, Point, Polygon};
 use indicatif::ProgressBar;
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
-use riskmap::engine::model::{
+use riskmap_engine::model::{
     Camera, DutyStatus, Fix, Footprint, KeyPlace, RiskLevel, RiskSource, Role, Skill, Staff,
 };
-use riskmap::engine::sphere::LonLat;
+use riskmap_engine::sphere::LonLat;
 use rustc_hash::FxHashMap;
 
 use crate::inside::Inside;

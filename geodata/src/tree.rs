@@ -11,7 +11,7 @@
 
 use geo::{ChamberlainDuquetteArea, MultiPolygon};
 use rand::RngExt;
-use riskmap::engine::model::{Area, AreaLevel};
+use riskmap_engine::model::{Area, AreaLevel};
 
 use crate::boundaries::{self, CITY_CODE, CITY_NAME, District};
 use crate::density::{Density, URBAN};

@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use geo::{Area, BooleanOps, BoundingRect, Intersects, MultiPolygon};
 use geodata::city::{self, City, CitySpec};
 use geodata::output;
-use riskmap::engine::model::{AreaLevel, Footprint, Role};
+use riskmap_engine::model::{AreaLevel, Footprint, Role};
 
 fn demo() -> &'static City {
     static DEMO: OnceLock<City> = OnceLock::new();
@@ -22,7 +22,7 @@ fn demo() -> &'static City {
 /// Children cover their parent (areas add up), do not overlap, and lie
 /// inside it; codes, parents and levels are consistent.
 fn check_tiling(city: &City) {
-    let by_code: HashMap<&str, &riskmap::engine::model::Area> =
+    let by_code: HashMap<&str, &riskmap_engine::model::Area> =
         city.areas.iter().map(|a| (a.code.as_str(), a)).collect();
     assert_eq!(by_code.len(), city.areas.len(), "area codes are unique");
     let mut children: HashMap<&str, Vec<&MultiPolygon<f64>>> = HashMap::new();
@@ -208,7 +208,7 @@ fn the_demo_city_has_what_it_promises() {
 }
 
 fn hashes(dir: &Path) -> Vec<u64> {
-    riskmap::citydir::LAYER_FILES
+    riskmap_engine::city::LAYER_FILES
         .iter()
         .map(|f| {
             let mut h = DefaultHasher::new();
@@ -231,7 +231,7 @@ fn the_demo_city_is_the_same_every_time_and_reads_back() {
         "two builds differ"
     );
 
-    let back = riskmap::citydir::read(first.path()).unwrap();
+    let back = riskmap_engine::city::read(first.path()).unwrap();
     let c = demo();
     assert_eq!(back.areas, c.areas);
     assert_eq!(back.staff, c.staff);

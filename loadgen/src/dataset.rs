@@ -12,10 +12,10 @@ use std::path::{Path, PathBuf};
 
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use riskmap::engine::geojson::{parse_area, read_collection, staff_feature, write_collection};
-use riskmap::engine::model::{DutyStatus, Fix, Role, Skill, Staff};
-use riskmap::engine::sphere::LonLat;
-use riskmap::engine::{AreaTree, EngineConfig};
+use riskmap_engine::geojson::{parse_area, read_collection, staff_feature, write_collection};
+use riskmap_engine::model::{DutyStatus, Fix, Role, Skill, Staff};
+use riskmap_engine::sphere::LonLat;
+use riskmap_engine::{AreaTree, EngineConfig};
 use serde::Deserialize;
 
 /// Wenzhou's urban core, about 25 km × 22 km (as in the engine benchmarks).

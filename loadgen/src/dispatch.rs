@@ -18,7 +18,7 @@ use crate::dataset::Member;
 use crate::http1::Conn;
 use crate::report::{Latency, Window, round3};
 use crate::resp::{Redis, Reply};
-use riskmap::engine::sphere::LonLat;
+use riskmap_engine::sphere::LonLat;
 
 /// The PostGIS table the staff are loaded into.
 pub const PG_TABLE: &str = "bench_staff";

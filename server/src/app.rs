@@ -11,14 +11,14 @@ use parking_lot::RwLock;
 
 use crate::access::{User, UserRole};
 use crate::auth::{Auth, now_ms};
-use crate::engine::model::{DutyStatus, Fix};
-use crate::engine::sphere::LonLat;
-use crate::engine::{Engine, MoveOutcome, StaffIdx, gcj02};
 use crate::ingest::{Ingest, IngestError};
 use crate::live::{Datum, FixIn, Hub};
 use crate::metrics::Metrics;
 use crate::scope::Scope;
 use crate::store::Store;
+use riskmap_engine::model::{DutyStatus, Fix};
+use riskmap_engine::sphere::LonLat;
+use riskmap_engine::{Engine, MoveOutcome, StaffIdx, gcj02};
 
 /// Limits on what clients may send; each refusal names the limit.
 #[derive(Debug, Clone, Copy)]
@@ -423,7 +423,7 @@ mod tests {
         assert!((w.position.lon - 120.66).abs() < 1e-12);
         f.coords = Datum::Gcj02;
         let g = to_fix(&f, 1_767_225_600_000).unwrap();
-        assert!(crate::engine::sphere::distance_m(w.position, g.position) > 100.0);
+        assert!(riskmap_engine::sphere::distance_m(w.position, g.position) > 100.0);
         f.lat = f64::NAN;
         assert!(to_fix(&f, 0).is_err());
     }

@@ -16,9 +16,9 @@ use thiserror::Error;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use crate::engine::model::Fix;
 use crate::metrics::Metrics;
 use crate::store::{Store, TrackPoint};
+use riskmap_engine::model::Fix;
 
 /// Tuning of the writer.
 #[derive(Debug, Clone, Copy)]

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use riskmap::config::{Cli, Command};
-use riskmap::engine::EngineConfig;
+use riskmap_engine::EngineConfig;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -3,7 +3,7 @@
 //! else, nothing if their area no longer exists.
 
 use crate::access::{User, UserRole};
-use crate::engine::{AreaIdx, AreaTree};
+use riskmap_engine::{AreaIdx, AreaTree};
 
 /// What a user may see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

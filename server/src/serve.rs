@@ -16,10 +16,7 @@ use tokio::task::JoinHandle;
 use crate::access::UserRole;
 use crate::app::{App, Limits};
 use crate::auth::{Auth, new_password, now_ms};
-use crate::citydir::{self, CityDirError};
 use crate::config::ServeArgs;
-use crate::engine::model::AreaLevel;
-use crate::engine::{AreaTree, CityParts, Engine, EngineConfig};
 use crate::guard::{Guard, LoginThrottle, Rates};
 use crate::incident::{Book, Desk, Dictionary};
 use crate::ingest::{Ingest, IngestConfig};
@@ -28,6 +25,9 @@ use crate::metrics::Metrics;
 use crate::store::postgis::PostgisStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{Store, StoreError};
+use riskmap_engine::city::{self, CityDirError};
+use riskmap_engine::model::AreaLevel;
+use riskmap_engine::{AreaTree, Engine, EngineConfig};
 
 /// The password of every demo login except the admin's.
 pub const DEMO_PASSWORD: &str = "riskmap-demo";
@@ -127,7 +127,7 @@ async fn load_engine(
     if args.demo && store.is_empty().await? {
         let t = Instant::now();
         let dir = args.demo_city.clone();
-        let city = tokio::task::spawn_blocking(move || citydir::read(&dir))
+        let city = tokio::task::spawn_blocking(move || city::read(&dir))
             .await
             .map_err(|e| ServeError::Config(format!("reading the demo city: {e}")))??;
         store.import_city(&city).await?;
@@ -156,22 +156,11 @@ async fn load_engine(
     let city = city?;
     let (tree, areas_time) = tree?;
     let read_ms = t.elapsed().as_millis();
-    let (engine, mut times) = tokio::task::spawn_blocking(move || {
-        Engine::build_on(
-            config,
-            tree,
-            CityParts {
-                areas: Vec::new(),
-                staff: city.staff,
-                cameras: city.cameras,
-                risk_sources: city.risk_sources,
-                key_places: city.key_places,
-            },
-        )
-    })
-    .await
-    .map_err(|e| ServeError::Config(format!("building the engine: {e}")))?
-    .map_err(CityDirError::from)?;
+    let (engine, mut times) =
+        tokio::task::spawn_blocking(move || Engine::build_on(config, tree, city))
+            .await
+            .map_err(|e| ServeError::Config(format!("building the engine: {e}")))?
+            .map_err(CityDirError::from)?;
     times.areas = areas_time;
     // elapsed_ms: from the store open to every index built (the cold start
     // figure of docs/PERFORMANCE.md); read_ms: until every layer is read

@@ -20,13 +20,13 @@ use tokio::sync::watch;
 use crate::access::{User, UserRole};
 use crate::app::App;
 use crate::auth::now_ms;
-use crate::engine::model::{DutyStatus, Role, Skill};
-use crate::engine::sphere::{self, LonLat};
-use crate::engine::{AreaIdx, Engine, NearestQuery, StaffFilter, StaffIdx};
 use crate::incident::ReportIn;
 use crate::incident::machine::ActionRequest;
 use crate::incident::model::{Priority, Source, State};
 use crate::live::{Datum, FixIn};
+use riskmap_engine::model::{DutyStatus, Role, Skill};
+use riskmap_engine::sphere::{self, LonLat};
+use riskmap_engine::{AreaIdx, Engine, NearestQuery, StaffFilter, StaffIdx};
 
 /// Where a simulated staff member is heading, and how fast.
 struct Walker {

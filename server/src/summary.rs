@@ -4,18 +4,18 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Instant;
 
-use crate::citydir::{self, CityDirError};
-use crate::engine::model::AreaLevel;
-use crate::engine::sphere::LonLat;
-use crate::engine::{BuildTimes, Engine, EngineConfig, NearestQuery, StaffFilter};
+use riskmap_engine::city::{self, CityDirError};
+use riskmap_engine::model::AreaLevel;
+use riskmap_engine::sphere::LonLat;
+use riskmap_engine::{BuildTimes, Engine, EngineConfig, NearestQuery, StaffFilter};
 
 /// Loads `dir` and renders a report.
 pub fn run(dir: &Path, config: EngineConfig) -> Result<String, CityDirError> {
     let t0 = Instant::now();
-    let layers = citydir::read(dir)?;
+    let layers = city::read(dir)?;
     let read_s = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
-    let (engine, times) = citydir::into_engine_timed(layers, config)?;
+    let (engine, times) = Engine::build(config, layers)?;
     let build_s = t1.elapsed().as_secs_f64();
     Ok(report(&engine, dir, read_s, build_s, &times))
 }

@@ -9,11 +9,11 @@ use std::borrow::Cow;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use riskmap::engine::model::{DutyStatus, Fix, Role, Staff};
-use riskmap::engine::sphere::LonLat;
 use riskmap::store::sqlite::tracks::Compaction;
 use riskmap::store::sqlite::{DB_FILE, SqliteStore};
 use riskmap::store::{LayerData, Store, TrackPoint, WriteMode};
+use riskmap_engine::model::{DutyStatus, Fix, Role, Staff};
+use riskmap_engine::sphere::LonLat;
 use sqlx::{Connection, SqliteConnection};
 
 /// No pass unless asked for: the test decides what is compacted.

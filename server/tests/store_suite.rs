@@ -25,12 +25,6 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use geo::{Coord, LineString, MultiPolygon, Point, Polygon};
 use riskmap::access::{NewUser, UserRole};
-use riskmap::citydir::CityLayers;
-use riskmap::engine::model::{
-    Area, AreaLevel, Camera, DutyStatus, Fix, Footprint, KeyPlace, RiskLevel, RiskSource, Role,
-    Skill, Staff,
-};
-use riskmap::engine::sphere::LonLat;
 use riskmap::incident::model::{
     Action, Incident, LogEntry, PendingExtension, Priority, Source, State,
 };
@@ -38,6 +32,12 @@ use riskmap::store::postgis::PostgisStore;
 use riskmap::store::sqlite::tracks::Compaction;
 use riskmap::store::sqlite::{DB_FILE, SqliteStore};
 use riskmap::store::{LayerData, Session, Store, StoreError, TrackPoint, WriteMode};
+use riskmap_engine::City;
+use riskmap_engine::model::{
+    Area, AreaLevel, Camera, DutyStatus, Fix, Footprint, KeyPlace, RiskLevel, RiskSource, Role,
+    Skill, Staff,
+};
+use riskmap_engine::sphere::LonLat;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, Executor, PgPool, SqlitePool};
 use tempfile::TempDir;
@@ -362,7 +362,7 @@ const GRID_B: &str = "330302001001002";
 /// without a last fix; cameras with and without a heading; risk sources and
 /// key places as points, polygons (one with a hole) and a two-part
 /// multipolygon. Listed out of order on purpose.
-fn small_city() -> CityLayers {
+fn small_city() -> City {
     let d = 0.01;
     let areas = vec![
         area(
@@ -484,7 +484,7 @@ fn small_city() -> CityLayers {
             )),
         },
     ];
-    CityLayers {
+    City {
         areas,
         staff,
         cameras,
@@ -495,7 +495,7 @@ fn small_city() -> CityLayers {
 
 /// A city as `load_city` returns it: areas by level then code, everything
 /// else by id.
-fn sorted(mut city: CityLayers) -> CityLayers {
+fn sorted(mut city: City) -> City {
     city.areas
         .sort_by(|a, b| a.level.cmp(&b.level).then_with(|| a.code.cmp(&b.code)));
     city.staff.sort_by(|a, b| a.id.cmp(&b.id));
@@ -505,8 +505,8 @@ fn sorted(mut city: CityLayers) -> CityLayers {
     city
 }
 
-fn clone_city(c: &CityLayers) -> CityLayers {
-    CityLayers {
+fn clone_city(c: &City) -> City {
+    City {
         areas: c.areas.clone(),
         staff: c.staff.clone(),
         cameras: c.cameras.clone(),
@@ -517,7 +517,7 @@ fn clone_city(c: &CityLayers) -> CityLayers {
 
 /// Compares two cities layer by layer, naming the first difference (a
 /// whole-city `assert_eq!` would print thousands of lines).
-fn assert_same_city(got: &CityLayers, want: &CityLayers) {
+fn assert_same_city(got: &City, want: &City) {
     fn layer<T: PartialEq + std::fmt::Debug>(what: &str, got: &[T], want: &[T]) {
         assert_eq!(got.len(), want.len(), "{what}: count");
         for (i, (g, w)) in got.iter().zip(want).enumerate() {
@@ -559,7 +559,7 @@ fn new_user(username: &str, role: UserRole) -> NewUser {
 async fn layers_round_trip(b: &Backend) {
     let store = &b.store;
     assert!(store.is_empty().await.unwrap());
-    assert_same_city(&store.load_city().await.unwrap(), &CityLayers::default());
+    assert_same_city(&store.load_city().await.unwrap(), &City::default());
 
     let city = small_city();
     store.import_city(&city).await.unwrap();
@@ -613,7 +613,7 @@ async fn layers_round_trip(b: &Backend) {
     }
 
     // A second import replaces every layer, including with nothing.
-    let smaller = CityLayers {
+    let smaller = City {
         areas: vec![area(
             "110000",
             "北京市",
@@ -621,7 +621,7 @@ async fn layers_round_trip(b: &Backend) {
             None,
             rect(116.3, 39.9, 0.1, 0.1),
         )],
-        ..CityLayers::default()
+        ..City::default()
     };
     store.import_city(&smaller).await.unwrap();
     assert_same_city(&store.load_city().await.unwrap(), &smaller);
@@ -786,7 +786,7 @@ async fn failed_writes_change_nothing(b: &Backend) {
     assert_same_city(&store.load_city().await.unwrap(), &before);
 
     // An import is one transaction: a bad last layer undoes the first ones.
-    let mut bad = CityLayers {
+    let mut bad = City {
         areas: vec![area(
             "110000",
             "北京市",
@@ -796,7 +796,7 @@ async fn failed_writes_change_nothing(b: &Backend) {
         )],
         cameras: vec![camera("Y1", 116.31, 39.91)],
         key_places: city.key_places.clone(),
-        ..CityLayers::default()
+        ..City::default()
     };
     bad.key_places.push(city.key_places[1].clone());
     let err = store.import_city(&bad).await.unwrap_err();
@@ -976,7 +976,7 @@ async fn last_fix_only_moves_forward(b: &Backend) {
     let store = &b.store;
     let city = small_city();
     store.import_city(&city).await.unwrap();
-    let last = |c: &CityLayers, id: &str| c.staff.iter().find(|s| s.id == id).unwrap().last_fix;
+    let last = |c: &City, id: &str| c.staff.iter().find(|s| s.id == id).unwrap().last_fix;
 
     // S000003 was imported with a fix at T0. An older one goes to the track
     // but leaves the last fix alone; so does one exactly as old.
@@ -1403,7 +1403,7 @@ async fn concurrent_writes_and_reads(b: &Backend) {
 /// A synthetic city the size of the demo city of Wenzhou: 1 + 10 + 100 +
 /// 1,000 + 4,000 areas with 24-vertex outlines, 6,000 staff, 20,000 cameras,
 /// 2,000 risk sources and 1,500 key places.
-fn demo_sized() -> CityLayers {
+fn demo_sized() -> City {
     fn blob(cx: f64, cy: f64, r: f64) -> MultiPolygon<f64> {
         let mut pts: Vec<Coord<f64>> = (0..24)
             .map(|i| {
@@ -1533,7 +1533,7 @@ fn demo_sized() -> CityLayers {
             }
         })
         .collect();
-    CityLayers {
+    City {
         areas,
         staff,
         cameras,
@@ -1545,7 +1545,7 @@ fn demo_sized() -> CityLayers {
 async fn demo_sized_city(b: &Backend) {
     let (city, source) = match std::env::var_os("RISKMAP_TEST_CITY_DIR") {
         Some(dir) => (
-            riskmap::citydir::read(&PathBuf::from(&dir)).unwrap(),
+            riskmap_engine::city::read(&PathBuf::from(&dir)).unwrap(),
             format!("{}", dir.display()),
         ),
         None => (demo_sized(), "synthetic".to_owned()),

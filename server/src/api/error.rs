@@ -6,8 +6,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::engine::EngineError;
 use crate::store::StoreError;
+use riskmap_engine::EngineError;
 
 /// An error answer.
 #[derive(Debug)]

@@ -16,12 +16,12 @@ use super::queries::{self, NearestParams, PointParams};
 use crate::access::{User, UserRole};
 use crate::app::{App, parse_time};
 use crate::auth::now_ms;
-use crate::engine::AreaTree;
 use crate::incident::ReportIn;
 use crate::incident::machine::ActionRequest;
 use crate::incident::model::{LogEntry, State as IncidentState};
 use crate::live::Datum;
 use crate::scope::Scope;
+use riskmap_engine::AreaTree;
 
 /// Most incidents in one list page.
 const MAX_PAGE: usize = 1_000;

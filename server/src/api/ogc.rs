@@ -56,18 +56,18 @@ use super::auth::Principal;
 use super::error::{ApiError, ApiResult};
 use crate::access::UserRole;
 use crate::app::App;
-use crate::engine::geojson::{
-    area_feature, camera_feature, key_place_feature, parse_area, parse_camera, parse_key_place,
-    parse_risk_source, parse_staff, risk_source_feature, staff_feature,
-};
-use crate::engine::layer::{Shape, split_bbox};
-use crate::engine::model::{Area, AreaLevel, Camera, KeyPlace, RiskSource, Staff};
-use crate::engine::sphere;
-use crate::engine::{AreaTree, Engine, EngineError, Layer, LayerItem, check_bbox};
 use crate::incident::Book;
 use crate::live::{Event, Layers};
 use crate::scope::Scope;
 use crate::store::{LayerData, WriteMode};
+use riskmap_engine::geojson::{
+    area_feature, camera_feature, key_place_feature, parse_area, parse_camera, parse_key_place,
+    parse_risk_source, parse_staff, risk_source_feature, staff_feature,
+};
+use riskmap_engine::layer::{Shape, split_bbox};
+use riskmap_engine::model::{Area, AreaLevel, Camera, KeyPlace, RiskSource, Staff};
+use riskmap_engine::sphere;
+use riskmap_engine::{AreaTree, Engine, EngineError, Layer, LayerItem, check_bbox};
 
 /// The one CRS every collection is served in.
 pub const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
@@ -1506,7 +1506,7 @@ fn prepare_staff(app: &App, mode: WriteMode, mut staff: Vec<Staff>) -> ApiResult
     })
 }
 
-fn keep_newer_fix(s: &mut Staff, roster: &crate::engine::StaffIndex) {
+fn keep_newer_fix(s: &mut Staff, roster: &riskmap_engine::StaffIndex) {
     if let Some(live) = roster
         .find(&s.id)
         .and_then(|i| roster.get(i))

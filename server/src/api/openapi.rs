@@ -14,7 +14,7 @@ use geo::BoundingRect;
 use serde_json::{Map, Value, json};
 
 use crate::app::App;
-use crate::engine::model::AreaLevel;
+use riskmap_engine::model::AreaLevel;
 
 use super::ogc::{CONFORMS_TO, DEFAULT_LIMIT};
 

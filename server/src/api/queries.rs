@@ -14,15 +14,15 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Query};
 use crate::access::User;
 use crate::app::App;
-use crate::engine::model::{DutyStatus, Role, Skill};
-use crate::engine::sphere::LonLat;
-use crate::engine::{
-    AreaIdx, AreaTree, Engine, HeatLayer, Layer, LayerItem, NearestQuery, StaffFilter, gcj02,
-};
 use crate::live::Datum;
 use crate::live::protocol::{camera_json, key_place_json, risk_source_json, staff_json};
 use crate::metrics::Query as Q;
 use crate::scope::Scope;
+use riskmap_engine::model::{DutyStatus, Role, Skill};
+use riskmap_engine::sphere::LonLat;
+use riskmap_engine::{
+    AreaIdx, AreaTree, Engine, HeatLayer, Layer, LayerItem, NearestQuery, StaffFilter, gcj02,
+};
 
 /// A point, in WGS84 unless `coords=gcj02`.
 #[derive(Debug, Deserialize)]
@@ -370,7 +370,7 @@ pub fn parse_bbox(s: &str) -> ApiResult<[f64; 4]> {
     let b: [f64; 4] = v.try_into().map_err(|_| {
         ApiError::BadRequest("bbox needs exactly four numbers: west,south,east,north".into())
     })?;
-    crate::engine::check_bbox(b)?;
+    riskmap_engine::check_bbox(b)?;
     Ok(b)
 }
 

@@ -27,11 +27,11 @@ use super::error::ApiError;
 use super::fixes::rejection;
 use super::queries;
 use crate::app::App;
-use crate::engine::{AreaTree, Layer, LayerItem};
 use crate::live::protocol::{camera_json, key_place_json, risk_source_json, staff_json};
 use crate::live::{ClientMessage, Layers, Outbound, Subscription};
 use crate::metrics::{Metrics, Query as Q};
 use crate::scope::Scope;
+use riskmap_engine::{AreaTree, Layer, LayerItem};
 
 /// Upgrades an authenticated request to a WebSocket.
 pub async fn upgrade(
@@ -433,7 +433,7 @@ impl Conn {
             let scope = Scope::of(&self.p.user, tree);
             match (w.bbox, &w.area) {
                 (Some(b), None) => {
-                    crate::engine::check_bbox(b)?;
+                    riskmap_engine::check_bbox(b)?;
                     (b, scope)
                 }
                 (None, Some(code)) => {

@@ -7,8 +7,8 @@ use std::collections::{BTreeSet, HashMap};
 use super::dictionary::Dictionary;
 use super::model::Incident;
 use super::timing::{Timing, Warning};
-use crate::engine::model::EpochMs;
-use crate::engine::sphere::{self, LonLat};
+use riskmap_engine::model::EpochMs;
+use riskmap_engine::sphere::{self, LonLat};
 
 /// An incident with its clock.
 #[derive(Debug, Clone)]

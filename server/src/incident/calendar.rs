@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use crate::engine::model::EpochMs;
+use riskmap_engine::model::EpochMs;
 
 const DAY_MS: i64 = 86_400_000;
 /// How far a deadline is searched for: ten years of days.

@@ -21,12 +21,12 @@ use crate::access::{User, UserRole};
 use crate::api::error::{ApiError, ApiResult};
 use crate::app::App;
 use crate::auth::now_ms;
-use crate::engine::model::{DutyStatus, EpochMs};
-use crate::engine::sphere::LonLat;
-use crate::engine::{AreaTree, gcj02};
 use crate::live::{Datum, Event, Layers};
 use crate::scope::Scope;
 use crate::store::StoreError;
+use riskmap_engine::model::{DutyStatus, EpochMs};
+use riskmap_engine::sphere::LonLat;
+use riskmap_engine::{AreaTree, gcj02};
 
 /// Longest description or comment, characters.
 const MAX_TEXT: usize = 4_000;

@@ -10,7 +10,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use super::calendar::{CalendarConfig, Clock, WorkCalendar};
 use super::model::{Priority, Step};
-use crate::engine::model::Skill;
+use riskmap_engine::model::Skill;
 
 /// The shipped configuration.
 pub const DEFAULT_CONFIG: &str = include_str!("default_config.json");

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::model::{Action, Incident, LogEntry, PendingExtension, State};
 use crate::access::{User, UserRole};
-use crate::engine::model::EpochMs;
+use riskmap_engine::model::EpochMs;
 
 /// Who is acting, as far as the machine needs to know.
 #[derive(Debug, Clone, Copy)]

@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::model::EpochMs;
-use crate::engine::sphere::LonLat;
+use riskmap_engine::model::EpochMs;
+use riskmap_engine::sphere::LonLat;
 
 /// Where a report came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

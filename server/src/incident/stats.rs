@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::book::Entry;
 use super::model::{State, Step};
 use super::timing::Warning;
-use crate::engine::model::EpochMs;
+use riskmap_engine::model::EpochMs;
 
 /// The figures.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::dictionary::Dictionary;
 use super::model::{Incident, Step};
-use crate::engine::model::EpochMs;
+use riskmap_engine::model::EpochMs;
 
 const HOUR_MS: f64 = 3_600_000.0;
 

@@ -24,10 +24,10 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use tokio::sync::{Notify, mpsc};
 
 use super::protocol::{Layers, move_json};
-use crate::engine::sphere::{self, LonLat};
-use crate::engine::{AreaIdx, Engine, StaffIdx};
 use crate::metrics::Metrics;
 use crate::scope::Scope;
+use riskmap_engine::sphere::{self, LonLat};
+use riskmap_engine::{AreaIdx, Engine, StaffIdx};
 
 /// A connected viewer's id.
 pub type ViewerId = u64;
@@ -487,9 +487,9 @@ fn route_cells(bbox: [f64; 4], res: Resolution, max: usize) -> Option<Vec<CellIn
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::model::{Area, AreaLevel, DutyStatus, Fix, Role, Staff};
-    use crate::engine::{EngineConfig, MoveOutcome};
     use geo::{LineString, MultiPolygon, Polygon};
+    use riskmap_engine::model::{Area, AreaLevel, DutyStatus, Fix, Role, Staff};
+    use riskmap_engine::{EngineConfig, MoveOutcome};
 
     fn engine() -> Engine {
         let square = MultiPolygon::new(vec![Polygon::new(

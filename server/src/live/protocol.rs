@@ -6,10 +6,10 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::layer::{Shape, representative};
-use crate::engine::model::{Camera, Fix, KeyPlace, RiskSource};
-use crate::engine::staff::Member;
-use crate::engine::{AreaTree, LayerItem};
+use riskmap_engine::layer::{Shape, representative};
+use riskmap_engine::model::{Camera, Fix, KeyPlace, RiskSource};
+use riskmap_engine::staff::Member;
+use riskmap_engine::{AreaTree, LayerItem};
 
 /// A set of live layers, as bits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -218,10 +218,10 @@ pub fn staff_json(m: &Member, tree: &AreaTree) -> serde_json::Value {
 pub fn move_json(m: &Member, fix: &Fix) -> String {
     let mut s = String::with_capacity(96);
     let duty = match m.duty {
-        crate::engine::model::DutyStatus::Off => "off",
-        crate::engine::model::DutyStatus::Available => "available",
-        crate::engine::model::DutyStatus::Busy => "busy",
-        crate::engine::model::DutyStatus::Sos => "sos",
+        riskmap_engine::model::DutyStatus::Off => "off",
+        riskmap_engine::model::DutyStatus::Available => "available",
+        riskmap_engine::model::DutyStatus::Busy => "busy",
+        riskmap_engine::model::DutyStatus::Sos => "sos",
     };
     let _ = write!(
         s,

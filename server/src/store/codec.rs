@@ -10,12 +10,12 @@ use serde::de::DeserializeOwned;
 use sqlx::query_builder::Separated;
 use sqlx::{Database, Encode, Type};
 
-use crate::engine::geojson as gj;
-use crate::engine::model::{
+use crate::store::{Result, StoreError, TrackPoint};
+use riskmap_engine::geojson as gj;
+use riskmap_engine::model::{
     Area, Camera, EpochMs, Fix, Footprint, KeyPlace, RiskLevel, RiskSource, Staff,
 };
-use crate::engine::sphere::LonLat;
-use crate::store::{Result, StoreError, TrackPoint};
+use riskmap_engine::sphere::LonLat;
 
 /// A row that cannot become (or be stored as) a model value, named by
 /// its table and id.

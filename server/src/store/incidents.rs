@@ -7,9 +7,9 @@ use async_trait::async_trait;
 
 use super::codec::{corrupt, name, parse_name};
 use super::{Result, StoreError};
-use crate::engine::model::{DutyStatus, EpochMs};
-use crate::engine::sphere::LonLat;
 use crate::incident::model::{Incident, LogEntry, PendingExtension, StepTimes};
+use riskmap_engine::model::{DutyStatus, EpochMs};
+use riskmap_engine::sphere::LonLat;
 
 /// Incident persistence.
 #[async_trait]
@@ -484,7 +484,7 @@ macro_rules! impl_incident_store {
                 &self,
                 incident: &$crate::incident::model::Incident,
                 entry: &$crate::incident::model::LogEntry,
-                duty: &[(String, $crate::engine::model::DutyStatus)],
+                duty: &[(String, riskmap_engine::model::DutyStatus)],
             ) -> $crate::store::Result<()> {
                 let row = $crate::store::incidents::IncidentRow::of(incident)?;
                 let log = $crate::store::incidents::LogRow::of(entry)?;

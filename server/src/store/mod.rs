@@ -16,11 +16,11 @@ pub mod sqlite;
 use async_trait::async_trait;
 use thiserror::Error;
 
-use crate::citydir::CityLayers;
-use crate::engine::model::{Area, Camera, DutyStatus, EpochMs, Fix, KeyPlace, RiskSource, Staff};
 pub use accounts::AccountStore;
 pub use audit::{AuditEntry, AuditStore};
 pub use incidents::IncidentStore;
+use riskmap_engine::City;
+use riskmap_engine::model::{Area, Camera, DutyStatus, EpochMs, Fix, KeyPlace, RiskSource, Staff};
 
 /// Why a store operation failed.
 #[derive(Debug, Error)]
@@ -127,7 +127,7 @@ pub trait Store: IncidentStore + AuditStore + AccountStore + Send + Sync + 'stat
     async fn is_empty(&self) -> Result<bool>;
 
     /// Every layer, to build the engine at start.
-    async fn load_city(&self) -> Result<CityLayers>;
+    async fn load_city(&self) -> Result<City>;
 
     /// [`Store::load_city`], handing the areas to `areas` as soon as they
     /// are read, so that the engine can build its costliest index (the grid
@@ -136,14 +136,14 @@ pub trait Store: IncidentStore + AuditStore + AccountStore + Send + Sync + 'stat
     async fn load_city_areas_first(
         &self,
         areas: tokio::sync::oneshot::Sender<Vec<Area>>,
-    ) -> Result<CityLayers> {
+    ) -> Result<City> {
         let mut city = self.load_city().await?;
         let _ = areas.send(std::mem::take(&mut city.areas));
         Ok(city)
     }
 
     /// Writes every layer of a city in one transaction (replacing each).
-    async fn import_city(&self, city: &CityLayers) -> Result<()>;
+    async fn import_city(&self, city: &City) -> Result<()>;
 
     /// Writes one layer in one transaction.
     async fn write_layer(&self, data: &LayerData, mode: WriteMode) -> Result<()>;

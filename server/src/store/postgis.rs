@@ -31,9 +31,9 @@ use super::codec::{
     staff_rows, validate_points,
 };
 use super::{LayerData, Result, Store, StoreError, TrackPoint, WriteMode};
-use crate::citydir::CityLayers;
-use crate::engine::model::{Area, Camera, DutyStatus, EpochMs, Fix, KeyPlace, RiskSource, Staff};
-use crate::engine::sphere::LonLat;
+use riskmap_engine::City;
+use riskmap_engine::model::{Area, Camera, DutyStatus, EpochMs, Fix, KeyPlace, RiskSource, Staff};
+use riskmap_engine::sphere::LonLat;
 
 /// PostgreSQL's limit on bound values in one statement (the protocol counts
 /// them in 16 bits); multi-row inserts are chunked to stay below it.
@@ -505,7 +505,7 @@ impl Store for PostgisStore {
         Ok(!any)
     }
 
-    async fn load_city(&self) -> Result<CityLayers> {
+    async fn load_city(&self) -> Result<City> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let mut city = self.load_city_areas_first(tx).await?;
         city.areas = rx
@@ -517,7 +517,7 @@ impl Store for PostgisStore {
     async fn load_city_areas_first(
         &self,
         areas_out: tokio::sync::oneshot::Sender<Vec<Area>>,
-    ) -> Result<CityLayers> {
+    ) -> Result<City> {
         // One snapshot for every layer, even if a write commits meanwhile:
         // the first transaction exports it and a second one, on another
         // connection, imports it, so that two server processes produce rows
@@ -559,7 +559,7 @@ impl Store for PostgisStore {
             .await
             .map_err(|e| StoreError::Corrupt(format!("reading the static layers: {e}")))??;
         tx.commit().await?;
-        Ok(CityLayers {
+        Ok(City {
             areas: Vec::new(),
             staff,
             cameras,
@@ -568,7 +568,7 @@ impl Store for PostgisStore {
         })
     }
 
-    async fn import_city(&self, city: &CityLayers) -> Result<()> {
+    async fn import_city(&self, city: &City) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         write_areas(&mut tx, &city.areas, WriteMode::Replace).await?;
         write_staff(&mut tx, &city.staff, WriteMode::Replace).await?;

@@ -8,10 +8,10 @@
 //! model's own width) in field order. Nothing is rounded: a fix read back is
 //! equal to the fix written.
 
-use crate::engine::model::Fix;
-use crate::engine::sphere::LonLat;
 use crate::store::Result;
 use crate::store::codec::corrupt;
+use riskmap_engine::model::Fix;
+use riskmap_engine::sphere::LonLat;
 
 /// The only format so far. A reader meeting another refuses the chunk
 /// instead of misreading it.

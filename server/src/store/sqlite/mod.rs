@@ -45,9 +45,9 @@ use super::codec::{
     risk_source_rows, staff_rows,
 };
 use super::{LayerData, Result, Store, StoreError, TrackPoint, WriteMode};
-use crate::citydir::CityLayers;
-use crate::engine::model::{Area, Camera, DutyStatus, EpochMs, Fix, KeyPlace, RiskSource, Staff};
-use crate::engine::sphere::LonLat;
+use riskmap_engine::City;
+use riskmap_engine::model::{Area, Camera, DutyStatus, EpochMs, Fix, KeyPlace, RiskSource, Staff};
+use riskmap_engine::sphere::LonLat;
 
 /// File name of the database inside the data directory.
 pub const DB_FILE: &str = "riskmap.db";
@@ -510,13 +510,13 @@ impl Store for SqliteStore {
         Ok(any == 0)
     }
 
-    async fn load_city(&self) -> Result<CityLayers> {
+    async fn load_city(&self) -> Result<City> {
         // The staff rows' last fixes trail the track log by up to one pass.
         self.compact_tracks().await?;
         // One read transaction: every layer from the same snapshot, even if a
         // write commits half-way through the load.
         let mut tx = self.reader.begin().await?;
-        let mut city = CityLayers::default();
+        let mut city = City::default();
         for r in sqlx::query("SELECT code, name, level, parent, geometry FROM areas")
             .fetch_all(&mut *tx)
             .await?
@@ -561,7 +561,7 @@ impl Store for SqliteStore {
         Ok(city)
     }
 
-    async fn import_city(&self, city: &CityLayers) -> Result<()> {
+    async fn import_city(&self, city: &City) -> Result<()> {
         let mut tx = self.begin_write().await?;
         write_areas(&mut tx, &city.areas, WriteMode::Replace).await?;
         write_staff(&mut tx, &city.staff, WriteMode::Replace).await?;

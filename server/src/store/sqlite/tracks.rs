@@ -35,11 +35,11 @@ use sqlx::{QueryBuilder, Row, Sqlite};
 
 use super::chunk;
 use super::{MAX_BINDS, insert_chunked};
-use crate::engine::model::{EpochMs, Fix};
 use crate::store::codec::{
     FixColumns, MOVE_LAST_FIXES, POINT_COLUMNS, corrupt, fix_from, push_point, validate_points,
 };
 use crate::store::{Result, TrackPoint};
+use riskmap_engine::model::{EpochMs, Fix};
 
 /// When the compactor runs.
 #[derive(Debug, Clone, Copy)]

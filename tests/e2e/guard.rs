@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::too_many_lines)]
 
-mod common;
+use riskmap_tests as common;
 
 use common::{DEMO_PASSWORD, TestServer};
 use serde_json::{Value, json};

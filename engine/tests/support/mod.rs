@@ -7,8 +7,8 @@
 use geo::{LineString, MultiPolygon, Polygon};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use riskmap::engine::model::{Area, AreaLevel, DutyStatus, Fix, Role, Skill, Staff};
-use riskmap::engine::sphere::LonLat;
+use riskmap_engine::model::{Area, AreaLevel, DutyStatus, Fix, Role, Skill, Staff};
+use riskmap_engine::sphere::LonLat;
 
 /// Wenzhou's urban core, the box the benchmarks fill: about 25 km × 22 km.
 pub const WENZHOU_URBAN: [f64; 4] = [120.55, 27.90, 120.80, 28.10];

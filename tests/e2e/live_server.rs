@@ -2,7 +2,7 @@
 //! and WebSocket clients, SQLite (or PostGIS with `RISKMAP_TEST_DATABASE_URL`).
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use riskmap_tests as common;
 
 use std::time::Duration;
 

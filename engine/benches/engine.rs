@@ -16,9 +16,9 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use riskmap::engine::model::Camera;
-use riskmap::engine::sphere::LonLat;
-use riskmap::engine::{AreaTree, Layer, MoveOutcome, StaffFilter, StaffIndex};
+use riskmap_engine::model::Camera;
+use riskmap_engine::sphere::LonLat;
+use riskmap_engine::{AreaTree, Layer, MoveOutcome, StaffFilter, StaffIndex};
 use support::{WENZHOU_URBAN, fix_at, lattice_city, point_in, random_staff, rng};
 
 const STAFF: usize = 100_000;
@@ -63,7 +63,7 @@ fn walk(
     idx: &mut StaffIndex,
     (s, dx, dy): (u32, f64, f64),
     t: i64,
-) -> riskmap::engine::Result<MoveOutcome> {
+) -> riskmap_engine::Result<MoveOutcome> {
     let p = idx.position(s).expect("positioned");
     let to = LonLat::new(p.lon + dx, p.lat + dy).expect("in range");
     idx.apply_fix(s, fix_at(to, t))
@@ -93,7 +93,7 @@ fn locate(c: &mut Criterion) {
     let origin = LonLat::new(120.40, 27.70).expect("in range");
     let areas = lattice_city(&mut rng(3), origin, 250, 200, 0.003, 0.0);
     let tree =
-        AreaTree::build(areas, riskmap::engine::locator::DEFAULT_RESOLUTION).expect("valid tree");
+        AreaTree::build(areas, riskmap_engine::locator::DEFAULT_RESOLUTION).expect("valid tree");
     let queries = query_points(QUERIES, [120.40, 27.70, 121.15, 28.30]);
     let mut g = c.benchmark_group("locate");
     g.throughput(Throughput::Elements(1));

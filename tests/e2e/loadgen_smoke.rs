@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use geo::{LineString, MultiPolygon, Polygon};
 use riskmap::config::ServeArgs;
-use riskmap::engine::geojson::{area_feature, write_collection};
-use riskmap::engine::model::{Area, AreaLevel};
+use riskmap_engine::geojson::{area_feature, write_collection};
+use riskmap_engine::model::{Area, AreaLevel};
 use serde_json::Value;
 
 const BBOX: [f64; 4] = [120.60, 28.00, 120.64, 28.03];
@@ -66,7 +66,7 @@ fn write_base_city(dir: &Path) {
 }
 
 async fn loadgen(args: &[String]) -> Value {
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_loadgen"))
+    let out = tokio::process::Command::new(riskmap_tests::binary("loadgen"))
         .args(args)
         .output()
         .await

@@ -17,8 +17,8 @@ mod support;
 
 use std::process::ExitCode;
 
-use riskmap::engine::StaffIndex;
-use riskmap::engine::staff::Member;
+use riskmap_engine::StaffIndex;
+use riskmap_engine::staff::Member;
 use support::{WENZHOU_URBAN, point_in, random_staff, rng};
 
 /// Resident memory of this process, bytes (Linux `/proc/self/statm`).

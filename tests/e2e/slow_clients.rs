@@ -11,14 +11,14 @@
 
 #![allow(clippy::unwrap_used, clippy::too_many_lines)]
 
-mod common;
+use riskmap_tests as common;
 
 use std::time::{Duration, Instant};
 
 use common::{DEMO_PASSWORD, ServerProcess};
 use futures_util::{SinkExt, StreamExt};
-use riskmap::engine::geojson::{staff_feature, write_collection};
-use riskmap::engine::model::{Role, Skill};
+use riskmap_engine::geojson::{staff_feature, write_collection};
+use riskmap_engine::model::{Role, Skill};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 

@@ -3,7 +3,7 @@
 //! staff S1–S5, cameras C1–C2, risk source R1, key place K1).
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use riskmap_tests as common;
 
 use std::collections::BTreeSet;
 

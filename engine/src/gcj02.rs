@@ -84,7 +84,7 @@ pub fn to_wgs84(g: LonLat) -> Result<LonLat> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::sphere::distance_m;
+    use crate::sphere::distance_m;
 
     #[test]
     fn offset_in_wenzhou_is_a_few_hundred_metres() {

@@ -1,9 +1,11 @@
-//! The real server on 127.0.0.1:0 over a small two-district test city, and
-//! clients for it (reqwest for HTTP, tokio-tungstenite for `/ws`).
+//! The harness of the end-to-end tests: the real server on 127.0.0.1:0 over
+//! a small two-district test city (in process, as the `riskmap` binary runs
+//! it, or as the built binary itself for faults), and clients for it
+//! (reqwest for HTTP, tokio-tungstenite for `/ws`).
 //!
 //! The store is SQLite in a temporary directory, or PostGIS when
 //! `RISKMAP_TEST_DATABASE_URL` is set (each server gets a fresh database).
-#![allow(dead_code, clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -11,16 +13,16 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use geo::{LineString, MultiPolygon, Polygon};
 use riskmap::config::ServeArgs;
-use riskmap::engine::geojson::{
+use riskmap::serve::Server;
+use riskmap_engine::geojson::{
     area_feature, camera_feature, key_place_feature, risk_source_feature, staff_feature,
     write_collection,
 };
-use riskmap::engine::model::{
+use riskmap_engine::model::{
     Area, AreaLevel, Camera, DutyStatus, Fix, Footprint, KeyPlace, RiskLevel, RiskSource, Role,
     Skill, Staff,
 };
-use riskmap::engine::sphere::LonLat;
-use riskmap::serve::Server;
+use riskmap_engine::sphere::LonLat;
 use serde_json::Value;
 use sqlx::Connection;
 use tempfile::TempDir;
@@ -468,7 +470,7 @@ impl ServerProcess {
     /// Starts `riskmap serve ARGS` and waits for its banner (stderr to `log`).
     pub fn spawn(args: &[String], log: &Path) -> ServerProcess {
         use std::io::{BufRead, BufReader};
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_riskmap"))
+        let mut child = std::process::Command::new(binary("riskmap"))
             .arg("serve")
             .args(args)
             .env("RISKMAP_ADMIN_PASSWORD", PROCESS_ADMIN_PASSWORD)
@@ -551,4 +553,29 @@ pub async fn metrics_at(base: &str) -> String {
         .text()
         .await
         .unwrap()
+}
+
+/// A binary of the workspace (`riskmap`, `loadgen`, `geodata`), brought up to
+/// date first. Cargo names only a package's own binaries to its tests
+/// (`CARGO_BIN_EXE_*`), and these tests live in a package of their own, so
+/// they ask cargo to build the binary (a no-op when it is current) and take
+/// it from the target directory they run from.
+pub fn binary(name: &str) -> PathBuf {
+    static BUILT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    // target/<profile>/deps/<this test> → target/<profile>
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
+    let mut built = BUILT.lock().unwrap();
+    if !built.iter().any(|b| b == name) {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut cmd = std::process::Command::new(cargo);
+        cmd.args(["build", "--quiet", "--bin", name, "-p", name]);
+        if dir.file_name().is_some_and(|p| p == "release") {
+            cmd.arg("--release");
+        }
+        let status = cmd.status().unwrap();
+        assert!(status.success(), "cargo build --bin {name} failed");
+        built.push(name.to_owned());
+    }
+    dir.join(name)
 }

@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use riskmap_tests as common;
 
 use std::process::Command;
 use std::sync::Arc;

@@ -7,13 +7,17 @@
 //! - [`layer`]: static layers in R-trees; [`cameras`]: who sees a point.
 //! - [`heatmap`]: counts per H3 cell.
 //! - [`geojson`]: RFC 7946 features ⇄ model; [`gcj02`]: the Chinese offset datum.
+//! - [`city`]: a whole city's layers ([`City`]) and the city directory reader.
 //! - [`error`]: why an input or query was refused.
 //!
 //! [`Engine`] ties them together and is the one place the live state
-//! changes; a server wraps it in a lock and feeds it typed changes.
+//! changes; a server wraps it in a lock and feeds it typed changes. The
+//! `riskmap` server, the `geodata` city builder and the `loadgen` load
+//! generator all build on this crate.
 
 pub mod areas;
 pub mod cameras;
+pub mod city;
 pub mod error;
 pub mod gcj02;
 pub mod geojson;
@@ -30,6 +34,7 @@ use h3o::{CellIndex, Resolution};
 use rustc_hash::FxHashMap;
 
 pub use areas::{AreaIdx, AreaTree};
+pub use city::City;
 pub use error::{EngineError, Result};
 pub use layer::{FeatureIdx, Layer, LayerItem};
 pub use staff::{MoveOutcome, Neighbour, StaffFilter, StaffIdx, StaffIndex};
@@ -95,21 +100,6 @@ pub enum HeatLayer {
     KeyPlaces,
 }
 
-/// Everything a city is made of, to build an [`Engine`] in one go.
-#[derive(Debug, Default)]
-pub struct CityParts {
-    /// The governance tree, parents before children.
-    pub areas: Vec<Area>,
-    /// Field staff; a later member with the same id replaces an earlier one.
-    pub staff: Vec<Staff>,
-    /// Cameras.
-    pub cameras: Vec<Camera>,
-    /// Risk sources.
-    pub risk_sources: Vec<RiskSource>,
-    /// Key places.
-    pub key_places: Vec<KeyPlace>,
-}
-
 /// Where [`Engine::build`] spent its time (the first three overlap).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BuildTimes {
@@ -155,7 +145,7 @@ impl Engine {
     /// Builds an engine holding a whole city. The area tree (whose locator
     /// is the costliest index) is built beside the staff index and the static
     /// layers: they are independent until features are placed in grids.
-    pub fn build(config: EngineConfig, mut city: CityParts) -> Result<(Self, BuildTimes)> {
+    pub fn build(config: EngineConfig, mut city: City) -> Result<(Self, BuildTimes)> {
         let start = Instant::now();
         let areas = std::mem::take(&mut city.areas);
         // Home grids resolve by code, which needs no locator: resolved here,
@@ -188,7 +178,7 @@ impl Engine {
     pub fn build_on(
         config: EngineConfig,
         tree: AreaTree,
-        city: CityParts,
+        city: City,
     ) -> Result<(Self, BuildTimes)> {
         let start = Instant::now();
         let homes = resolve_homes(&city.staff, |code| tree.idx(code))?;
@@ -487,8 +477,8 @@ fn resolve_homes(staff: &[Staff], idx: impl Fn(&str) -> Option<AreaIdx>) -> Resu
 }
 
 /// Builds the staff index on one thread and the static layers on another.
-fn build_rest(config: EngineConfig, city: CityParts, homes: &[AreaIdx]) -> Result<Rest> {
-    let CityParts {
+fn build_rest(config: EngineConfig, city: City, homes: &[AreaIdx]) -> Result<Rest> {
+    let City {
         staff,
         cameras,
         risk_sources,

@@ -7,7 +7,7 @@
 
 #![allow(clippy::unwrap_used, clippy::too_many_lines)]
 
-mod common;
+use riskmap_tests as common;
 
 use std::collections::BTreeSet;
 use std::time::Duration;

@@ -10,9 +10,9 @@ use geo::Intersects;
 use proptest::prelude::*;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use riskmap::engine::model::{AreaLevel, Camera, DutyStatus, Skill};
-use riskmap::engine::sphere::{self, LonLat};
-use riskmap::engine::{AreaTree, Layer, StaffFilter, StaffIndex, cameras};
+use riskmap_engine::model::{AreaLevel, Camera, DutyStatus, Skill};
+use riskmap_engine::sphere::{self, LonLat};
+use riskmap_engine::{AreaTree, Layer, StaffFilter, StaffIndex, cameras};
 use support::{fix_at, lattice_city, random_staff};
 
 /// A point near `centre`, within `spread` degrees, kept in range; longitudes
@@ -164,7 +164,7 @@ proptest! {
                     let before = idx.position(i);
                     let outcome = idx.apply_fix(i, fix_at(near(&mut rng, centre, spread), 0)).unwrap();
                     if before.is_some() {
-                        prop_assert_eq!(outcome, riskmap::engine::MoveOutcome::Stale);
+                        prop_assert_eq!(outcome, riskmap_engine::MoveOutcome::Stale);
                         prop_assert_eq!(idx.position(i), before);
                     }
                 }

@@ -310,7 +310,7 @@ fn position(p: &[f64]) -> Result<LonLat> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::model::{AreaLevel, DutyStatus, Fix, Role, Skill};
+    use crate::model::{AreaLevel, DutyStatus, Fix, Role, Skill};
 
     fn square() -> MultiPolygon<f64> {
         MultiPolygon::new(vec![Polygon::new(

@@ -1,13 +1,14 @@
-//! A city directory: one GeoJSON FeatureCollection per layer, as `geodata`
-//! writes them ([`LAYER_FILES`]).
+//! A city (城市): every layer it is made of, and the city directory that
+//! holds one GeoJSON FeatureCollection per layer, as `geodata` writes them
+//! ([`LAYER_FILES`]).
 
 use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use crate::engine::geojson::{self, read_collection};
-use crate::engine::model::{Area, Camera, KeyPlace, RiskSource, Staff};
-use crate::engine::{BuildTimes, CityParts, Engine, EngineConfig, EngineError};
+use crate::EngineError;
+use crate::geojson::{self, read_collection};
+use crate::model::{Area, Camera, KeyPlace, RiskSource, Staff};
 
 /// File names of the layers, in load order (areas first: staff refer to
 /// their home grid).
@@ -44,12 +45,13 @@ pub enum CityDirError {
     Engine(#[from] EngineError),
 }
 
-/// Every layer of a city, parsed.
-#[derive(Debug, Default)]
-pub struct CityLayers {
-    /// The governance tree.
+/// Every layer of a city, parsed: what an [`crate::Engine`] is built from,
+/// what a store loads and imports, what a city directory holds.
+#[derive(Debug, Default, Clone)]
+pub struct City {
+    /// The governance tree, parents before children.
     pub areas: Vec<Area>,
-    /// Field staff.
+    /// Field staff; a later member with the same id replaces an earlier one.
     pub staff: Vec<Staff>,
     /// Cameras.
     pub cameras: Vec<Camera>,
@@ -60,8 +62,8 @@ pub struct CityLayers {
 }
 
 /// Reads and validates every layer of a city directory.
-pub fn read(dir: &Path) -> Result<CityLayers, CityDirError> {
-    Ok(CityLayers {
+pub fn read(dir: &Path) -> Result<City, CityDirError> {
+    Ok(City {
         areas: read_layer(&dir.join(LAYER_FILES[0]), geojson::parse_area)?,
         staff: read_layer(&dir.join(LAYER_FILES[1]), geojson::parse_staff)?,
         cameras: read_layer(&dir.join(LAYER_FILES[2]), geojson::parse_camera)?,
@@ -87,26 +89,4 @@ fn read_layer<T>(
             })
         })
         .collect()
-}
-
-/// Builds an engine holding every layer.
-pub fn into_engine(layers: CityLayers, config: EngineConfig) -> Result<Engine, CityDirError> {
-    Ok(into_engine_timed(layers, config)?.0)
-}
-
-/// [`into_engine`], with where the time went.
-pub fn into_engine_timed(
-    layers: CityLayers,
-    config: EngineConfig,
-) -> Result<(Engine, BuildTimes), CityDirError> {
-    Ok(Engine::build(
-        config,
-        CityParts {
-            areas: layers.areas,
-            staff: layers.staff,
-            cameras: layers.cameras,
-            risk_sources: layers.risk_sources,
-            key_places: layers.key_places,
-        },
-    )?)
 }
