@@ -9,12 +9,13 @@ use std::sync::Arc;
 
 use parking_lot::RwLock;
 
-use crate::access::{User, UserRole};
-use crate::auth::{Auth, now_ms};
+use crate::clock::{epoch_ms, now_ms, parse_time};
+use crate::identity::Auth;
+use crate::identity::Scope;
+use crate::identity::{User, UserRole};
 use crate::ingest::{Ingest, IngestError};
 use crate::live::{Datum, FixIn, Hub};
 use crate::metrics::Metrics;
-use crate::scope::Scope;
 use crate::store::Store;
 use riskmap_engine::model::{DutyStatus, Fix};
 use riskmap_engine::sphere::LonLat;
@@ -87,7 +88,7 @@ pub struct App {
     /// The incident closed loop.
     pub incidents: crate::incident::Desk,
     /// Login throttling, request rates, CORS.
-    pub guard: crate::guard::Guard,
+    pub guard: crate::identity::Guard,
 }
 
 /// Why a batch of fixes was refused; nothing of it was applied.
@@ -307,9 +308,9 @@ pub fn to_fix(f: &FixIn, now: i64) -> Result<Fix, String> {
         None | Some(serde_json::Value::Null) => now,
         Some(serde_json::Value::Number(n)) => {
             let v = n.as_f64().ok_or("t must be a number or a date")?;
-            epoch_ms(v)?
+            epoch_ms(v).map_err(|e| e.to_string())?
         }
-        Some(serde_json::Value::String(s)) => parse_time(s)?,
+        Some(serde_json::Value::String(s)) => parse_time(s).map_err(|e| e.to_string())?,
         Some(_) => {
             return Err("t must be epoch milliseconds, epoch seconds or an ISO 8601 date".into());
         }
@@ -334,70 +335,9 @@ pub fn to_fix(f: &FixIn, now: i64) -> Result<Fix, String> {
     })
 }
 
-/// Epoch seconds or milliseconds (as Traccar decides: below 2³¹ it is
-/// seconds) to milliseconds, refusing times before 2000 or absurdly late.
-pub fn epoch_ms(v: f64) -> Result<i64, String> {
-    if !v.is_finite() || v < 0.0 {
-        return Err(format!("time must be a positive epoch, got {v}"));
-    }
-    let ms = if v < f64::from(i32::MAX) {
-        v * 1000.0
-    } else {
-        v
-    };
-    // 2000-01-01 to 2100-01-01.
-    if !(946_684_800_000.0..4_102_444_800_000.0).contains(&ms) {
-        return Err(format!("time {v} is not between 2000 and 2100"));
-    }
-    Ok(ms as i64)
-}
-
-/// ISO 8601 / RFC 3339, or "yyyy-MM-dd HH:mm:ss" taken as UTC, to epoch ms.
-pub fn parse_time(s: &str) -> Result<i64, String> {
-    if let Ok(v) = s.parse::<f64>() {
-        return epoch_ms(v);
-    }
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
-        return epoch_ms(t.timestamp_millis() as f64);
-    }
-    for fmt in [
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%dT%H:%M:%S%.f",
-    ] {
-        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, fmt) {
-            return epoch_ms(t.and_utc().timestamp_millis() as f64);
-        }
-    }
-    Err(format!(
-        "cannot read the time {s:?}: use epoch milliseconds or ISO 8601"
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn times_in_every_form() {
-        assert_eq!(epoch_ms(1_767_225_600.0).unwrap(), 1_767_225_600_000);
-        assert_eq!(epoch_ms(1_767_225_600_000.0).unwrap(), 1_767_225_600_000);
-        assert_eq!(
-            parse_time("2026-01-01T00:00:00Z").unwrap(),
-            1_767_225_600_000
-        );
-        assert_eq!(
-            parse_time("2026-01-01T08:00:00+08:00").unwrap(),
-            1_767_225_600_000
-        );
-        assert_eq!(
-            parse_time("2026-01-01 00:00:00").unwrap(),
-            1_767_225_600_000
-        );
-        assert!(parse_time("yesterday").is_err());
-        assert!(epoch_ms(f64::NAN).is_err());
-        assert!(epoch_ms(5.0).is_err());
-    }
 
     #[test]
     fn fixes_are_checked_and_gcj02_converted() {

@@ -30,19 +30,17 @@
 //! The server around it (stores, live push, HTTP API) builds on this crate;
 //! see docs/ARCHITECTURE.md for the module map and data flow.
 
-pub mod access;
 pub mod api;
 pub mod app;
-pub mod auth;
+pub mod clock;
 pub mod config;
-pub mod guard;
+pub mod identity;
 pub mod incident;
 pub mod ingest;
 pub mod live;
 pub mod metrics;
-pub mod scope;
+pub mod net;
 pub mod serve;
 pub mod simulator;
 pub mod store;
 pub mod summary;
-pub mod tls;

@@ -17,9 +17,9 @@ use rand::{RngExt, SeedableRng};
 use rustc_hash::{FxHashMap, FxHashSet};
 use tokio::sync::watch;
 
-use crate::access::{User, UserRole};
 use crate::app::App;
-use crate::auth::now_ms;
+use crate::clock::now_ms;
+use crate::identity::{User, UserRole};
 use crate::incident::ReportIn;
 use crate::incident::machine::ActionRequest;
 use crate::incident::model::{Priority, Source, State};

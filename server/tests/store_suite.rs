@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use geo::{Coord, LineString, MultiPolygon, Point, Polygon};
-use riskmap::access::{NewUser, UserRole};
+use riskmap::identity::{NewUser, UserRole};
 use riskmap::incident::model::{
     Action, Incident, LogEntry, PendingExtension, Priority, Source, State,
 };

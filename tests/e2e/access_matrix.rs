@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use common::{DEMO_PASSWORD, TestServer};
-use riskmap::access::UserRole;
+use riskmap::identity::UserRole;
 use serde_json::{Value, json};
 
 /// Who, and which longitudes they may see.

@@ -215,11 +215,11 @@ async fn expired_and_revoked_tokens_are_refused() {
     let s = TestServer::start().await;
     let app = &s.server().app;
     let (user, _) = app.store.user_by_name("screen").await.unwrap().unwrap();
-    let token = riskmap::auth::new_token();
-    let now = riskmap::auth::now_ms();
+    let token = riskmap::identity::sessions::new_token();
+    let now = riskmap::clock::now_ms();
     app.store
         .create_session(&riskmap::store::Session {
-            token_hash: riskmap::auth::token_hash(&token),
+            token_hash: riskmap::identity::sessions::token_hash(&token),
             user_id: user.id,
             created_ms: now - 13 * 3_600_000,
             expires_ms: now - 3_600_000,

@@ -10,7 +10,7 @@
 use riskmap_tests as common;
 
 use common::{DEMO_PASSWORD, TestServer, grid};
-use riskmap::access::UserRole;
+use riskmap::identity::UserRole;
 use serde_json::{Value, json};
 
 /// Inside grid 11-1, near S1 (120.02, 28.05).

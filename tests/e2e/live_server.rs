@@ -307,7 +307,7 @@ async fn fix_batches_keep_the_newest_position_and_every_track_point() {
     let s = TestServer::start().await;
     let admin = s.login("admin").await;
     // Recent times: tracks older than the retention period are pruned.
-    let base_t = riskmap::auth::now_ms() - 600_000;
+    let base_t = riskmap::clock::now_ms() - 600_000;
     let batch = json!({ "fixes": [
         { "staff_id": "S4", "lon": 120.12, "lat": 28.06, "t": base_t + 20_000 },
         { "staff_id": "S4", "lon": 120.13, "lat": 28.07, "t": base_t + 10_000 },
@@ -563,7 +563,7 @@ async fn websocket_refuses_bad_tokens_big_messages_and_floods() {
 async fn positions_and_tracks_survive_a_restart() {
     let mut s = TestServer::start().await;
     let admin = s.login("admin").await;
-    let t = riskmap::auth::now_ms() - 60_000;
+    let t = riskmap::clock::now_ms() - 60_000;
     let (status, _) = s
         .post(
             &admin,

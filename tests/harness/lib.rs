@@ -278,7 +278,7 @@ pub async fn fresh_database() -> Option<String> {
     let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
     let name = format!(
         "riskmap_it_{}",
-        riskmap::auth::new_token().get(..12).unwrap()
+        riskmap::identity::sessions::new_token().get(..12).unwrap()
     );
     sqlx::query(&format!("CREATE DATABASE {name}"))
         .execute(&mut c)

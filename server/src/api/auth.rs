@@ -14,9 +14,9 @@ use serde_json::{Value, json};
 use super::error::{ApiError, ApiResult};
 use super::extract::Json;
 use super::guard::{ClientAddr, record, too_many};
-use crate::access::{User, UserRole};
 use crate::app::App;
-use crate::auth::AuthError;
+use crate::identity::AuthError;
+use crate::identity::{User, UserRole};
 
 /// The authenticated user of a request.
 #[derive(Debug, Clone)]

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::clock::TimeError;
 use crate::store::StoreError;
 use riskmap_engine::EngineError;
 
@@ -109,6 +110,12 @@ impl From<EngineError> for ApiError {
             }
             _ => ApiError::BadRequest(e.to_string()),
         }
+    }
+}
+
+impl From<TimeError> for ApiError {
+    fn from(e: TimeError) -> Self {
+        ApiError::BadRequest(e.to_string())
     }
 }
 

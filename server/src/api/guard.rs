@@ -2,44 +2,21 @@
 //! handlers, and the audit of writes (docs/protocol.md, "Limits" and
 //! "Audit log").
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::connect_info::Connected;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::serve::IncomingStream;
-use serde::Deserialize;
-use serde_json::{Value, json};
 
-use super::auth::{Principal, bearer};
-use super::error::{ApiError, ApiResult};
-use super::extract::{Json, Query};
-use crate::access::{User, UserRole};
-use crate::app::{App, parse_time};
-use crate::auth::now_ms;
-use crate::serve::NoDelayListener;
+use super::auth::bearer;
+use super::error::ApiError;
+use crate::app::App;
+use crate::clock::now_ms;
+use crate::identity::User;
+use crate::net::Peer;
 use crate::store::AuditEntry;
-use crate::tls::TlsListener;
-
-/// The peer of a connection, plain or TLS (what `ConnectInfo` carries).
-#[derive(Debug, Clone, Copy)]
-pub struct Peer(pub SocketAddr);
-
-impl Connected<IncomingStream<'_, NoDelayListener>> for Peer {
-    fn connect_info(stream: IncomingStream<'_, NoDelayListener>) -> Self {
-        Peer(*stream.remote_addr())
-    }
-}
-
-impl Connected<IncomingStream<'_, TlsListener>> for Peer {
-    fn connect_info(stream: IncomingStream<'_, TlsListener>) -> Self {
-        Peer(*stream.remote_addr())
-    }
-}
 
 /// The client's address, as handlers see it.
 #[derive(Debug, Clone)]
@@ -127,42 +104,4 @@ pub async fn record(
     if let Err(e) = app.store.append_audit(&entry).await {
         tracing::error!(error = %e, action, "the audit log could not be written");
     }
-}
-
-/// `GET /api/audit` parameters.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AuditParams {
-    /// From (epoch ms or ISO 8601; default 24 hours ago).
-    pub from: Option<String>,
-    /// To (default now).
-    pub to: Option<String>,
-    /// One user's entries.
-    pub username: Option<String>,
-    /// At most (default 1000, at most 10,000).
-    pub limit: Option<u32>,
-}
-
-/// `GET /api/audit`: system administrators only.
-pub async fn audit(
-    State(app): State<Arc<App>>,
-    p: Principal,
-    Query(q): Query<AuditParams>,
-) -> ApiResult<Json<Value>> {
-    p.require(&[UserRole::Admin])?;
-    let now = now_ms();
-    let time = |s: Option<&str>, default: i64| {
-        s.map_or(Ok(default), |s| parse_time(s).map_err(ApiError::BadRequest))
-    };
-    let from = time(q.from.as_deref(), now - 86_400_000)?;
-    let to = time(q.to.as_deref(), now + 1)?;
-    let limit = q.limit.unwrap_or(1000);
-    if limit == 0 || limit > 10_000 {
-        return Err(ApiError::BadRequest("limit must be 1 to 10000".into()));
-    }
-    let entries = app
-        .store
-        .audit_between(from, to, q.username.as_deref(), limit)
-        .await?;
-    Ok(Json(json!({ "entries": entries })))
 }

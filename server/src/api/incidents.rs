@@ -13,14 +13,15 @@ use super::auth::Principal;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Query};
 use super::queries::{self, NearestParams, PointParams};
-use crate::access::{User, UserRole};
-use crate::app::{App, parse_time};
-use crate::auth::now_ms;
+use crate::app::App;
+use crate::clock::now_ms;
+use crate::clock::parse_time;
+use crate::identity::Scope;
+use crate::identity::{User, UserRole};
 use crate::incident::ReportIn;
 use crate::incident::machine::ActionRequest;
 use crate::incident::model::{LogEntry, State as IncidentState};
 use crate::live::Datum;
-use crate::scope::Scope;
 use riskmap_engine::AreaTree;
 
 /// Most incidents in one list page.
@@ -93,8 +94,7 @@ pub struct ListParams {
 }
 
 fn time_param(s: Option<&str>) -> ApiResult<Option<i64>> {
-    s.map(|s| parse_time(s).map_err(ApiError::BadRequest))
-        .transpose()
+    s.map(|s| parse_time(s).map_err(ApiError::from)).transpose()
 }
 
 fn names<'a>(s: Option<&'a str>, what: &str, valid: &[&str]) -> ApiResult<Option<Vec<&'a str>>> {

@@ -1,6 +1,8 @@
 //! HTTP and WebSocket: thin axum handlers over [`crate::app::App`].
 //!
 //! - [`auth`]: login, logout, who am I, and the bearer-token extractor.
+//! - [`guard`]: the middleware around every route (per-token rate, client
+//!   address, audit of writes); [`audit`]: reading the audit log.
 //! - [`queries`]: dispatch and spatial queries (REST; `/ws` reuses them).
 //! - [`fixes`]: `POST /api/fixes` and the OsmAnd protocol (`/osmand`).
 //! - [`incidents`]: the incident closed loop.
@@ -10,6 +12,7 @@
 //! - [`health`]: `/health`, `/ready`, `/metrics`.
 //! - [`error`]: the one error type; [`extract`]: `Json`/`Query` that refuse with it.
 
+pub mod audit;
 pub mod auth;
 pub mod error;
 pub mod extract;
@@ -46,7 +49,7 @@ pub fn router(app: Arc<App>, static_dir: Option<PathBuf>) -> Router {
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/logout", post(auth::logout))
         .route("/api/me", get(auth::me))
-        .route("/api/audit", get(guard::audit))
+        .route("/api/audit", get(audit::audit))
         .route("/api/openapi.json", get(openapi::document))
         .route("/api/dispatch/nearest", get(queries::nearest))
         .route("/api/dispatch/cameras", get(queries::cameras))

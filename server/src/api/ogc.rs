@@ -54,11 +54,11 @@ use serde_json::{Value, json};
 
 use super::auth::Principal;
 use super::error::{ApiError, ApiResult};
-use crate::access::UserRole;
 use crate::app::App;
+use crate::identity::Scope;
+use crate::identity::UserRole;
 use crate::incident::Book;
 use crate::live::{Event, Layers};
-use crate::scope::Scope;
 use crate::store::{LayerData, WriteMode};
 use riskmap_engine::geojson::{
     area_feature, camera_feature, key_place_feature, parse_area, parse_camera, parse_key_place,
@@ -1068,7 +1068,7 @@ fn feature_at(app: &App, engine: &Engine, book: &Book, coll: Coll, i: u32) -> Op
         Coll::KeyPlaces => Some(key_place_feature(engine.key_places().get(i)?)),
         Coll::Incidents => {
             let e = book.at(i as usize)?;
-            let Value::Object(props) = app.incidents.view(e, crate::auth::now_ms()) else {
+            let Value::Object(props) = app.incidents.view(e, crate::clock::now_ms()) else {
                 return None;
             };
             let p = e.incident.position;

@@ -12,12 +12,12 @@ use serde_json::{Value, json};
 use super::auth::Principal;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Query};
-use crate::access::User;
 use crate::app::App;
+use crate::identity::Scope;
+use crate::identity::User;
 use crate::live::Datum;
 use crate::live::protocol::{camera_json, key_place_json, risk_source_json, staff_json};
 use crate::metrics::Query as Q;
-use crate::scope::Scope;
 use riskmap_engine::model::{DutyStatus, Role, Skill};
 use riskmap_engine::sphere::LonLat;
 use riskmap_engine::{
@@ -496,10 +496,10 @@ pub async fn track(
             return Err(ApiError::NotFound(format!("no staff member {id}")));
         }
     }
-    let now = crate::auth::now_ms();
+    let now = crate::clock::now_ms();
     let time = |s: &Option<String>, default: i64| -> ApiResult<i64> {
         s.as_deref().map_or(Ok(default), |s| {
-            crate::app::parse_time(s).map_err(ApiError::BadRequest)
+            crate::clock::parse_time(s).map_err(ApiError::from)
         })
     };
     let from = time(&q.from, now - 24 * 3600 * 1000)?;

@@ -27,10 +27,10 @@ use super::error::ApiError;
 use super::fixes::rejection;
 use super::queries;
 use crate::app::App;
+use crate::identity::Scope;
 use crate::live::protocol::{camera_json, key_place_json, risk_source_json, staff_json};
 use crate::live::{ClientMessage, Layers, Outbound, Subscription};
 use crate::metrics::{Metrics, Query as Q};
-use crate::scope::Scope;
 use riskmap_engine::{AreaTree, Layer, LayerItem};
 
 /// Upgrades an authenticated request to a WebSocket.
@@ -146,7 +146,7 @@ async fn session(app: Arc<App>, p: Principal, socket: WebSocket) {
         "type": "hello",
         "user": conn.p.user,
         "tick_ms": app.hub.tick_interval().as_millis(),
-        "server_time": crate::auth::now_ms(),
+        "server_time": crate::clock::now_ms(),
         "limits": { "max_message_bytes": app.limits.max_frame_bytes, "messages_per_second": app.limits.ws_messages_per_second },
     });
     let mut close: Option<(u16, String)> = None;
@@ -417,7 +417,7 @@ impl Conn {
                 ])
             }
             ClientMessage::Ping { id } => Next::Reply(vec![
-                json!({ "type": "pong", "id": id, "server_time": crate::auth::now_ms() })
+                json!({ "type": "pong", "id": id, "server_time": crate::clock::now_ms() })
                     .to_string(),
             ]),
         }
@@ -468,7 +468,7 @@ impl Conn {
         let mut out = vec![snapshot(&self.app, &self.p.user, sub, seq)];
         if sub.layers.contains(Layers::STATS) {
             let engine = self.app.engine.read();
-            let now = crate::auth::now_ms();
+            let now = crate::clock::now_ms();
             let from = self.app.incidents.dictionary().calendar().day_start(now);
             out.push(crate::incident::desk::stats_message(
                 &self.app,
@@ -540,7 +540,7 @@ impl Conn {
 }
 
 /// A snapshot of everything a subscription can see now.
-fn snapshot(app: &App, user: &crate::access::User, sub: Subscription, seq: u64) -> String {
+fn snapshot(app: &App, user: &crate::identity::User, sub: Subscription, seq: u64) -> String {
     let engine = app.engine.read();
     let tree = engine.areas();
     let t = Instant::now();
@@ -594,11 +594,11 @@ fn visible_in_box<T: LayerItem>(
 /// finished today, and a field user's own tasks.
 fn incidents_in_view(
     app: &App,
-    user: &crate::access::User,
+    user: &crate::identity::User,
     sub: Subscription,
     tree: &AreaTree,
 ) -> Value {
-    let now = crate::auth::now_ms();
+    let now = crate::clock::now_ms();
     let desk = &app.incidents;
     let today = desk.dictionary().calendar().day_start(now);
     let book = desk.book();

@@ -6,7 +6,7 @@
 use serde_json::json;
 
 use super::model::{Action, Incident, LogEntry, PendingExtension, State};
-use crate::access::{User, UserRole};
+use crate::identity::{User, UserRole};
 use riskmap_engine::model::EpochMs;
 
 /// Who is acting, as far as the machine needs to know.

@@ -24,8 +24,8 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use tokio::sync::{Notify, mpsc};
 
 use super::protocol::{Layers, move_json};
+use crate::identity::Scope;
 use crate::metrics::Metrics;
-use crate::scope::Scope;
 use riskmap_engine::sphere::{self, LonLat};
 use riskmap_engine::{AreaIdx, Engine, StaffIdx};
 
@@ -381,7 +381,7 @@ impl Hub {
         }
         // When the tick sent these moves: a client can tell how long the
         // push took (loadgen's fix → viewer figures use it).
-        let at = crate::auth::now_ms();
+        let at = crate::clock::now_ms();
         for (v, moves) in out {
             let text: Arc<str> = format!(
                 "{{\"type\":\"staff_moves\",\"seq\":{seq},\"at\":{at},\"moves\":[{moves}]}}"

@@ -7,7 +7,7 @@
 use async_trait::async_trait;
 
 use super::{Result, Session};
-use crate::access::{NewUser, User};
+use crate::identity::{NewUser, User};
 
 /// Account persistence.
 #[async_trait]
@@ -80,7 +80,7 @@ pub fn user_of(
     staff_id: Option<String>,
 ) -> Result<User> {
     Ok(User {
-        role: crate::access::UserRole::parse(role).ok_or_else(|| {
+        role: crate::identity::UserRole::parse(role).ok_or_else(|| {
             super::codec::corrupt(
                 "users",
                 &id.to_string(),
@@ -105,8 +105,8 @@ macro_rules! impl_account_store {
         impl $crate::store::accounts::AccountStore for $store {
             async fn create_user(
                 &self,
-                user: &$crate::access::NewUser,
-            ) -> $crate::store::Result<$crate::access::User> {
+                user: &$crate::identity::NewUser,
+            ) -> $crate::store::Result<$crate::identity::User> {
                 let id: i64 = sqlx::query_scalar(&$sql($crate::store::accounts::INSERT_USER))
                     .bind(&user.username)
                     .bind(&user.display_name)
@@ -114,7 +114,7 @@ macro_rules! impl_account_store {
                     .bind(&user.area)
                     .bind(user.staff_id.as_deref())
                     .bind(&user.password_hash)
-                    .bind($crate::auth::now_ms())
+                    .bind($crate::clock::now_ms())
                     .fetch_one(&self.$writer)
                     .await
                     .map_err(|e| match $db_error(e) {
@@ -126,7 +126,7 @@ macro_rules! impl_account_store {
                         }
                         other => other,
                     })?;
-                Ok($crate::access::User {
+                Ok($crate::identity::User {
                     id,
                     username: user.username.clone(),
                     display_name: user.display_name.clone(),
@@ -139,7 +139,7 @@ macro_rules! impl_account_store {
             async fn user_by_name(
                 &self,
                 username: &str,
-            ) -> $crate::store::Result<Option<($crate::access::User, String)>> {
+            ) -> $crate::store::Result<Option<($crate::identity::User, String)>> {
                 use sqlx::Row as _;
                 let row = sqlx::query(&$sql(&$crate::store::accounts::user_by_name_sql()))
                     .bind(username)
@@ -154,7 +154,7 @@ macro_rules! impl_account_store {
                 .transpose()
             }
 
-            async fn user(&self, id: i64) -> $crate::store::Result<Option<$crate::access::User>> {
+            async fn user(&self, id: i64) -> $crate::store::Result<Option<$crate::identity::User>> {
                 use sqlx::Row as _;
                 let row = sqlx::query(&$sql(&$crate::store::accounts::user_by_id_sql()))
                     .bind(id)
@@ -194,7 +194,8 @@ macro_rules! impl_account_store {
             async fn session(
                 &self,
                 token_hash: &str,
-            ) -> $crate::store::Result<Option<($crate::store::Session, $crate::access::User)>> {
+            ) -> $crate::store::Result<Option<($crate::store::Session, $crate::identity::User)>>
+            {
                 use sqlx::Row as _;
                 let row = sqlx::query(&$sql(&$crate::store::accounts::session_sql()))
                     .bind(token_hash)

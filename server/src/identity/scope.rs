@@ -2,7 +2,7 @@
 //! current engine: everything for a system admin, one subtree for everyone
 //! else, nothing if their area no longer exists.
 
-use crate::access::{User, UserRole};
+use super::user::{User, UserRole};
 use riskmap_engine::{AreaIdx, AreaTree};
 
 /// What a user may see.

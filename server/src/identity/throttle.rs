@@ -176,7 +176,7 @@ mod tests {
     }
 }
 
-/// Everything the request guards need, held by the [`crate::app::App`].
+/// Everything the request guards need, held by the running server.
 #[derive(Debug)]
 pub struct Guard {
     /// Password guessing.

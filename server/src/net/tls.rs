@@ -75,7 +75,7 @@ impl TlsListener {
                     return;
                 }
                 let mut stream = stream;
-                crate::serve::no_delay(&mut stream);
+                super::no_delay(&mut stream);
                 let (acceptor, tx) = (acceptor.clone(), tx.clone());
                 tokio::spawn(async move {
                     match tokio::time::timeout(HANDSHAKE, acceptor.accept(stream)).await {

@@ -1,19 +1,18 @@
-//! Logins and sessions: argon2 password hashes, random bearer tokens known
-//! to the store only by their SHA-256, and a small cache so a request costs a
-//! hash lookup, not a query.
+//! Logins and sessions: random bearer tokens known to the store only by
+//! their SHA-256, and a small cache so a request costs a hash lookup, not a
+//! query.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use argon2::Argon2;
-use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use parking_lot::Mutex;
 use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-use crate::access::{NewUser, User, UserRole};
+use super::password::{DUMMY_HASH, hash_password, verify_password};
+use super::user::{NewUser, User, UserRole};
+use crate::clock::now_ms;
 use crate::store::{Session, Store, StoreError};
 
 /// How long a token lives unless configured otherwise.
@@ -44,33 +43,6 @@ pub struct Auth {
     cache: Mutex<FxHashMap<String, (Session, User)>>,
 }
 
-/// Milliseconds since the epoch, now.
-#[must_use]
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
-/// An argon2id PHC string for a password.
-pub fn hash_password(password: &str) -> Result<String, AuthError> {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| AuthError::Hash(e.to_string()))
-}
-
-/// Whether a password matches a PHC string.
-#[must_use]
-pub fn verify_password(hash: &str, password: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &h)
-            .is_ok()
-    })
-}
-
 /// The SHA-256 of a token, hex: what the store keeps.
 #[must_use]
 pub fn token_hash(token: &str) -> String {
@@ -82,17 +54,6 @@ pub fn token_hash(token: &str) -> String {
 pub fn new_token() -> String {
     let bytes: [u8; 32] = rand::random();
     hex::encode(bytes)
-}
-
-/// A readable random password for a generated admin account.
-#[must_use]
-pub fn new_password() -> String {
-    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let bytes: [u8; 16] = rand::random();
-    bytes
-        .iter()
-        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
-        .collect()
 }
 
 impl Auth {
@@ -189,22 +150,9 @@ impl Auth {
     }
 }
 
-/// A valid argon2 hash of a random string, verified against when the user
-/// does not exist so that a login's timing does not reveal it.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$1fdJd6C3Jl1aG8yNbZ0f5L7A6yE0wq1s0Yp3m2w8k0Q";
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn passwords_hash_and_verify() {
-        let h = hash_password("秘密 secret").unwrap();
-        assert!(h.starts_with("$argon2id$"));
-        assert!(verify_password(&h, "秘密 secret"));
-        assert!(!verify_password(&h, "secret"));
-        assert!(!verify_password("not a hash", "secret"));
-    }
 
     #[test]
     fn tokens_are_random_and_hashed() {
@@ -213,6 +161,5 @@ mod tests {
         assert_eq!(a.len(), 64);
         assert_eq!(token_hash(&a).len(), 64);
         assert_ne!(token_hash(&a), a);
-        assert_eq!(new_password().len(), 16);
     }
 }

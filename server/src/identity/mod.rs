@@ -1,0 +1,18 @@
+//! Identity (身份与分级授权): who a request is, and what they may see.
+//!
+//! - [`user`]: users, their roles and the area each is bound to.
+//! - [`scope`]: a user's visible part of the area tree.
+//! - [`password`]: argon2id hashes; [`sessions`]: logins, bearer tokens, the
+//!   session cache.
+//! - [`throttle`]: failed-login throttling and per-token request rates.
+
+pub mod password;
+pub mod scope;
+pub mod sessions;
+pub mod throttle;
+pub mod user;
+
+pub use scope::Scope;
+pub use sessions::{Auth, AuthError};
+pub use throttle::{Guard, LoginThrottle, Rates};
+pub use user::{NewUser, User, UserRole};

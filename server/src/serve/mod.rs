@@ -1,0 +1,288 @@
+//! `riskmap serve`: open the store, load the engine, start the background
+//! tasks and the listeners, and shut down gracefully.
+
+mod demo;
+mod load;
+mod tasks;
+
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::RwLock;
+use riskmap_engine::Engine;
+use riskmap_engine::city::CityDirError;
+use riskmap_engine::model::AreaLevel;
+use thiserror::Error;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use demo::DEMO_PASSWORD;
+pub use load::open_store;
+
+use crate::app::{App, Limits};
+use crate::config::ServeArgs;
+use crate::identity::password::new_password;
+use crate::identity::{Auth, Guard, LoginThrottle, Rates, UserRole};
+use crate::incident::Desk;
+use crate::ingest::{Ingest, IngestConfig};
+use crate::live::{Hub, HubConfig};
+use crate::metrics::Metrics;
+use crate::net::{NoDelayListener, serve_on};
+use crate::store::{Store, StoreError};
+
+/// Why the server could not start.
+#[derive(Debug, Error)]
+pub enum ServeError {
+    /// The store could not be opened or migrated.
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    /// The demo city could not be read.
+    #[error("demo city: {0}")]
+    DemoCity(#[from] CityDirError),
+    /// A listener could not be bound.
+    #[error("cannot listen on {1}: {0}")]
+    Bind(#[source] std::io::Error, SocketAddr),
+    /// A configuration value is out of range.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// Creating a login failed.
+    #[error("creating a login: {0}")]
+    Auth(#[from] crate::identity::AuthError),
+}
+
+/// A running server.
+pub struct Server {
+    /// The shared state.
+    pub app: Arc<App>,
+    /// Where the HTTP listener is bound.
+    pub addr: SocketAddr,
+    /// Where the OsmAnd listener is bound, if any.
+    pub osmand_addr: Option<SocketAddr>,
+    /// The admin password, if it was generated (to print once).
+    pub generated_admin_password: Option<String>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+    writer: JoinHandle<()>,
+}
+
+impl Server {
+    /// Stops accepting, lets requests finish, and waits until every queued
+    /// fix is committed.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+        // The writer ends once the last Ingest handle (inside App) is gone.
+        drop(self.app);
+        let _ = self.writer.await;
+    }
+
+    /// Waits for Ctrl-C or SIGTERM, then shuts down.
+    pub async fn run_until_signal(self) {
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        self.shutdown().await;
+    }
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+/// The shared state, and the track writer's task.
+fn build_app(
+    args: &ServeArgs,
+    store: Arc<dyn Store>,
+    auth: Auth,
+    engine: Engine,
+    incidents: Desk,
+) -> (Arc<App>, JoinHandle<()>) {
+    let metrics = Arc::new(Metrics::default());
+    let (ingest, writer) = Ingest::start(store.clone(), metrics.clone(), IngestConfig::default());
+    let hub = Hub::new(
+        HubConfig {
+            tick: Duration::from_millis(args.tick_ms),
+            queue: args.viewer_queue.max(2),
+            slow_close_after: Duration::from_secs(args.slow_viewer_close_s),
+            ..HubConfig::default()
+        },
+        metrics.clone(),
+    );
+    let app = Arc::new(App {
+        engine: RwLock::new(engine),
+        store,
+        auth,
+        hub,
+        ingest,
+        metrics,
+        limits: Limits {
+            max_body_bytes: args.max_body_bytes,
+            max_frame_bytes: args.max_message_bytes,
+            max_import_bytes: args.max_import_bytes,
+            ws_messages_per_second: args.ws_messages_per_second,
+            max_ws_connections: args.max_ws_connections,
+            max_concurrent_requests: args.max_concurrent_requests.max(1),
+            max_polygon_vertices: args.max_polygon_vertices,
+            ..Limits::default()
+        },
+        incidents,
+        guard: Guard {
+            logins: LoginThrottle::new(
+                args.login_failures_per_user,
+                args.login_failures_per_address,
+                Duration::from_secs(15 * 60),
+            ),
+            rates: Rates::new(args.requests_per_second),
+            cors_origins: args.cors_origin.clone(),
+        },
+    });
+    (app, writer)
+}
+
+/// Starts the server: returns once it is listening.
+pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
+    let resolution = h3o::Resolution::try_from(args.h3_resolution).map_err(|_| {
+        ServeError::Config(format!(
+            "--h3-resolution must be 0 to 15, got {}",
+            args.h3_resolution
+        ))
+    })?;
+    if args.tick_ms == 0 || args.tick_ms > 10_000 {
+        return Err(ServeError::Config("--tick-ms must be 1 to 10000".into()));
+    }
+    let store = open_store(&args).await?;
+    tracing::info!(store = store.kind(), "store open");
+
+    let engine = load::load_engine(&args, &*store, resolution).await?;
+    let root_area = engine
+        .areas()
+        .iter()
+        .find(|(_, a)| a.level == AreaLevel::City)
+        .map(|(_, a)| a.code.clone());
+    let auth = Auth::new(
+        store.clone(),
+        Duration::from_secs(args.token_ttl_hours.max(1) * 3600),
+    );
+    let generated_admin_password = ensure_admin(&*store, &auth).await?;
+    let people: crate::simulator::People = if args.demo {
+        Arc::new(demo::ensure_demo_users(&*store, &auth, &engine, root_area.as_deref()).await?)
+    } else {
+        Arc::default()
+    };
+
+    let incidents = load::load_incidents(&args, &*store).await?;
+    let (app, writer) = build_app(&args, store, auth, engine, incidents);
+
+    let (shutdown, watch_rx) = watch::channel(false);
+    let mut tasks = tasks::spawn_background(&app, &args, people, &watch_rx);
+
+    let static_dir = args.static_dir.clone().or_else(|| {
+        let d = std::path::PathBuf::from("web-client/dist");
+        d.join("index.html").exists().then_some(d)
+    });
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| ServeError::Bind(e, args.listen))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| ServeError::Bind(e, args.listen))?;
+    let router = crate::api::router(app.clone(), static_dir);
+    match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            let config = crate::net::tls::server_config(cert, key).map_err(ServeError::Config)?;
+            let tls = crate::net::tls::TlsListener::new(listener, config)
+                .map_err(|e| ServeError::Bind(e, args.listen))?;
+            tasks.push(tokio::spawn(serve_on(tls, router, watch_rx.clone())));
+        }
+        _ => tasks.push(tokio::spawn(serve_on(
+            NoDelayListener(listener),
+            router,
+            watch_rx.clone(),
+        ))),
+    }
+    let mut osmand_addr = None;
+    if let Some(oa) = args.osmand_listen {
+        let l = TcpListener::bind(oa)
+            .await
+            .map_err(|e| ServeError::Bind(e, oa))?;
+        osmand_addr = Some(l.local_addr().map_err(|e| ServeError::Bind(e, oa))?);
+        tasks.push(tokio::spawn(serve_on(
+            NoDelayListener(l),
+            crate::api::osmand_router(app.clone()),
+            watch_rx.clone(),
+        )));
+    }
+    tracing::info!(%addr, "listening");
+    Ok(Server {
+        app,
+        addr,
+        osmand_addr,
+        generated_admin_password,
+        shutdown,
+        tasks,
+        writer,
+    })
+}
+
+/// Creates the first admin when there are no users. Returns the password if
+/// it was generated (`RISKMAP_ADMIN_PASSWORD` unset).
+async fn ensure_admin(store: &dyn Store, auth: &Auth) -> Result<Option<String>, ServeError> {
+    if store.count_users().await? > 0 {
+        return Ok(None);
+    }
+    let (password, generated) = match std::env::var("RISKMAP_ADMIN_PASSWORD") {
+        Ok(p) if !p.is_empty() => (p, false),
+        _ => (new_password(), true),
+    };
+    // The system administrator is bound to no area: they see everything.
+    auth.create_user("admin", "系统管理员", UserRole::Admin, "", None, &password)
+        .await?;
+    Ok(generated.then_some(password))
+}
+
+/// The lines the run command prints: where to go and how to log in.
+#[must_use]
+pub fn banner(server: &Server, demo: bool) -> String {
+    let mut s = format!("\nriskmap is running at http://{}/\n", server.addr);
+    if let Some(o) = server.osmand_addr {
+        let _ = writeln!(s, "OsmAnd (Traccar Client) listener at http://{o}/");
+    }
+    match &server.generated_admin_password {
+        Some(p) => {
+            let _ = writeln!(
+                s,
+                "admin login: admin / {p}   (generated; set RISKMAP_ADMIN_PASSWORD to choose)"
+            );
+        }
+        None => s.push_str("admin login: admin / (the password set in RISKMAP_ADMIN_PASSWORD)\n"),
+    }
+    if demo {
+        let _ = writeln!(
+            s,
+            "demo logins (password {DEMO_PASSWORD}): commander, dispatcher, screen (big screen), \
+             district (one district), field (a grid worker)"
+        );
+    }
+    s
+}
