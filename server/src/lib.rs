@@ -36,7 +36,6 @@ pub mod clock;
 pub mod config;
 pub mod identity;
 pub mod incident;
-pub mod ingest;
 pub mod live;
 pub mod metrics;
 pub mod net;

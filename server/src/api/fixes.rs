@@ -15,8 +15,8 @@ use serde_json::{Value, json};
 use super::auth::Principal;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Query};
+use crate::app::ingest::IngestError;
 use crate::app::{App, FixRejection};
-use crate::ingest::IngestError;
 use crate::live::{Datum, FixIn};
 
 /// `POST /api/fixes` body: `{"fixes": [...]}` or a bare array.

@@ -495,7 +495,7 @@ impl Conn {
                 Box::pin(async move {
                     let committed = match commit.await {
                         Ok(result) => result,
-                        Err(_) => Err(crate::ingest::IngestError::ShuttingDown),
+                        Err(_) => Err(crate::app::ingest::IngestError::ShuttingDown),
                     };
                     vec![match committed {
                         Ok(()) => json!({ "type": "ack", "id": id, "applied": report.applied, "stale": report.stale })

@@ -5,6 +5,8 @@
 //! engine (under its write lock, never across an await), tells the hub, and
 //! persists through the store before it is acknowledged.
 
+pub mod ingest;
+
 use std::sync::Arc;
 
 use parking_lot::RwLock;
@@ -13,10 +15,10 @@ use crate::clock::{epoch_ms, now_ms, parse_time};
 use crate::identity::Auth;
 use crate::identity::Scope;
 use crate::identity::{User, UserRole};
-use crate::ingest::{Ingest, IngestError};
 use crate::live::{Datum, FixIn, Hub};
 use crate::metrics::Metrics;
 use crate::store::Store;
+use ingest::{Ingest, IngestError};
 use riskmap_engine::model::{DutyStatus, Fix};
 use riskmap_engine::sphere::LonLat;
 use riskmap_engine::{Engine, MoveOutcome, StaffIdx, gcj02};
