@@ -58,6 +58,27 @@ pub fn from_wgs84(p: LonLat) -> LonLat {
     }
 }
 
+/// Which datum a client's coordinates are in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Datum {
+    /// WGS84 (GPS).
+    #[default]
+    Wgs84,
+    /// GCJ-02 (Chinese phone map SDKs).
+    Gcj02,
+}
+
+impl Datum {
+    /// A position given in this datum, in WGS84.
+    pub fn to_wgs84(self, p: LonLat) -> Result<LonLat> {
+        match self {
+            Datum::Wgs84 => Ok(p),
+            Datum::Gcj02 => to_wgs84(p),
+        }
+    }
+}
+
 /// GCJ-02 → WGS84, refusing positions out of range.
 pub fn to_wgs84(g: LonLat) -> Result<LonLat> {
     let g = g.validated()?;

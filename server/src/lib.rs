@@ -34,6 +34,7 @@ pub mod api;
 pub mod app;
 pub mod clock;
 pub mod config;
+pub mod event;
 pub mod identity;
 pub mod incident;
 pub mod live;

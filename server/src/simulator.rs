@@ -21,8 +21,8 @@ use crate::app::App;
 use crate::clock::now_ms;
 use crate::identity::{User, UserRole};
 use crate::incident::ReportIn;
-use crate::incident::machine::ActionRequest;
 use crate::incident::model::{Priority, Source, State};
+use crate::incident::{ActionRequest, Command};
 use crate::live::{Datum, FixIn};
 use riskmap_engine::model::{DutyStatus, Role, Skill};
 use riskmap_engine::sphere::{self, LonLat};
@@ -267,15 +267,15 @@ async fn raise(app: &App, rng: &mut StdRng) -> Option<String> {
         priority: Some(priority),
         lon: at.lon + rng.random_range(-0.0005..0.0005),
         lat: at.lat + rng.random_range(-0.0005..0.0005),
-        description: "模拟上报：现场发现问题，请处理 (simulated report)".into(),
+        description: "模拟上报：现场发现问题，请处理".into(),
         photos: Vec::new(),
         report_only: rng.random_range(0..100) < 5,
         coords: Datum::Wgs84,
     };
     match app.report_incident(&centre(), report).await {
-        Ok(v) => v["id"].as_str().map(ToOwned::to_owned),
+        Ok(v) => Some(v.id),
         Err(e) => {
-            tracing::debug!(error = e.message(), "simulated report refused");
+            tracing::debug!(error = %e, "simulated report refused");
             None
         }
     }
@@ -293,35 +293,34 @@ async fn advance(app: &App, people: &FxHashSet<String>, id: &str, rng: &mut StdR
     }) else {
         return;
     };
-    let act = |action: &str, comment: &str| ActionRequest {
-        action: action.into(),
-        comment: comment.into(),
-        ..ActionRequest::default()
-    };
+    let act = |command: Command, comment: &str| ActionRequest::new(command, comment);
     let (user, req) = match state {
         State::Reported if rng.random_range(0..10) == 0 => {
-            (centre(), act("reject", "不属于受理范围 (out of scope)"))
+            (centre(), act(Command::Reject {}, "不属于受理范围"))
         }
-        State::Reported => (centre(), act("accept", "")),
+        State::Reported => (centre(), act(Command::Accept {}, "")),
         State::Accepted => {
-            let mut req = act("dispatch", "请尽快处置 (please handle)");
-            match nearest_suitable(app, people, position, &category) {
-                Some(staff) => req.staff_id = Some(staff),
-                None => {
-                    req.department = app
-                        .incidents
+            let (staff_id, department) = match nearest_suitable(app, people, position, &category) {
+                Some(staff) => (Some(staff), None),
+                None => (
+                    None,
+                    app.incidents
                         .dictionary()
                         .category(&category)
-                        .map(|c| c.department.clone());
-                }
-            }
-            (centre(), req)
+                        .map(|c| c.department.clone()),
+                ),
+            };
+            let dispatch = Command::Dispatch {
+                staff_id,
+                department,
+            };
+            (centre(), act(dispatch, "请尽快处置"))
         }
         State::Dispatched | State::Signed | State::InProgress => {
             let action = match state {
-                State::Dispatched => act("sign", ""),
-                State::Signed => act("start", ""),
-                _ => act("handle", "已处置完毕 (handled)"),
+                State::Dispatched => act(Command::Sign {}, ""),
+                State::Signed => act(Command::Start {}, ""),
+                _ => act(Command::Handle {}, "已处置完毕"),
             };
             let user = match assignee {
                 Some(staff) => User {
@@ -334,16 +333,16 @@ async fn advance(app: &App, people: &FxHashSet<String>, id: &str, rng: &mut StdR
             (user, action)
         }
         State::Handled if rng.random_range(0..7) == 0 => {
-            (centre(), act("verify_fail", "核查不通过，需返工 (rework)"))
+            (centre(), act(Command::VerifyFail {}, "核查不通过，需返工"))
         }
-        State::Handled => (centre(), act("verify", "")),
-        State::Verified => (centre(), act("close", "")),
+        State::Handled => (centre(), act(Command::Verify {}, "")),
+        State::Verified => (centre(), act(Command::Close {}, "")),
         State::Rejected | State::Merged | State::Closed => return,
     };
     if let Err(e) = app.act_on_incident(&user, id, req).await {
         tracing::debug!(
             incident = id,
-            error = e.message(),
+            error = %e,
             "simulated action refused"
         );
     }

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use geo::{Coord, LineString, MultiPolygon, Point, Polygon};
 use riskmap::identity::{NewUser, UserRole};
 use riskmap::incident::model::{
-    Action, Incident, LogEntry, PendingExtension, Priority, Source, State,
+    Action, Detail, Incident, LogEntry, PendingExtension, Priority, Source, State,
 };
 use riskmap::store::postgis::PostgisStore;
 use riskmap::store::sqlite::tracks::Compaction;
@@ -1641,7 +1641,10 @@ fn log_entry(id: &str, seq: i64, action: Action, from: Option<State>, to: State)
         actor_area: "330300".into(),
         comment: format!("step {seq}"),
         photos: vec![],
-        detail: serde_json::json!({ "seq": seq, "staff_id": "S000002" }),
+        detail: Detail::Assignment {
+            staff_id: Some("S000002".into()),
+            department: Some(format!("dept {seq}")),
+        },
     }
 }
 

@@ -908,13 +908,32 @@ async fn only_the_system_admin_imports() {
     assert_eq!(ids(&fc), ["C1", "C2"]);
 }
 
-/// The routes the router declares: every `.route("...")` in the API's
-/// sources (`/ogc` ones nested), with `{name}` normalised to `{}`.
+/// The routes the router declares: every `.route("...")` in the server's
+/// API sources (those under `ogc` nested at `/ogc`), with `{name}`
+/// normalised to `{}`.
 fn router_paths() -> BTreeSet<String> {
-    let src = concat!(env!("CARGO_MANIFEST_DIR"), "/src/api");
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../server/src/api");
+    let mut files = Vec::new();
+    let mut dirs = vec![src.clone()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    }
     let mut out = BTreeSet::new();
-    for (file, prefix) in [("mod.rs", ""), ("ogc.rs", "/ogc")] {
-        let text = std::fs::read_to_string(format!("{src}/{file}")).unwrap();
+    for file in files {
+        let relative = file.strip_prefix(&src).unwrap();
+        let prefix = if relative.starts_with("ogc") || relative.starts_with("ogc.rs") {
+            "/ogc"
+        } else {
+            ""
+        };
+        let text = std::fs::read_to_string(&file).unwrap();
         for piece in text.split(".route(").skip(1) {
             // rustfmt may put the path on the next line.
             let Some(piece) = piece.trim_start().strip_prefix('"') else {
@@ -932,6 +951,10 @@ fn router_paths() -> BTreeSet<String> {
             out.insert(normalise(&full));
         }
     }
+    assert!(
+        out.contains("/api/incidents"),
+        "the API's routes were not found"
+    );
     out
 }
 

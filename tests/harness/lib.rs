@@ -5,7 +5,13 @@
 //!
 //! The store is SQLite in a temporary directory, or PostGIS when
 //! `RISKMAP_TEST_DATABASE_URL` is set (each server gets a fresh database).
-#![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
+// Test support: a failed step is a failed test (unwrap, panics), and every
+// helper is called for its value by tests that read it.
+#![allow(
+    clippy::unwrap_used,
+    clippy::missing_panics_doc,
+    clippy::must_use_candidate
+)]
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

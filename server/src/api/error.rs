@@ -6,7 +6,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::app::DeskError;
 use crate::clock::TimeError;
+use crate::incident::IncidentError;
 use crate::store::StoreError;
 use riskmap_engine::EngineError;
 
@@ -132,6 +134,34 @@ impl From<StoreError> for ApiError {
                 ApiError::Unavailable(format!("the store is unavailable: {e}"))
             }
             other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<IncidentError> for ApiError {
+    fn from(e: IncidentError) -> Self {
+        match e {
+            IncidentError::Invalid(m) => ApiError::BadRequest(m),
+            IncidentError::NotFound(m) => ApiError::NotFound(m),
+            IncidentError::Forbidden(m) => ApiError::Forbidden(m),
+            IncidentError::NotAllowed {
+                message,
+                state,
+                allowed,
+            } => ApiError::Conflict {
+                message,
+                state: Some(state.as_str()),
+                allowed: allowed.into_iter().map(|a| a.as_str().to_owned()).collect(),
+            },
+        }
+    }
+}
+
+impl From<DeskError> for ApiError {
+    fn from(e: DeskError) -> Self {
+        match e {
+            DeskError::Refused(e) => e.into(),
+            DeskError::Store(e) => e.into(),
         }
     }
 }

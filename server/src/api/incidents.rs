@@ -18,9 +18,8 @@ use crate::clock::now_ms;
 use crate::clock::parse_time;
 use crate::identity::Scope;
 use crate::identity::{User, UserRole};
-use crate::incident::ReportIn;
-use crate::incident::machine::ActionRequest;
 use crate::incident::model::{LogEntry, State as IncidentState};
+use crate::incident::{ActionRequest, IncidentView, ReportIn};
 use crate::live::Datum;
 use riskmap_engine::AreaTree;
 
@@ -39,7 +38,7 @@ pub async fn report(
     State(app): State<Arc<App>>,
     p: Principal,
     Json(r): Json<ReportIn>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<IncidentView>)> {
     let v = app.report_incident(&p.user, r).await?;
     Ok((StatusCode::CREATED, Json(v)))
 }
@@ -49,8 +48,8 @@ pub async fn get_one(
     State(app): State<Arc<App>>,
     p: Principal,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    app.incident_for(&p.user, &id).map(Json)
+) -> ApiResult<Json<IncidentView>> {
+    Ok(Json(app.incident_for(&p.user, &id)?))
 }
 
 /// `POST /api/incidents/{id}/actions`.
@@ -59,8 +58,8 @@ pub async fn act(
     p: Principal,
     Path(id): Path<String>,
     Json(req): Json<ActionRequest>,
-) -> ApiResult<Json<Value>> {
-    app.act_on_incident(&p.user, &id, req).await.map(Json)
+) -> ApiResult<Json<IncidentView>> {
+    Ok(Json(app.act_on_incident(&p.user, &id, req).await?))
 }
 
 /// `GET /api/incidents` parameters.
@@ -199,7 +198,7 @@ pub async fn list(
             continue;
         }
         if total >= q.offset.unwrap_or(0) && page.len() < limit {
-            page.push(app.incidents.view(e, now));
+            page.push(app.incidents.view(&engine, e, now));
         }
         total += 1;
     }
@@ -320,7 +319,7 @@ pub fn log_csv(entries: &[LogEntry], offset_minutes: i32) -> String {
             e.actor_area.clone(),
             e.comment.clone(),
             e.photos.join("|"),
-            e.detail.to_string(),
+            serde_json::to_string(&e.detail).unwrap_or_default(),
         ];
         let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
         out.push_str(&line.join(","));
@@ -362,14 +361,11 @@ pub async fn candidates(
     Query(q): Query<CandidateParams>,
 ) -> ApiResult<Json<Value>> {
     let inc = app.incident_for(&p.user, &id)?;
-    let (lon, lat) = (inc["lon"].as_f64(), inc["lat"].as_f64());
-    let (Some(lon), Some(lat)) = (lon, lat) else {
-        return Err(ApiError::Internal(format!("incident {id} has no position")));
-    };
+    let (lon, lat) = (inc.lon, inc.lat);
     let skill = app
         .incidents
         .dictionary()
-        .category(inc["category"].as_str().unwrap_or_default())
+        .category(&inc.category)
         .and_then(|c| c.skill);
     let skill_name = skill.and_then(|s| serde_json::to_value(s).ok());
     let staff = queries::nearest_query(
@@ -462,7 +458,7 @@ mod tests {
             actor_area: "11".into(),
             comment: "多行\n说明".into(),
             photos: vec!["a".into(), "b".into()],
-            detail: json!({}),
+            detail: crate::incident::model::Detail::Plain {},
         };
         let csv = log_csv(&[e], 480);
         let lines: Vec<&str> = csv.split("\r\n").collect();

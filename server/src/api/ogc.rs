@@ -1068,7 +1068,9 @@ fn feature_at(app: &App, engine: &Engine, book: &Book, coll: Coll, i: u32) -> Op
         Coll::KeyPlaces => Some(key_place_feature(engine.key_places().get(i)?)),
         Coll::Incidents => {
             let e = book.at(i as usize)?;
-            let Value::Object(props) = app.incidents.view(e, crate::clock::now_ms()) else {
+            let Ok(Value::Object(props)) =
+                serde_json::to_value(app.incidents.view(engine, e, crate::clock::now_ms()))
+            else {
                 return None;
             };
             let p = e.incident.position;

@@ -26,12 +26,13 @@ use super::auth::Principal;
 use super::error::ApiError;
 use super::fixes::rejection;
 use super::queries;
-use crate::app::App;
+use crate::app::ingest::IngestError;
+use crate::app::{App, FixRejection};
 use crate::identity::Scope;
 use crate::live::protocol::{camera_json, key_place_json, risk_source_json, staff_json};
 use crate::live::{ClientMessage, Layers, Outbound, Subscription};
 use crate::metrics::{Metrics, Query as Q};
-use riskmap_engine::{AreaTree, Layer, LayerItem};
+use riskmap_engine::{AreaTree, Engine, Layer, LayerItem};
 
 /// Upgrades an authenticated request to a WebSocket.
 pub async fn upgrade(
@@ -412,7 +413,7 @@ impl Conn {
                 Next::Reply(vec![
                     match self.app.report_incident(&self.p.user, incident).await {
                         Ok(v) => json!({ "type": "reported", "id": id, "incident": v }).to_string(),
-                        Err(e) => error_json(id.as_ref(), &e),
+                        Err(e) => error_json(id.as_ref(), &e.into()),
                     },
                 ])
             }
@@ -470,40 +471,31 @@ impl Conn {
             let engine = self.app.engine.read();
             let now = crate::clock::now_ms();
             let from = self.app.incidents.dictionary().calendar().day_start(now);
-            out.push(crate::incident::desk::stats_message(
-                &self.app,
-                sub.scope,
-                engine.areas(),
-                from,
-            ));
+            out.push(self.app.stats_message(sub.scope, engine.areas(), from));
         }
         Ok(out)
     }
 
-    /// Validates and applies fixes to the live map now; the returned reply
-    /// (the ack, or an error naming the fix) is ready once they are
-    /// committed. The commit runs in its own task, so it completes even if
-    /// the connection goes away before the ack is sent.
+    /// Checks fixes now; the returned reply (the ack, or an error naming
+    /// the fix) is ready once they are committed and applied. The commit
+    /// runs in its own task, so it completes even if the connection goes
+    /// away before the ack is sent.
     fn begin_fixes(&self, id: Option<Value>, fixes: Vec<crate::live::FixIn>) -> PendingReply {
         let own = self.p.user.staff_id.clone();
         match self
             .app
-            .apply_fixes(Some(&self.p.user), own.as_deref(), fixes)
+            .submit_fixes(Some(&self.p.user), own.as_deref(), fixes)
         {
-            Ok((report, commit)) => {
-                let commit = tokio::spawn(commit);
+            Ok(record) => {
+                let record = tokio::spawn(record);
                 Box::pin(async move {
-                    let committed = match commit.await {
-                        Ok(result) => result,
-                        Err(_) => Err(crate::app::ingest::IngestError::ShuttingDown),
-                    };
-                    vec![match committed {
-                        Ok(()) => json!({ "type": "ack", "id": id, "applied": report.applied, "stale": report.stale })
+                    let recorded = record
+                        .await
+                        .unwrap_or(Err(FixRejection::NotPersisted(IngestError::ShuttingDown)));
+                    vec![match recorded {
+                        Ok(report) => json!({ "type": "ack", "id": id, "applied": report.applied, "stale": report.stale })
                             .to_string(),
-                        Err(e) => error_json(
-                            id.as_ref(),
-                            &rejection(crate::app::FixRejection::NotPersisted(e)),
-                        ),
+                        Err(r) => error_json(id.as_ref(), &rejection(r)),
                     }]
                 })
             }
@@ -566,7 +558,7 @@ fn snapshot(app: &App, user: &crate::identity::User, sub: Subscription, seq: u64
         out["key_places"] = visible_in_box(engine.key_places(), sub, tree, key_place_json);
     }
     if sub.layers.contains(Layers::INCIDENTS) {
-        out["incidents"] = incidents_in_view(app, user, sub, tree);
+        out["incidents"] = incidents_in_view(app, user, sub, &engine);
     }
     app.metrics.observe(Q::Viewport, t.elapsed());
     out.to_string()
@@ -596,8 +588,9 @@ fn incidents_in_view(
     app: &App,
     user: &crate::identity::User,
     sub: Subscription,
-    tree: &AreaTree,
+    engine: &Engine,
 ) -> Value {
+    let tree = engine.areas();
     let now = crate::clock::now_ms();
     let desk = &app.incidents;
     let today = desk.dictionary().calendar().day_start(now);
@@ -612,7 +605,7 @@ fn incidents_in_view(
                     && i.state.holds_assignee();
                 mine || (recent && sub.scope.contains(tree.idx(&i.grid), tree))
             })
-            .map(|e| desk.view(e, now))
+            .map(|e| serde_json::to_value(desk.view(engine, e, now)).unwrap_or_default())
             .collect(),
     )
 }

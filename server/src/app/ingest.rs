@@ -2,9 +2,10 @@
 //! commit), and a request that delivered fixes is acknowledged only once its
 //! fixes are committed.
 //!
-//! Live positions move at once (the engine is updated before the fixes are
-//! queued here), so viewers see a move within a tick while the store sees
-//! one transaction per batch instead of one per fix. If the store is down,
+//! Positions move once their fixes are committed (the writer hands them
+//! back for the app layer to apply), so viewers and dispatch see only what
+//! survives a crash, while the store sees one transaction per batch of
+//! requests instead of one per fix. If the store is down,
 //! the writer retries with backoff; callers wait (bounded by the queue and
 //! by [`IngestConfig::give_up_after`]) and are told if their fixes could not
 //! be committed, so nothing acknowledged is ever lost.
@@ -16,9 +17,9 @@ use thiserror::Error;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
+use crate::event::StaffFix;
 use crate::metrics::Metrics;
 use crate::store::{Store, TrackPoint};
-use riskmap_engine::model::Fix;
 
 /// Tuning of the writer.
 #[derive(Debug, Clone, Copy)]
@@ -63,8 +64,9 @@ pub enum IngestError {
 }
 
 struct Pending {
-    points: Vec<(String, Fix)>,
-    done: oneshot::Sender<Result<(), IngestError>>,
+    points: Vec<StaffFix>,
+    /// Gets the fixes back once they are committed, to apply them.
+    done: oneshot::Sender<Result<Vec<StaffFix>, IngestError>>,
 }
 
 /// The handle requests use to persist fixes.
@@ -86,10 +88,10 @@ impl Ingest {
         (Ingest { tx }, task)
     }
 
-    /// Queues fixes and waits until they are committed.
-    pub async fn persist(&self, points: Vec<(String, Fix)>) -> Result<(), IngestError> {
+    /// Queues fixes and waits until they are committed; hands them back.
+    pub async fn persist(&self, points: Vec<StaffFix>) -> Result<Vec<StaffFix>, IngestError> {
         if points.is_empty() {
-            return Ok(());
+            return Ok(points);
         }
         let (done, wait) = oneshot::channel();
         self.tx
@@ -121,7 +123,7 @@ async fn write_loop(
         }
         let outcome = commit(&*store, &metrics, &waiting, config.give_up_after).await;
         for p in waiting {
-            let _ = p.done.send(outcome.clone());
+            let _ = p.done.send(outcome.clone().map(|()| p.points));
         }
     }
 }
@@ -136,9 +138,9 @@ async fn commit(
     let points: Vec<TrackPoint<'_>> = waiting
         .iter()
         .flat_map(|p| p.points.iter())
-        .map(|(staff_id, fix)| TrackPoint {
-            staff_id,
-            fix: *fix,
+        .map(|p| TrackPoint {
+            staff_id: &p.staff_id,
+            fix: p.fix,
         })
         .collect();
     let started = Instant::now();

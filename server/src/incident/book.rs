@@ -1,6 +1,6 @@
 //! Every incident in memory, with what the clock says about each, the open
 //! set, serial numbers and who is busy with what. The book is the live truth
-//! the API reads; [`super::desk`] changes it only after the store committed.
+//! the API reads; the app layer changes it only after the store committed.
 
 use std::collections::{BTreeSet, HashMap};
 

@@ -1,97 +1,14 @@
 //! The closed loop as a pure state machine: which actions a user may take
-//! on an incident now, and what an action does to it. Nothing here touches
-//! the store or the clock's calendar; [`super::desk`] resolves references
+//! on an incident now, and what a command does to it. Nothing here touches
+//! the store or the clock's calendar; the app layer resolves references
 //! (staff, areas, other incidents) before it asks, and commits after.
 
-use serde_json::json;
-
-use super::model::{Action, Incident, LogEntry, PendingExtension, State};
-use crate::identity::{User, UserRole};
+use super::actor::Actor;
+use super::command::{ActionRequest, Command};
+use super::error::IncidentError;
+use super::model::{Action, Detail, Incident, LogEntry, PendingExtension, State};
+use crate::identity::UserRole;
 use riskmap_engine::model::EpochMs;
-
-/// Who is acting, as far as the machine needs to know.
-#[derive(Debug, Clone, Copy)]
-pub struct Actor<'a> {
-    /// The user.
-    pub user: &'a User,
-    /// Whether the incident's responsible area lies in the user's subtree.
-    pub manages: bool,
-}
-
-impl Actor<'_> {
-    /// A dispatcher, commander or admin of the responsible area.
-    fn is_manager(&self) -> bool {
-        self.manages
-            && matches!(
-                self.user.role,
-                UserRole::Admin | UserRole::Commander | UserRole::Dispatcher
-            )
-    }
-
-    /// A commander or admin of the responsible area.
-    fn is_approver(&self) -> bool {
-        self.manages && matches!(self.user.role, UserRole::Admin | UserRole::Commander)
-    }
-
-    /// The field user the incident is assigned to.
-    fn is_assignee(&self, inc: &Incident) -> bool {
-        self.user.role == UserRole::Field
-            && inc.assignee_staff.is_some()
-            && self.user.staff_id == inc.assignee_staff
-    }
-
-    /// Whoever does the work: the assigned staff member, or for a
-    /// department the managers who speak for it.
-    fn is_handler(&self, inc: &Incident) -> bool {
-        self.is_assignee(inc) || (inc.assignee_staff.is_none() && self.is_manager())
-    }
-}
-
-/// An action as asked for.
-#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ActionRequest {
-    /// What to do (`accept`, `dispatch`, …).
-    pub action: String,
-    /// A note; required for `reject`, `verify_fail`, `return`,
-    /// `request_extension` and `deny_extension`.
-    #[serde(default)]
-    pub comment: String,
-    /// Photo references.
-    #[serde(default)]
-    pub photos: Vec<String>,
-    /// dispatch: the staff member.
-    #[serde(default)]
-    pub staff_id: Option<String>,
-    /// dispatch: the department.
-    #[serde(default)]
-    pub department: Option<String>,
-    /// merge: the incident to merge into.
-    #[serde(default)]
-    pub into: Option<String>,
-    /// `request_extension`: hours asked for.
-    #[serde(default)]
-    pub hours: Option<f64>,
-    /// Refuse if the incident changed since this version.
-    #[serde(default)]
-    pub version: Option<i64>,
-}
-
-/// Why an action was refused.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Refusal {
-    /// Not allowed now, for this user: 409 with what is.
-    NotAllowed {
-        /// Why.
-        message: String,
-        /// The incident's state.
-        state: State,
-        /// What this user may do now.
-        allowed: Vec<Action>,
-    },
-    /// The request is malformed: 400.
-    Invalid(String),
-}
 
 /// What the caller resolved for the machine.
 #[derive(Debug, Clone, Default)]
@@ -137,7 +54,7 @@ fn may(inc: &Incident, actor: Actor<'_>, action: Action, has_parent: bool) -> bo
     }
 }
 
-/// Applies an action: the changed incident and its flow-log entry (whose
+/// Applies a command: the changed incident and its flow-log entry (whose
 /// `seq` the caller sets). Timing fields the calendar decides (`on_time`)
 /// are the caller's too.
 pub fn apply(
@@ -146,21 +63,13 @@ pub fn apply(
     actor: Actor<'_>,
     resolved: &Resolved,
     now: EpochMs,
-) -> Result<(Incident, LogEntry), Refusal> {
-    let action = Action::parse(&req.action)
-        .filter(|a| Action::ACTS.contains(a))
-        .ok_or_else(|| {
-            Refusal::Invalid(format!(
-                "unknown action {:?}; actions are {}",
-                req.action,
-                Action::ACTS.map(Action::as_str).join(", ")
-            ))
-        })?;
+) -> Result<(Incident, LogEntry), IncidentError> {
+    let action = req.command.action();
     let has_parent = resolved.parent_area.is_some();
     if let Some(v) = req.version
         && v != inc.version
     {
-        return Err(Refusal::NotAllowed {
+        return Err(IncidentError::NotAllowed {
             message: format!(
                 "the incident changed (version {} now, {v} seen); reload it",
                 inc.version
@@ -175,7 +84,7 @@ pub fn apply(
         } else {
             " outside your area"
         };
-        return Err(Refusal::NotAllowed {
+        return Err(IncidentError::NotAllowed {
             message: format!(
                 "{} ({}) cannot {} an incident that is {}{who}",
                 actor.user.username,
@@ -197,13 +106,13 @@ pub fn apply(
             | Action::DenyExtension
     );
     if needs_comment && comment.is_empty() {
-        return Err(Refusal::Invalid(format!(
+        return Err(IncidentError::Invalid(format!(
             "{} needs a comment giving the reason",
             action.as_str()
         )));
     }
     let mut next = inc.clone();
-    let (to, detail) = effect(inc, &mut next, req, actor, resolved, action, comment, now)?;
+    let (to, detail) = effect(inc, &mut next, &req.command, actor, resolved, comment, now)?;
     enter(&mut next, to, now);
     let entry = LogEntry {
         incident: inc.id.clone(),
@@ -222,114 +131,126 @@ pub fn apply(
     Ok((next, entry))
 }
 
-/// What an allowed action does to the incident (`next`, a copy of `inc`):
+/// What an allowed command does to the incident (`next`, a copy of `inc`):
 /// the state it leads to and the flow log's detail.
-#[allow(clippy::too_many_arguments)]
 fn effect(
     inc: &Incident,
     next: &mut Incident,
-    req: &ActionRequest,
+    command: &Command,
     actor: Actor<'_>,
     resolved: &Resolved,
-    action: Action,
     comment: &str,
     now: EpochMs,
-) -> Result<(State, serde_json::Value), Refusal> {
-    let mut detail = json!({});
-    let to = match action {
-        Action::Accept => State::Accepted,
-        Action::Reject => State::Rejected,
-        Action::Merge => {
-            let into = req
-                .into
-                .as_deref()
-                .filter(|s| !s.is_empty())
-                .ok_or_else(|| Refusal::Invalid("merge needs `into`, an incident id".into()))?;
-            next.merged_into = Some(into.to_owned());
-            detail = json!({ "into": into });
-            State::Merged
-        }
-        Action::Dispatch => {
-            let staff = req.staff_id.as_deref().filter(|s| !s.is_empty());
-            let dept = req.department.as_deref().filter(|s| !s.is_empty());
-            if staff.is_none() && dept.is_none() {
-                return Err(Refusal::Invalid(
-                    "dispatch needs `staff_id` or `department`".into(),
+) -> Result<(State, Detail), IncidentError> {
+    let plain = Detail::Plain {};
+    Ok(match command {
+        Command::Accept {} => (State::Accepted, plain),
+        Command::Reject {} => (State::Rejected, plain),
+        Command::Merge { into } => {
+            if into.is_empty() {
+                return Err(IncidentError::Invalid(
+                    "merge needs `into`, an incident id".into(),
                 ));
             }
-            next.assignee_staff = staff.map(ToOwned::to_owned);
-            next.assignee_department = dept.map(ToOwned::to_owned);
-            detail = json!({ "staff_id": staff, "department": dept });
-            State::Dispatched
+            next.merged_into = Some(into.clone());
+            (State::Merged, Detail::Merge { into: into.clone() })
         }
-        Action::Sign => State::Signed,
-        Action::Start => State::InProgress,
-        Action::Handle => {
+        Command::Dispatch {
+            staff_id,
+            department,
+        } => dispatch_to(next, staff_id.as_ref(), department.as_ref())?,
+        Command::Sign {} => (State::Signed, plain),
+        Command::Start {} => (State::InProgress, plain),
+        Command::Handle {} => {
             next.handled_ms = Some(now);
-            State::Handled
+            (State::Handled, plain)
         }
-        Action::Verify => State::Verified,
-        Action::VerifyFail => {
+        Command::Verify {} => (State::Verified, plain),
+        Command::VerifyFail {} => {
             next.rework_count += 1;
             next.on_time = None;
-            detail = json!({ "rework": next.rework_count });
-            State::Dispatched
+            (
+                State::Dispatched,
+                Detail::Rework {
+                    rework: next.rework_count,
+                },
+            )
         }
-        Action::Close => State::Closed,
-        Action::Return => {
-            detail =
-                json!({ "staff_id": inc.assignee_staff, "department": inc.assignee_department });
+        Command::Close {} => (State::Closed, plain),
+        Command::Return {} => {
             next.assignee_staff = None;
             next.assignee_department = None;
-            State::Accepted
+            (
+                State::Accepted,
+                Detail::Assignment {
+                    staff_id: inc.assignee_staff.clone(),
+                    department: inc.assignee_department.clone(),
+                },
+            )
         }
-        Action::Escalate => {
+        Command::Escalate {} => {
             // `may` checked that there is a parent.
             let parent = resolved.parent_area.clone().unwrap_or_default();
-            detail = json!({ "from_area": inc.area, "to_area": parent });
-            next.area = parent;
-            inc.state
+            next.area.clone_from(&parent);
+            (
+                inc.state,
+                Detail::Escalation {
+                    from_area: inc.area.clone(),
+                    to_area: parent,
+                },
+            )
         }
-        Action::RequestExtension => {
-            let hours = req
-                .hours
-                .filter(|h| h.is_finite() && *h > 0.0 && *h <= 10_000.0);
-            let hours = hours.ok_or_else(|| {
-                Refusal::Invalid("request_extension needs `hours`, within 0..10000".into())
-            })?;
+        Command::RequestExtension { hours } => {
+            if !(hours.is_finite() && *hours > 0.0 && *hours <= 10_000.0) {
+                return Err(IncidentError::Invalid(
+                    "request_extension needs `hours`, within 0..10000".into(),
+                ));
+            }
             next.pending_extension = Some(PendingExtension {
-                hours,
+                hours: *hours,
                 reason: comment.to_owned(),
                 by: actor.user.username.clone(),
                 at_ms: now,
             });
-            detail = json!({ "hours": hours });
-            inc.state
+            (inc.state, Detail::Extension { hours: *hours })
         }
-        Action::ApproveExtension => {
+        Command::ApproveExtension {} => {
             let hours = inc.pending_extension.as_ref().map_or(0.0, |p| p.hours);
             next.extension_hours += hours;
             next.step_extension_hours += hours;
             next.pending_extension = None;
-            detail = json!({ "hours": hours });
-            inc.state
+            (inc.state, Detail::Extension { hours })
         }
-        Action::DenyExtension => {
+        Command::DenyExtension {} => {
             let hours = inc.pending_extension.as_ref().map_or(0.0, |p| p.hours);
             next.pending_extension = None;
-            detail = json!({ "hours": hours });
-            inc.state
+            (inc.state, Detail::Extension { hours })
         }
-        Action::Report | Action::File => unreachable_action(action)?,
-    };
-    Ok((to, detail))
+    })
 }
 
-fn unreachable_action(action: Action) -> Result<State, Refusal> {
-    Err(Refusal::Invalid(format!(
-        "{} is not an action on an existing incident",
-        action.as_str()
-    )))
+/// 派遣: the incident goes to a staff member or a department (one at least).
+fn dispatch_to(
+    next: &mut Incident,
+    staff_id: Option<&String>,
+    department: Option<&String>,
+) -> Result<(State, Detail), IncidentError> {
+    let staff = staff_id.filter(|s| !s.is_empty()).cloned();
+    let department = department.filter(|s| !s.is_empty()).cloned();
+    if staff.is_none() && department.is_none() {
+        return Err(IncidentError::Invalid(
+            "dispatch needs `staff_id` or `department`".into(),
+        ));
+    }
+    next.assignee_staff.clone_from(&staff);
+    next.assignee_department.clone_from(&department);
+    Ok((
+        State::Dispatched,
+        Detail::Assignment {
+            staff_id: staff,
+            department,
+        },
+    ))
 }
 
 /// Moves an incident into a state: the step clock and the times it keeps.
@@ -357,6 +278,7 @@ pub fn enter(inc: &mut Incident, to: State, now: EpochMs) {
 #[allow(clippy::float_cmp)] // hours are exact literals
 mod tests {
     use super::*;
+    use crate::identity::User;
 
     fn user(role: UserRole, staff: Option<&str>) -> User {
         User {
@@ -380,11 +302,16 @@ mod tests {
     }
 
     fn req(action: &str) -> ActionRequest {
-        ActionRequest {
-            action: action.into(),
-            comment: "because".into(),
-            ..ActionRequest::default()
+        with(action, &serde_json::json!({}))
+    }
+
+    /// An action with more fields (a comment "because" unless given).
+    fn with(action: &str, more: &serde_json::Value) -> ActionRequest {
+        let mut v = serde_json::json!({ "action": action, "comment": "because" });
+        if let (Some(v), Some(more)) = (v.as_object_mut(), more.as_object()) {
+            v.extend(more.clone());
         }
+        serde_json::from_value(v).unwrap()
     }
 
     #[test]
@@ -430,7 +357,7 @@ mod tests {
             manages: false,
         };
         let err = apply(&inc, &req("sign"), not_mine, &Resolved::default(), 5).unwrap_err();
-        assert!(matches!(err, Refusal::NotAllowed { ref allowed, .. } if allowed.is_empty()));
+        assert!(matches!(err, IncidentError::NotAllowed { ref allowed, .. } if allowed.is_empty()));
         let (signed, entry) = apply(&inc, &req("sign"), mine, &Resolved::default(), 5).unwrap();
         assert_eq!(
             (signed.state, entry.from, entry.to),
@@ -479,7 +406,7 @@ mod tests {
             1,
         )
         .unwrap_err();
-        let Refusal::NotAllowed { message, .. } = err else {
+        let IncidentError::NotAllowed { message, .. } = err else {
             panic!("expected a refusal")
         };
         assert!(message.contains("outside your area"), "{message}");
@@ -510,19 +437,14 @@ mod tests {
             user: &d,
             manages: true,
         };
-        let mut r = req("reject");
-        r.comment = "  ".into();
+        let r = with("reject", &serde_json::json!({ "comment": "  " }));
         assert!(matches!(
             apply(&incident(State::Reported), &r, a, &Resolved::default(), 1),
-            Err(Refusal::Invalid(m)) if m.contains("reason")
+            Err(IncidentError::Invalid(m)) if m.contains("reason")
         ));
         assert!(matches!(
             apply(&incident(State::Accepted), &req("dispatch"), a, &Resolved::default(), 1),
-            Err(Refusal::Invalid(m)) if m.contains("staff_id")
-        ));
-        assert!(matches!(
-            apply(&incident(State::Accepted), &req("fly"), a, &Resolved::default(), 1),
-            Err(Refusal::Invalid(m)) if m.contains("unknown action")
+            Err(IncidentError::Invalid(m)) if m.contains("staff_id")
         ));
         // Escalation needs a parent area.
         assert!(!allowed(&incident(State::Reported), a, false).contains(&Action::Escalate));
@@ -540,8 +462,7 @@ mod tests {
     fn extensions_are_asked_for_then_decided() {
         let field = user(UserRole::Field, Some("S1"));
         let boss = user(UserRole::Commander, None);
-        let mut r = req("request_extension");
-        r.hours = Some(8.0);
+        let r = with("request_extension", &serde_json::json!({ "hours": 8.0 }));
         let inc = incident(State::InProgress);
         let (asked, _) = apply(
             &inc,
@@ -587,11 +508,10 @@ mod tests {
     #[test]
     fn a_stale_version_is_refused() {
         let d = user(UserRole::Admin, None);
-        let mut r = req("accept");
-        r.version = Some(7);
+        let r = with("accept", &serde_json::json!({ "version": 7 }));
         assert!(matches!(
             apply(&incident(State::Reported), &r, Actor { user: &d, manages: true }, &Resolved::default(), 1),
-            Err(Refusal::NotAllowed { message, .. }) if message.contains("version")
+            Err(IncidentError::NotAllowed { message, .. }) if message.contains("version")
         ));
     }
 }

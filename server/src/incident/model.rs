@@ -314,7 +314,7 @@ pub struct PendingExtension {
 }
 
 /// An incident as stored: everything but what the clock derives.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Incident {
     /// The serial number, e.g. `SJ20261123000042`.
     pub id: String,
@@ -453,5 +453,88 @@ pub struct LogEntry {
     /// Photo references.
     pub photos: Vec<String>,
     /// Action details (staff dispatched to, merged into, hours…).
-    pub detail: serde_json::Value,
+    pub detail: Detail,
+}
+
+/// What a flow-log entry records beyond who, when and the states; its shape
+/// follows the action (written as a JSON object, read back as written).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged, deny_unknown_fields)]
+pub enum Detail {
+    /// Nothing more (受理, 签收, 核查, 结案 …): `{}`.
+    Plain {},
+    /// 上报: the open incident this one may repeat.
+    Report {
+        /// Its id, if any.
+        possible_duplicate_of: Option<String>,
+    },
+    /// 合并: the incident it went into.
+    Merge {
+        /// Its id.
+        into: String,
+    },
+    /// 派遣 (who it went to) and 回退 (who it came back from).
+    Assignment {
+        /// The staff member.
+        staff_id: Option<String>,
+        /// The department.
+        department: Option<String>,
+    },
+    /// 核查不通过: the reworks counted so far.
+    Rework {
+        /// How many.
+        rework: u32,
+    },
+    /// 上报上级: the responsible area before and after.
+    Escalation {
+        /// Before.
+        from_area: String,
+        /// After.
+        to_area: String,
+    },
+    /// 延期: the hours asked for, approved or denied.
+    Extension {
+        /// Hours.
+        hours: f64,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn details_read_back_as_written() {
+        let cases = [
+            (Detail::Plain {}, "{}"),
+            (
+                Detail::Report {
+                    possible_duplicate_of: None,
+                },
+                r#"{"possible_duplicate_of":null}"#,
+            ),
+            (Detail::Merge { into: "SJ2".into() }, r#"{"into":"SJ2"}"#),
+            (
+                Detail::Assignment {
+                    staff_id: None,
+                    department: Some("城管".into()),
+                },
+                r#"{"staff_id":null,"department":"城管"}"#,
+            ),
+            (Detail::Rework { rework: 2 }, r#"{"rework":2}"#),
+            (
+                Detail::Escalation {
+                    from_area: "1".into(),
+                    to_area: "2".into(),
+                },
+                r#"{"from_area":"1","to_area":"2"}"#,
+            ),
+            (Detail::Extension { hours: 8.0 }, r#"{"hours":8.0}"#),
+        ];
+        for (detail, text) in cases {
+            assert_eq!(serde_json::to_string(&detail).unwrap(), text);
+            assert_eq!(serde_json::from_str::<Detail>(text).unwrap(), detail);
+        }
+        assert!(serde_json::from_str::<Detail>(r#"{"x":1}"#).is_err());
+    }
 }

@@ -138,16 +138,7 @@ pub enum ClientMessage {
     },
 }
 
-/// Which datum a client's coordinates are in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Datum {
-    /// WGS84 (GPS).
-    #[default]
-    Wgs84,
-    /// GCJ-02 (Chinese phone map SDKs).
-    Gcj02,
-}
+pub use riskmap_engine::gcj02::Datum;
 
 /// A position fix as clients send it (REST batches and `/ws`).
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]

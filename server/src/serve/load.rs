@@ -8,9 +8,10 @@ use riskmap_engine::city::{self, CityDirError};
 use riskmap_engine::{AreaTree, Engine, EngineConfig};
 
 use super::ServeError;
+use crate::app::Desk;
 use crate::clock::now_ms;
 use crate::config::ServeArgs;
-use crate::incident::{Book, Desk, Dictionary};
+use crate::incident::{Book, Dictionary};
 use crate::store::Store;
 use crate::store::postgis::PostgisStore;
 use crate::store::sqlite::SqliteStore;

@@ -22,12 +22,12 @@ use tokio::task::JoinHandle;
 pub use demo::DEMO_PASSWORD;
 pub use load::open_store;
 
+use crate::app::Desk;
 use crate::app::ingest::{Ingest, IngestConfig};
 use crate::app::{App, Limits};
 use crate::config::ServeArgs;
 use crate::identity::password::new_password;
 use crate::identity::{Auth, Guard, LoginThrottle, Rates, UserRole};
-use crate::incident::Desk;
 use crate::live::{Hub, HubConfig};
 use crate::metrics::Metrics;
 use crate::net::{NoDelayListener, serve_on};

@@ -1,0 +1,124 @@
+//! The one place a committed change takes effect: [`App::apply`] brings a
+//! domain event to the engine, the incident book and the live hub. Every
+//! write of the app layer commits first and then calls it; nothing else
+//! changes live state.
+
+use riskmap_engine::MoveOutcome;
+use serde_json::json;
+
+use super::App;
+use super::fixes::FixReport;
+use crate::clock::now_ms;
+use crate::event::{DomainEvent, DutyChange, StaffFix};
+use crate::incident::model::Incident;
+use crate::live::Event;
+use crate::metrics::Metrics;
+
+/// What applying an event did, for the answer to whoever made it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// For fixes: how many moved a position, how many were older.
+    pub fixes: FixReport,
+}
+
+impl App {
+    /// Applies a committed change to the live state and announces it.
+    pub fn apply(&self, event: &DomainEvent) -> Applied {
+        match event {
+            DomainEvent::FixesRecorded { fixes } => Applied {
+                fixes: self.move_staff(fixes),
+            },
+            DomainEvent::IncidentReported { incident, entry } => {
+                self.change_incident(incident, entry.seq, &[]);
+                Applied::default()
+            }
+            DomainEvent::IncidentChanged {
+                incident,
+                entry,
+                duty,
+            } => {
+                self.change_incident(incident, entry.seq, duty);
+                Applied::default()
+            }
+        }
+    }
+
+    /// Moves staff to their committed fixes (an older fix than the live
+    /// position stays in the track only); the moves go out at the next tick.
+    fn move_staff(&self, fixes: &[StaffFix]) -> FixReport {
+        let mut report = FixReport::default();
+        let mut moved = Vec::with_capacity(fixes.len());
+        {
+            let mut engine = self.engine.write();
+            for f in fixes {
+                // A member removed by an import since the check is no one's.
+                let outcome = engine
+                    .staff()
+                    .find(&f.staff_id)
+                    .map(|idx| (idx, engine.apply_fix(idx, f.fix)));
+                match outcome {
+                    Some((idx, Ok(MoveOutcome::Applied))) => {
+                        report.applied += 1;
+                        moved.push(idx);
+                    }
+                    _ => report.stale += 1,
+                }
+            }
+        }
+        Metrics::add(&self.metrics.fixes_applied, report.applied as u64);
+        Metrics::add(&self.metrics.fixes_stale, report.stale as u64);
+        self.hub.note_moves(moved);
+        report
+    }
+
+    /// Puts a committed incident in the book, applies the duty changes it
+    /// caused, and pushes the incident, the staff changes, and to a newly
+    /// assigned staff member their task.
+    fn change_incident(&self, incident: &Incident, log_len: i64, duty: &[DutyChange]) {
+        let now = now_ms();
+        let held_before = self
+            .incidents
+            .book()
+            .get(&incident.id)
+            .is_some_and(|e| e.incident.state.holds_assignee());
+        self.incidents.put(incident.clone(), log_len, now);
+        for d in duty {
+            {
+                let mut engine = self.engine.write();
+                if let Some(idx) = engine.staff().find(&d.staff_id) {
+                    let _ = engine.set_duty(idx, d.duty);
+                }
+            }
+            self.publish_staff(&d.staff_id);
+        }
+        let view = self.publish_incident(&incident.id, now);
+        let took_on = incident.state.holds_assignee() && !held_before;
+        if took_on && let (Some(staff), Some(view)) = (&incident.assignee_staff, view) {
+            let task = json!({ "type": "task", "incident": view }).to_string();
+            self.hub.send_to_staff(staff, &task.into());
+        }
+    }
+
+    /// Tells viewers about a staff member's changed record (duty, profile).
+    pub fn publish_staff(&self, staff_id: &str) {
+        let engine = self.engine.read();
+        let Some(m) = engine
+            .staff()
+            .find(staff_id)
+            .and_then(|i| engine.staff().get(i))
+        else {
+            return;
+        };
+        let text = json!({
+            "type": "staff_update",
+            "staff": crate::live::protocol::staff_json(m, engine.areas()),
+        })
+        .to_string();
+        self.hub.publish(Event {
+            text: text.into(),
+            layer: crate::live::Layers::STAFF,
+            grid: m.home,
+            at: m.fix.map(|f| f.position),
+        });
+    }
+}

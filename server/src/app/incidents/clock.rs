@@ -1,0 +1,93 @@
+//! The incident clock (every second): warning levels re-read and their
+//! changes pushed as alerts, and today's statistics pushed to whoever
+//! watches them when anything changed.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use riskmap_engine::AreaTree;
+use riskmap_engine::model::EpochMs;
+use serde_json::json;
+
+use super::super::App;
+use crate::identity::Scope;
+use crate::incident::timing::Warning;
+use crate::live::{Event, Layers};
+
+impl App {
+    /// One turn of the incident clock: re-reads every open incident's
+    /// warning level and pushes the changes as alerts.
+    pub fn incident_clock(&self, now: EpochMs) {
+        let changed = self.incidents.book.write().rewarn(now);
+        if changed.is_empty() {
+            return;
+        }
+        self.incidents.changed.store(true, Ordering::Release);
+        for (id, before, after) in changed {
+            let Some(view) = self.publish_incident(&id, now) else {
+                continue;
+            };
+            if after == Warning::None {
+                continue;
+            }
+            let title = format!(
+                "{} {} {}",
+                view.id,
+                view.category_name.as_deref().unwrap_or_default(),
+                match after {
+                    Warning::Red => "已超时 overdue",
+                    Warning::Yellow => "即将超时 due soon",
+                    _ => "正常 on time",
+                }
+            );
+            let text = json!({
+                "type": "alert", "kind": "warning", "incident": id,
+                "level": after, "previous": before,
+                "at_ms": now, "title": title, "grid": view.grid,
+            })
+            .to_string();
+            if let Some(g) = self.engine.read().areas().idx(&view.grid) {
+                self.hub.publish(Event {
+                    text: text.into(),
+                    layer: Layers::ALERTS,
+                    grid: Some(g),
+                    at: None,
+                });
+            }
+        }
+    }
+
+    /// Pushes today's statistics to every `stats` subscriber, if anything
+    /// changed since the last push.
+    pub fn push_incident_stats(&self, now: EpochMs) {
+        if !self.incidents.take_changed() {
+            return;
+        }
+        let subs = self.hub.subscribers(Layers::STATS);
+        if subs.is_empty() {
+            return;
+        }
+        let engine = self.engine.read();
+        let tree = engine.areas();
+        let from = self.incidents.dictionary().calendar().day_start(now);
+        let mut cache: Vec<(Scope, Arc<str>)> = Vec::new();
+        for (viewer, sub) in subs {
+            let text = if let Some((_, t)) = cache.iter().find(|(s, _)| *s == sub.scope) {
+                t.clone()
+            } else {
+                let t: Arc<str> = self.stats_message(sub.scope, tree, from).into();
+                cache.push((sub.scope, t.clone()));
+                t
+            };
+            self.hub.send_to(viewer, text);
+        }
+    }
+
+    /// The `stats` message for a scope: the figures since `from`.
+    #[must_use]
+    pub fn stats_message(&self, scope: Scope, tree: &AreaTree, from: EpochMs) -> String {
+        let s = self.incidents.stats(scope, tree, Some(from), None);
+        let area = scope.root().map(|r| tree.get(r).code.clone());
+        json!({ "type": "stats", "area": area, "from_ms": from, "stats": s }).to_string()
+    }
+}

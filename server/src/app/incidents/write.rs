@@ -1,0 +1,283 @@
+//! Reports and actions: each is checked (role, area subtree, state), built
+//! by the pure closed loop, committed to the store together with its
+//! flow-log entry and the duty changes it causes, and only then applied
+//! (as one domain event) to the book, the engine and the live hub.
+
+use riskmap_engine::model::DutyStatus;
+use riskmap_engine::sphere::LonLat;
+use thiserror::Error;
+
+use super::super::App;
+use crate::clock::now_ms;
+use crate::event::{DomainEvent, DutyChange};
+use crate::identity::{Scope, User};
+use crate::incident::intake::{self, Filing};
+use crate::incident::machine::{self, Resolved};
+use crate::incident::model::Incident;
+use crate::incident::timing::Timing;
+use crate::incident::{ActionRequest, Actor, Command, IncidentError, IncidentView, ReportIn};
+use crate::store::StoreError;
+
+/// Why a report or an action did not happen.
+#[derive(Debug, Error)]
+pub enum DeskError {
+    /// The closed loop refused it.
+    #[error(transparent)]
+    Refused(#[from] IncidentError),
+    /// The store could not commit it (nothing changed).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// How long an incident write waits for an unreachable store.
+const STORE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
+
+impl App {
+    /// Records a report: its view once committed.
+    pub async fn report_incident(
+        &self,
+        user: &User,
+        r: ReportIn,
+    ) -> Result<IncidentView, DeskError> {
+        intake::check_reporter(user)?;
+        let desk = &self.incidents;
+        if desk.dictionary().category(&r.category).is_none() {
+            return Err(IncidentError::Invalid(format!(
+                "unknown category {:?}; see GET /api/incidents/categories for the minor category codes",
+                r.category
+            ))
+            .into());
+        }
+        intake::check_text("description", &r.description, &r.photos)?;
+        let (position, grid) = self.place_report(user, &r)?;
+        let _one_writer = desk.writer.lock().await;
+        let now = now_ms();
+        let filing = {
+            let book = desk.book.read();
+            Filing {
+                id: book.next_id(desk.dictionary(), now),
+                possible_duplicate_of: (!r.report_only)
+                    .then(|| book.possible_duplicate(desk.dictionary(), &r.category, position, now))
+                    .flatten(),
+                position,
+                grid,
+                now,
+            }
+        };
+        let (incident, entry) = intake::open(user, r, filing);
+        let store = &self.store;
+        commit_patiently(
+            || store.create_incident(&incident, &entry),
+            // Committed, but the answer was lost with the connection.
+            |e| matches!(e, StoreError::Conflict(_)),
+        )
+        .await?;
+        let id = incident.id.clone();
+        self.apply(&DomainEvent::IncidentReported { incident, entry });
+        self.view_now(&id)
+    }
+
+    /// Where a report is: the WGS84 position and the code of its grid, which
+    /// must lie in the reporter's area.
+    fn place_report(&self, user: &User, r: &ReportIn) -> Result<(LonLat, String), IncidentError> {
+        let invalid = |e: riskmap_engine::EngineError| IncidentError::Invalid(e.to_string());
+        let given = LonLat::new(r.lon, r.lat).map_err(invalid)?;
+        let position = r.coords.to_wgs84(given).map_err(invalid)?;
+        let engine = self.engine.read();
+        let tree = engine.areas();
+        let g = tree.grid_at(position).ok_or_else(|| {
+            IncidentError::Invalid(format!(
+                "{:.6},{:.6} lies in no grid of the city",
+                position.lon, position.lat
+            ))
+        })?;
+        if !Scope::of(user, tree).contains(Some(g), tree) {
+            return Err(IncidentError::Forbidden(format!(
+                "{:.6},{:.6} is outside your area",
+                position.lon, position.lat
+            )));
+        }
+        Ok((position, tree.get(g).code.clone()))
+    }
+
+    /// Takes an action on an incident: its new view (with the actions the
+    /// user may take next) once committed.
+    pub async fn act_on_incident(
+        &self,
+        user: &User,
+        id: &str,
+        req: ActionRequest,
+    ) -> Result<IncidentView, DeskError> {
+        intake::check_text("comment", &req.comment, &req.photos)?;
+        let desk = &self.incidents;
+        let _one_writer = desk.writer.lock().await;
+        let now = now_ms();
+        let (inc, log_len) = {
+            let book = desk.book.read();
+            let e = book.get(id).ok_or_else(|| IncidentError::not_found(id))?;
+            (e.incident.clone(), e.log_len)
+        };
+        let (manages, resolved) = self.resolve(user, &inc, &req.command)?;
+        let actor = Actor { user, manages };
+        let (mut next, mut entry) = machine::apply(&inc, &req, actor, &resolved, now)?;
+        entry.seq = log_len + 1;
+        if matches!(req.command, Command::Handle {}) {
+            next.on_time = Some(now <= Timing::of(&inc, desk.dictionary()).deadline_ms);
+        }
+        let duty = self.duty_changes(&inc, &next);
+        let pairs: Vec<(String, DutyStatus)> =
+            duty.iter().map(|d| (d.staff_id.clone(), d.duty)).collect();
+        let store = &self.store;
+        commit_patiently(
+            || store.record_transition(&next, &entry, &pairs),
+            // The stored version moved on under our one writer: it was ours.
+            |e| matches!(e, StoreError::Conflict(_)),
+        )
+        .await?;
+        self.apply(&DomainEvent::IncidentChanged {
+            incident: next,
+            entry,
+            duty,
+        });
+        let mut view = self.view_now(id)?;
+        view.allowed = Some(self.allowed_actions(user, id));
+        Ok(view)
+    }
+
+    /// What the machine needs resolved against the live city before it can
+    /// decide: whether the user manages the incident's area (404 if they
+    /// may not see it at all), its parent area, and the references the
+    /// command names (a staff member in the user's area, an open incident
+    /// to merge into).
+    fn resolve(
+        &self,
+        user: &User,
+        inc: &Incident,
+        command: &Command,
+    ) -> Result<(bool, Resolved), IncidentError> {
+        let engine = self.engine.read();
+        let tree = engine.areas();
+        let scope = Scope::of(user, tree);
+        let actor = Actor::facing(user, scope, tree, inc)
+            .ok_or_else(|| IncidentError::not_found(&inc.id))?;
+        let parent_area = tree
+            .idx(&inc.area)
+            .and_then(|a| tree.parent(a))
+            .map(|p| tree.get(p).code.clone());
+        match command {
+            Command::Dispatch {
+                staff_id: Some(staff),
+                ..
+            } if !staff.is_empty() => {
+                let idx = engine
+                    .staff()
+                    .find(staff)
+                    .ok_or_else(|| IncidentError::Invalid(format!("no staff member {staff}")))?;
+                let home = engine.staff().get(idx).and_then(|m| m.home);
+                if !scope.contains(home, tree) {
+                    return Err(IncidentError::Forbidden(format!(
+                        "staff member {staff} is outside your area"
+                    )));
+                }
+            }
+            Command::Merge { into } => {
+                let book = self.incidents.book.read();
+                let target = book
+                    .get(into)
+                    .filter(|t| Actor::facing(user, scope, tree, &t.incident).is_some())
+                    .ok_or_else(|| IncidentError::not_found(into))?;
+                if *into == inc.id || !target.incident.is_open() {
+                    return Err(IncidentError::Invalid(format!(
+                        "cannot merge into {into}: it must be another open incident"
+                    )));
+                }
+            }
+            _ => {}
+        }
+        Ok((actor.manages, Resolved { parent_area }))
+    }
+
+    /// Duty changes an incident's change causes: its new assignee turns
+    /// busy; the one it leaves turns available again if this was their last
+    /// open task and they are still marked busy (never overriding off duty
+    /// or an SOS).
+    fn duty_changes(&self, before: &Incident, after: &Incident) -> Vec<DutyChange> {
+        let held = |i: &Incident| {
+            i.state
+                .holds_assignee()
+                .then(|| i.assignee_staff.clone())
+                .flatten()
+        };
+        let (old, new) = (held(before), held(after));
+        if old == new {
+            return Vec::new();
+        }
+        let engine = self.engine.read();
+        let duty_of = |s: &str| {
+            engine
+                .staff()
+                .find(s)
+                .and_then(|i| engine.staff().get(i))
+                .map(|m| m.duty)
+        };
+        let book = self.incidents.book.read();
+        let mut out = Vec::new();
+        if let Some(s) = old
+            && book.active_tasks(&s) <= 1
+            && duty_of(&s) == Some(DutyStatus::Busy)
+        {
+            out.push(DutyChange {
+                staff_id: s,
+                duty: DutyStatus::Available,
+            });
+        }
+        if let Some(s) = new
+            && duty_of(&s).is_some_and(|d| d != DutyStatus::Sos)
+        {
+            out.push(DutyChange {
+                staff_id: s,
+                duty: DutyStatus::Busy,
+            });
+        }
+        out
+    }
+
+    /// The view of a committed incident now.
+    fn view_now(&self, id: &str) -> Result<IncidentView, DeskError> {
+        let engine = self.engine.read();
+        let book = self.incidents.book.read();
+        let e = book.get(id).ok_or_else(|| IncidentError::not_found(id))?;
+        Ok(self.incidents.view(&engine, e, now_ms()))
+    }
+}
+
+/// Runs a store write, retrying while the store is unreachable (backing off,
+/// up to [`STORE_PATIENCE`]): a restarting database delays an
+/// acknowledgement instead of failing it. After a transient failure the
+/// write may have committed with its answer lost; `landed` recognises the
+/// refusal a repeat then gets.
+async fn commit_patiently<F, Fut>(
+    write: F,
+    landed: impl Fn(&StoreError) -> bool,
+) -> Result<(), StoreError>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<(), StoreError>>,
+{
+    let started = std::time::Instant::now();
+    let mut backoff = std::time::Duration::from_millis(50);
+    let mut retried = false;
+    loop {
+        match write().await {
+            Ok(()) => return Ok(()),
+            Err(e) if retried && landed(&e) => return Ok(()),
+            Err(e) if e.is_transient() && started.elapsed() < STORE_PATIENCE => {
+                tracing::warn!(error = %e, retry_in_ms = backoff.as_millis(), "an incident write failed; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(std::time::Duration::from_secs(2));
+                retried = true;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! Who is acting on an incident, as far as the closed loop needs to know:
+//! the user, and whether the incident's responsible area lies in their
+//! subtree (分级授权).
+
+use riskmap_engine::AreaTree;
+
+use super::model::Incident;
+use crate::identity::{Scope, User, UserRole};
+
+/// A user facing one incident.
+#[derive(Debug, Clone, Copy)]
+pub struct Actor<'a> {
+    /// The user.
+    pub user: &'a User,
+    /// Whether the incident's responsible area lies in the user's subtree.
+    pub manages: bool,
+}
+
+impl<'a> Actor<'a> {
+    /// The user facing `inc`, with `manages` read from their scope, if they
+    /// may see it at all (else `None`: to them it does not exist).
+    #[must_use]
+    pub fn facing(user: &'a User, scope: Scope, tree: &AreaTree, inc: &Incident) -> Option<Self> {
+        let mine = user.role == UserRole::Field
+            && user.staff_id.is_some()
+            && user.staff_id == inc.assignee_staff;
+        let visible = mine || scope.contains(tree.idx(&inc.grid), tree);
+        let manages = match scope {
+            Scope::All => true,
+            Scope::Subtree(root) => tree.idx(&inc.area).is_some_and(|a| tree.is_within(a, root)),
+            Scope::Nothing => false,
+        };
+        visible.then_some(Actor {
+            user,
+            manages: visible && manages,
+        })
+    }
+
+    /// A dispatcher, commander or admin of the responsible area.
+    #[must_use]
+    pub fn is_manager(&self) -> bool {
+        self.manages
+            && matches!(
+                self.user.role,
+                UserRole::Admin | UserRole::Commander | UserRole::Dispatcher
+            )
+    }
+
+    /// A commander or admin of the responsible area.
+    #[must_use]
+    pub fn is_approver(&self) -> bool {
+        self.manages && matches!(self.user.role, UserRole::Admin | UserRole::Commander)
+    }
+
+    /// The field user the incident is assigned to.
+    #[must_use]
+    pub fn is_assignee(&self, inc: &Incident) -> bool {
+        self.user.role == UserRole::Field
+            && inc.assignee_staff.is_some()
+            && self.user.staff_id == inc.assignee_staff
+    }
+
+    /// Whoever does the work: the assigned staff member, or for a
+    /// department the managers who speak for it.
+    #[must_use]
+    pub fn is_handler(&self, inc: &Incident) -> bool {
+        self.is_assignee(inc) || (inc.assignee_staff.is_none() && self.is_manager())
+    }
+}
