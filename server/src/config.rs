@@ -1,5 +1,5 @@
-//! Command line: clap, with environment fallbacks; defaults as named
-//! constants.
+//! Command line: clap, with environment fallbacks; every default and fixed
+//! limit as a named constant, here and nowhere else.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -22,6 +22,45 @@ pub const DEFAULT_TRACK_RETENTION_DAYS: u32 = 30;
 pub const DEFAULT_TOKEN_TTL_HOURS: u64 = 12;
 /// Default seconds between a simulated staff member's fixes.
 pub const DEFAULT_SIM_INTERVAL_S: u64 = 10;
+/// Default seconds between incidents the demo simulator raises.
+pub const DEFAULT_SIM_INCIDENT_EVERY_S: u64 = 20;
+/// Default largest HTTP request body, bytes.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+/// Default largest layer import, bytes (a whole city's layer).
+pub const DEFAULT_MAX_IMPORT_BYTES: usize = 512 * 1024 * 1024;
+/// Default largest WebSocket message, bytes.
+pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 1024 * 1024;
+/// Default WebSocket messages a connection may send per second.
+pub const DEFAULT_WS_MESSAGES_PER_SECOND: u32 = 200;
+/// Default messages queued for one viewer before it counts as behind.
+pub const DEFAULT_VIEWER_QUEUE: usize = 16;
+/// Default seconds a viewer may stay behind before it is closed.
+pub const DEFAULT_SLOW_VIEWER_CLOSE_S: u64 = 120;
+/// Default requests per second one bearer token may make.
+pub const DEFAULT_REQUESTS_PER_SECOND: u32 = 200;
+/// Default failed logins per username within the throttle's window.
+pub const DEFAULT_LOGIN_FAILURES_PER_USER: usize = 5;
+/// Default failed logins per client address within the throttle's window.
+pub const DEFAULT_LOGIN_FAILURES_PER_ADDRESS: usize = 30;
+/// Default open WebSocket connections at most.
+pub const DEFAULT_MAX_WS_CONNECTIONS: usize = 20_000;
+/// Default HTTP requests in flight at most.
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 4_096;
+/// Default vertices of one imported polygon at most.
+pub const DEFAULT_MAX_POLYGON_VERTICES: usize = 200_000;
+
+/// Most fixes in one request or message.
+pub const MAX_FIXES_PER_REQUEST: usize = 10_000;
+/// Most features in one layer import.
+pub const MAX_IMPORT_FEATURES: usize = 2_000_000;
+/// Most items an OGC API page may hold.
+pub const MAX_PAGE: usize = 10_000;
+/// Largest k of a nearest-staff query.
+pub const MAX_K: usize = 100;
+/// Largest radius of a nearby query, metres.
+pub const MAX_RADIUS_M: f64 = 50_000.0;
+/// How long failed logins count against a username or an address.
+pub const LOGIN_THROTTLE_WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 /// riskmap — real-time situational awareness map server for city grid
 /// governance (网格化管理).
@@ -99,22 +138,22 @@ pub struct ServeArgs {
     #[arg(long, env = "RISKMAP_TOKEN_TTL_HOURS", default_value_t = DEFAULT_TOKEN_TTL_HOURS)]
     pub token_ttl_hours: u64,
     /// Largest HTTP request body, bytes.
-    #[arg(long, env = "RISKMAP_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
+    #[arg(long, env = "RISKMAP_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
     /// Largest layer import (`POST /ogc/collections/{id}/items`), bytes.
-    #[arg(long, env = "RISKMAP_MAX_IMPORT_BYTES", default_value_t = 512 * 1024 * 1024)]
+    #[arg(long, env = "RISKMAP_MAX_IMPORT_BYTES", default_value_t = DEFAULT_MAX_IMPORT_BYTES)]
     pub max_import_bytes: usize,
     /// Largest WebSocket message, bytes.
-    #[arg(long, env = "RISKMAP_MAX_MESSAGE_BYTES", default_value_t = 1024 * 1024)]
+    #[arg(long, env = "RISKMAP_MAX_MESSAGE_BYTES", default_value_t = DEFAULT_MAX_MESSAGE_BYTES)]
     pub max_message_bytes: usize,
     /// WebSocket messages a connection may send per second.
-    #[arg(long, env = "RISKMAP_WS_MESSAGES_PER_SECOND", default_value_t = 200)]
+    #[arg(long, env = "RISKMAP_WS_MESSAGES_PER_SECOND", default_value_t = DEFAULT_WS_MESSAGES_PER_SECOND)]
     pub ws_messages_per_second: u32,
     /// Messages queued for one viewer before it counts as behind.
-    #[arg(long, env = "RISKMAP_VIEWER_QUEUE", default_value_t = 16)]
+    #[arg(long, env = "RISKMAP_VIEWER_QUEUE", default_value_t = DEFAULT_VIEWER_QUEUE)]
     pub viewer_queue: usize,
     /// Seconds a viewer may stay behind before it is closed.
-    #[arg(long, env = "RISKMAP_SLOW_VIEWER_CLOSE_S", default_value_t = 120)]
+    #[arg(long, env = "RISKMAP_SLOW_VIEWER_CLOSE_S", default_value_t = DEFAULT_SLOW_VIEWER_CLOSE_S)]
     pub slow_viewer_close_s: u64,
     /// Incident categories, time limits, priorities, work calendar and
     /// duplicate rule, as JSON (default: the shipped dictionary; see
@@ -123,22 +162,22 @@ pub struct ServeArgs {
     pub incident_config: Option<PathBuf>,
     /// Requests per second one bearer token may make (sustained; bursts of
     /// twice that); 0 for no limit.
-    #[arg(long, env = "RISKMAP_REQUESTS_PER_SECOND", default_value_t = 200)]
+    #[arg(long, env = "RISKMAP_REQUESTS_PER_SECOND", default_value_t = DEFAULT_REQUESTS_PER_SECOND)]
     pub requests_per_second: u32,
     /// Failed logins per username within 15 minutes before it must wait.
-    #[arg(long, env = "RISKMAP_LOGIN_FAILURES_PER_USER", default_value_t = 5)]
+    #[arg(long, env = "RISKMAP_LOGIN_FAILURES_PER_USER", default_value_t = DEFAULT_LOGIN_FAILURES_PER_USER)]
     pub login_failures_per_user: usize,
     /// Failed logins per client address within 15 minutes before it must wait.
-    #[arg(long, env = "RISKMAP_LOGIN_FAILURES_PER_ADDRESS", default_value_t = 30)]
+    #[arg(long, env = "RISKMAP_LOGIN_FAILURES_PER_ADDRESS", default_value_t = DEFAULT_LOGIN_FAILURES_PER_ADDRESS)]
     pub login_failures_per_address: usize,
     /// Open WebSocket connections at most.
-    #[arg(long, env = "RISKMAP_MAX_WS_CONNECTIONS", default_value_t = 20_000)]
+    #[arg(long, env = "RISKMAP_MAX_WS_CONNECTIONS", default_value_t = DEFAULT_MAX_WS_CONNECTIONS)]
     pub max_ws_connections: usize,
     /// HTTP requests in flight at most; beyond it, 503 at once.
-    #[arg(long, env = "RISKMAP_MAX_CONCURRENT_REQUESTS", default_value_t = 4_096)]
+    #[arg(long, env = "RISKMAP_MAX_CONCURRENT_REQUESTS", default_value_t = DEFAULT_MAX_CONCURRENT_REQUESTS)]
     pub max_concurrent_requests: usize,
     /// Vertices of one imported polygon at most.
-    #[arg(long, env = "RISKMAP_MAX_POLYGON_VERTICES", default_value_t = 200_000)]
+    #[arg(long, env = "RISKMAP_MAX_POLYGON_VERTICES", default_value_t = DEFAULT_MAX_POLYGON_VERTICES)]
     pub max_polygon_vertices: usize,
     /// A browser origin allowed to call the API (CORS), e.g.
     /// `https://screen.example.gov.cn`; repeat for more. None: same origin only.
@@ -151,7 +190,7 @@ pub struct ServeArgs {
     #[arg(long, env = "RISKMAP_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
     /// Seconds between incidents the demo simulator raises (0: none).
-    #[arg(long, env = "RISKMAP_SIM_INCIDENT_EVERY_S", default_value_t = 20)]
+    #[arg(long, env = "RISKMAP_SIM_INCIDENT_EVERY_S", default_value_t = DEFAULT_SIM_INCIDENT_EVERY_S)]
     pub sim_incident_every_s: u64,
 }
 

@@ -60,3 +60,98 @@ pub struct DutyChange {
     /// Their status now.
     pub duty: DutyStatus,
 }
+
+#[cfg(test)]
+mod tests {
+    use riskmap_engine::sphere::LonLat;
+
+    use super::*;
+    use crate::incident::model::{Action, Detail, State};
+
+    fn fix(lon: f64, t: i64) -> Fix {
+        Fix {
+            position: LonLat { lon, lat: 28.0 },
+            accuracy_m: Some(4.5),
+            speed_mps: None,
+            heading_deg: Some(90.0),
+            altitude_m: None,
+            battery_pct: Some(77.0),
+            fix_time_ms: t,
+            server_time_ms: t + 5,
+        }
+    }
+
+    fn entry(action: Action, to: State, detail: Detail) -> LogEntry {
+        LogEntry {
+            incident: "SJ20261202000001".into(),
+            seq: 2,
+            at_ms: 1_000,
+            action,
+            from: Some(State::Accepted),
+            to,
+            actor: "dispatcher".into(),
+            actor_role: "dispatcher".into(),
+            actor_area: "330300".into(),
+            comment: "快".into(),
+            photos: vec!["p".into()],
+            detail,
+        }
+    }
+
+    /// Every event survives the trip through its wire form unchanged (a
+    /// cluster carries exactly this), and says what it is in `type`.
+    #[test]
+    fn every_event_reads_back_as_written() {
+        let mut changed = Incident::sample("SJ20261202000001", 1_000);
+        changed.state = State::Dispatched;
+        changed.assignee_staff = Some("S1".into());
+        changed.pending_extension = None;
+        let events = [
+            DomainEvent::FixesRecorded {
+                fixes: vec![
+                    StaffFix {
+                        staff_id: "S1".into(),
+                        fix: fix(120.1, 1_700_000_000_000),
+                    },
+                    StaffFix {
+                        staff_id: "S2".into(),
+                        fix: fix(120.2, 1_700_000_000_001),
+                    },
+                ],
+            },
+            DomainEvent::IncidentReported {
+                incident: Incident::sample("SJ20261202000001", 1_000),
+                entry: entry(
+                    Action::Report,
+                    State::Reported,
+                    Detail::Report {
+                        possible_duplicate_of: None,
+                    },
+                ),
+            },
+            DomainEvent::IncidentChanged {
+                incident: changed,
+                entry: entry(
+                    Action::Dispatch,
+                    State::Dispatched,
+                    Detail::Assignment {
+                        staff_id: Some("S1".into()),
+                        department: None,
+                    },
+                ),
+                duty: vec![DutyChange {
+                    staff_id: "S1".into(),
+                    duty: DutyStatus::Busy,
+                }],
+            },
+        ];
+        let kinds = ["fixes_recorded", "incident_reported", "incident_changed"];
+        for (event, kind) in events.into_iter().zip(kinds) {
+            let text = serde_json::to_string(&event).unwrap();
+            let back: DomainEvent = serde_json::from_str(&text).unwrap();
+            assert_eq!(back, event, "{text}");
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(v["type"], kind);
+        }
+    }
+}

@@ -111,13 +111,13 @@ pub async fn login(
     if body.username.len() > 128 || body.password.len() > 1024 {
         return ApiError::BadRequest("username or password too long".into()).into_response();
     }
-    if let Err(wait) = app.guard.logins.check(&body.username, &addr) {
+    if let Err(wait) = app.logins.check(&body.username, &addr) {
         record(&app, None, &body.username, "login_throttled", 429, &addr).await;
         return too_many(wait, "too many failed logins for this user or address");
     }
     match app.auth.login(&body.username, &body.password).await {
         Ok((token, session, user)) => {
-            app.guard.logins.succeeded(&body.username);
+            app.logins.succeeded(&body.username);
             record(&app, Some(&user), "", "login", 200, &addr).await;
             Json(json!({
                 "token": token,
@@ -127,7 +127,7 @@ pub async fn login(
             .into_response()
         }
         Err(AuthError::BadCredentials) => {
-            app.guard.logins.failed(&body.username, &addr);
+            app.logins.failed(&body.username, &addr);
             record(&app, None, &body.username, "login_failed", 401, &addr).await;
             ApiError::Unauthorized("wrong username or password".into()).into_response()
         }

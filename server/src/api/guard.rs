@@ -46,13 +46,13 @@ pub async fn guard(State(app): State<Arc<App>>, req: Request, next: Next) -> Res
     parts.extensions.insert(ClientAddr(addr.clone()));
     let token = bearer(&parts);
     if let Some(t) = &token
-        && let Err(wait) = app.guard.rates.allow(t)
+        && let Err(wait) = app.rates.allow(t)
     {
         return too_many(
             wait,
             &format!(
                 "rate limit: more than {} requests per second with this token",
-                app.guard.rates.per_second()
+                app.rates.per_second()
             ),
         );
     }

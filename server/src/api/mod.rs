@@ -89,7 +89,7 @@ pub fn router(app: Arc<App>, static_dir: Option<PathBuf>) -> Router {
             .route_service("/field", ServeFile::new(field))
             .fallback_service(ServeDir::new(dir));
     }
-    let cors = cors_layer(&app.guard.cors_origins);
+    let cors = cors_layer(&app.cors_origins);
     let in_flight = app.limits.max_concurrent_requests;
     r.layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn_with_state(

@@ -26,7 +26,8 @@ pub use apply::Applied;
 pub use fixes::{FixRejection, FixReport};
 pub use incidents::{Desk, DeskError};
 
-use crate::identity::{Auth, Guard, Scope, User};
+use crate::config;
+use crate::identity::{Auth, LoginThrottle, Rates, Scope, User};
 use crate::live::Hub;
 use crate::metrics::Metrics;
 use crate::store::Store;
@@ -64,18 +65,18 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_body_bytes: 16 * 1024 * 1024,
-            max_frame_bytes: 1024 * 1024,
-            max_import_bytes: 512 * 1024 * 1024,
-            max_fixes_per_request: 10_000,
-            max_import_features: 2_000_000,
-            max_page: 10_000,
-            max_k: 100,
-            max_radius_m: 50_000.0,
-            ws_messages_per_second: 200,
-            max_ws_connections: 20_000,
-            max_concurrent_requests: 4_096,
-            max_polygon_vertices: 200_000,
+            max_body_bytes: config::DEFAULT_MAX_BODY_BYTES,
+            max_frame_bytes: config::DEFAULT_MAX_MESSAGE_BYTES,
+            max_import_bytes: config::DEFAULT_MAX_IMPORT_BYTES,
+            max_fixes_per_request: config::MAX_FIXES_PER_REQUEST,
+            max_import_features: config::MAX_IMPORT_FEATURES,
+            max_page: config::MAX_PAGE,
+            max_k: config::MAX_K,
+            max_radius_m: config::MAX_RADIUS_M,
+            ws_messages_per_second: config::DEFAULT_WS_MESSAGES_PER_SECOND,
+            max_ws_connections: config::DEFAULT_MAX_WS_CONNECTIONS,
+            max_concurrent_requests: config::DEFAULT_MAX_CONCURRENT_REQUESTS,
+            max_polygon_vertices: config::DEFAULT_MAX_POLYGON_VERTICES,
         }
     }
 }
@@ -98,8 +99,14 @@ pub struct App {
     pub limits: Limits,
     /// The incident closed loop.
     pub incidents: Desk,
-    /// Login throttling, request rates, CORS.
-    pub guard: Guard,
+    /// Failed logins per username and address (password guessing).
+    pub logins: LoginThrottle,
+    /// Requests per bearer token (one runaway client must not starve the
+    /// command centre).
+    pub rates: Rates,
+    /// Origins allowed to call the API from a browser page of theirs (CORS);
+    /// empty: same origin only.
+    pub cors_origins: Vec<String>,
 }
 
 impl App {

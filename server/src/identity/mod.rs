@@ -14,5 +14,5 @@ pub mod user;
 
 pub use scope::Scope;
 pub use sessions::{Auth, AuthError};
-pub use throttle::{Guard, LoginThrottle, Rates};
+pub use throttle::{LoginThrottle, Rates};
 pub use user::{NewUser, User, UserRole};

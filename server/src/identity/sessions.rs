@@ -15,9 +15,6 @@ use super::user::{NewUser, User, UserRole};
 use crate::clock::now_ms;
 use crate::store::{Session, Store, StoreError};
 
-/// How long a token lives unless configured otherwise.
-pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(12 * 3600);
-
 /// Why a login or a token was refused.
 #[derive(Debug, Error)]
 pub enum AuthError {

@@ -175,25 +175,3 @@ mod tests {
         assert!(Rates::new(0).allow("k").is_ok(), "0 is unlimited");
     }
 }
-
-/// Everything the request guards need, held by the running server.
-#[derive(Debug)]
-pub struct Guard {
-    /// Password guessing.
-    pub logins: LoginThrottle,
-    /// Requests per token.
-    pub rates: Rates,
-    /// Origins allowed to call the API from a browser page of theirs (CORS);
-    /// empty: same origin only.
-    pub cors_origins: Vec<String>,
-}
-
-impl Default for Guard {
-    fn default() -> Self {
-        Guard {
-            logins: LoginThrottle::new(5, 30, Duration::from_secs(15 * 60)),
-            rates: Rates::new(200),
-            cors_origins: Vec::new(),
-        }
-    }
-}

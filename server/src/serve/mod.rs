@@ -27,7 +27,7 @@ use crate::app::ingest::{Ingest, IngestConfig};
 use crate::app::{App, Limits};
 use crate::config::ServeArgs;
 use crate::identity::password::new_password;
-use crate::identity::{Auth, Guard, LoginThrottle, Rates, UserRole};
+use crate::identity::{Auth, LoginThrottle, Rates, UserRole};
 use crate::live::{Hub, HubConfig};
 use crate::metrics::Metrics;
 use crate::net::{NoDelayListener, serve_on};
@@ -147,15 +147,13 @@ fn build_app(
             ..Limits::default()
         },
         incidents,
-        guard: Guard {
-            logins: LoginThrottle::new(
-                args.login_failures_per_user,
-                args.login_failures_per_address,
-                Duration::from_secs(15 * 60),
-            ),
-            rates: Rates::new(args.requests_per_second),
-            cors_origins: args.cors_origin.clone(),
-        },
+        logins: LoginThrottle::new(
+            args.login_failures_per_user,
+            args.login_failures_per_address,
+            crate::config::LOGIN_THROTTLE_WINDOW,
+        ),
+        rates: Rates::new(args.requests_per_second),
+        cors_origins: args.cors_origin.clone(),
     });
     (app, writer)
 }

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The layer rule of docs/ARCHITECTURE.md, checked: imports point down.
+#
+#   api → app → {incident, live, store, identity} (+ event) → engine
+#
+# - nothing below the app layer imports the app, the API, start-up or the
+#   simulator;
+# - the app layer imports no API;
+# - the engine crate knows no HTTP, SQL or async (no such dependency, no
+#   `async fn`);
+# - geodata and loadgen build on the engine alone: no axum, no sqlx.
+# Exits non-zero, naming each offence.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+fail=0
+offence() { printf 'check-layers: %s\n' "$*" >&2; fail=1; }
+
+below_app=(server/src/incident server/src/live server/src/store server/src/identity
+           server/src/event.rs server/src/clock.rs server/src/metrics.rs server/src/net)
+while IFS= read -r hit; do
+  offence "below the app layer, $hit"
+done < <(grep -rnE 'crate::(app|api|serve|simulator)\b' "${below_app[@]}" || true)
+
+while IFS= read -r hit; do
+  offence "the app layer imports the API or start-up: $hit"
+done < <(grep -rnE 'crate::(api|serve|simulator)\b' server/src/app || true)
+
+if grep -nE '^(tokio|axum|sqlx|hyper|tower|tower-http|reqwest)\b' engine/Cargo.toml; then
+  offence "engine/Cargo.toml depends on an async, HTTP or SQL crate"
+fi
+while IFS= read -r hit; do
+  offence "the engine is not async: $hit"
+done < <(grep -rn 'async fn' engine/src || true)
+
+for pkg in geodata loadgen; do
+  if cargo tree --locked -p "$pkg" -e normal --prefix none 2>/dev/null | grep -qE '^(axum|sqlx) '; then
+    offence "$pkg compiles axum or sqlx (cargo tree -p $pkg -e normal)"
+  fi
+done
+
+if [ "$fail" -ne 0 ]; then
+  exit 1
+fi
+echo "check-layers: imports point down"
