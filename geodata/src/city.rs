@@ -31,6 +31,10 @@ pub struct CitySpec {
     pub risk_sources: usize,
     /// Key places.
     pub key_places: usize,
+    /// Percentage of the staff written as busy. A benchmark city wants a
+    /// dispatcher's realistic mix; the demo none, since busy is a live
+    /// state (a task held) that the demo's simulator gives with the task.
+    pub busy_percent: u8,
     /// Seed of every random choice: the same spec gives the same city.
     pub seed: u64,
 }
@@ -43,8 +47,13 @@ impl CitySpec {
         cameras: 20_000,
         risk_sources: 2_000,
         key_places: 1_500,
+        busy_percent: 0,
         seed: 20_260_101,
     };
+
+    /// The busy percentage of a benchmark city: with a quarter off duty,
+    /// half the staff are available to dispatch.
+    pub const BENCHMARK_BUSY_PERCENT: u8 = 25;
 
     /// Fewest grids: every district needs a few streets and communities.
     pub const MIN_GRIDS: usize = 100;
@@ -160,7 +169,13 @@ fn populate(
             place_bar.finish();
             (cameras, risks, places)
         });
-        let staff = population::staff(grids, spec.staff, &mut rng("staff"), &staff_bar);
+        let staff = population::staff(
+            grids,
+            spec.staff,
+            spec.busy_percent,
+            &mut rng("staff"),
+            &staff_bar,
+        );
         staff_bar.finish();
         let (cameras, risks, places) = others
             .join()

@@ -71,6 +71,7 @@ fn main() -> ExitCode {
                 cameras,
                 risk_sources,
                 key_places,
+                busy_percent: CitySpec::BENCHMARK_BUSY_PERCENT,
                 seed,
             },
             out,

@@ -237,14 +237,22 @@ fn rosters(grids: &Grids, n: usize, rng: &mut ChaCha8Rng) -> Vec<(Role, usize)> 
     out
 }
 
-/// `n` field staff, each standing at a random point of their home grid.
-pub fn staff(grids: &Grids, n: usize, rng: &mut ChaCha8Rng, bar: &ProgressBar) -> Vec<Staff> {
+/// `n` field staff, each standing at a random point of their home grid; a
+/// quarter off duty, `busy_percent` busy (at most 75), the rest available.
+pub fn staff(
+    grids: &Grids,
+    n: usize,
+    busy_percent: u8,
+    rng: &mut ChaCha8Rng,
+    bar: &ProgressBar,
+) -> Vec<Staff> {
     if grids.is_empty() {
         return Vec::new();
     }
+    let busy_share = f64::from(busy_percent.min(75)) / 100.0;
     let duties = [
-        (DutyStatus::Available, 0.50),
-        (DutyStatus::Busy, 0.25),
+        (DutyStatus::Available, 0.75 - busy_share),
+        (DutyStatus::Busy, busy_share),
         (DutyStatus::Off, 0.25),
     ];
     rosters(grids, n, rng)

@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use geo::{Area, BooleanOps, BoundingRect, Intersects, MultiPolygon};
 use geodata::city::{self, City, CitySpec};
 use geodata::output;
-use riskmap_engine::model::{AreaLevel, Footprint, Role};
+use riskmap_engine::model::{AreaLevel, DutyStatus, Footprint, Role};
 
 fn demo() -> &'static City {
     static DEMO: OnceLock<City> = OnceLock::new();
@@ -182,6 +182,11 @@ fn the_demo_city_has_what_it_promises() {
     assert_eq!(c.cameras[19_999].id, "C020000");
     check_staff_at_home(c);
     check_footprints(c);
+    // Busy is a live state (a task held): the demo's roster has on and off
+    // duty only, and its simulator makes staff busy with their tasks.
+    let on_duty = |d: DutyStatus| c.staff.iter().filter(|s| s.duty == d).count();
+    assert_eq!(on_duty(DutyStatus::Busy), 0);
+    assert!(on_duty(DutyStatus::Available) > 2 * on_duty(DutyStatus::Off));
 
     // Grids are small in the old city and large in the mountains.
     let mean_size = |district: &str| {
@@ -248,6 +253,7 @@ fn a_benchmark_city_follows_its_knobs() {
         cameras: 3_000,
         risk_sources: 200,
         key_places: 150,
+        busy_percent: CitySpec::BENCHMARK_BUSY_PERCENT,
         seed: 3,
     };
     let c = city::build(&spec).unwrap();

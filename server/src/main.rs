@@ -1,5 +1,6 @@
 //! The `riskmap` binary: parse the command line, hand over to the library.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -35,6 +36,9 @@ fn main() -> ExitCode {
 
 fn serve(args: riskmap::config::ServeArgs) -> ExitCode {
     tracing_subscriber::fmt()
+        // Colour only on a terminal: a log redirected to a file or a journal
+        // should read as plain text.
+        .with_ansi(std::io::stdout().is_terminal())
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
                 tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn")
