@@ -10,6 +10,7 @@
 //! - [`ogc`]: OGC API - Features at `/ogc`, and layer import.
 //! - [`openapi`]: the OpenAPI document.
 //! - [`health`]: `/health`, `/ready`, `/metrics`.
+//! - [`web_client`]: the built pages, or a page saying how to build them.
 //! - [`error`]: the one error type; [`extract`]: `Json`/`Query` that refuse with it.
 
 pub mod audit;
@@ -23,6 +24,7 @@ pub mod incidents;
 pub mod ogc;
 pub mod openapi;
 pub mod queries;
+pub mod web_client;
 pub mod ws;
 
 use std::path::PathBuf;
@@ -32,7 +34,6 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::response::Redirect;
 use axum::routing::{any, get, post};
-use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 
 use crate::app::App;
@@ -83,12 +84,7 @@ pub fn router(app: Arc<App>, static_dir: Option<PathBuf>) -> Router {
             "/ogc/",
             get(|| async { Redirect::permanent("/ogc") }).with_state(()),
         );
-    if let Some(dir) = static_dir {
-        let field = dir.join("field.html");
-        r = r
-            .route_service("/field", ServeFile::new(field))
-            .fallback_service(ServeDir::new(dir));
-    }
+    r = web_client::serve(r, static_dir);
     let cors = cors_layer(&app.cors_origins);
     let in_flight = app.limits.max_concurrent_requests;
     r.layer(DefaultBodyLimit::max(limit))

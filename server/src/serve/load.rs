@@ -1,6 +1,9 @@
 //! Start-up reads: the store opened, the demo city imported into an empty
 //! store, the engine built from the store, the incident book loaded.
 
+use std::fs::TryLockError;
+use std::io::Write as _;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -16,11 +19,63 @@ use crate::store::Store;
 use crate::store::postgis::PostgisStore;
 use crate::store::sqlite::SqliteStore;
 
-/// Opens the configured store.
-pub async fn open_store(args: &ServeArgs) -> Result<Arc<dyn Store>, ServeError> {
+/// An exclusive lock on the embedded store's directory, held while the
+/// server runs: two servers on one store would hand out the same serial
+/// numbers and overwrite each other's work. The kernel releases it when the
+/// process ends, however it ends.
+#[derive(Debug)]
+pub struct StoreLock {
+    _file: std::fs::File,
+}
+
+/// The lock file in a data directory.
+const LOCK_FILE: &str = "riskmap.lock";
+
+impl StoreLock {
+    /// Takes the lock on `dir` (creating it), or says who holds it.
+    fn take(dir: &Path) -> Result<StoreLock, ServeError> {
+        let io = |e: std::io::Error| ServeError::Config(format!("{}: {e}", dir.display()));
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let path = dir.join(LOCK_FILE);
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(&path)
+            .map_err(io)?;
+        match file.try_lock() {
+            Ok(()) => {
+                // Who holds it, for the next one's message.
+                file.set_len(0).map_err(io)?;
+                write!(file, "{}", std::process::id()).map_err(io)?;
+                Ok(StoreLock { _file: file })
+            }
+            Err(TryLockError::WouldBlock) => {
+                let holder = std::fs::read_to_string(&path).unwrap_or_default();
+                Err(ServeError::StoreInUse {
+                    dir: dir.to_owned(),
+                    holder: holder.trim().to_owned(),
+                })
+            }
+            Err(TryLockError::Error(e)) => Err(io(e)),
+        }
+    }
+}
+
+/// Opens the configured store (and locks the embedded one's directory).
+pub async fn open_store(
+    args: &ServeArgs,
+) -> Result<(Arc<dyn Store>, Option<StoreLock>), ServeError> {
     Ok(match &args.database_url {
-        Some(url) => Arc::new(PostgisStore::connect(url).await?),
-        None => Arc::new(SqliteStore::open(&args.data_dir).await?),
+        Some(url) => (Arc::new(PostgisStore::connect(url).await?), None),
+        None => {
+            let lock = StoreLock::take(&args.data_dir)?;
+            (
+                Arc::new(SqliteStore::open(&args.data_dir).await?),
+                Some(lock),
+            )
+        }
     })
 }
 

@@ -7,6 +7,7 @@ mod tasks;
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -51,6 +52,18 @@ pub enum ServeError {
     /// Creating a login failed.
     #[error("creating a login: {0}")]
     Auth(#[from] crate::identity::AuthError),
+    /// Another server runs on the same embedded store.
+    #[error(
+        "another riskmap server (process {holder}) is using the store in {}; stop it first, \
+         or give this one its own --data-dir",
+        dir.display()
+    )]
+    StoreInUse {
+        /// The store's directory.
+        dir: PathBuf,
+        /// The process id the lock file names.
+        holder: String,
+    },
 }
 
 /// A running server.
@@ -66,6 +79,8 @@ pub struct Server {
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     writer: JoinHandle<()>,
+    /// Released once the writer has committed everything.
+    store_lock: Option<load::StoreLock>,
 }
 
 impl Server {
@@ -79,6 +94,7 @@ impl Server {
         // The writer ends once the last Ingest handle (inside App) is gone.
         drop(self.app);
         let _ = self.writer.await;
+        drop(self.store_lock);
     }
 
     /// Waits for Ctrl-C or SIGTERM, then shuts down.
@@ -169,7 +185,7 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
     if args.tick_ms == 0 || args.tick_ms > 10_000 {
         return Err(ServeError::Config("--tick-ms must be 1 to 10000".into()));
     }
-    let store = open_store(&args).await?;
+    let (store, store_lock) = open_store(&args).await?;
     tracing::info!(store = store.kind(), "store open");
 
     let engine = load::load_engine(&args, &*store, resolution).await?;
@@ -195,10 +211,7 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
     let (shutdown, watch_rx) = watch::channel(false);
     let mut tasks = tasks::spawn_background(&app, &args, people, &watch_rx);
 
-    let static_dir = args.static_dir.clone().or_else(|| {
-        let d = std::path::PathBuf::from("web-client/dist");
-        d.join("index.html").exists().then_some(d)
-    });
+    let static_dir = web_client_dir(args.static_dir.as_deref());
     let listener = TcpListener::bind(args.listen)
         .await
         .map_err(|e| ServeError::Bind(e, args.listen))?;
@@ -240,6 +253,7 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
         shutdown,
         tasks,
         writer,
+        store_lock,
     })
 }
 
@@ -247,6 +261,12 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
 /// it was generated (`RISKMAP_ADMIN_PASSWORD` unset).
 async fn ensure_admin(store: &dyn Store, auth: &Auth) -> Result<Option<String>, ServeError> {
     if store.count_users().await? > 0 {
+        if std::env::var("RISKMAP_ADMIN_PASSWORD").is_ok_and(|p| !p.is_empty()) {
+            tracing::warn!(
+                "RISKMAP_ADMIN_PASSWORD is read only when a store has no users yet; \
+                 this store's admin keeps the password it has"
+            );
+        }
         return Ok(None);
     }
     let (password, generated) = match std::env::var("RISKMAP_ADMIN_PASSWORD") {
@@ -257,6 +277,38 @@ async fn ensure_admin(store: &dyn Store, auth: &Auth) -> Result<Option<String>, 
     auth.create_user("admin", "系统管理员", UserRole::Admin, "", None, &password)
         .await?;
     Ok(generated.then_some(password))
+}
+
+/// Where the built web client is: `--static-dir`, or `web-client/dist` in
+/// the working directory or above the binary (a `target/*/riskmap` started
+/// from another directory). Says so when there is none: the server then
+/// answers `/` with a page that tells how to build it.
+fn web_client_dir(given: Option<&Path>) -> Option<PathBuf> {
+    let has_index = |d: &Path| d.join("index.html").is_file();
+    if let Some(dir) = given {
+        if has_index(dir) {
+            return Some(dir.to_owned());
+        }
+        tracing::warn!(dir = %dir.display(), "--static-dir holds no index.html (is the web client built?)");
+        return None;
+    }
+    let beside_binary = std::env::current_exe().ok().and_then(|exe| {
+        exe.ancestors()
+            .skip(1)
+            .map(|d| d.join("web-client/dist"))
+            .find(|d| has_index(d))
+    });
+    let found = Some(PathBuf::from("web-client/dist"))
+        .filter(|d| has_index(d))
+        .or(beside_binary);
+    if found.is_none() {
+        tracing::warn!(
+            "the web client was not found (no web-client/dist here or above the binary): \
+             build it with `cd web-client && npm ci && npm run build`, or pass --static-dir; \
+             the API works without it"
+        );
+    }
+    found
 }
 
 /// The lines the run command prints: where to go and how to log in.
@@ -273,7 +325,10 @@ pub fn banner(server: &Server, demo: bool) -> String {
                 "admin login: admin / {p}   (generated; set RISKMAP_ADMIN_PASSWORD to choose)"
             );
         }
-        None => s.push_str("admin login: admin / (the password set in RISKMAP_ADMIN_PASSWORD)\n"),
+        None => s.push_str(
+            "admin login: admin / the password chosen when this store was first started \
+             (from RISKMAP_ADMIN_PASSWORD, or generated and printed then)\n",
+        ),
     }
     if demo {
         let _ = writeln!(

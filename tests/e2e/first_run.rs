@@ -1,0 +1,78 @@
+//! What a first run meets: the server started where it cannot find its web
+//! client, a second server on the same store, a wrong database URL, a
+//! forgotten admin password. Each gets a clear answer instead of silence, a
+//! hang or damage.
+#![allow(clippy::unwrap_used)]
+
+use riskmap_tests as common;
+
+use common::{TestServer, test_args};
+
+/// Without a built web client the server still serves its API, and `/`
+/// says what is missing and how to build it (not an empty 404).
+#[tokio::test]
+async fn a_missing_web_client_is_explained_at_the_root() {
+    let (mut args, tmp) = test_args().await;
+    let empty = tmp.path().join("no-web-client");
+    std::fs::create_dir_all(&empty).unwrap();
+    args.static_dir = Some(empty);
+    let s = TestServer::start_with(args).await;
+    for page in ["/", "/field"] {
+        let r = s
+            .http
+            .get(format!("{}{page}", s.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "{page}");
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
+        let body = r.text().await.unwrap();
+        assert!(body.contains("npm run build"), "{body}");
+        assert!(body.contains("--static-dir"), "{body}");
+    }
+    let r = s.http.get(format!("{}/nope", s.base)).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["error"], "not_found");
+    let r = s
+        .http
+        .get(format!("{}/health", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "the API works without the pages");
+}
+
+/// A second server on the same embedded store is refused at once, naming
+/// the store and what to do; the first goes on unharmed.
+#[tokio::test]
+async fn a_second_server_on_one_store_is_refused() {
+    if std::env::var("RISKMAP_TEST_DATABASE_URL").is_ok() {
+        return; // the lock is the embedded store's; PostGIS runs clusters
+    }
+    let s = TestServer::start().await;
+    let mut second = s.args.clone();
+    second.osmand_listen = None;
+    let Err(e) = riskmap::serve::start(second).await else {
+        panic!("a second server started on the same store")
+    };
+    let message = e.to_string();
+    assert!(message.contains("another riskmap server"), "{message}");
+    assert!(
+        message.contains(&std::process::id().to_string()),
+        "{message}"
+    );
+    assert!(message.contains("--data-dir"), "{message}");
+    let r = s
+        .http
+        .get(format!("{}/ready", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
