@@ -67,16 +67,14 @@ impl StoreLock {
 pub async fn open_store(
     args: &ServeArgs,
 ) -> Result<(Arc<dyn Store>, Option<StoreLock>), ServeError> {
-    Ok(match &args.database_url {
-        Some(url) => (Arc::new(PostgisStore::connect(url).await?), None),
-        None => {
-            let lock = StoreLock::take(&args.data_dir)?;
-            (
-                Arc::new(SqliteStore::open(&args.data_dir).await?),
-                Some(lock),
-            )
-        }
-    })
+    if let Some(url) = &args.database_url {
+        return Ok((Arc::new(PostgisStore::connect(url).await?), None));
+    }
+    let lock = StoreLock::take(&args.data_dir)?;
+    Ok((
+        Arc::new(SqliteStore::open(&args.data_dir).await?),
+        Some(lock),
+    ))
 }
 
 /// Imports the demo city into an empty store (in demo mode), then builds the
