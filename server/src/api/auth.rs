@@ -80,14 +80,8 @@ impl FromRequestParts<Arc<App>> for Principal {
                 "log in first: send Authorization: Bearer <token> from POST /api/auth/login".into(),
             )
         })?;
-        match app.auth.authenticate(&token).await {
-            Ok((_, user)) => Ok(Principal { user, token }),
-            Err(AuthError::BadToken) => Err(ApiError::Unauthorized(
-                "the token is invalid or has expired".into(),
-            )),
-            Err(AuthError::Store(e)) => Err(e.into()),
-            Err(e) => Err(ApiError::Internal(e.to_string())),
-        }
+        let (_, user) = app.auth.authenticate(&token).await?;
+        Ok(Principal { user, token })
     }
 }
 
@@ -131,17 +125,13 @@ pub async fn login(
             record(&app, None, &body.username, "login_failed", 401, &addr).await;
             ApiError::Unauthorized("wrong username or password".into()).into_response()
         }
-        Err(AuthError::Store(e)) => ApiError::from(e).into_response(),
-        Err(e) => ApiError::Internal(e.to_string()).into_response(),
+        Err(e) => ApiError::from(e).into_response(),
     }
 }
 
 /// `POST /api/auth/logout`: the token stops working at once.
 pub async fn logout(State(app): State<Arc<App>>, p: Principal) -> ApiResult<Json<Value>> {
-    app.auth
-        .logout(&p.token)
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    app.auth.logout(&p.token).await?;
     Ok(Json(json!({ "ok": true })))
 }
 

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use crate::app::DeskError;
 use crate::clock::TimeError;
+use crate::identity::AuthError;
 use crate::incident::IncidentError;
 use crate::store::StoreError;
 use riskmap_engine::EngineError;
@@ -153,6 +154,19 @@ impl From<IncidentError> for ApiError {
                 state: Some(state.as_str()),
                 allowed: allowed.into_iter().map(|a| a.as_str().to_owned()).collect(),
             },
+        }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::BadCredentials | AuthError::BadToken => {
+                ApiError::Unauthorized(e.to_string())
+            }
+            AuthError::Busy => ApiError::Unavailable(e.to_string()),
+            AuthError::Store(e) => e.into(),
+            AuthError::Hash(_) => ApiError::Internal(e.to_string()),
         }
     }
 }

@@ -1,5 +1,8 @@
 //! Passwords: argon2id hashes (PHC strings), checked in constant work
-//! whether or not the user exists, and readable generated passwords.
+//! whether or not the user exists, on a bounded pool of blocking threads,
+//! and readable generated passwords.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
@@ -24,6 +27,65 @@ pub fn verify_password(hash: &str, password: &str) -> bool {
             .verify_password(password.as_bytes(), &h)
             .is_ok()
     })
+}
+
+/// Runs argon2 off the async workers, a bounded number at a time. A hash
+/// costs tens of milliseconds of CPU by design: two dozen logins hashed on
+/// the async workers would stall every request and the live tick. Beyond
+/// `queue` waiting, a login is refused at once ([`AuthError::Busy`]) rather
+/// than queued without bound.
+#[derive(Debug)]
+pub struct Hasher {
+    permits: tokio::sync::Semaphore,
+    waiting: AtomicUsize,
+    queue: usize,
+}
+
+impl Default for Hasher {
+    /// Half the cores hash at once (the other half serve everyone else); 256
+    /// may wait.
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        Hasher::new((cores / 2).max(1), 256)
+    }
+}
+
+impl Hasher {
+    /// `at_once` hashes at a time, `queue` more waiting.
+    #[must_use]
+    pub fn new(at_once: usize, queue: usize) -> Self {
+        Hasher {
+            permits: tokio::sync::Semaphore::new(at_once.max(1)),
+            waiting: AtomicUsize::new(0),
+            queue,
+        }
+    }
+
+    /// Whether `password` matches the PHC string `hash`.
+    pub async fn verify(&self, hash: String, password: String) -> Result<bool, AuthError> {
+        self.run(move || verify_password(&hash, &password)).await
+    }
+
+    /// The PHC string of a new password.
+    pub async fn hash(&self, password: String) -> Result<String, AuthError> {
+        self.run(move || hash_password(&password)).await?
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AuthError> {
+        if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.queue {
+            self.waiting.fetch_sub(1, Ordering::AcqRel);
+            return Err(AuthError::Busy);
+        }
+        let permit = self.permits.acquire().await;
+        self.waiting.fetch_sub(1, Ordering::AcqRel);
+        let _permit = permit.map_err(|_| AuthError::Busy)?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| AuthError::Hash(e.to_string()))
+    }
 }
 
 /// A readable random password for a generated admin account.

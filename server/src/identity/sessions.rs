@@ -10,7 +10,7 @@ use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-use super::password::{DUMMY_HASH, hash_password, verify_password};
+use super::password::{DUMMY_HASH, Hasher};
 use super::user::{NewUser, User, UserRole};
 use crate::clock::now_ms;
 use crate::store::{Session, Store, StoreError};
@@ -30,6 +30,9 @@ pub enum AuthError {
     /// Hashing failed (never expected).
     #[error("password hashing failed: {0}")]
     Hash(String),
+    /// Too many logins are being checked at once; retry in a moment.
+    #[error("too many logins at once; retry in a moment")]
+    Busy,
 }
 
 /// Sessions and logins.
@@ -38,6 +41,8 @@ pub struct Auth {
     ttl: Duration,
     /// token hash → (session, user); sessions are few and small.
     cache: Mutex<FxHashMap<String, (Session, User)>>,
+    /// argon2, off the async workers.
+    hasher: Hasher,
 }
 
 /// The SHA-256 of a token, hex: what the store keeps.
@@ -61,6 +66,7 @@ impl Auth {
             store,
             ttl,
             cache: Mutex::new(FxHashMap::default()),
+            hasher: Hasher::default(),
         }
     }
 
@@ -70,14 +76,16 @@ impl Auth {
         username: &str,
         password: &str,
     ) -> Result<(String, Session, User), AuthError> {
-        let Some((user, hash)) = self.store.user_by_name(username).await? else {
-            // Spend the same time as a real check, so timing tells nothing.
-            let _ = verify_password(DUMMY_HASH, password);
+        let found = self.store.user_by_name(username).await?;
+        // An unknown user costs the same check as a known one, so timing
+        // tells nothing.
+        let hash = found
+            .as_ref()
+            .map_or_else(|| DUMMY_HASH.to_owned(), |(_, h)| h.clone());
+        let matches = self.hasher.verify(hash, password.to_owned()).await?;
+        let Some((user, _)) = found.filter(|_| matches) else {
             return Err(AuthError::BadCredentials);
         };
-        if !verify_password(&hash, password) {
-            return Err(AuthError::BadCredentials);
-        }
         let token = new_token();
         let now = now_ms();
         let session = Session {
@@ -141,7 +149,7 @@ impl Auth {
             role,
             area: area.to_owned(),
             staff_id: staff_id.map(ToOwned::to_owned),
-            password_hash: hash_password(password)?,
+            password_hash: self.hasher.hash(password.to_owned()).await?,
         };
         Ok(self.store.create_user(&user).await?)
     }
