@@ -183,6 +183,11 @@ pub struct ServeArgs {
     /// `https://screen.example.gov.cn`; repeat for more. None: same origin only.
     #[arg(long, env = "RISKMAP_CORS_ORIGIN", value_delimiter = ',')]
     pub cors_origin: Vec<String>,
+    /// A reverse proxy (address or range, e.g. `10.0.0.0/8`) whose
+    /// `X-Forwarded-For` names the client; repeat for more. None: the TCP
+    /// peer is the client and `X-Forwarded-For` is ignored.
+    #[arg(long, env = "RISKMAP_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxy: Vec<String>,
     /// PEM certificate chain: serve HTTPS and WSS on --listen (with --tls-key).
     #[arg(long, env = "RISKMAP_TLS_CERT", requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,

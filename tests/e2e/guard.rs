@@ -33,10 +33,12 @@ async fn failed_logins_are_throttled_and_everything_is_audited() {
     for _ in 0..3 {
         assert_eq!(login_status(&s, "dispatcher", "guess").await.0, 401);
     }
-    // The fourth try waits, even with the right password.
+    // The fourth try from the same address waits, even with the right
+    // password; the waits grow with every further failure (the owner
+    // elsewhere is not held up: tests/e2e/security.rs).
     let (status, retry) = login_status(&s, "dispatcher", DEMO_PASSWORD).await;
     assert_eq!(status, 429);
-    assert!(retry.unwrap().parse::<u64>().unwrap() > 60);
+    assert!(retry.unwrap().parse::<u64>().unwrap() >= 1);
     // Other users are not held up.
     assert_eq!(login_status(&s, "commander", DEMO_PASSWORD).await.0, 200);
 

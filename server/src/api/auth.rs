@@ -105,13 +105,16 @@ pub async fn login(
     if body.username.len() > 128 || body.password.len() > 1024 {
         return ApiError::BadRequest("username or password too long".into()).into_response();
     }
-    if let Err(wait) = app.logins.check(&body.username, &addr) {
-        record(&app, None, &body.username, "login_throttled", 429, &addr).await;
-        return too_many(wait, "too many failed logins for this user or address");
-    }
+    let attempt = match app.logins.admit(&body.username, &addr) {
+        Ok(attempt) => attempt,
+        Err(wait) => {
+            record(&app, None, &body.username, "login_throttled", 429, &addr).await;
+            return too_many(wait, "too many failed logins for this user or address");
+        }
+    };
     match app.auth.login(&body.username, &body.password).await {
         Ok((token, session, user)) => {
-            app.logins.succeeded(&body.username);
+            attempt.succeeded();
             record(&app, Some(&user), "", "login", 200, &addr).await;
             Json(json!({
                 "token": token,
@@ -121,11 +124,14 @@ pub async fn login(
             .into_response()
         }
         Err(AuthError::BadCredentials) => {
-            app.logins.failed(&body.username, &addr);
+            attempt.failed();
             record(&app, None, &body.username, "login_failed", 401, &addr).await;
             ApiError::Unauthorized("wrong username or password".into()).into_response()
         }
-        Err(e) => ApiError::from(e).into_response(),
+        Err(e) => {
+            attempt.void();
+            ApiError::from(e).into_response()
+        }
     }
 }
 

@@ -39,10 +39,19 @@ pub fn too_many(wait: Duration, what: &str) -> Response {
 /// The guard middleware.
 pub async fn guard(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
     let (mut parts, body) = req.into_parts();
-    let addr = parts
-        .extensions
-        .get::<ConnectInfo<Peer>>()
-        .map_or_else(|| "unknown".to_owned(), |c| c.0.0.ip().to_string());
+    let addr = parts.extensions.get::<ConnectInfo<Peer>>().map_or_else(
+        || "unknown".to_owned(),
+        |c| {
+            let forwarded = parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok());
+            app.trusted_proxies
+                .client(c.0.0.ip(), forwarded)
+                .to_string()
+        },
+    );
     parts.extensions.insert(ClientAddr(addr.clone()));
     let token = bearer(&parts);
     if let Some(t) = &token

@@ -30,6 +30,7 @@ use crate::config;
 use crate::identity::{Auth, LoginThrottle, Rates, Scope, User};
 use crate::live::Hub;
 use crate::metrics::Metrics;
+use crate::net::proxies::TrustedProxies;
 use crate::store::Store;
 use ingest::Ingest;
 
@@ -107,6 +108,8 @@ pub struct App {
     /// Origins allowed to call the API from a browser page of theirs (CORS);
     /// empty: same origin only.
     pub cors_origins: Vec<String>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl App {

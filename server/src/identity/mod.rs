@@ -4,15 +4,18 @@
 //! - [`scope`]: a user's visible part of the area tree.
 //! - [`password`]: argon2id hashes; [`sessions`]: logins, bearer tokens, the
 //!   session cache.
-//! - [`throttle`]: failed-login throttling and per-token request rates.
+//! - [`throttle`]: failed-login throttling; [`rates`]: per-token request
+//!   rates.
 
 pub mod password;
+pub mod rates;
 pub mod scope;
 pub mod sessions;
 pub mod throttle;
 pub mod user;
 
+pub use rates::Rates;
 pub use scope::Scope;
 pub use sessions::{Auth, AuthError};
-pub use throttle::{LoginThrottle, Rates};
+pub use throttle::{Attempt, LoginThrottle};
 pub use user::{NewUser, User, UserRole};

@@ -1,6 +1,8 @@
 //! The network edge: listeners (plain with Nagle off, or TLS), the peer
-//! address each connection carries, and serving a router on a listener.
+//! address each connection carries (and, behind trusted proxies, the
+//! client's), and serving a router on a listener.
 
+pub mod proxies;
 pub mod tls;
 
 use std::net::SocketAddr;

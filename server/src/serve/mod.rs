@@ -31,6 +31,7 @@ use crate::identity::password::new_password;
 use crate::identity::{Auth, LoginThrottle, Rates, UserRole};
 use crate::live::{Hub, HubConfig};
 use crate::metrics::Metrics;
+use crate::net::proxies::TrustedProxies;
 use crate::net::{NoDelayListener, serve_on};
 use crate::store::{Store, StoreError};
 
@@ -133,6 +134,7 @@ fn build_app(
     auth: Auth,
     engine: Engine,
     incidents: Desk,
+    trusted_proxies: TrustedProxies,
 ) -> (Arc<App>, JoinHandle<()>) {
     let metrics = Arc::new(Metrics::default());
     let (ingest, writer) = Ingest::start(store.clone(), metrics.clone(), IngestConfig::default());
@@ -170,6 +172,7 @@ fn build_app(
         ),
         rates: Rates::new(args.requests_per_second),
         cors_origins: args.cors_origin.clone(),
+        trusted_proxies,
     });
     (app, writer)
 }
@@ -185,6 +188,8 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
     if args.tick_ms == 0 || args.tick_ms > 10_000 {
         return Err(ServeError::Config("--tick-ms must be 1 to 10000".into()));
     }
+    let trusted_proxies = TrustedProxies::parse(&args.trusted_proxy)
+        .map_err(|e| ServeError::Config(format!("--trusted-proxy: {e}")))?;
     let (store, store_lock) = open_store(&args).await?;
     tracing::info!(store = store.kind(), "store open");
 
@@ -206,7 +211,7 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
     };
 
     let incidents = load::load_incidents(&args, &*store).await?;
-    let (app, writer) = build_app(&args, store, auth, engine, incidents);
+    let (app, writer) = build_app(&args, store, auth, engine, incidents, trusted_proxies);
 
     let (shutdown, watch_rx) = watch::channel(false);
     let mut tasks = tasks::spawn_background(&app, &args, people, &watch_rx);

@@ -1,0 +1,84 @@
+//! Per-token request rates: a token bucket per bearer token, so that one
+//! runaway client cannot starve a command centre. State is bounded: a
+//! bucket that has refilled is dropped once there are many.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+
+/// Most buckets kept before the full ones are dropped.
+const PRUNE_AT: usize = 10_000;
+
+/// A token bucket per key (a bearer token's hash).
+#[derive(Debug)]
+pub struct Rates {
+    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+    per_second: f64,
+    burst: f64,
+}
+
+impl Rates {
+    /// `per_second` sustained, bursts of twice that; 0 means unlimited.
+    #[must_use]
+    pub fn new(per_second: u32) -> Self {
+        Rates {
+            buckets: Mutex::new(HashMap::new()),
+            per_second: f64::from(per_second),
+            burst: f64::from(per_second) * 2.0,
+        }
+    }
+
+    /// The sustained rate.
+    #[must_use]
+    pub fn per_second(&self) -> f64 {
+        self.per_second
+    }
+
+    /// Whether there is no limit.
+    #[must_use]
+    pub fn unlimited(&self) -> bool {
+        self.per_second <= 0.0
+    }
+
+    /// Takes one request from `key`'s bucket; `Err(wait)` when it is empty.
+    pub fn allow(&self, key: &str) -> Result<(), Duration> {
+        if self.unlimited() {
+            return Ok(());
+        }
+        let now = Instant::now();
+        let mut g = self.buckets.lock();
+        if g.len() > PRUNE_AT {
+            // A bucket that has refilled says nothing a new one would not.
+            let full = self.burst / self.per_second;
+            g.retain(|_, (_, last)| now.duration_since(*last).as_secs_f64() < full);
+        }
+        let (tokens, last) = g.entry(key.to_owned()).or_insert((self.burst, now));
+        *tokens =
+            (*tokens + now.duration_since(*last).as_secs_f64() * self.per_second).min(self.burst);
+        *last = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64((1.0 - *tokens) / self.per_second))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_allow_a_burst_then_the_rate() {
+        let r = Rates::new(10);
+        for _ in 0..20 {
+            assert!(r.allow("k").is_ok());
+        }
+        let wait = r.allow("k").unwrap_err();
+        assert!(wait <= Duration::from_millis(100), "{wait:?}");
+        assert!(r.allow("other").is_ok(), "keys have their own buckets");
+        assert!(Rates::new(0).allow("k").is_ok(), "0 is unlimited");
+    }
+}
