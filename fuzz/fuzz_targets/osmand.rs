@@ -9,11 +9,11 @@ use riskmap::api::fixes::{parse_json, parse_params};
 fuzz_target!(|data: &[u8]| {
     let now = 1_767_225_600_000;
     if let Ok((_, fix)) = parse_json(data) {
-        let _ = riskmap::app::to_fix(&fix, now);
+        let _ = riskmap::app::fixes::to_fix(&fix, now);
     }
     if let Ok(pairs) = serde_urlencoded::from_bytes::<Vec<(String, String)>>(data)
         && let Ok((_, fix)) = parse_params(&pairs)
     {
-        let _ = riskmap::app::to_fix(&fix, now);
+        let _ = riskmap::app::fixes::to_fix(&fix, now);
     }
 });

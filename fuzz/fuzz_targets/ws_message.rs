@@ -21,11 +21,11 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         ClientMessage::Fix { fix, .. } => {
-            let _ = riskmap::app::to_fix(&fix, 1_767_225_600_000);
+            let _ = riskmap::app::fixes::to_fix(&fix, 1_767_225_600_000);
         }
         ClientMessage::Fixes { fixes, .. } => {
             for f in &fixes {
-                let _ = riskmap::app::to_fix(f, 1_767_225_600_000);
+                let _ = riskmap::app::fixes::to_fix(f, 1_767_225_600_000);
             }
         }
         ClientMessage::Query { params, .. } => {

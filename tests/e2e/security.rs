@@ -157,3 +157,159 @@ async fn guessing_cannot_lock_the_owner_out() {
         "the owner, from their own address"
     );
 }
+
+/// A token is verified before it gets a rate of its own: random tokens
+/// cannot each open a fresh bucket, and an address sending many invalid
+/// ones is slowed down before each costs a store lookup. Failures are
+/// counted in metrics, never written to the audit log.
+#[tokio::test]
+async fn invalid_tokens_are_limited_per_address_and_not_audited() {
+    let s = TestServer::start().await;
+    let mut statuses = Vec::new();
+    for i in 0..40 {
+        let r = s
+            .http
+            .post(format!("{}/api/incidents", s.base))
+            .bearer_auth(format!("random-token-{i}"))
+            .json(&json!({ "category": "0101", "lon": 120.021, "lat": 28.051 }))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    let refused = statuses.iter().filter(|&&c| c == 401).count();
+    let slowed = statuses.iter().filter(|&&c| c == 429).count();
+    assert!(
+        slowed > 0,
+        "forty invalid tokens at once must be slowed: {statuses:?}"
+    );
+    assert!(
+        refused <= 12,
+        "{refused} invalid tokens were looked up: {statuses:?}"
+    );
+    let metrics = common::metrics_at(&s.base).await;
+    assert!(
+        metrics.contains(&format!("riskmap_auth_failures_total {refused}")),
+        "{metrics}"
+    );
+    let admin = s.login("admin").await;
+    let (_, log) = s.get(&admin, "/api/audit?limit=1000").await;
+    assert!(
+        log["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["username"] != "-" && !e["username"].as_str().unwrap().is_empty()),
+        "anonymous requests are not audited: {log}"
+    );
+}
+
+/// What is stored of an authenticated request is bounded: a very long path
+/// is cut, not written whole.
+#[tokio::test]
+async fn audit_fields_are_bounded() {
+    let s = TestServer::start().await;
+    let boss = s.login("commander").await;
+    let long = "x".repeat(5_000);
+    let (status, _) = s
+        .post(
+            &boss,
+            &format!("/api/incidents/{long}/actions"),
+            &json!({ "action": "accept" }),
+        )
+        .await;
+    assert_eq!(status, 404);
+    let admin = s.login("admin").await;
+    let mut longest = 0;
+    for _ in 0..100 {
+        let (_, log) = s.get(&admin, "/api/audit?username=commander").await;
+        let actions: Vec<String> = log["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap().to_owned())
+            .collect();
+        if let Some(a) = actions.iter().find(|a| a.contains("xxxx")) {
+            longest = a.chars().count();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(longest > 0, "the request was audited");
+    assert!(longest <= 201, "an audit action of {longest} characters");
+}
+
+/// `?token=` works on `/ws` only (a browser cannot set headers there):
+/// anywhere else a token in the URL would end up in logs and links.
+#[tokio::test]
+async fn tokens_in_urls_only_open_websockets() {
+    let s = TestServer::start().await;
+    let t = s.login("screen").await;
+    let r = s
+        .http
+        .get(format!("{}/api/me?token={t}", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = s
+        .http
+        .get(format!("{}/api/me", s.base))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (ws, _) = tokio_tungstenite::connect_async(format!("{}/ws?token={t}", s.ws_base))
+        .await
+        .unwrap();
+    drop(ws);
+}
+
+/// Logging out closes that session's sockets at once, with a reason;
+/// another session of the same user stays open.
+#[tokio::test]
+async fn logout_closes_the_sessions_sockets() {
+    let s = TestServer::start().await;
+    let first = s.login("screen").await;
+    let second = s.login("screen").await;
+    let mut ws1 = s.ws(&first).await;
+    let mut ws2 = s.ws(&second).await;
+    assert_eq!(s.post(&first, "/api/auth/logout", &json!({})).await.0, 200);
+    let frame = tokio::time::timeout(Duration::from_secs(1), ws1.next_close())
+        .await
+        .expect("closed within a second");
+    assert_eq!(u16::from(frame.code), 1008, "{frame:?}");
+    assert!(frame.reason.contains("logged out"), "{frame:?}");
+    ws2.send(&json!({ "type": "ping", "id": 1 })).await;
+    assert_eq!(
+        ws2.next_of("pong").await["id"],
+        1,
+        "the other session lives on"
+    );
+}
+
+/// A socket opened with a session closes when the session expires.
+#[tokio::test]
+async fn an_expiring_session_closes_its_socket() {
+    let s = TestServer::start().await;
+    let app = &s.server().app;
+    let (user, _) = app.store.user_by_name("screen").await.unwrap().unwrap();
+    let token = riskmap::identity::sessions::new_token();
+    let now = riskmap::clock::now_ms();
+    app.store
+        .create_session(&riskmap::store::Session {
+            token_hash: riskmap::identity::sessions::token_hash(&token),
+            user_id: user.id,
+            created_ms: now,
+            expires_ms: now + 1_500,
+        })
+        .await
+        .unwrap();
+    let mut ws = s.ws(&token).await;
+    let frame = tokio::time::timeout(Duration::from_secs(3), ws.next_close())
+        .await
+        .expect("closed when the session expired");
+    assert_eq!(u16::from(frame.code), 1008, "{frame:?}");
+    assert!(frame.reason.contains("expired"), "{frame:?}");
+}

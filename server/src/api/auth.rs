@@ -13,10 +13,12 @@ use serde_json::{Value, json};
 
 use super::error::{ApiError, ApiResult};
 use super::extract::Json;
-use super::guard::{ClientAddr, record, too_many};
+use super::guard::{ClientAddr, too_many};
 use crate::app::App;
 use crate::identity::AuthError;
 use crate::identity::{User, UserRole};
+use crate::metrics::Metrics;
+use crate::store::Session;
 
 /// The authenticated user of a request.
 #[derive(Debug, Clone)]
@@ -25,6 +27,8 @@ pub struct Principal {
     pub user: User,
     /// The bearer token (for logout).
     pub token: String,
+    /// Its session (when it expires).
+    pub session: Session,
 }
 
 impl Principal {
@@ -46,8 +50,9 @@ impl Principal {
     }
 }
 
-/// The bearer token of a request: `Authorization: Bearer …`, or `?token=`
-/// (browsers cannot set headers on a WebSocket).
+/// The bearer token of a request: `Authorization: Bearer …`, or on `/ws`
+/// only, `?token=` (browsers cannot set headers on a WebSocket; anywhere
+/// else a token in the URL would end up in logs and links).
 #[must_use]
 pub fn bearer(parts: &Parts) -> Option<String> {
     if let Some(h) = parts
@@ -60,6 +65,9 @@ pub fn bearer(parts: &Parts) -> Option<String> {
             return Some(h[7..].trim().to_owned());
         }
     }
+    if parts.uri.path() != "/ws" {
+        return None;
+    }
     parts.uri.query().and_then(|q| {
         q.split('&')
             .filter_map(|kv| kv.split_once('='))
@@ -68,20 +76,16 @@ pub fn bearer(parts: &Parts) -> Option<String> {
     })
 }
 
-impl FromRequestParts<Arc<App>> for Principal {
+impl<S: Send + Sync> FromRequestParts<S> for Principal {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        app: &Arc<App>,
-    ) -> Result<Self, Self::Rejection> {
-        let token = bearer(parts).ok_or_else(|| {
+    /// The guard checked the token once and left its user here.
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<Principal>().cloned().ok_or_else(|| {
             ApiError::Unauthorized(
                 "log in first: send Authorization: Bearer <token> from POST /api/auth/login".into(),
             )
-        })?;
-        let (_, user) = app.auth.authenticate(&token).await?;
-        Ok(Principal { user, token })
+        })
     }
 }
 
@@ -108,14 +112,14 @@ pub async fn login(
     let attempt = match app.logins.admit(&body.username, &addr) {
         Ok(attempt) => attempt,
         Err(wait) => {
-            record(&app, None, &body.username, "login_throttled", 429, &addr).await;
+            Metrics::add(&app.metrics.login_throttled, 1);
             return too_many(wait, "too many failed logins for this user or address");
         }
     };
     match app.auth.login(&body.username, &body.password).await {
         Ok((token, session, user)) => {
             attempt.succeeded();
-            record(&app, Some(&user), "", "login", 200, &addr).await;
+            app.audit.record(&user, "login", 200, &addr).await;
             Json(json!({
                 "token": token,
                 "expires_ms": session.expires_ms,
@@ -125,7 +129,7 @@ pub async fn login(
         }
         Err(AuthError::BadCredentials) => {
             attempt.failed();
-            record(&app, None, &body.username, "login_failed", 401, &addr).await;
+            Metrics::add(&app.metrics.login_failures, 1);
             ApiError::Unauthorized("wrong username or password".into()).into_response()
         }
         Err(e) => {
@@ -138,6 +142,11 @@ pub async fn login(
 /// `POST /api/auth/logout`: the token stops working at once.
 pub async fn logout(State(app): State<Arc<App>>, p: Principal) -> ApiResult<Json<Value>> {
     app.auth.logout(&p.token).await?;
+    app.hub.end_sessions(
+        Some(&p.session.token_hash),
+        &p.user.username,
+        "logged out: the session ended",
+    );
     Ok(Json(json!({ "ok": true })))
 }
 

@@ -1,22 +1,24 @@
-//! Around every route: the per-token request rate, the client's address for
-//! handlers, and the audit of writes (docs/protocol.md, "Limits" and
-//! "Audit log").
+//! Around every route: the client's address (behind trusted proxies, the
+//! one they name), the bearer token checked once (its user handed to the
+//! handlers), the per-token request rate, a limit on invalid tokens per
+//! address, and the audit of what authenticated users write
+//! (docs/protocol.md, "Limits" and "Audit log").
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::auth::bearer;
+use super::auth::{Principal, bearer};
 use super::error::ApiError;
 use crate::app::App;
-use crate::clock::now_ms;
-use crate::identity::User;
+use crate::identity::AuthError;
+use crate::metrics::Metrics;
 use crate::net::Peer;
-use crate::store::AuditEntry;
 
 /// The client's address, as handlers see it.
 #[derive(Debug, Clone)]
@@ -39,7 +41,34 @@ pub fn too_many(wait: Duration, what: &str) -> Response {
 /// The guard middleware.
 pub async fn guard(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
     let (mut parts, body) = req.into_parts();
-    let addr = parts.extensions.get::<ConnectInfo<Peer>>().map_or_else(
+    let addr = client_addr(&app, &parts);
+    parts.extensions.insert(ClientAddr(addr.clone()));
+    let principal = match bearer(&parts) {
+        None => None,
+        Some(token) => match authenticate(&app, token, &addr).await {
+            Ok(p) => Some(p),
+            Err(refusal) => return refusal,
+        },
+    };
+    // Only authenticated writes are audited: reads (most requests) build no
+    // entry, and anonymous failures are counted in metrics, not stored.
+    let action = principal.as_ref().and_then(|_| audited_action(&parts));
+    if let Some(p) = &principal {
+        parts.extensions.insert(p.clone());
+    }
+    let response = next.run(Request::from_parts(parts, body)).await;
+    if let (Some(action), Some(p)) = (action, principal) {
+        app.audit
+            .record(&p.user, &action, response.status().as_u16(), &addr)
+            .await;
+    }
+    response
+}
+
+/// The client's address: the TCP peer, or behind a trusted proxy the one
+/// it names.
+fn client_addr(app: &App, parts: &Parts) -> String {
+    parts.extensions.get::<ConnectInfo<Peer>>().map_or_else(
         || "unknown".to_owned(),
         |c| {
             let forwarded = parts
@@ -51,66 +80,59 @@ pub async fn guard(State(app): State<Arc<App>>, req: Request, next: Next) -> Res
                 .client(c.0.0.ip(), forwarded)
                 .to_string()
         },
-    );
-    parts.extensions.insert(ClientAddr(addr.clone()));
-    let token = bearer(&parts);
-    if let Some(t) = &token
-        && let Err(wait) = app.rates.allow(t)
-    {
-        return too_many(
+    )
+}
+
+/// Checks a bearer token once per request (a hash lookup while its cache
+/// entry is fresh) and takes one request from its rate. Unknown tokens cost
+/// a store lookup each, so an address sending many invalid ones is slowed
+/// down before it gets to ask (tokens known to have been valid are read
+/// again without limit, so the others behind that address are not held
+/// up); only a verified token has a rate of its own (random tokens cannot
+/// open fresh buckets).
+async fn authenticate(app: &App, token: String, addr: &str) -> Result<Principal, Response> {
+    let (session, user) = if let Some(found) = app.auth.cached(&token) {
+        found
+    } else {
+        if !app.auth.knows(&token)
+            && let Some(wait) = app.bad_tokens.wait(addr)
+        {
+            return Err(too_many(
+                wait,
+                "too many requests with invalid tokens from this address",
+            ));
+        }
+        match app.auth.authenticate(&token).await {
+            Ok(found) => found,
+            Err(e @ AuthError::BadToken) => {
+                let _ = app.bad_tokens.allow(addr);
+                Metrics::add(&app.metrics.auth_failures, 1);
+                return Err(ApiError::from(e).into_response());
+            }
+            Err(e) => return Err(ApiError::from(e).into_response()),
+        }
+    };
+    if let Err(wait) = app.rates.allow(&token) {
+        return Err(too_many(
             wait,
             &format!(
                 "rate limit: more than {} requests per second with this token",
                 app.rates.per_second()
             ),
-        );
+        ));
     }
-    let path = parts.uri.path();
-    // Only writes are audited: reads (most requests) build no audit entry.
-    let action = (!matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS)
-        && !TELEMETRY.contains(&path)
-        && path != "/api/auth/login")
-        .then(|| format!("{} {path}", parts.method));
-    let response = next.run(Request::from_parts(parts, body)).await;
-    if let Some(action) = action {
-        let user = match &token {
-            Some(t) => app.auth.authenticate(t).await.ok().map(|(_, u)| u),
-            None => None,
-        };
-        record(
-            &app,
-            user.as_ref(),
-            "-",
-            &action,
-            response.status().as_u16(),
-            &addr,
-        )
-        .await;
-    }
-    response
+    Ok(Principal {
+        user,
+        token,
+        session,
+    })
 }
 
-/// Appends an audit entry; a failure is logged (the write it records has
-/// happened either way).
-pub async fn record(
-    app: &App,
-    user: Option<&User>,
-    username: &str,
-    action: &str,
-    status: u16,
-    addr: &str,
-) {
-    let entry = AuditEntry {
-        seq: 0,
-        at_ms: now_ms(),
-        username: user.map_or(username, |u| u.username.as_str()).to_owned(),
-        role: user.map(|u| u.role.as_str()).unwrap_or_default().to_owned(),
-        area: user.map(|u| u.area.clone()).unwrap_or_default(),
-        action: action.to_owned(),
-        status: i64::from(status),
-        ip: addr.to_owned(),
-    };
-    if let Err(e) = app.store.append_audit(&entry).await {
-        tracing::error!(error = %e, action, "the audit log could not be written");
-    }
+/// `METHOD /path` of a write worth auditing, if this request is one.
+fn audited_action(parts: &Parts) -> Option<String> {
+    let path = parts.uri.path();
+    (!matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS)
+        && !TELEMETRY.contains(&path)
+        && path != "/api/auth/login")
+        .then(|| format!("{} {path}", parts.method))
 }

@@ -136,6 +136,16 @@ async fn session(app: Arc<App>, p: Principal, socket: WebSocket) {
         // Tasks dispatched to this staff member reach this connection.
         app.hub.bind_staff(viewer, staff);
     }
+    // A logout or a disabled user closes the connection through the hub;
+    // the session's end closes it here.
+    app.hub
+        .bind_session(viewer, &p.session.token_hash, &p.user.username);
+    // (A year at most: far enough, and no Instant overflow.)
+    let left = u64::try_from(p.session.expires_ms - crate::clock::now_ms())
+        .unwrap_or(0)
+        .min(365 * 86_400_000);
+    let expiry = tokio::time::sleep(Duration::from_millis(left));
+    tokio::pin!(expiry);
     let mut conn = Conn {
         app: app.clone(),
         p,
@@ -215,8 +225,12 @@ async fn session(app: Arc<App>, p: Principal, socket: WebSocket) {
                     let texts = conn.outbound(out);
                     if send_all(&app, &mut sink, texts).await.is_err() { break; }
                 }
-                reason = handle.closed() => {
-                    close = Some((close_code::AGAIN, reason));
+                closing = handle.closed() => {
+                    close = Some((closing.code, closing.reason));
+                    break;
+                }
+                () = &mut expiry => {
+                    close = Some((close_code::POLICY, "the session expired: log in again".into()));
                     break;
                 }
             }

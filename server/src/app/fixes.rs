@@ -14,6 +14,7 @@ use crate::clock::{epoch_ms, now_ms, parse_time};
 use crate::event::{DomainEvent, StaffFix};
 use crate::identity::{Scope, User, UserRole};
 use crate::live::FixIn;
+use crate::metrics::Metrics;
 
 /// Why a batch of fixes was refused; nothing of it was applied.
 #[derive(Debug, Clone, PartialEq)]
@@ -124,8 +125,11 @@ impl App {
                         index,
                         reason: "the fix names no staff_id".into(),
                     })?;
-                let fix =
+                let (fix, clamped) =
                     to_fix(&f, now).map_err(|reason| FixRejection::Invalid { index, reason })?;
+                if clamped {
+                    Metrics::add(&self.metrics.fixes_future, 1);
+                }
                 let idx =
                     engine
                         .staff()
@@ -158,8 +162,12 @@ impl App {
 }
 
 /// Turns a client's fix into an engine fix: time parsed (default now),
-/// GCJ-02 converted, every number checked.
-pub fn to_fix(f: &FixIn, now: i64) -> Result<Fix, String> {
+/// GCJ-02 converted, every number checked. A time more than
+/// [`FUTURE_TOLERANCE_MS`] ahead of the server's clock (a phone whose clock
+/// is wrong, or someone pinning a marker: a fix from the future would make
+/// every real one after it look stale) is taken as the server's time; the
+/// flag says so.
+pub fn to_fix(f: &FixIn, now: i64) -> Result<(Fix, bool), String> {
     let given = LonLat::new(f.lon, f.lat).map_err(|e| e.to_string())?;
     let position = f.coords.to_wgs84(given).map_err(|e| e.to_string())?;
     let fix_time_ms = match &f.t {
@@ -181,7 +189,9 @@ pub fn to_fix(f: &FixIn, now: i64) -> Result<Fix, String> {
             other => Ok(other),
         }
     };
-    Ok(Fix {
+    let clamped = fix_time_ms > now + FUTURE_TOLERANCE_MS;
+    let fix_time_ms = if clamped { now } else { fix_time_ms };
+    let fix = Fix {
         position,
         accuracy_m: check("accuracy", f.accuracy, 0.0, 100_000.0)?,
         speed_mps: check("speed", f.speed, 0.0, 1_000.0)?,
@@ -190,8 +200,13 @@ pub fn to_fix(f: &FixIn, now: i64) -> Result<Fix, String> {
         battery_pct: check("battery", f.battery, 0.0, 100.0)?,
         fix_time_ms,
         server_time_ms: now,
-    })
+    };
+    Ok((fix, clamped))
 }
+
+/// How far ahead of the server's clock a fix's time may be (phones' clocks
+/// drift by seconds; a minute covers the drift and a slow upload).
+pub const FUTURE_TOLERANCE_MS: i64 = 60_000;
 
 #[cfg(test)]
 mod tests {
@@ -218,12 +233,39 @@ mod tests {
                 .contains("heading")
         );
         f.heading = Some(90.0);
-        let w = to_fix(&f, 1_767_225_600_000).unwrap();
+        let (w, clamped) = to_fix(&f, 1_767_225_600_000).unwrap();
+        assert!(!clamped);
         assert!((w.position.lon - 120.66).abs() < 1e-12);
         f.coords = Datum::Gcj02;
-        let g = to_fix(&f, 1_767_225_600_000).unwrap();
+        let (g, _) = to_fix(&f, 1_767_225_600_000).unwrap();
         assert!(riskmap_engine::sphere::distance_m(w.position, g.position) > 100.0);
         f.lat = f64::NAN;
         assert!(to_fix(&f, 0).is_err());
+    }
+
+    #[test]
+    fn a_fix_from_the_future_is_taken_at_the_server_time() {
+        let now = 1_767_225_600_000;
+        let at = |t: i64| FixIn {
+            staff_id: None,
+            lon: 120.66,
+            lat: 28.01,
+            t: Some(serde_json::json!(t)),
+            accuracy: None,
+            speed: None,
+            heading: None,
+            altitude: None,
+            battery: None,
+            coords: Datum::Wgs84,
+        };
+        let (fix, clamped) = to_fix(&at(now + FUTURE_TOLERANCE_MS), now).unwrap();
+        assert_eq!(
+            (fix.fix_time_ms, clamped),
+            (now + FUTURE_TOLERANCE_MS, false)
+        );
+        let (fix, clamped) = to_fix(&at(now + 8 * 3_600_000), now).unwrap();
+        assert_eq!((fix.fix_time_ms, clamped), (now, true));
+        let (fix, clamped) = to_fix(&at(now - 5_000), now).unwrap();
+        assert_eq!((fix.fix_time_ms, clamped), (now - 5_000, false));
     }
 }

@@ -11,8 +11,10 @@
 //!   commit) behind it.
 //! - [`incidents`]: the incident desk (reports, actions, the clock).
 //! - [`apply`]: the one function that applies a committed change.
+//! - [`audit`]: the audit log's writer, off every request's path.
 
 pub mod apply;
+pub mod audit;
 pub mod fixes;
 pub mod incidents;
 pub mod ingest;
@@ -105,6 +107,11 @@ pub struct App {
     /// Requests per bearer token (one runaway client must not starve the
     /// command centre).
     pub rates: Rates,
+    /// Requests with invalid tokens per client address (each costs a store
+    /// lookup).
+    pub bad_tokens: Rates,
+    /// What authenticated users did.
+    pub audit: audit::Auditor,
     /// Origins allowed to call the API from a browser page of theirs (CORS);
     /// empty: same origin only.
     pub cors_origins: Vec<String>,

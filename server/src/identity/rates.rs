@@ -41,6 +41,21 @@ impl Rates {
         self.per_second <= 0.0
     }
 
+    /// How long `key` must wait for its next request, without taking one
+    /// (`None`: it may go now).
+    #[must_use]
+    pub fn wait(&self, key: &str) -> Option<Duration> {
+        if self.unlimited() {
+            return None;
+        }
+        let now = Instant::now();
+        let g = self.buckets.lock();
+        let (tokens, last) = g.get(key)?;
+        let tokens =
+            (tokens + now.duration_since(*last).as_secs_f64() * self.per_second).min(self.burst);
+        (tokens < 1.0).then(|| Duration::from_secs_f64((1.0 - tokens) / self.per_second))
+    }
+
     /// Takes one request from `key`'s bucket; `Err(wait)` when it is empty.
     pub fn allow(&self, key: &str) -> Result<(), Duration> {
         if self.unlimited() {
@@ -80,5 +95,7 @@ mod tests {
         assert!(wait <= Duration::from_millis(100), "{wait:?}");
         assert!(r.allow("other").is_ok(), "keys have their own buckets");
         assert!(Rates::new(0).allow("k").is_ok(), "0 is unlimited");
+        assert!(r.wait("k").is_some() && r.wait("other").is_none());
+        assert!(r.wait("new").is_none(), "asking takes nothing");
     }
 }

@@ -3,7 +3,7 @@
 //! query.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use rustc_hash::FxHashMap;
@@ -39,10 +39,28 @@ pub enum AuthError {
 pub struct Auth {
     store: Arc<dyn Store>,
     ttl: Duration,
-    /// token hash → (session, user); sessions are few and small.
-    cache: Mutex<FxHashMap<String, (Session, User)>>,
+    /// token hash → (session, user, when last read from the store);
+    /// sessions are few and small. An entry is trusted for
+    /// [`REVALIDATE_AFTER`], then read again: a logout, an expiry or a
+    /// disabled user (on this node or another) takes effect within it.
+    cache: Mutex<FxHashMap<String, Cached>>,
     /// argon2, off the async workers.
     hasher: Hasher,
+}
+
+/// How long a cached session is trusted before it is read from the store
+/// again.
+pub const REVALIDATE_AFTER: Duration = Duration::from_secs(1);
+
+/// Sessions cached before the stale ones are dropped.
+const MAX_CACHED: usize = 100_000;
+
+/// A session as last read from the store.
+#[derive(Debug, Clone)]
+struct Cached {
+    session: Session,
+    user: User,
+    read_at: Instant,
 }
 
 /// The SHA-256 of a token, hex: what the store keeps.
@@ -95,34 +113,73 @@ impl Auth {
             expires_ms: now + i64::try_from(self.ttl.as_millis()).unwrap_or(i64::MAX / 2),
         };
         self.store.create_session(&session).await?;
-        self.cache
-            .lock()
-            .insert(session.token_hash.clone(), (session.clone(), user.clone()));
+        self.remember(&session, &user);
         Ok((token, session, user))
     }
 
-    /// The user behind a bearer token.
+    /// The session behind a bearer token, if the cache vouches for it (read
+    /// from the store within [`REVALIDATE_AFTER`] and not expired): no store
+    /// lookup.
+    #[must_use]
+    pub fn cached(&self, token: &str) -> Option<(Session, User)> {
+        let now = now_ms();
+        self.cache
+            .lock()
+            .get(&token_hash(token))
+            .filter(|c| c.read_at.elapsed() < REVALIDATE_AFTER && c.session.expires_ms > now)
+            .map(|c| (c.session.clone(), c.user.clone()))
+    }
+
+    /// Whether the token was valid when last read (fresh or not): known
+    /// tokens are read again without limit, unknown ones may be guesses.
+    #[must_use]
+    pub fn knows(&self, token: &str) -> bool {
+        self.cache.lock().contains_key(&token_hash(token))
+    }
+
+    /// The user behind a bearer token: from the cache while it is fresh,
+    /// else from the store.
     pub async fn authenticate(&self, token: &str) -> Result<(Session, User), AuthError> {
         let hash = token_hash(token);
         let now = now_ms();
-        let cached = self.cache.lock().get(&hash).cloned();
-        let found = match cached {
+        let fresh = self
+            .cache
+            .lock()
+            .get(&hash)
+            .filter(|c| c.read_at.elapsed() < REVALIDATE_AFTER)
+            .map(|c| (c.session.clone(), c.user.clone()));
+        let found = match fresh {
             Some(found) => Some(found),
             None => self.store.session(&hash).await?,
         };
         match found {
             Some((session, user)) if session.expires_ms > now => {
-                self.cache
-                    .lock()
-                    .insert(hash, (session.clone(), user.clone()));
+                self.remember(&session, &user);
                 Ok((session, user))
             }
-            Some(_) => {
+            _ => {
                 self.cache.lock().remove(&hash);
                 Err(AuthError::BadToken)
             }
-            None => Err(AuthError::BadToken),
         }
+    }
+
+    fn remember(&self, session: &Session, user: &User) {
+        let mut cache = self.cache.lock();
+        if cache.len() > MAX_CACHED {
+            let now = now_ms();
+            cache.retain(|_, c| {
+                c.session.expires_ms > now && c.read_at.elapsed() < REVALIDATE_AFTER
+            });
+        }
+        cache.insert(
+            session.token_hash.clone(),
+            Cached {
+                session: session.clone(),
+                user: user.clone(),
+                read_at: Instant::now(),
+            },
+        );
     }
 
     /// Ends a session.

@@ -95,27 +95,42 @@ pub struct Event {
     pub at: Option<LonLat>,
 }
 
+/// Why the hub closed a viewer: a WebSocket close code and a reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Closing {
+    /// 1013 (try again later) for a viewer too slow to keep up; 1008
+    /// (policy) for a session that ended.
+    pub code: u16,
+    /// What the client is told.
+    pub reason: String,
+}
+
+/// Close code: the viewer may come back (it was too slow).
+pub const CLOSE_TRY_AGAIN: u16 = 1013;
+/// Close code: the session ended (logged out, expired, disabled).
+pub const CLOSE_POLICY: u16 = 1008;
+
 /// The part of a viewer its connection holds: how the hub closes it.
 #[derive(Debug, Default)]
 pub struct ViewerHandle {
-    reason: Mutex<Option<String>>,
+    closing: Mutex<Option<Closing>>,
     notify: Notify,
 }
 
 impl ViewerHandle {
-    /// Waits until the hub closes the viewer; returns the reason.
-    pub async fn closed(&self) -> String {
+    /// Waits until the hub closes the viewer; returns why.
+    pub async fn closed(&self) -> Closing {
         loop {
             let notified = self.notify.notified();
-            if let Some(r) = self.reason.lock().clone() {
-                return r;
+            if let Some(c) = self.closing.lock().clone() {
+                return c;
             }
             notified.await;
         }
     }
 
-    fn close(&self, reason: String) {
-        *self.reason.lock() = Some(reason);
+    fn close(&self, code: u16, reason: String) {
+        *self.closing.lock() = Some(Closing { code, reason });
         self.notify.notify_waiters();
     }
 }
@@ -124,6 +139,9 @@ struct Viewer {
     tx: mpsc::Sender<Outbound>,
     /// The staff member the connection's user is (field staff), for tasks.
     staff: Option<String>,
+    /// The login session the connection was opened with, and its user's
+    /// name: ending either closes the connection.
+    session: Option<(String, String)>,
     handle: Arc<ViewerHandle>,
     sub: Option<Subscription>,
     cells: Vec<CellIndex>,
@@ -180,6 +198,7 @@ impl Hub {
                 tx,
                 handle: handle.clone(),
                 staff: None,
+                session: None,
                 sub: None,
                 cells: Vec::new(),
                 global: false,
@@ -220,6 +239,29 @@ impl Hub {
     pub fn bind_staff(&self, id: ViewerId, staff_id: &str) {
         if let Some(v) = self.inner.lock().viewers.get_mut(&id) {
             v.staff = Some(staff_id.to_owned());
+        }
+    }
+
+    /// Marks a connection as opened with a login session (its token's hash)
+    /// by a user.
+    pub fn bind_session(&self, id: ViewerId, session: &str, username: &str) {
+        if let Some(v) = self.inner.lock().viewers.get_mut(&id) {
+            v.session = Some((session.to_owned(), username.to_owned()));
+        }
+    }
+
+    /// Closes every connection opened with a session that ended, or (with
+    /// `None`) every connection of a user, saying why.
+    pub fn end_sessions(&self, session: Option<&str>, username: &str, reason: &str) {
+        let g = self.inner.lock();
+        for v in g.viewers.values() {
+            let ends = v
+                .session
+                .as_ref()
+                .is_some_and(|(s, u)| u == username && session.is_none_or(|wanted| wanted == s));
+            if ends {
+                v.handle.close(CLOSE_POLICY, reason.to_owned());
+            }
         }
     }
 
@@ -439,10 +481,13 @@ impl Hub {
                     Metrics::add(&self.metrics.resyncs, 1);
                 } else if since.elapsed() > limit {
                     Metrics::add(&self.metrics.slow_closes, 1);
-                    v.handle.close(format!(
-                        "too slow: the connection read nothing for {} s",
-                        limit.as_secs()
-                    ));
+                    v.handle.close(
+                        CLOSE_TRY_AGAIN,
+                        format!(
+                            "too slow: the connection read nothing for {} s",
+                            limit.as_secs()
+                        ),
+                    );
                     v.behind_since = None;
                 }
             }
@@ -625,8 +670,9 @@ mod tests {
             hub.note_moves([0]);
             hub.tick(&e);
         }
-        let reason =
+        let closing =
             futures_util::FutureExt::now_or_never(handle.closed()).expect("closed already");
-        assert!(reason.contains("too slow"), "{reason}");
+        assert!(closing.reason.contains("too slow"), "{closing:?}");
+        assert_eq!(closing.code, CLOSE_TRY_AGAIN);
     }
 }

@@ -3,5 +3,5 @@
 pub mod hub;
 pub mod protocol;
 
-pub use hub::{Event, Hub, HubConfig, Outbound, Subscription, ViewerHandle, ViewerId};
+pub use hub::{Closing, Event, Hub, HubConfig, Outbound, Subscription, ViewerHandle, ViewerId};
 pub use protocol::{ClientMessage, Datum, FixIn, Layers};

@@ -24,6 +24,7 @@ pub use demo::DEMO_PASSWORD;
 pub use load::open_store;
 
 use crate::app::Desk;
+use crate::app::audit::Auditor;
 use crate::app::ingest::{Ingest, IngestConfig};
 use crate::app::{App, Limits};
 use crate::config::ServeArgs;
@@ -79,8 +80,10 @@ pub struct Server {
     pub generated_admin_password: Option<String>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
-    writer: JoinHandle<()>,
-    /// Released once the writer has committed everything.
+    /// The track writer and the audit writer: they end once the last handle
+    /// (inside the App) is gone and their queues are written.
+    writers: Vec<JoinHandle<()>>,
+    /// Released once the writers have committed everything.
     store_lock: Option<load::StoreLock>,
 }
 
@@ -92,9 +95,10 @@ impl Server {
         for t in self.tasks {
             let _ = t.await;
         }
-        // The writer ends once the last Ingest handle (inside App) is gone.
         drop(self.app);
-        let _ = self.writer.await;
+        for w in self.writers {
+            let _ = w.await;
+        }
         drop(self.store_lock);
     }
 
@@ -127,7 +131,7 @@ async fn wait_for_signal() {
     }
 }
 
-/// The shared state, and the track writer's task.
+/// The shared state, and its writers' tasks.
 fn build_app(
     args: &ServeArgs,
     store: Arc<dyn Store>,
@@ -135,9 +139,11 @@ fn build_app(
     engine: Engine,
     incidents: Desk,
     trusted_proxies: TrustedProxies,
-) -> (Arc<App>, JoinHandle<()>) {
+) -> (Arc<App>, Vec<JoinHandle<()>>) {
     let metrics = Arc::new(Metrics::default());
-    let (ingest, writer) = Ingest::start(store.clone(), metrics.clone(), IngestConfig::default());
+    let (ingest, track_writer) =
+        Ingest::start(store.clone(), metrics.clone(), IngestConfig::default());
+    let (audit, audit_writer) = Auditor::start(store.clone());
     let hub = Hub::new(
         HubConfig {
             tick: Duration::from_millis(args.tick_ms),
@@ -171,10 +177,12 @@ fn build_app(
             crate::config::LOGIN_THROTTLE_WINDOW,
         ),
         rates: Rates::new(args.requests_per_second),
+        bad_tokens: Rates::new(crate::config::BAD_TOKENS_PER_SECOND),
+        audit,
         cors_origins: args.cors_origin.clone(),
         trusted_proxies,
     });
-    (app, writer)
+    (app, vec![track_writer, audit_writer])
 }
 
 /// Starts the server: returns once it is listening.
@@ -211,7 +219,7 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
     };
 
     let incidents = load::load_incidents(&args, &*store).await?;
-    let (app, writer) = build_app(&args, store, auth, engine, incidents, trusted_proxies);
+    let (app, writers) = build_app(&args, store, auth, engine, incidents, trusted_proxies);
 
     let (shutdown, watch_rx) = watch::channel(false);
     let mut tasks = tasks::spawn_background(&app, &args, people, &watch_rx);
@@ -257,7 +265,7 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
         generated_admin_password,
         shutdown,
         tasks,
-        writer,
+        writers,
         store_lock,
     })
 }
