@@ -44,6 +44,11 @@ pub const DEFAULT_LOGIN_FAILURES_PER_USER: usize = 5;
 pub const DEFAULT_LOGIN_FAILURES_PER_ADDRESS: usize = 30;
 /// Default open WebSocket connections at most.
 pub const DEFAULT_MAX_WS_CONNECTIONS: usize = 20_000;
+/// Default open WebSocket connections per user at most (a command
+/// centre's screens share one login; a load generator's viewers too).
+pub const DEFAULT_MAX_WS_PER_USER: usize = 256;
+/// Default seconds between pings on a WebSocket.
+pub const DEFAULT_WS_PING_S: u64 = 20;
 /// Default HTTP requests in flight at most.
 pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 4_096;
 /// Default vertices of one imported polygon at most.
@@ -155,7 +160,9 @@ pub struct ServeArgs {
     /// Messages queued for one viewer before it counts as behind.
     #[arg(long, env = "RISKMAP_VIEWER_QUEUE", default_value_t = DEFAULT_VIEWER_QUEUE)]
     pub viewer_queue: usize,
-    /// Seconds a viewer may stay behind before it is closed.
+    /// Seconds a viewer may stay behind before it is closed; also how long
+    /// a WebSocket may stay silent (no message, no answer to pings), and how
+    /// long one message may wait for a peer to read it.
     #[arg(long, env = "RISKMAP_SLOW_VIEWER_CLOSE_S", default_value_t = DEFAULT_SLOW_VIEWER_CLOSE_S)]
     pub slow_viewer_close_s: u64,
     /// Incident categories, time limits, priorities, work calendar and
@@ -176,6 +183,13 @@ pub struct ServeArgs {
     /// Open WebSocket connections at most.
     #[arg(long, env = "RISKMAP_MAX_WS_CONNECTIONS", default_value_t = DEFAULT_MAX_WS_CONNECTIONS)]
     pub max_ws_connections: usize,
+    /// Open WebSocket connections one user may hold.
+    #[arg(long, env = "RISKMAP_MAX_WS_PER_USER", default_value_t = DEFAULT_MAX_WS_PER_USER)]
+    pub max_ws_per_user: usize,
+    /// Seconds between pings on a WebSocket (keeps NAT mappings open and
+    /// finds peers that went away without a word).
+    #[arg(long, env = "RISKMAP_WS_PING_S", default_value_t = DEFAULT_WS_PING_S)]
+    pub ws_ping_s: u64,
     /// HTTP requests in flight at most; beyond it, 503 at once.
     #[arg(long, env = "RISKMAP_MAX_CONCURRENT_REQUESTS", default_value_t = DEFAULT_MAX_CONCURRENT_REQUESTS)]
     pub max_concurrent_requests: usize,

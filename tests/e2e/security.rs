@@ -313,3 +313,90 @@ async fn an_expiring_session_closes_its_socket() {
     assert_eq!(u16::from(frame.code), 1008, "{frame:?}");
     assert!(frame.reason.contains("expired"), "{frame:?}");
 }
+
+/// Shutting down with sockets open finishes promptly: each socket gets a
+/// going-away close with a reason, the writers commit what is queued.
+#[tokio::test]
+async fn shutdown_closes_sockets_and_finishes() {
+    let mut s = TestServer::start().await;
+    let t = s.login("screen").await;
+    let mut ws = s.ws(&t).await;
+    let server = s.server.take().unwrap();
+    let shutdown = tokio::spawn(server.shutdown());
+    let frame = tokio::time::timeout(Duration::from_secs(3), ws.next_close())
+        .await
+        .expect("told within 3 s");
+    assert_eq!(u16::from(frame.code), 1001, "{frame:?}");
+    assert!(frame.reason.contains("shutting down"), "{frame:?}");
+    drop(ws);
+    tokio::time::timeout(
+        riskmap::serve::SHUTDOWN_GRACE + Duration::from_secs(5),
+        shutdown,
+    )
+    .await
+    .expect("the shutdown finished")
+    .unwrap();
+}
+
+/// SIGTERM to the real binary with a socket open: it exits within seconds.
+#[tokio::test]
+async fn sigterm_with_a_socket_open_exits() {
+    let tmp = tempfile::tempdir().unwrap();
+    common::write_city(&tmp.path().join("city"));
+    let args = common::process_args(tmp.path(), None);
+    let mut server = common::ServerProcess::spawn(&args, &tmp.path().join("server.log"));
+    let token = common::login_at(&server.base, "screen", DEMO_PASSWORD).await;
+    let url = format!(
+        "{}/ws?token={token}",
+        server.base.replace("http://", "ws://")
+    );
+    let (_ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let pid = server.child.id().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + riskmap::serve::SHUTDOWN_GRACE + Duration::from_secs(10);
+    loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            assert!(status.success(), "{status:?}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "still running after SIGTERM");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A peer that says nothing, not even a pong, for the slow viewer's
+/// allowance is closed with a reason (a phone gone out of coverage), and a
+/// user's sockets are capped.
+#[tokio::test]
+async fn silent_peers_are_closed_and_sockets_are_capped_per_user() {
+    let (mut args, _tmp) = common::test_args().await;
+    args.ws_ping_s = 1;
+    args.slow_viewer_close_s = 2;
+    args.max_ws_per_user = 2;
+    let s = TestServer::start_with(args).await;
+    let t = s.login("screen").await;
+    let mut silent = s.ws(&t).await;
+    let _other = s.ws(&t).await;
+    let r = s
+        .http
+        .get(format!("{}/ws?token={t}", s.base))
+        .header("connection", "upgrade")
+        .header("upgrade", "websocket")
+        .header("sec-websocket-version", "13")
+        .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429, "a third socket for one user");
+    // Say nothing (and so answer no ping) for longer than the allowance.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let frame = tokio::time::timeout(Duration::from_secs(5), silent.next_close())
+        .await
+        .expect("closed");
+    assert_eq!(u16::from(frame.code), 1001, "{frame:?}");
+    assert!(frame.reason.contains("no answer"), "{frame:?}");
+}

@@ -54,7 +54,13 @@ async fn five_thousand_idle_connections_are_held() {
     let tmp = tempfile::tempdir().unwrap();
     common::write_city(&tmp.path().join("city"));
     let mut args = common::process_args(tmp.path(), None);
-    args.extend(["--requests-per-second".into(), "0".into()]);
+    // One login holds them all: above the per-user cap's default.
+    args.extend([
+        "--requests-per-second".into(),
+        "0".into(),
+        "--max-ws-per-user".into(),
+        "10000".into(),
+    ]);
     let server = ServerProcess::spawn(&args, &tmp.path().join("server.log"));
     let token = common::login_at(&server.base, "screen", DEMO_PASSWORD).await;
     let _warm = connect(&server.base, &token).await;

@@ -6,9 +6,10 @@
 
 use std::sync::Arc;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
+use super::ingest::next_or_drain;
 use crate::clock::now_ms;
 use crate::identity::User;
 use crate::store::{AuditEntry, Store};
@@ -29,12 +30,18 @@ pub struct Auditor {
 }
 
 impl Auditor {
-    /// Starts the writer; it ends when every handle is dropped and the
-    /// queue is written.
-    pub fn start(store: Arc<dyn Store>) -> (Auditor, JoinHandle<()>) {
+    /// Starts the writer; once `drain` turns true it writes what is queued
+    /// and ends.
+    pub fn start(
+        store: Arc<dyn Store>,
+        mut drain: watch::Receiver<bool>,
+    ) -> (Auditor, JoinHandle<()>) {
         let (tx, mut rx) = mpsc::channel::<AuditEntry>(QUEUE);
         let task = tokio::spawn(async move {
-            while let Some(entry) = rx.recv().await {
+            loop {
+                let Some(entry) = next_or_drain(&mut rx, &mut drain).await else {
+                    break;
+                };
                 if let Err(e) = store.append_audit(&entry).await {
                     tracing::error!(error = %e, action = entry.action, "the audit log could not be written");
                 }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use thiserror::Error;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::event::StaffFix;
@@ -78,13 +78,18 @@ pub struct Ingest {
 impl Ingest {
     /// Starts the writer task; it ends when every handle is dropped and the
     /// queue is drained.
+    /// Starts the writer task. It ends when `drain` turns true (at
+    /// shutdown, once the listeners stopped): it takes no more fixes, commits
+    /// those queued, and ends; a fix sent after that is refused, never
+    /// acknowledged unsaved.
     pub fn start(
         store: Arc<dyn Store>,
         metrics: Arc<Metrics>,
         config: IngestConfig,
+        drain: watch::Receiver<bool>,
     ) -> (Ingest, JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(config.queue);
-        let task = tokio::spawn(write_loop(rx, store, metrics, config));
+        let task = tokio::spawn(write_loop(rx, store, metrics, config, drain));
         (Ingest { tx }, task)
     }
 
@@ -107,8 +112,12 @@ async fn write_loop(
     store: Arc<dyn Store>,
     metrics: Arc<Metrics>,
     config: IngestConfig,
+    mut drain: watch::Receiver<bool>,
 ) {
-    while let Some(first) = rx.recv().await {
+    loop {
+        let Some(first) = next_or_drain(&mut rx, &mut drain).await else {
+            break;
+        };
         let mut waiting = vec![first];
         let mut n = waiting[0].points.len();
         let deadline = tokio::time::Instant::now() + config.window;
@@ -126,6 +135,24 @@ async fn write_loop(
             let _ = p.done.send(outcome.clone().map(|()| p.points));
         }
     }
+}
+
+/// The next message; once `drain` turns true, no new ones are taken (their
+/// senders are refused) and those queued are still handed out, then `None`.
+pub(super) async fn next_or_drain<T>(
+    rx: &mut mpsc::Receiver<T>,
+    drain: &mut watch::Receiver<bool>,
+) -> Option<T> {
+    let draining = tokio::select! {
+        item = rx.recv() => return item,
+        // (An error: the server was dropped without a shutdown; the queue
+        // then ends when its last sender goes.)
+        done = drain.wait_for(|d| *d) => done.is_ok(),
+    };
+    if draining {
+        rx.close();
+    }
+    rx.recv().await
 }
 
 /// Commits one batch, retrying with backoff until it lands or time is up.

@@ -59,6 +59,14 @@ pub struct Limits {
     pub ws_messages_per_second: u32,
     /// Open WebSocket connections at most.
     pub max_ws_connections: usize,
+    /// Open WebSocket connections per user at most.
+    pub max_ws_per_user: usize,
+    /// How often a WebSocket is pinged.
+    pub ws_ping: std::time::Duration,
+    /// How long a WebSocket may stay silent, and one message may wait for
+    /// the peer to read it, before the connection is dropped (the slow
+    /// viewer's allowance).
+    pub ws_patience: std::time::Duration,
     /// HTTP requests in flight at most (beyond: 503).
     pub max_concurrent_requests: usize,
     /// Vertices of one imported polygon at most.
@@ -78,6 +86,9 @@ impl Default for Limits {
             max_radius_m: config::MAX_RADIUS_M,
             ws_messages_per_second: config::DEFAULT_WS_MESSAGES_PER_SECOND,
             max_ws_connections: config::DEFAULT_MAX_WS_CONNECTIONS,
+            max_ws_per_user: config::DEFAULT_MAX_WS_PER_USER,
+            ws_ping: std::time::Duration::from_secs(config::DEFAULT_WS_PING_S),
+            ws_patience: std::time::Duration::from_secs(config::DEFAULT_SLOW_VIEWER_CLOSE_S),
             max_concurrent_requests: config::DEFAULT_MAX_CONCURRENT_REQUESTS,
             max_polygon_vertices: config::DEFAULT_MAX_POLYGON_VERTICES,
         }

@@ -109,6 +109,8 @@ pub struct Closing {
 pub const CLOSE_TRY_AGAIN: u16 = 1013;
 /// Close code: the session ended (logged out, expired, disabled).
 pub const CLOSE_POLICY: u16 = 1008;
+/// Close code: the server is going away (shutting down).
+pub const CLOSE_GOING_AWAY: u16 = 1001;
 
 /// The part of a viewer its connection holds: how the hub closes it.
 #[derive(Debug, Default)]
@@ -263,6 +265,24 @@ impl Hub {
                 v.handle.close(CLOSE_POLICY, reason.to_owned());
             }
         }
+    }
+
+    /// Closes every connection, saying why (the server is shutting down).
+    pub fn close_all(&self, code: u16, reason: &str) {
+        for v in self.inner.lock().viewers.values() {
+            v.handle.close(code, reason.to_owned());
+        }
+    }
+
+    /// How many connections a user has open.
+    #[must_use]
+    pub fn connections_of(&self, username: &str) -> usize {
+        self.inner
+            .lock()
+            .viewers
+            .values()
+            .filter(|v| v.session.as_ref().is_some_and(|(_, u)| u == username))
+            .count()
     }
 
     /// Sends a message at once to every connection of a staff member,

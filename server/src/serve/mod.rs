@@ -68,6 +68,9 @@ pub enum ServeError {
     },
 }
 
+/// How long requests under way get to finish at shutdown.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
 /// A running server.
 pub struct Server {
     /// The shared state.
@@ -80,25 +83,37 @@ pub struct Server {
     pub generated_admin_password: Option<String>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
-    /// The track writer and the audit writer: they end once the last handle
-    /// (inside the App) is gone and their queues are written.
+    /// The track writer and the audit writer.
     writers: Vec<JoinHandle<()>>,
+    /// Tells the writers to commit what is queued and end.
+    drain: watch::Sender<bool>,
     /// Released once the writers have committed everything.
     store_lock: Option<load::StoreLock>,
 }
 
 impl Server {
-    /// Stops accepting, lets requests finish, and waits until every queued
-    /// fix is committed.
+    /// Shuts down in order: every WebSocket is told, with a going-away
+    /// close and a reason; listeners stop accepting and let the requests
+    /// under way finish (for [`SHUTDOWN_GRACE`] at most); then the writers
+    /// commit what is queued and end. A fix that arrives after that is
+    /// refused, never acknowledged unsaved.
     pub async fn shutdown(self) {
+        self.app.hub.close_all(
+            crate::live::hub::CLOSE_GOING_AWAY,
+            "the server is shutting down; reconnect in a moment",
+        );
         let _ = self.shutdown.send(true);
-        for t in self.tasks {
-            let _ = t.await;
+        let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
+        for mut t in self.tasks {
+            if tokio::time::timeout_at(deadline, &mut t).await.is_err() {
+                t.abort();
+            }
         }
-        drop(self.app);
+        let _ = self.drain.send(true);
         for w in self.writers {
             let _ = w.await;
         }
+        drop(self.app);
         drop(self.store_lock);
     }
 
@@ -139,11 +154,16 @@ fn build_app(
     engine: Engine,
     incidents: Desk,
     trusted_proxies: TrustedProxies,
+    drain: &watch::Receiver<bool>,
 ) -> (Arc<App>, Vec<JoinHandle<()>>) {
     let metrics = Arc::new(Metrics::default());
-    let (ingest, track_writer) =
-        Ingest::start(store.clone(), metrics.clone(), IngestConfig::default());
-    let (audit, audit_writer) = Auditor::start(store.clone());
+    let (ingest, track_writer) = Ingest::start(
+        store.clone(),
+        metrics.clone(),
+        IngestConfig::default(),
+        drain.clone(),
+    );
+    let (audit, audit_writer) = Auditor::start(store.clone(), drain.clone());
     let hub = Hub::new(
         HubConfig {
             tick: Duration::from_millis(args.tick_ms),
@@ -166,6 +186,9 @@ fn build_app(
             max_import_bytes: args.max_import_bytes,
             ws_messages_per_second: args.ws_messages_per_second,
             max_ws_connections: args.max_ws_connections,
+            max_ws_per_user: args.max_ws_per_user.max(1),
+            ws_ping: Duration::from_secs(args.ws_ping_s.max(1)),
+            ws_patience: Duration::from_secs(args.slow_viewer_close_s.max(1)),
             max_concurrent_requests: args.max_concurrent_requests.max(1),
             max_polygon_vertices: args.max_polygon_vertices,
             ..Limits::default()
@@ -219,7 +242,16 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
     };
 
     let incidents = load::load_incidents(&args, &*store).await?;
-    let (app, writers) = build_app(&args, store, auth, engine, incidents, trusted_proxies);
+    let (drain, drain_rx) = watch::channel(false);
+    let (app, writers) = build_app(
+        &args,
+        store,
+        auth,
+        engine,
+        incidents,
+        trusted_proxies,
+        &drain_rx,
+    );
 
     let (shutdown, watch_rx) = watch::channel(false);
     let mut tasks = tasks::spawn_background(&app, &args, people, &watch_rx);
@@ -266,6 +298,7 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
         shutdown,
         tasks,
         writers,
+        drain,
         store_lock,
     })
 }

@@ -1,0 +1,267 @@
+//! What one `/ws` connection does with each message: subscriptions and
+//! their snapshots, fixes (acknowledged once committed), queries, reports.
+
+use std::sync::Arc;
+
+use axum::extract::ws::{Message, close_code};
+use serde_json::{Value, json};
+
+use super::snapshot::snapshot;
+use super::{Next, Pending, PendingReply, error_json};
+use crate::api::auth::Principal;
+use crate::api::error::ApiError;
+use crate::api::fixes::rejection;
+use crate::api::queries;
+use crate::app::ingest::IngestError;
+use crate::app::{App, FixRejection};
+use crate::identity::Scope;
+use crate::live::{ClientMessage, Layers, Outbound, Subscription};
+
+/// What a connection is doing.
+pub(super) struct Conn {
+    /// The shared state.
+    pub(super) app: Arc<App>,
+    /// Who is connected.
+    pub(super) p: Principal,
+    /// The connection's place in the hub.
+    pub(super) viewer: crate::live::ViewerId,
+    /// What the client asked to watch, kept as asked (an area by its code):
+    /// a resync resolves it again against the current area tree, so a
+    /// re-imported tree can never leave a stale scope behind.
+    pub(super) watching: Option<Watch>,
+}
+
+/// A subscription as the client asked for it.
+#[derive(Debug, Clone)]
+pub(super) struct Watch {
+    bbox: Option<[f64; 4]>,
+    area: Option<String>,
+    layers: Layers,
+}
+
+impl Conn {
+    /// What to send for a message the hub queued: the text, or for a
+    /// resync a fresh snapshot of what the connection watches.
+    pub(super) fn outbound(&mut self, out: Outbound) -> Vec<String> {
+        match out {
+            Outbound::Text(t) => vec![t.to_string()],
+            Outbound::Resync => match self.watching.clone() {
+                Some(w) => self.subscribe(w).unwrap_or_else(|e| {
+                    self.watching = None;
+                    self.app.hub.unsubscribe(self.viewer);
+                    vec![error_json(None, &e)]
+                }),
+                None => Vec::new(),
+            },
+        }
+    }
+
+    /// Serves a message read from the client; `None` when it closed.
+    /// Fixes are applied at once and their ack joins `pending`; any other
+    /// message read while acks are pending waits in `deferred`.
+    pub(super) async fn on_message(
+        &mut self,
+        msg: Message,
+        pending: &mut Pending,
+        deferred: &mut Option<ClientMessage>,
+    ) -> Option<Next> {
+        Some(match msg {
+            Message::Text(t) => match self.parse(t.as_str()) {
+                Err(next) => next,
+                Ok(ClientMessage::Fix { id, fix }) => {
+                    pending.push_back(self.begin_fixes(id, vec![fix]));
+                    Next::Reply(Vec::new())
+                }
+                Ok(ClientMessage::Fixes { id, fixes }) => {
+                    pending.push_back(self.begin_fixes(id, fixes));
+                    Next::Reply(Vec::new())
+                }
+                Ok(other) if !pending.is_empty() => {
+                    *deferred = Some(other);
+                    Next::Reply(Vec::new())
+                }
+                Ok(other) => self.handle(other).await,
+            },
+            Message::Binary(_) => Next::Reply(vec![error_json(
+                None,
+                &ApiError::BadRequest("binary messages are not supported; send JSON text".into()),
+            )]),
+            Message::Close(_) => return None,
+            Message::Ping(_) | Message::Pong(_) => Next::Reply(Vec::new()),
+        })
+    }
+
+    /// Reads a client message, or says how to answer one that cannot be read.
+    pub(super) fn parse(&self, text: &str) -> Result<ClientMessage, Next> {
+        let max = self.app.limits.max_frame_bytes;
+        if text.len() > max {
+            return Err(Next::Close(
+                close_code::SIZE,
+                format!("message too big: {} bytes, the limit is {max}", text.len()),
+            ));
+        }
+        serde_json::from_str(text).map_err(|e| {
+            Next::Reply(vec![error_json(
+                None,
+                &ApiError::BadRequest(format!(
+                    "cannot read the message: {e}; types are subscribe, unsubscribe, fix, fixes, query, report, ping"
+                )),
+            )])
+        })
+    }
+
+    /// Serves a message (fixes, too, waiting for their commit: the session
+    /// loop sends those through [`Conn::begin_fixes`] instead).
+    pub(super) async fn handle(&mut self, msg: ClientMessage) -> Next {
+        match msg {
+            ClientMessage::Subscribe { bbox, area, layers } => {
+                let watch = match layers {
+                    Some(names) => Layers::parse(&names).map_err(ApiError::BadRequest),
+                    None => Ok(Layers::DEFAULT),
+                }
+                .map(|layers| Watch { bbox, area, layers });
+                match watch.and_then(|w| self.subscribe(w)) {
+                    Ok(texts) => Next::Reply(texts),
+                    Err(e) => Next::Reply(vec![error_json(None, &e)]),
+                }
+            }
+            ClientMessage::Unsubscribe => {
+                self.watching = None;
+                self.app.hub.unsubscribe(self.viewer);
+                Next::Reply(vec![json!({ "type": "unsubscribed" }).to_string()])
+            }
+            ClientMessage::Fix { id, fix } => Next::Reply(self.begin_fixes(id, vec![fix]).await),
+            ClientMessage::Fixes { id, fixes } => Next::Reply(self.begin_fixes(id, fixes).await),
+            ClientMessage::Query { id, query, params } => {
+                let result = self.query(&query, params);
+                Next::Reply(vec![match result {
+                    Ok(data) => json!({ "type": "result", "id": id, "query": query, "data": data })
+                        .to_string(),
+                    Err(e) => error_json(id.as_ref(), &e),
+                }])
+            }
+            ClientMessage::Report { id, incident } => {
+                Next::Reply(vec![
+                    match self.app.report_incident(&self.p.user, incident).await {
+                        Ok(v) => json!({ "type": "reported", "id": id, "incident": v }).to_string(),
+                        Err(e) => error_json(id.as_ref(), &e.into()),
+                    },
+                ])
+            }
+            ClientMessage::Ping { id } => Next::Reply(vec![
+                json!({ "type": "pong", "id": id, "server_time": crate::clock::now_ms() })
+                    .to_string(),
+            ]),
+        }
+    }
+
+    /// Resolves a watch against the current area tree and the user's scope,
+    /// registers it with the hub, and returns the snapshot (and, for the
+    /// `stats` layer, today's statistics).
+    pub(super) fn subscribe(&mut self, w: Watch) -> Result<Vec<String>, ApiError> {
+        let (bbox, scope) = {
+            let engine = self.app.engine.read();
+            let tree = engine.areas();
+            let scope = Scope::of(&self.p.user, tree);
+            match (w.bbox, &w.area) {
+                (Some(b), None) => {
+                    riskmap_engine::check_bbox(b)?;
+                    (b, scope)
+                }
+                (None, Some(code)) => {
+                    let idx = tree
+                        .idx(code)
+                        .filter(|&i| scope.contains(Some(i), tree))
+                        .ok_or_else(|| {
+                            ApiError::NotFound(format!("no area {code} in your area"))
+                        })?;
+                    let r = geo::BoundingRect::bounding_rect(&tree.get(idx).geometry).ok_or_else(
+                        || ApiError::BadRequest(format!("area {code} has no extent")),
+                    )?;
+                    (
+                        [r.min().x, r.min().y, r.max().x, r.max().y],
+                        scope.narrow(idx, tree),
+                    )
+                }
+                _ => {
+                    return Err(ApiError::BadRequest(
+                        "subscribe needs either bbox [west, south, east, north] or area".into(),
+                    ));
+                }
+            }
+        };
+        let sub = Subscription {
+            bbox,
+            layers: w.layers,
+            scope,
+        };
+        self.watching = Some(w);
+        let seq = self.app.hub.subscribe(self.viewer, sub);
+        let mut out = vec![snapshot(&self.app, &self.p.user, sub, seq)];
+        if sub.layers.contains(Layers::STATS) {
+            let engine = self.app.engine.read();
+            let now = crate::clock::now_ms();
+            let from = self.app.incidents.dictionary().calendar().day_start(now);
+            out.push(self.app.stats_message(sub.scope, engine.areas(), from));
+        }
+        Ok(out)
+    }
+
+    /// Checks fixes now; the returned reply (the ack, or an error naming
+    /// the fix) is ready once they are committed and applied. The commit
+    /// runs in its own task, so it completes even if the connection goes
+    /// away before the ack is sent.
+    pub(super) fn begin_fixes(
+        &self,
+        id: Option<Value>,
+        fixes: Vec<crate::live::FixIn>,
+    ) -> PendingReply {
+        let own = self.p.user.staff_id.clone();
+        match self
+            .app
+            .submit_fixes(Some(&self.p.user), own.as_deref(), fixes)
+        {
+            Ok(record) => {
+                let record = tokio::spawn(record);
+                Box::pin(async move {
+                    let recorded = record
+                        .await
+                        .unwrap_or(Err(FixRejection::NotPersisted(IngestError::ShuttingDown)));
+                    vec![match recorded {
+                        Ok(report) => json!({ "type": "ack", "id": id, "applied": report.applied, "stale": report.stale })
+                            .to_string(),
+                        Err(r) => error_json(id.as_ref(), &rejection(r)),
+                    }]
+                })
+            }
+            Err(r) => {
+                let text = error_json(id.as_ref(), &rejection(r));
+                Box::pin(async move { vec![text] })
+            }
+        }
+    }
+
+    pub(super) fn query(
+        &self,
+        query: &str,
+        params: serde_json::Map<String, Value>,
+    ) -> Result<Value, ApiError> {
+        fn read<T: serde::de::DeserializeOwned>(
+            params: serde_json::Map<String, Value>,
+        ) -> Result<T, ApiError> {
+            serde_json::from_value(Value::Object(params))
+                .map_err(|e| ApiError::BadRequest(format!("bad params: {e}")))
+        }
+        let (app, user) = (&self.app, &self.p.user);
+        match query {
+            "nearest" => queries::nearest_query(app, user, &read(params)?),
+            "cameras" => queries::cameras_query(app, user, &read(params)?),
+            "nearby" => queries::nearby_query(app, user, &read(params)?),
+            "locate" => queries::locate_query(app, user, &read(params)?),
+            "heatmap" => queries::heatmap_query(app, user, &read(params)?),
+            other => Err(ApiError::BadRequest(format!(
+                "unknown query {other:?}; queries are nearest, cameras, nearby, locate, heatmap"
+            ))),
+        }
+    }
+}
