@@ -110,9 +110,19 @@ pub struct ServeArgs {
     /// Directory of the embedded SQLite store (created on first run).
     #[arg(long, env = "RISKMAP_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
     pub data_dir: PathBuf,
-    /// Use PostgreSQL + PostGIS at this URL instead of SQLite.
+    /// Use PostgreSQL + PostGIS at this URL instead of SQLite. A password in
+    /// it is visible in the process list when given as a flag: prefer the
+    /// environment variable or --database-url-file.
     #[arg(long, env = "RISKMAP_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// A file holding the PostgreSQL URL (readable by the server's user
+    /// only), instead of --database-url.
+    #[arg(
+        long,
+        env = "RISKMAP_DATABASE_URL_FILE",
+        conflicts_with = "database_url"
+    )]
+    pub database_url_file: Option<PathBuf>,
     /// On an empty store, load the demo city and create demo logins; always
     /// run the simulator that moves the demo staff.
     #[arg(long, env = "RISKMAP_DEMO")]

@@ -59,7 +59,10 @@ fn serve(args: riskmap::config::ServeArgs) -> ExitCode {
         let demo = args.demo;
         match riskmap::serve::start(args).await {
             Ok(server) => {
-                println!("{}", riskmap::serve::banner(&server, demo));
+                println!(
+                    "{}",
+                    riskmap::serve::banner(&server, demo, std::io::stdout().is_terminal())
+                );
                 server.run_until_signal().await;
                 ExitCode::SUCCESS
             }

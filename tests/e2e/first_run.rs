@@ -76,3 +76,55 @@ async fn a_second_server_on_one_store_is_refused() {
         .unwrap();
     assert_eq!(r.status(), 200);
 }
+
+/// A generated admin password never goes to a log: with the banner piped
+/// (as a service manager does), it is written to a file only the server's
+/// user can read, and the banner says where; the password in it works.
+#[tokio::test]
+async fn a_generated_admin_password_stays_out_of_logs() {
+    use std::io::{BufRead, BufReader};
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    common::write_city(&tmp.path().join("city"));
+    let args = common::process_args(tmp.path(), None);
+    let mut child = std::process::Command::new(common::binary("riskmap"))
+        .arg("serve")
+        .args(&args)
+        .env_remove("RISKMAP_ADMIN_PASSWORD")
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let lines: Vec<String> = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .take_while(|l| !l.starts_with("demo logins"))
+        .collect();
+    let banner = lines.join("\n");
+    let base = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("riskmap is running at "))
+        .unwrap()
+        .trim_end_matches('/')
+        .to_owned();
+    let file = tmp
+        .path()
+        .join("data")
+        .join(riskmap::serve::ADMIN_PASSWORD_FILE);
+    let password = std::fs::read_to_string(&file).unwrap().trim().to_owned();
+    assert!(!password.is_empty());
+    assert!(!banner.contains(&password), "{banner}");
+    assert!(banner.contains(&file.display().to_string()), "{banner}");
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+    assert_eq!(
+        mode & 0o077,
+        0,
+        "only the server's user may read it: {mode:o}"
+    );
+    let token = common::login_at(&base, "admin", &password).await;
+    assert!(!token.is_empty());
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -111,6 +111,14 @@ async fn postgres_restart_under_load_loses_nothing_acknowledged() {
         (503, Some("degraded")),
         "{ready}"
     );
+    // The probe answers anyone: it says what, not the database's own words.
+    assert!(
+        matches!(
+            ready["reason"].as_str(),
+            Some("the store is unreachable" | "the store did not answer within 2 s")
+        ),
+        "{ready}"
+    );
     let (status, near) = s
         .get(
             &disp,

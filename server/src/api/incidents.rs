@@ -331,8 +331,9 @@ pub fn log_csv(entries: &[LogEntry], offset_minutes: i32) -> String {
 fn csv_field(f: &str) -> String {
     let risky = match f.chars().next() {
         Some('=' | '+' | '@' | '\t' | '\r') => true,
-        // A negative number is data, not a formula.
-        Some('-') => !f[1..].starts_with(|c: char| c.is_ascii_digit()),
+        // A negative number is data; anything else after a minus (`-2+3`,
+        // `-A1`) a spreadsheet would run as a formula.
+        Some('-') => f.parse::<f64>().is_err(),
         _ => false,
     };
     let f = if risky { format!("'{f}") } else { f.to_owned() };
@@ -446,6 +447,10 @@ mod tests {
         assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
         assert_eq!(csv_field("@SUM"), "'@SUM");
         assert_eq!(csv_field("-12"), "-12");
+        assert_eq!(csv_field("-1.5e3"), "-1.5e3");
+        assert_eq!(csv_field("-2+3"), "'-2+3");
+        assert_eq!(csv_field("-cmd|' /C calc'!A0"), "'-cmd|' /C calc'!A0");
+        assert_eq!(csv_field("-1,2"), "\"'-1,2\"");
         let e = LogEntry {
             incident: "SJ1".into(),
             seq: 1,

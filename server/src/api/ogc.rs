@@ -58,7 +58,7 @@ use crate::app::App;
 use crate::identity::Scope;
 use crate::identity::UserRole;
 use crate::incident::Book;
-use crate::live::{Event, Layers};
+use crate::live::{Event, Layers, Reach};
 use crate::store::{LayerData, WriteMode};
 use riskmap_engine::geojson::{
     area_feature, camera_feature, key_place_feature, parse_area, parse_camera, parse_key_place,
@@ -414,7 +414,7 @@ fn announce(app: &App, coll: Coll) {
             .to_string()
             .into(),
         layer: every_layer,
-        grid: None,
+        reach: Reach::Everyone,
         at: None,
     });
 }

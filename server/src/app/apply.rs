@@ -11,7 +11,7 @@ use super::fixes::FixReport;
 use crate::clock::now_ms;
 use crate::event::{DomainEvent, DutyChange, StaffFix};
 use crate::incident::model::Incident;
-use crate::live::Event;
+use crate::live::{Event, Reach};
 use crate::metrics::Metrics;
 
 /// What applying an event did, for the answer to whoever made it.
@@ -117,7 +117,7 @@ impl App {
         self.hub.publish(Event {
             text: text.into(),
             layer: crate::live::Layers::STAFF,
-            grid: m.home,
+            reach: Reach::of(m.home),
             at: m.fix.map(|f| f.position),
         });
     }

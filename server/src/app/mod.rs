@@ -138,14 +138,19 @@ impl App {
     }
 
     /// Whether the server is ready to serve: the store answers. (The engine
-    /// is loaded before the App exists, so it always is.)
-    pub async fn ready(&self) -> Result<(), String> {
+    /// is loaded before the App exists, so it always is.) The store's own
+    /// error is logged, not returned: `/ready` answers anyone, and a
+    /// database's message can name hosts, users and versions.
+    pub async fn ready(&self) -> Result<(), &'static str> {
         // A probe must answer promptly: a database that is down can keep a
         // connection attempt waiting far longer than any probe waits.
         match tokio::time::timeout(std::time::Duration::from_secs(2), self.store.ping()).await {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(format!("the store is unreachable: {e}")),
-            Err(_) => Err("the store did not answer within 2 s".into()),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "readiness: the store is unreachable");
+                Err("the store is unreachable")
+            }
+            Err(_) => Err("the store did not answer within 2 s"),
         }
     }
 }

@@ -27,7 +27,7 @@ use super::protocol::{Layers, move_json};
 use crate::identity::Scope;
 use crate::metrics::Metrics;
 use riskmap_engine::sphere::{self, LonLat};
-use riskmap_engine::{AreaIdx, Engine, StaffIdx};
+use riskmap_engine::{AreaIdx, AreaTree, Engine, StaffIdx};
 
 /// A connected viewer's id.
 pub type ViewerId = u64;
@@ -89,8 +89,8 @@ pub struct Event {
     pub text: Arc<str>,
     /// The layer it belongs to.
     pub layer: Layers,
-    /// The grid it concerns, for scope; `None` = system-wide.
-    pub grid: Option<AreaIdx>,
+    /// Whose scope it reaches.
+    pub reach: Reach,
     /// Where it is, for the box; `None` = everywhere.
     pub at: Option<LonLat>,
 }
@@ -111,6 +111,34 @@ pub const CLOSE_TRY_AGAIN: u16 = 1013;
 pub const CLOSE_POLICY: u16 = 1008;
 /// Close code: the server is going away (shutting down).
 pub const CLOSE_GOING_AWAY: u16 = 1001;
+
+/// Whose scope (分级授权) an event reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// Every viewer (a layer was imported: everyone reloads).
+    Everyone,
+    /// The viewers whose scope holds this grid.
+    Grid(AreaIdx),
+    /// Something placed in no grid (a staff member whose home grid is
+    /// gone): system administrators only, as everywhere else.
+    Unplaced,
+}
+
+impl Reach {
+    /// The reach of something placed in `grid`, or in none.
+    #[must_use]
+    pub fn of(grid: Option<AreaIdx>) -> Reach {
+        grid.map_or(Reach::Unplaced, Reach::Grid)
+    }
+
+    fn within(self, scope: Scope, tree: &AreaTree) -> bool {
+        match self {
+            Reach::Everyone => true,
+            Reach::Grid(g) => scope.contains(Some(g), tree),
+            Reach::Unplaced => scope.contains(None, tree),
+        }
+    }
+}
 
 /// The part of a viewer its connection holds: how the hub closes it.
 #[derive(Debug, Default)]
@@ -458,7 +486,7 @@ impl Hub {
                 .filter(|(_, v)| {
                     v.sub.is_some_and(|s| {
                         s.layers.intersects(e.layer)
-                            && (e.grid.is_none() || s.scope.contains(e.grid, tree))
+                            && e.reach.within(s.scope, tree)
                             && e.at.is_none_or(|p| sphere::in_bbox(s.bbox, p))
                     })
                 })
@@ -662,6 +690,52 @@ mod tests {
             Ok(Outbound::Text(t)) => assert!(t.contains("staff_moves") && t.contains("\"t\":11")),
             other => panic!("expected a delta, got {other:?}"),
         }
+    }
+
+    /// Something placed in no grid reaches system administrators only, as
+    /// everywhere else; a grid's event reaches that grid's scopes; a layer
+    /// change reaches everyone.
+    #[test]
+    fn events_reach_only_the_scopes_they_belong_to() {
+        let hub = Hub::new(HubConfig::default(), Arc::new(Metrics::default()));
+        let e = engine();
+        let grid = e.areas().idx("g").unwrap();
+        let district = e.areas().idx("d").unwrap();
+        let watch = |scope| {
+            let (id, rx, _h) = hub.register();
+            hub.subscribe(
+                id,
+                Subscription {
+                    bbox: [120.0, 28.0, 120.1, 28.1],
+                    layers: Layers::STAFF,
+                    scope,
+                },
+            );
+            rx
+        };
+        let mut admin = watch(Scope::All);
+        let mut district_viewer = watch(Scope::Subtree(district));
+        let publish = |reach, text: &str| {
+            hub.publish(Event {
+                text: text.into(),
+                layer: Layers::STAFF,
+                reach,
+                at: None,
+            });
+        };
+        publish(Reach::Unplaced, "unplaced");
+        publish(Reach::Grid(grid), "grid");
+        publish(Reach::Everyone, "everyone");
+        hub.tick(&e);
+        let texts = |rx: &mut mpsc::Receiver<Outbound>| {
+            let mut out = Vec::new();
+            while let Ok(Outbound::Text(t)) = rx.try_recv() {
+                out.push(t.to_string());
+            }
+            out
+        };
+        assert_eq!(texts(&mut admin), ["unplaced", "grid", "everyone"]);
+        assert_eq!(texts(&mut district_viewer), ["grid", "everyone"]);
     }
 
     #[test]

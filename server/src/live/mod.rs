@@ -3,5 +3,7 @@
 pub mod hub;
 pub mod protocol;
 
-pub use hub::{Closing, Event, Hub, HubConfig, Outbound, Subscription, ViewerHandle, ViewerId};
+pub use hub::{
+    Closing, Event, Hub, HubConfig, Outbound, Reach, Subscription, ViewerHandle, ViewerId,
+};
 pub use protocol::{ClientMessage, Datum, FixIn, Layers};

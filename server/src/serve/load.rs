@@ -63,12 +63,44 @@ impl StoreLock {
     }
 }
 
+/// The PostgreSQL URL, from the flag, the environment or a file; warns
+/// when a password came on the command line (where `ps` shows it).
+fn database_url(args: &ServeArgs) -> Result<Option<String>, ServeError> {
+    if let Some(path) = &args.database_url_file {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ServeError::Config(format!("--database-url-file {}: {e}", path.display()))
+        })?;
+        return Ok(Some(text.trim().to_owned()));
+    }
+    let on_command_line =
+        std::env::args().any(|a| a == "--database-url" || a.starts_with("--database-url="));
+    if let Some(url) = &args.database_url
+        && on_command_line
+        && has_password(url)
+    {
+        tracing::warn!(
+            "the database password in --database-url is visible to every user of this machine \
+             (ps); pass it in RISKMAP_DATABASE_URL or --database-url-file instead"
+        );
+    }
+    Ok(args.database_url.clone())
+}
+
+/// Whether a `postgres://user:password@host/db` URL carries a password.
+fn has_password(url: &str) -> bool {
+    let authority = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = authority.split(['/', '?']).next().unwrap_or_default();
+    authority
+        .rsplit_once('@')
+        .is_some_and(|(userinfo, _)| userinfo.contains(':'))
+}
+
 /// Opens the configured store (and locks the embedded one's directory).
 pub async fn open_store(
     args: &ServeArgs,
 ) -> Result<(Arc<dyn Store>, Option<StoreLock>), ServeError> {
-    if let Some(url) = &args.database_url {
-        return Ok((Arc::new(PostgisStore::connect(url).await?), None));
+    if let Some(url) = database_url(args)? {
+        return Ok((Arc::new(PostgisStore::connect(&url).await?), None));
     }
     let lock = StoreLock::take(&args.data_dir)?;
     Ok((
@@ -166,4 +198,23 @@ pub(super) async fn load_incidents(
         "incidents loaded"
     );
     Ok(Desk::new(dict, book))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_in_urls_are_seen() {
+        assert!(has_password(
+            "postgres://riskmap:secret@127.0.0.1:5432/riskmap"
+        ));
+        assert!(has_password("postgresql://u:p@h/db?sslmode=require"));
+        assert!(!has_password("postgres://riskmap@127.0.0.1/riskmap"));
+        assert!(!has_password("postgres:///riskmap?host=/run/postgresql"));
+        assert!(
+            !has_password("postgres://h/db?password=x@y"),
+            "query params are not userinfo"
+        );
+    }
 }

@@ -79,8 +79,11 @@ pub struct Server {
     pub addr: SocketAddr,
     /// Where the OsmAnd listener is bound, if any.
     pub osmand_addr: Option<SocketAddr>,
-    /// The admin password, if it was generated (to print once).
+    /// The admin password, if it was generated (to hand over once).
     pub generated_admin_password: Option<String>,
+    /// Where a generated admin password is written when the banner does
+    /// not go to a terminal (logs are read by more people than admins).
+    admin_password_file: PathBuf,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     /// The track writer and the audit writer.
@@ -295,6 +298,7 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
         addr,
         osmand_addr,
         generated_admin_password,
+        admin_password_file: args.data_dir.join(ADMIN_PASSWORD_FILE),
         shutdown,
         tasks,
         writers,
@@ -323,6 +327,20 @@ async fn ensure_admin(store: &dyn Store, auth: &Auth) -> Result<Option<String>, 
     auth.create_user("admin", "系统管理员", UserRole::Admin, "", None, &password)
         .await?;
     Ok(generated.then_some(password))
+}
+
+/// Writes a secret to a file only this user may read.
+fn write_private(path: &Path, secret: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    writeln!(file, "{secret}")
 }
 
 /// Where the built web client is: `--static-dir`, or `web-client/dist` in
@@ -357,23 +375,51 @@ fn web_client_dir(given: Option<&Path>) -> Option<PathBuf> {
     found
 }
 
-/// The lines the run command prints: where to go and how to log in.
+/// The file in the data directory a generated admin password is written to
+/// when the banner goes to a log.
+pub const ADMIN_PASSWORD_FILE: &str = "admin-password";
+
+/// The lines the run command prints: where to go and how to log in. A
+/// generated admin password is shown only on a terminal; otherwise (a
+/// service's log) it is written to a file only this user can read, and the
+/// banner says where.
 #[must_use]
-pub fn banner(server: &Server, demo: bool) -> String {
+pub fn banner(server: &Server, demo: bool, on_terminal: bool) -> String {
     let mut s = format!("\nriskmap is running at http://{}/\n", server.addr);
     if let Some(o) = server.osmand_addr {
         let _ = writeln!(s, "OsmAnd (Traccar Client) listener at http://{o}/");
     }
     match &server.generated_admin_password {
-        Some(p) => {
+        Some(p) if on_terminal => {
             let _ = writeln!(
                 s,
                 "admin login: admin / {p}   (generated; set RISKMAP_ADMIN_PASSWORD to choose)"
             );
         }
+        Some(p) => {
+            let path = &server.admin_password_file;
+            match write_private(path, p) {
+                Ok(()) => {
+                    let _ = writeln!(
+                        s,
+                        "admin login: admin / the generated password in {} (readable by this \
+                         user only; delete it once you have logged in)",
+                        path.display()
+                    );
+                }
+                Err(e) => {
+                    let _ = writeln!(
+                        s,
+                        "admin login: admin / a generated password that could not be written to \
+                         {} ({e}); set RISKMAP_ADMIN_PASSWORD on a fresh store to choose one",
+                        path.display()
+                    );
+                }
+            }
+        }
         None => s.push_str(
             "admin login: admin / the password chosen when this store was first started \
-             (from RISKMAP_ADMIN_PASSWORD, or generated and printed then)\n",
+             (from RISKMAP_ADMIN_PASSWORD, or generated and handed over then)\n",
         ),
     }
     if demo {

@@ -12,7 +12,7 @@ use serde_json::json;
 use super::super::App;
 use crate::identity::Scope;
 use crate::incident::timing::Warning;
-use crate::live::{Event, Layers};
+use crate::live::{Event, Layers, Reach};
 
 impl App {
     /// One turn of the incident clock: re-reads every open incident's
@@ -50,7 +50,7 @@ impl App {
                 self.hub.publish(Event {
                     text: text.into(),
                     layer: Layers::ALERTS,
-                    grid: Some(g),
+                    reach: Reach::Grid(g),
                     at: None,
                 });
             }

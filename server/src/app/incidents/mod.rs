@@ -23,7 +23,7 @@ use crate::incident::machine;
 use crate::incident::model::{Action, Incident};
 use crate::incident::stats::{self, Stats};
 use crate::incident::{Actor, Dictionary, IncidentError, IncidentView, Names};
-use crate::live::{Event, Layers};
+use crate::live::{Event, Layers, Reach};
 
 pub use write::DeskError;
 
@@ -181,7 +181,7 @@ impl App {
             self.hub.publish(Event {
                 text: text.into(),
                 layer: Layers::INCIDENTS,
-                grid: Some(g),
+                reach: Reach::Grid(g),
                 at: None,
             });
         }
