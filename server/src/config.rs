@@ -67,6 +67,9 @@ pub const MAX_RADIUS_M: f64 = 50_000.0;
 /// Requests with an invalid token one client address may make per second
 /// (sustained; bursts of twice that): each costs a store lookup.
 pub const BAD_TOKENS_PER_SECOND: u32 = 5;
+/// OsmAnd fixes naming unknown devices one client address may send per
+/// second (sustained; bursts of twice that).
+pub const UNKNOWN_DEVICES_PER_SECOND: u32 = 5;
 /// How long failed logins count against a username or an address.
 pub const LOGIN_THROTTLE_WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 

@@ -127,8 +127,11 @@ pub struct Metrics {
     pub login_failures: AtomicU64,
     /// Logins refused by the throttle.
     pub login_throttled: AtomicU64,
-    /// Fixes refused for a time ahead of the server's clock.
+    /// Fixes whose time was ahead of the server's clock (taken at the
+    /// server's time).
     pub fixes_future: AtomicU64,
+    /// OsmAnd fixes naming a device no one has.
+    pub unknown_devices: AtomicU64,
     /// Time to commit a batch of fixes.
     pub fix_commit: Histogram,
     queries: [Histogram; Query::ALL.len()],
@@ -146,7 +149,7 @@ impl Metrics {
     }
 
     /// Every counter: name, help, value.
-    fn counters(&self) -> [(&'static str, &'static str, &AtomicU64); 15] {
+    fn counters(&self) -> [(&'static str, &'static str, &AtomicU64); 16] {
         [
             (
                 "riskmap_ws_messages_in_total",
@@ -219,8 +222,13 @@ impl Metrics {
                 &self.login_throttled,
             ),
             (
+                "riskmap_unknown_devices_total",
+                "OsmAnd fixes naming a device no one has.",
+                &self.unknown_devices,
+            ),
+            (
                 "riskmap_fixes_future_total",
-                "Fixes refused for a time ahead of the server's clock.",
+                "Fixes whose time was ahead of the server's clock, taken at the server's time.",
                 &self.fixes_future,
             ),
         ]

@@ -400,3 +400,31 @@ async fn silent_peers_are_closed_and_sockets_are_capped_per_user() {
     assert_eq!(u16::from(frame.code), 1001, "{frame:?}");
     assert!(frame.reason.contains("no answer"), "{frame:?}");
 }
+
+/// A device id is the OsmAnd protocol's only credential: an address that
+/// keeps naming unknown devices (guessing) is slowed down, and the guesses
+/// are counted.
+#[tokio::test]
+async fn guessing_device_ids_is_slowed_down() {
+    let s = TestServer::start().await;
+    let osmand = format!("http://{}", s.server().osmand_addr.unwrap());
+    let mut statuses = Vec::new();
+    for i in 0..40 {
+        let r = s
+            .http
+            .get(format!("{osmand}/?id=guess-{i}&lat=28.05&lon=120.02"))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    let unknown = statuses.iter().filter(|&&c| c == 400).count();
+    let slowed = statuses.iter().filter(|&&c| c == 429).count();
+    assert!(slowed > 0, "{statuses:?}");
+    assert!(unknown <= 12, "{unknown} guesses answered: {statuses:?}");
+    let metrics = common::metrics_at(&s.base).await;
+    assert!(
+        metrics.contains("riskmap_unknown_devices_total"),
+        "{metrics}"
+    );
+}

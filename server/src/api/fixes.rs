@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, header};
@@ -15,9 +16,11 @@ use serde_json::{Value, json};
 use super::auth::Principal;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Query};
+use super::guard::{ClientAddr, too_many};
 use crate::app::ingest::IngestError;
 use crate::app::{App, FixRejection};
 use crate::live::{Datum, FixIn};
+use crate::metrics::Metrics;
 
 /// `POST /api/fixes` body: `{"fixes": [...]}` or a bare array.
 #[derive(Debug, Deserialize)]
@@ -83,6 +86,7 @@ pub async fn post_fixes(
 /// 400, as Traccar answers.
 pub async fn osmand(
     State(app): State<Arc<App>>,
+    Extension(ClientAddr(addr)): Extension<ClientAddr>,
     method: Method,
     headers: HeaderMap,
     Query(query): Query<Vec<(String, String)>>,
@@ -101,10 +105,13 @@ pub async fn osmand(
     } else {
         parse_params(&query)
     };
+    if let Some(wait) = app.unknown_devices.wait(&addr) {
+        return too_many(wait, "too many unknown devices from this address");
+    }
     let (device, fix) = match parsed {
         Ok(x) => x,
         Err(reason) => {
-            crate::metrics::Metrics::add(&app.metrics.fixes_rejected, 1);
+            Metrics::add(&app.metrics.fixes_rejected, 1);
             return (StatusCode::BAD_REQUEST, reason).into_response();
         }
     };
@@ -117,13 +124,19 @@ pub async fn osmand(
             .map(|m| m.id.to_string())
     };
     let Some(staff_id) = staff_id else {
-        crate::metrics::Metrics::add(&app.metrics.fixes_rejected, 1);
+        // A device id is the only credential here: an address that keeps
+        // naming unknown devices is guessing, and is slowed down.
+        Metrics::add(&app.metrics.fixes_rejected, 1);
+        Metrics::add(&app.metrics.unknown_devices, 1);
+        if let Err(wait) = app.unknown_devices.allow(&addr) {
+            return too_many(wait, "too many unknown devices from this address");
+        }
         return (StatusCode::BAD_REQUEST, format!("unknown device {device}")).into_response();
     };
     match app.post_fixes(None, Some(&staff_id), vec![fix]).await {
         Ok(_) => StatusCode::OK.into_response(),
         Err(r) => {
-            crate::metrics::Metrics::add(&app.metrics.fixes_rejected, 1);
+            Metrics::add(&app.metrics.fixes_rejected, 1);
             rejection(r).into_response()
         }
     }

@@ -38,6 +38,15 @@ pub fn too_many(wait: Duration, what: &str) -> Response {
     r
 }
 
+/// Tells handlers the client's address (the OsmAnd listener has only this
+/// of the guard: it takes no tokens).
+pub async fn client_address(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+    let (mut parts, body) = req.into_parts();
+    let addr = client_addr(&app, &parts);
+    parts.extensions.insert(ClientAddr(addr));
+    next.run(Request::from_parts(parts, body)).await
+}
+
 /// The guard middleware.
 pub async fn guard(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
     let (mut parts, body) = req.into_parts();

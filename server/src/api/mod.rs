@@ -134,5 +134,9 @@ pub fn osmand_router(app: Arc<App>) -> Router {
     Router::new()
         .route("/", get(fixes::osmand).post(fixes::osmand))
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            guard::client_address,
+        ))
         .with_state(app)
 }

@@ -121,6 +121,9 @@ pub struct App {
     /// Requests with invalid tokens per client address (each costs a store
     /// lookup).
     pub bad_tokens: Rates,
+    /// OsmAnd fixes naming unknown devices per client address (a device id
+    /// is the protocol's only credential: many unknown ones are guesses).
+    pub unknown_devices: Rates,
     /// What authenticated users did.
     pub audit: audit::Auditor,
     /// Origins allowed to call the API from a browser page of theirs (CORS);

@@ -204,6 +204,7 @@ fn build_app(
         ),
         rates: Rates::new(args.requests_per_second),
         bad_tokens: Rates::new(crate::config::BAD_TOKENS_PER_SECOND),
+        unknown_devices: Rates::new(crate::config::UNKNOWN_DEVICES_PER_SECOND),
         audit,
         cors_origins: args.cors_origin.clone(),
         trusted_proxies,
