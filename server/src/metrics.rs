@@ -132,6 +132,8 @@ pub struct Metrics {
     pub fixes_future: AtomicU64,
     /// OsmAnd fixes naming a device no one has.
     pub unknown_devices: AtomicU64,
+    /// Background tasks restarted after a panic.
+    pub task_restarts: AtomicU64,
     /// Time to commit a batch of fixes.
     pub fix_commit: Histogram,
     queries: [Histogram; Query::ALL.len()],
@@ -149,7 +151,7 @@ impl Metrics {
     }
 
     /// Every counter: name, help, value.
-    fn counters(&self) -> [(&'static str, &'static str, &AtomicU64); 16] {
+    fn counters(&self) -> [(&'static str, &'static str, &AtomicU64); 17] {
         [
             (
                 "riskmap_ws_messages_in_total",
@@ -220,6 +222,11 @@ impl Metrics {
                 "riskmap_login_throttled_total",
                 "Logins refused by the throttle.",
                 &self.login_throttled,
+            ),
+            (
+                "riskmap_task_restarts_total",
+                "Background tasks (tick, clock, retention, simulator) restarted after a panic.",
+                &self.task_restarts,
             ),
             (
                 "riskmap_unknown_devices_total",

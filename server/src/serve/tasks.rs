@@ -1,6 +1,8 @@
 //! The background tasks: the hub's tick, the incident clock, track
 //! retention, and in demo mode the simulator. Each ends when the stop signal
-//! turns true.
+//! turns true, and each is supervised: one that panics is logged, counted
+//! and restarted (a dead tick would stop all live push until someone
+//! restarted the server).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,6 +13,7 @@ use tokio::task::JoinHandle;
 use crate::app::App;
 use crate::clock::now_ms;
 use crate::config::ServeArgs;
+use crate::metrics::Metrics;
 
 /// The background tasks: the hub's tick, the incident clock, track
 /// retention, and in demo mode the simulator.
@@ -20,32 +23,101 @@ pub(super) fn spawn_background(
     people: crate::simulator::People,
     stop: &watch::Receiver<bool>,
 ) -> Vec<JoinHandle<()>> {
-    let mut tasks = vec![
-        tokio::spawn(tick_loop(app.clone(), stop.clone())),
-        tokio::spawn(incident_clock_loop(app.clone(), stop.clone())),
-        tokio::spawn(retention_loop(
-            app.clone(),
-            args.track_retention_days,
-            stop.clone(),
-        )),
-    ];
+    let days = args.track_retention_days;
+    let metrics = &app.metrics;
+    let with = |app: &Arc<App>| (app.clone(), stop.clone());
+    let (a, s) = with(app);
+    let mut tasks = vec![supervised(
+        "tick",
+        metrics.clone(),
+        stop.clone(),
+        move || tick_loop(a.clone(), s.clone()),
+    )];
+    let (a, s) = with(app);
+    tasks.push(supervised(
+        "incident clock",
+        metrics.clone(),
+        stop.clone(),
+        move || incident_clock_loop(a.clone(), s.clone()),
+    ));
+    let (a, s) = with(app);
+    tasks.push(supervised(
+        "track retention",
+        metrics.clone(),
+        stop.clone(),
+        move || retention_loop(a.clone(), days, s.clone()),
+    ));
     if args.demo && !args.no_simulator {
-        tasks.push(tokio::spawn(crate::simulator::run(
-            app.clone(),
-            Duration::from_secs(args.sim_interval_s.max(1)),
-            people.clone(),
+        let every = Duration::from_secs(args.sim_interval_s.max(1));
+        let (a, s, walkers) = (app.clone(), stop.clone(), people.clone());
+        tasks.push(supervised(
+            "simulator",
+            metrics.clone(),
             stop.clone(),
-        )));
+            move || crate::simulator::run(a.clone(), every, walkers.clone(), s.clone()),
+        ));
         if args.sim_incident_every_s > 0 {
-            tasks.push(tokio::spawn(crate::simulator::run_incidents(
-                app.clone(),
-                Duration::from_secs(args.sim_incident_every_s),
-                people,
+            let every = Duration::from_secs(args.sim_incident_every_s);
+            let (a, s) = with(app);
+            tasks.push(supervised(
+                "simulated incidents",
+                metrics.clone(),
                 stop.clone(),
-            )));
+                move || {
+                    crate::simulator::run_incidents(a.clone(), every, people.clone(), s.clone())
+                },
+            ));
         }
     }
     tasks
+}
+
+/// Runs a background task, and runs it again (after a pause that doubles up
+/// to a minute) whenever it panics, until it ends on the stop signal.
+fn supervised<F, Fut>(
+    name: &'static str,
+    metrics: Arc<Metrics>,
+    stop: watch::Receiver<bool>,
+    task: F,
+) -> JoinHandle<()>
+where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    tokio::spawn(async move {
+        let mut pause = Duration::from_secs(1);
+        loop {
+            let run = AbortOnDrop(tokio::spawn(task()));
+            match run.join().await {
+                Err(e) if e.is_panic() && !*stop.borrow() => {
+                    Metrics::add(&metrics.task_restarts, 1);
+                    tracing::error!(
+                        task = name,
+                        retry_in_s = pause.as_secs(),
+                        "a background task panicked; restarting it"
+                    );
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(60));
+                }
+                _ => return,
+            }
+        }
+    })
+}
+
+/// A task aborted when its supervisor is (at shutdown, after the grace).
+struct AbortOnDrop(JoinHandle<()>);
+
+impl AbortOnDrop {
+    async fn join(mut self) -> Result<(), tokio::task::JoinError> {
+        (&mut self.0).await
+    }
+}
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 async fn tick_loop(app: Arc<App>, mut stop: watch::Receiver<bool>) {
@@ -93,5 +165,42 @@ async fn retention_loop(app: Arc<App>, days: u32, mut stop: watch::Receiver<bool
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "pruning tracks failed"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use super::*;
+
+    /// A task that panics is run again; one that ends on the stop signal is
+    /// not.
+    #[tokio::test]
+    async fn a_panicking_task_is_restarted() {
+        let metrics = Arc::new(Metrics::default());
+        let (stop_tx, stop) = watch::channel(false);
+        let runs = Arc::new(AtomicU32::new(0));
+        let counted = runs.clone();
+        let signal = stop.clone();
+        let handle = supervised("test", metrics.clone(), stop, move || {
+            let n = counted.fetch_add(1, Ordering::SeqCst);
+            let mut signal = signal.clone();
+            async move {
+                assert!(n > 0, "the first run dies");
+                let _ = signal.wait_for(|s| *s).await;
+            }
+        });
+        tokio::time::timeout(Duration::from_secs(10), async {
+            while runs.load(Ordering::SeqCst) < 2 {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await
+        .expect("run again after the panic");
+        stop_tx.send(true).unwrap();
+        handle.await.unwrap();
+        assert_eq!(runs.load(Ordering::SeqCst), 2);
+        assert_eq!(metrics.task_restarts.load(Ordering::Relaxed), 1);
     }
 }
