@@ -51,10 +51,11 @@ pub fn rejection(r: FixRejection) -> ApiError {
         FixRejection::TooMany { limit } => {
             ApiError::TooLarge(format!("at most {limit} fixes per request"))
         }
-        FixRejection::NotPersisted(IngestError::Unavailable | IngestError::ShuttingDown) => {
-            ApiError::Unavailable(
-                "the fixes could not be saved; nothing is acknowledged, retry later".into(),
-            )
+        FixRejection::NotPersisted(
+            e @ (IngestError::Unavailable | IngestError::ShuttingDown | IngestError::Behind),
+        ) => ApiError::Unavailable(format!("{e}; nothing is acknowledged")),
+        FixRejection::NotPersisted(IngestError::Refused) => {
+            ApiError::Internal("the store refused a batch of fixes".into())
         }
     }
 }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use thiserror::Error;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::event::StaffFix;
@@ -32,6 +32,9 @@ pub struct IngestConfig {
     pub queue: usize,
     /// How long a batch is retried before its requests are failed.
     pub give_up_after: Duration,
+    /// Bytes of fixes waiting for a commit, at most (bounds memory while the
+    /// store is slow or down); beyond it, fixes are refused at once.
+    pub max_waiting_bytes: usize,
 }
 
 impl Default for IngestConfig {
@@ -48,6 +51,7 @@ impl Default for IngestConfig {
             window: Duration::from_millis(2),
             queue: 4_096,
             give_up_after: Duration::from_secs(30),
+            max_waiting_bytes: 256 * 1024 * 1024,
         }
     }
 }
@@ -61,23 +65,40 @@ pub enum IngestError {
     /// The server is shutting down.
     #[error("the server is shutting down; retry later")]
     ShuttingDown,
+    /// Too many fixes already wait for the store (it is slow or down).
+    #[error("the server is behind saving fixes; nothing was saved, retry later")]
+    Behind,
+    /// The store refused the batch for a reason retrying will not change.
+    #[error("the store refused the fixes; nothing was saved")]
+    Refused,
 }
 
 struct Pending {
     points: Vec<StaffFix>,
     /// Gets the fixes back once they are committed, to apply them.
     done: oneshot::Sender<Result<Vec<StaffFix>, IngestError>>,
+    /// Its share of the byte budget, returned when it is done.
+    _budget: OwnedSemaphorePermit,
 }
 
 /// The handle requests use to persist fixes.
 #[derive(Clone)]
 pub struct Ingest {
     tx: mpsc::Sender<Pending>,
+    /// KiB of fixes that may wait for a commit.
+    budget: Arc<Semaphore>,
+}
+
+/// A batch's size in the budget's unit (KiB, at least one).
+fn kib_of(points: &[StaffFix]) -> u32 {
+    let bytes: usize = points
+        .iter()
+        .map(|p| size_of::<StaffFix>() + p.staff_id.len())
+        .sum();
+    u32::try_from(bytes.div_ceil(1024).max(1)).unwrap_or(u32::MAX)
 }
 
 impl Ingest {
-    /// Starts the writer task; it ends when every handle is dropped and the
-    /// queue is drained.
     /// Starts the writer task. It ends when `drain` turns true (at
     /// shutdown, once the listeners stopped): it takes no more fixes, commits
     /// those queued, and ends; a fix sent after that is refused, never
@@ -89,18 +110,29 @@ impl Ingest {
         drain: watch::Receiver<bool>,
     ) -> (Ingest, JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(config.queue);
+        let budget = Arc::new(Semaphore::new(config.max_waiting_bytes.div_ceil(1024)));
         let task = tokio::spawn(write_loop(rx, store, metrics, config, drain));
-        (Ingest { tx }, task)
+        (Ingest { tx, budget }, task)
     }
 
     /// Queues fixes and waits until they are committed; hands them back.
+    /// Refused at once when the fixes already waiting fill the byte budget.
     pub async fn persist(&self, points: Vec<StaffFix>) -> Result<Vec<StaffFix>, IngestError> {
         if points.is_empty() {
             return Ok(points);
         }
+        let budget = self
+            .budget
+            .clone()
+            .try_acquire_many_owned(kib_of(&points))
+            .map_err(|_| IngestError::Behind)?;
         let (done, wait) = oneshot::channel();
         self.tx
-            .send(Pending { points, done })
+            .send(Pending {
+                points,
+                done,
+                _budget: budget,
+            })
             .await
             .map_err(|_| IngestError::ShuttingDown)?;
         wait.await.map_err(|_| IngestError::ShuttingDown)?
@@ -155,7 +187,8 @@ pub(super) async fn next_or_drain<T>(
     rx.recv().await
 }
 
-/// Commits one batch, retrying with backoff until it lands or time is up.
+/// Commits one batch, retrying with backoff while the store is unreachable,
+/// until it lands or time is up.
 async fn commit(
     store: &dyn Store,
     metrics: &Metrics,
@@ -183,6 +216,12 @@ async fn commit(
             }
             Err(e) => {
                 Metrics::add(&metrics.fix_batch_failures, 1);
+                if !e.is_transient() {
+                    // Retrying a refusal would only hold every waiting
+                    // request for the whole patience.
+                    tracing::error!(error = %e, fixes = points.len(), "the store refused a batch of fixes");
+                    return Err(IngestError::Refused);
+                }
                 if started.elapsed() >= give_up_after {
                     tracing::error!(error = %e, fixes = points.len(), "giving up on a batch of fixes");
                     return Err(IngestError::Unavailable);
@@ -192,5 +231,56 @@ async fn commit(
                 backoff = (backoff * 2).min(Duration::from_secs(2));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use riskmap_engine::model::Fix;
+    use riskmap_engine::sphere::LonLat;
+
+    use super::*;
+    use crate::store::sqlite::SqliteStore;
+
+    fn points(n: usize) -> Vec<StaffFix> {
+        (0..n)
+            .map(|i| StaffFix {
+                staff_id: format!("S{i:06}"),
+                fix: Fix {
+                    position: LonLat {
+                        lon: 120.0,
+                        lat: 28.0,
+                    },
+                    accuracy_m: None,
+                    speed_mps: None,
+                    heading_deg: None,
+                    altitude_m: None,
+                    battery_pct: None,
+                    fix_time_ms: 1_767_225_600_000,
+                    server_time_ms: 1_767_225_600_000,
+                },
+            })
+            .collect()
+    }
+
+    /// Fixes waiting for the store are bounded by bytes: what does not fit
+    /// the budget is refused at once (the client keeps it and retries),
+    /// never queued without bound.
+    #[tokio::test]
+    async fn waiting_fixes_are_bounded_by_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).await.unwrap());
+        let (_drain_tx, drain) = watch::channel(false);
+        let config = IngestConfig {
+            max_waiting_bytes: 4 * 1024,
+            ..IngestConfig::default()
+        };
+        let (ingest, _task) = Ingest::start(store, Arc::new(Metrics::default()), config, drain);
+        assert!(kib_of(&points(1)) == 1 && kib_of(&points(200)) > 4);
+        assert_eq!(ingest.persist(points(200)).await, Err(IngestError::Behind));
+        // A batch that fits goes through (the staff are unknown to this
+        // empty store: the track takes them all the same).
+        assert_eq!(ingest.persist(points(10)).await.map(|p| p.len()), Ok(10));
+        assert_eq!(ingest.budget.available_permits(), 4, "returned once done");
     }
 }
