@@ -49,6 +49,9 @@ pub const DEFAULT_MAX_WS_CONNECTIONS: usize = 20_000;
 pub const DEFAULT_MAX_WS_PER_USER: usize = 256;
 /// Default seconds between pings on a WebSocket.
 pub const DEFAULT_WS_PING_S: u64 = 20;
+/// Default seconds a client may take to send a request's headers (and a
+/// keep-alive connection may sit idle).
+pub const DEFAULT_HEADER_READ_TIMEOUT_S: u64 = 30;
 /// Default HTTP requests in flight at most.
 pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 4_096;
 /// Default vertices of one imported polygon at most.
@@ -203,6 +206,10 @@ pub struct ServeArgs {
     /// finds peers that went away without a word).
     #[arg(long, env = "RISKMAP_WS_PING_S", default_value_t = DEFAULT_WS_PING_S)]
     pub ws_ping_s: u64,
+    /// Seconds a client may take to send a request's headers; also how long
+    /// a keep-alive connection may sit idle between requests.
+    #[arg(long, env = "RISKMAP_HEADER_READ_TIMEOUT_S", default_value_t = DEFAULT_HEADER_READ_TIMEOUT_S)]
+    pub header_read_timeout_s: u64,
     /// HTTP requests in flight at most; beyond it, 503 at once.
     #[arg(long, env = "RISKMAP_MAX_CONCURRENT_REQUESTS", default_value_t = DEFAULT_MAX_CONCURRENT_REQUESTS)]
     pub max_concurrent_requests: usize,

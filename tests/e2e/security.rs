@@ -428,3 +428,38 @@ async fn guessing_device_ids_is_slowed_down() {
         "{metrics}"
     );
 }
+
+/// A client that trickles a request's headers (slow loris), or leaves a
+/// keep-alive connection idle, is cut off after the header timeout instead
+/// of holding a connection for ever.
+#[tokio::test]
+async fn slow_and_idle_connections_are_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (mut args, _tmp) = common::test_args().await;
+    args.header_read_timeout_s = 1;
+    let s = TestServer::start_with(args).await;
+    let addr = s.server().addr;
+    // Half a request, then nothing.
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut buf = Vec::new();
+    let ended = tokio::time::timeout(Duration::from_secs(5), slow.read_to_end(&mut buf)).await;
+    assert!(ended.is_ok(), "the trickling connection was not closed");
+    // A whole request, then idle on keep-alive.
+    let mut idle = tokio::net::TcpStream::connect(addr).await.unwrap();
+    idle.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = Vec::new();
+    let ended = tokio::time::timeout(Duration::from_secs(5), idle.read_to_end(&mut buf)).await;
+    assert!(
+        ended.is_ok(),
+        "the idle keep-alive connection was not closed"
+    );
+    assert!(
+        String::from_utf8_lossy(&buf).starts_with("HTTP/1.1 200"),
+        "{buf:?}"
+    );
+}

@@ -1,34 +1,21 @@
 //! The network edge: listeners (plain with Nagle off, or TLS), the peer
 //! address each connection carries (and, behind trusted proxies, the
-//! client's), and serving a router on a listener.
+//! client's), and serving a router on a listener ([`serve`]).
 
 pub mod proxies;
+pub mod serve;
 pub mod tls;
 
 use std::net::SocketAddr;
 
-use axum::extract::connect_info::Connected;
-use axum::serve::IncomingStream;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 
-use tls::TlsListener;
+pub use serve::serve_on;
 
-/// The peer of a connection, plain or TLS (what `ConnectInfo` carries).
+/// The peer of a connection, plain or TLS (what `ConnectInfo` carries:
+/// [`serve_on`] puts it on every request).
 #[derive(Debug, Clone, Copy)]
 pub struct Peer(pub SocketAddr);
-
-impl Connected<IncomingStream<'_, NoDelayListener>> for Peer {
-    fn connect_info(stream: IncomingStream<'_, NoDelayListener>) -> Self {
-        Peer(*stream.remote_addr())
-    }
-}
-
-impl Connected<IncomingStream<'_, TlsListener>> for Peer {
-    fn connect_info(stream: IncomingStream<'_, TlsListener>) -> Self {
-        Peer(*stream.remote_addr())
-    }
-}
 
 /// Turns Nagle's algorithm off on an accepted connection. Live pushes and
 /// acks are small frames written one at a time: with Nagle on, a frame
@@ -56,23 +43,5 @@ impl axum::serve::Listener for NoDelayListener {
 
     fn local_addr(&self) -> std::io::Result<Self::Addr> {
         self.0.local_addr()
-    }
-}
-
-/// Serves `router` on `listener` until `stop` turns true, then lets the
-/// requests under way finish.
-pub async fn serve_on<L>(listener: L, router: axum::Router, mut stop: watch::Receiver<bool>)
-where
-    L: axum::serve::Listener<Addr = SocketAddr>,
-    Peer: for<'a> Connected<IncomingStream<'a, L>>,
-{
-    let service = router.into_make_service_with_connect_info::<Peer>();
-    let result = axum::serve(listener, service)
-        .with_graceful_shutdown(async move {
-            let _ = stop.wait_for(|s| *s).await;
-        })
-        .await;
-    if let Err(e) = result {
-        tracing::error!(error = %e, "listener failed");
     }
 }

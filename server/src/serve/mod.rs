@@ -268,17 +268,24 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
         .local_addr()
         .map_err(|e| ServeError::Bind(e, args.listen))?;
     let router = crate::api::router(app.clone(), static_dir);
+    let header_read = Duration::from_secs(args.header_read_timeout_s.max(1));
     match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => {
             let config = crate::net::tls::server_config(cert, key).map_err(ServeError::Config)?;
             let tls = crate::net::tls::TlsListener::new(listener, config)
                 .map_err(|e| ServeError::Bind(e, args.listen))?;
-            tasks.push(tokio::spawn(serve_on(tls, router, watch_rx.clone())));
+            tasks.push(tokio::spawn(serve_on(
+                tls,
+                router,
+                watch_rx.clone(),
+                header_read,
+            )));
         }
         _ => tasks.push(tokio::spawn(serve_on(
             NoDelayListener(listener),
             router,
             watch_rx.clone(),
+            header_read,
         ))),
     }
     let mut osmand_addr = None;
@@ -291,6 +298,7 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
             NoDelayListener(l),
             crate::api::osmand_router(app.clone()),
             watch_rx.clone(),
+            header_read,
         )));
     }
     tracing::info!(%addr, "listening");
