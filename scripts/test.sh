@@ -23,14 +23,18 @@ cargo fmt --all -- --check
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "layers point down (scripts/check-layers.sh)"
+./scripts/check-layers.sh
+
 step "cargo test (SQLite)"
 cargo test --workspace --locked
 
 step "integration tests on PostgreSQL + PostGIS"
 # The tests that touch the store (the others do not change with it).
-./scripts/with-postgres.sh cargo test -p riskmap --locked \
-  --test store_suite --test live_server --test ogc_api --test incidents --test guard \
-  --test access_matrix --test kill --test pg_restart
+./scripts/with-postgres.sh cargo test --locked \
+  -p riskmap --test store_suite \
+  -p riskmap-tests --test live_server --test ogc_api --test incidents --test guard \
+  --test access_matrix --test kill --test pg_restart --test security --test first_run
 
 step "fuzzing: /ws messages, OsmAnd, GeoJSON import (cargo-fuzz, bounded)"
 FUZZ_SECONDS=${FUZZ_SECONDS:-20} ./scripts/fuzz.sh

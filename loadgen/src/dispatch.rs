@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::{Value, json};
-use sqlx::postgres::{PgConnection, PgPoolOptions};
-use sqlx::{Connection, Row};
+use tokio_postgres::types::Type;
+use tokio_postgres::{NoTls, Statement};
 
 use crate::dataset::Member;
 use crate::http1::Conn;
@@ -74,9 +74,18 @@ pub struct Spec {
 }
 
 enum Client {
-    Riskmap { conn: Conn, headers: String },
-    Postgis { conn: PgConnection },
-    Redis { conn: Redis, radius: String },
+    Riskmap {
+        conn: Conn,
+        headers: String,
+    },
+    Postgis {
+        conn: tokio_postgres::Client,
+        nearest: Statement,
+    },
+    Redis {
+        conn: Redis,
+        radius: String,
+    },
 }
 
 #[derive(Deserialize)]
@@ -97,11 +106,16 @@ impl Client {
                     .map_err(|e| format!("connecting to {base}: {e}"))?,
                 headers: format!("Authorization: Bearer {token}\r\n"),
             },
-            Target::Postgis { url } => Client::Postgis {
-                conn: PgConnection::connect(url)
+            Target::Postgis { url } => {
+                let conn = pg_connect(url).await?;
+                // Prepared once per connection: each query is then only
+                // bound and executed, as an application would ask it.
+                let nearest = conn
+                    .prepare_typed(PG_QUERY, &[Type::FLOAT8, Type::FLOAT8, Type::INT8])
                     .await
-                    .map_err(|e| format!("connecting to PostgreSQL: {e}"))?,
-            },
+                    .map_err(|e| format!("PostGIS: {e}"))?;
+                Client::Postgis { conn, nearest }
+            }
             Target::Redis { addr, radius_m } => Client::Redis {
                 conn: Redis::connect(addr)
                     .await
@@ -131,12 +145,10 @@ impl Client {
                     .map_err(|e| format!("riskmap's answer is unreadable: {e}"))?;
                 Ok(a.candidates.len())
             }
-            Client::Postgis { conn } => {
-                let rows = sqlx::query(PG_QUERY)
-                    .bind(p.lon)
-                    .bind(p.lat)
-                    .bind(i64::try_from(k).unwrap_or(5))
-                    .fetch_all(&mut *conn)
+            Client::Postgis { conn, nearest } => {
+                let k = i64::try_from(k).unwrap_or(5);
+                let rows = conn
+                    .query(&*nearest, &[&p.lon, &p.lat, &k])
                     .await
                     .map_err(|e| format!("PostGIS: {e}"))?;
                 Ok(rows.len())
@@ -314,73 +326,78 @@ async fn run_one(target: &Target, spec: &Spec, pid: Option<u32>) -> Result<Value
     }))
 }
 
+/// Opens a PostgreSQL connection (password or SCRAM authentication, no
+/// TLS: the peers run on loopback).
+async fn pg_connect(url: &str) -> Result<tokio_postgres::Client, String> {
+    let (client, connection) = tokio_postgres::connect(url, NoTls)
+        .await
+        .map_err(|e| format!("connecting to PostgreSQL: {e}"))?;
+    // The connection does the socket's work; it ends when the client is
+    // dropped, and a failure shows up in the client's next answer.
+    tokio::spawn(connection);
+    Ok(client)
+}
+
 /// Loads the staff into PostGIS: a table of id, availability and a point,
 /// with a `GiST` index over the available ones only (the query's filter).
 /// Returns the query plan, so a run shows the index is used.
 pub async fn load_postgis(url: &str, staff: &[Member]) -> Result<String, String> {
-    let pool = PgPoolOptions::new()
-        .max_connections(1)
-        .connect(url)
-        .await
-        .map_err(|e| format!("connecting to PostgreSQL: {e}"))?;
-    let pg = |e: sqlx::Error| format!("PostGIS: {e}");
-    sqlx::query("CREATE EXTENSION IF NOT EXISTS postgis")
-        .execute(&pool)
+    let db = pg_connect(url).await?;
+    let pg = |e: tokio_postgres::Error| format!("PostGIS: {e}");
+    db.batch_execute("CREATE EXTENSION IF NOT EXISTS postgis")
         .await
         .map_err(pg)?;
-    sqlx::query(&format!("DROP TABLE IF EXISTS {PG_TABLE}"))
-        .execute(&pool)
+    db.batch_execute(&format!("DROP TABLE IF EXISTS {PG_TABLE}"))
         .await
         .map_err(pg)?;
-    sqlx::query(&format!(
+    db.batch_execute(&format!(
         "CREATE TABLE {PG_TABLE} (id text PRIMARY KEY, available boolean NOT NULL, \
          geom geometry(Point, 4326) NOT NULL)"
     ))
-    .execute(&pool)
     .await
     .map_err(pg)?;
+    let insert = db
+        .prepare(&format!(
+            "INSERT INTO {PG_TABLE} (id, available, geom) \
+             SELECT id, av, ST_SetSRID(ST_MakePoint(lon, lat), 4326) \
+             FROM UNNEST($1::text[], $2::bool[], $3::float8[], $4::float8[]) AS t(id, av, lon, lat)"
+        ))
+        .await
+        .map_err(pg)?;
     for chunk in staff.chunks(10_000) {
         let ids: Vec<&str> = chunk.iter().map(|m| m.id.as_str()).collect();
         let av: Vec<bool> = chunk.iter().map(|m| m.available).collect();
         let lon: Vec<f64> = chunk.iter().map(|m| m.lon).collect();
         let lat: Vec<f64> = chunk.iter().map(|m| m.lat).collect();
-        sqlx::query(&format!(
-            "INSERT INTO {PG_TABLE} (id, available, geom) \
-             SELECT id, av, ST_SetSRID(ST_MakePoint(lon, lat), 4326) \
-             FROM UNNEST($1::text[], $2::bool[], $3::float8[], $4::float8[]) AS t(id, av, lon, lat)"
-        ))
-        .bind(ids)
-        .bind(av)
-        .bind(lon)
-        .bind(lat)
-        .execute(&pool)
-        .await
-        .map_err(pg)?;
+        db.execute(&insert, &[&ids, &av, &lon, &lat])
+            .await
+            .map_err(pg)?;
     }
-    sqlx::query(&format!(
+    db.batch_execute(&format!(
         "CREATE INDEX {PG_TABLE}_available_geom ON {PG_TABLE} USING gist (geom) WHERE available"
     ))
-    .execute(&pool)
     .await
     .map_err(pg)?;
-    sqlx::query(&format!("VACUUM ANALYZE {PG_TABLE}"))
-        .execute(&pool)
+    db.batch_execute(&format!("VACUUM ANALYZE {PG_TABLE}"))
         .await
         .map_err(pg)?;
-    let plan = sqlx::query(&format!(
-        "EXPLAIN {}",
-        PG_QUERY
-            .replace("$1", "120.66")
-            .replace("$2", "28.01")
-            .replace("$3", "5")
-    ))
-    .fetch_all(&pool)
-    .await
-    .map_err(pg)?
-    .iter()
-    .map(|r| r.try_get::<String, _>(0).unwrap_or_default())
-    .collect::<Vec<_>>()
-    .join("\n");
+    let plan = db
+        .query(
+            &format!(
+                "EXPLAIN {}",
+                PG_QUERY
+                    .replace("$1", "120.66")
+                    .replace("$2", "28.01")
+                    .replace("$3", "5")
+            ),
+            &[],
+        )
+        .await
+        .map_err(pg)?
+        .iter()
+        .map(|r| r.try_get::<_, String>(0).unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join("\n");
     Ok(plan)
 }
 

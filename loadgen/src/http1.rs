@@ -6,7 +6,7 @@
 //! taken from the server. A request here is one `write` and usually one
 //! `read`; reqwest (hyper, its pool and its header maps) costs several times
 //! that. The Redis and PostgreSQL loops are equally lean (RESP over a socket,
-//! sqlx with prepared statements), so the comparison stays fair.
+//! tokio-postgres with a prepared statement), so the comparison stays fair.
 
 use std::io;
 

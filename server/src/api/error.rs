@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::app::DeskError;
+use crate::app::layers::LayerError;
 use crate::clock::TimeError;
 use crate::identity::AuthError;
 use crate::incident::IncidentError;
@@ -176,6 +177,25 @@ impl From<DeskError> for ApiError {
         match e {
             DeskError::Refused(e) => e.into(),
             DeskError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<LayerError> for ApiError {
+    fn from(e: LayerError) -> Self {
+        match e {
+            LayerError::NotSystemAdmin => ApiError::Forbidden(e.to_string()),
+            LayerError::MalformedJson(_)
+            | LayerError::NotAFeatureCollection
+            | LayerError::NoFeatures
+            | LayerError::BadFeature { .. }
+            | LayerError::OrphanedHomeGrids { .. }
+            | LayerError::TreeDoesNotBuild(_) => ApiError::BadRequest(e.to_string()),
+            LayerError::TooManyFeatures { .. } => ApiError::TooLarge(e.to_string()),
+            LayerError::Store(store) => store.into(),
+            LayerError::EngineRefused(_) | LayerError::TaskFailed(_) => {
+                ApiError::Internal(e.to_string())
+            }
         }
     }
 }

@@ -372,8 +372,7 @@ fn parameters() -> Value {
         "Level": query("level", json!({ "type": "string", "enum": LEVELS }),
                        "Areas: one level of the governance tree (other collections check and ignore it)"),
         "Token": query("token", json!({ "type": "string" }),
-                       "The bearer token, for clients that cannot set headers (browsers on /ws); carried \
-                        into OGC paging links"),
+                       "The bearer token, on /ws only (browsers cannot set headers on a WebSocket)"),
     })
 }
 

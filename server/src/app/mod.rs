@@ -10,6 +10,7 @@
 //! - [`fixes`]: location sharing; [`ingest`]: the track writer (group
 //!   commit) behind it.
 //! - [`incidents`]: the incident desk (reports, actions, the clock).
+//! - [`layers`]: layer imports (validate, commit, apply).
 //! - [`apply`]: the one function that applies a committed change.
 //! - [`audit`]: the audit log's writer, off every request's path.
 
@@ -18,6 +19,7 @@ pub mod audit;
 pub mod fixes;
 pub mod incidents;
 pub mod ingest;
+pub mod layers;
 
 use std::sync::Arc;
 
@@ -131,6 +133,10 @@ pub struct App {
     pub cors_origins: Vec<String>,
     /// Reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: TrustedProxies,
+    /// Held by a layer import from validation to the live change: imports
+    /// run one at a time, so the store and the engine see them in the same
+    /// order.
+    pub imports: tokio::sync::Mutex<()>,
 }
 
 impl App {

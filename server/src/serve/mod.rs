@@ -208,6 +208,7 @@ fn build_app(
         audit,
         cors_origins: args.cors_origin.clone(),
         trusted_proxies,
+        imports: tokio::sync::Mutex::new(()),
     });
     (app, vec![track_writer, audit_writer])
 }

@@ -1,0 +1,182 @@
+//! Selecting features: which ones of a collection the user may see and the
+//! query matches, and each as GeoJSON.
+
+use geojson::{Feature, feature::Id};
+use serde_json::Value;
+
+use super::collections::Coll;
+use super::params::ItemsQuery;
+use crate::app::App;
+use crate::identity::Scope;
+use crate::incident::Book;
+use riskmap_engine::geojson::{
+    area_feature, camera_feature, key_place_feature, risk_source_feature, staff_feature,
+};
+use riskmap_engine::layer::split_bbox;
+use riskmap_engine::sphere;
+use riskmap_engine::{AreaTree, Engine, Layer, LayerItem};
+
+/// Every visible feature matching the query, as (id, index), unordered.
+pub(super) fn matches<'e>(
+    engine: &'e Engine,
+    book: &'e Book,
+    scope: Scope,
+    coll: Coll,
+    q: &ItemsQuery,
+) -> Vec<(&'e str, u32)> {
+    let tree = engine.areas();
+    let crosses = q.bbox.is_some_and(|[w, _, e, _]| w > e);
+    let mut out: Vec<(&str, u32)> = match coll {
+        Coll::Areas => {
+            let idxs: Vec<u32> = match q.bbox {
+                Some(b) => split_bbox(b)
+                    .into_iter()
+                    .flat_map(|r| tree.in_bbox(r, q.level).collect::<Vec<_>>())
+                    .collect(),
+                None => tree
+                    .iter()
+                    .filter(|(_, a)| q.level.is_none_or(|l| a.level == l))
+                    .map(|(i, _)| i)
+                    .collect(),
+            };
+            idxs.into_iter()
+                .filter(|&i| scope.contains(Some(i), tree))
+                .map(|i| (tree.get(i).code.as_str(), i))
+                .collect()
+        }
+        Coll::Staff => {
+            let staff = engine.staff();
+            let idxs: Vec<u32> = match q.bbox {
+                Some(b) => staff.in_bbox(b),
+                None => staff.iter().map(|(i, _)| i).collect(),
+            };
+            idxs.into_iter()
+                .filter_map(|i| {
+                    let m = staff.get(i)?;
+                    let when = q
+                        .datetime
+                        .is_none_or(|t| m.fix.is_some_and(|f| t.contains(f.fix_time_ms)));
+                    (when && scope.contains(m.home, tree)).then_some((m.id.as_str(), i))
+                })
+                .collect()
+        }
+        Coll::Cameras => layer_matches(engine.cameras(), tree, scope, q.bbox),
+        Coll::RiskSources => layer_matches(engine.risk_sources(), tree, scope, q.bbox),
+        Coll::KeyPlaces => layer_matches(engine.key_places(), tree, scope, q.bbox),
+        Coll::Incidents => book
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| {
+                let i = &e.incident;
+                scope.contains(tree.idx(&i.grid), tree)
+                    && q.bbox.is_none_or(|b| sphere::in_bbox(b, i.position))
+                    && q.datetime.is_none_or(|t| t.contains(i.created_ms))
+            })
+            .map(|(n, e)| (e.incident.id.as_str(), n as u32))
+            .collect(),
+    };
+    if crosses {
+        out.sort_unstable();
+        out.dedup();
+    }
+    out
+}
+
+fn layer_matches<'e, T: LayerItem>(
+    layer: &'e Layer<T>,
+    tree: &AreaTree,
+    scope: Scope,
+    bbox: Option<[f64; 4]>,
+) -> Vec<(&'e str, u32)> {
+    let visible = |i: u32| scope.contains(layer.grid(i), tree);
+    match bbox {
+        Some(b) => layer
+            .in_bbox(b)
+            .into_iter()
+            .filter(|&i| visible(i))
+            .filter_map(|i| Some((layer.get(i)?.id(), i)))
+            .collect(),
+        None => layer
+            .iter()
+            .filter(|&(i, _)| visible(i))
+            .map(|(i, t)| (t.id(), i))
+            .collect(),
+    }
+}
+
+pub(super) fn feature_at(
+    app: &App,
+    engine: &Engine,
+    book: &Book,
+    coll: Coll,
+    i: u32,
+) -> Option<Feature> {
+    match coll {
+        Coll::Areas => Some(area_feature(engine.areas().get(i))),
+        Coll::Staff => Some(staff_feature(&engine.staff().get(i)?.to_staff())),
+        Coll::Cameras => Some(camera_feature(engine.cameras().get(i)?)),
+        Coll::RiskSources => Some(risk_source_feature(engine.risk_sources().get(i)?)),
+        Coll::KeyPlaces => Some(key_place_feature(engine.key_places().get(i)?)),
+        Coll::Incidents => {
+            let e = book.at(i as usize)?;
+            let Ok(Value::Object(props)) =
+                serde_json::to_value(app.incidents.view(engine, e, crate::clock::now_ms()))
+            else {
+                return None;
+            };
+            let p = e.incident.position;
+            Some(Feature {
+                bbox: None,
+                geometry: Some(geojson::Geometry::new(geojson::GeometryValue::new_point([
+                    p.lon, p.lat,
+                ]))),
+                id: Some(Id::String(e.incident.id.clone())),
+                properties: Some(props),
+                foreign_members: None,
+            })
+        }
+    }
+}
+
+/// A feature by id, if the user may see it.
+pub(super) fn find_visible(
+    app: &App,
+    engine: &Engine,
+    book: &Book,
+    scope: Scope,
+    coll: Coll,
+    fid: &str,
+) -> Option<Feature> {
+    let tree = engine.areas();
+    let idx = match coll {
+        Coll::Areas => tree.idx(fid).filter(|&i| scope.contains(Some(i), tree)),
+        Coll::Staff => engine.staff().find(fid).filter(|&i| {
+            engine
+                .staff()
+                .get(i)
+                .is_some_and(|m| scope.contains(m.home, tree))
+        }),
+        Coll::Cameras => visible_in(engine.cameras(), tree, scope, fid),
+        Coll::RiskSources => visible_in(engine.risk_sources(), tree, scope, fid),
+        Coll::KeyPlaces => visible_in(engine.key_places(), tree, scope, fid),
+        Coll::Incidents => book
+            .index_of(fid)
+            .filter(|&n| {
+                book.at(n)
+                    .is_some_and(|e| scope.contains(tree.idx(&e.incident.grid), tree))
+            })
+            .map(|n| n as u32),
+    }?;
+    feature_at(app, engine, book, coll, idx)
+}
+
+fn visible_in<T: LayerItem>(
+    layer: &Layer<T>,
+    tree: &AreaTree,
+    scope: Scope,
+    fid: &str,
+) -> Option<u32> {
+    layer
+        .find(fid)
+        .filter(|&i| scope.contains(layer.grid(i), tree))
+}
