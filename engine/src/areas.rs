@@ -2,6 +2,8 @@
 //! it: a point's grid and its ancestor chain, subtree membership (分级授权),
 //! areas within a box.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use geo::{BoundingRect, Intersects, MultiPolygon, Rect};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
@@ -39,7 +41,12 @@ pub struct AreaTree {
     envelopes: RTree<AreaEnvelope>,
     /// Point → grid.
     locator: GridLocator,
+    /// Which build this is (see [`AreaTree::generation`]).
+    generation: u64,
 }
+
+/// Trees built so far in this process.
+static TREES_BUILT: AtomicU64 = AtomicU64::new(0);
 
 impl AreaTree {
     /// Builds the tree, refusing duplicate codes, missing parents, and levels
@@ -109,7 +116,18 @@ impl AreaTree {
             exit,
             envelopes,
             locator,
+            generation: TREES_BUILT.fetch_add(1, Ordering::Relaxed) + 1,
         })
+    }
+
+    /// This tree's number, different for every tree built in the process.
+    /// An [`AreaIdx`] means something only in the tree that numbered it:
+    /// whatever keeps one beyond a read of the tree (a live subscription's
+    /// scope, a queued event) keeps this number beside it, and is known to
+    /// be stale once an import has put another tree in place.
+    #[must_use]
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// How many areas the tree holds.
@@ -180,7 +198,12 @@ impl AreaTree {
     #[must_use]
     pub fn is_within(&self, idx: AreaIdx, ancestor: AreaIdx) -> bool {
         let (a, b) = (ancestor as usize, idx as usize);
-        self.enter[a] <= self.enter[b] && self.enter[b] < self.exit[a]
+        // An index from another tree may be out of this one's range: it is
+        // then within nothing (never a panic).
+        match (self.enter.get(a), self.exit.get(a), self.enter.get(b)) {
+            (Some(ea), Some(xa), Some(eb)) => ea <= eb && eb < xa,
+            _ => false,
+        }
     }
 
     /// Areas whose geometry intersects a lon/lat rectangle, optionally of one

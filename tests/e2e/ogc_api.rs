@@ -1020,3 +1020,34 @@ async fn openapi_document_describes_every_route() {
         assert!(doc.pointer(pointer).is_some(), "dangling #{pointer}");
     }
 }
+
+/// Device ids are the only credential `/osmand` asks for: a viewer who
+/// could read a colleague's could move their marker. Only administrators
+/// see them.
+#[tokio::test]
+async fn device_ids_are_shown_to_administrators_only() {
+    let s = TestServer::start().await;
+    for (user, shown) in [
+        ("admin", true),
+        ("commander", false),
+        ("dispatcher", false),
+        ("screen", false),
+    ] {
+        let t = s.login(user).await;
+        let (status, one) = s.get(&t, "/ogc/collections/staff/items/S1").await;
+        assert_eq!(status, 200, "{user}: {one}");
+        assert_eq!(
+            one["properties"].get("devices").is_some(),
+            shown,
+            "{user}: {one}"
+        );
+        let (_, page) = s.get(&t, "/ogc/collections/staff/items").await;
+        let with_devices = page["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["properties"].get("devices").is_some())
+            .count();
+        assert_eq!(with_devices > 0, shown, "{user}: {page}");
+    }
+}

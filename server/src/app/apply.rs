@@ -117,7 +117,7 @@ impl App {
         self.hub.publish(Event {
             text: text.into(),
             layer: crate::live::Layers::STAFF,
-            reach: Reach::of(m.home),
+            reach: Reach::of(m.home, engine.areas()),
             at: m.fix.map(|f| f.position),
         });
     }

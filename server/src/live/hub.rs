@@ -79,6 +79,10 @@ pub struct Subscription {
     pub layers: Layers,
     /// What the viewer may see.
     pub scope: Scope,
+    /// The [generation](AreaTree::generation) of the area tree `scope` was
+    /// read from: once an import puts another tree in place the scope's
+    /// indexes mean nothing, and the viewer is resynced instead of served.
+    pub tree: u64,
 }
 
 /// A change every entitled viewer must get (never dropped silently: a full
@@ -117,24 +121,38 @@ pub const CLOSE_GOING_AWAY: u16 = 1001;
 pub enum Reach {
     /// Every viewer (a layer was imported: everyone reloads).
     Everyone,
-    /// The viewers whose scope holds this grid.
-    Grid(AreaIdx),
+    /// The viewers whose scope holds this grid (an index into the tree of
+    /// that generation).
+    Grid {
+        /// The grid.
+        grid: AreaIdx,
+        /// The [generation](AreaTree::generation) of the tree it indexes.
+        tree: u64,
+    },
     /// Something placed in no grid (a staff member whose home grid is
     /// gone): system administrators only, as everywhere else.
     Unplaced,
 }
 
 impl Reach {
-    /// The reach of something placed in `grid`, or in none.
+    /// The reach of something placed in `grid` of `tree`, or in none.
     #[must_use]
-    pub fn of(grid: Option<AreaIdx>) -> Reach {
-        grid.map_or(Reach::Unplaced, Reach::Grid)
+    pub fn of(grid: Option<AreaIdx>, tree: &AreaTree) -> Reach {
+        grid.map_or(Reach::Unplaced, |grid| Reach::Grid {
+            grid,
+            tree: tree.generation(),
+        })
     }
 
+    /// Whether a scope read from `tree` holds this. An event placed in an
+    /// older tree reaches no one: the import that replaced the tree resyncs
+    /// every viewer, and its index may name another grid now.
     fn within(self, scope: Scope, tree: &AreaTree) -> bool {
         match self {
             Reach::Everyone => true,
-            Reach::Grid(g) => scope.contains(Some(g), tree),
+            Reach::Grid { grid, tree: built } => {
+                built == tree.generation() && scope.contains(Some(grid), tree)
+            }
             Reach::Unplaced => scope.contains(None, tree),
         }
     }
@@ -380,22 +398,7 @@ impl Hub {
     /// subscriptions are dropped until their connections subscribe again:
     /// scopes are area indexes, and an area import may have renumbered them.
     pub fn resync_all(&self) {
-        let mut g = self.inner.lock();
-        let ids: Vec<ViewerId> = g
-            .viewers
-            .iter()
-            .filter(|(_, v)| v.sub.is_some())
-            .map(|(id, _)| *id)
-            .collect();
-        for id in ids {
-            unroute(&mut g, id);
-            if let Some(v) = g.viewers.get_mut(&id) {
-                v.sub = None;
-                if v.tx.try_send(Outbound::Resync).is_err() {
-                    v.behind_since.get_or_insert_with(Instant::now);
-                }
-            }
-        }
+        resync_where(&mut self.inner.lock(), |_| true);
     }
 
     /// Number of connected viewers.
@@ -433,6 +436,11 @@ impl Hub {
 
         let mut g = self.inner.lock();
         let inner = &mut *g;
+        // A subscription made on a tree an import has since replaced (it
+        // raced the import's resync) holds indexes into that tree: resynced,
+        // never served with them.
+        let current = tree.generation();
+        resync_where(inner, |sub| sub.tree != current);
         // viewer → (comma-joined fragments)
         let mut out: FxHashMap<ViewerId, String> = FxHashMap::default();
         let mut targets: Vec<ViewerId> = Vec::new();
@@ -538,6 +546,26 @@ impl Hub {
                     );
                     v.behind_since = None;
                 }
+            }
+        }
+    }
+}
+
+/// Drops the subscriptions `stale` picks and tells their viewers to
+/// subscribe again (a fresh snapshot follows).
+fn resync_where(g: &mut Inner, stale: impl Fn(&Subscription) -> bool) {
+    let ids: Vec<ViewerId> = g
+        .viewers
+        .iter()
+        .filter(|(_, v)| v.sub.as_ref().is_some_and(&stale))
+        .map(|(id, _)| *id)
+        .collect();
+    for id in ids {
+        unroute(g, id);
+        if let Some(v) = g.viewers.get_mut(&id) {
+            v.sub = None;
+            if v.tx.try_send(Outbound::Resync).is_err() {
+                v.behind_since.get_or_insert_with(Instant::now);
             }
         }
     }
@@ -658,6 +686,7 @@ mod tests {
                 bbox: [120.0, 28.0, 120.1, 28.1],
                 layers: Layers::STAFF,
                 scope,
+                tree: e.areas().generation(),
             },
         );
         // Ten ticks with a move each while the viewer reads nothing.
@@ -709,6 +738,7 @@ mod tests {
                     bbox: [120.0, 28.0, 120.1, 28.1],
                     layers: Layers::STAFF,
                     scope,
+                    tree: e.areas().generation(),
                 },
             );
             rx
@@ -724,7 +754,7 @@ mod tests {
             });
         };
         publish(Reach::Unplaced, "unplaced");
-        publish(Reach::Grid(grid), "grid");
+        publish(Reach::of(Some(grid), e.areas()), "grid");
         publish(Reach::Everyone, "everyone");
         hub.tick(&e);
         let texts = |rx: &mut mpsc::Receiver<Outbound>| {
@@ -736,6 +766,47 @@ mod tests {
         };
         assert_eq!(texts(&mut admin), ["unplaced", "grid", "everyone"]);
         assert_eq!(texts(&mut district_viewer), ["grid", "everyone"]);
+    }
+
+    /// A subscription that raced an areas import (its scope read from the
+    /// tree the import replaced) is resynced at the next tick, not served
+    /// with indexes into the old tree (which could name another district,
+    /// or none: a panic of the tick before). Events placed in the old tree
+    /// reach no one.
+    #[test]
+    fn a_scope_from_a_replaced_tree_is_resynced_not_served() {
+        let hub = Hub::new(HubConfig::default(), Arc::new(Metrics::default()));
+        let mut e = engine();
+        let old = e.areas().generation();
+        let grid = e.areas().idx("g").unwrap();
+        // The import: a tree of one city, where index `grid` is out of range.
+        let city: Vec<Area> = e.areas().iter().take(1).map(|(_, a)| a.clone()).collect();
+        let (id, mut rx, _h) = hub.register();
+        hub.subscribe(
+            id,
+            Subscription {
+                bbox: [120.0, 28.0, 120.1, 28.1],
+                layers: Layers::STAFF,
+                scope: Scope::Subtree(grid),
+                tree: old,
+            },
+        );
+        e.replace_areas(city).unwrap();
+        assert_ne!(e.areas().generation(), old);
+        hub.publish(Event {
+            text: "old grid".into(),
+            layer: Layers::STAFF,
+            reach: Reach::Grid { grid, tree: old },
+            at: None,
+        });
+        e.apply_fix(0, fix(1)).unwrap();
+        hub.note_moves([0]);
+        hub.tick(&e);
+        let mut got = Vec::new();
+        while let Ok(m) = rx.try_recv() {
+            got.push(m);
+        }
+        assert!(matches!(got.as_slice(), [Outbound::Resync]), "{got:?}");
     }
 
     #[test]
@@ -757,6 +828,7 @@ mod tests {
                 bbox: [120.0, 28.0, 120.1, 28.1],
                 layers: Layers::STAFF,
                 scope: Scope::All,
+                tree: e.areas().generation(),
             },
         );
         for t in 1..=3 {

@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::collections::Coll;
 use super::params::ItemsQuery;
 use crate::app::App;
-use crate::identity::Scope;
+use crate::identity::{Scope, User, UserRole};
 use crate::incident::Book;
 use riskmap_engine::geojson::{
     area_feature, camera_feature, key_place_feature, risk_source_feature, staff_feature,
@@ -104,16 +104,27 @@ fn layer_matches<'e, T: LayerItem>(
     }
 }
 
+/// A feature of a collection by its index. Device ids are credentials (the
+/// only one `/osmand` asks for): only administrators see them.
 pub(super) fn feature_at(
     app: &App,
     engine: &Engine,
     book: &Book,
     coll: Coll,
     i: u32,
+    devices: ShowDevices,
 ) -> Option<Feature> {
     match coll {
         Coll::Areas => Some(area_feature(engine.areas().get(i))),
-        Coll::Staff => Some(staff_feature(&engine.staff().get(i)?.to_staff())),
+        Coll::Staff => {
+            let mut feature = staff_feature(&engine.staff().get(i)?.to_staff());
+            if devices == ShowDevices::No
+                && let Some(props) = feature.properties.as_mut()
+            {
+                props.remove("devices");
+            }
+            Some(feature)
+        }
         Coll::Cameras => Some(camera_feature(engine.cameras().get(i)?)),
         Coll::RiskSources => Some(risk_source_feature(engine.risk_sources().get(i)?)),
         Coll::KeyPlaces => Some(key_place_feature(engine.key_places().get(i)?)),
@@ -146,6 +157,7 @@ pub(super) fn find_visible(
     scope: Scope,
     coll: Coll,
     fid: &str,
+    devices: ShowDevices,
 ) -> Option<Feature> {
     let tree = engine.areas();
     let idx = match coll {
@@ -167,7 +179,26 @@ pub(super) fn find_visible(
             })
             .map(|n| n as u32),
     }?;
-    feature_at(app, engine, book, coll, idx)
+    feature_at(app, engine, book, coll, idx, devices)
+}
+
+/// Whether a reader may see staff members' device ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ShowDevices {
+    /// An administrator: device ids are theirs to manage.
+    Yes,
+    /// Anyone else.
+    No,
+}
+
+impl ShowDevices {
+    pub(super) fn to(user: &User) -> ShowDevices {
+        if user.role == UserRole::Admin {
+            ShowDevices::Yes
+        } else {
+            ShowDevices::No
+        }
+    }
 }
 
 fn visible_in<T: LayerItem>(

@@ -69,7 +69,7 @@ use crate::identity::Scope;
 use crate::identity::UserRole;
 pub use collections::Coll;
 use collections::collection_json;
-use features::{feature_at, find_visible, matches};
+use features::{ShowDevices, feature_at, find_visible, matches};
 use paging::{encode_segment, page, paging_links};
 use params::{only_params, parse_items_query, parse_mode, query_pairs};
 
@@ -181,7 +181,9 @@ async fn items(
         let matched = found.len();
         let features: Vec<Feature> = page(found, q.offset, q.limit)
             .into_iter()
-            .filter_map(|(_, i)| feature_at(&app, &engine, &book, coll, i))
+            .filter_map(|(_, i)| {
+                feature_at(&app, &engine, &book, coll, i, ShowDevices::to(&p.user))
+            })
             .collect();
         (matched, features)
     };
@@ -216,7 +218,15 @@ async fn item(
         let engine = app.engine.read();
         let book = app.incidents.book();
         let scope = Scope::of(&p.user, engine.areas());
-        find_visible(&app, &engine, &book, scope, coll, &fid)
+        find_visible(
+            &app,
+            &engine,
+            &book,
+            scope,
+            coll,
+            &fid,
+            ShowDevices::to(&p.user),
+        )
     }
     .ok_or_else(|| ApiError::NotFound(format!("no feature {fid:?} in {}", coll.id())))?;
     let coll_url = format!("{}/ogc/collections/{}", server_root(&headers), coll.id());

@@ -13,9 +13,20 @@ use crate::store::WriteMode;
 use riskmap_engine::check_bbox;
 use riskmap_engine::model::AreaLevel;
 
-/// The decoded query string, as key/value pairs.
+/// More parameters than any request of this API takes, several times over
+/// (a bbox may be split over repeated parameters).
+const MAX_QUERY_PARAMS: usize = 64;
+
+/// The decoded query string, as key/value pairs; a string of more than
+/// [`MAX_QUERY_PARAMS`] is refused before any of it is looked at.
 pub(super) fn query_pairs(raw: Option<&str>) -> ApiResult<Vec<(String, String)>> {
-    serde_urlencoded::from_str::<Vec<(String, String)>>(raw.unwrap_or(""))
+    let raw = raw.unwrap_or("");
+    if raw.split('&').count() > MAX_QUERY_PARAMS {
+        return Err(ApiError::BadRequest(format!(
+            "too many query parameters (at most {MAX_QUERY_PARAMS})"
+        )));
+    }
+    serde_urlencoded::from_str::<Vec<(String, String)>>(raw)
         .map_err(|e| ApiError::BadRequest(format!("cannot read the query string: {e}")))
 }
 
@@ -120,17 +131,20 @@ pub(super) fn parse_items_query(
 /// first (OpenAPI's exploded form: `bbox=1&bbox=2&bbox=3&bbox=4`).
 fn join_repeated(pairs: &[(String, String)], key: &str) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::with_capacity(pairs.len());
+    // Where the first `key` went: one pass, whatever the string holds.
+    let mut joined_at: Option<usize> = None;
     for (k, v) in pairs {
-        match out
-            .iter_mut()
-            .find(|(ok, _)| ok == key)
+        if let Some((_, joined)) = joined_at
             .filter(|_| k == key)
+            .and_then(|at| out.get_mut(at))
         {
-            Some((_, joined)) => {
-                joined.push(',');
-                joined.push_str(v);
+            joined.push(',');
+            joined.push_str(v);
+        } else {
+            if k == key {
+                joined_at = Some(out.len());
             }
-            None => out.push((k.clone(), v.clone())),
+            out.push((k.clone(), v.clone()));
         }
     }
     out
@@ -373,6 +387,23 @@ mod tests {
         ] {
             assert!(parse_datetime(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn long_query_strings_are_refused_before_they_are_read() {
+        let ok = vec!["f=json"; MAX_QUERY_PARAMS].join("&");
+        assert!(query_pairs(Some(&ok)).is_ok());
+        let long = vec!["a=1"; 10_000].join("&");
+        let err = format!("{:?}", query_pairs(Some(&long)).unwrap_err());
+        assert!(err.contains("too many query parameters"), "{err}");
+    }
+
+    #[test]
+    fn repeated_bbox_parameters_are_joined_in_place() {
+        assert_eq!(
+            join_repeated(&pairs("bbox=1,2&limit=5&bbox=3&f=json&bbox=4"), "bbox"),
+            pairs("bbox=1,2,3,4&limit=5&f=json")
+        );
     }
 
     #[test]

@@ -159,11 +159,11 @@ impl Conn {
     /// registers it with the hub, and returns the snapshot (and, for the
     /// `stats` layer, today's statistics).
     pub(super) fn subscribe(&mut self, w: Watch) -> Result<Vec<String>, ApiError> {
-        let (bbox, scope) = {
+        let (bbox, scope, generation) = {
             let engine = self.app.engine.read();
             let tree = engine.areas();
             let scope = Scope::of(&self.p.user, tree);
-            match (w.bbox, &w.area) {
+            let (bbox, scope) = match (w.bbox, &w.area) {
                 (Some(b), None) => {
                     riskmap_engine::check_bbox(b)?;
                     (b, scope)
@@ -188,12 +188,14 @@ impl Conn {
                         "subscribe needs either bbox [west, south, east, north] or area".into(),
                     ));
                 }
-            }
+            };
+            (bbox, scope, tree.generation())
         };
         let sub = Subscription {
             bbox,
             layers: w.layers,
             scope,
+            tree: generation,
         };
         self.watching = Some(w);
         let seq = self.app.hub.subscribe(self.viewer, sub);

@@ -46,11 +46,12 @@ impl App {
                 "at_ms": now, "title": title, "grid": view.grid,
             })
             .to_string();
-            if let Some(g) = self.engine.read().areas().idx(&view.grid) {
+            let engine = self.engine.read();
+            if let Some(g) = engine.areas().idx(&view.grid) {
                 self.hub.publish(Event {
                     text: text.into(),
                     layer: Layers::ALERTS,
-                    reach: Reach::Grid(g),
+                    reach: Reach::of(Some(g), engine.areas()),
                     at: None,
                 });
             }
@@ -71,7 +72,12 @@ impl App {
         let tree = engine.areas();
         let from = self.incidents.dictionary().calendar().day_start(now);
         let mut cache: Vec<(Scope, Arc<str>)> = Vec::new();
-        for (viewer, sub) in subs {
+        // A scope read from a tree an import has replaced is skipped: the
+        // next tick resyncs that viewer.
+        let current = subs
+            .into_iter()
+            .filter(|(_, sub)| sub.tree == tree.generation());
+        for (viewer, sub) in current {
             let text = if let Some((_, t)) = cache.iter().find(|(s, _)| *s == sub.scope) {
                 t.clone()
             } else {

@@ -181,7 +181,7 @@ impl App {
             self.hub.publish(Event {
                 text: text.into(),
                 layer: Layers::INCIDENTS,
-                reach: Reach::Grid(g),
+                reach: Reach::of(Some(g), engine.areas()),
                 at: None,
             });
         }
