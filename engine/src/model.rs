@@ -253,6 +253,20 @@ pub struct Fix {
     pub server_time_ms: EpochMs,
 }
 
+/// How far ahead of the server's clock a fix's own time may be (phones'
+/// clocks drift by seconds; a minute covers the drift and a slow upload).
+pub const FUTURE_TOLERANCE_MS: EpochMs = 60_000;
+
+impl Fix {
+    /// Whether this fix claims a time further ahead of `server_now` than
+    /// [`FUTURE_TOLERANCE_MS`]: a wrong clock, or someone pinning a marker
+    /// (a fix from the future makes every real one after it look older).
+    #[must_use]
+    pub fn is_from_the_future(&self, server_now: EpochMs) -> bool {
+        self.fix_time_ms > server_now.saturating_add(FUTURE_TOLERANCE_MS)
+    }
+}
+
 /// 工作人员 — a member of the field staff.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Staff {

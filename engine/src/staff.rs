@@ -415,7 +415,12 @@ impl StaffIndex {
             .get_mut(idx as usize)
             .and_then(Option::as_mut)
             .ok_or_else(|| EngineError::UnknownStaff(idx.to_string()))?;
-        if m.fix.is_some_and(|old| old.fix_time_ms >= fix.fix_time_ms) {
+        // An older fix is stale, unless the live one is from the future
+        // (taken before such fixes were refused, or restored from a store
+        // that holds one): a real fix frees a pinned marker.
+        if m.fix.is_some_and(|old| {
+            old.fix_time_ms >= fix.fix_time_ms && !old.is_from_the_future(fix.server_time_ms)
+        }) {
             return Ok(MoveOutcome::Stale);
         }
         m.fix = Some(fix);

@@ -336,3 +336,41 @@ fn out_of_range_queries_are_refused() {
             .is_err()
     );
 }
+
+/// A marker pinned by a fix from the future (a wrong clock, or someone who
+/// wanted it to stay put) is freed by the next real fix; a fix that is only
+/// older than the live one is still stale.
+#[test]
+fn a_marker_pinned_from_the_future_recovers() {
+    use riskmap_engine::MoveOutcome;
+    use riskmap_engine::model::FUTURE_TOLERANCE_MS;
+    let now = 1_767_225_600_000;
+    let here = LonLat::new(120.66, 28.0).unwrap();
+    let there = LonLat::new(120.67, 28.01).unwrap();
+    let mut idx = StaffIndex::new(0.01);
+    let mut s = random_staff(&mut support::rng(7), 1, "g", None, 1.0);
+    s.last_fix = Some(riskmap_engine::model::Fix {
+        fix_time_ms: now + 30 * 86_400_000,
+        ..fix_at(here, now)
+    });
+    let i = idx.upsert(&s, None).unwrap();
+    let real = riskmap_engine::model::Fix {
+        server_time_ms: now + 1_000,
+        ..fix_at(there, now + 1_000)
+    };
+    assert_eq!(idx.apply_fix(i, real).unwrap(), MoveOutcome::Applied);
+    assert_eq!(idx.position(i), Some(there));
+    // Within the tolerance a fix ahead of the clock is a fix like any other.
+    let ahead = riskmap_engine::model::Fix {
+        fix_time_ms: now + FUTURE_TOLERANCE_MS,
+        server_time_ms: now + 2_000,
+        ..fix_at(here, 0)
+    };
+    assert_eq!(idx.apply_fix(i, ahead).unwrap(), MoveOutcome::Applied);
+    let older = riskmap_engine::model::Fix {
+        server_time_ms: now + 3_000,
+        ..fix_at(there, now + 2_000)
+    };
+    assert_eq!(idx.apply_fix(i, older).unwrap(), MoveOutcome::Stale);
+    assert_eq!(idx.position(i), Some(here));
+}

@@ -128,3 +128,25 @@ async fn a_generated_admin_password_stays_out_of_logs() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// A store the demo ran on, served later for real (without `--demo`), is
+/// refused while its demo logins still have the public demo password, and
+/// the message says what to do; with `--demo` it serves again.
+#[tokio::test]
+async fn demo_logins_with_the_public_password_are_refused_outside_demo_mode() {
+    let mut s = TestServer::start().await;
+    s.server.take().unwrap().shutdown().await;
+    let mut real = s.args.clone();
+    real.demo = false;
+    let Err(e) = riskmap::serve::start(real).await else {
+        panic!("served demo logins with the public password outside demo mode")
+    };
+    let message = e.to_string();
+    assert!(message.contains("public demo password"), "{message}");
+    assert!(
+        message.contains("commander") && message.contains("--demo"),
+        "{message}"
+    );
+    s.restart_stopped().await;
+    assert!(!s.login("commander").await.is_empty());
+}

@@ -327,6 +327,11 @@ impl TestServer {
     /// the same store.
     pub async fn restart(&mut self) {
         self.server.take().unwrap().shutdown().await;
+        self.restart_stopped().await;
+    }
+
+    /// Starts a new server on the store of one that was stopped.
+    pub async fn restart_stopped(&mut self) {
         let server = riskmap::serve::start(self.args.clone()).await.unwrap();
         self.base = format!("http://{}", server.addr);
         self.ws_base = format!("ws://{}", server.addr);

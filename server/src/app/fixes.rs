@@ -163,7 +163,7 @@ impl App {
 
 /// Turns a client's fix into an engine fix: time parsed (default now),
 /// GCJ-02 converted, every number checked. A time more than
-/// [`FUTURE_TOLERANCE_MS`] ahead of the server's clock (a phone whose clock
+/// [`FUTURE_TOLERANCE_MS`](riskmap_engine::model::FUTURE_TOLERANCE_MS) ahead of the server's clock (a phone whose clock
 /// is wrong, or someone pinning a marker: a fix from the future would make
 /// every real one after it look stale) is taken as the server's time; the
 /// flag says so.
@@ -189,9 +189,7 @@ pub fn to_fix(f: &FixIn, now: i64) -> Result<(Fix, bool), String> {
             other => Ok(other),
         }
     };
-    let clamped = fix_time_ms > now + FUTURE_TOLERANCE_MS;
-    let fix_time_ms = if clamped { now } else { fix_time_ms };
-    let fix = Fix {
+    let mut fix = Fix {
         position,
         accuracy_m: check("accuracy", f.accuracy, 0.0, 100_000.0)?,
         speed_mps: check("speed", f.speed, 0.0, 1_000.0)?,
@@ -201,17 +199,18 @@ pub fn to_fix(f: &FixIn, now: i64) -> Result<(Fix, bool), String> {
         fix_time_ms,
         server_time_ms: now,
     };
+    let clamped = fix.is_from_the_future(now);
+    if clamped {
+        fix.fix_time_ms = now;
+    }
     Ok((fix, clamped))
 }
-
-/// How far ahead of the server's clock a fix's time may be (phones' clocks
-/// drift by seconds; a minute covers the drift and a slow upload).
-pub const FUTURE_TOLERANCE_MS: i64 = 60_000;
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::live::Datum;
+    use riskmap_engine::model::FUTURE_TOLERANCE_MS;
 
     #[test]
     fn fixes_are_checked_and_gcj02_converted() {

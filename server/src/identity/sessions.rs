@@ -117,6 +117,15 @@ impl Auth {
         Ok((token, session, user))
     }
 
+    /// Whether `username` exists and `password` is theirs (no session is
+    /// opened): start-up asks it of the demo logins.
+    pub async fn has_password(&self, username: &str, password: &str) -> Result<bool, AuthError> {
+        let Some((_, hash)) = self.store.user_by_name(username).await? else {
+            return Ok(false);
+        };
+        self.hasher.verify(hash, password.to_owned()).await
+    }
+
     /// The session behind a bearer token, if the cache vouches for it (read
     /// from the store within [`REVALIDATE_AFTER`] and not expired): no store
     /// lookup.

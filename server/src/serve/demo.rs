@@ -12,6 +12,26 @@ use crate::store::Store;
 /// The password of every demo login except the admin's.
 pub const DEMO_PASSWORD: &str = "riskmap-demo";
 
+/// The demo logins' usernames.
+const DEMO_LOGINS: [&str; 5] = ["commander", "dispatcher", "screen", "district", "field"];
+
+/// Refuses to serve, outside demo mode, a store whose demo logins still
+/// have the public demo password: anyone who has read the README could log
+/// in as the city's commander.
+pub(super) async fn refuse_public_demo_logins(auth: &Auth) -> Result<(), ServeError> {
+    let mut open = Vec::new();
+    for username in DEMO_LOGINS {
+        if auth.has_password(username, DEMO_PASSWORD).await? {
+            open.push(username);
+        }
+    }
+    if open.is_empty() {
+        Ok(())
+    } else {
+        Err(ServeError::DemoLogins(open.join(", ")))
+    }
+}
+
 /// The demo logins, created once. Answers the staff ids of the logins bound
 /// to a staff member: the people the simulator leaves alone.
 pub(super) async fn ensure_demo_users(

@@ -66,6 +66,14 @@ pub enum ServeError {
         /// The process id the lock file names.
         holder: String,
     },
+    /// Outside demo mode, the store's demo logins still have the public
+    /// demo password.
+    #[error(
+        "this store holds demo logins with the public demo password ({0}): anyone could log in \
+         as them. Serve it with --demo to run the demo, or give a real deployment its own \
+         --data-dir (or database)"
+    )]
+    DemoLogins(String),
 }
 
 /// How long requests under way get to finish at shutdown.
@@ -243,6 +251,7 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
     let people: crate::simulator::People = if args.demo {
         Arc::new(demo::ensure_demo_users(&*store, &auth, &engine, root_area.as_deref()).await?)
     } else {
+        demo::refuse_public_demo_logins(&auth).await?;
         Arc::default()
     };
 
