@@ -7,10 +7,14 @@
 //! between them: applying an event needs nothing but the event and the
 //! state it lands on.
 
+mod layer;
+
 use riskmap_engine::model::{DutyStatus, Fix};
 use serde::{Deserialize, Serialize};
 
 use crate::incident::model::{Incident, LogEntry};
+use crate::store::{LayerData, WriteMode};
+pub use layer::PrebuiltTree;
 
 /// A committed change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -41,6 +45,20 @@ pub enum DomainEvent {
         /// Duty changes committed with it.
         duty: Vec<DutyChange>,
     },
+    /// 图层导入 — a layer (areas, staff, cameras, risk sources, key places)
+    /// imported and committed.
+    LayerImported {
+        /// How it met what was there.
+        #[serde(with = "layer::mode")]
+        mode: WriteMode,
+        /// The committed features, as GeoJSON on the wire.
+        #[serde(flatten, with = "layer::features")]
+        data: LayerData,
+        /// An areas import's tree, built while it was validated (never on
+        /// the wire).
+        #[serde(skip)]
+        prebuilt: PrebuiltTree,
+    },
 }
 
 /// One staff member's position fix.
@@ -63,6 +81,7 @@ pub struct DutyChange {
 
 #[cfg(test)]
 mod tests {
+    use geo::polygon;
     use riskmap_engine::sphere::LonLat;
 
     use super::*;
@@ -145,8 +164,30 @@ mod tests {
                 }],
             },
         ];
-        let kinds = ["fixes_recorded", "incident_reported", "incident_changed"];
-        for (event, kind) in events.into_iter().zip(kinds) {
+        let square = geo::MultiPolygon(vec![polygon![
+            (x: 120.0, y: 28.0),
+            (x: 120.1, y: 28.0),
+            (x: 120.1, y: 28.1),
+            (x: 120.0, y: 28.0),
+        ]]);
+        let events = events.into_iter().chain([DomainEvent::LayerImported {
+            mode: WriteMode::Replace,
+            data: LayerData::Areas(vec![riskmap_engine::model::Area {
+                code: "330302".into(),
+                name: "鹿城区".into(),
+                level: riskmap_engine::model::AreaLevel::District,
+                parent: Some("330300".into()),
+                geometry: square,
+            }]),
+            prebuilt: PrebuiltTree::default(),
+        }]);
+        let kinds = [
+            "fixes_recorded",
+            "incident_reported",
+            "incident_changed",
+            "layer_imported",
+        ];
+        for (event, kind) in events.zip(kinds) {
             let text = serde_json::to_string(&event).unwrap();
             let back: DomainEvent = serde_json::from_str(&text).unwrap();
             assert_eq!(back, event, "{text}");

@@ -3,32 +3,34 @@
 //!
 //! # Layout
 //!
-//! - [`engine`]: the model (areas, staff, cameras, risk sources, key places)
-//!   and the in-memory spatial indexes that answer every map and dispatch
-//!   query. No HTTP, no SQL, no async: it is a plain data structure that the
-//!   server wraps.
+//! Layers point down: `api` → `app` → {`incident`, `live`, `store`,
+//! `identity`, `event`} → the `riskmap_engine` crate (the model and the
+//! in-memory indexes: no HTTP, no SQL, no async). `scripts/check-layers.sh`
+//! checks it.
 //!
-//! - [`app`]: the running server's shared state; every live change goes
-//!   through it (engine, hub, store).
-//! - [`api`]: axum routes: REST, OGC API Features, `/ws`, OsmAnd. Thin.
+//! - [`api`]: axum routes (REST, OGC API - Features, `/ws`, OsmAnd, the
+//!   OpenAPI document): parse, call the app layer, map errors. Thin.
+//! - [`app`]: the application layer. `App` holds the shared state; every
+//!   change (fixes, incident reports and actions, layer imports) is a method
+//!   there that validates, commits to the store, and hands the committed
+//!   [`event::DomainEvent`] to `App::apply`, the one place live state
+//!   changes.
+//! - [`event`]: the domain events, typed and serialisable (the seam a
+//!   cluster puts on its log).
+//! - [`incident`]: the incident closed loop, pure: state machine, typed
+//!   commands and views, clock, calendar, statistics.
 //! - [`live`]: the hub (subscriptions, bounded per-viewer queues, the
-//!   coalescing tick) and the `/ws` protocol.
-//! - [`incident`]: the incident closed loop (state machine, clock, flow
-//!   log, statistics) and its desk on the running server.
-//! - [`ingest`]: the track writer (group commit of fixes).
-//! - [`auth`]: passwords, tokens, sessions; [`scope`]: what a user may see.
-//! - [`guard`]: login throttling and per-token request rates.
-//! - [`tls`]: rustls for a listener exposed directly.
-//! - [`metrics`]: Prometheus counters and histograms.
-//! - [`serve`]: start-up and shutdown; [`simulator`]: demo mode's walkers.
-//! - [`access`]: users, roles and the area each is bound to (分级授权).
+//!   coalescing tick) and the `/ws` message forms.
+//! - [`identity`]: users and roles, scopes (分级授权), passwords, sessions,
+//!   the login throttle, per-token rates.
 //! - [`store`]: persistence behind one trait: SQLite (default) or PostGIS.
-//! - [`citydir`]: reads a city directory (one GeoJSON file per layer).
-//! - [`config`]: the command line.
-//! - [`summary`]: `riskmap summary`, a report on a loaded city.
+//! - [`net`]: listeners, TLS, peer and client addresses, the serve loop.
+//! - [`serve`]: start-up, background tasks, demo set-up, shutdown;
+//!   [`simulator`]: demo mode's walkers.
+//! - [`clock`], [`config`], [`metrics`], [`summary`]: time, the command
+//!   line, Prometheus figures, `riskmap summary`.
 //!
-//! The server around it (stores, live push, HTTP API) builds on this crate;
-//! see docs/ARCHITECTURE.md for the module map and data flow.
+//! docs/ARCHITECTURE.md has the module map and the data flows.
 
 pub mod api;
 pub mod app;

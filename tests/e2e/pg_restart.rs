@@ -131,6 +131,20 @@ async fn postgres_restart_under_load_loses_nothing_acknowledged() {
         .await;
     let snap = ws.next_of("snapshot").await;
     assert!(!snap["staff"].as_array().unwrap().is_empty());
+    // Only what is durable is shown: a fix waiting for the store moves no
+    // marker (a crash now would lose it, and viewers would have seen it).
+    let waiting_fix = json!({ "fixes": [{ "staff_id": "S2", "lon": 120.031, "lat": 28.061 }] });
+    let waiting = {
+        let (s, disp) = (s.clone(), disp.clone());
+        tokio::spawn(async move { s.post(&disp, "/api/fixes", &waiting_fix).await.0 })
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (_, s2) = s.get(&disp, "/api/staff/S2").await;
+    assert_ne!(
+        s2["lon"],
+        json!(120.031),
+        "shown before it was stored: {s2}"
+    );
     tokio::time::sleep(Duration::from_secs(3).saturating_sub(down.elapsed())).await;
     let during = (fixes.lock().len(), incidents.lock().len());
     pg(&ctl, "pg-start").await;
@@ -163,6 +177,13 @@ async fn postgres_restart_under_load_loses_nothing_acknowledged() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(ready, 200);
+    assert_eq!(
+        waiting.await.unwrap(),
+        200,
+        "the waiting fix was acknowledged"
+    );
+    let (_, s2) = s.get(&disp, "/api/staff/S2").await;
+    assert_eq!(s2["lon"], json!(120.031), "shown once stored: {s2}");
 
     // Everything acknowledged is stored.
     let track = s

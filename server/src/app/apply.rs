@@ -3,7 +3,7 @@
 //! write of the app layer commits first and then calls it; nothing else
 //! changes live state.
 
-use riskmap_engine::MoveOutcome;
+use riskmap_engine::{EngineError, MoveOutcome};
 use serde_json::json;
 
 use super::App;
@@ -15,10 +15,13 @@ use crate::live::{Event, Reach};
 use crate::metrics::Metrics;
 
 /// What applying an event did, for the answer to whoever made it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Default)]
 pub struct Applied {
     /// For fixes: how many moved a position, how many were older.
     pub fixes: FixReport,
+    /// For a layer: the engine's refusal of what the store took (a bug:
+    /// the import was checked against everything the engine checks).
+    pub refused: Option<EngineError>,
 }
 
 impl App {
@@ -27,6 +30,7 @@ impl App {
         match event {
             DomainEvent::FixesRecorded { fixes } => Applied {
                 fixes: self.move_staff(fixes),
+                refused: None,
             },
             DomainEvent::IncidentReported { incident, entry } => {
                 self.change_incident(incident, entry.seq, &[]);
@@ -40,6 +44,14 @@ impl App {
                 self.change_incident(incident, entry.seq, duty);
                 Applied::default()
             }
+            DomainEvent::LayerImported {
+                mode,
+                data,
+                prebuilt,
+            } => Applied {
+                refused: self.apply_layer(data.clone(), *mode, prebuilt.take()).err(),
+                ..Applied::default()
+            },
         }
     }
 

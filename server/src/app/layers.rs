@@ -18,6 +18,7 @@
 //! [`App::import_layer`] runs the three, one import at a time. Reading the
 //! document feature by feature is [`document`]'s.
 
+mod apply;
 mod document;
 
 use std::sync::Arc;
@@ -29,9 +30,11 @@ use serde_json::json;
 use thiserror::Error;
 
 use super::{App, Limits};
+use crate::event::{DomainEvent, PrebuiltTree};
 use crate::identity::{Scope, User};
 use crate::live::{Event, Layers, Reach};
 use crate::store::{LayerData, StoreError, WriteMode};
+use apply::apply_to_engine;
 use document::{parse_each, read_features};
 use riskmap_engine::geojson::{
     parse_area, parse_camera, parse_key_place, parse_risk_source, parse_staff,
@@ -246,8 +249,18 @@ impl App {
         })
         .await??;
         self.commit_layer(&data, mode).await?;
+        let event = DomainEvent::LayerImported {
+            mode,
+            data,
+            prebuilt: PrebuiltTree::new(tree),
+        };
+        // Swapping in a layer (and building a tree another node sent) takes
+        // CPU: off the async threads.
         let app = Arc::clone(self);
-        tokio::task::spawn_blocking(move || app.apply_layer(data, mode, tree)).await??;
+        let applied = tokio::task::spawn_blocking(move || app.apply(&event)).await?;
+        if let Some(refused) = applied.refused {
+            return Err(LayerError::EngineRefused(refused));
+        }
         tracing::info!(
             layer = layer.name(),
             mode = mode_name(mode),
@@ -268,16 +281,16 @@ impl App {
         Ok(self.store.write_layer(data, mode).await?)
     }
 
-    /// Step 3: the engine takes a committed layer, and every live viewer is
-    /// told. `tree` is an areas import's new tree if step 1 built it
-    /// already; without it the tree is built here (outside the engine's
-    /// locks as well).
-    fn apply_layer(
+    /// Step 3 (from [`App::apply`]): the engine takes a committed layer,
+    /// and every live viewer is told. `tree` is an areas import's new tree
+    /// if step 1 built it already; without it (an event from another node)
+    /// the tree is built here, outside the engine's locks as well.
+    pub(super) fn apply_layer(
         &self,
         data: LayerData,
         mode: WriteMode,
         tree: Option<AreaTree>,
-    ) -> Result<(), LayerError> {
+    ) -> Result<(), EngineError> {
         let layer = LayerKind::of(&data);
         apply_to_engine(&self.engine, data, mode, tree)?;
         self.announce(layer);
@@ -562,118 +575,6 @@ fn keep_newer_fix(s: &mut Staff, roster: &StaffIndex) {
     {
         s.last_fix = Some(live);
     }
-}
-
-// ---------------------------------------------------------------------------
-// Step 3: apply
-
-/// Applies a committed layer to the engine, under its write lock for no
-/// longer than the change itself.
-fn apply_to_engine(
-    engine: &RwLock<Engine>,
-    data: LayerData,
-    mode: WriteMode,
-    tree: Option<AreaTree>,
-) -> Result<(), LayerError> {
-    let refused = LayerError::EngineRefused;
-    match data {
-        LayerData::Areas(areas) => {
-            let tree = tree
-                .map_or_else(|| tree_after(engine, &areas, mode), Ok)
-                .map_err(refused)?;
-            engine.write().replace_area_tree(tree);
-            Ok(())
-        }
-        LayerData::Staff(staff) => apply_staff(&mut engine.write(), staff, mode).map_err(refused),
-        LayerData::Cameras(cameras) => {
-            let mut engine = engine.write();
-            match mode {
-                WriteMode::Replace => engine.replace_cameras(cameras),
-                WriteMode::Merge => cameras
-                    .into_iter()
-                    .try_for_each(|c| engine.upsert_camera(c).map(|_| ())),
-            }
-            .map_err(refused)
-        }
-        LayerData::RiskSources(items) => {
-            let mut engine = engine.write();
-            let all = merged_layer(engine.risk_sources(), items, mode);
-            engine.replace_risk_sources(all).map_err(refused)
-        }
-        LayerData::KeyPlaces(items) => {
-            let mut engine = engine.write();
-            let all = merged_layer(engine.key_places(), items, mode);
-            engine.replace_key_places(all).map_err(refused)
-        }
-    }
-}
-
-/// The area tree after an import, built outside the engine's locks.
-fn tree_after(
-    engine: &RwLock<Engine>,
-    imported: &[Area],
-    mode: WriteMode,
-) -> Result<AreaTree, EngineError> {
-    let (merged, resolution) = {
-        let engine = engine.read();
-        let tree = engine.areas();
-        (
-            merged_areas(tree, imported, mode),
-            tree.locator().resolution(),
-        )
-    };
-    AreaTree::build(merged, resolution)
-}
-
-/// The layer after an import: the import alone (replace), or the current
-/// features merged with it by id (merge).
-fn merged_layer<T: LayerItem + Clone>(
-    current: &Layer<T>,
-    imported: Vec<T>,
-    mode: WriteMode,
-) -> Vec<T> {
-    match mode {
-        WriteMode::Replace => imported,
-        WriteMode::Merge => merge_by_id(current.iter().map(|(_, t)| t), &imported, T::id),
-    }
-}
-
-fn apply_staff(
-    engine: &mut Engine,
-    mut staff: Vec<Staff>,
-    mode: WriteMode,
-) -> Result<(), EngineError> {
-    if mode == WriteMode::Replace {
-        let keep: FxHashSet<&str> = staff.iter().map(|s| s.id.as_str()).collect();
-        let gone: Vec<String> = engine
-            .staff()
-            .iter()
-            .filter(|(_, m)| !keep.contains(m.id.as_str()))
-            .map(|(_, m)| m.id.to_string())
-            .collect();
-        for id in gone {
-            engine.remove_staff(&id);
-        }
-    }
-    // Positions may have moved on since step 1.
-    for s in &mut staff {
-        keep_newer_fix(s, engine.staff());
-    }
-    // Free the devices of everyone re-imported first, so a device may move
-    // from one imported member to another.
-    for s in &staff {
-        if engine.staff().find(&s.id).is_some() {
-            let bare = Staff {
-                devices: Vec::new(),
-                ..s.clone()
-            };
-            engine.upsert_staff(&bare)?;
-        }
-    }
-    for s in &staff {
-        engine.upsert_staff(s)?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

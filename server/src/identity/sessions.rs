@@ -46,11 +46,21 @@ pub struct Auth {
     cache: Mutex<FxHashMap<String, Cached>>,
     /// argon2, off the async workers.
     hasher: Hasher,
+    /// When the store last failed to revalidate a session.
+    store_failed_at: Mutex<Option<Instant>>,
 }
 
 /// How long a cached session is trusted before it is read from the store
 /// again.
 pub const REVALIDATE_AFTER: Duration = Duration::from_secs(1);
+
+/// How long a revalidation may wait for the store before the cached
+/// session is used as it is.
+const REVALIDATE_WITHIN: Duration = Duration::from_millis(500);
+
+/// After the store failed a revalidation, how long known sessions are
+/// taken from the cache without asking it again.
+const STORE_FAILURE_PAUSE: Duration = Duration::from_secs(2);
 
 /// Sessions cached before the stale ones are dropped.
 const MAX_CACHED: usize = 100_000;
@@ -85,6 +95,7 @@ impl Auth {
             ttl,
             cache: Mutex::new(FxHashMap::default()),
             hasher: Hasher::default(),
+            store_failed_at: Mutex::new(None),
         }
     }
 
@@ -157,9 +168,42 @@ impl Auth {
             .get(&hash)
             .filter(|c| c.read_at.elapsed() < REVALIDATE_AFTER)
             .map(|c| (c.session.clone(), c.user.clone()));
+        let known = || {
+            self.cache
+                .lock()
+                .get(&hash)
+                .filter(|c| c.session.expires_ms > now)
+                .map(|c| (c.session.clone(), c.user.clone()))
+        };
         let found = match fresh {
             Some(found) => Some(found),
-            None => self.store.session(&hash).await?,
+            // The store failed a moment ago: a session it vouched for is not
+            // asked about again yet (each request would wait on a store that
+            // does not answer).
+            None if self.store_failing() => {
+                return known().ok_or(AuthError::Store(StoreError::Database(
+                    sqlx::Error::PoolTimedOut,
+                )));
+            }
+            None => {
+                let answer = tokio::time::timeout(REVALIDATE_WITHIN, self.store.session(&hash))
+                    .await
+                    .unwrap_or(Err(StoreError::Database(sqlx::Error::PoolTimedOut)));
+                match answer {
+                    Ok(found) => found,
+                    // The store is down or slow: a session it vouched for
+                    // still holds until it expires (nothing can revoke it
+                    // meanwhile: a revocation is a write to the store, or a
+                    // logout on this node, which forgets the session at
+                    // once). The map keeps answering its viewers through an
+                    // outage.
+                    Err(e) if e.is_transient() => {
+                        *self.store_failed_at.lock() = Some(Instant::now());
+                        return known().ok_or(AuthError::Store(e));
+                    }
+                    Err(e) => return Err(AuthError::Store(e)),
+                }
+            }
         };
         match found {
             Some((session, user)) if session.expires_ms > now => {
@@ -171,6 +215,12 @@ impl Auth {
                 Err(AuthError::BadToken)
             }
         }
+    }
+
+    fn store_failing(&self) -> bool {
+        self.store_failed_at
+            .lock()
+            .is_some_and(|at| at.elapsed() < STORE_FAILURE_PAUSE)
     }
 
     fn remember(&self, session: &Session, user: &User) {

@@ -69,7 +69,7 @@ impl StoreError {
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// One layer's features, for an import.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum LayerData {
     /// The governance tree.
     Areas(Vec<Area>),
