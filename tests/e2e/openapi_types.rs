@@ -6,7 +6,7 @@
 //! status. A field a type gains without the document, a field the document
 //! requires that a type lost, a wrong type or an unlisted enum value fails
 //! here (an object described field by field is read as closed).
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::too_many_lines)]
 
 use riskmap_tests as common;
 
