@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use riskmap::store::sqlite::tracks::Compaction;
 use riskmap::store::sqlite::{DB_FILE, SqliteStore};
-use riskmap::store::{LayerData, Store, TrackPoint, WriteMode};
+use riskmap::store::{CommonStore, LayerData, Store, TrackPoint, WriteMode};
 use riskmap_engine::model::{DutyStatus, Fix, Role, Staff};
 use riskmap_engine::sphere::LonLat;
 use sqlx::{Connection, SqliteConnection};
