@@ -103,13 +103,10 @@ impl<B: Backend> CommonStore for B {
 
     async fn is_empty(&self) -> Result<bool> {
         let mut c = self.reader().acquire().await?;
-        let any = first::<B::Db, _>(
-            &mut c,
-            Stmt::new("SELECT 1 AS one FROM areas LIMIT 1"),
-            |r| r.get::<i64>("one"),
-        )
-        .await?;
-        Ok(any.is_none())
+        // COUNT: a BIGINT on both (a bare 1 is PostgreSQL's INTEGER).
+        let q = Stmt::new("SELECT COUNT(*) AS n FROM (SELECT 1 FROM areas LIMIT 1) AS a");
+        let any = first::<B::Db, _>(&mut c, q, |r| r.get::<i64>("n")).await?;
+        Ok(any.unwrap_or(0) == 0)
     }
 
     async fn import_city(&self, city: &City) -> Result<()> {
