@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use riskmap::store::sqlite::tracks::Compaction;
 use riskmap::store::sqlite::{DB_FILE, SqliteStore};
-use riskmap::store::{LayerData, Store, TrackPoint, WriteMode};
+use riskmap::store::{CommonStore, LayerData, Store, TrackPoint, WriteMode};
 use riskmap_engine::model::{DutyStatus, Fix, Role, Staff};
 use riskmap_engine::sphere::LonLat;
 use sqlx::{Connection, SqliteConnection};
@@ -78,6 +78,13 @@ async fn check_tracks(store: &SqliteStore, all: &[(&str, Fix)]) {
             (1_040_000, 1_090_000, 1000),
             (1_040_000, 1_090_000, 7),
             (0, 999_999, 10),
+            // Limits that end inside the first, the second chunk and the
+            // log: replay stops reading chunks early, and must not cut
+            // off a late fix that sorts before the limit.
+            (i64::MIN, i64::MAX, 1),
+            (i64::MIN, i64::MAX, 25),
+            (i64::MIN, i64::MAX, 45),
+            (i64::MIN, i64::MAX, 60),
         ] {
             assert_eq!(
                 store.track(id, from, to, limit).await.unwrap(),

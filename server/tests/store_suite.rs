@@ -31,7 +31,9 @@ use riskmap::incident::model::{
 use riskmap::store::postgis::PostgisStore;
 use riskmap::store::sqlite::tracks::Compaction;
 use riskmap::store::sqlite::{DB_FILE, SqliteStore};
-use riskmap::store::{LayerData, Session, Store, StoreError, TrackPoint, WriteMode};
+use riskmap::store::{
+    AuditEntry, LayerData, LogRange, Session, Store, StoreError, TrackPoint, WriteMode,
+};
 use riskmap_engine::City;
 use riskmap_engine::model::{
     Area, AreaLevel, Camera, DutyStatus, Fix, Footprint, KeyPlace, RiskLevel, RiskSource, Role,
@@ -253,7 +255,6 @@ suite!(
     append_fixes_in_bulk,
     last_fix_only_moves_forward,
     prune_tracks,
-    set_duty,
     users,
     sessions,
     settings,
@@ -262,6 +263,7 @@ suite!(
     concurrent_writes_and_reads,
     demo_sized_city,
     incidents_round_trip,
+    audit_by_area,
 );
 
 // ---------------------------------------------------------------------------
@@ -1055,40 +1057,6 @@ async fn prune_tracks(b: &Backend) {
     assert_eq!(store.prune_tracks(i64::MAX).await.unwrap(), 3_000);
 }
 
-async fn set_duty(b: &Backend) {
-    let store = &b.store;
-    store.import_city(&small_city()).await.unwrap();
-    store.set_duty("S000002", DutyStatus::Busy).await.unwrap();
-    let loaded = store.load_city().await.unwrap();
-    let s = loaded.staff.iter().find(|s| s.id == "S000002").unwrap();
-    assert_eq!(s.duty, DutyStatus::Busy);
-    // Nothing else about them changed.
-    let want = small_city()
-        .staff
-        .into_iter()
-        .find(|s| s.id == "S000002")
-        .unwrap();
-    assert_eq!(
-        *s,
-        Staff {
-            duty: DutyStatus::Busy,
-            ..want
-        }
-    );
-    assert_eq!(
-        b.texts("SELECT duty FROM staff WHERE id = 'S000002'").await,
-        ["busy"]
-    );
-    let err = store
-        .set_duty("nobody", DutyStatus::Available)
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, StoreError::NotFound(m) if m.contains("nobody")),
-        "{err:?}"
-    );
-}
-
 async fn users(b: &Backend) {
     let store = &b.store;
     assert_eq!(store.count_users().await.unwrap(), 0);
@@ -1712,10 +1680,60 @@ async fn incidents_round_trip(b: &Backend) {
             entry.clone()
         ]
     );
+    let range = |grids, after| LogRange {
+        from: T0 + 1500,
+        to: T0 + 10_000,
+        grids,
+        after,
+    };
     assert_eq!(
-        store.log_between(T0 + 1500, T0 + 10_000, 10).await.unwrap(),
-        vec![entry]
+        store.log_between(&range(None, None), 10).await.unwrap(),
+        vec![entry.clone()]
     );
+    // Filtered by the incident's grid in the store, and paged by key.
+    let mine = ["330302001001001".to_owned()];
+    let other = ["330302001001002".to_owned()];
+    assert_eq!(
+        store
+            .log_between(&range(Some(&mine), None), 10)
+            .await
+            .unwrap(),
+        vec![entry.clone()]
+    );
+    assert!(
+        store
+            .log_between(&range(Some(&other), None), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .log_between(&range(Some(&[]), None), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let all = LogRange {
+        from: 0,
+        to: i64::MAX,
+        grids: None,
+        after: None,
+    };
+    let first_page = store.log_between(&all, 1).await.unwrap();
+    assert_eq!(first_page.len(), 1);
+    assert_eq!(first_page[0].seq, 1);
+    let next_page = store
+        .log_between(
+            &LogRange {
+                after: Some((first_page[0].at_ms, id, first_page[0].seq)),
+                ..all
+            },
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(next_page, vec![entry]);
 
     // A stale version is a conflict and changes nothing, log included.
     let mut stale = next.clone();
@@ -1747,4 +1765,57 @@ async fn incidents_round_trip(b: &Backend) {
         );
     }
     assert_eq!(store.incident_log(id).await.unwrap().len(), 2);
+}
+
+async fn audit_by_area(b: &Backend) {
+    let store = &b.store;
+    for (i, (user, area)) in [
+        ("city", ""),
+        ("d1", "330302"),
+        ("g1", "330302001001001"),
+        ("d2", "330303"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        store
+            .append_audit(&AuditEntry {
+                seq: 0,
+                at_ms: T0 + i64::try_from(i).unwrap(),
+                username: user.into(),
+                role: "admin".into(),
+                area: area.into(),
+                action: "login".into(),
+                status: 200,
+                ip: "127.0.0.1".into(),
+            })
+            .await
+            .unwrap();
+    }
+    let names = |entries: Vec<AuditEntry>| -> Vec<String> {
+        entries.into_iter().map(|e| e.username).collect()
+    };
+    let all = store
+        .audit_between(T0, T0 + 10, None, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(names(all), ["d2", "g1", "d1", "city"]);
+    let district = ["330302".to_owned(), "330302001001001".to_owned()];
+    let some = store
+        .audit_between(T0, T0 + 10, None, Some(&district), 10)
+        .await
+        .unwrap();
+    assert_eq!(names(some), ["g1", "d1"]);
+    let one = store
+        .audit_between(T0, T0 + 10, Some("d1"), Some(&district), 10)
+        .await
+        .unwrap();
+    assert_eq!(names(one), ["d1"]);
+    assert!(
+        store
+            .audit_between(T0, T0 + 10, None, Some(&[]), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

@@ -150,3 +150,77 @@ async fn demo_logins_with_the_public_password_are_refused_outside_demo_mode() {
     s.restart_stopped().await;
     assert!(!s.login("commander").await.is_empty());
 }
+
+/// Runs `riskmap serve ARGS` until it exits, at most `within`: its exit
+/// status (none if it was still running and had to be killed), its stderr,
+/// and how long it ran.
+fn serve_until_exit(
+    args: &[String],
+    within: std::time::Duration,
+) -> (
+    Option<std::process::ExitStatus>,
+    String,
+    std::time::Duration,
+) {
+    let tmp = tempfile::tempdir().unwrap();
+    let log = tmp.path().join("stderr.log");
+    // Built (if need be) before the clock starts.
+    let riskmap = common::binary("riskmap");
+    let started = std::time::Instant::now();
+    let mut child = std::process::Command::new(riskmap)
+        .arg("serve")
+        .args(args)
+        .env("RISKMAP_ADMIN_PASSWORD", "not-used-here")
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if started.elapsed() > within {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let took = started.elapsed();
+    (status, std::fs::read_to_string(&log).unwrap(), took)
+}
+
+/// A database nobody listens on is reported within seconds with the
+/// driver's reason (connection refused), not after a minute as "pool timed
+/// out".
+#[tokio::test]
+async fn a_refused_database_url_fails_fast_with_the_cause() {
+    let tmp = tempfile::tempdir().unwrap();
+    common::write_city(&tmp.path().join("city"));
+    let args = common::process_args(tmp.path(), Some("postgres://127.0.0.1:1/x".into()));
+    let (status, stderr, took) = serve_until_exit(&args, std::time::Duration::from_secs(30));
+    let status = status.unwrap_or_else(|| panic!("still running after {took:?}: {stderr}"));
+    assert!(!status.success(), "{stderr}");
+    assert!(
+        took < std::time::Duration::from_secs(10),
+        "{took:?}: {stderr}"
+    );
+    assert!(stderr.to_lowercase().contains("refused"), "{stderr}");
+    assert!(!stderr.contains("pool timed out"), "{stderr}");
+}
+
+/// A URL of a database riskmap does not speak is refused at once, naming
+/// the schemes it accepts (not a DNS error about its host).
+#[tokio::test]
+async fn an_unsupported_database_scheme_names_the_accepted_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    common::write_city(&tmp.path().join("city"));
+    let args = common::process_args(tmp.path(), Some("mysql://x".into()));
+    let (status, stderr, took) = serve_until_exit(&args, std::time::Duration::from_secs(30));
+    let status = status.unwrap_or_else(|| panic!("still running after {took:?}: {stderr}"));
+    assert!(!status.success(), "{stderr}");
+    assert!(stderr.contains("postgres://"), "{stderr}");
+    assert!(stderr.contains("postgresql://"), "{stderr}");
+    assert!(stderr.contains("mysql"), "{stderr}");
+}

@@ -182,7 +182,9 @@ async fn sigkill_under_load_loses_nothing_acknowledged() {
         let staff = format!("S{s}");
         let track = get_json(
             &http,
-            format!("{base}/api/staff/{staff}/track?from=1789999000000&to=1800000000000"),
+            format!(
+                "{base}/api/staff/{staff}/track?from=1789999000000&to=1790500000000&limit=10000"
+            ),
             &token,
         )
         .await;

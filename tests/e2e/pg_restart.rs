@@ -189,7 +189,7 @@ async fn postgres_restart_under_load_loses_nothing_acknowledged() {
     let track = s
         .get(
             &disp,
-            "/api/staff/S1/track?from=1789999000000&to=1800000000000",
+            "/api/staff/S1/track?from=1789999000000&to=1790500000000&limit=10000",
         )
         .await
         .1;

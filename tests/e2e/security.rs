@@ -463,3 +463,185 @@ async fn slow_and_idle_connections_are_cut_off() {
         "{buf:?}"
     );
 }
+
+/// Reads the audit log as `token` until `done` holds for its usernames
+/// (the audit writer runs beside the requests), at most 5 s.
+async fn audit_names(s: &TestServer, token: &str, done: impl Fn(&[String]) -> bool) -> Vec<String> {
+    let mut names = Vec::new();
+    for _ in 0..100 {
+        let (status, log) = s.get(token, "/api/audit?limit=1000").await;
+        assert_eq!(status, 200, "{log}");
+        names = log["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["username"].as_str().unwrap().to_owned())
+            .collect();
+        if done(&names) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    names
+}
+
+/// An administrator bound to district 11 reads the audit entries of
+/// principals in its district only: not the city's commander, not the
+/// system administrator, not district 12. The system administrator reads
+/// them all.
+#[tokio::test]
+async fn a_district_admin_reads_only_its_districts_audit_entries() {
+    use riskmap::identity::UserRole;
+    let s = TestServer::start().await;
+    let auth = &s.server().app.auth;
+    for (name, area) in [("admin11", "11"), ("commander12", "12")] {
+        let role = if name.starts_with("admin") {
+            UserRole::Admin
+        } else {
+            UserRole::Commander
+        };
+        auth.create_user(name, name, role, area, None, DEMO_PASSWORD)
+            .await
+            .unwrap();
+    }
+    s.login("commander").await;
+    s.login("district").await;
+    s.login("commander12").await;
+    let root = s.login("admin").await;
+    let bound = s.login("admin11").await;
+    let everyone = ["commander", "district", "commander12", "admin", "admin11"];
+    let all = audit_names(&s, &root, |n| {
+        everyone.iter().all(|u| n.iter().any(|m| m == u))
+    })
+    .await;
+    for u in everyone {
+        assert!(
+            all.iter().any(|m| m == u),
+            "{u} missing for the system admin: {all:?}"
+        );
+    }
+    let mine = audit_names(&s, &bound, |n| n.iter().any(|m| m == "admin11")).await;
+    assert!(mine.iter().any(|m| m == "district"), "{mine:?}");
+    assert!(mine.iter().any(|m| m == "admin11"), "{mine:?}");
+    for other in ["commander", "commander12", "admin"] {
+        assert!(!mine.iter().any(|m| m == other), "{other} leaked: {mine:?}");
+    }
+}
+
+/// A track replay answers at most `limit` fixes and says whether there
+/// were more (`truncated`); a window longer than 7 days is refused.
+#[tokio::test]
+async fn track_replay_is_bounded_and_says_truncated() {
+    let s = TestServer::start().await;
+    let field = s.login("field").await;
+    let (_, me) = s.get(&field, "/api/me").await;
+    let staff = me["user"]["staff_id"].as_str().unwrap().to_owned();
+    let token = s.login("dispatcher").await;
+    let now = riskmap::clock::now_ms();
+    let fixes: Vec<_> = (0..20)
+        .map(|i| json!({ "lon": 120.02, "lat": 28.05, "t": now - 60_000 + i * 1000 }))
+        .collect();
+    let (status, body) = s
+        .post(&field, "/api/fixes", &json!({ "fixes": fixes }))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let from = now - 120_000;
+    let (status, body) = s
+        .get(
+            &token,
+            &format!("/api/staff/{staff}/track?from={from}&limit=5"),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["fixes"].as_array().unwrap().len(), 5, "{body}");
+    assert_eq!(body["fixes"][0]["t"], now - 60_000, "the oldest first");
+    assert_eq!(body["truncated"], true, "{body}");
+    let (status, body) = s
+        .get(
+            &token,
+            &format!("/api/staff/{staff}/track?from={from}&limit=100"),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["fixes"].as_array().unwrap().len(), 20, "{body}");
+    assert_eq!(body["truncated"], false, "{body}");
+    let long_ago = now - 8 * 86_400_000;
+    let (status, body) = s
+        .get(&token, &format!("/api/staff/{staff}/track?from={long_ago}"))
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("7 days"), "{body}");
+}
+
+/// A district commander's flow-log export holds every entry of its district
+/// even when the city holds more entries in the period than the old fixed
+/// cap (200,000) and the district's come last.
+#[tokio::test]
+async fn a_district_export_is_complete_however_busy_the_city() {
+    if std::env::var("RISKMAP_TEST_DATABASE_URL").is_ok() {
+        return; // the bulk insert below is SQLite's; the store suite covers PostGIS
+    }
+    let s = TestServer::start().await;
+    let boss = s.login("commander").await;
+    let report = |at: (f64, f64)| {
+        json!({ "category": "0101", "lon": at.0, "lat": at.1, "priority": "urgent",
+                "description": "楼道堆放杂物" })
+    };
+    // One incident in district 12 whose flow log fills the period …
+    let (status, busy) = s
+        .post(&boss, "/api/incidents", &report((120.17, 28.05)))
+        .await;
+    assert_eq!(status, 201, "{busy}");
+    let busy = busy["id"].as_str().unwrap().to_owned();
+    let db = sqlx::SqlitePool::connect(&format!(
+        "sqlite://{}",
+        s.args.data_dir.join("riskmap.db").display()
+    ))
+    .await
+    .unwrap();
+    let day_ago = riskmap::clock::now_ms() - 86_400_000;
+    sqlx::query(
+        "WITH RECURSIVE n (i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM n WHERE i < 200002) \
+         INSERT INTO incident_log (incident, seq, at_ms, action, from_state, to_state, actor, \
+         actor_role, actor_area, comment, photos, detail) \
+         SELECT l.incident, n.i, $2 + n.i, l.action, l.from_state, l.to_state, l.actor, \
+         l.actor_role, l.actor_area, l.comment, l.photos, l.detail \
+         FROM n, incident_log l WHERE l.incident = $1 AND l.seq = 1",
+    )
+    .bind(&busy)
+    .bind(day_ago)
+    .execute(&db)
+    .await
+    .unwrap();
+    db.close().await;
+    // … and, after them, two in district 11.
+    let mut ours = Vec::new();
+    for at in [(120.02, 28.05), (120.07, 28.05)] {
+        let (status, v) = s.post(&boss, "/api/incidents", &report(at)).await;
+        assert_eq!(status, 201, "{v}");
+        ours.push(v["id"].as_str().unwrap().to_owned());
+    }
+    let district = s.login("district").await;
+    let (status, body) = s.get(&district, "/api/incidents/log?format=json").await;
+    assert_eq!(status, 200);
+    let got: Vec<&str> = body["log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["incident"].as_str().unwrap())
+        .collect();
+    assert_eq!(got, ours, "district 11's export");
+    let r = s
+        .http
+        .get(format!("{}/api/incidents/log?format=csv", s.base))
+        .bearer_auth(&district)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let csv = r.text().await.unwrap();
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    for id in &ours {
+        assert!(csv.contains(id.as_str()), "{csv}");
+    }
+}

@@ -12,7 +12,7 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Query};
 use crate::app::App;
 use crate::clock::{now_ms, parse_time};
-use crate::identity::UserRole;
+use crate::identity::{Scope, UserRole};
 
 /// `GET /api/audit` parameters.
 #[derive(Debug, Deserialize)]
@@ -28,7 +28,9 @@ pub struct AuditParams {
     pub limit: Option<u32>,
 }
 
-/// `GET /api/audit`: system administrators only.
+/// `GET /api/audit`: administrators only. The system administrator (bound
+/// to no area) reads every entry; one bound to a district reads the entries
+/// of principals whose area lies in its subtree (docs/SECURITY.md).
 pub async fn audit(
     State(app): State<Arc<App>>,
     p: Principal,
@@ -45,9 +47,13 @@ pub async fn audit(
     if limit == 0 || limit > 10_000 {
         return Err(ApiError::BadRequest("limit must be 1 to 10000".into()));
     }
+    let areas = {
+        let engine = app.engine.read();
+        Scope::of(&p.user, engine.areas()).area_codes(engine.areas())
+    };
     let entries = app
         .store
-        .audit_between(from, to, q.username.as_deref(), limit)
+        .audit_between(from, to, q.username.as_deref(), areas.as_deref(), limit)
         .await?;
     Ok(Json(json!({ "entries": entries })))
 }

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -21,12 +22,15 @@ use crate::identity::{User, UserRole};
 use crate::incident::model::{LogEntry, State as IncidentState};
 use crate::incident::{ActionRequest, IncidentView, ReportIn};
 use crate::live::Datum;
+use crate::store::LogRange;
 use riskmap_engine::AreaTree;
 
 /// Most incidents in one list page.
 const MAX_PAGE: usize = 1_000;
-/// Most flow-log entries in one export.
-const MAX_EXPORT: u32 = 200_000;
+/// Flow-log entries read from the store at a time by an export, which is
+/// streamed page by page: however long the period, the server holds one
+/// page.
+const EXPORT_PAGE: u32 = 1_000;
 
 /// `GET /api/incidents/categories`.
 pub async fn categories(State(app): State<Arc<App>>, _p: Principal) -> Json<Value> {
@@ -244,7 +248,9 @@ pub async fn log(
     Ok(log_answer(&app, &entries, csv, &format!("{id}-log")))
 }
 
-/// `GET /api/incidents/log`: every entry in the user's area and a period.
+/// `GET /api/incidents/log`: every entry in the user's area and a period,
+/// streamed. The area is filtered in the store (by the incident's grid), so
+/// a district's export is complete however busy the rest of the city is.
 pub async fn export(
     State(app): State<Arc<App>>,
     p: Principal,
@@ -254,33 +260,129 @@ pub async fn export(
     let now = now_ms();
     let from = time_param(q.from.as_deref())?.unwrap_or(now - 30 * 86_400_000);
     let to = time_param(q.to.as_deref())?.unwrap_or(now + 1);
-    let entries = app.store.log_between(from, to, MAX_EXPORT).await?;
-    let entries: Vec<LogEntry> = {
+    let grids = {
         let engine = app.engine.read();
         let tree = engine.areas();
-        let scope = scope_for(&p.user, tree, q.area.as_deref())?;
-        let book = app.incidents.book();
-        entries
-            .into_iter()
-            .filter(|e| {
-                book.get(&e.incident)
-                    .is_some_and(|b| scope.contains(tree.idx(&b.incident.grid), tree))
-            })
-            .collect()
+        scope_for(&p.user, tree, q.area.as_deref())?.area_codes(tree)
     };
-    Ok(log_answer(&app, &entries, csv, "incident-log"))
+    // The first page before the answer starts: a store that fails at once
+    // is still an error status, not a cut-off body.
+    let range = LogRange {
+        from,
+        to,
+        grids: grids.as_deref(),
+        after: None,
+    };
+    let first = app.store.log_between(&range, EXPORT_PAGE).await?;
+    let export = Export {
+        offset: csv.then(|| utc_offset(&app)),
+        app,
+        from,
+        to,
+        grids,
+        page: Some(first),
+        started: false,
+        wrote_any: false,
+    };
+    let body = Body::from_stream(futures_util::stream::unfold(export, Export::next));
+    let (kind, disposition) = if csv {
+        (
+            "text/csv; charset=utf-8",
+            "attachment; filename=\"incident-log.csv\"",
+        )
+    } else {
+        ("application/json", "inline")
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, kind),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// An export under way: the page read last, and where the answer stands.
+struct Export {
+    app: Arc<App>,
+    from: i64,
+    to: i64,
+    /// The grids of the user's scope (none: the whole city).
+    grids: Option<Vec<String>>,
+    /// The page to write next; none once the answer is complete.
+    page: Option<Vec<LogEntry>>,
+    /// CSV in this UTC offset (minutes); JSON if none.
+    offset: Option<i32>,
+    /// Whether the head (CSV header, JSON opening) went out.
+    started: bool,
+    /// Whether a JSON entry went out (the next needs a comma).
+    wrote_any: bool,
+}
+
+impl Export {
+    /// The next piece of the answer: the current page, and the next page
+    /// read from the store after the last entry of this one.
+    async fn next(mut self) -> Option<(Result<Bytes, crate::store::StoreError>, Export)> {
+        let page = self.page.take()?;
+        let mut out = String::new();
+        if !self.started {
+            self.started = true;
+            out.push_str(if self.offset.is_some() {
+                CSV_HEADER
+            } else {
+                "{\"log\":["
+            });
+        }
+        for e in &page {
+            if let Some(offset) = self.offset {
+                csv_row(e, offset, &mut out);
+            } else {
+                if self.wrote_any {
+                    out.push(',');
+                }
+                self.wrote_any = true;
+                out.push_str(&serde_json::to_string(e).unwrap_or_default());
+            }
+        }
+        match page.last() {
+            Some(last) if page.len() >= EXPORT_PAGE as usize => {
+                let range = LogRange {
+                    from: self.from,
+                    to: self.to,
+                    grids: self.grids.as_deref(),
+                    after: Some((last.at_ms, &last.incident, last.seq)),
+                };
+                match self.app.store.log_between(&range, EXPORT_PAGE).await {
+                    Ok(next) => self.page = Some(next),
+                    // The body breaks off: the client sees an incomplete
+                    // answer, never a silently short one.
+                    Err(e) => return Some((Err(e), self)),
+                }
+            }
+            _ => {
+                if self.offset.is_none() {
+                    out.push_str("]}");
+                }
+            }
+        }
+        Some((Ok(Bytes::from(out)), self))
+    }
+}
+
+fn utc_offset(app: &App) -> i32 {
+    app.incidents
+        .dictionary()
+        .calendar()
+        .config()
+        .utc_offset_minutes
 }
 
 fn log_answer(app: &App, entries: &[LogEntry], csv: bool, name: &str) -> Response {
     if !csv {
         return Json(json!({ "log": entries })).into_response();
     }
-    let offset = app
-        .incidents
-        .dictionary()
-        .calendar()
-        .config()
-        .utc_offset_minutes;
+    let offset = utc_offset(app);
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
@@ -298,34 +400,41 @@ fn log_answer(app: &App, entries: &[LogEntry], csv: bool, name: &str) -> Respons
 /// spreadsheet would run as a formula is prefixed with `'`.
 #[must_use]
 pub fn log_csv(entries: &[LogEntry], offset_minutes: i32) -> String {
-    let tz = chrono::FixedOffset::east_opt(offset_minutes * 60)
-        .unwrap_or_else(|| chrono::FixedOffset::east_opt(0).unwrap_or_else(|| unreachable!()));
-    let mut out = String::from(
-        "incident,seq,at,action,from,to,actor,actor_role,actor_area,comment,photos,detail\r\n",
-    );
+    let mut out = String::from(CSV_HEADER);
     for e in entries {
-        let at = chrono::DateTime::from_timestamp_millis(e.at_ms)
-            .map(|t| t.with_timezone(&tz).to_rfc3339())
-            .unwrap_or_default();
-        let fields = [
-            e.incident.clone(),
-            e.seq.to_string(),
-            at,
-            e.action.as_str().to_owned(),
-            e.from.map(|s| s.as_str().to_owned()).unwrap_or_default(),
-            e.to.as_str().to_owned(),
-            e.actor.clone(),
-            e.actor_role.clone(),
-            e.actor_area.clone(),
-            e.comment.clone(),
-            e.photos.join("|"),
-            serde_json::to_string(&e.detail).unwrap_or_default(),
-        ];
-        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-        out.push_str(&line.join(","));
-        out.push_str("\r\n");
+        csv_row(e, offset_minutes, &mut out);
     }
     out
+}
+
+/// The first line of a flow-log CSV.
+const CSV_HEADER: &str =
+    "incident,seq,at,action,from,to,actor,actor_role,actor_area,comment,photos,detail\r\n";
+
+/// One entry as a CSV line (see [`log_csv`]).
+fn csv_row(e: &LogEntry, offset_minutes: i32, out: &mut String) {
+    let tz = chrono::FixedOffset::east_opt(offset_minutes * 60)
+        .unwrap_or_else(|| chrono::FixedOffset::east_opt(0).unwrap_or_else(|| unreachable!()));
+    let at = chrono::DateTime::from_timestamp_millis(e.at_ms)
+        .map(|t| t.with_timezone(&tz).to_rfc3339())
+        .unwrap_or_default();
+    let fields = [
+        e.incident.clone(),
+        e.seq.to_string(),
+        at,
+        e.action.as_str().to_owned(),
+        e.from.map(|s| s.as_str().to_owned()).unwrap_or_default(),
+        e.to.as_str().to_owned(),
+        e.actor.clone(),
+        e.actor_role.clone(),
+        e.actor_area.clone(),
+        e.comment.clone(),
+        e.photos.join("|"),
+        serde_json::to_string(&e.detail).unwrap_or_default(),
+    ];
+    let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+    out.push_str(&line.join(","));
+    out.push_str("\r\n");
 }
 
 fn csv_field(f: &str) -> String {

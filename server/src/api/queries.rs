@@ -477,7 +477,17 @@ pub struct TrackParams {
     pub limit: Option<u32>,
 }
 
-/// `GET /api/staff/{id}/track`: a patrol track, oldest first.
+/// Most fixes in one track answer.
+const MAX_TRACK_FIXES: u32 = 10_000;
+
+/// The longest window one track replay may span: the store's work is bound
+/// by the limit, and a window beyond a week is a request for several
+/// answers (a longer one is refused, not clamped, so that no client takes
+/// a week for everything it asked).
+const MAX_TRACK_WINDOW_MS: i64 = 7 * 86_400_000;
+
+/// `GET /api/staff/{id}/track`: a patrol track, oldest first; `truncated`
+/// says whether the window held more fixes than the limit.
 pub async fn track(
     State(app): State<Arc<App>>,
     p: Principal,
@@ -504,8 +514,17 @@ pub async fn track(
     };
     let from = time(&q.from, now - 24 * 3600 * 1000)?;
     let to = time(&q.to, now)?;
-    let limit = q.limit.unwrap_or(10_000).min(10_000);
-    let fixes = app.store.track(&id, from, to, limit).await?;
+    if to.saturating_sub(from) > MAX_TRACK_WINDOW_MS {
+        return Err(ApiError::BadRequest(format!(
+            "the window from {from} to {to} is longer than 7 days, the most one track answer \
+             covers; ask for it in parts"
+        )));
+    }
+    let limit = q.limit.unwrap_or(MAX_TRACK_FIXES).min(MAX_TRACK_FIXES);
+    // One more than the limit: whether there is more is the one fix past it.
+    let mut fixes = app.store.track(&id, from, to, limit + 1).await?;
+    let truncated = fixes.len() > limit as usize;
+    fixes.truncate(limit as usize);
     let fixes: Vec<Value> = fixes
         .iter()
         .map(|f| {
@@ -516,6 +535,6 @@ pub async fn track(
         })
         .collect();
     Ok(Json(
-        json!({ "staff_id": id, "from": from, "to": to, "fixes": fixes }),
+        json!({ "staff_id": id, "from": from, "to": to, "fixes": fixes, "truncated": truncated }),
     ))
 }

@@ -51,6 +51,24 @@ impl Scope {
         }
     }
 
+    /// The codes of every area in the scope (none for [`Scope::All`]: no
+    /// filter at all), for a store query to filter by: things tied to an
+    /// area code (an incident's grid, a principal's area) are in the scope
+    /// exactly when their code is in this list.
+    #[must_use]
+    pub fn area_codes(self, tree: &AreaTree) -> Option<Vec<String>> {
+        match self {
+            Scope::All => None,
+            Scope::Subtree(root) => Some(
+                tree.iter()
+                    .filter(|(i, _)| tree.is_within(*i, root))
+                    .map(|(_, a)| a.code.clone())
+                    .collect(),
+            ),
+            Scope::Nothing => Some(Vec::new()),
+        }
+    }
+
     /// The root area of the scope, if any.
     #[must_use]
     pub fn root(self) -> Option<AreaIdx> {

@@ -1,11 +1,14 @@
 //! The audit log: who logged in, and who wrote what, when, from where, with
 //! what outcome. Append-only like the incident flow log (triggers refuse
-//! edits and deletes); readable by system administrators.
+//! edits and deletes); readable by administrators (one bound to a district
+//! reads the entries of principals whose area lies in it).
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use super::Result;
+use super::backend::{Backend, json_list, with_areas};
+use super::driver::{Driver, Stmt, rows};
 use riskmap_engine::model::EpochMs;
 
 /// One audit entry.
@@ -36,81 +39,63 @@ pub trait AuditStore: Send + Sync {
     async fn append_audit(&self, entry: &AuditEntry) -> Result<()>;
 
     /// Entries in `[from, to)`, newest first, at most `limit`, optionally of
-    /// one user.
+    /// one user, optionally only of principals whose area is one of `areas`
+    /// (an administrator bound to a district reads its subtree's).
     async fn audit_between(
         &self,
         from: EpochMs,
         to: EpochMs,
         username: Option<&str>,
+        areas: Option<&[String]>,
         limit: u32,
     ) -> Result<Vec<AuditEntry>>;
 }
 
-/// `INSERT INTO audit_log …` (SQLite placeholders).
-pub const INSERT_AUDIT: &str = "INSERT INTO audit_log (at_ms, username, role, area, action, status, ip) \
-     VALUES (?, ?, ?, ?, ?, ?, ?)";
+#[async_trait]
+impl<B: Backend> AuditStore for B {
+    async fn append_audit(&self, e: &AuditEntry) -> Result<()> {
+        let mut c = self.writer().acquire().await?;
+        let q = Stmt::new(include_str!("sql/insert_audit.sql"))
+            .bind(e.at_ms)
+            .bind(&e.username)
+            .bind(&e.role)
+            .bind(&e.area)
+            .bind(&e.action)
+            .bind(e.status)
+            .bind(&e.ip);
+        B::Db::run(&mut c, q).await?;
+        Ok(())
+    }
 
-/// The log in a range, newest first; the `?`s are from, to, user (or
-/// NULL), user again, limit.
-pub const SELECT_AUDIT: &str = "SELECT seq, at_ms, username, role, area, action, status, ip \
-     FROM audit_log WHERE at_ms >= ? AND at_ms < ? AND (? IS NULL OR username = ?) \
-     ORDER BY seq DESC LIMIT ?";
-
-/// Implements [`AuditStore`] for a backend (as `impl_incident_store!`).
-macro_rules! impl_audit_store {
-    ($store:ty, reader: $reader:ident, writer: $writer:ident, sql: $sql:expr) => {
-        #[async_trait::async_trait]
-        impl $crate::store::audit::AuditStore for $store {
-            async fn append_audit(
-                &self,
-                e: &$crate::store::audit::AuditEntry,
-            ) -> $crate::store::Result<()> {
-                sqlx::query(&$sql($crate::store::audit::INSERT_AUDIT))
-                    .bind(e.at_ms)
-                    .bind(&e.username)
-                    .bind(&e.role)
-                    .bind(&e.area)
-                    .bind(&e.action)
-                    .bind(e.status)
-                    .bind(&e.ip)
-                    .execute(&self.$writer)
-                    .await?;
-                Ok(())
-            }
-
-            async fn audit_between(
-                &self,
-                from: i64,
-                to: i64,
-                username: Option<&str>,
-                limit: u32,
-            ) -> $crate::store::Result<Vec<$crate::store::audit::AuditEntry>> {
-                use sqlx::Row as _;
-                let rows = sqlx::query(&$sql($crate::store::audit::SELECT_AUDIT))
-                    .bind(from)
-                    .bind(to)
-                    .bind(username)
-                    .bind(username)
-                    .bind(i64::from(limit))
-                    .fetch_all(&self.$reader)
-                    .await?;
-                rows.iter()
-                    .map(|r| {
-                        Ok($crate::store::audit::AuditEntry {
-                            seq: r.try_get("seq")?,
-                            at_ms: r.try_get("at_ms")?,
-                            username: r.try_get("username")?,
-                            role: r.try_get("role")?,
-                            area: r.try_get("area")?,
-                            action: r.try_get("action")?,
-                            status: r.try_get("status")?,
-                            ip: r.try_get("ip")?,
-                        })
-                    })
-                    .collect()
-            }
-        }
-    };
+    async fn audit_between(
+        &self,
+        from: EpochMs,
+        to: EpochMs,
+        username: Option<&str>,
+        areas: Option<&[String]>,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>> {
+        let areas = areas.map(json_list).transpose()?;
+        let sql = with_areas::<B>(include_str!("sql/audit_between.sql"), "$4");
+        let mut c = self.reader().acquire().await?;
+        let q = Stmt::new(&sql)
+            .bind(from)
+            .bind(to)
+            .bind(username)
+            .bind(areas.as_deref())
+            .bind(i64::from(limit));
+        rows::<B::Db, _>(&mut c, q, |r| {
+            Ok(AuditEntry {
+                seq: r.get("seq")?,
+                at_ms: r.get("at_ms")?,
+                username: r.get("username")?,
+                role: r.get("role")?,
+                area: r.get("area")?,
+                action: r.get("action")?,
+                status: r.get("status")?,
+                ip: r.get("ip")?,
+            })
+        })
+        .await
+    }
 }
-
-pub(crate) use impl_audit_store;

@@ -7,8 +7,6 @@ use geojson::GeometryValue;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use sqlx::query_builder::Separated;
-use sqlx::{Database, Encode, Type};
 
 use crate::store::{Result, StoreError, TrackPoint};
 use riskmap_engine::geojson as gj;
@@ -242,35 +240,13 @@ pub fn fix_from(table: &str, id: &str, c: &FixColumns) -> Result<Option<Fix>> {
     }
 }
 
-/// A track point's columns, in the order [`push_point`] binds them.
+/// A track point's columns, in the order
+/// [`point_params`](super::rows::point_params) binds them.
 pub const POINT_COLUMNS: &str = "staff_id, fix_time_ms, server_time_ms, lon, lat, accuracy_m, \
                                  speed_mps, heading_deg, altitude_m, battery_pct";
 
-/// Binds a track point's values as one row of a multi-row statement, in
-/// [`POINT_COLUMNS`] order.
-pub fn push_point<'a, DB>(b: &mut Separated<'_, 'a, DB, &'static str>, p: &TrackPoint<'a>)
-where
-    DB: Database,
-    &'a str: Encode<'a, DB> + Type<DB>,
-    i64: Encode<'a, DB> + Type<DB>,
-    f64: Encode<'a, DB> + Type<DB>,
-    Option<f32>: Encode<'a, DB> + Type<DB>,
-{
-    let f = &p.fix;
-    b.push_bind(p.staff_id)
-        .push_bind(f.fix_time_ms)
-        .push_bind(f.server_time_ms)
-        .push_bind(f.position.lon)
-        .push_bind(f.position.lat)
-        .push_bind(f.accuracy_m)
-        .push_bind(f.speed_mps)
-        .push_bind(f.heading_deg)
-        .push_bind(f.altitude_m)
-        .push_bind(f.battery_pct);
-}
-
 /// The statement that moves stored last fixes forward, around the rows of
-/// [`push_point`]: `MOVE_LAST_FIXES.0`, the rows, `MOVE_LAST_FIXES.1`. A
+/// [`point_params`](super::rows::point_params): `MOVE_LAST_FIXES.0`, the rows, `MOVE_LAST_FIXES.1`. A
 /// point replaces the stored fix only if it is newer: the stored last fix
 /// never goes back. (The same SQL on both stores.)
 pub const MOVE_LAST_FIXES: (&str, &str) = (

@@ -1,11 +1,14 @@
 //! What both stores keep of incidents: the current row of each incident and
-//! its append-only flow log. The SQL, the column order and the conversions
-//! live here once; each backend only runs them (its placeholders are made
-//! from the same text by [`numbered`]).
+//! its append-only flow log. Written once, over any [`Backend`]; the SQL is
+//! in `sql/*.sql`.
+
+use std::sync::LazyLock;
 
 use async_trait::async_trait;
 
+use super::backend::{Backend, json_list, with_areas};
 use super::codec::{corrupt, name, parse_name};
+use super::driver::{Cols, Driver, Param, Stmt, rows};
 use super::{Result, StoreError};
 use crate::incident::model::{Incident, LogEntry, PendingExtension, StepTimes};
 use riskmap_engine::model::{DutyStatus, EpochMs};
@@ -34,24 +37,23 @@ pub trait IncidentStore: Send + Sync {
     /// One incident's flow log, in order.
     async fn incident_log(&self, id: &str) -> Result<Vec<LogEntry>>;
 
-    /// Every flow-log entry in `[from, to)`, oldest first, at most `limit`.
-    async fn log_between(&self, from: EpochMs, to: EpochMs, limit: u32) -> Result<Vec<LogEntry>>;
+    /// The flow-log entries of `range`, oldest first (by time, then
+    /// incident and sequence), at most `limit`.
+    async fn log_between(&self, range: &LogRange<'_>, limit: u32) -> Result<Vec<LogEntry>>;
 }
 
-/// The incident columns, in bind order.
-pub const INCIDENT_COLUMNS: &str = "id, category, source, priority, lon, lat, grid, area, \
-    description, photos, reporter, reporter_staff, state, report_only, assignee_staff, \
-    assignee_department, merged_into, possible_duplicate_of, rework_count, extension_hours, \
-    step_extension_hours, pending_extension, created_ms, updated_ms, step_started_ms, \
-    handled_ms, closed_ms, on_time, step_times, version";
+/// The incident columns, in bind order ([`IncidentRow::params`]).
+const INCIDENT_COLUMNS: &str = include_str!("sql/incident_columns.sql");
 
-/// The log columns, in bind order.
-pub const LOG_COLUMNS: &str = "incident, seq, at_ms, action, from_state, to_state, actor, \
-    actor_role, actor_area, comment, photos, detail";
+/// The flow-log columns, in bind order ([`LogRow::params`]).
+const LOG_COLUMNS: &str = include_str!("sql/log_columns.sql");
 
-/// `n` placeholders.
-fn marks(n: usize) -> String {
-    vec!["?"; n].join(", ")
+/// `$from, …` for `n` values.
+fn marks(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn count(columns: &str) -> usize {
@@ -59,72 +61,48 @@ fn count(columns: &str) -> usize {
 }
 
 /// `INSERT INTO incidents …`.
-#[must_use]
-pub fn insert_incident_sql() -> String {
+static INSERT_INCIDENT: LazyLock<String> = LazyLock::new(|| {
+    let n = count(INCIDENT_COLUMNS);
     format!(
         "INSERT INTO incidents ({INCIDENT_COLUMNS}) VALUES ({})",
-        marks(count(INCIDENT_COLUMNS))
+        marks(1, n)
     )
-}
+});
 
-/// `UPDATE incidents …` of every column, where the id and the previous
-/// version match.
-#[must_use]
-pub fn update_incident_sql() -> String {
+/// `UPDATE incidents …` of every column, where the id and the version
+/// before match (the two values after the columns').
+static UPDATE_INCIDENT: LazyLock<String> = LazyLock::new(|| {
+    let n = count(INCIDENT_COLUMNS);
     format!(
-        "UPDATE incidents SET ({INCIDENT_COLUMNS}) = ({}) WHERE id = ? AND version = ?",
-        marks(count(INCIDENT_COLUMNS))
+        "UPDATE incidents SET ({INCIDENT_COLUMNS}) = ({}) WHERE id = ${} AND version = ${}",
+        marks(1, n),
+        n + 1,
+        n + 2
     )
-}
+});
 
 /// `INSERT INTO incident_log …`.
-#[must_use]
-pub fn insert_log_sql() -> String {
+static INSERT_LOG: LazyLock<String> = LazyLock::new(|| {
+    let n = count(LOG_COLUMNS);
     format!(
         "INSERT INTO incident_log ({LOG_COLUMNS}) VALUES ({})",
-        marks(count(LOG_COLUMNS))
+        marks(1, n)
     )
-}
+});
 
-/// Every incident with its log length.
-#[must_use]
-pub fn load_incidents_sql() -> String {
-    format!(
-        "SELECT {INCIDENT_COLUMNS}, (SELECT COUNT(*) FROM incident_log l WHERE l.incident = i.id) AS log_len \
-         FROM incidents i ORDER BY created_ms, id"
-    )
-}
-
-/// One incident's log.
-#[must_use]
-pub fn incident_log_sql() -> String {
-    format!("SELECT {LOG_COLUMNS} FROM incident_log WHERE incident = ? ORDER BY seq")
-}
-
-/// The log in a time range.
-#[must_use]
-pub fn log_between_sql() -> String {
-    format!(
-        "SELECT {LOG_COLUMNS} FROM incident_log WHERE at_ms >= ? AND at_ms < ? \
-         ORDER BY at_ms, incident, seq LIMIT ?"
-    )
-}
-
-/// `?` placeholders to PostgreSQL's `$1, $2, …`.
-#[must_use]
-pub fn numbered(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len() + 32);
-    let mut n = 0;
-    for c in sql.chars() {
-        if c == '?' {
-            n += 1;
-            out.push('$');
-            out.push_str(&n.to_string());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+/// Which flow-log entries to read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LogRange<'a> {
+    /// From (inclusive).
+    pub from: EpochMs,
+    /// To (exclusive).
+    pub to: EpochMs,
+    /// Only of incidents in these grids (area codes), if given: a district's
+    /// export is filtered here, so that a limit counts its entries only.
+    pub grids: Option<&'a [String]>,
+    /// Only after this entry (its time, incident and sequence): the next
+    /// page of an export.
+    pub after: Option<(EpochMs, &'a str, i64)>,
 }
 
 /// An incident as column values, in [`INCIDENT_COLUMNS`] order.
@@ -318,256 +296,206 @@ impl LogRow {
     }
 }
 
-/// Binds an [`IncidentRow`]'s values in column order (any sqlx backend).
-macro_rules! bind_incident_row {
-    ($q:expr, $r:expr) => {{
-        let r = $r;
-        $q.bind(r.id)
-            .bind(r.category)
-            .bind(r.source)
-            .bind(r.priority)
-            .bind(r.lon)
-            .bind(r.lat)
-            .bind(r.grid)
-            .bind(r.area)
-            .bind(r.description)
-            .bind(r.photos)
-            .bind(r.reporter)
-            .bind(r.reporter_staff)
-            .bind(r.state)
-            .bind(r.report_only)
-            .bind(r.assignee_staff)
-            .bind(r.assignee_department)
-            .bind(r.merged_into)
-            .bind(r.possible_duplicate_of)
-            .bind(r.rework_count)
-            .bind(r.extension_hours)
-            .bind(r.step_extension_hours)
-            .bind(r.pending_extension)
-            .bind(r.created_ms)
-            .bind(r.updated_ms)
-            .bind(r.step_started_ms)
-            .bind(r.handled_ms)
-            .bind(r.closed_ms)
-            .bind(r.on_time)
-            .bind(r.step_times)
-            .bind(r.version)
-    }};
-}
+impl IncidentRow {
+    /// The values, in column order.
+    fn params(&self) -> Vec<Param<'_>> {
+        vec![
+            Param::Text(&self.id),
+            Param::Text(&self.category),
+            Param::Text(&self.source),
+            Param::Text(&self.priority),
+            Param::Real(self.lon),
+            Param::Real(self.lat),
+            Param::Text(&self.grid),
+            Param::Text(&self.area),
+            Param::Text(&self.description),
+            Param::Text(&self.photos),
+            Param::Text(&self.reporter),
+            (&self.reporter_staff).into(),
+            Param::Text(&self.state),
+            Param::Flag(self.report_only),
+            (&self.assignee_staff).into(),
+            (&self.assignee_department).into(),
+            (&self.merged_into).into(),
+            (&self.possible_duplicate_of).into(),
+            Param::Int(self.rework_count),
+            Param::Real(self.extension_hours),
+            Param::Real(self.step_extension_hours),
+            (&self.pending_extension).into(),
+            Param::Int(self.created_ms),
+            Param::Int(self.updated_ms),
+            Param::Int(self.step_started_ms),
+            Param::OptInt(self.handled_ms),
+            Param::OptInt(self.closed_ms),
+            Param::OptFlag(self.on_time),
+            Param::Text(&self.step_times),
+            Param::Int(self.version),
+        ]
+    }
 
-/// Binds a [`LogRow`]'s values in column order (any sqlx backend).
-macro_rules! bind_log_row {
-    ($q:expr, $r:expr) => {{
-        let r = $r;
-        $q.bind(r.incident)
-            .bind(r.seq)
-            .bind(r.at_ms)
-            .bind(r.action)
-            .bind(r.from_state)
-            .bind(r.to_state)
-            .bind(r.actor)
-            .bind(r.actor_role)
-            .bind(r.actor_area)
-            .bind(r.comment)
-            .bind(r.photos)
-            .bind(r.detail)
-    }};
-}
-
-/// Reads an [`IncidentRow`] from a result row (any sqlx backend).
-macro_rules! read_incident_row {
-    ($row:expr) => {{
-        use sqlx::Row as _;
-        let r = $row;
-        Ok::<_, sqlx::Error>($crate::store::incidents::IncidentRow {
-            id: r.try_get("id")?,
-            category: r.try_get("category")?,
-            source: r.try_get("source")?,
-            priority: r.try_get("priority")?,
-            lon: r.try_get("lon")?,
-            lat: r.try_get("lat")?,
-            grid: r.try_get("grid")?,
-            area: r.try_get("area")?,
-            description: r.try_get("description")?,
-            photos: r.try_get("photos")?,
-            reporter: r.try_get("reporter")?,
-            reporter_staff: r.try_get("reporter_staff")?,
-            state: r.try_get("state")?,
-            report_only: r.try_get("report_only")?,
-            assignee_staff: r.try_get("assignee_staff")?,
-            assignee_department: r.try_get("assignee_department")?,
-            merged_into: r.try_get("merged_into")?,
-            possible_duplicate_of: r.try_get("possible_duplicate_of")?,
-            rework_count: r.try_get("rework_count")?,
-            extension_hours: r.try_get("extension_hours")?,
-            step_extension_hours: r.try_get("step_extension_hours")?,
-            pending_extension: r.try_get("pending_extension")?,
-            created_ms: r.try_get("created_ms")?,
-            updated_ms: r.try_get("updated_ms")?,
-            step_started_ms: r.try_get("step_started_ms")?,
-            handled_ms: r.try_get("handled_ms")?,
-            closed_ms: r.try_get("closed_ms")?,
-            on_time: r.try_get("on_time")?,
-            step_times: r.try_get("step_times")?,
-            version: r.try_get("version")?,
+    /// The values of a result row.
+    fn read<DB: Driver>(r: &Cols<'_, DB>) -> Result<IncidentRow> {
+        Ok(IncidentRow {
+            id: r.get("id")?,
+            category: r.get("category")?,
+            source: r.get("source")?,
+            priority: r.get("priority")?,
+            lon: r.get("lon")?,
+            lat: r.get("lat")?,
+            grid: r.get("grid")?,
+            area: r.get("area")?,
+            description: r.get("description")?,
+            photos: r.get("photos")?,
+            reporter: r.get("reporter")?,
+            reporter_staff: r.get("reporter_staff")?,
+            state: r.get("state")?,
+            report_only: r.get("report_only")?,
+            assignee_staff: r.get("assignee_staff")?,
+            assignee_department: r.get("assignee_department")?,
+            merged_into: r.get("merged_into")?,
+            possible_duplicate_of: r.get("possible_duplicate_of")?,
+            rework_count: r.get("rework_count")?,
+            extension_hours: r.get("extension_hours")?,
+            step_extension_hours: r.get("step_extension_hours")?,
+            pending_extension: r.get("pending_extension")?,
+            created_ms: r.get("created_ms")?,
+            updated_ms: r.get("updated_ms")?,
+            step_started_ms: r.get("step_started_ms")?,
+            handled_ms: r.get("handled_ms")?,
+            closed_ms: r.get("closed_ms")?,
+            on_time: r.get("on_time")?,
+            step_times: r.get("step_times")?,
+            version: r.get("version")?,
         })
-    }};
+    }
 }
 
-/// Reads a [`LogRow`] from a result row (any sqlx backend).
-macro_rules! read_log_row {
-    ($row:expr) => {{
-        use sqlx::Row as _;
-        let r = $row;
-        Ok::<_, sqlx::Error>($crate::store::incidents::LogRow {
-            incident: r.try_get("incident")?,
-            seq: r.try_get("seq")?,
-            at_ms: r.try_get("at_ms")?,
-            action: r.try_get("action")?,
-            from_state: r.try_get("from_state")?,
-            to_state: r.try_get("to_state")?,
-            actor: r.try_get("actor")?,
-            actor_role: r.try_get("actor_role")?,
-            actor_area: r.try_get("actor_area")?,
-            comment: r.try_get("comment")?,
-            photos: r.try_get("photos")?,
-            detail: r.try_get("detail")?,
-        })
-    }};
-}
+impl LogRow {
+    /// The values, in column order.
+    fn params(&self) -> Vec<Param<'_>> {
+        vec![
+            Param::Text(&self.incident),
+            Param::Int(self.seq),
+            Param::Int(self.at_ms),
+            Param::Text(&self.action),
+            (&self.from_state).into(),
+            Param::Text(&self.to_state),
+            Param::Text(&self.actor),
+            Param::Text(&self.actor_role),
+            Param::Text(&self.actor_area),
+            Param::Text(&self.comment),
+            Param::Text(&self.photos),
+            Param::Text(&self.detail),
+        ]
+    }
 
-/// Implements [`IncidentStore`] for a backend: `$store` has a field
-/// `$pool` to read with, a method `$begin` that starts a write transaction,
-/// and `$sql` turns this module's `?` SQL into the backend's.
-macro_rules! impl_incident_store {
-    ($store:ty, reader: $reader:ident, begin: $begin:ident, sql: $sql:expr) => {
-        #[async_trait::async_trait]
-        impl $crate::store::incidents::IncidentStore for $store {
-            async fn load_incidents(
-                &self,
-            ) -> $crate::store::Result<Vec<($crate::incident::model::Incident, i64)>> {
-                let sql = $sql(&$crate::store::incidents::load_incidents_sql());
-                let rows = sqlx::query(&sql).fetch_all(&self.$reader).await?;
-                let mut out = Vec::with_capacity(rows.len());
-                for row in &rows {
-                    let log_len: i64 = sqlx::Row::try_get(row, "log_len")?;
-                    out.push((
-                        $crate::store::incidents::read_incident_row!(row)?.into_incident()?,
-                        log_len,
-                    ));
-                }
-                Ok(out)
-            }
-
-            async fn create_incident(
-                &self,
-                incident: &$crate::incident::model::Incident,
-                entry: &$crate::incident::model::LogEntry,
-            ) -> $crate::store::Result<()> {
-                let row = $crate::store::incidents::IncidentRow::of(incident)?;
-                let log = $crate::store::incidents::LogRow::of(entry)?;
-                let mut tx = self.$begin().await?;
-                let sql = $sql(&$crate::store::incidents::insert_incident_sql());
-                $crate::store::incidents::bind_incident_row!(sqlx::query(&sql), row)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err($crate::store::incidents::conflict_on_duplicate)?;
-                let sql = $sql(&$crate::store::incidents::insert_log_sql());
-                $crate::store::incidents::bind_log_row!(sqlx::query(&sql), log)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                Ok(())
-            }
-
-            async fn record_transition(
-                &self,
-                incident: &$crate::incident::model::Incident,
-                entry: &$crate::incident::model::LogEntry,
-                duty: &[(String, riskmap_engine::model::DutyStatus)],
-            ) -> $crate::store::Result<()> {
-                let row = $crate::store::incidents::IncidentRow::of(incident)?;
-                let log = $crate::store::incidents::LogRow::of(entry)?;
-                let mut tx = self.$begin().await?;
-                let sql = $sql(&$crate::store::incidents::update_incident_sql());
-                let done = $crate::store::incidents::bind_incident_row!(sqlx::query(&sql), row)
-                    .bind(&incident.id)
-                    .bind(incident.version - 1)
-                    .execute(&mut *tx)
-                    .await?;
-                if done.rows_affected() != 1 {
-                    return Err($crate::store::StoreError::Conflict(format!(
-                        "incident {} is not at version {}",
-                        incident.id,
-                        incident.version - 1
-                    )));
-                }
-                let sql = $sql(&$crate::store::incidents::insert_log_sql());
-                $crate::store::incidents::bind_log_row!(sqlx::query(&sql), log)
-                    .execute(&mut *tx)
-                    .await?;
-                let sql = $sql("UPDATE staff SET duty = ? WHERE id = ?");
-                for (staff, status) in duty {
-                    sqlx::query(&sql)
-                        .bind($crate::store::codec::name(*status)?)
-                        .bind(staff)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                tx.commit().await?;
-                Ok(())
-            }
-
-            async fn incident_log(
-                &self,
-                id: &str,
-            ) -> $crate::store::Result<Vec<$crate::incident::model::LogEntry>> {
-                let sql = $sql(&$crate::store::incidents::incident_log_sql());
-                let rows = sqlx::query(&sql).bind(id).fetch_all(&self.$reader).await?;
-                rows.iter()
-                    .map(|r| $crate::store::incidents::read_log_row!(r)?.into_entry())
-                    .collect()
-            }
-
-            async fn log_between(
-                &self,
-                from: i64,
-                to: i64,
-                limit: u32,
-            ) -> $crate::store::Result<Vec<$crate::incident::model::LogEntry>> {
-                let sql = $sql(&$crate::store::incidents::log_between_sql());
-                let rows = sqlx::query(&sql)
-                    .bind(from)
-                    .bind(to)
-                    .bind(i64::from(limit))
-                    .fetch_all(&self.$reader)
-                    .await?;
-                rows.iter()
-                    .map(|r| $crate::store::incidents::read_log_row!(r)?.into_entry())
-                    .collect()
-            }
+    /// The entry of a result row.
+    fn entry<DB: Driver>(r: &Cols<'_, DB>) -> Result<LogEntry> {
+        LogRow {
+            incident: r.get("incident")?,
+            seq: r.get("seq")?,
+            at_ms: r.get("at_ms")?,
+            action: r.get("action")?,
+            from_state: r.get("from_state")?,
+            to_state: r.get("to_state")?,
+            actor: r.get("actor")?,
+            actor_role: r.get("actor_role")?,
+            actor_area: r.get("actor_area")?,
+            comment: r.get("comment")?,
+            photos: r.get("photos")?,
+            detail: r.get("detail")?,
         }
-    };
+        .into_entry()
+    }
 }
 
-pub(crate) use {
-    bind_incident_row, bind_log_row, impl_incident_store, read_incident_row, read_log_row,
-};
+#[async_trait]
+impl<B: Backend> IncidentStore for B {
+    async fn load_incidents(&self) -> Result<Vec<(Incident, i64)>> {
+        let mut c = self.reader().acquire().await?;
+        let q = Stmt::new(include_str!("sql/load_incidents.sql"));
+        rows::<B::Db, _>(&mut c, q, |r| {
+            Ok((IncidentRow::read(r)?.into_incident()?, r.get("log_len")?))
+        })
+        .await
+    }
 
-/// The SQL as written here (SQLite's placeholders).
-#[must_use]
-pub fn same(sql: &str) -> String {
-    sql.to_owned()
+    async fn create_incident(&self, incident: &Incident, entry: &LogEntry) -> Result<()> {
+        let row = IncidentRow::of(incident)?;
+        let log = LogRow::of(entry)?;
+        let mut tx = self.begin_write().await?;
+        let q = Stmt::new(&INSERT_INCIDENT).bind_all(row.params());
+        B::Db::run(&mut tx, q)
+            .await
+            .map_err(conflict_on_duplicate)?;
+        let q = Stmt::new(&INSERT_LOG).bind_all(log.params());
+        B::Db::run(&mut tx, q).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn record_transition(
+        &self,
+        incident: &Incident,
+        entry: &LogEntry,
+        duty: &[(String, DutyStatus)],
+    ) -> Result<()> {
+        let row = IncidentRow::of(incident)?;
+        let log = LogRow::of(entry)?;
+        let mut tx = self.begin_write().await?;
+        let mut params = row.params();
+        params.extend([Param::Text(&incident.id), Param::Int(incident.version - 1)]);
+        let q = Stmt::new(&UPDATE_INCIDENT).bind_all(params);
+        if B::Db::run(&mut tx, q).await? != 1 {
+            return Err(StoreError::Conflict(format!(
+                "incident {} is not at version {}",
+                incident.id,
+                incident.version - 1
+            )));
+        }
+        let q = Stmt::new(&INSERT_LOG).bind_all(log.params());
+        B::Db::run(&mut tx, q).await?;
+        for (staff, status) in duty {
+            let status = name(*status)?;
+            let q = Stmt::new("UPDATE staff SET duty = $1 WHERE id = $2")
+                .bind(status.as_str())
+                .bind(staff);
+            B::Db::run(&mut tx, q).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn incident_log(&self, id: &str) -> Result<Vec<LogEntry>> {
+        let mut c = self.reader().acquire().await?;
+        let q = Stmt::new(include_str!("sql/incident_log.sql")).bind(id);
+        rows::<B::Db, _>(&mut c, q, LogRow::entry).await
+    }
+
+    async fn log_between(&self, range: &LogRange<'_>, limit: u32) -> Result<Vec<LogEntry>> {
+        let grids = range.grids.map(json_list).transpose()?;
+        let sql = with_areas::<B>(include_str!("sql/log_between.sql"), "$3");
+        let mut c = self.reader().acquire().await?;
+        let q = Stmt::new(&sql)
+            .bind(range.from)
+            .bind(range.to)
+            .bind(grids.as_deref())
+            .bind(range.after.map(|a| a.0))
+            .bind(range.after.map(|a| a.1))
+            .bind(range.after.map(|a| a.2))
+            .bind(i64::from(limit));
+        rows::<B::Db, _>(&mut c, q, LogRow::entry).await
+    }
 }
 
 /// A duplicate incident id is a conflict, not a database failure.
 #[must_use]
-pub fn conflict_on_duplicate(e: sqlx::Error) -> StoreError {
-    match &e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => {
+fn conflict_on_duplicate(e: StoreError) -> StoreError {
+    match e {
+        StoreError::Database(sqlx::Error::Database(d)) if d.is_unique_violation() => {
             StoreError::Conflict(format!("incident exists: {}", d.message()))
         }
-        _ => StoreError::Database(e),
+        other => other,
     }
 }
 
@@ -576,13 +504,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn placeholders_are_numbered_for_postgres() {
-        assert_eq!(numbered("a = ? AND b = ?"), "a = $1 AND b = $2");
-        assert_eq!(
-            numbered(&update_incident_sql()).matches('$').count(),
-            count(INCIDENT_COLUMNS) + 2
-        );
+    fn statements_bind_every_column() {
         assert_eq!(count(INCIDENT_COLUMNS), 30);
         assert_eq!(count(LOG_COLUMNS), 12);
+        assert!(UPDATE_INCIDENT.ends_with("WHERE id = $31 AND version = $32"));
+        assert!(INSERT_LOG.ends_with("$11, $12)"));
     }
 }

@@ -1,6 +1,12 @@
 //! Persistence behind one trait, two backends: [`sqlite`] (the embedded
 //! default, no setup) and [`postgis`] (PostgreSQL + PostGIS).
 //!
+//! One shape for what they share ([`backend`]): each backend is a
+//! [`Backend`] (pools, write transactions, dialect constants), and the
+//! shared queries ([`incidents`], [`audit`], [`accounts`], [`layers`],
+//! settings) are written once over any `Backend`, through the small
+//! [`driver::Driver`] trait; their SQL is in `sql/*.sql`.
+//!
 //! The engine is the live truth while the server runs; the store is what
 //! survives a restart. Every write is one transaction: a layer import either
 //! lands whole or not at all, and a batch of fixes is committed before any of
@@ -8,9 +14,13 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod backend;
 pub mod codec;
+pub mod driver;
 pub mod incidents;
+pub mod layers;
 pub mod postgis;
+pub mod rows;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -18,9 +28,10 @@ use thiserror::Error;
 
 pub use accounts::AccountStore;
 pub use audit::{AuditEntry, AuditStore};
-pub use incidents::IncidentStore;
+pub use backend::{Backend, CommonStore};
+pub use incidents::{IncidentStore, LogRange};
 use riskmap_engine::City;
-use riskmap_engine::model::{Area, Camera, DutyStatus, EpochMs, Fix, KeyPlace, RiskSource, Staff};
+use riskmap_engine::model::{Area, Camera, EpochMs, Fix, KeyPlace, RiskSource, Staff};
 
 /// Why a store operation failed.
 #[derive(Debug, Error)]
@@ -37,6 +48,13 @@ pub enum StoreError {
     /// The database said no, or could not be reached.
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    /// The database URL cannot be used (its scheme, its syntax).
+    #[error("database URL: {0}")]
+    BadUrl(String),
+    /// The first connection failed: the driver's reason (refused, unknown
+    /// host, authentication failed, no answer in time).
+    #[error("cannot connect to {0}: {1}")]
+    Connect(String, #[source] sqlx::Error),
     /// A migration failed.
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -116,15 +134,11 @@ pub struct Session {
 
 /// Everything riskmap persists.
 #[async_trait]
-pub trait Store: IncidentStore + AuditStore + AccountStore + Send + Sync + 'static {
+pub trait Store:
+    IncidentStore + AuditStore + AccountStore + CommonStore + Send + Sync + 'static
+{
     /// "sqlite" or "postgis", for logs and /ready.
     fn kind(&self) -> &'static str;
-
-    /// Whether the database answers.
-    async fn ping(&self) -> Result<()>;
-
-    /// Whether the store holds no areas yet (a first run).
-    async fn is_empty(&self) -> Result<bool>;
 
     /// Every layer, to build the engine at start.
     async fn load_city(&self) -> Result<City>;
@@ -142,35 +156,14 @@ pub trait Store: IncidentStore + AuditStore + AccountStore + Send + Sync + 'stat
         Ok(city)
     }
 
-    /// Writes every layer of a city in one transaction (replacing each).
-    async fn import_city(&self, city: &City) -> Result<()>;
-
-    /// Writes one layer in one transaction.
-    async fn write_layer(&self, data: &LayerData, mode: WriteMode) -> Result<()>;
-
     /// Appends fixes to the tracks and moves each staff member's stored last
     /// fix forward (never back), in one transaction.
     async fn append_fixes(&self, points: &[TrackPoint<'_>]) -> Result<()>;
 
     /// A staff member's track between two times (fix time, inclusive),
     /// oldest first, at most `limit` fixes.
-    async fn track(
-        &self,
-        staff_id: &str,
-        from_ms: EpochMs,
-        to_ms: EpochMs,
-        limit: u32,
-    ) -> Result<Vec<Fix>>;
+    async fn track(&self, staff: &str, from: EpochMs, to: EpochMs, limit: u32) -> Result<Vec<Fix>>;
 
     /// Deletes track fixes taken before `before_ms`; returns how many.
     async fn prune_tracks(&self, before_ms: EpochMs) -> Result<u64>;
-
-    /// Changes a staff member's duty status.
-    async fn set_duty(&self, staff_id: &str, duty: DutyStatus) -> Result<()>;
-
-    /// A server-wide setting.
-    async fn setting(&self, key: &str) -> Result<Option<String>>;
-
-    /// Sets a server-wide setting.
-    async fn put_setting(&self, key: &str, value: &str) -> Result<()>;
 }

@@ -137,8 +137,10 @@ pub(super) fn staff_schemas() -> Value {
             "lon": num, "lat": num, "t": { "type": "integer" },
             "heading": num, "speed": num, "accuracy": num, "battery": num,
         })),
-        "TrackResponse": object(&["staff_id", "from", "to", "fixes"], json!({
+        "TrackResponse": object(&["staff_id", "from", "to", "fixes", "truncated"], json!({
             "staff_id": str_,
+            "truncated": { "type": "boolean",
+                           "description": "Whether the window holds more fixes than the limit (ask again from the last fix's time)" },
             "from": { "type": "integer" },
             "to": { "type": "integer" },
             "fixes": array_of(object(&["lon", "lat", "t"], json!({

@@ -30,14 +30,14 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use futures_util::TryStreamExt;
+use sqlx::Row;
 use sqlx::sqlite::{SqliteConnection, SqlitePool, SqliteRow};
-use sqlx::{QueryBuilder, Row, Sqlite};
 
-use super::chunk;
-use super::{MAX_BINDS, insert_chunked};
-use crate::store::codec::{
-    FixColumns, MOVE_LAST_FIXES, POINT_COLUMNS, corrupt, fix_from, push_point, validate_points,
-};
+use super::{SqliteStore, chunk};
+use crate::store::backend::Cell;
+use crate::store::codec::{FixColumns, POINT_COLUMNS, corrupt, fix_from, validate_points};
+use crate::store::driver::Param;
+use crate::store::rows::{insert_points, insert_rows, move_last_fixes};
 use crate::store::{Result, TrackPoint};
 use riskmap_engine::model::{EpochMs, Fix};
 
@@ -146,15 +146,7 @@ async fn compactor(log: Weak<TrackLog>) {
 /// Appends a batch to the log, in the caller's transaction.
 pub async fn append(conn: &mut SqliteConnection, points: &[TrackPoint<'_>]) -> Result<()> {
     validate_points(points)?;
-    insert_chunked(
-        conn,
-        &format!("INSERT INTO track_log ({POINT_COLUMNS}) "),
-        10,
-        points,
-        push_point,
-    )
-    .await?;
-    Ok(())
+    insert_points::<SqliteStore>(conn, "track_log", points).await
 }
 
 /// A log row's fix: the row's columns from `staff_id` on are
@@ -237,18 +229,23 @@ impl TrackLog {
     .bind(i64::try_from(count).unwrap_or(i64::MAX))
     .fetch_one(&mut *tx)
     .await?;
-        insert_chunked(
+        insert_rows::<SqliteStore, _>(
             &mut tx,
-            "INSERT INTO track_chunks (seq, staff_id, min_fix_ms, max_fix_ms, fixes, data) ",
-            6,
+            (
+                "INSERT INTO track_chunks (seq, staff_id, min_fix_ms, max_fix_ms, fixes, data)",
+                "",
+            ),
+            &[Cell::Plain; 6],
             &chunks,
-            |b, (staff_id, first, last, n, data)| {
-                b.push_bind(seq)
-                    .push_bind(*staff_id)
-                    .push_bind(*first)
-                    .push_bind(*last)
-                    .push_bind(i64::try_from(*n).unwrap_or(i64::MAX))
-                    .push_bind(data.as_slice());
+            |(staff_id, first, last, n, data), p| {
+                p.extend([
+                    Param::Int(seq),
+                    Param::Text(staff_id),
+                    Param::Int(*first),
+                    Param::Int(*last),
+                    Param::Int(i64::try_from(*n).unwrap_or(i64::MAX)),
+                    Param::Bytes(data),
+                ]);
             },
         )
         .await?;
@@ -262,7 +259,7 @@ impl TrackLog {
                 })
             })
             .collect();
-        move_last_fixes(&mut tx, &newest).await?;
+        move_last_fixes::<SqliteStore>(&mut tx, &newest).await?;
         sqlx::query("DELETE FROM track_log WHERE rowid <= ?")
             .bind(last_rowid)
             .execute(&mut *tx)
@@ -280,20 +277,11 @@ impl TrackLog {
     }
 }
 
-/// Moves each member's stored last fix to `newest` (one per member) where
-/// that is newer: the stored last fix never goes back.
-async fn move_last_fixes(conn: &mut SqliteConnection, newest: &[TrackPoint<'_>]) -> Result<()> {
-    for chunk in newest.chunks(MAX_BINDS / 10) {
-        let mut q = QueryBuilder::<Sqlite>::new(MOVE_LAST_FIXES.0);
-        q.push_values(chunk, |mut b, p| push_point(&mut b, p));
-        q.push(MOVE_LAST_FIXES.1);
-        q.build().persistent(false).execute(&mut *conn).await?;
-    }
-    Ok(())
-}
-
 /// A staff member's fixes between two times (inclusive), oldest first, at
-/// most `limit`: the chunks and the log, read from one snapshot.
+/// most `limit`: the chunks and the log, read from one snapshot. The work
+/// is bounded by `limit`, not by the window: chunks are read in the order of
+/// their first fix, and once `limit` fixes are known that are older than
+/// every chunk not read yet, the rest is neither read nor decoded.
 pub async fn track(
     reader: &SqlitePool,
     staff_id: &str,
@@ -301,38 +289,58 @@ pub async fn track(
     to_ms: EpochMs,
     limit: u32,
 ) -> Result<Vec<Fix>> {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
     let mut tx = reader.begin().await?;
+    // The log first: a pass keeps it short, and only its oldest `limit`
+    // fixes in the window can be in the answer.
+    let logged = sqlx::query(&format!(
+        "SELECT {POINT_COLUMNS} FROM track_log WHERE staff_id = ? AND fix_time_ms BETWEEN ? AND ? \
+         ORDER BY fix_time_ms, server_time_ms LIMIT ?"
+    ))
+    .bind(staff_id)
+    .bind(from_ms)
+    .bind(to_ms)
+    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+    .fetch_all(&mut *tx)
+    .await?;
     let mut fixes = Vec::new();
-    let chunks = sqlx::query(
-        "SELECT c.data FROM track_segments s \
+    for r in &logged {
+        fixes.push(log_fix(staff_id, r, 1)?);
+    }
+    // Which chunks, without their data (sorting those would read it all).
+    let chunks: Vec<(i64, EpochMs)> = sqlx::query_as(
+        "SELECT c.seq, c.min_fix_ms FROM track_segments s \
          JOIN track_chunks c ON c.seq = s.seq AND c.staff_id = ?1 \
          WHERE s.max_fix_ms >= ?2 AND s.min_fix_ms <= ?3 \
-         AND c.max_fix_ms >= ?2 AND c.min_fix_ms <= ?3",
+         AND c.max_fix_ms >= ?2 AND c.min_fix_ms <= ?3 ORDER BY c.min_fix_ms, c.seq",
     )
     .bind(staff_id)
     .bind(from_ms)
     .bind(to_ms)
     .fetch_all(&mut *tx)
     .await?;
-    for r in &chunks {
-        let data: &[u8] = r.try_get("data")?;
-        chunk::decode(staff_id, data, &mut fixes)?;
-    }
-    fixes.retain(|f| (from_ms..=to_ms).contains(&f.fix_time_ms));
-    let logged = sqlx::query(&format!(
-        "SELECT {POINT_COLUMNS} FROM track_log WHERE staff_id = ? AND fix_time_ms BETWEEN ? AND ?"
-    ))
-    .bind(staff_id)
-    .bind(from_ms)
-    .bind(to_ms)
-    .fetch_all(&mut *tx)
-    .await?;
-    for r in &logged {
-        fixes.push(log_fix(staff_id, r, 1)?);
+    for (seq, first) in chunks {
+        if fixes.len() >= limit {
+            by_time(&mut fixes);
+            fixes.truncate(limit);
+            if fixes.last().is_none_or(|f| f.fix_time_ms < first) {
+                break;
+            }
+        }
+        let data: Vec<u8> =
+            sqlx::query_scalar("SELECT data FROM track_chunks WHERE seq = ? AND staff_id = ?")
+                .bind(seq)
+                .bind(staff_id)
+                .fetch_one(&mut *tx)
+                .await?;
+        let mut decoded = Vec::new();
+        chunk::decode(staff_id, &data, &mut decoded)?;
+        decoded.retain(|f| (from_ms..=to_ms).contains(&f.fix_time_ms));
+        fixes.append(&mut decoded);
     }
     tx.commit().await?;
     by_time(&mut fixes);
-    fixes.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    fixes.truncate(limit);
     Ok(fixes)
 }
 

@@ -1,0 +1,1 @@
+SELECT * FROM incident_log WHERE incident = $1 ORDER BY seq

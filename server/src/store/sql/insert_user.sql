@@ -1,0 +1,3 @@
+INSERT INTO users (username, display_name, role, area, staff_id, password_hash, created_ms)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+RETURNING id

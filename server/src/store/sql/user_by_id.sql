@@ -1,0 +1,3 @@
+SELECT users.id, users.username, users.display_name, users.role, users.area, users.staff_id
+FROM users
+WHERE id = $1
