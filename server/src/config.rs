@@ -103,6 +103,58 @@ pub enum Command {
         #[arg(long, env = "RISKMAP_H3_RESOLUTION", default_value_t = DEFAULT_H3_RESOLUTION)]
         h3_resolution: u8,
     },
+    /// Accounts on the store, without a running server (bootstrap, scripts,
+    /// a forgotten password). On the embedded store the server must be
+    /// stopped (it holds the data directory).
+    #[command(subcommand)]
+    Users(UsersCommand),
+}
+
+/// `riskmap users …`.
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Lists every login: username, role, area, name.
+    List(StoreArgs),
+    /// Sets a login's password and ends its sessions. The new password is
+    /// read from `RISKMAP_NEW_PASSWORD`, or else from the first line of
+    /// standard input (never a flag: it would show in the process list).
+    Passwd {
+        /// The login.
+        username: String,
+        /// The store.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// Which store a command works on (the same options as `serve`).
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// Directory of the embedded SQLite store.
+    #[arg(long, env = "RISKMAP_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+    pub data_dir: PathBuf,
+    /// PostgreSQL + PostGIS at this URL instead of SQLite.
+    #[arg(long, env = "RISKMAP_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// A file holding the PostgreSQL URL, instead of --database-url.
+    #[arg(
+        long,
+        env = "RISKMAP_DATABASE_URL_FILE",
+        conflicts_with = "database_url"
+    )]
+    pub database_url_file: Option<PathBuf>,
+}
+
+impl ServeArgs {
+    /// The store options of `serve`.
+    #[must_use]
+    pub fn store(&self) -> StoreArgs {
+        StoreArgs {
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+            database_url_file: self.database_url_file.clone(),
+        }
+    }
 }
 
 /// `riskmap serve` options. The first admin's password comes from the

@@ -224,3 +224,64 @@ async fn an_unsupported_database_scheme_names_the_accepted_ones() {
     assert!(stderr.contains("postgresql://"), "{stderr}");
     assert!(stderr.contains("mysql"), "{stderr}");
 }
+
+/// A forgotten password is reset on the store with the server stopped
+/// (`riskmap users passwd`, the password from the environment, never a
+/// flag); the old one stops working, a short one is refused, and `users
+/// list` shows the logins.
+#[tokio::test]
+async fn a_forgotten_password_is_reset_on_the_store() {
+    let mut s = TestServer::start().await;
+    let old = s.admin_password.clone();
+    s.server.take().unwrap().shutdown().await;
+    let mut store = vec![
+        "--data-dir".to_owned(),
+        s.args.data_dir.display().to_string(),
+    ];
+    if let Some(url) = &s.args.database_url {
+        store.extend(["--database-url".to_owned(), url.clone()]);
+    }
+    let users = |args: &[&str], password: &str| {
+        let out = std::process::Command::new(common::binary("riskmap"))
+            .arg("users")
+            .args(args)
+            .args(&store)
+            .env("RISKMAP_NEW_PASSWORD", password)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, _, err) = users(&["passwd", "admin"], "short");
+    assert!(!ok && err.contains("at least 10"), "{err}");
+    let (ok, _, err) = users(&["passwd", "nobody"], "a-long-enough-one");
+    assert!(!ok && err.contains("no login"), "{err}");
+    let (ok, out, err) = users(&["passwd", "admin"], "a-new-admin-password");
+    assert!(ok, "{err}");
+    assert!(out.contains("admin"), "{out}");
+    let (ok, list, err) = users(&["list"], "");
+    assert!(ok, "{err}");
+    assert!(
+        list.lines().any(|l| l.starts_with("admin ")) && list.contains("dispatcher"),
+        "{list}"
+    );
+    s.restart_stopped().await;
+    let login = |password: String| {
+        let s = &s;
+        async move {
+            s.http
+                .post(format!("{}/api/auth/login", s.base))
+                .json(&serde_json::json!({ "username": "admin", "password": password }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(login(old).await, 401);
+    assert_eq!(login("a-new-admin-password".into()).await, 200);
+}

@@ -166,6 +166,8 @@ impl From<AuthError> for ApiError {
                 ApiError::Unauthorized(e.to_string())
             }
             AuthError::Busy => ApiError::Unavailable(e.to_string()),
+            AuthError::WeakPassword => ApiError::BadRequest(e.to_string()),
+            AuthError::NoSuchUser(_) => ApiError::NotFound(e.to_string()),
             AuthError::Store(e) => e.into(),
             AuthError::Hash(_) => ApiError::Internal(e.to_string()),
         }

@@ -33,6 +33,12 @@ pub enum AuthError {
     /// Too many logins are being checked at once; retry in a moment.
     #[error("too many logins at once; retry in a moment")]
     Busy,
+    /// No login has this username.
+    #[error("no login {0:?}")]
+    NoSuchUser(String),
+    /// A new password is too short.
+    #[error("a password needs at least {MIN_PASSWORD_CHARS} characters")]
+    WeakPassword,
 }
 
 /// Sessions and logins.
@@ -269,7 +275,23 @@ impl Auth {
         };
         Ok(self.store.create_user(&user).await?)
     }
+
+    /// Sets a login's password (at least [`MIN_PASSWORD_CHARS`] characters)
+    /// and ends its sessions; false if there is no such login.
+    pub async fn set_password(&self, username: &str, password: &str) -> Result<bool, AuthError> {
+        if password.chars().count() < MIN_PASSWORD_CHARS {
+            return Err(AuthError::WeakPassword);
+        }
+        let hash = self.hasher.hash(password.to_owned()).await?;
+        let changed = self.store.set_password(username, &hash).await?;
+        // This node forgets them at once; others within REVALIDATE_AFTER.
+        self.cache.lock().retain(|_, c| c.user.username != username);
+        Ok(changed)
+    }
 }
+
+/// The shortest password a login may be given.
+pub const MIN_PASSWORD_CHARS: usize = 10;
 
 #[cfg(test)]
 mod tests {

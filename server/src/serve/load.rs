@@ -13,7 +13,7 @@ use riskmap_engine::{AreaTree, Engine, EngineConfig};
 use super::ServeError;
 use crate::app::Desk;
 use crate::clock::now_ms;
-use crate::config::ServeArgs;
+use crate::config::{ServeArgs, StoreArgs};
 use crate::incident::{Book, Dictionary};
 use crate::store::Store;
 use crate::store::postgis::PostgisStore;
@@ -65,7 +65,7 @@ impl StoreLock {
 
 /// The PostgreSQL URL, from the flag, the environment or a file; warns
 /// when a password came on the command line (where `ps` shows it).
-fn database_url(args: &ServeArgs) -> Result<Option<String>, ServeError> {
+fn database_url(args: &StoreArgs) -> Result<Option<String>, ServeError> {
     if let Some(path) = &args.database_url_file {
         let text = std::fs::read_to_string(path).map_err(|e| {
             ServeError::Config(format!("--database-url-file {}: {e}", path.display()))
@@ -97,7 +97,7 @@ fn has_password(url: &str) -> bool {
 
 /// Opens the configured store (and locks the embedded one's directory).
 pub async fn open_store(
-    args: &ServeArgs,
+    args: &StoreArgs,
 ) -> Result<(Arc<dyn Store>, Option<StoreLock>), ServeError> {
     if let Some(url) = database_url(args)? {
         return Ok((Arc::new(PostgisStore::connect(&url).await?), None));

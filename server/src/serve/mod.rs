@@ -4,6 +4,7 @@
 mod demo;
 mod load;
 mod tasks;
+pub mod users;
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -234,7 +235,7 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
     }
     let trusted_proxies = TrustedProxies::parse(&args.trusted_proxy)
         .map_err(|e| ServeError::Config(format!("--trusted-proxy: {e}")))?;
-    let (store, store_lock) = open_store(&args).await?;
+    let (store, store_lock) = open_store(&args.store()).await?;
     tracing::info!(store = store.kind(), "store open");
 
     let engine = load::load_engine(&args, &*store, resolution).await?;
@@ -438,7 +439,8 @@ pub fn banner(server: &Server, demo: bool, on_terminal: bool) -> String {
         }
         None => s.push_str(
             "admin login: admin / the password chosen when this store was first started \
-             (from RISKMAP_ADMIN_PASSWORD, or generated and handed over then)\n",
+             (forgotten? stop the server and run `riskmap users passwd admin` with the same \
+             --data-dir or --database-url)\n",
         ),
     }
     if demo {

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 
 use super::backend::{Backend, db_error, store_error};
-use super::driver::{Cols, Driver, Stmt, first};
+use super::driver::{Cols, Driver, Stmt, first, rows};
 use super::{Result, Session, StoreError};
 use crate::identity::{NewUser, User};
 
@@ -34,6 +34,14 @@ pub trait AccountStore: Send + Sync {
 
     /// Forgets a session (logout, revocation).
     async fn revoke_session(&self, token_hash: &str) -> Result<()>;
+
+    /// Every user, by username.
+    async fn users(&self) -> Result<Vec<User>>;
+
+    /// Sets a user's password hash and ends every session they have (a
+    /// password changed because it leaked must lock out whoever used it);
+    /// false if there is no such user.
+    async fn set_password(&self, username: &str, password_hash: &str) -> Result<bool>;
 }
 
 /// The user of a row holding the user columns, its role checked.
@@ -143,5 +151,27 @@ impl<B: Backend> AccountStore for B {
         let q = Stmt::new("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash);
         B::Db::run(&mut c, q).await?;
         Ok(())
+    }
+
+    async fn users(&self) -> Result<Vec<User>> {
+        let mut c = self.reader().acquire().await?;
+        let q = Stmt::new(
+            "SELECT users.id, users.username, users.display_name, users.role, users.area, \
+             users.staff_id FROM users ORDER BY username",
+        );
+        rows::<B::Db, _>(&mut c, q, user_from).await
+    }
+
+    async fn set_password(&self, username: &str, password_hash: &str) -> Result<bool> {
+        let mut c = self.writer().acquire().await?;
+        let q = Stmt::new("UPDATE users SET password_hash = $1 WHERE username = $2 RETURNING id")
+            .bind(password_hash)
+            .bind(username);
+        let Some(id) = first::<B::Db, _>(&mut c, q, |r| r.get::<i64>("id")).await? else {
+            return Ok(false);
+        };
+        let q = Stmt::new("DELETE FROM sessions WHERE user_id = $1").bind(id);
+        B::Db::run(&mut c, q).await?;
+        Ok(true)
     }
 }
