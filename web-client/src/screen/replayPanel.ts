@@ -76,6 +76,10 @@ export class ReplayPanel {
     if (!query || !Number.isFinite(from) || !Number.isFinite(to)) return;
     const match = findStaff(query, this.staff.byId.values());
     if (match.kind !== 'one') {
+      // No track is shown for nobody: the last one goes.
+      cancelAnimationFrame(this.raf);
+      this.clock = null;
+      this.setTrack([], null);
       status.classList.add('error');
       status.setAttribute('data-match', match.kind);
       status.textContent = (match.kind === 'many' ? t('replay.ambiguous').replace('{n}', String(match.count)) : t('replay.no_match')).replace('{q}', query);
