@@ -1,6 +1,7 @@
 //! The incident closed loop over REST (docs/protocol.md, "Incidents"): thin
 //! handlers over [`crate::incident::desk`].
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
@@ -241,7 +242,7 @@ pub async fn log(
         return Err(ApiError::NotFound(format!("no incident {id} in your area")));
     }
     let entries = app.store.incident_log(&id).await?;
-    Ok(log_answer(&app, &entries, csv, &format!("{id}-log")))
+    Ok(log_answer(&app, &entries, csv, &format!("{id}-log")).await)
 }
 
 /// `GET /api/incidents/log`: every entry in the user's area and a period.
@@ -268,12 +269,45 @@ pub async fn export(
             })
             .collect()
     };
-    Ok(log_answer(&app, &entries, csv, "incident-log"))
+    Ok(log_answer(&app, &entries, csv, "incident-log").await)
 }
 
-fn log_answer(app: &App, entries: &[LogEntry], csv: bool, name: &str) -> Response {
+/// A flow-log entry as JSON: the entry and its actor's display name, so
+/// people read a name where the log keeps the login.
+#[derive(Debug, serde::Serialize)]
+struct LogEntryOut<'a> {
+    #[serde(flatten)]
+    entry: &'a LogEntry,
+    /// `None` when the account is gone (or the store could not say).
+    actor_name: Option<&'a str>,
+}
+
+/// The display names of the entries' actors, one look-up per distinct actor.
+async fn actor_names(app: &App, entries: &[LogEntry]) -> HashMap<String, String> {
+    let mut names = HashMap::new();
+    for e in entries {
+        if names.contains_key(&e.actor) {
+            continue;
+        }
+        // A failed look-up leaves the login to show: the log itself is what matters.
+        if let Ok(Some((user, _))) = app.store.user_by_name(&e.actor).await {
+            names.insert(e.actor.clone(), user.display_name);
+        }
+    }
+    names
+}
+
+async fn log_answer(app: &App, entries: &[LogEntry], csv: bool, name: &str) -> Response {
     if !csv {
-        return Json(json!({ "log": entries })).into_response();
+        let names = actor_names(app, entries).await;
+        let log: Vec<LogEntryOut<'_>> = entries
+            .iter()
+            .map(|entry| LogEntryOut {
+                entry,
+                actor_name: names.get(&entry.actor).map(String::as_str),
+            })
+            .collect();
+        return Json(json!({ "log": log })).into_response();
     }
     let offset = app
         .incidents
