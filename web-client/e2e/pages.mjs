@@ -274,6 +274,7 @@ test('the big screen loads without console errors; heat reads over the dots; cam
   const page = await context.newPage();
   const consoleErrors = [];
   page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+  page.on('response', (r) => r.status() >= 400 && consoleErrors.push(`${r.status()} ${r.url()}`));
   await login(page, '/', 'dispatcher');
   await page.waitForFunction(() => window.riskmap?.ready && window.riskmap.tree !== null, null, { timeout: 30_000 });
   await mapIdle(page);
