@@ -22,9 +22,9 @@ addTranslations({
     'geo.sharing': 'Sharing location',
     'geo.denied': 'Location permission denied: not sharing',
     'geo.unavailable': 'No position available',
-    'geo.help.denied': 'Allow this site to use your location in the browser\u2019s site settings (left of the address bar) or in the phone\u2019s Settings › Privacy › Location, then tap “Share location” again.',
-    'geo.help.unavailable': 'Turn on the phone\u2019s location service (GPS), move into the open, then tap “Share location” again.',
-    'field.fix_refused': 'The server refused the last position (bad time or coordinates); check the phone\u2019s clock and location.',
+    'geo.help.denied': 'Allow this site to use your location in the site settings of the browser (left of the address bar) or in the Settings of the phone › Privacy › Location, then tap "Share location" again.',
+    'geo.help.unavailable': 'Turn on the location service of the phone (GPS), move into the open, then tap "Share location" again.',
+    'field.fix_refused': 'The server refused the last position (bad time or coordinates); check the clock and location of the phone.',
   },
 });
 

@@ -31,7 +31,7 @@ addTranslations({
     'err.throttled': 'Too many failed logins: try again in {s} s (at {at})',
     'err.throttled_other': 'Too many requests: try again in {s} s (at {at})',
     'err.bad_request': 'Something in the request is not valid; check it and try again',
-    'err.no_grid': 'This place lies in none of the city\u2019s grids: it cannot be reported',
+    'err.no_grid': 'This place lies in none of the grids of the city: it cannot be reported',
     'err.forbidden': 'You may not do this',
     'err.report_forbidden': 'You may not report an incident at this place',
     'err.not_found': 'Not found, or not in your area',
