@@ -504,9 +504,9 @@ async fn every_role_and_area_rule() {
         let (_, list) = s.get(t, "/api/incidents").await;
         assert_eq!(list["total"], 0, "{list}");
     }
-    // Reporting: viewers never; nobody outside their area.
+    // Reporting: viewers never; office users not outside their area (a
+    // field worker reports where they stand: see the next test).
     assert_eq!(report(&s, &screen, "0101", IN_11_1).await.0, 403);
-    assert_eq!(report(&s, &field, "0101", IN_12_1).await.0, 403);
     assert_eq!(report(&s, &disp12, "0101", IN_11_1).await.0, 403);
     assert_eq!(
         report(&s, &disp, "0101", (121.5, 29.5)).await.0,
@@ -615,6 +615,29 @@ async fn every_role_and_area_rule() {
     );
     assert_eq!(s.get(&disp12, "/api/incidents/stats?area=11").await.0, 404);
     assert_eq!(s.get(&disp12, "/api/incidents/log?area=11").await.0, 404);
+}
+
+#[tokio::test]
+async fn a_field_worker_reports_where_they_stand_in_any_grid() {
+    let s = TestServer::start().await;
+    add_user(&s, "disp12", UserRole::Dispatcher, "12", None).await;
+    let field = s.login("field").await; // S1 in 11-1
+    let disp12 = s.login("disp12").await;
+    // Outside their own grid, inside another: filed in the grid it falls in,
+    // and that area's managers see it.
+    let (status, inc) = report(&s, &field, "0101", IN_12_1).await;
+    assert_eq!(status, 201, "{inc}");
+    assert_eq!(inc["grid"].as_str(), Some(grid(12, 1).as_str()), "{inc}");
+    let id = inc["id"].as_str().unwrap();
+    assert_eq!(s.get(&disp12, &format!("/api/incidents/{id}")).await.0, 200);
+    // Outside every grid: still refused, and said so.
+    let (status, err) = report(&s, &field, "0101", (121.5, 29.5)).await;
+    assert_eq!(status, 400, "{err}");
+    assert_eq!(err["error"].as_str(), Some("bad_request"), "{err}");
+    assert!(
+        err["message"].as_str().unwrap().contains("no grid"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -880,11 +903,18 @@ async fn big_screens_get_incidents_stats_and_duty_live() {
         (r["id"].as_str(), r["incident"]["state"].as_str()),
         (Some("r1"), Some("reported"))
     );
+    // Where they stand, in another grid too; never outside every grid.
     fws.send(&json!({ "type": "report", "id": "r2", "incident": { "category": "0203", "lon": IN_12_1.0, "lat": IN_12_1.1 } })).await;
+    let r = fws.next_of("reported").await;
+    assert_eq!(
+        (r["id"].as_str(), r["incident"]["grid"].as_str()),
+        (Some("r2"), Some(grid(12, 1).as_str()))
+    );
+    fws.send(&json!({ "type": "report", "id": "r3", "incident": { "category": "0203", "lon": 121.5, "lat": 29.5 } })).await;
     let e = fws.next_of("error").await;
     assert_eq!(
         (e["id"].as_str(), e["error"].as_str()),
-        (Some("r2"), Some("forbidden"))
+        (Some("r3"), Some("bad_request"))
     );
 }
 

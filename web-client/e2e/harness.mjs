@@ -58,7 +58,8 @@ export async function run({ filter } = {}) {
   let failed = 0;
   const ctx = { browser };
   for (const t of tests) {
-    if (filter && !t.name.includes(filter)) continue;
+    // `a|b`: the tests whose names contain a or b.
+    if (filter && !filter.split('|').some((f) => t.name.includes(f))) continue;
     const started = Date.now();
     let timer;
     try {

@@ -1,6 +1,7 @@
 //! The incident closed loop over REST (docs/protocol.md, "Incidents"): thin
 //! handlers over [`crate::incident::desk`].
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
@@ -245,7 +246,7 @@ pub async fn log(
         return Err(ApiError::NotFound(format!("no incident {id} in your area")));
     }
     let entries = app.store.incident_log(&id).await?;
-    Ok(log_answer(&app, &entries, csv, &format!("{id}-log")))
+    Ok(log_answer(&app, &entries, csv, &format!("{id}-log")).await)
 }
 
 /// `GET /api/incidents/log`: every entry in the user's area and a period,
@@ -283,6 +284,7 @@ pub async fn export(
         page: Some(first),
         started: false,
         wrote_any: false,
+        names: HashMap::new(),
     };
     let body = Body::from_stream(futures_util::stream::unfold(export, Export::next));
     let (kind, disposition) = if csv {
@@ -318,6 +320,8 @@ struct Export {
     started: bool,
     /// Whether a JSON entry went out (the next needs a comma).
     wrote_any: bool,
+    /// The actors' display names met so far.
+    names: HashMap<String, String>,
 }
 
 impl Export {
@@ -334,6 +338,14 @@ impl Export {
                 "{\"log\":["
             });
         }
+        if self.offset.is_none() {
+            let unknown: Vec<LogEntry> = page
+                .iter()
+                .filter(|e| !self.names.contains_key(&e.actor))
+                .cloned()
+                .collect();
+            self.names.extend(actor_names(&self.app, &unknown).await);
+        }
         for e in &page {
             if let Some(offset) = self.offset {
                 csv_row(e, offset, &mut out);
@@ -342,7 +354,11 @@ impl Export {
                     out.push(',');
                 }
                 self.wrote_any = true;
-                out.push_str(&serde_json::to_string(e).unwrap_or_default());
+                let entry = LogEntryOut {
+                    entry: e,
+                    actor_name: self.names.get(&e.actor).map(String::as_str),
+                };
+                out.push_str(&serde_json::to_string(&entry).unwrap_or_default());
             }
         }
         match page.last() {
@@ -378,9 +394,42 @@ fn utc_offset(app: &App) -> i32 {
         .utc_offset_minutes
 }
 
-fn log_answer(app: &App, entries: &[LogEntry], csv: bool, name: &str) -> Response {
+/// A flow-log entry as JSON: the entry and its actor's display name, so
+/// people read a name where the log keeps the login.
+#[derive(Debug, serde::Serialize)]
+struct LogEntryOut<'a> {
+    #[serde(flatten)]
+    entry: &'a LogEntry,
+    /// `None` when the account is gone (or the store could not say).
+    actor_name: Option<&'a str>,
+}
+
+/// The display names of the entries' actors, one look-up per distinct actor.
+async fn actor_names(app: &App, entries: &[LogEntry]) -> HashMap<String, String> {
+    let mut names = HashMap::new();
+    for e in entries {
+        if names.contains_key(&e.actor) {
+            continue;
+        }
+        // A failed look-up leaves the login to show: the log itself is what matters.
+        if let Ok(Some((user, _))) = app.store.user_by_name(&e.actor).await {
+            names.insert(e.actor.clone(), user.display_name);
+        }
+    }
+    names
+}
+
+async fn log_answer(app: &App, entries: &[LogEntry], csv: bool, name: &str) -> Response {
     if !csv {
-        return Json(json!({ "log": entries })).into_response();
+        let names = actor_names(app, entries).await;
+        let log: Vec<LogEntryOut<'_>> = entries
+            .iter()
+            .map(|entry| LogEntryOut {
+                entry,
+                actor_name: names.get(&entry.actor).map(String::as_str),
+            })
+            .collect();
+        return Json(json!({ "log": log })).into_response();
     }
     let offset = utc_offset(app);
     (

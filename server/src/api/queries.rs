@@ -113,7 +113,10 @@ struct CandidateOut {
     role: Role,
     duty: DutyStatus,
     distance_m: f64,
+    /// Home grid code.
     grid: Option<String>,
+    /// Home grid name, for people (the code is for machines).
+    grid_name: Option<String>,
     current_grid: Option<GridOut>,
     same_grid: bool,
     lon: f64,
@@ -192,6 +195,7 @@ pub fn nearest_answer(app: &App, user: &User, p: &NearestParams) -> ApiResult<Ne
                 duty: m.duty,
                 distance_m: (c.distance_m * 10.0).round() / 10.0,
                 grid: m.home.map(|g| engine.areas().get(g).code.clone()),
+                grid_name: m.home.map(|g| engine.areas().get(g).name.clone()),
                 current_grid: grid_out(&engine, m.grid(|p| engine.areas().grid_at(p))),
                 same_grid: c.same_grid,
                 lon: pos.lon,

@@ -3,24 +3,36 @@
 
 import '../styles/field.css';
 import { Api, ApiError } from '../shared/api';
-import { esc, formatClock, formatDateTime } from '../shared/format';
+import { errorHtml, showError } from '../shared/errors';
+import { esc, formatClock } from '../shared/format';
+import { haversine, type Position } from '../shared/geo';
 import { initLang, lang, onLangChange, setLang, t } from '../shared/i18n';
 import { LiveConnection, type LiveState } from '../shared/live';
 import { ensureSession } from '../shared/loginForm';
 import { logout, type Session, SessionStore } from '../shared/session';
 import type { CategoryNode, Incident, ServerMessage } from '../shared/types';
 import { FixSharer } from './fixSharer';
-import { fieldActions, mergeTask } from './tasks';
+import { geoHelp, type GeoState } from './geoState';
+import { doneRow, latLon, taskCard } from './taskCard';
+import { mergeDone, mergeTask } from './tasks';
 
 const INTERVALS_S = [5, 10, 30, 60];
 
 class FieldPage {
   tasks: Incident[] = [];
+  /** 已办 — tasks I finished, newest first. */
+  done: Incident[] = [];
+  /** Where location sharing stands, shown as it is (never "sharing" when denied). */
+  geo: GeoState = 'off';
+  /** Grid outlines for the task cards' locator maps, by grid code (null: not visible to me). */
+  private outlines = new Map<string, Position[] | null>();
   readonly sharer = new FixSharer(10_000);
   private watchId: number | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
   private lastAck: { at: number; applied: number } | null = null;
-  private geoError = '';
+  private fixRefused = '';
+  /** Where I was when the task cards' distances were drawn. */
+  private cardsDrawnAt: Position | null = null;
   private categories: CategoryNode[] = [];
   private liveState: LiveState = 'closed';
   private sendSeq = 0;
@@ -71,6 +83,8 @@ class FieldPage {
     try {
       const r = await this.api.get<{ incidents: Incident[] }>('/api/incidents', { mine: true, open: true, limit: 100 });
       for (const i of r.incidents) this.tasks = mergeTask(this.tasks, i, this.session.user.staff_id);
+      const d = await this.api.get<{ incidents: Incident[] }>('/api/incidents', { mine: true, state: 'handled,verified,closed', limit: 20 });
+      for (const i of d.incidents) this.done = mergeDone(this.done, i, this.session.user.staff_id);
     } catch {
       // no incident API on this server yet
     }
@@ -90,11 +104,11 @@ class FieldPage {
   private onMessage(m: ServerMessage): void {
     if (m.type === 'task') {
       this.pushed++;
-      this.tasks = mergeTask(this.tasks, m.incident, this.session.user.staff_id);
+      this.track(m.incident);
       this.renderTasks(m.incident.id);
       navigator.vibrate?.(200);
     } else if (m.type === 'incident') {
-      this.tasks = mergeTask(this.tasks, m.incident, this.session.user.staff_id);
+      this.track(m.incident);
       this.renderTasks();
     } else if (m.type === 'ack') {
       this.inFlight.delete(String(m.id));
@@ -103,12 +117,37 @@ class FieldPage {
     } else if (m.type === 'error' && m.id !== undefined && this.inFlight.has(String(m.id))) {
       // Refused (e.g. out of range): dropped, not retried; the reason is shown.
       this.inFlight.delete(String(m.id));
-      this.geoError = m.message;
+      this.fixRefused = t('field.fix_refused');
       this.renderLocation();
     }
   }
 
+  /** Files an incident under my tasks or my 已办 list. */
+  private track(i: Incident): void {
+    const me = this.session.user.staff_id;
+    this.tasks = mergeTask(this.tasks, i, me);
+    this.done = mergeDone(this.done, i, me);
+  }
+
   // ---- location sharing ---------------------------------------------------
+
+  /** What the browser already knows about the location permission, shown before any click. */
+  async checkPermission(): Promise<void> {
+    try {
+      const p = await navigator.permissions.query({ name: 'geolocation' });
+      const apply = () => {
+        if (p.state === 'denied') {
+          if (this.watchId !== null) this.stopSharing();
+          this.geo = 'denied';
+        } else if (this.geo === 'denied') this.geo = 'off';
+        this.renderLocation();
+      };
+      p.onchange = apply;
+      if (p.state === 'denied') apply();
+    } catch {
+      // no Permissions API: the first watchPosition answer tells
+    }
+  }
 
   private onLocationClick(ev: Event): void {
     const b = (ev.target as HTMLElement).closest<HTMLElement>('[data-share]');
@@ -119,13 +158,14 @@ class FieldPage {
 
   startSharing(): void {
     if (!('geolocation' in navigator)) {
-      this.geoError = t('field.geo_denied');
+      this.geo = 'unavailable';
       this.renderLocation();
       return;
     }
+    this.geo = 'waiting';
     this.watchId = navigator.geolocation.watchPosition(
       (p) => {
-        this.geoError = '';
+        this.geo = 'sharing';
         this.sharer.read({
           lon: p.coords.longitude,
           lat: p.coords.latitude,
@@ -135,10 +175,19 @@ class FieldPage {
           heading: p.coords.heading,
         });
         this.renderLocation();
+        // The cards' distances follow me, redrawn once I have moved a little.
+        const moved = !this.cardsDrawnAt || haversine(this.cardsDrawnAt, [p.coords.longitude, p.coords.latitude]) > 15;
+        if (moved && this.tasks.length) this.renderTasks();
         this.flush();
       },
       (e) => {
-        this.geoError = `${t('field.geo_denied')}: ${e.message}`;
+        if (e.code === e.PERMISSION_DENIED) {
+          // Nothing will come: stop, and say so (the button offers to try again).
+          this.stopSharing();
+          this.geo = 'denied';
+        } else {
+          this.geo = e.code === e.TIMEOUT ? 'waiting' : 'unavailable';
+        }
         this.renderLocation();
       },
       { enableHighAccuracy: true, maximumAge: 5000, timeout: 30_000 },
@@ -152,6 +201,7 @@ class FieldPage {
     if (this.timer) clearInterval(this.timer);
     this.watchId = null;
     this.timer = null;
+    this.geo = 'off';
     this.renderLocation();
   }
 
@@ -192,13 +242,13 @@ class FieldPage {
         comment: note || undefined,
         version: task?.version,
       });
-      this.tasks = mergeTask(this.tasks, updated, this.session.user.staff_id);
+      this.track(updated);
       if (b.dataset.action === 'handle') this.drafts.delete(id);
       this.renderTasks();
     } catch (e) {
       b.disabled = false;
       const err = card.querySelector('.error');
-      if (err) err.textContent = e instanceof ApiError ? e.message : String(e);
+      if (err) showError(err, e, 'action');
     }
   }
 
@@ -210,7 +260,9 @@ class FieldPage {
     const data = new FormData(form);
     const pos = this.sharer.lastReading;
     const out = form.querySelector('.result')!;
+    out.className = 'result';
     if (!pos) {
+      out.className = 'result error';
       out.textContent = t('field.no_position');
       return;
     }
@@ -223,10 +275,10 @@ class FieldPage {
         lon: pos.lon,
         lat: pos.lat,
       });
-      out.innerHTML = `${esc(t('field.reported'))}: <b data-testid="reported-id">${esc(i.id)}</b>`;
+      out.innerHTML = `${esc(t('field.reported'))}: <b data-testid="reported-id">${esc(i.id)}</b><br/><span data-testid="reported-place">${esc(t('task.where'))}: ${esc(i.grid_name ?? i.grid)} (${latLon(i.lon, i.lat)})</span>`;
       form.reset();
     } catch (e) {
-      out.textContent = e instanceof ApiError ? e.message : String(e);
+      out.outerHTML = errorHtml(e, 'report').replace('class="error"', 'class="result error"');
     }
   }
 
@@ -237,7 +289,9 @@ class FieldPage {
     document.querySelectorAll<HTMLElement>('[data-i18n]').forEach((e) => (e.textContent = t(e.dataset.i18n!)));
     (document.querySelector('[data-lang]') as HTMLElement).textContent = t('lang_switch');
     (document.querySelector('[data-logout]') as HTMLElement).textContent = t('logout');
-    document.getElementById('who')!.textContent = `${this.session.user.display_name ?? this.session.user.username} · ${this.session.user.staff_id ?? ''}`;
+    const who = document.getElementById('who')!;
+    who.textContent = this.session.user.display_name || this.session.user.username;
+    who.title = [this.session.user.username, this.session.user.staff_id].filter(Boolean).join(' · ');
     this.renderHeader();
     this.renderLocation();
     this.renderTasks();
@@ -255,43 +309,57 @@ class FieldPage {
     const r = this.sharer.lastReading;
     const sharing = this.watchId !== null;
     const interval = this.sharer.intervalMs / 1000;
-    document.getElementById('location')!.innerHTML = `
+    const el = document.getElementById('location')!;
+    el.dataset.geo = this.geo;
+    const help = geoHelp(this.geo);
+    el.innerHTML = `
       <button data-share class="${sharing ? 'on' : ''}">${esc(sharing ? t('field.stop') : t('field.share'))}</button>
-      <span class="state">${sharing ? esc(t('field.sharing')) : ''}</span>
+      <span class="state geo-${this.geo}" data-testid="geo-state">${esc(t(`geo.${this.geo}`))}</span>
       <label>${esc(t('field.interval'))} <select name="interval">${INTERVALS_S.map((s) => `<option value="${s}" ${s === interval ? 'selected' : ''}>${s} s</option>`).join('')}</select></label>
+      ${help ? `<p class="error geo-help" role="alert" data-testid="geo-help">${esc(help)}</p>` : ''}
       <dl>
         <dt>${esc(t('field.accuracy'))}</dt><dd data-testid="accuracy">${r?.accuracy != null ? `±${Math.round(r.accuracy)} m` : '—'}</dd>
-        <dt>${esc(t('field.last_fix'))}</dt><dd>${r ? `${formatClock(r.t)} · ${r.lat.toFixed(5)}, ${r.lon.toFixed(5)}` : esc(t('field.no_position'))}</dd>
+        <dt>${esc(t('field.last_fix'))}</dt><dd>${r ? `${formatClock(r.t)} · ${latLon(r.lon, r.lat)}` : esc(t('field.no_position'))}</dd>
         <dt>${esc(t('field.acked'))}</dt><dd data-testid="acked">${this.lastAck ? formatClock(this.lastAck.at) : '—'}${this.sharer.pendingCount ? ` (+${this.sharer.pendingCount})` : ''}</dd>
       </dl>
-      <p class="error">${esc(this.geoError)}</p>`;
+      <p class="error">${esc(this.fixRefused)}</p>`;
   }
 
   private renderTasks(highlight?: string): void {
     const el = document.getElementById('tasks')!;
     // Keep the caret where it was if the note being typed is redrawn.
     const focused = document.activeElement instanceof HTMLTextAreaElement ? document.activeElement.closest<HTMLElement>('[data-task]')?.dataset.task : undefined;
-    if (this.tasks.length === 0) {
-      el.innerHTML = `<p class="empty">${esc(t('field.no_tasks'))}</p>`;
-      return;
-    }
-    el.innerHTML = this.tasks
-      .map((i) => {
-        const acts = fieldActions(i.state);
-        return `<article class="task prio-${i.priority} warn-${i.warning} ${i.id === highlight ? 'new' : ''}" data-task="${esc(i.id)}">
-          <h3>${esc(i.category_name ?? i.category)} <small>${esc(i.id)}</small></h3>
-          <p>${esc(i.description)}</p>
-          <p class="meta"><span class="state" data-testid="task-state">${esc(t(`state.${i.state}`))}</span> · ${esc(t(`priority.${i.priority}`))}${i.deadline_ms ? ` · ${esc(t('incident.deadline'))} ${formatDateTime(i.deadline_ms)}` : ''}</p>
-          ${acts.includes('handle') ? `<textarea placeholder="${esc(t('field.note'))}">${esc(this.drafts.get(i.id) ?? '')}</textarea>` : ''}
-          <div class="actions">${acts.map((a) => `<button data-action="${a}">${esc(t(`action.${a}`))}</button>`).join('')}</div>
-          <p class="error"></p></article>`;
-      })
-      .join('');
+    const r = this.sharer.lastReading;
+    const me: Position | null = r ? [r.lon, r.lat] : null;
+    this.cardsDrawnAt = me;
+    const active = this.tasks.length
+      ? this.tasks
+          .map((i) => taskCard(i, { me, outline: this.outline(i.grid), draft: this.drafts.get(i.id) ?? '', highlight: i.id === highlight }))
+          .join('')
+      : `<p class="empty">${esc(t('field.no_tasks'))}</p>`;
+    const done = this.done.length ? `<ul>${this.done.map(doneRow).join('')}</ul>` : `<p class="empty">${esc(t('task.no_done'))}</p>`;
+    el.innerHTML = `${active}<section class="done" data-testid="done"><h3>${esc(t('task.done'))} (${this.done.length})</h3>${done}</section>`;
     if (focused) {
       const area = el.querySelector<HTMLTextAreaElement>(`[data-task="${CSS.escape(focused)}"] textarea`);
       area?.focus();
       area?.setSelectionRange(area.value.length, area.value.length);
     }
+  }
+
+  /** A grid's outline for the locator map; fetched once, drawn on the next redraw. */
+  private outline(grid: string): Position[] | null {
+    if (this.outlines.has(grid)) return this.outlines.get(grid) ?? null;
+    this.outlines.set(grid, null);
+    this.api
+      .get<{ geometry: { type: string; coordinates: unknown } }>(`/ogc/collections/areas/items/${encodeURIComponent(grid)}`)
+      .then((f) => {
+        const g = f.geometry;
+        const ring = (g.type === 'Polygon' ? (g.coordinates as Position[][])[0] : (g.coordinates as Position[][][])[0]?.[0]) ?? null;
+        this.outlines.set(grid, ring);
+        if (ring) this.renderTasks();
+      })
+      .catch(() => undefined);
+    return null;
   }
 
   private renderReport(): void {
@@ -327,6 +395,7 @@ async function main(): Promise<void> {
   document.getElementById('app')!.hidden = false;
   const page = new FieldPage(api, session);
   window.riskmapField = page;
+  void page.checkPermission();
   document.querySelector('[data-lang]')!.addEventListener('click', () => setLang(lang() === 'zh' ? 'en' : 'zh'));
   document.querySelector('[data-logout]')!.addEventListener('click', async () => {
     page.stopSharing();

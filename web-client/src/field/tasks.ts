@@ -30,3 +30,20 @@ export function mergeTask(list: Incident[], i: Incident, staffId: string | null 
   const rank = { emergency: 0, urgent: 1, normal: 2 } as const;
   return rest.sort((a, b) => rank[a.priority] - rank[b.priority] || b.updated_ms - a.updated_ms);
 }
+
+/** How many finished tasks the 已办 list keeps. */
+export const DONE_LENGTH = 20;
+
+/** A task of mine that I have finished (handled, then verified or closed by the office). */
+export function isDoneTask(i: Incident, staffId: string | null | undefined): boolean {
+  return !!staffId && i.assignee_staff === staffId && (i.state === 'handled' || i.state === 'verified' || i.state === 'closed');
+}
+
+/** Merges an incident into the 已办 list: newest first, newest version wins. */
+export function mergeDone(list: Incident[], i: Incident, staffId: string | null | undefined): Incident[] {
+  const old = list.find((x) => x.id === i.id);
+  if (old && old.version > i.version) return list;
+  const rest = list.filter((x) => x.id !== i.id);
+  if (isDoneTask(i, staffId)) rest.push(i);
+  return rest.sort((a, b) => b.updated_ms - a.updated_ms).slice(0, DONE_LENGTH);
+}

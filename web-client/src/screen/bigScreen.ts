@@ -17,7 +17,7 @@ import { heatFeatures, heatResolution, type HeatLayer } from './heat';
 import { addHeadingArrow } from './icons';
 import { IncidentStore, isOpen } from './incidentStore';
 import { areaLabels, asAreaFeatures, cameraPoints, loadCollection } from './layersData';
-import { addRiskmapLayers, DEFAULT_OFF, LAYER_GROUPS, setGroupVisible, type LayerGroup } from './mapLayers';
+import { addRiskmapLayers, DEFAULT_OFF, dimUnderHeat, LAYER_GROUPS, setGroupVisible, type LayerGroup } from './mapLayers';
 import { offlineStyle, type ClientConfig } from './mapStyle';
 import { renderFeed, renderOnTime, renderOverdue, renderStaff, renderTicker, renderToday } from './panels';
 import { ReplayPanel } from './replayPanel';
@@ -54,6 +54,8 @@ export class BigScreen {
   private statsTimer: ReturnType<typeof setTimeout> | null = null;
   private subscribeTimer: ReturnType<typeof setTimeout> | null = null;
   private riskedGrids = new Set<string>();
+  /** The camera whose cone is shown below the all-cones zoom (clicked on). */
+  selectedCamera: string | null = null;
 
   constructor(
     private readonly api: Api,
@@ -77,7 +79,7 @@ export class BigScreen {
       changed: (i) => this.onIncident(i, true),
       focus: (lon, lat) => this.map.flyTo({ center: [lon, lat], zoom: Math.max(this.map.getZoom(), 17) }),
     });
-    this.replay = new ReplayPanel(el.replay, api, this.map);
+    this.replay = new ReplayPanel(el.replay, api, this.map, this.staff);
     this.live = new LiveConnection({
       token: session.token,
       onMessage: (m) => this.onMessage(m),
@@ -170,9 +172,17 @@ export class BigScreen {
 
   private async loadScopeIncidents(): Promise<void> {
     if (!this.scope) return;
+    const area = this.scope.code;
     try {
-      const r = await this.api.get<{ incidents: Incident[] }>('/api/incidents', { area: this.scope.code, open: true, limit: 500 });
-      for (const i of r.incidents) this.incidents.upsert(i);
+      // What awaits action (受理, 派遣) and what is overdue, whatever the page
+      // missed before it opened; the newest open ones for the map.
+      const [waiting, overdue, open] = await Promise.all([
+        this.api.get<{ incidents: Incident[] }>('/api/incidents', { area, state: 'reported,accepted', limit: 200 }),
+        this.api.get<{ incidents: Incident[] }>('/api/incidents', { area, open: true, warning: 'red,yellow', limit: 200 }),
+        this.api.get<{ incidents: Incident[] }>('/api/incidents', { area, open: true, limit: 500 }),
+      ]);
+      for (const i of [...open.incidents, ...overdue.incidents, ...waiting.incidents]) this.incidents.upsert(i);
+      this.incidents.seedFeed(waiting.incidents.filter((i) => !i.report_only));
       this.afterIncidentsChanged();
     } catch {
       // Older servers have no incident API yet; the live feed still works.
@@ -315,13 +325,19 @@ export class BigScreen {
     this.riskedGrids = now;
   }
 
+  /**
+   * Cones blanket the map at street zoom: all of them only when zoomed in
+   * very close, otherwise just the camera the operator clicked.
+   */
   private updateCones(): void {
     if (!this.map.getSource('camera_cones')) return;
-    const on = this.visible.has('cameras') && this.map.getZoom() >= CONE_MIN_ZOOM;
+    const shown = !this.visible.has('cameras')
+      ? []
+      : this.map.getZoom() >= CONE_MIN_ZOOM
+        ? this.cameras
+        : this.cameras.filter((c) => c.id === this.selectedCamera);
     const b = this.map.getBounds();
-    this.source('camera_cones').setData(
-      on ? conesInView(this.cameras, [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]) : { type: 'FeatureCollection', features: [] },
-    );
+    this.source('camera_cones').setData(conesInView(shown, [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]));
   }
 
   private async updateHeat(): Promise<void> {
@@ -455,11 +471,17 @@ export class BigScreen {
       if (cluster) return this.map.easeTo({ center: e.lngLat, zoom: this.map.getZoom() + 2 });
       const camera = hit.find((f) => f.layer.id === 'camera-point');
       if (camera) {
+        this.selectedCamera = String(camera.properties.id);
+        this.updateCones();
         new Popup({ className: 'dark-popup' })
           .setLngLat(e.lngLat)
           .setHTML(`<b>${esc(camera.properties.name)}</b><br/>${esc(camera.properties.id)} · ${esc(camera.properties.owner)}`)
           .addTo(this.map);
         return;
+      }
+      if (this.selectedCamera) {
+        this.selectedCamera = null;
+        this.updateCones();
       }
       this.drillAt(e.point);
     });
@@ -514,7 +536,10 @@ export class BigScreen {
         if (input.checked) this.visible.add(g);
         else this.visible.delete(g);
         setGroupVisible(this.map, g, input.checked);
-        if (g === 'heatmap') void this.updateHeat();
+        if (g === 'heatmap') {
+          dimUnderHeat(this.map, input.checked);
+          void this.updateHeat();
+        }
         if (g === 'cameras') this.updateCones();
         if (g === 'incidents') this.startPulse();
       }

@@ -5,7 +5,8 @@
 import { bboxContainsPoint, viewCone, type Position } from '../shared/geo';
 import type { BBox } from '../shared/types';
 
-export const CONE_MIN_ZOOM = 16;
+/** Every cone in view from this zoom on; below it, only the clicked camera's. */
+export const CONE_MIN_ZOOM = 17.5;
 /** Enough for a street full of cameras at 4K; beyond that the view is too far out anyway. */
 export const MAX_CONES = 1500;
 

@@ -2,9 +2,10 @@
 // cameras that can see it; one click takes an action or assigns a staff member.
 
 import type { Api } from '../shared/api';
-import { ApiError } from '../shared/api';
+import { errorHtml } from '../shared/errors';
 import { esc, formatDateTime, formatDistance } from '../shared/format';
 import { t } from '../shared/i18n';
+import { categoryName, named } from '../shared/names';
 import type { Candidates, FlowLogEntry, Incident } from '../shared/types';
 
 /** Actions a dispatcher takes from this panel directly (dispatch goes per candidate). */
@@ -53,7 +54,7 @@ export class DispatchPanel {
       if (this.current !== id) return;
       this.render(incident, log.log, candidates);
     } catch (e) {
-      if (this.current === id) this.el.innerHTML = this.errorHtml(e) + this.closeButton();
+      if (this.current === id) this.el.innerHTML = errorHtml(e, 'load') + this.closeButton();
     }
   }
 
@@ -64,11 +65,6 @@ export class DispatchPanel {
 
   private closeButton(): string {
     return `<button class="close" data-close>${esc(t('close'))} ✕</button>`;
-  }
-
-  private errorHtml(e: unknown): string {
-    const msg = e instanceof ApiError ? `${e.code}: ${e.message}` : String(e);
-    return `<div class="error" role="alert">${esc(msg)}</div>`;
   }
 
   private render(i: Incident, log: FlowLogEntry[], c: Candidates): void {
@@ -82,7 +78,7 @@ export class DispatchPanel {
         (s) => `<tr data-staff="${esc(s.id)}" class="duty-${s.duty}">
           <td>${esc(s.name)}<small>${esc(s.id)}</small></td><td>${esc(t(`role.${s.role}`))}</td>
           <td>${formatDistance(s.distance_m)}</td>
-          <td>${esc(s.grid)}${s.same_grid ? ` <em>${esc(t('incident.same_grid'))}</em>` : ''}</td>
+          <td class="grid">${named(s.grid_name, s.grid)}${s.same_grid ? ` <em>${esc(t('incident.same_grid'))}</em>` : ''}</td>
           <td class="duty">${esc(t(`duty.${s.duty}`))}</td>
           <td>${canDispatch ? `<button class="assign" data-assign="${esc(s.id)}">${esc(t('incident.assign'))}</button>` : ''}</td></tr>`,
       )
@@ -91,22 +87,22 @@ export class DispatchPanel {
       .slice(0, 8)
       .map(
         (cam) =>
-          `<li data-camera="${esc(cam.id)}" data-lon="${cam.lon}" data-lat="${cam.lat}">${esc(cam.name)} <small>${esc(cam.id)} · ${formatDistance(cam.distance_m ?? NaN)}${cam.online === false ? ' · offline' : ''}</small></li>`,
+          `<li data-camera="${esc(cam.id)}" data-lon="${cam.lon}" data-lat="${cam.lat}">${esc(cam.name)} <small>${esc(cam.id)} · ${formatDistance(cam.distance_m ?? NaN)}${cam.online === false ? ` · ${esc(t('camera.offline'))}` : ''}</small></li>`,
       )
       .join('');
     const logRows = log
       .map(
         (e) =>
-          `<li><span class="time">${formatDateTime(e.at_ms)}</span> <b>${esc(t(`action.${e.action}`))}</b> ${esc(e.actor)}${e.comment ? ` — ${esc(e.comment)}` : ''}</li>`,
+          `<li><span class="time">${formatDateTime(e.at_ms)}</span> <b>${esc(t(`action.${e.action}`))}</b> <span class="actor">${named(e.actor_name, e.actor)}</span>${e.comment ? ` — ${esc(e.comment)}` : ''}</li>`,
       )
       .join('');
     this.el.innerHTML = `${this.closeButton()}
-      <h2 class="warn-${i.warning}">${esc(i.category_name ?? i.category)} <small data-testid="incident-id">${esc(i.id)}</small></h2>
+      <h2 class="warn-${i.warning}">${esc(categoryName(i))} <small data-testid="incident-id">${esc(i.id)}</small></h2>
       <dl>
         <dt>${esc(t('incident.state'))}</dt><dd data-testid="incident-state">${esc(t(`state.${i.state}`))}</dd>
         <dt>${esc(t('incident.priority'))}</dt><dd class="prio-${i.priority}">${esc(t(`priority.${i.priority}`))} · ${esc(t(`warning.${i.warning}`))}</dd>
-        <dt>${esc(t('incident.grid'))}</dt><dd>${esc(i.grid)}</dd>
-        <dt>${esc(t('incident.assignee'))}</dt><dd data-testid="incident-assignee">${esc(i.assignee_staff ?? i.assignee_department ?? '—')}</dd>
+        <dt>${esc(t('incident.grid'))}</dt><dd data-testid="incident-grid">${named(i.grid_name, i.grid)}</dd>
+        <dt>${esc(t('incident.assignee'))}</dt><dd data-testid="incident-assignee">${i.assignee_staff ? named(i.assignee_name, i.assignee_staff) : esc(i.assignee_department ?? '—')}</dd>
         <dt>${esc(t('incident.deadline'))}</dt><dd>${i.deadline_ms ? formatDateTime(i.deadline_ms) : '—'}</dd>
       </dl>
       <p class="desc">${esc(i.description)}</p>
@@ -143,7 +139,7 @@ export class DispatchPanel {
       actionBtn.disabled = false;
       actionBtn.classList.remove('busy-action');
       const slot = this.el.querySelector('.error-slot');
-      if (slot) slot.innerHTML = this.errorHtml(e);
+      if (slot) slot.innerHTML = errorHtml(e, 'action');
     }
   }
 }

@@ -31,6 +31,21 @@ export class IncidentStore {
     return true;
   }
 
+  /**
+   * Seeds the feed with what awaits action when the page opens (or the
+   * scope changes): each at its last change, newest first, behind nothing
+   * that came live.
+   */
+  seedFeed(waiting: Incident[]): void {
+    const have = new Set(this.feed.map((f) => f.incident.id));
+    for (const i of waiting) {
+      if (have.has(i.id)) continue;
+      this.feed.push({ at: i.updated_ms, incident: this.byId.get(i.id) ?? i, change: i.state });
+    }
+    this.feed.sort((a, b) => b.at - a.at);
+    if (this.feed.length > FEED_LENGTH) this.feed.length = FEED_LENGTH;
+  }
+
   /** A warning level change: applied to the incident we hold and kept for the ticker. */
   applyAlert(a: AlertMessage): void {
     const i = this.byId.get(a.incident);

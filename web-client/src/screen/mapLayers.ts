@@ -106,10 +106,10 @@ export function addRiskmapLayers(map: MapLibreMap): void {
     paint: {
       'fill-color': [
         'interpolate', ['linear'], ['get', 'norm'],
-        0, 'rgba(33,150,243,0.15)',
-        0.3, 'rgba(0,230,118,0.4)',
-        0.6, 'rgba(255,214,0,0.55)',
-        1, 'rgba(255,23,68,0.7)',
+        0, 'rgba(33,150,243,0.35)',
+        0.3, 'rgba(0,230,118,0.6)',
+        0.6, 'rgba(255,214,0,0.75)',
+        1, 'rgba(255,23,68,0.9)',
       ],
       'fill-outline-color': 'rgba(255,255,255,0.08)',
     },
@@ -145,9 +145,9 @@ export function addRiskmapLayers(map: MapLibreMap): void {
     },
   });
 
-  map.addLayer({ id: 'camera-cone-fill', type: 'fill', source: 'camera_cones', minzoom: 16,
+  map.addLayer({ id: 'camera-cone-fill', type: 'fill', source: 'camera_cones', minzoom: 12,
     paint: { 'fill-color': '#4fc3f7', 'fill-opacity': 0.12, 'fill-antialias': false } });
-  map.addLayer({ id: 'camera-cone-line', type: 'line', source: 'camera_cones', minzoom: 16,
+  map.addLayer({ id: 'camera-cone-line', type: 'line', source: 'camera_cones', minzoom: 12,
     paint: { 'line-color': '#4fc3f7', 'line-width': 0.8, 'line-opacity': 0.6 } });
   map.addLayer({
     id: 'camera-cluster',
@@ -296,5 +296,20 @@ function dutyColour(): ExpressionSpecification {
 export function setGroupVisible(map: MapLibreMap, group: LayerGroup, on: boolean): void {
   for (const id of GROUP_LAYERS[group]) {
     if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', on ? 'visible' : 'none');
+  }
+}
+
+/** The point layers the heat map would otherwise sit under. */
+const UNDER_HEAT = ['staff-point', 'risk-source-point', 'camera-point', 'camera-cluster'] as const;
+
+/**
+ * With the heat map on, the dots above it fade so the heat reads through;
+ * they stay clickable and come back at full strength when it is off.
+ */
+export function dimUnderHeat(map: MapLibreMap, on: boolean): void {
+  for (const id of UNDER_HEAT) {
+    if (!map.getLayer(id)) continue;
+    map.setPaintProperty(id, 'circle-opacity', on ? 0.3 : 1);
+    map.setPaintProperty(id, 'circle-stroke-opacity', on ? 0.3 : 1);
   }
 }

@@ -4,6 +4,7 @@
 
 import { esc, formatClock, formatDuration, formatPercent } from '../shared/format';
 import { lang, t } from '../shared/i18n';
+import { categoryName } from '../shared/names';
 import type { AlertMessage, Incident, IncidentState, IncidentStats, StaffRole } from '../shared/types';
 import { INCIDENT_STATES, STAFF_ROLES } from '../shared/types';
 import type { FeedItem } from './incidentStore';
@@ -67,7 +68,7 @@ export function renderOverdue(el: HTMLElement, list: Incident[], now: number): v
     .slice(0, 30)
     .map(
       (i) => `<button class="row warn-${i.warning}" data-incident="${esc(i.id)}">
-        <span class="dot"></span><span class="title">${esc(i.category_name ?? i.category)}</span>
+        <span class="dot"></span><span class="title">${esc(categoryName(i))}</span>
         <span class="state">${esc(t(`state.${i.state}`))}</span><span class="time">${esc(deadlineText(i, now))}</span></button>`,
     )
     .join('');
@@ -84,7 +85,7 @@ export function renderFeed(el: HTMLElement, feed: FeedItem[]): void {
       (f) => `<button class="row prio-${f.incident.priority} warn-${f.incident.warning}" data-incident="${esc(f.incident.id)}">
         <span class="time">${formatClock(f.at)}</span>
         <span class="state">${esc(f.change === 'new' ? t('state.reported') : t(`state.${f.change}`))}</span>
-        <span class="title">${esc(f.incident.category_name ?? f.incident.category)} · ${esc(f.incident.description).slice(0, 40)}</span></button>`,
+        <span class="title">${esc(categoryName(f.incident))} · ${esc(f.incident.description.slice(0, 40))}</span></button>`,
     )
     .join('');
 }

@@ -6,6 +6,9 @@ import type { Api } from '../shared/api';
 import { esc, formatDateTime, toDateTimeLocal } from '../shared/format';
 import { t } from '../shared/i18n';
 import type { TrackFix } from '../shared/types';
+import { errorMessage } from '../shared/errors';
+import { findStaff, suggestion, suggestions } from './staffSearch';
+import type { StaffStore } from './staffStore';
 import { positionAt, ReplayClock } from './trackReplay';
 
 const SPEEDS = [1, 10, 60, 300, 1800];
@@ -21,6 +24,7 @@ export class ReplayPanel {
     private readonly el: HTMLElement,
     private readonly api: Api,
     private readonly map: MapLibreMap,
+    private readonly staff: StaffStore,
   ) {
     this.el.addEventListener('click', (ev) => this.onClick(ev));
     this.el.addEventListener('change', (ev) => this.onChange(ev));
@@ -29,10 +33,13 @@ export class ReplayPanel {
 
   open(staffId = ''): void {
     const now = Date.now();
+    const known = staffId ? this.staff.byId.get(staffId) : undefined;
+    const typed = known ? suggestion(known) : staffId;
     this.el.hidden = false;
     this.el.innerHTML = `<button class="close" data-close>✕</button><h2>${esc(t('replay.title'))}</h2>
       <div class="replay-form">
-        <label>${esc(t('replay.staff'))}<input name="staff" value="${esc(staffId)}" /></label>
+        <label>${esc(t('replay.staff'))}<input name="staff" list="replay-staff" autocomplete="off" value="${esc(typed)}" /></label>
+        <datalist id="replay-staff"></datalist>
         <label>${esc(t('replay.from'))}<input name="from" type="datetime-local" value="${toDateTimeLocal(now - 2 * 3600_000)}" /></label>
         <label>${esc(t('replay.to'))}<input name="to" type="datetime-local" value="${toDateTimeLocal(now + 60_000)}" /></label>
         <button data-load>${esc(t('replay.load'))}</button>
@@ -60,16 +67,31 @@ export class ReplayPanel {
   }
 
   private async load(): Promise<void> {
-    const staff = this.input('staff').value.trim();
+    const query = this.input('staff').value.trim();
     const from = new Date(this.input('from').value).getTime();
     const to = new Date(this.input('to').value).getTime();
     const status = this.el.querySelector('.replay-status')!;
-    if (!staff || !Number.isFinite(from) || !Number.isFinite(to)) return;
+    status.classList.remove('error');
+    status.removeAttribute('data-fixes');
+    if (!query || !Number.isFinite(from) || !Number.isFinite(to)) return;
+    const match = findStaff(query, this.staff.byId.values());
+    if (match.kind !== 'one') {
+      // No track is shown for nobody: the last one goes.
+      cancelAnimationFrame(this.raf);
+      this.clock = null;
+      this.setTrack([], null);
+      status.classList.add('error');
+      status.setAttribute('data-match', match.kind);
+      status.textContent = (match.kind === 'many' ? t('replay.ambiguous').replace('{n}', String(match.count)) : t('replay.no_match')).replace('{q}', query);
+      return;
+    }
+    status.setAttribute('data-match', 'one');
     try {
-      const r = await this.api.get<{ fixes: TrackFix[] }>(`/api/staff/${encodeURIComponent(staff)}/track`, { from, to, limit: 10000 });
+      const r = await this.api.get<{ fixes: TrackFix[] }>(`/api/staff/${encodeURIComponent(match.id)}/track`, { from, to, limit: 10000 });
       this.fixes = r.fixes;
     } catch (e) {
-      status.textContent = String(e instanceof Error ? e.message : e);
+      status.classList.add('error');
+      status.textContent = errorMessage(e, 'load');
       return;
     }
     status.textContent = this.fixes.length ? `${this.fixes.length} ${t('replay.fixes')}` : t('replay.empty');
@@ -145,6 +167,10 @@ export class ReplayPanel {
 
   private onInput(ev: Event): void {
     const el = ev.target as HTMLInputElement;
+    if (el.name === 'staff') {
+      const list = this.el.querySelector('#replay-staff');
+      if (list) list.innerHTML = suggestions(el.value, this.staff.byId.values()).map((v) => `<option value="${esc(v)}"></option>`).join('');
+    }
     if (el.name === 'seek' && this.clock) {
       this.clock.seek(this.clock.start + ((this.clock.end - this.clock.start) * Number(el.value)) / 1000, performance.now());
       if (!this.clock.playing) this.draw();

@@ -8,6 +8,8 @@ export class ApiError extends Error {
     message: string,
     /** For 409: the actions that would have been accepted. */
     readonly allowed: string[] = [],
+    /** For 429 and 503: seconds to wait before trying again (`Retry-After`). */
+    readonly retryAfterS: number | null = null,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -40,7 +42,11 @@ export class Api {
     return this.token;
   }
 
-  /** Called when the server says the token is no longer good (401). */
+  /**
+   * Called when the server says the token is no longer good (401 to a request
+   * that carried one). A 401 to a login (no token) is a wrong password, for
+   * the login form to say.
+   */
   onUnauthorized: () => void = () => {};
 
   get<T>(path: string, params: Record<string, QueryValue> = {}): Promise<T> {
@@ -62,19 +68,20 @@ export class Api {
     });
     const text = await res.text();
     if (!res.ok) {
-      if (res.status === 401) this.onUnauthorized();
-      throw errorFrom(res.status, text);
+      if (res.status === 401 && this.token) this.onUnauthorized();
+      throw errorFrom(res.status, text, res.headers.get('retry-after'));
     }
     return (text ? JSON.parse(text) : undefined) as T;
   }
 }
 
 /** Reads the server's `{"error", "message", "allowed"?}` body, or makes one up. */
-export function errorFrom(status: number, text: string): ApiError {
+export function errorFrom(status: number, text: string, retryAfter: string | null = null): ApiError {
+  const wait = retryAfter !== null && /^\d+$/.test(retryAfter.trim()) ? Number(retryAfter) : null;
   try {
     const j = JSON.parse(text) as { error?: string; message?: string; allowed?: string[] };
-    return new ApiError(status, j.error ?? `http_${status}`, j.message ?? text, j.allowed ?? []);
+    return new ApiError(status, j.error ?? `http_${status}`, j.message ?? text, j.allowed ?? [], wait);
   } catch {
-    return new ApiError(status, `http_${status}`, text || `HTTP ${status}`);
+    return new ApiError(status, `http_${status}`, text || `HTTP ${status}`, [], wait);
   }
 }

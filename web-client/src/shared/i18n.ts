@@ -12,7 +12,6 @@ const zh: Dict = {
   logout: '退出',
   username: '用户名',
   password: '密码',
-  login_failed: '登录失败',
   lang_switch: 'EN',
   // connection
   'live.connecting': '连接中',
@@ -112,11 +111,14 @@ const zh: Dict = {
   'incident.state': '状态',
   'incident.comment': '意见',
   'incident.same_grid': '本网格',
+  'camera.offline': '离线',
   close: '关闭',
   distance: '距离',
   // replay
   'replay.title': '轨迹回放',
-  'replay.staff': '人员编号',
+  'replay.staff': '人员（姓名或编号）',
+  'replay.no_match': '没有找到与“{q}”匹配的人员',
+  'replay.ambiguous': '有 {n} 位人员与“{q}”匹配，请从建议中选择一位',
   'replay.from': '开始',
   'replay.to': '结束',
   'replay.load': '加载',
@@ -155,7 +157,6 @@ const en: Dict = {
   logout: 'Log out',
   username: 'Username',
   password: 'Password',
-  login_failed: 'Login failed',
   lang_switch: '中文',
   'live.connecting': 'Connecting',
   'live.open': 'Live',
@@ -245,10 +246,13 @@ const en: Dict = {
   'incident.state': 'State',
   'incident.comment': 'Comment',
   'incident.same_grid': 'same grid',
+  'camera.offline': 'offline',
   close: 'Close',
   distance: 'Distance',
   'replay.title': 'Track replay',
-  'replay.staff': 'Staff id',
+  'replay.staff': 'Staff (name or id)',
+  'replay.no_match': 'No staff member matches “{q}”',
+  'replay.ambiguous': '{n} staff members match “{q}”: pick one from the suggestions',
   'replay.from': 'From',
   'replay.to': 'To',
   'replay.load': 'Load',
@@ -279,6 +283,12 @@ const en: Dict = {
 };
 
 const dicts: Record<Lang, Dict> = { zh, en };
+
+/** Adds a feature's own labels (kept beside the code that shows them). */
+export function addTranslations(more: Record<Lang, Dict>): void {
+  Object.assign(zh, more.zh);
+  Object.assign(en, more.en);
+}
 
 let current: Lang = 'zh';
 const listeners = new Set<() => void>();

@@ -113,3 +113,20 @@ describe('i18n', () => {
     expect(t('no.such.key', 'en')).toBe('no.such.key');
   });
 });
+
+describe('error messages', () => {
+  it('says what went wrong in the page language, never the server text', async () => {
+    const { ApiError } = await import('./api');
+    const { errorMessage } = await import('./errors');
+    const { setLang } = await import('./i18n');
+    setLang('zh');
+    expect(errorMessage(new ApiError(401, 'unauthorized', 'wrong username or password'), 'login')).toBe('用户名或密码错误');
+    const wait = errorMessage(new ApiError(429, 'too_many_requests', 'too many', [], 30), 'login', Date.UTC(2026, 0, 1, 0, 0, 0));
+    expect(wait).toContain('30 秒后');
+    expect(errorMessage(new ApiError(400, 'bad_request', '120.1,28.1 lies in no grid of the city'), 'report')).toBe('该位置不在本市任何网格内，无法上报');
+    expect(errorMessage(new TypeError('Failed to fetch'), 'action')).toBe('网络连接失败，请检查网络后重试');
+    setLang('en');
+    expect(errorMessage(new ApiError(409, 'conflict', 'cannot sign'), 'action')).toMatch(/^The incident has changed/);
+    setLang('zh');
+  });
+});

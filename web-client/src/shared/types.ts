@@ -103,19 +103,23 @@ export interface Incident {
   id: string;
   category: string;
   category_name?: string;
+  category_name_en?: string;
   department?: string | null;
   source: string;
   priority: Priority;
   lon: number;
   lat: number;
   grid: string;
+  grid_name?: string | null;
   area: string;
+  area_name?: string | null;
   description: string;
   reporter?: string;
   reporter_staff?: string | null;
   state: IncidentState;
   report_only?: boolean;
   assignee_staff: string | null;
+  assignee_name?: string | null;
   assignee_department?: string | null;
   possible_duplicate_of?: string | null;
   created_ms: EpochMs;
@@ -136,6 +140,8 @@ export interface FlowLogEntry {
   from: IncidentState | null;
   to: IncidentState;
   actor: string;
+  /** The actor's display name (null if the account is gone). */
+  actor_name?: string | null;
   actor_role?: string;
   comment?: string | null;
   detail?: Record<string, unknown> | null;
@@ -146,7 +152,8 @@ export interface Candidate {
   name: string;
   role: StaffRole;
   duty: Duty;
-  grid: string;
+  grid: string | null;
+  grid_name?: string | null;
   same_grid: boolean;
   distance_m: number;
   lon: number;

@@ -83,13 +83,15 @@ pub(super) fn incident_schemas() -> Value {
             "incident": str_, "seq": int, "at_ms": int,
             "action": str_, "from": nullable(json!({ "type": "string", "enum": INCIDENT_STATES })),
             "to": { "type": "string", "enum": INCIDENT_STATES },
-            "actor": str_, "actor_role": str_, "actor_area": str_, "comment": str_,
+            "actor": str_,
+            "actor_name": nullable(json!({ "type": "string", "description": "The actor's display name (null if the account is gone)" })),
+            "actor_role": str_, "actor_area": str_, "comment": str_,
             "photos": strings, "detail": { "type": "object" },
         })),
         "IncidentLog": object(&["log"], json!({ "log": array_of(schema_ref("LogEntry")) })),
         "Candidates": object(&["incident", "staff", "cameras"], json!({
             "incident": str_, "skill": opt_str,
-            "staff": array_of(json!({ "type": "object" })),
+            "staff": array_of(schema_ref("Candidate")),
             "cameras": array_of(json!({ "type": "object" })),
         })),
         "IncidentStats": object(&["total", "by_state"], json!({

@@ -69,6 +69,7 @@ pub(super) fn dispatch_schemas() -> Value {
             "duty": { "type": "string", "enum": DUTIES },
             "distance_m": { "type": "number", "description": "Great-circle metres" },
             "grid": nullable(json!({ "type": "string", "description": "Home grid code" })),
+            "grid_name": nullable(json!({ "type": "string", "description": "Home grid name" })),
             "current_grid": schema_ref("GridRef"),
             "same_grid": { "type": "boolean" },
             "lon": num, "lat": num,

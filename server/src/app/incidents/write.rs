@@ -10,7 +10,7 @@ use thiserror::Error;
 use super::super::App;
 use crate::clock::now_ms;
 use crate::event::{DomainEvent, DutyChange};
-use crate::identity::{Scope, User};
+use crate::identity::{Scope, User, UserRole};
 use crate::incident::intake::{self, Filing};
 use crate::incident::machine::{self, Resolved};
 use crate::incident::model::Incident;
@@ -77,8 +77,10 @@ impl App {
         self.view_now(&id)
     }
 
-    /// Where a report is: the WGS84 position and the code of its grid, which
-    /// must lie in the reporter's area.
+    /// Where a report is: the WGS84 position and the code of the grid it
+    /// falls in. An office user reports inside their own area; a field
+    /// worker reports where they stand, anywhere inside the city's grids (the
+    /// incident then belongs to that grid, and its area's managers handle it).
     fn place_report(&self, user: &User, r: &ReportIn) -> Result<(LonLat, String), IncidentError> {
         let invalid = |e: riskmap_engine::EngineError| IncidentError::Invalid(e.to_string());
         let given = LonLat::new(r.lon, r.lat).map_err(invalid)?;
@@ -91,7 +93,7 @@ impl App {
                 position.lon, position.lat
             ))
         })?;
-        if !Scope::of(user, tree).contains(Some(g), tree) {
+        if user.role != UserRole::Field && !Scope::of(user, tree).contains(Some(g), tree) {
             return Err(IncidentError::Forbidden(format!(
                 "{:.6},{:.6} is outside your area",
                 position.lon, position.lat

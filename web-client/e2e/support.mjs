@@ -1,0 +1,112 @@
+// What the browser tests share: the server's address, REST calls as another
+// operator, logging in, waiting for the map.
+
+import { mkdirSync } from 'node:fs';
+import { assert, eventually } from './harness.mjs';
+
+export const BASE = process.env.RISKMAP_URL ?? 'http://127.0.0.1:8080';
+export const SHOTS = process.env.RISKMAP_SHOTS ?? new URL('../test-results/', import.meta.url).pathname;
+export const PASSWORD = 'riskmap-demo';
+mkdirSync(SHOTS, { recursive: true });
+
+// ---- REST helpers (the test acting as another operator) ----------------------
+
+export async function token(username) {
+  const r = await fetch(`${BASE}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password: PASSWORD }),
+  });
+  assert(r.ok, `login ${username}: ${r.status}`);
+  return (await r.json()).token;
+}
+
+export async function api(tok, method, path, body) {
+  const r = await fetch(BASE + path, {
+    method,
+    headers: { authorization: `Bearer ${tok}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  assert(r.ok, `${method} ${path}: ${r.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+/** A category whose skill the staff member has, so they are a suitable candidate. */
+export async function categoryFor(tok, skills) {
+  const { categories } = await api(tok, 'GET', '/api/incidents/categories');
+  const minors = categories.flatMap((c) => c.children ?? []);
+  return (minors.find((c) => skills.includes(c.skill)) ?? minors[0]).code;
+}
+
+// ---- browser helpers -------------------------------------------------------------
+
+export function watchErrors(page) {
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  return errors;
+}
+
+export async function login(page, path, username) {
+  await page.goto(BASE + path);
+  await page.fill('input[name=username]', username);
+  await page.fill('input[name=password]', PASSWORD);
+  await page.click('form.login button[type=submit]');
+}
+
+/** A big screen logged in as `username`, with the city loaded and the first snapshot in. */
+export async function openScreen(browser, { width = 1920, height = 1080, username = 'dispatcher' } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: 1, locale: 'zh-CN' });
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await login(page, '/', username);
+  // WebGL runs on the CPU here (SwiftShader): a 4K screen draws four times the pixels.
+  const slow = Math.max(1, (width * height) / (1920 * 1080));
+  await page.waitForFunction(() => window.riskmap?.ready && window.riskmap.tree !== null, null, { timeout: 30_000 * slow });
+  await mapIdle(page, 20_000 * slow);
+  return { context, page, errors };
+}
+
+/**
+ * Waits until the map has stopped moving and the static layers are drawn. (Not
+ * `idle`: the live staff source is rewritten every tick, so it never is.)
+ */
+export async function mapIdle(page, timeout = 20_000) {
+  await page.waitForFunction(() => {
+    const m = window.riskmap.map;
+    return !m.isMoving() && ['areas', 'risk_sources', 'cameras'].every((s) => m.isSourceLoaded(s));
+  }, null, { timeout, polling: 100 });
+  // one more frame so queryRenderedFeatures sees the last placement
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+}
+
+/** The staff member's marker as the map renders it (null if not drawn). */
+export function renderedStaff(page, id) {
+  return page.evaluate((id) => {
+    const f = window.riskmap.map.queryRenderedFeatures({ layers: ['staff-point'], filter: ['==', ['get', 'id'], id] })[0];
+    return f ? { lon: f.geometry.coordinates[0], lat: f.geometry.coordinates[1], duty: f.properties.duty } : null;
+  }, id);
+}
+
+export function renderedCount(page, layer, key = 'id') {
+  return page.evaluate(
+    ({ layer, key }) => new Set(window.riskmap.map.queryRenderedFeatures({ layers: [layer] }).map((f) => f.properties[key])).size,
+    { layer, key },
+  );
+}
+
+export const num = async (page, testid) => Number(await page.textContent(`[data-testid="${testid}"]`));
+
+/**
+ * The city's staff-online figure once the demo's staff are online: the staff
+ * arrive over /ws after the page is ready (the panel reads 0 until then), and
+ * the demo city's imported fixes are old, so the simulator brings the staff on
+ * duty online slice by slice within its interval (10 s) of the server's start.
+ */
+export async function cityOnline(page) {
+  return eventually(async () => {
+    const n = await num(page, 'staff-online');
+    return n > 1000 ? n : null;
+  }, { timeoutMs: 20_000, message: 'more than 1,000 staff online in the staff panel' });
+}
+
