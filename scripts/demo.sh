@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 city=${RISKMAP_DEMO_CITY:-data/demo}
 cargo build --release --locked -p geodata -p riskmap
+bin="${CARGO_TARGET_DIR:-target}/release"
 # The big screen and the field page: exactly the locked npm packages, built to
 # static files (no network at run time). Rebuilt when a source is newer.
 if [ ! -d web-client/node_modules ] ||
@@ -18,6 +19,6 @@ if [ ! -f web-client/dist/index.html ] ||
   (cd web-client && npm run build)
 fi
 if [ ! -f "$city/areas.geojson" ]; then
-  ./target/release/geodata demo --out "$city"
+  "$bin/geodata" demo --out "$city"
 fi
-exec ./target/release/riskmap serve --demo --demo-city "$city" "$@"
+exec "$bin/riskmap" serve --demo --demo-city "$city" "$@"

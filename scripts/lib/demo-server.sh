@@ -11,15 +11,17 @@
 
 start_demo_server() {
   cargo build --release --locked -p geodata -p riskmap
+  # Where cargo put them (CARGO_TARGET_DIR, when a build directory is shared).
+  local bin="${CARGO_TARGET_DIR:-target}/release"
   scratch=$(mktemp -d)
   server_log="$scratch/server.log"
   _demo_server_pid=
   trap _stop_demo_server EXIT
-  ./target/release/geodata demo --out "$scratch/city" >/dev/null
+  "$bin/geodata" demo --out "$scratch/city" >/dev/null
   local port
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   base="http://127.0.0.1:$port"
-  ./target/release/riskmap serve --demo --demo-city "$scratch/city" --data-dir "$scratch/data" \
+  "$bin/riskmap" serve --demo --demo-city "$scratch/city" --data-dir "$scratch/data" \
     --listen "127.0.0.1:$port" "$@" >"$server_log" 2>&1 &
   _demo_server_pid=$!
   local _
