@@ -181,6 +181,25 @@ pub struct ServeArgs {
         conflicts_with = "database_url"
     )]
     pub database_url_file: Option<PathBuf>,
+    /// Run as a node of a cluster: the NATS server(s) whose JetStream
+    /// carries every committed change between the nodes (e.g.
+    /// `nats://127.0.0.1:4222`; several, comma-separated). Needs PostgreSQL
+    /// (--database-url), the store every node shares.
+    #[arg(long, env = "RISKMAP_CLUSTER")]
+    pub cluster: Option<String>,
+    /// This node's name in the cluster (metrics, logs, the lease); default:
+    /// the host name and the listener's port.
+    #[arg(long, env = "RISKMAP_NODE_ID", requires = "cluster")]
+    pub node_id: Option<String>,
+    /// Copies JetStream keeps of the cluster's log (1, or 3 with three NATS
+    /// servers); used when the stream is first created.
+    #[arg(
+        long,
+        env = "RISKMAP_CLUSTER_REPLICAS",
+        default_value_t = 1,
+        requires = "cluster"
+    )]
+    pub cluster_replicas: usize,
     /// On an empty store, load the demo city and create demo logins; always
     /// run the simulator that moves the demo staff.
     #[arg(long, env = "RISKMAP_DEMO")]

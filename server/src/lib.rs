@@ -35,6 +35,7 @@
 pub mod api;
 pub mod app;
 pub mod clock;
+pub mod cluster;
 pub mod config;
 pub mod event;
 pub mod identity;

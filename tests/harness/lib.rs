@@ -34,6 +34,8 @@ use sqlx::Connection;
 use tempfile::TempDir;
 use tokio_tungstenite::tungstenite::Message;
 
+pub mod cluster;
+
 pub const ADMIN_PASSWORD: &str = "test-admin-password";
 pub const DEMO_PASSWORD: &str = riskmap::serve::DEMO_PASSWORD;
 
@@ -399,6 +401,15 @@ async fn answer(req: reqwest::RequestBuilder) -> (u16, Value) {
         status,
         serde_json::from_str(&text).unwrap_or(Value::String(text)),
     )
+}
+
+/// A `/ws` connection to a server at `base` (`http://…`), past its hello.
+pub async fn ws_at(base: &str, token: &str) -> Ws {
+    let url = format!("{}/ws?token={token}", base.replacen("http", "ws", 1));
+    let (stream, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let mut ws = Ws { stream };
+    assert_eq!(ws.next_json().await["type"], "hello");
+    ws
 }
 
 pub struct Ws {

@@ -86,13 +86,20 @@ impl App {
     /// Puts a committed incident in the book, applies the duty changes it
     /// caused, and pushes the incident, the staff changes, and to a newly
     /// assigned staff member their task.
+    ///
+    /// An incident the book already holds at this version or a newer one is
+    /// left alone: a cluster node can receive another node's change after a
+    /// newer one (or twice), and the book must not go back.
     fn change_incident(&self, incident: &Incident, log_len: i64, duty: &[DutyChange]) {
         let now = now_ms();
-        let held_before = self
-            .incidents
-            .book()
-            .get(&incident.id)
-            .is_some_and(|e| e.incident.state.holds_assignee());
+        let held_before = {
+            let book = self.incidents.book();
+            match book.get(&incident.id) {
+                Some(e) if e.incident.version >= incident.version => return,
+                Some(e) => e.incident.state.holds_assignee(),
+                None => false,
+            }
+        };
         self.incidents.put(incident.clone(), log_len, now);
         for d in duty {
             {

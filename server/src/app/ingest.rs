@@ -17,7 +17,8 @@ use thiserror::Error;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
-use crate::event::StaffFix;
+use super::cluster::{Change, ClusterLink, Shipment};
+use crate::event::{DomainEvent, StaffFix};
 use crate::metrics::Metrics;
 use crate::store::{Store, TrackPoint};
 
@@ -107,11 +108,18 @@ impl Ingest {
         store: Arc<dyn Store>,
         metrics: Arc<Metrics>,
         config: IngestConfig,
+        cluster: Option<Arc<ClusterLink>>,
         drain: watch::Receiver<bool>,
     ) -> (Ingest, JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(config.queue);
         let budget = Arc::new(Semaphore::new(config.max_waiting_bytes.div_ceil(1024)));
-        let task = tokio::spawn(write_loop(rx, store, metrics, config, drain));
+        let writer = Writer {
+            store,
+            metrics,
+            cluster,
+            give_up_after: config.give_up_after,
+        };
+        let task = tokio::spawn(write_loop(rx, writer, config, drain));
         (Ingest { tx, budget }, task)
     }
 
@@ -139,10 +147,18 @@ impl Ingest {
     }
 }
 
-async fn write_loop(
-    mut rx: mpsc::Receiver<Pending>,
+/// What the writer task commits with.
+struct Writer {
     store: Arc<dyn Store>,
     metrics: Arc<Metrics>,
+    /// A cluster node's link: each batch's record goes to the outbox.
+    cluster: Option<Arc<ClusterLink>>,
+    give_up_after: Duration,
+}
+
+async fn write_loop(
+    mut rx: mpsc::Receiver<Pending>,
+    writer: Writer,
     config: IngestConfig,
     mut drain: watch::Receiver<bool>,
 ) {
@@ -162,7 +178,7 @@ async fn write_loop(
                 _ => break,
             }
         }
-        let outcome = commit(&*store, &metrics, &waiting, config.give_up_after).await;
+        let outcome = writer.commit(&waiting).await;
         for p in waiting {
             let _ = p.done.send(outcome.clone().map(|()| p.points));
         }
@@ -187,48 +203,66 @@ pub(super) async fn next_or_drain<T>(
     rx.recv().await
 }
 
-/// Commits one batch, retrying with backoff while the store is unreachable,
-/// until it lands or time is up.
-async fn commit(
-    store: &dyn Store,
-    metrics: &Metrics,
-    waiting: &[Pending],
-    give_up_after: Duration,
-) -> Result<(), IngestError> {
-    let points: Vec<TrackPoint<'_>> = waiting
-        .iter()
-        .flat_map(|p| p.points.iter())
-        .map(|p| TrackPoint {
-            staff_id: &p.staff_id,
-            fix: p.fix,
-        })
-        .collect();
-    let started = Instant::now();
-    let mut backoff = Duration::from_millis(50);
-    loop {
-        let t = Instant::now();
-        match store.append_fixes(&points).await {
-            Ok(()) => {
-                metrics.fix_commit.observe(t.elapsed());
-                Metrics::add(&metrics.fix_batches, 1);
-                Metrics::add(&metrics.fixes_persisted, points.len() as u64);
-                return Ok(());
-            }
-            Err(e) => {
-                Metrics::add(&metrics.fix_batch_failures, 1);
-                if !e.is_transient() {
-                    // Retrying a refusal would only hold every waiting
-                    // request for the whole patience.
-                    tracing::error!(error = %e, fixes = points.len(), "the store refused a batch of fixes");
-                    return Err(IngestError::Refused);
+impl Writer {
+    /// Commits one batch, retrying with backoff while the store is unreachable,
+    /// until it lands or time is up. A cluster node keeps the batch's record
+    /// in the outbox with it, and hands it to the relay once committed.
+    async fn commit(&self, waiting: &[Pending]) -> Result<(), IngestError> {
+        let Writer {
+            store,
+            metrics,
+            cluster,
+            give_up_after,
+        } = self;
+        let give_up_after = *give_up_after;
+        let shipment = cluster.as_ref().map(|c| {
+            let fixes = waiting
+                .iter()
+                .flat_map(|p| p.points.iter().cloned())
+                .collect();
+            c.ship(Change::Event(Box::new(DomainEvent::FixesRecorded {
+                fixes,
+            })))
+        });
+        let points: Vec<TrackPoint<'_>> = waiting
+            .iter()
+            .flat_map(|p| p.points.iter())
+            .map(|p| TrackPoint {
+                staff_id: &p.staff_id,
+                fix: p.fix,
+            })
+            .collect();
+        let started = Instant::now();
+        let mut backoff = Duration::from_millis(50);
+        loop {
+            let t = Instant::now();
+            let outgoing = shipment.as_ref().map(Shipment::outgoing);
+            match store.append_fixes_kept(&points, outgoing).await {
+                Ok(id) => {
+                    metrics.fix_commit.observe(t.elapsed());
+                    Metrics::add(&metrics.fix_batches, 1);
+                    Metrics::add(&metrics.fixes_persisted, points.len() as u64);
+                    if let (Some(c), Some(s)) = (cluster, shipment) {
+                        c.committed(id, s);
+                    }
+                    return Ok(());
                 }
-                if started.elapsed() >= give_up_after {
-                    tracing::error!(error = %e, fixes = points.len(), "giving up on a batch of fixes");
-                    return Err(IngestError::Unavailable);
+                Err(e) => {
+                    Metrics::add(&metrics.fix_batch_failures, 1);
+                    if !e.is_transient() {
+                        // Retrying a refusal would only hold every waiting
+                        // request for the whole patience.
+                        tracing::error!(error = %e, fixes = points.len(), "the store refused a batch of fixes");
+                        return Err(IngestError::Refused);
+                    }
+                    if started.elapsed() >= give_up_after {
+                        tracing::error!(error = %e, fixes = points.len(), "giving up on a batch of fixes");
+                        return Err(IngestError::Unavailable);
+                    }
+                    tracing::warn!(error = %e, retry_in_ms = backoff.as_millis(), "committing fixes failed; retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(2));
                 }
-                tracing::warn!(error = %e, retry_in_ms = backoff.as_millis(), "committing fixes failed; retrying");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(2));
             }
         }
     }
@@ -275,7 +309,8 @@ mod tests {
             max_waiting_bytes: 4 * 1024,
             ..IngestConfig::default()
         };
-        let (ingest, _task) = Ingest::start(store, Arc::new(Metrics::default()), config, drain);
+        let (ingest, _task) =
+            Ingest::start(store, Arc::new(Metrics::default()), config, None, drain);
         assert!(kib_of(&points(1)) == 1 && kib_of(&points(200)) > 4);
         assert_eq!(ingest.persist(points(200)).await, Err(IngestError::Behind));
         // A batch that fits goes through (the staff are unknown to this

@@ -29,10 +29,12 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use serde_json::json;
 use thiserror::Error;
 
+use super::cluster::{Change, Shipment};
 use super::{App, Limits};
 use crate::event::{DomainEvent, PrebuiltTree};
 use crate::identity::{Scope, User};
 use crate::live::{Event, Layers, Reach};
+pub use crate::store::LayerKind;
 use crate::store::{LayerData, StoreError, WriteMode};
 use apply::apply_to_engine;
 use document::{parse_each, read_features};
@@ -41,56 +43,6 @@ use riskmap_engine::geojson::{
 };
 use riskmap_engine::model::{Area, AreaLevel, Staff};
 use riskmap_engine::{AreaTree, Engine, EngineError, Layer, LayerItem, StaffIndex};
-
-/// The layers an import can write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LayerKind {
-    /// 区域: the governance tree.
-    Areas,
-    /// 工作人员: field staff.
-    Staff,
-    /// 视频监控.
-    Cameras,
-    /// 风险源.
-    RiskSources,
-    /// 重点场所.
-    KeyPlaces,
-}
-
-impl LayerKind {
-    /// The layer's name as clients know it: the OGC collection id, and the
-    /// `layer` of the import report and of the `layer_changed` message.
-    #[must_use]
-    pub fn name(self) -> &'static str {
-        match self {
-            LayerKind::Areas => "areas",
-            LayerKind::Staff => "staff",
-            LayerKind::Cameras => "cameras",
-            LayerKind::RiskSources => "risk_sources",
-            LayerKind::KeyPlaces => "key_places",
-        }
-    }
-
-    /// The key inside a feature's `properties` that holds its id.
-    fn id_key(self) -> &'static str {
-        if self == LayerKind::Areas {
-            "code"
-        } else {
-            "id"
-        }
-    }
-
-    /// The layer a committed import belongs to.
-    fn of(data: &LayerData) -> LayerKind {
-        match data {
-            LayerData::Areas(_) => LayerKind::Areas,
-            LayerData::Staff(_) => LayerKind::Staff,
-            LayerData::Cameras(_) => LayerKind::Cameras,
-            LayerData::RiskSources(_) => LayerKind::RiskSources,
-            LayerData::KeyPlaces(_) => LayerKind::KeyPlaces,
-        }
-    }
-}
 
 /// The mode's name, as clients give it (`?mode=`) and reports name it.
 #[must_use]
@@ -277,8 +229,14 @@ impl App {
     }
 
     /// Step 2: the store writes the layer in one transaction.
+    /// A cluster node keeps a record that the layer changed: the other
+    /// nodes read it from the store.
     async fn commit_layer(&self, data: &LayerData, mode: WriteMode) -> Result<(), LayerError> {
-        Ok(self.store.write_layer(data, mode).await?)
+        let shipment = self.shipment(|| Change::LayerChanged(LayerKind::of(data)));
+        let outgoing = shipment.as_ref().map(Shipment::outgoing);
+        let id = self.store.write_layer_kept(data, mode, outgoing).await?;
+        self.shipped(id, shipment);
+        Ok(())
     }
 
     /// Step 3 (from [`App::apply`]): the engine takes a committed layer,

@@ -16,6 +16,7 @@
 
 pub mod apply;
 pub mod audit;
+pub mod cluster;
 pub mod fixes;
 pub mod incidents;
 pub mod ingest;
@@ -137,6 +138,8 @@ pub struct App {
     /// run one at a time, so the store and the engine see them in the same
     /// order.
     pub imports: tokio::sync::Mutex<()>,
+    /// The link to the other nodes, if this server is a cluster node.
+    pub cluster: Option<Arc<cluster::ClusterLink>>,
 }
 
 impl App {
@@ -146,13 +149,22 @@ impl App {
         Scope::of(user, self.engine.read().areas())
     }
 
-    /// Whether the server is ready to serve: the store answers. (The engine
-    /// is loaded before the App exists, so it always is.) The store's own
+    /// Whether the server is ready to serve: a cluster node has caught up
+    /// with the log, and the store answers. (The engine is loaded before the
+    /// App exists.) The store's own
     /// error is logged, not returned: `/ready` answers anyone, and a
     /// database's message can name hosts, users and versions.
     pub async fn ready(&self) -> Result<(), &'static str> {
         // A probe must answer promptly: a database that is down can keep a
         // connection attempt waiting far longer than any probe waits.
+        if let Some(c) = &self.cluster
+            && !c
+                .gauges
+                .caught_up
+                .load(std::sync::atomic::Ordering::Acquire)
+        {
+            return Err("catching up with the cluster's log");
+        }
         match tokio::time::timeout(std::time::Duration::from_secs(2), self.store.ping()).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => {

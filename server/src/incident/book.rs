@@ -98,8 +98,15 @@ impl Book {
     /// six digits. Not used until [`Book::put`] stores it.
     #[must_use]
     pub fn next_id(&self, dict: &Dictionary, now: EpochMs) -> String {
+        self.next_id_skipping(dict, now, 0)
+    }
+
+    /// The id `skip` serials after [`Book::next_id`] (a cluster node whose
+    /// next serials other nodes took, before their reports reached it).
+    #[must_use]
+    pub fn next_id_skipping(&self, dict: &Dictionary, now: EpochMs, skip: u32) -> String {
         let day = dict.calendar().date_of(now).format("%Y%m%d").to_string();
-        let n = self.day_seq.get(&day).copied().unwrap_or(0) + 1;
+        let n = self.day_seq.get(&day).copied().unwrap_or(0) + 1 + skip;
         format!("SJ{day}{n:06}")
     }
 

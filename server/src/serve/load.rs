@@ -65,7 +65,7 @@ impl StoreLock {
 
 /// The PostgreSQL URL, from the flag, the environment or a file; warns
 /// when a password came on the command line (where `ps` shows it).
-fn database_url(args: &StoreArgs) -> Result<Option<String>, ServeError> {
+pub(super) fn database_url(args: &StoreArgs) -> Result<Option<String>, ServeError> {
     if let Some(path) = &args.database_url_file {
         let text = std::fs::read_to_string(path).map_err(|e| {
             ServeError::Config(format!("--database-url-file {}: {e}", path.display()))

@@ -3,6 +3,7 @@
 
 mod demo;
 mod load;
+mod node;
 mod tasks;
 pub mod users;
 
@@ -67,6 +68,9 @@ pub enum ServeError {
         /// The process id the lock file names.
         holder: String,
     },
+    /// The cluster could not be joined.
+    #[error("cluster: {0}")]
+    Cluster(#[from] crate::cluster::ClusterError),
     /// Outside demo mode, the store's demo logins still have the public
     /// demo password.
     #[error(
@@ -163,9 +167,9 @@ fn build_app(
     args: &ServeArgs,
     store: Arc<dyn Store>,
     auth: Auth,
-    engine: Engine,
-    incidents: Desk,
+    (engine, incidents): (Engine, Desk),
     trusted_proxies: TrustedProxies,
+    cluster: Option<Arc<crate::app::cluster::ClusterLink>>,
     drain: &watch::Receiver<bool>,
 ) -> (Arc<App>, Vec<JoinHandle<()>>) {
     let metrics = Arc::new(Metrics::default());
@@ -173,6 +177,7 @@ fn build_app(
         store.clone(),
         metrics.clone(),
         IngestConfig::default(),
+        cluster.clone(),
         drain.clone(),
     );
     let (audit, audit_writer) = Auditor::start(store.clone(), drain.clone());
@@ -218,25 +223,17 @@ fn build_app(
         cors_origins: args.cors_origin.clone(),
         trusted_proxies,
         imports: tokio::sync::Mutex::new(()),
+        cluster,
     });
     (app, vec![track_writer, audit_writer])
 }
 
 /// Starts the server: returns once it is listening.
 pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
-    let resolution = h3o::Resolution::try_from(args.h3_resolution).map_err(|_| {
-        ServeError::Config(format!(
-            "--h3-resolution must be 0 to 15, got {}",
-            args.h3_resolution
-        ))
-    })?;
-    if args.tick_ms == 0 || args.tick_ms > 10_000 {
-        return Err(ServeError::Config("--tick-ms must be 1 to 10000".into()));
-    }
-    let trusted_proxies = TrustedProxies::parse(&args.trusted_proxy)
-        .map_err(|e| ServeError::Config(format!("--trusted-proxy: {e}")))?;
+    let (resolution, trusted_proxies) = checked(&args)?;
     let (store, store_lock) = open_store(&args.store()).await?;
     tracing::info!(store = store.kind(), "store open");
+    let joined = node::join(&args, &*store).await?;
 
     let engine = load::load_engine(&args, &*store, resolution).await?;
     let root_area = engine
@@ -262,14 +259,17 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
         &args,
         store,
         auth,
-        engine,
-        incidents,
+        (engine, incidents),
         trusted_proxies,
+        joined.as_ref().map(|j| j.link.clone()),
         &drain_rx,
     );
 
     let (shutdown, watch_rx) = watch::channel(false);
-    let mut tasks = tasks::spawn_background(&app, &args, people, &watch_rx);
+    let (mut tasks, lease) = node::start(&app, joined, &args, &watch_rx).await?;
+    tasks.extend(tasks::spawn_background(
+        &app, &args, people, lease, &watch_rx,
+    ));
 
     let static_dir = web_client_dir(args.static_dir.as_deref());
     let listener = TcpListener::bind(args.listen)
@@ -325,6 +325,23 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
         drain,
         store_lock,
     })
+}
+
+/// The options checked before anything starts: the H3 resolution and the
+/// trusted proxies, parsed.
+fn checked(args: &ServeArgs) -> Result<(h3o::Resolution, TrustedProxies), ServeError> {
+    let resolution = h3o::Resolution::try_from(args.h3_resolution).map_err(|_| {
+        ServeError::Config(format!(
+            "--h3-resolution must be 0 to 15, got {}",
+            args.h3_resolution
+        ))
+    })?;
+    if args.tick_ms == 0 || args.tick_ms > 10_000 {
+        return Err(ServeError::Config("--tick-ms must be 1 to 10000".into()));
+    }
+    let trusted_proxies = TrustedProxies::parse(&args.trusted_proxy)
+        .map_err(|e| ServeError::Config(format!("--trusted-proxy: {e}")))?;
+    Ok((resolution, trusted_proxies))
 }
 
 /// Creates the first admin when there are no users. Returns the password if

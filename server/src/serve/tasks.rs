@@ -16,11 +16,15 @@ use crate::config::ServeArgs;
 use crate::metrics::Metrics;
 
 /// The background tasks: the hub's tick, the incident clock, track
-/// retention, and in demo mode the simulator.
+/// retention, and in demo mode the simulator. On a cluster node (`lease`
+/// given) retention is one of the lease's jobs, and the simulator runs only
+/// while this node holds the lease (the walkers' fixes reach the other
+/// nodes through the log; two simulators would walk everyone twice).
 pub(super) fn spawn_background(
     app: &Arc<App>,
     args: &ServeArgs,
     people: crate::simulator::People,
+    lease: Option<watch::Receiver<bool>>,
     stop: &watch::Receiver<bool>,
 ) -> Vec<JoinHandle<()>> {
     let days = args.track_retention_days;
@@ -40,21 +44,28 @@ pub(super) fn spawn_background(
         stop.clone(),
         move || incident_clock_loop(a.clone(), s.clone()),
     ));
-    let (a, s) = with(app);
-    tasks.push(supervised(
-        "track retention",
-        metrics.clone(),
-        stop.clone(),
-        move || retention_loop(a.clone(), days, s.clone()),
-    ));
+    if lease.is_none() {
+        let (a, s) = with(app);
+        tasks.push(supervised(
+            "track retention",
+            metrics.clone(),
+            stop.clone(),
+            move || retention_loop(a.clone(), days, s.clone()),
+        ));
+    }
     if args.demo && !args.no_simulator {
         let every = Duration::from_secs(args.sim_interval_s.max(1));
-        let (a, s, walkers) = (app.clone(), stop.clone(), people.clone());
+        let (a, s, walkers, l) = (app.clone(), stop.clone(), people.clone(), lease.clone());
         tasks.push(supervised(
             "simulator",
             metrics.clone(),
             stop.clone(),
-            move || crate::simulator::run(a.clone(), every, walkers.clone(), s.clone()),
+            move || {
+                let (a, s, walkers) = (a.clone(), s.clone(), walkers.clone());
+                while_holding(l.clone(), s.clone(), move || {
+                    crate::simulator::run(a.clone(), every, walkers.clone(), s.clone())
+                })
+            },
         ));
         if args.sim_incident_every_s > 0 {
             let every = Duration::from_secs(args.sim_incident_every_s);
@@ -64,12 +75,40 @@ pub(super) fn spawn_background(
                 metrics.clone(),
                 stop.clone(),
                 move || {
-                    crate::simulator::run_incidents(a.clone(), every, people.clone(), s.clone())
+                    let (a, s, people) = (a.clone(), s.clone(), people.clone());
+                    while_holding(lease.clone(), s.clone(), move || {
+                        crate::simulator::run_incidents(a.clone(), every, people.clone(), s.clone())
+                    })
                 },
             ));
         }
     }
     tasks
+}
+
+/// Runs `task` while this node holds the lease (always, without one):
+/// started when the lease is taken, dropped when it is lost, until `stop`.
+async fn while_holding<F, Fut>(
+    lease: Option<watch::Receiver<bool>>,
+    mut stop: watch::Receiver<bool>,
+    task: F,
+) where
+    F: Fn() -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let Some(mut held) = lease else {
+        return task().await;
+    };
+    loop {
+        tokio::select! {
+            taken = held.wait_for(|h| *h) => if taken.is_err() { return },
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        tokio::select! {
+            () = task() => return,
+            _ = held.wait_for(|h| !*h) => {}
+        }
+    }
 }
 
 /// Runs a background task, and runs it again (after a pause that doubles up

@@ -15,7 +15,8 @@ use sqlx::{Database, Pool, Transaction};
 
 use super::codec::first_duplicate;
 use super::driver::{Driver, Stmt, first};
-use super::{LayerData, Result, StoreError, WriteMode, layers};
+use super::outbox::{Outgoing, keep_opt};
+use super::{LayerData, LayerKind, Result, StoreError, WriteMode, layers};
 use riskmap_engine::City;
 
 /// A connection of backend `B`'s database.
@@ -84,7 +85,22 @@ pub trait CommonStore: Send + Sync {
     async fn import_city(&self, city: &City) -> Result<()>;
 
     /// Writes one layer in one transaction.
-    async fn write_layer(&self, data: &LayerData, mode: WriteMode) -> Result<()>;
+    async fn write_layer(&self, data: &LayerData, mode: WriteMode) -> Result<()> {
+        self.write_layer_kept(data, mode, None).await.map(drop)
+    }
+
+    /// [`CommonStore::write_layer`], keeping `outbox` (a cluster node's
+    /// record of the change) in the same transaction; its outbox id.
+    async fn write_layer_kept(
+        &self,
+        data: &LayerData,
+        mode: WriteMode,
+        outbox: Option<Outgoing<'_>>,
+    ) -> Result<Option<i64>>;
+
+    /// One layer as stored (a cluster node reads a layer another node
+    /// imported: the store is the record, the log only says it changed).
+    async fn read_layer(&self, kind: LayerKind) -> Result<LayerData>;
 
     /// A server-wide setting.
     async fn setting(&self, key: &str) -> Result<Option<String>>;
@@ -116,11 +132,33 @@ impl<B: Backend> CommonStore for B {
         Ok(())
     }
 
-    async fn write_layer(&self, data: &LayerData, mode: WriteMode) -> Result<()> {
+    async fn write_layer_kept(
+        &self,
+        data: &LayerData,
+        mode: WriteMode,
+        outbox: Option<Outgoing<'_>>,
+    ) -> Result<Option<i64>> {
         let mut tx = self.begin_write().await?;
         layers::write_layer::<B>(&mut tx, data, mode).await?;
+        let kept = keep_opt::<B>(&mut tx, outbox, crate::clock::now_ms()).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(kept)
+    }
+
+    async fn read_layer(&self, kind: LayerKind) -> Result<LayerData> {
+        let mut c = self.reader().acquire().await?;
+        Ok(match kind {
+            LayerKind::Areas => LayerData::Areas(layers::read_areas::<B>(&mut c).await?),
+            LayerKind::Staff => LayerData::Staff(layers::read_staff::<B>(&mut c).await?),
+            static_kind => {
+                let (cameras, risks, places) = layers::read_static::<B>(&mut c).await?;
+                match static_kind {
+                    LayerKind::Cameras => LayerData::Cameras(cameras),
+                    LayerKind::RiskSources => LayerData::RiskSources(risks),
+                    _ => LayerData::KeyPlaces(places),
+                }
+            }
+        })
     }
 
     async fn setting(&self, key: &str) -> Result<Option<String>> {

@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use super::backend::{Backend, json_list, with_areas};
 use super::codec::{corrupt, name, parse_name};
 use super::driver::{Cols, Driver, Param, Stmt, rows};
+use super::outbox::{Outgoing, keep_opt};
 use super::{Result, StoreError};
 use crate::incident::model::{Incident, LogEntry, PendingExtension, StepTimes};
 use riskmap_engine::model::{DutyStatus, EpochMs};
@@ -21,7 +22,20 @@ pub trait IncidentStore: Send + Sync {
     async fn load_incidents(&self) -> Result<Vec<(Incident, i64)>>;
 
     /// A new incident and its first log entry, in one transaction.
-    async fn create_incident(&self, incident: &Incident, entry: &LogEntry) -> Result<()>;
+    async fn create_incident(&self, incident: &Incident, entry: &LogEntry) -> Result<()> {
+        self.create_incident_kept(incident, entry, None)
+            .await
+            .map(drop)
+    }
+
+    /// [`IncidentStore::create_incident`], keeping `outbox` (a cluster
+    /// node's record of the change) in the same transaction; its outbox id.
+    async fn create_incident_kept(
+        &self,
+        incident: &Incident,
+        entry: &LogEntry,
+        outbox: Option<Outgoing<'_>>,
+    ) -> Result<Option<i64>>;
 
     /// A changed incident (whose `version` is one more than the stored
     /// one), its log entry and the duty changes it causes, in one
@@ -32,7 +46,21 @@ pub trait IncidentStore: Send + Sync {
         incident: &Incident,
         entry: &LogEntry,
         duty: &[(String, DutyStatus)],
-    ) -> Result<()>;
+    ) -> Result<()> {
+        self.record_transition_kept(incident, entry, duty, None)
+            .await
+            .map(drop)
+    }
+
+    /// [`IncidentStore::record_transition`], keeping `outbox` in the same
+    /// transaction; its outbox id.
+    async fn record_transition_kept(
+        &self,
+        incident: &Incident,
+        entry: &LogEntry,
+        duty: &[(String, DutyStatus)],
+        outbox: Option<Outgoing<'_>>,
+    ) -> Result<Option<i64>>;
 
     /// One incident's flow log, in order.
     async fn incident_log(&self, id: &str) -> Result<Vec<LogEntry>>;
@@ -420,7 +448,12 @@ impl<B: Backend> IncidentStore for B {
         .await
     }
 
-    async fn create_incident(&self, incident: &Incident, entry: &LogEntry) -> Result<()> {
+    async fn create_incident_kept(
+        &self,
+        incident: &Incident,
+        entry: &LogEntry,
+        outbox: Option<Outgoing<'_>>,
+    ) -> Result<Option<i64>> {
         let row = IncidentRow::of(incident)?;
         let log = LogRow::of(entry)?;
         let mut tx = self.begin_write().await?;
@@ -430,16 +463,18 @@ impl<B: Backend> IncidentStore for B {
             .map_err(conflict_on_duplicate)?;
         let q = Stmt::new(&INSERT_LOG).bind_all(log.params());
         B::Db::run(&mut tx, q).await?;
+        let kept = keep_opt::<B>(&mut tx, outbox, entry.at_ms).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(kept)
     }
 
-    async fn record_transition(
+    async fn record_transition_kept(
         &self,
         incident: &Incident,
         entry: &LogEntry,
         duty: &[(String, DutyStatus)],
-    ) -> Result<()> {
+        outbox: Option<Outgoing<'_>>,
+    ) -> Result<Option<i64>> {
         let row = IncidentRow::of(incident)?;
         let log = LogRow::of(entry)?;
         let mut tx = self.begin_write().await?;
@@ -462,8 +497,9 @@ impl<B: Backend> IncidentStore for B {
                 .bind(staff);
             B::Db::run(&mut tx, q).await?;
         }
+        let kept = keep_opt::<B>(&mut tx, outbox, entry.at_ms).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(kept)
     }
 
     async fn incident_log(&self, id: &str) -> Result<Vec<LogEntry>> {

@@ -19,17 +19,21 @@ pub mod codec;
 pub mod driver;
 pub mod incidents;
 pub mod layers;
+pub mod lease;
+pub mod outbox;
 pub mod postgis;
 pub mod rows;
 pub mod sqlite;
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 pub use accounts::AccountStore;
 pub use audit::{AuditEntry, AuditStore};
 pub use backend::{Backend, CommonStore};
 pub use incidents::{IncidentStore, LogRange};
+pub use outbox::OutboxStore;
 use riskmap_engine::City;
 use riskmap_engine::model::{Area, Camera, EpochMs, Fix, KeyPlace, RiskSource, Staff};
 
@@ -101,6 +105,59 @@ pub enum LayerData {
     KeyPlaces(Vec<KeyPlace>),
 }
 
+/// The layers an import can write (one per [`LayerData`] variant).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LayerKind {
+    /// 区域: the governance tree.
+    Areas,
+    /// 工作人员: field staff.
+    Staff,
+    /// 视频监控.
+    Cameras,
+    /// 风险源.
+    RiskSources,
+    /// 重点场所.
+    KeyPlaces,
+}
+
+impl LayerKind {
+    /// The layer's name as clients know it: the OGC collection id, and the
+    /// `layer` of the import report and of the `layer_changed` message.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            LayerKind::Areas => "areas",
+            LayerKind::Staff => "staff",
+            LayerKind::Cameras => "cameras",
+            LayerKind::RiskSources => "risk_sources",
+            LayerKind::KeyPlaces => "key_places",
+        }
+    }
+
+    /// The key inside a feature's `properties` that holds its id.
+    #[must_use]
+    pub fn id_key(self) -> &'static str {
+        if self == LayerKind::Areas {
+            "code"
+        } else {
+            "id"
+        }
+    }
+
+    /// The layer `data` belongs to.
+    #[must_use]
+    pub fn of(data: &LayerData) -> LayerKind {
+        match data {
+            LayerData::Areas(_) => LayerKind::Areas,
+            LayerData::Staff(_) => LayerKind::Staff,
+            LayerData::Cameras(_) => LayerKind::Cameras,
+            LayerData::RiskSources(_) => LayerKind::RiskSources,
+            LayerData::KeyPlaces(_) => LayerKind::KeyPlaces,
+        }
+    }
+}
+
 /// How an import meets what is there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteMode {
@@ -135,7 +192,7 @@ pub struct Session {
 /// Everything riskmap persists.
 #[async_trait]
 pub trait Store:
-    IncidentStore + AuditStore + AccountStore + CommonStore + Send + Sync + 'static
+    IncidentStore + AuditStore + AccountStore + CommonStore + OutboxStore + Send + Sync + 'static
 {
     /// "sqlite" or "postgis", for logs and /ready.
     fn kind(&self) -> &'static str;
@@ -158,7 +215,17 @@ pub trait Store:
 
     /// Appends fixes to the tracks and moves each staff member's stored last
     /// fix forward (never back), in one transaction.
-    async fn append_fixes(&self, points: &[TrackPoint<'_>]) -> Result<()>;
+    async fn append_fixes(&self, points: &[TrackPoint<'_>]) -> Result<()> {
+        self.append_fixes_kept(points, None).await.map(drop)
+    }
+
+    /// [`Store::append_fixes`], keeping `outbox` (a cluster node's record of
+    /// the fixes) in the same transaction; its outbox id.
+    async fn append_fixes_kept(
+        &self,
+        points: &[TrackPoint<'_>],
+        outbox: Option<outbox::Outgoing<'_>>,
+    ) -> Result<Option<i64>>;
 
     /// A staff member's track between two times (fix time, inclusive),
     /// oldest first, at most `limit` fixes.

@@ -22,6 +22,7 @@ use sqlx::{Connection as _, Postgres, Row};
 
 use super::backend::Backend;
 use super::codec::{FixColumns, corrupt, fix_from, newest_per_staff, validate_points};
+use super::outbox::{Outgoing, keep_opt};
 use super::{Result, Store, StoreError, TrackPoint, layers, rows};
 use riskmap_engine::City;
 use riskmap_engine::model::{Area, Camera, EpochMs, Fix, KeyPlace, RiskSource};
@@ -250,9 +251,13 @@ impl Store for PostgisStore {
         })
     }
 
-    async fn append_fixes(&self, points: &[TrackPoint<'_>]) -> Result<()> {
+    async fn append_fixes_kept(
+        &self,
+        points: &[TrackPoint<'_>],
+        outbox: Option<Outgoing<'_>>,
+    ) -> Result<Option<i64>> {
         if points.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         validate_points(points)?;
         let newest = newest_per_staff(points);
@@ -274,8 +279,9 @@ impl Store for PostgisStore {
             .execute(&mut *tx)
             .await?;
         rows::move_last_fixes::<PostgisStore>(&mut tx, &newest).await?;
+        let kept = keep_opt::<PostgisStore>(&mut tx, outbox, crate::clock::now_ms()).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(kept)
     }
 
     async fn track(&self, staff: &str, from: EpochMs, to: EpochMs, limit: u32) -> Result<Vec<Fix>> {

@@ -8,6 +8,7 @@ use riskmap_engine::sphere::LonLat;
 use thiserror::Error;
 
 use super::super::App;
+use super::super::cluster::{Change, Shipment};
 use crate::clock::now_ms;
 use crate::event::{DomainEvent, DutyChange};
 use crate::identity::{Scope, User, UserRole};
@@ -28,6 +29,9 @@ pub enum DeskError {
     #[error(transparent)]
     Store(#[from] StoreError),
 }
+
+/// How many taken serials a cluster node skips before it gives up a report.
+const MAX_ID_SKIPS: u32 = 16;
 
 /// How long an incident write waits for an unreachable store.
 const STORE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
@@ -51,27 +55,50 @@ impl App {
         intake::check_text("description", &r.description, &r.photos)?;
         let (position, grid) = self.place_report(user, &r)?;
         let _one_writer = desk.writer.lock().await;
-        let now = now_ms();
-        let filing = {
-            let book = desk.book.read();
-            Filing {
-                id: book.next_id(desk.dictionary(), now),
-                possible_duplicate_of: (!r.report_only)
-                    .then(|| book.possible_duplicate(desk.dictionary(), &r.category, position, now))
-                    .flatten(),
-                position,
-                grid,
-                now,
+        let store = &self.store;
+        // A cluster node's next serial can be taken by another node that
+        // reported meanwhile (its report reaches this book only through the
+        // log): then the next one is tried.
+        let mut skip = 0;
+        let (incident, entry, outbox_id, shipment) = loop {
+            let now = now_ms();
+            let filing = {
+                let book = desk.book.read();
+                Filing {
+                    id: book.next_id_skipping(desk.dictionary(), now, skip),
+                    possible_duplicate_of: (!r.report_only)
+                        .then(|| {
+                            book.possible_duplicate(desk.dictionary(), &r.category, position, now)
+                        })
+                        .flatten(),
+                    position,
+                    grid: grid.clone(),
+                    now,
+                }
+            };
+            let (incident, entry) = intake::open(user, r.clone(), filing);
+            let shipment = self.shipment(|| {
+                Change::Event(Box::new(DomainEvent::IncidentReported {
+                    incident: incident.clone(),
+                    entry: entry.clone(),
+                }))
+            });
+            let outgoing = shipment.as_ref().map(Shipment::outgoing);
+            match commit_patiently(
+                || store.create_incident_kept(&incident, &entry, outgoing),
+                // Committed, but the answer was lost with the connection.
+                |e| matches!(e, StoreError::Conflict(_)),
+            )
+            .await
+            {
+                Ok(id) => break (incident, entry, id, shipment),
+                Err(StoreError::Conflict(_)) if self.cluster.is_some() && skip < MAX_ID_SKIPS => {
+                    skip += 1;
+                }
+                Err(e) => return Err(e.into()),
             }
         };
-        let (incident, entry) = intake::open(user, r, filing);
-        let store = &self.store;
-        commit_patiently(
-            || store.create_incident(&incident, &entry),
-            // Committed, but the answer was lost with the connection.
-            |e| matches!(e, StoreError::Conflict(_)),
-        )
-        .await?;
+        self.shipped(outbox_id, shipment);
         let id = incident.id.clone();
         self.apply(&DomainEvent::IncidentReported { incident, entry });
         self.view_now(&id)
@@ -130,12 +157,24 @@ impl App {
         let pairs: Vec<(String, DutyStatus)> =
             duty.iter().map(|d| (d.staff_id.clone(), d.duty)).collect();
         let store = &self.store;
-        commit_patiently(
-            || store.record_transition(&next, &entry, &pairs),
+        let shipment = self.shipment(|| {
+            Change::Event(Box::new(DomainEvent::IncidentChanged {
+                incident: next.clone(),
+                entry: entry.clone(),
+                duty: duty.clone(),
+            }))
+        });
+        let outgoing = shipment.as_ref().map(Shipment::outgoing);
+        // A conflict on the first attempt: another node changed the
+        // incident first (this book learns it from the log); the client is
+        // told, and acts again on what it then sees.
+        let outbox_id = commit_patiently(
+            || store.record_transition_kept(&next, &entry, &pairs, outgoing),
             // The stored version moved on under our one writer: it was ours.
             |e| matches!(e, StoreError::Conflict(_)),
         )
         .await?;
+        self.shipped(outbox_id, shipment);
         self.apply(&DomainEvent::IncidentChanged {
             incident: next,
             entry,
@@ -261,18 +300,20 @@ impl App {
 async fn commit_patiently<F, Fut>(
     write: F,
     landed: impl Fn(&StoreError) -> bool,
-) -> Result<(), StoreError>
+) -> Result<Option<i64>, StoreError>
 where
     F: Fn() -> Fut,
-    Fut: Future<Output = Result<(), StoreError>>,
+    Fut: Future<Output = Result<Option<i64>, StoreError>>,
 {
     let started = std::time::Instant::now();
     let mut backoff = std::time::Duration::from_millis(50);
     let mut retried = false;
     loop {
         match write().await {
-            Ok(()) => return Ok(()),
-            Err(e) if retried && landed(&e) => return Ok(()),
+            Ok(id) => return Ok(id),
+            // (Its outbox id was lost with the answer: the sweeper sends the
+            // record.)
+            Err(e) if retried && landed(&e) => return Ok(None),
             Err(e) if e.is_transient() && started.elapsed() < STORE_PATIENCE => {
                 tracing::warn!(error = %e, retry_in_ms = backoff.as_millis(), "an incident write failed; retrying");
                 tokio::time::sleep(backoff).await;

@@ -39,6 +39,7 @@ use sqlx::sqlite::{
 };
 
 use super::backend::Backend;
+use super::outbox::{Outgoing, keep_opt};
 use super::{Result, Store, TrackPoint, layers};
 use riskmap_engine::City;
 use riskmap_engine::model::{EpochMs, Fix};
@@ -223,15 +224,20 @@ impl Store for SqliteStore {
         Ok(city)
     }
 
-    async fn append_fixes(&self, points: &[TrackPoint<'_>]) -> Result<()> {
+    async fn append_fixes_kept(
+        &self,
+        points: &[TrackPoint<'_>],
+        outbox: Option<Outgoing<'_>>,
+    ) -> Result<Option<i64>> {
         if points.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         let mut tx = self.begin_write().await?;
         tracks::append(&mut tx, points).await?;
+        let kept = keep_opt::<SqliteStore>(&mut tx, outbox, crate::clock::now_ms()).await?;
         tx.commit().await?;
         self.track_log.logged(points.len());
-        Ok(())
+        Ok(kept)
     }
 
     async fn track(&self, staff: &str, from: EpochMs, to: EpochMs, limit: u32) -> Result<Vec<Fix>> {

@@ -1,0 +1,565 @@
+//! riskmap nodes over PostGIS and NATS JetStream, on loopback: the real
+//! `riskmap` binary three times (and a fourth that joins late), Debian's
+//! nats-server with JetStream on file storage, one PostGIS database. Run
+//! when `RISKMAP_TEST_DATABASE_URL` is set (scripts/test.sh runs them
+//! beside a throwaway PostGIS).
+
+#![allow(clippy::unwrap_used, clippy::too_many_lines)]
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use riskmap_tests as common;
+use serde_json::{Value, json};
+
+use common::ServerProcess;
+use common::cluster::{Nats, eventually, get, metric, node_args, wait_ready};
+
+/// The cluster of a test: its directory, NATS, the database, the nodes.
+struct Cluster {
+    dir: tempfile::TempDir,
+    nats: Nats,
+    database_url: String,
+    nodes: Vec<Option<ServerProcess>>,
+}
+
+impl Cluster {
+    /// `n` nodes, or `None` without a PostGIS to run on.
+    async fn start(n: usize) -> Option<Cluster> {
+        let Some(database_url) = common::fresh_database().await else {
+            eprintln!("RISKMAP_TEST_DATABASE_URL is not set: the cluster tests need PostGIS");
+            return None;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        common::write_city(&dir.path().join("city"));
+        let nats = Nats::start(dir.path());
+        let mut c = Cluster {
+            dir,
+            nats,
+            database_url,
+            nodes: Vec::new(),
+        };
+        // The first node loads the demo city into the empty store; the
+        // others find it there.
+        for _ in 0..n {
+            c.add_node().await;
+        }
+        Some(c)
+    }
+
+    /// Starts one more node and waits until it is ready (caught up).
+    async fn add_node(&mut self) -> String {
+        let i = self.nodes.len();
+        let name = format!("n{}", i + 1);
+        let args = node_args(self.dir.path(), &self.database_url, &self.nats.url, &name);
+        let log = self.dir.path().join(format!("{name}.log"));
+        let node = ServerProcess::spawn(&args, &log);
+        wait_ready(&node.base).await;
+        let base = node.base.clone();
+        self.nodes.push(Some(node));
+        base
+    }
+
+    fn base(&self, i: usize) -> String {
+        self.nodes[i].as_ref().unwrap().base.clone()
+    }
+
+    /// SIGKILL of node `i`.
+    fn kill(&mut self, i: usize) {
+        self.nodes[i] = None;
+    }
+
+    fn log_of(&self, node: &str) -> std::path::PathBuf {
+        self.dir.path().join(format!("{node}.log"))
+    }
+}
+
+async fn login(base: &str) -> String {
+    common::login_at(base, "dispatcher", common::DEMO_PASSWORD).await
+}
+
+async fn post(base: &str, token: &str, path: &str, body: &Value) -> Option<Value> {
+    let r = reqwest::Client::new()
+        .post(format!("{base}{path}"))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .ok()?;
+    if !r.status().is_success() {
+        return None;
+    }
+    r.json().await.ok()
+}
+
+/// What a node holds that every node must agree on: each staff member's
+/// live position, fix time and duty, and each incident's version.
+async fn state_of(base: &str, token: &str) -> BTreeMap<String, Value> {
+    let mut state = BTreeMap::new();
+    for s in 1..=5 {
+        let v = get(base, token, &format!("/api/staff/S{s}")).await;
+        state.insert(
+            format!("staff S{s}"),
+            json!([v["lon"], v["lat"], v["t"], v["duty"]]),
+        );
+    }
+    let list = get(base, token, "/api/incidents?limit=1000").await;
+    for i in list["incidents"].as_array().into_iter().flatten() {
+        state.insert(
+            format!("incident {}", i["id"].as_str().unwrap()),
+            i["version"].clone(),
+        );
+    }
+    state
+}
+
+/// The same, read from PostGIS (the store of record).
+async fn state_in_store(database_url: &str) -> BTreeMap<String, Value> {
+    use sqlx::{Connection, Row};
+    let mut c = sqlx::PgConnection::connect(database_url).await.unwrap();
+    let mut state = BTreeMap::new();
+    let staff = sqlx::query(
+        "SELECT id, lon, lat, fix_time_ms, duty \
+         FROM staff ORDER BY id",
+    )
+    .fetch_all(&mut c)
+    .await
+    .unwrap();
+    for r in staff {
+        let id: String = r.get("id");
+        let lon: Option<f64> = r.get("lon");
+        let lat: Option<f64> = r.get("lat");
+        let t: Option<i64> = r.get("fix_time_ms");
+        let duty: String = r.get("duty");
+        state.insert(format!("staff {id}"), json!([lon, lat, t, duty]));
+    }
+    let incidents = sqlx::query("SELECT id, version FROM incidents")
+        .fetch_all(&mut c)
+        .await
+        .unwrap();
+    for r in incidents {
+        let id: String = r.get("id");
+        state.insert(format!("incident {id}"), json!(r.get::<i64, _>("version")));
+    }
+    state
+}
+
+/// Waits until every node's state equals the store's; panics with the
+/// first difference.
+async fn assert_converged(c: &Cluster, bases: &[String], token_of: &[String]) {
+    let want = state_in_store(&c.database_url).await;
+    assert!(want.keys().any(|k| k.starts_with("incident")), "{want:?}");
+    for (base, token) in bases.iter().zip(token_of) {
+        let start = Instant::now();
+        loop {
+            let have = state_of(base, token).await;
+            if have == want {
+                break;
+            }
+            if start.elapsed() > Duration::from_secs(20) {
+                let diff: Vec<_> = want
+                    .iter()
+                    .filter(|(k, v)| have.get(*k) != Some(*v))
+                    .map(|(k, v)| format!("{k}: store {v}, node {:?}", have.get(k)))
+                    .take(10)
+                    .collect();
+                panic!("{base} did not converge with PostGIS: {diff:#?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+fn fix(staff: &str, lon: f64, t: i64) -> Value {
+    json!({ "staff_id": staff, "lon": lon, "lat": 28.05, "t": t })
+}
+
+/// A fix sent to node A reaches a viewer of node C; an incident reported
+/// on B and acted on at C is seen on every node; a layer imported on A is
+/// served by C; a token from one node works on another (sessions live in
+/// the shared store); and every node ends equal to PostGIS.
+#[tokio::test]
+async fn three_nodes_share_every_change() {
+    let Some(c) = Cluster::start(3).await else {
+        return;
+    };
+    let (a, b, cc) = (c.base(0), c.base(1), c.base(2));
+    let token = login(&a).await;
+    // One login, every node: the session is in the shared store.
+    let me = get(&cc, &token, "/api/me").await;
+    assert_eq!(me["user"]["username"], "dispatcher", "{me}");
+
+    let mut viewer = common::ws_at(&cc, &token).await;
+    viewer
+        .send(&json!({ "type": "subscribe", "bbox": [119.9, 27.9, 120.3, 28.2], "layers": ["staff", "incidents"] }))
+        .await;
+    viewer.next_of("snapshot").await;
+    let t = 1_790_000_000_000i64;
+    let sent = Instant::now();
+    let ack = post(
+        &a,
+        &token,
+        "/api/fixes",
+        &json!({ "fixes": [fix("S1", 120.025, t)] }),
+    )
+    .await;
+    assert!(ack.is_some(), "node A took the fix");
+    loop {
+        let m = viewer
+            .next_of_within("staff_moves", Duration::from_secs(10))
+            .await;
+        let moved = m["moves"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|mv| mv["id"] == "S1" && mv["t"] == t);
+        if moved {
+            break;
+        }
+    }
+    eprintln!("fix on A → viewer of C: {:?}", sent.elapsed());
+
+    // An incident reported on B, accepted on C, seen everywhere.
+    let inc = post(
+        &b,
+        &token,
+        "/api/incidents",
+        &json!({ "category": "0201", "lon": 120.02, "lat": 28.05, "description": "cluster" }),
+    )
+    .await
+    .expect("node B took the report");
+    let id = inc["id"].as_str().unwrap().to_owned();
+    let seen = viewer
+        .next_of_within("incident", Duration::from_secs(10))
+        .await;
+    assert_eq!(
+        seen["incident"]["id"],
+        id.as_str(),
+        "C's viewer is told of B's report"
+    );
+    let path = format!("/api/incidents/{id}");
+    for base in [&a, &cc] {
+        let v = eventually(
+            Duration::from_secs(10),
+            || get(base, &token, &path),
+            |v| v["version"] == 1,
+        )
+        .await;
+        assert_eq!(v["version"], 1, "{base}: {v}");
+    }
+    let accepted = post(
+        &cc,
+        &token,
+        &format!("/api/incidents/{id}/actions"),
+        &json!({ "action": "accept" }),
+    )
+    .await;
+    assert_eq!(accepted.expect("C accepts")["version"], 2);
+    for base in [&a, &b] {
+        let v = eventually(
+            Duration::from_secs(10),
+            || get(base, &token, &path),
+            |v| v["version"] == 2,
+        )
+        .await;
+        assert_eq!(v["state"], "accepted", "{base}: {v}");
+    }
+
+    // A layer imported on A is read by the others from the store.
+    let admin = common::login_at(&a, "admin", common::PROCESS_ADMIN_PASSWORD).await;
+    let camera = json!({ "type": "FeatureCollection", "features": [{
+        "type": "Feature", "geometry": { "type": "Point", "coordinates": [120.05, 28.05] },
+        "properties": { "id": "CAM-CLUSTER", "name": "集群测试", "fov_deg": 90, "range_m": 80, "bearing_deg": 0 } }] });
+    let r = reqwest::Client::new()
+        .post(format!("{a}/ogc/collections/cameras/items?mode=merge"))
+        .bearer_auth(&admin)
+        .header("content-type", "application/geo+json")
+        .body(camera.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.status().is_success(),
+        "import on A: {}",
+        r.text().await.unwrap()
+    );
+    let got = eventually(
+        Duration::from_secs(10),
+        || get(&cc, &token, "/ogc/collections/cameras/items/CAM-CLUSTER"),
+        |v| v["id"] == "CAM-CLUSTER",
+    )
+    .await;
+    assert_eq!(got["id"], "CAM-CLUSTER", "C serves A's import: {got}");
+
+    let tokens = vec![token.clone(), token.clone(), token.clone()];
+    assert_converged(&c, &[a.clone(), b, cc], &tokens).await;
+    let applied = metric(&a, "riskmap_cluster_applied_total").await.unwrap();
+    assert!(applied >= 2.0, "A applied B's and C's records: {applied}");
+}
+
+/// What a load worker was told was saved.
+#[derive(Default)]
+struct Acked {
+    /// Incident id → highest acknowledged version.
+    incidents: BTreeMap<String, i64>,
+    /// (staff, fix time) of acknowledged fixes.
+    fixes: Vec<(String, i64)>,
+}
+
+/// Load on the nodes in `targets` (round robin, moving on to the next node
+/// when one fails, as a client behind a balancer does): incident reports
+/// and actions, and fixes of S1–S5.
+fn start_load(
+    targets: Vec<String>,
+    token: String,
+    acked: Arc<Mutex<Acked>>,
+    stop: Arc<AtomicBool>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let targets = Arc::new(targets);
+    let mut workers = Vec::new();
+    for w in 0..3usize {
+        let (targets, token, acked, stop) =
+            (targets.clone(), token.clone(), acked.clone(), stop.clone());
+        workers.push(tokio::spawn(async move {
+            let mut n = 0usize;
+            let mut at = w;
+            while !stop.load(Ordering::Relaxed) {
+                n += 1;
+                let lon = 120.01 + 0.02 * w as f64 + 0.0001 * (n % 50) as f64;
+                let body = json!({ "category": "0201", "lon": lon, "lat": 28.05, "description": format!("w{w} n{n}") });
+                let Some(v) = post(&targets[at % targets.len()], &token, "/api/incidents", &body).await else {
+                    at += 1;
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                };
+                let id = v["id"].as_str().unwrap().to_owned();
+                acked.lock().incidents.insert(id.clone(), 1);
+                for action in ["accept", "dispatch"] {
+                    let mut body = json!({ "action": action });
+                    if action == "dispatch" {
+                        body["department"] = json!("综合行政执法队");
+                    }
+                    let path = format!("/api/incidents/{id}/actions");
+                    let Some(v) = post(&targets[at % targets.len()], &token, &path, &body).await else {
+                        at += 1;
+                        break;
+                    };
+                    let version = v["version"].as_i64().unwrap();
+                    let mut a = acked.lock();
+                    let e = a.incidents.entry(id.clone()).or_default();
+                    *e = (*e).max(version);
+                }
+            }
+        }));
+    }
+    let (targets, acked) = (targets.clone(), acked.clone());
+    workers.push(tokio::spawn(async move {
+        let mut t = 1_791_000_000_000i64;
+        let mut at = 0usize;
+        while !stop.load(Ordering::Relaxed) {
+            t += 1_000;
+            let fixes: Vec<Value> = (1..=5)
+                .map(|i| {
+                    fix(
+                        &format!("S{i}"),
+                        120.02 + 0.02 * f64::from(i) + 0.00001 * ((t / 1000) % 100) as f64,
+                        t,
+                    )
+                })
+                .collect();
+            if post(
+                &targets[at % targets.len()],
+                &token,
+                "/api/fixes",
+                &json!({ "fixes": fixes }),
+            )
+            .await
+            .is_some()
+            {
+                let mut a = acked.lock();
+                for i in 1..=5 {
+                    a.fixes.push((format!("S{i}"), t));
+                }
+            } else {
+                at += 1;
+            }
+        }
+    }));
+    workers
+}
+
+/// Every acknowledged write is in PostGIS: each incident at (at least) its
+/// acknowledged version with a flow log as long, each fix in its track.
+async fn assert_nothing_lost(database_url: &str, acked: &Acked) {
+    use sqlx::{Connection, Row};
+    let mut c = sqlx::PgConnection::connect(database_url).await.unwrap();
+    for (id, version) in &acked.incidents {
+        let r = sqlx::query("SELECT version, (SELECT COUNT(*) FROM incident_log l WHERE l.incident = i.id) AS n FROM incidents i WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut c)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("acknowledged incident {id} is lost"));
+        let stored: i64 = r.get("version");
+        assert!(
+            stored >= *version,
+            "incident {id}: acknowledged {version}, stored {stored}"
+        );
+        assert_eq!(r.get::<i64, _>("n"), stored, "incident {id}'s flow log");
+    }
+    let tracked: std::collections::HashSet<(String, i64)> =
+        sqlx::query("SELECT staff_id, fix_time_ms FROM tracks")
+            .fetch_all(&mut c)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.get("staff_id"), r.get("fix_time_ms")))
+            .collect();
+    for f in &acked.fixes {
+        assert!(tracked.contains(f), "acknowledged fix {f:?} is lost");
+    }
+}
+
+/// `kill -9` of a node under load loses no acknowledged write; its clients
+/// carry on at another node; the survivors, and a fourth node started
+/// afterwards (which loads from PostGIS and replays the log), converge
+/// with the store.
+#[tokio::test]
+async fn a_killed_node_loses_nothing_and_a_new_node_catches_up() {
+    let Some(mut c) = Cluster::start(3).await else {
+        return;
+    };
+    let token = login(&c.base(0)).await;
+    let acked = Arc::new(Mutex::new(Acked::default()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let workers = start_load(
+        vec![c.base(1), c.base(0), c.base(2)],
+        token.clone(),
+        acked.clone(),
+        stop.clone(),
+    );
+    let start = Instant::now();
+    while acked.lock().incidents.len() < 30 && start.elapsed() < Duration::from_secs(120) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let before_kill = acked.lock().incidents.len();
+    c.kill(1); // SIGKILL, requests in flight
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after_kill = acked.lock().incidents.len();
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        w.await.unwrap();
+    }
+    assert!(before_kill >= 30, "the load never built up: {before_kill}");
+    assert!(
+        after_kill > before_kill,
+        "the clients carried on at the other nodes"
+    );
+    let acked = std::mem::take(&mut *acked.lock());
+    assert_nothing_lost(&c.database_url, &acked).await;
+
+    let late = c.add_node().await;
+    let bases = vec![c.base(0), c.base(2), late];
+    assert_converged(&c, &bases, &vec![token; 3]).await;
+    let _ = c.log_of("n2");
+}
+
+/// Restarting nats-server under load loses nothing: writes keep being
+/// acknowledged (they are in the store and the outbox), and once NATS is
+/// back every record reaches the other node (published by its node, or by
+/// the sweeper), so both converge with the store.
+#[tokio::test]
+async fn restarting_nats_under_load_loses_nothing() {
+    let Some(mut c) = Cluster::start(2).await else {
+        return;
+    };
+    let token = login(&c.base(0)).await;
+    let acked = Arc::new(Mutex::new(Acked::default()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let workers = start_load(vec![c.base(0)], token.clone(), acked.clone(), stop.clone());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    c.nats.restart(Duration::from_secs(2));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        w.await.unwrap();
+    }
+    let acked = std::mem::take(&mut *acked.lock());
+    assert!(acked.incidents.len() >= 5, "the load never built up");
+    assert_nothing_lost(&c.database_url, &acked).await;
+    let bases = vec![c.base(0), c.base(1)];
+    assert_converged(&c, &bases, &vec![token; 2]).await;
+}
+
+/// The lease of the once-only jobs is held by one node; when its holder
+/// dies (SIGKILL) another takes it within seconds; and no job slot ever
+/// ran on two nodes (every run is claimed per job and slot first).
+#[tokio::test]
+async fn the_lease_moves_when_its_holder_dies() {
+    let Some(mut c) = Cluster::start(3).await else {
+        return;
+    };
+    let holders = |c: &Cluster| {
+        let bases: Vec<(usize, String)> = (0..c.nodes.len())
+            .filter(|i| c.nodes[*i].is_some())
+            .map(|i| (i, c.base(i)))
+            .collect();
+        async move {
+            let mut held = Vec::new();
+            for (i, b) in bases {
+                if metric(&b, "riskmap_cluster_lease_holder").await == Some(1.0) {
+                    held.push(i);
+                }
+            }
+            held
+        }
+    };
+    let start = Instant::now();
+    let mut held = holders(&c).await;
+    while held.len() != 1 && start.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        held = holders(&c).await;
+    }
+    assert_eq!(held.len(), 1, "exactly one holder: {held:?}");
+    let first = held[0];
+    c.kill(first);
+    let killed_at = Instant::now();
+    let mut next = Vec::new();
+    while killed_at.elapsed() < Duration::from_secs(15) {
+        next = holders(&c).await;
+        if next.len() == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(next.len(), 1, "one new holder within seconds: {next:?}");
+    assert_ne!(next[0], first);
+    eprintln!("lease moved in {:?}", killed_at.elapsed());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    use sqlx::{Connection, Row};
+    let mut db = sqlx::PgConnection::connect(&c.database_url).await.unwrap();
+    let runs =
+        sqlx::query("SELECT slot, node FROM job_runs WHERE job = 'outbox sweep' ORDER BY slot")
+            .fetch_all(&mut db)
+            .await
+            .unwrap();
+    let nodes: Vec<String> = runs.iter().map(|r| r.get("node")).collect();
+    let first_name = format!("n{}", first + 1);
+    let second_name = format!("n{}", next[0] + 1);
+    assert!(
+        nodes.contains(&first_name) && nodes.contains(&second_name),
+        "runs by both holders: {nodes:?}"
+    );
+    // After the first run of the new holder, the dead one ran nothing.
+    let took_over = nodes.iter().position(|n| *n == second_name).unwrap();
+    assert!(
+        nodes[took_over..].iter().all(|n| *n == second_name),
+        "{nodes:?}"
+    );
+    let _ = Path::new("");
+}
