@@ -29,12 +29,23 @@ step "layers point down (scripts/check-layers.sh)"
 step "cargo test (SQLite)"
 cargo test --workspace --locked
 
-step "integration tests on PostgreSQL + PostGIS"
-# The tests that touch the store (the others do not change with it).
+step "integration tests on PostgreSQL + PostGIS, and the cluster (NATS JetStream)"
+# The cluster tests run Debian's nats-server: installed if missing.
+if [ ! -x /usr/sbin/nats-server ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "nats-server is missing and installing it needs root (apt-get install nats-server)" >&2
+    exit 1
+  fi
+  apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nats-server
+fi
+# The tests that touch the store (the others do not change with it), and
+# the cluster's.
 ./scripts/with-postgres.sh cargo test --locked \
   -p riskmap --test store_suite \
   -p riskmap-tests --test live_server --test ogc_api --test incidents --test guard \
-  --test access_matrix --test kill --test pg_restart --test security --test first_run
+  --test access_matrix --test kill --test pg_restart --test security --test first_run \
+  --test cluster
 
 step "fuzzing: /ws messages, OsmAnd, GeoJSON import (cargo-fuzz, bounded)"
 FUZZ_SECONDS=${FUZZ_SECONDS:-20} ./scripts/fuzz.sh

@@ -3,7 +3,7 @@
 //!
 //! A node's writer commits a change together with its [`Record`] in the
 //! store's outbox (one transaction), applies the change here at once, and
-//! hands the kept record to the relay (`crate::cluster`), which publishes it
+//! hands the kept record to the relay (the `cluster` module), which publishes it
 //! to NATS JetStream and then deletes the outbox row. Every node follows the
 //! stream and applies the records of other processes through
 //! [`App::apply_record`]: events through [`App::apply`], as local changes
