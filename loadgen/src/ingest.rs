@@ -64,6 +64,9 @@ mod sync {
 pub struct Spec {
     /// `http://host:port` of the server.
     pub base: String,
+    /// Where the viewers connect, round robin (several nodes of a cluster:
+    /// a fix sent to one node is timed to the viewers of every node).
+    pub viewer_bases: Vec<String>,
     /// The staff to move (a city directory's roster, maybe cut short).
     pub staff: Vec<Member>,
     /// Fixes per second to offer, all gateways together (0: as fast as the
@@ -173,7 +176,8 @@ pub async fn run(spec: Spec) -> Result<Value, String> {
         } else {
             viewer_box(&mut rng, spec.bbox, spec.viewer_box_km)
         };
-        let ws = connect(&spec.base, &viewer_token).await?;
+        let base = &spec.viewer_bases[i % spec.viewer_bases.len()];
+        let ws = connect(base, &viewer_token).await?;
         viewer_tasks.push(tokio::spawn(viewer(ws, bbox, shared.clone())));
     }
 
@@ -234,6 +238,7 @@ pub async fn run(spec: Spec) -> Result<Value, String> {
         "window": spec.window,
         "offered_fixes_per_s": spec.rate,
         "viewers": spec.viewers,
+        "viewer_nodes": spec.viewer_bases.len(),
         "wide_viewers": spec.wide_viewers.min(spec.viewers),
         "viewer_box_km": spec.viewer_box_km,
         "seconds": round3(secs),

@@ -162,6 +162,10 @@ struct IngestArgs {
     /// Viewer connections.
     #[arg(long, default_value_t = 200)]
     viewers: usize,
+    /// Servers the viewers connect to, round robin, comma-separated (the
+    /// nodes of a cluster; the gateways send to --url); default: --url.
+    #[arg(long, value_delimiter = ',')]
+    viewer_urls: Vec<String>,
     /// Of the viewers, how many watch the whole box (city-wide screens).
     #[arg(long, default_value_t = 0)]
     wide_viewers: usize,
@@ -290,8 +294,14 @@ async fn run(command: Command) -> Result<(), String> {
         }
         Command::Ingest(a) => {
             let (warmup, duration) = a.common.secs()?;
+            let viewer_bases = if a.viewer_urls.is_empty() {
+                vec![a.common.url.clone()]
+            } else {
+                a.viewer_urls.clone()
+            };
             let spec = ingest::Spec {
                 base: a.common.url.clone(),
+                viewer_bases,
                 staff: a.common.roster()?,
                 rate: a.rate,
                 batch: a.batch,

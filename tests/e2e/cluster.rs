@@ -460,6 +460,12 @@ async fn a_killed_node_loses_nothing_and_a_new_node_catches_up() {
         "the clients carried on at the other nodes"
     );
     let acked = std::mem::take(&mut *acked.lock());
+    eprintln!(
+        "kill -9 under load: {} incidents ({} before the kill), {} fixes acknowledged",
+        acked.incidents.len(),
+        before_kill,
+        acked.fixes.len()
+    );
     assert_nothing_lost(&c.database_url, &acked).await;
 
     let late = c.add_node().await;
@@ -490,6 +496,15 @@ async fn restarting_nats_under_load_loses_nothing() {
     }
     let acked = std::mem::take(&mut *acked.lock());
     assert!(acked.incidents.len() >= 5, "the load never built up");
+    eprintln!(
+        "nats-server restarted under load: {} incidents, {} fixes acknowledged; swept {:?}",
+        acked.incidents.len(),
+        acked.fixes.len(),
+        (
+            metric(&c.base(0), "riskmap_cluster_swept_total").await,
+            metric(&c.base(1), "riskmap_cluster_swept_total").await
+        )
+    );
     assert_nothing_lost(&c.database_url, &acked).await;
     let bases = vec![c.base(0), c.base(1)];
     assert_converged(&c, &bases, &vec![token; 2]).await;
