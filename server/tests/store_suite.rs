@@ -28,11 +28,12 @@ use riskmap::identity::{NewUser, UserRole};
 use riskmap::incident::model::{
     Action, Detail, Incident, LogEntry, PendingExtension, Priority, Source, State,
 };
+use riskmap::store::outbox::Outgoing;
 use riskmap::store::postgis::PostgisStore;
 use riskmap::store::sqlite::tracks::Compaction;
 use riskmap::store::sqlite::{DB_FILE, SqliteStore};
 use riskmap::store::{
-    AuditEntry, LayerData, LogRange, Session, Store, StoreError, TrackPoint, WriteMode,
+    AuditEntry, LayerData, LayerKind, LogRange, Session, Store, StoreError, TrackPoint, WriteMode,
 };
 use riskmap_engine::City;
 use riskmap_engine::model::{
@@ -264,6 +265,7 @@ suite!(
     demo_sized_city,
     incidents_round_trip,
     audit_by_area,
+    outbox_keeps_records_with_their_writes,
 );
 
 // ---------------------------------------------------------------------------
@@ -1818,4 +1820,102 @@ async fn audit_by_area(b: &Backend) {
             .unwrap()
             .is_empty()
     );
+}
+
+/// A cluster node's record commits with its write, in the same
+/// transaction (a refused write leaves none), waits in the outbox in commit
+/// order until it is sent, and a job's slot is claimed once.
+async fn outbox_keeps_records_with_their_writes(b: &Backend) {
+    let store = &b.store;
+    store.import_city(&small_city()).await.unwrap();
+    let out = |subject: &'static str, payload: &'static str| Some(Outgoing { subject, payload });
+    let id = "SJ20261203000001";
+    let report = log_entry(id, 1, Action::Report, None, State::Reported);
+    let first = store
+        .create_incident_kept(
+            &incident(id),
+            &report,
+            out("riskmap.events.incidents", "{\"n\":1}"),
+        )
+        .await
+        .unwrap()
+        .expect("an outbox id");
+    let refused = store
+        .create_incident_kept(
+            &incident(id),
+            &report,
+            out("riskmap.events.incidents", "{\"n\":2}"),
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "{refused:?}"
+    );
+    let fixes = [("S000001".to_owned(), fix(LON0, LAT0, T0 + 60_000))];
+    let second = store
+        .append_fixes_kept(
+            &points(&fixes),
+            &[Outgoing {
+                subject: "riskmap.events.fixes",
+                payload: "{\"n\":3}",
+            }],
+        )
+        .await
+        .unwrap()[0];
+    let third = store
+        .write_layer_kept(
+            &LayerData::Cameras(vec![camera("C-OUTBOX", LON0, LAT0)]),
+            WriteMode::Merge,
+            out("riskmap.events.layers", "{\"n\":4}"),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(first < second && second < third, "{first} {second} {third}");
+    // Without a record, a write keeps none.
+    assert_eq!(
+        store.append_fixes_kept(&points(&fixes), &[]).await.unwrap(),
+        Vec::<i64>::new()
+    );
+
+    let later = riskmap::clock::now_ms() + 60_000;
+    let waiting = store.outbox_waiting(later, 10).await.unwrap();
+    let seen: Vec<(i64, &str, &str)> = waiting
+        .iter()
+        .map(|k| (k.id, k.subject.as_str(), k.payload.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (first, "riskmap.events.incidents", "{\"n\":1}"),
+            (second, "riskmap.events.fixes", "{\"n\":3}"),
+            (third, "riskmap.events.layers", "{\"n\":4}"),
+        ]
+    );
+    assert!(
+        store.outbox_waiting(0, 10).await.unwrap().is_empty(),
+        "none that old"
+    );
+    store.outbox_sent(&[first, third]).await.unwrap();
+    let left: Vec<i64> = store
+        .outbox_waiting(later, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|k| k.id)
+        .collect();
+    assert_eq!(left, [second]);
+
+    assert!(store.claim_run("sweep", 7, "n1", T0).await.unwrap());
+    assert!(
+        !store.claim_run("sweep", 7, "n2", T0).await.unwrap(),
+        "a slot runs once"
+    );
+    assert!(store.claim_run("sweep", 8, "n2", T0).await.unwrap());
+
+    // A layer as stored, for a node that reads another's import.
+    let LayerData::Cameras(cameras) = store.read_layer(LayerKind::Cameras).await.unwrap() else {
+        panic!("cameras read as another layer");
+    };
+    assert!(cameras.iter().any(|c| c.id == "C-OUTBOX"));
 }

@@ -7,7 +7,6 @@
 #![allow(clippy::unwrap_used, clippy::too_many_lines)]
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -15,6 +14,7 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 use riskmap_tests as common;
 use serde_json::{Value, json};
+use sqlx::{Connection, Row};
 
 use common::ServerProcess;
 use common::cluster::{Nats, eventually, get, metric, node_args, wait_ready};
@@ -119,7 +119,6 @@ async fn state_of(base: &str, token: &str) -> BTreeMap<String, Value> {
 
 /// The same, read from PostGIS (the store of record).
 async fn state_in_store(database_url: &str) -> BTreeMap<String, Value> {
-    use sqlx::{Connection, Row};
     let mut c = sqlx::PgConnection::connect(database_url).await.unwrap();
     let mut state = BTreeMap::new();
     let staff = sqlx::query(
@@ -316,8 +315,8 @@ struct Acked {
 fn start_load(
     targets: Vec<String>,
     token: String,
-    acked: Arc<Mutex<Acked>>,
-    stop: Arc<AtomicBool>,
+    acked: &Arc<Mutex<Acked>>,
+    stop: &Arc<AtomicBool>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     let targets = Arc::new(targets);
     let mut workers = Vec::new();
@@ -356,7 +355,7 @@ fn start_load(
             }
         }));
     }
-    let (targets, acked) = (targets.clone(), acked.clone());
+    let (targets, acked, stop) = (targets.clone(), acked.clone(), stop.clone());
     workers.push(tokio::spawn(async move {
         let mut t = 1_791_000_000_000i64;
         let mut at = 0usize;
@@ -395,7 +394,6 @@ fn start_load(
 /// Every acknowledged write is in PostGIS: each incident at (at least) its
 /// acknowledged version with a flow log as long, each fix in its track.
 async fn assert_nothing_lost(database_url: &str, acked: &Acked) {
-    use sqlx::{Connection, Row};
     let mut c = sqlx::PgConnection::connect(database_url).await.unwrap();
     for (id, version) in &acked.incidents {
         let r = sqlx::query("SELECT version, (SELECT COUNT(*) FROM incident_log l WHERE l.incident = i.id) AS n FROM incidents i WHERE id = $1")
@@ -439,8 +437,8 @@ async fn a_killed_node_loses_nothing_and_a_new_node_catches_up() {
     let workers = start_load(
         vec![c.base(1), c.base(0), c.base(2)],
         token.clone(),
-        acked.clone(),
-        stop.clone(),
+        &acked,
+        &stop,
     );
     let start = Instant::now();
     while acked.lock().incidents.len() < 30 && start.elapsed() < Duration::from_secs(120) {
@@ -486,7 +484,7 @@ async fn restarting_nats_under_load_loses_nothing() {
     let token = login(&c.base(0)).await;
     let acked = Arc::new(Mutex::new(Acked::default()));
     let stop = Arc::new(AtomicBool::new(false));
-    let workers = start_load(vec![c.base(0)], token.clone(), acked.clone(), stop.clone());
+    let workers = start_load(vec![c.base(0)], token.clone(), &acked, &stop);
     tokio::time::sleep(Duration::from_secs(2)).await;
     c.nats.restart(Duration::from_secs(2));
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -556,7 +554,6 @@ async fn the_lease_moves_when_its_holder_dies() {
     eprintln!("lease moved in {:?}", killed_at.elapsed());
     tokio::time::sleep(Duration::from_secs(2)).await;
 
-    use sqlx::{Connection, Row};
     let mut db = sqlx::PgConnection::connect(&c.database_url).await.unwrap();
     let runs =
         sqlx::query("SELECT slot, node FROM job_runs WHERE job = 'outbox sweep' ORDER BY slot")
@@ -576,5 +573,4 @@ async fn the_lease_moves_when_its_holder_dies() {
         nodes[took_over..].iter().all(|n| *n == second_name),
         "{nodes:?}"
     );
-    let _ = Path::new("");
 }

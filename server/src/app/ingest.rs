@@ -57,6 +57,9 @@ impl Default for IngestConfig {
     }
 }
 
+/// Fixes in one record of the cluster's log at most.
+const FIXES_PER_RECORD: usize = 1_000;
+
 /// Why fixes were not committed.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum IngestError {
@@ -215,14 +218,21 @@ impl Writer {
             give_up_after,
         } = self;
         let give_up_after = *give_up_after;
-        let shipment = cluster.as_ref().map(|c| {
-            let fixes = waiting
+        // A cluster node's records of the batch, each small enough for one
+        // NATS message (1 MiB by default; a record of 1,000 fixes is about
+        // 150 KB).
+        let shipments: Vec<Shipment> = cluster.as_ref().map_or_else(Vec::new, |c| {
+            let all: Vec<StaffFix> = waiting
                 .iter()
                 .flat_map(|p| p.points.iter().cloned())
                 .collect();
-            c.ship(Change::Event(Box::new(DomainEvent::FixesRecorded {
-                fixes,
-            })))
+            all.chunks(FIXES_PER_RECORD)
+                .map(|fixes| {
+                    c.ship(Change::Event(Box::new(DomainEvent::FixesRecorded {
+                        fixes: fixes.to_vec(),
+                    })))
+                })
+                .collect()
         });
         let points: Vec<TrackPoint<'_>> = waiting
             .iter()
@@ -236,14 +246,16 @@ impl Writer {
         let mut backoff = Duration::from_millis(50);
         loop {
             let t = Instant::now();
-            let outgoing = shipment.as_ref().map(Shipment::outgoing);
-            match store.append_fixes_kept(&points, outgoing).await {
-                Ok(id) => {
+            let outgoing: Vec<_> = shipments.iter().map(Shipment::outgoing).collect();
+            match store.append_fixes_kept(&points, &outgoing).await {
+                Ok(ids) => {
                     metrics.fix_commit.observe(t.elapsed());
                     Metrics::add(&metrics.fix_batches, 1);
                     Metrics::add(&metrics.fixes_persisted, points.len() as u64);
-                    if let (Some(c), Some(s)) = (cluster, shipment) {
-                        c.committed(id, s);
+                    if let Some(c) = cluster {
+                        for (id, s) in ids.into_iter().zip(shipments) {
+                            c.committed(Some(id), s);
+                        }
                     }
                     return Ok(());
                 }

@@ -26,6 +26,10 @@ pub const EVERY: Duration = Duration::from_secs(1);
 /// ones are still their own node's to send).
 pub const SWEEP_AFTER_MS: i64 = 3_000;
 
+/// Records the sweeper sends per second at most (a record holds up to
+/// 1,000 fixes: about 150 KB).
+const SWEEP_BATCH: u32 = 200;
+
 /// The job names, as `job_runs` records them.
 pub const SWEEP: &str = "outbox sweep";
 /// Track retention.
@@ -97,7 +101,11 @@ async fn claim(app: &App, job: &str, slot: i64, node: &str) -> bool {
 /// Publishes the records that waited in the outbox for longer than their
 /// node should have taken (it died, or NATS was down), oldest first.
 async fn sweep(app: &App, log: &Log, now: i64) {
-    let waiting = match app.store.outbox_waiting(now - SWEEP_AFTER_MS, 1_000).await {
+    let waiting = match app
+        .store
+        .outbox_waiting(now - SWEEP_AFTER_MS, SWEEP_BATCH)
+        .await
+    {
         Ok(w) if !w.is_empty() => w,
         Ok(_) => return,
         Err(e) => {

@@ -216,16 +216,16 @@ pub trait Store:
     /// Appends fixes to the tracks and moves each staff member's stored last
     /// fix forward (never back), in one transaction.
     async fn append_fixes(&self, points: &[TrackPoint<'_>]) -> Result<()> {
-        self.append_fixes_kept(points, None).await.map(drop)
+        self.append_fixes_kept(points, &[]).await.map(drop)
     }
 
-    /// [`Store::append_fixes`], keeping `outbox` (a cluster node's record of
-    /// the fixes) in the same transaction; its outbox id.
+    /// [`Store::append_fixes`], keeping `outbox` (a cluster node's records
+    /// of the fixes) in the same transaction; their outbox ids, in order.
     async fn append_fixes_kept(
         &self,
         points: &[TrackPoint<'_>],
-        outbox: Option<outbox::Outgoing<'_>>,
-    ) -> Result<Option<i64>>;
+        outbox: &[outbox::Outgoing<'_>],
+    ) -> Result<Vec<i64>>;
 
     /// A staff member's track between two times (fix time, inclusive),
     /// oldest first, at most `limit` fixes.

@@ -63,6 +63,19 @@ pub async fn keep_opt<B: Backend>(
     }
 }
 
+/// [`keep`] for each record; their ids, in order.
+pub async fn keep_all<B: Backend>(
+    conn: &mut Conn<B>,
+    outgoing: &[Outgoing<'_>],
+    now: EpochMs,
+) -> Result<Vec<i64>> {
+    let mut ids = Vec::with_capacity(outgoing.len());
+    for o in outgoing {
+        ids.push(keep::<B>(conn, *o, now).await?);
+    }
+    Ok(ids)
+}
+
 /// The outbox, and the fence of once-only jobs.
 #[async_trait]
 pub trait OutboxStore: Send + Sync {

@@ -22,7 +22,7 @@ use sqlx::{Connection as _, Postgres, Row};
 
 use super::backend::Backend;
 use super::codec::{FixColumns, corrupt, fix_from, newest_per_staff, validate_points};
-use super::outbox::{Outgoing, keep_opt};
+use super::outbox::{Outgoing, keep_all};
 use super::{Result, Store, StoreError, TrackPoint, layers, rows};
 use riskmap_engine::City;
 use riskmap_engine::model::{Area, Camera, EpochMs, Fix, KeyPlace, RiskSource};
@@ -254,10 +254,10 @@ impl Store for PostgisStore {
     async fn append_fixes_kept(
         &self,
         points: &[TrackPoint<'_>],
-        outbox: Option<Outgoing<'_>>,
-    ) -> Result<Option<i64>> {
+        outbox: &[Outgoing<'_>],
+    ) -> Result<Vec<i64>> {
         if points.is_empty() {
-            return Ok(None);
+            return Ok(Vec::new());
         }
         validate_points(points)?;
         let newest = newest_per_staff(points);
@@ -279,7 +279,7 @@ impl Store for PostgisStore {
             .execute(&mut *tx)
             .await?;
         rows::move_last_fixes::<PostgisStore>(&mut tx, &newest).await?;
-        let kept = keep_opt::<PostgisStore>(&mut tx, outbox, crate::clock::now_ms()).await?;
+        let kept = keep_all::<PostgisStore>(&mut tx, outbox, crate::clock::now_ms()).await?;
         tx.commit().await?;
         Ok(kept)
     }

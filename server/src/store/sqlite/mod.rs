@@ -39,7 +39,7 @@ use sqlx::sqlite::{
 };
 
 use super::backend::Backend;
-use super::outbox::{Outgoing, keep_opt};
+use super::outbox::{Outgoing, keep_all};
 use super::{Result, Store, TrackPoint, layers};
 use riskmap_engine::City;
 use riskmap_engine::model::{EpochMs, Fix};
@@ -227,14 +227,14 @@ impl Store for SqliteStore {
     async fn append_fixes_kept(
         &self,
         points: &[TrackPoint<'_>],
-        outbox: Option<Outgoing<'_>>,
-    ) -> Result<Option<i64>> {
+        outbox: &[Outgoing<'_>],
+    ) -> Result<Vec<i64>> {
         if points.is_empty() {
-            return Ok(None);
+            return Ok(Vec::new());
         }
         let mut tx = self.begin_write().await?;
         tracks::append(&mut tx, points).await?;
-        let kept = keep_opt::<SqliteStore>(&mut tx, outbox, crate::clock::now_ms()).await?;
+        let kept = keep_all::<SqliteStore>(&mut tx, outbox, crate::clock::now_ms()).await?;
         tx.commit().await?;
         self.track_log.logged(points.len());
         Ok(kept)
