@@ -47,7 +47,8 @@ use sphere::LonLat;
 pub struct EngineConfig {
     /// H3 resolution of the point → grid cells.
     pub h3_resolution: Resolution,
-    /// Size of the staff index's buckets, degrees.
+    /// Size the staff index's buckets start at, degrees; the index
+    /// re-sizes them to the staff's density.
     pub staff_cell_deg: f64,
 }
 

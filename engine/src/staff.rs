@@ -1,9 +1,11 @@
 //! Field staff and where they are: the hot write path.
 //!
-//! Staff move all the time, so their positions live in a hash of fixed-size
-//! lon/lat cells (buckets) rather than an R-tree: a move inside the same cell
+//! Staff move all the time, so their positions live in a hash of lon/lat
+//! cells (buckets) rather than an R-tree: a move inside the same cell
 //! rewrites one entry in place, a move across cells is a swap-remove and a
-//! push. Each entry carries the staff member's unit vector and the bits dispatch
+//! push. The cells are all one size, chosen from the density and re-chosen
+//! when it changes by a factor (staff/grid.rs), so a bucket holds about the
+//! same number of staff in a town of 10,000 as in a city of a million. Each entry carries the staff member's unit vector and the bits dispatch
 //! filters on, so a k-nearest query scans contiguous memory and ranks by chord
 //! length, which is exact in great-circle metres.
 //!
@@ -26,20 +28,23 @@ use super::error::{EngineError, Result};
 use super::model::{DutyStatus, Fix, Role, Skill, Staff};
 use super::sphere::LonLat;
 
+mod grid;
 mod query;
+
+use grid::{Density, Place, cols_of, snapped};
+pub use grid::{MAX_CELL_DEG, MIN_CELL_DEG};
 
 /// Dense index of a staff member inside one [`StaffIndex`]; stable while the
 /// member exists, reused after removal.
 pub type StaffIdx = u32;
 
-/// Default bucket size in degrees (about 500 m): a few dozen staff per cell in
-/// a dense urban core, so a nearest-5 query touches a handful of cells.
+/// Bucket size in degrees (about 500 m) an index starts with, until it
+/// knows the density: a few dozen staff per cell in a city's core. The index
+/// re-sizes its buckets from there (see `staff/grid.rs`).
 pub const DEFAULT_CELL_DEG: f64 = 0.005;
 
 /// Largest k a nearest query may ask for.
 pub const MAX_K: usize = 1_000;
-
-const NO_CELL: u64 = u64::MAX;
 
 /// One staff member as the index keeps them: the model, compacted.
 #[derive(Debug, Clone)]
@@ -202,13 +207,6 @@ pub enum MoveOutcome {
     Stale,
 }
 
-/// Where an entry sits.
-#[derive(Debug, Clone, Copy)]
-struct Place {
-    cell: u64,
-    pos: u32,
-}
-
 /// The roster and the moving-point index.
 #[derive(Debug)]
 pub struct StaffIndex {
@@ -229,10 +227,12 @@ pub struct StaffIndex {
     by_home: FxHashMap<AreaIdx, Vec<StaffIdx>>,
     /// Number of live members.
     len: usize,
-    /// Bucket size, degrees.
+    /// Bucket size, degrees; re-chosen as the density changes.
     cell_deg: f64,
     /// Columns around the globe.
     cols: i64,
+    /// How crowded the buckets are, to know when to re-size them.
+    density: Density,
 }
 
 impl Default for StaffIndex {
@@ -242,12 +242,13 @@ impl Default for StaffIndex {
 }
 
 impl StaffIndex {
-    /// An empty index with buckets of `cell_deg` degrees (clamped to a sane
-    /// range: 0.0005° to 1°).
+    /// An empty index whose buckets start at `cell_deg` degrees (clamped
+    /// to [`MIN_CELL_DEG`]..=[`MAX_CELL_DEG`], rounded to divide 360°) and are re-sized to the
+    /// density as staff are added, move and leave.
     #[must_use]
     pub fn new(cell_deg: f64) -> Self {
         let cell_deg = if cell_deg.is_finite() {
-            cell_deg.clamp(0.000_5, 1.0)
+            snapped(cell_deg.clamp(MIN_CELL_DEG, MAX_CELL_DEG))
         } else {
             DEFAULT_CELL_DEG
         };
@@ -261,11 +262,12 @@ impl StaffIndex {
             by_home: FxHashMap::default(),
             len: 0,
             cell_deg,
-            cols: (360.0 / cell_deg).ceil() as i64,
+            cols: cols_of(cell_deg),
+            density: Density::default(),
         }
     }
 
-    /// An index of `staff`, each homed in the grid at the same position of
+    /// An index of `staff` with buckets sized to them, each homed in the grid at the same position of
     /// `homes`; a later member with the same id replaces an earlier one, as
     /// [`StaffIndex::upsert`] would.
     pub fn build(cell_deg: f64, staff: &[Staff], homes: &[AreaIdx]) -> Result<Self> {
@@ -278,7 +280,16 @@ impl StaffIndex {
         for (s, &home) in staff.iter().zip(homes) {
             index.upsert(s, Some(home))?;
         }
+        // Sized while it grew; now once more from the whole roster, so a
+        // city starts with buckets made for its density.
+        index.fit();
         Ok(index)
+    }
+
+    /// The bucket size now, degrees.
+    #[must_use]
+    pub fn cell_deg(&self) -> f64 {
+        self.cell_deg
     }
 
     /// Number of members.
@@ -375,10 +386,7 @@ impl StaffIndex {
                 i
             } else {
                 self.members.push(Some(member));
-                self.places.push(Place {
-                    cell: NO_CELL,
-                    pos: 0,
-                });
+                self.places.push(Place::NOWHERE);
                 (self.members.len() - 1) as StaffIdx
             };
             let h = FxBuildHasher.hash_one(staff.id.as_str());
@@ -529,67 +537,7 @@ impl StaffIndex {
                 e.remove();
             }
         }
-        let p = self.places[idx as usize];
-        if p.cell != NO_CELL {
-            self.take_out(p);
-            self.places[idx as usize].cell = NO_CELL;
-        }
-    }
-
-    /// Moves or inserts an entry to the cell of its position.
-    fn place(&mut self, idx: StaffIdx, entry: Entry) {
-        let key = self.key_of_vector(idx);
-        let p = self.places[idx as usize];
-        if p.cell == key {
-            if let Some(e) = self
-                .cells
-                .get_mut(&key)
-                .and_then(|c| c.get_mut(p.pos as usize))
-            {
-                *e = entry;
-            }
-            return;
-        }
-        if p.cell != NO_CELL {
-            self.take_out(p);
-        }
-        let cell = self.cells.entry(key).or_default();
-        cell.push(entry);
-        self.places[idx as usize] = Place {
-            cell: key,
-            pos: (cell.len() - 1) as u32,
-        };
-    }
-
-    /// Swap-removes the entry at `p`, fixing the place of the entry that
-    /// took its slot, and drops the cell when it empties.
-    fn take_out(&mut self, p: Place) {
-        let Some(cell) = self.cells.get_mut(&p.cell) else {
-            return;
-        };
-        cell.swap_remove(p.pos as usize);
-        if let Some(moved) = cell.get(p.pos as usize) {
-            self.places[moved.idx as usize].pos = p.pos;
-        }
-        if cell.is_empty() {
-            self.cells.remove(&p.cell);
-        }
-    }
-
-    fn key_of_vector(&self, idx: StaffIdx) -> u64 {
-        match self.position(idx) {
-            Some(p) => {
-                let (x, y) = self.cell_xy(p);
-                key(x, y)
-            }
-            None => NO_CELL,
-        }
-    }
-
-    fn cell_xy(&self, p: LonLat) -> (i64, i64) {
-        let x = ((p.lon + 180.0) / self.cell_deg).floor() as i64;
-        let y = ((p.lat + 90.0) / self.cell_deg).floor() as i64;
-        (x.rem_euclid(self.cols), y)
+        self.unplace(idx);
     }
 }
 
@@ -601,12 +549,4 @@ fn entry_of(idx: StaffIdx, m: &Member) -> Entry {
         duty: m.duty,
         skills: m.skills,
     }
-}
-
-fn key(x: i64, y: i64) -> u64 {
-    ((y as u64) << 32) | (x as u64 & 0xffff_ffff)
-}
-
-fn unkey(k: u64) -> (i64, i64) {
-    ((k & 0xffff_ffff) as i64, (k >> 32) as i64)
 }

@@ -94,6 +94,52 @@ fn check_nearest(idx: &StaffIndex, q: LonLat, k: usize, f: StaffFilter, max_m: O
     );
 }
 
+/// Radius query against brute force.
+fn check_within(idx: &StaffIndex, q: LonLat, r: f64, f: StaffFilter) {
+    let got: Vec<u32> = idx
+        .within(q, r, &f)
+        .unwrap()
+        .into_iter()
+        .map(|n| n.idx)
+        .collect();
+    let limit2 = sphere::m_to_chord2(r);
+    let mut want: Vec<(f64, u32)> = idx
+        .iter()
+        .filter(|(_, m)| f.accepts_member(m))
+        .filter_map(|(i, m)| {
+            Some((
+                sphere::chord2(&q.unit_vector(), &m.fix?.position.unit_vector()),
+                i,
+            ))
+        })
+        .filter(|&(d2, _)| d2 <= limit2)
+        .collect();
+    want.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let want: Vec<u32> = want.into_iter().map(|w| w.1).collect();
+    assert_eq!(got, want, "within {r} m of {q:?} filter={f:?}");
+}
+
+/// Box query against brute force (`west > east` crosses the antimeridian).
+fn check_bbox(idx: &StaffIndex, bbox: [f64; 4]) {
+    let mut got = idx.in_bbox(bbox);
+    got.sort_unstable();
+    let want: Vec<u32> = idx
+        .iter()
+        .filter(|(_, m)| {
+            let Some(f) = m.fix else { return false };
+            let p = f.position;
+            let lon_ok = if bbox[0] <= bbox[2] {
+                p.lon >= bbox[0] && p.lon <= bbox[2]
+            } else {
+                p.lon >= bbox[0] || p.lon <= bbox[2]
+            };
+            lon_ok && p.lat >= bbox[1] && p.lat <= bbox[3]
+        })
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(got, want, "box {bbox:?}");
+}
+
 /// A stand-in for the grid locator: any function of the position will do,
 /// as long as a remembered grid that outlived a move would show.
 #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
@@ -121,7 +167,7 @@ proptest! {
     fn nearest_staff_matches_brute_force(
         seed in any::<u64>(),
         n in 0usize..400,
-        cell_deg in prop::sample::select(vec![0.000_5, 0.002, 0.005, 0.05, 0.5]),
+        cell_deg in prop::sample::select(vec![0.000_5, 0.002, 0.005, 0.007, 0.05, 0.5]),
         centre_lon in -180.0f64..=180.0,
         centre_lat in -84.0f64..=84.0,
         spread in prop::sample::select(vec![0.001, 0.02, 0.3, 3.0]),
@@ -207,29 +253,118 @@ proptest! {
             idx.upsert(&random_staff(&mut rng, i, "g", Some(p), 0.4), None).unwrap();
         }
         let q = near(&mut rng, centre, 0.2);
-        let r = rng.random_range(0.0..30_000.0);
-        let f = random_filter(&mut rng);
-        let got: Vec<u32> = idx.within(q, r, &f).unwrap().into_iter().map(|n| n.idx).collect();
-        let limit2 = sphere::m_to_chord2(r);
-        let mut want: Vec<(f64, u32)> = idx.iter()
-            .filter(|(_, m)| f.accepts_member(m))
-            .map(|(i, m)| (sphere::chord2(&q.unit_vector(), &m.fix.unwrap().position.unit_vector()), i))
-            .filter(|&(d2, _)| d2 <= limit2)
-            .collect();
-        want.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-        prop_assert_eq!(got, want.into_iter().map(|w| w.1).collect::<Vec<_>>());
-
+        check_within(&idx, q, rng.random_range(0.0..30_000.0), random_filter(&mut rng));
         let a = near(&mut rng, centre, 0.2);
         let b = near(&mut rng, centre, 0.2);
-        let bbox = [a.lon, a.lat.min(b.lat), b.lon, a.lat.max(b.lat)];
-        let mut got = idx.in_bbox(bbox);
-        got.sort_unstable();
-        let want: Vec<u32> = idx.iter().filter(|(_, m)| {
-            let p = m.fix.unwrap().position;
-            let lon_ok = if bbox[0] <= bbox[2] { p.lon >= bbox[0] && p.lon <= bbox[2] } else { p.lon >= bbox[0] || p.lon <= bbox[2] };
-            lon_ok && p.lat >= bbox[1] && p.lat <= bbox[3]
-        }).map(|(i, _)| i).collect();
-        prop_assert_eq!(got, want);
+        check_bbox(&idx, [a.lon, a.lat.min(b.lat), b.lon, a.lat.max(b.lat)]);
+    }
+
+    /// An index that grows from a few members to many re-sizes its buckets
+    /// (finer as a crowd gathers, coarser as staff scatter or leave), and
+    /// every answer on the way matches brute force.
+    #[test]
+    fn staff_index_resizing_its_buckets_matches_brute_force(
+        seed in any::<u64>(),
+        n in 200usize..1_500,
+        start_deg in prop::sample::select(vec![0.000_5, 0.005, 0.5]),
+        centre_lon in -180.0f64..=180.0,
+        centre_lat in -80.0f64..=80.0,
+        spread in prop::sample::select(vec![0.002, 0.05, 2.0]),
+    ) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let centre = LonLat::new(centre_lon, centre_lat).unwrap();
+        let mut idx = StaffIndex::new(start_deg);
+        let mut sizes = vec![idx.cell_deg()];
+        let check = |idx: &StaffIndex, rng: &mut ChaCha8Rng, spread: f64| {
+            for _ in 0..3 {
+                let q = near(rng, centre, spread * 1.5);
+                check_nearest(idx, q, rng.random_range(1..10), random_filter(rng), None);
+            }
+            let q = near(rng, centre, spread);
+            check_within(idx, q, spread * rng.random_range(0.0..50_000.0), random_filter(rng));
+        };
+        for i in 0..n {
+            let p = near(&mut rng, centre, spread);
+            idx.upsert(&random_staff(&mut rng, i, "g", Some(p), 0.4), None).unwrap();
+            if i.is_power_of_two() {
+                check(&idx, &mut rng, spread);
+                sizes.push(idx.cell_deg());
+            }
+        }
+        check(&idx, &mut rng, spread);
+        // Hundreds of staff within 0.002° (~200 m) cannot share 0.5° buckets,
+        // nor scattered over 4° share 0.0005° ones: the index re-sized.
+        if (start_deg > 0.1 && spread < 0.01) || (start_deg < 0.001 && spread > 1.0) {
+            prop_assert!((idx.cell_deg() / start_deg - 1.0).abs() > 0.2, "sizes {:?}", sizes);
+        }
+        // Everyone walks to one spot (moves alone change the density)...
+        let spot = near(&mut rng, centre, spread);
+        let ids: Vec<u32> = idx.iter().map(|(i, _)| i).collect();
+        for (t, &i) in ids.iter().enumerate() {
+            idx.apply_fix(i, fix_at(near(&mut rng, spot, 0.000_3), 10 + t as i64)).unwrap();
+            if t % 97 == 0 {
+                check(&idx, &mut rng, spread);
+            }
+        }
+        check_nearest(&idx, spot, 7, StaffFilter::default(), None);
+        // ... then scatters, and most of them leave.
+        for (t, &i) in ids.iter().enumerate() {
+            idx.apply_fix(i, fix_at(near(&mut rng, centre, 3.0), 10_000 + t as i64)).unwrap();
+            if t % 5 != 0 {
+                let id = idx.get(i).unwrap().id.to_string();
+                prop_assert!(idx.remove(&id));
+            }
+            if t % 89 == 0 {
+                check(&idx, &mut rng, 3.0);
+            }
+        }
+        check(&idx, &mut rng, 3.0);
+        let a = near(&mut rng, centre, 3.0);
+        let b = near(&mut rng, centre, 3.0);
+        check_bbox(&idx, [a.lon, a.lat.min(b.lat), b.lon, a.lat.max(b.lat)]);
+        for (i, m) in idx.iter() {
+            prop_assert_eq!(idx.find(&m.id), Some(i));
+        }
+    }
+
+    /// Very uneven density: a crowd in a few hundred metres and staff
+    /// scattered over degrees around it share one bucket size; nearest,
+    /// radius and box queries in the crowd, among the scattered and far
+    /// from everyone match brute force.
+    #[test]
+    fn staff_index_with_uneven_density_matches_brute_force(
+        seed in any::<u64>(),
+        crowd in 100usize..2_000,
+        scattered in 1usize..200,
+        centre_lon in -180.0f64..=180.0,
+        centre_lat in -80.0f64..=80.0,
+    ) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let centre = LonLat::new(centre_lon, centre_lat).unwrap();
+        let members: Vec<_> = (0..crowd + scattered).map(|i| {
+            let p = if i % 10 == 0 && scattered > 0 && i / 10 < scattered {
+                near(&mut rng, centre, 2.0)
+            } else {
+                near(&mut rng, centre, 0.003)
+            };
+            random_staff(&mut rng, i, "g", Some(p), 0.4)
+        }).collect();
+        let homes = vec![0; members.len()];
+        let idx = StaffIndex::build(riskmap_engine::staff::DEFAULT_CELL_DEG, &members, &homes).unwrap();
+        for spread in [0.003, 0.5, 2.5] {
+            for _ in 0..3 {
+                let q = near(&mut rng, centre, spread);
+                check_nearest(&idx, q, rng.random_range(1..12), random_filter(&mut rng), None);
+                let max_m = rng.random_range(0.0..100_000.0);
+                check_nearest(&idx, q, 5, StaffFilter::default(), Some(max_m));
+                check_within(&idx, q, spread * rng.random_range(0.0..100_000.0), random_filter(&mut rng));
+            }
+            let a = near(&mut rng, centre, spread);
+            let b = near(&mut rng, centre, spread);
+            check_bbox(&idx, [a.lon, a.lat.min(b.lat), b.lon, a.lat.max(b.lat)]);
+        }
+        let far = near(&mut rng, LonLat::new(-centre_lon / 2.0, -centre_lat).unwrap(), 1.0);
+        check_nearest(&idx, far, 3, StaffFilter::default(), None);
     }
 }
 

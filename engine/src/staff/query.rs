@@ -2,7 +2,8 @@
 //! a lower bound that stops the walk), everyone within a radius, everyone
 //! in a box.
 
-use super::{Entry, MAX_K, Neighbour, StaffFilter, StaffIdx, StaffIndex, key, unkey};
+use super::grid::{key, unkey};
+use super::{Entry, MAX_K, Neighbour, StaffFilter, StaffIdx, StaffIndex};
 use crate::error::{EngineError, Result};
 use crate::sphere::{self, LonLat};
 
@@ -60,6 +61,7 @@ impl StaffIndex {
                 }
             }
         };
+        let mut ring_cells: Vec<&Vec<Entry>> = Vec::with_capacity(16);
         let mut r: i64 = 0;
         loop {
             if r > 0
@@ -85,10 +87,13 @@ impl StaffIndex {
                 }
                 break;
             }
-            for (x, y) in ring(cx, cy, r) {
-                if let Some(cell) = self.bucket(x, y) {
-                    scan(cell, &mut best);
-                }
+            // Find the ring's buckets first, then scan them: the hash probes
+            // do not wait on each other, so their cache misses overlap (at a
+            // million staff the index is far larger than the cache).
+            ring_cells.clear();
+            ring_cells.extend(ring(cx, cy, r).filter_map(|(x, y)| self.bucket(x, y)));
+            for cell in &ring_cells {
+                scan(cell, &mut best);
             }
             r += 1;
         }
