@@ -645,3 +645,73 @@ async fn demo_mode_simulator_moves_staff_on_duty() {
         "fixes were applied"
     );
 }
+
+/// `POST /api/dispatch/batch`: every query answered in order, each exactly
+/// as its REST twin answers it, a bad one with its own error while the
+/// others are answered; scope applies to each; over 1,000 queries is 413.
+#[tokio::test]
+async fn batch_dispatch_answers_each_query_in_order() {
+    let s = TestServer::start().await;
+    let t = s.login("dispatcher").await;
+    let body = json!({ "queries": [
+        { "query": "nearest", "params": { "lon": 120.021, "lat": 28.05, "k": 3 } },
+        { "query": "nearest", "params": { "lon": 120.021, "lat": 28.05, "skill": "mediation", "k": 5 } },
+        { "query": "teleport", "params": {} },
+        { "query": "nearest", "params": { "lon": 999, "lat": 28.05 } },
+        { "query": "locate", "params": { "lon": 120.051, "lat": 28.05 } },
+    ]});
+    let (status, b) = s.post(&t, "/api/dispatch/batch", &body).await;
+    assert_eq!(status, 200, "{b}");
+    let r = b["results"].as_array().unwrap();
+    assert_eq!(r.len(), 5);
+    let (_, rest) = s
+        .get(&t, "/api/dispatch/nearest?lon=120.021&lat=28.05&k=3")
+        .await;
+    assert_eq!(r[0]["data"], rest, "the same answer as GET");
+    let (_, rest) = s
+        .get(
+            &t,
+            "/api/dispatch/nearest?lon=120.021&lat=28.05&skill=mediation&k=5",
+        )
+        .await;
+    assert_eq!(r[1]["data"], rest);
+    assert_eq!(rest["candidates"].as_array().unwrap().len(), 2);
+    assert_eq!(r[2]["error"], "bad_request");
+    assert!(
+        r[2]["message"].as_str().unwrap().contains("unknown query"),
+        "{}",
+        r[2]
+    );
+    assert_eq!(r[3]["error"], "bad_request", "{}", r[3]);
+    assert!(r[3].get("data").is_none());
+    assert_eq!(r[4]["data"]["grid"]["code"], grid(11, 2));
+
+    // Each query is scoped: the other district's staff are not the
+    // district commander's to see.
+    let d = s.login("district").await;
+    let (_, b) = s
+        .post(
+            &d,
+            "/api/dispatch/batch",
+            &json!({ "queries": [
+            { "query": "nearest", "params": { "lon": 120.171, "lat": 28.05, "k": 5 } } ] }),
+        )
+        .await;
+    let (_, rest) = s
+        .get(&d, "/api/dispatch/nearest?lon=120.171&lat=28.05&k=5")
+        .await;
+    assert_eq!(b["results"][0]["data"], rest);
+
+    let many: Vec<_> = (0..1_001)
+        .map(|_| json!({ "query": "locate", "params": { "lon": 120.02, "lat": 28.05 } }))
+        .collect();
+    let (status, b) = s
+        .post(&t, "/api/dispatch/batch", &json!({ "queries": many }))
+        .await;
+    assert_eq!(status, 413, "{b}");
+    assert!(b["message"].as_str().unwrap().contains("1000"), "{b}");
+    let (status, _) = s
+        .post(&t, "/api/dispatch/batch", &json!({ "nope": [] }))
+        .await;
+    assert_eq!(status, 400);
+}

@@ -53,6 +53,7 @@ pub fn router(app: Arc<App>, static_dir: Option<PathBuf>) -> Router {
         .route("/api/audit", get(audit::audit))
         .route("/api/openapi.json", get(openapi::document))
         .route("/api/dispatch/nearest", get(queries::nearest))
+        .route("/api/dispatch/batch", post(queries::batch))
         .route("/api/dispatch/cameras", get(queries::cameras))
         .route("/api/dispatch/nearby", get(queries::nearby))
         .route("/api/dispatch/locate", get(queries::locate))

@@ -408,6 +408,85 @@ pub fn heatmap_query(app: &App, user: &User, p: &HeatmapParams) -> ApiResult<Val
     )
 }
 
+/// The queries a `/ws` `query` message and a batch may ask, by name.
+pub const QUERY_NAMES: &str = "nearest, cameras, nearby, locate, heatmap";
+
+/// Runs a query named `query` with its parameters as JSON (the REST query's
+/// names and values): what `/ws` `query` messages and
+/// `POST /api/dispatch/batch` share.
+pub fn run_query(
+    app: &App,
+    user: &User,
+    query: &str,
+    params: serde_json::Map<String, Value>,
+) -> ApiResult<Value> {
+    fn read<T: serde::de::DeserializeOwned>(
+        params: serde_json::Map<String, Value>,
+    ) -> ApiResult<T> {
+        serde_json::from_value(Value::Object(params))
+            .map_err(|e| ApiError::BadRequest(format!("bad params: {e}")))
+    }
+    match query {
+        "nearest" => nearest_query(app, user, &read(params)?),
+        "cameras" => cameras_query(app, user, &read(params)?),
+        "nearby" => nearby_query(app, user, &read(params)?),
+        "locate" => locate_query(app, user, &read(params)?),
+        "heatmap" => heatmap_query(app, user, &read(params)?),
+        other => Err(ApiError::BadRequest(format!(
+            "unknown query {other:?}; queries are {QUERY_NAMES}"
+        ))),
+    }
+}
+
+/// Most queries in one batch.
+pub const MAX_BATCH_QUERIES: usize = 1_000;
+
+/// `POST /api/dispatch/batch`: many queries in one request.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Batch {
+    /// The queries, answered in order.
+    pub queries: Vec<BatchQuery>,
+}
+
+/// One query of a batch.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchQuery {
+    /// Its name (`nearest`, `cameras`, `nearby`, `locate`, `heatmap`).
+    pub query: String,
+    /// Its parameters, as the REST query's, as JSON values.
+    #[serde(default)]
+    pub params: serde_json::Map<String, Value>,
+}
+
+/// `POST /api/dispatch/batch`: up to [`MAX_BATCH_QUERIES`] queries answered
+/// in order in one round trip, each with its answer (`data`) or its own
+/// error (`error`, `message`): one bad query does not spoil the others. A
+/// dispatcher's console or a gateway asking for many incidents at once
+/// pays one request, one authentication and one JSON parse for all.
+pub async fn batch(
+    State(app): State<Arc<App>>,
+    p: Principal,
+    Json(b): Json<Batch>,
+) -> ApiResult<Json<Value>> {
+    if b.queries.len() > MAX_BATCH_QUERIES {
+        return Err(ApiError::TooLarge(format!(
+            "{} queries in one batch; the limit is {MAX_BATCH_QUERIES}",
+            b.queries.len()
+        )));
+    }
+    let results: Vec<Value> = b
+        .queries
+        .into_iter()
+        .map(|q| match run_query(&app, &p.user, &q.query, q.params) {
+            Ok(data) => json!({ "query": q.query, "data": data }),
+            Err(e) => json!({ "query": q.query, "error": e.code(), "message": e.message() }),
+        })
+        .collect();
+    Ok(Json(json!({ "results": results })))
+}
+
 /// `GET /api/dispatch/nearest`.
 pub async fn nearest(
     State(app): State<Arc<App>>,

@@ -142,6 +142,7 @@ pub(super) fn dispatch_paths() -> Map<String, Value> {
         ),
     ];
     paths(vec![
+        ("/api/dispatch/batch", json!({ "post": batch_op() })),
         (
             "/api/dispatch/nearest",
             json!({ "get": op("dispatch", "nearest", "Nearest suitable staff",
@@ -173,6 +174,25 @@ pub(super) fn dispatch_paths() -> Map<String, Value> {
             answers("200", json_body("Cells", schema_ref("HeatmapResponse")), &errs)) }),
         ),
     ])
+}
+
+/// `POST /api/dispatch/batch`.
+fn batch_op() -> Value {
+    let mut batch = op(
+        "dispatch",
+        "batch",
+        "Many dispatch queries in one request",
+        "Up to 1,000 queries (nearest, cameras, nearby, locate, heatmap, with the REST query's parameters as JSON), \
+         answered in order, each with its data or its own error.",
+        &[],
+        answers(
+            "200",
+            json_body("One result per query", schema_ref("DispatchBatchResponse")),
+            &[400, 401, 413, 415, 422, 503],
+        ),
+    );
+    batch["requestBody"] = json!({ "required": true, "content": content("application/json", schema_ref("DispatchBatch")) });
+    batch
 }
 
 pub(super) fn staff_paths() -> Map<String, Value> {

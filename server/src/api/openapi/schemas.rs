@@ -173,6 +173,20 @@ pub(super) fn location_schemas() -> Value {
                 { "type": "array", "items": schema_ref("FixIn"), "maxItems": 10_000 },
             ],
         },
+        "DispatchBatch": object(&["queries"], json!({
+            "queries": { "type": "array", "maxItems": 1_000, "items": object(&["query"], json!({
+                "query": { "type": "string", "description": "nearest, cameras, nearby, locate or heatmap" },
+                "params": { "type": "object", "description": "The REST query's parameters, as JSON values" },
+            })) },
+        })),
+        "DispatchBatchResponse": object(&["results"], json!({
+            "results": { "type": "array", "description": "One per query, in order", "items": object(&["query"], json!({
+                "query": { "type": "string" },
+                "data": { "description": "The answer, as the REST query's" },
+                "error": { "type": "string", "description": "This query's error code (the others are answered)" },
+                "message": { "type": "string" },
+            })) },
+        })),
         "FixReport": object(&["applied", "stale"], json!({
             "applied": { "type": "integer", "description": "Fixes that moved a live position" },
             "stale": { "type": "integer", "description": "Older fixes, kept in the track only" },

@@ -248,22 +248,6 @@ impl Conn {
         query: &str,
         params: serde_json::Map<String, Value>,
     ) -> Result<Value, ApiError> {
-        fn read<T: serde::de::DeserializeOwned>(
-            params: serde_json::Map<String, Value>,
-        ) -> Result<T, ApiError> {
-            serde_json::from_value(Value::Object(params))
-                .map_err(|e| ApiError::BadRequest(format!("bad params: {e}")))
-        }
-        let (app, user) = (&self.app, &self.p.user);
-        match query {
-            "nearest" => queries::nearest_query(app, user, &read(params)?),
-            "cameras" => queries::cameras_query(app, user, &read(params)?),
-            "nearby" => queries::nearby_query(app, user, &read(params)?),
-            "locate" => queries::locate_query(app, user, &read(params)?),
-            "heatmap" => queries::heatmap_query(app, user, &read(params)?),
-            other => Err(ApiError::BadRequest(format!(
-                "unknown query {other:?}; queries are nearest, cameras, nearby, locate, heatmap"
-            ))),
-        }
+        queries::run_query(&self.app, &self.p.user, query, params)
     }
 }
