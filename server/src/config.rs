@@ -113,8 +113,66 @@ pub enum Command {
 /// `riskmap users …`.
 #[derive(Debug, Subcommand)]
 pub enum UsersCommand {
-    /// Lists every login: username, role, area, name.
+    /// Lists every login: username, role, area, name, and whether disabled.
     List(StoreArgs),
+    /// Creates a login. Its password is read from `RISKMAP_NEW_PASSWORD`, or
+    /// else from the first line of standard input (at least 10 characters).
+    Add {
+        /// The login name (3–64 letters, digits, '.', '_', '-').
+        username: String,
+        /// admin, commander, dispatcher, viewer or field.
+        #[arg(long, value_parser = parse_role)]
+        role: crate::identity::UserRole,
+        /// The code of the area it sees (its subtree); empty only for a
+        /// city-wide administrator.
+        #[arg(long)]
+        area: String,
+        /// The name shown (default: the login name).
+        #[arg(long)]
+        name: Option<String>,
+        /// For a field login: the staff member it is.
+        #[arg(long)]
+        staff: Option<String>,
+        /// The store.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Disables a login: it cannot log in, its sessions end.
+    Disable {
+        /// The login.
+        username: String,
+        /// The store.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Enables a disabled login again.
+    Enable {
+        /// The login.
+        username: String,
+        /// The store.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Binds a login to another area, role or staff member.
+    Bind {
+        /// The login.
+        username: String,
+        /// The new area code.
+        #[arg(long)]
+        area: Option<String>,
+        /// The new role.
+        #[arg(long, value_parser = parse_role)]
+        role: Option<crate::identity::UserRole>,
+        /// The staff member it is.
+        #[arg(long, conflicts_with = "no_staff")]
+        staff: Option<String>,
+        /// It is no staff member.
+        #[arg(long)]
+        no_staff: bool,
+        /// The store.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Sets a login's password and ends its sessions. The new password is
     /// read from `RISKMAP_NEW_PASSWORD`, or else from the first line of
     /// standard input (never a flag: it would show in the process list).
@@ -125,6 +183,12 @@ pub enum UsersCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+}
+
+/// A role's name on the command line.
+fn parse_role(s: &str) -> Result<crate::identity::UserRole, String> {
+    crate::identity::UserRole::parse(s)
+        .ok_or_else(|| format!("{s:?}: roles are admin, commander, dispatcher, viewer, field"))
 }
 
 /// Which store a command works on (the same options as `serve`).

@@ -234,27 +234,7 @@ async fn a_forgotten_password_is_reset_on_the_store() {
     let mut s = TestServer::start().await;
     let old = s.admin_password.clone();
     s.server.take().unwrap().shutdown().await;
-    let mut store = vec![
-        "--data-dir".to_owned(),
-        s.args.data_dir.display().to_string(),
-    ];
-    if let Some(url) = &s.args.database_url {
-        store.extend(["--database-url".to_owned(), url.clone()]);
-    }
-    let users = |args: &[&str], password: &str| {
-        let out = std::process::Command::new(common::binary("riskmap"))
-            .arg("users")
-            .args(args)
-            .args(&store)
-            .env("RISKMAP_NEW_PASSWORD", password)
-            .output()
-            .unwrap();
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    };
+    let users = |args: &[&str], password: &str| s.users_cli(args, password);
     let (ok, _, err) = users(&["passwd", "admin"], "short");
     assert!(!ok && err.contains("at least 10"), "{err}");
     let (ok, _, err) = users(&["passwd", "nobody"], "a-long-enough-one");

@@ -360,6 +360,41 @@ impl TestServer {
             .to_owned()
     }
 
+    /// Logs in as `user` with `password`: the status and the body.
+    pub async fn try_login(&self, user: &str, password: &str) -> (u16, Value) {
+        answer(
+            self.http
+                .post(format!("{}/api/auth/login", self.base))
+                .json(&serde_json::json!({ "username": user, "password": password })),
+        )
+        .await
+    }
+
+    /// `riskmap users ARGS…` on this server's store (stop the server
+    /// first), the new password in `RISKMAP_NEW_PASSWORD`: whether it
+    /// succeeded, its standard output and error.
+    pub fn users_cli(&self, args: &[&str], password: &str) -> (bool, String, String) {
+        let mut store = vec![
+            "--data-dir".to_owned(),
+            self.args.data_dir.display().to_string(),
+        ];
+        if let Some(url) = &self.args.database_url {
+            store.extend(["--database-url".to_owned(), url.clone()]);
+        }
+        let out = std::process::Command::new(binary("riskmap"))
+            .arg("users")
+            .args(args)
+            .args(&store)
+            .env("RISKMAP_NEW_PASSWORD", password)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
     pub async fn get(&self, token: &str, path: &str) -> (u16, Value) {
         answer(
             self.http

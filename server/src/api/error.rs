@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::app::DeskError;
+use crate::app::accounts::AccountError;
 use crate::app::layers::LayerError;
 use crate::clock::TimeError;
 use crate::identity::AuthError;
@@ -170,6 +171,18 @@ impl From<AuthError> for ApiError {
             AuthError::NoSuchUser(_) => ApiError::NotFound(e.to_string()),
             AuthError::Store(e) => e.into(),
             AuthError::Hash(_) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<AccountError> for ApiError {
+    fn from(e: AccountError) -> Self {
+        match e {
+            AccountError::Forbidden(m) => ApiError::Forbidden(m),
+            AccountError::Invalid(m) => ApiError::BadRequest(m),
+            AccountError::NotFound(_) => ApiError::NotFound(e.to_string()),
+            AccountError::Auth(e) => e.into(),
+            AccountError::Store(e) => e.into(),
         }
     }
 }

@@ -24,6 +24,7 @@ pub mod incidents;
 pub mod ogc;
 pub mod openapi;
 pub mod queries;
+pub mod users;
 pub mod web_client;
 pub mod ws;
 
@@ -33,7 +34,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::response::Redirect;
-use axum::routing::{any, get, post};
+use axum::routing::{any, get, patch, post};
 use tower_http::trace::TraceLayer;
 
 use crate::app::App;
@@ -51,6 +52,8 @@ pub fn router(app: Arc<App>, static_dir: Option<PathBuf>) -> Router {
         .route("/api/auth/logout", post(auth::logout))
         .route("/api/me", get(auth::me))
         .route("/api/audit", get(audit::audit))
+        .route("/api/users", get(users::list).post(users::create))
+        .route("/api/users/{username}", patch(users::change))
         .route("/api/openapi.json", get(openapi::document))
         .route("/api/dispatch/nearest", get(queries::nearest))
         .route("/api/dispatch/batch", post(queries::batch))

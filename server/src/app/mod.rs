@@ -14,6 +14,7 @@
 //! - [`apply`]: the one function that applies a committed change.
 //! - [`audit`]: the audit log's writer, off every request's path.
 
+pub mod accounts;
 pub mod apply;
 pub mod audit;
 pub mod cluster;

@@ -18,4 +18,4 @@ pub use rates::Rates;
 pub use scope::Scope;
 pub use sessions::{Auth, AuthError};
 pub use throttle::{Attempt, LoginThrottle};
-pub use user::{NewUser, User, UserRole};
+pub use user::{Account, AccountChanges, NewUser, User, UserRole};

@@ -279,19 +279,31 @@ impl Auth {
     /// Sets a login's password (at least [`MIN_PASSWORD_CHARS`] characters)
     /// and ends its sessions; false if there is no such login.
     pub async fn set_password(&self, username: &str, password: &str) -> Result<bool, AuthError> {
-        if password.chars().count() < MIN_PASSWORD_CHARS {
-            return Err(AuthError::WeakPassword);
-        }
+        check_password(password)?;
         let hash = self.hasher.hash(password.to_owned()).await?;
         let changed = self.store.set_password(username, &hash).await?;
-        // This node forgets them at once; others within REVALIDATE_AFTER.
-        self.cache.lock().retain(|_, c| c.user.username != username);
+        self.forget(username);
         Ok(changed)
+    }
+
+    /// Forgets the cached sessions of a login whose sessions the store
+    /// ended (a new password, a disabled login): this node at once, the
+    /// others within [`REVALIDATE_AFTER`].
+    pub fn forget(&self, username: &str) {
+        self.cache.lock().retain(|_, c| c.user.username != username);
     }
 }
 
 /// The shortest password a login may be given.
 pub const MIN_PASSWORD_CHARS: usize = 10;
+
+/// Whether `password` may be given to a login (long enough).
+pub fn check_password(password: &str) -> Result<(), AuthError> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(AuthError::WeakPassword);
+    }
+    Ok(())
+}
 
 #[cfg(test)]
 mod tests {

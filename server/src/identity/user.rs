@@ -65,6 +65,49 @@ pub struct User {
     pub staff_id: Option<String>,
 }
 
+/// A login as an administrator sees it: the user and whether the login is
+/// disabled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    /// The user.
+    #[serde(flatten)]
+    pub user: User,
+    /// A disabled login cannot log in and its sessions are over.
+    pub disabled: bool,
+}
+
+/// Changes to a login (a field left out stays as it is).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountChanges {
+    /// A new display name.
+    pub display_name: Option<String>,
+    /// A new role.
+    pub role: Option<UserRole>,
+    /// A new area (its code).
+    pub area: Option<String>,
+    /// The staff member the login is (`null`: none).
+    #[serde(default, with = "double_option")]
+    pub staff_id: Option<Option<String>>,
+    /// Disable or enable the login.
+    pub disabled: Option<bool>,
+}
+
+/// `Option<Option<T>>` from JSON: absent → `None`, `null` → `Some(None)`.
+mod double_option {
+    use serde::{Deserialize, Deserializer};
+
+    // Three cases on purpose: absent (keep), null (clear), a value (set).
+    #[allow(clippy::option_option)]
+    pub fn deserialize<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: Deserialize<'de>,
+    {
+        Option::<T>::deserialize(d).map(Some)
+    }
+}
+
 /// A user account about to be created.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewUser {

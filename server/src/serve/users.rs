@@ -1,6 +1,8 @@
-//! `riskmap users`: accounts on the store without a running server — the
-//! list of logins, and a new password for one (a forgotten admin password
-//! is reset here).
+//! `riskmap users`: logins on the store without a running server, for the
+//! first setup and for scripts — list, add, disable, enable, bind to an
+//! area, role or staff member, and a new password (a forgotten admin
+//! password is reset here). The operator of the machine is trusted with
+//! every area; the REST API (`/api/users`) holds administrators to theirs.
 
 use std::fmt::Write as _;
 use std::io::BufRead as _;
@@ -9,7 +11,9 @@ use std::time::Duration;
 use super::ServeError;
 use super::load::open_store;
 use crate::config::UsersCommand;
-use crate::identity::{Auth, AuthError};
+use crate::identity::sessions::check_password;
+use crate::identity::{AccountChanges, Auth, AuthError, UserRole};
+use crate::store::{LayerData, LayerKind, Store};
 
 /// Runs a `users` command; what it prints.
 pub async fn run(command: UsersCommand) -> Result<String, ServeError> {
@@ -17,18 +21,83 @@ pub async fn run(command: UsersCommand) -> Result<String, ServeError> {
         UsersCommand::List(store) => {
             let (store, _lock) = open_store(&store).await?;
             let mut out = String::new();
-            for u in store.users().await? {
+            for a in store.users().await? {
+                let u = &a.user;
                 let area = if u.area.is_empty() { "-" } else { &u.area };
                 let _ = writeln!(
                     out,
-                    "{:<20} {:<10} {:<16} {}",
+                    "{:<20} {:<10} {:<16} {}{}",
                     u.username,
                     u.role.as_str(),
                     area,
-                    u.display_name
+                    u.display_name,
+                    if a.disabled { "  (disabled)" } else { "" }
                 );
             }
             Ok(out)
+        }
+        UsersCommand::Add {
+            username,
+            role,
+            area,
+            name,
+            staff,
+            store,
+        } => {
+            let password = new_password()?;
+            check_password(&password)?;
+            let (store, _lock) = open_store(&store).await?;
+            check_binding(&*store, role, &area, staff.as_deref()).await?;
+            let auth = Auth::new(store, Duration::from_secs(3600));
+            let display = name.as_deref().unwrap_or(&username);
+            auth.create_user(&username, display, role, &area, staff.as_deref(), &password)
+                .await?;
+            Ok(format!("{username} ({}) can log in\n", role.as_str()))
+        }
+        UsersCommand::Disable { username, store } => {
+            let changes = AccountChanges {
+                disabled: Some(true),
+                ..AccountChanges::default()
+            };
+            change(&store, &username, &changes).await?;
+            Ok(format!(
+                "{username} is disabled; their sessions are ended\n"
+            ))
+        }
+        UsersCommand::Enable { username, store } => {
+            let changes = AccountChanges {
+                disabled: Some(false),
+                ..AccountChanges::default()
+            };
+            change(&store, &username, &changes).await?;
+            Ok(format!("{username} is enabled\n"))
+        }
+        UsersCommand::Bind {
+            username,
+            area,
+            role,
+            staff,
+            no_staff,
+            store,
+        } => {
+            let changes = AccountChanges {
+                area,
+                role,
+                staff_id: if no_staff {
+                    Some(None)
+                } else {
+                    staff.map(Some)
+                },
+                ..AccountChanges::default()
+            };
+            let account = change(&store, &username, &changes).await?;
+            let u = &account.user;
+            Ok(format!(
+                "{username}: {} in {} (staff {})\n",
+                u.role.as_str(),
+                if u.area.is_empty() { "-" } else { &u.area },
+                u.staff_id.as_deref().unwrap_or("-")
+            ))
         }
         UsersCommand::Passwd { username, store } => {
             let password = new_password()?;
@@ -43,6 +112,58 @@ pub async fn run(command: UsersCommand) -> Result<String, ServeError> {
                 Err(ServeError::Auth(AuthError::NoSuchUser(username)))
             }
         }
+    }
+}
+
+/// Applies `changes` to a login, its new binding checked against the store.
+async fn change(
+    store: &crate::config::StoreArgs,
+    username: &str,
+    changes: &AccountChanges,
+) -> Result<crate::identity::Account, ServeError> {
+    let (store, _lock) = open_store(store).await?;
+    let no_such = || ServeError::Auth(AuthError::NoSuchUser(username.to_owned()));
+    let before = store.account(username).await?.ok_or_else(no_such)?;
+    let role = changes.role.unwrap_or(before.user.role);
+    let area = changes.area.as_deref().unwrap_or(&before.user.area);
+    let staff = match &changes.staff_id {
+        Some(s) => s.as_deref(),
+        None => before.user.staff_id.as_deref(),
+    };
+    check_binding(&*store, role, area, staff).await?;
+    store
+        .change_account(username, changes)
+        .await?
+        .ok_or_else(no_such)
+}
+
+/// Whether the store knows the area and the staff member a login names (a
+/// field login must name one; only an administrator may have no area).
+async fn check_binding(
+    store: &dyn Store,
+    role: UserRole,
+    area: &str,
+    staff: Option<&str>,
+) -> Result<(), ServeError> {
+    let refuse = |m: String| Err(ServeError::Config(m));
+    if area.is_empty() {
+        if role != UserRole::Admin {
+            return refuse("--area: only an administrator's login may have no area".into());
+        }
+    } else if let LayerData::Areas(areas) = store.read_layer(LayerKind::Areas).await?
+        && !areas.iter().any(|a| a.code == area)
+    {
+        return refuse(format!("--area: the store has no area {area:?}"));
+    }
+    match staff {
+        None if role == UserRole::Field => {
+            refuse("a field login needs --staff: the staff member it is".into())
+        }
+        None => Ok(()),
+        Some(id) => match store.read_layer(LayerKind::Staff).await? {
+            LayerData::Staff(staff) if staff.iter().any(|s| s.id == id) => Ok(()),
+            _ => refuse(format!("--staff: the store has no staff member {id:?}")),
+        },
     }
 }
 

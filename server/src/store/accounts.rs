@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use super::backend::{Backend, db_error, store_error};
 use super::driver::{Cols, Driver, Stmt, first, rows};
 use super::{Result, Session, StoreError};
-use crate::identity::{NewUser, User};
+use crate::identity::{Account, AccountChanges, NewUser, User};
 
 /// Account persistence.
 #[async_trait]
@@ -16,8 +16,20 @@ pub trait AccountStore: Send + Sync {
     /// [`StoreError::Conflict`](super::StoreError::Conflict).
     async fn create_user(&self, user: &NewUser) -> Result<User>;
 
-    /// A user and their password hash, by username.
+    /// A user and their password hash, by username (`None` for a disabled
+    /// login: it cannot log in).
     async fn user_by_name(&self, username: &str) -> Result<Option<(User, String)>>;
+
+    /// A login as an administrator sees it, by username.
+    async fn account(&self, username: &str) -> Result<Option<Account>>;
+
+    /// Changes a login; disabling it ends its sessions in the same
+    /// transaction. `None` if there is no such login.
+    async fn change_account(
+        &self,
+        username: &str,
+        changes: &AccountChanges,
+    ) -> Result<Option<Account>>;
 
     /// A user by id.
     async fn user(&self, id: i64) -> Result<Option<User>>;
@@ -35,8 +47,8 @@ pub trait AccountStore: Send + Sync {
     /// Forgets a session (logout, revocation).
     async fn revoke_session(&self, token_hash: &str) -> Result<()>;
 
-    /// Every user, by username.
-    async fn users(&self) -> Result<Vec<User>>;
+    /// Every login, by username.
+    async fn users(&self) -> Result<Vec<Account>>;
 
     /// Sets a user's password hash and ends every session they have (a
     /// password changed because it leaked must lock out whoever used it);
@@ -61,6 +73,14 @@ fn user_from<DB: Driver>(r: &Cols<'_, DB>) -> Result<User> {
         area: r.get("area")?,
         staff_id: r.get("staff_id")?,
         id,
+    })
+}
+
+/// The account of a row holding the user columns and `disabled`.
+fn account_from<DB: Driver>(r: &Cols<'_, DB>) -> Result<Account> {
+    Ok(Account {
+        user: user_from(r)?,
+        disabled: r.get("disabled")?,
     })
 }
 
@@ -98,7 +118,66 @@ impl<B: Backend> AccountStore for B {
     async fn user_by_name(&self, username: &str) -> Result<Option<(User, String)>> {
         let mut c = self.reader().acquire().await?;
         let q = Stmt::new(include_str!("sql/user_by_name.sql")).bind(username);
-        first::<B::Db, _>(&mut c, q, |r| Ok((user_from(r)?, r.get("password_hash")?))).await
+        let found = first::<B::Db, _>(&mut c, q, |r| {
+            Ok((
+                user_from(r)?,
+                r.get("password_hash")?,
+                r.get::<bool>("disabled")?,
+            ))
+        })
+        .await?;
+        Ok(found.and_then(|(u, hash, disabled)| (!disabled).then_some((u, hash))))
+    }
+
+    async fn account(&self, username: &str) -> Result<Option<Account>> {
+        let mut c = self.reader().acquire().await?;
+        let q = Stmt::new(include_str!("sql/user_by_name.sql")).bind(username);
+        first::<B::Db, _>(&mut c, q, account_from).await
+    }
+
+    async fn change_account(
+        &self,
+        username: &str,
+        changes: &AccountChanges,
+    ) -> Result<Option<Account>> {
+        let mut tx = self.begin_write().await?;
+        let q = Stmt::new(include_str!("sql/user_by_name.sql")).bind(username);
+        let Some(mut account) = first::<B::Db, _>(&mut tx, q, account_from).await? else {
+            return Ok(None);
+        };
+        let u = &mut account.user;
+        if let Some(n) = &changes.display_name {
+            u.display_name.clone_from(n);
+        }
+        if let Some(r) = changes.role {
+            u.role = r;
+        }
+        if let Some(a) = &changes.area {
+            u.area.clone_from(a);
+        }
+        if let Some(s) = &changes.staff_id {
+            u.staff_id.clone_from(s);
+        }
+        if let Some(d) = changes.disabled {
+            account.disabled = d;
+        }
+        let q = Stmt::new(
+            "UPDATE users SET display_name = $1, role = $2, area = $3, staff_id = $4, \
+             disabled = $5 WHERE id = $6",
+        )
+        .bind(&account.user.display_name)
+        .bind(account.user.role.as_str())
+        .bind(&account.user.area)
+        .bind(&account.user.staff_id)
+        .bind(account.disabled)
+        .bind(account.user.id);
+        B::Db::run(&mut tx, q).await?;
+        if account.disabled {
+            let q = Stmt::new("DELETE FROM sessions WHERE user_id = $1").bind(account.user.id);
+            B::Db::run(&mut tx, q).await?;
+        }
+        tx.commit().await?;
+        Ok(Some(account))
     }
 
     async fn user(&self, id: i64) -> Result<Option<User>> {
@@ -153,13 +232,13 @@ impl<B: Backend> AccountStore for B {
         Ok(())
     }
 
-    async fn users(&self) -> Result<Vec<User>> {
+    async fn users(&self) -> Result<Vec<Account>> {
         let mut c = self.reader().acquire().await?;
         let q = Stmt::new(
             "SELECT users.id, users.username, users.display_name, users.role, users.area, \
-             users.staff_id FROM users ORDER BY username",
+             users.staff_id, users.disabled FROM users ORDER BY username",
         );
-        rows::<B::Db, _>(&mut c, q, user_from).await
+        rows::<B::Db, _>(&mut c, q, account_from).await
     }
 
     async fn set_password(&self, username: &str, password_hash: &str) -> Result<bool> {

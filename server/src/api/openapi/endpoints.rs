@@ -79,6 +79,43 @@ pub(super) fn auth_paths() -> Map<String, Value> {
     ])
 }
 
+pub(super) fn account_paths() -> Map<String, Value> {
+    let mut create = op(
+        "auth",
+        "createUser",
+        "Create a login (administrators)",
+        "Inside the administrator's area (分级授权); a field login names a staff member of its area.",
+        &[],
+        answers(
+            "201",
+            json_body("The login", schema_ref("Account")),
+            &[400, 401, 403, 409, 413, 415, 422, 503],
+        ),
+    );
+    create["requestBody"] = json!({ "required": true, "content": content("application/json", schema_ref("NewAccount")) });
+    let username = json!({ "name": "username", "in": "path", "required": true, "schema": { "type": "string" } });
+    let mut change = op(
+        "auth",
+        "changeUser",
+        "Change a login (administrators)",
+        "Name, role, area, staff member, disabled; a login outside the administrator's area is not found.",
+        &[username],
+        answers(
+            "200",
+            json_body("The login", schema_ref("Account")),
+            &[400, 401, 403, 404, 409, 413, 415, 422, 503],
+        ),
+    );
+    change["requestBody"] = json!({ "required": true, "content": content("application/json", schema_ref("AccountChanges")) });
+    let mut list = json!({ "get": op("auth", "listUsers", "The logins of the administrator's area",
+        "By username.", &[], answers("200", json_body("Logins", schema_ref("Accounts")), &[401, 403, 503])) });
+    list["post"] = create;
+    paths(vec![
+        ("/api/users", list),
+        ("/api/users/{username}", json!({ "patch": change })),
+    ])
+}
+
 pub(super) fn dispatch_paths() -> Map<String, Value> {
     let point = [param_ref("Lon"), param_ref("Lat"), param_ref("Coords")];
     let errs = [400, 401, 503];

@@ -27,8 +27,8 @@ use build::{
     COLLECTIONS, DATETIME_PATTERN, LEVELS, content, json_body, path_param, query, schema_ref,
 };
 use endpoints::{
-    auth_paths, dispatch_paths, location_paths, ogc_item_paths, ogc_paths, probe_paths,
-    staff_paths, ws_paths,
+    account_paths, auth_paths, dispatch_paths, location_paths, ogc_item_paths, ogc_paths,
+    probe_paths, staff_paths, ws_paths,
 };
 use incidents::{incident_paths, incident_read_paths, incident_schemas};
 use schemas::{
@@ -76,6 +76,7 @@ pub fn spec() -> Value {
     for group in [
         probe_paths(),
         auth_paths(),
+        account_paths(),
         dispatch_paths(),
         staff_paths(),
         location_paths(),

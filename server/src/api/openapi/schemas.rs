@@ -34,6 +34,25 @@ pub(super) fn common_schemas() -> Value {
             "area": { "type": "string", "description": "Code of the area the user is bound to ('' = everything)" },
             "staff_id": nullable(json!({ "type": "string" })),
         })),
+        "Account": { "allOf": [schema_ref("User"), object(&["disabled"], json!({
+            "disabled": { "type": "boolean", "description": "A disabled login cannot log in" },
+        }))] },
+        "Accounts": object(&["users"], json!({ "users": array_of(schema_ref("Account")) })),
+        "NewAccount": object(&["username", "role", "area", "password"], json!({
+            "username": { "type": "string", "pattern": "^[A-Za-z0-9._-]{3,64}$" },
+            "display_name": { "type": "string", "description": "Default: the username" },
+            "role": { "type": "string", "enum": USER_ROLES },
+            "area": { "type": "string", "description": "Inside the administrator's area; '' only for a city-wide administrator's login" },
+            "staff_id": nullable(json!({ "type": "string", "description": "Required for a field login: a staff member of the area" })),
+            "password": { "type": "string", "minLength": 10 },
+        })),
+        "AccountChanges": object(&[], json!({
+            "display_name": { "type": "string" },
+            "role": { "type": "string", "enum": USER_ROLES },
+            "area": { "type": "string" },
+            "staff_id": nullable(json!({ "type": "string" })),
+            "disabled": { "type": "boolean", "description": "A disabled login cannot log in; its sessions end and its sockets close at once" },
+        })),
         "Login": object(&["username", "password"], json!({
             "username": { "type": "string", "maxLength": 128 },
             "password": { "type": "string", "maxLength": 1024 },

@@ -1,0 +1,252 @@
+//! Logins (账号管理) under 分级授权: an administrator lists, creates and
+//! changes the logins of their own area's subtree only (a district's
+//! administrator those of the district), binds each to an area inside it
+//! and, for field staff, to the staff member it is. Disabling a login ends
+//! its sessions and closes its sockets at once.
+
+use serde::Deserialize;
+use thiserror::Error;
+
+use super::App;
+use crate::identity::sessions::check_password;
+use crate::identity::{Account, AccountChanges, AuthError, Scope, User, UserRole};
+use crate::store::StoreError;
+
+/// Why a login could not be listed, created or changed.
+#[derive(Debug, Error)]
+pub enum AccountError {
+    /// The user may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// A value is out of range or names nothing.
+    #[error("{0}")]
+    Invalid(String),
+    /// No such login in the user's area.
+    #[error("no login {0:?} in your area")]
+    NotFound(String),
+    /// Hashing, a weak password.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// The store failed, or the username is taken.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A login to create (`POST /api/users`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewAccount {
+    /// Login name: 3–64 letters, digits, `.`, `_`, `-`.
+    pub username: String,
+    /// Name shown in the UI (default: the username).
+    pub display_name: Option<String>,
+    /// What the login is for.
+    pub role: UserRole,
+    /// Code of the area it is bound to.
+    pub area: String,
+    /// For a field login: the staff member it is.
+    pub staff_id: Option<String>,
+    /// Its first password (at least 10 characters).
+    pub password: String,
+}
+
+impl App {
+    /// The logins of `admin`'s area subtree, by username.
+    pub async fn accounts(&self, admin: &User) -> Result<Vec<Account>, AccountError> {
+        must_be_admin(admin)?;
+        let all = self.store.users().await?;
+        let engine = self.engine.read();
+        let (tree, scope) = (engine.areas(), self.scope_of(admin));
+        Ok(all
+            .into_iter()
+            .filter(|a| in_scope(scope, tree, &a.user.area))
+            .collect())
+    }
+
+    /// Creates a login inside `admin`'s area.
+    pub async fn create_account(
+        &self,
+        admin: &User,
+        new: NewAccount,
+    ) -> Result<Account, AccountError> {
+        must_be_admin(admin)?;
+        check_username(&new.username)?;
+        check_password(&new.password)?;
+        self.check_binding(admin, new.role, &new.area, new.staff_id.as_deref())?;
+        let name = new.display_name.as_deref().unwrap_or(&new.username);
+        let user = self
+            .auth
+            .create_user(
+                &new.username,
+                name,
+                new.role,
+                &new.area,
+                new.staff_id.as_deref(),
+                &new.password,
+            )
+            .await?;
+        Ok(Account {
+            user,
+            disabled: false,
+        })
+    }
+
+    /// Changes a login of `admin`'s area: name, role, area, staff member,
+    /// disabled. A login outside it is not found.
+    pub async fn change_account(
+        &self,
+        admin: &User,
+        username: &str,
+        changes: AccountChanges,
+    ) -> Result<Account, AccountError> {
+        must_be_admin(admin)?;
+        let before = self
+            .store
+            .account(username)
+            .await?
+            .filter(|a| {
+                let engine = self.engine.read();
+                in_scope(self.scope_of(admin), engine.areas(), &a.user.area)
+            })
+            .ok_or_else(|| AccountError::NotFound(username.to_owned()))?;
+        // An administrator who disabled, demoted or moved themselves could
+        // lock the area out of its logins: another administrator does it.
+        let own = before.user.id == admin.id;
+        if own
+            && (changes.disabled == Some(true)
+                || changes.role.is_some_and(|r| r != admin.role)
+                || changes.area.as_ref().is_some_and(|a| *a != admin.area))
+        {
+            return Err(AccountError::Invalid(
+                "you cannot disable your own login or change its role or area".into(),
+            ));
+        }
+        if let Some(name) = &changes.display_name
+            && name.trim().is_empty()
+        {
+            return Err(AccountError::Invalid("display_name is empty".into()));
+        }
+        let role = changes.role.unwrap_or(before.user.role);
+        let area = changes.area.as_deref().unwrap_or(&before.user.area);
+        let staff = match &changes.staff_id {
+            Some(s) => s.as_deref(),
+            None => before.user.staff_id.as_deref(),
+        };
+        self.check_binding(admin, role, area, staff)?;
+        let after = self
+            .store
+            .change_account(username, &changes)
+            .await?
+            .ok_or_else(|| AccountError::NotFound(username.to_owned()))?;
+        if after.disabled
+            || after.user.area != before.user.area
+            || after.user.role != before.user.role
+        {
+            // What the sessions were allowed changed: every one is read
+            // again (a disabled login's are gone), and its sockets close.
+            self.auth.forget(username);
+            let reason = if after.disabled {
+                "the login was disabled"
+            } else {
+                "the login's role or area changed: log in again"
+            };
+            self.hub.end_sessions(None, username, reason);
+        }
+        Ok(after)
+    }
+
+    /// Whether a login of `role` may be bound to `area` (inside `admin`'s
+    /// subtree) and to `staff` (a known staff member whose home grid is in
+    /// `area`; required for a field login).
+    fn check_binding(
+        &self,
+        admin: &User,
+        role: UserRole,
+        area: &str,
+        staff: Option<&str>,
+    ) -> Result<(), AccountError> {
+        let engine = self.engine.read();
+        let tree = engine.areas();
+        let scope = self.scope_of(admin);
+        let bound = if area.is_empty() {
+            // The whole city: only for an administrator's login, made by
+            // an administrator who sees it whole.
+            if role != UserRole::Admin {
+                return Err(AccountError::Invalid(
+                    "only an administrator's login may have no area; give an area".into(),
+                ));
+            }
+            if scope != Scope::All {
+                return Err(AccountError::Forbidden(
+                    "only a city-wide administrator may create a city-wide login; give an area"
+                        .into(),
+                ));
+            }
+            Scope::All
+        } else {
+            let Some(idx) = tree.idx(area) else {
+                return Err(AccountError::Invalid(format!("no area {area:?}")));
+            };
+            if !scope.contains(Some(idx), tree) {
+                return Err(AccountError::Forbidden(format!(
+                    "area {area} is outside your area"
+                )));
+            }
+            Scope::Subtree(idx)
+        };
+        match staff {
+            None if role == UserRole::Field => Err(AccountError::Invalid(
+                "a field login needs staff_id: the staff member it is".into(),
+            )),
+            None => Ok(()),
+            Some(id) => {
+                let member = engine
+                    .staff()
+                    .find(id)
+                    .and_then(|i| engine.staff().get(i))
+                    .ok_or_else(|| AccountError::Invalid(format!("no staff member {id:?}")))?;
+                if bound.contains(member.home, tree) {
+                    Ok(())
+                } else {
+                    Err(AccountError::Invalid(format!(
+                        "staff member {id}'s grid is outside area {area}"
+                    )))
+                }
+            }
+        }
+    }
+}
+
+fn must_be_admin(user: &User) -> Result<(), AccountError> {
+    if user.role == UserRole::Admin {
+        Ok(())
+    } else {
+        Err(AccountError::Forbidden(
+            "managing logins is for administrators".into(),
+        ))
+    }
+}
+
+/// Whether a login bound to `area` lies in `scope`.
+fn in_scope(scope: Scope, tree: &riskmap_engine::AreaTree, area: &str) -> bool {
+    if area.is_empty() {
+        return scope == Scope::All;
+    }
+    tree.idx(area)
+        .is_some_and(|i| scope.contains(Some(i), tree))
+}
+
+/// A username: 3–64 ASCII letters, digits, `.`, `_`, `-`.
+fn check_username(name: &str) -> Result<(), AccountError> {
+    let ok = (3..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(AccountError::Invalid(format!(
+            "username {name:?}: 3 to 64 letters, digits, '.', '_' or '-'"
+        )))
+    }
+}

@@ -1,0 +1,321 @@
+//! Logins under 分级授权 (`/api/users`, `riskmap users`): an administrator
+//! bound to a district lists, creates and changes the logins of that
+//! district only; a field login is bound to a staff member of its area;
+//! disabling a login ends its sessions and closes its sockets at once.
+
+#![allow(clippy::unwrap_used, clippy::too_many_lines)]
+
+use riskmap_tests as common;
+
+use common::{TestServer, grid};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "a-good-long-password";
+
+async fn login(s: &TestServer, user: &str, password: &str) -> (u16, Value) {
+    s.try_login(user, password).await
+}
+
+async fn patch(s: &TestServer, token: &str, user: &str, body: &Value) -> (u16, Value) {
+    let r = s
+        .http
+        .request(Method::PATCH, format!("{}/api/users/{user}", s.base))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+fn new_login(username: &str, role: &str, area: &str, staff: Option<&str>) -> Value {
+    json!({ "username": username, "role": role, "area": area, "staff_id": staff, "password": PASSWORD })
+}
+
+/// A district's administrator manages the district's logins and no others.
+#[tokio::test]
+async fn a_district_administrator_manages_the_district_only() {
+    let s = TestServer::start().await;
+    let root = s.login("admin").await;
+    let (status, all) = s.get(&root, "/api/users").await;
+    assert_eq!(status, 200, "{all}");
+    let names: Vec<&str> = all["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].as_str().unwrap())
+        .collect();
+    for demo in ["admin", "commander", "dispatcher", "district", "field"] {
+        assert!(names.contains(&demo), "{names:?}");
+    }
+    let (status, made) = s
+        .post(
+            &root,
+            "/api/users",
+            &new_login("admin11", "admin", "11", None),
+        )
+        .await;
+    assert_eq!(status, 201, "{made}");
+    assert_eq!(made["area"], "11");
+    assert_eq!(made["disabled"], false);
+
+    let (status, body) = login(&s, "admin11", PASSWORD).await;
+    assert_eq!(status, 200, "{body}");
+    let a11 = body["token"].as_str().unwrap().to_owned();
+    let (_, mine) = s.get(&a11, "/api/users").await;
+    let areas: Vec<&str> = mine["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["area"].as_str().unwrap())
+        .collect();
+    assert!(
+        !areas.is_empty() && areas.iter().all(|a| a.starts_with("11")),
+        "{mine}"
+    );
+    let mine_names: Vec<&str> = mine["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].as_str().unwrap())
+        .collect();
+    assert!(
+        mine_names.contains(&"district") && !mine_names.contains(&"commander"),
+        "the district's logins, not the city's: {mine_names:?}"
+    );
+
+    // Inside the district: created. Outside, or city-wide: refused.
+    let (status, b) = s
+        .post(
+            &a11,
+            "/api/users",
+            &new_login("disp11", "dispatcher", "11001", None),
+        )
+        .await;
+    assert_eq!(status, 201, "{b}");
+    let (status, b) = s
+        .post(
+            &a11,
+            "/api/users",
+            &new_login("disp12", "dispatcher", "12", None),
+        )
+        .await;
+    assert_eq!(status, 403, "{b}");
+    let (status, b) = s
+        .post(&a11, "/api/users", &new_login("root2", "admin", "", None))
+        .await;
+    assert_eq!(status, 403, "{b}");
+    // A field login is a staff member of its area.
+    let (status, b) = s
+        .post(
+            &a11,
+            "/api/users",
+            &new_login("walker", "field", &grid(11, 1), None),
+        )
+        .await;
+    assert_eq!(status, 400, "{b}");
+    assert!(b["message"].as_str().unwrap().contains("staff_id"), "{b}");
+    let (status, b) = s
+        .post(
+            &a11,
+            "/api/users",
+            &new_login("walker", "field", "11", Some("S4")),
+        )
+        .await;
+    assert_eq!(status, 400, "S4 works in district 12: {b}");
+    let (status, b) = s
+        .post(
+            &a11,
+            "/api/users",
+            &new_login("walker", "field", "11", Some("S2")),
+        )
+        .await;
+    assert_eq!(status, 201, "{b}");
+    assert_eq!(b["staff_id"], "S2");
+    // Bad input, each with its reason.
+    let (status, b) = s
+        .post(
+            &a11,
+            "/api/users",
+            &json!({ "username": "x y", "role": "viewer", "area": "11", "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(status, 400, "{b}");
+    let (status, b) = s
+        .post(
+            &a11,
+            "/api/users",
+            &json!({ "username": "shorty", "role": "viewer", "area": "11", "password": "short" }),
+        )
+        .await;
+    assert_eq!(status, 400, "{b}");
+    assert!(b["message"].as_str().unwrap().contains("10"), "{b}");
+    let (status, b) = s
+        .post(
+            &a11,
+            "/api/users",
+            &new_login("disp11", "viewer", "11", None),
+        )
+        .await;
+    assert_eq!(status, 409, "a taken name: {b}");
+    let (status, b) = s
+        .post(
+            &a11,
+            "/api/users",
+            &new_login("nowhere", "viewer", "99", None),
+        )
+        .await;
+    assert_eq!(status, 400, "{b}");
+
+    // Changing: inside yes, outside is not found, not oneself disabled,
+    // and only administrators manage logins.
+    let (status, b) = patch(&s, &a11, "disp11", &json!({ "area": "12" })).await;
+    assert_eq!(status, 403, "moving a login out of the district: {b}");
+    let (status, b) = patch(&s, &a11, "dispatcher", &json!({ "disabled": true })).await;
+    assert_eq!(status, 404, "{b}");
+    let (status, b) = patch(&s, &a11, "admin11", &json!({ "disabled": true })).await;
+    assert_eq!(status, 400, "{b}");
+    let (status, b) = patch(&s, &a11, "admin11", &json!({ "role": "viewer" })).await;
+    assert_eq!(status, 400, "{b}");
+    let (status, b) = patch(
+        &s,
+        &a11,
+        "disp11",
+        &json!({ "display_name": "十一区派遣", "role": "commander" }),
+    )
+    .await;
+    assert_eq!(status, 200, "{b}");
+    assert_eq!(
+        (b["display_name"].as_str(), b["role"].as_str()),
+        (Some("十一区派遣"), Some("commander"))
+    );
+    let d = s.login("dispatcher").await;
+    let (status, _) = s.get(&d, "/api/users").await;
+    assert_eq!(status, 403);
+    let (status, _) = s
+        .post(&d, "/api/users", &new_login("sneaky", "admin", "", None))
+        .await;
+    assert_eq!(status, 403);
+}
+
+/// Disabling a login: its token stops working at once, its socket is closed
+/// with a reason, it cannot log in; enabled again, it can.
+#[tokio::test]
+async fn a_disabled_login_is_locked_out_at_once() {
+    let s = TestServer::start().await;
+    let root = s.login("admin").await;
+    let (status, b) = s
+        .post(
+            &root,
+            "/api/users",
+            &new_login("temp", "dispatcher", "11", None),
+        )
+        .await;
+    assert_eq!(status, 201, "{b}");
+    let (_, body) = login(&s, "temp", PASSWORD).await;
+    let token = body["token"].as_str().unwrap().to_owned();
+    let (status, _) = s.get(&token, "/api/me").await;
+    assert_eq!(status, 200);
+    let mut ws = s.ws(&token).await;
+
+    let (status, b) = patch(&s, &root, "temp", &json!({ "disabled": true })).await;
+    assert_eq!(status, 200, "{b}");
+    assert_eq!(b["disabled"], true);
+    let (status, _) = s.get(&token, "/api/me").await;
+    assert_eq!(status, 401, "the token stopped working at once");
+    let close = ws.next_close().await;
+    assert_eq!(close.reason.as_str(), "the login was disabled");
+    let (status, _) = login(&s, "temp", PASSWORD).await;
+    assert_eq!(status, 401);
+    let (_, list) = s.get(&root, "/api/users").await;
+    let temp = list["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "temp")
+        .unwrap()
+        .clone();
+    assert_eq!(temp["disabled"], true);
+
+    let (status, _) = patch(&s, &root, "temp", &json!({ "disabled": false })).await;
+    assert_eq!(status, 200);
+    let (status, _) = login(&s, "temp", PASSWORD).await;
+    assert_eq!(status, 200);
+    let (status, b) = patch(&s, &root, "temp", &json!({ "colour": "red" })).await;
+    assert_eq!(status, 400, "unknown fields are refused: {b}");
+}
+
+/// `riskmap users add | disable | enable | bind` on the store, without a
+/// running server.
+#[tokio::test]
+async fn logins_are_managed_on_the_store_from_the_command_line() {
+    let mut s = TestServer::start().await;
+    s.server.take().unwrap().shutdown().await;
+    let (ok, _, err) = s.users_cli(
+        &["add", "grid7", "--role", "field", "--area", "11"],
+        PASSWORD,
+    );
+    assert!(!ok && err.contains("--staff"), "{err}");
+    let (ok, _, err) = s.users_cli(
+        &[
+            "add", "grid7", "--role", "field", "--area", "11", "--staff", "S99",
+        ],
+        PASSWORD,
+    );
+    assert!(!ok && err.contains("S99"), "{err}");
+    let (ok, _, err) = s.users_cli(
+        &[
+            "add", "grid7", "--role", "field", "--area", "77", "--staff", "S1",
+        ],
+        PASSWORD,
+    );
+    assert!(!ok && err.contains("77"), "{err}");
+    let (ok, _, err) = s.users_cli(
+        &["add", "grid7", "--role", "boss", "--area", "11"],
+        PASSWORD,
+    );
+    assert!(!ok && err.contains("roles are"), "{err}");
+    let (ok, out, err) = s.users_cli(
+        &[
+            "add",
+            "grid7",
+            "--role",
+            "field",
+            "--area",
+            "11",
+            "--staff",
+            "S1",
+            "--name",
+            "网格员七",
+        ],
+        PASSWORD,
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("grid7"), "{out}");
+    let (ok, _, err) = s.users_cli(&["disable", "grid7"], "");
+    assert!(ok, "{err}");
+    let (_, list, _) = s.users_cli(&["list"], "");
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with("grid7 ") && l.contains("(disabled)")),
+        "{list}"
+    );
+    let (ok, out, err) = s.users_cli(&["bind", "grid7", "--area", &grid(11, 1)], "");
+    assert!(ok, "{err}");
+    assert!(out.contains(&grid(11, 1)), "{out}");
+    s.restart_stopped().await;
+    let (status, _) = login(&s, "grid7", PASSWORD).await;
+    assert_eq!(status, 401, "disabled");
+    s.server.take().unwrap().shutdown().await;
+    let (ok, _, err) = s.users_cli(&["enable", "grid7"], "");
+    assert!(ok, "{err}");
+    s.restart_stopped().await;
+    let (status, body) = login(&s, "grid7", PASSWORD).await;
+    assert_eq!(status, 200, "{body}");
+    let token = body["token"].as_str().unwrap();
+    let (_, me) = s.get(token, "/api/me").await;
+    assert_eq!(me["user"]["area"], grid(11, 1));
+    assert_eq!(me["user"]["staff_id"], "S1");
+    assert_eq!(me["user"]["display_name"], "网格员七");
+}
