@@ -294,6 +294,34 @@ async fn three_nodes_share_every_change() {
     .await;
     assert_eq!(got["id"], "CAM-CLUSTER", "C serves A's import: {got}");
 
+    // Sessions end on every node: a logout on A closes the session's
+    // socket on C; a login disabled on B has its socket on C closed.
+    let other = login(&a).await;
+    let mut on_c = common::ws_at(&cc, &other).await;
+    assert!(
+        post(&a, &other, "/api/auth/logout", &json!({}))
+            .await
+            .is_some()
+    );
+    let close = on_c.next_close().await;
+    assert_eq!(close.reason.as_str(), "logged out: the session ended");
+    let admin_b = common::login_at(&b, "admin", common::PROCESS_ADMIN_PASSWORD).await;
+    let made = post(&b, &admin_b, "/api/users", &json!({ "username": "temp7", "role": "dispatcher", "area": "11", "password": "a-long-password" })).await;
+    assert!(made.is_some(), "B creates a login");
+    let temp = common::login_at(&a, "temp7", "a-long-password").await;
+    let mut on_c = common::ws_at(&cc, &temp).await;
+    let r = reqwest::Client::new()
+        .patch(format!("{b}/api/users/temp7"))
+        .bearer_auth(&admin_b)
+        .json(&json!({ "disabled": true }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let close = on_c.next_close().await;
+    assert_eq!(close.reason.as_str(), "the login was disabled");
+    assert_eq!(get(&cc, &temp, "/api/me").await["error"], "unauthorized");
+
     let tokens = vec![token.clone(), token.clone(), token.clone()];
     assert_converged(&c, &[a.clone(), b, cc], &tokens).await;
     let applied = metric(&a, "riskmap_cluster_applied_total").await.unwrap();

@@ -141,12 +141,8 @@ pub async fn login(
 
 /// `POST /api/auth/logout`: the token stops working at once.
 pub async fn logout(State(app): State<Arc<App>>, p: Principal) -> ApiResult<Json<Value>> {
-    app.auth.logout(&p.token).await?;
-    app.hub.end_sessions(
-        Some(&p.session.token_hash),
-        &p.user.username,
-        "logged out: the session ended",
-    );
+    app.logout(&p.token, &p.session.token_hash, &p.user.username)
+        .await?;
     Ok(Json(json!({ "ok": true })))
 }
 

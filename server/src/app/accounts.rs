@@ -8,6 +8,7 @@ use serde::Deserialize;
 use thiserror::Error;
 
 use super::App;
+use super::cluster::{Change, Shipment};
 use crate::identity::sessions::check_password;
 use crate::identity::{Account, AccountChanges, AuthError, Scope, User, UserRole};
 use crate::store::StoreError;
@@ -133,24 +134,32 @@ impl App {
             None => before.user.staff_id.as_deref(),
         };
         self.check_binding(admin, role, area, staff)?;
-        let after = self
+        // What its sessions were allowed changes: every one is read again
+        // (a disabled login's are gone), and its sockets close, on every
+        // node.
+        let reason = if changes.disabled == Some(true) {
+            Some("the login was disabled")
+        } else if role != before.user.role || area != before.user.area {
+            Some("the login's role or area changed: log in again")
+        } else {
+            None
+        };
+        let shipment = reason.and_then(|reason| {
+            self.shipment(|| Change::SessionsEnded {
+                username: username.to_owned(),
+                session: None,
+                reason: reason.to_owned(),
+            })
+        });
+        let outgoing = shipment.as_ref().map(Shipment::outgoing);
+        let (after, id) = self
             .store
-            .change_account(username, &changes)
+            .change_account(username, &changes, outgoing)
             .await?
             .ok_or_else(|| AccountError::NotFound(username.to_owned()))?;
-        if after.disabled
-            || after.user.area != before.user.area
-            || after.user.role != before.user.role
-        {
-            // What the sessions were allowed changed: every one is read
-            // again (a disabled login's are gone), and its sockets close.
-            self.auth.forget(username);
-            let reason = if after.disabled {
-                "the login was disabled"
-            } else {
-                "the login's role or area changed: log in again"
-            };
-            self.hub.end_sessions(None, username, reason);
+        self.shipped(id, shipment);
+        if let Some(reason) = reason {
+            self.sessions_ended(username, None, reason);
         }
         Ok(after)
     }

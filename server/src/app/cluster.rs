@@ -32,6 +32,8 @@ pub const SUBJECT_FIXES: &str = "riskmap.events.fixes";
 pub const SUBJECT_INCIDENTS: &str = "riskmap.events.incidents";
 /// Layer imports.
 pub const SUBJECT_LAYERS: &str = "riskmap.events.layers";
+/// Sessions ended (logouts, disabled logins).
+pub const SUBJECT_SESSIONS: &str = "riskmap.events.sessions";
 
 /// One committed change as the log carries it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -51,6 +53,16 @@ pub enum Change {
     Event(Box<DomainEvent>),
     /// A layer was imported: read it from the store.
     LayerChanged(LayerKind),
+    /// A login's sessions ended (a logout: one session; a disabled login
+    /// or a new role or area: all): every node closes their sockets.
+    SessionsEnded {
+        /// Whose.
+        username: String,
+        /// The one session (its token's hash), or all of them.
+        session: Option<String>,
+        /// The close frame's reason.
+        reason: String,
+    },
 }
 
 impl Change {
@@ -64,6 +76,7 @@ impl Change {
                 _ => SUBJECT_INCIDENTS,
             },
             Change::LayerChanged(_) => SUBJECT_LAYERS,
+            Change::SessionsEnded { .. } => SUBJECT_SESSIONS,
         }
     }
 }
@@ -221,8 +234,43 @@ impl App {
                 let data = self.store.read_layer(kind).await?;
                 self.apply_layer(data, crate::store::WriteMode::Replace, None)?;
             }
+            Change::SessionsEnded {
+                username,
+                session,
+                reason,
+            } => self.sessions_ended(&username, session.as_deref(), &reason),
         }
         Ok(true)
+    }
+
+    /// Closes the sockets of a login's ended sessions (one, or all) on
+    /// this node, and forgets what it cached of them.
+    pub fn sessions_ended(&self, username: &str, session: Option<&str>, reason: &str) {
+        self.auth.forget(username);
+        self.hub.end_sessions(session, username, reason);
+    }
+
+    /// Ends a session (logout): in the store, and its sockets on every
+    /// node.
+    pub async fn logout(
+        &self,
+        token: &str,
+        token_hash: &str,
+        username: &str,
+    ) -> Result<(), crate::identity::AuthError> {
+        const REASON: &str = "logged out: the session ended";
+        let shipment = self.shipment(|| Change::SessionsEnded {
+            username: username.to_owned(),
+            session: Some(token_hash.to_owned()),
+            reason: REASON.to_owned(),
+        });
+        let id = self
+            .auth
+            .logout(token, shipment.as_ref().map(Shipment::outgoing))
+            .await?;
+        self.shipped(id, shipment);
+        self.sessions_ended(username, Some(token_hash), REASON);
+        Ok(())
     }
 
     /// Counts a record applied (or skipped) by the follower.

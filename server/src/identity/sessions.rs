@@ -13,6 +13,7 @@ use thiserror::Error;
 use super::password::{DUMMY_HASH, Hasher};
 use super::user::{NewUser, User, UserRole};
 use crate::clock::now_ms;
+use crate::store::outbox::Outgoing;
 use crate::store::{Session, Store, StoreError};
 
 /// Why a login or a token was refused.
@@ -248,11 +249,17 @@ impl Auth {
     }
 
     /// Ends a session.
-    pub async fn logout(&self, token: &str) -> Result<(), AuthError> {
+    ///
+    /// `outbox` is a cluster node's record of it, kept in the same
+    /// transaction; its outbox id.
+    pub async fn logout(
+        &self,
+        token: &str,
+        outbox: Option<Outgoing<'_>>,
+    ) -> Result<Option<i64>, AuthError> {
         let hash = token_hash(token);
         self.cache.lock().remove(&hash);
-        self.store.revoke_session(&hash).await?;
-        Ok(())
+        Ok(self.store.revoke_session_kept(&hash, outbox).await?)
     }
 
     /// Creates a user with a hashed password.

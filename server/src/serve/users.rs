@@ -131,9 +131,13 @@ async fn change(
         None => before.user.staff_id.as_deref(),
     };
     check_binding(&*store, role, area, staff).await?;
+    // (No record for the cluster's log: nothing here publishes it. Running
+    // servers refuse the login's requests within a second; its open
+    // sockets close at their expiry or reconnect.)
     store
-        .change_account(username, changes)
+        .change_account(username, changes, None)
         .await?
+        .map(|(account, _)| account)
         .ok_or_else(no_such)
 }
 

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 
 use super::backend::{Backend, db_error, store_error};
 use super::driver::{Cols, Driver, Stmt, first, rows};
+use super::outbox::{Outgoing, keep_opt};
 use super::{Result, Session, StoreError};
 use crate::identity::{Account, AccountChanges, NewUser, User};
 
@@ -24,12 +25,15 @@ pub trait AccountStore: Send + Sync {
     async fn account(&self, username: &str) -> Result<Option<Account>>;
 
     /// Changes a login; disabling it ends its sessions in the same
-    /// transaction. `None` if there is no such login.
+    /// transaction, which also keeps `outbox` (a cluster node's record that
+    /// the login's sockets must close on every node). The login as changed
+    /// and the record's outbox id; `None` if there is no such login.
     async fn change_account(
         &self,
         username: &str,
         changes: &AccountChanges,
-    ) -> Result<Option<Account>>;
+        outbox: Option<Outgoing<'_>>,
+    ) -> Result<Option<(Account, Option<i64>)>>;
 
     /// A user by id.
     async fn user(&self, id: i64) -> Result<Option<User>>;
@@ -45,7 +49,18 @@ pub trait AccountStore: Send + Sync {
     async fn session(&self, token_hash: &str) -> Result<Option<(Session, User)>>;
 
     /// Forgets a session (logout, revocation).
-    async fn revoke_session(&self, token_hash: &str) -> Result<()>;
+    async fn revoke_session(&self, token_hash: &str) -> Result<()> {
+        self.revoke_session_kept(token_hash, None).await.map(drop)
+    }
+
+    /// [`AccountStore::revoke_session`], keeping `outbox` (a cluster node's
+    /// record that the session's sockets must close on every node) in the
+    /// same transaction; its outbox id.
+    async fn revoke_session_kept(
+        &self,
+        token_hash: &str,
+        outbox: Option<Outgoing<'_>>,
+    ) -> Result<Option<i64>>;
 
     /// Every login, by username.
     async fn users(&self) -> Result<Vec<Account>>;
@@ -139,7 +154,8 @@ impl<B: Backend> AccountStore for B {
         &self,
         username: &str,
         changes: &AccountChanges,
-    ) -> Result<Option<Account>> {
+        outbox: Option<Outgoing<'_>>,
+    ) -> Result<Option<(Account, Option<i64>)>> {
         let mut tx = self.begin_write().await?;
         let q = Stmt::new(include_str!("sql/user_by_name.sql")).bind(username);
         let Some(mut account) = first::<B::Db, _>(&mut tx, q, account_from).await? else {
@@ -176,8 +192,9 @@ impl<B: Backend> AccountStore for B {
             let q = Stmt::new("DELETE FROM sessions WHERE user_id = $1").bind(account.user.id);
             B::Db::run(&mut tx, q).await?;
         }
+        let kept = keep_opt::<B>(&mut tx, outbox, crate::clock::now_ms()).await?;
         tx.commit().await?;
-        Ok(Some(account))
+        Ok(Some((account, kept)))
     }
 
     async fn user(&self, id: i64) -> Result<Option<User>> {
@@ -225,11 +242,17 @@ impl<B: Backend> AccountStore for B {
         .await
     }
 
-    async fn revoke_session(&self, token_hash: &str) -> Result<()> {
-        let mut c = self.writer().acquire().await?;
+    async fn revoke_session_kept(
+        &self,
+        token_hash: &str,
+        outbox: Option<Outgoing<'_>>,
+    ) -> Result<Option<i64>> {
+        let mut tx = self.begin_write().await?;
         let q = Stmt::new("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash);
-        B::Db::run(&mut c, q).await?;
-        Ok(())
+        B::Db::run(&mut tx, q).await?;
+        let kept = keep_opt::<B>(&mut tx, outbox, crate::clock::now_ms()).await?;
+        tx.commit().await?;
+        Ok(kept)
     }
 
     async fn users(&self) -> Result<Vec<Account>> {
