@@ -30,6 +30,13 @@ pub const REDIS_KEY: &str = "bench:staff:available";
 pub enum Target {
     /// riskmap over HTTP: base URL and bearer token.
     Riskmap { base: String, token: String },
+    /// riskmap's `POST /api/dispatch/batch`: `batch` nearest queries per
+    /// request.
+    RiskmapBatch {
+        base: String,
+        token: String,
+        batch: usize,
+    },
     /// PostgreSQL + PostGIS.
     Postgis { url: String },
     /// Redis GEOSEARCH within a radius (metres).
@@ -42,6 +49,7 @@ impl Target {
     pub fn name(&self) -> String {
         match self {
             Target::Riskmap { .. } => "riskmap".into(),
+            Target::RiskmapBatch { batch, .. } => format!("riskmap-batch{batch}"),
             Target::Postgis { .. } => "postgis".into(),
             Target::Redis { radius_m, .. } => {
                 if *radius_m >= 1000.0 {
@@ -78,6 +86,11 @@ enum Client {
         conn: Conn,
         headers: String,
     },
+    RiskmapBatch {
+        conn: Conn,
+        headers: String,
+        batch: usize,
+    },
     Postgis {
         conn: tokio_postgres::Client,
         nearest: Statement,
@@ -93,6 +106,17 @@ struct Answer {
     candidates: Vec<IgnoredAny>,
 }
 
+#[derive(Deserialize)]
+struct BatchAnswer {
+    results: Vec<BatchResult>,
+}
+
+#[derive(Deserialize)]
+struct BatchResult {
+    data: Option<Answer>,
+    message: Option<String>,
+}
+
 const PG_QUERY: &str = "SELECT id, ST_Distance(geom::geography, ST_SetSRID(ST_MakePoint($1, $2), 4326)::geography) \
      FROM bench_staff WHERE available \
      ORDER BY geom <-> ST_SetSRID(ST_MakePoint($1, $2), 4326) LIMIT $3";
@@ -105,6 +129,13 @@ impl Client {
                     .await
                     .map_err(|e| format!("connecting to {base}: {e}"))?,
                 headers: format!("Authorization: Bearer {token}\r\n"),
+            },
+            Target::RiskmapBatch { base, token, batch } => Client::RiskmapBatch {
+                conn: Conn::connect(base)
+                    .await
+                    .map_err(|e| format!("connecting to {base}: {e}"))?,
+                headers: format!("Authorization: Bearer {token}\r\n"),
+                batch: (*batch).max(1),
             },
             Target::Postgis { url } => {
                 let conn = pg_connect(url).await?;
@@ -125,9 +156,54 @@ impl Client {
         })
     }
 
+    /// Asks for the k nearest of the points from `points[i]` on (one, or a
+    /// batch's worth); how many queries were answered and how many results
+    /// came back.
+    async fn ask(&mut self, points: &[LonLat], i: usize, k: usize) -> Result<(u64, u64), String> {
+        if let Client::RiskmapBatch {
+            conn,
+            headers,
+            batch,
+        } = self
+        {
+            let queries: Vec<Value> = (0..*batch)
+                .map(|j| {
+                    let p = points[(i + j) % points.len()];
+                    json!({ "query": "nearest", "params": { "lon": p.lon, "lat": p.lat, "k": k } })
+                })
+                .collect();
+            let body =
+                serde_json::to_vec(&json!({ "queries": queries })).map_err(|e| e.to_string())?;
+            let r = conn
+                .post_json("/api/dispatch/batch", headers, &body)
+                .await
+                .map_err(|e| e.to_string())?;
+            if r.status != 200 {
+                return Err(format!(
+                    "riskmap answered {}: {}",
+                    r.status,
+                    String::from_utf8_lossy(&r.body)
+                ));
+            }
+            let a: BatchAnswer = serde_json::from_slice(&r.body)
+                .map_err(|e| format!("riskmap's answer is unreadable: {e}"))?;
+            let mut results = 0;
+            for q in &a.results {
+                match (&q.data, &q.message) {
+                    (Some(d), _) => results += d.candidates.len() as u64,
+                    (None, m) => return Err(format!("a batch query failed: {m:?}")),
+                }
+            }
+            return Ok((a.results.len() as u64, results));
+        }
+        let n = self.nearest(points[i % points.len()], k).await?;
+        Ok((1, n as u64))
+    }
+
     /// Asks for the k nearest; how many came back.
     async fn nearest(&mut self, p: LonLat, k: usize) -> Result<usize, String> {
         match self {
+            Client::RiskmapBatch { .. } => Err("a batch client asks through ask()".into()),
             Client::Riskmap { conn, headers } => {
                 let path = format!(
                     "/api/dispatch/nearest?lon={:.6}&lat={:.6}&k={k}",
@@ -210,21 +286,20 @@ pub async fn run(spec: Spec) -> Result<Value, String> {
         let r = run_one(target, &spec, pid).await?;
         results.push((name, r));
     }
-    let riskmap_qps = results
+    // Each of riskmap's ways of asking against each peer.
+    let qps = |r: &Value| r["queries_per_s"].as_f64().filter(|q| *q > 0.0);
+    let ratios: serde_json::Map<String, Value> = results
         .iter()
-        .find(|(n, _)| n == "riskmap")
-        .and_then(|(_, r)| r["queries_per_s"].as_f64());
-    let ratios: serde_json::Map<String, Value> = match riskmap_qps {
-        Some(ours) => results
-            .iter()
-            .filter(|(n, _)| n != "riskmap")
-            .filter_map(|(n, r)| {
-                let theirs = r["queries_per_s"].as_f64()?;
-                (theirs > 0.0).then(|| (format!("riskmap/{n}"), json!(round3(ours / theirs))))
-            })
-            .collect(),
-        None => serde_json::Map::new(),
-    };
+        .filter(|(n, _)| n.starts_with("riskmap"))
+        .flat_map(|(ours, o)| {
+            results
+                .iter()
+                .filter(|(n, _)| !n.starts_with("riskmap"))
+                .filter_map(move |(theirs, t)| {
+                    Some((format!("{ours}/{theirs}"), json!(round3(qps(o)? / qps(t)?))))
+                })
+        })
+        .collect();
     Ok(json!({
         "mode": "dispatch",
         "concurrency": spec.concurrency,
@@ -262,10 +337,13 @@ async fn run_one(target: &Target, spec: &Spec, pid: Option<u32>) -> Result<Value
             };
             let mut i = offset;
             while !stop.load(Ordering::Relaxed) {
-                let p = points[i % points.len()];
-                i += 1;
                 let sent = Instant::now();
-                let r = client.nearest(p, k).await;
+                let r = client.ask(&points, i, k).await;
+                if let Ok((answered, _)) = r {
+                    i += answered as usize;
+                } else {
+                    i += 1;
+                }
                 if !measuring.load(Ordering::Relaxed) {
                     if let Err(e) = r {
                         o.first_error.get_or_insert(e);
@@ -274,10 +352,11 @@ async fn run_one(target: &Target, spec: &Spec, pid: Option<u32>) -> Result<Value
                     continue;
                 }
                 match r {
-                    Ok(n) => {
+                    Ok((answered, n)) => {
+                        // (A batch's latency is the whole request's.)
                         o.hist.record(sent.elapsed());
-                        o.answers += 1;
-                        o.results += n as u64;
+                        o.answers += answered;
+                        o.results += n;
                         if n == 0 {
                             o.empty += 1;
                         }

@@ -60,6 +60,23 @@ impl Conn {
         self.read_response().await
     }
 
+    /// `POST path` with a JSON body and optional extra header lines.
+    pub async fn post_json(
+        &mut self,
+        path: &str,
+        headers: &str,
+        body: &[u8],
+    ) -> io::Result<Response> {
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {}\r\n{headers}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            self.host,
+            body.len()
+        );
+        self.stream.write_all(head.as_bytes()).await?;
+        self.stream.write_all(body).await?;
+        self.read_response().await
+    }
+
     async fn read_response(&mut self) -> io::Result<Response> {
         // Headers: read until the blank line.
         let head_end = loop {

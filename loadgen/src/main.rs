@@ -201,7 +201,8 @@ struct OsmandArgs {
 
 #[derive(Debug, Args)]
 struct DispatchArgs {
-    /// Targets, comma-separated: riskmap, postgis, redis.
+    /// Targets, comma-separated: riskmap, riskmap-batch (POST
+    /// /api/dispatch/batch), postgis, redis.
     #[arg(long, value_delimiter = ',', default_value = "riskmap")]
     target: Vec<String>,
     /// riskmap's base URL.
@@ -228,6 +229,9 @@ struct DispatchArgs {
     /// Nearest how many.
     #[arg(long, default_value_t = 5)]
     k: usize,
+    /// Queries per request of the riskmap-batch target (at most 1,000).
+    #[arg(long, default_value_t = 100)]
+    batch_size: usize,
     /// Distinct query points (uniform in --bbox, from --seed).
     #[arg(long, default_value_t = 4096)]
     points: usize,
@@ -378,6 +382,14 @@ async fn dispatch_command(a: DispatchArgs) -> Result<(), String> {
                     token,
                 });
             }
+            "riskmap-batch" => {
+                let token = ws::login(&a.url, &a.user, &a.password).await?;
+                targets.push(dispatch::Target::RiskmapBatch {
+                    base: a.url.clone(),
+                    token,
+                    batch: a.batch_size,
+                });
+            }
             "postgis" => targets.push(dispatch::Target::Postgis {
                 url: a
                     .database_url
@@ -398,7 +410,7 @@ async fn dispatch_command(a: DispatchArgs) -> Result<(), String> {
             }
             other => {
                 return Err(format!(
-                    "unknown target {other:?}; targets are riskmap, postgis, redis"
+                    "unknown target {other:?}; targets are riskmap, riskmap-batch, postgis, redis"
                 ));
             }
         }

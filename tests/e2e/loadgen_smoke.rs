@@ -181,7 +181,9 @@ async fn every_mode_runs_against_a_real_server() {
     let mut dispatch = strings(&[
         "dispatch",
         "--target",
-        "riskmap",
+        "riskmap,riskmap-batch",
+        "--batch-size",
+        "50",
         "--url",
         &url,
         "--bbox",
@@ -198,6 +200,12 @@ async fn every_mode_runs_against_a_real_server() {
     assert_eq!(t["errors"], 0, "{v:#}");
     assert!(t["answers"].as_u64().unwrap() > 0, "{v:#}");
     assert!(t["mean_results"].as_f64().unwrap() > 4.0, "{v:#}");
+    // The batch target: 50 queries a request, each answered.
+    let b = &v["targets"][1];
+    assert_eq!(b["target"], "riskmap-batch50", "{v:#}");
+    assert_eq!(b["errors"], 0, "{v:#}");
+    assert!(b["answers"].as_u64().unwrap() >= 50, "{v:#}");
+    assert!(b["mean_results"].as_f64().unwrap() > 4.0, "{v:#}");
 
     tokio::time::timeout(Duration::from_secs(10), server.shutdown())
         .await
