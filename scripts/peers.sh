@@ -107,7 +107,7 @@ say "riskmap at $url (pid $riskmap_pid, RSS $(awk '/VmRSS/ {print $2, $3}' "/pro
 
 # --- the run ----------------------------------------------------------------
 for c in $CONCURRENCY; do
-  "$BIN/loadgen" dispatch --target riskmap,riskmap-batch,postgis,redis --url "$url" \
+  "$BIN/loadgen" dispatch --target riskmap,riskmap-batch,riskmap-ws,postgis,redis --url "$url" \
     --database-url "$RISKMAP_TEST_DATABASE_URL" --redis "127.0.0.1:$redis_port" \
     --concurrency "$c" --duration-s "$DURATION_S" --warmup-s "$WARMUP_S" \
     --pid "riskmap=$riskmap_pid,redis=$redis_pid" \

@@ -37,6 +37,13 @@ pub enum Target {
         token: String,
         batch: usize,
     },
+    /// riskmap over one `/ws` connection: `depth` `query` messages sent
+    /// before their results are read (pipelined).
+    RiskmapWs {
+        base: String,
+        token: String,
+        depth: usize,
+    },
     /// PostgreSQL + PostGIS.
     Postgis { url: String },
     /// Redis GEOSEARCH within a radius (metres).
@@ -50,6 +57,7 @@ impl Target {
         match self {
             Target::Riskmap { .. } => "riskmap".into(),
             Target::RiskmapBatch { batch, .. } => format!("riskmap-batch{batch}"),
+            Target::RiskmapWs { depth, .. } => format!("riskmap-ws{depth}"),
             Target::Postgis { .. } => "postgis".into(),
             Target::Redis { radius_m, .. } => {
                 if *radius_m >= 1000.0 {
@@ -90,6 +98,10 @@ enum Client {
         conn: Conn,
         headers: String,
         batch: usize,
+    },
+    RiskmapWs {
+        socket: Box<crate::ws::Socket>,
+        depth: usize,
     },
     Postgis {
         conn: tokio_postgres::Client,
@@ -136,6 +148,10 @@ impl Client {
                     .map_err(|e| format!("connecting to {base}: {e}"))?,
                 headers: format!("Authorization: Bearer {token}\r\n"),
                 batch: (*batch).max(1),
+            },
+            Target::RiskmapWs { base, token, depth } => Client::RiskmapWs {
+                socket: Box::new(crate::ws::connect(base, token).await?),
+                depth: (*depth).max(1),
             },
             Target::Postgis { url } => {
                 let conn = pg_connect(url).await?;
@@ -196,6 +212,9 @@ impl Client {
             }
             return Ok((a.results.len() as u64, results));
         }
+        if let Client::RiskmapWs { socket, depth } = self {
+            return ask_pipelined(socket, *depth, points, i, k).await;
+        }
         let n = self.nearest(points[i % points.len()], k).await?;
         Ok((1, n as u64))
     }
@@ -203,7 +222,9 @@ impl Client {
     /// Asks for the k nearest; how many came back.
     async fn nearest(&mut self, p: LonLat, k: usize) -> Result<usize, String> {
         match self {
-            Client::RiskmapBatch { .. } => Err("a batch client asks through ask()".into()),
+            Client::RiskmapBatch { .. } | Client::RiskmapWs { .. } => {
+                Err("a batch or pipelined client asks through ask()".into())
+            }
             Client::Riskmap { conn, headers } => {
                 let path = format!(
                     "/api/dispatch/nearest?lon={:.6}&lat={:.6}&k={k}",
@@ -258,6 +279,49 @@ impl Client {
             }
         }
     }
+}
+
+/// Sends `depth` nearest queries over `/ws` at once, then reads their
+/// results (in any order; the ids tell them apart).
+async fn ask_pipelined(
+    socket: &mut crate::ws::Socket,
+    depth: usize,
+    points: &[LonLat],
+    i: usize,
+    k: usize,
+) -> Result<(u64, u64), String> {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    for j in 0..depth {
+        let p = points[(i + j) % points.len()];
+        let q = json!({ "type": "query", "id": j, "query": "nearest",
+                        "params": { "lon": p.lon, "lat": p.lat, "k": k } });
+        socket
+            .feed(Message::Text(q.to_string().into()))
+            .await
+            .map_err(|e| format!("/ws: {e}"))?;
+    }
+    socket.flush().await.map_err(|e| format!("/ws: {e}"))?;
+    let (mut answered, mut results) = (0u64, 0u64);
+    while answered < depth as u64 {
+        let msg = tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .map_err(|_| "no /ws result within 10 s".to_owned())?
+            .ok_or("the server closed /ws")?
+            .map_err(|e| format!("/ws: {e}"))?;
+        let Message::Text(text) = msg else { continue };
+        let v: Value = serde_json::from_str(text.as_str())
+            .map_err(|e| format!("an unreadable /ws message: {e}"))?;
+        match v["type"].as_str() {
+            Some("result") => {
+                answered += 1;
+                results += v["data"]["candidates"].as_array().map_or(0, Vec::len) as u64;
+            }
+            Some("error") => return Err(format!("a /ws query failed: {}", v["message"])),
+            _ => {}
+        }
+    }
+    Ok((answered, results))
 }
 
 struct Outcome {

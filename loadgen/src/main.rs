@@ -202,7 +202,8 @@ struct OsmandArgs {
 #[derive(Debug, Args)]
 struct DispatchArgs {
     /// Targets, comma-separated: riskmap, riskmap-batch (POST
-    /// /api/dispatch/batch), postgis, redis.
+    /// /api/dispatch/batch), riskmap-ws (pipelined /ws `query` messages),
+    /// postgis, redis.
     #[arg(long, value_delimiter = ',', default_value = "riskmap")]
     target: Vec<String>,
     /// riskmap's base URL.
@@ -229,7 +230,8 @@ struct DispatchArgs {
     /// Nearest how many.
     #[arg(long, default_value_t = 5)]
     k: usize,
-    /// Queries per request of the riskmap-batch target (at most 1,000).
+    /// Queries per request of the riskmap-batch target (at most 1,000),
+    /// and queries in flight on each riskmap-ws connection.
     #[arg(long, default_value_t = 100)]
     batch_size: usize,
     /// Distinct query points (uniform in --bbox, from --seed).
@@ -390,6 +392,14 @@ async fn dispatch_command(a: DispatchArgs) -> Result<(), String> {
                     batch: a.batch_size,
                 });
             }
+            "riskmap-ws" => {
+                let token = ws::login(&a.url, &a.user, &a.password).await?;
+                targets.push(dispatch::Target::RiskmapWs {
+                    base: a.url.clone(),
+                    token,
+                    depth: a.batch_size,
+                });
+            }
             "postgis" => targets.push(dispatch::Target::Postgis {
                 url: a
                     .database_url
@@ -410,7 +420,7 @@ async fn dispatch_command(a: DispatchArgs) -> Result<(), String> {
             }
             other => {
                 return Err(format!(
-                    "unknown target {other:?}; targets are riskmap, riskmap-batch, postgis, redis"
+                    "unknown target {other:?}; targets are riskmap, riskmap-batch, riskmap-ws, postgis, redis"
                 ));
             }
         }

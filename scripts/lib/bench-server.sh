@@ -1,7 +1,8 @@
 # Sourced by the benchmark scripts (loadtest.sh, peers.sh): starts the
 # release `riskmap` on a city for measuring — demo mode on that city, no
-# simulator, no per-token rate (one token drives all the load), warnings
-# only unless BENCH_LOG (a RUST_LOG filter) says otherwise — and waits until
+# simulator, no per-token rate and no /ws message rate (one token drives all
+# the load), warnings only unless BENCH_LOG (a RUST_LOG filter) says
+# otherwise — and waits until
 # it prints its URL.
 #
 #   start_bench_riskmap BIN WORK TIMEOUT_S
@@ -15,6 +16,7 @@ start_bench_riskmap() {
   local bin=$1 work=$2 timeout_s=$3 _
   RUST_LOG=${BENCH_LOG:-warn} "$bin/riskmap" serve --listen 127.0.0.1:0 --demo --no-simulator \
     --demo-city "$work/city" --data-dir "$work/data" --requests-per-second 0 \
+    --ws-messages-per-second 1000000 \
     >"$work/riskmap.out" 2>"$work/riskmap.log" &
   riskmap_pid=$!
   url=

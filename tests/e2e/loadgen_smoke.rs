@@ -115,6 +115,8 @@ async fn every_mode_runs_against_a_real_server() {
     args.no_simulator = true;
     args.demo_city = city.clone();
     args.requests_per_second = 0;
+    // (The pipelined /ws target asks far more than a person would.)
+    args.ws_messages_per_second = 1_000_000;
     args.sim_incident_every_s = 0;
     let server = riskmap::serve::start(args).await.unwrap();
     let url = format!("http://{}", server.addr);
@@ -181,7 +183,7 @@ async fn every_mode_runs_against_a_real_server() {
     let mut dispatch = strings(&[
         "dispatch",
         "--target",
-        "riskmap,riskmap-batch",
+        "riskmap,riskmap-batch,riskmap-ws",
         "--batch-size",
         "50",
         "--url",
@@ -206,6 +208,12 @@ async fn every_mode_runs_against_a_real_server() {
     assert_eq!(b["errors"], 0, "{v:#}");
     assert!(b["answers"].as_u64().unwrap() >= 50, "{v:#}");
     assert!(b["mean_results"].as_f64().unwrap() > 4.0, "{v:#}");
+    // Pipelined over /ws: 50 queries in flight a connection.
+    let w = &v["targets"][2];
+    assert_eq!(w["target"], "riskmap-ws50", "{v:#}");
+    assert_eq!(w["errors"], 0, "{v:#}");
+    assert!(w["answers"].as_u64().unwrap() >= 50, "{v:#}");
+    assert!(w["mean_results"].as_f64().unwrap() > 4.0, "{v:#}");
 
     tokio::time::timeout(Duration::from_secs(10), server.shutdown())
         .await
