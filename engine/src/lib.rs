@@ -39,7 +39,7 @@ pub use error::{EngineError, Result};
 pub use layer::{FeatureIdx, Layer, LayerItem};
 pub use staff::{MoveOutcome, Neighbour, StaffFilter, StaffIdx, StaffIndex};
 
-use model::{Area, Camera, Fix, KeyPlace, RiskSource, Staff};
+use model::{Area, Camera, EpochMs, Fix, KeyPlace, RiskSource, Staff};
 use sphere::LonLat;
 
 /// Tuning knobs of the engine; the defaults suit a city.
@@ -75,6 +75,10 @@ pub struct NearestQuery {
     /// Rank the staff whose home grid contains `point` before everyone else
     /// (the grid's own workers know it best).
     pub same_grid_first: bool,
+    /// Only staff whose last fix was taken at or after this time: a
+    /// position hours old says nothing of where someone is now (`None`:
+    /// any fix, however old).
+    pub fixed_since: Option<EpochMs>,
 }
 
 /// A staff member proposed for dispatch.
@@ -356,6 +360,10 @@ impl Engine {
         visible: impl Fn(Option<AreaIdx>) -> bool,
     ) -> Result<Vec<Candidate>> {
         let point = q.point.validated()?;
+        let fresh = |m: &staff::Member| {
+            q.fixed_since
+                .is_none_or(|t| m.fix.is_some_and(|f| f.fix_time_ms >= t))
+        };
         let mut out: Vec<Candidate> = Vec::with_capacity(q.k);
         if q.same_grid_first
             && let Some(grid) = self.areas.grid_at(point)
@@ -370,13 +378,12 @@ impl Engine {
                     let m = self.staff.get(idx)?;
                     let pos = m.fix?.position;
                     let d = sphere::chord2_to_m(sphere::chord2(&here, &pos.unit_vector()));
-                    (q.filter.accepts_member(m) && visible(m.home) && d <= limit).then_some(
-                        Candidate {
+                    (q.filter.accepts_member(m) && fresh(m) && visible(m.home) && d <= limit)
+                        .then_some(Candidate {
                             idx,
                             distance_m: d,
                             same_grid: true,
-                        },
-                    )
+                        })
                 })
                 .collect();
             own.sort_unstable_by(|a, b| {
@@ -396,7 +403,7 @@ impl Engine {
                 (wanted + taken).min(staff::MAX_K),
                 &q.filter,
                 q.max_m,
-                |idx| visible(staff.get(idx).and_then(|m| m.home)),
+                |idx| staff.get(idx).is_some_and(|m| fresh(m) && visible(m.home)),
             )?;
             out.extend(
                 rest.into_iter()

@@ -509,3 +509,88 @@ fn a_marker_pinned_from_the_future_recovers() {
     assert_eq!(idx.apply_fix(i, older).unwrap(), MoveOutcome::Stale);
     assert_eq!(idx.position(i), Some(here));
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// The dispatch question as the engine answers it (a grid's own staff
+    /// first, then everyone nearest; only those fixed recently enough; a
+    /// scope) matches brute force over every member.
+    #[test]
+    fn dispatch_with_freshness_and_own_grid_first_matches_brute_force(
+        seed in any::<u64>(),
+        n in 0usize..300,
+        nx in 1usize..6,
+        ny in 1usize..6,
+        lon0 in 100.0f64..130.0,
+        lat0 in 20.0f64..45.0,
+    ) {
+        use riskmap_engine::{Engine, EngineConfig, NearestQuery, city::City};
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let origin = LonLat::new(lon0, lat0).unwrap();
+        let step = 0.01;
+        let areas = lattice_city(&mut rng, origin, nx, ny, step, 0.1);
+        let grid_codes: Vec<String> = areas.iter().filter(|a| a.level == AreaLevel::Grid).map(|a| a.code.clone()).collect();
+        let centre = LonLat::new(lon0 + nx as f64 * step / 2.0, lat0 + ny as f64 * step / 2.0).unwrap();
+        let spread = step * (nx.max(ny) as f64);
+        let staff: Vec<_> = (0..n).map(|i| {
+            let home = &grid_codes[rng.random_range(0..grid_codes.len())];
+            let pos = (!rng.random_bool(0.05)).then(|| near(&mut rng, centre, spread));
+            let mut s = random_staff(&mut rng, i, home, pos, 0.5);
+            if let Some(f) = &mut s.last_fix {
+                f.fix_time_ms = rng.random_range(0..1_000);
+            }
+            s
+        }).collect();
+        let city = City { areas, staff, ..City::default() };
+        let (engine, _) = Engine::build(EngineConfig::default(), city).unwrap();
+        for _ in 0..8 {
+            let point = near(&mut rng, centre, spread);
+            let q = NearestQuery {
+                point,
+                k: rng.random_range(1..10),
+                filter: random_filter(&mut rng),
+                max_m: rng.random_bool(0.3).then(|| rng.random_range(0.0..3_000.0)),
+                same_grid_first: rng.random_bool(0.5),
+                fixed_since: rng.random_bool(0.7).then(|| rng.random_range(0..1_100)),
+            };
+            // A scope: a third of the grids out of sight.
+            let visible = |home: Option<u32>| home.is_some_and(|h| h % 3 != 1);
+            let got: Vec<(u32, f64, bool)> = engine
+                .nearest_staff_where(&q, visible)
+                .unwrap()
+                .into_iter()
+                .map(|c| (c.idx, c.distance_m, c.same_grid))
+                .collect();
+
+            let here = point.unit_vector();
+            // (Ordered by chord, as the index is: metres are a monotonic
+            // function of it that rounding could make tie.)
+            let mut eligible: Vec<(f64, u32, Option<u32>, f64)> = engine.staff().iter().filter_map(|(i, m)| {
+                let f = m.fix?;
+                let c2 = sphere::chord2(&here, &f.position.unit_vector());
+                let d = sphere::chord2_to_m(c2);
+                (q.filter.accepts_member(m)
+                    && q.fixed_since.is_none_or(|t| f.fix_time_ms >= t)
+                    && visible(m.home)
+                    && q.max_m.is_none_or(|max| d <= max))
+                    .then_some((d, i, m.home, c2))
+            }).collect();
+            eligible.sort_by(|a, b| a.3.total_cmp(&b.3).then(a.1.cmp(&b.1)));
+            let own_grid = q.same_grid_first.then(|| engine.areas().grid_at(point)).flatten();
+            let mut want: Vec<(u32, f64, bool)> = eligible.iter()
+                .filter(|e| own_grid.is_some() && e.2 == own_grid)
+                .take(q.k)
+                .map(|e| (e.1, e.0, true))
+                .collect();
+            let taken: Vec<u32> = want.iter().map(|w| w.0).collect();
+            let rest = q.k - want.len();
+            want.extend(eligible.iter().filter(|e| !taken.contains(&e.1)).take(rest).map(|e| (e.1, e.0, false)));
+            prop_assert_eq!(got.len(), want.len(), "{:?}", q);
+            for (g, w) in got.iter().zip(&want) {
+                prop_assert_eq!((g.0, g.2), (w.0, w.2), "{:?}", q);
+                prop_assert!((g.1 - w.1).abs() < 1e-6, "{:?}: {} vs {}", q, g.1, w.1);
+            }
+        }
+    }
+}

@@ -49,6 +49,8 @@ pub const DEFAULT_MAX_WS_CONNECTIONS: usize = 20_000;
 pub const DEFAULT_MAX_WS_PER_USER: usize = 256;
 /// Default seconds between pings on a WebSocket.
 pub const DEFAULT_WS_PING_S: u64 = 20;
+/// Seconds without a fix after which a staff member's position is stale.
+pub const DEFAULT_STALE_AFTER_S: u64 = 600;
 /// Default seconds a client may take to send a request's headers (and a
 /// keep-alive connection may sit idle).
 pub const DEFAULT_HEADER_READ_TIMEOUT_S: u64 = 30;
@@ -351,6 +353,11 @@ pub struct ServeArgs {
     /// Vertices of one imported polygon at most.
     #[arg(long, env = "RISKMAP_MAX_POLYGON_VERTICES", default_value_t = DEFAULT_MAX_POLYGON_VERTICES)]
     pub max_polygon_vertices: usize,
+    /// Seconds without a fix after which a staff member counts as offline:
+    /// shown so, and left out of dispatch unless it asks for them
+    /// (`include_stale=true`).
+    #[arg(long, env = "RISKMAP_STALE_AFTER_S", default_value_t = DEFAULT_STALE_AFTER_S)]
+    pub stale_after_s: u64,
     /// A browser origin allowed to call the API (CORS), e.g.
     /// `https://screen.example.gov.cn`; repeat for more. None: same origin only.
     #[arg(long, env = "RISKMAP_CORS_ORIGIN", value_delimiter = ',')]

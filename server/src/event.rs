@@ -45,6 +45,12 @@ pub enum DomainEvent {
         /// Duty changes committed with it.
         duty: Vec<DutyChange>,
     },
+    /// 上岗/离岗 — staff members checked in or out (duty changed on its
+    /// own, not by an incident action).
+    DutyChanged {
+        /// Who, and their status now.
+        changes: Vec<DutyChange>,
+    },
     /// 图层导入 — a layer (areas, staff, cameras, risk sources, key places)
     /// imported and committed.
     LayerImported {

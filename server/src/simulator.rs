@@ -219,6 +219,7 @@ fn centre() -> User {
         role: UserRole::Admin,
         area: String::new(),
         staff_id: None,
+        must_change_password: false,
     }
 }
 
@@ -372,6 +373,7 @@ fn nearest_suitable(
         },
         max_m: Some(10_000.0),
         same_grid_first: true,
+        fixed_since: None,
     };
     let found = engine.nearest_staff(&q).ok()?;
     found

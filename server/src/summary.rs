@@ -79,6 +79,7 @@ fn report(engine: &Engine, dir: &Path, read_s: f64, build_s: f64, times: &BuildT
         },
         max_m: None,
         same_grid_first: true,
+        fixed_since: None,
     };
     if let Ok(found) = engine.nearest_staff(&query) {
         for c in found {

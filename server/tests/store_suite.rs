@@ -553,6 +553,7 @@ fn new_user(username: &str, role: UserRole) -> NewUser {
         area: "330302".into(),
         staff_id: None,
         password_hash: format!("$argon2id$v=19$m=19456,t=2,p=1$salt${username}"),
+        must_change_password: false,
     }
 }
 
@@ -1146,6 +1147,53 @@ async fn sessions(b: &Backend) {
     assert!(store.session(&second.token_hash).await.unwrap().is_some());
     // Revoking what is not there is not an error.
     store.revoke_session(&session.token_hash).await.unwrap();
+
+    // A password set by someone else: the hash and the flag change together,
+    // every session ends, and the flag comes back with the login.
+    let third = Session {
+        token_hash: "34".repeat(32),
+        ..session.clone()
+    };
+    store.create_session(&third).await.unwrap();
+    let (account, kept) = store
+        .set_password("li", "$argon2id$new", true, None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(kept, None);
+    assert!(account.user.must_change_password && !account.disabled);
+    assert_eq!(store.session(&second.token_hash).await.unwrap(), None);
+    assert_eq!(store.session(&third.token_hash).await.unwrap(), None);
+    let (found, hash) = store.user_by_name("li").await.unwrap().unwrap();
+    assert_eq!(
+        (found.must_change_password, hash.as_str()),
+        (true, "$argon2id$new")
+    );
+    store.create_session(&third).await.unwrap();
+    let (_, in_session) = store.session(&third.token_hash).await.unwrap().unwrap();
+    assert!(in_session.must_change_password);
+    let (account, _) = store
+        .set_password("li", "$argon2id$own", false, None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!account.user.must_change_password);
+    assert!(
+        !store
+            .user(user.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .must_change_password
+    );
+    assert!(
+        store
+            .set_password("nobody", "$argon2id$x", true, None)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let second = third;
 
     // A session dies with its user.
     b.exec(&format!("DELETE FROM users WHERE id = {}", user.id))

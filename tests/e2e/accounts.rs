@@ -11,10 +11,37 @@ use common::{TestServer, grid};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-const PASSWORD: &str = "a-good-long-password";
+/// The password an administrator gives a new login.
+const PASSWORD: &str = "A-good-long-password1";
+/// The one its owner then chooses.
+const OWN_PASSWORD: &str = "Lime-Tree-Walk-2026";
 
 async fn login(s: &TestServer, user: &str, password: &str) -> (u16, Value) {
     s.try_login(user, password).await
+}
+
+/// Changes the password of the login behind `token`: the status and the
+/// body.
+async fn change_password(s: &TestServer, token: &str, current: &str, new: &str) -> (u16, Value) {
+    s.post(
+        token,
+        "/api/auth/password",
+        &json!({ "current_password": current, "new_password": new }),
+    )
+    .await
+}
+
+/// The first login of an account someone else made: told to change its
+/// password, it does; the token of its new session.
+async fn first_login(s: &TestServer, user: &str) -> String {
+    let (status, body) = login(s, user, PASSWORD).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["user"]["must_change_password"], true, "{body}");
+    let token = body["token"].as_str().unwrap();
+    let (status, body) = change_password(s, token, PASSWORD, OWN_PASSWORD).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["user"]["must_change_password"], false, "{body}");
+    body["token"].as_str().unwrap().to_owned()
 }
 
 async fn patch(s: &TestServer, token: &str, user: &str, body: &Value) -> (u16, Value) {
@@ -59,10 +86,9 @@ async fn a_district_administrator_manages_the_district_only() {
     assert_eq!(status, 201, "{made}");
     assert_eq!(made["area"], "11");
     assert_eq!(made["disabled"], false);
+    assert_eq!(made["must_change_password"], true);
 
-    let (status, body) = login(&s, "admin11", PASSWORD).await;
-    assert_eq!(status, 200, "{body}");
-    let a11 = body["token"].as_str().unwrap().to_owned();
+    let a11 = first_login(&s, "admin11").await;
     let (_, mine) = s.get(&a11, "/api/users").await;
     let areas: Vec<&str> = mine["users"]
         .as_array()
@@ -150,6 +176,7 @@ async fn a_district_administrator_manages_the_district_only() {
         )
         .await;
     assert_eq!(status, 400, "{b}");
+    assert_eq!(b["error"], "weak_password", "{b}");
     assert!(b["message"].as_str().unwrap().contains("10"), "{b}");
     let (status, b) = s
         .post(
@@ -213,8 +240,7 @@ async fn a_disabled_login_is_locked_out_at_once() {
         )
         .await;
     assert_eq!(status, 201, "{b}");
-    let (_, body) = login(&s, "temp", PASSWORD).await;
-    let token = body["token"].as_str().unwrap().to_owned();
+    let token = first_login(&s, "temp").await;
     let (status, _) = s.get(&token, "/api/me").await;
     assert_eq!(status, 200);
     let mut ws = s.ws(&token).await;
@@ -226,7 +252,7 @@ async fn a_disabled_login_is_locked_out_at_once() {
     assert_eq!(status, 401, "the token stopped working at once");
     let close = ws.next_close().await;
     assert_eq!(close.reason.as_str(), "the login was disabled");
-    let (status, _) = login(&s, "temp", PASSWORD).await;
+    let (status, _) = login(&s, "temp", OWN_PASSWORD).await;
     assert_eq!(status, 401);
     let (_, list) = s.get(&root, "/api/users").await;
     let temp = list["users"]
@@ -240,7 +266,7 @@ async fn a_disabled_login_is_locked_out_at_once() {
 
     let (status, _) = patch(&s, &root, "temp", &json!({ "disabled": false })).await;
     assert_eq!(status, 200);
-    let (status, _) = login(&s, "temp", PASSWORD).await;
+    let (status, _) = login(&s, "temp", OWN_PASSWORD).await;
     assert_eq!(status, 200);
     let (status, b) = patch(&s, &root, "temp", &json!({ "colour": "red" })).await;
     assert_eq!(status, 400, "unknown fields are refused: {b}");
@@ -318,4 +344,187 @@ async fn logins_are_managed_on_the_store_from_the_command_line() {
     assert_eq!(me["user"]["area"], grid(11, 1));
     assert_eq!(me["user"]["staff_id"], "S1");
     assert_eq!(me["user"]["display_name"], "网格员七");
+    assert_eq!(
+        me["user"]["must_change_password"], true,
+        "the operator chose the password: its owner chooses another"
+    );
+
+    // A new password from the command line: the rules hold there too, and
+    // its owner must change it again.
+    s.server.take().unwrap().shutdown().await;
+    let (ok, _, err) = s.users_cli(&["passwd", "grid7"], "grid7-Password-1");
+    assert!(!ok && err.contains("username"), "{err}");
+    let (ok, out, err) = s.users_cli(&["passwd", "grid7"], "Another-Password-9");
+    assert!(ok, "{err}");
+    assert!(out.contains("must choose"), "{out}");
+    s.restart_stopped().await;
+    let (status, body) = login(&s, "grid7", "Another-Password-9").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["user"]["must_change_password"], true, "{body}");
+}
+
+/// A login whose password someone else chose may do nothing but choose its
+/// own: every other request and its socket are refused with the reason;
+/// the change checks the current password (throttled), the rules, and
+/// ends every session but the one it opens. An administrator's reset puts
+/// the login back to the start and closes its sockets.
+#[tokio::test]
+async fn a_login_set_by_someone_else_must_choose_its_own_password() {
+    let s = TestServer::start().await;
+    let root = s.login("admin").await;
+    let (status, b) = s
+        .post(
+            &root,
+            "/api/users",
+            &new_login("newbie", "dispatcher", "11", None),
+        )
+        .await;
+    assert_eq!(status, 201, "{b}");
+    let (status, body) = login(&s, "newbie", PASSWORD).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["user"]["must_change_password"], true);
+    let first = body["token"].as_str().unwrap().to_owned();
+
+    // Who am I answers; nothing else does, the socket included.
+    let (status, me) = s.get(&first, "/api/me").await;
+    assert_eq!(
+        (status, &me["user"]["must_change_password"]),
+        (200, &json!(true))
+    );
+    let (status, b) = s.get(&first, "/api/incidents").await;
+    assert_eq!(status, 403, "{b}");
+    assert_eq!(b["error"], "password_change_required", "{b}");
+    assert!(
+        b["message"]
+            .as_str()
+            .unwrap()
+            .contains("/api/auth/password"),
+        "{b}"
+    );
+    let refused = tokio_tungstenite::connect_async(format!("{}/ws?token={first}", s.ws_base)).await;
+    match refused {
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => assert_eq!(r.status(), 403),
+        other => panic!("the socket should be refused: {:?}", other.map(|_| ())),
+    }
+
+    // Each refusal with its reason.
+    let (status, b) = change_password(&s, &first, "not-the-password", OWN_PASSWORD).await;
+    assert_eq!(
+        (status, b["error"].as_str()),
+        (400, Some("wrong_password")),
+        "{b}"
+    );
+    for (new, rule) in [
+        ("Short-1", "10 characters"),
+        ("only-lowercase-here", "at least 3 of"),
+        ("Newbie-Password-1", "username"),
+        (PASSWORD, "differ"),
+    ] {
+        let (status, b) = change_password(&s, &first, PASSWORD, new).await;
+        assert_eq!(
+            (status, b["error"].as_str()),
+            (400, Some("weak_password")),
+            "{new}: {b}"
+        );
+        assert!(b["message"].as_str().unwrap().contains(rule), "{new}: {b}");
+    }
+    let (status, b) = s
+        .post(
+            &first,
+            "/api/auth/password",
+            &json!({ "new_password": OWN_PASSWORD }),
+        )
+        .await;
+    assert_eq!(status, 400, "the current password is required: {b}");
+
+    // Changed: a new session; the old token is over; everything answers.
+    let (status, body) = change_password(&s, &first, PASSWORD, OWN_PASSWORD).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["user"]["must_change_password"], false);
+    let own = body["token"].as_str().unwrap().to_owned();
+    assert_ne!(own, first);
+    let (status, _) = s.get(&first, "/api/me").await;
+    assert_eq!(status, 401, "the session it was changed in ended");
+    let (status, b) = s.get(&own, "/api/incidents").await;
+    assert_eq!(status, 200, "{b}");
+    assert_eq!(login(&s, "newbie", PASSWORD).await.0, 401);
+    assert_eq!(login(&s, "newbie", OWN_PASSWORD).await.0, 200);
+
+    // An administrator resets it: sockets closed, sessions over, and the
+    // owner starts again.
+    let mut ws = s.ws(&own).await;
+    let (status, b) = s
+        .post(
+            &root,
+            "/api/users/newbie/password",
+            &json!({ "password": "Handed-Over-77" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{b}");
+    assert_eq!(b["must_change_password"], true);
+    assert_eq!(
+        ws.next_close().await.reason.as_str(),
+        "the password was reset: log in again"
+    );
+    assert_eq!(s.get(&own, "/api/me").await.0, 401);
+    let (status, body) = login(&s, "newbie", "Handed-Over-77").await;
+    assert_eq!(
+        (status, &body["user"]["must_change_password"]),
+        (200, &json!(true))
+    );
+    // Not one's own (that is the change above), not outside one's area, not
+    // weak, and only by administrators.
+    let (status, b) = s
+        .post(
+            &root,
+            "/api/users/admin/password",
+            &json!({ "password": "Handed-Over-77" }),
+        )
+        .await;
+    assert_eq!(status, 400, "{b}");
+    let d = s.login("district").await;
+    let (status, _) = s
+        .post(
+            &d,
+            "/api/users/newbie/password",
+            &json!({ "password": "Handed-Over-77" }),
+        )
+        .await;
+    assert_eq!(status, 403, "a commander manages no logins");
+    let (status, b) = s
+        .post(
+            &root,
+            "/api/users/newbie/password",
+            &json!({ "password": "weak" }),
+        )
+        .await;
+    assert_eq!(
+        (status, b["error"].as_str()),
+        (400, Some("weak_password")),
+        "{b}"
+    );
+    let (status, _) = s
+        .post(
+            &root,
+            "/api/users/nobody/password",
+            &json!({ "password": "Handed-Over-77" }),
+        )
+        .await;
+    assert_eq!(status, 404);
+
+    // Guessing the current password behind a token left open is throttled
+    // as logins are.
+    let (_, body) = login(&s, "newbie", "Handed-Over-77").await;
+    let token = body["token"].as_str().unwrap().to_owned();
+    let mut statuses = Vec::new();
+    for k in 0..12 {
+        let (status, _) =
+            change_password(&s, &token, &format!("Guess-number-{k}"), OWN_PASSWORD).await;
+        statuses.push(status);
+    }
+    assert_eq!(statuses[0], 400, "{statuses:?}");
+    assert!(
+        statuses.contains(&429),
+        "wrong guesses are throttled: {statuses:?}"
+    );
 }

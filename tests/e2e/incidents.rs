@@ -22,7 +22,7 @@ async fn add_user(s: &TestServer, name: &str, role: UserRole, area: &str, staff:
     s.server()
         .app
         .auth
-        .create_user(name, name, role, area, staff, DEMO_PASSWORD)
+        .create_user(name, name, role, area, staff, DEMO_PASSWORD, false)
         .await
         .unwrap();
 }

@@ -263,6 +263,11 @@ pub struct TestServer {
     tmp: Option<TempDir>,
 }
 
+/// `--stale-after-s` of test servers: the test city's fixes are dated
+/// 2026-01-01, and most tests ask about its staff as placed there; the
+/// tests of staleness set their own.
+pub const FIXTURE_STALE_AFTER_S: u64 = 100 * 365 * 86_400;
+
 /// Server arguments over a fresh temporary directory with the test city.
 pub async fn test_args() -> (ServeArgs, TempDir) {
     let tmp = tempfile::tempdir().unwrap();
@@ -275,6 +280,7 @@ pub async fn test_args() -> (ServeArgs, TempDir) {
     args.no_simulator = true;
     args.demo_city = tmp.path().join("city");
     args.tick_ms = 20;
+    args.stale_after_s = FIXTURE_STALE_AFTER_S;
     args.static_dir = None;
     args.database_url = fresh_database().await;
     (args, tmp)
@@ -299,6 +305,12 @@ pub async fn fresh_database() -> Option<String> {
 impl TestServer {
     pub async fn start() -> TestServer {
         let (args, tmp) = test_args().await;
+        TestServer::start_in(args, tmp).await
+    }
+
+    /// A server with `args` (from [`test_args`], changed) over the
+    /// temporary directory they name.
+    pub async fn start_in(args: ServeArgs, tmp: TempDir) -> TestServer {
         let mut s = TestServer::start_with(args).await;
         tmp.path().clone_into(&mut s.dir);
         s.tmp = Some(tmp);
@@ -577,6 +589,8 @@ pub fn process_args(dir: &Path, database_url: Option<String>) -> Vec<String> {
         .iter()
         .map(|s| (*s).to_owned())
         .collect();
+    args.push("--stale-after-s".into());
+    args.push(FIXTURE_STALE_AFTER_S.to_string());
     args.push("--demo-city".into());
     args.push(dir.join("city").display().to_string());
     args.push("--data-dir".into());

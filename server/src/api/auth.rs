@@ -15,6 +15,7 @@ use super::error::{ApiError, ApiResult};
 use super::extract::Json;
 use super::guard::{ClientAddr, too_many};
 use crate::app::App;
+use crate::app::accounts::AccountError;
 use crate::identity::AuthError;
 use crate::identity::{User, UserRole};
 use crate::metrics::Metrics;
@@ -120,12 +121,7 @@ pub async fn login(
         Ok((token, session, user)) => {
             attempt.succeeded();
             app.audit.record(&user, "login", 200, &addr).await;
-            Json(json!({
-                "token": token,
-                "expires_ms": session.expires_ms,
-                "user": user,
-            }))
-            .into_response()
+            session_answer(&token, &session, &user).into_response()
         }
         Err(AuthError::BadCredentials) => {
             attempt.failed();
@@ -137,6 +133,65 @@ pub async fn login(
             ApiError::from(e).into_response()
         }
     }
+}
+
+/// `POST /api/auth/password` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    /// The password the login has now.
+    pub current_password: String,
+    /// The one it is to have.
+    pub new_password: String,
+}
+
+/// `POST /api/auth/password` → `{"token", "expires_ms", "user"}`: the
+/// caller changes their own password. Every session of the login ends (this
+/// one too) and a new one is opened. Wrong current passwords are throttled
+/// as failed logins are: a token left open must not let anyone guess it.
+pub async fn change_password(
+    State(app): State<Arc<App>>,
+    Extension(ClientAddr(addr)): Extension<ClientAddr>,
+    p: Principal,
+    Json(body): Json<PasswordChange>,
+) -> Response {
+    if body.current_password.len() > 1024 || body.new_password.len() > 1024 {
+        return ApiError::BadRequest("password too long".into()).into_response();
+    }
+    let attempt = match app.logins.admit(&p.user.username, &addr) {
+        Ok(attempt) => attempt,
+        Err(wait) => {
+            Metrics::add(&app.metrics.login_throttled, 1);
+            return too_many(wait, "too many wrong passwords for this user or address");
+        }
+    };
+    match app
+        .change_own_password(&p.user, &body.current_password, &body.new_password)
+        .await
+    {
+        Ok((token, session, user)) => {
+            attempt.succeeded();
+            session_answer(&token, &session, &user).into_response()
+        }
+        Err(AccountError::Auth(AuthError::WrongPassword)) => {
+            attempt.failed();
+            ApiError::WrongPassword("the current password is wrong".into()).into_response()
+        }
+        Err(e) => {
+            attempt.void();
+            ApiError::from(e).into_response()
+        }
+    }
+}
+
+/// What a login (or a password change) answers: the token, when it
+/// expires, and who.
+fn session_answer(token: &str, session: &Session, user: &User) -> Json<Value> {
+    Json(json!({
+        "token": token,
+        "expires_ms": session.expires_ms,
+        "user": user,
+    }))
 }
 
 /// `POST /api/auth/logout`: the token stops working at once.

@@ -8,12 +8,14 @@ use serde_json::json;
 
 use crate::app::DeskError;
 use crate::app::accounts::AccountError;
+use crate::app::duty::DutyError;
 use crate::app::layers::LayerError;
 use crate::clock::TimeError;
 use crate::identity::AuthError;
 use crate::incident::IncidentError;
 use crate::store::StoreError;
 use riskmap_engine::EngineError;
+use riskmap_engine::model::DutyStatus;
 
 /// An error answer.
 #[derive(Debug)]
@@ -24,6 +26,12 @@ pub enum ApiError {
     Unauthorized(String),
     /// 403: valid token, not allowed.
     Forbidden(String),
+    /// 403: the login must choose a new password before anything else.
+    PasswordChangeRequired(String),
+    /// 400: a new password breaks a rule.
+    WeakPassword(String),
+    /// 400: the current password given to change it is wrong.
+    WrongPassword(String),
     /// 404: no such thing (or not visible to this user).
     NotFound(String),
     /// 409: conflicts with the current state; `allowed` lists what would
@@ -52,6 +60,11 @@ impl ApiError {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::PasswordChangeRequired(_) => {
+                (StatusCode::FORBIDDEN, "password_change_required")
+            }
+            ApiError::WeakPassword(_) => (StatusCode::BAD_REQUEST, "weak_password"),
+            ApiError::WrongPassword(_) => (StatusCode::BAD_REQUEST, "wrong_password"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Conflict { .. } => (StatusCode::CONFLICT, "conflict"),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
@@ -68,6 +81,9 @@ impl ApiError {
             ApiError::BadRequest(m)
             | ApiError::Unauthorized(m)
             | ApiError::Forbidden(m)
+            | ApiError::PasswordChangeRequired(m)
+            | ApiError::WeakPassword(m)
+            | ApiError::WrongPassword(m)
             | ApiError::NotFound(m)
             | ApiError::TooLarge(m)
             | ApiError::TooMany(m)
@@ -167,7 +183,8 @@ impl From<AuthError> for ApiError {
                 ApiError::Unauthorized(e.to_string())
             }
             AuthError::Busy => ApiError::Unavailable(e.to_string()),
-            AuthError::WeakPassword => ApiError::BadRequest(e.to_string()),
+            AuthError::WeakPassword(m) => ApiError::WeakPassword(m),
+            AuthError::WrongPassword => ApiError::WrongPassword(e.to_string()),
             AuthError::NoSuchUser(_) => ApiError::NotFound(e.to_string()),
             AuthError::Store(e) => e.into(),
             AuthError::Hash(_) => ApiError::Internal(e.to_string()),
@@ -183,6 +200,26 @@ impl From<AccountError> for ApiError {
             AccountError::NotFound(_) => ApiError::NotFound(e.to_string()),
             AccountError::Auth(e) => e.into(),
             AccountError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<DutyError> for ApiError {
+    fn from(e: DutyError) -> Self {
+        match e {
+            DutyError::Forbidden(m) => ApiError::Forbidden(m),
+            DutyError::NotFound(_) => ApiError::NotFound(e.to_string()),
+            DutyError::Invalid(m) => ApiError::BadRequest(m),
+            DutyError::Held { message, duty } => ApiError::Conflict {
+                message,
+                state: Some(match duty {
+                    DutyStatus::Sos => "sos",
+                    _ => "busy",
+                }),
+                allowed: Vec::new(),
+            },
+            DutyError::Position(r) => super::fixes::rejection(r),
+            DutyError::Store(e) => e.into(),
         }
     }
 }

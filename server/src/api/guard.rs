@@ -59,6 +59,16 @@ pub async fn guard(State(app): State<Arc<App>>, req: Request, next: Next) -> Res
             Err(refusal) => return refusal,
         },
     };
+    if let Some(p) = &principal
+        && p.user.must_change_password
+        && !allowed_before_password_change(&parts)
+    {
+        return ApiError::PasswordChangeRequired(format!(
+            "{} must choose a new password first: POST /api/auth/password",
+            p.user.username
+        ))
+        .into_response();
+    }
     // Only authenticated writes are audited: reads (most requests) build no
     // entry, and anonymous failures are counted in metrics, not stored.
     let action = principal.as_ref().and_then(|_| audited_action(&parts));
@@ -135,6 +145,15 @@ async fn authenticate(app: &App, token: String, addr: &str) -> Result<Principal,
         token,
         session,
     })
+}
+
+/// What a login that must change its password may still ask: who it is,
+/// the change itself, and to log out.
+fn allowed_before_password_change(parts: &Parts) -> bool {
+    matches!(
+        (&parts.method, parts.uri.path()),
+        (&Method::GET, "/api/me") | (&Method::POST, "/api/auth/password" | "/api/auth/logout")
+    )
 }
 
 /// `METHOD /path` of a write worth auditing, if this request is one.

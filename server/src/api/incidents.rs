@@ -508,6 +508,8 @@ fn csv_field(f: &str) -> String {
 pub struct CandidateParams {
     /// How many staff (default 5).
     pub k: Option<usize>,
+    /// Staff not heard from for `--stale-after-s` too (default false).
+    pub include_stale: Option<bool>,
 }
 
 /// `GET /api/incidents/{id}/candidates`: suitable staff, same grid first
@@ -543,6 +545,7 @@ pub async fn candidates(
             available: Some(true),
             max_m: None,
             same_grid_first: Some(true),
+            include_stale: q.include_stale,
         },
     )?;
     let cameras = queries::cameras_query(

@@ -5,6 +5,7 @@
 //!   address, audit of writes); [`audit`]: reading the audit log.
 //! - [`queries`]: dispatch and spatial queries (REST; `/ws` reuses them).
 //! - [`fixes`]: `POST /api/fixes` and the OsmAnd protocol (`/osmand`).
+//! - [`duty`]: checking staff in and out (上岗/离岗).
 //! - [`incidents`]: the incident closed loop.
 //! - [`ws`]: `/ws`, live push and field clients.
 //! - [`ogc`]: OGC API - Features at `/ogc`, and layer import.
@@ -15,6 +16,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod duty;
 pub mod error;
 pub mod extract;
 pub mod fixes;
@@ -50,10 +52,15 @@ pub fn router(app: Arc<App>, static_dir: Option<PathBuf>) -> Router {
         .route("/metrics", get(health::metrics))
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/logout", post(auth::logout))
+        .route("/api/auth/password", post(auth::change_password))
         .route("/api/me", get(auth::me))
         .route("/api/audit", get(audit::audit))
         .route("/api/users", get(users::list).post(users::create))
         .route("/api/users/{username}", patch(users::change))
+        .route(
+            "/api/users/{username}/password",
+            post(users::reset_password),
+        )
         .route("/api/openapi.json", get(openapi::document))
         .route("/api/dispatch/nearest", get(queries::nearest))
         .route("/api/dispatch/batch", post(queries::batch))
@@ -63,6 +70,7 @@ pub fn router(app: Arc<App>, static_dir: Option<PathBuf>) -> Router {
         .route("/api/heatmap", get(queries::heatmap))
         .route("/api/staff/{id}", get(queries::staff))
         .route("/api/staff/{id}/track", get(queries::track))
+        .route("/api/staff/{id}/duty", post(duty::change))
         .route("/api/fixes", post(fixes::post_fixes))
         .route(
             "/api/incidents",
@@ -126,7 +134,7 @@ fn cors_layer(origins: &[String]) -> tower_http::cors::CorsLayer {
         .collect();
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(list))
-        .allow_methods([Method::GET, Method::POST])
+        .allow_methods([Method::GET, Method::POST, Method::PATCH])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
         .max_age(std::time::Duration::from_secs(3600))
 }

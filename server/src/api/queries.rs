@@ -13,6 +13,7 @@ use super::auth::Principal;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Query};
 use crate::app::App;
+use crate::clock::now_ms;
 use crate::identity::Scope;
 use crate::identity::User;
 use crate::live::Datum;
@@ -75,6 +76,9 @@ pub struct NearestParams {
     pub max_m: Option<f64>,
     /// Rank the point's own grid's staff first (default false).
     pub same_grid_first: Option<bool>,
+    /// Staff whose last fix is older than `--stale-after-s` too (default
+    /// false: a position that old says nothing of where they are).
+    pub include_stale: Option<bool>,
 }
 
 fn parse_enum<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> ApiResult<T> {
@@ -121,6 +125,10 @@ struct CandidateOut {
     same_grid: bool,
     lon: f64,
     lat: f64,
+    /// Seconds since the position was taken.
+    fix_age_s: i64,
+    /// Older than `--stale-after-s` (only with `include_stale=true`).
+    stale: bool,
 }
 
 fn grid_out(engine: &Engine, g: Option<AreaIdx>) -> Option<GridOut> {
@@ -170,6 +178,8 @@ pub fn nearest_answer(app: &App, user: &User, p: &NearestParams) -> ApiResult<Ne
             "max_m must be a non-negative number of metres".into(),
         ));
     }
+    let now = now_ms();
+    let fresh_since = now.saturating_sub(app.limits.stale_after_ms);
     let engine = app.engine.read();
     let scope = Scope::of(user, engine.areas());
     let query = NearestQuery {
@@ -178,6 +188,7 @@ pub fn nearest_answer(app: &App, user: &User, p: &NearestParams) -> ApiResult<Ne
         filter,
         max_m: p.max_m,
         same_grid_first: p.same_grid_first.unwrap_or(false),
+        fixed_since: (!p.include_stale.unwrap_or(false)).then_some(fresh_since),
     };
     let t = Instant::now();
     let tree = engine.areas();
@@ -187,7 +198,8 @@ pub fn nearest_answer(app: &App, user: &User, p: &NearestParams) -> ApiResult<Ne
         .iter()
         .filter_map(|c| {
             let m = engine.staff().get(c.idx)?;
-            let pos = m.fix?.position;
+            let fix = m.fix?;
+            let pos = fix.position;
             Some(CandidateOut {
                 id: m.id.to_string(),
                 name: m.name.to_string(),
@@ -200,6 +212,8 @@ pub fn nearest_answer(app: &App, user: &User, p: &NearestParams) -> ApiResult<Ne
                 same_grid: c.same_grid,
                 lon: pos.lon,
                 lat: pos.lat,
+                fix_age_s: now.saturating_sub(fix.fix_time_ms).max(0) / 1000,
+                stale: fix.fix_time_ms < fresh_since,
             })
         })
         .collect();
@@ -589,7 +603,7 @@ pub async fn track(
             return Err(ApiError::NotFound(format!("no staff member {id}")));
         }
     }
-    let now = crate::clock::now_ms();
+    let now = now_ms();
     let time = |s: &Option<String>, default: i64| -> ApiResult<i64> {
         s.as_deref().map_or(Ok(default), |s| {
             crate::clock::parse_time(s).map_err(ApiError::from)

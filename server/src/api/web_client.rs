@@ -1,5 +1,5 @@
 //! The built web client (the big screen at `/`, the field page at
-//! `/field`), or, when the server could not find it, a page at those paths
+//! `/field`, the logins page at `/admin`), or, when the server could not find it, a page at those paths
 //! that says so and how to fix it, instead of an empty 404.
 
 use std::path::PathBuf;
@@ -18,17 +18,22 @@ pub fn serve(r: Router<Arc<App>>, dir: Option<PathBuf>) -> Router<Arc<App>> {
     match dir {
         Some(dir) => {
             let field = dir.join("field.html");
+            let admin = dir.join("admin.html");
             r.route_service("/field", ServeFile::new(field))
+                .route_service("/admin", ServeFile::new(admin))
                 .fallback_service(ServeDir::new(dir))
         }
         None => r.fallback(missing),
     }
 }
 
-/// What a browser gets at `/` or `/field` without a web client; any other
+/// What a browser gets at the pages' paths without a web client; any other
 /// unknown path is a plain 404.
 async fn missing(uri: Uri) -> Response {
-    if !matches!(uri.path(), "/" | "/index.html" | "/field" | "/field.html") {
+    if !matches!(
+        uri.path(),
+        "/" | "/index.html" | "/field" | "/field.html" | "/admin" | "/admin.html"
+    ) {
         return ApiError::NotFound(format!("no route {}", uri.path())).into_response();
     }
     (

@@ -9,9 +9,9 @@ use thiserror::Error;
 
 use super::App;
 use super::cluster::{Change, Shipment};
-use crate::identity::sessions::check_password;
+use crate::identity::password::check_password;
 use crate::identity::{Account, AccountChanges, AuthError, Scope, User, UserRole};
-use crate::store::StoreError;
+use crate::store::{Session, StoreError};
 
 /// Why a login could not be listed, created or changed.
 #[derive(Debug, Error)]
@@ -47,7 +47,8 @@ pub struct NewAccount {
     pub area: String,
     /// For a field login: the staff member it is.
     pub staff_id: Option<String>,
-    /// Its first password (at least 10 characters).
+    /// Its first password (the rules of `check_password`); its owner
+    /// chooses another at the first login.
     pub password: String,
 }
 
@@ -72,7 +73,7 @@ impl App {
     ) -> Result<Account, AccountError> {
         must_be_admin(admin)?;
         check_username(&new.username)?;
-        check_password(&new.password)?;
+        check_password(&new.password, &new.username)?;
         self.check_binding(admin, new.role, &new.area, new.staff_id.as_deref())?;
         let name = new.display_name.as_deref().unwrap_or(&new.username);
         let user = self
@@ -84,6 +85,7 @@ impl App {
                 &new.area,
                 new.staff_id.as_deref(),
                 &new.password,
+                true,
             )
             .await?;
         Ok(Account {
@@ -100,16 +102,7 @@ impl App {
         username: &str,
         changes: AccountChanges,
     ) -> Result<Account, AccountError> {
-        must_be_admin(admin)?;
-        let before = self
-            .store
-            .account(username)
-            .await?
-            .filter(|a| {
-                let engine = self.engine.read();
-                in_scope(self.scope_of(admin), engine.areas(), &a.user.area)
-            })
-            .ok_or_else(|| AccountError::NotFound(username.to_owned()))?;
+        let before = self.account_in_area(admin, username).await?;
         // An administrator who disabled, demoted or moved themselves could
         // lock the area out of its logins: another administrator does it.
         let own = before.user.id == admin.id;
@@ -162,6 +155,90 @@ impl App {
             self.sessions_ended(username, None, reason);
         }
         Ok(after)
+    }
+
+    /// Gives a login of `admin`'s area a new password that its owner must
+    /// change at the next login (a forgotten password, a handover), and
+    /// ends its sessions on every node.
+    pub async fn reset_password(
+        &self,
+        admin: &User,
+        username: &str,
+        password: &str,
+    ) -> Result<Account, AccountError> {
+        let before = self.account_in_area(admin, username).await?;
+        if before.user.id == admin.id {
+            return Err(AccountError::Invalid(
+                "change your own password with POST /api/auth/password".into(),
+            ));
+        }
+        self.set_password(
+            username,
+            password,
+            true,
+            "the password was reset: log in again",
+        )
+        .await
+    }
+
+    /// The owner of a login changes its password: the current one checked,
+    /// the new one under the rules and different. Every session of the
+    /// login ends (on every node) and a new one is opened: its token, the
+    /// session and the user.
+    pub async fn change_own_password(
+        &self,
+        user: &User,
+        current: &str,
+        new: &str,
+    ) -> Result<(String, Session, User), AccountError> {
+        self.auth.check_current(&user.username, current).await?;
+        if current == new {
+            return Err(AuthError::WeakPassword(
+                "the new password must differ from the current one".into(),
+            )
+            .into());
+        }
+        let reason = "the password was changed: log in again";
+        self.set_password(&user.username, new, false, reason)
+            .await?;
+        Ok(self.auth.reopen(&user.username).await?)
+    }
+
+    /// Sets a password, ending the login's sessions and closing its sockets
+    /// on every node (`reason` is what their sockets are told).
+    async fn set_password(
+        &self,
+        username: &str,
+        password: &str,
+        must_change: bool,
+        reason: &str,
+    ) -> Result<Account, AccountError> {
+        let shipment = self.shipment(|| Change::SessionsEnded {
+            username: username.to_owned(),
+            session: None,
+            reason: reason.to_owned(),
+        });
+        let outgoing = shipment.as_ref().map(Shipment::outgoing);
+        let (after, id) = self
+            .auth
+            .set_password(username, password, must_change, outgoing)
+            .await?;
+        self.shipped(id, shipment);
+        self.sessions_ended(username, None, reason);
+        Ok(after)
+    }
+
+    /// A login of `admin`'s area subtree; one outside it is not found.
+    async fn account_in_area(&self, admin: &User, username: &str) -> Result<Account, AccountError> {
+        must_be_admin(admin)?;
+        self.store
+            .account(username)
+            .await?
+            .filter(|a| {
+                let engine = self.engine.read();
+                in_scope(self.scope_of(admin), engine.areas(), &a.user.area)
+            })
+            .ok_or_else(|| AccountError::NotFound(username.to_owned()))
     }
 
     /// Whether a login of `role` may be bound to `area` (inside `admin`'s

@@ -44,6 +44,10 @@ impl App {
                 self.change_incident(incident, entry.seq, duty);
                 Applied::default()
             }
+            DomainEvent::DutyChanged { changes } => {
+                self.set_duties(changes);
+                Applied::default()
+            }
             DomainEvent::LayerImported {
                 mode,
                 data,
@@ -101,6 +105,17 @@ impl App {
             }
         };
         self.incidents.put(incident.clone(), log_len, now);
+        self.set_duties(duty);
+        let view = self.publish_incident(&incident.id, now);
+        let took_on = incident.state.holds_assignee() && !held_before;
+        if took_on && let (Some(staff), Some(view)) = (&incident.assignee_staff, view) {
+            let task = json!({ "type": "task", "incident": view }).to_string();
+            self.hub.send_to_staff(staff, &task.into());
+        }
+    }
+
+    /// Sets committed duty statuses and pushes the members' new state.
+    fn set_duties(&self, duty: &[DutyChange]) {
         for d in duty {
             {
                 let mut engine = self.engine.write();
@@ -109,12 +124,6 @@ impl App {
                 }
             }
             self.publish_staff(&d.staff_id);
-        }
-        let view = self.publish_incident(&incident.id, now);
-        let took_on = incident.state.holds_assignee() && !held_before;
-        if took_on && let (Some(staff), Some(view)) = (&incident.assignee_staff, view) {
-            let task = json!({ "type": "task", "incident": view }).to_string();
-            self.hub.send_to_staff(staff, &task.into());
         }
     }
 

@@ -73,7 +73,11 @@ impl Change {
             Change::Event(e) => match **e {
                 DomainEvent::FixesRecorded { .. } => SUBJECT_FIXES,
                 DomainEvent::LayerImported { .. } => SUBJECT_LAYERS,
-                _ => SUBJECT_INCIDENTS,
+                // Duty changes travel with the incident changes, which
+                // change duty too: one subject keeps them in order.
+                DomainEvent::IncidentReported { .. }
+                | DomainEvent::IncidentChanged { .. }
+                | DomainEvent::DutyChanged { .. } => SUBJECT_INCIDENTS,
             },
             Change::LayerChanged(_) => SUBJECT_LAYERS,
             Change::SessionsEnded { .. } => SUBJECT_SESSIONS,

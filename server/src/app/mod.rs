@@ -18,6 +18,7 @@ pub mod accounts;
 pub mod apply;
 pub mod audit;
 pub mod cluster;
+pub mod duty;
 pub mod fixes;
 pub mod incidents;
 pub mod ingest;
@@ -75,6 +76,9 @@ pub struct Limits {
     pub max_concurrent_requests: usize,
     /// Vertices of one imported polygon at most.
     pub max_polygon_vertices: usize,
+    /// How old a staff member's last fix may be before they count as
+    /// offline (left out of dispatch unless asked for), milliseconds.
+    pub stale_after_ms: i64,
 }
 
 impl Default for Limits {
@@ -95,6 +99,7 @@ impl Default for Limits {
             ws_patience: std::time::Duration::from_secs(config::DEFAULT_SLOW_VIEWER_CLOSE_S),
             max_concurrent_requests: config::DEFAULT_MAX_CONCURRENT_REQUESTS,
             max_polygon_vertices: config::DEFAULT_MAX_POLYGON_VERTICES,
+            stale_after_ms: 1000 * config::DEFAULT_STALE_AFTER_S as i64,
         }
     }
 }

@@ -88,15 +88,61 @@ impl Hasher {
     }
 }
 
-/// A readable random password for a generated admin account.
+/// The shortest password a login may be given.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
+/// Of the four kinds of character (lowercase, uppercase, digits, any
+/// other: symbols, Chinese …), how many a password must mix: three, as
+/// China's graded protection rules (等保 2.0) ask of a login's password.
+pub const MIN_PASSWORD_KINDS: usize = 3;
+
+/// Whether `password` may be given to the login `username`: long enough,
+/// mixing enough kinds of character, and not containing the username. The
+/// error says which rule it breaks.
+pub fn check_password(password: &str, username: &str) -> Result<(), AuthError> {
+    let weak = |m: String| Err(AuthError::WeakPassword(m));
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return weak(format!(
+            "a password needs at least {MIN_PASSWORD_CHARS} characters"
+        ));
+    }
+    let kinds = [
+        password.chars().any(char::is_lowercase),
+        password.chars().any(char::is_uppercase),
+        password.chars().any(|c| c.is_ascii_digit()),
+        password
+            .chars()
+            .any(|c| !c.is_lowercase() && !c.is_uppercase() && !c.is_ascii_digit()),
+    ];
+    if kinds.iter().filter(|k| **k).count() < MIN_PASSWORD_KINDS {
+        return weak(format!(
+            "a password needs at least {MIN_PASSWORD_KINDS} of: lowercase letters, uppercase \
+             letters, digits, other characters"
+        ));
+    }
+    if !username.is_empty() && password.to_lowercase().contains(&username.to_lowercase()) {
+        return weak("a password must not contain the username".into());
+    }
+    Ok(())
+}
+
+/// A readable random password for a generated account: 16 characters
+/// without look-alikes (0/O, 1/l/I), mixing lowercase, uppercase and digits
+/// as [`check_password`] asks.
 #[must_use]
 pub fn new_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let bytes: [u8; 16] = rand::random();
-    bytes
-        .iter()
-        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
-        .collect()
+    loop {
+        let bytes: [u8; 16] = rand::random();
+        let p: String = bytes
+            .iter()
+            .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+            .collect();
+        // About one draw in twelve lacks a kind: draw again.
+        if check_password(&p, "").is_ok() {
+            return p;
+        }
+    }
 }
 
 /// A valid argon2 hash of a random string, verified against when the user
@@ -117,9 +163,27 @@ mod tests {
     }
 
     #[test]
+    fn password_rules_say_which_is_broken() {
+        let rule = |p: &str, user: &str| match check_password(p, user) {
+            Ok(()) => String::new(),
+            Err(e) => e.to_string(),
+        };
+        assert!(rule("Short1!", "wang").contains("at least 10 characters"));
+        assert!(rule("alllowercase", "wang").contains("at least 3 of"));
+        assert!(rule("lower-and-symbols", "wang").contains("at least 3 of"));
+        assert!(rule("lowerUPPERonly", "wang").contains("at least 3 of"));
+        assert!(rule("Wang.Li-2026", "wang.li").contains("username"));
+        assert_eq!(rule("Lime-Tree-2026", "wang.li"), "");
+        // Chinese characters count as the fourth kind.
+        assert_eq!(rule("网格员巡查password1", "wang"), "");
+        assert!(rule("网格员巡查网格员巡查ab", "wang").contains("at least 3 of"));
+    }
+
+    #[test]
     fn generated_passwords_are_readable() {
         let p = new_password();
         assert_eq!(p.len(), 16);
+        assert!(check_password(&p, "admin").is_ok());
         assert!(
             p.chars()
                 .all(|c| c.is_ascii_alphanumeric() && !"0O1lI".contains(c))

@@ -10,8 +10,8 @@ use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-use super::password::{DUMMY_HASH, Hasher};
-use super::user::{NewUser, User, UserRole};
+use super::password::{DUMMY_HASH, Hasher, check_password};
+use super::user::{Account, NewUser, User, UserRole};
 use crate::clock::now_ms;
 use crate::store::outbox::Outgoing;
 use crate::store::{Session, Store, StoreError};
@@ -37,9 +37,12 @@ pub enum AuthError {
     /// No login has this username.
     #[error("no login {0:?}")]
     NoSuchUser(String),
-    /// A new password is too short.
-    #[error("a password needs at least {MIN_PASSWORD_CHARS} characters")]
-    WeakPassword,
+    /// A new password breaks a rule (which one is said).
+    #[error("{0}")]
+    WeakPassword(String),
+    /// The current password given to change it is wrong.
+    #[error("the current password is wrong")]
+    WrongPassword,
 }
 
 /// Sessions and logins.
@@ -122,6 +125,11 @@ impl Auth {
         let Some((user, _)) = found.filter(|_| matches) else {
             return Err(AuthError::BadCredentials);
         };
+        self.open_session(user).await
+    }
+
+    /// Opens a session for a user whose password was just checked.
+    async fn open_session(&self, user: User) -> Result<(String, Session, User), AuthError> {
         let token = new_token();
         let now = now_ms();
         let session = Session {
@@ -262,7 +270,9 @@ impl Auth {
         Ok(self.store.revoke_session_kept(&hash, outbox).await?)
     }
 
-    /// Creates a user with a hashed password.
+    /// Creates a user with a hashed password; `must_change`: its owner
+    /// must choose another at the first login (someone else chose this one).
+    #[allow(clippy::too_many_arguments)] // the columns of a login
     pub async fn create_user(
         &self,
         username: &str,
@@ -271,6 +281,7 @@ impl Auth {
         area: &str,
         staff_id: Option<&str>,
         password: &str,
+        must_change: bool,
     ) -> Result<User, AuthError> {
         let user = NewUser {
             username: username.to_owned(),
@@ -279,18 +290,52 @@ impl Auth {
             area: area.to_owned(),
             staff_id: staff_id.map(ToOwned::to_owned),
             password_hash: self.hasher.hash(password.to_owned()).await?,
+            must_change_password: must_change,
         };
         Ok(self.store.create_user(&user).await?)
     }
 
-    /// Sets a login's password (at least [`MIN_PASSWORD_CHARS`] characters)
-    /// and ends its sessions; false if there is no such login.
-    pub async fn set_password(&self, username: &str, password: &str) -> Result<bool, AuthError> {
-        check_password(password)?;
+    /// Sets a login's password, checked against the rules
+    /// ([`check_password`]), and ends its sessions: the login after it and
+    /// the outbox id of `outbox`, kept in the same transaction.
+    /// `must_change`: its owner must choose another at the next login.
+    pub async fn set_password(
+        &self,
+        username: &str,
+        password: &str,
+        must_change: bool,
+        outbox: Option<Outgoing<'_>>,
+    ) -> Result<(Account, Option<i64>), AuthError> {
+        check_password(password, username)?;
         let hash = self.hasher.hash(password.to_owned()).await?;
-        let changed = self.store.set_password(username, &hash).await?;
+        let changed = self
+            .store
+            .set_password(username, &hash, must_change, outbox)
+            .await?;
         self.forget(username);
-        Ok(changed)
+        changed.ok_or_else(|| AuthError::NoSuchUser(username.to_owned()))
+    }
+
+    /// Checks a login's current password before its owner changes it (the
+    /// token alone must not be enough: it may have been left open on a
+    /// shared screen).
+    pub async fn check_current(&self, username: &str, password: &str) -> Result<(), AuthError> {
+        if self.has_password(username, password).await? {
+            Ok(())
+        } else {
+            Err(AuthError::WrongPassword)
+        }
+    }
+
+    /// A new session for a login whose password was just changed by its
+    /// owner (every earlier one ended with the change).
+    pub async fn reopen(&self, username: &str) -> Result<(String, Session, User), AuthError> {
+        let (user, _) = self
+            .store
+            .user_by_name(username)
+            .await?
+            .ok_or_else(|| AuthError::NoSuchUser(username.to_owned()))?;
+        self.open_session(user).await
     }
 
     /// Forgets the cached sessions of a login whose sessions the store
@@ -299,17 +344,6 @@ impl Auth {
     pub fn forget(&self, username: &str) {
         self.cache.lock().retain(|_, c| c.user.username != username);
     }
-}
-
-/// The shortest password a login may be given.
-pub const MIN_PASSWORD_CHARS: usize = 10;
-
-/// Whether `password` may be given to a login (long enough).
-pub fn check_password(password: &str) -> Result<(), AuthError> {
-    if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(AuthError::WeakPassword);
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -63,6 +63,12 @@ pub struct User {
     pub area: String,
     /// For field users: the staff member they are.
     pub staff_id: Option<String>,
+    /// Someone else set the password (an administrator creating or resetting
+    /// the login, the operator's `riskmap users add|passwd`): until its owner
+    /// chooses a new one (`POST /api/auth/password`) the login may do nothing
+    /// else.
+    #[serde(default)]
+    pub must_change_password: bool,
 }
 
 /// A login as an administrator sees it: the user and whether the login is
@@ -123,4 +129,6 @@ pub struct NewUser {
     pub staff_id: Option<String>,
     /// Argon2 PHC string.
     pub password_hash: String,
+    /// Whether its owner must choose a new password at the first login.
+    pub must_change_password: bool,
 }

@@ -188,6 +188,7 @@ mod tests {
             role: UserRole::Field,
             area: "11001001001".into(),
             staff_id: Some("S1".into()),
+            must_change_password: false,
         }
     }
 

@@ -288,6 +288,7 @@ mod tests {
             role,
             area: "11".into(),
             staff_id: staff.map(Into::into),
+            must_change_password: false,
         }
     }
 

@@ -1,5 +1,6 @@
-//! Demo mode's set-up: the demo logins (one per role, and a field phone
-//! bound to a staff member), all with one public password.
+//! Demo mode's set-up: the demo logins (one per role, a district's
+//! commander and administrator, and a field phone bound to a staff member),
+//! all with one public password.
 
 use riskmap_engine::Engine;
 use riskmap_engine::model::AreaLevel;
@@ -13,7 +14,14 @@ use crate::store::Store;
 pub const DEMO_PASSWORD: &str = "riskmap-demo";
 
 /// The demo logins' usernames.
-const DEMO_LOGINS: [&str; 5] = ["commander", "dispatcher", "screen", "district", "field"];
+const DEMO_LOGINS: [&str; 6] = [
+    "commander",
+    "dispatcher",
+    "screen",
+    "district",
+    "district-admin",
+    "field",
+];
 
 /// Refuses to serve, outside demo mode, a store whose demo logins still
 /// have the public demo password: anyone who has read the README could log
@@ -80,6 +88,13 @@ pub(super) async fn ensure_demo_users(
             "district".into(),
             "区县指挥长",
             UserRole::Commander,
+            district.clone(),
+            None,
+        ),
+        (
+            "district-admin".into(),
+            "区县系统管理员",
+            UserRole::Admin,
             district,
             None,
         ),
@@ -104,6 +119,7 @@ pub(super) async fn ensure_demo_users(
                 &area,
                 staff_id.as_deref(),
                 DEMO_PASSWORD,
+                false,
             )
             .await?;
             staff_id

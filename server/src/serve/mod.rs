@@ -208,6 +208,8 @@ fn build_app(
             ws_patience: Duration::from_secs(args.slow_viewer_close_s.max(1)),
             max_concurrent_requests: args.max_concurrent_requests.max(1),
             max_polygon_vertices: args.max_polygon_vertices,
+            stale_after_ms: i64::try_from(args.stale_after_s.saturating_mul(1000))
+                .unwrap_or(i64::MAX),
             ..Limits::default()
         },
         incidents,
@@ -361,8 +363,18 @@ async fn ensure_admin(store: &dyn Store, auth: &Auth) -> Result<Option<String>, 
         _ => (new_password(), true),
     };
     // The system administrator is bound to no area: they see everything.
-    auth.create_user("admin", "系统管理员", UserRole::Admin, "", None, &password)
-        .await?;
+    // The operator chose this password, or received it in a file only they
+    // can read: the first login is theirs and keeps it.
+    auth.create_user(
+        "admin",
+        "系统管理员",
+        UserRole::Admin,
+        "",
+        None,
+        &password,
+        false,
+    )
+    .await?;
     Ok(generated.then_some(password))
 }
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 use super::ServeError;
 use super::load::open_store;
 use crate::config::UsersCommand;
-use crate::identity::sessions::check_password;
+use crate::identity::password::check_password;
 use crate::identity::{AccountChanges, Auth, AuthError, UserRole};
 use crate::store::{LayerData, LayerKind, Store};
 
@@ -44,15 +44,15 @@ pub async fn run(command: UsersCommand) -> Result<String, ServeError> {
             staff,
             store,
         } => {
-            let password = new_password()?;
-            check_password(&password)?;
-            let (store, _lock) = open_store(&store).await?;
-            check_binding(&*store, role, &area, staff.as_deref()).await?;
-            let auth = Auth::new(store, Duration::from_secs(3600));
-            let display = name.as_deref().unwrap_or(&username);
-            auth.create_user(&username, display, role, &area, staff.as_deref(), &password)
-                .await?;
-            Ok(format!("{username} ({}) can log in\n", role.as_str()))
+            add(
+                &store,
+                &username,
+                role,
+                &area,
+                name.as_deref(),
+                staff.as_deref(),
+            )
+            .await
         }
         UsersCommand::Disable { username, store } => {
             let changes = AccountChanges {
@@ -104,15 +104,41 @@ pub async fn run(command: UsersCommand) -> Result<String, ServeError> {
             let (store, _lock) = open_store(&store).await?;
             // Sessions are not opened here: the lifetime does not matter.
             let auth = Auth::new(store, Duration::from_secs(3600));
-            if auth.set_password(&username, &password).await? {
-                Ok(format!(
-                    "the password of {username} is set; their sessions are ended\n"
-                ))
-            } else {
-                Err(ServeError::Auth(AuthError::NoSuchUser(username)))
-            }
+            // (No record for the cluster's log, as for `disable`: running
+            // servers refuse the old sessions within a second.)
+            auth.set_password(&username, &password, true, None).await?;
+            Ok(format!(
+                "the password of {username} is set; their sessions are ended; they must \
+                 choose a new one at the next login\n"
+            ))
         }
     }
+}
+
+/// `riskmap users add`: a login whose owner chooses a new password at the
+/// first login.
+async fn add(
+    store: &crate::config::StoreArgs,
+    username: &str,
+    role: UserRole,
+    area: &str,
+    name: Option<&str>,
+    staff: Option<&str>,
+) -> Result<String, ServeError> {
+    let password = new_password()?;
+    check_password(&password, username)?;
+    let (store, _lock) = open_store(store).await?;
+    check_binding(&*store, role, area, staff).await?;
+    let auth = Auth::new(store, Duration::from_secs(3600));
+    let display = name.unwrap_or(username);
+    // The operator chose the password: its owner chooses their own
+    // at the first login.
+    auth.create_user(username, display, role, area, staff, &password, true)
+        .await?;
+    Ok(format!(
+        "{username} ({}) can log in, and must choose a new password at the first login\n",
+        role.as_str()
+    ))
 }
 
 /// Applies `changes` to a login, its new binding checked against the store.

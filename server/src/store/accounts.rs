@@ -65,10 +65,18 @@ pub trait AccountStore: Send + Sync {
     /// Every login, by username.
     async fn users(&self) -> Result<Vec<Account>>;
 
-    /// Sets a user's password hash and ends every session they have (a
-    /// password changed because it leaked must lock out whoever used it);
-    /// false if there is no such user.
-    async fn set_password(&self, username: &str, password_hash: &str) -> Result<bool>;
+    /// Sets a login's password hash and whether its owner must choose
+    /// another, and ends every session it has (a password changed because it
+    /// leaked must lock out whoever used it); `outbox` is a cluster node's
+    /// record of it, kept in the same transaction. The login after it and
+    /// the outbox id; `None` if there is no such login.
+    async fn set_password(
+        &self,
+        username: &str,
+        password_hash: &str,
+        must_change: bool,
+        outbox: Option<Outgoing<'_>>,
+    ) -> Result<Option<(Account, Option<i64>)>>;
 }
 
 /// The user of a row holding the user columns, its role checked.
@@ -87,6 +95,7 @@ fn user_from<DB: Driver>(r: &Cols<'_, DB>) -> Result<User> {
         display_name: r.get("display_name")?,
         area: r.get("area")?,
         staff_id: r.get("staff_id")?,
+        must_change_password: r.get("must_change_password")?,
         id,
     })
 }
@@ -110,7 +119,8 @@ impl<B: Backend> AccountStore for B {
             .bind(&user.area)
             .bind(&user.staff_id)
             .bind(&user.password_hash)
-            .bind(crate::clock::now_ms());
+            .bind(crate::clock::now_ms())
+            .bind(user.must_change_password);
         let id = first::<B::Db, _>(&mut c, q, |r| r.get::<i64>("id"))
             .await
             .map_err(|e| match store_error(e) {
@@ -127,6 +137,7 @@ impl<B: Backend> AccountStore for B {
             role: user.role,
             area: user.area.clone(),
             staff_id: user.staff_id.clone(),
+            must_change_password: user.must_change_password,
         })
     }
 
@@ -259,21 +270,35 @@ impl<B: Backend> AccountStore for B {
         let mut c = self.reader().acquire().await?;
         let q = Stmt::new(
             "SELECT users.id, users.username, users.display_name, users.role, users.area, \
-             users.staff_id, users.disabled FROM users ORDER BY username",
+             users.staff_id, users.must_change_password, users.disabled \
+             FROM users ORDER BY username",
         );
         rows::<B::Db, _>(&mut c, q, account_from).await
     }
 
-    async fn set_password(&self, username: &str, password_hash: &str) -> Result<bool> {
-        let mut c = self.writer().acquire().await?;
-        let q = Stmt::new("UPDATE users SET password_hash = $1 WHERE username = $2 RETURNING id")
-            .bind(password_hash)
-            .bind(username);
-        let Some(id) = first::<B::Db, _>(&mut c, q, |r| r.get::<i64>("id")).await? else {
-            return Ok(false);
+    async fn set_password(
+        &self,
+        username: &str,
+        password_hash: &str,
+        must_change: bool,
+        outbox: Option<Outgoing<'_>>,
+    ) -> Result<Option<(Account, Option<i64>)>> {
+        let mut tx = self.begin_write().await?;
+        let q = Stmt::new(
+            "UPDATE users SET password_hash = $1, must_change_password = $2 WHERE username = $3",
+        )
+        .bind(password_hash)
+        .bind(must_change)
+        .bind(username);
+        B::Db::run(&mut tx, q).await?;
+        let q = Stmt::new(include_str!("sql/user_by_name.sql")).bind(username);
+        let Some(account) = first::<B::Db, _>(&mut tx, q, account_from).await? else {
+            return Ok(None);
         };
-        let q = Stmt::new("DELETE FROM sessions WHERE user_id = $1").bind(id);
-        B::Db::run(&mut c, q).await?;
-        Ok(true)
+        let q = Stmt::new("DELETE FROM sessions WHERE user_id = $1").bind(account.user.id);
+        B::Db::run(&mut tx, q).await?;
+        let kept = keep_opt::<B>(&mut tx, outbox, crate::clock::now_ms()).await?;
+        tx.commit().await?;
+        Ok(Some((account, kept)))
     }
 }

@@ -13,11 +13,12 @@ use async_trait::async_trait;
 use sqlx::postgres::PgDatabaseError;
 use sqlx::{Database, Pool, Transaction};
 
-use super::codec::first_duplicate;
+use super::codec::{first_duplicate, name};
 use super::driver::{Driver, Stmt, first};
 use super::outbox::{Outgoing, keep_opt};
 use super::{LayerData, LayerKind, Result, StoreError, WriteMode, layers};
 use riskmap_engine::City;
+use riskmap_engine::model::DutyStatus;
 
 /// A connection of backend `B`'s database.
 pub type Conn<B> = <<B as Backend>::Db as Database>::Connection;
@@ -102,6 +103,15 @@ pub trait CommonStore: Send + Sync {
     /// imported: the store is the record, the log only says it changed).
     async fn read_layer(&self, kind: LayerKind) -> Result<LayerData>;
 
+    /// Sets staff members' duty status (上岗/离岗), keeping `outbox` in the
+    /// same transaction; its outbox id. A member the store does not hold is
+    /// [`StoreError::NotFound`] and nothing is written.
+    async fn set_duty_kept(
+        &self,
+        changes: &[(String, DutyStatus)],
+        outbox: Option<Outgoing<'_>>,
+    ) -> Result<Option<i64>>;
+
     /// A server-wide setting.
     async fn setting(&self, key: &str) -> Result<Option<String>>;
 
@@ -159,6 +169,26 @@ impl<B: Backend> CommonStore for B {
                 }
             }
         })
+    }
+
+    async fn set_duty_kept(
+        &self,
+        changes: &[(String, DutyStatus)],
+        outbox: Option<Outgoing<'_>>,
+    ) -> Result<Option<i64>> {
+        let mut tx = self.begin_write().await?;
+        for (staff, status) in changes {
+            let status = name(*status)?;
+            let q = Stmt::new("UPDATE staff SET duty = $1 WHERE id = $2")
+                .bind(status.as_str())
+                .bind(staff);
+            if B::Db::run(&mut tx, q).await? == 0 {
+                return Err(StoreError::NotFound(format!("staff member {staff}")));
+            }
+        }
+        let kept = keep_opt::<B>(&mut tx, outbox, crate::clock::now_ms()).await?;
+        tx.commit().await?;
+        Ok(kept)
     }
 
     async fn setting(&self, key: &str) -> Result<Option<String>> {

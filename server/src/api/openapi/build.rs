@@ -184,10 +184,13 @@ pub(super) const COLLECTIONS: [&str; 6] = [
     "key_places",
     "incidents",
 ];
-pub(super) const ERROR_CODES: [&str; 9] = [
+pub(super) const ERROR_CODES: [&str; 12] = [
     "bad_request",
+    "weak_password",
+    "wrong_password",
     "unauthorized",
     "forbidden",
+    "password_change_required",
     "not_found",
     "conflict",
     "too_large",

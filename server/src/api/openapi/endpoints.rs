@@ -4,8 +4,8 @@
 use serde_json::{Map, Value, json};
 
 use super::build::{
-    SKILLS, STAFF_ROLES, answers, content, csv_query, json_body, object, op, param_ref, public,
-    query, schema_ref, text_query,
+    DUTIES, SKILLS, STAFF_ROLES, answers, content, csv_query, json_body, object, op, param_ref,
+    public, query, schema_ref, text_query,
 };
 use super::paths;
 
@@ -58,6 +58,7 @@ pub(super) fn auth_paths() -> Map<String, Value> {
             json!({ "post": op("auth", "logout", "Log out", "The token stops working at once.", &[],
             answers("200", json_body("Logged out", object(&["ok"], json!({ "ok": { "type": "boolean" } }))), &[401, 503])) }),
         ),
+        ("/api/auth/password", json!({ "post": password_change() })),
         (
             "/api/me",
             json!({ "get": op("auth", "me", "Who am I", "The user and the area they are bound to.", &[],
@@ -79,12 +80,67 @@ pub(super) fn auth_paths() -> Map<String, Value> {
     ])
 }
 
+/// `POST /api/staff/{id}/duty`.
+fn duty_change() -> Value {
+    let id =
+        json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } });
+    let mut o = op(
+        "staff",
+        "changeDuty",
+        "Check in or out (上岗/离岗)",
+        "available: on duty; off: off duty. A field login for its own staff member (with its position, \
+         recorded first), a dispatcher, commander or administrator for the staff of their area. A member \
+         busy with a task or in an SOS keeps that status (409, state busy or sos).",
+        &[id],
+        answers(
+            "200",
+            json_body(
+                "Changed",
+                object(
+                    &["staff_id", "duty"],
+                    json!({
+                        "staff_id": { "type": "string" },
+                        "duty": { "type": "string", "enum": DUTIES },
+                    }),
+                ),
+            ),
+            &[400, 401, 403, 404, 409, 413, 415, 422, 503],
+        ),
+    );
+    o["requestBody"] = json!({ "required": true, "content": content("application/json", object(&["duty"], json!({
+        "duty": { "type": "string", "enum": ["available", "off"] },
+        "position": schema_ref("FixIn"),
+    }))) });
+    o
+}
+
+/// `POST /api/auth/password`.
+fn password_change() -> Value {
+    let mut o = op(
+        "auth",
+        "changePassword",
+        "Change one's own password",
+        "The current password (400 wrong_password; wrong ones are throttled as failed logins are, \
+         429) and a new one under the rules (400 weak_password). Every session of the login ends, \
+         this one too, and its sockets close; the answer is a new session. The one request, with \
+         GET /api/me and logout, that a login which must change its password may make.",
+        &[],
+        answers(
+            "200",
+            json_body("Changed: a new session", schema_ref("LoginResponse")),
+            &[400, 401, 413, 415, 422, 429, 503],
+        ),
+    );
+    o["requestBody"] = json!({ "required": true, "content": content("application/json", schema_ref("PasswordChange")) });
+    o
+}
+
 pub(super) fn account_paths() -> Map<String, Value> {
     let mut create = op(
         "auth",
         "createUser",
         "Create a login (administrators)",
-        "Inside the administrator's area (分级授权); a field login names a staff member of its area.",
+        "Inside the administrator's area (分级授权); a field login names a staff member of its area. The new login must choose its own password at its first login (must_change_password).",
         &[],
         answers(
             "201",
@@ -99,7 +155,7 @@ pub(super) fn account_paths() -> Map<String, Value> {
         "changeUser",
         "Change a login (administrators)",
         "Name, role, area, staff member, disabled; a login outside the administrator's area is not found.",
-        &[username],
+        std::slice::from_ref(&username),
         answers(
             "200",
             json_body("The login", schema_ref("Account")),
@@ -107,12 +163,27 @@ pub(super) fn account_paths() -> Map<String, Value> {
         ),
     );
     change["requestBody"] = json!({ "required": true, "content": content("application/json", schema_ref("AccountChanges")) });
+    let mut reset = op(
+        "auth",
+        "resetPassword",
+        "Give a login a new password (administrators)",
+        "Its owner must change it at the next login; its sessions end and its sockets close at once. \
+         Not one's own (POST /api/auth/password); a login outside the administrator's area is not found.",
+        &[username],
+        answers(
+            "200",
+            json_body("The login", schema_ref("Account")),
+            &[400, 401, 403, 404, 413, 415, 422, 503],
+        ),
+    );
+    reset["requestBody"] = json!({ "required": true, "content": content("application/json", schema_ref("NewPassword")) });
     let mut list = json!({ "get": op("auth", "listUsers", "The logins of the administrator's area",
         "By username.", &[], answers("200", json_body("Logins", schema_ref("Accounts")), &[401, 403, 503])) });
     list["post"] = create;
     paths(vec![
         ("/api/users", list),
         ("/api/users/{username}", json!({ "patch": change })),
+        ("/api/users/{username}/password", json!({ "post": reset })),
     ])
 }
 
@@ -143,6 +214,11 @@ pub(super) fn dispatch_paths() -> Map<String, Value> {
                 "same_grid_first",
                 json!({ "type": "boolean", "default": false }),
                 "Rank the staff whose home grid is the point's grid first",
+            ),
+            query(
+                "include_stale",
+                json!({ "type": "boolean", "default": false }),
+                "Staff whose last fix is older than --stale-after-s (default 10 minutes) too; they are left out otherwise",
             ),
         ],
     ]
@@ -249,6 +325,7 @@ pub(super) fn staff_paths() -> Map<String, Value> {
             json!({ "get": op("staff", "staff", "One staff member", "404 outside the user's area.",
             &[param_ref("StaffId")], answers("200", json_body("The staff member", schema_ref("StaffView")), &[401, 404, 503])) }),
         ),
+        ("/api/staff/{id}/duty", json!({ "post": duty_change() })),
         (
             "/api/staff/{id}/track",
             json!({ "get": op("staff", "track", "A patrol track", "Oldest first.", &track,

@@ -299,7 +299,8 @@ pub(super) fn incident_read_paths() -> Map<String, Value> {
             "/api/incidents/{id}/candidates",
             json!({ "get": op("incidents", "incidentCandidates",
             "Suitable staff and cameras", "Same grid first, then the nearest available with the category's skill; the cameras that see the place.",
-            &[incident_id(), query("k", json!({ "type": "integer", "minimum": 1, "maximum": 100, "default": 5 }), "How many staff")],
+            &[incident_id(), query("k", json!({ "type": "integer", "minimum": 1, "maximum": 100, "default": 5 }), "How many staff"),
+              query("include_stale", json!({ "type": "boolean", "default": false }), "Staff not heard from for --stale-after-s too")],
             answers("200", json_body("Candidates", schema_ref("Candidates")), &[400, 401, 404])) }),
         ),
         (

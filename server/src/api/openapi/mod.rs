@@ -113,7 +113,10 @@ pub fn spec() -> Value {
                     "scheme": "bearer",
                     "description": "An opaque token from POST /api/auth/login (not a JWT), sent as \
                                     `Authorization: Bearer <token>`. GDAL: GDAL_HTTP_HEADERS=\"Authorization: \
-                                    Bearer <token>\". POST /api/auth/logout revokes it.",
+                                    Bearer <token>\". POST /api/auth/logout revokes it. While the \
+                                    login's user has must_change_password, every request with it but \
+                                    GET /api/me, POST /api/auth/password and POST /api/auth/logout is \
+                                    refused: 403 password_change_required.",
                 },
             },
             "parameters": parameters(),

@@ -9,6 +9,12 @@ use super::build::{
 };
 use crate::api::ogc::CONFORMS_TO;
 
+/// The password rules (`identity::password::check_password`), as the
+/// document states them.
+const PASSWORD_RULES: &str = "At least 10 characters, mixing at least 3 of: lowercase letters, \
+    uppercase letters, digits, other characters (symbols, Chinese …); not containing the username. \
+    A rule broken: 400 weak_password, saying which.";
+
 pub(super) fn common_schemas() -> Value {
     let num = json!({ "type": "number" });
     json!({
@@ -33,6 +39,9 @@ pub(super) fn common_schemas() -> Value {
             "role": { "type": "string", "enum": USER_ROLES },
             "area": { "type": "string", "description": "Code of the area the user is bound to ('' = everything)" },
             "staff_id": nullable(json!({ "type": "string" })),
+            "must_change_password": { "type": "boolean", "description": "Someone else chose the password: \
+                until the owner chooses a new one (POST /api/auth/password), every other request with its \
+                token is refused (403 password_change_required)" },
         })),
         "Account": { "allOf": [schema_ref("User"), object(&["disabled"], json!({
             "disabled": { "type": "boolean", "description": "A disabled login cannot log in" },
@@ -44,7 +53,15 @@ pub(super) fn common_schemas() -> Value {
             "role": { "type": "string", "enum": USER_ROLES },
             "area": { "type": "string", "description": "Inside the administrator's area; '' only for a city-wide administrator's login" },
             "staff_id": nullable(json!({ "type": "string", "description": "Required for a field login: a staff member of the area" })),
-            "password": { "type": "string", "minLength": 10 },
+            "password": { "type": "string", "minLength": 10, "maxLength": 1024, "description": PASSWORD_RULES },
+        })),
+        "NewPassword": object(&["password"], json!({
+            "password": { "type": "string", "minLength": 10, "maxLength": 1024, "description": PASSWORD_RULES },
+        })),
+        "PasswordChange": object(&["current_password", "new_password"], json!({
+            "current_password": { "type": "string", "maxLength": 1024 },
+            "new_password": { "type": "string", "minLength": 10, "maxLength": 1024,
+                "description": "The rules of every password, and different from the current one" },
         })),
         "AccountChanges": object(&[], json!({
             "display_name": { "type": "string" },
@@ -82,7 +99,7 @@ pub(super) fn dispatch_schemas() -> Value {
     let opt_num = nullable(json!({ "type": "number" }));
     let str_ = json!({ "type": "string" });
     json!({
-        "Candidate": object(&["id", "name", "role", "duty", "distance_m", "same_grid", "lon", "lat"], json!({
+        "Candidate": object(&["id", "name", "role", "duty", "distance_m", "same_grid", "lon", "lat", "fix_age_s", "stale"], json!({
             "id": str_, "name": str_,
             "role": { "type": "string", "enum": STAFF_ROLES },
             "duty": { "type": "string", "enum": DUTIES },
@@ -92,6 +109,8 @@ pub(super) fn dispatch_schemas() -> Value {
             "current_grid": schema_ref("GridRef"),
             "same_grid": { "type": "boolean" },
             "lon": num, "lat": num,
+            "fix_age_s": { "type": "integer", "description": "Seconds since the position was taken" },
+            "stale": { "type": "boolean", "description": "Older than --stale-after-s (only with include_stale=true)" },
         })),
         "NearestResponse": object(&["point", "candidates"], json!({
             "point": schema_ref("Point"),

@@ -1,0 +1,267 @@
+//! 上岗/离岗 and the age of a position: staff check in and out (their own
+//! phone, with where they stand, or a dispatcher for them), every answer
+//! names each candidate's fix age, and staff not heard from for
+//! `--stale-after-s` drop out of dispatch until a fresh fix, unless asked
+//! for.
+
+#![allow(clippy::unwrap_used, clippy::too_many_lines)]
+
+use riskmap_tests as common;
+
+use common::{TestServer, test_args};
+use serde_json::{Value, json};
+
+/// A point in grid 11-1.
+const IN_11_1: (f64, f64) = (120.021, 28.051);
+
+fn ids(answer: &Value) -> Vec<String> {
+    answer["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn candidate<'a>(answer: &'a Value, id: &str) -> &'a Value {
+    answer["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap()
+}
+
+/// The test city's fixes are dated 2026-01-01: with the default ten
+/// minutes, every one of its staff is stale until they report again.
+#[tokio::test]
+async fn stale_staff_leave_dispatch_and_come_back_with_a_fresh_fix() {
+    let (mut args, tmp) = test_args().await;
+    args.stale_after_s = 600;
+    let s = TestServer::start_in(args, tmp).await;
+    let disp = s.login("dispatcher").await;
+    let field = s.login("field").await; // S1
+    let near = "/api/dispatch/nearest?lon=120.02&lat=28.05&k=5&available=false";
+
+    let (status, answer) = s.get(&disp, near).await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(ids(&answer).is_empty(), "everyone is stale: {answer}");
+    let (_, answer) = s.get(&disp, &format!("{near}&include_stale=true")).await;
+    assert_eq!(ids(&answer).len(), 5, "{answer}");
+    for c in answer["candidates"].as_array().unwrap() {
+        assert_eq!(c["stale"], true, "{c}");
+        assert!(c["fix_age_s"].as_i64().unwrap() > 600, "{c}");
+    }
+
+    // S1 reports: back in dispatch, its age a few seconds at most.
+    let (status, b) = s
+        .post(
+            &field,
+            "/api/fixes",
+            &json!({ "fixes": [{ "lon": 120.021, "lat": 28.05 }] }),
+        )
+        .await;
+    assert_eq!(status, 200, "{b}");
+    let (_, answer) = s.get(&disp, near).await;
+    assert_eq!(ids(&answer), ["S1"], "{answer}");
+    let s1 = candidate(&answer, "S1");
+    assert_eq!(s1["stale"], false);
+    assert!(s1["fix_age_s"].as_i64().unwrap() <= 5, "{s1}");
+    // The same over the batch endpoint and an incident's candidates.
+    let (status, batch) = s
+        .post(
+            &disp,
+            "/api/dispatch/batch",
+            &json!({ "queries": [
+                { "query": "nearest", "params": { "lon": 120.02, "lat": 28.05, "available": false } },
+                { "query": "nearest", "params": { "lon": 120.02, "lat": 28.05, "available": false, "include_stale": true } },
+            ] }),
+        )
+        .await;
+    assert_eq!(status, 200, "{batch}");
+    assert_eq!(ids(&batch["results"][0]["data"]), ["S1"], "{batch}");
+    assert_eq!(ids(&batch["results"][1]["data"]).len(), 5, "{batch}");
+    let (status, inc) = s
+        .post(
+            &field,
+            "/api/incidents",
+            &json!({ "category": "0101", "lon": IN_11_1.0, "lat": IN_11_1.1, "description": "纠纷" }),
+        )
+        .await;
+    assert_eq!(status, 201, "{inc}");
+    let id = inc["id"].as_str().unwrap();
+    let (_, cands) = s
+        .get(&disp, &format!("/api/incidents/{id}/candidates"))
+        .await;
+    let staff: Vec<&str> = cands["staff"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(staff, ["S1"], "S4 has the skill but is stale: {cands}");
+    let (_, cands) = s
+        .get(
+            &disp,
+            &format!("/api/incidents/{id}/candidates?include_stale=true"),
+        )
+        .await;
+    assert!(cands["staff"].as_array().unwrap().len() > 1, "{cands}");
+}
+
+/// Checking in and out: one's own with a position, a dispatcher for the
+/// members of their area; live on `/ws`, out of dispatch, kept over a
+/// restart; every refusal with its reason.
+#[tokio::test]
+async fn staff_check_in_and_out() {
+    let mut s = TestServer::start().await;
+    let disp = s.login("dispatcher").await;
+    let field = s.login("field").await; // S1, district 11
+    let district = s.login("district").await; // commander of district 11
+    let screen = s.login("screen").await;
+    let mut watch = s.ws(&screen).await;
+    watch
+        .send(&json!({ "type": "subscribe", "area": "1", "layers": ["staff"] }))
+        .await;
+    watch.next_of("snapshot").await;
+
+    // Off duty: out of dispatch (available only), pushed to viewers.
+    let (status, b) = s
+        .post(&field, "/api/staff/S1/duty", &json!({ "duty": "off" }))
+        .await;
+    assert_eq!(status, 200, "{b}");
+    assert_eq!(b, json!({ "staff_id": "S1", "duty": "off" }));
+    let update = watch.next_of("staff_update").await;
+    assert_eq!(
+        (
+            update["staff"]["id"].as_str(),
+            update["staff"]["duty"].as_str()
+        ),
+        (Some("S1"), Some("off"))
+    );
+    let (_, answer) = s
+        .get(&disp, "/api/dispatch/nearest?lon=120.02&lat=28.05&k=5")
+        .await;
+    assert!(!ids(&answer).contains(&"S1".to_owned()), "{answer}");
+
+    // On duty where they stand: the position is recorded with it.
+    let (status, b) = s
+        .post(
+            &field,
+            "/api/staff/S1/duty",
+            &json!({ "duty": "available", "position": { "lon": 120.025, "lat": 28.051, "accuracy": 8.0 } }),
+        )
+        .await;
+    assert_eq!(status, 200, "{b}");
+    let (_, me) = s.get(&disp, "/api/staff/S1").await;
+    assert_eq!(me["duty"], "available", "{me}");
+    assert!((me["lon"].as_f64().unwrap() - 120.025).abs() < 1e-9, "{me}");
+    let (_, answer) = s
+        .get(&disp, "/api/dispatch/nearest?lon=120.025&lat=28.051&k=1")
+        .await;
+    assert_eq!(ids(&answer), ["S1"], "{answer}");
+
+    // A dispatcher checks a member of the area out; a district's commander
+    // cannot reach another district's; a big screen changes nothing.
+    let (status, b) = s
+        .post(&disp, "/api/staff/S4/duty", &json!({ "duty": "off" }))
+        .await;
+    assert_eq!(status, 200, "{b}");
+    let (status, b) = s
+        .post(
+            &district,
+            "/api/staff/S4/duty",
+            &json!({ "duty": "available" }),
+        )
+        .await;
+    assert_eq!(status, 404, "S4 is in district 12: {b}");
+    let (status, b) = s
+        .post(&district, "/api/staff/S2/duty", &json!({ "duty": "off" }))
+        .await;
+    assert_eq!(status, 200, "{b}");
+    let (status, _) = s
+        .post(
+            &screen,
+            "/api/staff/S2/duty",
+            &json!({ "duty": "available" }),
+        )
+        .await;
+    assert_eq!(status, 403);
+    // Refusals: someone else's phone, a position for someone else, a
+    // status that is not a check-in, nobody, malformed.
+    let (status, b) = s
+        .post(
+            &field,
+            "/api/staff/S2/duty",
+            &json!({ "duty": "available" }),
+        )
+        .await;
+    assert_eq!(status, 403, "{b}");
+    let (status, b) = s
+        .post(
+            &disp,
+            "/api/staff/S2/duty",
+            &json!({ "duty": "available", "position": { "lon": 120.0, "lat": 28.0 } }),
+        )
+        .await;
+    assert_eq!(status, 403, "{b}");
+    for duty in ["busy", "sos"] {
+        let (status, b) = s
+            .post(&disp, "/api/staff/S2/duty", &json!({ "duty": duty }))
+            .await;
+        assert_eq!(status, 400, "{duty}: {b}");
+    }
+    let (status, _) = s
+        .post(&disp, "/api/staff/S99/duty", &json!({ "duty": "off" }))
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = s
+        .post(
+            &disp,
+            "/api/staff/S2/duty",
+            &json!({ "duty": "off", "colour": 1 }),
+        )
+        .await;
+    assert_eq!(status, 400);
+    let (status, b) = s
+        .post(
+            &field,
+            "/api/staff/S1/duty",
+            &json!({ "duty": "off", "position": { "lon": 500.0, "lat": 28.0 } }),
+        )
+        .await;
+    assert_eq!(status, 400, "a bad position changes nothing: {b}");
+    let (_, me) = s.get(&disp, "/api/staff/S1").await;
+    assert_eq!(me["duty"], "available", "{me}");
+
+    // Busy with a task: the incident owns the status.
+    let (_, inc) = s
+        .post(
+            &field,
+            "/api/incidents",
+            &json!({ "category": "0101", "lon": IN_11_1.0, "lat": IN_11_1.1, "description": "纠纷" }),
+        )
+        .await;
+    let id = inc["id"].as_str().unwrap().to_owned();
+    for body in [
+        json!({ "action": "accept" }),
+        json!({ "action": "dispatch", "staff_id": "S1" }),
+    ] {
+        let (status, b) = s
+            .post(&disp, &format!("/api/incidents/{id}/actions"), &body)
+            .await;
+        assert_eq!(status, 200, "{body}: {b}");
+    }
+    let (status, b) = s
+        .post(&field, "/api/staff/S1/duty", &json!({ "duty": "off" }))
+        .await;
+    assert_eq!((status, b["state"].as_str()), (409, Some("busy")), "{b}");
+
+    // Kept over a restart.
+    s.restart().await;
+    let disp = s.login("dispatcher").await;
+    for (who, duty) in [("S1", "busy"), ("S2", "off"), ("S4", "off")] {
+        let (_, m) = s.get(&disp, &format!("/api/staff/{who}")).await;
+        assert_eq!(m["duty"], duty, "{who}: {m}");
+    }
+}
