@@ -34,6 +34,10 @@ fi
 # --- the real server in demo mode --------------------------------------------
 # shellcheck source=lib/demo-server.sh
 . scripts/lib/demo-server.sh
+# The city-wide administrator's password on the fresh store (read only when a
+# store has no users yet); the browser tests log in with it. It keeps the
+# password rules (no "admin" in it) in case a test ever changes it.
+export RISKMAP_ADMIN_PASSWORD="${RISKMAP_ADMIN_PASSWORD:-Riskmap-City-2026}"
 start_demo_server --static-dir web-client/dist
 
 # --- the browser tests ---------------------------------------------------------

@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
-// Two pages: the big screen at / and the field page at /field (the server maps
-// /field to field.html). Relative asset paths keep the build servable from any
+// Three pages: the big screen at /, the field page at /field and the admin
+// page at /admin (the server maps /field and /admin to their .html). Relative asset paths keep the build servable from any
 // --static-dir without a base URL.
 export default defineConfig({
   base: './',
@@ -14,6 +14,7 @@ export default defineConfig({
       input: {
         screen: resolve(import.meta.dirname, 'index.html'),
         field: resolve(import.meta.dirname, 'field.html'),
+        admin: resolve(import.meta.dirname, 'admin.html'),
       },
     },
   },

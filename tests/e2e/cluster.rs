@@ -268,6 +268,19 @@ async fn three_nodes_share_every_change() {
         assert_eq!(v["state"], "accepted", "{base}: {v}");
     }
 
+    // A check-out on B (a DutyChanged event) reaches A and C.
+    let out = post(&b, &token, "/api/staff/S3/duty", &json!({ "duty": "off" })).await;
+    assert_eq!(out.expect("B checks S3 out")["duty"], "off");
+    for base in [&a, &cc] {
+        let v = eventually(
+            Duration::from_secs(10),
+            || get(base, &token, "/api/staff/S3"),
+            |v| v["duty"] == "off",
+        )
+        .await;
+        assert_eq!(v["duty"], "off", "{base}: {v}");
+    }
+
     // A layer imported on A is read by the others from the store.
     let admin = common::login_at(&a, "admin", common::PROCESS_ADMIN_PASSWORD).await;
     let camera = json!({ "type": "FeatureCollection", "features": [{
@@ -306,9 +319,20 @@ async fn three_nodes_share_every_change() {
     let close = on_c.next_close().await;
     assert_eq!(close.reason.as_str(), "logged out: the session ended");
     let admin_b = common::login_at(&b, "admin", common::PROCESS_ADMIN_PASSWORD).await;
-    let made = post(&b, &admin_b, "/api/users", &json!({ "username": "temp7", "role": "dispatcher", "area": "11", "password": "a-long-password" })).await;
+    let made = post(&b, &admin_b, "/api/users", &json!({ "username": "temp7", "role": "dispatcher", "area": "11", "password": "A-long-password-1" })).await;
     assert!(made.is_some(), "B creates a login");
-    let temp = common::login_at(&a, "temp7", "a-long-password").await;
+    // Its owner chooses a password on A; the session it gets works on C.
+    let first = common::login_at(&a, "temp7", "A-long-password-1").await;
+    let changed = post(
+        &a,
+        &first,
+        "/api/auth/password",
+        &json!({ "current_password": "A-long-password-1", "new_password": "Own-Choice-2026" }),
+    )
+    .await
+    .expect("the owner changes the password on A");
+    let temp = changed["token"].as_str().unwrap().to_owned();
+    assert_eq!(get(&cc, &first, "/api/me").await["error"], "unauthorized");
     let mut on_c = common::ws_at(&cc, &temp).await;
     let r = reqwest::Client::new()
         .patch(format!("{b}/api/users/temp7"))

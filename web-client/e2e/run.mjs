@@ -2,11 +2,13 @@
 // scripts/web-test.sh, address in RISKMAP_URL), Debian's Chromium, and the
 // built client. Screenshots go to RISKMAP_SHOTS (default test-results/).
 // The helpers are in support.mjs; what a first real use ran into (issue 21)
-// is tested in pages.mjs.
+// is tested in pages.mjs; the admin page and the forced password change in
+// admin.mjs.
 
 import { assert, eventually, run, test } from './harness.mjs';
 import { api, BASE, categoryFor, cityOnline, login, mapIdle, num, openScreen, renderedCount, renderedStaff, SHOTS, token, watchErrors } from './support.mjs';
 import './pages.mjs';
+import './admin.mjs';
 
 // ---- tests -----------------------------------------------------------------------
 

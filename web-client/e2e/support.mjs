@@ -7,15 +7,17 @@ import { assert, eventually } from './harness.mjs';
 export const BASE = process.env.RISKMAP_URL ?? 'http://127.0.0.1:8080';
 export const SHOTS = process.env.RISKMAP_SHOTS ?? new URL('../test-results/', import.meta.url).pathname;
 export const PASSWORD = 'riskmap-demo';
+/** The city-wide administrator's password: scripts/web-test.sh chooses it for the fresh store. */
+export const ADMIN_PASSWORD = process.env.RISKMAP_ADMIN_PASSWORD ?? '';
 mkdirSync(SHOTS, { recursive: true });
 
 // ---- REST helpers (the test acting as another operator) ----------------------
 
-export async function token(username) {
+export async function token(username, password = PASSWORD) {
   const r = await fetch(`${BASE}/api/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, password: PASSWORD }),
+    body: JSON.stringify({ username, password }),
   });
   assert(r.ok, `login ${username}: ${r.status}`);
   return (await r.json()).token;
@@ -47,10 +49,10 @@ export function watchErrors(page) {
   return errors;
 }
 
-export async function login(page, path, username) {
+export async function login(page, path, username, password = PASSWORD) {
   await page.goto(BASE + path);
   await page.fill('input[name=username]', username);
-  await page.fill('input[name=password]', PASSWORD);
+  await page.fill('input[name=password]', password);
   await page.click('form.login button[type=submit]');
 }
 

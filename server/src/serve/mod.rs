@@ -53,8 +53,8 @@ pub enum ServeError {
     /// A configuration value is out of range.
     #[error("configuration: {0}")]
     Config(String),
-    /// Creating a login failed.
-    #[error("creating a login: {0}")]
+    /// Creating a login or setting its password failed.
+    #[error("login: {0}")]
     Auth(#[from] crate::identity::AuthError),
     /// Another server runs on the same embedded store.
     #[error(
@@ -362,6 +362,11 @@ async fn ensure_admin(store: &dyn Store, auth: &Auth) -> Result<Option<String>, 
         Ok(p) if !p.is_empty() => (p, false),
         _ => (new_password(), true),
     };
+    // The operator's own choice is taken as it is (a test rig, a password
+    // manager's format), but said when it is weaker than the rules.
+    if let Err(weak) = crate::identity::password::check_password(&password, "admin") {
+        tracing::warn!("RISKMAP_ADMIN_PASSWORD breaks the password rules ({weak}); change it");
+    }
     // The system administrator is bound to no area: they see everything.
     // The operator chose this password, or received it in a file only they
     // can read: the first login is theirs and keeps it.
@@ -476,7 +481,8 @@ pub fn banner(server: &Server, demo: bool, on_terminal: bool) -> String {
         let _ = writeln!(
             s,
             "demo logins (password {DEMO_PASSWORD}): commander, dispatcher, screen (big screen), \
-             district (one district), field (a grid worker)"
+             district (one district), district-admin (its logins, at /admin), field (a grid \
+             worker)"
         );
     }
     s

@@ -9,7 +9,8 @@ import { haversine, type Position } from '../shared/geo';
 import { initLang, lang, onLangChange, setLang, t } from '../shared/i18n';
 import { LiveConnection, type LiveState } from '../shared/live';
 import { ensureSession } from '../shared/loginForm';
-import { logout, type Session, SessionStore } from '../shared/session';
+import { bindPasswordButton } from '../shared/passwordForm';
+import { confirmSession, endSession, logout, type Session, SessionStore } from '../shared/session';
 import type { CategoryNode, Incident, ServerMessage } from '../shared/types';
 import { FixSharer } from './fixSharer';
 import { geoHelp, type GeoState } from './geoState';
@@ -57,6 +58,7 @@ class FieldPage {
         this.liveState = s;
         this.renderHeader();
       },
+      onDrop: () => confirmSession(api),
     });
     // Incident changes in my grid (my tasks among them); tasks elsewhere come as `task` pushes.
     this.live.subscribe({ area: session.user.area, layers: ['incidents'] });
@@ -387,12 +389,12 @@ async function main(): Promise<void> {
   initLang();
   const api = new Api();
   const store = new SessionStore('riskmap.field.session');
-  api.onUnauthorized = () => {
-    store.clear();
-    window.location.reload();
-  };
+  api.onUnauthorized = () => endSession(store);
   const session = await ensureSession(api, store, document.getElementById('login')!, t('field_title'), 'field');
+  // From here on the login form is gone: it takes over again after a reload.
+  api.onPasswordChangeRequired = () => window.location.reload();
   document.getElementById('app')!.hidden = false;
+  bindPasswordButton(document.querySelector<HTMLElement>('[data-password]')!, api, store, session.user.username);
   const page = new FieldPage(api, session);
   window.riskmapField = page;
   void page.checkPermission();

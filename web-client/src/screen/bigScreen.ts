@@ -7,7 +7,7 @@ import { esc, startOfDay } from '../shared/format';
 import { lang, onLangChange, setLang, t } from '../shared/i18n';
 import { LiveConnection, type LiveState } from '../shared/live';
 import { FrameBatcher } from '../shared/frame';
-import type { Session } from '../shared/session';
+import { confirmSession, type Session } from '../shared/session';
 import type { BBox, Incident, IncidentStats, ServerMessage, StaffLive, Subscription } from '../shared/types';
 import { AreaTree, type AreaNode } from './areaTree';
 import { CONE_MIN_ZOOM, conesInView, type CameraPoint } from './cones';
@@ -84,6 +84,7 @@ export class BigScreen {
       token: session.token,
       onMessage: (m) => this.onMessage(m),
       onState: (s, detail) => this.onLiveState(s, detail),
+      onDrop: () => confirmSession(api),
     });
     this.map.on('load', () => void this.onMapLoad());
     onLangChange(() => this.renderAll());

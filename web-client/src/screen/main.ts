@@ -9,7 +9,8 @@ import '../styles/screen.css';
 import { Api } from '../shared/api';
 import { initLang, t } from '../shared/i18n';
 import { ensureSession } from '../shared/loginForm';
-import { logout, SessionStore } from '../shared/session';
+import { bindPasswordButton } from '../shared/passwordForm';
+import { endSession, logout, SessionStore } from '../shared/session';
 import { BigScreen } from './bigScreen';
 import { loadClientConfig } from './mapStyle';
 
@@ -25,11 +26,11 @@ async function main(): Promise<void> {
   initLang();
   const api = new Api();
   const store = new SessionStore('riskmap.screen.session');
-  api.onUnauthorized = () => {
-    store.clear();
-    window.location.reload();
-  };
+  api.onUnauthorized = () => endSession(store);
   const session = await ensureSession(api, store, document.getElementById('login')!, t('title'), 'screen');
+  // From here on the login form is gone: it takes over again after a reload.
+  api.onPasswordChangeRequired = () => window.location.reload();
+  bindPasswordButton(document.querySelector<HTMLElement>('[data-password]')!, api, store, session.user.username);
   const config = await loadClientConfig(window.location.search);
   const app = document.getElementById('app')!;
   app.hidden = false;

@@ -16,6 +16,9 @@ export class ApiError extends Error {
   }
 }
 
+/** The error code of a login that must choose a new password before anything else. */
+export const PASSWORD_CHANGE_REQUIRED = 'password_change_required';
+
 export type QueryValue = string | number | boolean | null | undefined;
 
 /** `?a=1&b=x`, leaving out null and undefined values. */
@@ -49,12 +52,23 @@ export class Api {
    */
   onUnauthorized: () => void = () => {};
 
+  /**
+   * Called when the server refuses a request until the user has chosen a new
+   * password (403 `password_change_required`: an administrator set it). The
+   * login form handles that itself; a running page reloads into that form.
+   */
+  onPasswordChangeRequired: () => void = () => {};
+
   get<T>(path: string, params: Record<string, QueryValue> = {}): Promise<T> {
     return this.request<T>('GET', path + queryString(params));
   }
 
   post<T>(path: string, body: unknown): Promise<T> {
     return this.request<T>('POST', path, body);
+  }
+
+  patch<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('PATCH', path, body);
   }
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -68,8 +82,10 @@ export class Api {
     });
     const text = await res.text();
     if (!res.ok) {
+      const e = errorFrom(res.status, text, res.headers.get('retry-after'));
       if (res.status === 401 && this.token) this.onUnauthorized();
-      throw errorFrom(res.status, text, res.headers.get('retry-after'));
+      if (e.code === PASSWORD_CHANGE_REQUIRED) this.onPasswordChangeRequired();
+      throw e;
     }
     return (text ? JSON.parse(text) : undefined) as T;
   }

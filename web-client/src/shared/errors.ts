@@ -2,12 +2,13 @@
 // (docs/protocol.md, "Errors") mapped to localized sentences. The server's own
 // text (English, for developers) only goes into the element's title.
 
-import { ApiError } from './api';
+import { ApiError, PASSWORD_CHANGE_REQUIRED } from './api';
 import { esc, formatClock } from './format';
 import { addTranslations, t } from './i18n';
+import { type PasswordRule, ruleLabel } from './passwordRules';
 
 /** What the user was doing: the same status means different things in each. */
-export type ErrorContext = 'login' | 'report' | 'action' | 'load';
+export type ErrorContext = 'login' | 'report' | 'action' | 'load' | 'password' | 'account';
 
 addTranslations({
   zh: {
@@ -25,6 +26,24 @@ addTranslations({
     'err.unavailable': '服务暂时不可用，请稍后重试',
     'err.server': '服务器出错，请稍后重试',
     'err.network': '网络连接失败，请检查网络后重试',
+    colon: '：',
+    'err.throttled_attempts': '尝试次数过多，请在 {s} 秒后（{at}）再试',
+    'err.weak_password': '密码不符合规则',
+    'err.wrong_password': '当前密码不正确',
+    'err.password_change_required': '请先修改密码',
+    'err.username_taken': '该用户名已被使用，请换一个',
+    'err.account_forbidden': '您无权执行此操作，或所选区域超出您的管辖范围',
+    'err.acct.self': '不能停用自己的账号，也不能修改自己的角色或管辖区域',
+    'err.acct.own_password': '修改自己的密码请使用页头的“修改密码”',
+    'err.acct.username': '用户名须为 3–64 位字母、数字或 . _ -',
+    'err.acct.staff_needed': '网格员账号须绑定人员（填写人员编号）',
+    'err.acct.no_staff': '没有该人员编号',
+    'err.acct.staff_outside': '该人员的责任网格不在所选区域内',
+    'err.acct.no_area': '只有系统管理员账号可以不绑定区域，请选择区域',
+    'err.acct.bad_area': '没有该区域',
+    'err.acct.name_empty': '姓名不能为空',
+    'err.acct.city_wide': '只有全市管理员才能创建不绑定区域的账号',
+    'err.acct.outside': '所选区域超出您的管辖范围',
   },
   en: {
     'err.bad_credentials': 'Wrong username or password',
@@ -41,6 +60,24 @@ addTranslations({
     'err.unavailable': 'The service is unavailable for a moment; try again shortly',
     'err.server': 'Server error; try again shortly',
     'err.network': 'No connection to the server; check the network and try again',
+    colon: ': ',
+    'err.throttled_attempts': 'Too many attempts: try again in {s} s (at {at})',
+    'err.weak_password': 'The password breaks a rule',
+    'err.wrong_password': 'The current password is wrong',
+    'err.password_change_required': 'Change your password first',
+    'err.username_taken': 'This username is taken; choose another',
+    'err.account_forbidden': 'You may not do this, or the area is outside yours',
+    'err.acct.self': 'You cannot disable your own login or change its role or area',
+    'err.acct.own_password': 'Change your own password with “Change password” in the header',
+    'err.acct.username': 'A username is 3–64 letters, digits, . _ or -',
+    'err.acct.staff_needed': 'A field login must be bound to a staff member (give the staff id)',
+    'err.acct.no_staff': 'There is no staff member with this id',
+    'err.acct.staff_outside': "The staff member's grid is not in the chosen area",
+    'err.acct.no_area': "Only an administrator's login may have no area: choose one",
+    'err.acct.bad_area': 'There is no such area',
+    'err.acct.name_empty': 'The name must not be empty',
+    'err.acct.city_wide': 'Only a city-wide administrator may create a login without an area',
+    'err.acct.outside': 'The area is outside yours',
   },
 });
 
@@ -49,24 +86,64 @@ function waitText(key: string, seconds: number, now: number): string {
   return t(key).replace('{s}', String(s)).replace('{at}', formatClock(now + s * 1000));
 }
 
+// The server answers one code per status (bad_request, forbidden); which rule
+// a login's request broke is only in its English message. These patterns name
+// the rule in the page's language; anything else gets the status's sentence.
+const ACCOUNT_DETAILS: readonly [RegExp, string][] = [
+  [/own login/i, 'err.acct.self'],
+  [/your own password/i, 'err.acct.own_password'],
+  [/^username/i, 'err.acct.username'],
+  [/needs staff_id/i, 'err.acct.staff_needed'],
+  [/no staff member/i, 'err.acct.no_staff'],
+  [/grid is outside area/i, 'err.acct.staff_outside'],
+  [/may have no area/i, 'err.acct.no_area'],
+  [/city-wide login/i, 'err.acct.city_wide'],
+  [/outside your area/i, 'err.acct.outside'],
+  [/no area/i, 'err.acct.bad_area'],
+  [/display_name is empty/i, 'err.acct.name_empty'],
+];
+
+// The same for weak_password: which rule (server/src/identity/password.rs).
+const PASSWORD_DETAILS: readonly [RegExp, PasswordRule][] = [
+  [/\d+ characters/i, 'length'],
+  [/lowercase|kinds/i, 'kinds'],
+  [/username/i, 'username'],
+  [/current|same|differ/i, 'differs'],
+];
+
+function detail<K>(message: string, table: readonly [RegExp, K][]): K | null {
+  return table.find(([re]) => re.test(message))?.[1] ?? null;
+}
+
+function weakPassword(message: string): string {
+  const rule = detail(message, PASSWORD_DETAILS);
+  return rule ? `${t('err.weak_password')}${t('colon')}${ruleLabel(rule)}` : t('err.weak_password');
+}
+
 /** One localized sentence for an error, whatever threw it. */
 export function errorMessage(e: unknown, ctx: ErrorContext, now = Date.now()): string {
   if (!(e instanceof ApiError)) return t('err.network');
+  if (e.code === 'weak_password') return weakPassword(e.message);
+  if (e.code === 'wrong_password') return t('err.wrong_password');
+  if (e.code === PASSWORD_CHANGE_REQUIRED) return t('err.password_change_required');
+  const account = ctx === 'account' ? detail(e.message, ACCOUNT_DETAILS) : null;
+  if (account && (e.status === 400 || e.status === 403)) return t(account);
   switch (e.status) {
     case 400:
       return ctx === 'report' && /no grid/i.test(e.message) ? t('err.no_grid') : t('err.bad_request');
     case 401:
       return ctx === 'login' ? t('err.bad_credentials') : t('err.session');
     case 403:
+      if (ctx === 'account') return t('err.account_forbidden');
       return ctx === 'report' ? t('err.report_forbidden') : t('err.forbidden');
     case 404:
       return t('err.not_found');
     case 409:
-      return t('err.conflict');
+      return ctx === 'account' ? t('err.username_taken') : t('err.conflict');
     case 413:
       return t('err.too_large');
     case 429:
-      return waitText(ctx === 'login' ? 'err.throttled' : 'err.throttled_other', e.retryAfterS ?? 1, now);
+      return waitText(ctx === 'login' ? 'err.throttled' : ctx === 'password' ? 'err.throttled_attempts' : 'err.throttled_other', e.retryAfterS ?? 1, now);
     case 503:
       return t('err.unavailable');
     default:

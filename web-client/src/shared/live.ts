@@ -10,6 +10,12 @@ export interface LiveOptions {
   token: string;
   onMessage: (m: ServerMessage) => void;
   onState?: (s: LiveState, detail: string) => void;
+  /**
+   * The connection dropped (before reconnecting): the page checks whether its
+   * session still stands, since a refused upgrade looks the same as a network
+   * failure from here.
+   */
+  onDrop?: (reason: string) => void;
   /** Where /ws is; defaults to the page's own host. */
   url?: string;
 }
@@ -81,6 +87,7 @@ export class LiveConnection {
       if (this.stopped) return;
       const delay = backoffDelay(this.attempt++, Math.random());
       this.setState('reconnecting', ev.reason || `code ${ev.code}`);
+      this.opts.onDrop?.(ev.reason);
       this.timer = setTimeout(() => this.connect(), delay);
     };
   }

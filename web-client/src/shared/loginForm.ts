@@ -1,22 +1,37 @@
-// The login form both pages show until a token is good.
+// The login form every page shows until a token is good, followed by the
+// forced password change when an administrator set the password.
 
 import type { Api } from './api';
 import { showError } from './errors';
 import { esc } from './format';
-import { t } from './i18n';
-import { login, resume, type Session, SessionStore } from './session';
+import { addTranslations, t } from './i18n';
+import { passwordForm } from './passwordForm';
+import { login, logout, resume, type Session, SessionStore, takeSessionEnded } from './session';
 
-/** Resolves once the user is logged in (or a remembered token still works). */
+addTranslations({
+  zh: { 'login.ended': '登录已失效（已退出、账号被停用或密码已修改），请重新登录' },
+  en: { 'login.ended': 'Your session has ended (logged out, login disabled or password changed): log in again' },
+});
+
+/**
+ * Resolves once the user is logged in (or a remembered token still works)
+ * and may use the page: a login that must change its password does that first.
+ */
 export async function ensureSession(api: Api, store: SessionStore, host: HTMLElement, title: string, defaultUser: string): Promise<Session> {
+  const ended = takeSessionEnded();
   const saved = store.load();
-  if (saved) {
-    const s = await resume(api, saved);
-    if (s) return s;
-    store.clear();
-  }
+  let s = saved ? await resume(api, saved) : null;
+  if (saved && !s) store.clear();
+  s ??= await loginForm(api, store, host, title, defaultUser, ended);
+  if (s.user.must_change_password) s = await forcedChange(api, store, host, s);
+  return s;
+}
+
+function loginForm(api: Api, store: SessionStore, host: HTMLElement, title: string, defaultUser: string, ended: boolean): Promise<Session> {
   return new Promise((resolve) => {
     host.innerHTML = `<form class="login" autocomplete="on">
       <h1>${esc(title)}</h1>
+      ${ended ? `<p class="notice" data-testid="session-ended">${esc(t('login.ended'))}</p>` : ''}
       <label>${esc(t('username'))}<input name="username" value="${esc(defaultUser)}" autocomplete="username" required /></label>
       <label>${esc(t('password'))}<input name="password" type="password" autocomplete="current-password" required /></label>
       <button type="submit">${esc(t('login'))}</button>
@@ -41,6 +56,27 @@ export async function ensureSession(api: Api, store: SessionStore, host: HTMLEle
       } finally {
         button.disabled = false;
       }
+    });
+  });
+}
+
+/** The change-password form in place of the page; its way out is logging out. */
+function forcedChange(api: Api, store: SessionStore, host: HTMLElement, s: Session): Promise<Session> {
+  return new Promise((resolve) => {
+    passwordForm(host, {
+      api,
+      username: s.user.username,
+      forced: true,
+      onDone: (next) => {
+        store.save(next);
+        host.innerHTML = '';
+        resolve(next);
+      },
+      onCancel: async () => {
+        await logout(api).catch(() => undefined);
+        store.clear();
+        window.location.reload();
+      },
     });
   });
 }

@@ -14,6 +14,11 @@ export interface User {
   /** The area code the user is bound to; empty for the system admin. */
   area: string;
   staff_id?: string | null;
+  /**
+   * Someone else set the password (an administrator creating or resetting the
+   * login): until its owner chooses a new one the login may do nothing else.
+   */
+  must_change_password?: boolean;
 }
 
 export type AreaLevel = 'city' | 'district' | 'street' | 'community' | 'grid';

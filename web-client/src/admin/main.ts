@@ -1,0 +1,86 @@
+// Entry point of the admin page (/admin, 系统管理): the logins of the
+// administrator's area (账号管理). Other roles are told the page is not for
+// them. Departments (部门) are not managed here yet: the server has no API for
+// them; they get their own section when it has.
+
+import '../styles/admin.css';
+import { Api } from '../shared/api';
+import { esc } from '../shared/format';
+import { initLang, lang, onLangChange, setLang, t } from '../shared/i18n';
+import { ensureSession } from '../shared/loginForm';
+import { bindPasswordButton } from '../shared/passwordForm';
+import { endSession, logout, SessionStore } from '../shared/session';
+import type { AreaLevel, User } from '../shared/types';
+import type { AdminContext } from './accountForms';
+import { AdminPage } from './adminPage';
+import { loadAreas } from './areas';
+import { Dialog, fill } from './dialog';
+import './labels';
+import { loadStaff, type StaffEntry } from './staff';
+
+interface Me {
+  user: User;
+  area: { code: string; name: string; level: AreaLevel } | null;
+}
+
+async function main(): Promise<void> {
+  initLang();
+  const api = new Api();
+  const store = new SessionStore('riskmap.admin.session');
+  api.onUnauthorized = () => endSession(store);
+  const session = await ensureSession(api, store, document.getElementById('login')!, t('admin_title'), 'admin');
+  // From here on the login form is gone: it takes over again after a reload.
+  api.onPasswordChangeRequired = () => window.location.reload();
+  document.getElementById('app')!.hidden = false;
+  bindPasswordButton(document.querySelector<HTMLElement>('[data-password]')!, api, store, session.user.username);
+  document.querySelector('[data-lang]')!.addEventListener('click', () => setLang(lang() === 'zh' ? 'en' : 'zh'));
+  document.querySelector('[data-logout]')!.addEventListener('click', async () => {
+    await logout(api).catch(() => undefined);
+    store.clear();
+    window.location.reload();
+  });
+  const me = await api.get<Me>('/api/me');
+  const main = document.getElementById('main')!;
+  let page: AdminPage | null = null;
+  const renderAll = () => {
+    document.title = t('admin_title');
+    document.documentElement.lang = lang() === 'zh' ? 'zh-CN' : 'en';
+    document.querySelector('[data-i18n="admin_title"]')!.textContent = t('admin_title');
+    document.querySelector('[data-lang]')!.textContent = t('lang_switch');
+    document.querySelector('[data-logout]')!.textContent = t('logout');
+    const who = document.getElementById('who')!;
+    who.textContent = me.user.display_name || me.user.username;
+    who.title = `${me.user.username} · ${t(`urole.${me.user.role}`)}`;
+    document.getElementById('scope')!.textContent = `${t('admin.scope')}${me.area?.name ?? t('admin.scope_all')}`;
+    if (page) page.render();
+    else notForYou(main, me.user);
+  };
+  onLangChange(renderAll);
+  if (me.user.role === 'admin') {
+    let staff: Promise<Map<string, StaffEntry>> | null = null;
+    const ctx: AdminContext = {
+      api,
+      dialog: new Dialog(document.querySelector<HTMLDialogElement>('#dialog')!),
+      areas: await loadAreas(api),
+      staff: () => (staff ??= loadStaff(api)),
+      me: me.user,
+    };
+    page = new AdminPage(main, ctx);
+    renderAll();
+    await page.load();
+  } else {
+    document.getElementById('scope')!.hidden = true;
+    renderAll();
+  }
+}
+
+/** Any other role: what this page is, and the way back to their own page. */
+function notForYou(host: HTMLElement, user: User): void {
+  const [href, back] = user.role === 'field' ? ['./field', 'admin.field_back'] : ['./', 'admin.back'];
+  host.innerHTML = `<section class="card not-admin" data-testid="not-admin">
+    <h2>${esc(t('admin.not_admin'))}</h2>
+    <p>${esc(fill('admin.not_admin_hint', { role: t(`urole.${user.role}`) }))}</p>
+    <p><a href="${href}" class="button">${esc(t(back))}</a></p></section>`;
+}
+
+void main();
