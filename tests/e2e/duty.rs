@@ -42,6 +42,20 @@ async fn stale_staff_leave_dispatch_and_come_back_with_a_fresh_fix() {
     let disp = s.login("dispatcher").await;
     let field = s.login("field").await; // S1
     let near = "/api/dispatch/nearest?lon=120.02&lat=28.05&k=5&available=false";
+    // Clients are told the threshold in the socket's first message.
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("{}/ws?token={disp}", s.ws_base))
+        .await
+        .unwrap();
+    let hello = match futures_util::StreamExt::next(&mut ws).await {
+        Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t))) => {
+            serde_json::from_str::<Value>(&t).unwrap()
+        }
+        other => panic!("no hello: {other:?}"),
+    };
+    assert_eq!(
+        (hello["type"].as_str(), hello["stale_after_s"].as_i64()),
+        (Some("hello"), Some(600))
+    );
 
     let (status, answer) = s.get(&disp, near).await;
     assert_eq!(status, 200, "{answer}");

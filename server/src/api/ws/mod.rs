@@ -268,6 +268,9 @@ fn hello(app: &App, p: &Principal) -> String {
         "user": p.user,
         "tick_ms": app.hub.tick_interval().as_millis(),
         "server_time": crate::clock::now_ms(),
+        // A staff member whose last fix (`t`) is older than this is
+        // offline: shown so, and left out of dispatch.
+        "stale_after_s": app.limits.stale_after_ms / 1000,
         "limits": {
             "max_message_bytes": app.limits.max_frame_bytes,
             "messages_per_second": app.limits.ws_messages_per_second,
