@@ -1,9 +1,10 @@
 # Sourced by the benchmark scripts (loadtest.sh, peers.sh): starts the
 # release `riskmap` on a city for measuring — demo mode on that city, no
 # simulator, no per-token rate and no /ws message rate (one token drives all
-# the load), warnings only unless BENCH_LOG (a RUST_LOG filter) says
-# otherwise — and waits until
-# it prints its URL.
+# the load), no position counted stale (the benchmark cities' fixes are dated
+# 2026-01-01: they are the city as it stands), warnings only unless
+# BENCH_LOG (a RUST_LOG filter) says otherwise — and waits until it prints
+# its URL.
 #
 #   start_bench_riskmap BIN WORK TIMEOUT_S
 #
@@ -17,6 +18,7 @@ start_bench_riskmap() {
   RUST_LOG=${BENCH_LOG:-warn} "$bin/riskmap" serve --listen 127.0.0.1:0 --demo --no-simulator \
     --demo-city "$work/city" --data-dir "$work/data" --requests-per-second 0 \
     --ws-messages-per-second 1000000 \
+    --stale-after-s 3153600000 \
     >"$work/riskmap.out" 2>"$work/riskmap.log" &
   riskmap_pid=$!
   url=

@@ -118,6 +118,9 @@ async fn every_mode_runs_against_a_real_server() {
     // (The pipelined /ws target asks far more than a person would.)
     args.ws_messages_per_second = 1_000_000;
     args.sim_incident_every_s = 0;
+    // The dataset's positions are dated 2026-01-01: all of them are the
+    // city as it stands, for dispatch to rank.
+    args.stale_after_s = riskmap_tests::FIXTURE_STALE_AFTER_S;
     let server = riskmap::serve::start(args).await.unwrap();
     let url = format!("http://{}", server.addr);
     let pid = std::process::id().to_string();
