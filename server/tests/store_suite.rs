@@ -1193,7 +1193,32 @@ async fn sessions(b: &Backend) {
             .unwrap()
             .is_none()
     );
-    let second = third;
+    // (The new password ended `third` again.)
+    assert_eq!(store.session(&third.token_hash).await.unwrap(), None);
+    let second = Session {
+        token_hash: "78".repeat(32),
+        ..session.clone()
+    };
+    store.create_session(&second).await.unwrap();
+
+    // Which sessions are still open, asked in chunks (more than one).
+    let mut asked: Vec<String> = (0..1_200).map(|i| format!("{i:064x}")).collect();
+    asked.insert(700, second.token_hash.clone());
+    let expired = Session {
+        token_hash: "56".repeat(32),
+        expires_ms: T0 + 10,
+        ..session.clone()
+    };
+    store.create_session(&expired).await.unwrap();
+    asked.push(expired.token_hash.clone());
+    assert_eq!(
+        store.open_sessions(&asked, T0 + 100).await.unwrap(),
+        [second.token_hash.clone()]
+    );
+    assert_eq!(
+        store.open_sessions(&[], T0).await.unwrap(),
+        Vec::<String>::new()
+    );
 
     // A session dies with its user.
     b.exec(&format!("DELETE FROM users WHERE id = {}", user.id))

@@ -528,3 +528,42 @@ async fn a_login_set_by_someone_else_must_choose_its_own_password() {
         "wrong guesses are throttled: {statuses:?}"
     );
 }
+
+/// A session ended behind the server's back — the operator disabling a
+/// login with `riskmap users disable` beside a running server on
+/// PostgreSQL, a session row deleted — closes its sockets within seconds,
+/// and only those.
+#[tokio::test]
+async fn sessions_ended_in_the_store_close_their_sockets() {
+    use riskmap::identity::AccountChanges;
+    use riskmap::identity::sessions::token_hash;
+    let s = TestServer::start().await;
+    let disp = s.login("dispatcher").await;
+    let screen = s.login("screen").await;
+    let kept = s.login("commander").await;
+    let (mut ws_disp, mut ws_screen, mut ws_kept) =
+        (s.ws(&disp).await, s.ws(&screen).await, s.ws(&kept).await);
+    let store = &s.server().app.store;
+    store.revoke_session(&token_hash(&disp)).await.unwrap();
+    let changes = AccountChanges {
+        disabled: Some(true),
+        ..AccountChanges::default()
+    };
+    store
+        .change_account("screen", &changes, None)
+        .await
+        .unwrap()
+        .unwrap();
+    let started = std::time::Instant::now();
+    for ws in [&mut ws_disp, &mut ws_screen] {
+        let close = ws.next_close().await;
+        assert_eq!(close.reason.as_str(), "the session ended: log in again");
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(6));
+    // The others' sockets stay open and answer.
+    ws_kept
+        .send(&json!({ "type": "query", "id": 1, "query": "locate", "params": { "lon": 120.02, "lat": 28.05 } }))
+        .await;
+    let answer = ws_kept.next_of("result").await;
+    assert_eq!(answer["id"], 1, "{answer}");
+}

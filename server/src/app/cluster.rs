@@ -254,6 +254,29 @@ impl App {
         self.hub.end_sessions(session, username, reason);
     }
 
+    /// Closes the sockets of sessions the store no longer holds, however
+    /// they ended: `riskmap users disable|passwd` run by the operator beside
+    /// a running server (PostgreSQL), a row deleted by hand, an expiry. The
+    /// app's own endings close their sockets at once; this catches the
+    /// rest, on every node for its own sockets.
+    pub async fn close_ended_sessions(&self) -> Result<(), crate::store::StoreError> {
+        let bound = self.hub.open_sessions();
+        if bound.is_empty() {
+            return Ok(());
+        }
+        let hashes: Vec<String> = bound.iter().map(|(h, _)| h.clone()).collect();
+        let open: rustc_hash::FxHashSet<String> = self
+            .store
+            .open_sessions(&hashes, crate::clock::now_ms())
+            .await?
+            .into_iter()
+            .collect();
+        for (hash, username) in bound.iter().filter(|(h, _)| !open.contains(h)) {
+            self.sessions_ended(username, Some(hash), "the session ended: log in again");
+        }
+        Ok(())
+    }
+
     /// Ends a session (logout): in the store, and its sockets on every
     /// node.
     pub async fn logout(

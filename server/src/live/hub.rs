@@ -313,6 +313,21 @@ impl Hub {
         }
     }
 
+    /// The sessions (token hash, username) connections were opened with,
+    /// each once.
+    #[must_use]
+    pub fn open_sessions(&self) -> Vec<(String, String)> {
+        let g = self.inner.lock();
+        let mut seen: Vec<(String, String)> = g
+            .viewers
+            .values()
+            .filter_map(|v| v.session.clone())
+            .collect();
+        seen.sort_unstable();
+        seen.dedup();
+        seen
+    }
+
     /// Closes every connection, saying why (the server is shutting down).
     pub fn close_all(&self, code: u16, reason: &str) {
         for v in self.inner.lock().viewers.values() {

@@ -44,6 +44,13 @@ pub(super) fn spawn_background(
         stop.clone(),
         move || incident_clock_loop(a.clone(), s.clone()),
     ));
+    let (a, s) = with(app);
+    tasks.push(supervised(
+        "ended sessions",
+        metrics.clone(),
+        stop.clone(),
+        move || ended_sessions_loop(a.clone(), s.clone()),
+    ));
     if lease.is_none() {
         let (a, s) = with(app);
         tasks.push(supervised(
@@ -169,6 +176,27 @@ async fn tick_loop(app: Arc<App>, mut stop: watch::Receiver<bool>) {
         }
         let engine = app.engine.read();
         app.hub.tick(&engine);
+    }
+}
+
+/// How often open sockets' sessions are checked against the store.
+const SESSION_SWEEP: Duration = Duration::from_secs(2);
+
+/// Closes, every [`SESSION_SWEEP`], the sockets whose sessions the store no
+/// longer holds (`App::close_ended_sessions`).
+async fn ended_sessions_loop(app: Arc<App>, mut stop: watch::Receiver<bool>) {
+    let mut every = tokio::time::interval(SESSION_SWEEP);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        // A store that does not answer now will later: the sockets keep
+        // their sessions until it does (as requests do, auth/sessions.rs).
+        if let Err(e) = app.close_ended_sessions().await {
+            tracing::debug!(error = %e, "checking open sockets' sessions");
+        }
     }
 }
 

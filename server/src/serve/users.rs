@@ -158,8 +158,8 @@ async fn change(
     };
     check_binding(&*store, role, area, staff).await?;
     // (No record for the cluster's log: nothing here publishes it. Running
-    // servers refuse the login's requests within a second; its open
-    // sockets close at their expiry or reconnect.)
+    // servers refuse the login's requests within a second and close its
+    // sockets within two, when they next check them against the store.)
     store
         .change_account(username, changes, None)
         .await?

@@ -62,6 +62,10 @@ pub trait AccountStore: Send + Sync {
         outbox: Option<Outgoing<'_>>,
     ) -> Result<Option<i64>>;
 
+    /// Which of `token_hashes` are sessions still open at `now` (not
+    /// revoked, not expired, their login not disabled).
+    async fn open_sessions(&self, token_hashes: &[String], now: i64) -> Result<Vec<String>>;
+
     /// Every login, by username.
     async fn users(&self) -> Result<Vec<Account>>;
 
@@ -264,6 +268,28 @@ impl<B: Backend> AccountStore for B {
         let kept = keep_opt::<B>(&mut tx, outbox, crate::clock::now_ms()).await?;
         tx.commit().await?;
         Ok(kept)
+    }
+
+    async fn open_sessions(&self, token_hashes: &[String], now: i64) -> Result<Vec<String>> {
+        // In chunks: a statement's parameters are bounded (SQLite's 32,766).
+        const CHUNK: usize = 500;
+        let mut c = self.reader().acquire().await?;
+        let mut open = Vec::with_capacity(token_hashes.len());
+        for chunk in token_hashes.chunks(CHUNK) {
+            let marks: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT sessions.token_hash FROM sessions JOIN users ON users.id = sessions.user_id \
+                 WHERE NOT users.disabled AND sessions.expires_ms > $1 \
+                 AND sessions.token_hash IN ({})",
+                marks.join(", ")
+            );
+            let mut q = Stmt::new(&sql).bind(now);
+            for h in chunk {
+                q = q.bind(h);
+            }
+            open.extend(rows::<B::Db, _>(&mut c, q, |r| r.get::<String>("token_hash")).await?);
+        }
+        Ok(open)
     }
 
     async fn users(&self) -> Result<Vec<Account>> {
