@@ -2,34 +2,10 @@
 // test here failed before the fix it covers.
 
 import { assert, eventually, test } from './harness.mjs';
-import { api, BASE, categoryFor, login, mapIdle, openScreen, PASSWORD, renderedCount, SHOTS, token, watchErrors } from './support.mjs';
+import { api, BASE, categoryFor, inside, login, mapIdle, openScreen, PASSWORD, phone, renderedCount, SHOTS, token, watchErrors } from './support.mjs';
 
 const HAN = /[\u4e00-\u9fff]/;
 const LATIN_WORD = /[A-Za-z]{3,}/;
-
-/** A point inside a grid: the mean of its ring's vertices (the demo's grids are convex-ish). */
-function inside(geometry) {
-  const ring = (geometry.type === 'Polygon' ? geometry.coordinates[0] : geometry.coordinates[0][0]).slice(0, -1);
-  return {
-    longitude: Number((ring.reduce((s, q) => s + q[0], 0) / ring.length).toFixed(6)),
-    latitude: Number((ring.reduce((s, q) => s + q[1], 0) / ring.length).toFixed(6)),
-  };
-}
-
-/** A phone for the field user; geolocation granted at `at` unless `deny`. */
-async function phone(browser, { at, deny = false, lang = 'zh' } = {}) {
-  const context = await browser.newContext({
-    viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN',
-    ...(at ? { permissions: ['geolocation'], geolocation: { ...at, accuracy: 8 } } : {}),
-  });
-  if (lang === 'en') await context.addInitScript(() => localStorage.setItem('riskmap.lang', 'en'));
-  const page = await context.newPage();
-  if (deny) {
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('Browser.setPermission', { permission: { name: 'geolocation' }, setting: 'denied', origin: BASE });
-  }
-  return { context, page };
-}
 
 test('a wrong password is said on both pages, in the page language, keeping what was typed; the throttle says when to retry', async ({ browser }) => {
   for (const [path, who] of [['/', 'screen'], ['/field', 'field']]) {

@@ -3,12 +3,13 @@
 // built client. Screenshots go to RISKMAP_SHOTS (default test-results/).
 // The helpers are in support.mjs; what a first real use ran into (issue 21)
 // is tested in pages.mjs; the admin page and the forced password change in
-// admin.mjs.
+// admin.mjs; 上岗/下岗 and offline staff in duty.mjs.
 
 import { assert, eventually, run, test } from './harness.mjs';
 import { api, BASE, categoryFor, cityOnline, login, mapIdle, num, openScreen, renderedCount, renderedStaff, SHOTS, token, watchErrors } from './support.mjs';
 import './pages.mjs';
 import './admin.mjs';
+import './duty.mjs';
 
 // ---- tests -----------------------------------------------------------------------
 

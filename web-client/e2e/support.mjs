@@ -43,6 +43,30 @@ export async function categoryFor(tok, skills) {
 
 // ---- browser helpers -------------------------------------------------------------
 
+/** A point inside a grid: the mean of its ring's vertices (the demo's grids are convex-ish). */
+export function inside(geometry) {
+  const ring = (geometry.type === 'Polygon' ? geometry.coordinates[0] : geometry.coordinates[0][0]).slice(0, -1);
+  return {
+    longitude: Number((ring.reduce((s, q) => s + q[0], 0) / ring.length).toFixed(6)),
+    latitude: Number((ring.reduce((s, q) => s + q[1], 0) / ring.length).toFixed(6)),
+  };
+}
+
+/** A phone for the field user; geolocation granted at `at` unless `deny`. */
+export async function phone(browser, { at, deny = false, lang = 'zh' } = {}) {
+  const context = await browser.newContext({
+    viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN',
+    ...(at ? { permissions: ['geolocation'], geolocation: { ...at, accuracy: 8 } } : {}),
+  });
+  if (lang === 'en') await context.addInitScript(() => localStorage.setItem('riskmap.lang', 'en'));
+  const page = await context.newPage();
+  if (deny) {
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Browser.setPermission', { permission: { name: 'geolocation' }, setting: 'denied', origin: BASE });
+  }
+  return { context, page };
+}
+
 export function watchErrors(page) {
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
@@ -86,7 +110,7 @@ export async function mapIdle(page, timeout = 20_000) {
 export function renderedStaff(page, id) {
   return page.evaluate((id) => {
     const f = window.riskmap.map.queryRenderedFeatures({ layers: ['staff-point'], filter: ['==', ['get', 'id'], id] })[0];
-    return f ? { lon: f.geometry.coordinates[0], lat: f.geometry.coordinates[1], duty: f.properties.duty } : null;
+    return f ? { lon: f.geometry.coordinates[0], lat: f.geometry.coordinates[1], duty: f.properties.duty, offline: f.properties.offline } : null;
   }, id);
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Incident } from '../shared/types';
+import { dutyButton, dutyRequest, POSITION_MAX_AGE_MS } from './duty';
 import { FixSharer, MAX_PENDING } from './fixSharer';
 import { fieldActions, isActiveTask, mergeTask } from './tasks';
 
@@ -53,5 +54,23 @@ describe('field tasks', () => {
     list = mergeTask(list, task({ id: 'B', version: 5, state: 'handled' }), 'S1');
     expect(list.map((i) => i.id)).toEqual(['A']);
     expect(isActiveTask(task({}), null)).toBe(false);
+  });
+});
+
+describe('上岗/下岗', () => {
+  it('offers check-in when off duty, check-out when on duty, nothing while a task or an SOS owns the status', () => {
+    expect(dutyButton('off')).toBe('available');
+    expect(dutyButton('available')).toBe('off');
+    expect(dutyButton('busy')).toBeNull();
+    expect(dutyButton('sos')).toBeNull();
+    expect(dutyButton(null)).toBeNull();
+  });
+  it('sends where the phone stands only when that reading is recent', () => {
+    const now = 1_000_000;
+    const r = { lon: 120.66, lat: 28.01, t: now - 5000, accuracy: 7 };
+    expect(dutyRequest('available', r, now)).toEqual({ duty: 'available', position: { lon: 120.66, lat: 28.01, t: now - 5000, accuracy: 7 } });
+    expect(dutyRequest('off', { ...r, accuracy: null }, now)).toEqual({ duty: 'off', position: { lon: 120.66, lat: 28.01, t: now - 5000 } });
+    expect(dutyRequest('available', { ...r, t: now - POSITION_MAX_AGE_MS - 1 }, now)).toEqual({ duty: 'available' });
+    expect(dutyRequest('off', null, now)).toEqual({ duty: 'off' });
   });
 });

@@ -1,5 +1,5 @@
-// Entry point of the field page (/field): location sharing, my tasks, and
-// reporting a new incident where I stand. Phone-sized.
+// Entry point of the field page (/field): 上岗/下岗, location sharing, my
+// tasks, and reporting a new incident where I stand. Phone-sized.
 
 import '../styles/field.css';
 import { Api, ApiError } from '../shared/api';
@@ -12,6 +12,7 @@ import { ensureSession } from '../shared/loginForm';
 import { bindPasswordButton } from '../shared/passwordForm';
 import { confirmSession, endSession, logout, type Session, SessionStore } from '../shared/session';
 import type { CategoryNode, Incident, ServerMessage } from '../shared/types';
+import { DutyControl } from './duty';
 import { FixSharer } from './fixSharer';
 import { geoHelp, type GeoState } from './geoState';
 import { doneRow, latLon, taskCard } from './taskCard';
@@ -44,6 +45,8 @@ class FieldPage {
    */
   private drafts = new Map<string, string>();
   readonly live: LiveConnection;
+  /** 上岗/下岗; null for a login bound to no staff member (it has no duty). */
+  readonly duty: DutyControl | null;
   /** Tasks pushed while the page was open, for the banner and the tests. */
   pushed = 0;
 
@@ -51,17 +54,32 @@ class FieldPage {
     private readonly api: Api,
     readonly session: Session,
   ) {
+    const staffId = session.user.staff_id;
+    const dutyEl = document.getElementById('duty')!;
+    dutyEl.hidden = !staffId;
+    this.duty = staffId
+      ? new DutyControl(dutyEl, api, staffId, {
+          position: () => this.sharer.lastReading,
+          sharing: () => this.geo === 'sharing',
+        })
+      : null;
     this.live = new LiveConnection({
       token: session.token,
       onMessage: (m) => this.onMessage(m),
       onState: (s) => {
         this.liveState = s;
         this.renderHeader();
+        // Whatever was pushed while the connection was down is read again.
+        if (s === 'open') void this.duty?.load();
       },
       onDrop: () => confirmSession(api),
     });
-    // Incident changes in my grid (my tasks among them); tasks elsewhere come as `task` pushes.
-    this.live.subscribe({ area: session.user.area, layers: ['incidents'] });
+    // Incident changes in my grid (my tasks among them); tasks elsewhere come
+    // as `task` pushes. The staff layer brings my own duty changes (a
+    // dispatcher checking me out, a task making me busy) as they happen; the
+    // server sends those where I stand in my grid, and the status is read
+    // again on every reconnect and after each of my task actions.
+    this.live.subscribe({ area: session.user.area, layers: staffId ? ['incidents', 'staff'] : ['incidents'] });
     this.live.start();
     onLangChange(() => this.renderAll());
     document.getElementById('tasks')!.addEventListener('click', (ev) => void this.onTaskClick(ev));
@@ -104,11 +122,20 @@ class FieldPage {
   }
 
   private onMessage(m: ServerMessage): void {
+    const me = this.session.user.staff_id;
     if (m.type === 'task') {
       this.pushed++;
       this.track(m.incident);
       this.renderTasks(m.incident.id);
       navigator.vibrate?.(200);
+      // The task made me busy.
+      void this.duty?.load();
+    } else if (m.type === 'staff_update' && m.staff.id === me) {
+      this.duty?.set(m.staff.duty);
+    } else if (m.type === 'staff_moves' || m.type === 'snapshot') {
+      // Colleagues in my grid come too; only my own status matters here.
+      const mine = m.type === 'snapshot' ? m.staff?.find((s) => s.id === me) : m.moves.find((s) => s.id === me);
+      if (mine?.duty) this.duty?.set(mine.duty);
     } else if (m.type === 'incident') {
       this.track(m.incident);
       this.renderTasks();
@@ -247,6 +274,8 @@ class FieldPage {
       this.track(updated);
       if (b.dataset.action === 'handle') this.drafts.delete(id);
       this.renderTasks();
+      // Handling frees me (在岗 again).
+      void this.duty?.load();
     } catch (e) {
       b.disabled = false;
       const err = card.querySelector('.error');
@@ -295,6 +324,7 @@ class FieldPage {
     who.textContent = this.session.user.display_name || this.session.user.username;
     who.title = [this.session.user.username, this.session.user.staff_id].filter(Boolean).join(' · ');
     this.renderHeader();
+    this.duty?.render();
     this.renderLocation();
     this.renderTasks();
     this.renderReport();
@@ -325,6 +355,8 @@ class FieldPage {
         <dt>${esc(t('field.acked'))}</dt><dd data-testid="acked">${this.lastAck ? formatClock(this.lastAck.at) : '—'}${this.sharer.pendingCount ? ` (+${this.sharer.pendingCount})` : ''}</dd>
       </dl>
       <p class="error">${esc(this.fixRefused)}</p>`;
+    // Its hint asks for the location while I am on duty without sharing it.
+    this.duty?.render();
   }
 
   private renderTasks(highlight?: string): void {

@@ -3,7 +3,7 @@
 
 import { type GeoJSONSource, type LngLat, Map as MapLibreMap, type MapGeoJSONFeature, NavigationControl, type PointLike, Popup, ScaleControl } from 'maplibre-gl';
 import type { Api } from '../shared/api';
-import { esc, startOfDay } from '../shared/format';
+import { esc, formatFixAge, startOfDay } from '../shared/format';
 import { lang, onLangChange, setLang, t } from '../shared/i18n';
 import { LiveConnection, type LiveState } from '../shared/live';
 import { FrameBatcher } from '../shared/frame';
@@ -12,6 +12,7 @@ import type { BBox, Incident, IncidentStats, ServerMessage, StaffLive, Subscript
 import { AreaTree, type AreaNode } from './areaTree';
 import { CONE_MIN_ZOOM, conesInView, type CameraPoint } from './cones';
 import { DispatchPanel } from './dispatchPanel';
+import { DEFAULT_STALE_AFTER_S, ServerClock } from './freshness';
 import { gridScores, riskClass } from './gridRisk';
 import { heatFeatures, heatResolution, type HeatLayer } from './heat';
 import { addHeadingArrow } from './icons';
@@ -31,7 +32,9 @@ type El = Record<
 
 export class BigScreen {
   readonly map: MapLibreMap;
-  readonly staff = new StaffStore();
+  /** The server's time (from hello): staff freshness is measured on it. */
+  readonly clock = new ServerClock();
+  readonly staff = new StaffStore(() => this.clock.now());
   readonly incidents = new IncidentStore();
   tree: AreaTree | null = null;
   /** The area every panel is scoped to; null only before the areas load. */
@@ -225,6 +228,11 @@ export class BigScreen {
 
   private onMessage(m: ServerMessage): void {
     switch (m.type) {
+      case 'hello':
+        this.clock.sync(m.server_time);
+        this.staff.staleAfterMs = (m.stale_after_s ?? DEFAULT_STALE_AFTER_S) * 1000;
+        if (this.staff.reclassify() > 0) this.staffBatch.request();
+        break;
       case 'snapshot':
         this.snapshots++;
         this.staff.applySnapshot(m.staff ?? []);
@@ -370,7 +378,7 @@ export class BigScreen {
 
   private renderStaffPanel(): void {
     const inViewOnly = !!this.subscription && 'bbox' in this.subscription;
-    renderStaff(this.el.staff, this.staff.countsByRole(Date.now(), this.staffInScope), inViewOnly);
+    renderStaff(this.el.staff, this.staff.countsByRole(this.staffInScope), inViewOnly, this.staff.staleAfterMs);
   }
 
   private renderCrumbs(): void {
@@ -423,9 +431,14 @@ export class BigScreen {
     }
   }
 
-  /** Once a second: the clock, the staff panel, overdue times, the red pulse. */
+  /**
+   * Once a second: the clock, who has gone offline (time alone does that; a
+   * pass over the staff costs far less than a frame, and only the members that
+   * flipped are redrawn), the staff panel, overdue times.
+   */
   private tick(): void {
     this.el.clock.textContent = new Date().toLocaleString(lang() === 'zh' ? 'zh-CN' : 'en-GB', { hour12: false });
+    if (this.staff.reclassify() > 0) this.staffBatch.request();
     this.renderStaffPanel();
     renderOverdue(this.el.overdue, this.incidents.overdue(this.incidentInScope), Date.now());
   }
@@ -503,7 +516,10 @@ export class BigScreen {
   private staffPopup(f: MapGeoJSONFeature, at: LngLat): void {
     const s = this.staff.byId.get(String(f.properties.id));
     if (!s) return;
-    const html = `<b>${esc(s.name ?? s.id)}</b> <small>${esc(s.id)}</small><br/>${esc(s.role ? t(`role.${s.role}`) : '')} · ${esc(t(`duty.${s.duty}`))}<br/>
+    const age = formatFixAge((this.clock.now() - s.t) / 1000, lang());
+    const state = [s.role ? t(`role.${s.role}`) : '', t(`duty.${s.duty}`), ...(this.staff.isOffline(s.id) ? [t('staff.offline')] : [])];
+    const html = `<b>${esc(s.name ?? s.id)}</b> <small>${esc(s.id)}</small><br/>${esc(state.filter(Boolean).join(' · '))}<br/>
+      <small class="fix-age">${esc(age)}</small><br/>
       <button data-replay-staff="${esc(s.id)}">${esc(t('replay.title'))}</button>`;
     const popup = new Popup({ className: 'dark-popup' }).setLngLat(at).setHTML(html).addTo(this.map);
     popup.getElement().querySelector('[data-replay-staff]')?.addEventListener('click', () => {

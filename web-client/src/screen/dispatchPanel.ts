@@ -1,12 +1,31 @@
 // 派遣 — an incident's details and flow log, the suitable staff and the
 // cameras that can see it; one click takes an action or assigns a staff member.
+// Each candidate says how old their position is; offline ones (no fix for the
+// server's stale_after_s) are left out unless the dispatcher asks for them.
 
 import type { Api } from '../shared/api';
 import { errorHtml } from '../shared/errors';
-import { esc, formatDateTime, formatDistance } from '../shared/format';
-import { t } from '../shared/i18n';
+import { esc, formatDateTime, formatDistance, formatFixAge } from '../shared/format';
+import { addTranslations, lang, t } from '../shared/i18n';
 import { categoryName, named } from '../shared/names';
-import type { Candidates, FlowLogEntry, Incident } from '../shared/types';
+import type { Candidate, Candidates, FlowLogEntry, Incident } from '../shared/types';
+
+addTranslations({
+  zh: { 'incident.include_offline': '含离线人员', 'incident.offline_hint': '离线人员的位置已过时，派遣前请先电话确认' },
+  en: { 'incident.include_offline': 'Include offline staff', 'incident.offline_hint': 'Offline staff were last seen long ago: call them before dispatching' },
+});
+
+/** One suitable staff member: who, how far and how old that position is, duty (offline said), assign. */
+export function candidateRow(s: Candidate, canDispatch: boolean, l = lang()): string {
+  const age = s.fix_age_s === undefined ? '' : `<small class="fix-age" data-testid="fix-age">${esc(formatFixAge(s.fix_age_s, l))}</small>`;
+  const offline = s.stale ? `<small class="offline" data-testid="candidate-offline">${esc(t('staff.offline', l))}</small>` : '';
+  return `<tr data-staff="${esc(s.id)}" class="duty-${s.duty}${s.stale ? ' stale' : ''}">
+    <td>${esc(s.name)}<small>${esc(s.id)}</small></td><td>${esc(t(`role.${s.role}`, l))}</td>
+    <td class="where">${formatDistance(s.distance_m)}${age}</td>
+    <td class="grid">${named(s.grid_name, s.grid)}${s.same_grid ? ` <em>${esc(t('incident.same_grid', l))}</em>` : ''}</td>
+    <td class="duty">${esc(t(`duty.${s.duty}`, l))}${offline}</td>
+    <td>${canDispatch ? `<button class="assign" data-assign="${esc(s.id)}">${esc(t('incident.assign', l))}</button>` : ''}</td></tr>`;
+}
 
 /** Actions a dispatcher takes from this panel directly (dispatch goes per candidate). */
 const PANEL_ACTIONS = ['accept', 'reject', 'verify', 'verify_fail', 'close', 'escalate', 'return', 'approve_extension', 'deny_extension'];
@@ -20,6 +39,8 @@ export interface DispatchPanelHooks {
 
 export class DispatchPanel {
   private current: string | null = null;
+  /** 含离线人员: kept from one incident to the next, as a dispatcher's choice. */
+  private includeOffline = false;
 
   constructor(
     private readonly el: HTMLElement,
@@ -27,6 +48,12 @@ export class DispatchPanel {
     private readonly hooks: DispatchPanelHooks,
   ) {
     el.addEventListener('click', (ev) => void this.onClick(ev));
+    el.addEventListener('change', (ev) => {
+      const box = ev.target as HTMLInputElement;
+      if (box.name !== 'include-offline' || !this.current) return;
+      this.includeOffline = box.checked;
+      void this.open(this.current);
+    });
   }
 
   get openId(): string | null {
@@ -47,7 +74,7 @@ export class DispatchPanel {
       const [incident, log, candidates] = await Promise.all([
         this.api.get<Incident>(`/api/incidents/${encodeURIComponent(id)}`),
         this.api.get<{ log: FlowLogEntry[] }>(`/api/incidents/${encodeURIComponent(id)}/log`),
-        this.api.get<Candidates>(`/api/incidents/${encodeURIComponent(id)}/candidates`, { k: 8 }).catch(
+        this.api.get<Candidates>(`/api/incidents/${encodeURIComponent(id)}/candidates`, { k: 8, include_stale: this.includeOffline || undefined }).catch(
           (): Candidates => ({ incident: id, staff: [], cameras: [] }),
         ),
       ]);
@@ -73,16 +100,7 @@ export class DispatchPanel {
     const actions = PANEL_ACTIONS.filter((a) => allowed.has(a))
       .map((a) => `<button class="action" data-action="${a}">${esc(t(`action.${a}`))}</button>`)
       .join('');
-    const staffRows = c.staff
-      .map(
-        (s) => `<tr data-staff="${esc(s.id)}" class="duty-${s.duty}">
-          <td>${esc(s.name)}<small>${esc(s.id)}</small></td><td>${esc(t(`role.${s.role}`))}</td>
-          <td>${formatDistance(s.distance_m)}</td>
-          <td class="grid">${named(s.grid_name, s.grid)}${s.same_grid ? ` <em>${esc(t('incident.same_grid'))}</em>` : ''}</td>
-          <td class="duty">${esc(t(`duty.${s.duty}`))}</td>
-          <td>${canDispatch ? `<button class="assign" data-assign="${esc(s.id)}">${esc(t('incident.assign'))}</button>` : ''}</td></tr>`,
-      )
-      .join('');
+    const staffRows = c.staff.map((s) => candidateRow(s, canDispatch)).join('');
     const cameraRows = c.cameras
       .slice(0, 8)
       .map(
@@ -108,7 +126,8 @@ export class DispatchPanel {
       <p class="desc">${esc(i.description)}</p>
       <div class="actions">${actions}<input class="comment" placeholder="${esc(t('incident.comment'))}" /></div>
       <div class="error-slot"></div>
-      <h3>${esc(t('incident.candidates'))}</h3>
+      <h3 class="with-option">${esc(t('incident.candidates'))}<label><input type="checkbox" name="include-offline" ${this.includeOffline ? 'checked' : ''}/> ${esc(t('incident.include_offline'))}</label></h3>
+      ${c.staff.some((s) => s.stale) ? `<p class="notice">${esc(t('incident.offline_hint'))}</p>` : ''}
       <table class="candidates"><tbody>${staffRows || `<tr><td>${esc(t('none'))}</td></tr>`}</tbody></table>
       <h3>${esc(t('incident.cameras'))}</h3><ul class="cameras">${cameraRows || `<li>${esc(t('none'))}</li>`}</ul>
       <h3>${esc(t('incident.log'))}</h3><ol class="log">${logRows}</ol>`;

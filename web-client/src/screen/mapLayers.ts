@@ -3,7 +3,7 @@
 // their owners (never one DOM node per marker).
 
 import type { ExpressionSpecification, Map as MapLibreMap } from 'maplibre-gl';
-import { AREA_LINE, DUTY_COLOURS, GRID_RISK_FILL, LABEL_FONT_STACK, RISK_COLOURS, WARNING_COLOURS } from './palette';
+import { AREA_LINE, DUTY_COLOURS, GRID_RISK_FILL, LABEL_FONT_STACK, OFFLINE_COLOUR, RISK_COLOURS, WARNING_COLOURS } from './palette';
 
 export type LayerGroup =
   | 'areas'
@@ -190,9 +190,12 @@ export function addRiskmapLayers(map: MapLibreMap): void {
     type: 'circle',
     source: 'staff',
     paint: {
-      'circle-color': dutyColour(),
+      // Offline: the faint dot, ringed (from street zoom, where rings are
+      // drawn) in the duty colour, so an on-duty member gone silent still
+      // stands apart from an off-duty one.
+      'circle-color': ['case', ['get', 'offline'], OFFLINE_COLOUR, dutyColour()],
       'circle-radius': ['interpolate', ['linear'], ['zoom'], 8, 1.8, 12, 3.5, 16, 6],
-      'circle-stroke-color': '#06101f',
+      'circle-stroke-color': ['case', ['get', 'offline'], dutyColour(), '#06101f'],
       'circle-stroke-width': ['interpolate', ['linear'], ['zoom'], 8, 0, 12, 1],
     },
   });
@@ -201,7 +204,8 @@ export function addRiskmapLayers(map: MapLibreMap): void {
     type: 'symbol',
     source: 'staff',
     minzoom: 14,
-    filter: ['get', 'has_heading'],
+    // An offline member's heading is as old as their position: no arrow.
+    filter: ['all', ['get', 'has_heading'], ['!', ['get', 'offline']]],
     layout: {
       'icon-image': 'heading-arrow',
       'icon-size': 0.9,

@@ -15,6 +15,13 @@ export const DUTY_COLOURS = {
   off: '#78909c',
 } as const;
 
+/**
+ * 离线 — a staff member whose last fix is too old to say where they are: a
+ * faint dark dot, darker than off duty's grey, so the eye skips it. The alpha
+ * is in the colour, leaving the layer's opacity to the heat map's fade.
+ */
+export const OFFLINE_COLOUR = 'rgba(84, 110, 122, 0.4)';
+
 export const WARNING_COLOURS = {
   green: '#26c6da',
   yellow: '#ffd600',

@@ -3,11 +3,17 @@
 // Each takes plain data and writes one container's HTML.
 
 import { esc, formatClock, formatDuration, formatPercent } from '../shared/format';
-import { lang, t } from '../shared/i18n';
+import { addTranslations, lang, t } from '../shared/i18n';
 import { categoryName } from '../shared/names';
 import type { AlertMessage, Incident, IncidentState, IncidentStats, StaffRole } from '../shared/types';
 import { INCIDENT_STATES, STAFF_ROLES } from '../shared/types';
 import type { FeedItem } from './incidentStore';
+import { DUTY_COLOURS, OFFLINE_COLOUR } from './palette';
+
+addTranslations({
+  zh: { 'legend.offline': '离线（{n} 分钟无定位）' },
+  en: { 'legend.offline': 'Offline (no fix for {n} min)' },
+});
 
 export function renderToday(el: HTMLElement, stats: IncidentStats | null, local: Map<IncidentState, number>): void {
   // The server's statistics when we have them; our own count of what we hold otherwise.
@@ -27,10 +33,20 @@ export function renderOnTime(el: HTMLElement, stats: IncidentStats | null): void
     <div class="sub">${stats ? `${stats.handled_on_time} / ${stats.handled}` : '—'} · ${esc(t('warning.red'))} ${stats?.warnings.red ?? 0} · ${esc(t('warning.yellow'))} ${stats?.warnings.yellow ?? 0}</div>`;
 }
 
+/** What the staff dots' colours mean; offline is a colour of its own, whatever the duty. */
+function staffLegend(staleAfterMs: number): string {
+  const duty = (['available', 'busy', 'sos', 'off'] as const).map((d) => [d, DUTY_COLOURS[d], t(`duty.${d}`)]);
+  const offline = ['offline', OFFLINE_COLOUR, t('legend.offline').replace('{n}', String(Math.round(staleAfterMs / 60_000)))];
+  return `<div class="legend" data-testid="staff-legend">${[...duty, offline]
+    .map(([key, colour, label]) => `<span data-legend="${key}"><i style="background:${colour}"></i>${esc(label)}</span>`)
+    .join('')}</div>`;
+}
+
 export function renderStaff(
   el: HTMLElement,
   counts: Map<StaffRole | 'unknown', { online: number; onDuty: number; busy: number }>,
   inViewOnly: boolean,
+  staleAfterMs: number,
 ): void {
   let online = 0;
   let onDuty = 0;
@@ -47,7 +63,8 @@ export function renderStaff(
   }
   el.innerHTML = `<div class="big"><span class="v" data-testid="staff-online">${online}</span><span class="k">${esc(t('online'))}</span>
       <span class="v" data-testid="staff-on-duty">${onDuty}</span><span class="k">${esc(t('on_duty'))}</span>${inViewOnly ? `<span class="hint">(${esc(t('panel.in_view'))})</span>` : ''}</div>
-    <table class="roles"><thead><tr><th></th><th>${esc(t('online'))}</th><th>${esc(t('on_duty'))}</th><th>${esc(t('duty.busy'))}</th></tr></thead><tbody>${rows}</tbody></table>`;
+    <table class="roles"><thead><tr><th></th><th>${esc(t('online'))}</th><th>${esc(t('on_duty'))}</th><th>${esc(t('duty.busy'))}</th></tr></thead><tbody>${rows}</tbody></table>
+    ${staffLegend(staleAfterMs)}`;
 }
 
 function deadlineText(i: Incident, now: number): string {

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Incident, StaffLive } from '../shared/types';
 import { AreaTree, type AreaFeature } from './areaTree';
 import { conesInView } from './cones';
+import { candidateRow } from './dispatchPanel';
+import { isOffline, ServerClock } from './freshness';
 import { gridScores, riskClass } from './gridRisk';
 import { heatFeatures, heatResolution } from './heat';
 import { FEED_LENGTH, IncidentStore } from './incidentStore';
@@ -73,14 +75,14 @@ describe('staff store', () => {
     expect(st.byId.get('S1')).toMatchObject({ duty: 'busy', lon: 9, t: 500 });
   });
   it('counts online and on-duty staff by role, within scope', () => {
-    const st = new StaffStore();
+    const st = new StaffStore(() => 200);
     st.applySnapshot([
       s0,
       { ...s0, id: 'S2', duty: 'off', t: 0 },
       { ...s0, id: 'S3', role: 'police', duty: 'busy' },
       { ...s0, id: 'S4', grid: 'G2' },
     ]);
-    const c = st.countsByRole(200, (s) => s.grid === 'G1');
+    const c = st.countsByRole((s) => s.grid === 'G1');
     expect(c.get('grid_worker')).toEqual({ online: 2, onDuty: 1, busy: 0 });
     expect(c.get('police')).toEqual({ online: 1, onDuty: 1, busy: 1 });
     const f = st.toFeatures();
@@ -218,5 +220,88 @@ describe('staff map updates', () => {
     st.applyUpdate({ id: 'S2', duty: 'busy', lon: 2, lat: 2, t: 1 });
     expect(st.toDiff(st.takeChanges()).update[0]!.addOrUpdateProperties).toContainEqual({ key: 'duty', value: 'busy' });
     expect(st.toDiff(st.takeChanges())).toEqual({ add: [], update: [] });
+  });
+});
+
+describe('staff freshness (在线/离线)', () => {
+  const MIN = 60_000;
+  const SERVER_NOW = Date.UTC(2026, 11, 3, 8, 0);
+  it("reads the server's clock through the offset hello showed", () => {
+    let local = SERVER_NOW - 5 * MIN; // this PC's clock runs five minutes behind
+    const clock = new ServerClock(() => local);
+    expect(clock.now()).toBe(local); // before hello: the local clock
+    clock.sync(SERVER_NOW);
+    expect(clock.now()).toBe(SERVER_NOW);
+    local += 30_000;
+    expect(clock.now()).toBe(SERVER_NOW + 30_000);
+    clock.sync(Number.NaN);
+    expect(clock.now()).toBe(SERVER_NOW + 30_000);
+  });
+  it('draws the line where dispatch does: older than the limit is offline', () => {
+    expect(isOffline(SERVER_NOW - 10 * MIN, SERVER_NOW, 10 * MIN)).toBe(false);
+    expect(isOffline(SERVER_NOW - 10 * MIN - 1, SERVER_NOW, 10 * MIN)).toBe(true);
+    // a phone whose clock runs ahead sends fixes from the future: fresh
+    expect(isOffline(SERVER_NOW + MIN, SERVER_NOW, 10 * MIN)).toBe(false);
+  });
+  it('classifies on the server clock, not the browser clock', () => {
+    let local = SERVER_NOW - 5 * MIN;
+    const clock = new ServerClock(() => local);
+    clock.sync(SERVER_NOW);
+    const st = new StaffStore(() => clock.now());
+    // 12 minutes old on the server's clock, 7 by this PC's: offline all the same.
+    st.applySnapshot([{ id: 'S1', duty: 'available', lon: 1, lat: 1, t: SERVER_NOW - 12 * MIN }]);
+    expect(st.isOffline('S1')).toBe(true);
+    local += MIN;
+    expect(st.reclassify()).toBe(0);
+  });
+  it('turns members offline as time passes and online with their next fix, patching only those', () => {
+    let now = SERVER_NOW;
+    const st = new StaffStore(() => now);
+    st.applySnapshot([
+      { id: 'S1', role: 'grid_worker', duty: 'available', lon: 1, lat: 1, t: now - 9 * MIN },
+      { id: 'S2', role: 'grid_worker', duty: 'off', lon: 2, lat: 2, t: Date.UTC(2026, 0, 1) },
+      { id: 'S3', role: 'police', duty: 'available', lon: 3, lat: 3, t: now },
+    ]);
+    expect(st.toFeatures().features.map((f) => f.properties!.offline)).toEqual([false, true, false]);
+    expect(st.countsByRole(() => true).get('grid_worker')).toEqual({ online: 1, onDuty: 1, busy: 0 });
+    st.takeChanges();
+    now += 2 * MIN; // S1's fix is now 11 minutes old
+    expect(st.reclassify()).toBe(1);
+    const d = st.toDiff(st.takeChanges());
+    expect(d.update.map((u) => u.id)).toEqual(['S1']);
+    expect(d.update[0]!.addOrUpdateProperties).toContainEqual({ key: 'offline', value: true });
+    expect(st.countsByRole(() => true).get('grid_worker')!.online).toBe(0);
+    expect(st.reclassify()).toBe(0);
+    st.applyMoves([{ id: 'S1', lon: 1.1, lat: 1, t: now }]);
+    expect(st.isOffline('S1')).toBe(false);
+    // a duty change that carries an old position leaves an offline member offline
+    st.applyUpdate({ id: 'S2', role: 'grid_worker', duty: 'available', lon: 2, lat: 2, t: Date.UTC(2026, 0, 1) });
+    expect(st.isOffline('S2')).toBe(true);
+    expect(st.countsByRole(() => true).get('grid_worker')).toEqual({ online: 1, onDuty: 2, busy: 0 });
+  });
+  it('follows a changed limit (hello of a server with another --stale-after-s)', () => {
+    const st = new StaffStore(() => SERVER_NOW);
+    st.applySnapshot([{ id: 'S1', duty: 'available', lon: 1, lat: 1, t: SERVER_NOW - 3 * MIN }]);
+    expect(st.isOffline('S1')).toBe(false);
+    st.staleAfterMs = 2 * MIN;
+    expect(st.reclassify()).toBe(1);
+    expect(st.isOffline('S1')).toBe(true);
+  });
+});
+
+describe('dispatch candidates', () => {
+  const c = { id: 'S1', name: '王伟', role: 'grid_worker' as const, duty: 'available' as const, grid: 'G1', same_grid: true, distance_m: 96.4, lon: 1, lat: 1 };
+  it("say how far and how old each one's position is; offline ones are marked", () => {
+    const fresh = candidateRow({ ...c, fix_age_s: 150, stale: false }, true, 'zh');
+    expect(fresh).toContain('96 m<small class="fix-age" data-testid="fix-age">2 分钟前定位</small>');
+    expect(fresh).not.toContain('stale');
+    expect(fresh).toContain('data-assign="S1"');
+    const old = candidateRow({ ...c, fix_age_s: 3 * 3600, stale: true }, false, 'en');
+    expect(old).toContain('class="duty-available stale"');
+    expect(old).toContain('fix 3 h ago');
+    expect(old).toContain('data-testid="candidate-offline">Offline<');
+    expect(old).not.toContain('data-assign');
+    // an older server says nothing of the age: the distance alone
+    expect(candidateRow(c, true, 'zh')).toContain('<td class="where">96 m</td>');
   });
 });

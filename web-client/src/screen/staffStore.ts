@@ -1,11 +1,10 @@
 // The live staff of the current subscription: snapshots replace it, moves and
 // updates patch it. Kept as plain records so the map source can be rebuilt in
-// one pass per frame.
+// one pass per frame. Each member is online or offline (freshness.ts): the
+// map and the 在线 count read the same classification.
 
 import type { Duty, StaffLive, StaffMove, StaffRole } from '../shared/types';
-
-/** A staff member counts as online if their last fix is this recent. */
-export const ONLINE_WINDOW_MS = 10 * 60_000;
+import { DEFAULT_STALE_AFTER_S, isOffline } from './freshness';
 
 /** What changed since the map was last written: a whole rebuild, or a diff. */
 export interface StaffChanges {
@@ -19,12 +18,53 @@ export class StaffStore {
   // The map source is patched with only what changed since the last frame;
   // rewriting 6,000 features ten times a second would keep the worker busy.
   private changes: StaffChanges = { full: true, added: new Set(), changed: new Set() };
+  /** Who is offline as last classified: their feature says so until a fix or a re-check flips it. */
+  private readonly offline = new Set<string>();
+  /** The server's line between online and offline (hello's `stale_after_s`). */
+  staleAfterMs = DEFAULT_STALE_AFTER_S * 1000;
+
+  /** `serverNow`: the server's clock (ServerClock), so that ages are the server's. */
+  constructor(private readonly serverNow: () => number = Date.now) {}
 
   /** A snapshot is everything the subscription sees now: anyone missing has left the view. */
   applySnapshot(staff: StaffLive[]): void {
     this.byId.clear();
-    for (const s of staff) this.byId.set(s.id, { ...s });
+    this.offline.clear();
+    const now = this.serverNow();
+    for (const s of staff) {
+      this.byId.set(s.id, { ...s });
+      this.classify(s, now);
+    }
     this.changes.full = true;
+  }
+
+  isOffline(id: string): boolean {
+    return this.offline.has(id);
+  }
+
+  /**
+   * Re-checks everyone against the clock (time alone turns a silent member
+   * offline); the members that flipped go into the next map diff. Returns how
+   * many flipped.
+   */
+  reclassify(): number {
+    const now = this.serverNow();
+    let flipped = 0;
+    for (const s of this.byId.values()) {
+      if (!this.classify(s, now)) continue;
+      this.changes.changed.add(s.id);
+      flipped++;
+    }
+    return flipped;
+  }
+
+  /** Classifies one member; true if that changed their state. */
+  private classify(s: StaffLive, now: number): boolean {
+    const off = isOffline(s.t, now, this.staleAfterMs);
+    if (off === this.offline.has(s.id)) return false;
+    if (off) this.offline.add(s.id);
+    else this.offline.delete(s.id);
+    return true;
   }
 
   /** Hands over (and forgets) what changed since the last call. */
@@ -41,12 +81,13 @@ export class StaffStore {
    */
   applyMoves(moves: StaffMove[]): number {
     let changed = 0;
+    const now = this.serverNow();
     for (const m of moves) {
       const s = this.byId.get(m.id);
       if (!s) {
         // Someone who walked into view: moves carry enough to draw them until
         // the next snapshot or update fills in name and role.
-        this.byId.set(m.id, {
+        const added: StaffLive = {
           id: m.id,
           duty: m.duty ?? 'available',
           lon: m.lon,
@@ -54,7 +95,9 @@ export class StaffStore {
           t: m.t,
           heading: m.heading ?? null,
           speed: m.speed ?? null,
-        });
+        };
+        this.byId.set(m.id, added);
+        this.classify(added, now);
         this.changes.added.add(m.id);
         changed++;
         continue;
@@ -66,6 +109,7 @@ export class StaffStore {
       if (m.duty) s.duty = m.duty;
       if (m.heading !== undefined) s.heading = m.heading;
       if (m.speed !== undefined) s.speed = m.speed;
+      this.classify(s, now);
       this.changes.changed.add(m.id);
       changed++;
     }
@@ -76,25 +120,20 @@ export class StaffStore {
   applyUpdate(u: StaffLive): void {
     const s = this.byId.get(u.id);
     (s ? this.changes.changed : this.changes.added).add(u.id);
-    if (!s || u.t >= s.t) {
-      this.byId.set(u.id, { ...s, ...u });
-    } else {
-      this.byId.set(u.id, { ...s, ...u, lon: s.lon, lat: s.lat, t: s.t });
-    }
+    const next = !s || u.t >= s.t ? { ...s, ...u } : { ...s, ...u, lon: s.lon, lat: s.lat, t: s.t };
+    this.byId.set(u.id, next);
+    this.classify(next, this.serverNow());
   }
 
-  /** Online and on-duty counts per role, for staff accepted by `inScope`. */
-  countsByRole(
-    now: number,
-    inScope: (s: StaffLive) => boolean,
-  ): Map<StaffRole | 'unknown', { online: number; onDuty: number; busy: number }> {
+  /** Online (a fresh fix) and on-duty counts per role, for staff accepted by `inScope`. */
+  countsByRole(inScope: (s: StaffLive) => boolean): Map<StaffRole | 'unknown', { online: number; onDuty: number; busy: number }> {
     const out = new Map<StaffRole | 'unknown', { online: number; onDuty: number; busy: number }>();
     for (const s of this.byId.values()) {
       if (!inScope(s)) continue;
       const key = s.role ?? 'unknown';
       let c = out.get(key);
       if (!c) out.set(key, (c = { online: 0, onDuty: 0, busy: 0 }));
-      if (now - s.t <= ONLINE_WINDOW_MS) c.online++;
+      if (!this.offline.has(s.id)) c.online++;
       if (onDuty(s.duty)) c.onDuty++;
       if (s.duty === 'busy') c.busy++;
     }
@@ -102,7 +141,7 @@ export class StaffStore {
   }
 
   toFeatures(): GeoJSON.FeatureCollection<GeoJSON.Point> {
-    return { type: 'FeatureCollection', features: [...this.byId.values()].map(staffFeature) };
+    return { type: 'FeatureCollection', features: [...this.byId.values()].map((s) => staffFeature(s, this.offline.has(s.id))) };
   }
 
   /** The changes as a MapLibre GeoJSON source diff (features keyed by `id`). */
@@ -111,12 +150,12 @@ export class StaffStore {
     const update = [];
     for (const id of c.added) {
       const s = this.byId.get(id);
-      if (s) add.push(staffFeature(s));
+      if (s) add.push(staffFeature(s, this.offline.has(id)));
     }
     for (const id of c.changed) {
       const s = this.byId.get(id);
       if (!s || c.added.has(id)) continue;
-      const f = staffFeature(s);
+      const f = staffFeature(s, this.offline.has(id));
       update.push({
         id,
         newGeometry: f.geometry,
@@ -131,7 +170,7 @@ export function onDuty(d: Duty): boolean {
   return d === 'available' || d === 'busy' || d === 'sos';
 }
 
-function staffFeature(s: StaffLive): GeoJSON.Feature<GeoJSON.Point> {
+function staffFeature(s: StaffLive, offline: boolean): GeoJSON.Feature<GeoJSON.Point> {
   return {
     type: 'Feature',
     id: s.id,
@@ -141,6 +180,7 @@ function staffFeature(s: StaffLive): GeoJSON.Feature<GeoJSON.Point> {
       name: s.name ?? s.id,
       role: s.role ?? '',
       duty: s.duty,
+      offline,
       heading: s.heading ?? 0,
       has_heading: s.heading !== null && s.heading !== undefined,
       t: s.t,

@@ -10,6 +10,8 @@ export class ApiError extends Error {
     readonly allowed: string[] = [],
     /** For 429 and 503: seconds to wait before trying again (`Retry-After`). */
     readonly retryAfterS: number | null = null,
+    /** For 409: the state the thing is in (a staff member `busy` or in `sos`), when the server says. */
+    readonly state: string | null = null,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -91,12 +93,12 @@ export class Api {
   }
 }
 
-/** Reads the server's `{"error", "message", "allowed"?}` body, or makes one up. */
+/** Reads the server's `{"error", "message", "allowed"?, "state"?}` body, or makes one up. */
 export function errorFrom(status: number, text: string, retryAfter: string | null = null): ApiError {
   const wait = retryAfter !== null && /^\d+$/.test(retryAfter.trim()) ? Number(retryAfter) : null;
   try {
-    const j = JSON.parse(text) as { error?: string; message?: string; allowed?: string[] };
-    return new ApiError(status, j.error ?? `http_${status}`, j.message ?? text, j.allowed ?? [], wait);
+    const j = JSON.parse(text) as { error?: string; message?: string; allowed?: string[]; state?: string };
+    return new ApiError(status, j.error ?? `http_${status}`, j.message ?? text, j.allowed ?? [], wait, j.state ?? null);
   } catch {
     return new ApiError(status, `http_${status}`, text || `HTTP ${status}`, [], wait);
   }

@@ -8,7 +8,7 @@ import { addTranslations, t } from './i18n';
 import { type PasswordRule, ruleLabel } from './passwordRules';
 
 /** What the user was doing: the same status means different things in each. */
-export type ErrorContext = 'login' | 'report' | 'action' | 'load' | 'password' | 'account';
+export type ErrorContext = 'login' | 'report' | 'action' | 'load' | 'password' | 'account' | 'duty';
 
 addTranslations({
   zh: {
@@ -44,6 +44,10 @@ addTranslations({
     'err.acct.name_empty': '姓名不能为空',
     'err.acct.city_wide': '只有全市管理员才能创建不绑定区域的账号',
     'err.acct.outside': '所选区域超出您的管辖范围',
+    'err.duty_busy': '您正在处理任务，不能上岗或下岗：任务办结后自动恢复在岗',
+    'err.duty_sos': '您正处于求助状态，不能上岗或下岗：求助处理结束后恢复',
+    'err.duty_position': '当前位置未被服务器接受（时间或坐标有误），请检查手机时间与定位后重试',
+    'err.duty_forbidden': '您无权更改该人员的在岗状态',
   },
   en: {
     'err.bad_credentials': 'Wrong username or password',
@@ -78,6 +82,10 @@ addTranslations({
     'err.acct.name_empty': 'The name must not be empty',
     'err.acct.city_wide': 'Only a city-wide administrator may create a login without an area',
     'err.acct.outside': 'The area is outside yours',
+    'err.duty_busy': 'You are on a task and cannot check in or out: finishing it puts you back on duty',
+    'err.duty_sos': 'You are in an SOS and cannot check in or out: that ends once the SOS is dealt with',
+    'err.duty_position': 'The server refused your position (bad time or coordinates); check the clock and location of the phone and try again',
+    'err.duty_forbidden': "You may not change this staff member's duty",
   },
 });
 
@@ -126,6 +134,12 @@ export function errorMessage(e: unknown, ctx: ErrorContext, now = Date.now()): s
   if (e.code === 'weak_password') return weakPassword(e.message);
   if (e.code === 'wrong_password') return t('err.wrong_password');
   if (e.code === PASSWORD_CHANGE_REQUIRED) return t('err.password_change_required');
+  if (ctx === 'duty') {
+    // A task or an SOS owns the status (409 says which); a 400 can only be the position we sent.
+    if (e.status === 409) return t(e.state === 'sos' ? 'err.duty_sos' : 'err.duty_busy');
+    if (e.status === 400) return t('err.duty_position');
+    if (e.status === 403) return t('err.duty_forbidden');
+  }
   const account = ctx === 'account' ? detail(e.message, ACCOUNT_DETAILS) : null;
   if (account && (e.status === 400 || e.status === 403)) return t(account);
   switch (e.status) {

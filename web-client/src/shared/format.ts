@@ -31,6 +31,21 @@ export function formatDuration(ms: number, lang: Lang): string {
   return `${m}m`;
 }
 
+/**
+ * How old a position is, as a dispatcher reads it: "刚刚定位", "2 分钟前定位" /
+ * "fix just now", "fix 2 min ago" (short: it sits under a distance in the
+ * candidates table). Whole units, rounded down: a fix 119 s old reads
+ * "1 分钟前", never younger than it is.
+ */
+export function formatFixAge(ageS: number, lang: Lang): string {
+  const s = Math.max(0, Math.floor(ageS));
+  if (s < 60) return lang === 'zh' ? '刚刚定位' : 'fix just now';
+  if (s < 3600) return lang === 'zh' ? `${Math.floor(s / 60)} 分钟前定位` : `fix ${Math.floor(s / 60)} min ago`;
+  if (s < 86_400) return lang === 'zh' ? `${Math.floor(s / 3600)} 小时前定位` : `fix ${Math.floor(s / 3600)} h ago`;
+  const d = Math.floor(s / 86_400);
+  return lang === 'zh' ? `${d} 天前定位` : `fix ${d} ${d === 1 ? 'day' : 'days'} ago`;
+}
+
 const pad = (n: number) => String(n).padStart(2, '0');
 
 /** HH:MM:SS in the viewer's local time. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { errorFrom, queryString } from './api';
 import { backoffDelay } from './backoff';
-import { esc, formatDistance, formatDuration, formatPercent, startOfDay } from './format';
+import { esc, formatDistance, formatDuration, formatFixAge, formatPercent, startOfDay } from './format';
 import { FrameBatcher } from './frame';
 import { bboxOf, destination, haversine, padBBox, pointInGeometry, viewCone } from './geo';
 import { missingTranslations, t } from './i18n';
@@ -27,6 +27,8 @@ describe('api helpers', () => {
     const e = errorFrom(409, JSON.stringify({ error: 'conflict', message: 'cannot sign', allowed: ['dispatch'] }));
     expect([e.status, e.code, e.message, e.allowed]).toEqual([409, 'conflict', 'cannot sign', ['dispatch']]);
     expect(errorFrom(502, '<html>').code).toBe('http_502');
+    expect(errorFrom(409, JSON.stringify({ error: 'conflict', message: 'S1 is busy', allowed: [], state: 'busy' })).state).toBe('busy');
+    expect(errorFrom(409, JSON.stringify({ error: 'conflict', message: 'stale version' })).state).toBeNull();
   });
   it('derives the /ws address from the page', () => {
     expect(wsUrl({ protocol: 'https:', host: 'screen.gov.cn' }, 'a b')).toBe('wss://screen.gov.cn/ws?token=a%20b');
@@ -44,6 +46,20 @@ describe('formatting', () => {
     expect(formatDuration(125 * 60_000, 'zh')).toBe('2小时5分');
     expect(formatDuration(-(26 * 60 + 5) * 60_000, 'en')).toBe('1d 2h');
     expect(formatDuration(5 * 60_000, 'en')).toBe('5m');
+  });
+  it('says how old a position is, rounded down, in either language', () => {
+    expect(formatFixAge(0, 'zh')).toBe('刚刚定位');
+    expect(formatFixAge(59.9, 'zh')).toBe('刚刚定位');
+    expect(formatFixAge(119, 'zh')).toBe('1 分钟前定位');
+    expect(formatFixAge(3599, 'zh')).toBe('59 分钟前定位');
+    expect(formatFixAge(3600, 'zh')).toBe('1 小时前定位');
+    expect(formatFixAge(86_400 * 336, 'zh')).toBe('336 天前定位');
+    expect(formatFixAge(-5, 'zh')).toBe('刚刚定位'); // a phone clock running ahead
+    expect(formatFixAge(30, 'en')).toBe('fix just now');
+    expect(formatFixAge(150, 'en')).toBe('fix 2 min ago');
+    expect(formatFixAge(7200, 'en')).toBe('fix 2 h ago');
+    expect(formatFixAge(86_400, 'en')).toBe('fix 1 day ago');
+    expect(formatFixAge(3 * 86_400, 'en')).toBe('fix 3 days ago');
   });
   it('escapes markup', () => {
     expect(esc('<b a="1">&\'')).toBe('&lt;b a=&quot;1&quot;&gt;&amp;&#39;');
@@ -127,6 +143,22 @@ describe('error messages', () => {
     expect(errorMessage(new TypeError('Failed to fetch'), 'action')).toBe('网络连接失败，请检查网络后重试');
     setLang('en');
     expect(errorMessage(new ApiError(409, 'conflict', 'cannot sign'), 'action')).toMatch(/^The incident has changed/);
+    setLang('zh');
+  });
+  it('says why a check-in or check-out was refused: the task or the SOS that owns the status', async () => {
+    const { ApiError } = await import('./api');
+    const { errorMessage } = await import('./errors');
+    const { setLang } = await import('./i18n');
+    setLang('zh');
+    const busy = new ApiError(409, 'conflict', 'S1 is busy: that ends with their task or emergency, not here', [], null, 'busy');
+    expect(errorMessage(busy, 'duty')).toBe('您正在处理任务，不能上岗或下岗：任务办结后自动恢复在岗');
+    expect(errorMessage(new ApiError(409, 'conflict', 'S1 is in an SOS', [], null, 'sos'), 'duty')).toContain('求助');
+    expect(errorMessage(new ApiError(400, 'bad_request', 'fix 0: lat out of range'), 'duty')).toContain('位置未被服务器接受');
+    expect(errorMessage(new ApiError(403, 'forbidden', 'a big screen changes nothing'), 'duty')).toBe('您无权更改该人员的在岗状态');
+    // the same 409 elsewhere is still the incident's
+    expect(errorMessage(busy, 'action')).toContain('事件状态已变化');
+    setLang('en');
+    expect(errorMessage(busy, 'duty')).toBe('You are on a task and cannot check in or out: finishing it puts you back on duty');
     setLang('zh');
   });
 });

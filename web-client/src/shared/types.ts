@@ -36,7 +36,7 @@ export const STAFF_ROLES: readonly StaffRole[] = [
 /** 值班状态 — duty status of a staff member. */
 export type Duty = 'off' | 'available' | 'busy' | 'sos';
 
-/** A staff member as /ws snapshots and staff_update carry them. */
+/** A staff member as /ws snapshots, staff_update and `GET /api/staff/{id}` carry them. */
 export interface StaffLive {
   id: string;
   name?: string;
@@ -163,6 +163,10 @@ export interface Candidate {
   distance_m: number;
   lon: number;
   lat: number;
+  /** How old the position is, from when the device took it (older servers: absent). */
+  fix_age_s?: number;
+  /** Not heard from for the server's `stale_after_s`: offered only with `include_stale`. */
+  stale?: boolean;
 }
 
 export interface Candidates {
@@ -216,7 +220,14 @@ export interface AlertMessage {
 }
 
 export type ServerMessage =
-  | { type: 'hello'; user: User; tick_ms: number; server_time: EpochMs }
+  | {
+      type: 'hello';
+      user: User;
+      tick_ms: number;
+      server_time: EpochMs;
+      /** A staff member whose last fix is older than this is offline (older servers: absent). */
+      stale_after_s?: number;
+    }
   | {
       type: 'snapshot';
       seq: number;
