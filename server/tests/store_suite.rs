@@ -1213,7 +1213,7 @@ async fn sessions(b: &Backend) {
     asked.push(expired.token_hash.clone());
     assert_eq!(
         store.open_sessions(&asked, T0 + 100).await.unwrap(),
-        [second.token_hash.clone()]
+        std::slice::from_ref(&second.token_hash)
     );
     assert_eq!(
         store.open_sessions(&[], T0).await.unwrap(),
