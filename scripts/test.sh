@@ -43,7 +43,7 @@ fi
 # the cluster's.
 ./scripts/with-postgres.sh cargo test --locked \
   -p riskmap --test store_suite \
-  -p riskmap-tests --test live_server --test ogc_api --test incidents --test guard \
+  -p riskmap-tests --test live_server --test ogc_api --test incidents --test incident_views --test guard \
   --test access_matrix --test kill --test pg_restart --test security --test first_run \
   --test accounts --test duty --test cluster
 

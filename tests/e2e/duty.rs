@@ -8,11 +8,9 @@
 
 use riskmap_tests as common;
 
+use common::incidents::IN_11_1;
 use common::{TestServer, test_args};
 use serde_json::{Value, json};
-
-/// A point in grid 11-1.
-const IN_11_1: (f64, f64) = (120.021, 28.051);
 
 fn ids(answer: &Value) -> Vec<String> {
     answer["candidates"]

@@ -35,6 +35,7 @@ use tempfile::TempDir;
 use tokio_tungstenite::tungstenite::Message;
 
 pub mod cluster;
+pub mod incidents;
 
 pub const ADMIN_PASSWORD: &str = "test-admin-password";
 pub const DEMO_PASSWORD: &str = riskmap::serve::DEMO_PASSWORD;
