@@ -264,10 +264,17 @@ async fn staff_check_in_and_out() {
             .await;
         assert_eq!(status, 200, "{body}: {b}");
     }
+    let (_, before) = s.get(&disp, "/api/staff/S1").await;
     let (status, b) = s
-        .post(&field, "/api/staff/S1/duty", &json!({ "duty": "off" }))
+        .post(
+            &field,
+            "/api/staff/S1/duty",
+            &json!({ "duty": "off", "position": { "lon": 120.03, "lat": 28.052 } }),
+        )
         .await;
     assert_eq!((status, b["state"].as_str()), (409, Some("busy")), "{b}");
+    let (_, after) = s.get(&disp, "/api/staff/S1").await;
+    assert_eq!(after["lon"], before["lon"], "a refusal records nothing");
 
     // Kept over a restart.
     s.restart().await;

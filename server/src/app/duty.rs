@@ -73,6 +73,20 @@ impl App {
         }
         let own = user.staff_id.as_deref() == Some(staff_id);
         let now = self.may_change_duty(user, staff_id, own)?;
+        // Refused before anything is recorded: a refusal changes nothing.
+        if matches!(now, DutyStatus::Busy | DutyStatus::Sos) {
+            let what = if now == DutyStatus::Busy {
+                "busy"
+            } else {
+                "in an SOS"
+            };
+            return Err(DutyError::Held {
+                message: format!(
+                    "{staff_id} is {what}: that ends with their task or emergency, not here"
+                ),
+                duty: now,
+            });
+        }
         if let Some(position) = change.position {
             if !own {
                 return Err(DutyError::Forbidden(
@@ -83,22 +97,8 @@ impl App {
                 .await
                 .map_err(DutyError::Position)?;
         }
-        match now {
-            DutyStatus::Busy | DutyStatus::Sos => {
-                return Err(DutyError::Held {
-                    message: format!(
-                        "{staff_id} is {}: that ends with their task or emergency, not here",
-                        if now == DutyStatus::Busy {
-                            "busy"
-                        } else {
-                            "in an SOS"
-                        }
-                    ),
-                    duty: now,
-                });
-            }
-            same if same == change.duty => return Ok(same),
-            _ => {}
+        if now == change.duty {
+            return Ok(now);
         }
         let changes = vec![DutyChange {
             staff_id: staff_id.to_owned(),
