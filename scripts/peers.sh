@@ -107,10 +107,10 @@ say "riskmap at $url (pid $riskmap_pid, RSS $(awk '/VmRSS/ {print $2, $3}' "/pro
 
 # --- the run ----------------------------------------------------------------
 for c in $CONCURRENCY; do
-  "$BIN/loadgen" dispatch --target riskmap,riskmap-batch,riskmap-ws,postgis,redis --url "$url" \
+  "$BIN/loadgen" dispatch --target riskmap,riskmap-batch,riskmap-ws,health,postgis,redis --url "$url" \
     --database-url "$RISKMAP_TEST_DATABASE_URL" --redis "127.0.0.1:$redis_port" \
     --concurrency "$c" --duration-s "$DURATION_S" --warmup-s "$WARMUP_S" \
-    --pid "riskmap=$riskmap_pid,redis=$redis_pid" \
+    --pid "riskmap=$riskmap_pid,health=$riskmap_pid,redis=$redis_pid" \
     --json "$OUT_DIR/peers-c$c.json"
 done
 say "riskmap RSS after the run: $(awk '/VmRSS/ {print $2, $3}' "/proc/$riskmap_pid/status"); reports in $OUT_DIR"

@@ -37,6 +37,9 @@ fuzz_target!(|data: &[u8]| {
         ClientMessage::Report { incident, .. } => {
             let _ = riskmap_engine::sphere::LonLat::new(incident.lon, incident.lat);
         }
+        ClientMessage::Sos { note, .. } | ClientMessage::SosCancel { note, .. } => {
+            let _ = note.map(|n| n.chars().count());
+        }
         ClientMessage::Unsubscribe | ClientMessage::Ping { .. } => {}
     }
 });

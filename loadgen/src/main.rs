@@ -203,7 +203,7 @@ struct OsmandArgs {
 struct DispatchArgs {
     /// Targets, comma-separated: riskmap, riskmap-batch (POST
     /// /api/dispatch/batch), riskmap-ws (pipelined /ws `query` messages),
-    /// postgis, redis.
+    /// health (riskmap's `GET /health`, the HTTP ceiling), postgis, redis.
     #[arg(long, value_delimiter = ',', default_value = "riskmap")]
     target: Vec<String>,
     /// riskmap's base URL.
@@ -400,6 +400,9 @@ async fn dispatch_command(a: DispatchArgs) -> Result<(), String> {
                     depth: a.batch_size,
                 });
             }
+            "health" => targets.push(dispatch::Target::Health {
+                base: a.url.clone(),
+            }),
             "postgis" => targets.push(dispatch::Target::Postgis {
                 url: a
                     .database_url
@@ -420,7 +423,7 @@ async fn dispatch_command(a: DispatchArgs) -> Result<(), String> {
             }
             other => {
                 return Err(format!(
-                    "unknown target {other:?}; targets are riskmap, riskmap-batch, riskmap-ws, postgis, redis"
+                    "unknown target {other:?}; targets are riskmap, riskmap-batch, riskmap-ws, health, postgis, redis"
                 ));
             }
         }

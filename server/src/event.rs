@@ -12,6 +12,7 @@ mod layer;
 use riskmap_engine::model::{DutyStatus, Fix};
 use serde::{Deserialize, Serialize};
 
+use crate::alert::Alert;
 use crate::incident::model::{Incident, LogEntry};
 use crate::store::{LayerData, WriteMode};
 pub use layer::PrebuiltTree;
@@ -50,6 +51,14 @@ pub enum DomainEvent {
     DutyChanged {
         /// Who, and their status now.
         changes: Vec<DutyChange>,
+    },
+    /// 告警 — an alert raised or changed (an SOS, acknowledged, closed),
+    /// with the duty change it causes (the worker turns `sos`, then back).
+    AlertChanged {
+        /// The alert as committed.
+        alert: Alert,
+        /// Duty changes committed with it.
+        duty: Vec<DutyChange>,
     },
     /// 图层导入 — a layer (areas, staff, cameras, risk sources, key places)
     /// imported and committed.
@@ -169,6 +178,13 @@ mod tests {
                     duty: DutyStatus::Busy,
                 }],
             },
+            DomainEvent::AlertChanged {
+                alert: Alert::sample(1_000),
+                duty: vec![DutyChange {
+                    staff_id: "S1".into(),
+                    duty: DutyStatus::Sos,
+                }],
+            },
         ];
         let square = geo::MultiPolygon(vec![polygon![
             (x: 120.0, y: 28.0),
@@ -191,6 +207,7 @@ mod tests {
             "fixes_recorded",
             "incident_reported",
             "incident_changed",
+            "alert_changed",
             "layer_imported",
         ];
         for (event, kind) in events.zip(kinds) {

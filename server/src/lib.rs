@@ -3,7 +3,7 @@
 //!
 //! # Layout
 //!
-//! Layers point down: `api` → `app` → {`incident`, `live`, `store`,
+//! Layers point down: `api` → `app` → {`incident`, `alert`, `live`, `store`,
 //! `identity`, `event`} → the `riskmap_engine` crate (the model and the
 //! in-memory indexes: no HTTP, no SQL, no async). `scripts/check-layers.sh`
 //! checks it.
@@ -19,6 +19,8 @@
 //!   cluster puts on its log).
 //! - [`incident`]: the incident closed loop, pure: state machine, typed
 //!   commands and views, clock, calendar, statistics.
+//! - [`alert`]: alerts (a worker's SOS), pure: the record, its steps, the
+//!   book.
 //! - [`live`]: the hub (subscriptions, bounded per-viewer queues, the
 //!   coalescing tick) and the `/ws` message forms.
 //! - [`identity`]: users and roles, scopes (分级授权), passwords, sessions,
@@ -32,6 +34,7 @@
 //!
 //! docs/ARCHITECTURE.md has the module map and the data flows.
 
+pub mod alert;
 pub mod api;
 pub mod app;
 pub mod clock;

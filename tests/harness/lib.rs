@@ -515,6 +515,19 @@ impl Ws {
         self.next_of_within(kind, Duration::from_secs(5)).await
     }
 
+    /// Every text message that arrives within `d`, as JSON (for what must
+    /// not arrive).
+    pub async fn collect_for(&mut self, d: Duration) -> Vec<Value> {
+        let until = tokio::time::Instant::now() + d;
+        let mut out = Vec::new();
+        while let Ok(Some(Ok(msg))) = tokio::time::timeout_at(until, self.stream.next()).await {
+            if let Message::Text(t) = msg {
+                out.push(serde_json::from_str(t.as_str()).unwrap());
+            }
+        }
+        out
+    }
+
     /// The next message of a type, each message within `within`.
     pub async fn next_of_within(&mut self, kind: &str, within: Duration) -> Value {
         loop {

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use crate::app::DeskError;
 use crate::app::accounts::AccountError;
+use crate::app::alerts::AlertError;
 use crate::app::duty::DutyError;
 use crate::app::layers::LayerError;
 use crate::clock::TimeError;
@@ -220,6 +221,23 @@ impl From<DutyError> for ApiError {
             },
             DutyError::Position(r) => super::fixes::rejection(r),
             DutyError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<AlertError> for ApiError {
+    fn from(e: AlertError) -> Self {
+        match e {
+            AlertError::Forbidden(m) => ApiError::Forbidden(m),
+            AlertError::NotFound(m) => ApiError::NotFound(m),
+            AlertError::Invalid(m) => ApiError::BadRequest(m),
+            AlertError::Refused(r) => ApiError::Conflict {
+                message: r.to_string(),
+                state: Some(r.state.as_str()),
+                allowed: Vec::new(),
+            },
+            AlertError::Position(r) => super::fixes::rejection(r),
+            AlertError::Store(e) => e.into(),
         }
     }
 }

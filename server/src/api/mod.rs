@@ -14,6 +14,7 @@
 //! - [`web_client`]: the built pages, or a page saying how to build them.
 //! - [`error`]: the one error type; [`extract`]: `Json`/`Query` that refuse with it.
 
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod duty;
@@ -71,6 +72,12 @@ pub fn router(app: Arc<App>, static_dir: Option<PathBuf>) -> Router {
         .route("/api/staff/{id}", get(queries::staff))
         .route("/api/staff/{id}/track", get(queries::track))
         .route("/api/staff/{id}/duty", post(duty::change))
+        .route("/api/staff/{id}/sos", post(alerts::raise))
+        .route("/api/staff/{id}/sos/cancel", post(alerts::cancel))
+        .route("/api/alerts", get(alerts::list))
+        .route("/api/alerts/{id}", get(alerts::get_one))
+        .route("/api/alerts/{id}/ack", post(alerts::acknowledge))
+        .route("/api/alerts/{id}/close", post(alerts::close))
         .route("/api/fixes", post(fixes::post_fixes))
         .route(
             "/api/incidents",

@@ -1,5 +1,6 @@
 //! The one place a committed change takes effect: [`App::apply`] brings a
-//! domain event to the engine, the incident book and the live hub. Every
+//! domain event to the engine, the incident book, the alerts and the live
+//! hub. Every
 //! write of the app layer commits first and then calls it; nothing else
 //! changes live state.
 
@@ -46,6 +47,10 @@ impl App {
             }
             DomainEvent::DutyChanged { changes } => {
                 self.set_duties(changes);
+                Applied::default()
+            }
+            DomainEvent::AlertChanged { alert, duty } => {
+                self.change_alert(alert, duty);
                 Applied::default()
             }
             DomainEvent::LayerImported {
@@ -115,7 +120,7 @@ impl App {
     }
 
     /// Sets committed duty statuses and pushes the members' new state.
-    fn set_duties(&self, duty: &[DutyChange]) {
+    pub(super) fn set_duties(&self, duty: &[DutyChange]) {
         for d in duty {
             {
                 let mut engine = self.engine.write();

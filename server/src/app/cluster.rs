@@ -77,7 +77,8 @@ impl Change {
                 // change duty too: one subject keeps them in order.
                 DomainEvent::IncidentReported { .. }
                 | DomainEvent::IncidentChanged { .. }
-                | DomainEvent::DutyChanged { .. } => SUBJECT_INCIDENTS,
+                | DomainEvent::DutyChanged { .. }
+                | DomainEvent::AlertChanged { .. } => SUBJECT_INCIDENTS,
             },
             Change::LayerChanged(_) => SUBJECT_LAYERS,
             Change::SessionsEnded { .. } => SUBJECT_SESSIONS,

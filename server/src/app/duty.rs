@@ -44,6 +44,16 @@ pub enum DutyError {
     Store(#[from] StoreError),
 }
 
+/// Why a user may not change a staff member's own state.
+pub(super) enum MemberRefusal {
+    /// No such member in the user's area.
+    NotFound,
+    /// A field login acting for someone else.
+    NotTheirs,
+    /// A big screen.
+    ReadOnly,
+}
+
 /// `POST /api/staff/{id}/duty`: on or off duty, and optionally where.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -72,7 +82,13 @@ impl App {
             ));
         }
         let own = user.staff_id.as_deref() == Some(staff_id);
-        let now = self.may_change_duty(user, staff_id, own)?;
+        let now = self.member_for(user, staff_id, own).map_err(|r| match r {
+            MemberRefusal::NotFound => DutyError::NotFound(staff_id.to_owned()),
+            MemberRefusal::NotTheirs => DutyError::Forbidden(
+                "a field login checks in and out only its own staff member".into(),
+            ),
+            MemberRefusal::ReadOnly => DutyError::Forbidden("a big screen changes nothing".into()),
+        })?;
         // Refused before anything is recorded: a refusal changes nothing.
         if matches!(now, DutyStatus::Busy | DutyStatus::Sos) {
             let what = if now == DutyStatus::Busy {
@@ -118,33 +134,30 @@ impl App {
         Ok(change.duty)
     }
 
-    /// Whether `user` may change `staff_id`'s duty: their own, or a member
-    /// of their area for a dispatcher, commander or administrator. The
-    /// member's status now.
-    fn may_change_duty(
+    /// Whether `user` may change `staff_id`'s own state (duty, SOS): their
+    /// own, or a member of their area for a dispatcher, commander or
+    /// administrator. The member's status now.
+    pub(super) fn member_for(
         &self,
         user: &User,
         staff_id: &str,
         own: bool,
-    ) -> Result<DutyStatus, DutyError> {
-        let not_found = || DutyError::NotFound(staff_id.to_owned());
+    ) -> Result<DutyStatus, MemberRefusal> {
         let engine = self.engine.read();
         let member = engine
             .staff()
             .find(staff_id)
             .and_then(|i| engine.staff().get(i))
-            .ok_or_else(not_found)?;
+            .ok_or(MemberRefusal::NotFound)?;
         match user.role {
             _ if own => Ok(member.duty),
-            UserRole::Field => Err(DutyError::Forbidden(
-                "a field login checks in and out only its own staff member".into(),
-            )),
-            UserRole::Viewer => Err(DutyError::Forbidden("a big screen changes nothing".into())),
+            UserRole::Field => Err(MemberRefusal::NotTheirs),
+            UserRole::Viewer => Err(MemberRefusal::ReadOnly),
             UserRole::Admin | UserRole::Commander | UserRole::Dispatcher => {
                 if self.scope_of(user).contains(member.home, engine.areas()) {
                     Ok(member.duty)
                 } else {
-                    Err(not_found())
+                    Err(MemberRefusal::NotFound)
                 }
             }
         }

@@ -10,11 +10,14 @@
 //! - [`fixes`]: location sharing; [`ingest`]: the track writer (group
 //!   commit) behind it.
 //! - [`incidents`]: the incident desk (reports, actions, the clock).
+//! - [`alerts`]: alerts (a worker's SOS): raise, acknowledge, close.
+//! - [`duty`]: check-in and out (上岗/离岗).
 //! - [`layers`]: layer imports (validate, commit, apply).
 //! - [`apply`]: the one function that applies a committed change.
 //! - [`audit`]: the audit log's writer, off every request's path.
 
 pub mod accounts;
+pub mod alerts;
 pub mod apply;
 pub mod audit;
 pub mod cluster;
@@ -122,6 +125,8 @@ pub struct App {
     pub limits: Limits,
     /// The incident closed loop.
     pub incidents: Desk,
+    /// Alerts (SOS): the active ones and the last day's.
+    pub alerts: alerts::Alerts,
     /// Failed logins per username and address (password guessing).
     pub logins: LoginThrottle,
     /// Requests per bearer token (one runaway client must not starve the

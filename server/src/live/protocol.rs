@@ -128,6 +128,24 @@ pub enum ClientMessage {
         #[serde(default)]
         id: Option<serde_json::Value>,
     },
+    /// 一键求助: a field client raises an SOS (answered with `sos`).
+    Sos {
+        /// Echoed in the answer.
+        #[serde(default)]
+        id: Option<serde_json::Value>,
+        /// What is wrong, if the worker can say.
+        #[serde(default)]
+        note: Option<String>,
+    },
+    /// A field client calls its SOS off (answered with `sos`).
+    SosCancel {
+        /// Echoed in the answer.
+        #[serde(default)]
+        id: Option<serde_json::Value>,
+        /// Why.
+        #[serde(default)]
+        note: Option<String>,
+    },
     /// A field client reports an incident.
     Report {
         /// Echoed in the `reported` answer.

@@ -26,6 +26,7 @@ pub use demo::DEMO_PASSWORD;
 pub use load::open_store;
 
 use crate::app::Desk;
+use crate::app::alerts::Alerts;
 use crate::app::audit::Auditor;
 use crate::app::ingest::{Ingest, IngestConfig};
 use crate::app::{App, Limits};
@@ -167,7 +168,7 @@ fn build_app(
     args: &ServeArgs,
     store: Arc<dyn Store>,
     auth: Auth,
-    (engine, incidents): (Engine, Desk),
+    (engine, incidents, alerts): (Engine, Desk, Alerts),
     trusted_proxies: TrustedProxies,
     cluster: Option<Arc<crate::app::cluster::ClusterLink>>,
     drain: &watch::Receiver<bool>,
@@ -213,6 +214,7 @@ fn build_app(
             ..Limits::default()
         },
         incidents,
+        alerts,
         logins: LoginThrottle::new(
             args.login_failures_per_user,
             args.login_failures_per_address,
@@ -256,12 +258,17 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
     };
 
     let incidents = load::load_incidents(&args, &*store).await?;
+    let alerts = Alerts::new(
+        store
+            .load_alerts(Alerts::closed_since(crate::clock::now_ms()))
+            .await?,
+    );
     let (drain, drain_rx) = watch::channel(false);
     let (app, writers) = build_app(
         &args,
         store,
         auth,
-        (engine, incidents),
+        (engine, incidents, alerts),
         trusted_proxies,
         joined.as_ref().map(|j| j.link.clone()),
         &drain_rx,

@@ -1,5 +1,5 @@
-//! The background tasks: the hub's tick, the incident clock, track
-//! retention, and in demo mode the simulator. Each ends when the stop signal
+//! The background tasks: the hub's tick, the incident clock, the alert
+//! repeat, track retention, and in demo mode the simulator. Each ends when the stop signal
 //! turns true, and each is supervised: one that panics is logged, counted
 //! and restarted (a dead tick would stop all live push until someone
 //! restarted the server).
@@ -50,6 +50,13 @@ pub(super) fn spawn_background(
         metrics.clone(),
         stop.clone(),
         move || ended_sessions_loop(a.clone(), s.clone()),
+    ));
+    let (a, s) = with(app);
+    tasks.push(supervised(
+        "alert repeat",
+        metrics.clone(),
+        stop.clone(),
+        move || alert_repeat_loop(a.clone(), s.clone()),
     ));
     if lease.is_none() {
         let (a, s) = with(app);
@@ -197,6 +204,21 @@ async fn ended_sessions_loop(app: Arc<App>, mut stop: watch::Receiver<bool>) {
         if let Err(e) = app.close_ended_sessions().await {
             tracing::debug!(error = %e, "checking open sockets' sessions");
         }
+    }
+}
+
+/// Open alerts pushed again until someone takes them. Every node repeats
+/// to its own viewers (each holds every alert through the log).
+async fn alert_repeat_loop(app: Arc<App>, mut stop: watch::Receiver<bool>) {
+    let mut every = tokio::time::interval(crate::app::alerts::REPEAT_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    every.tick().await;
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        app.repeat_open_alerts();
     }
 }
 

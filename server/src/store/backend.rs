@@ -177,15 +177,7 @@ impl<B: Backend> CommonStore for B {
         outbox: Option<Outgoing<'_>>,
     ) -> Result<Option<i64>> {
         let mut tx = self.begin_write().await?;
-        for (staff, status) in changes {
-            let status = name(*status)?;
-            let q = Stmt::new("UPDATE staff SET duty = $1 WHERE id = $2")
-                .bind(status.as_str())
-                .bind(staff);
-            if B::Db::run(&mut tx, q).await? == 0 {
-                return Err(StoreError::NotFound(format!("staff member {staff}")));
-            }
-        }
+        write_duty::<B>(&mut tx, changes).await?;
         let kept = keep_opt::<B>(&mut tx, outbox, crate::clock::now_ms()).await?;
         tx.commit().await?;
         Ok(kept)
@@ -220,6 +212,25 @@ pub fn json_strings<B: Backend>(param: &str) -> String {
 #[must_use]
 pub fn with_areas<B: Backend>(sql: &str, param: &str) -> String {
     sql.replace("{areas}", &json_strings::<B>(param))
+}
+
+/// Writes staff members' duty statuses in a write transaction; a member
+/// the store does not hold is [`StoreError::NotFound`] (the caller's
+/// transaction is then dropped: nothing is written).
+pub async fn write_duty<B: Backend>(
+    tx: &mut Conn<B>,
+    changes: &[(String, DutyStatus)],
+) -> Result<()> {
+    for (staff, status) in changes {
+        let status = name(*status)?;
+        let q = Stmt::new("UPDATE staff SET duty = $1 WHERE id = $2")
+            .bind(status.as_str())
+            .bind(staff);
+        if B::Db::run(tx, q).await? == 0 {
+            return Err(StoreError::NotFound(format!("staff member {staff}")));
+        }
+    }
+    Ok(())
 }
 
 /// A list of keys as the JSON array text [`json_strings`] reads.

@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use async_trait::async_trait;
 
-use super::backend::{Backend, json_list, with_areas};
+use super::backend::{Backend, json_list, with_areas, write_duty};
 use super::codec::{corrupt, name, parse_name};
 use super::driver::{Cols, Driver, Param, Stmt, rows};
 use super::outbox::{Outgoing, keep_opt};
@@ -490,13 +490,7 @@ impl<B: Backend> IncidentStore for B {
         }
         let q = Stmt::new(&INSERT_LOG).bind_all(log.params());
         B::Db::run(&mut tx, q).await?;
-        for (staff, status) in duty {
-            let status = name(*status)?;
-            let q = Stmt::new("UPDATE staff SET duty = $1 WHERE id = $2")
-                .bind(status.as_str())
-                .bind(staff);
-            B::Db::run(&mut tx, q).await?;
-        }
+        write_duty::<B>(&mut tx, duty).await?;
         let kept = keep_opt::<B>(&mut tx, outbox, entry.at_ms).await?;
         tx.commit().await?;
         Ok(kept)

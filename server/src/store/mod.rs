@@ -3,7 +3,7 @@
 //!
 //! One shape for what they share ([`backend`]): each backend is a
 //! [`Backend`] (pools, write transactions, dialect constants), and the
-//! shared queries ([`incidents`], [`audit`], [`accounts`], [`layers`],
+//! shared queries ([`incidents`], [`alerts`], [`audit`], [`accounts`], [`layers`],
 //! settings) are written once over any `Backend`, through the small
 //! [`driver::Driver`] trait; their SQL is in `sql/*.sql`.
 //!
@@ -13,6 +13,7 @@
 //! it is acknowledged.
 
 pub mod accounts;
+pub mod alerts;
 pub mod audit;
 pub mod backend;
 pub mod codec;
@@ -30,6 +31,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 pub use accounts::AccountStore;
+pub use alerts::AlertStore;
 pub use audit::{AuditEntry, AuditStore};
 pub use backend::{Backend, CommonStore};
 pub use incidents::{IncidentStore, LogRange};
@@ -192,7 +194,15 @@ pub struct Session {
 /// Everything riskmap persists.
 #[async_trait]
 pub trait Store:
-    IncidentStore + AuditStore + AccountStore + CommonStore + OutboxStore + Send + Sync + 'static
+    IncidentStore
+    + AlertStore
+    + AuditStore
+    + AccountStore
+    + CommonStore
+    + OutboxStore
+    + Send
+    + Sync
+    + 'static
 {
     /// "sqlite" or "postgis", for logs and /ready.
     fn kind(&self) -> &'static str;

@@ -18,6 +18,7 @@ use riskmap_engine::model::AreaLevel;
 
 use super::ogc::DEFAULT_LIMIT;
 
+mod alerts;
 mod build;
 mod endpoints;
 mod incidents;
@@ -85,6 +86,7 @@ pub fn spec() -> Value {
         ogc_item_paths(),
         incident_paths(),
         incident_read_paths(),
+        alerts::alert_paths(),
     ] {
         paths.extend(group);
     }
@@ -150,6 +152,7 @@ fn tags() -> Value {
         { "name": "live", "description": "The /ws WebSocket" },
         { "name": "ogc", "description": "OGC API - Features (Part 1 core, GeoJSON) and layer import" },
         { "name": "incidents", "description": "The incident closed loop: report, act, flow log, statistics" },
+        { "name": "alerts", "description": "Alerts: a worker's SOS, taken and closed by dispatchers" },
     ])
 }
 
@@ -232,6 +235,7 @@ fn schemas() -> Value {
         ogc_schemas(),
         import_schemas(),
         incident_schemas(),
+        alerts::alert_schemas(),
     ] {
         if let Value::Object(m) = group {
             all.extend(m);

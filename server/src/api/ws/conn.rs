@@ -12,6 +12,7 @@ use crate::api::auth::Principal;
 use crate::api::error::ApiError;
 use crate::api::fixes::rejection;
 use crate::api::queries;
+use crate::app::alerts::{SOS_SHARE_EVERY_S, SosIn, StepIn};
 use crate::app::ingest::IngestError;
 use crate::app::{App, FixRejection};
 use crate::identity::Scope;
@@ -104,7 +105,7 @@ impl Conn {
             Next::Reply(vec![error_json(
                 None,
                 &ApiError::BadRequest(format!(
-                    "cannot read the message: {e}; types are subscribe, unsubscribe, fix, fixes, query, report, ping"
+                    "cannot read the message: {e}; types are subscribe, unsubscribe, fix, fixes, query, report, sos, sos_cancel, ping"
                 )),
             )])
         })
@@ -148,10 +149,40 @@ impl Conn {
                     },
                 ])
             }
+            ClientMessage::Sos { id, note } => Next::Reply(vec![self.sos(id, note, true).await]),
+            ClientMessage::SosCancel { id, note } => {
+                Next::Reply(vec![self.sos(id, note, false).await])
+            }
             ClientMessage::Ping { id } => Next::Reply(vec![
                 json!({ "type": "pong", "id": id, "server_time": crate::clock::now_ms() })
                     .to_string(),
             ]),
+        }
+    }
+
+    /// Raises (`raise`) or cancels the SOS of the connection's own staff
+    /// member; the `sos` answer or an error.
+    async fn sos(&self, id: Option<Value>, note: Option<String>, raise: bool) -> String {
+        let user = &self.p.user;
+        let Some(staff) = user.staff_id.as_deref() else {
+            let e =
+                ApiError::Forbidden("only a field login bound to a staff member sends sos".into());
+            return error_json(id.as_ref(), &e);
+        };
+        let done = if raise {
+            let sos = SosIn {
+                position: None,
+                note,
+            };
+            self.app.raise_sos(user, staff, sos).await.map(|(a, _)| a)
+        } else {
+            self.app.cancel_sos(user, staff, StepIn { note }).await
+        };
+        match done {
+            Ok(alert) => json!({ "type": "sos", "id": id, "alert": alert,
+                                 "share_every_s": SOS_SHARE_EVERY_S })
+            .to_string(),
+            Err(e) => error_json(id.as_ref(), &e.into()),
         }
     }
 

@@ -46,6 +46,12 @@ pub(super) fn snapshot(
     if sub.layers.contains(Layers::INCIDENTS) {
         out["incidents"] = incidents_in_view(app, user, sub, &engine);
     }
+    drop(engine);
+    if sub.layers.contains(Layers::ALERTS) {
+        // The active alerts of the whole area, whatever the box: a worker
+        // in danger off screen still sounds the alarm.
+        out["alerts"] = Value::Array(app.alerts_for_snapshot(user, sub.scope));
+    }
     app.metrics.observe(Q::Viewport, t.elapsed());
     out.to_string()
 }

@@ -1,0 +1,395 @@
+//! Alerts (告警) as first-class records: raised, pushed to every dispatcher
+//! of the area until one acknowledges, closed with a note, every step kept.
+//! The first kind is a field worker's SOS (一键求助); the rules that judge a
+//! worker's track (leaving the grid, motionless) raise the same record.
+//!
+//! Pure: the record, its steps and the rules between them, and the book of
+//! alerts a node holds. The app layer commits and applies them.
+
+use std::collections::HashMap;
+
+use riskmap_engine::model::{DutyStatus, EpochMs};
+use riskmap_engine::sphere::LonLat;
+use serde::{Deserialize, Serialize};
+
+/// What raised an alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    /// 一键求助: a worker in danger asked for help.
+    Sos,
+}
+
+/// Where an alert stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertState {
+    /// Raised; nobody has taken it yet: it repeats to every dispatcher of
+    /// the area.
+    Open,
+    /// A dispatcher has taken it (认领): it stops repeating.
+    Acknowledged,
+    /// Over: resolved by a dispatcher, or cancelled by the worker.
+    Closed,
+}
+
+impl AlertState {
+    /// The state's API name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertState::Open => "open",
+            AlertState::Acknowledged => "acknowledged",
+            AlertState::Closed => "closed",
+        }
+    }
+
+    /// The state of an API name.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<AlertState> {
+        [
+            AlertState::Open,
+            AlertState::Acknowledged,
+            AlertState::Closed,
+        ]
+        .into_iter()
+        .find(|st| st.as_str() == s)
+    }
+}
+
+/// A step of an alert's life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertAction {
+    /// 发起.
+    Raised,
+    /// 认领: a dispatcher took it.
+    Acknowledged,
+    /// 撤销: the worker (or a dispatcher for them) called it off.
+    Cancelled,
+    /// 处置完毕: a dispatcher closed it.
+    Closed,
+}
+
+/// One step, as kept in the alert (事后可查).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertStep {
+    /// What happened.
+    pub action: AlertAction,
+    /// When.
+    pub at_ms: EpochMs,
+    /// Who (username).
+    pub by: String,
+    /// Their note, if any.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub note: String,
+}
+
+/// A helper proposed when the alert was raised: the nearest available
+/// staff member.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Helper {
+    /// Who.
+    pub staff_id: String,
+    /// Their name.
+    pub name: String,
+    /// How far from the alert, metres (great circle).
+    pub distance_m: f64,
+}
+
+/// An alert.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    /// `sos-{staff}-{raised_ms}`: unique without a counter shared between
+    /// cluster nodes (one member raises one alert a millisecond at most).
+    pub id: String,
+    /// What raised it.
+    pub kind: AlertKind,
+    /// Where it stands.
+    pub state: AlertState,
+    /// Whom it is about, as it was raised.
+    #[serde(flatten)]
+    pub subject: Subject,
+    /// When raised.
+    pub raised_ms: EpochMs,
+    /// When it last changed.
+    pub updated_ms: EpochMs,
+    /// Every step, oldest first.
+    pub steps: Vec<AlertStep>,
+    /// One more for each committed change (a cluster node keeps the newest).
+    pub version: i64,
+}
+
+/// Why a step is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("alert {id} is {}: it cannot be {wanted}", state.as_str())]
+pub struct StepRefused {
+    /// Which alert.
+    pub id: String,
+    /// Where it stands.
+    pub state: AlertState,
+    /// What was asked, in words.
+    pub wanted: &'static str,
+}
+
+impl Alert {
+    /// A new SOS of `staff_id`, raised by `by` at `now`.
+    #[must_use]
+    pub fn sos(subject: Subject, by: &str, note: String, now: EpochMs) -> Alert {
+        Alert {
+            id: format!("sos-{}-{now}", subject.staff_id),
+            kind: AlertKind::Sos,
+            state: AlertState::Open,
+            subject,
+            raised_ms: now,
+            updated_ms: now,
+            steps: vec![AlertStep {
+                action: AlertAction::Raised,
+                at_ms: now,
+                by: by.to_owned(),
+                note,
+            }],
+            version: 1,
+        }
+    }
+
+    /// Whether it is still running (open or acknowledged).
+    #[must_use]
+    pub fn is_active(&self) -> bool {
+        self.state != AlertState::Closed
+    }
+
+    /// The alert after `action` by `by`, or why not: an open alert may be
+    /// acknowledged; an active one cancelled or closed.
+    pub fn step(
+        &self,
+        action: AlertAction,
+        by: &str,
+        note: String,
+        now: EpochMs,
+    ) -> Result<Alert, StepRefused> {
+        let (allowed, to, wanted) = match action {
+            AlertAction::Raised => (false, self.state, "raised again"),
+            AlertAction::Acknowledged => (
+                self.state == AlertState::Open,
+                AlertState::Acknowledged,
+                "acknowledged",
+            ),
+            AlertAction::Cancelled => (self.is_active(), AlertState::Closed, "cancelled"),
+            AlertAction::Closed => (self.is_active(), AlertState::Closed, "closed"),
+        };
+        if !allowed {
+            return Err(StepRefused {
+                id: self.id.clone(),
+                state: self.state,
+                wanted,
+            });
+        }
+        let mut next = self.clone();
+        next.state = to;
+        // A clock stepping back must not make the record go back in time.
+        next.updated_ms = now.max(self.updated_ms);
+        next.version += 1;
+        next.steps.push(AlertStep {
+            action,
+            at_ms: next.updated_ms,
+            by: by.to_owned(),
+            note,
+        });
+        Ok(next)
+    }
+
+    /// An open SOS of S1 in grid G1, raised by `w1` at `now`, for tests.
+    #[cfg(test)]
+    #[must_use]
+    pub fn sample(now: EpochMs) -> Alert {
+        Alert::sos(
+            Subject {
+                staff_id: "S1".into(),
+                staff_name: "王".into(),
+                grid: Some("G1".into()),
+                position: Some(LonLat {
+                    lon: 120.6,
+                    lat: 28.0,
+                }),
+                duty_before: DutyStatus::Available,
+                helpers: vec![Helper {
+                    staff_id: "S2".into(),
+                    name: "李".into(),
+                    distance_m: 12.5,
+                }],
+            },
+            "w1",
+            "摔倒".into(),
+            now,
+        )
+    }
+
+    /// Who acknowledged it, if anyone.
+    #[must_use]
+    pub fn acknowledged_by(&self) -> Option<&AlertStep> {
+        self.steps
+            .iter()
+            .find(|s| s.action == AlertAction::Acknowledged)
+    }
+}
+
+/// Whom an alert is about, as it was raised (read from the engine by the
+/// app layer).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Subject {
+    /// The staff member.
+    pub staff_id: String,
+    /// Their name then.
+    pub staff_name: String,
+    /// Their home grid's code (whose dispatchers the alert reaches).
+    pub grid: Option<String>,
+    /// Where, if known: their last fix (their marker keeps moving on the
+    /// map).
+    pub position: Option<LonLat>,
+    /// Their status before the alert, given back when it ends.
+    pub duty_before: DutyStatus,
+    /// The nearest available staff then.
+    pub helpers: Vec<Helper>,
+}
+
+/// The alerts a node holds: every active one, and those closed lately
+/// (the store has the rest).
+#[derive(Debug, Default)]
+pub struct AlertBook {
+    alerts: HashMap<String, Alert>,
+}
+
+impl AlertBook {
+    /// A book holding `alerts`.
+    #[must_use]
+    pub fn new(alerts: Vec<Alert>) -> AlertBook {
+        let mut book = AlertBook::default();
+        for a in alerts {
+            book.put(a);
+        }
+        book
+    }
+
+    /// Keeps `alert` unless the book holds it at this version or newer (a
+    /// cluster node may receive a change twice, or after a newer one);
+    /// whether it was kept.
+    pub fn put(&mut self, alert: Alert) -> bool {
+        if self
+            .alerts
+            .get(&alert.id)
+            .is_some_and(|old| old.version >= alert.version)
+        {
+            return false;
+        }
+        self.alerts.insert(alert.id.clone(), alert);
+        true
+    }
+
+    /// One alert.
+    #[must_use]
+    pub fn get(&self, id: &str) -> Option<&Alert> {
+        self.alerts.get(id)
+    }
+
+    /// The active alert of a staff member, if any.
+    #[must_use]
+    pub fn active_of(&self, staff_id: &str) -> Option<&Alert> {
+        self.alerts
+            .values()
+            .find(|a| a.is_active() && a.subject.staff_id == staff_id)
+    }
+
+    /// Every alert held, newest first.
+    #[must_use]
+    pub fn newest_first(&self) -> Vec<&Alert> {
+        let mut v: Vec<&Alert> = self.alerts.values().collect();
+        v.sort_unstable_by(|a, b| b.raised_ms.cmp(&a.raised_ms).then(a.id.cmp(&b.id)));
+        v
+    }
+
+    /// Forgets the closed alerts last changed before `before` (the store
+    /// keeps them).
+    pub fn forget_closed_before(&mut self, before: EpochMs) {
+        self.alerts
+            .retain(|_, a| a.is_active() || a.updated_ms >= before);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raised(now: EpochMs) -> Alert {
+        Alert::sample(now)
+    }
+
+    #[test]
+    fn an_alert_is_acknowledged_once_and_closed_once() {
+        let a = raised(1_000);
+        assert_eq!((a.state, a.version), (AlertState::Open, 1));
+        let acked = a
+            .step(AlertAction::Acknowledged, "d1", String::new(), 2_000)
+            .unwrap();
+        assert_eq!(acked.state, AlertState::Acknowledged);
+        assert_eq!(acked.acknowledged_by().unwrap().by, "d1");
+        let again = acked
+            .step(AlertAction::Acknowledged, "d2", String::new(), 3_000)
+            .unwrap_err();
+        assert_eq!(again.state, AlertState::Acknowledged);
+        assert_eq!(
+            again.to_string(),
+            format!("alert {} is acknowledged: it cannot be acknowledged", a.id)
+        );
+        let closed = acked
+            .step(AlertAction::Closed, "d1", "接回".into(), 1_500)
+            .unwrap();
+        assert_eq!((closed.state, closed.version), (AlertState::Closed, 3));
+        // The clock went back: the record did not.
+        assert_eq!(closed.updated_ms, 2_000);
+        assert!(
+            closed
+                .step(AlertAction::Cancelled, "w1", String::new(), 4_000)
+                .is_err()
+        );
+        assert_eq!(
+            closed.steps.iter().map(|s| s.action).collect::<Vec<_>>(),
+            [
+                AlertAction::Raised,
+                AlertAction::Acknowledged,
+                AlertAction::Closed
+            ]
+        );
+    }
+
+    #[test]
+    fn an_open_alert_may_be_cancelled_without_acknowledgement() {
+        let a = raised(1_000);
+        let c = a
+            .step(AlertAction::Cancelled, "w1", "误触".into(), 1_200)
+            .unwrap();
+        assert!(!c.is_active());
+        assert!(c.acknowledged_by().is_none());
+    }
+
+    #[test]
+    fn the_book_never_goes_back_and_forgets_only_old_closed_alerts() {
+        let a = raised(1_000);
+        let acked = a
+            .step(AlertAction::Acknowledged, "d1", String::new(), 2_000)
+            .unwrap();
+        let mut book = AlertBook::new(vec![acked.clone()]);
+        assert!(!book.put(a.clone()), "an older version is ignored");
+        assert_eq!(book.get(&a.id).unwrap().state, AlertState::Acknowledged);
+        assert_eq!(book.active_of("S1").unwrap().id, a.id);
+        let closed = acked
+            .step(AlertAction::Closed, "d1", String::new(), 3_000)
+            .unwrap();
+        assert!(book.put(closed));
+        assert!(book.active_of("S1").is_none());
+        book.forget_closed_before(2_999);
+        assert!(book.get(&a.id).is_some());
+        book.forget_closed_before(3_001);
+        assert!(book.get(&a.id).is_none());
+    }
+}
