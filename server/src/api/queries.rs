@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use super::auth::Principal;
@@ -425,31 +426,53 @@ pub fn heatmap_query(app: &App, user: &User, p: &HeatmapParams) -> ApiResult<Val
 /// The queries a `/ws` `query` message and a batch may ask, by name.
 pub const QUERY_NAMES: &str = "nearest, cameras, nearby, locate, heatmap";
 
-/// Runs a query named `query` with its parameters as JSON (the REST query's
-/// names and values): what `/ws` `query` messages and
-/// `POST /api/dispatch/batch` share.
-pub fn run_query(
-    app: &App,
-    user: &User,
-    query: &str,
-    params: serde_json::Map<String, Value>,
-) -> ApiResult<Value> {
-    fn read<T: serde::de::DeserializeOwned>(
-        params: serde_json::Map<String, Value>,
-    ) -> ApiResult<T> {
-        serde_json::from_value(Value::Object(params))
-            .map_err(|e| ApiError::BadRequest(format!("bad params: {e}")))
+/// A query's parameters as JSON: a `/ws` message's (already a map) or a
+/// batch entry's (its text, read straight into the query's type).
+pub enum Params<'a> {
+    /// Parsed with the message.
+    Map(serde_json::Map<String, Value>),
+    /// The text of a batch entry's `params`.
+    Raw(Option<&'a RawValue>),
+}
+
+impl Params<'_> {
+    fn read<T: serde::de::DeserializeOwned>(self) -> ApiResult<T> {
+        let bad = |e: serde_json::Error| ApiError::BadRequest(format!("bad params: {e}"));
+        match self {
+            Params::Map(m) => serde_json::from_value(Value::Object(m)).map_err(bad),
+            Params::Raw(Some(raw)) => serde_json::from_str(raw.get()).map_err(bad),
+            Params::Raw(None) => serde_json::from_str("{}").map_err(bad),
+        }
     }
-    match query {
-        "nearest" => nearest_query(app, user, &read(params)?),
-        "cameras" => cameras_query(app, user, &read(params)?),
-        "nearby" => nearby_query(app, user, &read(params)?),
-        "locate" => locate_query(app, user, &read(params)?),
-        "heatmap" => heatmap_query(app, user, &read(params)?),
-        other => Err(ApiError::BadRequest(format!(
-            "unknown query {other:?}; queries are {QUERY_NAMES}"
-        ))),
-    }
+}
+
+/// A query's answer, serialised as it is written (the nearest answer, the
+/// one asked thousands of times a second, never becomes a JSON tree).
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Answer {
+    /// `nearest`.
+    Nearest(NearestAnswer),
+    /// The others.
+    Json(Value),
+}
+
+/// Runs a query named `query` with its parameters (the REST query's names
+/// and values): what `/ws` `query` messages and `POST /api/dispatch/batch`
+/// share.
+pub fn run_query(app: &App, user: &User, query: &str, params: Params<'_>) -> ApiResult<Answer> {
+    Ok(match query {
+        "nearest" => Answer::Nearest(nearest_answer(app, user, &params.read()?)?),
+        "cameras" => Answer::Json(cameras_query(app, user, &params.read()?)?),
+        "nearby" => Answer::Json(nearby_query(app, user, &params.read()?)?),
+        "locate" => Answer::Json(locate_query(app, user, &params.read()?)?),
+        "heatmap" => Answer::Json(heatmap_query(app, user, &params.read()?)?),
+        other => {
+            return Err(ApiError::BadRequest(format!(
+                "unknown query {other:?}; queries are {QUERY_NAMES}"
+            )));
+        }
+    })
 }
 
 /// Most queries in one batch.
@@ -469,9 +492,31 @@ pub struct Batch {
 pub struct BatchQuery {
     /// Its name (`nearest`, `cameras`, `nearby`, `locate`, `heatmap`).
     pub query: String,
-    /// Its parameters, as the REST query's, as JSON values.
+    /// Its parameters, as the REST query's, as JSON values (kept as text
+    /// until the query's own type reads them).
     #[serde(default)]
-    pub params: serde_json::Map<String, Value>,
+    pub params: Option<Box<RawValue>>,
+}
+
+/// A batch's answer.
+#[derive(Debug, Serialize)]
+pub struct BatchAnswer {
+    results: Vec<BatchResult>,
+}
+
+/// One query's result in a batch: its answer or its own error.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum BatchResult {
+    Answered {
+        query: String,
+        data: Answer,
+    },
+    Failed {
+        query: String,
+        error: &'static str,
+        message: String,
+    },
 }
 
 /// `POST /api/dispatch/batch`: up to [`MAX_BATCH_QUERIES`] queries answered
@@ -483,22 +528,31 @@ pub async fn batch(
     State(app): State<Arc<App>>,
     p: Principal,
     Json(b): Json<Batch>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<BatchAnswer>> {
     if b.queries.len() > MAX_BATCH_QUERIES {
         return Err(ApiError::TooLarge(format!(
             "{} queries in one batch; the limit is {MAX_BATCH_QUERIES}",
             b.queries.len()
         )));
     }
-    let results: Vec<Value> = b
+    let results = b
         .queries
         .into_iter()
-        .map(|q| match run_query(&app, &p.user, &q.query, q.params) {
-            Ok(data) => json!({ "query": q.query, "data": data }),
-            Err(e) => json!({ "query": q.query, "error": e.code(), "message": e.message() }),
-        })
+        .map(
+            |q| match run_query(&app, &p.user, &q.query, Params::Raw(q.params.as_deref())) {
+                Ok(data) => BatchResult::Answered {
+                    query: q.query,
+                    data,
+                },
+                Err(e) => BatchResult::Failed {
+                    query: q.query,
+                    error: e.code(),
+                    message: e.message().to_owned(),
+                },
+            },
+        )
         .collect();
-    Ok(Json(json!({ "results": results })))
+    Ok(Json(BatchAnswer { results }))
 }
 
 /// `GET /api/dispatch/nearest`.

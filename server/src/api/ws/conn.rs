@@ -136,8 +136,7 @@ impl Conn {
             ClientMessage::Query { id, query, params } => {
                 let result = self.query(&query, params);
                 Next::Reply(vec![match result {
-                    Ok(data) => json!({ "type": "result", "id": id, "query": query, "data": data })
-                        .to_string(),
+                    Ok(data) => result_json(id.as_ref(), &query, &data),
                     Err(e) => error_json(id.as_ref(), &e),
                 }])
             }
@@ -278,7 +277,31 @@ impl Conn {
         &self,
         query: &str,
         params: serde_json::Map<String, Value>,
-    ) -> Result<Value, ApiError> {
-        queries::run_query(&self.app, &self.p.user, query, params)
+    ) -> Result<queries::Answer, ApiError> {
+        queries::run_query(&self.app, &self.p.user, query, queries::Params::Map(params))
     }
+}
+
+/// A `result` message, written straight from the answer.
+fn result_json(id: Option<&Value>, query: &str, data: &queries::Answer) -> String {
+    #[derive(serde::Serialize)]
+    struct Result<'a> {
+        #[serde(rename = "type")]
+        kind: &'static str,
+        id: Option<&'a Value>,
+        query: &'a str,
+        data: &'a queries::Answer,
+    }
+    let r = Result {
+        kind: "result",
+        id,
+        query,
+        data,
+    };
+    serde_json::to_string(&r).unwrap_or_else(|e| {
+        error_json(
+            id,
+            &ApiError::Internal(format!("serialising the answer: {e}")),
+        )
+    })
 }
