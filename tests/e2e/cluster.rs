@@ -194,7 +194,7 @@ async fn three_nodes_share_every_change() {
 
     let mut viewer = common::ws_at(&cc, &token).await;
     viewer
-        .send(&json!({ "type": "subscribe", "bbox": [119.9, 27.9, 120.3, 28.2], "layers": ["staff", "incidents"] }))
+        .send(&json!({ "type": "subscribe", "bbox": [119.9, 27.9, 120.3, 28.2], "layers": ["staff", "incidents", "alerts"] }))
         .await;
     viewer.next_of("snapshot").await;
     let t = 1_790_000_000_000i64;
@@ -279,6 +279,48 @@ async fn three_nodes_share_every_change() {
         )
         .await;
         assert_eq!(v["duty"], "off", "{base}: {v}");
+    }
+
+    // An SOS raised on B (an AlertChanged event) reaches C's viewer; A
+    // acknowledges it, C closes it, and S2 is available again everywhere.
+    let raised = post(&b, &token, "/api/staff/S2/sos", &json!({ "note": "集群" }))
+        .await
+        .expect("B raises S2's SOS");
+    let sos = raised["alert"]["id"].as_str().unwrap().to_owned();
+    loop {
+        let m = viewer
+            .next_of_within("alert", Duration::from_secs(10))
+            .await;
+        if m["kind"] == "sos" && m["alert"]["id"] == sos.as_str() {
+            break;
+        }
+    }
+    let path = format!("/api/alerts/{sos}");
+    let on_a = eventually(
+        Duration::from_secs(10),
+        || get(&a, &token, &path),
+        |v| v["alert"]["state"] == "open",
+    )
+    .await;
+    assert_eq!(on_a["alert"]["staff_id"], "S2", "{on_a}");
+    let acked = post(&a, &token, &format!("{path}/ack"), &json!({})).await;
+    assert_eq!(acked.expect("A takes it")["alert"]["state"], "acknowledged");
+    eventually(
+        Duration::from_secs(10),
+        || get(&cc, &token, &path),
+        |v| v["alert"]["state"] == "acknowledged",
+    )
+    .await;
+    let closed = post(&cc, &token, &format!("{path}/close"), &json!({})).await;
+    assert_eq!(closed.expect("C closes it")["alert"]["state"], "closed");
+    for base in [&a, &b, &cc] {
+        let v = eventually(
+            Duration::from_secs(10),
+            || get(base, &token, "/api/staff/S2"),
+            |v| v["duty"] == "available",
+        )
+        .await;
+        assert_eq!(v["duty"], "available", "{base}: {v}");
     }
 
     // A layer imported on A is read by the others from the store.
