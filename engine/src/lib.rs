@@ -27,6 +27,7 @@ pub mod locator;
 pub mod model;
 pub mod sphere;
 pub mod staff;
+pub mod watch;
 
 use std::time::{Duration, Instant};
 

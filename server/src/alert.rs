@@ -12,12 +12,31 @@ use riskmap_engine::model::{DutyStatus, EpochMs};
 use riskmap_engine::sphere::LonLat;
 use serde::{Deserialize, Serialize};
 
+/// Who raises the rules' alerts, in their steps.
+pub const RULES_ACTOR: &str = "riskmap";
+
 /// What raised an alert.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertKind {
     /// 一键求助: a worker in danger asked for help.
     Sos,
+    /// 脱岗: out of their own grid too long while on duty.
+    LeftGrid,
+    /// 静止: not moving too long while on duty (a possible fall).
+    Motionless,
+}
+
+impl AlertKind {
+    /// The kind's API name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::Sos => "sos",
+            AlertKind::LeftGrid => "left_grid",
+            AlertKind::Motionless => "motionless",
+        }
+    }
 }
 
 /// Where an alert stands.
@@ -110,6 +129,10 @@ pub struct Alert {
     /// Whom it is about, as it was raised.
     #[serde(flatten)]
     pub subject: Subject,
+    /// For a rule's alert: since when the rule has been broken (the first
+    /// fix outside the grid, or at the spot).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since_ms: Option<EpochMs>,
     /// When raised.
     pub raised_ms: EpochMs,
     /// When it last changed.
@@ -141,6 +164,7 @@ impl Alert {
             kind: AlertKind::Sos,
             state: AlertState::Open,
             subject,
+            since_ms: None,
             raised_ms: now,
             updated_ms: now,
             steps: vec![AlertStep {
@@ -148,6 +172,29 @@ impl Alert {
                 at_ms: now,
                 by: by.to_owned(),
                 note,
+            }],
+            version: 1,
+        }
+    }
+
+    /// A rule's alert (脱岗, 静止), raised by the server: `{kind}-{staff}-{since}`,
+    /// so that two cluster nodes judging the same track name it alike (the
+    /// second insert is a conflict, not a second alert).
+    #[must_use]
+    pub fn rule(kind: AlertKind, subject: Subject, since: EpochMs, now: EpochMs) -> Alert {
+        Alert {
+            id: format!("{}-{}-{since}", kind.as_str(), subject.staff_id),
+            kind,
+            state: AlertState::Open,
+            subject,
+            since_ms: Some(since),
+            raised_ms: now,
+            updated_ms: now,
+            steps: vec![AlertStep {
+                action: AlertAction::Raised,
+                at_ms: now,
+                by: RULES_ACTOR.to_owned(),
+                note: String::new(),
             }],
             version: 1,
         }
@@ -292,12 +339,12 @@ impl AlertBook {
         self.alerts.get(id)
     }
 
-    /// The active alert of a staff member, if any.
+    /// The active alert of a kind of a staff member, if any.
     #[must_use]
-    pub fn active_of(&self, staff_id: &str) -> Option<&Alert> {
+    pub fn active_of(&self, staff_id: &str, kind: AlertKind) -> Option<&Alert> {
         self.alerts
             .values()
-            .find(|a| a.is_active() && a.subject.staff_id == staff_id)
+            .find(|a| a.is_active() && a.kind == kind && a.subject.staff_id == staff_id)
     }
 
     /// Every alert held, newest first.
@@ -381,12 +428,12 @@ mod tests {
         let mut book = AlertBook::new(vec![acked.clone()]);
         assert!(!book.put(a.clone()), "an older version is ignored");
         assert_eq!(book.get(&a.id).unwrap().state, AlertState::Acknowledged);
-        assert_eq!(book.active_of("S1").unwrap().id, a.id);
+        assert_eq!(book.active_of("S1", AlertKind::Sos).unwrap().id, a.id);
         let closed = acked
             .step(AlertAction::Closed, "d1", String::new(), 3_000)
             .unwrap();
         assert!(book.put(closed));
-        assert!(book.active_of("S1").is_none());
+        assert!(book.active_of("S1", AlertKind::Sos).is_none());
         book.forget_closed_before(2_999);
         assert!(book.get(&a.id).is_some());
         book.forget_closed_before(3_001);

@@ -51,6 +51,12 @@ pub const DEFAULT_MAX_WS_PER_USER: usize = 256;
 pub const DEFAULT_WS_PING_S: u64 = 20;
 /// Seconds without a fix after which a staff member's position is stale.
 pub const DEFAULT_STALE_AFTER_S: u64 = 600;
+/// Minutes out of the home grid on duty before a 脱岗 alert.
+pub const DEFAULT_ALERT_LEFT_GRID_MIN: u64 = 30;
+/// Minutes without moving on duty before a 静止 alert (a possible fall).
+pub const DEFAULT_ALERT_MOTIONLESS_MIN: u64 = 30;
+/// Metres a member may drift and still count as not moving.
+pub const DEFAULT_ALERT_MOTIONLESS_RADIUS_M: f64 = 20.0;
 /// Default seconds a client may take to send a request's headers (and a
 /// keep-alive connection may sit idle).
 pub const DEFAULT_HEADER_READ_TIMEOUT_S: u64 = 30;
@@ -358,6 +364,19 @@ pub struct ServeArgs {
     /// (`include_stale=true`).
     #[arg(long, env = "RISKMAP_STALE_AFTER_S", default_value_t = DEFAULT_STALE_AFTER_S)]
     pub stale_after_s: u64,
+    /// Minutes a worker on duty may stay out of their own grid before a
+    /// `left_grid` alert (脱岗) is raised; 0 turns the rule off.
+    #[arg(long, env = "RISKMAP_ALERT_LEFT_GRID_MIN", default_value_t = DEFAULT_ALERT_LEFT_GRID_MIN)]
+    pub alert_left_grid_min: u64,
+    /// Minutes a worker on duty may stay within --alert-motionless-radius-m
+    /// of one spot before a `motionless` alert (静止, a possible fall); 0
+    /// turns the rule off.
+    #[arg(long, env = "RISKMAP_ALERT_MOTIONLESS_MIN", default_value_t = DEFAULT_ALERT_MOTIONLESS_MIN)]
+    pub alert_motionless_min: u64,
+    /// How far, metres, a worker may drift (GPS noise, a few steps) and
+    /// still count as not moving.
+    #[arg(long, env = "RISKMAP_ALERT_MOTIONLESS_RADIUS_M", default_value_t = DEFAULT_ALERT_MOTIONLESS_RADIUS_M)]
+    pub alert_motionless_radius_m: f64,
     /// A browser origin allowed to call the API (CORS), e.g.
     /// `https://screen.example.gov.cn`; repeat for more. None: same origin only.
     #[arg(long, env = "RISKMAP_CORS_ORIGIN", value_delimiter = ',')]

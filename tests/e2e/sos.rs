@@ -267,3 +267,95 @@ async fn a_worker_raises_and_cancels_over_ws_and_gets_their_duty_back() {
     assert_eq!(status, 200, "{b}");
     assert_eq!(duty(&s, &disp, "S2").await, "off");
 }
+
+/// The track rules (脱岗, 静止) judged as the fixes arrive: a worker on
+/// duty who stays put for the threshold raises a `motionless` alert, one
+/// who stays out of their grid a `left_grid` alert; each once a run, live
+/// on `/ws`, closed by a dispatcher, the worker's duty untouched.
+#[tokio::test]
+async fn the_track_rules_raise_alerts_as_fixes_arrive() {
+    let s = TestServer::start().await;
+    let disp = s.login("dispatcher").await;
+    let field = s.login("field").await; // S1, home grid 11-1, on duty
+    let mut watch = s.ws(&disp).await;
+    watch
+        .send(&json!({ "type": "subscribe", "area": "1", "layers": ["alerts"] }))
+        .await;
+    watch.next_of("snapshot").await;
+    let base = riskmap::clock::now_ms() - 2 * 3_600_000;
+    let min = 60_000;
+    let send = |fixes: Value| {
+        let (s, field) = (&s, &field);
+        async move {
+            let (status, b) = s
+                .post(field, "/api/fixes", &json!({ "fixes": fixes }))
+                .await;
+            assert_eq!(status, 200, "{b}");
+        }
+    };
+    // 29 minutes at one spot (within 20 m): nothing yet.
+    send(json!([
+        { "lon": 120.021, "lat": 28.051, "t": base },
+        { "lon": 120.02105, "lat": 28.05105, "t": base + 15 * min },
+        { "lon": 120.0211, "lat": 28.051, "t": base + 29 * min },
+    ]))
+    .await;
+    let (_, list) = s.get(&disp, "/api/alerts?state=active").await;
+    assert_eq!(list["alerts"], json!([]), "{list}");
+    // 30 minutes: a possible fall.
+    send(json!([{ "lon": 120.021, "lat": 28.05108, "t": base + 30 * min }])).await;
+    let m = watch.next_of("alert").await;
+    assert_eq!(
+        (
+            m["kind"].as_str(),
+            m["alert"]["staff_id"].as_str(),
+            m["alert"]["since_ms"].as_i64()
+        ),
+        (Some("motionless"), Some("S1"), Some(base)),
+        "{m}"
+    );
+    assert_eq!(m["alert"]["steps"][0]["by"], "riskmap");
+    let still = m["alert"]["id"].as_str().unwrap().to_owned();
+    // Still there: told once.
+    send(json!([{ "lon": 120.021, "lat": 28.051, "t": base + 40 * min }])).await;
+    // Out of the home grid (into 11-2) for 30 minutes, moving.
+    send(json!([
+        { "lon": 120.071, "lat": 28.051, "t": base + 45 * min },
+        { "lon": 120.072, "lat": 28.052, "t": base + 60 * min },
+    ]))
+    .await;
+    let (_, list) = s.get(&disp, "/api/alerts?state=active").await;
+    assert_eq!(list["alerts"].as_array().unwrap().len(), 1, "{list}");
+    send(json!([{ "lon": 120.073, "lat": 28.051, "t": base + 75 * min }])).await;
+    let m = watch.next_of("alert").await;
+    assert_eq!(
+        (m["kind"].as_str(), m["alert"]["since_ms"].as_i64()),
+        (Some("left_grid"), Some(base + 45 * min)),
+        "{m}"
+    );
+    let (_, list) = s.get(&disp, "/api/alerts?state=active").await;
+    let kinds: Vec<&str> = list["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.len(), 2, "{list}");
+    assert!(
+        kinds.contains(&"motionless") && kinds.contains(&"left_grid"),
+        "{list}"
+    );
+    // Closed by a dispatcher; the worker's duty was never touched.
+    let (status, b) = s
+        .post(
+            &disp,
+            &format!("/api/alerts/{still}/close"),
+            &json!({ "note": "电话联系，无事" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{b}");
+    assert_eq!(duty(&s, &disp, "S1").await, "available");
+    // An SOS beside a rule's alert is its own.
+    let (status, b) = s.post(&field, "/api/staff/S1/sos", &json!({})).await;
+    assert_eq!(status, 201, "{b}");
+}

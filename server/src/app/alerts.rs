@@ -7,9 +7,11 @@
 
 use std::time::Duration;
 
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 use riskmap_engine::model::DutyStatus;
+use riskmap_engine::watch::{Finding, Seen, Watch, WatchRules};
 use riskmap_engine::{NearestQuery, StaffFilter};
+use rustc_hash::FxHashMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use thiserror::Error;
@@ -18,7 +20,9 @@ use super::App;
 use super::cluster::{Change, Shipment};
 use super::duty::MemberRefusal;
 use super::fixes::FixRejection;
-use crate::alert::{Alert, AlertAction, AlertBook, AlertState, Helper, StepRefused, Subject};
+use crate::alert::{
+    Alert, AlertAction, AlertBook, AlertKind, AlertState, Helper, StepRefused, Subject,
+};
 use crate::clock::now_ms;
 use crate::event::{DomainEvent, DutyChange};
 use crate::identity::{Scope, User, UserRole};
@@ -82,20 +86,57 @@ pub struct StepIn {
     pub note: Option<String>,
 }
 
-/// The alerts this node holds, and the lock that orders their changes.
+/// The alerts this node holds, the lock that orders their changes, and
+/// the rules judged on the tracks.
 pub struct Alerts {
     book: RwLock<AlertBook>,
     writer: tokio::sync::Mutex<()>,
+    rules: WatchRules,
+    /// Each member's state under the rules, fed by every applied fix (on
+    /// every node alike: each applies every fix).
+    watches: Mutex<FxHashMap<String, Watch>>,
 }
 
 impl Alerts {
-    /// Over the alerts loaded from the store.
+    /// Over the alerts loaded from the store, judging tracks by `rules`.
     #[must_use]
-    pub fn new(alerts: Vec<Alert>) -> Alerts {
+    pub fn new(alerts: Vec<Alert>, rules: WatchRules) -> Alerts {
         Alerts {
             book: RwLock::new(AlertBook::new(alerts)),
             writer: tokio::sync::Mutex::new(()),
+            rules,
+            watches: Mutex::new(FxHashMap::default()),
         }
+    }
+
+    /// Feeds applied fixes to the members' watches; what they found.
+    pub fn watch<'a>(
+        &self,
+        fixes: impl IntoIterator<Item = (&'a str, Seen)>,
+    ) -> Vec<(String, Finding)> {
+        if !self.rules.any() {
+            return Vec::new();
+        }
+        let mut found = Vec::new();
+        let mut watches = self.watches.lock();
+        for (staff, seen) in fixes {
+            if !watches.contains_key(staff) {
+                watches.insert(staff.to_owned(), Watch::default());
+            }
+            let Some(w) = watches.get_mut(staff) else {
+                continue;
+            };
+            for f in w.observe(&self.rules, seen).into_iter().flatten() {
+                found.push((staff.to_owned(), f));
+            }
+        }
+        found
+    }
+
+    /// Whether any rule is judged (the fixes' path skips the work if not).
+    #[must_use]
+    pub fn watching(&self) -> bool {
+        self.rules.any()
     }
 
     /// What the start-up load asks the store for: closed alerts younger
@@ -139,7 +180,7 @@ impl App {
                 .map_err(AlertError::Position)?;
         }
         let _order = self.alerts.writer.lock().await;
-        if let Some(active) = self.alerts.book.read().active_of(staff_id) {
+        if let Some(active) = self.alerts.book.read().active_of(staff_id, AlertKind::Sos) {
             return Ok((active.clone(), false));
         }
         let now = now_ms();
@@ -156,6 +197,34 @@ impl App {
         Ok((alert, true))
     }
 
+    /// Raises the alerts the rules found on the tracks (脱岗, 静止), each
+    /// unless the member has an active one of its kind. Called by the node
+    /// that committed the fixes; a store failure is logged (the fixes are
+    /// committed; the rule tells again on the member's next run).
+    pub async fn raise_rule_alerts(&self, found: Vec<(String, Finding)>) {
+        for (staff_id, finding) in found {
+            let _order = self.alerts.writer.lock().await;
+            let (kind, since, at) = match finding {
+                Finding::LeftGrid { since } => (AlertKind::LeftGrid, since, None),
+                Finding::Motionless { since, at } => (AlertKind::Motionless, since, Some(at)),
+            };
+            if self.alerts.book.read().active_of(&staff_id, kind).is_some() {
+                continue;
+            }
+            let now = now_ms();
+            let Ok(mut subject) = self.subject_of(&staff_id, now) else {
+                continue;
+            };
+            if at.is_some() {
+                subject.position = at;
+            }
+            let alert = Alert::rule(kind, subject, since, now);
+            if let Err(e) = self.commit_alert(alert, Vec::new()).await {
+                tracing::warn!(staff = %staff_id, kind = kind.as_str(), error = %e, "raising a rule's alert");
+            }
+        }
+    }
+
     /// Cancels `staff_id`'s active SOS (撤销): the worker themselves, or a
     /// dispatcher of their area for them.
     pub async fn cancel_sos(
@@ -170,7 +239,7 @@ impl App {
             .alerts
             .book
             .read()
-            .active_of(staff_id)
+            .active_of(staff_id, AlertKind::Sos)
             .map(|a| a.id.clone())
             .ok_or_else(|| AlertError::NotFound(format!("{staff_id} has no active SOS")))?;
         self.step_alert(user, &id, AlertAction::Cancelled, step)
@@ -204,7 +273,8 @@ impl App {
             }
         }
         let next = alert.step(action, &user.username, note, now_ms())?;
-        let duty = if next.is_active() {
+        // Only an SOS holds the member's duty.
+        let duty = if next.is_active() || next.kind != AlertKind::Sos {
             Vec::new()
         } else {
             self.duty_after(&next)

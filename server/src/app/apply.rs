@@ -4,6 +4,8 @@
 //! write of the app layer commits first and then calls it; nothing else
 //! changes live state.
 
+use riskmap_engine::model::DutyStatus;
+use riskmap_engine::watch::{Finding, Seen};
 use riskmap_engine::{EngineError, MoveOutcome};
 use serde_json::json;
 
@@ -20,6 +22,9 @@ use crate::metrics::Metrics;
 pub struct Applied {
     /// For fixes: how many moved a position, how many were older.
     pub fixes: FixReport,
+    /// For fixes: what the track rules found (脱岗, 静止); the node that
+    /// committed the fixes raises the alerts.
+    pub found: Vec<(String, Finding)>,
     /// For a layer: the engine's refusal of what the store took (a bug:
     /// the import was checked against everything the engine checks).
     pub refused: Option<EngineError>,
@@ -29,10 +34,14 @@ impl App {
     /// Applies a committed change to the live state and announces it.
     pub fn apply(&self, event: &DomainEvent) -> Applied {
         match event {
-            DomainEvent::FixesRecorded { fixes } => Applied {
-                fixes: self.move_staff(fixes),
-                refused: None,
-            },
+            DomainEvent::FixesRecorded { fixes } => {
+                let (fixes, found) = self.move_staff(fixes);
+                Applied {
+                    fixes,
+                    found,
+                    refused: None,
+                }
+            }
             DomainEvent::IncidentReported { incident, entry } => {
                 self.change_incident(incident, entry.seq, &[]);
                 Applied::default()
@@ -66,9 +75,12 @@ impl App {
 
     /// Moves staff to their committed fixes (an older fix than the live
     /// position stays in the track only); the moves go out at the next tick.
-    fn move_staff(&self, fixes: &[StaffFix]) -> FixReport {
+    /// The moves are judged by the track rules.
+    fn move_staff(&self, fixes: &[StaffFix]) -> (FixReport, Vec<(String, Finding)>) {
         let mut report = FixReport::default();
         let mut moved = Vec::with_capacity(fixes.len());
+        let watching = self.alerts.watching();
+        let mut seen = Vec::new();
         {
             let mut engine = self.engine.write();
             for f in fixes {
@@ -81,6 +93,23 @@ impl App {
                     Some((idx, Ok(MoveOutcome::Applied))) => {
                         report.applied += 1;
                         moved.push(idx);
+                        if watching && let Some(m) = engine.staff().get(idx) {
+                            let tree = engine.areas();
+                            seen.push((
+                                f.staff_id.as_str(),
+                                Seen {
+                                    t: f.fix.fix_time_ms,
+                                    at: f.fix.position,
+                                    // Staff with no home grid have no grid to leave.
+                                    in_home_grid: m.home.is_none()
+                                        || m.grid(|p| tree.grid_at(p)) == m.home,
+                                    on_duty: matches!(
+                                        m.duty,
+                                        DutyStatus::Available | DutyStatus::Busy
+                                    ),
+                                },
+                            ));
+                        }
                     }
                     _ => report.stale += 1,
                 }
@@ -89,7 +118,7 @@ impl App {
         Metrics::add(&self.metrics.fixes_applied, report.applied as u64);
         Metrics::add(&self.metrics.fixes_stale, report.stale as u64);
         self.hub.note_moves(moved);
-        report
+        (report, self.alerts.watch(seen))
     }
 
     /// Puts a committed incident in the book, applies the duty changes it

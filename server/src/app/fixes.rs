@@ -96,7 +96,11 @@ impl App {
             .persist(batch)
             .await
             .map_err(FixRejection::NotPersisted)?;
-        Ok(self.apply(&DomainEvent::FixesRecorded { fixes }).fixes)
+        let applied = self.apply(&DomainEvent::FixesRecorded { fixes });
+        if !applied.found.is_empty() {
+            self.raise_rule_alerts(applied.found).await;
+        }
+        Ok(applied.fixes)
     }
 
     /// Checks every fix of a batch before any of it is committed.

@@ -17,6 +17,7 @@ use parking_lot::RwLock;
 use riskmap_engine::Engine;
 use riskmap_engine::city::CityDirError;
 use riskmap_engine::model::AreaLevel;
+use riskmap_engine::watch::WatchRules;
 use thiserror::Error;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -163,6 +164,17 @@ async fn wait_for_signal() {
     }
 }
 
+/// The track rules of the command line (0 minutes: the rule is off).
+fn watch_rules(args: &ServeArgs) -> WatchRules {
+    let ms =
+        |min: u64| (min > 0).then(|| i64::try_from(min.saturating_mul(60_000)).unwrap_or(i64::MAX));
+    WatchRules {
+        left_grid_after_ms: ms(args.alert_left_grid_min),
+        motionless_after_ms: ms(args.alert_motionless_min),
+        motionless_radius_m: args.alert_motionless_radius_m,
+    }
+}
+
 /// The shared state, and its writers' tasks.
 fn build_app(
     args: &ServeArgs,
@@ -262,6 +274,7 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
         store
             .load_alerts(Alerts::closed_since(crate::clock::now_ms()))
             .await?,
+        watch_rules(&args),
     );
     let (drain, drain_rx) = watch::channel(false);
     let (app, writers) = build_app(
@@ -347,6 +360,12 @@ fn checked(args: &ServeArgs) -> Result<(h3o::Resolution, TrustedProxies), ServeE
     })?;
     if args.tick_ms == 0 || args.tick_ms > 10_000 {
         return Err(ServeError::Config("--tick-ms must be 1 to 10000".into()));
+    }
+    let r = args.alert_motionless_radius_m;
+    if !(r.is_finite() && (1.0..=1_000.0).contains(&r)) {
+        return Err(ServeError::Config(format!(
+            "--alert-motionless-radius-m must be 1 to 1000 metres, got {r}"
+        )));
     }
     let trusted_proxies = TrustedProxies::parse(&args.trusted_proxy)
         .map_err(|e| ServeError::Config(format!("--trusted-proxy: {e}")))?;

@@ -19,7 +19,9 @@ pub(super) fn alert_schemas() -> Value {
             &["id", "kind", "state", "staff_id", "staff_name", "duty_before", "helpers", "raised_ms", "updated_ms", "steps", "version"],
             json!({
                 "id": { "type": "string", "description": "sos-{staff_id}-{raised_ms}" },
-                "kind": { "type": "string", "enum": ["sos"] },
+                "kind": { "type": "string", "enum": ["sos", "left_grid", "motionless"], "description": "sos: the \
+                    worker asked for help; left_grid (脱岗) and motionless (静止) are raised by the server's track rules" },
+                "since_ms": { "type": "integer", "format": "int64", "description": "A rule's alert: when the rule began to be broken" },
                 "state": { "type": "string", "enum": ALERT_STATES, "description": "open: nobody has taken it \
                     (it repeats on /ws every 5 s); acknowledged: a dispatcher took it; closed: over" },
                 "staff_id": text,
