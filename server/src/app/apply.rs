@@ -6,7 +6,7 @@
 
 use riskmap_engine::model::DutyStatus;
 use riskmap_engine::watch::{Finding, Seen};
-use riskmap_engine::{EngineError, MoveOutcome};
+use riskmap_engine::{EngineError, MoveOutcome, StaffIdx};
 use serde_json::json;
 
 use super::App;
@@ -79,8 +79,6 @@ impl App {
     fn move_staff(&self, fixes: &[StaffFix]) -> (FixReport, Vec<(String, Finding)>) {
         let mut report = FixReport::default();
         let mut moved = Vec::with_capacity(fixes.len());
-        let watching = self.alerts.watching();
-        let mut seen = Vec::new();
         {
             let mut engine = self.engine.write();
             for f in fixes {
@@ -92,24 +90,7 @@ impl App {
                 match outcome {
                     Some((idx, Ok(MoveOutcome::Applied))) => {
                         report.applied += 1;
-                        moved.push(idx);
-                        if watching && let Some(m) = engine.staff().get(idx) {
-                            let tree = engine.areas();
-                            seen.push((
-                                f.staff_id.as_str(),
-                                Seen {
-                                    t: f.fix.fix_time_ms,
-                                    at: f.fix.position,
-                                    // Staff with no home grid have no grid to leave.
-                                    in_home_grid: m.home.is_none()
-                                        || m.grid(|p| tree.grid_at(p)) == m.home,
-                                    on_duty: matches!(
-                                        m.duty,
-                                        DutyStatus::Available | DutyStatus::Busy
-                                    ),
-                                },
-                            ));
-                        }
+                        moved.push((idx, f));
                     }
                     _ => report.stale += 1,
                 }
@@ -117,8 +98,37 @@ impl App {
         }
         Metrics::add(&self.metrics.fixes_applied, report.applied as u64);
         Metrics::add(&self.metrics.fixes_stale, report.stale as u64);
-        self.hub.note_moves(moved);
-        (report, self.alerts.watch(seen))
+        let found = if self.alerts.watching() {
+            self.alerts.watch(self.seen(&moved))
+        } else {
+            Vec::new()
+        };
+        self.hub.note_moves(moved.into_iter().map(|(idx, _)| idx));
+        (report, found)
+    }
+
+    /// The applied fixes as the track rules see them, read after the
+    /// write lock is let go (the grid of a fix is a locator lookup; its
+    /// answer stays cached in the member for dispatch).
+    fn seen<'a>(&self, moved: &[(StaffIdx, &'a StaffFix)]) -> Vec<(&'a str, Seen)> {
+        let engine = self.engine.read();
+        let tree = engine.areas();
+        moved
+            .iter()
+            .filter_map(|&(idx, f)| {
+                let m = engine.staff().get(idx)?;
+                Some((
+                    f.staff_id.as_str(),
+                    Seen {
+                        t: f.fix.fix_time_ms,
+                        at: f.fix.position,
+                        // Staff with no home grid have no grid to leave.
+                        in_home_grid: m.home.is_none() || m.grid(|p| tree.grid_at(p)) == m.home,
+                        on_duty: matches!(m.duty, DutyStatus::Available | DutyStatus::Busy),
+                    },
+                ))
+            })
+            .collect()
     }
 
     /// Puts a committed incident in the book, applies the duty changes it
