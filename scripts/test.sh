@@ -10,7 +10,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n==> %s\n' "$*"; }
+started=$(date +%s)
+# Each step says when it began (seconds since the start), so a slow step
+# shows in the log.
+step() { printf '\n==> %s (+%ss)\n' "$*" "$(($(date +%s) - started))"; }
 
 step "toolchain"
 cargo --version
@@ -55,3 +58,5 @@ step "schemathesis against /api/openapi.json"
 
 step "web client: build, Vitest, browser tests in Chromium (playwright-core)"
 ./scripts/web-test.sh
+
+step "done"
