@@ -4,19 +4,10 @@
 // left out of 在线; the dispatch panel says how old each candidate's position is.
 
 import { assert, eventually, test } from './harness.mjs';
-import { api, BASE, categoryFor, cityOnline, inside, login, mapIdle, num, openScreen, phone, renderedStaff, SHOTS, token, watchErrors } from './support.mjs';
+import { api, BASE, categoryFor, cityOnline, login, mapIdle, num, openScreen, phone, renderedStaff, SHOTS, watchErrors, fieldWorker } from './support.mjs';
 
 const dutyState = (page) => page.textContent('[data-testid="duty-state"]');
 
-/** The field login's staff member, the grid it works in, and a point inside that grid. */
-async function fieldWorker() {
-  const disp = await token('dispatcher');
-  const fieldTok = await token('field');
-  const me = await api(fieldTok, 'GET', '/api/me');
-  const grid = await api(fieldTok, 'GET', `/ogc/collections/areas/items/${me.user.area}`);
-  const staff = await api(disp, 'GET', `/api/staff/${me.user.staff_id}`);
-  return { disp, fieldTok, staffId: me.user.staff_id, staff, here: inside(grid.geometry) };
-}
 
 /** Waits until the big screen draws the member with this duty, fresh; how long that took. */
 async function screenShows(page, staffId, duty, since) {

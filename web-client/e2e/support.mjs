@@ -136,3 +136,12 @@ export async function cityOnline(page) {
   }, { timeoutMs: 20_000, message: 'more than 1,000 staff online in the staff panel' });
 }
 
+/** The field login's staff member, the grid it works in, and a point inside that grid. */
+export async function fieldWorker() {
+  const disp = await token('dispatcher');
+  const fieldTok = await token('field');
+  const me = await api(fieldTok, 'GET', '/api/me');
+  const grid = await api(fieldTok, 'GET', `/ogc/collections/areas/items/${me.user.area}`);
+  const staff = await api(disp, 'GET', `/api/staff/${me.user.staff_id}`);
+  return { disp, fieldTok, staffId: me.user.staff_id, staff, here: inside(grid.geometry) };
+}

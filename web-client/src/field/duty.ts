@@ -57,12 +57,18 @@ export function dutyButton(d: Duty | null): 'available' | 'off' | null {
   return null;
 }
 
-/** The body of `POST /api/staff/{id}/duty`: the position only when it is recent. */
-export function dutyRequest(duty: 'available' | 'off', reading: PhoneReading | null, now: number): { duty: string; position?: DutyPosition } {
-  if (!reading || now - reading.t > POSITION_MAX_AGE_MS) return { duty };
+/** The phone's reading as a request's `position`, when it is recent (the duty change, the SOS). */
+export function recentPosition(reading: PhoneReading | null, now: number): DutyPosition | null {
+  if (!reading || now - reading.t > POSITION_MAX_AGE_MS) return null;
   const position: DutyPosition = { lon: reading.lon, lat: reading.lat, t: reading.t };
   if (reading.accuracy !== null && Number.isFinite(reading.accuracy)) position.accuracy = reading.accuracy;
-  return { duty, position };
+  return position;
+}
+
+/** The body of `POST /api/staff/{id}/duty`: the position only when it is recent. */
+export function dutyRequest(duty: 'available' | 'off', reading: PhoneReading | null, now: number): { duty: string; position?: DutyPosition } {
+  const position = recentPosition(reading, now);
+  return position ? { duty, position } : { duty };
 }
 
 export interface DutyHooks {

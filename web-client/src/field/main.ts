@@ -1,10 +1,10 @@
-// Entry point of the field page (/field): 上岗/下岗, location sharing, my
-// tasks, and reporting a new incident where I stand. Phone-sized.
+// Entry point of the field page (/field): 上岗/下岗, 一键求助 (SOS), location
+// sharing, my tasks, and reporting a new incident where I stand. Phone-sized.
 
 import '../styles/field.css';
-import { Api, ApiError } from '../shared/api';
+import { Api } from '../shared/api';
 import { errorHtml, showError } from '../shared/errors';
-import { esc, formatClock } from '../shared/format';
+import { esc } from '../shared/format';
 import { haversine, type Position } from '../shared/geo';
 import { initLang, lang, onLangChange, setLang, t } from '../shared/i18n';
 import { LiveConnection, type LiveState } from '../shared/live';
@@ -13,40 +13,33 @@ import { bindPasswordButton } from '../shared/passwordForm';
 import { confirmSession, endSession, logout, type Session, SessionStore } from '../shared/session';
 import type { CategoryNode, Incident, ServerMessage } from '../shared/types';
 import { DutyControl } from './duty';
-import { FixSharer } from './fixSharer';
-import { geoHelp, type GeoState } from './geoState';
+import { LocationSharing } from './location';
+import { SosControl } from './sos';
 import { doneRow, latLon, taskCard } from './taskCard';
 import { mergeDone, mergeTask } from './tasks';
-
-const INTERVALS_S = [5, 10, 30, 60];
 
 class FieldPage {
   tasks: Incident[] = [];
   /** 已办 — tasks I finished, newest first. */
   done: Incident[] = [];
-  /** Where location sharing stands, shown as it is (never "sharing" when denied). */
-  geo: GeoState = 'off';
   /** Grid outlines for the task cards' locator maps, by grid code (null: not visible to me). */
   private outlines = new Map<string, Position[] | null>();
-  readonly sharer = new FixSharer(10_000);
-  private watchId: number | null = null;
-  private timer: ReturnType<typeof setInterval> | null = null;
-  private lastAck: { at: number; applied: number } | null = null;
-  private fixRefused = '';
   /** Where I was when the task cards' distances were drawn. */
   private cardsDrawnAt: Position | null = null;
   private categories: CategoryNode[] = [];
   private liveState: LiveState = 'closed';
-  private sendSeq = 0;
-  private inFlight = new Map<string, Parameters<FixSharer['requeue']>[0]>();
   /**
    * Notes being typed, by incident: the task list is redrawn whenever an
    * incident in my grid changes, and a half-written note must survive that.
    */
   private drafts = new Map<string, string>();
   readonly live: LiveConnection;
+  /** 位置共享. */
+  readonly location: LocationSharing;
   /** 上岗/下岗; null for a login bound to no staff member (it has no duty). */
   readonly duty: DutyControl | null;
+  /** 一键求助; null for a login bound to no staff member. */
+  readonly sos: SosControl | null;
   /** Tasks pushed while the page was open, for the banner and the tests. */
   pushed = 0;
 
@@ -55,12 +48,35 @@ class FieldPage {
     readonly session: Session,
   ) {
     const staffId = session.user.staff_id;
+    this.location = new LocationSharing(document.getElementById('location')!, api, {
+      send: (m) => this.live.send(m),
+      read: (r) => {
+        // The cards' distances follow me, redrawn once I have moved a little.
+        const moved = !this.cardsDrawnAt || haversine(this.cardsDrawnAt, [r.lon, r.lat]) > 15;
+        if (moved && this.tasks.length) this.renderTasks();
+      },
+      // The duty hint asks for the location while on duty without sharing it; the SOS banner says whether it shares.
+      changed: () => {
+        this.duty?.render();
+        this.sos?.render();
+      },
+    });
     const dutyEl = document.getElementById('duty')!;
     dutyEl.hidden = !staffId;
     this.duty = staffId
       ? new DutyControl(dutyEl, api, staffId, {
-          position: () => this.sharer.lastReading,
-          sharing: () => this.geo === 'sharing',
+          position: () => this.location.sharer.lastReading,
+          sharing: () => this.location.sharing,
+        })
+      : null;
+    const sosEl = document.getElementById('sos')!;
+    sosEl.hidden = !staffId;
+    this.sos = staffId
+      ? new SosControl(sosEl, api, staffId, {
+          position: () => this.location.sharer.lastReading,
+          sharing: () => this.location.sharing,
+          shareEvery: (s) => this.location.setSosPace(s),
+          dutyChanged: () => void this.duty?.load(),
         })
       : null;
     this.live = new LiveConnection({
@@ -70,7 +86,7 @@ class FieldPage {
         this.liveState = s;
         this.renderHeader();
         // Whatever was pushed while the connection was down is read again.
-        if (s === 'open') void this.duty?.load();
+        if (s === 'open') void Promise.all([this.duty?.load(), this.sos?.load()]);
       },
       onDrop: () => confirmSession(api),
     });
@@ -88,13 +104,10 @@ class FieldPage {
       const id = area.closest<HTMLElement>('[data-task]')?.dataset.task;
       if (id) this.drafts.set(id, area.value);
     });
-    document.getElementById('location')!.addEventListener('click', (ev) => this.onLocationClick(ev));
-    document.getElementById('location')!.addEventListener('change', (ev) => {
-      const s = ev.target as HTMLSelectElement;
-      if (s.name === 'interval') this.sharer.intervalMs = Number(s.value) * 1000;
-    });
     document.getElementById('report')!.addEventListener('submit', (ev) => void this.onReport(ev));
     this.renderAll();
+    // Read now as well as on connecting: an SOS running must show even without /ws.
+    void this.sos?.load();
     void this.loadTasks();
     void this.loadCategories();
   }
@@ -136,18 +149,14 @@ class FieldPage {
       // Colleagues in my grid come too; only my own status matters here.
       const mine = m.type === 'snapshot' ? m.staff?.find((s) => s.id === me) : m.moves.find((s) => s.id === me);
       if (mine?.duty) this.duty?.set(mine.duty);
+    } else if (m.type === 'alert' && m.kind === 'sos') {
+      // My own SOS changed (a dispatcher took it, closed it): the server sends only mine.
+      this.sos?.apply(m.alert);
     } else if (m.type === 'incident') {
       this.track(m.incident);
       this.renderTasks();
-    } else if (m.type === 'ack') {
-      this.inFlight.delete(String(m.id));
-      this.lastAck = { at: Date.now(), applied: m.applied };
-      this.renderLocation();
-    } else if (m.type === 'error' && m.id !== undefined && this.inFlight.has(String(m.id))) {
-      // Refused (e.g. out of range): dropped, not retried; the reason is shown.
-      this.inFlight.delete(String(m.id));
-      this.fixRefused = t('field.fix_refused');
-      this.renderLocation();
+    } else {
+      this.location.onMessage(m);
     }
   }
 
@@ -156,103 +165,6 @@ class FieldPage {
     const me = this.session.user.staff_id;
     this.tasks = mergeTask(this.tasks, i, me);
     this.done = mergeDone(this.done, i, me);
-  }
-
-  // ---- location sharing ---------------------------------------------------
-
-  /** What the browser already knows about the location permission, shown before any click. */
-  async checkPermission(): Promise<void> {
-    try {
-      const p = await navigator.permissions.query({ name: 'geolocation' });
-      const apply = () => {
-        if (p.state === 'denied') {
-          if (this.watchId !== null) this.stopSharing();
-          this.geo = 'denied';
-        } else if (this.geo === 'denied') this.geo = 'off';
-        this.renderLocation();
-      };
-      p.onchange = apply;
-      if (p.state === 'denied') apply();
-    } catch {
-      // no Permissions API: the first watchPosition answer tells
-    }
-  }
-
-  private onLocationClick(ev: Event): void {
-    const b = (ev.target as HTMLElement).closest<HTMLElement>('[data-share]');
-    if (!b) return;
-    if (this.watchId === null) this.startSharing();
-    else this.stopSharing();
-  }
-
-  startSharing(): void {
-    if (!('geolocation' in navigator)) {
-      this.geo = 'unavailable';
-      this.renderLocation();
-      return;
-    }
-    this.geo = 'waiting';
-    this.watchId = navigator.geolocation.watchPosition(
-      (p) => {
-        this.geo = 'sharing';
-        this.sharer.read({
-          lon: p.coords.longitude,
-          lat: p.coords.latitude,
-          t: p.timestamp || Date.now(),
-          accuracy: p.coords.accuracy,
-          speed: p.coords.speed,
-          heading: p.coords.heading,
-        });
-        this.renderLocation();
-        // The cards' distances follow me, redrawn once I have moved a little.
-        const moved = !this.cardsDrawnAt || haversine(this.cardsDrawnAt, [p.coords.longitude, p.coords.latitude]) > 15;
-        if (moved && this.tasks.length) this.renderTasks();
-        this.flush();
-      },
-      (e) => {
-        if (e.code === e.PERMISSION_DENIED) {
-          // Nothing will come: stop, and say so (the button offers to try again).
-          this.stopSharing();
-          this.geo = 'denied';
-        } else {
-          this.geo = e.code === e.TIMEOUT ? 'waiting' : 'unavailable';
-        }
-        this.renderLocation();
-      },
-      { enableHighAccuracy: true, maximumAge: 5000, timeout: 30_000 },
-    );
-    this.timer = setInterval(() => this.flush(), 1000);
-    this.renderLocation();
-  }
-
-  stopSharing(): void {
-    if (this.watchId !== null) navigator.geolocation.clearWatch(this.watchId);
-    if (this.timer) clearInterval(this.timer);
-    this.watchId = null;
-    this.timer = null;
-    this.geo = 'off';
-    this.renderLocation();
-  }
-
-  /** Sends what is due: over /ws when connected, else as a REST batch; undelivered fixes wait. */
-  private flush(): void {
-    const fixes = this.sharer.due(Date.now());
-    if (fixes.length === 0) return;
-    const id = `f${++this.sendSeq}`;
-    if (this.live.send(fixes.length === 1 ? { type: 'fix', id, ...fixes[0] } : { type: 'fixes', id, fixes })) {
-      this.inFlight.set(id, fixes);
-      return;
-    }
-    this.api
-      .post<{ applied: number }>('/api/fixes', { fixes })
-      .then((r) => {
-        this.lastAck = { at: Date.now(), applied: r.applied };
-        this.renderLocation();
-      })
-      .catch((e) => {
-        // 4xx: the batch is refused as a whole and would be refused again.
-        if (!(e instanceof ApiError) || e.status >= 500) this.sharer.requeue(fixes);
-      });
   }
 
   // ---- tasks --------------------------------------------------------------
@@ -289,7 +201,7 @@ class FieldPage {
     ev.preventDefault();
     const form = ev.target as HTMLFormElement;
     const data = new FormData(form);
-    const pos = this.sharer.lastReading;
+    const pos = this.location.sharer.lastReading;
     const out = form.querySelector('.result')!;
     out.className = 'result';
     if (!pos) {
@@ -324,8 +236,7 @@ class FieldPage {
     who.textContent = this.session.user.display_name || this.session.user.username;
     who.title = [this.session.user.username, this.session.user.staff_id].filter(Boolean).join(' · ');
     this.renderHeader();
-    this.duty?.render();
-    this.renderLocation();
+    this.location.render();
     this.renderTasks();
     this.renderReport();
   }
@@ -337,33 +248,11 @@ class FieldPage {
     el.textContent = t(`live.${this.liveState}`);
   }
 
-  private renderLocation(): void {
-    const r = this.sharer.lastReading;
-    const sharing = this.watchId !== null;
-    const interval = this.sharer.intervalMs / 1000;
-    const el = document.getElementById('location')!;
-    el.dataset.geo = this.geo;
-    const help = geoHelp(this.geo);
-    el.innerHTML = `
-      <button data-share class="${sharing ? 'on' : ''}">${esc(sharing ? t('field.stop') : t('field.share'))}</button>
-      <span class="state geo-${this.geo}" data-testid="geo-state">${esc(t(`geo.${this.geo}`))}</span>
-      <label>${esc(t('field.interval'))} <select name="interval">${INTERVALS_S.map((s) => `<option value="${s}" ${s === interval ? 'selected' : ''}>${s} s</option>`).join('')}</select></label>
-      ${help ? `<p class="error geo-help" role="alert" data-testid="geo-help">${esc(help)}</p>` : ''}
-      <dl>
-        <dt>${esc(t('field.accuracy'))}</dt><dd data-testid="accuracy">${r?.accuracy != null ? `±${Math.round(r.accuracy)} m` : '—'}</dd>
-        <dt>${esc(t('field.last_fix'))}</dt><dd>${r ? `${formatClock(r.t)} · ${latLon(r.lon, r.lat)}` : esc(t('field.no_position'))}</dd>
-        <dt>${esc(t('field.acked'))}</dt><dd data-testid="acked">${this.lastAck ? formatClock(this.lastAck.at) : '—'}${this.sharer.pendingCount ? ` (+${this.sharer.pendingCount})` : ''}</dd>
-      </dl>
-      <p class="error">${esc(this.fixRefused)}</p>`;
-    // Its hint asks for the location while I am on duty without sharing it.
-    this.duty?.render();
-  }
-
   private renderTasks(highlight?: string): void {
     const el = document.getElementById('tasks')!;
     // Keep the caret where it was if the note being typed is redrawn.
     const focused = document.activeElement instanceof HTMLTextAreaElement ? document.activeElement.closest<HTMLElement>('[data-task]')?.dataset.task : undefined;
-    const r = this.sharer.lastReading;
+    const r = this.location.sharer.lastReading;
     const me: Position | null = r ? [r.lon, r.lat] : null;
     this.cardsDrawnAt = me;
     const active = this.tasks.length
@@ -429,10 +318,10 @@ async function main(): Promise<void> {
   bindPasswordButton(document.querySelector<HTMLElement>('[data-password]')!, api, store, session.user.username);
   const page = new FieldPage(api, session);
   window.riskmapField = page;
-  void page.checkPermission();
+  void page.location.checkPermission();
   document.querySelector('[data-lang]')!.addEventListener('click', () => setLang(lang() === 'zh' ? 'en' : 'zh'));
   document.querySelector('[data-logout]')!.addEventListener('click', async () => {
-    page.stopSharing();
+    page.location.stop();
     await logout(api).catch(() => undefined);
     store.clear();
     window.location.reload();

@@ -23,10 +23,11 @@ import { offlineStyle, type ClientConfig } from './mapStyle';
 import { renderFeed, renderOnTime, renderOverdue, renderStaff, renderTicker, renderToday } from './panels';
 import { ReplayPanel } from './replayPanel';
 import { sameSubscription, subscriptionFor } from './scope';
+import { SosDesk } from './sosDesk';
 import { StaffStore } from './staffStore';
 
 type El = Record<
-  'map' | 'crumbs' | 'children' | 'live' | 'clock' | 'today' | 'ontime' | 'staff' | 'overdue' | 'feed' | 'ticker' | 'layers' | 'dispatch' | 'replay',
+  'map' | 'crumbs' | 'children' | 'live' | 'clock' | 'today' | 'ontime' | 'staff' | 'overdue' | 'feed' | 'ticker' | 'layers' | 'dispatch' | 'replay' | 'sos',
   HTMLElement
 >;
 
@@ -52,6 +53,8 @@ export class BigScreen {
   private heatLayer: HeatLayer = 'staff';
   private readonly dispatch: DispatchPanel;
   readonly replay: ReplayPanel;
+  /** 一键求助: the running SOS alerts, their panel, markers and alarm. */
+  readonly sos: SosDesk;
   private readonly staffBatch = new FrameBatcher(() => this.flushStaff());
   private readonly incidentBatch = new FrameBatcher(() => this.flushIncidents());
   private statsTimer: ReturnType<typeof setTimeout> | null = null;
@@ -83,10 +86,18 @@ export class BigScreen {
       focus: (lon, lat) => this.map.flyTo({ center: [lon, lat], zoom: Math.max(this.map.getZoom(), 17) }),
     });
     this.replay = new ReplayPanel(el.replay, api, this.map, this.staff);
+    this.sos = new SosDesk(el.sos, api, this.map, session.user.role, {
+      areaName: (code) => this.tree?.byCode.get(code)?.name ?? null,
+      areaBBox: (code) => this.tree?.byCode.get(code)?.bbox ?? null,
+    });
     this.live = new LiveConnection({
       token: session.token,
       onMessage: (m) => this.onMessage(m),
-      onState: (s, detail) => this.onLiveState(s, detail),
+      onState: (s, detail) => {
+        this.onLiveState(s, detail);
+        // SOS alerts that changed while the connection was down, in the whole area.
+        if (s === 'open') void this.sos.load();
+      },
       onDrop: () => confirmSession(api),
     });
     this.map.on('load', () => void this.onMapLoad());
@@ -100,6 +111,7 @@ export class BigScreen {
   private async onMapLoad(): Promise<void> {
     addHeadingArrow(this.map);
     addRiskmapLayers(this.map);
+    this.sos.attachMap();
     for (const g of LAYER_GROUPS) setGroupVisible(this.map, g, this.visible.has(g));
     this.bindMap();
     const areas = asAreaFeatures(await loadCollection(this.api, 'areas'));
@@ -237,6 +249,7 @@ export class BigScreen {
         this.snapshots++;
         this.staff.applySnapshot(m.staff ?? []);
         for (const i of m.incidents ?? []) this.incidents.upsert(i);
+        this.sos.applyMessages(m.alerts);
         this.staffBatch.request();
         this.afterIncidentsChanged();
         this.ready = true;
@@ -252,6 +265,12 @@ export class BigScreen {
         this.onIncident(m.incident, true);
         break;
       case 'alert':
+        if (m.kind === 'sos') {
+          this.sos.apply(m.alert);
+          break;
+        }
+        // Other kinds of alert record (a rule's 脱岗, 静止) are not shown here yet.
+        if (m.kind !== 'warning') break;
         this.incidents.applyAlert(m);
         renderTicker(this.el.ticker, this.incidents.alerts);
         this.afterIncidentsChanged();
@@ -419,6 +438,7 @@ export class BigScreen {
     this.renderIncidentPanels();
     this.renderStaffPanel();
     renderTicker(this.el.ticker, this.incidents.alerts);
+    this.sos.render();
     for (const [id, key] of [
       ['today', 'panel.today'],
       ['ontime', 'panel.on_time'],
@@ -441,6 +461,7 @@ export class BigScreen {
     if (this.staff.reclassify() > 0) this.staffBatch.request();
     this.renderStaffPanel();
     renderOverdue(this.el.overdue, this.incidents.overdue(this.incidentInScope), Date.now());
+    this.sos.tick();
   }
 
   private redShown = 0;
@@ -569,6 +590,11 @@ export class BigScreen {
       if ((ev.target as HTMLElement).closest('[data-replay]')) this.replay.open();
     });
     document.querySelector('[data-lang]')!.addEventListener('click', () => setLang(lang() === 'zh' ? 'en' : 'zh'));
+  }
+
+  /** The SOS alarm (`sounding` while an alert is open), for the tests. */
+  get alarm(): SosDesk['alarm'] {
+    return this.sos.alarm;
   }
 
   /** Opens the dispatch panel for an incident (also what a click on it does). */

@@ -50,6 +50,7 @@ async function main(): Promise<void> {
     layers: byId('layers'),
     dispatch: byId('dispatch'),
     replay: byId('replay'),
+    sos: byId('sos'),
   }, config);
   window.riskmap = screen;
   document.querySelector('[data-logout]')!.addEventListener('click', async () => {

@@ -8,7 +8,7 @@ import { addTranslations, t } from './i18n';
 import { type PasswordRule, ruleLabel } from './passwordRules';
 
 /** What the user was doing: the same status means different things in each. */
-export type ErrorContext = 'login' | 'report' | 'action' | 'load' | 'password' | 'account' | 'duty';
+export type ErrorContext = 'login' | 'report' | 'action' | 'load' | 'password' | 'account' | 'duty' | 'sos';
 
 addTranslations({
   zh: {
@@ -48,6 +48,10 @@ addTranslations({
     'err.duty_sos': '您正处于求助状态，不能上岗或下岗：求助处理结束后恢复',
     'err.duty_position': '当前位置未被服务器接受（时间或坐标有误），请检查手机时间与定位后重试',
     'err.duty_forbidden': '您无权更改该人员的在岗状态',
+    'err.sos_changed': '该求助已有变化（已被他人认领或已结束），请查看最新状态',
+    'err.sos_none': '没有进行中的求助（可能已由调度员处置完毕）',
+    'err.sos_forbidden': '您无权处理该求助：只有本辖区的调度员、指挥长或管理员可以认领和处置',
+    'err.sos_position': '当前位置未被服务器接受（时间或坐标有误），请检查手机时间与定位',
   },
   en: {
     'err.bad_credentials': 'Wrong username or password',
@@ -86,6 +90,10 @@ addTranslations({
     'err.duty_sos': 'You are in an SOS and cannot check in or out: that ends once the SOS is dealt with',
     'err.duty_position': 'The server refused your position (bad time or coordinates); check the clock and location of the phone and try again',
     'err.duty_forbidden': "You may not change this staff member's duty",
+    'err.sos_changed': 'This SOS has changed (taken by someone else, or over): see where it stands now',
+    'err.sos_none': 'No SOS is running (a dispatcher may have closed it)',
+    'err.sos_forbidden': 'You may not handle this SOS: dispatchers, commanders and administrators of the area acknowledge and close it',
+    'err.sos_position': 'The server refused your position (bad time or coordinates); check the clock and location of the phone',
   },
 });
 
@@ -139,6 +147,13 @@ export function errorMessage(e: unknown, ctx: ErrorContext, now = Date.now()): s
     if (e.status === 409) return t(e.state === 'sos' ? 'err.duty_sos' : 'err.duty_busy');
     if (e.status === 400) return t('err.duty_position');
     if (e.status === 403) return t('err.duty_forbidden');
+  }
+  if (ctx === 'sos') {
+    // 409: someone else took or ended it first; 404: nothing running (or not in this area).
+    if (e.status === 409) return t('err.sos_changed');
+    if (e.status === 404) return t('err.sos_none');
+    if (e.status === 403) return t('err.sos_forbidden');
+    if (e.status === 400) return t('err.sos_position');
   }
   const account = ctx === 'account' ? detail(e.message, ACCOUNT_DETAILS) : null;
   if (account && (e.status === 400 || e.status === 403)) return t(account);

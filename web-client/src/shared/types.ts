@@ -211,12 +211,54 @@ export interface HeatCell {
 /** An alert as /ws pushes it: a warning level changed. */
 export interface AlertMessage {
   type: 'alert';
-  kind: string;
+  kind: 'warning';
   incident: string;
   level: Warning;
   previous?: Warning;
   at_ms: EpochMs;
   title?: string;
+}
+
+/** Where an alert stands: nobody took it yet, a dispatcher took it (认领), over. */
+export type AlertState = 'open' | 'acknowledged' | 'closed';
+
+/** One step of an alert's life, with who (a username) and their note. */
+export interface AlertStep {
+  action: 'raised' | 'acknowledged' | 'cancelled' | 'closed';
+  at_ms: EpochMs;
+  by: string;
+  note?: string;
+}
+
+/**
+ * 一键求助 — a worker's SOS as the server keeps it (docs/protocol.md, "Alerts").
+ * The server keeps a rule's alerts (脱岗 left_grid, 静止 motionless) in the same
+ * shape and list; these pages show the SOS only (alertBook.ts, `sosOnly`).
+ */
+export interface SosAlert {
+  id: string;
+  kind: 'sos';
+  state: AlertState;
+  staff_id: string;
+  staff_name: string;
+  grid: string | null;
+  position: { lon: number; lat: number } | null;
+  duty_before: Duty;
+  /** The nearest available staff when it was raised (up to three). */
+  helpers: { staff_id: string; name: string; distance_m: number }[];
+  raised_ms: EpochMs;
+  updated_ms: EpochMs;
+  steps: AlertStep[];
+  /** One more for each change: the newest wins. */
+  version: number;
+}
+
+/** An SOS as /ws pushes it: on every change, and again every 5 s while open (`repeat`). */
+export interface SosAlertMessage {
+  type: 'alert';
+  kind: 'sos';
+  alert: SosAlert;
+  repeat: boolean;
 }
 
 export type ServerMessage =
@@ -235,6 +277,8 @@ export type ServerMessage =
       staff?: StaffLive[];
       cameras?: CameraInfo[];
       incidents?: Incident[];
+      /** The active alerts of the area, whatever the box (with the `alerts` layer). */
+      alerts?: SosAlertMessage[];
     }
   | { type: 'staff_moves'; seq: number; moves: StaffMove[] }
   | { type: 'staff_update'; staff: StaffLive }
@@ -242,6 +286,7 @@ export type ServerMessage =
   | { type: 'incident'; incident: Incident }
   | { type: 'task'; incident: Incident }
   | AlertMessage
+  | SosAlertMessage
   | { type: 'stats'; area: string; stats: IncidentStats }
   | { type: 'ack'; id?: string | number; applied: number; stale: number }
   | { type: 'reported'; id?: string | number; incident: Incident }

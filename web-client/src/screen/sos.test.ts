@@ -1,0 +1,106 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { SosAlert } from '../shared/types';
+import { Alarm, BEEP_PERIOD_MS } from './alarm';
+import { sosFeatures } from './sosMap';
+import { agoText, canHandleSos, renderSosPanel, type SosPanelView } from './sosPanel';
+
+const sos = (over: Partial<SosAlert>): SosAlert => ({
+  id: 'sos-S1-1000', kind: 'sos', state: 'open', staff_id: 'S1', staff_name: '王芳', grid: 'G1',
+  position: { lon: 120.66, lat: 28.01 }, duty_before: 'available',
+  helpers: [{ staff_id: 'S2', name: '李强', distance_m: 312.4 }], raised_ms: 1000, updated_ms: 1000,
+  steps: [{ action: 'raised', at_ms: 1000, by: 'field', note: '被围堵' }], version: 1, ...over,
+});
+
+/** A stand-in for the browser's AudioContext: counts the tones started. */
+function fakeAudio(state: AudioContextState = 'running') {
+  const tones: number[] = [];
+  const param = { setValueAtTime: () => undefined, exponentialRampToValueAtTime: () => undefined };
+  const ctx = {
+    state,
+    currentTime: 0,
+    destination: {},
+    onstatechange: null,
+    resume: vi.fn(() => Promise.resolve()),
+    createGain: () => ({ gain: param, connect: (d: unknown) => d }),
+    createOscillator: () => {
+      const o = { type: '', frequency: { value: 0 }, connect: (d: unknown) => d, start: () => tones.push(o.frequency.value), stop: () => undefined };
+      return o;
+    },
+  };
+  return { ctx, tones, factory: () => ctx as unknown as AudioContext };
+}
+
+describe('the alarm', () => {
+  afterEach(() => vi.useRealTimers());
+  it('beeps at once and then every period while on, and stops when off', () => {
+    vi.useFakeTimers();
+    const audio = fakeAudio();
+    const a = new Alarm(audio.factory);
+    a.set(true);
+    expect(a.sounding).toBe(true);
+    expect(a.beeps).toBe(1);
+    expect(audio.tones.length).toBe(3);
+    vi.advanceTimersByTime(BEEP_PERIOD_MS * 2);
+    expect(a.beeps).toBe(3);
+    a.set(false);
+    vi.advanceTimersByTime(BEEP_PERIOD_MS * 5);
+    expect(a.beeps).toBe(3);
+    expect(a.sounding).toBe(false);
+  });
+  it('says when the browser keeps it silent, and asks to resume', () => {
+    vi.useFakeTimers();
+    const audio = fakeAudio('suspended');
+    const a = new Alarm(audio.factory);
+    a.set(true);
+    expect(a.audible).toBe(false);
+    expect(audio.ctx.resume).toHaveBeenCalled();
+    a.set(false);
+  });
+  it('still counts without Web Audio', () => {
+    vi.useFakeTimers();
+    const a = new Alarm(() => null);
+    a.set(true);
+    expect(a.beeps).toBe(1);
+    expect(a.audible).toBe(false);
+    a.set(false);
+  });
+});
+
+describe('the SOS panel', () => {
+  const view = (over: Partial<SosPanelView>): SosPanelView => ({
+    alerts: [sos({})], now: 1000 + 42_000, canAct: true, muted: false, areaName: () => '五马社区第1网格',
+    drafts: new Map(), errors: new Map(), pending: new Set(), ...over,
+  });
+  it('shows who, where, when, how long ago, the note and the nearest help', () => {
+    const html = renderSosPanel(view({}));
+    for (const s of ['王芳', '五马社区第1网格', '42 秒前', '被围堵', '李强', '312 m', 'data-sos-ack', 'data-sos-close']) expect(html).toContain(s);
+  });
+  it('offers acknowledging only while open, and nothing to a read-only login', () => {
+    const taken = sos({ state: 'acknowledged', steps: [...sos({}).steps, { action: 'acknowledged', at_ms: 2000, by: 'dispatcher' }] });
+    const html = renderSosPanel(view({ alerts: [taken] }));
+    expect(html).not.toContain('data-sos-ack');
+    expect(html).toContain('data-sos-close');
+    expect(html).toContain('dispatcher');
+    const viewer = renderSosPanel(view({ canAct: false }));
+    expect(viewer).not.toContain('data-sos-ack');
+    expect(viewer).toContain('sos-read-only');
+    expect(canHandleSos('viewer')).toBe(false);
+    expect(canHandleSos('dispatcher')).toBe(true);
+  });
+  it('escapes what people typed', () => {
+    const html = renderSosPanel(view({ alerts: [sos({ staff_name: '<b>x</b>' })], drafts: new Map([['sos-S1-1000', '"><i>']]) }));
+    expect(html).not.toContain('<b>x</b>');
+    expect(html).not.toContain('"><i>');
+  });
+  it('reads how long ago in both languages', () => {
+    expect(agoText(5_000, 'zh')).toBe('5 秒前');
+    expect(agoText(5_000, 'en')).toBe('5 s ago');
+    expect(agoText(125_000, 'zh')).toBe('2分钟前');
+    expect(agoText(125_000, 'en')).toBe('2m ago');
+  });
+  it('puts a marker where the worker stood, none without a position', () => {
+    const fc = sosFeatures([sos({}), sos({ id: 'b', position: null })]);
+    expect(fc.features).toHaveLength(1);
+    expect(fc.features[0]!.properties).toMatchObject({ state: 'open', name: '王芳' });
+  });
+});

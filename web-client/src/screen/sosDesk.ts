@@ -1,0 +1,171 @@
+// The big screen's SOS desk: the running alerts (from the snapshot, /ws
+// pushes and REST), the alarm panel, the markers, and the audible alarm that
+// sounds while any of them is open. 认领 and 处置完毕 go to the server; the
+// answer is shown at once and the push confirms it to every other screen.
+//
+// The /ws snapshot and pushes follow the drill-down scope; an SOS elsewhere
+// in the login's area still matters, so the whole area's list is read again
+// on every (re)connection and every half minute.
+
+import type { Map as MapLibreMap } from 'maplibre-gl';
+import type { Api } from '../shared/api';
+import { AlertBook, alarmShouldSound, isSos, sosOnly } from '../shared/alertBook';
+import type { BBox, SosAlert, SosAlertMessage, UserRole } from '../shared/types';
+import { Alarm } from './alarm';
+import { addSosLayers, SosMarkers } from './sosMap';
+import { agoText, canHandleSos, renderSosPanel } from './sosPanel';
+
+/** How often the whole area's alerts are read again, besides the pushes. */
+export const SOS_RELOAD_MS = 30_000;
+
+export interface SosDeskHooks {
+  /** An area's name, by code (the grid an alert is in). */
+  areaName: (code: string) => string | null;
+  /** An area's extent, to fly to an alert with no position. */
+  areaBBox: (code: string) => BBox | null;
+}
+
+export class SosDesk {
+  readonly book = new AlertBook();
+  readonly alarm = new Alarm();
+  private markers: SosMarkers | null = null;
+  private readonly canAct: boolean;
+  private drafts = new Map<string, string>();
+  private errors = new Map<string, unknown>();
+  private pending = new Set<string>();
+
+  constructor(
+    private readonly el: HTMLElement,
+    private readonly api: Api,
+    private readonly map: MapLibreMap,
+    role: UserRole,
+    private readonly hooks: SosDeskHooks,
+  ) {
+    this.canAct = canHandleSos(role);
+    this.alarm.onChange = () => this.render();
+    // The browser allows sound after a gesture: any click or key on the page.
+    for (const type of ['pointerdown', 'keydown'] as const) document.addEventListener(type, () => this.alarm.sounding && this.alarm.unlock(), true);
+    el.addEventListener('click', (ev) => void this.onClick(ev));
+    el.addEventListener('input', (ev) => {
+      const input = ev.target as HTMLInputElement;
+      const id = input.closest<HTMLElement>('[data-alert]')?.dataset.alert;
+      if (id) this.drafts.set(id, input.value);
+    });
+    setInterval(() => void this.load(), SOS_RELOAD_MS);
+  }
+
+  /** Once the map's style is in: the markers' layers above everything else. */
+  attachMap(): void {
+    addSosLayers(this.map);
+    this.markers = new SosMarkers(this.map);
+    this.changed();
+  }
+
+  /** The running alerts: open ones first. */
+  get active(): SosAlert[] {
+    return this.book.active();
+  }
+
+  /** A snapshot's alerts (other kinds of alert are not this desk's). */
+  applyMessages(list: readonly SosAlertMessage[] | undefined): void {
+    if (list && this.book.applyAll(sosOnly(list.map((m) => m.alert)))) this.changed();
+  }
+
+  /** A pushed alert. */
+  apply(a: SosAlert): void {
+    if (isSos(a) && this.book.apply(a)) this.changed();
+  }
+
+  /** Reads the login's whole area: running alerts and those closed in the last day. */
+  async load(): Promise<void> {
+    try {
+      const r = await this.api.get<{ alerts: SosAlert[] }>('/api/alerts');
+      if (this.book.applyAll(sosOnly(r.alerts))) this.changed();
+    } catch {
+      // the pushes still come
+    }
+  }
+
+  /** Once a second: how long ago each was raised (text only: a note being typed keeps its focus). */
+  tick(now = Date.now()): void {
+    this.book.prune(now);
+    this.el.dataset.blink = this.el.dataset.blink === '1' ? '0' : '1';
+    this.el.querySelectorAll<HTMLElement>('[data-ago]').forEach((s) => (s.textContent = agoText(now - Number(s.dataset.ago))));
+  }
+
+  private changed(): void {
+    const active = this.active;
+    const ids = new Set(active.map((a) => a.id));
+    for (const m of [this.drafts, this.errors]) for (const id of m.keys()) if (!ids.has(id)) m.delete(id);
+    this.markers?.set(active);
+    // Sets off render() through onChange when it flips; render() regardless.
+    this.alarm.set(alarmShouldSound(active));
+    this.render();
+  }
+
+  render(): void {
+    const active = this.active;
+    this.el.hidden = active.length === 0;
+    document.body.classList.toggle('sos-alarm', this.alarm.sounding);
+    const focused = document.activeElement instanceof HTMLInputElement ? document.activeElement.closest<HTMLElement>('[data-alert]')?.dataset.alert : undefined;
+    this.el.dataset.sounding = String(this.alarm.sounding);
+    this.el.innerHTML = active.length
+      ? renderSosPanel({
+          alerts: active,
+          now: Date.now(),
+          canAct: this.canAct,
+          muted: this.alarm.sounding && !this.alarm.audible,
+          areaName: this.hooks.areaName,
+          drafts: this.drafts,
+          errors: this.errors,
+          pending: this.pending,
+        })
+      : '';
+    if (focused) {
+      const input = this.el.querySelector<HTMLInputElement>(`[data-alert="${CSS.escape(focused)}"] input`);
+      input?.focus();
+      input?.setSelectionRange(input.value.length, input.value.length);
+    }
+  }
+
+  /** Flies the map to an alert: where the worker stood, or their grid. */
+  focus(id: string): void {
+    const a = this.book.get(id);
+    if (!a) return;
+    if (a.position) {
+      this.map.flyTo({ center: [a.position.lon, a.position.lat], zoom: Math.max(this.map.getZoom(), 16) });
+      return;
+    }
+    const b = a.grid ? this.hooks.areaBBox(a.grid) : null;
+    if (b) this.map.fitBounds(b, { padding: 60, maxZoom: 17 });
+  }
+
+  private async onClick(ev: Event): Promise<void> {
+    const target = ev.target as HTMLElement;
+    if (target.closest('[data-sos-sound]')) return this.alarm.unlock();
+    const card = target.closest<HTMLElement>('[data-alert]');
+    const id = card?.dataset.alert;
+    if (!id) return;
+    const b = target.closest<HTMLButtonElement>('[data-sos-ack],[data-sos-close]');
+    if (!b) {
+      if (!target.closest('input')) this.focus(id);
+      return;
+    }
+    const step = b.dataset.sosAck !== undefined ? 'ack' : 'close';
+    const note = this.drafts.get(id)?.trim() || undefined;
+    this.pending.add(id);
+    this.errors.delete(id);
+    this.render();
+    try {
+      const r = await this.api.post<{ alert: SosAlert }>(`/api/alerts/${encodeURIComponent(id)}/${step}`, { note });
+      this.drafts.delete(id);
+      this.book.apply(r.alert);
+    } catch (e) {
+      this.errors.set(id, e);
+      // Taken or ended by someone else meanwhile (409): read where it stands.
+      void this.load();
+    }
+    this.pending.delete(id);
+    this.changed();
+  }
+}

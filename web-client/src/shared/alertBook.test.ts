@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { AlertBook, alarmShouldSound, KEEP_CLOSED_MS, lastStep, raisedNote, sosOnly } from './alertBook';
+import type { SosAlert } from './types';
+
+const sos = (over: Partial<SosAlert>): SosAlert => ({
+  id: 'sos-S1-1000', kind: 'sos', state: 'open', staff_id: 'S1', staff_name: '王芳', grid: 'G1',
+  position: { lon: 120.66, lat: 28.01 }, duty_before: 'available', helpers: [], raised_ms: 1000, updated_ms: 1000,
+  steps: [{ action: 'raised', at_ms: 1000, by: 'field', note: '被围堵' }], version: 1, ...over,
+});
+
+describe('the alert book', () => {
+  it('keeps the newest version: a repeat or a late older push changes nothing', () => {
+    const b = new AlertBook();
+    expect(b.apply(sos({}))).toBe(true);
+    expect(b.apply(sos({}))).toBe(false); // the 5-second repeat
+    expect(b.apply(sos({ state: 'acknowledged', version: 2 }))).toBe(true);
+    expect(b.apply(sos({ state: 'open', version: 1 }))).toBe(false); // late
+    expect(b.get('sos-S1-1000')?.state).toBe('acknowledged');
+  });
+  it('lists the running ones, open first, newest first; closed ones leave and stay gone', () => {
+    const b = new AlertBook();
+    b.applyAll([
+      sos({ id: 'a', raised_ms: 1, state: 'acknowledged', version: 2 }),
+      sos({ id: 'b', raised_ms: 2 }),
+      sos({ id: 'c', raised_ms: 3 }),
+    ]);
+    expect(b.active().map((a) => a.id)).toEqual(['c', 'b', 'a']);
+    b.apply(sos({ id: 'c', raised_ms: 3, state: 'closed', version: 3 }));
+    expect(b.active().map((a) => a.id)).toEqual(['b', 'a']);
+    b.apply(sos({ id: 'c', raised_ms: 3, version: 1 })); // an older open push arriving late
+    expect(b.active().map((a) => a.id)).toEqual(['b', 'a']);
+  });
+  it("finds a member's newest alert and forgets closed ones after a day", () => {
+    const b = new AlertBook();
+    b.apply(sos({ id: 'old', raised_ms: 10, state: 'closed', updated_ms: 20, version: 2 }));
+    b.apply(sos({ id: 'new', raised_ms: 30 }));
+    b.apply(sos({ id: 'other', staff_id: 'S2', raised_ms: 40 }));
+    expect(b.latestOf('S1')?.id).toBe('new');
+    expect(b.latestOf('S3')).toBeNull();
+    b.prune(20 + KEEP_CLOSED_MS + 1);
+    expect(b.get('old')).toBeUndefined();
+    expect(b.get('new')).toBeDefined();
+  });
+  it('sounds the alarm while any alert is open, not once all are taken', () => {
+    expect(alarmShouldSound([])).toBe(false);
+    expect(alarmShouldSound([sos({ state: 'acknowledged' })])).toBe(false);
+    expect(alarmShouldSound([sos({ state: 'acknowledged' }), sos({ id: 'x' })])).toBe(true);
+  });
+  it('reads who took it and what the worker said', () => {
+    const a = sos({
+      state: 'acknowledged',
+      steps: [
+        { action: 'raised', at_ms: 1, by: 'field', note: '被围堵' },
+        { action: 'acknowledged', at_ms: 2, by: 'dispatcher' },
+      ],
+    });
+    expect(lastStep(a, ['acknowledged'])?.by).toBe('dispatcher');
+    expect(lastStep(a, ['cancelled', 'closed'])).toBeNull();
+    expect(raisedNote(a)).toBe('被围堵');
+  });
+});
+
+describe('other kinds of alert', () => {
+  it('are left out: these pages show the SOS only', () => {
+    const other = { ...sos({ id: 'left_grid-S1-5' }), kind: 'left_grid' } as unknown as SosAlert;
+    expect(sosOnly([sos({}), other]).map((a) => a.id)).toEqual(['sos-S1-1000']);
+  });
+});
