@@ -42,6 +42,12 @@ async fn an_sos_reaches_the_area_repeats_until_taken_and_is_kept() {
     let snap = watch.next_of("snapshot").await;
     assert_eq!(snap["alerts"], json!([]), "{snap}");
     let mut phone = s.ws(&field).await;
+    // A city dispatcher drilled into district 12 hears of district 11's SOS.
+    let mut drilled = s.ws(&disp).await;
+    drilled
+        .send(&json!({ "type": "subscribe", "area": "12", "layers": ["alerts"] }))
+        .await;
+    drilled.next_of("snapshot").await;
 
     let (status, b) = s
         .post(
@@ -92,6 +98,12 @@ async fn an_sos_reaches_the_area_repeats_until_taken_and_is_kept() {
         "{pushed}"
     );
     assert_eq!(phone.next_of("alert").await["alert"]["state"], "open");
+    assert_eq!(drilled.next_of("alert").await["alert"]["id"], id.as_str());
+    drilled
+        .send(&json!({ "type": "subscribe", "area": "12", "layers": ["alerts"] }))
+        .await;
+    let snap = drilled.next_of("snapshot").await;
+    assert_eq!(snap["alerts"][0]["alert"]["id"], id.as_str(), "{snap}");
 
     // The worker is in an SOS: out of dispatch, check-out refused; a
     // second press answers the same alert.

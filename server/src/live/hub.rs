@@ -77,8 +77,12 @@ pub struct Subscription {
     pub bbox: [f64; 4],
     /// Which layers.
     pub layers: Layers,
-    /// What the viewer may see.
+    /// What the viewer may see (narrowed to the area it is drilled into).
     pub scope: Scope,
+    /// The user's whole scope: alerts reach a viewer from anywhere in it,
+    /// whatever area it is drilled into (a worker in danger in the next
+    /// district still sounds the alarm).
+    pub home: Scope,
     /// The [generation](AreaTree::generation) of the area tree `scope` was
     /// read from: once an import puts another tree in place the scope's
     /// indexes mean nothing, and the viewer is resynced instead of served.
@@ -508,8 +512,13 @@ impl Hub {
                 .iter()
                 .filter(|(_, v)| {
                     v.sub.is_some_and(|s| {
+                        let scope = if e.layer == Layers::ALERTS {
+                            s.home
+                        } else {
+                            s.scope
+                        };
                         s.layers.intersects(e.layer)
-                            && e.reach.within(s.scope, tree)
+                            && e.reach.within(scope, tree)
                             && e.at.is_none_or(|p| sphere::in_bbox(s.bbox, p))
                     })
                 })
@@ -701,6 +710,7 @@ mod tests {
                 bbox: [120.0, 28.0, 120.1, 28.1],
                 layers: Layers::STAFF,
                 scope,
+                home: scope,
                 tree: e.areas().generation(),
             },
         );
@@ -753,6 +763,7 @@ mod tests {
                     bbox: [120.0, 28.0, 120.1, 28.1],
                     layers: Layers::STAFF,
                     scope,
+                    home: scope,
                     tree: e.areas().generation(),
                 },
             );
@@ -803,6 +814,7 @@ mod tests {
                 bbox: [120.0, 28.0, 120.1, 28.1],
                 layers: Layers::STAFF,
                 scope: Scope::Subtree(grid),
+                home: Scope::Subtree(grid),
                 tree: old,
             },
         );
@@ -843,6 +855,7 @@ mod tests {
                 bbox: [120.0, 28.0, 120.1, 28.1],
                 layers: Layers::STAFF,
                 scope: Scope::All,
+                home: Scope::All,
                 tree: e.areas().generation(),
             },
         );

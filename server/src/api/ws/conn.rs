@@ -189,10 +189,11 @@ impl Conn {
     /// registers it with the hub, and returns the snapshot (and, for the
     /// `stats` layer, today's statistics).
     pub(super) fn subscribe(&mut self, w: Watch) -> Result<Vec<String>, ApiError> {
-        let (bbox, scope, generation) = {
+        let (bbox, scope, home, generation) = {
             let engine = self.app.engine.read();
             let tree = engine.areas();
             let scope = Scope::of(&self.p.user, tree);
+            let home = scope;
             let (bbox, scope) = match (w.bbox, &w.area) {
                 (Some(b), None) => {
                     riskmap_engine::check_bbox(b)?;
@@ -219,12 +220,13 @@ impl Conn {
                     ));
                 }
             };
-            (bbox, scope, tree.generation())
+            (bbox, scope, home, tree.generation())
         };
         let sub = Subscription {
             bbox,
             layers: w.layers,
             scope,
+            home,
             tree: generation,
         };
         self.watching = Some(w);

@@ -48,9 +48,10 @@ pub(super) fn snapshot(
     }
     drop(engine);
     if sub.layers.contains(Layers::ALERTS) {
-        // The active alerts of the whole area, whatever the box: a worker
-        // in danger off screen still sounds the alarm.
-        out["alerts"] = Value::Array(app.alerts_for_snapshot(user, sub.scope));
+        // The active alerts of the user's whole area, whatever the box or
+        // the area drilled into: a worker in danger off screen still
+        // sounds the alarm.
+        out["alerts"] = Value::Array(app.alerts_for_snapshot(user, sub.home));
     }
     app.metrics.observe(Q::Viewport, t.elapsed());
     out.to_string()
