@@ -99,6 +99,9 @@ pub struct AlertStep {
     pub at_ms: EpochMs,
     /// Who (username).
     pub by: String,
+    /// Their name as people read it (the login's display name).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub by_name: String,
     /// Their note, if any.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub note: String,
@@ -171,6 +174,7 @@ impl Alert {
                 action: AlertAction::Raised,
                 at_ms: now,
                 by: by.to_owned(),
+                by_name: String::new(),
                 note,
             }],
             version: 1,
@@ -194,6 +198,7 @@ impl Alert {
                 action: AlertAction::Raised,
                 at_ms: now,
                 by: RULES_ACTOR.to_owned(),
+                by_name: String::new(),
                 note: String::new(),
             }],
             version: 1,
@@ -241,6 +246,7 @@ impl Alert {
             action,
             at_ms: next.updated_ms,
             by: by.to_owned(),
+            by_name: String::new(),
             note,
         });
         Ok(next)
@@ -270,6 +276,15 @@ impl Alert {
             "摔倒".into(),
             now,
         )
+    }
+
+    /// The alert with its last step signed with the actor's display name.
+    #[must_use]
+    pub fn signed(mut self, name: &str) -> Alert {
+        if let Some(step) = self.steps.last_mut() {
+            name.clone_into(&mut step.by_name);
+        }
+        self
     }
 
     /// Who acknowledged it, if anyone.

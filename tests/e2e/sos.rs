@@ -205,6 +205,7 @@ async fn an_sos_reaches_the_area_repeats_until_taken_and_is_kept() {
     assert_eq!(actions(&b["alert"]), ["raised", "acknowledged", "closed"]);
     assert_eq!(b["alert"]["steps"][2]["note"], "已安全接回");
     assert_eq!(b["alert"]["steps"][1]["by"], "dispatcher");
+    assert_eq!(b["alert"]["steps"][1]["by_name"], "派遣员");
     let (status, b) = s.get(&disp, "/api/alerts?from=2026-01-01T00:00:00Z").await;
     assert_eq!(status, 200, "{b}");
     assert_eq!(b["alerts"][0]["id"], id.as_str(), "{b}");

@@ -192,7 +192,7 @@ impl App {
             })
             .into_iter()
             .collect();
-        let alert = Alert::sos(subject, &user.username, note, now);
+        let alert = Alert::sos(subject, &user.username, note, now).signed(&user.display_name);
         self.commit_alert(alert.clone(), duty).await?;
         Ok((alert, true))
     }
@@ -272,7 +272,9 @@ impl App {
                 ));
             }
         }
-        let next = alert.step(action, &user.username, note, now_ms())?;
+        let next = alert
+            .step(action, &user.username, note, now_ms())?
+            .signed(&user.display_name);
         // Only an SOS holds the member's duty.
         let duty = if next.is_active() || next.kind != AlertKind::Sos {
             Vec::new()

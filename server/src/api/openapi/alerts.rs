@@ -37,7 +37,8 @@ pub(super) fn alert_schemas() -> Value {
                 "steps": array_of(object(&["action", "at_ms", "by"], json!({
                     "action": { "type": "string", "enum": ["raised", "acknowledged", "cancelled", "closed"] },
                     "at_ms": int,
-                    "by": { "type": "string", "description": "Username" },
+                    "by": { "type": "string", "description": "Username (riskmap for the rules)" },
+                    "by_name": { "type": "string", "description": "The login's display name" },
                     "note": text,
                 }))),
                 "version": int,
