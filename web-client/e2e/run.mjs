@@ -3,10 +3,13 @@
 // built client. Screenshots go to RISKMAP_SHOTS (default test-results/).
 // The helpers are in support.mjs; what a first real use ran into (issue 21)
 // is tested in pages.mjs; the admin page and the forced password change in
-// admin.mjs; 上岗/下岗 and offline staff in duty.mjs; 一键求助 (SOS) in sos.mjs.
+// admin.mjs; 上岗/下岗 and offline staff in duty.mjs; 一键求助 (SOS) in sos.mjs;
+// a track rule's alert (静止) in rules.mjs, first: it needs the field worker's
+// old demo fix, before any test shares a newer one from the phone.
 
 import { assert, eventually, run, test } from './harness.mjs';
 import { api, BASE, categoryFor, cityOnline, login, mapIdle, num, openScreen, renderedCount, renderedStaff, SHOTS, token, watchErrors } from './support.mjs';
+import './rules.mjs';
 import './pages.mjs';
 import './admin.mjs';
 import './duty.mjs';

@@ -161,7 +161,7 @@ test('一键求助: held on the phone, the big screen sounds the alarm within a 
     await page.keyboard.up('Space');
     await screen.page.waitForSelector(card(staffId), { timeout: 3000 });
     assert(await sounding(screen.page), 'sounding again');
-    assert((await screen.page.textContent('[data-testid="sos-panel"] h2')).includes('SOS alarms'), 'the panel in English');
+    assert((await screen.page.textContent('[data-testid="sos-panel"] h2')).includes('Alerts · SOS'), 'the panel in English');
     assert((await page.textContent(BANNER)).includes('SOS sent'), 'the banner in English');
     await page.screenshot({ path: `${SHOTS}/field-sos-en.png`, fullPage: true });
     await screen.page.click(`${card(staffId)} .sos-head`);

@@ -152,6 +152,8 @@ class FieldPage {
     } else if (m.type === 'alert' && m.kind === 'sos') {
       // My own SOS changed (a dispatcher took it, closed it): the server sends only mine.
       this.sos?.apply(m.alert);
+    } else if (m.type === 'alert') {
+      // A rule's alert about me (脱岗, 静止) is the dispatchers' to handle; a warning is not mine.
     } else if (m.type === 'incident') {
       this.track(m.incident);
       this.renderTasks();

@@ -265,12 +265,11 @@ export class BigScreen {
         this.onIncident(m.incident, true);
         break;
       case 'alert':
-        if (m.kind === 'sos') {
+        if (m.kind !== 'warning') {
+          // A worker's alert: an SOS or a rule's (脱岗, 静止); the desk keeps the kinds it knows.
           this.sos.apply(m.alert);
           break;
         }
-        // Other kinds of alert record (a rule's 脱岗, 静止) are not shown here yet.
-        if (m.kind !== 'warning') break;
         this.incidents.applyAlert(m);
         renderTicker(this.el.ticker, this.incidents.alerts);
         this.afterIncidentsChanged();

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { setLang } from '../shared/i18n';
 import type { SosAlert } from '../shared/types';
 import { Alarm, BEEP_PERIOD_MS } from './alarm';
 import { sosFeatures } from './sosMap';
-import { agoText, canHandleSos, renderSosPanel, type SosPanelView } from './sosPanel';
+import { agoText, canHandleSos, kindLabel, lastedText, renderSosPanel, type SosPanelView } from './sosPanel';
 
 const sos = (over: Partial<SosAlert>): SosAlert => ({
   id: 'sos-S1-1000', kind: 'sos', state: 'open', staff_id: 'S1', staff_name: '王芳', grid: 'G1',
@@ -102,5 +103,43 @@ describe('the SOS panel', () => {
     const fc = sosFeatures([sos({}), sos({ id: 'b', position: null })]);
     expect(fc.features).toHaveLength(1);
     expect(fc.features[0]!.properties).toMatchObject({ state: 'open', name: '王芳' });
+  });
+});
+
+describe("a rule's alert (脱岗, 静止)", () => {
+  const still = sos({
+    id: 'motionless-S1-1', kind: 'motionless', since_ms: 0, raised_ms: 31 * 60_000, helpers: [],
+    steps: [{ action: 'raised', at_ms: 31 * 60_000, by: 'riskmap' }],
+  });
+  const view = (over: Partial<SosPanelView>): SosPanelView => ({
+    alerts: [still], now: 35 * 60_000, canAct: true, muted: false, areaName: () => '五马社区第1网格',
+    drafts: new Map(), errors: new Map(), pending: new Set(), ...over,
+  });
+  afterEach(() => setLang('zh'));
+  it('names its kind in both languages', () => {
+    expect(kindLabel('left_grid', 'zh')).toBe('脱岗');
+    expect(kindLabel('left_grid', 'en')).toBe('Out of grid');
+    expect(kindLabel('motionless', 'zh')).toContain('静止');
+    expect(kindLabel('motionless', 'en')).toBe('Not moving — possible fall');
+  });
+  it('says for how long the rule has been broken', () => {
+    expect(lastedText(35 * 60_000 + 59_000, 'zh')).toBe('已持续 35 分钟');
+    expect(lastedText(35 * 60_000, 'en')).toBe('for 35 min');
+    expect(lastedText(125 * 60_000, 'zh')).toBe('已持续 2 小时 5 分钟');
+    expect(lastedText(125 * 60_000, 'en')).toBe('for 2 h 5 min');
+    expect(lastedText(-5_000, 'zh')).toBe('已持续 0 分钟');
+  });
+  it('is an amber card with its kind, since when and how long, 认领 and 处置完毕; no empty helpers row', () => {
+    const html = renderSosPanel(view({}));
+    for (const s of ['rule-alert', 'data-kind="motionless"', '静止', '待认领', '已持续 35 分钟', 'data-since="0"', 'data-sos-ack', 'data-sos-close']) expect(html).toContain(s);
+    expect(html).not.toContain('求助中');
+    expect(html).not.toContain('附近人员');
+    setLang('en');
+    const en = renderSosPanel(view({ alerts: [{ ...still, kind: 'left_grid' }] }));
+    for (const s of ['Alerts · SOS', 'Out of grid', 'Not taken', 'for 35 min']) expect(en).toContain(s);
+  });
+  it('is marked on the map apart from an SOS, with its kind', () => {
+    const fc = sosFeatures([still, sos({})]);
+    expect(fc.features.map((f) => [f.properties!.kind, f.properties!.tag])).toEqual([['motionless', '静止'], ['sos', 'SOS']]);
   });
 });

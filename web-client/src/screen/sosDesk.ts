@@ -1,6 +1,7 @@
-// The big screen's SOS desk: the running alerts (from the snapshot, /ws
-// pushes and REST), the alarm panel, the markers, and the audible alarm that
-// sounds while any of them is open. 认领 and 处置完毕 go to the server; the
+// The big screen's alert desk: the running alerts — SOS (一键求助) and the
+// track rules' 脱岗 and 静止 — from the snapshot, /ws pushes and REST; the
+// alarm panel, the markers, and the audible alarm that sounds while an SOS or
+// a 静止 (a possible fall) is open (a 脱岗 is shown only). 认领 and 处置完毕 go to the server; the
 // answer is shown at once and the push confirms it to every other screen.
 //
 // The /ws snapshot and pushes follow the drill-down scope; an SOS elsewhere
@@ -9,11 +10,11 @@
 
 import type { Map as MapLibreMap } from 'maplibre-gl';
 import type { Api } from '../shared/api';
-import { AlertBook, alarmShouldSound, isSos, sosOnly } from '../shared/alertBook';
+import { AlertBook, alarmShouldSound, isShown, shownOnly } from '../shared/alertBook';
 import type { BBox, SosAlert, SosAlertMessage, UserRole } from '../shared/types';
 import { Alarm } from './alarm';
 import { addSosLayers, SosMarkers } from './sosMap';
-import { agoText, canHandleSos, renderSosPanel } from './sosPanel';
+import { agoText, canHandleSos, lastedText, renderSosPanel } from './sosPanel';
 
 /** How often the whole area's alerts are read again, besides the pushes. */
 export const SOS_RELOAD_MS = 30_000;
@@ -66,21 +67,21 @@ export class SosDesk {
     return this.book.active();
   }
 
-  /** A snapshot's alerts (other kinds of alert are not this desk's). */
+  /** A snapshot's alerts (a kind this desk does not know is left out). */
   applyMessages(list: readonly SosAlertMessage[] | undefined): void {
-    if (list && this.book.applyAll(sosOnly(list.map((m) => m.alert)))) this.changed();
+    if (list && this.book.applyAll(shownOnly(list.map((m) => m.alert)))) this.changed();
   }
 
   /** A pushed alert. */
   apply(a: SosAlert): void {
-    if (isSos(a) && this.book.apply(a)) this.changed();
+    if (isShown(a) && this.book.apply(a)) this.changed();
   }
 
   /** Reads the login's whole area: running alerts and those closed in the last day. */
   async load(): Promise<void> {
     try {
       const r = await this.api.get<{ alerts: SosAlert[] }>('/api/alerts');
-      if (this.book.applyAll(sosOnly(r.alerts))) this.changed();
+      if (this.book.applyAll(shownOnly(r.alerts))) this.changed();
     } catch {
       // the pushes still come
     }
@@ -91,13 +92,13 @@ export class SosDesk {
     this.book.prune(now);
     this.el.dataset.blink = this.el.dataset.blink === '1' ? '0' : '1';
     this.el.querySelectorAll<HTMLElement>('[data-ago]').forEach((s) => (s.textContent = agoText(now - Number(s.dataset.ago))));
+    this.el.querySelectorAll<HTMLElement>('[data-since]').forEach((s) => (s.textContent = lastedText(now - Number(s.dataset.since))));
   }
 
   private changed(): void {
     const active = this.active;
     const ids = new Set(active.map((a) => a.id));
     for (const m of [this.drafts, this.errors]) for (const id of m.keys()) if (!ids.has(id)) m.delete(id);
-    this.markers?.set(active);
     // Sets off render() through onChange when it flips; render() regardless.
     this.alarm.set(alarmShouldSound(active));
     this.render();
@@ -106,7 +107,13 @@ export class SosDesk {
   render(): void {
     const active = this.active;
     this.el.hidden = active.length === 0;
-    document.body.classList.toggle('sos-alarm', this.alarm.sounding);
+    // (the markers' labels are in the page language)
+    this.markers?.set(active);
+    // Red while an SOS runs; amber for the rules' alerts alone (a 静止 sounding, a 脱岗).
+    const sos = active.some((a) => a.kind === 'sos');
+    this.el.dataset.tone = sos ? 'sos' : 'rule';
+    document.body.classList.toggle('sos-alarm', this.alarm.sounding && sos);
+    document.body.classList.toggle('rule-alarm', this.alarm.sounding && !sos);
     const focused = document.activeElement instanceof HTMLInputElement ? document.activeElement.closest<HTMLElement>('[data-alert]')?.dataset.alert : undefined;
     this.el.dataset.sounding = String(this.alarm.sounding);
     this.el.innerHTML = active.length

@@ -1,18 +1,30 @@
-// The SOS alarm panel's HTML: one card per running alert, open ones (red,
-// nobody has taken them) first, then acknowledged ones (amber) until they are
-// closed. Who, where, when and how long ago, what they said, who is nearest,
-// who took it; 认领 and 处置完毕 with a note for those who may, a sentence for
-// those who may not. Plain data in, a string out.
+// The alarm panel's HTML: one card per running alert, open ones (nobody has
+// taken them) first, then acknowledged ones until they are closed. An SOS is
+// red while open; a rule's alert (脱岗, 静止) is amber, says its kind, since
+// when the rule has been broken and for how long. Who, where, when and how
+// long ago, what they said, who is nearest, who took it; 认领 and 处置完毕
+// with a note for those who may, a sentence for those who may not. Plain
+// data in, a string out.
 
-import { lastStep, raisedNote } from '../shared/alertBook';
+import { isRule, lastStep, raisedNote } from '../shared/alertBook';
 import { errorHtml } from '../shared/errors';
 import { esc, formatClock, formatDistance, formatDuration } from '../shared/format';
 import { addTranslations, type Lang, lang, t } from '../shared/i18n';
-import type { SosAlert, UserRole } from '../shared/types';
+import type { AlertKind, SosAlert, UserRole } from '../shared/types';
 
 addTranslations({
   zh: {
-    'alarm.title': '一键求助 · 紧急警报',
+    'alarm.title': '告警 · 一键求助',
+    'alarm.kind.left_grid': '脱岗',
+    'alarm.kind.motionless': '静止 · 疑似摔倒',
+    'alarm.map.left_grid': '脱岗',
+    'alarm.map.motionless': '静止',
+    'alarm.rule_open': '待认领',
+    'alarm.since': '开始',
+    'alarm.lasted': '已持续 {d}',
+    'alarm.rule_raised': '告警',
+    'alarm.call.left_grid': '离开本人网格过久：请电话联系了解情况',
+    'alarm.call.motionless': '长时间原地不动，可能摔倒：请立即电话联系确认安全',
     'alarm.open': '求助中 · 待认领',
     'alarm.acknowledged': '已认领 · 处置中',
     'alarm.grid': '网格',
@@ -32,7 +44,17 @@ addTranslations({
     'alarm.fly': '点击在地图上定位',
   },
   en: {
-    'alarm.title': 'SOS alarms',
+    'alarm.title': 'Alerts · SOS',
+    'alarm.kind.left_grid': 'Out of grid',
+    'alarm.kind.motionless': 'Not moving — possible fall',
+    'alarm.map.left_grid': 'OUT',
+    'alarm.map.motionless': 'STILL',
+    'alarm.rule_open': 'Not taken',
+    'alarm.since': 'Since',
+    'alarm.lasted': 'for {d}',
+    'alarm.rule_raised': 'Raised',
+    'alarm.call.left_grid': 'Out of their own grid too long: call them to ask why',
+    'alarm.call.motionless': 'Not moving for a long time, may have fallen: call them now',
     'alarm.open': 'SOS · not taken',
     'alarm.acknowledged': 'Taken · in hand',
     'alarm.grid': 'Grid',
@@ -65,6 +87,18 @@ export function agoText(ms: number, l: Lang = lang()): string {
   return t('alarm.ago', l).replace('{d}', formatDuration(ms, l));
 }
 
+/** A rule's kind as the panel names it (the SOS has its own badge). */
+export const kindLabel = (kind: AlertKind, l: Lang = lang()): string => (kind === 'sos' ? 'SOS' : t(`alarm.kind.${kind}`, l));
+
+/** How long a rule has been broken: 已持续 35 分钟, 已持续 2 小时 5 分钟; for 35 min, for 2 h 5 min. */
+export function lastedText(ms: number, l: Lang = lang()): string {
+  const total = Math.max(0, Math.floor(ms / 60_000));
+  const h = Math.floor(total / 60);
+  const m = total % 60;
+  const d = l === 'zh' ? (h > 0 ? `${h} 小时 ${m} 分钟` : `${m} 分钟`) : h > 0 ? `${h} h ${m} min` : `${m} min`;
+  return t('alarm.lasted', l).replace('{d}', d);
+}
+
 export interface SosPanelView {
   alerts: readonly SosAlert[];
   now: number;
@@ -87,17 +121,22 @@ export function renderSosPanel(v: SosPanelView): string {
 }
 
 function sosCard(a: SosAlert, v: SosPanelView): string {
+  const rule = isRule(a);
   const grid = a.grid ? (v.areaName(a.grid) ?? a.grid) : '—';
   const note = raisedNote(a);
   const taken = lastStep(a, ['acknowledged']);
   const helpers = a.helpers.length
     ? a.helpers.map((h) => `${esc(h.name)} <small>${formatDistance(h.distance_m)}</small>`).join('、')
     : esc(t('alarm.no_helpers'));
+  const since = a.since_ms ?? a.raised_ms;
   const rows = [
     [t('alarm.grid'), `${esc(grid)}${a.position ? '' : ` <small class="warn">${esc(t('alarm.no_position'))}</small>`}`],
-    [t('alarm.raised'), `${formatClock(a.raised_ms)} · <span data-ago="${a.raised_ms}">${esc(agoText(v.now - a.raised_ms))}</span>`],
+    ...(rule
+      ? [[t('alarm.since'), `${formatClock(since)} · <b class="lasted" data-since="${since}" data-testid="alert-lasted">${esc(lastedText(v.now - since))}</b>`]]
+      : []),
+    [t(rule ? 'alarm.rule_raised' : 'alarm.raised'), `${formatClock(a.raised_ms)} · <span data-ago="${a.raised_ms}">${esc(agoText(v.now - a.raised_ms))}</span>`],
     ...(note ? [[t('alarm.note'), `<q>${esc(note)}</q>`]] : []),
-    [t('alarm.helpers'), helpers],
+    ...(!rule || a.helpers.length ? [[t('alarm.helpers'), helpers]] : []),
     ...(taken ? [[t('alarm.taken_by'), `${esc(taken.by)} · ${formatClock(taken.at_ms)}${taken.note ? ` — ${esc(taken.note)}` : ''}`]] : []),
   ];
   const busy = v.pending.has(a.id) ? 'disabled' : '';
@@ -108,8 +147,13 @@ function sosCard(a: SosAlert, v: SosPanelView): string {
         <button class="sos-close" data-sos-close ${busy} data-testid="sos-close">${esc(t('alarm.close'))}</button></div>`
     : `<p class="hint" data-testid="sos-read-only">${esc(t('alarm.read_only'))}</p>`;
   const err = v.errors.get(a.id);
-  return `<article class="sos-alert sos-${a.state}" data-alert="${esc(a.id)}" data-staff="${esc(a.staff_id)}" data-state="${a.state}" data-testid="sos-alert" title="${esc(t('alarm.fly'))}">
-      <div class="sos-head"><span class="badge">${esc(t(`alarm.${a.state}`))}</span><b class="name" data-testid="sos-name">${esc(a.staff_name)}</b><small>${esc(a.staff_id)}</small></div>
-      <dl>${rows.map(([k, val]) => `<dt>${esc(k)}</dt><dd>${val}</dd>`).join('')}</dl>
+  const state = rule && a.state === 'open' ? t('alarm.rule_open') : t(`alarm.${a.state}`);
+  const head = rule
+    ? `<span class="badge kind" data-testid="alert-kind">${esc(kindLabel(a.kind))}</span><span class="badge state">${esc(state)}</span>`
+    : `<span class="badge">${esc(state)}</span>`;
+  const call = rule ? `<p class="call">${esc(t(`alarm.call.${a.kind}`))}</p>` : '';
+  return `<article class="sos-alert sos-${a.state}${rule ? ' rule-alert' : ''}" data-alert="${esc(a.id)}" data-kind="${esc(a.kind)}" data-staff="${esc(a.staff_id)}" data-state="${a.state}" data-testid="sos-alert" title="${esc(t('alarm.fly'))}">
+      <div class="sos-head">${head}<b class="name" data-testid="sos-name">${esc(a.staff_name)}</b><small>${esc(a.staff_id)}</small></div>
+      ${call}<dl>${rows.map(([k, val]) => `<dt>${esc(k)}</dt><dd>${val}</dd>`).join('')}</dl>
       ${actions}${err ? errorHtml(err, 'sos') : ''}</article>`;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AlertBook, alarmShouldSound, KEEP_CLOSED_MS, lastStep, raisedNote, sosOnly } from './alertBook';
+import { AlertBook, alarmShouldSound, isRule, isShown, KEEP_CLOSED_MS, lastStep, raisedNote, shownOnly, soundsAlarm, sosOnly } from './alertBook';
 import type { SosAlert } from './types';
 
 const sos = (over: Partial<SosAlert>): SosAlert => ({
@@ -45,6 +45,32 @@ describe('the alert book', () => {
     expect(alarmShouldSound([])).toBe(false);
     expect(alarmShouldSound([sos({ state: 'acknowledged' })])).toBe(false);
     expect(alarmShouldSound([sos({ state: 'acknowledged' }), sos({ id: 'x' })])).toBe(true);
+  });
+  it('sounds for an open SOS or 静止 (a possible fall), never for 脱岗 alone', () => {
+    expect(soundsAlarm('sos')).toBe(true);
+    expect(soundsAlarm('motionless')).toBe(true);
+    expect(soundsAlarm('left_grid')).toBe(false);
+    expect(alarmShouldSound([sos({ kind: 'left_grid' })])).toBe(false);
+    expect(alarmShouldSound([sos({ kind: 'motionless' })])).toBe(true);
+    expect(alarmShouldSound([sos({ kind: 'motionless', state: 'acknowledged' }), sos({ kind: 'left_grid', id: 'y' })])).toBe(false);
+    expect(alarmShouldSound([sos({ kind: 'left_grid' }), sos({ id: 'x' })])).toBe(true);
+  });
+  it('lists an open alarm before an open 脱岗, and both before the taken ones', () => {
+    const b = new AlertBook();
+    b.applyAll([
+      sos({ id: 'taken', raised_ms: 9, state: 'acknowledged' }),
+      sos({ id: 'out', kind: 'left_grid', raised_ms: 8 }),
+      sos({ id: 'still', kind: 'motionless', raised_ms: 1 }),
+    ]);
+    expect(b.active().map((a) => a.id)).toEqual(['still', 'out', 'taken']);
+  });
+  it('shows the kinds it knows on the big screen; the field page keeps the SOS only', () => {
+    const list = [sos({}), sos({ id: 'r', kind: 'left_grid' }), sos({ id: 'm', kind: 'motionless' }), { ...sos({ id: 'n' }), kind: 'new_rule' } as unknown as SosAlert];
+    expect(shownOnly(list).map((a) => a.id)).toEqual(['sos-S1-1000', 'r', 'm']);
+    expect(isShown(list[3]!)).toBe(false);
+    expect(sosOnly(list).map((a) => a.id)).toEqual(['sos-S1-1000']);
+    expect(isRule({ kind: 'motionless' })).toBe(true);
+    expect(isRule({ kind: 'sos' })).toBe(false);
   });
   it('reads who took it and what the worker said', () => {
     const a = sos({

@@ -1,9 +1,10 @@
-// The SOS alerts (一键求助) a page knows, from REST, snapshots and /ws pushes.
+// The workers' alerts a page knows (一键求助, and the rules' 脱岗 and 静止),
+// from REST, snapshots and /ws pushes.
 // The newest version wins: a repeat (same version) or an older push arriving
 // late changes nothing. A closed alert leaves the active list, but it is kept
 // (for a day) so that a late push of an older version cannot bring it back.
 
-import type { AlertStep, SosAlert } from './types';
+import type { AlertKind, AlertStep, SosAlert } from './types';
 
 /** Closed alerts older than this are forgotten (the server keeps the last day's too). */
 export const KEEP_CLOSED_MS = 24 * 3600_000;
@@ -52,19 +53,34 @@ export class AlertBook {
   }
 }
 
-/**
- * The SOS among alerts: the server keeps other kinds of alert records too
- * (a rule's 脱岗, 静止), which these pages do not show yet.
- */
+/** The SOS among alerts: the field page shows its worker's own SOS only. */
 export const isSos = (a: SosAlert): boolean => (a.kind as string) === 'sos';
 
 export const sosOnly = (list: readonly SosAlert[]): SosAlert[] => list.filter(isSos);
 
-const rank = (a: SosAlert) => (a.state === 'open' ? 0 : 1);
+/** The kinds the big screen shows: the SOS and the track rules' (脱岗, 静止). */
+export const SHOWN_KINDS: readonly AlertKind[] = ['sos', 'left_grid', 'motionless'];
 
-/** The alarm sounds while any alert is open: nobody has taken it yet. */
+/** Whether the big screen shows it (a kind a newer server adds is left out, not misdrawn). */
+export const isShown = (a: SosAlert): boolean => SHOWN_KINDS.includes(a.kind);
+
+export const shownOnly = (list: readonly SosAlert[]): SosAlert[] => list.filter(isShown);
+
+/** A rule's alert (raised by the server from the track), not the worker's own call. */
+export const isRule = (a: Pick<SosAlert, 'kind'>): boolean => a.kind !== 'sos';
+
+/**
+ * The kinds that sound the alarm while open: a worker's SOS, and 静止 (a
+ * possible fall is a safety alarm). 脱岗 is shown only: nobody is in danger.
+ */
+export const soundsAlarm = (kind: AlertKind): boolean => kind === 'sos' || kind === 'motionless';
+
+// Open ones first, those that sound before those that do not; then the taken ones.
+const rank = (a: SosAlert) => (a.state === 'open' ? (soundsAlarm(a.kind) ? 0 : 1) : 2);
+
+/** The alarm sounds while any alert of a sounding kind is open: nobody has taken it yet. */
 export function alarmShouldSound(active: readonly SosAlert[]): boolean {
-  return active.some((a) => a.state === 'open');
+  return active.some((a) => a.state === 'open' && soundsAlarm(a.kind));
 }
 
 /** The last step of one of these kinds (who took it, who ended it), if any. */

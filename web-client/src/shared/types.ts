@@ -231,13 +231,20 @@ export interface AlertStep {
 }
 
 /**
- * 一键求助 — a worker's SOS as the server keeps it (docs/protocol.md, "Alerts").
- * The server keeps a rule's alerts (脱岗 left_grid, 静止 motionless) in the same
- * shape and list; these pages show the SOS only (alertBook.ts, `sosOnly`).
+ * What raised an alert: 一键求助 (the worker asked for help), or a track rule the
+ * server judges on a worker on duty — 脱岗 (out of their grid too long) and 静止
+ * (not moving too long, a possible fall).
+ */
+export type AlertKind = 'sos' | 'left_grid' | 'motionless';
+
+/**
+ * A worker's alert as the server keeps it (docs/protocol.md, "Alerts"): an SOS
+ * or a rule's. The big screen shows every kind; the field page its own SOS only
+ * (alertBook.ts, `sosOnly`).
  */
 export interface SosAlert {
   id: string;
-  kind: 'sos';
+  kind: AlertKind;
   state: AlertState;
   staff_id: string;
   staff_name: string;
@@ -246,6 +253,8 @@ export interface SosAlert {
   duty_before: Duty;
   /** The nearest available staff when it was raised (up to three). */
   helpers: { staff_id: string; name: string; distance_m: number }[];
+  /** A rule's alert: since when the rule has been broken (its first fix). */
+  since_ms?: EpochMs;
   raised_ms: EpochMs;
   updated_ms: EpochMs;
   steps: AlertStep[];
@@ -253,10 +262,10 @@ export interface SosAlert {
   version: number;
 }
 
-/** An SOS as /ws pushes it: on every change, and again every 5 s while open (`repeat`). */
+/** A worker's alert as /ws pushes it: on every change, and again every 5 s while open (`repeat`). */
 export interface SosAlertMessage {
   type: 'alert';
-  kind: 'sos';
+  kind: AlertKind;
   alert: SosAlert;
   repeat: boolean;
 }
