@@ -511,16 +511,22 @@ impl Hub {
                 .viewers
                 .iter()
                 .filter(|(_, v)| {
-                    v.sub.is_some_and(|s| {
-                        let scope = if e.layer == Layers::ALERTS {
-                            s.home
-                        } else {
-                            s.scope
-                        };
-                        s.layers.intersects(e.layer)
-                            && e.reach.within(scope, tree)
-                            && e.at.is_none_or(|p| sphere::in_bbox(s.bbox, p))
-                    })
+                    // What reaches everyone (a layer changed) reaches a
+                    // viewer between subscriptions too: an import's
+                    // resync drops every subscription until its
+                    // connection subscribes again, which may be after
+                    // this tick.
+                    e.reach == Reach::Everyone
+                        || v.sub.is_some_and(|s| {
+                            let scope = if e.layer == Layers::ALERTS {
+                                s.home
+                            } else {
+                                s.scope
+                            };
+                            s.layers.intersects(e.layer)
+                                && e.reach.within(scope, tree)
+                                && e.at.is_none_or(|p| sphere::in_bbox(s.bbox, p))
+                        })
                 })
                 .map(|(id, _)| *id)
                 .collect();
@@ -748,7 +754,7 @@ mod tests {
 
     /// Something placed in no grid reaches system administrators only, as
     /// everywhere else; a grid's event reaches that grid's scopes; a layer
-    /// change reaches everyone.
+    /// change reaches everyone, subscribed at that moment or not.
     #[test]
     fn events_reach_only_the_scopes_they_belong_to() {
         let hub = Hub::new(HubConfig::default(), Arc::new(Metrics::default()));
@@ -771,6 +777,8 @@ mod tests {
         };
         let mut admin = watch(Scope::All);
         let mut district_viewer = watch(Scope::Subtree(district));
+        // Between subscriptions (an import's resync dropped its own).
+        let (_, mut resyncing, _h) = hub.register();
         let publish = |reach, text: &str| {
             hub.publish(Event {
                 text: text.into(),
@@ -792,6 +800,7 @@ mod tests {
         };
         assert_eq!(texts(&mut admin), ["unplaced", "grid", "everyone"]);
         assert_eq!(texts(&mut district_viewer), ["grid", "everyone"]);
+        assert_eq!(texts(&mut resyncing), ["everyone"]);
     }
 
     /// A subscription that raced an areas import (its scope read from the
