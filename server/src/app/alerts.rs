@@ -294,10 +294,7 @@ impl App {
             .book
             .read()
             .get(id)
-            .filter(|a| {
-                user.staff_id.as_deref() == Some(a.subject.staff_id.as_str())
-                    || in_scope(a, scope, tree)
-            })
+            .filter(|a| visible(a, user, scope, tree))
             .cloned()
             .ok_or_else(|| AlertError::NotFound(format!("no alert {id:?} in your area")))
     }
@@ -314,10 +311,7 @@ impl App {
             .read()
             .newest_first()
             .into_iter()
-            .filter(|a| {
-                user.staff_id.as_deref() == Some(a.subject.staff_id.as_str())
-                    || in_scope(a, scope, tree)
-            })
+            .filter(|a| visible(a, user, scope, tree))
             .cloned()
             .collect()
     }
@@ -513,8 +507,10 @@ impl App {
     }
 }
 
-fn in_scope(a: &Alert, scope: Scope, tree: &riskmap_engine::AreaTree) -> bool {
-    scope.contains(a.subject.grid.as_deref().and_then(|g| tree.idx(g)), tree)
+/// Whether `user` sees `a`: their own, or in their scope.
+fn visible(a: &Alert, user: &User, scope: Scope, tree: &riskmap_engine::AreaTree) -> bool {
+    user.staff_id.as_deref() == Some(a.subject.staff_id.as_str())
+        || scope.contains(a.subject.grid.as_deref().and_then(|g| tree.idx(g)), tree)
 }
 
 /// The `alert` message of an alert (`repeat`: pushed again while open).
