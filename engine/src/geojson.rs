@@ -8,7 +8,7 @@
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
-use geo::{Coord, LineString, MultiPolygon, Polygon};
+use geo::{Coord, LineString, MultiLineString, MultiPolygon, Polygon};
 use geojson::{Feature, GeometryValue, JsonObject, feature::Id};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -196,6 +196,7 @@ fn required_geometry(f: &Feature) -> Result<&GeometryValue> {
 fn footprint_geometry(footprint: &Footprint) -> GeometryValue {
     match footprint {
         Footprint::Point(p) => GeometryValue::from(p),
+        Footprint::Line(ml) => GeometryValue::from(ml),
         Footprint::Area(mp) => GeometryValue::from(mp),
     }
 }
@@ -229,12 +230,54 @@ pub fn parse_point(g: &GeometryValue) -> Result<LonLat> {
     }
 }
 
-/// A point or an area from a Point, Polygon or MultiPolygon geometry.
+/// A point, a line or an area from a `Point`, `LineString`,
+/// `MultiLineString`, `Polygon` or `MultiPolygon` geometry.
 pub fn parse_footprint(g: &GeometryValue) -> Result<Footprint> {
     match g {
         GeometryValue::Point { .. } => Ok(Footprint::Point(parse_point(g)?.point())),
+        GeometryValue::LineString { .. } | GeometryValue::MultiLineString { .. } => {
+            Ok(Footprint::Line(parse_multi_line(g)?))
+        }
         _ => Ok(Footprint::Area(parse_multi_polygon(g)?)),
     }
+}
+
+/// A `MultiLineString` from a `LineString` or `MultiLineString` geometry,
+/// validated: every coordinate in range, every line at least two positions,
+/// and no more than [`MAX_VERTICES`] vertices.
+pub fn parse_multi_line(g: &GeometryValue) -> Result<MultiLineString<f64>> {
+    let lines: Vec<&Vec<geojson::Position>> = match g {
+        GeometryValue::LineString { coordinates } => vec![coordinates],
+        GeometryValue::MultiLineString { coordinates } => coordinates.iter().collect(),
+        other => {
+            return Err(EngineError::InvalidGeometry(format!(
+                "expected a LineString or MultiLineString, got a {}",
+                other.type_name()
+            )));
+        }
+    };
+    let vertices: usize = lines.iter().map(|l| l.len()).sum();
+    if vertices > MAX_VERTICES {
+        return Err(EngineError::InvalidGeometry(format!(
+            "{vertices} vertices is more than the limit of {MAX_VERTICES}"
+        )));
+    }
+    if lines.is_empty() {
+        return Err(EngineError::InvalidGeometry(
+            "the MultiLineString is empty".into(),
+        ));
+    }
+    let mut out = Vec::with_capacity(lines.len());
+    for positions in lines {
+        if positions.len() < 2 {
+            return Err(EngineError::InvalidGeometry(format!(
+                "a line needs at least 2 positions, got {}",
+                positions.len()
+            )));
+        }
+        out.push(LineString::new(coords(positions)?));
+    }
+    Ok(MultiLineString::new(out))
 }
 
 /// A MultiPolygon from a Polygon or MultiPolygon geometry, validated: every
@@ -281,7 +324,17 @@ fn ring(positions: &[geojson::Position]) -> Result<LineString<f64>> {
             positions.len()
         )));
     }
-    let coords = positions
+    let coords = coords(positions)?;
+    if coords.first() != coords.last() {
+        return Err(EngineError::InvalidGeometry(
+            "a linear ring must end where it starts".into(),
+        ));
+    }
+    Ok(LineString::new(coords))
+}
+
+fn coords(positions: &[geojson::Position]) -> Result<Vec<Coord<f64>>> {
+    positions
         .iter()
         .map(|p| {
             position(p.as_slice()).map(|ll| Coord {
@@ -289,13 +342,7 @@ fn ring(positions: &[geojson::Position]) -> Result<LineString<f64>> {
                 y: ll.lat,
             })
         })
-        .collect::<Result<Vec<_>>>()?;
-    if coords.first() != coords.last() {
-        return Err(EngineError::InvalidGeometry(
-            "a linear ring must end where it starts".into(),
-        ));
-    }
-    Ok(LineString::new(coords))
+        .collect()
 }
 
 fn position(p: &[f64]) -> Result<LonLat> {

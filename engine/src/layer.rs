@@ -6,8 +6,8 @@
 //! great-circle distance within a radius.
 
 use geo::{
-    BoundingRect, Closest, Contains, Coord, HaversineClosestPoint, Intersects, MultiPolygon, Point,
-    Rect,
+    BoundingRect, Closest, Contains, Coord, HaversineClosestPoint, Intersects, MultiLineString,
+    MultiPolygon, Point, Rect,
 };
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
@@ -28,6 +28,8 @@ type Envelope = GeomWithData<Rectangle<[f64; 2]>, FeatureIdx>;
 pub enum Shape<'a> {
     /// A single location.
     Point(Point<f64>),
+    /// A route.
+    Line(&'a MultiLineString<f64>),
     /// An extent.
     Area(&'a MultiPolygon<f64>),
 }
@@ -52,6 +54,7 @@ impl LayerItem for Camera {
 fn footprint_shape(f: &Footprint) -> Shape<'_> {
     match f {
         Footprint::Point(p) => Shape::Point(*p),
+        Footprint::Line(ml) => Shape::Line(ml),
         Footprint::Area(mp) => Shape::Area(mp),
     }
 }
@@ -238,6 +241,7 @@ impl<T: LayerItem> Layer<T> {
                     .filter(|&i| {
                         self.get(i).is_some_and(|t| match t.shape() {
                             Shape::Point(p) => rect.intersects(&p),
+                            Shape::Line(ml) => ml.intersects(&rect),
                             Shape::Area(mp) => mp.intersects(&rect),
                         })
                     }),
@@ -286,6 +290,7 @@ impl<T: LayerItem> Layer<T> {
             .filter(|&i| {
                 self.get(i).is_some_and(|t| match t.shape() {
                     Shape::Point(p) => area.intersects(&p),
+                    Shape::Line(ml) => area.intersects(ml),
                     Shape::Area(mp) => area.intersects(mp),
                 })
             })
@@ -293,8 +298,8 @@ impl<T: LayerItem> Layer<T> {
     }
 }
 
-/// Great-circle metres from `q` to a shape: to the point, or to an area's
-/// nearest point (zero inside it).
+/// Great-circle metres from `q` to a shape: to the point, to a line's
+/// nearest point, or to an area's nearest point (zero inside it).
 #[must_use]
 pub fn distance_to_shape_m(q: LonLat, shape: Shape<'_>) -> f64 {
     let to = |p: Point<f64>| {
@@ -308,6 +313,11 @@ pub fn distance_to_shape_m(q: LonLat, shape: Shape<'_>) -> f64 {
     };
     match shape {
         Shape::Point(p) => to(p),
+        Shape::Line(ml) => match ml.haversine_closest_point(&q.point()) {
+            Closest::Intersection(_) => 0.0,
+            Closest::SinglePoint(p) => to(p),
+            Closest::Indeterminate => f64::INFINITY,
+        },
         Shape::Area(mp) => {
             let qp = q.point();
             if mp.contains(&qp) {
@@ -322,32 +332,40 @@ pub fn distance_to_shape_m(q: LonLat, shape: Shape<'_>) -> f64 {
     }
 }
 
-/// The point a shape is placed at: itself, or a point inside the area.
+/// The point a shape is placed at: itself, a point on the line, or a point
+/// inside the area.
 #[must_use]
 pub fn representative(shape: Shape<'_>) -> Point<f64> {
     use geo::InteriorPoint;
     match shape {
         Shape::Point(p) => p,
+        Shape::Line(ml) => ml.interior_point().unwrap_or_else(|| Point::new(0.0, 0.0)),
         Shape::Area(mp) => mp.interior_point().unwrap_or_else(|| Point::new(0.0, 0.0)),
     }
 }
 
-fn envelope<T: LayerItem>(item: &T) -> Result<Rectangle<[f64; 2]>> {
-    match item.shape() {
-        Shape::Point(p) => {
-            LonLat::new(p.x(), p.y())?;
-            Ok(Rectangle::from_corners([p.x(), p.y()], [p.x(), p.y()]))
-        }
-        Shape::Area(mp) => {
-            let r = mp.bounding_rect().ok_or_else(|| {
-                EngineError::InvalidGeometry(format!("feature {} has an empty geometry", item.id()))
-            })?;
-            Ok(Rectangle::from_corners(
-                [r.min().x, r.min().y],
-                [r.max().x, r.max().y],
-            ))
-        }
+/// A shape's bounding box; `None` for an empty line or area.
+#[must_use]
+pub fn shape_bounds(shape: Shape<'_>) -> Option<Rect<f64>> {
+    match shape {
+        Shape::Point(p) => Some(Rect::new(p.0, p.0)),
+        Shape::Line(ml) => ml.bounding_rect(),
+        Shape::Area(mp) => mp.bounding_rect(),
     }
+}
+
+fn envelope<T: LayerItem>(item: &T) -> Result<Rectangle<[f64; 2]>> {
+    let shape = item.shape();
+    if let Shape::Point(p) = shape {
+        LonLat::new(p.x(), p.y())?;
+    }
+    let r = shape_bounds(shape).ok_or_else(|| {
+        EngineError::InvalidGeometry(format!("feature {} has an empty geometry", item.id()))
+    })?;
+    Ok(Rectangle::from_corners(
+        [r.min().x, r.min().y],
+        [r.max().x, r.max().y],
+    ))
 }
 
 /// A box as one or two rectangles that do not cross the antimeridian.

@@ -5,7 +5,8 @@
 //! - [`areas`]: the governance tree; [`locator`]: point → grid through H3.
 //! - [`staff`]: the roster and the moving-point index (the hot write path).
 //! - [`layer`]: static layers in R-trees; [`cameras`]: who sees a point.
-//! - [`heatmap`]: counts per H3 cell.
+//! - [`heatmap`]: counts per H3 cell; [`risk`]: each grid's risk score and
+//!   level (风险等级研判).
 //! - [`geojson`]: RFC 7946 features ⇄ model; [`gcj02`]: the Chinese offset datum.
 //! - [`city`]: a whole city's layers ([`City`]) and the city directory reader.
 //! - [`error`]: why an input or query was refused.
@@ -25,6 +26,7 @@ pub mod heatmap;
 pub mod layer;
 pub mod locator;
 pub mod model;
+pub mod risk;
 pub mod sphere;
 pub mod staff;
 pub mod watch;

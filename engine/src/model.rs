@@ -5,7 +5,7 @@
 //! outside, see [`super::geojson`]); geometry travels in the feature's
 //! `geometry` member and is therefore skipped here.
 
-use geo::{MultiPolygon, Point};
+use geo::{MultiLineString, MultiPolygon, Point};
 use serde::{Deserialize, Serialize};
 
 use super::sphere::LonLat;
@@ -349,11 +349,13 @@ impl From<RiskLevel> for u8 {
     }
 }
 
-/// A point or an area, for layers whose features may be either.
+/// A point, a line or an area, for layers whose features may be any.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Footprint {
     /// A single location.
     Point(Point<f64>),
+    /// A route, e.g. a gas pipeline or a flood-prone embankment.
+    Line(MultiLineString<f64>),
     /// An extent, e.g. a construction site or a school campus.
     Area(MultiPolygon<f64>),
 }

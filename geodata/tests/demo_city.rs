@@ -133,6 +133,7 @@ fn check_footprints(city: &City) {
     {
         match f {
             Footprint::Point(p) => assert!(whole.intersects(p)),
+            Footprint::Line(l) => assert!(whole.intersects(l)),
             Footprint::Area(a) => assert!(a.difference(whole).unsigned_area() < 1e-12),
         }
     }

@@ -329,6 +329,11 @@ pub struct ServeArgs {
     /// docs/protocol.md, "Categories and time limits").
     #[arg(long, env = "RISKMAP_INCIDENT_CONFIG")]
     pub incident_config: Option<PathBuf>,
+    /// The risk model's weights and level thresholds (风险等级研判), as JSON
+    /// naming only what it changes (default: the documented weights; see
+    /// docs/protocol.md, "Grid risk").
+    #[arg(long, env = "RISKMAP_RISK_CONFIG")]
+    pub risk_config: Option<PathBuf>,
     /// Requests per second one bearer token may make (sustained; bursts of
     /// twice that); 0 for no limit.
     #[arg(long, env = "RISKMAP_REQUESTS_PER_SECOND", default_value_t = DEFAULT_REQUESTS_PER_SECOND)]

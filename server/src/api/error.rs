@@ -11,6 +11,7 @@ use crate::app::accounts::AccountError;
 use crate::app::alerts::AlertError;
 use crate::app::duty::DutyError;
 use crate::app::layers::LayerError;
+use crate::app::risk::RiskError;
 use crate::clock::TimeError;
 use crate::identity::AuthError;
 use crate::incident::IncidentError;
@@ -238,6 +239,16 @@ impl From<AlertError> for ApiError {
             },
             AlertError::Position(r) => super::fixes::rejection(r),
             AlertError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<RiskError> for ApiError {
+    fn from(e: RiskError) -> Self {
+        match e {
+            RiskError::NotFound(m) => ApiError::NotFound(m),
+            RiskError::Invalid(m) => ApiError::BadRequest(m),
+            RiskError::Store(e) => e.into(),
         }
     }
 }

@@ -27,6 +27,7 @@ pub mod incidents;
 pub mod ogc;
 pub mod openapi;
 pub mod queries;
+pub mod risk;
 pub mod users;
 pub mod web_client;
 pub mod ws;
@@ -69,6 +70,9 @@ pub fn router(app: Arc<App>, static_dir: Option<PathBuf>) -> Router {
         .route("/api/dispatch/nearby", get(queries::nearby))
         .route("/api/dispatch/locate", get(queries::locate))
         .route("/api/heatmap", get(queries::heatmap))
+        .route("/api/risk/grids", get(risk::grids))
+        .route("/api/risk/grids/{code}", get(risk::grid))
+        .route("/api/risk/areas/{code}", get(risk::area))
         .route("/api/staff/{id}", get(queries::staff))
         .route("/api/staff/{id}/track", get(queries::track))
         .route("/api/staff/{id}/duty", post(duty::change))

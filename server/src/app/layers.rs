@@ -251,6 +251,12 @@ impl App {
     ) -> Result<(), EngineError> {
         let layer = LayerKind::of(&data);
         apply_to_engine(&self.engine, data, mode, tree)?;
+        if matches!(
+            layer,
+            LayerKind::Areas | LayerKind::RiskSources | LayerKind::KeyPlaces
+        ) {
+            self.rebuild_risk(crate::clock::now_ms());
+        }
         self.announce(layer);
         Ok(())
     }

@@ -13,6 +13,7 @@
 //! - [`alerts`]: alerts (a worker's SOS): raise, acknowledge, close.
 //! - [`duty`]: check-in and out (上岗/离岗).
 //! - [`layers`]: layer imports (validate, commit, apply).
+//! - [`risk`]: each grid's risk level (风险研判), kept current and pushed.
 //! - [`apply`]: the one function that applies a committed change.
 //! - [`audit`]: the audit log's writer, off every request's path.
 
@@ -26,6 +27,7 @@ pub mod fixes;
 pub mod incidents;
 pub mod ingest;
 pub mod layers;
+pub mod risk;
 
 use std::sync::Arc;
 
@@ -127,6 +129,8 @@ pub struct App {
     pub incidents: Desk,
     /// Alerts (SOS): the active ones and the last day's.
     pub alerts: alerts::Alerts,
+    /// Each grid's risk (风险研判).
+    pub risk: risk::RiskDesk,
     /// Failed logins per username and address (password guessing).
     pub logins: LoginThrottle,
     /// Requests per bearer token (one runaway client must not starve the

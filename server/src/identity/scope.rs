@@ -69,6 +69,21 @@ impl Scope {
         }
     }
 
+    /// The top areas of the scope: the tree's roots for the whole system,
+    /// the bound area, or none.
+    #[must_use]
+    pub fn tops(self, tree: &AreaTree) -> Vec<AreaIdx> {
+        match self {
+            Scope::All => tree
+                .iter()
+                .filter(|(_, a)| a.parent.is_none())
+                .map(|(i, _)| i)
+                .collect(),
+            Scope::Subtree(root) => vec![root],
+            Scope::Nothing => Vec::new(),
+        }
+    }
+
     /// The root area of the scope, if any.
     #[must_use]
     pub fn root(self) -> Option<AreaIdx> {

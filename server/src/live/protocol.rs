@@ -30,9 +30,11 @@ impl Layers {
     pub const ALERTS: Layers = Layers(32);
     /// Incident statistics of the subscription's area (opt-in).
     pub const STATS: Layers = Layers(64);
+    /// Each grid's risk level (风险研判, opt-in).
+    pub const RISK: Layers = Layers(128);
 
     /// The names clients use, with their bits.
-    pub const NAMES: [(&'static str, Layers); 7] = [
+    pub const NAMES: [(&'static str, Layers); 8] = [
         ("staff", Layers::STAFF),
         ("cameras", Layers::CAMERAS),
         ("risk_sources", Layers::RISK_SOURCES),
@@ -40,6 +42,7 @@ impl Layers {
         ("incidents", Layers::INCIDENTS),
         ("alerts", Layers::ALERTS),
         ("stats", Layers::STATS),
+        ("risk", Layers::RISK),
     ];
 
     /// The live layers a subscription gets when it names none.
@@ -272,17 +275,19 @@ fn place_fields(shape: Shape<'_>, v: &mut serde_json::Value) {
     if let serde_json::Value::Object(o) = v {
         o.insert("lon".into(), p.x().into());
         o.insert("lat".into(), p.y().into());
-        if let Shape::Area(mp) = shape {
-            let g = geojson::GeometryValue::from(mp);
-            if let Ok(g) = serde_json::to_value(geojson::Geometry::new(g)) {
-                o.insert("geometry".into(), g);
-            }
+        let g = match shape {
+            Shape::Point(_) => None,
+            Shape::Line(ml) => Some(geojson::GeometryValue::from(ml)),
+            Shape::Area(mp) => Some(geojson::GeometryValue::from(mp)),
+        };
+        if let Some(Ok(g)) = g.map(|g| serde_json::to_value(geojson::Geometry::new(g))) {
+            o.insert("geometry".into(), g);
         }
     }
 }
 
 /// A risk source as snapshots and queries show it: its representative point,
-/// plus its polygon if it has one.
+/// plus its line or polygon if it has one.
 #[must_use]
 pub fn risk_source_json(r: &RiskSource) -> serde_json::Value {
     let mut v = serde_json::json!({

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use riskmap_engine::city::{self, CityDirError};
+use riskmap_engine::risk::RiskWeights;
 use riskmap_engine::{AreaTree, Engine, EngineConfig};
 
 use super::ServeError;
@@ -172,6 +173,18 @@ pub(super) async fn load_engine(
         "engine loaded"
     );
     Ok(engine)
+}
+
+/// Reads the risk model's weights (the defaults without a file).
+pub(super) fn risk_weights(args: &ServeArgs) -> Result<RiskWeights, ServeError> {
+    let Some(path) = &args.risk_config else {
+        return Ok(RiskWeights::default());
+    };
+    let bad = |e: String| ServeError::Config(format!("--risk-config {}: {e}", path.display()));
+    let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+    let weights: RiskWeights = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    weights.validate().map_err(bad)?;
+    Ok(weights)
 }
 
 /// Reads the incident configuration and every stored incident.

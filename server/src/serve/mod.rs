@@ -30,6 +30,7 @@ use crate::app::Desk;
 use crate::app::alerts::Alerts;
 use crate::app::audit::Auditor;
 use crate::app::ingest::{Ingest, IngestConfig};
+use crate::app::risk::RiskDesk;
 use crate::app::{App, Limits};
 use crate::config::ServeArgs;
 use crate::identity::password::new_password;
@@ -39,6 +40,7 @@ use crate::metrics::Metrics;
 use crate::net::proxies::TrustedProxies;
 use crate::net::{NoDelayListener, serve_on};
 use crate::store::{Store, StoreError};
+use riskmap_engine::risk::RiskWeights;
 
 /// Why the server could not start.
 #[derive(Debug, Error)]
@@ -180,7 +182,7 @@ fn build_app(
     args: &ServeArgs,
     store: Arc<dyn Store>,
     auth: Auth,
-    (engine, incidents, alerts): (Engine, Desk, Alerts),
+    (engine, incidents, alerts, risk): (Engine, Desk, Alerts, RiskDesk),
     trusted_proxies: TrustedProxies,
     cluster: Option<Arc<crate::app::cluster::ClusterLink>>,
     drain: &watch::Receiver<bool>,
@@ -227,6 +229,7 @@ fn build_app(
         },
         incidents,
         alerts,
+        risk,
         logins: LoginThrottle::new(
             args.login_failures_per_user,
             args.login_failures_per_address,
@@ -241,12 +244,15 @@ fn build_app(
         imports: tokio::sync::Mutex::new(()),
         cluster,
     });
+    let t = std::time::Instant::now();
+    app.rebuild_risk(crate::clock::now_ms());
+    tracing::info!(elapsed_ms = t.elapsed().as_millis(), "grid risk computed");
     (app, vec![track_writer, audit_writer])
 }
 
 /// Starts the server: returns once it is listening.
 pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
-    let (resolution, trusted_proxies) = checked(&args)?;
+    let (resolution, trusted_proxies, risk_weights) = checked(&args)?;
     let (store, store_lock) = open_store(&args.store()).await?;
     tracing::info!(store = store.kind(), "store open");
     let joined = node::join(&args, &*store).await?;
@@ -276,12 +282,13 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
             .await?,
         watch_rules(&args),
     );
+    let risk = RiskDesk::new(risk_weights);
     let (drain, drain_rx) = watch::channel(false);
     let (app, writers) = build_app(
         &args,
         store,
         auth,
-        (engine, incidents, alerts),
+        (engine, incidents, alerts, risk),
         trusted_proxies,
         joined.as_ref().map(|j| j.link.clone()),
         &drain_rx,
@@ -349,9 +356,9 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
     })
 }
 
-/// The options checked before anything starts: the H3 resolution and the
-/// trusted proxies, parsed.
-fn checked(args: &ServeArgs) -> Result<(h3o::Resolution, TrustedProxies), ServeError> {
+/// The options checked before anything starts: the H3 resolution, the
+/// trusted proxies and the risk model's weights, parsed.
+fn checked(args: &ServeArgs) -> Result<(h3o::Resolution, TrustedProxies, RiskWeights), ServeError> {
     let resolution = h3o::Resolution::try_from(args.h3_resolution).map_err(|_| {
         ServeError::Config(format!(
             "--h3-resolution must be 0 to 15, got {}",
@@ -369,7 +376,7 @@ fn checked(args: &ServeArgs) -> Result<(h3o::Resolution, TrustedProxies), ServeE
     }
     let trusted_proxies = TrustedProxies::parse(&args.trusted_proxy)
         .map_err(|e| ServeError::Config(format!("--trusted-proxy: {e}")))?;
-    Ok((resolution, trusted_proxies))
+    Ok((resolution, trusted_proxies, load::risk_weights(args)?))
 }
 
 /// Creates the first admin when there are no users. Returns the password if

@@ -53,6 +53,20 @@ pub(super) fn spawn_background(
     ));
     let (a, s) = with(app);
     tasks.push(supervised(
+        "risk refresh",
+        metrics.clone(),
+        stop.clone(),
+        move || risk_refresh_loop(a.clone(), s.clone()),
+    ));
+    let (a, s) = with(app);
+    tasks.push(supervised(
+        "risk snapshots",
+        metrics.clone(),
+        stop.clone(),
+        move || risk_snapshot_loop(a.clone(), s.clone()),
+    ));
+    let (a, s) = with(app);
+    tasks.push(supervised(
         "alert repeat",
         metrics.clone(),
         stop.clone(),
@@ -219,6 +233,42 @@ async fn alert_repeat_loop(app: Arc<App>, mut stop: watch::Receiver<bool>) {
             _ = stop.wait_for(|s| *s) => return,
         }
         app.repeat_open_alerts();
+    }
+}
+
+/// Every grid's risk re-read as incidents age; the changes pushed.
+async fn risk_refresh_loop(app: Arc<App>, mut stop: watch::Receiver<bool>) {
+    let mut every = tokio::time::interval(crate::app::risk::REFRESH_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    every.tick().await;
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        let a = app.clone();
+        // Seconds of work on a large city: off the async workers.
+        if let Err(e) = tokio::task::spawn_blocking(move || a.refresh_risk(now_ms())).await {
+            tracing::warn!(error = %e, "refreshing the grid risk failed");
+        }
+    }
+}
+
+/// Today's risk snapshot of every grid, a minute after start and hourly
+/// (every node writes the same rows; the day's last write stands).
+async fn risk_snapshot_loop(app: Arc<App>, mut stop: watch::Receiver<bool>) {
+    let first = tokio::time::Instant::now() + Duration::from_secs(60);
+    let mut every = tokio::time::interval_at(first, crate::app::risk::SNAPSHOT_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        match app.record_risk_day(now_ms()).await {
+            Ok(n) => tracing::debug!(grids = n, "risk snapshot written"),
+            Err(e) => tracing::warn!(error = %e, "writing the risk snapshot failed"),
+        }
     }
 }
 

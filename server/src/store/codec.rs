@@ -81,7 +81,7 @@ pub fn multi_polygon_from(table: &str, id: &str, text: &str) -> Result<MultiPoly
     gj::parse_multi_polygon(&geometry_value(table, id, text)?).map_err(|e| corrupt(table, id, &e))
 }
 
-/// A point or area from GeoJSON text, validated like an import.
+/// A point, line or area from GeoJSON text, validated like an import.
 pub fn footprint_from(table: &str, id: &str, text: &str) -> Result<Footprint> {
     gj::parse_footprint(&geometry_value(table, id, text)?).map_err(|e| corrupt(table, id, &e))
 }
@@ -94,11 +94,12 @@ pub fn multi_polygon_text(table: &str, id: &str, mp: &MultiPolygon<f64>) -> Resu
     geometry_text(table, id, &g)
 }
 
-/// GeoJSON text for a point or an area, refused if the loader would
+/// GeoJSON text for a point, a line or an area, refused if the loader would
 /// refuse it.
 pub fn footprint_text(table: &str, id: &str, footprint: &Footprint) -> Result<String> {
     let g = match footprint {
         Footprint::Point(p) => GeometryValue::from(p),
+        Footprint::Line(ml) => GeometryValue::from(ml),
         Footprint::Area(mp) => GeometryValue::from(mp),
     };
     gj::parse_footprint(&g).map_err(|e| refused(table, id, &e))?;

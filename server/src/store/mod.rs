@@ -3,7 +3,7 @@
 //!
 //! One shape for what they share ([`backend`]): each backend is a
 //! [`Backend`] (pools, write transactions, dialect constants), and the
-//! shared queries ([`incidents`], [`alerts`], [`audit`], [`accounts`], [`layers`],
+//! shared queries ([`incidents`], [`alerts`], [`risk`], [`audit`], [`accounts`], [`layers`],
 //! settings) are written once over any `Backend`, through the small
 //! [`driver::Driver`] trait; their SQL is in `sql/*.sql`.
 //!
@@ -23,6 +23,7 @@ pub mod layers;
 pub mod lease;
 pub mod outbox;
 pub mod postgis;
+pub mod risk;
 pub mod rows;
 pub mod sqlite;
 
@@ -36,6 +37,7 @@ pub use audit::{AuditEntry, AuditStore};
 pub use backend::{Backend, CommonStore};
 pub use incidents::{IncidentStore, LogRange};
 pub use outbox::OutboxStore;
+pub use risk::{RiskDay, RiskStore};
 use riskmap_engine::City;
 use riskmap_engine::model::{Area, Camera, EpochMs, Fix, KeyPlace, RiskSource, Staff};
 
@@ -196,6 +198,7 @@ pub struct Session {
 pub trait Store:
     IncidentStore
     + AlertStore
+    + RiskStore
     + AuditStore
     + AccountStore
     + CommonStore

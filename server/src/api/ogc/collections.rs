@@ -3,14 +3,13 @@
 //! see.
 
 use chrono::SecondsFormat;
-use geo::BoundingRect;
 use serde_json::{Value, json};
 
 use super::{CRS84, GEOJSON, link};
 use crate::api::error::{ApiError, ApiResult};
 use crate::app::layers::LayerKind;
 use crate::identity::Scope;
-use riskmap_engine::layer::Shape;
+use riskmap_engine::layer::{Shape, shape_bounds};
 use riskmap_engine::{AreaTree, Engine, Layer, LayerItem};
 
 const TRS_GREGORIAN: &str = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian";
@@ -158,13 +157,8 @@ impl Bounds {
     }
 
     fn add_shape(&mut self, shape: Shape<'_>) {
-        match shape {
-            Shape::Point(p) => self.add(p.x(), p.y(), p.x(), p.y()),
-            Shape::Area(mp) => {
-                if let Some(r) = mp.bounding_rect() {
-                    self.add(r.min().x, r.min().y, r.max().x, r.max().y);
-                }
-            }
+        if let Some(r) = shape_bounds(shape) {
+            self.add(r.min().x, r.min().y, r.max().x, r.max().y);
         }
     }
 }
@@ -175,16 +169,7 @@ fn spatial_extent(engine: &Engine, scope: Scope, coll: Coll) -> Option<[f64; 4]>
     let mut b = Bounds::default();
     match coll {
         Coll::Areas => {
-            let roots: Vec<u32> = match scope {
-                Scope::All => tree
-                    .iter()
-                    .filter(|(_, a)| a.parent.is_none())
-                    .map(|(i, _)| i)
-                    .collect(),
-                Scope::Subtree(root) => vec![root],
-                Scope::Nothing => Vec::new(),
-            };
-            for r in roots {
+            for r in scope.tops(tree) {
                 b.add_shape(Shape::Area(&tree.get(r).geometry));
             }
         }

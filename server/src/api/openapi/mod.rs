@@ -22,6 +22,7 @@ mod alerts;
 mod build;
 mod endpoints;
 mod incidents;
+mod risk;
 mod schemas;
 
 use build::{
@@ -87,6 +88,7 @@ pub fn spec() -> Value {
         incident_paths(),
         incident_read_paths(),
         alerts::alert_paths(),
+        risk::risk_paths(),
     ] {
         paths.extend(group);
     }
@@ -153,6 +155,7 @@ fn tags() -> Value {
         { "name": "ogc", "description": "OGC API - Features (Part 1 core, GeoJSON) and layer import" },
         { "name": "incidents", "description": "The incident closed loop: report, act, flow log, statistics" },
         { "name": "alerts", "description": "Alerts: a worker's SOS, taken and closed by dispatchers" },
+        { "name": "risk", "description": "Grid risk (风险研判): each grid's score, level, breakdown and trend" },
     ])
 }
 
@@ -236,6 +239,7 @@ fn schemas() -> Value {
         import_schemas(),
         incident_schemas(),
         alerts::alert_schemas(),
+        risk::risk_schemas(),
     ] {
         if let Value::Object(m) = group {
             all.extend(m);

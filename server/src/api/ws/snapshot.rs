@@ -46,6 +46,12 @@ pub(super) fn snapshot(
     if sub.layers.contains(Layers::INCIDENTS) {
         out["incidents"] = incidents_in_view(app, user, sub, &engine);
     }
+    if sub.layers.contains(Layers::RISK) {
+        // Grids with no risk are left out: blue, score 0.
+        out["grid_risk"] =
+            serde_json::to_value(app.risk_for_snapshot(&engine, sub.scope, sub.bbox))
+                .unwrap_or_default();
+    }
     drop(engine);
     if sub.layers.contains(Layers::ALERTS) {
         // The active alerts of the user's whole area, whatever the box or

@@ -1,0 +1,232 @@
+//! 风险研判 end to end: the server's model scores the test city's grids
+//! (a 较大 point source and a school in grid 11-1), a new incident changes
+//! its grid's risk on a subscribed `/ws` at once, a line source imported
+//! across two grids counts in each by its share, every answer keeps to the
+//! user's area, the trend reads the daily snapshots back from the store, and
+//! bad input is refused with a reason.
+
+#![allow(clippy::unwrap_used, clippy::too_many_lines)]
+
+use std::time::Duration;
+
+use riskmap::store::RiskDay;
+use riskmap_tests as common;
+
+use common::incidents::report;
+use common::{TestServer, grid};
+use serde_json::{Value, json};
+
+fn row<'a>(list: &'a Value, code: &str) -> &'a Value {
+    list["grids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["code"] == code)
+        .unwrap_or_else(|| panic!("no {code} in {list}"))
+}
+
+fn close(a: &Value, b: f64) -> bool {
+    (a.as_f64().unwrap() - b).abs() < 0.02
+}
+
+#[tokio::test]
+async fn grids_are_scored_pushed_scoped_and_explained() {
+    let s = TestServer::start().await;
+    let screen = s.login("screen").await;
+    let g111 = grid(11, 1);
+    let g112 = grid(11, 2);
+
+    // The 较大 source (20) and the school (4): 24, orange; the others blue.
+    let (status, list) = s.get(&screen, "/api/risk/grids").await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["total"], 4, "{list}");
+    assert_eq!(
+        list["grids"][0]["code"],
+        g111.as_str(),
+        "riskiest first: {list}"
+    );
+    let top = row(&list, &g111);
+    assert!(close(&top["score"], 24.0), "{top}");
+    assert_eq!(
+        (top["level"].as_u64(), top["colour"].as_str()),
+        (Some(2), Some("orange"))
+    );
+    assert!(
+        close(&top["parts"]["risk_sources"], 20.0) && close(&top["parts"]["key_places"], 4.0),
+        "{top}"
+    );
+    assert_eq!(
+        list["counts"],
+        json!({ "red": 0, "orange": 1, "yellow": 0, "blue": 3 })
+    );
+    assert_eq!(
+        list["thresholds"],
+        json!({ "yellow": 8.0, "orange": 20.0, "red": 40.0 })
+    );
+    let (_, only) = s.get(&screen, "/api/risk/grids?level=orange").await;
+    assert_eq!(only["total"], 1, "{only}");
+
+    // Why: each factor with its name, largest first; today's point of the trend.
+    let (status, detail) = s.get(&screen, &format!("/api/risk/grids/{g111}")).await;
+    assert_eq!(status, 200, "{detail}");
+    let f = detail["factors"].as_array().unwrap();
+    assert_eq!(
+        f.iter()
+            .map(|f| (f["kind"].as_str().unwrap(), f["id"].as_str().unwrap()))
+            .collect::<Vec<_>>(),
+        [("risk_source", "R1"), ("key_place", "K1")],
+        "{detail}"
+    );
+    assert_eq!(
+        (f[0]["name"].as_str(), f[0]["level"].as_u64()),
+        (Some("加油站"), Some(2))
+    );
+    assert_eq!(f[1]["category"], "学校");
+    assert_eq!(detail["trend"].as_array().unwrap().len(), 1, "{detail}");
+
+    // A viewer subscribed to the risk layer gets the grids with risk in the
+    // snapshot, then a new incident's change within a tick.
+    let mut ws = s.ws(&screen).await;
+    ws.send(
+        &json!({ "type": "subscribe", "bbox": [119.9, 27.9, 120.3, 28.2], "layers": ["risk"] }),
+    )
+    .await;
+    let snap = ws.next_of("snapshot").await;
+    let codes: Vec<&str> = snap["grid_risk"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, [g111.as_str()], "{snap}");
+    let dispatcher = s.login("dispatcher").await;
+    let in_112 = (120.07, 28.05);
+    let (status, inc) = report(&s, &dispatcher, "0101", in_112).await;
+    assert_eq!(status, 201, "{inc}");
+    let pushed = ws.next_of_within("grid_risk", Duration::from_secs(2)).await;
+    let g = &pushed["grids"][0];
+    // An urgent (6) open (×2) incident: 12, yellow.
+    assert_eq!(g["code"], g112.as_str(), "{pushed}");
+    assert!(close(&g["score"], 12.0), "{pushed}");
+    assert_eq!(g["colour"], "yellow");
+    let (_, detail) = s.get(&screen, &format!("/api/risk/grids/{g112}")).await;
+    assert_eq!(detail["factors"][0]["id"], inc["id"], "{detail}");
+    assert_eq!(detail["factors"][0]["repeats"], 0);
+
+    // A pipeline (一般, 8 points) across grids 12-1 and 12-2: 98 m of its
+    // 294 m in 12-1 (a third), the rest in 12-2; neither reaches a
+    // kilometre, so each counts its share of the line.
+    let admin = s.login("admin").await;
+    let pipe = json!({ "type": "FeatureCollection", "features": [{
+        "type": "Feature", "id": "R9",
+        "geometry": { "type": "LineString", "coordinates": [[120.149, 28.05], [120.152, 28.05]] },
+        "properties": { "name": "燃气管道", "category": "燃气管道", "level": 3 },
+    }]});
+    let (status, r) = s
+        .post(
+            &admin,
+            "/ogc/collections/risk_sources/items?mode=merge",
+            &pipe,
+        )
+        .await;
+    assert_eq!(status, 200, "{r}");
+    let (_, list) = s.get(&screen, "/api/risk/grids").await;
+    let (a, b) = (row(&list, &grid(12, 1)), row(&list, &grid(12, 2)));
+    assert!(close(&a["score"], 8.0 / 3.0), "{a}");
+    assert!(close(&b["score"], 16.0 / 3.0), "{b}");
+    let (_, fc) = s
+        .get(&admin, "/ogc/collections/risk_sources/items/R9")
+        .await;
+    assert_eq!(fc["geometry"]["type"], "MultiLineString", "{fc}");
+
+    // 分级授权: a district's commander sees its own grids only.
+    let district = s.login("district").await;
+    let (_, mine) = s.get(&district, "/api/risk/grids").await;
+    assert_eq!(mine["total"], 2, "{mine}");
+    let (status, _) = s
+        .get(&district, &format!("/api/risk/grids/{}", grid(12, 1)))
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = s.get(&district, "/api/risk/areas/12").await;
+    assert_eq!(status, 404);
+
+    // The roll-up: the city's grids and each district's.
+    let (status, city) = s.get(&screen, "/api/risk/areas/1").await;
+    assert_eq!(status, 200, "{city}");
+    assert_eq!(city["area"]["grids"], 4);
+    assert_eq!(city["area"]["counts"], json!([0, 1, 1, 2]), "{city}");
+    assert_eq!(city["area"]["worst"], "orange");
+    let kids: Vec<(&str, &str)> = city["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["code"].as_str().unwrap(), c["worst"].as_str().unwrap()))
+        .collect();
+    assert_eq!(kids, [("11", "orange"), ("12", "blue")]);
+
+    // Bad input: a reason, never a 500.
+    for (path, want) in [
+        ("/api/risk/grids?level=purple", 400),
+        ("/api/risk/grids?limit=0", 400),
+        ("/api/risk/grids?area=999", 404),
+        ("/api/risk/grids/11", 400),
+        ("/api/risk/grids/nope", 404),
+        ("/api/risk/grids?colour=red", 400),
+    ] {
+        let (status, body) = s.get(&screen, path).await;
+        assert_eq!(status, want, "{path}: {body}");
+        assert!(
+            body["error"].as_str().is_some_and(|e| !e.is_empty()),
+            "{path}: {body}"
+        );
+    }
+}
+
+/// The trend: the daily snapshots are written to the store and read back
+/// (both stores run this test), today's point being the live score.
+#[tokio::test]
+async fn the_trend_reads_the_daily_snapshots() {
+    let s = TestServer::start().await;
+    let app = &s.server().app;
+    let now = riskmap::clock::now_ms();
+    assert_eq!(app.record_risk_day(now).await.unwrap(), 4);
+    let g = grid(11, 1);
+    let day = |d: &str, score: f64, level: u8| RiskDay {
+        day: d.into(),
+        grid: g.clone(),
+        score,
+        level,
+    };
+    // Yesterday, written twice (the day's last write stands), and a day
+    // older than the trend shows.
+    let yesterday = app.local_day(now - 86_400_000);
+    let today = app.local_day(now);
+    app.store
+        .put_risk_days(&[day("2000-01-01", 99.0, 1), day(&yesterday, 30.0, 2)])
+        .await
+        .unwrap();
+    app.store
+        .put_risk_days(&[day(&yesterday, 41.5, 1)])
+        .await
+        .unwrap();
+    let screen = s.login("screen").await;
+    let (status, detail) = s.get(&screen, &format!("/api/risk/grids/{g}")).await;
+    assert_eq!(status, 200, "{detail}");
+    assert_eq!(
+        detail["trend"],
+        json!([
+            { "day": yesterday, "score": 41.5, "level": 1 },
+            { "day": today, "score": 24.0, "level": 2 },
+        ]),
+        "{detail}"
+    );
+    let rows = app.store.risk_days(&g, "2000-01-01").await.unwrap();
+    assert_eq!(
+        rows,
+        [
+            day("2000-01-01", 99.0, 1),
+            day(&yesterday, 41.5, 1),
+            day(&today, 24.0, 2)
+        ]
+    );
+}
