@@ -55,6 +55,10 @@ pub const DEFAULT_STALE_AFTER_S: u64 = 600;
 pub const DEFAULT_ALERT_LEFT_GRID_MIN: u64 = 30;
 /// Minutes without moving on duty before a 静止 alert (a possible fall).
 pub const DEFAULT_ALERT_MOTIONLESS_MIN: u64 = 30;
+/// Default seconds between camera stream probes.
+pub const DEFAULT_CAMERA_PROBE_S: u64 = 60;
+/// Default milliseconds one camera probe may take.
+pub const DEFAULT_CAMERA_PROBE_TIMEOUT_MS: u64 = 3_000;
 /// Metres a member may drift and still count as not moving.
 pub const DEFAULT_ALERT_MOTIONLESS_RADIUS_M: f64 = 20.0;
 /// Default seconds a client may take to send a request's headers (and a
@@ -329,6 +333,14 @@ pub struct ServeArgs {
     /// docs/protocol.md, "Categories and time limits").
     #[arg(long, env = "RISKMAP_INCIDENT_CONFIG")]
     pub incident_config: Option<PathBuf>,
+    /// Seconds between probes of every camera's `stream_url` (an HTTP
+    /// `GET` of an HLS playlist; a TCP connection for https, rtsp, rtmp),
+    /// which keep each camera's `online` flag live; 0 turns probing off.
+    #[arg(long, env = "RISKMAP_CAMERA_PROBE_S", default_value_t = DEFAULT_CAMERA_PROBE_S)]
+    pub camera_probe_s: u64,
+    /// Milliseconds one camera's probe may take before it counts as offline.
+    #[arg(long, env = "RISKMAP_CAMERA_PROBE_TIMEOUT_MS", default_value_t = DEFAULT_CAMERA_PROBE_TIMEOUT_MS)]
+    pub camera_probe_timeout_ms: u64,
     /// The risk model's weights and level thresholds (风险等级研判), as JSON
     /// naming only what it changes (default: the documented weights; see
     /// docs/protocol.md, "Grid risk").

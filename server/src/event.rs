@@ -60,6 +60,12 @@ pub enum DomainEvent {
         /// Duty changes committed with it.
         duty: Vec<DutyChange>,
     },
+    /// 设备在线 — cameras whose stream the probe found answering or not,
+    /// where that changed.
+    CamerasProbed {
+        /// Which, and whether their stream answers now.
+        changes: Vec<CameraHealth>,
+    },
     /// 图层导入 — a layer (areas, staff, cameras, risk sources, key places)
     /// imported and committed.
     LayerImported {
@@ -83,6 +89,15 @@ pub struct StaffFix {
     pub staff_id: String,
     /// The fix (WGS84).
     pub fix: Fix,
+}
+
+/// A camera found online or offline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CameraHealth {
+    /// Which.
+    pub camera_id: String,
+    /// Whether its stream answers.
+    pub online: bool,
 }
 
 /// A staff member's new duty status.

@@ -3,7 +3,7 @@
 //! its grid's risk on a subscribed `/ws` at once, a line source imported
 //! across two grids counts in each by its share, every answer keeps to the
 //! user's area, the trend reads the daily snapshots back from the store, and
-//! bad input is refused with a reason.
+//! bad input is refused with a reason; cameras follow their streams' health.
 
 #![allow(clippy::unwrap_used, clippy::too_many_lines)]
 
@@ -164,6 +164,38 @@ async fn grids_are_scored_pushed_scoped_and_explained() {
         .collect();
     assert_eq!(kids, [("11", "orange"), ("12", "blue")]);
 
+    // The analysis: the two reports (one here before, none elsewhere).
+    let (_, inc2) = report(&s, &dispatcher, "0101", (120.0705, 28.0502)).await;
+    let (status, an) = s.get(&screen, "/api/risk/analysis").await;
+    assert_eq!(status, 200, "{an}");
+    assert_eq!(an["total"], 2, "{an}");
+    assert_eq!(
+        an["by_day"].as_array().unwrap().len(),
+        31,
+        "30 days and today: {an}"
+    );
+    assert_eq!(an["top_grids"][0]["key"], g112.as_str());
+    assert_eq!(an["top_grids"][0]["name"], "第2网格");
+    assert_eq!(an["top_grids"][0]["count"], 2);
+    assert_eq!(
+        an["heat"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["count"].as_u64().unwrap())
+            .sum::<u64>(),
+        2
+    );
+    let (_, one_day) = s
+        .get(&screen, "/api/risk/analysis?repeat_days=1&resolution=7")
+        .await;
+    assert_eq!(one_day["hot_spots"][0]["count"], 2, "{one_day}");
+    let (_, theirs) = s.get(&district, "/api/risk/analysis?area=11").await;
+    assert_eq!(theirs["total"], 2, "{theirs}");
+    let (_, none) = s.get(&district, "/api/risk/analysis?category=0102").await;
+    assert_eq!(none["total"], 0, "{none}");
+    assert!(inc2["id"].is_string(), "{inc2}");
+
     // Bad input: a reason, never a 500.
     for (path, want) in [
         ("/api/risk/grids?level=purple", 400),
@@ -172,6 +204,14 @@ async fn grids_are_scored_pushed_scoped_and_explained() {
         ("/api/risk/grids/11", 400),
         ("/api/risk/grids/nope", 404),
         ("/api/risk/grids?colour=red", 400),
+        ("/api/risk/analysis?resolution=3", 400),
+        (
+            "/api/risk/analysis?from=2026-12-02T00:00:00Z&to=2026-01-01T00:00:00Z",
+            400,
+        ),
+        ("/api/risk/analysis?repeat_days=0", 400),
+        ("/api/risk/analysis?category=9999", 404),
+        ("/api/risk/analysis?area=12&from=yesterday", 400),
     ] {
         let (status, body) = s.get(&screen, path).await;
         assert_eq!(status, want, "{path}: {body}");
@@ -229,4 +269,94 @@ async fn the_trend_reads_the_daily_snapshots() {
             day(&today, 24.0, 2)
         ]
     );
+}
+
+/// A tiny HLS gateway on loopback: every request gets a playlist.
+async fn gateway() -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            let mut buf = [0u8; 1024];
+            let _ = s.read(&mut buf).await;
+            let body = "#EXTM3U\n#EXT-X-TARGETDURATION:1\n";
+            let _ = s
+                .write_all(
+                    format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.apple.mpegurl\r\n\
+                         Content-Length: {}\r\n\r\n{body}",
+                        body.len()
+                    )
+                    .as_bytes(),
+                )
+                .await;
+        }
+    });
+    (addr, task)
+}
+
+/// Camera health: a camera whose playlist answers turns online, and offline
+/// when its gateway dies — committed (it survives a restart) and pushed.
+#[tokio::test]
+async fn cameras_follow_their_streams() {
+    let (mut args, tmp) = common::test_args().await;
+    args.camera_probe_s = 1;
+    args.camera_probe_timeout_ms = 500;
+    let mut s = TestServer::start_in(args, tmp).await;
+    let (addr, gw) = gateway().await;
+    let admin = s.login("admin").await;
+    let cam = |id: &str, url: String, online: bool| {
+        json!({
+            "type": "Feature", "id": id,
+            "geometry": { "type": "Point", "coordinates": [120.03, 28.05] },
+            "properties": { "name": "河道球机", "range_m": 100.0, "owner": "城管",
+                            "stream_url": url, "online": online },
+        })
+    };
+    let screen = s.login("screen").await;
+    let mut ws = s.ws(&screen).await;
+    ws.send(
+        &json!({ "type": "subscribe", "bbox": [119.9, 27.9, 120.3, 28.2], "layers": ["cameras"] }),
+    )
+    .await;
+    ws.next_of("snapshot").await;
+    let fc = json!({ "type": "FeatureCollection", "features": [
+        cam("C7", format!("http://{addr}/live/c7.m3u8"), false),
+        // A placeholder host is left alone, whatever it says.
+        cam("C8", "rtsp://video.invalid/C8".into(), true),
+    ]});
+    let (status, r) = s
+        .post(&admin, "/ogc/collections/cameras/items?mode=merge", &fc)
+        .await;
+    assert_eq!(status, 200, "{r}");
+    let up = loop {
+        let m = ws
+            .next_of_within("camera_update", Duration::from_secs(5))
+            .await;
+        if m["camera"]["id"] == "C7" {
+            break m;
+        }
+    };
+    assert_eq!(up["camera"]["online"], true, "{up}");
+    // The gateway dies: offline within a probe or two.
+    gw.abort();
+    let down = ws
+        .next_of_within("camera_update", Duration::from_secs(5))
+        .await;
+    assert_eq!(
+        (
+            down["camera"]["id"].as_str(),
+            down["camera"]["online"].as_bool()
+        ),
+        (Some("C7"), Some(false)),
+        "{down}"
+    );
+    let (_, c8) = s.get(&screen, "/ogc/collections/cameras/items/C8").await;
+    assert_eq!(c8["properties"]["online"], true, "{c8}");
+    // Committed: a restart reads it back (and probes again: still dead).
+    s.restart().await;
+    let screen = s.login("screen").await;
+    let (_, c7) = s.get(&screen, "/ogc/collections/cameras/items/C7").await;
+    assert_eq!(c7["properties"]["online"], false, "{c7}");
 }

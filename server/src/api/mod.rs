@@ -73,6 +73,7 @@ pub fn router(app: Arc<App>, static_dir: Option<PathBuf>) -> Router {
         .route("/api/risk/grids", get(risk::grids))
         .route("/api/risk/grids/{code}", get(risk::grid))
         .route("/api/risk/areas/{code}", get(risk::area))
+        .route("/api/risk/analysis", get(risk::analysis))
         .route("/api/staff/{id}", get(queries::staff))
         .route("/api/staff/{id}/track", get(queries::track))
         .route("/api/staff/{id}/duty", post(duty::change))

@@ -1,6 +1,7 @@
 //! 风险研判 over REST (the model is the engine's, kept by `app/risk.rs`):
-//! `GET /api/risk/grids`, `GET /api/risk/grids/{code}` and
-//! `GET /api/risk/areas/{code}`, each within the user's area (分级授权).
+//! `GET /api/risk/grids`, `GET /api/risk/grids/{code}`,
+//! `GET /api/risk/areas/{code}` and the incident analysis
+//! `GET /api/risk/analysis`, each within the user's area (分级授权).
 
 use std::sync::Arc;
 
@@ -13,7 +14,10 @@ use super::auth::Principal;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Query};
 use crate::app::App;
+use crate::app::analysis::AnalysisIn;
 use crate::app::risk::GridDetail;
+use crate::clock::parse_time;
+use crate::incident::analysis::Analysis;
 
 /// Most grids in one list answer unless asked for fewer.
 const MAX_LIMIT: usize = 100_000;
@@ -78,6 +82,37 @@ pub async fn area(
 ) -> ApiResult<Json<Value>> {
     let (area, children) = app.risk_area(&p.user, &code)?;
     Ok(Json(json!({ "area": area, "children": children })))
+}
+
+/// `GET /api/risk/analysis` parameters.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnalysisParams {
+    area: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    category: Option<String>,
+    resolution: Option<u8>,
+    repeat_days: Option<usize>,
+}
+
+/// The incidents of the user's area over a period: heat map, trends, top
+/// grids and categories, repeat hot spots.
+pub async fn analysis(
+    State(app): State<Arc<App>>,
+    p: Principal,
+    Query(q): Query<AnalysisParams>,
+) -> ApiResult<Json<Analysis>> {
+    let time = |s: Option<&str>| s.map(parse_time).transpose().map_err(ApiError::from);
+    let ask = AnalysisIn {
+        area: q.area.as_deref(),
+        from: time(q.from.as_deref())?,
+        to: time(q.to.as_deref())?,
+        category: q.category.as_deref(),
+        resolution: q.resolution,
+        repeat_days: q.repeat_days,
+    };
+    Ok(Json(app.analyse_incidents(&p.user, &ask)?))
 }
 
 fn parse_level(s: &str) -> Result<RiskLevel, ApiError> {

@@ -62,6 +62,10 @@ impl App {
                 self.change_alert(alert, duty);
                 Applied::default()
             }
+            DomainEvent::CamerasProbed { changes } => {
+                self.set_cameras_online(changes);
+                Applied::default()
+            }
             DomainEvent::LayerImported {
                 mode,
                 data,

@@ -72,7 +72,9 @@ impl Change {
         match self {
             Change::Event(e) => match **e {
                 DomainEvent::FixesRecorded { .. } => SUBJECT_FIXES,
-                DomainEvent::LayerImported { .. } => SUBJECT_LAYERS,
+                DomainEvent::LayerImported { .. } | DomainEvent::CamerasProbed { .. } => {
+                    SUBJECT_LAYERS
+                }
                 // Duty changes travel with the incident changes, which
                 // change duty too: one subject keeps them in order.
                 DomainEvent::IncidentReported { .. }

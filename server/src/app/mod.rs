@@ -13,14 +13,18 @@
 //! - [`alerts`]: alerts (a worker's SOS): raise, acknowledge, close.
 //! - [`duty`]: check-in and out (上岗/离岗).
 //! - [`layers`]: layer imports (validate, commit, apply).
-//! - [`risk`]: each grid's risk level (风险研判), kept current and pushed.
+//! - [`risk`]: each grid's risk level (风险研判), kept current and pushed;
+//!   [`analysis`]: the incident analysis views.
+//! - [`cameras`]: camera health, from probes of their streams.
 //! - [`apply`]: the one function that applies a committed change.
 //! - [`audit`]: the audit log's writer, off every request's path.
 
 pub mod accounts;
 pub mod alerts;
+pub mod analysis;
 pub mod apply;
 pub mod audit;
+pub mod cameras;
 pub mod cluster;
 pub mod duty;
 pub mod fixes;

@@ -17,6 +17,7 @@
 //! - [`error`]: why a report or an action was refused.
 
 pub mod actor;
+pub mod analysis;
 pub mod book;
 pub mod calendar;
 pub mod command;

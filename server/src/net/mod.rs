@@ -1,7 +1,9 @@
 //! The network edge: listeners (plain with Nagle off, or TLS), the peer
 //! address each connection carries (and, behind trusted proxies, the
-//! client's), and serving a router on a listener ([`serve`]).
+//! client's), serving a router on a listener ([`serve`]), and probing a
+//! camera's stream ([`probe`]).
 
+pub mod probe;
 pub mod proxies;
 pub mod serve;
 pub mod tls;

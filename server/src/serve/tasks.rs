@@ -51,20 +51,7 @@ pub(super) fn spawn_background(
         stop.clone(),
         move || ended_sessions_loop(a.clone(), s.clone()),
     ));
-    let (a, s) = with(app);
-    tasks.push(supervised(
-        "risk refresh",
-        metrics.clone(),
-        stop.clone(),
-        move || risk_refresh_loop(a.clone(), s.clone()),
-    ));
-    let (a, s) = with(app);
-    tasks.push(supervised(
-        "risk snapshots",
-        metrics.clone(),
-        stop.clone(),
-        move || risk_snapshot_loop(a.clone(), s.clone()),
-    ));
+    tasks.extend(risk_tasks(app, stop));
     let (a, s) = with(app);
     tasks.push(supervised(
         "alert repeat",
@@ -79,6 +66,22 @@ pub(super) fn spawn_background(
             metrics.clone(),
             stop.clone(),
             move || retention_loop(a.clone(), days, s.clone()),
+        ));
+    }
+    if args.camera_probe_s > 0 {
+        let every = Duration::from_secs(args.camera_probe_s);
+        let timeout = Duration::from_millis(args.camera_probe_timeout_ms.max(1));
+        let (a, s, l) = (app.clone(), stop.clone(), lease.clone());
+        tasks.push(supervised(
+            "camera probes",
+            metrics.clone(),
+            stop.clone(),
+            move || {
+                let (a, s) = (a.clone(), s.clone());
+                while_holding(l.clone(), s.clone(), move || {
+                    camera_probe_loop(a.clone(), every, timeout, s.clone())
+                })
+            },
         ));
     }
     if args.demo && !args.no_simulator {
@@ -233,6 +236,48 @@ async fn alert_repeat_loop(app: Arc<App>, mut stop: watch::Receiver<bool>) {
             _ = stop.wait_for(|s| *s) => return,
         }
         app.repeat_open_alerts();
+    }
+}
+
+/// The risk model's passes, on every node (each keeps its own board).
+fn risk_tasks(app: &Arc<App>, stop: &watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+    let (a, s) = (app.clone(), stop.clone());
+    let refresh = supervised(
+        "risk refresh",
+        app.metrics.clone(),
+        stop.clone(),
+        move || risk_refresh_loop(a.clone(), s.clone()),
+    );
+    let (a, s) = (app.clone(), stop.clone());
+    let snapshots = supervised(
+        "risk snapshots",
+        app.metrics.clone(),
+        stop.clone(),
+        move || risk_snapshot_loop(a.clone(), s.clone()),
+    );
+    vec![refresh, snapshots]
+}
+
+/// Every camera's stream probed, the changes committed (the first round at
+/// once: a restart should not show a dead camera as live for a minute).
+async fn camera_probe_loop(
+    app: Arc<App>,
+    every: Duration,
+    timeout: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        match app.probe_cameras(timeout).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(cameras = n, "cameras went online or offline"),
+            Err(e) => tracing::warn!(error = %e, "recording camera probes failed"),
+        }
     }
 }
 

@@ -112,6 +112,15 @@ pub trait CommonStore: Send + Sync {
         outbox: Option<Outgoing<'_>>,
     ) -> Result<Option<i64>>;
 
+    /// Sets cameras' `online` flag (the stream probe's finding), keeping
+    /// `outbox` in the same transaction; its outbox id. Cameras the store
+    /// does not hold (removed meanwhile) are skipped.
+    async fn set_cameras_online_kept(
+        &self,
+        changes: &[(String, bool)],
+        outbox: Option<Outgoing<'_>>,
+    ) -> Result<Option<i64>>;
+
     /// A server-wide setting.
     async fn setting(&self, key: &str) -> Result<Option<String>>;
 
@@ -178,6 +187,23 @@ impl<B: Backend> CommonStore for B {
     ) -> Result<Option<i64>> {
         let mut tx = self.begin_write().await?;
         write_duty::<B>(&mut tx, changes).await?;
+        let kept = keep_opt::<B>(&mut tx, outbox, crate::clock::now_ms()).await?;
+        tx.commit().await?;
+        Ok(kept)
+    }
+
+    async fn set_cameras_online_kept(
+        &self,
+        changes: &[(String, bool)],
+        outbox: Option<Outgoing<'_>>,
+    ) -> Result<Option<i64>> {
+        let mut tx = self.begin_write().await?;
+        for (id, online) in changes {
+            let q = Stmt::new("UPDATE cameras SET online = $1 WHERE id = $2")
+                .bind(*online)
+                .bind(id.as_str());
+            B::Db::run(&mut tx, q).await?;
+        }
         let kept = keep_opt::<B>(&mut tx, outbox, crate::clock::now_ms()).await?;
         tx.commit().await?;
         Ok(kept)

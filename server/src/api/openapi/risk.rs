@@ -156,8 +156,81 @@ pub(super) fn risk_paths() -> Map<String, Value> {
         ),
     );
     paths(vec![
+        ("/api/risk/analysis", json!({ "get": analysis_op() })),
         ("/api/risk/grids", json!({ "get": list })),
         ("/api/risk/grids/{code}", json!({ "get": grid })),
         ("/api/risk/areas/{code}", json!({ "get": area })),
     ])
+}
+
+fn analysis_op() -> Value {
+    let count = object(
+        &["key", "count"],
+        json!({
+            "key": { "type": "string" }, "count": { "type": "integer" }, "name": { "type": "string" },
+        }),
+    );
+    let cell = json!({
+        "cell": { "type": "string", "description": "H3 cell, hexadecimal" },
+        "lon": { "type": "number" }, "lat": { "type": "number" }, "count": { "type": "integer" },
+    });
+    let mut hot = cell.clone();
+    hot["days"] = json!({ "type": "integer", "description": "Days with incidents there" });
+    hot["category"] =
+        json!({ "type": "string", "description": "The most frequent category there" });
+    op(
+        "risk",
+        "analyseIncidents",
+        "Incident analysis (研判): heat map, trends, top grids and categories, repeat hot spots",
+        "The incidents reported in [from, to) under the area (default: the user's whole area), of \
+         one category if given; merged reports count once. heat: per H3 cell; by_day: every day of \
+         the period in the city's calendar; by_week: per ISO week; top_grids and top_categories: the \
+         ten with most; hot_spots: cells with incidents on repeat_days different days or more.",
+        &[
+            text_query("area", "Only under this area code (in the user's area)"),
+            text_query(
+                "from",
+                "From: ISO 8601 or epoch milliseconds (default: 30 days before to)",
+            ),
+            text_query("to", "Before (default now); at most 366 days after from"),
+            text_query("category", "Only this minor category code"),
+            query(
+                "resolution",
+                json!({ "type": "integer", "minimum": 5, "maximum": 11, "default": 9 }),
+                "H3 resolution",
+            ),
+            query(
+                "repeat_days",
+                json!({ "type": "integer", "minimum": 1, "maximum": 366, "default": 3 }),
+                "Days that make a hot spot",
+            ),
+        ],
+        answers(
+            "200",
+            json_body(
+                "The analysis",
+                object(
+                    &[
+                        "total",
+                        "heat",
+                        "by_day",
+                        "by_week",
+                        "top_grids",
+                        "top_categories",
+                        "hot_spots",
+                    ],
+                    json!({
+                        "total": { "type": "integer" },
+                        "heat": array_of(object(&["cell", "lon", "lat", "count"], cell)),
+                        "by_day": array_of(count.clone()),
+                        "by_week": array_of(count.clone()),
+                        "top_grids": array_of(count.clone()),
+                        "top_categories": array_of(count),
+                        "hot_spots": array_of(object(&["cell", "lon", "lat", "count", "days", "category"], hot)),
+                    }),
+                ),
+            ),
+            &[400, 401, 403, 404, 503],
+        ),
+    )
 }

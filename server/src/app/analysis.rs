@@ -1,0 +1,95 @@
+//! 研判 analysis views over the incident book: the heat map, trends, top
+//! grids and categories and repeat hot spots of the user's area (分级授权)
+//! over a period (the rules are `incident/analysis.rs`).
+
+use h3o::Resolution;
+use riskmap_engine::model::EpochMs;
+
+use super::App;
+use super::risk::RiskError;
+use crate::identity::{Scope, User};
+use crate::incident::analysis::{Analysis, Question, analyse};
+
+/// The longest period one analysis covers.
+pub const MAX_DAYS: i64 = 366;
+const DAY_MS: i64 = 86_400_000;
+
+/// What a client asks.
+#[derive(Debug, Clone, Default)]
+pub struct AnalysisIn<'a> {
+    /// Only under this area (default: the user's whole area).
+    pub area: Option<&'a str>,
+    /// From (default: 30 days before `to`).
+    pub from: Option<EpochMs>,
+    /// To (default: now).
+    pub to: Option<EpochMs>,
+    /// Only this minor category.
+    pub category: Option<&'a str>,
+    /// H3 resolution, 5 to 11 (default 9, cells of about 0.1 km²).
+    pub resolution: Option<u8>,
+    /// Days that make a hot spot (default 3).
+    pub repeat_days: Option<usize>,
+}
+
+impl App {
+    /// The analysis of the incidents the user may see.
+    pub fn analyse_incidents(
+        &self,
+        user: &User,
+        q: &AnalysisIn<'_>,
+    ) -> Result<Analysis, RiskError> {
+        let bad = |m: String| Err(RiskError::Invalid(m));
+        let to = q.to.unwrap_or_else(crate::clock::now_ms);
+        let from = q.from.unwrap_or(to - 30 * DAY_MS);
+        if from >= to || to - from > MAX_DAYS * DAY_MS {
+            return bad(format!(
+                "the period must be from before to, and at most {MAX_DAYS} days"
+            ));
+        }
+        let resolution = match q.resolution.unwrap_or(9) {
+            r @ 5..=11 => Resolution::try_from(r).map_err(|e| RiskError::Invalid(e.to_string()))?,
+            other => return bad(format!("resolution must be 5 to 11, got {other}")),
+        };
+        let repeat_days = q.repeat_days.unwrap_or(3);
+        if !(1..=366).contains(&repeat_days) {
+            return bad(format!("repeat_days must be 1 to 366, got {repeat_days}"));
+        }
+        let dict = self.incidents.dictionary();
+        if let Some(c) = q.category
+            && dict.category(c).is_none()
+        {
+            return Err(RiskError::NotFound(format!("no category {c:?}")));
+        }
+        let engine = self.engine.read();
+        let tree = engine.areas();
+        let mut scope = Scope::of(user, tree);
+        if let Some(code) = q.area {
+            let a = tree
+                .idx(code)
+                .filter(|&a| scope.contains(Some(a), tree))
+                .ok_or_else(|| RiskError::NotFound(format!("no area {code:?} in your area")))?;
+            scope = scope.narrow(a, tree);
+        }
+        let question = Question {
+            from,
+            to,
+            category: q.category,
+            resolution,
+            repeat_days,
+        };
+        let book = self.incidents.book();
+        let mut a = analyse(
+            book.iter()
+                .filter(|e| scope.contains(tree.idx(&e.incident.grid), tree)),
+            &question,
+            |t| dict.calendar().date_of(t),
+        );
+        for g in &mut a.top_grids {
+            g.name = tree.idx(&g.key).map(|i| tree.get(i).name.clone());
+        }
+        for c in &mut a.top_categories {
+            c.name = dict.category(&c.key).map(|c| c.name.clone());
+        }
+        Ok(a)
+    }
+}

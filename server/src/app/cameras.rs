@@ -1,0 +1,129 @@
+//! 摄像头在线 — camera health: each camera's `stream_url` is probed on a
+//! schedule (a bounded number at a time, each with a timeout); the cameras
+//! whose answer changed are committed as one [`DomainEvent::CamerasProbed`],
+//! applied to the engine and pushed to viewers as `camera_update`.
+//!
+//! On a cluster only the lease holder probes (serve/tasks.rs); the other
+//! nodes apply its event.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use futures_util::stream;
+use serde_json::json;
+
+use super::App;
+use super::cluster::{Change, Shipment};
+use crate::event::{CameraHealth, DomainEvent};
+use crate::live::protocol::camera_json;
+use crate::live::{Event, Layers, Reach};
+use crate::net::probe;
+use crate::store::StoreError;
+
+/// How many streams are probed at once.
+pub const PROBES_AT_ONCE: usize = 32;
+
+/// Whether a stream URL is worth probing: a host under `.invalid` (RFC
+/// 6761: never resolves) is a placeholder, as the demo city's are.
+fn probeable(url: &str) -> bool {
+    match probe::target(url) {
+        Ok(probe::Target::Http { host, .. } | probe::Target::Tcp { host, .. }) => {
+            let host = host.trim_end_matches('.').to_ascii_lowercase();
+            host != "invalid" && !host.ends_with(".invalid")
+        }
+        Err(_) => false,
+    }
+}
+
+impl App {
+    /// Probes every camera with a stream URL and commits the changes;
+    /// answers how many cameras changed.
+    pub async fn probe_cameras(&self, timeout: Duration) -> Result<usize, StoreError> {
+        let targets: Vec<(String, String, bool)> = {
+            let engine = self.engine.read();
+            engine
+                .cameras()
+                .iter()
+                .filter_map(|(_, c)| {
+                    let url = c.stream_url.as_deref().filter(|u| probeable(u))?;
+                    Some((c.id.clone(), url.to_owned(), c.online))
+                })
+                .collect()
+        };
+        let found: Vec<(String, bool, bool)> = stream::iter(targets)
+            .map(|(id, url, was)| async move { (id, was, probe::probe(&url, timeout).await) })
+            .buffer_unordered(PROBES_AT_ONCE)
+            .collect()
+            .await;
+        let mut changes: Vec<CameraHealth> = found
+            .into_iter()
+            .filter(|(_, was, now)| was != now)
+            .map(|(camera_id, _, online)| CameraHealth { camera_id, online })
+            .collect();
+        if changes.is_empty() {
+            return Ok(0);
+        }
+        changes.sort_by(|a, b| a.camera_id.cmp(&b.camera_id));
+        let pairs: Vec<(String, bool)> = changes
+            .iter()
+            .map(|c| (c.camera_id.clone(), c.online))
+            .collect();
+        let event = DomainEvent::CamerasProbed { changes };
+        let shipment = self.shipment(|| Change::Event(Box::new(event.clone())));
+        let id = self
+            .store
+            .set_cameras_online_kept(&pairs, shipment.as_ref().map(Shipment::outgoing))
+            .await?;
+        self.shipped(id, shipment);
+        self.apply(&event);
+        Ok(pairs.len())
+    }
+
+    /// Sets committed `online` flags and pushes the cameras' new state.
+    pub(super) fn set_cameras_online(&self, changes: &[CameraHealth]) {
+        for c in changes {
+            let updated = {
+                let mut engine = self.engine.write();
+                let Some(mut camera) = engine
+                    .cameras()
+                    .find(&c.camera_id)
+                    .and_then(|i| engine.cameras().get(i))
+                    .cloned()
+                else {
+                    continue;
+                };
+                camera.online = c.online;
+                match engine.upsert_camera(camera.clone()) {
+                    Ok(idx) => Some((camera, engine.cameras().grid(idx))),
+                    Err(_) => None,
+                }
+            };
+            let Some((camera, grid)) = updated else {
+                continue;
+            };
+            let engine = self.engine.read();
+            let text =
+                json!({ "type": "camera_update", "camera": camera_json(&camera) }).to_string();
+            self.hub.publish(Event {
+                text: text.into(),
+                layer: Layers::CAMERAS,
+                reach: Reach::of(grid, engine.areas()),
+                at: Some(camera.location),
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_not_probed() {
+        assert!(!probeable("rtsp://video.invalid/C000001"));
+        assert!(!probeable("http://INVALID./x.m3u8"));
+        assert!(!probeable("file:///x"));
+        assert!(probeable("http://gw.example/live/C1.m3u8"));
+        assert!(probeable("rtsp://10.1.2.3/ch1"));
+    }
+}
