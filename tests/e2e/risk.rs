@@ -190,8 +190,17 @@ async fn grids_are_scored_pushed_scoped_and_explained() {
         .get(&screen, "/api/risk/analysis?repeat_days=1&resolution=7")
         .await;
     assert_eq!(one_day["hot_spots"][0]["count"], 2, "{one_day}");
+    assert_eq!(
+        an["by_area"],
+        json!([{ "key": "11", "name": "11区", "count": 2 }, { "key": "12", "name": "12区", "count": 0 }]),
+        "districts compared: {an}"
+    );
     let (_, theirs) = s.get(&district, "/api/risk/analysis?area=11").await;
     assert_eq!(theirs["total"], 2, "{theirs}");
+    assert_eq!(
+        theirs["by_area"][0]["key"], "11001",
+        "the district's streets: {theirs}"
+    );
     let (_, none) = s.get(&district, "/api/risk/analysis?category=0102").await;
     assert_eq!(none["total"], 0, "{none}");
     assert!(inc2["id"].is_string(), "{inc2}");

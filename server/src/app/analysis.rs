@@ -4,11 +4,14 @@
 
 use h3o::Resolution;
 use riskmap_engine::model::EpochMs;
+use riskmap_engine::{AreaIdx, AreaTree};
+use rustc_hash::FxHashMap;
 
 use super::App;
 use super::risk::RiskError;
 use crate::identity::{Scope, User};
-use crate::incident::analysis::{Analysis, Question, analyse};
+use crate::incident::analysis::{Analysis, Count, Question, analyse};
+use crate::incident::book::Book;
 
 /// The longest period one analysis covers.
 pub const MAX_DAYS: i64 = 366;
@@ -84,6 +87,7 @@ impl App {
             &question,
             |t| dict.calendar().date_of(t),
         );
+        a.by_area = by_child_area(&book, &question, scope, tree);
         for g in &mut a.top_grids {
             g.name = tree.idx(&g.key).map(|i| tree.get(i).name.clone());
         }
@@ -92,4 +96,37 @@ impl App {
         }
         Ok(a)
     }
+}
+
+/// The incidents of the question per child area of the scope's top (one
+/// top: its children; the whole system: its roots), most first.
+fn by_child_area(book: &Book, q: &Question<'_>, scope: Scope, tree: &AreaTree) -> Vec<Count> {
+    let tops = scope.tops(tree);
+    let children: Vec<AreaIdx> = match tops.as_slice() {
+        [one] => tree.children(*one).to_vec(),
+        many => many.to_vec(),
+    };
+    let mut counts: FxHashMap<AreaIdx, u32> = children.iter().map(|&c| (c, 0)).collect();
+    for e in book.iter() {
+        let i = &e.incident;
+        if !q.counts(i) {
+            continue;
+        }
+        let Some(grid) = tree.idx(&i.grid) else {
+            continue;
+        };
+        if let Some(&child) = children.iter().find(|&&c| tree.is_within(grid, c)) {
+            *counts.entry(child).or_default() += 1;
+        }
+    }
+    let mut out: Vec<Count> = counts
+        .into_iter()
+        .map(|(c, count)| Count {
+            key: tree.get(c).code.clone(),
+            count,
+            name: Some(tree.get(c).name.clone()),
+        })
+        .collect();
+    out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
+    out
 }

@@ -11,6 +11,7 @@ use h3o::{CellIndex, LatLng, Resolution};
 use serde::Serialize;
 
 use super::book::Entry;
+use super::model::Incident;
 use riskmap_engine::model::EpochMs;
 
 /// Top lists hold at most this many.
@@ -29,6 +30,17 @@ pub struct Question<'a> {
     pub resolution: Resolution,
     /// A cell is a hot spot with incidents on at least this many days.
     pub repeat_days: usize,
+}
+
+impl Question<'_> {
+    /// Whether an incident is one the question counts: reported in the
+    /// period, of the category if one is asked, not merged into another.
+    #[must_use]
+    pub fn counts(&self, i: &Incident) -> bool {
+        i.merged_into.is_none()
+            && (self.from..self.to).contains(&i.created_ms)
+            && self.category.is_none_or(|c| c == i.category)
+    }
 }
 
 /// One heat-map cell.
@@ -85,6 +97,10 @@ pub struct Analysis {
     pub top_categories: Vec<Count>,
     /// Cells with incidents on `repeat_days` days or more, most days first.
     pub hot_spots: Vec<HotSpot>,
+    /// Per child area of the area analysed (districts of a city, streets of
+    /// a district …), most first: the comparison between areas. Filled in
+    /// by whoever knows the tree.
+    pub by_area: Vec<Count>,
 }
 
 #[derive(Default)]
@@ -108,11 +124,7 @@ pub fn analyse<'a>(
     let mut categories: BTreeMap<&str, u32> = BTreeMap::new();
     for e in entries {
         let i = &e.incident;
-        if i.merged_into.is_some()
-            || i.created_ms < q.from
-            || i.created_ms >= q.to
-            || q.category.is_some_and(|c| c != i.category)
-        {
+        if !q.counts(i) {
             continue;
         }
         total += 1;
@@ -183,6 +195,7 @@ pub fn analyse<'a>(
         top_grids: top(grids.into_iter()),
         top_categories: top(categories.into_iter()),
         hot_spots,
+        by_area: Vec::new(),
     }
 }
 
@@ -205,7 +218,6 @@ mod tests {
     use super::*;
     use crate::incident::book::Book;
     use crate::incident::dictionary::Dictionary;
-    use crate::incident::model::Incident;
 
     const DAY: i64 = 86_400_000;
     /// 2026-11-30 00:00 in China (UTC+8), a Monday.

@@ -185,7 +185,8 @@ fn analysis_op() -> Value {
         "The incidents reported in [from, to) under the area (default: the user's whole area), of \
          one category if given; merged reports count once. heat: per H3 cell; by_day: every day of \
          the period in the city's calendar; by_week: per ISO week; top_grids and top_categories: the \
-         ten with most; hot_spots: cells with incidents on repeat_days different days or more.",
+         ten with most; hot_spots: cells with incidents on repeat_days different days or more; by_area: \
+         per child area of the area (its streets, districts …), most first, for comparison.",
         &[
             text_query("area", "Only under this area code (in the user's area)"),
             text_query(
@@ -225,7 +226,8 @@ fn analysis_op() -> Value {
                         "by_day": array_of(count.clone()),
                         "by_week": array_of(count.clone()),
                         "top_grids": array_of(count.clone()),
-                        "top_categories": array_of(count),
+                        "top_categories": array_of(count.clone()),
+                        "by_area": array_of(count),
                         "hot_spots": array_of(object(&["cell", "lon", "lat", "count", "days", "category"], hot)),
                     }),
                 ),
