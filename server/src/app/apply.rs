@@ -153,9 +153,7 @@ impl App {
             }
         };
         self.incidents.put(incident.clone(), log_len, now);
-        if let Some(e) = self.incidents.book().get(&incident.id) {
-            self.risk_incident(e, now);
-        }
+        self.risk_incident(&incident.id, now);
         self.set_duties(duty);
         let view = self.publish_incident(&incident.id, now);
         let took_on = incident.state.holds_assignee() && !held_before;

@@ -168,8 +168,13 @@ impl App {
     }
 
     /// Puts a changed incident on the board and pushes the grids it
-    /// changed.
-    pub(super) fn risk_incident(&self, entry: &Entry, now: EpochMs) {
+    /// changed. Called with no lock held: the incident book's guard must
+    /// not be held while the engine's is taken (the other order is the
+    /// rule).
+    pub(super) fn risk_incident(&self, id: &str, now: EpochMs) {
+        let Some(signal) = self.incidents.book().get(id).map(|e| signal(e, now)) else {
+            return;
+        };
         let engine = self.engine.read();
         let tree = engine.areas();
         let touched = {
@@ -178,7 +183,7 @@ impl App {
                 // The import that replaced the tree rebuilds the board.
                 return;
             }
-            board.upsert_incident(tree, signal(entry, now))
+            board.upsert_incident(tree, signal)
         };
         self.push_risk(tree, touched, now, true);
     }

@@ -24,11 +24,9 @@ impl App {
         }
         self.incidents.changed.store(true, Ordering::Release);
         for (id, before, after) in changed {
-            if after == Warning::Red
-                && let Some(e) = self.incidents.book().get(&id)
-            {
+            if after == Warning::Red {
                 // Overdue weighs more in its grid's risk.
-                self.risk_incident(e, now);
+                self.risk_incident(&id, now);
             }
             let Some(view) = self.publish_incident(&id, now) else {
                 continue;
