@@ -1,0 +1,242 @@
+//! The hub's routing, queues and resyncs, driven without sockets.
+
+use super::*;
+use geo::{LineString, MultiPolygon, Polygon};
+use riskmap_engine::model::{Area, AreaLevel, DutyStatus, Fix, Role, Staff};
+use riskmap_engine::{EngineConfig, MoveOutcome};
+
+fn engine() -> Engine {
+    let square = MultiPolygon::new(vec![Polygon::new(
+        LineString::from(vec![
+            (120.0, 28.0),
+            (120.1, 28.0),
+            (120.1, 28.1),
+            (120.0, 28.1),
+            (120.0, 28.0),
+        ]),
+        vec![],
+    )]);
+    let area = |code: &str, level, parent: Option<&str>| Area {
+        code: code.into(),
+        name: code.into(),
+        level,
+        parent: parent.map(Into::into),
+        geometry: square.clone(),
+    };
+    let mut e = Engine::new(EngineConfig::default()).unwrap();
+    e.replace_areas(vec![
+        area("c", AreaLevel::City, None),
+        area("d", AreaLevel::District, Some("c")),
+        area("s", AreaLevel::Street, Some("d")),
+        area("m", AreaLevel::Community, Some("s")),
+        area("g", AreaLevel::Grid, Some("m")),
+    ])
+    .unwrap();
+    e.upsert_staff(&Staff {
+        id: "S1".into(),
+        name: "n".into(),
+        role: Role::GridWorker,
+        skills: vec![],
+        home_grid: "g".into(),
+        duty: DutyStatus::Available,
+        devices: vec![],
+        last_fix: None,
+    })
+    .unwrap();
+    e
+}
+
+fn fix(t: i64) -> Fix {
+    Fix {
+        position: LonLat::new(120.05, 28.0 + t as f64 * 1e-5).unwrap(),
+        accuracy_m: None,
+        speed_mps: None,
+        heading_deg: None,
+        altitude_m: None,
+        battery_pct: None,
+        fix_time_ms: t,
+        server_time_ms: t,
+    }
+}
+
+#[test]
+fn a_slow_viewer_loses_moves_then_gets_a_resync_and_memory_stays_bounded() {
+    let metrics = Arc::new(Metrics::default());
+    let hub = Hub::new(
+        HubConfig {
+            queue: 2,
+            slow_close_after: Duration::from_secs(3600),
+            ..HubConfig::default()
+        },
+        metrics.clone(),
+    );
+    let mut e = engine();
+    let (id, mut rx, _handle) = hub.register();
+    let scope = Scope::All;
+    hub.subscribe(
+        id,
+        Subscription {
+            bbox: [120.0, 28.0, 120.1, 28.1],
+            layers: Layers::STAFF,
+            scope,
+            home: scope,
+            tree: e.areas().generation(),
+        },
+    );
+    // Ten ticks with a move each while the viewer reads nothing.
+    for t in 1..=10 {
+        assert_eq!(e.apply_fix(0, fix(t)).unwrap(), MoveOutcome::Applied);
+        hub.note_moves([0]);
+        hub.tick(&e);
+    }
+    assert!(
+        metrics
+            .queue_drops
+            .load(std::sync::atomic::Ordering::Relaxed)
+            > 0
+    );
+    // The queue never held more than its capacity.
+    let mut held = Vec::new();
+    while let Ok(m) = rx.try_recv() {
+        held.push(m);
+    }
+    assert_eq!(held.len(), 2);
+    assert!(held.iter().all(|m| matches!(m, Outbound::Text(_))));
+    // Once there is room, the next tick sends a resync, not stale deltas.
+    hub.tick(&e);
+    assert!(matches!(rx.try_recv(), Ok(Outbound::Resync)));
+    // And after that, deltas flow again.
+    e.apply_fix(0, fix(11)).unwrap();
+    hub.note_moves([0]);
+    hub.tick(&e);
+    match rx.try_recv() {
+        Ok(Outbound::Text(t)) => assert!(t.contains("staff_moves") && t.contains("\"t\":11")),
+        other => panic!("expected a delta, got {other:?}"),
+    }
+}
+
+/// Something placed in no grid reaches system administrators only, as
+/// everywhere else; a grid's event reaches that grid's scopes; a layer
+/// change reaches everyone, subscribed at that moment or not.
+#[test]
+fn events_reach_only_the_scopes_they_belong_to() {
+    let hub = Hub::new(HubConfig::default(), Arc::new(Metrics::default()));
+    let e = engine();
+    let grid = e.areas().idx("g").unwrap();
+    let district = e.areas().idx("d").unwrap();
+    let watch = |scope| {
+        let (id, rx, _h) = hub.register();
+        hub.subscribe(
+            id,
+            Subscription {
+                bbox: [120.0, 28.0, 120.1, 28.1],
+                layers: Layers::STAFF,
+                scope,
+                home: scope,
+                tree: e.areas().generation(),
+            },
+        );
+        rx
+    };
+    let mut admin = watch(Scope::All);
+    let mut district_viewer = watch(Scope::Subtree(district));
+    // Between subscriptions (an import's resync dropped its own).
+    let (_, mut resyncing, _h) = hub.register();
+    let publish = |reach, text: &str| {
+        hub.publish(Event {
+            text: text.into(),
+            layer: Layers::STAFF,
+            reach,
+            at: None,
+        });
+    };
+    publish(Reach::Unplaced, "unplaced");
+    publish(Reach::of(Some(grid), e.areas()), "grid");
+    publish(Reach::Everyone, "everyone");
+    hub.tick(&e);
+    let texts = |rx: &mut mpsc::Receiver<Outbound>| {
+        let mut out = Vec::new();
+        while let Ok(Outbound::Text(t)) = rx.try_recv() {
+            out.push(t.to_string());
+        }
+        out
+    };
+    assert_eq!(texts(&mut admin), ["unplaced", "grid", "everyone"]);
+    assert_eq!(texts(&mut district_viewer), ["grid", "everyone"]);
+    assert_eq!(texts(&mut resyncing), ["everyone"]);
+}
+
+/// A subscription that raced an areas import (its scope read from the
+/// tree the import replaced) is resynced at the next tick, not served
+/// with indexes into the old tree (which could name another district,
+/// or none: a panic of the tick before). Events placed in the old tree
+/// reach no one.
+#[test]
+fn a_scope_from_a_replaced_tree_is_resynced_not_served() {
+    let hub = Hub::new(HubConfig::default(), Arc::new(Metrics::default()));
+    let mut e = engine();
+    let old = e.areas().generation();
+    let grid = e.areas().idx("g").unwrap();
+    // The import: a tree of one city, where index `grid` is out of range.
+    let city: Vec<Area> = e.areas().iter().take(1).map(|(_, a)| a.clone()).collect();
+    let (id, mut rx, _h) = hub.register();
+    hub.subscribe(
+        id,
+        Subscription {
+            bbox: [120.0, 28.0, 120.1, 28.1],
+            layers: Layers::STAFF,
+            scope: Scope::Subtree(grid),
+            home: Scope::Subtree(grid),
+            tree: old,
+        },
+    );
+    e.replace_areas(city).unwrap();
+    assert_ne!(e.areas().generation(), old);
+    hub.publish(Event {
+        text: "old grid".into(),
+        layer: Layers::STAFF,
+        reach: Reach::Grid { grid, tree: old },
+        at: None,
+    });
+    e.apply_fix(0, fix(1)).unwrap();
+    hub.note_moves([0]);
+    hub.tick(&e);
+    let mut got = Vec::new();
+    while let Ok(m) = rx.try_recv() {
+        got.push(m);
+    }
+    assert!(matches!(got.as_slice(), [Outbound::Resync]), "{got:?}");
+}
+
+#[test]
+fn a_viewer_behind_for_too_long_is_closed_with_a_reason() {
+    let metrics = Arc::new(Metrics::default());
+    let hub = Hub::new(
+        HubConfig {
+            queue: 1,
+            slow_close_after: Duration::ZERO,
+            ..HubConfig::default()
+        },
+        metrics,
+    );
+    let mut e = engine();
+    let (id, _rx, handle) = hub.register();
+    hub.subscribe(
+        id,
+        Subscription {
+            bbox: [120.0, 28.0, 120.1, 28.1],
+            layers: Layers::STAFF,
+            scope: Scope::All,
+            home: Scope::All,
+            tree: e.areas().generation(),
+        },
+    );
+    for t in 1..=3 {
+        e.apply_fix(0, fix(t)).unwrap();
+        hub.note_moves([0]);
+        hub.tick(&e);
+    }
+    let closing = futures_util::FutureExt::now_or_never(handle.closed()).expect("closed already");
+    assert!(closing.reason.contains("too slow"), "{closing:?}");
+    assert_eq!(closing.code, CLOSE_TRY_AGAIN);
+}
