@@ -38,7 +38,10 @@ fi
 # store has no users yet); the browser tests log in with it. It keeps the
 # password rules (no "admin" in it) in case a test ever changes it.
 export RISKMAP_ADMIN_PASSWORD="${RISKMAP_ADMIN_PASSWORD:-Riskmap-City-2026}"
-start_demo_server --static-dir web-client/dist
+# The camera probe every 2 s (the demo's own cameras are placeholders it
+# skips): video.mjs imports a camera whose gateway is dead and watches the
+# screen turn it offline.
+start_demo_server --static-dir web-client/dist --camera-probe-s 2
 
 # --- the browser tests ---------------------------------------------------------
 if ! RISKMAP_URL="$base" node web-client/e2e/run.mjs "$@"; then

@@ -330,6 +330,17 @@ async fn cameras_follow_their_streams() {
     )
     .await;
     ws.next_of("snapshot").await;
+    // A screen that loaded the cameras from /ogc follows their health only.
+    let box_ = json!([119.9, 27.9, 120.3, 28.2]);
+    let mut health = s.ws(&screen).await;
+    health
+        .send(&json!({ "type": "subscribe", "bbox": box_, "layers": ["camera_health"] }))
+        .await;
+    let snap = health.next_of("snapshot").await;
+    assert!(
+        snap.get("cameras").is_none(),
+        "no cameras in its snapshot: {snap}"
+    );
     let fc = json!({ "type": "FeatureCollection", "features": [
         cam("C7", format!("http://{addr}/live/c7.m3u8"), false),
         // A placeholder host is left alone, whatever it says.
@@ -348,10 +359,10 @@ async fn cameras_follow_their_streams() {
         }
     };
     assert_eq!(up["camera"]["online"], true, "{up}");
-    // The gateway dies: offline within a probe or two.
+    // The gateway dies: offline after two failed probes in a row.
     gw.abort();
     let down = ws
-        .next_of_within("camera_update", Duration::from_secs(5))
+        .next_of_within("camera_update", Duration::from_secs(8))
         .await;
     assert_eq!(
         (
@@ -361,6 +372,23 @@ async fn cameras_follow_their_streams() {
         (Some("C7"), Some(false)),
         "{down}"
     );
+    // The health subscriber saw the same pushes; a new subscribe lists the
+    // cameras that are down (C8 is up whatever its host).
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        let m = health
+            .next_of_within("camera_update", Duration::from_secs(8))
+            .await;
+        if m["camera"]["id"] == "C7" {
+            seen.push(m["camera"]["online"].as_bool());
+        }
+    }
+    assert_eq!(seen, [Some(true), Some(false)]);
+    health
+        .send(&json!({ "type": "subscribe", "bbox": box_, "layers": ["camera_health"] }))
+        .await;
+    let snap = health.next_of("snapshot").await;
+    assert_eq!(snap["cameras_offline"], json!(["C7"]), "{snap}");
     let (_, c8) = s.get(&screen, "/ogc/collections/cameras/items/C8").await;
     assert_eq!(c8["properties"]["online"], true, "{c8}");
     // Committed: a restart reads it back (and probes again: still dead).

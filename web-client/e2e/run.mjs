@@ -5,15 +5,18 @@
 // is tested in pages.mjs; the admin page and the forced password change in
 // admin.mjs; 上岗/下岗 and offline staff in duty.mjs; 一键求助 (SOS) in sos.mjs;
 // a track rule's alert (静止) in rules.mjs, first: it needs the field worker's
-// old demo fix, before any test shares a newer one from the phone.
+// old demo fix, before any test shares a newer one from the phone; live camera
+// video (HLS made by ffmpeg) in video.mjs; 风险研判 (grid risk, analysis) in risk.mjs.
 
 import { assert, eventually, run, test } from './harness.mjs';
-import { api, BASE, categoryFor, cityOnline, login, mapIdle, num, openScreen, renderedCount, renderedStaff, SHOTS, token, watchErrors } from './support.mjs';
+import { api, BASE, categoryFor, cityOnline, featurePixel, login, mapIdle, num, openScreen, renderedCount, renderedStaff, SHOTS, token, watchErrors } from './support.mjs';
 import './rules.mjs';
 import './pages.mjs';
 import './admin.mjs';
 import './duty.mjs';
 import './sos.mjs';
+import './video.mjs';
+import './risk.mjs';
 
 // ---- tests -----------------------------------------------------------------------
 
@@ -29,7 +32,8 @@ test('the big screen renders the demo city (areas, labels, staff, risk sources, 
   assert(risks >= 500, `expected risk sources, got ${risks}`);
   const levels = await page.evaluate(() => new Set(window.riskmap.map.queryRenderedFeatures({ layers: ['risk-source-point'] }).map((f) => f.properties.level)).size);
   assert(levels === 4, `expected all four risk levels drawn, got ${levels}`);
-  const shaded = await page.evaluate(() => window.riskmap.map.queryRenderedFeatures({ layers: ['grid-risk-fill'] }).filter((f) => (f.state.risk ?? 0) > 0).length);
+  // Shaded by the server's risk model (风险研判): yellow, orange or red.
+  const shaded = await eventually(() => page.evaluate(() => window.riskmap.map.queryRenderedFeatures({ layers: ['grid-risk-fill'] }).filter((f) => [1, 2, 3].includes(f.state.level)).length), { message: 'grids shaded' });
   assert(shaded > 100, `expected grids shaded by risk, got ${shaded}`);
   const online = await cityOnline(page);
   assert(online > 1000, `staff panel: expected > 1000 online, got ${online}`);
@@ -163,17 +167,7 @@ test('dispatching from the big screen assigns the staff member, turns them busy,
   await page.evaluate(({ lon, lat }) => window.riskmap.map.jumpTo({ center: [lon, lat], zoom: 16 }), incident);
   await mapIdle(page);
   // Click the incident on the map itself.
-  const pt = await eventually(
-    () => page.evaluate((id) => {
-      const m = window.riskmap.map;
-      const f = m.queryRenderedFeatures({ layers: ['incident-point'], filter: ['==', ['get', 'id'], id] })[0];
-      if (!f) return null;
-      const p = m.project(f.geometry.coordinates);
-      const r = m.getCanvas().getBoundingClientRect();
-      return { x: r.left + p.x, y: r.top + p.y };
-    }, incident.id),
-    { message: 'the incident drawn on the map' },
-  );
+  const pt = await eventually(() => featurePixel(page, 'incident-point', incident.id), { message: 'the incident drawn on the map' });
   await page.mouse.click(pt.x, pt.y);
   await eventually(async () => (await page.textContent('[data-testid="incident-id"]').catch(() => '')) === incident.id, { message: 'the dispatch panel' });
   await page.click('[data-testid="dispatch-panel"] [data-action="accept"]');

@@ -131,7 +131,8 @@ test('一键求助: held on the phone, the big screen sounds the alarm within a 
     await eventually(async () => (await screen.page.getAttribute(card(staffId), 'data-state')) === 'acknowledged', { message: 'the card acknowledged' });
     await eventually(async () => (await page.getAttribute(BANNER, 'data-state')) === 'acknowledged', { timeoutMs: 3000, message: 'the phone told' });
     const taken = await page.textContent('[data-testid="sos-status"]');
-    assert(taken.includes('已有调度员响应') && taken.includes('dispatcher'), `help is coming, and who took it: ${taken}`);
+    // Who took it, by the name the worker knows (the login's display name).
+    assert(taken.includes('已有调度员响应') && taken.includes('派遣员'), `help is coming, and who took it: ${taken}`);
     await page.screenshot({ path: `${SHOTS}/field-sos-taken.png`, fullPage: true });
     await screen.page.screenshot({ path: `${SHOTS}/screen-sos-taken.png` });
 
@@ -172,7 +173,7 @@ test('一键求助: held on the phone, the big screen sounds the alarm within a 
     await screen.page.click(`${card(staffId)} [data-testid="sos-close"]`);
     await eventually(async () => !(await screen.page.$(card(staffId))) && !(await sounding(screen.page)), { timeoutMs: 3000, message: 'closed: the panel cleared, the alarm off' });
     const ended = await eventually(() => page.textContent('[data-testid="sos-ended"]').catch(() => null), { timeoutMs: 3000, message: 'the phone told it was closed' });
-    assert(ended.includes('SOS closed by dispatcher') && ended.includes('safe, escorted home'), `the phone says who closed it: ${ended}`);
+    assert(ended.includes('SOS closed by 派遣员') && ended.includes('safe, escorted home'), `the phone says who closed it: ${ended}`);
     await page.screenshot({ path: `${SHOTS}/field-sos-ended-en.png`, fullPage: true });
     await page.click('[data-lang]');
     await screen.page.click('[data-lang]');

@@ -145,3 +145,15 @@ export async function fieldWorker() {
   const staff = await api(disp, 'GET', `/api/staff/${me.user.staff_id}`);
   return { disp, fieldTok, staffId: me.user.staff_id, staff, here: inside(grid.geometry) };
 }
+
+/** The page pixel of a feature (by its `id` property) of a rendered map layer, or null if not drawn. */
+export function featurePixel(page, layer, id) {
+  return page.evaluate(({ layer, id }) => {
+    const m = window.riskmap.map;
+    const f = m.queryRenderedFeatures({ layers: [layer], filter: ['==', ['get', 'id'], id] })[0];
+    if (!f) return null;
+    const p = m.project(f.geometry.coordinates);
+    const r = m.getCanvas().getBoundingClientRect();
+    return { x: r.left + p.x, y: r.top + p.y };
+  }, { layer, id });
+}

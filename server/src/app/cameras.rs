@@ -23,6 +23,46 @@ use crate::store::StoreError;
 /// How many streams are probed at once.
 pub const PROBES_AT_ONCE: usize = 32;
 
+/// How many probes in a row must fail before an online camera is marked
+/// offline: one slow answer from a busy gateway is not an outage, and a
+/// camera flapping on the wall every minute would teach operators to ignore
+/// the grey. One answer is enough to bring it back.
+pub const OFFLINE_AFTER_MISSES: u8 = 2;
+
+/// The cameras whose state changes after a round of probes (`(id, was
+/// online, answered)`), given each camera's misses in a row before it (kept
+/// up to date here; a camera not probed this round is forgotten).
+fn health_changes(
+    found: Vec<(String, bool, bool)>,
+    misses: &mut std::collections::HashMap<String, u8>,
+) -> Vec<CameraHealth> {
+    let probed: std::collections::HashSet<&str> =
+        found.iter().map(|(id, _, _)| id.as_str()).collect();
+    misses.retain(|id, _| probed.contains(id.as_str()));
+    let mut changes = Vec::new();
+    for (camera_id, was, answered) in found {
+        if answered {
+            misses.remove(&camera_id);
+            if !was {
+                changes.push(CameraHealth {
+                    camera_id,
+                    online: true,
+                });
+            }
+            continue;
+        }
+        let n = misses.entry(camera_id.clone()).or_insert(0);
+        *n = n.saturating_add(1);
+        if was && *n >= OFFLINE_AFTER_MISSES {
+            changes.push(CameraHealth {
+                camera_id,
+                online: false,
+            });
+        }
+    }
+    changes
+}
+
 /// Whether a stream URL is worth probing: a host under `.invalid` (RFC
 /// 6761: never resolves) is a placeholder, as the demo city's are.
 fn probeable(url: &str) -> bool {
@@ -55,11 +95,7 @@ impl App {
             .buffer_unordered(PROBES_AT_ONCE)
             .collect()
             .await;
-        let mut changes: Vec<CameraHealth> = found
-            .into_iter()
-            .filter(|(_, was, now)| was != now)
-            .map(|(camera_id, _, online)| CameraHealth { camera_id, online })
-            .collect();
+        let mut changes = health_changes(found, &mut self.camera_misses.lock());
         if changes.is_empty() {
             return Ok(0);
         }
@@ -106,7 +142,7 @@ impl App {
                 json!({ "type": "camera_update", "camera": camera_json(&camera) }).to_string();
             self.hub.publish(Event {
                 text: text.into(),
-                layer: Layers::CAMERAS,
+                layer: Layers::CAMERAS.union(Layers::CAMERA_HEALTH),
                 reach: Reach::of(grid, engine.areas()),
                 at: Some(camera.location),
             });
@@ -117,6 +153,41 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn offline_only_after_misses_in_a_row() {
+        let mut misses = std::collections::HashMap::new();
+        let round = |misses: &mut _, found: &[(&str, bool, bool)]| {
+            health_changes(
+                found
+                    .iter()
+                    .map(|&(id, was, ok)| (id.to_owned(), was, ok))
+                    .collect(),
+                misses,
+            )
+            .into_iter()
+            .map(|c| (c.camera_id, c.online))
+            .collect::<Vec<_>>()
+        };
+        // One miss: still online. A second in a row: offline.
+        assert!(round(&mut misses, &[("C1", true, false)]).is_empty());
+        assert_eq!(
+            round(&mut misses, &[("C1", true, false)]),
+            [("C1".to_owned(), false)]
+        );
+        // A miss, an answer, a miss: never two in a row, never offline.
+        assert!(round(&mut misses, &[("C2", true, false)]).is_empty());
+        assert!(round(&mut misses, &[("C2", true, true)]).is_empty());
+        assert!(round(&mut misses, &[("C2", true, false)]).is_empty());
+        // One answer brings an offline camera back.
+        assert_eq!(
+            round(&mut misses, &[("C1", false, true)]),
+            [("C1".to_owned(), true)]
+        );
+        // A camera no longer probed is forgotten.
+        assert!(round(&mut misses, &[("C3", true, true)]).is_empty());
+        assert!(misses.is_empty(), "{misses:?}");
+    }
 
     #[test]
     fn placeholders_are_not_probed() {

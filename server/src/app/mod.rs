@@ -157,6 +157,9 @@ pub struct App {
     /// run one at a time, so the store and the engine see them in the same
     /// order.
     pub imports: tokio::sync::Mutex<()>,
+    /// Camera health: how many probes in a row each camera's stream has
+    /// failed (cameras whose last probe answered are not kept).
+    pub camera_misses: parking_lot::Mutex<std::collections::HashMap<String, u8>>,
     /// The link to the other nodes, if this server is a cluster node.
     pub cluster: Option<Arc<cluster::ClusterLink>>,
 }

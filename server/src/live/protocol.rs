@@ -13,7 +13,7 @@ use riskmap_engine::{AreaTree, LayerItem};
 
 /// A set of live layers, as bits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Layers(u8);
+pub struct Layers(u16);
 
 impl Layers {
     /// Field staff and their moves.
@@ -32,9 +32,13 @@ impl Layers {
     pub const STATS: Layers = Layers(64);
     /// Each grid's risk level (风险研判, opt-in).
     pub const RISK: Layers = Layers(128);
+    /// Cameras' online state only (opt-in): a screen that loaded 20,000
+    /// cameras once from `/ogc` follows their health without a snapshot of
+    /// every camera in view after each subscribe.
+    pub const CAMERA_HEALTH: Layers = Layers(256);
 
     /// The names clients use, with their bits.
-    pub const NAMES: [(&'static str, Layers); 8] = [
+    pub const NAMES: [(&'static str, Layers); 9] = [
         ("staff", Layers::STAFF),
         ("cameras", Layers::CAMERAS),
         ("risk_sources", Layers::RISK_SOURCES),
@@ -43,6 +47,7 @@ impl Layers {
         ("alerts", Layers::ALERTS),
         ("stats", Layers::STATS),
         ("risk", Layers::RISK),
+        ("camera_health", Layers::CAMERA_HEALTH),
     ];
 
     /// The live layers a subscription gets when it names none.
@@ -64,6 +69,12 @@ impl Layers {
             out.0 |= bit.0;
         }
         Ok(out)
+    }
+
+    /// The layers of both.
+    #[must_use]
+    pub const fn union(self, other: Layers) -> Layers {
+        Layers(self.0 | other.0)
     }
 
     /// Whether every bit of `other` is set.

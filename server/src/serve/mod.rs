@@ -242,6 +242,7 @@ fn build_app(
         cors_origins: args.cors_origin.clone(),
         trusted_proxies,
         imports: tokio::sync::Mutex::new(()),
+        camera_misses: parking_lot::Mutex::default(),
         cluster,
     });
     let t = std::time::Instant::now();

@@ -235,7 +235,7 @@ export class SosControl {
 
   private banner(a: SosAlert): string {
     const taken = lastStep(a, ['acknowledged']);
-    const status = taken ? fill('sos.taken', { by: taken.by, at: formatClock(taken.at_ms) }) : t('sos.waiting');
+    const status = taken ? fill('sos.taken', { by: taken.by_name || taken.by, at: formatClock(taken.at_ms) }) : t('sos.waiting');
     const helpers = a.helpers.length
       ? `${esc(t('sos.helpers'))}${esc(t('colon'))}${a.helpers.map((h) => `<span class="helper"><b>${esc(h.name)}</b> ${formatDistance(h.distance_m)}</span>`).join(' · ')}`
       : esc(t('sos.no_helpers'));
@@ -260,6 +260,6 @@ function endedText(a: SosAlert): string {
   const end = lastStep(a, ['cancelled', 'closed']);
   if (!end) return '';
   const at = formatClock(end.at_ms);
-  const text = end.action === 'cancelled' ? fill('sos.ended.cancelled', { at }) : fill('sos.ended.closed', { by: end.by, at });
+  const text = end.action === 'cancelled' ? fill('sos.ended.cancelled', { at }) : fill('sos.ended.closed', { by: end.by_name || end.by, at });
   return end.note ? `${text}${t('colon')}${end.note}` : text;
 }

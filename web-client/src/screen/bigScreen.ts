@@ -7,24 +7,29 @@ import { esc, formatFixAge, startOfDay } from '../shared/format';
 import { lang, onLangChange, setLang, t } from '../shared/i18n';
 import { LiveConnection, type LiveState } from '../shared/live';
 import { FrameBatcher } from '../shared/frame';
+import { bboxContainsPoint } from '../shared/geo';
 import { confirmSession, type Session } from '../shared/session';
 import type { BBox, Incident, IncidentStats, ServerMessage, StaffLive, Subscription } from '../shared/types';
 import { AreaTree, type AreaNode } from './areaTree';
+import { CameraBook } from './cameraHealth';
+import { cameraPopupHtml, popupCamera } from './cameraPopup';
 import { CONE_MIN_ZOOM, conesInView, type CameraPoint } from './cones';
 import { DispatchPanel } from './dispatchPanel';
 import { DEFAULT_STALE_AFTER_S, ServerClock } from './freshness';
-import { gridScores, riskClass } from './gridRisk';
 import { heatFeatures, heatResolution, type HeatLayer } from './heat';
 import { addHeadingArrow } from './icons';
-import { IncidentStore, isOpen } from './incidentStore';
+import { IncidentStore } from './incidentStore';
 import { areaLabels, asAreaFeatures, cameraPoints, loadCollection } from './layersData';
 import { addRiskmapLayers, DEFAULT_OFF, dimUnderHeat, LAYER_GROUPS, setGroupVisible, type LayerGroup } from './mapLayers';
 import { offlineStyle, type ClientConfig } from './mapStyle';
 import { renderFeed, renderOnTime, renderOverdue, renderStaff, renderTicker, renderToday } from './panels';
 import { ReplayPanel } from './replayPanel';
+import { AnalysisView } from './analysisView';
+import { RiskLayer } from './riskLayer';
 import { sameSubscription, subscriptionFor } from './scope';
 import { SosDesk } from './sosDesk';
 import { StaffStore } from './staffStore';
+import { VideoWall } from './videoWall';
 
 type El = Record<
   'map' | 'crumbs' | 'children' | 'live' | 'clock' | 'today' | 'ontime' | 'staff' | 'overdue' | 'feed' | 'ticker' | 'layers' | 'dispatch' | 'replay' | 'sos',
@@ -47,19 +52,25 @@ export class BigScreen {
   ready = false;
   snapshots = 0;
   private subscription: Subscription | null = null;
-  private cameras: CameraPoint[] = [];
-  private riskByGrid = new Map<string, number[]>();
+  /** 摄像头: the cameras drawn, their online state kept live by camera_update. */
+  readonly cameras = new CameraBook();
   private visible = new Set<LayerGroup>(LAYER_GROUPS.filter((g) => !DEFAULT_OFF.has(g)));
   private heatLayer: HeatLayer = 'staff';
   private readonly dispatch: DispatchPanel;
   readonly replay: ReplayPanel;
   /** 一键求助: the running SOS alerts, their panel, markers and alarm. */
   readonly sos: SosDesk;
+  /** 实时视频 / 视频墙: live camera streams over the map. */
+  readonly video: VideoWall;
+  /** 风险研判: grids shaded by the server's model, the legend, a grid's breakdown. */
+  readonly risk: RiskLayer;
+  /** 研判分析: the incidents of the area over a period. */
+  readonly analysis: AnalysisView;
   private readonly staffBatch = new FrameBatcher(() => this.flushStaff());
   private readonly incidentBatch = new FrameBatcher(() => this.flushIncidents());
+  private readonly cameraBatch = new FrameBatcher(() => this.flushCameras());
   private statsTimer: ReturnType<typeof setTimeout> | null = null;
   private subscribeTimer: ReturnType<typeof setTimeout> | null = null;
-  private riskedGrids = new Set<string>();
   /** The camera whose cone is shown below the all-cones zoom (clicked on). */
   selectedCamera: string | null = null;
 
@@ -84,8 +95,16 @@ export class BigScreen {
     this.dispatch = new DispatchPanel(el.dispatch, api, {
       changed: (i) => this.onIncident(i, true),
       focus: (lon, lat) => this.map.flyTo({ center: [lon, lat], zoom: Math.max(this.map.getZoom(), 17) }),
+      videoWall: (subject, cams) => this.video.show(subject, cams),
     });
+    this.video = new VideoWall(el.map.parentElement!);
     this.replay = new ReplayPanel(el.replay, api, this.map, this.staff);
+    this.risk = new RiskLayer(api, this.map, el.map.parentElement!, () => this.tree);
+    this.analysis = new AnalysisView(api, this.map, el.map.parentElement!, {
+      areaName: (code) => this.tree?.byCode.get(code)?.name ?? null,
+      showGrid: (code) => this.showGrid(code),
+      toggled: () => this.renderLayers(),
+    });
     this.sos = new SosDesk(el.sos, api, this.map, session.user.role, {
       areaName: (code) => this.tree?.byCode.get(code)?.name ?? null,
       areaBBox: (code) => this.tree?.byCode.get(code)?.bbox ?? null,
@@ -111,6 +130,7 @@ export class BigScreen {
   private async onMapLoad(): Promise<void> {
     addHeadingArrow(this.map);
     addRiskmapLayers(this.map);
+    this.analysis.attach();
     this.sos.attachMap();
     for (const g of LAYER_GROUPS) setGroupVisible(this.map, g, this.visible.has(g));
     this.bindMap();
@@ -118,6 +138,7 @@ export class BigScreen {
     this.tree = new AreaTree(areas);
     this.source('areas').setData({ type: 'FeatureCollection', features: areas as unknown as GeoJSON.Feature[] });
     this.source('area_labels').setData(areaLabels(areas));
+    this.risk.attach();
     const home = this.tree.byCode.get(this.session.user.area) ?? this.tree.roots()[0] ?? null;
     this.setScope(home?.code ?? null, false);
     this.live.start();
@@ -128,16 +149,6 @@ export class BigScreen {
   private async loadRiskSources(): Promise<void> {
     const f = await loadCollection(this.api, 'risk_sources');
     this.source('risk_sources').setData({ type: 'FeatureCollection', features: f });
-    // Join each risk source to its grid once: the grid shading needs it.
-    this.riskByGrid.clear();
-    for (const r of f) {
-      const g = r.geometry?.type === 'Point' ? this.tree?.gridAt(r.geometry.coordinates as [number, number]) : null;
-      if (!g) continue;
-      const list = this.riskByGrid.get(g.code) ?? [];
-      list.push(Number(r.properties?.level ?? 4));
-      this.riskByGrid.set(g.code, list);
-    }
-    this.updateGridRisk();
   }
 
   private async loadKeyPlaces(): Promise<void> {
@@ -145,17 +156,34 @@ export class BigScreen {
   }
 
   private async loadCameras(): Promise<void> {
-    const pts = cameraPoints(await loadCollection(this.api, 'cameras'));
-    this.source('cameras').setData(pts);
-    this.cameras = pts.features.map((f) => ({
-      id: String(f.properties!.id),
-      coordinates: f.geometry.coordinates as [number, number],
-      heading: f.properties!.heading as number | null,
-      fov: f.properties!.fov as number | null,
-      range_m: Number(f.properties!.range_m),
-      online: Boolean(f.properties!.online),
-    }));
+    this.cameras.load(cameraPoints(await loadCollection(this.api, 'cameras')));
+    this.flushCameras();
+  }
+
+  /** The cameras changed (loaded, or pushed): one map write per frame however many came. */
+  private flushCameras(): void {
+    this.source('cameras')?.setData(this.cameras.data);
     this.updateCones();
+    this.renderCameraCount();
+  }
+
+  /** What a snapshot says of grid risk and camera health, for the box and area it covers. */
+  private applySnapshotRisk(m: Extract<ServerMessage, { type: 'snapshot' }>): void {
+    const area = this.subscription && 'area' in this.subscription ? this.subscription.area : null;
+    this.risk.applySnapshot(m.grid_risk ?? [], m.bbox, area);
+    const covers = (p: CameraPoint) =>
+      !!m.bbox && bboxContainsPoint(m.bbox, p.coordinates) && (!area || !!this.tree?.within(this.tree.gridAt(p.coordinates)?.code, area));
+    if (m.cameras_offline && this.cameras.applyOffline(m.cameras_offline, covers)) this.cameraBatch.request();
+  }
+
+  /** The layers panel's count of offline cameras next to the cameras' switch. */
+  private renderCameraCount(): void {
+    const el = this.el.layers.querySelector<HTMLElement>('[data-testid="cameras-offline"]');
+    if (!el) return;
+    const { total, offline } = this.cameras.counts();
+    el.hidden = total === 0;
+    el.dataset.offline = String(offline);
+    el.textContent = t('camera.offline_count').replace('{offline}', String(offline)).replace('{total}', String(total));
   }
 
   private source(id: string): GeoJSONSource {
@@ -176,6 +204,8 @@ export class BigScreen {
     this.subscription = null;
     this.resubscribeSoon(fly ? 900 : 0);
     this.stats = null;
+    this.risk.setScope(a.code);
+    this.analysis.setScope(a.code);
     void this.loadScopeIncidents();
     this.refreshStatsSoon(0);
     this.renderAll();
@@ -250,6 +280,7 @@ export class BigScreen {
         this.staff.applySnapshot(m.staff ?? []);
         for (const i of m.incidents ?? []) this.incidents.upsert(i);
         this.sos.applyMessages(m.alerts);
+        this.applySnapshotRisk(m);
         this.staffBatch.request();
         this.afterIncidentsChanged();
         this.ready = true;
@@ -279,6 +310,12 @@ export class BigScreen {
           this.stats = m.stats;
           this.renderIncidentPanels();
         }
+        break;
+      case 'grid_risk':
+        this.risk.applyPush(m.grids);
+        break;
+      case 'camera_update':
+        if (this.cameras.apply(m.camera)) this.cameraBatch.request();
         break;
       case 'layer_changed':
         void this.reloadLayer(m.layer);
@@ -334,22 +371,6 @@ export class BigScreen {
     this.redShown = fc.features.filter((f) => f.properties?.warning === 'red').length;
     this.source('incidents')?.setData(fc);
     this.startPulse();
-    this.updateGridRisk();
-  }
-
-  private updateGridRisk(): void {
-    if (!this.map.getSource('areas')) return;
-    const open = [...this.incidents.byId.values()].filter(isOpen);
-    const scores = gridScores(this.riskByGrid, open);
-    const now = new Set<string>();
-    for (const [grid, score] of scores) {
-      const c = riskClass(score);
-      if (c === 0) continue;
-      now.add(grid);
-      this.map.setFeatureState({ source: 'areas', id: grid }, { risk: c });
-    }
-    for (const g of this.riskedGrids) if (!now.has(g)) this.map.setFeatureState({ source: 'areas', id: g }, { risk: 0 });
-    this.riskedGrids = now;
   }
 
   /**
@@ -361,8 +382,8 @@ export class BigScreen {
     const shown = !this.visible.has('cameras')
       ? []
       : this.map.getZoom() >= CONE_MIN_ZOOM
-        ? this.cameras
-        : this.cameras.filter((c) => c.id === this.selectedCamera);
+        ? this.cameras.points
+        : this.cameras.points.filter((c) => c.id === this.selectedCamera);
     const b = this.map.getBounds();
     this.source('camera_cones').setData(conesInView(shown, [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]));
   }
@@ -417,13 +438,18 @@ export class BigScreen {
 
   private renderLayers(): void {
     const groups = LAYER_GROUPS.map(
-      (g) => `<label><input type="checkbox" data-layer="${g}" ${this.visible.has(g) ? 'checked' : ''}/> ${esc(t(`layer.${g}`))}</label>`,
+      (g) =>
+        `<label><input type="checkbox" data-layer="${g}" ${this.visible.has(g) ? 'checked' : ''}/> ${esc(t(`layer.${g}`))}${
+          g === 'cameras' ? ' <small class="cam-health" data-testid="cameras-offline" hidden></small>' : ''
+        }</label>`,
     ).join('');
     const heatSel = `<select data-heat-layer>${(['staff', 'cameras', 'risk_sources', 'key_places'] as HeatLayer[])
       .map((l) => `<option value="${l}" ${l === this.heatLayer ? 'selected' : ''}>${esc(t(`layer.${l}`))}</option>`)
       .join('')}</select>`;
     this.el.layers.innerHTML = `<h3>${esc(t('panel.layers'))}</h3>${groups}<div class="heat-layer">${esc(t('layer.heatmap'))}: ${heatSel}</div>
-      <button data-replay>${esc(t('replay.title'))}</button>`;
+      <button data-replay>${esc(t('replay.title'))}</button>
+      <button data-analysis aria-pressed="${this.analysis.open}" data-testid="analysis-toggle">${esc(t('analysis.title'))}</button>`;
+    this.renderCameraCount();
   }
 
   private renderAll(): void {
@@ -438,6 +464,10 @@ export class BigScreen {
     this.renderStaffPanel();
     renderTicker(this.el.ticker, this.incidents.alerts);
     this.sos.render();
+    this.risk.render();
+    this.analysis.render();
+    // The incident drawer is drawn from the server's answer: read it again in the new language.
+    if (this.dispatch.openId) this.dispatch.refreshIfOpen(this.dispatch.openId);
     for (const [id, key] of [
       ['today', 'panel.today'],
       ['ontime', 'panel.on_time'],
@@ -494,11 +524,15 @@ export class BigScreen {
       this.resubscribeSoon();
       this.updateCones();
       void this.updateHeat();
+      this.analysis.onMove();
     });
     this.map.on('click', (e) => {
       const hit = this.map.queryRenderedFeatures(e.point, { layers: ['incident-point', 'staff-point', 'camera-point', 'camera-cluster'] });
       const incident = hit.find((f) => f.layer.id === 'incident-point');
-      if (incident) return void this.dispatch.open(String(incident.properties.id));
+      if (incident) {
+        this.risk.panel.close();
+        return void this.dispatch.open(String(incident.properties.id));
+      }
       const staff = hit.find((f) => f.layer.id === 'staff-point');
       if (staff) return this.staffPopup(staff, e.lngLat);
       const cluster = hit.find((f) => f.layer.id === 'camera-cluster');
@@ -507,17 +541,17 @@ export class BigScreen {
       if (camera) {
         this.selectedCamera = String(camera.properties.id);
         this.updateCones();
-        new Popup({ className: 'dark-popup' })
-          .setLngLat(e.lngLat)
-          .setHTML(`<b>${esc(camera.properties.name)}</b><br/>${esc(camera.properties.id)} · ${esc(camera.properties.owner)}`)
-          .addTo(this.map);
+        const cam = popupCamera(camera.properties);
+        const popup = new Popup({ className: 'dark-popup' }).setLngLat(e.lngLat).setHTML(cameraPopupHtml(cam)).addTo(this.map);
+        popup.getElement().querySelector('[data-live-video]')?.addEventListener('click', () => this.video.add(cam));
         return;
       }
       if (this.selectedCamera) {
         this.selectedCamera = null;
         this.updateCones();
       }
-      this.drillAt(e.point);
+      const grid = this.drillAt(e.point);
+      if (grid) void this.risk.openGrid(grid);
     });
     for (const layer of ['incident-point', 'staff-point', 'camera-point', 'camera-cluster']) {
       this.map.on('mouseenter', layer, () => (this.map.getCanvas().style.cursor = 'pointer'));
@@ -525,12 +559,26 @@ export class BigScreen {
     }
   }
 
-  /** A click on the map inside a child of the scope drills into that child. */
-  private drillAt(point: PointLike): void {
-    if (!this.scope || !this.tree) return;
+  /**
+   * A click on the map inside a child of the scope drills into that child.
+   * Returns the grid clicked when the click reached grid level (the child
+   * drilled into is a grid, or no child was hit), for its risk breakdown.
+   */
+  private drillAt(point: PointLike): string | null {
+    if (!this.scope || !this.tree) return null;
     const kids = new Set(this.tree.children.get(this.scope.code) ?? []);
-    const hit = this.map.queryRenderedFeatures(point, { layers: ['area-hit'] }).find((f) => kids.has(String(f.properties.code)));
+    const hits = this.map.queryRenderedFeatures(point, { layers: ['area-hit'] });
+    const hit = hits.find((f) => kids.has(String(f.properties.code)));
     if (hit) this.setScope(String(hit.properties.code));
+    const grid = hits.find((f) => f.properties.level === 'grid');
+    return grid && (!hit || hit.properties.code === grid.properties.code) ? String(grid.properties.code) : null;
+  }
+
+  /** Flies to a grid and opens its risk breakdown (the analysis view's top grids). */
+  showGrid(code: string): void {
+    const g = this.tree?.byCode.get(code);
+    if (g) this.map.fitBounds(g.bbox, { padding: 80, maxZoom: 16, duration: 800 });
+    void this.risk.openGrid(code);
   }
 
   private staffPopup(f: MapGeoJSONFeature, at: LngLat): void {
@@ -578,6 +626,7 @@ export class BigScreen {
           void this.updateHeat();
         }
         if (g === 'cameras') this.updateCones();
+        if (g === 'grid_risk') this.risk.legend.show(input.checked);
         if (g === 'incidents') this.startPulse();
       }
       if ((ev.target as HTMLElement).dataset.heatLayer !== undefined) {
@@ -587,6 +636,7 @@ export class BigScreen {
     });
     this.el.layers.addEventListener('click', (ev) => {
       if ((ev.target as HTMLElement).closest('[data-replay]')) this.replay.open();
+      if ((ev.target as HTMLElement).closest('[data-analysis]')) this.analysis.toggle();
     });
     document.querySelector('[data-lang]')!.addEventListener('click', () => setLang(lang() === 'zh' ? 'en' : 'zh'));
   }

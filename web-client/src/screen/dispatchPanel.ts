@@ -8,7 +8,7 @@ import { errorHtml } from '../shared/errors';
 import { esc, formatDateTime, formatDistance, formatFixAge } from '../shared/format';
 import { addTranslations, lang, t } from '../shared/i18n';
 import { categoryName, named } from '../shared/names';
-import type { Candidate, Candidates, FlowLogEntry, Incident } from '../shared/types';
+import type { Candidate, Candidates, CameraInfo, FlowLogEntry, Incident } from '../shared/types';
 
 addTranslations({
   zh: { 'incident.include_offline': '含离线人员', 'incident.offline_hint': '离线人员的位置已过时，派遣前请先电话确认' },
@@ -35,12 +35,17 @@ export interface DispatchPanelHooks {
   changed: (i: Incident) => void;
   /** Fly the map to a point and highlight it. */
   focus: (lon: number, lat: number) => void;
+  /** Open the video wall on these cameras (the first nine), about `subject`. */
+  videoWall: (subject: () => string, cams: CameraInfo[]) => void;
 }
 
 export class DispatchPanel {
   private current: string | null = null;
   /** 含离线人员: kept from one incident to the next, as a dispatcher's choice. */
   private includeOffline = false;
+  /** The cameras that see the open incident, nearest first, and what to call the wall. */
+  private cameras: CameraInfo[] = [];
+  private subject: () => string = () => '';
 
   constructor(
     private readonly el: HTMLElement,
@@ -101,6 +106,8 @@ export class DispatchPanel {
       .map((a) => `<button class="action" data-action="${a}">${esc(t(`action.${a}`))}</button>`)
       .join('');
     const staffRows = c.staff.map((s) => candidateRow(s, canDispatch)).join('');
+    // The wall shows the cameras that publish a stream (played, or said why not: offline, RTSP).
+    const withStream = c.cameras.filter((cam) => cam.stream_url);
     const cameraRows = c.cameras
       .slice(0, 8)
       .map(
@@ -129,14 +136,17 @@ export class DispatchPanel {
       <h3 class="with-option">${esc(t('incident.candidates'))}<label><input type="checkbox" name="include-offline" ${this.includeOffline ? 'checked' : ''}/> ${esc(t('incident.include_offline'))}</label></h3>
       ${c.staff.some((s) => s.stale) ? `<p class="notice">${esc(t('incident.offline_hint'))}</p>` : ''}
       <table class="candidates"><tbody>${staffRows || `<tr><td>${esc(t('none'))}</td></tr>`}</tbody></table>
-      <h3>${esc(t('incident.cameras'))}</h3><ul class="cameras">${cameraRows || `<li>${esc(t('none'))}</li>`}</ul>
+      <h3 class="with-option">${esc(t('incident.cameras'))}${withStream.length ? `<button class="video-wall-open" data-video-wall data-testid="video-wall-open">▶ ${esc(t('video.wall'))} (${Math.min(withStream.length, 9)})</button>` : ''}</h3><ul class="cameras">${cameraRows || `<li>${esc(t('none'))}</li>`}</ul>
       <h3>${esc(t('incident.log'))}</h3><ol class="log">${logRows}</ol>`;
     this.el.dataset.version = String(i.version);
+    this.cameras = withStream;
+    this.subject = () => `${categoryName(i)} ${i.id}`;
   }
 
   private async onClick(ev: Event): Promise<void> {
     const target = ev.target as HTMLElement;
     if (target.closest('[data-close]')) return this.close();
+    if (target.closest('[data-video-wall]')) return this.hooks.videoWall(this.subject, this.cameras);
     const cam = target.closest<HTMLElement>('[data-camera]');
     if (cam) return this.hooks.focus(Number(cam.dataset.lon), Number(cam.dataset.lat));
     const actionBtn = target.closest<HTMLButtonElement>('[data-action],[data-assign]');

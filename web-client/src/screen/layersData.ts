@@ -60,6 +60,7 @@ export function cameraPoints(features: GeoJSON.Feature[]): GeoJSON.FeatureCollec
             fov: p.fov_deg ?? null,
             range_m: p.range_m ?? 50,
             owner: p.owner ?? '',
+            stream_url: typeof p.stream_url === 'string' ? p.stream_url : '',
           },
         };
       }),

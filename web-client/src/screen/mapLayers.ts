@@ -47,7 +47,7 @@ export const GROUP_LAYERS: Record<LayerGroup, string[]> = {
   ],
   grid_risk: ['grid-risk-fill'],
   heatmap: ['heat-fill'],
-  risk_sources: ['risk-source-area', 'risk-source-point'],
+  risk_sources: ['risk-source-area', 'risk-source-line', 'risk-source-point'],
   key_places: ['key-place-fill', 'key-place-line', 'key-place-label'],
   cameras: ['camera-cone-fill', 'camera-cone-line', 'camera-cluster', 'camera-cluster-count', 'camera-point'],
   staff: ['staff-point', 'staff-heading', 'staff-label'],
@@ -75,14 +75,15 @@ export function addRiskmapLayers(map: MapLibreMap): void {
     source: 'areas',
     filter: levelIs('grid'),
     paint: {
+      // The server's level (riskLayer.ts writes it as feature-state `level`).
       'fill-color': [
         'match',
-        ['coalesce', ['feature-state', 'risk'], 0],
-        1, GRID_RISK_FILL[1]!,
-        2, GRID_RISK_FILL[2]!,
-        3, GRID_RISK_FILL[3]!,
-        4, GRID_RISK_FILL[4]!,
-        GRID_RISK_FILL[0]!,
+        ['coalesce', ['feature-state', 'level'], 0],
+        1, GRID_RISK_FILL[1],
+        2, GRID_RISK_FILL[2],
+        3, GRID_RISK_FILL[3],
+        4, GRID_RISK_FILL[4],
+        'rgba(0,0,0,0)',
       ],
       // The grid lines are drawn by their own layer; the fill's own antialiased
       // outline would draw every edge of 4,000 grids again (about a tenth of a
@@ -130,8 +131,12 @@ export function addRiskmapLayers(map: MapLibreMap): void {
   map.addLayer({ id: 'key-place-line', type: 'line', source: 'key_places', minzoom: 12,
     paint: { 'line-color': '#ce93d8', 'line-width': 1 } });
 
-  map.addLayer({ id: 'risk-source-area', type: 'fill', source: 'risk_sources', filter: ['!=', ['geometry-type'], 'Point'],
+  map.addLayer({ id: 'risk-source-area', type: 'fill', source: 'risk_sources', filter: geometryIs('Polygon', 'MultiPolygon'),
     paint: { 'fill-color': riskColour(), 'fill-opacity': 0.45 } });
+  // Pipelines, embankments: lines in their level's colour over a dark casing.
+  map.addLayer({ id: 'risk-source-line', type: 'line', source: 'risk_sources', filter: geometryIs('LineString', 'MultiLineString'),
+    layout: { 'line-cap': 'round', 'line-join': 'round' },
+    paint: { 'line-color': riskColour(), 'line-width': ['interpolate', ['linear'], ['zoom'], 8, 1.5, 14, 3.5, 18, 6], 'line-opacity': 0.9 } });
   map.addLayer({
     id: 'risk-source-point',
     type: 'circle',
@@ -281,6 +286,11 @@ export function addRiskmapLayers(map: MapLibreMap): void {
   map.addLayer({ id: 'key-place-label', type: 'symbol', source: 'key_places', minzoom: 15,
     layout: { 'text-field': ['get', 'name'], 'text-font': font, 'text-size': 11 },
     paint: { 'text-color': '#e1bee7', 'text-halo-color': '#06101f', 'text-halo-width': 1.2 } });
+}
+
+/** MapLibre names a multi-geometry by its single kind or by its own name, depending on the version: both match. */
+function geometryIs(...types: string[]): ExpressionSpecification {
+  return ['in', ['geometry-type'], ['literal', types]];
 }
 
 function riskColour(): ExpressionSpecification {

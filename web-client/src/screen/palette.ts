@@ -29,8 +29,25 @@ export const WARNING_COLOURS = {
   none: '#90a4ae',
 } as const;
 
-/** Grid shading by risk class 0 (none) … 4 (severe). */
-export const GRID_RISK_FILL = ['rgba(0,0,0,0)', 'rgba(30,136,229,0.18)', 'rgba(253,216,53,0.24)', 'rgba(251,140,0,0.32)', 'rgba(229,57,53,0.42)'];
+/**
+ * Grid shading by the server's risk level (风险研判), 1 重大 … 4 低, in the four
+ * standard colours; 低 only a tint so the map stays readable, none for a grid
+ * with no risk at all.
+ */
+export const GRID_RISK_FILL: Record<1 | 2 | 3 | 4, string> = {
+  1: 'rgba(229,57,53,0.55)',
+  2: 'rgba(251,140,0,0.46)',
+  3: 'rgba(253,216,53,0.36)',
+  4: 'rgba(30,136,229,0.1)',
+};
+
+/** What a grid's score is made of: risk sources, key places, incidents, camera alarms. */
+export const PART_COLOURS = {
+  risk_sources: '#ef5350',
+  key_places: '#ab47bc',
+  incidents: '#ffa726',
+  camera_alarms: '#4fc3f7',
+} as const;
 
 export const AREA_LINE = {
   city: '#4fc3f7',

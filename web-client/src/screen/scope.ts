@@ -4,7 +4,9 @@
 import { bboxContains, padBBox } from '../shared/geo';
 import type { BBox, Subscription, LiveLayer } from '../shared/types';
 
-export const LIVE_LAYERS: LiveLayer[] = ['staff', 'incidents', 'alerts', 'stats'];
+// `camera_health`, not `cameras`: the screen loads the cameras once from /ogc
+// and follows only which are down.
+export const LIVE_LAYERS: LiveLayer[] = ['staff', 'incidents', 'alerts', 'stats', 'risk', 'camera_health'];
 
 /**
  * What to subscribe to: the whole scope area while all of it is in view (its

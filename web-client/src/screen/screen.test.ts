@@ -4,7 +4,6 @@ import { AreaTree, type AreaFeature } from './areaTree';
 import { conesInView } from './cones';
 import { candidateRow } from './dispatchPanel';
 import { isOffline, ServerClock } from './freshness';
-import { gridScores, riskClass } from './gridRisk';
 import { heatFeatures, heatResolution } from './heat';
 import { FEED_LENGTH, IncidentStore } from './incidentStore';
 import { sameSubscription, subscriptionFor } from './scope';
@@ -126,15 +125,6 @@ describe('incident store', () => {
     s.upsert(incident({ id: 'C', created_ms: 60 }));
     expect([...s.countByState(10, () => true)]).toEqual([['closed', 1], ['reported', 1]]);
     expect(s.toFeatures(() => true).features.map((f) => f.id)).toEqual(['A', 'C']);
-  });
-});
-
-describe('grid risk', () => {
-  it('adds risk sources by level and open incidents by priority and warning', () => {
-    const scores = gridScores(new Map([['G1', [1, 4]], ['G2', [4]]]), [incident({ grid: 'G2', priority: 'emergency', warning: 'red' })]);
-    expect(scores.get('G1')).toBe(9);
-    expect(scores.get('G2')).toBe(12);
-    expect([0, 1, 3, 4, 8, 16, 100].map(riskClass)).toEqual([0, 1, 1, 2, 3, 4, 4]);
   });
 });
 

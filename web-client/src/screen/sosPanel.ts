@@ -137,7 +137,7 @@ function sosCard(a: SosAlert, v: SosPanelView): string {
     [t(rule ? 'alarm.rule_raised' : 'alarm.raised'), `${formatClock(a.raised_ms)} · <span data-ago="${a.raised_ms}">${esc(agoText(v.now - a.raised_ms))}</span>`],
     ...(note ? [[t('alarm.note'), `<q>${esc(note)}</q>`]] : []),
     ...(!rule || a.helpers.length ? [[t('alarm.helpers'), helpers]] : []),
-    ...(taken ? [[t('alarm.taken_by'), `${esc(taken.by)} · ${formatClock(taken.at_ms)}${taken.note ? ` — ${esc(taken.note)}` : ''}`]] : []),
+    ...(taken ? [[t('alarm.taken_by'), `${esc(taken.by_name || taken.by)} · ${formatClock(taken.at_ms)}${taken.note ? ` — ${esc(taken.note)}` : ''}`]] : []),
   ];
   const busy = v.pending.has(a.id) ? 'disabled' : '';
   const actions = v.canAct

@@ -113,6 +113,7 @@ const zh: Dict = {
   'incident.comment': '意见',
   'incident.same_grid': '本网格',
   'camera.offline': '离线',
+  'camera.offline_count': '离线 {offline}/{total}',
   close: '关闭',
   distance: '距离',
   // replay
@@ -249,6 +250,7 @@ const en: Dict = {
   'incident.comment': 'Comment',
   'incident.same_grid': 'same grid',
   'camera.offline': 'offline',
+  'camera.offline_count': '{offline}/{total} offline',
   close: 'Close',
   distance: 'Distance',
   'replay.title': 'Track replay',

@@ -72,6 +72,8 @@ export interface CameraInfo {
   range_m: number;
   online?: boolean;
   owner?: string;
+  /** The live stream: an HLS (.m3u8) http(s) URL plays on the big screen; RTSP needs a media gateway. */
+  stream_url?: string | null;
   distance_m?: number;
 }
 
@@ -227,6 +229,8 @@ export interface AlertStep {
   action: 'raised' | 'acknowledged' | 'cancelled' | 'closed';
   at_ms: EpochMs;
   by: string;
+  /** The actor's display name (absent in records older than it). */
+  by_name?: string;
   note?: string;
 }
 
@@ -288,6 +292,10 @@ export type ServerMessage =
       incidents?: Incident[];
       /** The active alerts of the area, whatever the box (with the `alerts` layer). */
       alerts?: SosAlertMessage[];
+      /** The grids of the box and area with any risk (with the `risk` layer); the rest are blue, 0. */
+      grid_risk?: GridRow[];
+      /** The ids of the cameras of the box and area that are down (with the `camera_health` layer). */
+      cameras_offline?: string[];
     }
   | { type: 'staff_moves'; seq: number; moves: StaffMove[] }
   | { type: 'staff_update'; staff: StaffLive }
@@ -297,6 +305,9 @@ export type ServerMessage =
   | AlertMessage
   | SosAlertMessage
   | { type: 'stats'; area: string; stats: IncidentStats }
+  | { type: 'grid_risk'; grids: GridRow[] }
+  /** Camera health: a camera whose probe answer changed (docs/protocol.md "Camera health"). */
+  | { type: 'camera_update'; camera: CameraInfo }
   | { type: 'ack'; id?: string | number; applied: number; stale: number }
   | { type: 'reported'; id?: string | number; incident: Incident }
   | { type: 'result'; id: string | number; query: string; data: unknown }
@@ -304,8 +315,50 @@ export type ServerMessage =
   | { type: 'unsubscribed' }
   | { type: 'error'; id?: string | number; error: string; message: string };
 
-export type LiveLayer = 'staff' | 'cameras' | 'risk_sources' | 'key_places' | 'incidents' | 'alerts' | 'stats';
+export type LiveLayer = 'staff' | 'cameras' | 'risk_sources' | 'key_places' | 'incidents' | 'alerts' | 'stats' | 'risk' | 'camera_health';
+
+/** 风险研判 — a grid's risk as the server judges it (docs/protocol.md, "Grid risk"). */
+export type RiskColour = 'red' | 'orange' | 'yellow' | 'blue';
+export interface RiskParts { risk_sources: number; key_places: number; incidents: number; camera_alarms: number }
+export interface GridRow {
+  code: string;
+  name: string;
+  parent?: string | null;
+  score: number;
+  /** 1 重大 red, 2 较大 orange, 3 一般 yellow, 4 低 blue. */
+  level: 1 | 2 | 3 | 4;
+  colour: RiskColour;
+  parts: RiskParts;
+}
+export interface RiskFactor {
+  kind: 'risk_source' | 'key_place' | 'incident' | 'camera_alarm';
+  id: string;
+  base: number;
+  share: number;
+  points: number;
+  name: string;
+  category: string;
+  level?: number;
+  repeats?: number;
+}
+export interface GridRiskDetail extends GridRow {
+  factors: RiskFactor[];
+  trend: { day: string; score: number; level: 1 | 2 | 3 | 4 }[];
+  computed_ms: EpochMs;
+}
+export interface AreaRisk {
+  code: string;
+  name: string;
+  area_level: AreaLevel;
+  grids: number;
+  score: number;
+  max_score: number;
+  /** Grids per level, red → blue. */
+  counts: [number, number, number, number];
+  worst: RiskColour;
+}
 
 export type Subscription =
   | { bbox: BBox; layers: LiveLayer[] }
   | { area: string; layers: LiveLayer[] };
+

@@ -37,6 +37,20 @@ pub(super) fn snapshot(
     if sub.layers.contains(Layers::CAMERAS) {
         out["cameras"] = visible_in_box(engine.cameras(), sub, tree, camera_json);
     }
+    if sub.layers.contains(Layers::CAMERA_HEALTH) {
+        // Only the ids of the cameras that are down: the few a client must
+        // mark against the layer it loaded (the rest are up).
+        let cameras = engine.cameras();
+        let offline: Vec<Value> = cameras
+            .in_bbox(sub.bbox)
+            .into_iter()
+            .filter(|&i| sub.scope.contains(cameras.grid(i), tree))
+            .filter_map(|i| cameras.get(i))
+            .filter(|c| !c.online)
+            .map(|c| Value::from(c.id.as_str()))
+            .collect();
+        out["cameras_offline"] = Value::Array(offline);
+    }
     if sub.layers.contains(Layers::RISK_SOURCES) {
         out["risk_sources"] = visible_in_box(engine.risk_sources(), sub, tree, risk_source_json);
     }
