@@ -3,7 +3,8 @@
 # Vitest for the client's own logic, then the browser tests (web-client/e2e)
 # in Debian's Chromium driven by playwright-core, against the real server in
 # demo mode (release binary, demo city, simulator on) on a scratch SQLite
-# store. Installs Chromium and the CJK fonts from Debian if missing (needs
+# store. Installs Chromium, the CJK fonts and ffmpeg (the video test makes
+# its stream) from Debian if missing (needs
 # root for that). Screenshots are written to web-client/test-results/ (or
 # RISKMAP_SHOTS) for review.
 set -euo pipefail
@@ -11,16 +12,16 @@ cd "$(dirname "$0")/.."
 
 say() { printf 'web-test: %s\n' "$*" >&2; }
 
-# --- Chromium and the fonts it needs for Chinese labels ----------------------
-if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi 'Noto Sans CJK'; then
+# --- Chromium, the fonts it needs for Chinese labels, ffmpeg (test video) ---
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/ffmpeg ] || ! fc-list 2>/dev/null | grep -qi 'Noto Sans CJK'; then
   if [ "$(id -u)" -ne 0 ]; then
-    say "Chromium and fonts-noto-cjk are missing and installing them needs root"
+    say "Chromium, fonts-noto-cjk or ffmpeg are missing and installing them needs root"
     exit 1
   fi
-  say "installing chromium and fonts-noto-cjk from Debian"
+  say "installing chromium, fonts-noto-cjk and ffmpeg from Debian"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    chromium fonts-noto-cjk fontconfig >/dev/null
+    chromium fonts-noto-cjk fontconfig ffmpeg >/dev/null
 fi
 
 # --- the client: install exactly the locked packages, build, unit tests ------
