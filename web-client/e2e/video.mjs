@@ -228,6 +228,18 @@ test('实时视频: a camera plays its HLS stream from its popup and in an incid
     assert(await page.isHidden('[data-testid="video-wall"]'), 'the wall closed');
     assert((await page.evaluate(() => ({ p: window.riskmap.video.players, v: document.querySelectorAll('video').length }))).p === 0, 'no player left');
     assert((await page.$$('video')).length === 0, 'no <video> left in the page');
+
+    // The gateway dies while its camera plays: the server's probe turns the
+    // camera offline and the tile stops its player and says so.
+    await page.evaluate((c) => window.riskmap.video.add(c), { id: 'E2E-VID-LIVE', name: cams[0].name, stream_url: cams[0].stream_url, online: true });
+    await eventually(async () => (await page.getAttribute(tile('E2E-VID-LIVE'), 'data-state')) === 'playing', { message: 'playing again' });
+    const killed = Date.now();
+    gateway.kill();
+    await eventually(async () => (await page.getAttribute(tile('E2E-VID-LIVE'), 'data-state')) === 'offline', { timeoutMs: 20_000, message: 'the tile offline once its gateway died' });
+    console.log(`     gateway killed → its tile offline after ${Date.now() - killed} ms`);
+    assert((await page.evaluate(() => window.riskmap.video.players)) === 0, 'its player stopped');
+    assert((await page.textContent(`${tile('E2E-VID-LIVE')} .tile-status`)).includes('离线'), 'the tile says offline');
+    await page.click('[data-testid="video-wall"] [data-close-all]');
     assert(errors.length === 0, `page errors: ${errors.join('; ')}`);
   } finally {
     await context.close();

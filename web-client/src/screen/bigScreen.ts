@@ -316,6 +316,7 @@ export class BigScreen {
         break;
       case 'camera_update':
         if (this.cameras.apply(m.camera)) this.cameraBatch.request();
+        this.video.cameraChanged(m.camera);
         break;
       case 'layer_changed':
         void this.reloadLayer(m.layer);

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { missingTranslations, setLang, t } from '../shared/i18n';
 import { cameraPopupHtml, popupCamera } from './cameraPopup';
 import { diagnose, hlsFailure, nativeFailure, playable, StallWatch, wallGrid } from './video';
+import { needsRestart } from './videoWall';
 
 afterEach(() => setLang('zh'));
 
@@ -138,5 +139,19 @@ describe('a stalled stream', () => {
     for (let s = 61; s <= 120; s++) expect(w.frozenFor(s * 1000, 54, false)).toBe(0);
     expect(w.frozenFor(121_000, 54, true)).toBe(1_000);
     expect(w.frozenFor(140_000, 54, true)).toBe(20_000);
+  });
+});
+
+describe('a wall tile and camera health', () => {
+  const cam = { id: 'C1', name: '路口', stream_url: 'http://gw/C1.m3u8', online: true };
+  it('starts again when the camera goes offline, comes back, or its stream moves', () => {
+    expect(needsRestart(cam, { ...cam, online: false })).toBe(true);
+    expect(needsRestart({ ...cam, online: false }, cam)).toBe(true);
+    expect(needsRestart(cam, { ...cam, stream_url: 'http://gw2/C1.m3u8' })).toBe(true);
+  });
+  it('keeps playing for anything else', () => {
+    expect(needsRestart(cam, { ...cam, name: '路口（新）' })).toBe(false);
+    // No online field means online, as everywhere else.
+    expect(needsRestart(cam, { id: 'C1', name: '路口', stream_url: 'http://gw/C1.m3u8' })).toBe(false);
   });
 });

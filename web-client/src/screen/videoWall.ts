@@ -27,6 +27,15 @@ interface Tile {
 
 export const WALL_MAX = 9;
 
+/**
+ * Whether a tile must start again for a camera's new state (camera_update):
+ * it went offline or came back, or its stream moved. A name change is not
+ * worth a reconnect.
+ */
+export function needsRestart(old: WallCamera, now: WallCamera): boolean {
+  return (old.online !== false) !== (now.online !== false) || (old.stream_url ?? null) !== (now.stream_url ?? null);
+}
+
 export class VideoWall {
   readonly el: HTMLElement;
   private tiles: Tile[] = [];
@@ -73,6 +82,20 @@ export class VideoWall {
     this.layout();
   }
 
+  /**
+   * A camera's state changed (the server's probe): its tile, if open, stops
+   * a stream that went dead and says offline, or plays one that came back.
+   */
+  cameraChanged(cam: WallCamera): void {
+    const tile = this.tiles.find((x) => x.cam.id === cam.id);
+    if (!tile || !needsRestart(tile.cam, cam)) return;
+    tile.player?.destroy();
+    tile.el.querySelector('video')?.remove();
+    tile.cam = { ...tile.cam, ...cam };
+    this.start(tile);
+    this.paint(tile);
+  }
+
   closeTile(id: string, relayout = true): void {
     const tile = this.tiles.find((x) => x.cam.id === id);
     if (!tile) return;
@@ -103,17 +126,24 @@ export class VideoWall {
     el.innerHTML = `<figcaption><span class="name" title="${esc(cam.id)}">${esc(cam.name || cam.id)}</span><button class="tile-close" data-close-tile="${esc(cam.id)}">✕</button></figcaption>
       <div class="screen"><p class="tile-status" data-testid="video-status"></p></div>`;
     const tile: Tile = { cam, el, player: null, reason: null };
-    const p = playable(cam);
-    if (p.ok) {
-      const video = document.createElement('video');
-      el.querySelector('.screen')!.prepend(video);
-      tile.player = new VideoPlayer(video, p.url, () => this.paint(tile));
-    } else {
-      tile.reason = p.reason;
-    }
+    this.start(tile);
     this.tiles.push(tile);
     this.el.querySelector('.wall-grid')!.append(el);
     this.paint(tile);
+  }
+
+  /** Plays the tile's camera, or notes why it is not played. */
+  private start(tile: Tile): void {
+    const p = playable(tile.cam);
+    tile.player = null;
+    tile.reason = null;
+    if (!p.ok) {
+      tile.reason = p.reason;
+      return;
+    }
+    const video = document.createElement('video');
+    tile.el.querySelector('.screen')!.prepend(video);
+    tile.player = new VideoPlayer(video, p.url, () => this.paint(tile));
   }
 
   /** A tile's state and status line. */
