@@ -190,14 +190,44 @@ impl Drop for AbortOnDrop {
     }
 }
 
-async fn tick_loop(app: Arc<App>, mut stop: watch::Receiver<bool>) {
-    let mut every = tokio::time::interval(app.hub.tick_interval());
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
+/// A background task's timer that ends with the server's stop signal. A
+/// tick that comes late (a slow round) is delayed, not bunched up.
+struct Ticker {
+    every: tokio::time::Interval,
+    stop: watch::Receiver<bool>,
+}
+
+impl Ticker {
+    /// The first tick at once, then every `period`.
+    fn now(period: Duration, stop: watch::Receiver<bool>) -> Self {
+        Self::at(tokio::time::Instant::now(), period, stop)
+    }
+
+    /// The first tick after `first`, then every `period`.
+    fn after(first: Duration, period: Duration, stop: watch::Receiver<bool>) -> Self {
+        Self::at(tokio::time::Instant::now() + first, period, stop)
+    }
+
+    fn at(start: tokio::time::Instant, period: Duration, stop: watch::Receiver<bool>) -> Self {
+        let mut every = tokio::time::interval_at(start, period);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        Self { every, stop }
+    }
+
+    /// Waits for the next tick: false once the server is stopping (a
+    /// stop wins over a tick that is due at the same moment).
+    async fn next(&mut self) -> bool {
         tokio::select! {
-            _ = every.tick() => {}
-            _ = stop.wait_for(|s| *s) => return,
+            biased;
+            _ = self.stop.wait_for(|s| *s) => false,
+            _ = self.every.tick() => true,
         }
+    }
+}
+
+async fn tick_loop(app: Arc<App>, stop: watch::Receiver<bool>) {
+    let mut ticks = Ticker::now(app.hub.tick_interval(), stop);
+    while ticks.next().await {
         let engine = app.engine.read();
         app.hub.tick(&engine);
     }
@@ -208,14 +238,9 @@ const SESSION_SWEEP: Duration = Duration::from_secs(2);
 
 /// Closes, every [`SESSION_SWEEP`], the sockets whose sessions the store no
 /// longer holds (`App::close_ended_sessions`).
-async fn ended_sessions_loop(app: Arc<App>, mut stop: watch::Receiver<bool>) {
-    let mut every = tokio::time::interval(SESSION_SWEEP);
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = every.tick() => {}
-            _ = stop.wait_for(|s| *s) => return,
-        }
+async fn ended_sessions_loop(app: Arc<App>, stop: watch::Receiver<bool>) {
+    let mut ticks = Ticker::now(SESSION_SWEEP, stop);
+    while ticks.next().await {
         // A store that does not answer now will later: the sockets keep
         // their sessions until it does (as requests do, auth/sessions.rs).
         if let Err(e) = app.close_ended_sessions().await {
@@ -226,15 +251,10 @@ async fn ended_sessions_loop(app: Arc<App>, mut stop: watch::Receiver<bool>) {
 
 /// Open alerts pushed again until someone takes them. Every node repeats
 /// to its own viewers (each holds every alert through the log).
-async fn alert_repeat_loop(app: Arc<App>, mut stop: watch::Receiver<bool>) {
-    let mut every = tokio::time::interval(crate::app::alerts::REPEAT_EVERY);
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    every.tick().await;
-    loop {
-        tokio::select! {
-            _ = every.tick() => {}
-            _ = stop.wait_for(|s| *s) => return,
-        }
+async fn alert_repeat_loop(app: Arc<App>, stop: watch::Receiver<bool>) {
+    let every = crate::app::alerts::REPEAT_EVERY;
+    let mut ticks = Ticker::after(every, every, stop);
+    while ticks.next().await {
         app.repeat_open_alerts();
     }
 }
@@ -264,15 +284,10 @@ async fn camera_probe_loop(
     app: Arc<App>,
     every: Duration,
     timeout: Duration,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) {
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = stop.wait_for(|s| *s) => return,
-        }
+    let mut ticks = Ticker::now(every, stop);
+    while ticks.next().await {
         match app.probe_cameras(timeout).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(cameras = n, "cameras went online or offline"),
@@ -282,15 +297,10 @@ async fn camera_probe_loop(
 }
 
 /// Every grid's risk re-read as incidents age; the changes pushed.
-async fn risk_refresh_loop(app: Arc<App>, mut stop: watch::Receiver<bool>) {
-    let mut every = tokio::time::interval(crate::app::risk::REFRESH_EVERY);
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    every.tick().await;
-    loop {
-        tokio::select! {
-            _ = every.tick() => {}
-            _ = stop.wait_for(|s| *s) => return,
-        }
+async fn risk_refresh_loop(app: Arc<App>, stop: watch::Receiver<bool>) {
+    let every = crate::app::risk::REFRESH_EVERY;
+    let mut ticks = Ticker::after(every, every, stop);
+    while ticks.next().await {
         let a = app.clone();
         // Seconds of work on a large city: off the async workers.
         if let Err(e) = tokio::task::spawn_blocking(move || a.refresh_risk(now_ms())).await {
@@ -301,15 +311,10 @@ async fn risk_refresh_loop(app: Arc<App>, mut stop: watch::Receiver<bool>) {
 
 /// Today's risk snapshot of every grid, a minute after start and hourly
 /// (every node writes the same rows; the day's last write stands).
-async fn risk_snapshot_loop(app: Arc<App>, mut stop: watch::Receiver<bool>) {
-    let first = tokio::time::Instant::now() + Duration::from_secs(60);
-    let mut every = tokio::time::interval_at(first, crate::app::risk::SNAPSHOT_EVERY);
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = every.tick() => {}
-            _ = stop.wait_for(|s| *s) => return,
-        }
+async fn risk_snapshot_loop(app: Arc<App>, stop: watch::Receiver<bool>) {
+    let every = crate::app::risk::SNAPSHOT_EVERY;
+    let mut ticks = Ticker::after(Duration::from_secs(60), every, stop);
+    while ticks.next().await {
         match app.record_risk_day(now_ms()).await {
             Ok(n) => tracing::debug!(grids = n, "risk snapshot written"),
             Err(e) => tracing::warn!(error = %e, "writing the risk snapshot failed"),
@@ -319,30 +324,20 @@ async fn risk_snapshot_loop(app: Arc<App>, mut stop: watch::Receiver<bool>) {
 
 /// The incident clock: warning levels re-read and statistics pushed, once a
 /// second.
-async fn incident_clock_loop(app: Arc<App>, mut stop: watch::Receiver<bool>) {
-    let mut every = tokio::time::interval(Duration::from_secs(1));
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = every.tick() => {}
-            _ = stop.wait_for(|s| *s) => return,
-        }
+async fn incident_clock_loop(app: Arc<App>, stop: watch::Receiver<bool>) {
+    let mut ticks = Ticker::now(Duration::from_secs(1), stop);
+    while ticks.next().await {
         let now = now_ms();
         app.incident_clock(now);
         app.push_incident_stats(now);
     }
 }
 
-async fn retention_loop(app: Arc<App>, days: u32, mut stop: watch::Receiver<bool>) {
+async fn retention_loop(app: Arc<App>, days: u32, stop: watch::Receiver<bool>) {
     // First a minute after start (not at once: a restart loop should not
     // turn into a delete loop), then hourly.
-    let first = tokio::time::Instant::now() + Duration::from_secs(60);
-    let mut every = tokio::time::interval_at(first, Duration::from_secs(3600));
-    loop {
-        tokio::select! {
-            _ = every.tick() => {}
-            _ = stop.wait_for(|s| *s) => return,
-        }
+    let mut ticks = Ticker::after(Duration::from_secs(60), Duration::from_secs(3600), stop);
+    while ticks.next().await {
         let before = now_ms() - i64::from(days) * 24 * 3600 * 1000;
         match app.store.prune_tracks(before).await {
             Ok(n) if n > 0 => tracing::info!(deleted = n, days, "pruned old track fixes"),
@@ -357,6 +352,18 @@ mod tests {
     use std::sync::atomic::{AtomicU32, Ordering};
 
     use super::*;
+
+    #[tokio::test]
+    async fn a_ticker_waits_for_its_first_tick_and_ends_on_stop() {
+        let (tx, rx) = watch::channel(false);
+        let started = tokio::time::Instant::now();
+        let mut ticks = Ticker::after(Duration::from_millis(50), Duration::from_millis(10), rx);
+        assert!(ticks.next().await);
+        assert!(started.elapsed() >= Duration::from_millis(50));
+        assert!(ticks.next().await);
+        tx.send(true).unwrap();
+        assert!(!ticks.next().await, "no tick once stopping");
+    }
 
     /// A task that panics is run again; one that ends on the stop signal is
     /// not.
