@@ -57,6 +57,9 @@ pub const DEFAULT_ALERT_LEFT_GRID_MIN: u64 = 30;
 pub const DEFAULT_ALERT_MOTIONLESS_MIN: u64 = 30;
 /// Default seconds between camera stream probes.
 pub const DEFAULT_CAMERA_PROBE_S: u64 = 60;
+/// Seconds between the clock's checks for incidents overdue long enough to
+/// escalate.
+pub const DEFAULT_ESCALATION_CHECK_S: u64 = 60;
 /// Default milliseconds one camera probe may take.
 pub const DEFAULT_CAMERA_PROBE_TIMEOUT_MS: u64 = 3_000;
 /// Metres a member may drift and still count as not moving.
@@ -120,6 +123,27 @@ pub enum Command {
     /// stopped (it holds the data directory).
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Departments (部门, 网格+) on the store, without a running server: the
+    /// offices incidents are routed to.
+    #[command(subcommand)]
+    Departments(DepartmentsCommand),
+}
+
+/// `riskmap departments …`.
+#[derive(Debug, Subcommand)]
+pub enum DepartmentsCommand {
+    /// Lists every department: code, type, area, name.
+    List(StoreArgs),
+    /// Adds or replaces departments (by code) from a JSON file
+    /// (`{"departments": [...]}`) or a GeoJSON FeatureCollection whose
+    /// features' properties are departments.
+    Import {
+        /// The file.
+        file: PathBuf,
+        /// The store.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 /// `riskmap users …`.
@@ -145,6 +169,9 @@ pub enum UsersCommand {
         /// For a field login: the staff member it is.
         #[arg(long)]
         staff: Option<String>,
+        /// The department (部门) it belongs to, by code.
+        #[arg(long)]
+        department: Option<String>,
         /// The store.
         #[command(flatten)]
         store: StoreArgs,
@@ -165,7 +192,7 @@ pub enum UsersCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
-    /// Binds a login to another area, role or staff member.
+    /// Binds a login to another area, role, staff member or department.
     Bind {
         /// The login.
         username: String,
@@ -181,6 +208,12 @@ pub enum UsersCommand {
         /// It is no staff member.
         #[arg(long)]
         no_staff: bool,
+        /// The department it belongs to.
+        #[arg(long, conflicts_with = "no_department")]
+        department: Option<String>,
+        /// It belongs to no department.
+        #[arg(long)]
+        no_department: bool,
         /// The store.
         #[command(flatten)]
         store: StoreArgs,
@@ -338,6 +371,11 @@ pub struct ServeArgs {
     /// which keep each camera's `online` flag live; 0 turns probing off.
     #[arg(long, env = "RISKMAP_CAMERA_PROBE_S", default_value_t = DEFAULT_CAMERA_PROBE_S)]
     pub camera_probe_s: u64,
+    /// Seconds between the clock's checks for incidents red long enough to
+    /// move up one level (超时自动上报; the hours are in the incident
+    /// config's `escalation`); 0 turns it off.
+    #[arg(long, env = "RISKMAP_ESCALATION_CHECK_S", default_value_t = DEFAULT_ESCALATION_CHECK_S)]
+    pub escalation_check_s: u64,
     /// Milliseconds one camera's probe may take before it counts as offline.
     #[arg(long, env = "RISKMAP_CAMERA_PROBE_TIMEOUT_MS", default_value_t = DEFAULT_CAMERA_PROBE_TIMEOUT_MS)]
     pub camera_probe_timeout_ms: u64,

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::alert::Alert;
 use crate::incident::model::{Incident, LogEntry};
+use crate::org::Department;
 use crate::store::{LayerData, WriteMode};
 pub use layer::PrebuiltTree;
 
@@ -65,6 +66,11 @@ pub enum DomainEvent {
     CamerasProbed {
         /// Which, and whether their stream answers now.
         changes: Vec<CameraHealth>,
+    },
+    /// 部门 — departments added or changed (an admin's form, an import).
+    DepartmentsSaved {
+        /// The departments as committed.
+        departments: Vec<Department>,
     },
     /// 图层导入 — a layer (areas, staff, cameras, risk sources, key places)
     /// imported and committed.

@@ -3,8 +3,8 @@
 //!
 //! # Layout
 //!
-//! Layers point down: `api` → `app` → {`incident`, `alert`, `live`, `store`,
-//! `identity`, `event`} → the `riskmap_engine` crate (the model and the
+//! Layers point down: `api` → `app` → {`incident`, `alert`, `org`, `live`,
+//! `store`, `identity`, `event`} → the `riskmap_engine` crate (the model and the
 //! in-memory indexes: no HTTP, no SQL, no async). `scripts/check-layers.sh`
 //! checks it.
 //!
@@ -21,6 +21,8 @@
 //!   commands and views, clock, calendar, statistics.
 //! - [`alert`]: alerts (a worker's SOS), pure: the record, its steps, the
 //!   book.
+//! - [`org`]: the organisation (网格+): departments and their routing,
+//!   pure.
 //! - [`live`]: the hub (subscriptions, bounded per-viewer queues, the
 //!   coalescing tick) and the `/ws` message forms.
 //! - [`identity`]: users and roles, scopes (分级授权), passwords, sessions,
@@ -46,6 +48,7 @@ pub mod incident;
 pub mod live;
 pub mod metrics;
 pub mod net;
+pub mod org;
 pub mod serve;
 pub mod simulator;
 pub mod store;

@@ -11,7 +11,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => serve(*args),
-        Command::Users(command) => users(command),
+        Command::Users(command) => offline(riskmap::serve::users::run(command)),
+        Command::Departments(command) => offline(riskmap::serve::departments::run(command)),
         Command::Summary { dir, h3_resolution } => {
             let Ok(resolution) = h3o::Resolution::try_from(h3_resolution) else {
                 eprintln!("error: --h3-resolution must be 0 to 15, got {h3_resolution}");
@@ -35,7 +36,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn users(command: riskmap::config::UsersCommand) -> ExitCode {
+/// Runs a command on the store without a server; prints what it answers.
+fn offline(command: impl Future<Output = Result<String, riskmap::serve::ServeError>>) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -46,7 +48,7 @@ fn users(command: riskmap::config::UsersCommand) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(riskmap::serve::users::run(command)) {
+    match runtime.block_on(command) {
         Ok(out) => {
             print!("{out}");
             ExitCode::SUCCESS

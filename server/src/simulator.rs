@@ -219,6 +219,7 @@ fn centre() -> User {
         role: UserRole::Admin,
         area: String::new(),
         staff_id: None,
+        department: None,
         must_change_password: false,
     }
 }

@@ -24,10 +24,12 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use geo::{Coord, LineString, MultiPolygon, Point, Polygon};
-use riskmap::identity::{NewUser, UserRole};
+use riskmap::identity::{AccountChanges, NewUser, UserRole};
 use riskmap::incident::model::{
-    Action, Detail, Incident, LogEntry, PendingExtension, Priority, Source, State,
+    Action, Chain, Detail, Incident, LogEntry, PendingExtension, Priority, Source, State,
+    Supervision,
 };
+use riskmap::org::Department;
 use riskmap::store::outbox::Outgoing;
 use riskmap::store::postgis::PostgisStore;
 use riskmap::store::sqlite::tracks::Compaction;
@@ -264,6 +266,7 @@ suite!(
     concurrent_writes_and_reads,
     demo_sized_city,
     incidents_round_trip,
+    departments_round_trip,
     audit_by_area,
     outbox_keeps_records_with_their_writes,
 );
@@ -552,6 +555,7 @@ fn new_user(username: &str, role: UserRole) -> NewUser {
         role,
         area: "330302".into(),
         staff_id: None,
+        department: None,
         password_hash: format!("$argon2id$v=19$m=19456,t=2,p=1$salt${username}"),
         must_change_password: false,
     }
@@ -1071,9 +1075,11 @@ async fn users(b: &Backend) {
     assert_eq!(admin.role, UserRole::Admin);
     let mut field = new_user("wangwei", UserRole::Field);
     field.staff_id = Some("S000003".into());
+    field.department = Some("330302001-d01".into());
     let wang = store.create_user(&field).await.unwrap();
     assert_ne!(admin.id, wang.id);
     assert_eq!(wang.staff_id.as_deref(), Some("S000003"));
+    assert_eq!(wang.department.as_deref(), Some("330302001-d01"));
 
     let mut again = new_user("admin", UserRole::Viewer);
     again.display_name = "someone else".into();
@@ -1667,6 +1673,7 @@ fn incident(id: &str) -> Incident {
         closed_ms: None,
         on_time: None,
         step_times: [(0, 0); 6],
+        chain: Chain::default(),
         version: 1,
     }
 }
@@ -1689,6 +1696,59 @@ fn log_entry(id: &str, seq: i64, action: Action, from: Option<State>, to: State)
             department: Some(format!("dept {seq}")),
         },
     }
+}
+
+async fn departments_round_trip(b: &Backend) {
+    let store = &b.store;
+    assert!(store.departments().await.unwrap().is_empty());
+    let dept = |code: &str, area: &str, staff: &[&str]| Department {
+        code: code.into(),
+        name: format!("{code} 综合行政执法队, \"quoted\""),
+        kind: "综合行政执法队".into(),
+        area: area.into(),
+        staff: staff.iter().map(|s| (*s).to_owned()).collect(),
+    };
+    let first = [
+        dept("b", "330302001", &["S000001"]),
+        dept("a", "330302", &[]),
+    ];
+    store.put_departments(&first, None).await.unwrap();
+    let mut got = store.departments().await.unwrap();
+    assert_eq!(got, vec![first[1].clone(), first[0].clone()], "by code");
+    // The same code again replaces it.
+    let moved = dept("b", "330302002", &["S000001", "S000002"]);
+    store
+        .put_departments(std::slice::from_ref(&moved), None)
+        .await
+        .unwrap();
+    got = store.departments().await.unwrap();
+    assert_eq!(got, vec![first[1].clone(), moved]);
+    // The account's department is kept and changed like its other fields.
+    let mut u = new_user("dept-login", UserRole::Dispatcher);
+    u.department = Some("a".into());
+    store.create_user(&u).await.unwrap();
+    let changes = AccountChanges {
+        department: Some(Some("b".into())),
+        ..AccountChanges::default()
+    };
+    let (after, _) = store
+        .change_account("dept-login", &changes, None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(after.user.department.as_deref(), Some("b"));
+    let listed = store.users().await.unwrap();
+    assert_eq!(listed[0].user.department.as_deref(), Some("b"));
+    let clear = AccountChanges {
+        department: Some(None),
+        ..AccountChanges::default()
+    };
+    let (after, _) = store
+        .change_account("dept-login", &clear, None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(after.user.department, None);
 }
 
 async fn incidents_round_trip(b: &Backend) {
@@ -1728,6 +1788,22 @@ async fn incidents_round_trip(b: &Backend) {
     next.step_times = [(1, 2), (3, 4), (5, 6), (7, 8), (9, 10), (i64::MAX / 3, 12)];
     next.on_time = Some(false);
     next.handled_ms = Some(T0 + 7);
+    next.chain = Chain {
+        escalations: 2,
+        clock_escalations: 1,
+        escalated_ms: Some(T0 + 6),
+        supervisions: 1,
+        supervision: Some(Supervision {
+            by: "district".into(),
+            by_area: "330302".into(),
+            order: "限期办结 \"now\"".into(),
+            at_ms: T0 + 3,
+            due_ms: T0 + 3_600_003,
+            answered_ms: Some(T0 + 4),
+            answered_by: Some("street".into()),
+            answer: Some("已处理".into()),
+        }),
+    };
     next.version = 2;
     let entry = log_entry(
         id,

@@ -96,7 +96,7 @@ async fn nobody_sees_or_changes_anything_outside_their_subtree() {
         ("field4", UserRole::Field, "12001001001", Some("S4")),
     ] {
         app.auth
-            .create_user(name, name, role, area, staff, DEMO_PASSWORD, false)
+            .create_user(name, name, role, area, (staff, None), DEMO_PASSWORD, false)
             .await
             .unwrap();
     }

@@ -434,7 +434,7 @@ fn start_load(
                 for action in ["accept", "dispatch"] {
                     let mut body = json!({ "action": action });
                     if action == "dispatch" {
-                        body["department"] = json!("综合行政执法队");
+                        body["department"] = json!("1-zf");
                     }
                     let path = format!("/api/incidents/{id}/actions");
                     let Some(v) = post(&targets[at % targets.len()], &token, &path, &body).await else {

@@ -56,10 +56,7 @@ async fn statistics_match_a_hand_counted_day() {
         &ids[2],
         &[
             (d, json!({ "action": "accept" })),
-            (
-                d,
-                json!({ "action": "dispatch", "department": "综合行政执法队" }),
-            ),
+            (d, json!({ "action": "dispatch", "department": "1-zf" })),
         ],
     )
     .await;

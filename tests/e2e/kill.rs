@@ -102,7 +102,7 @@ async fn sigkill_under_load_loses_nothing_acknowledged() {
                 acked.lock().incidents.push((id.clone(), 1));
                 for body in [
                     json!({ "action": "accept" }),
-                    json!({ "action": "dispatch", "department": "综合行政执法队" }),
+                    json!({ "action": "dispatch", "department": "1-zf" }),
                     json!({ "action": "sign" }),
                     json!({ "action": "handle", "comment": "done" }),
                 ] {

@@ -500,7 +500,7 @@ async fn a_district_admin_reads_only_its_districts_audit_entries() {
         } else {
             UserRole::Commander
         };
-        auth.create_user(name, name, role, area, None, DEMO_PASSWORD, false)
+        auth.create_user(name, name, role, area, (None, None), DEMO_PASSWORD, false)
             .await
             .unwrap();
     }

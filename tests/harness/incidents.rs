@@ -15,7 +15,7 @@ pub async fn add_user(s: &TestServer, name: &str, role: UserRole, area: &str, st
     s.server()
         .app
         .auth
-        .create_user(name, name, role, area, staff, DEMO_PASSWORD, false)
+        .create_user(name, name, role, area, (staff, None), DEMO_PASSWORD, false)
         .await
         .unwrap();
 }

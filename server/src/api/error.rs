@@ -9,12 +9,14 @@ use serde_json::json;
 use crate::app::DeskError;
 use crate::app::accounts::AccountError;
 use crate::app::alerts::AlertError;
+use crate::app::departments::DepartmentError;
 use crate::app::duty::DutyError;
 use crate::app::layers::LayerError;
 use crate::app::risk::RiskError;
 use crate::clock::TimeError;
 use crate::identity::AuthError;
 use crate::incident::IncidentError;
+use crate::org::OrgError;
 use crate::store::StoreError;
 use riskmap_engine::EngineError;
 use riskmap_engine::model::DutyStatus;
@@ -190,6 +192,19 @@ impl From<AuthError> for ApiError {
             AuthError::NoSuchUser(_) => ApiError::NotFound(e.to_string()),
             AuthError::Store(e) => e.into(),
             AuthError::Hash(_) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<DepartmentError> for ApiError {
+    fn from(e: DepartmentError) -> Self {
+        match e {
+            DepartmentError::Refused(OrgError::Forbidden(m)) => ApiError::Forbidden(m),
+            DepartmentError::Refused(OrgError::Invalid(m)) => ApiError::BadRequest(m),
+            DepartmentError::Refused(e @ OrgError::NotFound(_)) => {
+                ApiError::NotFound(e.to_string())
+            }
+            DepartmentError::Store(e) => e.into(),
         }
     }
 }

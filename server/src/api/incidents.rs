@@ -19,9 +19,9 @@ use crate::app::App;
 use crate::clock::now_ms;
 use crate::clock::parse_time;
 use crate::identity::Scope;
-use crate::identity::{User, UserRole};
+use crate::identity::User;
 use crate::incident::model::{LogEntry, State as IncidentState};
-use crate::incident::{ActionRequest, IncidentView, ReportIn};
+use crate::incident::{ActionRequest, Actor, IncidentView, ReportIn};
 use crate::live::Datum;
 use crate::store::LogRange;
 use riskmap_engine::AreaTree;
@@ -87,6 +87,9 @@ pub struct ListParams {
     pub assignee: Option<String>,
     /// A field user's own tasks.
     pub mine: Option<bool>,
+    /// `mine`: what awaits the caller's step (我的待办) — their tasks, their
+    /// department's, their own level's — nearest deadline first.
+    pub queue: Option<String>,
     /// Reported at or after (epoch ms or ISO 8601).
     pub from: Option<String>,
     /// Reported before.
@@ -97,7 +100,7 @@ pub struct ListParams {
     pub offset: Option<usize>,
 }
 
-fn time_param(s: Option<&str>) -> ApiResult<Option<i64>> {
+pub(super) fn time_param(s: Option<&str>) -> ApiResult<Option<i64>> {
     s.map(|s| parse_time(s).map_err(ApiError::from)).transpose()
 }
 
@@ -164,6 +167,15 @@ pub async fn list(
     } else {
         None
     };
+    let queue = match q.queue.as_deref() {
+        None => false,
+        Some("mine") => true,
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "unknown queue {other:?}; the queue is mine"
+            )));
+        }
+    };
     let now = now_ms();
     let engine = app.engine.read();
     let tree = engine.areas();
@@ -172,16 +184,17 @@ pub async fn list(
     let book = app.incidents.book();
     let mut total = 0usize;
     let mut page = Vec::new();
+    let mut waiting = Vec::new();
     for e in book.iter().rev() {
         let i = &e.incident;
         let assigned_to_me = mine.is_some() && i.assignee_staff == mine;
-        let visible = scope.contains(tree.idx(&i.grid), tree)
-            || (p.user.role == UserRole::Field
-                && p.user.staff_id.is_some()
-                && i.assignee_staff == p.user.staff_id);
+        // Its grid in the (narrowed) area, or the caller's own task or
+        // department's.
+        let visible = Actor::facing(&p.user, scope, tree, i).is_some();
         let warning = e.timing.warning(now).as_str();
         let keep = visible
             && (mine.is_none() || (assigned_to_me && i.state.holds_assignee()))
+            && (!queue || app.awaits(&p.user, tree, e))
             && states
                 .as_ref()
                 .is_none_or(|s| s.contains(&i.state.as_str()))
@@ -202,10 +215,24 @@ pub async fn list(
         if !keep {
             continue;
         }
+        if queue {
+            waiting.push(e);
+            continue;
+        }
         if total >= q.offset.unwrap_or(0) && page.len() < limit {
             page.push(app.incidents.view(&engine, e, now));
         }
         total += 1;
+    }
+    if queue {
+        waiting.sort_by_key(|e| (crate::app::incidents::due_by(e), e.incident.id.clone()));
+        total = waiting.len();
+        page = waiting
+            .into_iter()
+            .skip(q.offset.unwrap_or(0))
+            .take(limit)
+            .map(|e| app.incidents.view(&engine, e, now))
+            .collect();
     }
     Ok(Json(json!({ "incidents": page, "total": total })))
 }
@@ -224,7 +251,7 @@ pub struct LogParams {
     pub area: Option<String>,
 }
 
-fn wants_csv(format: Option<&str>) -> ApiResult<bool> {
+pub(super) fn wants_csv(format: Option<&str>) -> ApiResult<bool> {
     match format {
         None | Some("json") => Ok(false),
         Some("csv") => Ok(true),
@@ -486,7 +513,7 @@ fn csv_row(e: &LogEntry, offset_minutes: i32, out: &mut String) {
     out.push_str("\r\n");
 }
 
-fn csv_field(f: &str) -> String {
+pub(super) fn csv_field(f: &str) -> String {
     let risky = match f.chars().next() {
         Some('=' | '+' | '@' | '\t' | '\r') => true,
         // A negative number is data; anything else after a minus (`-2+3`,

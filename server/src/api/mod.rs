@@ -15,8 +15,10 @@
 //! - [`error`]: the one error type; [`extract`]: `Json`/`Query` that refuse with it.
 
 pub mod alerts;
+pub mod assessment;
 pub mod audit;
 pub mod auth;
+pub mod departments;
 pub mod duty;
 pub mod error;
 pub mod extract;
@@ -59,6 +61,11 @@ pub fn router(app: Arc<App>, static_dir: Option<PathBuf>) -> Router {
         .route("/api/audit", get(audit::audit))
         .route("/api/users", get(users::list).post(users::create))
         .route("/api/users/{username}", patch(users::change))
+        .route(
+            "/api/departments",
+            get(departments::list).post(departments::save),
+        )
+        .route("/api/assessment", get(assessment::assessment))
         .route(
             "/api/users/{username}/password",
             post(users::reset_password),

@@ -47,6 +47,9 @@ pub struct NewAccount {
     pub area: String,
     /// For a field login: the staff member it is.
     pub staff_id: Option<String>,
+    /// The department (部门) it belongs to, by code.
+    #[serde(default)]
+    pub department: Option<String>,
     /// Its first password (the rules of `check_password`); its owner
     /// chooses another at the first login.
     pub password: String,
@@ -75,6 +78,7 @@ impl App {
         check_username(&new.username)?;
         check_password(&new.password, &new.username)?;
         self.check_binding(admin, new.role, &new.area, new.staff_id.as_deref())?;
+        self.check_department(&new.area, new.department.as_deref())?;
         let name = new.display_name.as_deref().unwrap_or(&new.username);
         let user = self
             .auth
@@ -83,7 +87,7 @@ impl App {
                 name,
                 new.role,
                 &new.area,
-                new.staff_id.as_deref(),
+                (new.staff_id.as_deref(), new.department.as_deref()),
                 &new.password,
                 true,
             )
@@ -127,13 +131,21 @@ impl App {
             None => before.user.staff_id.as_deref(),
         };
         self.check_binding(admin, role, area, staff)?;
+        let department = match &changes.department {
+            Some(d) => d.as_deref(),
+            None => before.user.department.as_deref(),
+        };
+        self.check_department(area, department)?;
         // What its sessions were allowed changes: every one is read again
         // (a disabled login's are gone), and its sockets close, on every
         // node.
         let reason = if changes.disabled == Some(true) {
             Some("the login was disabled")
-        } else if role != before.user.role || area != before.user.area {
-            Some("the login's role or area changed: log in again")
+        } else if role != before.user.role
+            || area != before.user.area
+            || department != before.user.department.as_deref()
+        {
+            Some("the login's role, area or department changed: log in again")
         } else {
             None
         };
@@ -299,6 +311,33 @@ impl App {
                     )))
                 }
             }
+        }
+    }
+}
+
+impl App {
+    /// Whether a login bound to `area` may belong to `department`: a known
+    /// department serving `area` or an area inside it.
+    fn check_department(&self, area: &str, department: Option<&str>) -> Result<(), AccountError> {
+        let Some(code) = department else {
+            return Ok(());
+        };
+        let book = self.incidents.departments();
+        let dept = book
+            .get(code)
+            .ok_or_else(|| AccountError::Invalid(format!("no department {code:?}")))?;
+        let engine = self.engine.read();
+        if in_scope(
+            Scope::of_area(area, engine.areas()),
+            engine.areas(),
+            &dept.area,
+        ) {
+            Ok(())
+        } else {
+            Err(AccountError::Invalid(format!(
+                "department {code} serves {}, outside the login's area {area}",
+                dept.area
+            )))
         }
     }
 }

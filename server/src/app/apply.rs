@@ -13,7 +13,7 @@ use super::App;
 use super::fixes::FixReport;
 use crate::clock::now_ms;
 use crate::event::{DomainEvent, DutyChange, StaffFix};
-use crate::incident::model::Incident;
+use crate::incident::model::{Incident, LogEntry};
 use crate::live::{Event, Reach};
 use crate::metrics::Metrics;
 
@@ -43,7 +43,7 @@ impl App {
                 }
             }
             DomainEvent::IncidentReported { incident, entry } => {
-                self.change_incident(incident, entry.seq, &[]);
+                self.change_incident(incident, entry, &[]);
                 Applied::default()
             }
             DomainEvent::IncidentChanged {
@@ -51,7 +51,7 @@ impl App {
                 entry,
                 duty,
             } => {
-                self.change_incident(incident, entry.seq, duty);
+                self.change_incident(incident, entry, duty);
                 Applied::default()
             }
             DomainEvent::DutyChanged { changes } => {
@@ -60,6 +60,10 @@ impl App {
             }
             DomainEvent::AlertChanged { alert, duty } => {
                 self.change_alert(alert, duty);
+                Applied::default()
+            }
+            DomainEvent::DepartmentsSaved { departments } => {
+                self.incidents.put_departments(departments.clone());
                 Applied::default()
             }
             DomainEvent::CamerasProbed { changes } => {
@@ -142,7 +146,8 @@ impl App {
     /// An incident the book already holds at this version or a newer one is
     /// left alone: a cluster node can receive another node's change after a
     /// newer one (or twice), and the book must not go back.
-    fn change_incident(&self, incident: &Incident, log_len: i64, duty: &[DutyChange]) {
+    fn change_incident(&self, incident: &Incident, entry: &LogEntry, duty: &[DutyChange]) {
+        let log_len = entry.seq;
         let now = now_ms();
         let held_before = {
             let book = self.incidents.book();
@@ -156,6 +161,9 @@ impl App {
         self.risk_incident(&incident.id, now);
         self.set_duties(duty);
         let view = self.publish_incident(&incident.id, now);
+        if let Some(v) = &view {
+            self.push_chain_alert(v, entry);
+        }
         let took_on = incident.state.holds_assignee() && !held_before;
         if took_on && let (Some(staff), Some(view)) = (&incident.assignee_staff, view) {
             let task = json!({ "type": "task", "incident": view }).to_string();

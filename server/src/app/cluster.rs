@@ -76,8 +76,10 @@ impl Change {
                     SUBJECT_LAYERS
                 }
                 // Duty changes travel with the incident changes, which
-                // change duty too: one subject keeps them in order.
+                // change duty too, and so do departments, which incidents
+                // are dispatched to: one subject keeps them in order.
                 DomainEvent::IncidentReported { .. }
+                | DomainEvent::DepartmentsSaved { .. }
                 | DomainEvent::IncidentChanged { .. }
                 | DomainEvent::DutyChanged { .. }
                 | DomainEvent::AlertChanged { .. } => SUBJECT_INCIDENTS,

@@ -12,20 +12,24 @@
 //! - [`incidents`]: the incident desk (reports, actions, the clock).
 //! - [`alerts`]: alerts (a worker's SOS): raise, acknowledge, close.
 //! - [`duty`]: check-in and out (上岗/离岗).
+//! - [`departments`]: the departments incidents are routed to (网格+).
 //! - [`layers`]: layer imports (validate, commit, apply).
 //! - [`risk`]: each grid's risk level (风险研判), kept current and pushed;
 //!   [`analysis`]: the incident analysis views.
 //! - [`cameras`]: camera health, from probes of their streams.
 //! - [`apply`]: the one function that applies a committed change.
+//! - [`assessment`]: 考核 rankings over a period.
 //! - [`audit`]: the audit log's writer, off every request's path.
 
 pub mod accounts;
 pub mod alerts;
 pub mod analysis;
 pub mod apply;
+pub mod assessment;
 pub mod audit;
 pub mod cameras;
 pub mod cluster;
+pub mod departments;
 pub mod duty;
 pub mod fixes;
 pub mod incidents;

@@ -30,6 +30,16 @@ impl Scope {
         tree.idx(&user.area).map_or(Scope::Nothing, Scope::Subtree)
     }
 
+    /// The scope of an area code: its subtree, everything for no code (a
+    /// city-wide login), nothing for an unknown one.
+    #[must_use]
+    pub fn of_area(code: &str, tree: &AreaTree) -> Scope {
+        if code.is_empty() {
+            return Scope::All;
+        }
+        tree.idx(code).map_or(Scope::Nothing, Scope::Subtree)
+    }
+
     /// Narrows to an area (which must lie inside the scope).
     #[must_use]
     pub fn narrow(self, area: AreaIdx, tree: &AreaTree) -> Scope {

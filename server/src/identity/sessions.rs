@@ -279,7 +279,7 @@ impl Auth {
         display_name: &str,
         role: UserRole,
         area: &str,
-        staff_id: Option<&str>,
+        (staff_id, department): (Option<&str>, Option<&str>),
         password: &str,
         must_change: bool,
     ) -> Result<User, AuthError> {
@@ -289,6 +289,7 @@ impl Auth {
             role,
             area: area.to_owned(),
             staff_id: staff_id.map(ToOwned::to_owned),
+            department: department.map(ToOwned::to_owned),
             password_hash: self.hasher.hash(password.to_owned()).await?,
             must_change_password: must_change,
         };

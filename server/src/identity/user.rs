@@ -63,6 +63,10 @@ pub struct User {
     pub area: String,
     /// For field users: the staff member they are.
     pub staff_id: Option<String>,
+    /// Code of the department (部门) the login belongs to: it sees and works
+    /// that department's queue.
+    #[serde(default)]
+    pub department: Option<String>,
     /// Someone else set the password (an administrator creating or resetting
     /// the login, the operator's `riskmap users add|passwd`): until its owner
     /// chooses a new one (`POST /api/auth/password`) the login may do nothing
@@ -95,6 +99,9 @@ pub struct AccountChanges {
     /// The staff member the login is (`null`: none).
     #[serde(default, with = "double_option")]
     pub staff_id: Option<Option<String>>,
+    /// The department the login belongs to (`null`: none).
+    #[serde(default, with = "double_option")]
+    pub department: Option<Option<String>>,
     /// Disable or enable the login.
     pub disabled: Option<bool>,
 }
@@ -127,6 +134,8 @@ pub struct NewUser {
     pub area: String,
     /// For field users: the staff member they are.
     pub staff_id: Option<String>,
+    /// The department it belongs to.
+    pub department: Option<String>,
     /// Argon2 PHC string.
     pub password_hash: String,
     /// Whether its owner must choose a new password at the first login.

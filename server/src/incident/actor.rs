@@ -21,9 +21,10 @@ impl<'a> Actor<'a> {
     /// may see it at all (else `None`: to them it does not exist).
     #[must_use]
     pub fn facing(user: &'a User, scope: Scope, tree: &AreaTree, inc: &Incident) -> Option<Self> {
-        let mine = user.role == UserRole::Field
+        let mine = (user.role == UserRole::Field
             && user.staff_id.is_some()
-            && user.staff_id == inc.assignee_staff;
+            && user.staff_id == inc.assignee_staff)
+            || Actor::in_department(user, inc);
         let visible = mine || scope.contains(tree.idx(&inc.grid), tree);
         let manages = match scope {
             Scope::All => true,
@@ -61,9 +62,19 @@ impl<'a> Actor<'a> {
     }
 
     /// Whoever does the work: the assigned staff member, or for a
-    /// department the managers who speak for it.
+    /// department its own logins and the managers who speak for it.
     #[must_use]
     pub fn is_handler(&self, inc: &Incident) -> bool {
-        self.is_assignee(inc) || (inc.assignee_staff.is_none() && self.is_manager())
+        self.is_assignee(inc)
+            || (inc.assignee_staff.is_none()
+                && (self.is_manager()
+                    || (Actor::in_department(self.user, inc)
+                        && self.user.role != UserRole::Viewer)))
+    }
+
+    /// Whether the user belongs to the department the incident is assigned
+    /// to.
+    fn in_department(user: &User, inc: &Incident) -> bool {
+        user.department.is_some() && user.department == inc.assignee_department
     }
 }

@@ -17,7 +17,8 @@ pub struct ActionRequest {
     #[serde(flatten)]
     pub command: Command,
     /// A note; required for `reject`, `verify_fail`, `return`,
-    /// `request_extension` and `deny_extension`.
+    /// `request_extension`, `deny_extension`, `supervise` (the order) and
+    /// `answer_supervision` (the answer).
     #[serde(default)]
     pub comment: String,
     /// Photo references.
@@ -90,6 +91,20 @@ pub enum Command {
     ApproveExtension {},
     /// 延期驳回.
     DenyExtension {},
+    /// 分转/下派: another area of the actor's subtree takes over.
+    Transfer {
+        /// Its code.
+        area: String,
+    },
+    /// 督办: orders the owner to finish, answering by a deadline (the
+    /// comment is the order).
+    Supervise {
+        /// Hours until the answer is due, within 0..10000.
+        hours: f64,
+    },
+    /// 督办回复: the owner answers the open order (the comment is the
+    /// answer).
+    AnswerSupervision {},
 }
 
 impl Command {
@@ -112,6 +127,9 @@ impl Command {
             Command::RequestExtension { .. } => Action::RequestExtension,
             Command::ApproveExtension {} => Action::ApproveExtension,
             Command::DenyExtension {} => Action::DenyExtension,
+            Command::Transfer { .. } => Action::Transfer,
+            Command::Supervise { .. } => Action::Supervise,
+            Command::AnswerSupervision {} => Action::AnswerSupervision,
         }
     }
 }
@@ -177,6 +195,9 @@ mod tests {
             r#"{"action":"request_extension","hours":1}"#,
             r#"{"action":"approve_extension"}"#,
             r#"{"action":"deny_extension"}"#,
+            r#"{"action":"transfer","area":"11001"}"#,
+            r#"{"action":"supervise","hours":24}"#,
+            r#"{"action":"answer_supervision"}"#,
         ];
         let actions: Vec<Action> = all
             .iter()

@@ -90,6 +90,10 @@ pub struct MinorConfig {
     /// Time limits.
     #[serde(default)]
     pub limits: Option<Limits>,
+    /// Hours overdue before the clock escalates it (0: never); absent to
+    /// inherit.
+    #[serde(default)]
+    pub escalate_after_hours: Option<f64>,
 }
 
 /// A major category (大类) as configured.
@@ -108,6 +112,9 @@ pub struct MajorConfig {
     pub skill: Option<Skill>,
     /// Default limits of its minors.
     pub limits: Limits,
+    /// Default hours overdue before the clock escalates (0: never).
+    #[serde(default)]
+    pub escalate_after_hours: Option<f64>,
     /// Its minor categories.
     pub children: Vec<MinorConfig>,
 }
@@ -165,7 +172,33 @@ pub struct IncidentConfig {
     pub calendar: CalendarConfig,
     /// Duplicates.
     pub duplicates: DuplicateRule,
+    /// 超时自动上报: the city-wide default.
+    #[serde(default)]
+    pub escalation: EscalationRule,
 }
+
+/// When the clock moves an overdue incident up one level (三级联动).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EscalationRule {
+    /// Hours (on the incident's clock: working hours unless its priority
+    /// runs on natural time) an incident stays red before it moves up one
+    /// level, and again after each move; 0: never. Categories may set their
+    /// own (`escalate_after_hours`).
+    pub after_hours: f64,
+}
+
+impl Default for EscalationRule {
+    fn default() -> Self {
+        EscalationRule {
+            after_hours: DEFAULT_ESCALATE_AFTER_HOURS,
+        }
+    }
+}
+
+/// Hours red before the clock escalates, unless configured: one working
+/// day.
+pub const DEFAULT_ESCALATE_AFTER_HOURS: f64 = 8.0;
 
 /// A minor category with everything inherited filled in.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -184,6 +217,8 @@ pub struct Category {
     pub skill: Option<Skill>,
     /// Limits for a normal incident, hours.
     pub limits: Limits,
+    /// Hours red before the clock escalates it (`None`: never).
+    pub escalate_after_hours: Option<f64>,
 }
 
 /// The checked configuration, ready to use.
@@ -231,6 +266,18 @@ impl Dictionary {
         {
             return Err("duplicates: radius_m and window_hours must be non-negative".into());
         }
+        let escalation = |h: Option<f64>, code: &str| -> Result<Option<f64>, String> {
+            let h = h.unwrap_or(config.escalation.after_hours);
+            if h == 0.0 {
+                Ok(None)
+            } else if h.is_finite() && h > 0.0 && h < 100_000.0 {
+                Ok(Some(h))
+            } else {
+                Err(format!(
+                    "category {code}: escalate_after_hours must be 0 (never) or a positive number of hours"
+                ))
+            }
+        };
         let mut categories = Vec::new();
         let mut by_code = HashMap::new();
         for major in &config.categories {
@@ -262,6 +309,10 @@ impl Dictionary {
                         .unwrap_or_else(|| major.department.clone()),
                     skill: minor.skill.unwrap_or(major.skill),
                     limits,
+                    escalate_after_hours: escalation(
+                        minor.escalate_after_hours.or(major.escalate_after_hours),
+                        &minor.code,
+                    )?,
                 });
             }
         }

@@ -9,7 +9,7 @@ use riskmap_engine::model::EpochMs;
 use riskmap_engine::sphere::LonLat;
 
 use super::error::IncidentError;
-use super::model::{Action, Detail, Incident, LogEntry, Priority, Source, State};
+use super::model::{Action, Chain, Detail, Incident, LogEntry, Priority, Source, State};
 use crate::identity::{User, UserRole};
 use riskmap_engine::gcj02::Datum;
 
@@ -171,6 +171,7 @@ pub fn open(user: &User, r: ReportIn, filing: Filing) -> (Incident, LogEntry) {
         closed_ms: r.report_only.then_some(now),
         on_time: None,
         step_times: [(0, 0); 6],
+        chain: Chain::default(),
         version: 1,
     };
     (incident, entry)
@@ -188,6 +189,7 @@ mod tests {
             role: UserRole::Field,
             area: "11001001001".into(),
             staff_id: Some("S1".into()),
+            department: None,
             must_change_password: false,
         }
     }

@@ -6,31 +6,42 @@
 use super::actor::Actor;
 use super::command::{ActionRequest, Command};
 use super::error::IncidentError;
-use super::model::{Action, Detail, Incident, LogEntry, PendingExtension, State};
+use super::model::{Action, Detail, Incident, LogEntry, PendingExtension, State, Supervision};
 use crate::identity::UserRole;
 use riskmap_engine::model::EpochMs;
+
+/// Who acts as the clock's escalations' actor in the flow log.
+pub const CLOCK_ACTOR: &str = "riskmap";
+
+/// Longest 督办 deadline, hours.
+const MAX_ORDER_HOURS: f64 = 10_000.0;
 
 /// What the caller resolved for the machine.
 #[derive(Debug, Clone, Default)]
 pub struct Resolved {
     /// The parent of the responsible area (for escalate).
     pub parent_area: Option<String>,
+    /// Whether the actor sits above the responsible area (their area is a
+    /// strict ancestor of it): a level that may supervise (督办).
+    pub above_owner: bool,
 }
 
 /// The actions `actor` may take on `inc` now, in a stable order.
 #[must_use]
-pub fn allowed(inc: &Incident, actor: Actor<'_>, has_parent: bool) -> Vec<Action> {
+pub fn allowed(inc: &Incident, actor: Actor<'_>, resolved: &Resolved) -> Vec<Action> {
     Action::ACTS
         .into_iter()
-        .filter(|&a| may(inc, actor, a, has_parent))
+        .filter(|&a| may(inc, actor, a, resolved))
         .collect()
 }
 
-fn may(inc: &Incident, actor: Actor<'_>, action: Action, has_parent: bool) -> bool {
+fn may(inc: &Incident, actor: Actor<'_>, action: Action, resolved: &Resolved) -> bool {
     use State as S;
     let s = inc.state;
     let manager = actor.is_manager();
     let handler = actor.is_handler(inc);
+    let has_parent = resolved.parent_area.is_some();
+    let order_open = inc.chain.open_order().is_some();
     match action {
         Action::Accept | Action::Reject => s == S::Reported && manager,
         Action::Merge => matches!(s, S::Reported | S::Accepted) && manager,
@@ -50,6 +61,11 @@ fn may(inc: &Incident, actor: Actor<'_>, action: Action, has_parent: bool) -> bo
         Action::ApproveExtension | Action::DenyExtension => {
             inc.is_open() && inc.pending_extension.is_some() && actor.is_approver()
         }
+        Action::Transfer => matches!(s, S::Reported | S::Accepted) && manager,
+        Action::Supervise => inc.is_open() && !order_open && manager && resolved.above_owner,
+        Action::AnswerSupervision => {
+            inc.is_open() && order_open && (handler || (manager && !resolved.above_owner))
+        }
         Action::Report | Action::File => false,
     }
 }
@@ -65,7 +81,6 @@ pub fn apply(
     now: EpochMs,
 ) -> Result<(Incident, LogEntry), IncidentError> {
     let action = req.command.action();
-    let has_parent = resolved.parent_area.is_some();
     if let Some(v) = req.version
         && v != inc.version
     {
@@ -75,10 +90,10 @@ pub fn apply(
                 inc.version
             ),
             state: inc.state,
-            allowed: allowed(inc, actor, has_parent),
+            allowed: allowed(inc, actor, resolved),
         });
     }
-    if !may(inc, actor, action, has_parent) {
+    if !may(inc, actor, action, resolved) {
         let who = if actor.manages || actor.user.role == UserRole::Field {
             ""
         } else {
@@ -93,7 +108,7 @@ pub fn apply(
                 inc.state.as_str()
             ),
             state: inc.state,
-            allowed: allowed(inc, actor, has_parent),
+            allowed: allowed(inc, actor, resolved),
         });
     }
     let comment = req.comment.trim();
@@ -104,6 +119,8 @@ pub fn apply(
             | Action::Return
             | Action::RequestExtension
             | Action::DenyExtension
+            | Action::Supervise
+            | Action::AnswerSupervision
     );
     if needs_comment && comment.is_empty() {
         return Err(IncidentError::Invalid(format!(
@@ -191,14 +208,17 @@ fn effect(
         Command::Escalate {} => {
             // `may` checked that there is a parent.
             let parent = resolved.parent_area.clone().unwrap_or_default();
-            next.area.clone_from(&parent);
-            (
-                inc.state,
-                Detail::Escalation {
-                    from_area: inc.area.clone(),
-                    to_area: parent,
-                },
-            )
+            (inc.state, move_up(next, parent, now))
+        }
+        Command::Transfer { area } => (inc.state, transfer(next, area)?),
+        Command::Supervise { hours } => (inc.state, supervise(next, *hours, actor, comment, now)?),
+        Command::AnswerSupervision {} => {
+            if let Some(order) = next.chain.supervision.as_mut() {
+                order.answered_ms = Some(now);
+                order.answered_by = Some(actor.user.username.clone());
+                order.answer = Some(comment.to_owned());
+            }
+            (inc.state, plain)
         }
         Command::RequestExtension { hours } => {
             if !(hours.is_finite() && *hours > 0.0 && *hours <= 10_000.0) {
@@ -227,6 +247,89 @@ fn effect(
             (inc.state, Detail::Extension { hours })
         }
     })
+}
+
+/// 分转/下派: `area` (which the caller checked lies in the actor's subtree)
+/// takes over; the flow log's detail.
+fn transfer(next: &mut Incident, area: &str) -> Result<Detail, IncidentError> {
+    if area.is_empty() || area == next.area {
+        return Err(IncidentError::Invalid(
+            "transfer needs `area`, the code of another area in your subtree".into(),
+        ));
+    }
+    let from_area = std::mem::replace(&mut next.area, area.to_owned());
+    Ok(Detail::Handover {
+        from_area,
+        to_area: area.to_owned(),
+    })
+}
+
+/// 督办: a new order on the incident, due in `hours`; the flow log's detail.
+fn supervise(
+    next: &mut Incident,
+    hours: f64,
+    actor: Actor<'_>,
+    order: &str,
+    now: EpochMs,
+) -> Result<Detail, IncidentError> {
+    if !(hours.is_finite() && hours > 0.0 && hours <= MAX_ORDER_HOURS) {
+        return Err(IncidentError::Invalid(format!(
+            "supervise needs `hours`, within 0..{MAX_ORDER_HOURS}"
+        )));
+    }
+    // Whole milliseconds of a bounded positive number of hours.
+    #[allow(clippy::cast_possible_truncation)]
+    let due_ms = now + (hours * 3_600_000.0).round() as i64;
+    next.chain.supervisions += 1;
+    next.chain.supervision = Some(Supervision {
+        by: actor.user.username.clone(),
+        by_area: actor.user.area.clone(),
+        order: order.to_owned(),
+        at_ms: now,
+        due_ms,
+        answered_ms: None,
+        answered_by: None,
+        answer: None,
+    });
+    Ok(Detail::Order { due_ms })
+}
+
+/// 上报上级 (by a user or the clock): the parent area takes over; the flow
+/// log's detail.
+fn move_up(next: &mut Incident, parent: String, now: EpochMs) -> Detail {
+    let from_area = std::mem::replace(&mut next.area, parent.clone());
+    next.chain.escalations += 1;
+    next.chain.escalated_ms = Some(now);
+    Detail::Handover {
+        from_area,
+        to_area: parent,
+    }
+}
+
+/// 超时自动上报: the clock moves an incident that stayed overdue too long up
+/// to `parent`, marked as the clock's doing. The changed incident and its
+/// flow-log entry (whose `seq` the caller sets).
+#[must_use]
+pub fn escalate_by_clock(inc: &Incident, parent: String, now: EpochMs) -> (Incident, LogEntry) {
+    let mut next = inc.clone();
+    let detail = move_up(&mut next, parent, now);
+    next.chain.clock_escalations += 1;
+    enter(&mut next, inc.state, now);
+    let entry = LogEntry {
+        incident: inc.id.clone(),
+        seq: 0,
+        at_ms: now,
+        action: Action::Escalate,
+        from: Some(inc.state),
+        to: inc.state,
+        actor: CLOCK_ACTOR.to_owned(),
+        actor_role: "system".to_owned(),
+        actor_area: String::new(),
+        comment: "超时自动上报 overdue: escalated by the clock".to_owned(),
+        photos: Vec::new(),
+        detail,
+    };
+    (next, entry)
 }
 
 /// 派遣: the incident goes to a staff member or a department (one at least).
@@ -288,6 +391,7 @@ mod tests {
             role,
             area: "11".into(),
             staff_id: staff.map(Into::into),
+            department: None,
             must_change_password: false,
         }
     }
@@ -299,6 +403,15 @@ mod tests {
             area: "11001001001".into(),
             assignee_staff: Some("S1".into()),
             ..Incident::sample("SJ1", 0)
+        }
+    }
+
+    /// The owner's own level: the responsible area has a parent, the actor
+    /// is not above it.
+    fn below() -> Resolved {
+        Resolved {
+            parent_area: Some("11001001".into()),
+            above_owner: false,
         }
     }
 
@@ -323,16 +436,19 @@ mod tests {
             manages: true,
         };
         let names = |s: State| -> Vec<&str> {
-            allowed(&incident(s), a, true)
+            allowed(&incident(s), a, &below())
                 .into_iter()
                 .map(Action::as_str)
                 .collect()
         };
         assert_eq!(
             names(State::Reported),
-            ["accept", "reject", "merge", "escalate"]
+            ["accept", "reject", "merge", "escalate", "transfer"]
         );
-        assert_eq!(names(State::Accepted), ["merge", "dispatch", "escalate"]);
+        assert_eq!(
+            names(State::Accepted),
+            ["merge", "dispatch", "escalate", "transfer"]
+        );
         assert_eq!(names(State::Dispatched), ["return", "request_extension"]);
         assert_eq!(names(State::Handled), ["verify", "verify_fail"]);
         assert_eq!(names(State::Verified), ["close"]);
@@ -350,7 +466,7 @@ mod tests {
             manages: false,
         };
         assert_eq!(
-            allowed(&inc, mine, true),
+            allowed(&inc, mine, &below()),
             [Action::Sign, Action::Return, Action::RequestExtension]
         );
         let not_mine = Actor {
@@ -380,7 +496,7 @@ mod tests {
                         user: &v,
                         manages: true
                     },
-                    true
+                    &below()
                 )
                 .is_empty()
             );
@@ -391,7 +507,7 @@ mod tests {
                         user: &d,
                         manages: false
                     },
-                    true
+                    &below()
                 )
                 .is_empty()
             );
@@ -448,9 +564,13 @@ mod tests {
             Err(IncidentError::Invalid(m)) if m.contains("staff_id")
         ));
         // Escalation needs a parent area.
-        assert!(!allowed(&incident(State::Reported), a, false).contains(&Action::Escalate));
+        assert!(
+            !allowed(&incident(State::Reported), a, &Resolved::default())
+                .contains(&Action::Escalate)
+        );
         let up = Resolved {
             parent_area: Some("11001001".into()),
+            above_owner: false,
         };
         let (esc, e) = apply(&incident(State::Reported), &req("escalate"), a, &up, 1).unwrap();
         assert_eq!(
@@ -514,5 +634,103 @@ mod tests {
             apply(&incident(State::Reported), &r, Actor { user: &d, manages: true }, &Resolved::default(), 1),
             Err(IncidentError::NotAllowed { message, .. }) if message.contains("version")
         ));
+    }
+
+    #[test]
+    fn a_higher_level_supervises_and_the_owner_answers() {
+        let district = User {
+            area: "11".into(),
+            ..user(UserRole::Commander, None)
+        };
+        let street = User {
+            area: "11001001001".into(),
+            ..user(UserRole::Dispatcher, None)
+        };
+        let boss = Actor {
+            user: &district,
+            manages: true,
+        };
+        let owner = Actor {
+            user: &street,
+            manages: true,
+        };
+        let above = Resolved {
+            above_owner: true,
+            ..below()
+        };
+        let inc = incident(State::Dispatched);
+        // The owner's own level cannot supervise itself.
+        assert!(!allowed(&inc, owner, &below()).contains(&Action::Supervise));
+        assert!(allowed(&inc, boss, &above).contains(&Action::Supervise));
+        let bad = with("supervise", &serde_json::json!({ "hours": -1 }));
+        assert!(matches!(
+            apply(&inc, &bad, boss, &above, 10),
+            Err(IncidentError::Invalid(m)) if m.contains("hours")
+        ));
+        let order = with("supervise", &serde_json::json!({ "hours": 2 }));
+        let (sup, entry) = apply(&inc, &order, boss, &above, 10).unwrap();
+        let open = sup.chain.open_order().unwrap();
+        assert_eq!((open.due_ms, open.order.as_str()), (7_200_010, "because"));
+        assert_eq!(entry.detail, Detail::Order { due_ms: 7_200_010 });
+        assert_eq!((sup.chain.supervisions, sup.state), (1, State::Dispatched));
+        // One open order at a time; the boss cannot answer their own.
+        let boss_may = allowed(&sup, boss, &above);
+        assert!(!boss_may.contains(&Action::Supervise));
+        assert!(!boss_may.contains(&Action::AnswerSupervision));
+        let (answered, _) = apply(&sup, &req("answer_supervision"), owner, &below(), 20).unwrap();
+        let done = answered.chain.supervision.as_ref().unwrap();
+        assert_eq!(
+            (done.answered_ms, done.answered_by.as_deref()),
+            (Some(20), Some("dispatcher"))
+        );
+        assert!(answered.chain.open_order().is_none());
+        assert!(allowed(&answered, boss, &above).contains(&Action::Supervise));
+    }
+
+    #[test]
+    fn transfer_and_the_clock_move_the_owner() {
+        let d = user(UserRole::Dispatcher, None);
+        let a = Actor {
+            user: &d,
+            manages: true,
+        };
+        let inc = incident(State::Accepted);
+        let to = |area: &str| with("transfer", &serde_json::json!({ "area": area }));
+        assert!(apply(&inc, &to(&inc.area), a, &below(), 1).is_err());
+        let (moved, entry) = apply(&inc, &to("11001002"), a, &below(), 1).unwrap();
+        assert_eq!(
+            (moved.area.as_str(), moved.state),
+            ("11001002", State::Accepted)
+        );
+        assert_eq!(
+            entry.detail,
+            Detail::Handover {
+                from_area: inc.area.clone(),
+                to_area: "11001002".into()
+            }
+        );
+        assert_eq!(moved.chain.escalations, 0, "a transfer is no escalation");
+        let late = incident(State::Signed);
+        let (up, entry) = escalate_by_clock(&late, "11001001".into(), 50);
+        assert_eq!(
+            (up.area.as_str(), up.state, up.version),
+            ("11001001", State::Signed, late.version + 1)
+        );
+        assert_eq!(
+            (
+                up.chain.escalations,
+                up.chain.clock_escalations,
+                up.chain.escalated_ms
+            ),
+            (1, 1, Some(50))
+        );
+        assert_eq!(
+            (entry.action, entry.actor.as_str()),
+            (Action::Escalate, CLOCK_ACTOR)
+        );
+        assert_eq!(
+            up.step_started_ms, late.step_started_ms,
+            "the step clock runs on"
+        );
     }
 }

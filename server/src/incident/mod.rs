@@ -14,10 +14,13 @@
 //! - [`book`]: every incident in memory, serials, duplicates, busy staff.
 //! - [`view`]: an incident as clients see it.
 //! - [`stats`]: statistics per area subtree and period.
+//! - [`assessment`]: 考核, each worker's, department's or area's figures
+//!   over a period, ranked.
 //! - [`error`]: why a report or an action was refused.
 
 pub mod actor;
 pub mod analysis;
+pub mod assessment;
 pub mod book;
 pub mod calendar;
 pub mod command;

@@ -252,11 +252,17 @@ pub enum Action {
     ApproveExtension,
     /// 延期驳回.
     DenyExtension,
+    /// 分转/下派 — another area of the actor's subtree takes over.
+    Transfer,
+    /// 督办 — a higher level orders it done by a deadline.
+    Supervise,
+    /// 督办回复 — the owner answers the order.
+    AnswerSupervision,
 }
 
 impl Action {
     /// The actions a user can ask for (the report ones are not among them).
-    pub const ACTS: [Action; 15] = [
+    pub const ACTS: [Action; 18] = [
         Action::Accept,
         Action::Reject,
         Action::Merge,
@@ -272,6 +278,9 @@ impl Action {
         Action::RequestExtension,
         Action::ApproveExtension,
         Action::DenyExtension,
+        Action::Transfer,
+        Action::Supervise,
+        Action::AnswerSupervision,
     ];
 
     /// The API name.
@@ -295,6 +304,9 @@ impl Action {
             Action::RequestExtension => "request_extension",
             Action::ApproveExtension => "approve_extension",
             Action::DenyExtension => "deny_extension",
+            Action::Transfer => "transfer",
+            Action::Supervise => "supervise",
+            Action::AnswerSupervision => "answer_supervision",
         }
     }
 
@@ -323,6 +335,56 @@ pub struct PendingExtension {
     pub by: String,
     /// When.
     pub at_ms: EpochMs,
+}
+
+/// 督办: an order from a higher level to finish an incident by a deadline,
+/// open until its owner answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Supervision {
+    /// Who issued it (username).
+    pub by: String,
+    /// The issuer's area code (the supervising level).
+    pub by_area: String,
+    /// What the order says.
+    pub order: String,
+    /// When issued.
+    pub at_ms: EpochMs,
+    /// Answer due by.
+    pub due_ms: EpochMs,
+    /// When answered (`None`: open).
+    pub answered_ms: Option<EpochMs>,
+    /// Who answered.
+    pub answered_by: Option<String>,
+    /// The answer.
+    pub answer: Option<String>,
+}
+
+/// 三级联动: what the chain of command centres has done with an incident,
+/// for the desk (is an order open?) and the assessment (how often it went
+/// up, how often it was supervised).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Chain {
+    /// Times it moved up a level (上报上级), by anyone or the clock.
+    pub escalations: u32,
+    /// Of those, by the clock (red too long).
+    pub clock_escalations: u32,
+    /// When it last moved up.
+    pub escalated_ms: Option<EpochMs>,
+    /// 督办 orders issued on it.
+    pub supervisions: u32,
+    /// The newest order.
+    pub supervision: Option<Supervision>,
+}
+
+impl Chain {
+    /// The newest order, if still unanswered.
+    #[must_use]
+    pub fn open_order(&self) -> Option<&Supervision> {
+        self.supervision
+            .as_ref()
+            .filter(|s| s.answered_ms.is_none())
+    }
 }
 
 /// An incident as stored: everything but what the clock derives.
@@ -384,6 +446,9 @@ pub struct Incident {
     pub on_time: Option<bool>,
     /// Time spent per step.
     pub step_times: StepTimes,
+    /// What the command chain did with it.
+    #[serde(default)]
+    pub chain: Chain,
     /// Rises with every change.
     pub version: i64,
 }
@@ -434,6 +499,7 @@ impl Incident {
             closed_ms: None,
             on_time: None,
             step_times: [(0, 0); 6],
+            chain: Chain::default(),
             version: 1,
         }
     }
@@ -497,8 +563,8 @@ pub enum Detail {
         /// How many.
         rework: u32,
     },
-    /// 上报上级: the responsible area before and after.
-    Escalation {
+    /// 上报上级 and 分转/下派: the responsible area before and after.
+    Handover {
         /// Before.
         from_area: String,
         /// After.
@@ -508,6 +574,11 @@ pub enum Detail {
     Extension {
         /// Hours.
         hours: f64,
+    },
+    /// 督办: the answer's deadline.
+    Order {
+        /// Due by.
+        due_ms: EpochMs,
     },
 }
 
@@ -535,13 +606,14 @@ mod tests {
             ),
             (Detail::Rework { rework: 2 }, r#"{"rework":2}"#),
             (
-                Detail::Escalation {
+                Detail::Handover {
                     from_area: "1".into(),
                     to_area: "2".into(),
                 },
                 r#"{"from_area":"1","to_area":"2"}"#,
             ),
             (Detail::Extension { hours: 8.0 }, r#"{"hours":8.0}"#),
+            (Detail::Order { due_ms: 5 }, r#"{"due_ms":5}"#),
         ];
         for (detail, text) in cases {
             assert_eq!(serde_json::to_string(&detail).unwrap(), text);

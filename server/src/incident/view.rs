@@ -8,8 +8,9 @@ use riskmap_engine::model::EpochMs;
 
 use super::book::Entry;
 use super::dictionary::Dictionary;
-use super::model::{Action, PendingExtension, Priority, Source, State};
+use super::model::{Action, PendingExtension, Priority, Source, State, Supervision};
 use super::timing::Warning;
+use riskmap_engine::model::AreaLevel;
 
 /// What an incident's codes stand for, resolved by the caller against the
 /// live city (a code whose area or staff member is gone has no name).
@@ -21,6 +22,22 @@ pub struct Names {
     pub area: Option<String>,
     /// The assigned staff member's name (处置人).
     pub assignee: Option<String>,
+    /// The command centre that owns it (the responsible area, or for a
+    /// grid or community its street): code, name, level.
+    pub owner_centre: Option<(String, String, AreaLevel)>,
+    /// The assigned department's name.
+    pub assignee_department: Option<String>,
+    /// 一网分流: the department its category routes to from its owner.
+    pub proposed_department: Option<DepartmentRef>,
+}
+
+/// A department named in a view: code and name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DepartmentRef {
+    /// Its code.
+    pub code: String,
+    /// Its name.
+    pub name: String,
 }
 
 /// One incident as the API and `/ws` send it.
@@ -54,6 +71,13 @@ pub struct IncidentView {
     pub area: String,
     /// The responsible area's name.
     pub area_name: Option<String>,
+    /// The command centre that owns it (三级联动: the responsible area, or
+    /// for a grid or a community its street).
+    pub owner_centre: Option<String>,
+    /// Its name.
+    pub owner_centre_name: Option<String>,
+    /// Its level: street, district or city.
+    pub owner_level: Option<AreaLevel>,
     /// What happened.
     pub description: String,
     /// Photo references.
@@ -74,6 +98,17 @@ pub struct IncidentView {
     pub assignee_name: Option<String>,
     /// The department dispatched to.
     pub assignee_department: Option<String>,
+    /// Its name.
+    pub assignee_department_name: Option<String>,
+    /// 一网分流: the department of the category's type at the owner's level
+    /// or the nearest above it.
+    pub proposed_department: Option<DepartmentRef>,
+    /// 督办: the newest supervision order, answered or not.
+    pub supervision: Option<Supervision>,
+    /// Times it moved up a level.
+    pub escalations: u32,
+    /// Of those, by the clock.
+    pub clock_escalations: u32,
     /// The incident this one was merged into.
     pub merged_into: Option<String>,
     /// An open incident this one may repeat.
@@ -138,6 +173,9 @@ impl IncidentView {
             grid_name: names.grid,
             area: i.area.clone(),
             area_name: names.area,
+            owner_centre: names.owner_centre.as_ref().map(|c| c.0.clone()),
+            owner_centre_name: names.owner_centre.as_ref().map(|c| c.1.clone()),
+            owner_level: names.owner_centre.as_ref().map(|c| c.2),
             description: i.description.clone(),
             photos: i.photos.clone(),
             reporter: i.reporter.clone(),
@@ -148,6 +186,11 @@ impl IncidentView {
             assignee_staff: i.assignee_staff.clone(),
             assignee_name: names.assignee,
             assignee_department: i.assignee_department.clone(),
+            assignee_department_name: names.assignee_department,
+            proposed_department: names.proposed_department,
+            supervision: i.chain.supervision.clone(),
+            escalations: i.chain.escalations,
+            clock_escalations: i.chain.clock_escalations,
             merged_into: i.merged_into.clone(),
             possible_duplicate_of: i.possible_duplicate_of.clone(),
             rework_count: i.rework_count,

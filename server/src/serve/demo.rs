@@ -8,6 +8,8 @@ use rustc_hash::FxHashSet;
 
 use super::ServeError;
 use crate::identity::{Auth, UserRole};
+use crate::incident::Dictionary;
+use crate::org::Department;
 use crate::store::Store;
 
 /// The password of every demo login except the admin's.
@@ -40,9 +42,100 @@ pub(super) async fn refuse_public_demo_logins(auth: &Auth) -> Result<(), ServeEr
     }
 }
 
+/// Each department type the shipped dictionary names: a short code for the
+/// demo departments' codes (`{area}-{code}`, e.g. `330302001-zf`), and the
+/// name of a district's or the city's office of that type (a street's unit
+/// is named by the type itself).
+const DEMO_KINDS: [(&str, &str, &str); 18] = [
+    ("综治中心", "zz", "社会治理中心"),
+    ("司法所", "sf", "司法局"),
+    ("人民调解委员会", "tj", "人民调解委员会"),
+    ("自然资源所", "zy", "自然资源和规划局"),
+    ("人力社保所", "rs", "人力资源和社会保障局"),
+    ("交警中队", "jj", "交警大队"),
+    ("派出所", "ga", "公安局"),
+    ("综合行政执法队", "zf", "综合行政执法局"),
+    ("环卫所", "hw", "环境卫生管理处"),
+    ("市政公用中心", "sz", "市政园林局"),
+    ("应急管理站", "yj", "应急管理局"),
+    ("消防救援站", "xf", "消防救援大队"),
+    ("燃气安全办", "rq", "燃气安全管理办公室"),
+    ("住建所", "zj", "住房和城乡建设局"),
+    ("市场监管所", "sj", "市场监督管理局"),
+    ("生态环境所", "st", "生态环境局"),
+    ("社区卫生服务中心", "ws", "卫生健康局"),
+    ("供电所", "gd", "供电公司"),
+];
+
+/// The demo city's departments (网格+), created once: every street has a
+/// unit of each department type the incident dictionary routes to, and
+/// every district and the city their office of each type (an escalated
+/// incident routes to the district's; a city-wide one serves every grid).
+async fn ensure_demo_departments(
+    store: &dyn Store,
+    engine: &Engine,
+    dict: &Dictionary,
+) -> Result<(), ServeError> {
+    if !store.departments().await?.is_empty() {
+        return Ok(());
+    }
+    let mut kinds: Vec<&str> = dict
+        .categories()
+        .iter()
+        .map(|c| c.department.as_str())
+        .collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    let tree = engine.areas();
+    let mut list = Vec::new();
+    for (_, area) in tree.iter() {
+        for (n, kind) in kinds.iter().enumerate() {
+            // A configured type the table does not know gets a numbered code.
+            let (short, office) = DEMO_KINDS.iter().find(|(k, _, _)| k == kind).map_or_else(
+                || (format!("k{:02}", n + 1), *kind),
+                |(_, c, o)| ((*c).to_owned(), *o),
+            );
+            let name = match area.level {
+                AreaLevel::Street => format!("{}{kind}", area.name),
+                AreaLevel::District | AreaLevel::City => format!("{}{office}", area.name),
+                AreaLevel::Community | AreaLevel::Grid => continue,
+            };
+            list.push(Department {
+                code: format!("{}-{short}", area.code),
+                name,
+                kind: (*kind).to_owned(),
+                area: area.code.clone(),
+                staff: Vec::new(),
+            });
+        }
+    }
+    if !list.is_empty() {
+        store.put_departments(&list, None).await?;
+        tracing::info!(departments = list.len(), "demo departments created");
+    }
+    Ok(())
+}
+
+/// The demo city's departments and logins, created once; the staff ids of
+/// the logins bound to a staff member.
+pub(super) async fn ensure_demo_org(
+    store: &dyn Store,
+    auth: &Auth,
+    engine: &Engine,
+    dict: &Dictionary,
+) -> Result<FxHashSet<String>, ServeError> {
+    ensure_demo_departments(store, engine, dict).await?;
+    let root = engine
+        .areas()
+        .iter()
+        .find(|(_, a)| a.level == AreaLevel::City)
+        .map(|(_, a)| a.code.clone());
+    ensure_demo_users(store, auth, engine, root.as_deref()).await
+}
+
 /// The demo logins, created once. Answers the staff ids of the logins bound
 /// to a staff member: the people the simulator leaves alone.
-pub(super) async fn ensure_demo_users(
+async fn ensure_demo_users(
     store: &dyn Store,
     auth: &Auth,
     engine: &Engine,
@@ -117,7 +210,7 @@ pub(super) async fn ensure_demo_users(
                 name,
                 role,
                 &area,
-                staff_id.as_deref(),
+                (staff_id.as_deref(), None),
                 DEMO_PASSWORD,
                 false,
             )

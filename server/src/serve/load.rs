@@ -16,6 +16,7 @@ use crate::app::Desk;
 use crate::clock::now_ms;
 use crate::config::{ServeArgs, StoreArgs};
 use crate::incident::{Book, Dictionary};
+use crate::org::Departments;
 use crate::store::Store;
 use crate::store::postgis::PostgisStore;
 use crate::store::sqlite::SqliteStore;
@@ -187,12 +188,9 @@ pub(super) fn risk_weights(args: &ServeArgs) -> Result<RiskWeights, ServeError> 
     Ok(weights)
 }
 
-/// Reads the incident configuration and every stored incident.
-pub(super) async fn load_incidents(
-    args: &ServeArgs,
-    store: &dyn Store,
-) -> Result<Desk, ServeError> {
-    let dict = match &args.incident_config {
+/// The incident configuration: `--incident-config`, or the shipped one.
+pub(super) fn dictionary(args: &ServeArgs) -> Result<Dictionary, ServeError> {
+    Ok(match &args.incident_config {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| {
                 ServeError::Config(format!("--incident-config {}: {e}", path.display()))
@@ -200,7 +198,16 @@ pub(super) async fn load_incidents(
             Dictionary::from_json(&text).map_err(ServeError::Config)?
         }
         None => Dictionary::default_config(),
-    };
+    })
+}
+
+/// Reads the incident configuration, every stored incident and the
+/// departments.
+pub(super) async fn load_incidents(
+    args: &ServeArgs,
+    store: &dyn Store,
+) -> Result<Desk, ServeError> {
+    let dict = dictionary(args)?;
     let t = Instant::now();
     let stored = store.load_incidents().await?;
     let book = Book::load(stored, &dict, now_ms());
@@ -210,7 +217,8 @@ pub(super) async fn load_incidents(
         elapsed_ms = t.elapsed().as_millis(),
         "incidents loaded"
     );
-    Ok(Desk::new(dict, book))
+    let departments = Departments::new(store.departments().await?);
+    Ok(Desk::new(dict, book, departments))
 }
 
 #[cfg(test)]

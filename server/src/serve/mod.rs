@@ -2,6 +2,7 @@
 //! tasks and the listeners, and shut down gracefully.
 
 mod demo;
+pub mod departments;
 mod load;
 mod node;
 mod tasks;
@@ -16,7 +17,6 @@ use std::time::Duration;
 use parking_lot::RwLock;
 use riskmap_engine::Engine;
 use riskmap_engine::city::CityDirError;
-use riskmap_engine::model::AreaLevel;
 use riskmap_engine::watch::WatchRules;
 use thiserror::Error;
 use tokio::net::TcpListener;
@@ -259,18 +259,14 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
     let joined = node::join(&args, &*store).await?;
 
     let engine = load::load_engine(&args, &*store, resolution).await?;
-    let root_area = engine
-        .areas()
-        .iter()
-        .find(|(_, a)| a.level == AreaLevel::City)
-        .map(|(_, a)| a.code.clone());
     let auth = Auth::new(
         store.clone(),
         Duration::from_secs(args.token_ttl_hours.max(1) * 3600),
     );
     let generated_admin_password = ensure_admin(&*store, &auth).await?;
     let people: crate::simulator::People = if args.demo {
-        Arc::new(demo::ensure_demo_users(&*store, &auth, &engine, root_area.as_deref()).await?)
+        let dict = load::dictionary(&args)?;
+        Arc::new(demo::ensure_demo_org(&*store, &auth, &engine, &dict).await?)
     } else {
         demo::refuse_public_demo_logins(&auth).await?;
         Arc::default()
@@ -409,7 +405,7 @@ async fn ensure_admin(store: &dyn Store, auth: &Auth) -> Result<Option<String>, 
         "系统管理员",
         UserRole::Admin,
         "",
-        None,
+        (None, None),
         &password,
         false,
     )

@@ -68,6 +68,7 @@ pub(super) fn spawn_background(
             move || retention_loop(a.clone(), days, s.clone()),
         ));
     }
+    tasks.extend(escalation_task(app, args, lease.clone(), stop));
     if args.camera_probe_s > 0 {
         let every = Duration::from_secs(args.camera_probe_s);
         let timeout = Duration::from_millis(args.camera_probe_timeout_ms.max(1));
@@ -292,6 +293,44 @@ async fn camera_probe_loop(
             Ok(0) => {}
             Ok(n) => tracing::info!(cameras = n, "cameras went online or offline"),
             Err(e) => tracing::warn!(error = %e, "recording camera probes failed"),
+        }
+    }
+}
+
+/// The escalation clock, unless turned off: on one node of a cluster (the
+/// lease's), as each move is one change every node applies.
+fn escalation_task(
+    app: &Arc<App>,
+    args: &ServeArgs,
+    lease: Option<watch::Receiver<bool>>,
+    stop: &watch::Receiver<bool>,
+) -> Option<JoinHandle<()>> {
+    if args.escalation_check_s == 0 {
+        return None;
+    }
+    let every = Duration::from_secs(args.escalation_check_s);
+    let (a, s) = (app.clone(), stop.clone());
+    Some(supervised(
+        "escalation clock",
+        app.metrics.clone(),
+        stop.clone(),
+        move || {
+            let (a, s) = (a.clone(), s.clone());
+            while_holding(lease.clone(), s.clone(), move || {
+                escalation_loop(a.clone(), every, s.clone())
+            })
+        },
+    ))
+}
+
+/// 超时自动上报: incidents red too long moved up a level, on one node.
+async fn escalation_loop(app: Arc<App>, every: Duration, stop: watch::Receiver<bool>) {
+    let mut ticks = Ticker::after(every, every, stop);
+    while ticks.next().await {
+        match app.escalate_overdue(now_ms()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(incidents = n, "overdue incidents escalated by the clock"),
+            Err(e) => tracing::warn!(error = %e, "escalating overdue incidents failed"),
         }
     }
 }

@@ -42,15 +42,15 @@ pub async fn run(command: UsersCommand) -> Result<String, ServeError> {
             area,
             name,
             staff,
+            department,
             store,
         } => {
             add(
                 &store,
                 &username,
-                role,
-                &area,
+                (role, &area),
                 name.as_deref(),
-                staff.as_deref(),
+                (staff.as_deref(), department.as_deref()),
             )
             .await
         }
@@ -78,26 +78,30 @@ pub async fn run(command: UsersCommand) -> Result<String, ServeError> {
             role,
             staff,
             no_staff,
+            department,
+            no_department,
             store,
         } => {
-            let changes = AccountChanges {
-                area,
-                role,
-                staff_id: if no_staff {
-                    Some(None)
-                } else {
-                    staff.map(Some)
+            bind(
+                &store,
+                &username,
+                AccountChanges {
+                    area,
+                    role,
+                    staff_id: if no_staff {
+                        Some(None)
+                    } else {
+                        staff.map(Some)
+                    },
+                    department: if no_department {
+                        Some(None)
+                    } else {
+                        department.map(Some)
+                    },
+                    ..AccountChanges::default()
                 },
-                ..AccountChanges::default()
-            };
-            let account = change(&store, &username, &changes).await?;
-            let u = &account.user;
-            Ok(format!(
-                "{username}: {} in {} (staff {})\n",
-                u.role.as_str(),
-                if u.area.is_empty() { "-" } else { &u.area },
-                u.staff_id.as_deref().unwrap_or("-")
-            ))
+            )
+            .await
         }
         UsersCommand::Passwd { username, store } => {
             let password = new_password()?;
@@ -120,24 +124,49 @@ pub async fn run(command: UsersCommand) -> Result<String, ServeError> {
 async fn add(
     store: &crate::config::StoreArgs,
     username: &str,
-    role: UserRole,
-    area: &str,
+    (role, area): (UserRole, &str),
     name: Option<&str>,
-    staff: Option<&str>,
+    (staff, department): (Option<&str>, Option<&str>),
 ) -> Result<String, ServeError> {
     let password = new_password()?;
     check_password(&password, username)?;
     let (store, _lock) = open_store(store).await?;
     check_binding(&*store, role, area, staff).await?;
+    check_department(&*store, department).await?;
     let auth = Auth::new(store, Duration::from_secs(3600));
     let display = name.unwrap_or(username);
     // The operator chose the password: its owner chooses their own
     // at the first login.
-    auth.create_user(username, display, role, area, staff, &password, true)
-        .await?;
+    auth.create_user(
+        username,
+        display,
+        role,
+        area,
+        (staff, department),
+        &password,
+        true,
+    )
+    .await?;
     Ok(format!(
         "{username} ({}) can log in, and must choose a new password at the first login\n",
         role.as_str()
+    ))
+}
+
+/// `riskmap users bind`: what it prints.
+async fn bind(
+    store: &crate::config::StoreArgs,
+    username: &str,
+    changes: AccountChanges,
+) -> Result<String, ServeError> {
+    let account = change(store, username, &changes).await?;
+    let u = &account.user;
+    Ok(format!(
+        "{username}: {} in {} (staff {}, department {})\n",
+        u.role.as_str(),
+        if u.area.is_empty() { "-" } else { &u.area },
+        u.staff_id.as_deref().unwrap_or("-"),
+        u.department.as_deref().unwrap_or("-")
     ))
 }
 
@@ -157,6 +186,9 @@ async fn change(
         None => before.user.staff_id.as_deref(),
     };
     check_binding(&*store, role, area, staff).await?;
+    if let Some(d) = &changes.department {
+        check_department(&*store, d.as_deref()).await?;
+    }
     // (No record for the cluster's log: nothing here publishes it. Running
     // servers refuse the login's requests within a second and close its
     // sockets within two, when they next check them against the store.)
@@ -194,6 +226,18 @@ async fn check_binding(
             LayerData::Staff(staff) if staff.iter().any(|s| s.id == id) => Ok(()),
             _ => refuse(format!("--staff: the store has no staff member {id:?}")),
         },
+    }
+}
+
+/// Whether the store knows the department a login is to belong to.
+async fn check_department(store: &dyn Store, department: Option<&str>) -> Result<(), ServeError> {
+    match department {
+        Some(code) if !store.departments().await?.iter().any(|d| d.code == code) => {
+            Err(ServeError::Config(format!(
+                "--department: the store has no department {code:?}"
+            )))
+        }
+        _ => Ok(()),
     }
 }
 

@@ -99,6 +99,7 @@ fn user_from<DB: Driver>(r: &Cols<'_, DB>) -> Result<User> {
         display_name: r.get("display_name")?,
         area: r.get("area")?,
         staff_id: r.get("staff_id")?,
+        department: r.get("department")?,
         must_change_password: r.get("must_change_password")?,
         id,
     })
@@ -124,7 +125,8 @@ impl<B: Backend> AccountStore for B {
             .bind(&user.staff_id)
             .bind(&user.password_hash)
             .bind(crate::clock::now_ms())
-            .bind(user.must_change_password);
+            .bind(user.must_change_password)
+            .bind(&user.department);
         let id = first::<B::Db, _>(&mut c, q, |r| r.get::<i64>("id"))
             .await
             .map_err(|e| match store_error(e) {
@@ -141,6 +143,7 @@ impl<B: Backend> AccountStore for B {
             role: user.role,
             area: user.area.clone(),
             staff_id: user.staff_id.clone(),
+            department: user.department.clone(),
             must_change_password: user.must_change_password,
         })
     }
@@ -189,19 +192,23 @@ impl<B: Backend> AccountStore for B {
         if let Some(s) = &changes.staff_id {
             u.staff_id.clone_from(s);
         }
+        if let Some(d) = &changes.department {
+            u.department.clone_from(d);
+        }
         if let Some(d) = changes.disabled {
             account.disabled = d;
         }
         let q = Stmt::new(
             "UPDATE users SET display_name = $1, role = $2, area = $3, staff_id = $4, \
-             disabled = $5 WHERE id = $6",
+             disabled = $5, department = $7 WHERE id = $6",
         )
         .bind(&account.user.display_name)
         .bind(account.user.role.as_str())
         .bind(&account.user.area)
         .bind(&account.user.staff_id)
         .bind(account.disabled)
-        .bind(account.user.id);
+        .bind(account.user.id)
+        .bind(&account.user.department);
         B::Db::run(&mut tx, q).await?;
         if account.disabled {
             let q = Stmt::new("DELETE FROM sessions WHERE user_id = $1").bind(account.user.id);
@@ -296,7 +303,7 @@ impl<B: Backend> AccountStore for B {
         let mut c = self.reader().acquire().await?;
         let q = Stmt::new(
             "SELECT users.id, users.username, users.display_name, users.role, users.area, \
-             users.staff_id, users.must_change_password, users.disabled \
+             users.staff_id, users.department, users.must_change_password, users.disabled \
              FROM users ORDER BY username",
         );
         rows::<B::Db, _>(&mut c, q, account_from).await

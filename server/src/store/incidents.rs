@@ -166,6 +166,7 @@ pub struct IncidentRow {
     pub on_time: Option<bool>,
     pub step_times: String,
     pub version: i64,
+    pub chain: String,
 }
 
 fn json_text<T: serde::Serialize>(v: &T) -> Result<String> {
@@ -206,6 +207,7 @@ impl IncidentRow {
             on_time: i.on_time,
             step_times: json_text(&i.step_times)?,
             version: i.version,
+            chain: json_text(&i.chain)?,
         })
     }
 
@@ -229,6 +231,7 @@ impl IncidentRow {
             .transpose()
             .map_err(|e| bad("pending_extension", &e))?;
         let position = LonLat::new(self.lon, self.lat).map_err(|e| bad("lon/lat", &e))?;
+        let chain = serde_json::from_str(&self.chain).map_err(|e| bad("chain", &e))?;
         Ok(Incident {
             category: self.category,
             source: parse_name("incidents", &id, "source", &self.source)?,
@@ -257,6 +260,7 @@ impl IncidentRow {
             closed_ms: self.closed_ms,
             on_time: self.on_time,
             step_times,
+            chain,
             version: self.version,
             id,
         })
@@ -358,6 +362,7 @@ impl IncidentRow {
             Param::OptFlag(self.on_time),
             Param::Text(&self.step_times),
             Param::Int(self.version),
+            Param::Text(&self.chain),
         ]
     }
 
@@ -394,6 +399,7 @@ impl IncidentRow {
             on_time: r.get("on_time")?,
             step_times: r.get("step_times")?,
             version: r.get("version")?,
+            chain: r.get("chain")?,
         })
     }
 }
@@ -535,9 +541,9 @@ mod tests {
 
     #[test]
     fn statements_bind_every_column() {
-        assert_eq!(count(INCIDENT_COLUMNS), 30);
+        assert_eq!(count(INCIDENT_COLUMNS), 31);
         assert_eq!(count(LOG_COLUMNS), 12);
-        assert!(UPDATE_INCIDENT.ends_with("WHERE id = $31 AND version = $32"));
+        assert!(UPDATE_INCIDENT.ends_with("WHERE id = $32 AND version = $33"));
         assert!(INSERT_LOG.ends_with("$11, $12)"));
     }
 }

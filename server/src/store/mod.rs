@@ -17,6 +17,7 @@ pub mod alerts;
 pub mod audit;
 pub mod backend;
 pub mod codec;
+pub mod departments;
 pub mod driver;
 pub mod incidents;
 pub mod layers;
@@ -35,6 +36,7 @@ pub use accounts::AccountStore;
 pub use alerts::AlertStore;
 pub use audit::{AuditEntry, AuditStore};
 pub use backend::{Backend, CommonStore};
+pub use departments::DepartmentStore;
 pub use incidents::{IncidentStore, LogRange};
 pub use outbox::OutboxStore;
 pub use risk::{RiskDay, RiskStore};
@@ -197,6 +199,7 @@ pub struct Session {
 #[async_trait]
 pub trait Store:
     IncidentStore
+    + DepartmentStore
     + AlertStore
     + RiskStore
     + AuditStore

@@ -11,6 +11,9 @@ use serde_json::json;
 
 use super::super::App;
 use crate::identity::Scope;
+use crate::incident::IncidentView;
+use crate::incident::machine;
+use crate::incident::model::{Action, LogEntry};
 use crate::incident::timing::Warning;
 use crate::live::{Event, Layers, Reach};
 
@@ -48,17 +51,47 @@ impl App {
                 "type": "alert", "kind": "warning", "incident": id,
                 "level": after, "previous": before,
                 "at_ms": now, "title": title, "grid": view.grid,
-            })
-            .to_string();
-            let engine = self.engine.read();
-            if let Some(g) = engine.areas().idx(&view.grid) {
-                self.hub.publish(Event {
-                    text: text.into(),
-                    layer: Layers::ALERTS,
-                    reach: Reach::of(Some(g), engine.areas()),
-                    at: None,
-                });
-            }
+            });
+            self.push_incident_alert(&view.grid, &text);
+        }
+    }
+
+    /// The command chain's alerts (三级联动): a 督办 order, its answer, and an
+    /// escalation by the clock, pushed to the viewers of the incident's
+    /// place (the owner's centre and every level above it).
+    pub(in crate::app) fn push_chain_alert(&self, view: &IncidentView, entry: &LogEntry) {
+        let by_clock = entry.action == Action::Escalate && entry.actor == machine::CLOCK_ACTOR;
+        let (kind, what) = match entry.action {
+            Action::Supervise => ("supervision", "督办 supervision order"),
+            Action::AnswerSupervision => ("supervision_answered", "督办已回复 order answered"),
+            _ if by_clock => ("escalated", "超时自动上报 escalated by the clock"),
+            _ => return,
+        };
+        let title = format!(
+            "{} {} {what}",
+            view.id,
+            view.category_name.as_deref().unwrap_or_default()
+        );
+        let text = json!({
+            "type": "alert", "kind": kind, "incident": view.id,
+            "at_ms": entry.at_ms, "title": title, "grid": view.grid,
+            "area": view.area, "area_name": view.area_name,
+            "due_ms": view.supervision.as_ref().map(|s| s.due_ms),
+            "comment": entry.comment,
+        });
+        self.push_incident_alert(&view.grid, &text);
+    }
+
+    /// Pushes an incident's alert to the `alerts` viewers of its grid.
+    fn push_incident_alert(&self, grid: &str, text: &serde_json::Value) {
+        let engine = self.engine.read();
+        if let Some(g) = engine.areas().idx(grid) {
+            self.hub.publish(Event {
+                text: text.to_string().into(),
+                layer: Layers::ALERTS,
+                reach: Reach::of(Some(g), engine.areas()),
+                at: None,
+            });
         }
     }
 

@@ -19,11 +19,13 @@ use riskmap_engine::{AreaTree, Engine};
 use super::App;
 use crate::identity::{Scope, User};
 use crate::incident::book::{Book, Entry};
-use crate::incident::machine;
-use crate::incident::model::{Action, Incident};
+use crate::incident::machine::{self, Resolved};
+use crate::incident::model::{Action, Incident, State};
 use crate::incident::stats::{self, Stats};
+use crate::incident::view::DepartmentRef;
 use crate::incident::{Actor, Dictionary, IncidentError, IncidentView, Names};
 use crate::live::{Event, Layers, Reach};
+use crate::org::{Department, Departments, command_centre};
 
 pub use write::DeskError;
 
@@ -39,18 +41,31 @@ pub struct Desk {
     writer: tokio::sync::Mutex<()>,
     /// Set when an incident changed since statistics were last pushed.
     changed: AtomicBool,
+    /// The departments incidents are routed to (网格+).
+    departments: RwLock<Departments>,
 }
 
 impl Desk {
     /// A desk over a loaded book.
     #[must_use]
-    pub fn new(dict: Dictionary, book: Book) -> Desk {
+    pub fn new(dict: Dictionary, book: Book, departments: Departments) -> Desk {
         Desk {
             dict,
             book: RwLock::new(book),
             writer: tokio::sync::Mutex::new(()),
             changed: AtomicBool::new(true),
+            departments: RwLock::new(departments),
         }
+    }
+
+    /// The departments, for reading.
+    pub fn departments(&self) -> RwLockReadGuard<'_, Departments> {
+        self.departments.read()
+    }
+
+    /// Takes in committed departments.
+    pub(in crate::app) fn put_departments(&self, list: Vec<Department>) {
+        self.departments.write().put_all(list);
     }
 
     /// The configuration in force.
@@ -97,18 +112,69 @@ impl Desk {
     /// assignee in `engine`.
     #[must_use]
     pub fn view(&self, engine: &Engine, e: &Entry, now: EpochMs) -> IncidentView {
-        IncidentView::of(&self.dict, e, now, names(engine, &e.incident))
+        let names = names(engine, &e.incident, &self.dict, &self.departments.read());
+        IncidentView::of(&self.dict, e, now, names)
+    }
+}
+
+/// 上报上级: the centre above the one that owns the incident, if any.
+#[must_use]
+pub fn escalation_target(tree: &AreaTree, inc: &Incident) -> Option<String> {
+    tree.idx(&inc.area)
+        .and_then(|o| tree.parent(command_centre(tree, o)))
+        .map(|p| tree.get(p).code.clone())
+}
+
+/// Where the incident's owner stands in the chain of command, as the
+/// machine needs it: the area above the owning centre (to escalate to),
+/// and whether `user` sits above that centre (a level that may supervise).
+#[must_use]
+pub fn standing(user: &User, tree: &AreaTree, inc: &Incident) -> Resolved {
+    // Escalation goes to the centre above the owning one, and supervision
+    // comes from a level above it (a street does not supervise its own
+    // grid's incident).
+    let centre = tree.idx(&inc.area).map(|o| command_centre(tree, o));
+    let parent_area = escalation_target(tree, inc);
+    let above_owner = match (Scope::of(user, tree), centre) {
+        (Scope::All, Some(_)) => true,
+        (Scope::Subtree(root), Some(o)) => o != root && tree.is_within(o, root),
+        _ => false,
+    };
+    Resolved {
+        parent_area,
+        above_owner,
     }
 }
 
 /// What an incident's codes stand for in the live city.
-fn names(engine: &Engine, i: &Incident) -> Names {
+fn names(engine: &Engine, i: &Incident, dict: &Dictionary, depts: &Departments) -> Names {
     let tree = engine.areas();
     let area = |code: &str| tree.idx(code).map(|a| tree.get(a).name.clone());
     let staff = engine.staff();
+    let owner = tree.idx(&i.area);
+    // Routing is proposed while the incident waits for a dispatch.
+    let proposed = match (owner, dict.category(&i.category)) {
+        (Some(o), Some(c)) if matches!(i.state, State::Reported | State::Accepted) => {
+            depts.route(&c.department, o, tree).map(|d| DepartmentRef {
+                code: d.code.clone(),
+                name: d.name.clone(),
+            })
+        }
+        _ => None,
+    };
     Names {
         grid: area(&i.grid),
         area: area(&i.area),
+        owner_centre: owner.map(|o| {
+            let c = tree.get(command_centre(tree, o));
+            (c.code.clone(), c.name.clone(), c.level)
+        }),
+        assignee_department: i
+            .assignee_department
+            .as_deref()
+            .and_then(|d| depts.get(d))
+            .map(|d| d.name.clone()),
+        proposed_department: proposed,
         assignee: i
             .assignee_staff
             .as_deref()
@@ -118,7 +184,59 @@ fn names(engine: &Engine, i: &Incident) -> Names {
     }
 }
 
+/// When an incident's next answer is due: the sooner of its running step's
+/// deadline and an open 督办 order's (我的待办's order).
+#[must_use]
+pub fn due_by(e: &Entry) -> EpochMs {
+    let step = e.timing.step_deadline_ms.unwrap_or(e.timing.deadline_ms);
+    e.incident
+        .chain
+        .open_order()
+        .map_or(step, |o| o.due_ms.min(step))
+}
+
+/// The actions that move an incident on (the others — escalate, transfer,
+/// merge, supervise, ask for more time — are a choice, not a duty).
+const STEPS: [Action; 10] = [
+    Action::Accept,
+    Action::Dispatch,
+    Action::Sign,
+    Action::Start,
+    Action::Handle,
+    Action::Verify,
+    Action::Close,
+    Action::ApproveExtension,
+    Action::AnswerSupervision,
+    Action::Reject,
+];
+
 impl App {
+    /// 我的待办: whether incident `e` waits for a step of `user`'s — as its
+    /// assignee, as a login of its department, or as a manager of the level
+    /// that owns it (their own area, not one below it).
+    #[must_use]
+    pub fn awaits(&self, user: &User, tree: &AreaTree, e: &Entry) -> bool {
+        let inc = &e.incident;
+        let Some(actor) = Actor::facing(user, Scope::of(user, tree), tree, inc) else {
+            return false;
+        };
+        // The centre that owns it: a grid's incident waits for its street.
+        let centre = tree.idx(&inc.area).map(|a| command_centre(tree, a));
+        let own_level = if user.area.is_empty() {
+            centre.is_some_and(|c| tree.parent(c).is_none())
+        } else {
+            centre.is_some_and(|c| tree.get(c).code == user.area)
+        };
+        let mine = actor.is_assignee(inc)
+            || (inc.assignee_staff.is_none()
+                && user.department.is_some()
+                && user.department == inc.assignee_department)
+            || (actor.is_manager() && own_level);
+        mine && machine::allowed(inc, actor, &standing(user, tree, inc))
+            .iter()
+            .any(|a| STEPS.contains(a))
+    }
+
     /// The actions `user` may take on incident `id` now.
     #[must_use]
     pub fn allowed_actions(&self, user: &User, id: &str) -> Vec<Action> {
@@ -131,11 +249,7 @@ impl App {
         let Some(actor) = Actor::facing(user, Scope::of(user, tree), tree, &e.incident) else {
             return Vec::new();
         };
-        let has_parent = tree
-            .idx(&e.incident.area)
-            .and_then(|a| tree.parent(a))
-            .is_some();
-        machine::allowed(&e.incident, actor, has_parent)
+        machine::allowed(&e.incident, actor, &standing(user, tree, &e.incident))
     }
 
     /// An incident the user may see, with the actions they may take.

@@ -3,7 +3,7 @@
 //! flow-log entry and the duty changes it causes, and only then applied
 //! (as one domain event) to the book, the engine and the live hub.
 
-use riskmap_engine::model::DutyStatus;
+use riskmap_engine::model::{DutyStatus, EpochMs};
 use riskmap_engine::sphere::LonLat;
 use thiserror::Error;
 
@@ -14,9 +14,10 @@ use crate::event::{DomainEvent, DutyChange};
 use crate::identity::{Scope, User, UserRole};
 use crate::incident::intake::{self, Filing};
 use crate::incident::machine::{self, Resolved};
-use crate::incident::model::Incident;
+use crate::incident::model::{Incident, LogEntry};
 use crate::incident::timing::Timing;
 use crate::incident::{ActionRequest, Actor, Command, IncidentError, IncidentView, ReportIn};
+use crate::org::Departments;
 use crate::store::StoreError;
 
 /// Why a report or an action did not happen.
@@ -154,6 +155,84 @@ impl App {
             next.on_time = Some(now <= Timing::of(&inc, desk.dictionary()).deadline_ms);
         }
         let duty = self.duty_changes(&inc, &next);
+        self.commit_change(next, entry, duty).await?;
+        let mut view = self.view_now(id)?;
+        view.allowed = Some(self.allowed_actions(user, id));
+        Ok(view)
+    }
+
+    /// 超时自动上报: moves every open incident that has been red longer than
+    /// its category allows up one level (again after as long at the new
+    /// level), as the clock's doing; how many moved. Runs on one node of a
+    /// cluster (the lease's); a conflict with a user's change is skipped and
+    /// judged again next time.
+    pub async fn escalate_overdue(&self, now: EpochMs) -> Result<usize, DeskError> {
+        let due: Vec<String> = {
+            let engine = self.engine.read();
+            let tree = engine.areas();
+            let book = self.incidents.book.read();
+            let dict = self.incidents.dictionary();
+            book.open()
+                .filter(|e| {
+                    let inc = &e.incident;
+                    let Some(after) = dict
+                        .category(&inc.category)
+                        .and_then(|c| c.escalate_after_hours)
+                    else {
+                        return false;
+                    };
+                    let red_at = e.timing.red_at;
+                    let since = inc.chain.escalated_ms.map_or(red_at, |t| t.max(red_at));
+                    let clock = dict.limits(&inc.category, inc.priority).1;
+                    let has_parent = super::escalation_target(tree, inc).is_some();
+                    // Whole milliseconds of a bounded number of hours.
+                    #[allow(clippy::cast_possible_truncation)]
+                    let after_ms = (after * 3_600_000.0) as i64;
+                    has_parent
+                        && !inc.report_only
+                        && now >= red_at
+                        && dict.calendar().elapsed(clock, since, now) >= after_ms
+                })
+                .map(|e| e.incident.id.clone())
+                .collect()
+        };
+        let mut moved = 0;
+        for id in due {
+            let desk = &self.incidents;
+            let _one_writer = desk.writer.lock().await;
+            let (inc, log_len) = {
+                let book = desk.book.read();
+                let Some(e) = book.get(&id) else { continue };
+                (e.incident.clone(), e.log_len)
+            };
+            let parent = {
+                let engine = self.engine.read();
+                let tree = engine.areas();
+                super::escalation_target(tree, &inc)
+            };
+            let Some(parent) = parent else { continue };
+            let (next, mut entry) = machine::escalate_by_clock(&inc, parent, now);
+            entry.seq = log_len + 1;
+            match self.commit_change(next, entry, Vec::new()).await {
+                Ok(()) => moved += 1,
+                Err(DeskError::Store(StoreError::Conflict(e))) => {
+                    tracing::info!(incident = %id, error = %e, "escalation by the clock skipped: the incident changed");
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(moved)
+    }
+
+    /// Commits a changed incident, its flow-log entry and the duty changes
+    /// it causes (with the cluster's record), then applies it. The caller
+    /// holds the desk's writer.
+    async fn commit_change(
+        &self,
+        next: Incident,
+        entry: LogEntry,
+        duty: Vec<DutyChange>,
+    ) -> Result<(), DeskError> {
         let pairs: Vec<(String, DutyStatus)> =
             duty.iter().map(|d| (d.staff_id.clone(), d.duty)).collect();
         let store = &self.store;
@@ -180,9 +259,7 @@ impl App {
             entry,
             duty,
         });
-        let mut view = self.view_now(id)?;
-        view.allowed = Some(self.allowed_actions(user, id));
-        Ok(view)
+        Ok(())
     }
 
     /// What the machine needs resolved against the live city before it can
@@ -201,23 +278,48 @@ impl App {
         let scope = Scope::of(user, tree);
         let actor = Actor::facing(user, scope, tree, inc)
             .ok_or_else(|| IncidentError::not_found(&inc.id))?;
-        let parent_area = tree
-            .idx(&inc.area)
-            .and_then(|a| tree.parent(a))
-            .map(|p| tree.get(p).code.clone());
+        let given = |s: &Option<String>| s.clone().filter(|s| !s.is_empty());
         match command {
             Command::Dispatch {
-                staff_id: Some(staff),
-                ..
-            } if !staff.is_empty() => {
-                let idx = engine
-                    .staff()
-                    .find(staff)
-                    .ok_or_else(|| IncidentError::Invalid(format!("no staff member {staff}")))?;
-                let home = engine.staff().get(idx).and_then(|m| m.home);
-                if !scope.contains(home, tree) {
-                    return Err(IncidentError::Forbidden(format!(
-                        "staff member {staff} is outside your area"
+                staff_id,
+                department,
+            } => {
+                if let Some(staff) = given(staff_id) {
+                    let idx = engine.staff().find(&staff).ok_or_else(|| {
+                        IncidentError::Invalid(format!("no staff member {staff}"))
+                    })?;
+                    let home = engine.staff().get(idx).and_then(|m| m.home);
+                    if !scope.contains(home, tree) {
+                        return Err(IncidentError::Forbidden(format!(
+                            "staff member {staff} is outside your area"
+                        )));
+                    }
+                }
+                if let Some(code) = given(department) {
+                    let book = self.incidents.departments();
+                    let dept = book.get(&code).ok_or_else(|| {
+                        IncidentError::Invalid(format!(
+                            "no department {code}; see GET /api/departments"
+                        ))
+                    })?;
+                    let serves = tree
+                        .idx(&inc.grid)
+                        .is_some_and(|g| Departments::serves(dept, g, tree));
+                    if !serves {
+                        return Err(IncidentError::Invalid(format!(
+                            "department {code} ({}) does not serve grid {}",
+                            dept.name, inc.grid
+                        )));
+                    }
+                }
+            }
+            Command::Transfer { area } => {
+                let inside = tree
+                    .idx(area)
+                    .is_some_and(|a| scope.contains(Some(a), tree));
+                if !inside {
+                    return Err(IncidentError::Invalid(format!(
+                        "transfer: no area {area:?} in your area"
                     )));
                 }
             }
@@ -235,7 +337,7 @@ impl App {
             }
             _ => {}
         }
-        Ok((actor.manages, Resolved { parent_area }))
+        Ok((actor.manages, super::standing(user, tree, inc)))
     }
 
     /// Duty changes an incident's change causes: its new assignee turns

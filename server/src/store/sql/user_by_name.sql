@@ -1,4 +1,4 @@
-SELECT users.id, users.username, users.display_name, users.role, users.area, users.staff_id,
+SELECT users.id, users.username, users.display_name, users.role, users.area, users.staff_id, users.department,
        users.must_change_password, users.password_hash, users.disabled
 FROM users
 WHERE username = $1
