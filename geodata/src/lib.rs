@@ -1,10 +1,12 @@
 //! Builds riskmap's cities: the demo city of Wenzhou (温州市) on its real
-//! district boundaries, and synthetic benchmark cities of any size on the same
-//! boundaries. A city is five GeoJSON layers (see [`output`]).
+//! district boundaries, synthetic benchmark cities of any size on the same
+//! boundaries, and trial cities on any city's own district boundaries. A city
+//! is five GeoJSON layers (see [`output`]).
 //!
 //! # Layout
 //!
 //! - [`boundaries`]: the embedded district boundaries (MIT), cleaned.
+//! - [`import`]: a city's own district boundaries, from a GeoJSON file.
 //! - [`density`]: where people live: a density surface with urban peaks.
 //!   Grids are small where it is high; staff and cameras crowd there.
 //! - [`inside`]: fast point-in-area tests and random points inside an area.
@@ -25,6 +27,7 @@
 pub mod boundaries;
 pub mod city;
 pub mod density;
+pub mod import;
 pub mod inside;
 pub mod names;
 pub mod output;

@@ -13,7 +13,7 @@ use geo::{ChamberlainDuquetteArea, MultiPolygon};
 use rand::RngExt;
 use riskmap_engine::model::{Area, AreaLevel};
 
-use crate::boundaries::{self, CITY_CODE, CITY_NAME, District};
+use crate::boundaries::{self, CityBounds};
 use crate::density::{Density, URBAN};
 use crate::inside::Inside;
 use crate::names::PlaceNames;
@@ -122,9 +122,10 @@ pub fn km2(mp: &MultiPolygon<f64>) -> f64 {
     mp.chamberlain_duquette_unsigned_area() / 1e6
 }
 
-/// Builds the tree on `districts`, with `grids` grids in all.
+/// Builds the tree on `city`, with `grids` grids in all.
 #[must_use]
-pub fn build(districts: &[District], grids: usize, density: &Density, seed: u64) -> Tree {
+pub fn build(city: &CityBounds, grids: usize, density: &Density, seed: u64) -> Tree {
+    let districts = &city.districts;
     let fanout = Fanout::for_grids(grids);
     let city_geometry = boundaries::city_geometry(districts);
     let masses: Vec<f64> = districts
@@ -135,8 +136,8 @@ pub fn build(districts: &[District], grids: usize, density: &Density, seed: u64)
     let mut nodes = vec![Node {
         km2: km2(&city_geometry),
         area: Area {
-            code: CITY_CODE.into(),
-            name: CITY_NAME.into(),
+            code: city.code.clone(),
+            name: city.name.clone(),
             level: AreaLevel::City,
             parent: None,
             geometry: city_geometry,
@@ -156,7 +157,7 @@ pub fn build(districts: &[District], grids: usize, density: &Density, seed: u64)
                 code: d.code.clone(),
                 name: d.name.clone(),
                 level: AreaLevel::District,
-                parent: Some(CITY_CODE.into()),
+                parent: Some(city.code.clone()),
                 geometry: d.geometry.clone(),
             },
             mass,
