@@ -47,7 +47,14 @@ async fn the_whole_loop_with_rework_extension_and_every_log_entry() {
         strs(&err["allowed"]),
         // The city's dispatcher sits above the street that owns it: it may
         // also supervise (督办).
-        ["accept", "reject", "merge", "escalate", "transfer", "supervise"]
+        [
+            "accept",
+            "reject",
+            "merge",
+            "escalate",
+            "transfer",
+            "supervise"
+        ]
     );
 
     // 受理, then the candidates: same grid first, with the category's skill.
@@ -100,7 +107,10 @@ async fn the_whole_loop_with_rework_extension_and_every_log_entry() {
     // time; the commander approves.
     let (status, err) = act(&s, &disp, &id, json!({ "action": "sign" })).await;
     assert_eq!(status, 409);
-    assert_eq!(strs(&err["allowed"]), ["return", "request_extension", "supervise"]);
+    assert_eq!(
+        strs(&err["allowed"]),
+        ["return", "request_extension", "supervise"]
+    );
     ok(&s, &field, &id, json!({ "action": "sign" })).await;
     ok(&s, &field, &id, json!({ "action": "start" })).await;
     let (status, err) = act(

@@ -317,7 +317,9 @@ impl App {
 
 impl App {
     /// Whether a login bound to `area` may belong to `department`: a known
-    /// department serving `area` or an area inside it.
+    /// department serving `area`, an area inside it (a district's login in
+    /// a street's office) or one above it (a grid worker in the street's
+    /// 中队) — not one of another branch of the tree.
     fn check_department(&self, area: &str, department: Option<&str>) -> Result<(), AccountError> {
         let Some(code) = department else {
             return Ok(());
@@ -327,15 +329,15 @@ impl App {
             .get(code)
             .ok_or_else(|| AccountError::Invalid(format!("no department {code:?}")))?;
         let engine = self.engine.read();
-        if in_scope(
-            Scope::of_area(area, engine.areas()),
-            engine.areas(),
-            &dept.area,
-        ) {
+        let tree = engine.areas();
+        let above = tree
+            .idx(&dept.area)
+            .is_some_and(|d| in_scope(Scope::Subtree(d), tree, area));
+        if above || in_scope(Scope::of_area(area, tree), tree, &dept.area) {
             Ok(())
         } else {
             Err(AccountError::Invalid(format!(
-                "department {code} serves {}, outside the login's area {area}",
+                "department {code} serves {}, in another part of the city than the login's area {area}",
                 dept.area
             )))
         }
