@@ -236,7 +236,14 @@ async fn every_answer_matches_the_document() {
             "/api/incidents/{id}/candidates",
         ),
         ("/api/incidents".to_owned(), "/api/incidents"),
+        ("/api/incidents?queue=mine".to_owned(), "/api/incidents"),
         ("/api/incidents/stats".to_owned(), "/api/incidents/stats"),
+        ("/api/departments".to_owned(), "/api/departments"),
+        (
+            "/api/assessment?level=department".to_owned(),
+            "/api/assessment",
+        ),
+        ("/api/assessment?level=worker".to_owned(), "/api/assessment"),
         (
             "/api/incidents/log?format=json".to_owned(),
             "/api/incidents/log",
@@ -246,6 +253,14 @@ async fn every_answer_matches_the_document() {
         check(&doc, "get", template, status, &body);
     }
     get("/api/audit", "/api/audit", &admin).await;
+    let (status, body) = s
+        .post(
+            &admin,
+            "/api/departments",
+            &json!({ "departments": [{ "code": "11001-t", "name": "测试", "kind": "派出所", "area": "11001" }] }),
+        )
+        .await;
+    check(&doc, "post", "/api/departments", status, &body);
     get("/api/staff/NOBODY", "/api/staff/{id}", &disp).await;
 
     // The check bites: a field the document does not name, a required one

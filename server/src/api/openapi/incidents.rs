@@ -20,7 +20,7 @@ pub(super) const INCIDENT_STATES: [&str; 10] = [
     "verified",
     "closed",
 ];
-pub(super) const INCIDENT_ACTIONS: [&str; 15] = [
+pub(super) const INCIDENT_ACTIONS: [&str; 18] = [
     "accept",
     "reject",
     "merge",
@@ -36,6 +36,9 @@ pub(super) const INCIDENT_ACTIONS: [&str; 15] = [
     "request_extension",
     "approve_extension",
     "deny_extension",
+    "transfer",
+    "supervise",
+    "answer_supervision",
 ];
 pub(super) const SOURCES: [&str; 5] = ["patrol", "citizen", "hotline", "camera", "system"];
 pub(super) const PRIORITIES: [&str; 3] = ["normal", "urgent", "emergency"];
@@ -64,8 +67,12 @@ pub(super) fn incident_schemas() -> Value {
             "action": { "type": "string", "enum": INCIDENT_ACTIONS },
             "comment": { "type": "string", "maxLength": 4000 },
             "photos": { "type": "array", "maxItems": 20, "items": { "type": "string", "minLength": 1, "maxLength": 1000 } },
-            "staff_id": opt_str, "department": opt_str, "into": opt_str,
-            "hours": nullable(json!({ "type": "number", "exclusiveMinimum": true, "minimum": 0, "maximum": 10000 })),
+            "staff_id": opt_str,
+            "department": nullable(json!({ "type": "string", "description": "dispatch: a department's code (GET /api/departments) serving the incident's place" })),
+            "into": opt_str,
+            "area": { "type": "string", "description": "transfer (分转/下派): an area code of the actor's subtree" },
+            "hours": nullable(json!({ "type": "number", "exclusiveMinimum": true, "minimum": 0, "maximum": 10000,
+                "description": "request_extension: hours asked for; supervise (督办): hours until the answer is due" })),
             "version": opt_int,
         }))),
         "Incident": incident_schema(),
@@ -149,8 +156,22 @@ pub(super) fn incident_schema() -> Value {
             "allowed": array_of(json!({ "type": "string", "enum": INCIDENT_ACTIONS })),
 
     });
-    if let (Value::Object(p), Value::Object(m)) = (&mut props, more) {
-        p.extend(m);
+    let chain = json!({
+            "assignee_department_name": opt_str,
+            "owner_centre": nullable(json!({ "type": "string", "description": "三级联动: the command centre that owns it (the responsible area, or for a grid or community its street)" })),
+            "owner_centre_name": opt_str,
+            "owner_level": nullable(json!({ "type": "string", "enum": ["city", "district", "street", "community", "grid"] })),
+            "proposed_department": nullable(object(&["code", "name"], json!({ "code": str_, "name": str_ }))),
+            "supervision": nullable(object(&["by", "by_area", "order", "at_ms", "due_ms"], json!({
+                "by": str_, "by_area": str_, "order": str_, "at_ms": int, "due_ms": int,
+                "answered_ms": opt_int, "answered_by": opt_str, "answer": opt_str,
+            }))),
+            "escalations": int, "clock_escalations": int,
+    });
+    for extra in [more, chain] {
+        if let (Value::Object(p), Value::Object(m)) = (&mut props, extra) {
+            p.extend(m);
+        }
     }
     object(
         &[
@@ -182,6 +203,12 @@ pub(super) fn incident_list_params() -> Vec<Value> {
             "mine",
             json!({ "type": "boolean" }),
             "A field user's own open tasks",
+        ),
+        query(
+            "queue",
+            json!({ "type": "string", "enum": ["mine"] }),
+            "mine: what awaits the caller's step (我的待办: their tasks, their department's, their own \
+             command level's, open 督办 orders to answer), nearest deadline first",
         ),
         text_query("from", "Reported at or after (epoch ms or ISO 8601)"),
         text_query("to", "Reported before (epoch ms or ISO 8601)"),

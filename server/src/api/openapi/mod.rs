@@ -22,6 +22,7 @@ mod alerts;
 mod build;
 mod endpoints;
 mod incidents;
+mod org;
 mod risk;
 mod schemas;
 
@@ -89,6 +90,7 @@ pub fn spec() -> Value {
         incident_read_paths(),
         alerts::alert_paths(),
         risk::risk_paths(),
+        org::org_paths(),
     ] {
         paths.extend(group);
     }
@@ -156,6 +158,7 @@ fn tags() -> Value {
         { "name": "incidents", "description": "The incident closed loop: report, act, flow log, statistics" },
         { "name": "alerts", "description": "Alerts: a worker's SOS, taken and closed by dispatchers" },
         { "name": "risk", "description": "Grid risk (风险研判): each grid's score, level, breakdown and trend" },
+        { "name": "organisation", "description": "Departments (部门, 网格+) incidents are routed to, and the assessment (考核)" },
     ])
 }
 
@@ -240,6 +243,7 @@ fn schemas() -> Value {
         incident_schemas(),
         alerts::alert_schemas(),
         risk::risk_schemas(),
+        org::org_schemas(),
     ] {
         if let Value::Object(m) = group {
             all.extend(m);

@@ -39,6 +39,7 @@ pub(super) fn common_schemas() -> Value {
             "role": { "type": "string", "enum": USER_ROLES },
             "area": { "type": "string", "description": "Code of the area the user is bound to ('' = everything)" },
             "staff_id": nullable(json!({ "type": "string" })),
+            "department": nullable(json!({ "type": "string", "description": "The department (部门) the login belongs to" })),
             "must_change_password": { "type": "boolean", "description": "Someone else chose the password: \
                 until the owner chooses a new one (POST /api/auth/password), every other request with its \
                 token is refused (403 password_change_required)" },
@@ -53,6 +54,7 @@ pub(super) fn common_schemas() -> Value {
             "role": { "type": "string", "enum": USER_ROLES },
             "area": { "type": "string", "description": "Inside the administrator's area; '' only for a city-wide administrator's login" },
             "staff_id": nullable(json!({ "type": "string", "description": "Required for a field login: a staff member of the area" })),
+            "department": nullable(json!({ "type": "string", "description": "A department's code, serving the login's area, one inside it or one above it" })),
             "password": { "type": "string", "minLength": 10, "maxLength": 1024, "description": PASSWORD_RULES },
         })),
         "NewPassword": object(&["password"], json!({
@@ -68,6 +70,7 @@ pub(super) fn common_schemas() -> Value {
             "role": { "type": "string", "enum": USER_ROLES },
             "area": { "type": "string" },
             "staff_id": nullable(json!({ "type": "string" })),
+            "department": nullable(json!({ "type": "string", "description": "null: none" })),
             "disabled": { "type": "boolean", "description": "A disabled login cannot log in; its sessions end and its sockets close at once" },
         })),
         "Login": object(&["username", "password"], json!({
