@@ -253,7 +253,7 @@ test('the city administrator’s /admin in English: the page, the create dialog 
   await page.click('[data-lang]');
   assert((await page.textContent('header h1')) === 'Risk Map · Administration', 'the title in English');
   const heads = await page.$$eval('[data-testid="accounts"] th', (th) => th.map((x) => x.textContent));
-  assert(heads.join('|') === 'Username|Name|Role|Area|Staff member|Status|Actions', `columns in English: ${heads}`);
+  assert(heads.join('|') === 'Username|Name|Role|Area|Staff member|Department|Status|Actions', `columns in English: ${heads}`);
   const chrome = await page.$$eval('header button:not([data-lang]), .toolbar button, .toolbar option[value=""], td.role, td.actions button, td.status .badge', (e) => e.map((x) => x.textContent).join(' '));
   assert(!HAN.test(chrome), `no Chinese left in the page's own words: ${chrome}`);
   await page.screenshot({ path: `${SHOTS}/admin-accounts-en.png`, fullPage: true });

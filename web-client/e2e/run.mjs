@@ -6,7 +6,8 @@
 // admin.mjs; 上岗/下岗 and offline staff in duty.mjs; 一键求助 (SOS) in sos.mjs;
 // a track rule's alert (静止) in rules.mjs, first: it needs the field worker's
 // old demo fix, before any test shares a newer one from the phone; live camera
-// video (HLS made by ffmpeg) in video.mjs; 风险研判 (grid risk, analysis) in risk.mjs.
+// video (HLS made by ffmpeg) in video.mjs; 风险研判 (grid risk, analysis) in risk.mjs;
+// organisation (部门, 我的待办, 分流, 督办, 考核排名) in organisation.mjs.
 
 import { assert, eventually, run, test } from './harness.mjs';
 import { api, BASE, categoryFor, cityOnline, featurePixel, login, mapIdle, num, openScreen, renderedCount, renderedStaff, SHOTS, token, watchErrors } from './support.mjs';
@@ -17,6 +18,7 @@ import './duty.mjs';
 import './sos.mjs';
 import './video.mjs';
 import './risk.mjs';
+import './organisation.mjs';
 
 // ---- tests -----------------------------------------------------------------------
 

@@ -29,6 +29,18 @@ pub struct Names {
     pub assignee_department: Option<String>,
     /// 一网分流: the department its category routes to from its owner.
     pub proposed_department: Option<DepartmentRef>,
+    /// The name of the area that issued its 督办 order.
+    pub supervisor_area: Option<String>,
+}
+
+/// A 督办 order as clients read it: the order and its issuer's area name.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SupervisionView {
+    /// The order.
+    #[serde(flatten)]
+    pub order: Supervision,
+    /// The issuing area's name.
+    pub by_area_name: Option<String>,
 }
 
 /// A department named in a view: code and name.
@@ -104,7 +116,7 @@ pub struct IncidentView {
     /// or the nearest above it.
     pub proposed_department: Option<DepartmentRef>,
     /// 督办: the newest supervision order, answered or not.
-    pub supervision: Option<Supervision>,
+    pub supervision: Option<SupervisionView>,
     /// Times it moved up a level.
     pub escalations: u32,
     /// Of those, by the clock.
@@ -188,7 +200,10 @@ impl IncidentView {
             assignee_department: i.assignee_department.clone(),
             assignee_department_name: names.assignee_department,
             proposed_department: names.proposed_department,
-            supervision: i.chain.supervision.clone(),
+            supervision: i.chain.supervision.clone().map(|order| SupervisionView {
+                order,
+                by_area_name: names.supervisor_area,
+            }),
             escalations: i.chain.escalations,
             clock_escalations: i.chain.clock_escalations,
             merged_into: i.merged_into.clone(),

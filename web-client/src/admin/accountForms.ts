@@ -11,6 +11,8 @@ import type { User, UserRole } from '../shared/types';
 import { type Account, accountChanges, USER_ROLES, USERNAME } from './accounts';
 import { AreaPicker } from './areaPicker';
 import type { AreaIndex } from './areas';
+import type { DepartmentBook } from './departmentBook';
+import { departmentsFor } from './departments';
 import { type Dialog, fill } from './dialog';
 import { bindPasswordField, passwordFieldHtml } from './passwordField';
 import { matchStaff, type StaffEntry, staffIdOf, staffLabel } from './staff';
@@ -23,6 +25,8 @@ export interface AdminContext {
   staff: () => Promise<Map<string, StaffEntry>>;
   /** The administrator. */
   me: User;
+  /** 部门: the departments the administrator sees, and the kinds of the dictionary. */
+  departments: DepartmentBook;
 }
 
 type Saved = (a: Account) => void;
@@ -48,6 +52,8 @@ export function openAccountForm(ctx: AdminContext, account: Account | null, save
         ${creating ? '' : `<button type="button" data-clear-staff>${esc(t('form.staff_clear'))}</button>`}</span>
         <small class="hint" data-testid="staff-name">${esc(t('form.staff_hint'))}</small></label>
       <datalist id="staff-options"></datalist>
+      <label>${esc(t('form.department'))}<select name="department" data-testid="department-select"></select>
+        <small class="hint">${esc(t('form.department_hint'))}</small></label>
       ${creating ? passwordFieldHtml() : ''}
     </div>
     <p class="error" role="alert" data-testid="account-error"></p>
@@ -58,8 +64,28 @@ export function openAccountForm(ctx: AdminContext, account: Account | null, save
   const err = form.querySelector('.error')!;
   // "No area" is for an administrator's login, given by one who sees the whole city.
   const noAreaAllowed = () => roleSelect.value === 'admin' && ctx.me.area === '';
-  const picker = new AreaPicker(form.querySelector<HTMLElement>('[data-area]')!, ctx.areas, () => void staffHint());
+  const picker = new AreaPicker(form.querySelector<HTMLElement>('[data-area]')!, ctx.areas, () => {
+    void staffHint();
+    departmentOptions();
+  });
   picker.set(account?.area ?? ctx.me.area, { allowNone: noAreaAllowed(), disabled: self });
+  // 所属部门: those of the chosen area and above; the choice kept while it still fits.
+  const departmentSelect = form.querySelector<HTMLSelectElement>('select[name=department]')!;
+  let department = account?.department ?? '';
+  departmentSelect.addEventListener('change', () => (department = departmentSelect.value));
+  const departmentOptions = () => {
+    const fits = departmentsFor(picker.value, ctx.departments.list, (c, a) => ctx.areas.within(c, a), (c) => ctx.areas.byCode.has(c));
+    if (department && !fits.some((d) => d.code === department)) {
+      // Known, it does not serve the new area: dropped. Unknown (not loaded,
+      // or above what this administrator sees): kept, by its code.
+      if (ctx.departments.byCode.has(department)) department = '';
+      else fits.unshift({ code: department, name: department, kind: '', area: '' });
+    }
+    departmentSelect.innerHTML = `<option value="">${esc(t('form.department_none'))}</option>${fits
+      .map((d) => `<option value="${esc(d.code)}" ${d.code === department ? 'selected' : ''}>${esc(d.name)}${d.area_name ? ` · ${esc(d.area_name)}` : ''}</option>`)
+      .join('')}`;
+  };
+  departmentOptions();
   // The staff member is a field login's (required); other logins rarely have one.
   const staffRow = form.querySelector<HTMLElement>('[data-staff-row]')!;
   const showStaff = () => (staffRow.hidden = roleSelect.value !== 'field' && !input('staff_id').value);
@@ -89,7 +115,10 @@ export function openAccountForm(ctx: AdminContext, account: Account | null, save
     else {
       hint.textContent = `${s.name} · ${ctx.areas.name(s.home_grid) ?? s.home_grid}`;
       // A member outside the chosen area: the login goes where they work.
-      if (!inArea(s.home_grid) && !self) picker.set(s.home_grid, { allowNone: noAreaAllowed() });
+      if (!inArea(s.home_grid) && !self) {
+        picker.set(s.home_grid, { allowNone: noAreaAllowed() });
+        departmentOptions();
+      }
     }
   };
   input('staff_id').addEventListener('input', () => void staffHint());
@@ -106,6 +135,7 @@ export function openAccountForm(ctx: AdminContext, account: Account | null, save
       role: roleSelect.value as UserRole,
       area: picker.value,
       staff_id: staffIdOf(input('staff_id').value),
+      department: departmentSelect.value,
     };
     const username = creating ? input('username').value.trim() : account.username;
     const problem =
@@ -119,7 +149,7 @@ export function openAccountForm(ctx: AdminContext, account: Account | null, save
       return;
     }
     const body = creating
-      ? { username, display_name: fields.display_name.trim() || undefined, role: fields.role, area: fields.area, staff_id: fields.staff_id || undefined, password: input('password').value }
+      ? { username, display_name: fields.display_name.trim() || undefined, role: fields.role, area: fields.area, staff_id: fields.staff_id || undefined, department: fields.department || undefined, password: input('password').value }
       : accountChanges(account, fields);
     if (!creating && Object.keys(body).length === 0) return ctx.dialog.close();
     await send(form, async () => {

@@ -10,6 +10,8 @@ export interface Account extends User {
   must_change_password: boolean;
   /** A disabled login cannot log in and has no sessions. */
   disabled: boolean;
+  /** The department (部门) it works for; null or absent for none. */
+  department?: string | null;
 }
 
 /** Every role, most powerful first: the order of the role selects. */
@@ -47,6 +49,8 @@ export interface AccountFields {
   area: string;
   /** '' for none. */
   staff_id: string;
+  /** A department code; '' for none. */
+  department: string;
 }
 
 /** The `PATCH /api/users/{username}` body: only what changed (`staff_id: null` clears it). */
@@ -58,6 +62,8 @@ export function accountChanges(before: Account, after: AccountFields): Record<st
   if (after.area !== before.area) out.area = after.area;
   const staff = after.staff_id.trim() || null;
   if (staff !== (before.staff_id ?? null)) out.staff_id = staff;
+  const department = after.department || null;
+  if (department !== (before.department ?? null)) out.department = department;
   return out;
 }
 

@@ -74,12 +74,17 @@ describe('the logins table', () => {
   });
   it('sends only what an edit changed; an emptied staff box clears the binding', () => {
     const before = account('grid-a', { role: 'field', area: '330302010101', staff_id: 'S1', display_name: '王伟' });
-    const same = { display_name: '王伟', role: 'field' as const, area: '330302010101', staff_id: 'S1' };
+    const same = { display_name: '王伟', role: 'field' as const, area: '330302010101', staff_id: 'S1', department: '' };
     expect(accountChanges(before, same)).toEqual({});
     expect(accountChanges(before, { ...same, display_name: ' 王伟伟 ' })).toEqual({ display_name: '王伟伟' });
     expect(accountChanges(before, { ...same, role: 'dispatcher', staff_id: '' })).toEqual({ role: 'dispatcher', staff_id: null });
     expect(accountChanges(before, { ...same, area: '3303020101' })).toEqual({ area: '3303020101' });
-    expect(accountChanges(account('x'), { display_name: 'X', role: 'dispatcher', area: '330302', staff_id: 'S9' })).toEqual({ staff_id: 'S9' });
+    expect(accountChanges(account('x'), { display_name: 'X', role: 'dispatcher', area: '330302', staff_id: 'S9', department: '' })).toEqual({ staff_id: 'S9' });
+    // 所属部门: bound, unchanged, unbound (null).
+    expect(accountChanges(before, { ...same, department: 'd1' })).toEqual({ department: 'd1' });
+    const bound = { ...before, department: 'd1' };
+    expect(accountChanges(bound, { ...same, department: 'd1' })).toEqual({});
+    expect(accountChanges(bound, same)).toEqual({ department: null });
   });
   it("checks usernames as the server does", () => {
     for (const ok of ['abc', 'zhang.wei_01', 'lc-disp', 'a'.repeat(64)]) expect(USERNAME.test(ok)).toBe(true);

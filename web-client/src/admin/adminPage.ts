@@ -25,6 +25,8 @@ export class AdminPage {
     host.addEventListener('input', (ev) => this.onFilter(ev));
     host.addEventListener('change', (ev) => this.onFilter(ev));
     host.addEventListener('click', (ev) => void this.onClick(ev));
+    // Department names arrive on their own; the column fills in then.
+    ctx.departments.onChange(() => this.renderTable());
     void ctx.staff().then((s) => {
       this.staff = s;
       this.renderTable();
@@ -59,7 +61,12 @@ export class AdminPage {
       return;
     }
     const shown = filterAccounts(this.accounts, this.filter, (c, a) => this.ctx.areas.within(c, a));
-    el.innerHTML = tableHtml(shown, { areas: this.ctx.areas, staff: this.staff, me: this.ctx.me });
+    el.innerHTML = tableHtml(shown, {
+      areas: this.ctx.areas,
+      staff: this.staff,
+      me: this.ctx.me,
+      departmentName: (c) => this.ctx.departments.name(c),
+    });
     this.host.querySelector('[data-testid="account-count"]')!.textContent = countText(shown.length);
   }
 
@@ -77,8 +84,11 @@ export class AdminPage {
     const b = (ev.target as HTMLElement).closest<HTMLButtonElement>('button');
     if (!b) return;
     const saved = (a: Account) => {
+      const before = this.accounts.find((x) => x.username === a.username);
       this.accounts = upsertAccount(this.accounts, a);
       this.renderTable();
+      // A department's members are the server's to say: read them again when a binding changed.
+      if ((a.department ?? null) !== (before?.department ?? null)) void this.ctx.departments.load();
     };
     if (b.dataset.create !== undefined) return openAccountForm(this.ctx, null, saved);
     const username = b.closest<HTMLElement>('[data-username]')?.dataset.username;

@@ -1,7 +1,7 @@
-// Entry point of the admin page (/admin, 系统管理): the logins of the
-// administrator's area (账号管理). Other roles are told the page is not for
-// them. Departments (部门) are not managed here yet: the server has no API for
-// them; they get their own section when it has.
+// Entry point of the admin page (/admin, 系统管理): two tabs, the logins of
+// the administrator's area (账号管理) and its departments (部门管理); the tab
+// shown follows the address's #departments, so a link or a reload keeps it.
+// Other roles are told the page is not for them.
 
 import '../styles/admin.css';
 import { Api } from '../shared/api';
@@ -14,6 +14,8 @@ import type { AreaLevel, User } from '../shared/types';
 import type { AdminContext } from './accountForms';
 import { AdminPage } from './adminPage';
 import { loadAreas } from './areas';
+import { DepartmentBook } from './departmentBook';
+import { DepartmentsSection } from './departmentsSection';
 import { Dialog, fill } from './dialog';
 import './labels';
 import { loadStaff, type StaffEntry } from './staff';
@@ -42,6 +44,8 @@ async function main(): Promise<void> {
   const me = await api.get<Me>('/api/me');
   const main = document.getElementById('main')!;
   let page: AdminPage | null = null;
+  let departments: DepartmentsSection | null = null;
+  let tabs: HTMLElement | null = null;
   const renderAll = () => {
     document.title = t('admin_title');
     document.documentElement.lang = lang() === 'zh' ? 'zh-CN' : 'en';
@@ -52,8 +56,11 @@ async function main(): Promise<void> {
     who.textContent = me.user.display_name || me.user.username;
     who.title = `${me.user.username} · ${t(`urole.${me.user.role}`)}`;
     document.getElementById('scope')!.textContent = `${t('admin.scope')}${me.area?.name ?? t('admin.scope_all')}`;
-    if (page) page.render();
-    else notForYou(main, me.user);
+    if (page && tabs) {
+      renderTabs(tabs);
+      page.render();
+      departments?.render();
+    } else notForYou(main, me.user);
   };
   onLangChange(renderAll);
   if (me.user.role === 'admin') {
@@ -64,14 +71,32 @@ async function main(): Promise<void> {
       areas: await loadAreas(api),
       staff: () => (staff ??= loadStaff(api)),
       me: me.user,
+      departments: new DepartmentBook(api),
     };
-    page = new AdminPage(main, ctx);
+    main.innerHTML = `<nav class="tabs" role="tablist" data-testid="admin-tabs"></nav><div data-tab="accounts"></div><div data-tab="departments" hidden></div>`;
+    tabs = main.querySelector<HTMLElement>('nav.tabs')!;
+    page = new AdminPage(main.querySelector<HTMLElement>('[data-tab="accounts"]')!, ctx);
+    departments = new DepartmentsSection(main.querySelector<HTMLElement>('[data-tab="departments"]')!, ctx);
+    tabs.addEventListener('click', (ev) => {
+      const b = (ev.target as HTMLElement).closest<HTMLElement>('[data-show]');
+      if (b) window.location.hash = b.dataset.show === 'departments' ? 'departments' : '';
+    });
+    window.addEventListener('hashchange', () => renderTabs(tabs!));
     renderAll();
-    await page.load();
+    await Promise.all([page.load(), ctx.departments.load()]);
   } else {
     document.getElementById('scope')!.hidden = true;
     renderAll();
   }
+}
+
+/** The tab bar, and which tab shows: the address's hash says. */
+function renderTabs(nav: HTMLElement): void {
+  const shown = window.location.hash === '#departments' ? 'departments' : 'accounts';
+  nav.innerHTML = (['accounts', 'departments'] as const)
+    .map((k) => `<button type="button" role="tab" data-show="${k}" aria-selected="${k === shown}" data-testid="tab-${k}">${esc(t(`tab.${k}`))}</button>`)
+    .join('');
+  for (const el of document.querySelectorAll<HTMLElement>('#main [data-tab]')) el.hidden = el.dataset.tab !== shown;
 }
 
 /** Any other role: what this page is, and the way back to their own page. */

@@ -15,6 +15,8 @@ export interface TableContext {
   areas: AreaIndex;
   staff: Map<string, StaffEntry>;
   me: User;
+  /** A department's name by code (null when unknown). */
+  departmentName: (code: string) => string | null;
 }
 
 /** The filters and the create button; drawn once, so typing in the box keeps its focus. */
@@ -36,7 +38,7 @@ export function toolbarHtml(f: AccountFilter, areas: AreaIndex): string {
 
 export function tableHtml(accounts: readonly Account[], ctx: TableContext): string {
   if (accounts.length === 0) return `<p class="empty">${esc(t('admin.none'))}</p>`;
-  const head = ['col.username', 'col.name', 'col.role', 'col.area', 'col.staff', 'col.status', 'col.actions'];
+  const head = ['col.username', 'col.name', 'col.role', 'col.area', 'col.staff', 'col.department', 'col.status', 'col.actions'];
   return `<table class="accounts" data-testid="accounts">
     <thead><tr>${head.map((k) => `<th>${esc(t(k))}</th>`).join('')}</tr></thead>
     <tbody>${accounts.map((a) => row(a, ctx)).join('')}</tbody></table>`;
@@ -47,6 +49,7 @@ function row(a: Account, ctx: TableContext): string {
   const area = a.area === '' ? esc(t('admin.scope_all')) : named(ctx.areas.name(a.area), a.area);
   const member = a.staff_id ? ctx.staff.get(a.staff_id) : undefined;
   const staff = !a.staff_id ? '—' : member ? `${esc(member.name)} <small>${esc(a.staff_id)}</small>` : esc(a.staff_id);
+  const department = a.department ? named(ctx.departmentName(a.department), a.department) : '—';
   const badges = [
     a.disabled ? `<span class="badge off" data-badge="disabled">${esc(t('badge.disabled'))}</span>` : '',
     a.must_change_password ? `<span class="badge warn" data-badge="must_change">${esc(t('badge.must_change'))}</span>` : '',
@@ -60,6 +63,7 @@ function row(a: Account, ctx: TableContext): string {
     <td class="role role-${a.role}">${esc(t(`urole.${a.role}`))}</td>
     <td class="area">${area}</td>
     <td class="staff">${staff}</td>
+    <td class="department" data-department="${esc(a.department ?? '')}">${department}</td>
     <td class="status">${badges}</td>
     <td class="actions"><button type="button" data-act="edit">${esc(t('act.edit'))}</button>${toggle}<button type="button" data-act="reset" ${self ? `disabled title="${esc(t('self.no_reset'))}"` : ''}>${esc(t('act.reset'))}</button></td>
   </tr>`;

@@ -10,6 +10,7 @@ import { FrameBatcher } from '../shared/frame';
 import { bboxContainsPoint } from '../shared/geo';
 import { confirmSession, type Session } from '../shared/session';
 import type { BBox, Incident, IncidentStats, ServerMessage, StaffLive, Subscription } from '../shared/types';
+import { isChainAlert } from './queue';
 import { AreaTree, type AreaNode } from './areaTree';
 import { CameraBook } from './cameraHealth';
 import { cameraPopupHtml, popupCamera } from './cameraPopup';
@@ -25,6 +26,9 @@ import { offlineStyle, type ClientConfig } from './mapStyle';
 import { renderFeed, renderOnTime, renderOverdue, renderStaff, renderTicker, renderToday } from './panels';
 import { ReplayPanel } from './replayPanel';
 import { AnalysisView } from './analysisView';
+import { AssessmentView } from './assessmentView';
+import { transferTargets } from './orgActions';
+import { QueuePanel } from './queuePanel';
 import { RiskLayer } from './riskLayer';
 import { sameSubscription, subscriptionFor } from './scope';
 import { SosDesk } from './sosDesk';
@@ -32,7 +36,7 @@ import { StaffStore } from './staffStore';
 import { VideoWall } from './videoWall';
 
 type El = Record<
-  'map' | 'crumbs' | 'children' | 'live' | 'clock' | 'today' | 'ontime' | 'staff' | 'overdue' | 'feed' | 'ticker' | 'layers' | 'dispatch' | 'replay' | 'sos',
+  'map' | 'crumbs' | 'children' | 'live' | 'clock' | 'today' | 'ontime' | 'staff' | 'overdue' | 'feed' | 'ticker' | 'layers' | 'dispatch' | 'replay' | 'sos' | 'queue',
   HTMLElement
 >;
 
@@ -66,6 +70,9 @@ export class BigScreen {
   readonly risk: RiskLayer;
   /** 研判分析: the incidents of the area over a period. */
   readonly analysis: AnalysisView;
+  /** 我的待办 and 考核排名 (issue 15). */
+  readonly queue: QueuePanel;
+  readonly assessment: AssessmentView;
   private readonly staffBatch = new FrameBatcher(() => this.flushStaff());
   private readonly incidentBatch = new FrameBatcher(() => this.flushIncidents());
   private readonly cameraBatch = new FrameBatcher(() => this.flushCameras());
@@ -96,6 +103,16 @@ export class BigScreen {
       changed: (i) => this.onIncident(i, true),
       focus: (lon, lat) => this.map.flyTo({ center: [lon, lat], zoom: Math.max(this.map.getZoom(), 17) }),
       videoWall: (subject, cams) => this.video.show(subject, cams),
+      transferTargets: (owner) => (this.tree ? transferTargets(this.tree, this.session.user.area || this.tree.roots()[0]?.code || '', owner) : []),
+    });
+    this.queue = new QueuePanel(el.queue, api, (i) => {
+      this.map.flyTo({ center: [i.lon, i.lat], zoom: Math.max(this.map.getZoom(), 15) });
+      void this.dispatch.open(i.id);
+    });
+    void this.queue.load();
+    this.assessment = new AssessmentView(api, el.map.parentElement!, {
+      areaName: (code) => this.tree?.byCode.get(code)?.name ?? null,
+      toggled: () => this.renderLayers(),
     });
     this.video = new VideoWall(el.map.parentElement!);
     this.replay = new ReplayPanel(el.replay, api, this.map, this.staff);
@@ -115,7 +132,10 @@ export class BigScreen {
       onState: (s, detail) => {
         this.onLiveState(s, detail);
         // SOS alerts that changed while the connection was down, in the whole area.
-        if (s === 'open') void this.sos.load();
+        if (s === 'open') {
+          void this.sos.load();
+          this.queue.refreshSoon(0);
+        }
       },
       onDrop: () => confirmSession(api),
     });
@@ -206,6 +226,7 @@ export class BigScreen {
     this.stats = null;
     this.risk.setScope(a.code);
     this.analysis.setScope(a.code);
+    this.assessment.setScope(a.code);
     void this.loadScopeIncidents();
     this.refreshStatsSoon(0);
     this.renderAll();
@@ -296,7 +317,14 @@ export class BigScreen {
         this.onIncident(m.incident, true);
         break;
       case 'alert':
-        if (m.kind !== 'warning') {
+        if (isChainAlert(m)) {
+          // The command chain (督办 issued or answered, 超时自动上报): the queue
+          // and the open drawer show it.
+          this.queue.refreshSoon(0);
+          this.dispatch.refreshIfOpen(m.incident);
+          break;
+        }
+        if (m.kind !== 'warning' && 'alert' in m) {
           // A worker's alert: an SOS or a rule's (脱岗, 静止); the desk keeps the kinds it knows.
           this.sos.apply(m.alert);
           break;
@@ -334,6 +362,7 @@ export class BigScreen {
       this.afterIncidentsChanged();
       this.refreshStatsSoon();
       this.dispatch.refreshIfOpen(i.id);
+      this.queue.refreshSoon();
     }
   }
 
@@ -449,7 +478,8 @@ export class BigScreen {
       .join('')}</select>`;
     this.el.layers.innerHTML = `<h3>${esc(t('panel.layers'))}</h3>${groups}<div class="heat-layer">${esc(t('layer.heatmap'))}: ${heatSel}</div>
       <button data-replay>${esc(t('replay.title'))}</button>
-      <button data-analysis aria-pressed="${this.analysis.open}" data-testid="analysis-toggle">${esc(t('analysis.title'))}</button>`;
+      <button data-analysis aria-pressed="${this.analysis.open}" data-testid="analysis-toggle">${esc(t('analysis.title'))}</button>
+      <button data-assessment aria-pressed="${this.assessment.open}" data-testid="assessment-toggle">${esc(t('assess.title'))}</button>`;
     this.renderCameraCount();
   }
 
@@ -467,6 +497,7 @@ export class BigScreen {
     this.sos.render();
     this.risk.render();
     this.analysis.render();
+    this.assessment.render();
     // The incident drawer is drawn from the server's answer: read it again in the new language.
     if (this.dispatch.openId) this.dispatch.refreshIfOpen(this.dispatch.openId);
     for (const [id, key] of [
@@ -638,6 +669,7 @@ export class BigScreen {
     this.el.layers.addEventListener('click', (ev) => {
       if ((ev.target as HTMLElement).closest('[data-replay]')) this.replay.open();
       if ((ev.target as HTMLElement).closest('[data-analysis]')) this.analysis.toggle();
+      if ((ev.target as HTMLElement).closest('[data-assessment]')) this.assessment.toggle();
     });
     document.querySelector('[data-lang]')!.addEventListener('click', () => setLang(lang() === 'zh' ? 'en' : 'zh'));
   }

@@ -2,6 +2,7 @@
 // cameras that can see it; one click takes an action or assigns a staff member.
 // Each candidate says how old their position is; offline ones (no fix for the
 // server's stale_after_s) are left out unless the dispatcher asks for them.
+// Who owns it, 分流 and 督办 and their actions are drawn by orgActions.ts.
 
 import type { Api } from '../shared/api';
 import { errorHtml } from '../shared/errors';
@@ -9,6 +10,7 @@ import { esc, formatDateTime, formatDistance, formatFixAge } from '../shared/for
 import { addTranslations, lang, t } from '../shared/i18n';
 import { categoryName, named } from '../shared/names';
 import type { Candidate, Candidates, CameraInfo, FlowLogEntry, Incident } from '../shared/types';
+import { type OrgAction, orgActionBody, orgActionsHtml, orgBlocksHtml, orgDetailsHtml, type TransferTarget } from './orgActions';
 
 addTranslations({
   zh: { 'incident.include_offline': '含离线人员', 'incident.offline_hint': '离线人员的位置已过时，派遣前请先电话确认' },
@@ -37,6 +39,8 @@ export interface DispatchPanelHooks {
   focus: (lon: number, lat: number) => void;
   /** Open the video wall on these cameras (the first nine), about `subject`. */
   videoWall: (subject: () => string, cams: CameraInfo[]) => void;
+  /** 分转/下派: the areas of the login's subtree the incident can go to (not its owner). */
+  transferTargets: (owner: string) => TransferTarget[];
 }
 
 export class DispatchPanel {
@@ -127,11 +131,14 @@ export class DispatchPanel {
         <dt>${esc(t('incident.state'))}</dt><dd data-testid="incident-state">${esc(t(`state.${i.state}`))}</dd>
         <dt>${esc(t('incident.priority'))}</dt><dd class="prio-${i.priority}">${esc(t(`priority.${i.priority}`))} · ${esc(t(`warning.${i.warning}`))}</dd>
         <dt>${esc(t('incident.grid'))}</dt><dd data-testid="incident-grid">${named(i.grid_name, i.grid)}</dd>
-        <dt>${esc(t('incident.assignee'))}</dt><dd data-testid="incident-assignee">${i.assignee_staff ? named(i.assignee_name, i.assignee_staff) : esc(i.assignee_department ?? '—')}</dd>
+        <dt>${esc(t('incident.assignee'))}</dt><dd data-testid="incident-assignee">${i.assignee_staff ? named(i.assignee_name, i.assignee_staff) : i.assignee_department ? named(i.assignee_department_name, i.assignee_department) : '—'}</dd>
         <dt>${esc(t('incident.deadline'))}</dt><dd>${i.deadline_ms ? formatDateTime(i.deadline_ms) : '—'}</dd>
+        ${orgDetailsHtml(i)}
       </dl>
       <p class="desc">${esc(i.description)}</p>
+      ${orgBlocksHtml(i, allowed)}
       <div class="actions">${actions}<input class="comment" placeholder="${esc(t('incident.comment'))}" /></div>
+      ${orgActionsHtml(allowed, () => this.hooks.transferTargets(i.area))}
       <div class="error-slot"></div>
       <h3 class="with-option">${esc(t('incident.candidates'))}<label><input type="checkbox" name="include-offline" ${this.includeOffline ? 'checked' : ''}/> ${esc(t('incident.include_offline'))}</label></h3>
       ${c.staff.some((s) => s.stale) ? `<p class="notice">${esc(t('incident.offline_hint'))}</p>` : ''}
@@ -149,13 +156,27 @@ export class DispatchPanel {
     if (target.closest('[data-video-wall]')) return this.hooks.videoWall(this.subject, this.cameras);
     const cam = target.closest<HTMLElement>('[data-camera]');
     if (cam) return this.hooks.focus(Number(cam.dataset.lon), Number(cam.dataset.lat));
-    const actionBtn = target.closest<HTMLButtonElement>('[data-action],[data-assign]');
+    const actionBtn = target.closest<HTMLButtonElement>('[data-action],[data-assign],[data-dispatch-department],[data-org-action]');
     if (!actionBtn || !this.current) return;
     const id = this.current;
-    const comment = this.el.querySelector<HTMLInputElement>('.comment')?.value.trim() || undefined;
-    const body: Record<string, unknown> = actionBtn.dataset.assign
-      ? { action: 'dispatch', staff_id: actionBtn.dataset.assign, comment }
-      : { action: actionBtn.dataset.action, comment };
+    const typed = this.el.querySelector<HTMLInputElement>('.comment')?.value ?? '';
+    const comment = typed.trim() || undefined;
+    const slot = this.el.querySelector('.error-slot');
+    let body: Record<string, unknown>;
+    if (actionBtn.dataset.orgAction) {
+      const r = orgActionBody(actionBtn.dataset.orgAction as OrgAction, {
+        comment: typed,
+        area: this.el.querySelector<HTMLSelectElement>('[data-transfer-area]')?.value,
+        hours: this.el.querySelector<HTMLInputElement>('[data-supervise-hours]')?.value,
+      });
+      if ('problem' in r) {
+        if (slot) slot.innerHTML = `<p class="error" role="alert" data-testid="org-problem">${esc(r.problem)}</p>`;
+        return;
+      }
+      body = r.body;
+    } else if (actionBtn.dataset.dispatchDepartment) body = { action: 'dispatch', department: actionBtn.dataset.dispatchDepartment, comment };
+    else if (actionBtn.dataset.assign) body = { action: 'dispatch', staff_id: actionBtn.dataset.assign, comment };
+    else body = { action: actionBtn.dataset.action, comment };
     const version = Number(this.el.dataset.version);
     if (Number.isFinite(version)) body.version = version;
     actionBtn.disabled = true;
@@ -167,7 +188,6 @@ export class DispatchPanel {
     } catch (e) {
       actionBtn.disabled = false;
       actionBtn.classList.remove('busy-action');
-      const slot = this.el.querySelector('.error-slot');
       if (slot) slot.innerHTML = errorHtml(e, 'action');
     }
   }

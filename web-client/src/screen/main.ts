@@ -51,6 +51,7 @@ async function main(): Promise<void> {
     dispatch: byId('dispatch'),
     replay: byId('replay'),
     sos: byId('sos'),
+    queue: byId('queue'),
   }, config);
   window.riskmap = screen;
   document.querySelector('[data-logout]')!.addEventListener('click', async () => {

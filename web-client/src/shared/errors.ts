@@ -8,7 +8,7 @@ import { addTranslations, t } from './i18n';
 import { type PasswordRule, ruleLabel } from './passwordRules';
 
 /** What the user was doing: the same status means different things in each. */
-export type ErrorContext = 'login' | 'report' | 'action' | 'load' | 'password' | 'account' | 'duty' | 'sos';
+export type ErrorContext = 'login' | 'report' | 'action' | 'load' | 'password' | 'account' | 'duty' | 'sos' | 'department';
 
 addTranslations({
   zh: {
@@ -52,6 +52,9 @@ addTranslations({
     'err.sos_none': '没有进行中的求助（可能已由调度员处置完毕）',
     'err.sos_forbidden': '您无权处理该求助：只有本辖区的调度员、指挥长或管理员可以认领和处置',
     'err.sos_position': '当前位置未被服务器接受（时间或坐标有误），请检查手机时间与定位',
+    'err.dept_forbidden': '您无权管理该部门：部门须在您的管辖范围内',
+    'err.dept_invalid': '部门信息有误（编码、名称、类型或区域），请检查后重试',
+    'err.dept_conflict': '该部门编码已被占用，请换一个',
   },
   en: {
     'err.bad_credentials': 'Wrong username or password',
@@ -94,6 +97,9 @@ addTranslations({
     'err.sos_none': 'No SOS is running (a dispatcher may have closed it)',
     'err.sos_forbidden': 'You may not handle this SOS: dispatchers, commanders and administrators of the area acknowledge and close it',
     'err.sos_position': 'The server refused your position (bad time or coordinates); check the clock and location of the phone',
+    'err.dept_forbidden': 'You may not manage this department: it must lie in your area',
+    'err.dept_invalid': 'Something in the department (code, name, kind or area) is not valid; check it and try again',
+    'err.dept_conflict': 'This department code is taken; choose another',
   },
 });
 
@@ -154,6 +160,11 @@ export function errorMessage(e: unknown, ctx: ErrorContext, now = Date.now()): s
     if (e.status === 404) return t('err.sos_none');
     if (e.status === 403) return t('err.sos_forbidden');
     if (e.status === 400) return t('err.sos_position');
+  }
+  if (ctx === 'department') {
+    if (e.status === 403) return t('err.dept_forbidden');
+    if (e.status === 400 || e.status === 422) return t('err.dept_invalid');
+    if (e.status === 409) return t('err.dept_conflict');
   }
   const account = ctx === 'account' ? detail(e.message, ACCOUNT_DETAILS) : null;
   if (account && (e.status === 400 || e.status === 403)) return t(account);

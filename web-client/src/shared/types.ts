@@ -14,6 +14,8 @@ export interface User {
   /** The area code the user is bound to; empty for the system admin. */
   area: string;
   staff_id?: string | null;
+  /** The department (部门) the login works for, by code; null for none. */
+  department?: string | null;
   /**
    * Someone else set the password (an administrator creating or resetting the
    * login): until its owner chooses a new one the login may do nothing else.
@@ -137,6 +139,69 @@ export interface Incident {
   warning: Warning;
   version: number;
   allowed?: string[];
+  /** The level of the command centre that owns it (`area` is that centre's area). */
+  owner_level?: AreaLevel | null;
+  owner_centre?: string | null;
+  owner_centre_name?: string | null;
+  /** The department it was dispatched to, by name (`assignee_department` is its code). */
+  assignee_department_name?: string | null;
+  /** 一网分流: the department of the category's kind nearest the owner, while accepted. */
+  proposed_department?: { code: string; name: string } | null;
+  /** 督办: a higher level's order; open while `answered_ms` is null. */
+  supervision?: Supervision | null;
+  /** Times moved up a level, and of those how many by the clock. */
+  escalations?: number;
+  clock_escalations?: number;
+}
+
+/** 督办 — an order from a higher level to the owner of an incident. */
+export interface Supervision {
+  by: string;
+  by_area: string;
+  by_area_name?: string | null;
+  order: string;
+  at_ms: EpochMs;
+  due_ms: EpochMs;
+  answered_ms: EpochMs | null;
+  answer?: string | null;
+}
+
+/** 部门 — a department that handles incidents of one kind for an area (docs: contract 15). */
+export interface Department {
+  code: string;
+  name: string;
+  /** The department type the category dictionary names (综合行政执法队, 派出所 …). */
+  kind: string;
+  area: string;
+  area_name?: string | null;
+  level?: AreaLevel | null;
+  staff?: string[];
+  /** Usernames of the logins bound to it (read-only). */
+  members?: string[];
+}
+
+/** The levels 考核 ranks (GET /api/assessment `level`). */
+export type AssessmentLevel = 'street' | 'department' | 'worker' | 'grid' | 'district';
+export interface AssessmentRow {
+  rank: number;
+  key: string;
+  name: string;
+  found: number;
+  accepted: number;
+  closed: number;
+  on_time_rate: number | null;
+  rework_rate: number | null;
+  avg_handling_hours: number | null;
+  escalations: number;
+  supervisions: number;
+  satisfaction?: number | null;
+}
+export interface Assessment {
+  level: AssessmentLevel;
+  area: string;
+  from_ms: EpochMs;
+  to_ms: EpochMs;
+  rows: AssessmentRow[];
 }
 
 export interface FlowLogEntry {
@@ -193,6 +258,8 @@ export interface CategoryNode {
   code: string;
   name: string;
   name_en?: string;
+  /** A minor category's department kind (综治中心, 派出所 …). */
+  department?: string;
   children?: CategoryNode[];
 }
 
@@ -208,6 +275,23 @@ export interface TrackFix {
 export interface HeatCell {
   cell: string;
   count: number;
+}
+
+/**
+ * The command chain on an incident (pushed on the `alerts` layer): a 督办
+ * order given or answered, or an escalation by the clock (超时自动上报).
+ */
+export interface SupervisionAlertMessage {
+  type: 'alert';
+  kind: 'supervision' | 'supervision_answered' | 'escalated';
+  incident: string;
+  title?: string;
+  at_ms: EpochMs;
+  grid?: string;
+  area?: string;
+  area_name?: string | null;
+  due_ms?: EpochMs | null;
+  comment?: string;
 }
 
 /** An alert as /ws pushes it: a warning level changed. */
@@ -303,6 +387,7 @@ export type ServerMessage =
   | { type: 'incident'; incident: Incident }
   | { type: 'task'; incident: Incident }
   | AlertMessage
+  | SupervisionAlertMessage
   | SosAlertMessage
   | { type: 'stats'; area: string; stats: IncidentStats }
   | { type: 'grid_risk'; grids: GridRow[] }

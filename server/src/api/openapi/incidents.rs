@@ -164,6 +164,7 @@ pub(super) fn incident_schema() -> Value {
             "proposed_department": nullable(object(&["code", "name"], json!({ "code": str_, "name": str_ }))),
             "supervision": nullable(object(&["by", "by_area", "order", "at_ms", "due_ms"], json!({
                 "by": str_, "by_area": str_, "order": str_, "at_ms": int, "due_ms": int,
+                "by_area_name": opt_str,
                 "answered_ms": opt_int, "answered_by": opt_str, "answer": opt_str,
             }))),
             "escalations": int, "clock_escalations": int,

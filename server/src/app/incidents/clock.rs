@@ -76,7 +76,7 @@ impl App {
             "type": "alert", "kind": kind, "incident": view.id,
             "at_ms": entry.at_ms, "title": title, "grid": view.grid,
             "area": view.area, "area_name": view.area_name,
-            "due_ms": view.supervision.as_ref().map(|s| s.due_ms),
+            "due_ms": view.supervision.as_ref().map(|s| s.order.due_ms),
             "comment": entry.comment,
         });
         self.push_incident_alert(&view.grid, &text);
