@@ -72,7 +72,9 @@ pub fn read(dir: &Path) -> Result<City, CityDirError> {
     })
 }
 
-fn read_layer<T>(
+/// Reads and validates one layer file (a FeatureCollection) with `parse`
+/// (one of [`geojson`]'s `parse_*`); errors name the file and the feature.
+pub fn read_layer<T>(
     path: &Path,
     parse: fn(&::geojson::Feature) -> Result<T, EngineError>,
 ) -> Result<Vec<T>, CityDirError> {

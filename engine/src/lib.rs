@@ -9,6 +9,7 @@
 //!   level (风险等级研判).
 //! - [`geojson`]: RFC 7946 features ⇄ model; [`gcj02`]: the Chinese offset datum.
 //! - [`city`]: a whole city's layers ([`City`]) and the city directory reader.
+//! - [`tiling`]: whether each area's children tile it (gaps, overlaps).
 //! - [`error`]: why an input or query was refused.
 //!
 //! [`Engine`] ties them together and is the one place the live state
@@ -29,6 +30,7 @@ pub mod model;
 pub mod risk;
 pub mod sphere;
 pub mod staff;
+pub mod tiling;
 pub mod watch;
 
 use std::time::{Duration, Instant};

@@ -127,6 +127,22 @@ pub enum Command {
     /// offices incidents are routed to.
     #[command(subcommand)]
     Departments(DepartmentsCommand),
+    /// Imports a city's own data onto the store, without a running server:
+    /// whichever of `areas.geojson`, `staff.geojson`, `cameras.geojson`,
+    /// `risk_sources.geojson`, `key_places.geojson`, `departments.json` and
+    /// `accounts.json` the directory holds, all checked first (nothing is
+    /// written unless all of it would load). docs/IMPORT.md.
+    Import {
+        /// The directory.
+        dir: PathBuf,
+        /// Each layer given becomes exactly the file (default: features
+        /// replace those of the same id, others stay).
+        #[arg(long)]
+        replace: bool,
+        /// The store.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 /// `riskmap departments …`.

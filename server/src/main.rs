@@ -13,6 +13,11 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve(*args),
         Command::Users(command) => offline(riskmap::serve::users::run(command)),
         Command::Departments(command) => offline(riskmap::serve::departments::run(command)),
+        Command::Import {
+            dir,
+            replace,
+            store,
+        } => offline(riskmap::serve::import::run(&dir, replace, &store)),
         Command::Summary { dir, h3_resolution } => {
             let Ok(resolution) = h3o::Resolution::try_from(h3_resolution) else {
                 eprintln!("error: --h3-resolution must be 0 to 15, got {h3_resolution}");

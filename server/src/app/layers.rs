@@ -402,7 +402,7 @@ fn merged_areas(tree: &AreaTree, imported: &[Area], mode: WriteMode) -> Vec<Area
 
 /// The current features with imported ones replacing those of the same id
 /// in place and new ones appended.
-fn merge_by_id<'a, T: Clone + 'a>(
+pub fn merge_by_id<'a, T: Clone + 'a>(
     current: impl Iterator<Item = &'a T>,
     imported: &[T],
     id: impl Fn(&T) -> &str,

@@ -3,6 +3,7 @@
 
 mod demo;
 pub mod departments;
+pub mod import;
 mod load;
 mod node;
 mod tasks;

@@ -175,11 +175,7 @@ fn names(engine: &Engine, i: &Incident, dict: &Dictionary, depts: &Departments) 
             .and_then(|d| depts.get(d))
             .map(|d| d.name.clone()),
         proposed_department: proposed,
-        supervisor_area: i
-            .chain
-            .supervision
-            .as_ref()
-            .and_then(|s| area(&s.by_area)),
+        supervisor_area: i.chain.supervision.as_ref().and_then(|s| area(&s.by_area)),
         assignee: i
             .assignee_staff
             .as_deref()
