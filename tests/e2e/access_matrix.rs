@@ -202,6 +202,31 @@ async fn nobody_sees_or_changes_anything_outside_their_subtree() {
         let (_, log) = s.get(&t, "/api/incidents/log").await;
         let logged: BTreeSet<String> = ids(&log["log"], "incident");
         assert_eq!(logged, expect(who, "incidents"), "{u}: log export");
+        // 考核 and 我的待办 count only what the user sees.
+        let grids = ids(&list["incidents"], "grid");
+        let (_, ranked) = s.get(&t, "/api/assessment?level=grid").await;
+        assert_eq!(ids(&ranked["rows"], "key"), grids, "{u}: assessment");
+        let (_, queue) = s.get(&t, "/api/incidents?queue=mine").await;
+        let waiting = ids(&queue["incidents"], "id");
+        assert!(
+            waiting.is_subset(&expect(who, "incidents")),
+            "{u}: queue {waiting:?}"
+        );
+        // Departments: those of the user's subtree and those above it.
+        let (_, depts) = s.get(&t, "/api/departments").await;
+        for d in depts["departments"].as_array().unwrap() {
+            let area = d["area"].as_str().unwrap();
+            if area == "1" {
+                continue; // the city's: above everyone
+            }
+            let lons = if area.starts_with("11") {
+                (120.0, 120.1)
+            } else {
+                (120.1, 120.2)
+            };
+            let inside = (who.sees)(lons.0 + 0.01) || (who.sees)(lons.1 - 0.01);
+            assert!(inside, "{u}: department {area} is none of theirs");
+        }
         // Dispatch queries from a point in each district find only what the
         // user may see.
         for lon in [120.03, 120.13] {
