@@ -1,4 +1,6 @@
--- The organisation (网格+): departments, the logins that belong to them, and
+-- The organisation (网格+): departments (with their own time limits, JSON),
+-- the logins that belong to them, the limits an incident's department works
+-- to, and
 -- what the command chain did with each incident (三级联动: escalations,
 -- 督办 orders) as one JSON document beside the incident's columns.
 CREATE TABLE departments (
@@ -7,9 +9,11 @@ CREATE TABLE departments (
     kind       TEXT NOT NULL,
     area       TEXT COLLATE "C" NOT NULL,
     staff      TEXT NOT NULL,
+    limits     TEXT,
     updated_ms BIGINT NOT NULL
 );
 CREATE INDEX departments_area ON departments (area);
 
 ALTER TABLE users ADD COLUMN department TEXT;
 ALTER TABLE incidents ADD COLUMN chain TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE incidents ADD COLUMN assignee_limits TEXT;

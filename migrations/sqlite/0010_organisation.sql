@@ -5,9 +5,11 @@ CREATE TABLE departments (
     kind       TEXT NOT NULL,
     area       TEXT NOT NULL,
     staff      TEXT NOT NULL,
+    limits     TEXT,
     updated_ms INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX departments_area ON departments (area);
 
 ALTER TABLE users ADD COLUMN department TEXT;
 ALTER TABLE incidents ADD COLUMN chain TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE incidents ADD COLUMN assignee_limits TEXT;

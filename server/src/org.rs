@@ -15,6 +15,8 @@ use riskmap_engine::model::AreaLevel;
 use riskmap_engine::{AreaIdx, AreaTree};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+use crate::incident::model::StepLimits;
 use thiserror::Error;
 
 /// Longest code, name or kind, in characters.
@@ -38,7 +40,7 @@ pub enum OrgError {
 }
 
 /// 部门 — one office, serving one area.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Department {
     /// Unique code, e.g. `330302001-zhzx`: letters, digits, `-`, `_`, `.`.
@@ -54,6 +56,10 @@ pub struct Department {
     /// themselves).
     #[serde(default)]
     pub staff: Vec<String>,
+    /// Its own time limits for signing and handling (hours, `normal`
+    /// priority), instead of the category's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<StepLimits>,
 }
 
 impl Department {
@@ -82,6 +88,12 @@ impl Department {
                     self.code
                 )));
             }
+        }
+        if self.limits.is_some_and(|l| !l.is_valid()) {
+            return Err(OrgError::Invalid(format!(
+                "department {}: `limits` are `sign` and `handle`, positive hours below 100000",
+                self.code
+            )));
         }
         if self.staff.len() > MAX_STAFF || self.staff.iter().any(|s| s.trim().is_empty()) {
             return Err(OrgError::Invalid(format!(
@@ -286,6 +298,7 @@ mod tests {
             kind: kind.into(),
             area: area.into(),
             staff: vec![],
+            limits: None,
         }
     }
 

@@ -27,7 +27,7 @@ use geo::{Coord, LineString, MultiPolygon, Point, Polygon};
 use riskmap::identity::{AccountChanges, NewUser, UserRole};
 use riskmap::incident::model::{
     Action, Chain, Detail, Incident, LogEntry, PendingExtension, Priority, Source, State,
-    Supervision,
+    StepLimits, Supervision,
 };
 use riskmap::org::Department;
 use riskmap::store::outbox::Outgoing;
@@ -1660,6 +1660,7 @@ fn incident(id: &str) -> Incident {
         report_only: false,
         assignee_staff: None,
         assignee_department: None,
+        assignee_limits: None,
         merged_into: None,
         possible_duplicate_of: Some("SJ20261123000001".into()),
         rework_count: 0,
@@ -1707,6 +1708,7 @@ async fn departments_round_trip(b: &Backend) {
         kind: "综合行政执法队".into(),
         area: area.into(),
         staff: staff.iter().map(|s| (*s).to_owned()).collect(),
+        limits: None,
     };
     let first = [
         dept("b", "330302001", &["S000001"]),
@@ -1716,7 +1718,13 @@ async fn departments_round_trip(b: &Backend) {
     let mut got = store.departments().await.unwrap();
     assert_eq!(got, vec![first[1].clone(), first[0].clone()], "by code");
     // The same code again replaces it.
-    let moved = dept("b", "330302002", &["S000001", "S000002"]);
+    let moved = Department {
+        limits: Some(StepLimits {
+            sign: 0.5,
+            handle: 0.1 + 0.2,
+        }),
+        ..dept("b", "330302002", &["S000001", "S000002"])
+    };
     store
         .put_departments(std::slice::from_ref(&moved), None)
         .await
@@ -1778,6 +1786,10 @@ async fn incidents_round_trip(b: &Backend) {
     next.state = State::Dispatched;
     next.assignee_staff = Some("S000002".into());
     next.assignee_department = Some("司法所".into());
+    next.assignee_limits = Some(StepLimits {
+        sign: 1.5,
+        handle: 0.1 + 0.2,
+    });
     next.pending_extension = Some(PendingExtension {
         hours: 1.5,
         reason: "等".into(),

@@ -561,7 +561,8 @@ async fn departments_and_the_chain_survive_a_restart() {
             &json!({ "type": "FeatureCollection", "features": [
                 { "type": "Feature", "geometry": null,
                   "properties": { "code": "11001-x", "name": "一街道综治中心",
-                                  "kind": "综合行政执法队", "area": "11001", "staff": ["S1"] } }
+                                  "kind": "综合行政执法队", "area": "11001", "staff": ["S1"],
+                                  "limits": { "sign": 0.5, "handle": 2 } } }
             ]}),
         )
         .await;
@@ -609,6 +610,21 @@ async fn departments_and_the_chain_survive_a_restart() {
     ] {
         assert_eq!(after[field], before[field], "{field}");
     }
+    // Dispatched to it, the incident runs on the department's own limits
+    // (a normal incident: as given).
+    ok(&s, &city, &id, json!({ "action": "accept" })).await;
+    let v = ok(
+        &s,
+        &city,
+        &id,
+        json!({ "action": "dispatch", "department": "11001-x" }),
+    )
+    .await;
+    assert_eq!(
+        (&v["step"], &v["step_limit_hours"]),
+        (&json!("sign"), &json!(0.5)),
+        "{v}"
+    );
     let (_, v) = s
         .get(
             &city,

@@ -158,6 +158,7 @@ pub fn open(user: &User, r: ReportIn, filing: Filing) -> (Incident, LogEntry) {
         report_only: r.report_only,
         assignee_staff: None,
         assignee_department: None,
+        assignee_limits: None,
         merged_into: None,
         possible_duplicate_of,
         rework_count: 0,

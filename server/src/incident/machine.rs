@@ -6,7 +6,9 @@
 use super::actor::Actor;
 use super::command::{ActionRequest, Command};
 use super::error::IncidentError;
-use super::model::{Action, Detail, Incident, LogEntry, PendingExtension, State, Supervision};
+use super::model::{
+    Action, Detail, Incident, LogEntry, PendingExtension, State, StepLimits, Supervision,
+};
 use crate::identity::UserRole;
 use riskmap_engine::model::EpochMs;
 
@@ -24,6 +26,8 @@ pub struct Resolved {
     /// Whether the actor sits above the responsible area (their area is a
     /// strict ancestor of it): a level that may supervise (督办).
     pub above_owner: bool,
+    /// For a dispatch to a department: its own time limits, if any.
+    pub department_limits: Option<StepLimits>,
 }
 
 /// The actions `actor` may take on `inc` now, in a stable order.
@@ -175,7 +179,15 @@ fn effect(
         Command::Dispatch {
             staff_id,
             department,
-        } => dispatch_to(next, staff_id.as_ref(), department.as_ref())?,
+        } => {
+            let to = dispatch_to(next, staff_id.as_ref(), department.as_ref())?;
+            // A staff member works to the category's limits; a department
+            // (with no one named) to its own, if it has them.
+            next.assignee_limits = resolved
+                .department_limits
+                .filter(|_| next.assignee_staff.is_none() && next.assignee_department.is_some());
+            to
+        }
         Command::Sign {} => (State::Signed, plain),
         Command::Start {} => (State::InProgress, plain),
         Command::Handle {} => {
@@ -197,6 +209,7 @@ fn effect(
         Command::Return {} => {
             next.assignee_staff = None;
             next.assignee_department = None;
+            next.assignee_limits = None;
             (
                 State::Accepted,
                 Detail::Assignment {
@@ -412,6 +425,7 @@ mod tests {
         Resolved {
             parent_area: Some("11001001".into()),
             above_owner: false,
+            department_limits: None,
         }
     }
 
@@ -568,10 +582,7 @@ mod tests {
             !allowed(&incident(State::Reported), a, &Resolved::default())
                 .contains(&Action::Escalate)
         );
-        let up = Resolved {
-            parent_area: Some("11001001".into()),
-            above_owner: false,
-        };
+        let up = below();
         let (esc, e) = apply(&incident(State::Reported), &req("escalate"), a, &up, 1).unwrap();
         assert_eq!(
             (esc.area.as_str(), esc.state, e.to),
@@ -732,5 +743,39 @@ mod tests {
             up.step_started_ms, late.step_started_ms,
             "the step clock runs on"
         );
+    }
+
+    #[test]
+    fn a_department_works_to_its_own_limits_while_it_holds_the_incident() {
+        let d = user(UserRole::Dispatcher, None);
+        let a = Actor {
+            user: &d,
+            manages: true,
+        };
+        let own = StepLimits {
+            sign: 0.5,
+            handle: 4.0,
+        };
+        let with_limits = Resolved {
+            department_limits: Some(own),
+            ..below()
+        };
+        let inc = Incident {
+            assignee_staff: None,
+            ..incident(State::Accepted)
+        };
+        let to_dept = with("dispatch", &serde_json::json!({ "department": "11001-zf" }));
+        let (held, _) = apply(&inc, &to_dept, a, &with_limits, 1).unwrap();
+        assert_eq!(held.assignee_limits, Some(own));
+        // A person named as well works to the category's.
+        let both = with(
+            "dispatch",
+            &serde_json::json!({ "department": "11001-zf", "staff_id": "S1" }),
+        );
+        let (person, _) = apply(&inc, &both, a, &with_limits, 1).unwrap();
+        assert_eq!(person.assignee_limits, None);
+        // Returned: the terms go with the department.
+        let (back, _) = apply(&held, &req("return"), a, &below(), 2).unwrap();
+        assert_eq!((back.assignee_limits, back.state), (None, State::Accepted));
     }
 }

@@ -337,6 +337,29 @@ pub struct PendingExtension {
     pub at_ms: EpochMs,
 }
 
+/// A department's own time limits (hours for a `normal` incident; a
+/// priority scales them as it scales the category's), copied onto an
+/// incident when it is dispatched there: the clock that is running keeps
+/// the terms it started with when the department's change later.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepLimits {
+    /// dispatched → signed (签收).
+    pub sign: f64,
+    /// signed → handled (办结).
+    pub handle: f64,
+}
+
+impl StepLimits {
+    /// Whether both are positive numbers of hours below 100,000.
+    #[must_use]
+    pub fn is_valid(&self) -> bool {
+        [self.sign, self.handle]
+            .iter()
+            .all(|h| h.is_finite() && *h > 0.0 && *h < 100_000.0)
+    }
+}
+
 /// 督办: an order from a higher level to finish an incident by a deadline,
 /// open until its owner answers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -420,6 +443,10 @@ pub struct Incident {
     pub assignee_staff: Option<String>,
     /// The department dispatched to.
     pub assignee_department: Option<String>,
+    /// That department's own time limits, if it has them (in force while
+    /// it holds the incident).
+    #[serde(default)]
+    pub assignee_limits: Option<StepLimits>,
     /// The incident this one was merged into.
     pub merged_into: Option<String>,
     /// An open incident this one may repeat.
@@ -486,6 +513,7 @@ impl Incident {
             report_only: false,
             assignee_staff: None,
             assignee_department: None,
+            assignee_limits: None,
             merged_into: None,
             possible_duplicate_of: None,
             rework_count: 0,

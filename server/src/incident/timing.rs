@@ -62,7 +62,13 @@ impl Timing {
     /// The clock of an incident now.
     #[must_use]
     pub fn of(inc: &Incident, dict: &Dictionary) -> Timing {
-        let (limits, clock) = dict.limits(&inc.category, inc.priority);
+        let (mut limits, clock) = dict.limits(&inc.category, inc.priority);
+        // A department's own terms replace the category's for its steps.
+        if let Some(own) = inc.assignee_limits {
+            let factor = dict.priorities().rule(inc.priority).factor;
+            limits.sign = own.sign * factor;
+            limits.handle = own.handle * factor;
+        }
         let cal = dict.calendar();
         let ms = |hours: f64| (hours * HOUR_MS).round() as i64;
         let limit_hours = limits.overall + inc.extension_hours;
@@ -184,5 +190,24 @@ mod tests {
         // Terminal incidents have no warning.
         inc.state = State::Closed;
         assert_eq!(Timing::of(&inc, &d).warning(created), Warning::None);
+    }
+
+    #[test]
+    fn a_department_s_own_limits_replace_the_category_s_scaled_by_priority() {
+        let d = Dictionary::default_config();
+        let created = at("2026-11-23T08:30:00");
+        let mut inc = incident(created, Priority::Urgent);
+        inc.state = State::Dispatched;
+        let category = Timing::of(&inc, &d).step_limit_hours;
+        inc.assignee_limits = Some(crate::incident::model::StepLimits {
+            sign: 3.0,
+            handle: 10.0,
+        });
+        // Urgent halves every limit, the department's too.
+        let t = Timing::of(&inc, &d);
+        assert!((t.step_limit_hours - 1.5).abs() < 1e-9, "{t:?}");
+        assert!((category - 1.5).abs() > 1e-9, "the category's differs");
+        inc.state = State::Signed;
+        assert!((Timing::of(&inc, &d).step_limit_hours - 5.0).abs() < 1e-9);
     }
 }

@@ -106,6 +106,7 @@ async fn ensure_demo_departments(
                 kind: (*kind).to_owned(),
                 area: area.code.clone(),
                 staff: Vec::new(),
+                limits: None,
             });
         }
     }

@@ -26,7 +26,7 @@ pub trait DepartmentStore: Send + Sync {
     async fn departments(&self) -> Result<Vec<Department>>;
 }
 
-const CELLS: [Cell; 6] = [Cell::Plain; 6];
+const CELLS: [Cell; 7] = [Cell::Plain; 7];
 
 #[async_trait]
 impl<B: Backend> DepartmentStore for B {
@@ -36,29 +36,38 @@ impl<B: Backend> DepartmentStore for B {
         outbox: Option<Outgoing<'_>>,
     ) -> Result<Option<i64>> {
         let now = crate::clock::now_ms();
-        let staff: Vec<String> = departments
+        let json = |d: &Department| -> serde_json::Result<(String, Option<String>)> {
+            Ok((
+                serde_json::to_string(&d.staff)?,
+                d.limits.as_ref().map(serde_json::to_string).transpose()?,
+            ))
+        };
+        let texts: Vec<(String, Option<String>)> = departments
             .iter()
-            .map(|d| serde_json::to_string(&d.staff))
-            .collect::<std::result::Result<_, _>>()
+            .map(json)
+            .collect::<serde_json::Result<_>>()
             .map_err(|e| super::StoreError::Corrupt(e.to_string()))?;
-        let rows: Vec<(&Department, &String)> = departments.iter().zip(&staff).collect();
+        let rows: Vec<(&Department, &(String, Option<String>))> =
+            departments.iter().zip(&texts).collect();
         let mut tx = self.begin_write().await?;
-        insert_rows::<B, (&Department, &String)>(
+        insert_rows::<B, (&Department, &(String, Option<String>))>(
             &mut tx,
             (
-                "INSERT INTO departments (code, name, kind, area, staff, updated_ms)",
+                "INSERT INTO departments (code, name, kind, area, staff, limits, updated_ms)",
                 " ON CONFLICT (code) DO UPDATE SET name = excluded.name, kind = excluded.kind, \
-                 area = excluded.area, staff = excluded.staff, updated_ms = excluded.updated_ms",
+                 area = excluded.area, staff = excluded.staff, limits = excluded.limits, \
+                 updated_ms = excluded.updated_ms",
             ),
             &CELLS,
             &rows,
-            |(d, staff), out| {
+            |(d, (staff, limits)), out| {
                 out.extend([
                     Param::Text(&d.code),
                     Param::Text(&d.name),
                     Param::Text(&d.kind),
                     Param::Text(&d.area),
                     Param::Text(staff),
+                    limits.into(),
                     Param::Int(now),
                 ]);
             },
@@ -71,7 +80,9 @@ impl<B: Backend> DepartmentStore for B {
 
     async fn departments(&self) -> Result<Vec<Department>> {
         let mut c = self.reader().acquire().await?;
-        let q = Stmt::new("SELECT code, name, kind, area, staff FROM departments ORDER BY code");
+        let q = Stmt::new(
+            "SELECT code, name, kind, area, staff, limits FROM departments ORDER BY code",
+        );
         rows::<B::Db, _>(&mut c, q, read).await
     }
 }
@@ -81,11 +92,18 @@ fn read<DB: Driver>(r: &Cols<'_, DB>) -> Result<Department> {
     let staff: String = r.get("staff")?;
     let staff = serde_json::from_str(&staff)
         .map_err(|e| corrupt("departments", &code, &format!("staff: {e}")))?;
+    let limits: Option<String> = r.get("limits")?;
+    let limits = limits
+        .as_deref()
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(|e| corrupt("departments", &code, &format!("limits: {e}")))?;
     Ok(Department {
         name: r.get("name")?,
         kind: r.get("kind")?,
         area: r.get("area")?,
         staff,
+        limits,
         code,
     })
 }

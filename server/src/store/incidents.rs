@@ -167,6 +167,7 @@ pub struct IncidentRow {
     pub step_times: String,
     pub version: i64,
     pub chain: String,
+    pub assignee_limits: Option<String>,
 }
 
 fn json_text<T: serde::Serialize>(v: &T) -> Result<String> {
@@ -208,6 +209,7 @@ impl IncidentRow {
             step_times: json_text(&i.step_times)?,
             version: i.version,
             chain: json_text(&i.chain)?,
+            assignee_limits: i.assignee_limits.as_ref().map(json_text).transpose()?,
         })
     }
 
@@ -232,6 +234,12 @@ impl IncidentRow {
             .map_err(|e| bad("pending_extension", &e))?;
         let position = LonLat::new(self.lon, self.lat).map_err(|e| bad("lon/lat", &e))?;
         let chain = serde_json::from_str(&self.chain).map_err(|e| bad("chain", &e))?;
+        let assignee_limits = self
+            .assignee_limits
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|e| bad("assignee_limits", &e))?;
         Ok(Incident {
             category: self.category,
             source: parse_name("incidents", &id, "source", &self.source)?,
@@ -247,6 +255,7 @@ impl IncidentRow {
             report_only: self.report_only,
             assignee_staff: self.assignee_staff,
             assignee_department: self.assignee_department,
+            assignee_limits,
             merged_into: self.merged_into,
             possible_duplicate_of: self.possible_duplicate_of,
             rework_count: u32::try_from(self.rework_count).map_err(|e| bad("rework_count", &e))?,
@@ -363,6 +372,7 @@ impl IncidentRow {
             Param::Text(&self.step_times),
             Param::Int(self.version),
             Param::Text(&self.chain),
+            (&self.assignee_limits).into(),
         ]
     }
 
@@ -400,6 +410,7 @@ impl IncidentRow {
             step_times: r.get("step_times")?,
             version: r.get("version")?,
             chain: r.get("chain")?,
+            assignee_limits: r.get("assignee_limits")?,
         })
     }
 }
@@ -541,9 +552,9 @@ mod tests {
 
     #[test]
     fn statements_bind_every_column() {
-        assert_eq!(count(INCIDENT_COLUMNS), 31);
+        assert_eq!(count(INCIDENT_COLUMNS), 32);
         assert_eq!(count(LOG_COLUMNS), 12);
-        assert!(UPDATE_INCIDENT.ends_with("WHERE id = $32 AND version = $33"));
+        assert!(UPDATE_INCIDENT.ends_with("WHERE id = $33 AND version = $34"));
         assert!(INSERT_LOG.ends_with("$11, $12)"));
     }
 }

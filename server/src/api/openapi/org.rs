@@ -21,6 +21,10 @@ pub(super) fn org_schemas() -> Value {
             "description": "The department type the incident dictionary names for a category (综治中心, 派出所, 综合行政执法队 …): what routing (一网分流) matches" },
         "area": { "type": "string", "description": "The code of the area it serves" },
         "staff": array_of(json!({ "type": "string", "minLength": 1 })),
+        "limits": object(&["sign", "handle"], json!({
+            "sign": { "type": "number", "exclusiveMinimum": true, "minimum": 0, "maximum": 100_000 },
+            "handle": { "type": "number", "exclusiveMinimum": true, "minimum": 0, "maximum": 100_000 },
+        })),
     });
     let mut view = department.clone();
     if let Value::Object(v) = &mut view {

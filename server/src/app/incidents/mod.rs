@@ -143,6 +143,7 @@ pub fn standing(user: &User, tree: &AreaTree, inc: &Incident) -> Resolved {
     Resolved {
         parent_area,
         above_owner,
+        department_limits: None,
     }
 }
 

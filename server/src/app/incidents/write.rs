@@ -279,6 +279,7 @@ impl App {
         let actor = Actor::facing(user, scope, tree, inc)
             .ok_or_else(|| IncidentError::not_found(&inc.id))?;
         let given = |s: &Option<String>| s.clone().filter(|s| !s.is_empty());
+        let mut resolved = super::standing(user, tree, inc);
         match command {
             Command::Dispatch {
                 staff_id,
@@ -311,6 +312,7 @@ impl App {
                             dept.name, inc.grid
                         )));
                     }
+                    resolved.department_limits = dept.limits;
                 }
             }
             Command::Transfer { area } => {
@@ -337,7 +339,7 @@ impl App {
             }
             _ => {}
         }
-        Ok((actor.manages, super::standing(user, tree, inc)))
+        Ok((actor.manages, resolved))
     }
 
     /// Duty changes an incident's change causes: its new assignee turns
