@@ -304,12 +304,14 @@ async fn advance(app: &App, people: &FxHashSet<String>, id: &str, rng: &mut StdR
         State::Accepted => {
             let (staff_id, department) = match nearest_suitable(app, people, position, &category) {
                 Some(staff) => (Some(staff), None),
+                // No one suitable nearby: the department routing proposes
+                // (一网分流).
                 None => (
                     None,
-                    app.incidents
-                        .dictionary()
-                        .category(&category)
-                        .map(|c| c.department.clone()),
+                    app.incident_for(&centre(), id)
+                        .ok()
+                        .and_then(|v| v.proposed_department)
+                        .map(|d| d.code),
                 ),
             };
             let dispatch = Command::Dispatch {
