@@ -121,6 +121,19 @@ async fn queue(s: &TestServer, token: &str) -> Vec<String> {
         .collect()
 }
 
+/// A 占道经营 report in grid 11-2 by `token`: its id.
+async fn street_vending(s: &TestServer, token: &str) -> String {
+    let (status, v) = s
+        .post(
+            token,
+            "/api/incidents",
+            &json!({ "category": "0201", "lon": IN_11_2.0, "lat": IN_11_2.1, "description": "x" }),
+        )
+        .await;
+    assert_eq!(status, 201, "{v}");
+    v["id"].as_str().unwrap().to_owned()
+}
+
 /// The assessment row of `key` at `level`, as `token` sees it.
 async fn row(s: &TestServer, token: &str, level: &str, key: &str) -> Option<Value> {
     let (status, v) = s
@@ -569,14 +582,7 @@ async fn departments_and_the_chain_survive_a_restart() {
     assert_eq!(status, 200, "{v}");
     let disp = s.login("dispatcher").await;
     let city = s.login("commander").await;
-    let (_, v) = s
-        .post(
-            &disp,
-            "/api/incidents",
-            &json!({ "category": "0201", "lon": IN_11_2.0, "lat": IN_11_2.1, "description": "x" }),
-        )
-        .await;
-    let id = v["id"].as_str().unwrap().to_owned();
+    let id = street_vending(&s, &disp).await;
     ok(
         &s,
         &city,
@@ -809,4 +815,53 @@ async fn first_login_with(s: &TestServer, user: &str, password: &str) -> String 
         .await;
     assert_eq!(status, 200, "{body}");
     body["token"].as_str().unwrap().to_owned()
+}
+
+/// 督办逾期: an order left unanswered past its due time is pushed once to
+/// the place's viewers, and the owner's queue keeps it first.
+#[tokio::test]
+async fn an_unanswered_order_is_announced_when_it_is_overdue() {
+    let s = TestServer::start().await;
+    let disp = s.login("dispatcher").await;
+    let city = s.login("commander").await;
+    let district = s.login("district").await;
+    let mut watch = s.ws(&district).await;
+    watch
+        .send(&json!({ "type": "subscribe", "area": "11", "layers": ["alerts"] }))
+        .await;
+    watch.next_of("snapshot").await;
+    let id = street_vending(&s, &disp).await;
+    // Due in 3.6 s.
+    ok(
+        &s,
+        &city,
+        &id,
+        json!({ "action": "supervise", "hours": 0.001, "comment": "马上处理" }),
+    )
+    .await;
+    let mut kinds = Vec::new();
+    let started = Instant::now();
+    while !kinds.contains(&"supervision_overdue".to_owned()) {
+        assert!(started.elapsed() < Duration::from_secs(20), "{kinds:?}");
+        let a = watch.next_of_within("alert", Duration::from_secs(20)).await;
+        if a["incident"] == id.as_str() {
+            kinds.push(a["kind"].as_str().unwrap().to_owned());
+            if a["kind"] == "supervision_overdue" {
+                assert_eq!(a["comment"], "马上处理");
+            }
+        }
+    }
+    assert_eq!(
+        kinds,
+        ["supervision", "supervision_overdue"],
+        "once each, in order"
+    );
+    // Not again.
+    let later = watch.collect_for(Duration::from_millis(2500)).await;
+    assert!(
+        !later
+            .iter()
+            .any(|m| m["kind"] == "supervision_overdue" && m["incident"] == id.as_str()),
+        "{later:?}"
+    );
 }

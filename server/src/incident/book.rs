@@ -21,6 +21,10 @@ pub struct Entry {
     pub warning: Warning,
     /// How many flow-log entries it has.
     pub log_len: i64,
+    /// Whether its open 督办 order was announced as overdue (or was
+    /// overdue already when this node loaded it: a restart does not repeat
+    /// the announcement).
+    pub order_overdue: bool,
 }
 
 /// The in-memory incident book.
@@ -145,11 +149,23 @@ impl Book {
             .holds_assignee()
             .then(|| inc.assignee_staff.clone())
             .flatten();
+        let order = inc.chain.open_order().map(|o| (o.at_ms, o.due_ms));
+        // The same order as before keeps its announcement; a first sight of
+        // an order already overdue (loading) is not news.
+        let order_overdue = match (order, self.by_id.get(&inc.id)) {
+            (None, _) => false,
+            (Some((at, _)), Some(&i)) => {
+                let old = &self.entries[i];
+                old.order_overdue && old.incident.chain.open_order().map(|o| o.at_ms) == Some(at)
+            }
+            (Some((_, due)), None) => due <= now,
+        };
         let entry = Entry {
             incident: inc,
             timing,
             warning,
             log_len,
+            order_overdue,
         };
         let i = if let Some(&i) = self.by_id.get(&entry.incident.id) {
             let old = &self.entries[i].incident;
@@ -190,6 +206,21 @@ impl Book {
             }
         }
         changed
+    }
+
+    /// 督办逾期: the open incidents whose open order's due time has passed
+    /// since the last call (each order once).
+    pub fn overdue_orders(&mut self, now: EpochMs) -> Vec<String> {
+        let mut late = Vec::new();
+        for &i in &self.open {
+            let e = &mut self.entries[i];
+            let due = e.incident.chain.open_order().map(|o| o.due_ms);
+            if !e.order_overdue && due.is_some_and(|d| d <= now) {
+                e.order_overdue = true;
+                late.push(e.incident.id.clone());
+            }
+        }
+        late
     }
 }
 
@@ -269,5 +300,41 @@ mod tests {
         i.state = State::Handled;
         b.put(i, &d, now, 3);
         assert_eq!(b.active_tasks("S1"), 0);
+    }
+
+    #[test]
+    fn an_overdue_order_is_announced_once_and_not_again_after_a_reload() {
+        let d = Dictionary::default_config();
+        let now = 1_795_399_200_000;
+        let order = |at: EpochMs, due: EpochMs| crate::incident::model::Supervision {
+            by: "city".into(),
+            by_area: "1".into(),
+            order: "快".into(),
+            at_ms: at,
+            due_ms: due,
+            answered_ms: None,
+            answered_by: None,
+            answer: None,
+        };
+        let mut i = incident("SJ20261123000001", "0101", 120.0, now);
+        i.chain.supervision = Some(order(now, now + 1000));
+        let mut b = Book::default();
+        b.put(i.clone(), &d, now, 1);
+        assert!(b.overdue_orders(now + 999).is_empty(), "not due yet");
+        assert_eq!(b.overdue_orders(now + 1000), ["SJ20261123000001"]);
+        assert!(b.overdue_orders(now + 5000).is_empty(), "once");
+        // Another change of the incident keeps the announcement; a new
+        // order is news again.
+        i.version += 1;
+        b.put(i.clone(), &d, now + 6000, 2);
+        assert!(b.overdue_orders(now + 7000).is_empty());
+        i.chain.supervision = Some(order(now + 8000, now + 9000));
+        i.version += 1;
+        b.put(i.clone(), &d, now + 8000, 3);
+        assert_eq!(b.overdue_orders(now + 9000).len(), 1);
+        // A node loading it overdue does not announce it.
+        let reloaded = Book::load(vec![(i, 3)], &d, now + 10_000);
+        let mut reloaded = reloaded;
+        assert!(reloaded.overdue_orders(now + 11_000).is_empty());
     }
 }

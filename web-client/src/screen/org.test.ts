@@ -132,7 +132,7 @@ describe('考核排名', () => {
 
 describe('the command chain\'s pushes', () => {
   it('are told from warnings and workers\' alerts by their kind', () => {
-    for (const kind of ['supervision', 'supervision_answered', 'escalated']) expect(isChainAlert({ kind })).toBe(true);
+    for (const kind of ['supervision', 'supervision_answered', 'supervision_overdue', 'escalated']) expect(isChainAlert({ kind })).toBe(true);
     for (const kind of ['warning', 'sos', 'left_grid', 'motionless']) expect(isChainAlert({ kind })).toBe(false);
   });
 });

@@ -7,10 +7,10 @@ import { type Lang, lang, t } from '../shared/i18n';
 import type { Incident, SupervisionAlertMessage } from '../shared/types';
 import { fillIn } from './orgLabels';
 
-const CHAIN_KINDS: readonly string[] = ['supervision', 'supervision_answered', 'escalated'];
+const CHAIN_KINDS: readonly string[] = ['supervision', 'supervision_answered', 'supervision_overdue', 'escalated'];
 
 /**
- * A push of the command chain (督办 given or answered, 超时自动上报): it changes
+ * A push of the command chain (督办 given, answered or overdue, 超时自动上报): it changes
  * what the queue holds. (Warnings and workers' alerts share the `alert` type.)
  */
 export function isChainAlert(m: { kind: string }): m is SupervisionAlertMessage {

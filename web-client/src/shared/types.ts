@@ -279,11 +279,12 @@ export interface HeatCell {
 
 /**
  * The command chain on an incident (pushed on the `alerts` layer): a 督办
- * order given or answered, or an escalation by the clock (超时自动上报).
+ * order given, answered or overdue (督办逾期), or an escalation by the clock
+ * (超时自动上报).
  */
 export interface SupervisionAlertMessage {
   type: 'alert';
-  kind: 'supervision' | 'supervision_answered' | 'escalated';
+  kind: 'supervision' | 'supervision_answered' | 'supervision_overdue' | 'escalated';
   incident: string;
   title?: string;
   at_ms: EpochMs;

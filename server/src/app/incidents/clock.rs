@@ -21,7 +21,13 @@ impl App {
     /// One turn of the incident clock: re-reads every open incident's
     /// warning level and pushes the changes as alerts.
     pub fn incident_clock(&self, now: EpochMs) {
-        let changed = self.incidents.book.write().rewarn(now);
+        let (changed, late_orders) = {
+            let mut book = self.incidents.book.write();
+            (book.rewarn(now), book.overdue_orders(now))
+        };
+        for id in late_orders {
+            self.push_order_overdue(&id, now);
+        }
         if changed.is_empty() {
             return;
         }
@@ -78,6 +84,31 @@ impl App {
             "area": view.area, "area_name": view.area_name,
             "due_ms": view.supervision.as_ref().map(|s| s.order.due_ms),
             "comment": entry.comment,
+        });
+        self.push_incident_alert(&view.grid, &text);
+    }
+
+    /// 督办逾期: an order's due time passed unanswered, pushed once to the
+    /// viewers of the incident's place (the owner and the issuer above it).
+    fn push_order_overdue(&self, id: &str, now: EpochMs) {
+        let engine = self.engine.read();
+        let view = {
+            let book = self.incidents.book.read();
+            let Some(e) = book.get(id) else { return };
+            self.incidents.view(&engine, e, now)
+        };
+        drop(engine);
+        let title = format!(
+            "{} {} 督办逾期 supervision order overdue",
+            view.id,
+            view.category_name.as_deref().unwrap_or_default()
+        );
+        let text = json!({
+            "type": "alert", "kind": "supervision_overdue", "incident": view.id,
+            "at_ms": now, "title": title, "grid": view.grid,
+            "area": view.area, "area_name": view.area_name,
+            "due_ms": view.supervision.as_ref().map(|s| s.order.due_ms),
+            "comment": view.supervision.as_ref().map(|s| s.order.order.clone()),
         });
         self.push_incident_alert(&view.grid, &text);
     }
