@@ -14,14 +14,9 @@ use std::time::{Duration, Instant};
 use riskmap_tests as common;
 use serde_json::{Value, json};
 
-use common::{TestServer, binary, test_args};
-
-/// Every password this test sets for a new login, then its own.
-const PASSWORD: &str = "Org-Test-Password-1";
-const OWN_PASSWORD: &str = "Org-Own-Password-22";
-
-/// In grid 11-2 (street 11001, district 11).
-const IN_11_2: (f64, f64) = (120.071, 28.051);
+use common::incidents::{act, ok, strs};
+use common::org::{IN_11_2, PASSWORD, first_login, login_made_by, queue, street_vending};
+use common::{TestServer, Ws, test_args};
 
 /// The shipped incident configuration with category 0201 (占道经营, routed
 /// to 综合行政执法队) overdue 10.8 s after its report and escalated 1.8 s
@@ -52,86 +47,21 @@ fn write_config(dir: &Path) -> std::path::PathBuf {
     path
 }
 
-/// `riskmap SUBCOMMAND ARGS…` on the (stopped) server's store: whether it
-/// succeeded, and its standard output and error together.
+/// `riskmap ARGS…` on the (stopped) server's store: whether it succeeded,
+/// and what it printed and said.
 fn cli(s: &TestServer, args: &[&str]) -> (bool, String) {
-    let mut cmd = std::process::Command::new(binary("riskmap"));
-    cmd.args(args)
-        .arg("--data-dir")
-        .arg(&s.args.data_dir)
-        .env("RISKMAP_NEW_PASSWORD", PASSWORD);
-    if let Some(url) = &s.args.database_url {
-        cmd.args(["--database-url", url]);
+    let (done, out, err) = s.cli(args, PASSWORD);
+    (done, out + &err)
+}
+
+/// The next alert of `kind` about incident `id` (others are skipped).
+async fn alert_of(ws: &mut Ws, kind: &str, id: &str) -> Value {
+    loop {
+        let a = ws.next_of_within("alert", Duration::from_secs(10)).await;
+        if a["kind"] == kind && a["incident"] == id {
+            return a;
+        }
     }
-    let out = cmd.output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
-
-/// The first login of an account someone else made: it chooses its own
-/// password; the new session's token.
-async fn first_login(s: &TestServer, user: &str) -> String {
-    let (status, body) = s.try_login(user, PASSWORD).await;
-    assert_eq!(status, 200, "{user}: {body}");
-    let token = body["token"].as_str().unwrap();
-    let (status, body) = s
-        .post(
-            token,
-            "/api/auth/password",
-            &json!({ "current_password": PASSWORD, "new_password": OWN_PASSWORD }),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    body["token"].as_str().unwrap().to_owned()
-}
-
-/// A login made by an administrator through the API, logged in.
-async fn login_made_by(s: &TestServer, admin: &str, body: Value) -> String {
-    let mut body = body;
-    body["password"] = json!(PASSWORD);
-    let (status, v) = s.post(admin, "/api/users", &body).await;
-    assert_eq!(status, 201, "{v}");
-    first_login(s, body["username"].as_str().unwrap()).await
-}
-
-async fn act(s: &TestServer, token: &str, id: &str, body: Value) -> (u16, Value) {
-    s.post(token, &format!("/api/incidents/{id}/actions"), &body)
-        .await
-}
-
-async fn ok(s: &TestServer, token: &str, id: &str, body: Value) -> Value {
-    let (status, v) = act(s, token, id, body.clone()).await;
-    assert_eq!(status, 200, "{body} → {v}");
-    v
-}
-
-/// The ids in the caller's queue (我的待办).
-async fn queue(s: &TestServer, token: &str) -> Vec<String> {
-    let (status, v) = s.get(token, "/api/incidents?queue=mine").await;
-    assert_eq!(status, 200, "{v}");
-    v["incidents"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["id"].as_str().unwrap().to_owned())
-        .collect()
-}
-
-/// A 占道经营 report in grid 11-2 by `token`: its id.
-async fn street_vending(s: &TestServer, token: &str) -> String {
-    let (status, v) = s
-        .post(
-            token,
-            "/api/incidents",
-            &json!({ "category": "0201", "lon": IN_11_2.0, "lat": IN_11_2.1, "description": "x" }),
-        )
-        .await;
-    assert_eq!(status, 201, "{v}");
-    v["id"].as_str().unwrap().to_owned()
 }
 
 /// The assessment row of `key` at `level`, as `token` sees it.
@@ -146,12 +76,6 @@ async fn row(s: &TestServer, token: &str, level: &str, key: &str) -> Option<Valu
         .iter()
         .find(|r| r["key"] == key)
         .cloned()
-}
-
-fn strs(v: &Value) -> Vec<&str> {
-    v.as_array()
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default()
 }
 
 #[tokio::test]
@@ -211,7 +135,7 @@ async fn one_report_goes_through_the_whole_organisation() {
 
     // The district's administrator, through the API: a street dispatcher,
     // the district's commander, a grid worker, and a member of the 中队.
-    let admin11 = first_login(&s, "admin11").await;
+    let admin11 = first_login(&s, "admin11", PASSWORD).await;
     let street = login_made_by(
         &s,
         &admin11,
@@ -420,15 +344,11 @@ async fn one_report_goes_through_the_whole_organisation() {
         (&late["escalations"], &late["state"]),
         (&json!(2), &json!("signed"))
     );
-    let pushed = alerts
-        .next_of_within("alert", Duration::from_secs(10))
-        .await;
-    let mut pushed = pushed;
-    while pushed["kind"] != "escalated" {
-        pushed = alerts
-            .next_of_within("alert", Duration::from_secs(10))
-            .await;
-    }
+    let pushed = alert_of(&mut alerts, "escalated", &id).await;
+    assert!(
+        pushed["title"].as_str().unwrap().contains(id.as_str()),
+        "{pushed}"
+    );
     assert_eq!(pushed["incident"], id.as_str());
     let (_, log) = s.get(&district, &format!("/api/incidents/{id}/log")).await;
     let by_clock = log["log"]
@@ -466,14 +386,11 @@ async fn one_report_goes_through_the_whole_organisation() {
     .await;
     assert_eq!(v["supervision"]["order"], "限两小时内办结");
     assert_eq!(v["supervision"]["answered_ms"], Value::Null);
-    let mut pushed = alerts
-        .next_of_within("alert", Duration::from_secs(10))
-        .await;
-    while pushed["kind"] != "supervision" {
-        pushed = alerts
-            .next_of_within("alert", Duration::from_secs(10))
-            .await;
-    }
+    let pushed = alert_of(&mut alerts, "supervision", &id).await;
+    assert!(
+        pushed["title"].as_str().unwrap().contains(id.as_str()),
+        "{pushed}"
+    );
     assert_eq!(pushed["incident"], id.as_str());
     assert!(
         queue(&s, &district).await.contains(&id),
@@ -648,173 +565,6 @@ async fn departments_and_the_chain_survive_a_restart() {
         ["1-zf", "11-zf", "11001-x", "11001-zf"],
         "the place's and above"
     );
-}
-
-/// `riskmap import DIR` on a store, with the server stopped.
-fn import(data: &Path, dir: &Path, more: &[&str]) -> (bool, String) {
-    let mut cmd = std::process::Command::new(binary("riskmap"));
-    cmd.arg("import")
-        .arg(dir)
-        .args(more)
-        .arg("--data-dir")
-        .arg(data);
-    let out = cmd.output().unwrap();
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
-}
-
-/// A city's own data onto an empty store, checked first: areas that do not
-/// tile and references to nothing are refused with what and where, and
-/// nothing is written; the good directory then serves, its logins log in
-/// with the printed passwords and must choose their own.
-#[tokio::test]
-#[allow(clippy::too_many_lines)] // one directory, broken four ways, then good
-async fn a_city_imports_its_own_data_checked_first() {
-    let (mut args, tmp) = test_args().await;
-    let dir = tmp.path().join("own");
-    common::write_city(&dir);
-    std::fs::write(
-        dir.join("departments.json"),
-        json!({ "departments": [
-            { "code": "11001-zf", "name": "一街道执法队", "kind": "综合行政执法队", "area": "11001" }
-        ]})
-        .to_string(),
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("accounts.json"),
-        json!({ "accounts": [
-            { "username": "street-desk", "role": "dispatcher", "area": "11001",
-              "display_name": "一街道值班长" },
-            { "username": "zf-1", "role": "field", "area": "11001001001",
-              "staff_id": "S2", "department": "11001-zf" }
-        ]})
-        .to_string(),
-    )
-    .unwrap();
-    let data = tmp.path().join("imported");
-    let store: Vec<String> = args
-        .database_url
-        .iter()
-        .flat_map(|u| ["--database-url".to_owned(), u.clone()])
-        .collect();
-    let store: Vec<&str> = store.iter().map(String::as_str).collect();
-
-    // Broken copies are refused, naming the trouble; the store stays empty.
-    let areas: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("areas.geojson")).unwrap()).unwrap();
-    let broken = |name: &str, change: &dyn Fn(&mut Value)| {
-        let d = tmp.path().join(name);
-        common::write_city(&d);
-        let mut a = areas.clone();
-        change(&mut a);
-        std::fs::write(d.join("areas.geojson"), a.to_string()).unwrap();
-        d
-    };
-    let feature = |a: &mut Value, code: &str| -> usize {
-        a["features"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .position(|f| f["properties"]["code"] == code)
-            .unwrap()
-    };
-    // Grid 11-2 widened over grid 11-1: they overlap.
-    let overlap = broken("overlap", &|a| {
-        let i = feature(a, "11001001002");
-        a["features"][i]["geometry"] = json!({ "type": "Polygon", "coordinates": [[
-            [120.04, 28.0], [120.1, 28.0], [120.1, 28.1], [120.04, 28.1], [120.04, 28.0]
-        ]] });
-    });
-    // Grid 11-2 gone: its community has a hole.
-    let gap = broken("gap", &|a| {
-        let i = feature(a, "11001001002");
-        a["features"].as_array_mut().unwrap().remove(i);
-    });
-    let orphan = broken("orphan", &|a| {
-        let i = feature(a, "11001001002");
-        a["features"][i]["properties"]["parent"] = json!("99");
-    });
-    for (d, want) in [
-        (&overlap, "11001001001"),
-        (&gap, "11001001"),
-        (&orphan, "unknown parent 99"),
-    ] {
-        let (done, out) = import(&data, d, &store);
-        assert!(!done, "{} imported: {out}", d.display());
-        assert!(out.contains(want), "{}: {out}", d.display());
-    }
-    let bad_login = tmp.path().join("bad-login");
-    common::write_city(&bad_login);
-    std::fs::write(
-        bad_login.join("accounts.json"),
-        json!({ "accounts": [{ "username": "x1x", "role": "field", "area": "11001001001", "staff_id": "S99" }] })
-            .to_string(),
-    )
-    .unwrap();
-    let (done, out) = import(&data, &bad_login, &store);
-    assert!(!done && out.contains("no staff member \"S99\""), "{out}");
-
-    // The good one.
-    let (done, out) = import(&data, &dir, &store);
-    assert!(done, "{out}");
-    assert!(
-        out.contains("areas: 11 features") && out.contains("departments: 1"),
-        "{out}"
-    );
-    let password = |user: &str| -> String {
-        out.lines()
-            .find_map(|l| l.strip_prefix(&format!("{user},")))
-            .unwrap()
-            .to_owned()
-    };
-    let (desk, field) = (password("street-desk"), password("zf-1"));
-    // Again: the logins are left alone.
-    let (done, again) = import(&data, &dir, &store);
-    assert!(done && again.contains("login zf-1 exists"), "{again}");
-
-    args.data_dir = data;
-    args.demo = false;
-    let s = TestServer::start_in(args, tmp).await;
-    let (status, v) = s.try_login("street-desk", &desk).await;
-    assert_eq!(status, 200, "{v}");
-    assert_eq!(v["user"]["must_change_password"], true);
-    let (status, v) = s.try_login("zf-1", &field).await;
-    assert_eq!(
-        (status, &v["user"]["department"]),
-        (200, &json!("11001-zf")),
-        "{v}"
-    );
-    let token = first_login_with(&s, "street-desk", &desk).await;
-    let (_, v) = s.get(&token, "/api/departments?area=11001").await;
-    let d = &v["departments"][0];
-    assert_eq!(
-        (&d["code"], &d["members"]),
-        (&json!("11001-zf"), &json!(["zf-1"])),
-        "{v}"
-    );
-}
-
-/// [`first_login`] with the password the import printed.
-async fn first_login_with(s: &TestServer, user: &str, password: &str) -> String {
-    let (status, body) = s.try_login(user, password).await;
-    assert_eq!(status, 200, "{body}");
-    let token = body["token"].as_str().unwrap();
-    let (status, body) = s
-        .post(
-            token,
-            "/api/auth/password",
-            &json!({ "current_password": password, "new_password": OWN_PASSWORD }),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    body["token"].as_str().unwrap().to_owned()
 }
 
 /// 督办逾期: an order left unanswered past its due time is pushed once to

@@ -36,6 +36,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 pub mod cluster;
 pub mod incidents;
+pub mod org;
 
 pub const ADMIN_PASSWORD: &str = "test-admin-password";
 pub const DEMO_PASSWORD: &str = riskmap::serve::DEMO_PASSWORD;
@@ -387,6 +388,15 @@ impl TestServer {
     /// first), the new password in `RISKMAP_NEW_PASSWORD`: whether it
     /// succeeded, its standard output and error.
     pub fn users_cli(&self, args: &[&str], password: &str) -> (bool, String, String) {
+        let mut all = vec!["users"];
+        all.extend_from_slice(args);
+        self.cli(&all, password)
+    }
+
+    /// `riskmap ARGS…` (a command that works on the store: `users`,
+    /// `departments`, `import`) on this server's store, the server
+    /// stopped; as [`TestServer::users_cli`].
+    pub fn cli(&self, args: &[&str], password: &str) -> (bool, String, String) {
         let mut store = vec![
             "--data-dir".to_owned(),
             self.args.data_dir.display().to_string(),
@@ -395,7 +405,6 @@ impl TestServer {
             store.extend(["--database-url".to_owned(), url.clone()]);
         }
         let out = std::process::Command::new(binary("riskmap"))
-            .arg("users")
             .args(args)
             .args(&store)
             .env("RISKMAP_NEW_PASSWORD", password)

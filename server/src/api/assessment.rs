@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
@@ -13,7 +12,7 @@ use serde_json::json;
 use super::auth::Principal;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Query};
-use super::incidents::{csv_field, time_param, wants_csv};
+use super::incidents::{csv_attachment, csv_field, time_param, wants_csv};
 use crate::app::App;
 use crate::incident::assessment::{self, Level};
 
@@ -61,18 +60,10 @@ pub async fn assessment(
     if csv {
         // A byte-order mark: spreadsheets then read the Chinese names right.
         let body = format!("\u{feff}{}", assessment::csv(&rows, csv_field));
-        let name = format!("assessment-{}", level.as_str());
-        return Ok((
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{name}.csv\""),
-                ),
-            ],
+        return Ok(csv_attachment(
+            &format!("assessment-{}", level.as_str()),
             body,
-        )
-            .into_response());
+        ));
     }
     Ok(Json(json!({
         "level": level, "area": q.area, "from_ms": from, "to_ms": to, "rows": rows,

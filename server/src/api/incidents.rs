@@ -458,7 +458,11 @@ async fn log_answer(app: &App, entries: &[LogEntry], csv: bool, name: &str) -> R
             .collect();
         return Json(json!({ "log": log })).into_response();
     }
-    let offset = utc_offset(app);
+    csv_attachment(name, log_csv(entries, utc_offset(app)))
+}
+
+/// A CSV answer saved as `{name}.csv`.
+pub(super) fn csv_attachment(name: &str, body: String) -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
@@ -467,7 +471,7 @@ async fn log_answer(app: &App, entries: &[LogEntry], csv: bool, name: &str) -> R
                 format!("attachment; filename=\"{name}.csv\""),
             ),
         ],
-        log_csv(entries, offset),
+        body,
     )
         .into_response()
 }

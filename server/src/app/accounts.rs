@@ -364,7 +364,10 @@ fn in_scope(scope: Scope, tree: &riskmap_engine::AreaTree, area: &str) -> bool {
 }
 
 /// A username: 3–64 ASCII letters, digits, `.`, `_`, `-`.
-fn check_username(name: &str) -> Result<(), AccountError> {
+///
+/// # Errors
+/// [`AccountError::Invalid`], saying the rule.
+pub fn check_username(name: &str) -> Result<(), AccountError> {
     let ok = (3..=64).contains(&name.len())
         && name
             .bytes()

@@ -18,6 +18,7 @@ use serde::Deserialize;
 
 use super::ServeError;
 use super::load::open_store;
+use crate::app::accounts::check_username;
 use crate::app::layers::merge_by_id;
 use crate::config::StoreArgs;
 use crate::identity::password::new_password;
@@ -276,15 +277,8 @@ fn check_accounts(
     let bad = |m: String| Err(ServeError::Config(format!("accounts.json: {m}")));
     let mut seen = HashSet::new();
     for a in list {
-        let name_ok = (3..=64).contains(&a.username.len())
-            && a.username
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-        if !name_ok {
-            return bad(format!(
-                "username {:?}: 3 to 64 letters, digits, '.', '_' or '-'",
-                a.username
-            ));
+        if let Err(e) = check_username(&a.username) {
+            return bad(e.to_string());
         }
         if !seen.insert(a.username.as_str()) {
             return bad(format!("login {} is given twice", a.username));
