@@ -15,6 +15,7 @@ export default defineConfig({
         screen: resolve(import.meta.dirname, 'index.html'),
         field: resolve(import.meta.dirname, 'field.html'),
         admin: resolve(import.meta.dirname, 'admin.html'),
+        report: resolve(import.meta.dirname, 'report.html'),
       },
     },
   },

@@ -400,6 +400,26 @@ pub struct ServeArgs {
     /// docs/protocol.md, "Grid risk").
     #[arg(long, env = "RISKMAP_RISK_CONFIG")]
     pub risk_config: Option<PathBuf>,
+    /// Leading zero bits the citizen page's proof of work asks (人机验证:
+    /// about 65,000 hashes at 16, a fraction of a second on a phone); 0 for
+    /// none.
+    #[arg(long, env = "RISKMAP_CITIZEN_PROOF_BITS", default_value_t = 16)]
+    pub citizen_proof_bits: u8,
+    /// Citizen reports one client address may send an hour (and photos,
+    /// three times that); 0 for no limit.
+    #[arg(long, env = "RISKMAP_CITIZEN_REPORTS_PER_HOUR", default_value_t = 20)]
+    pub citizen_reports_per_hour: u32,
+    /// Citizen reports one phone number may send an hour; 0 for no limit.
+    #[arg(
+        long,
+        env = "RISKMAP_CITIZEN_REPORTS_PER_PHONE_HOUR",
+        default_value_t = 5
+    )]
+    pub citizen_reports_per_phone_hour: u32,
+    /// Minutes within which a camera's repeated alarm of the same kind is
+    /// counted on the open incident it repeats.
+    #[arg(long, env = "RISKMAP_ALARM_MERGE_MINUTES", default_value_t = 30)]
+    pub alarm_merge_minutes: u32,
     /// Requests per second one bearer token may make (sustained; bursts of
     /// twice that); 0 for no limit.
     #[arg(long, env = "RISKMAP_REQUESTS_PER_SECOND", default_value_t = DEFAULT_REQUESTS_PER_SECOND)]

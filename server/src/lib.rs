@@ -3,7 +3,7 @@
 //!
 //! # Layout
 //!
-//! Layers point down: `api` → `app` → {`incident`, `alert`, `org`, `live`,
+//! Layers point down: `api` → `app` → {`incident`, `alert`, `org`, `connector`, `live`,
 //! `store`, `identity`, `event`} → the `riskmap_engine` crate (the model and the
 //! in-memory indexes: no HTTP, no SQL, no async). `scripts/check-layers.sh`
 //! checks it.
@@ -23,6 +23,8 @@
 //!   book.
 //! - [`org`]: the organisation (网格+): departments and their routing,
 //!   pure.
+//! - [`connector`]: the external systems that push reports and are
+//!   answered back (sources, signatures, call-backs), pure.
 //! - [`live`]: the hub (subscriptions, bounded per-viewer queues, the
 //!   coalescing tick) and the `/ws` message forms.
 //! - [`identity`]: users and roles, scopes (分级授权), passwords, sessions,
@@ -42,6 +44,7 @@ pub mod app;
 pub mod clock;
 pub mod cluster;
 pub mod config;
+pub mod connector;
 pub mod event;
 pub mod identity;
 pub mod incident;

@@ -24,12 +24,15 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use geo::{Coord, LineString, MultiPolygon, Point, Polygon};
+use riskmap::connector::{CallbackState, IntakeSource, SourceKind};
 use riskmap::identity::{AccountChanges, NewUser, UserRole};
+use riskmap::incident::channel::{ExternalRef, Intake};
 use riskmap::incident::model::{
     Action, Chain, Detail, Incident, LogEntry, PendingExtension, Priority, Source, State,
     StepLimits, Supervision,
 };
 use riskmap::org::Department;
+use riskmap::store::intake::AttachmentRow;
 use riskmap::store::outbox::Outgoing;
 use riskmap::store::postgis::PostgisStore;
 use riskmap::store::sqlite::tracks::Compaction;
@@ -267,6 +270,7 @@ suite!(
     demo_sized_city,
     incidents_round_trip,
     departments_round_trip,
+    intake_round_trip,
     audit_by_area,
     outbox_keeps_records_with_their_writes,
 );
@@ -1675,6 +1679,7 @@ fn incident(id: &str) -> Incident {
         on_time: None,
         step_times: [(0, 0); 6],
         chain: Chain::default(),
+        intake: None,
         version: 1,
     }
 }
@@ -1697,6 +1702,163 @@ fn log_entry(id: &str, seq: i64, action: Action, from: Option<State>, to: State)
             department: Some(format!("dept {seq}")),
         },
     }
+}
+
+/// What the intake keeps: photos with the incidents that carry them, a
+/// ticket once (a second is a conflict, and its incident is not written),
+/// and the call-backs each change owes its tickets, the merged ones' too.
+async fn intake_round_trip(b: &Backend) {
+    let store = &b.store;
+    store.import_city(&small_city()).await.unwrap();
+    let photo = AttachmentRow {
+        id: "a".repeat(64),
+        mime: "image/png".into(),
+        width: 3,
+        height: 2,
+        bytes: vec![0, 1, 2, 255],
+        thumb: vec![0xFF, 0xD8],
+        uploaded_by: "field".into(),
+    };
+    store.put_attachment(&photo).await.unwrap();
+    store.put_attachment(&photo).await.unwrap();
+    let got = store.attachment(&photo.id, false).await.unwrap().unwrap();
+    assert_eq!(
+        got,
+        (
+            "image/png".to_owned(),
+            vec![0, 1, 2, 255],
+            "field".to_owned()
+        )
+    );
+    let thumb = store.attachment(&photo.id, true).await.unwrap().unwrap();
+    assert_eq!(
+        (thumb.0.as_str(), thumb.1),
+        ("image/jpeg", vec![0xFF, 0xD8])
+    );
+    let other = "b".repeat(64);
+    assert_eq!(
+        store
+            .missing_attachments(&[photo.id.clone(), other.clone()])
+            .await
+            .unwrap(),
+        vec![other]
+    );
+    let source = IntakeSource {
+        name: "hotline".into(),
+        title: "12345 热线".into(),
+        kind: SourceKind::Hotline,
+        categories: [("A".to_owned(), "0101".to_owned())].into(),
+        default_category: None,
+        callback_url: Some("http://127.0.0.1:9/cb".into()),
+        secret: "s".repeat(32),
+        updated_ms: T0,
+    };
+    store.put_source(&source).await.unwrap();
+    assert_eq!(store.sources().await.unwrap(), vec![source.clone()]);
+
+    let ticketed = |id: &str, ticket: &str| Incident {
+        photos: vec![photo.id.clone()],
+        intake: Some(Intake {
+            external: Some(ExternalRef {
+                source: "hotline".into(),
+                ticket: ticket.into(),
+            }),
+            phone: Some("13800138000".into()),
+            ..Intake::default()
+        }),
+        ..incident(id)
+    };
+    let (a, b_id) = ("SJ20261123000010", "SJ20261123000011");
+    let report = |id: &str| log_entry(id, 1, Action::Report, None, State::Reported);
+    store
+        .create_incident(&ticketed(a, "T1"), &report(a))
+        .await
+        .unwrap();
+    let err = store
+        .create_incident(&ticketed(b_id, "T1"), &report(b_id))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert_eq!(
+        store
+            .ticket_incident("hotline", "T1")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(a)
+    );
+    let loaded = store.load_incidents().await.unwrap();
+    assert_eq!(
+        loaded.len(),
+        1,
+        "the second ticket's incident was not written"
+    );
+    assert_eq!(loaded[0].0, ticketed(a, "T1"), "intake kept");
+    assert_eq!(
+        store.attachment_incidents(&photo.id).await.unwrap(),
+        vec![a.to_owned()]
+    );
+
+    // `a` goes into `c`; `c`'s change owes T1 a call-back.
+    let c = "SJ20261123000012";
+    store
+        .create_incident(&incident(c), &report(c))
+        .await
+        .unwrap();
+    let mut merged = ticketed(a, "T1");
+    merged.state = State::Merged;
+    merged.merged_into = Some(c.into());
+    merged.version = 2;
+    store
+        .record_transition(
+            &merged,
+            &log_entry(a, 2, Action::Merge, Some(State::Reported), State::Merged),
+            &[],
+        )
+        .await
+        .unwrap();
+    let mut moved = incident(c);
+    moved.state = State::Accepted;
+    moved.version = 2;
+    store
+        .record_transition(
+            &moved,
+            &log_entry(c, 2, Action::Accept, Some(State::Reported), State::Accepted),
+            &[],
+        )
+        .await
+        .unwrap();
+    let due = store.due_callbacks(T0 + 10_000, 10).await.unwrap();
+    assert_eq!(
+        due.len(),
+        1,
+        "one at a time per ticket, oldest first: {due:?}"
+    );
+    assert_eq!((due[0].incident.as_str(), due[0].seq), (a, 1));
+    let all = store
+        .callbacks(Some(CallbackState::Pending), 10)
+        .await
+        .unwrap();
+    let owed: Vec<(&str, i64)> = all
+        .iter()
+        .rev()
+        .map(|c| (c.incident.as_str(), c.seq))
+        .collect();
+    assert_eq!(owed, [(a, 1), (a, 2), (c, 2)]);
+    // Claimed once; settled; the next one comes due.
+    assert!(store.claim_callback(&due[0], T0 + 70_000).await.unwrap());
+    assert!(
+        !store.claim_callback(&due[0], T0 + 70_000).await.unwrap(),
+        "taken already"
+    );
+    let mut done = due[0].clone();
+    done.state = CallbackState::Delivered;
+    done.attempts = 1;
+    done.delivered_ms = Some(T0 + 11_000);
+    store.settle_callback(&done).await.unwrap();
+    assert_eq!(store.callback(done.id).await.unwrap(), Some(done));
+    let next = store.due_callbacks(T0 + 10_000, 10).await.unwrap();
+    assert_eq!((next[0].incident.as_str(), next[0].seq), (a, 2));
 }
 
 async fn departments_round_trip(b: &Backend) {

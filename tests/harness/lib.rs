@@ -34,6 +34,7 @@ use sqlx::Connection;
 use tempfile::TempDir;
 use tokio_tungstenite::tungstenite::Message;
 
+pub mod channels;
 pub mod cluster;
 pub mod incidents;
 pub mod org;
@@ -320,7 +321,7 @@ impl TestServer {
     }
 
     pub async fn start_with(args: ServeArgs) -> TestServer {
-        let server = riskmap::serve::start(args.clone()).await.unwrap();
+        let server = Box::pin(riskmap::serve::start(args.clone())).await.unwrap();
         let base = format!("http://{}", server.addr);
         let ws_base = format!("ws://{}", server.addr);
         TestServer {
@@ -348,7 +349,9 @@ impl TestServer {
 
     /// Starts a new server on the store of one that was stopped.
     pub async fn restart_stopped(&mut self) {
-        let server = riskmap::serve::start(self.args.clone()).await.unwrap();
+        let server = Box::pin(riskmap::serve::start(self.args.clone()))
+            .await
+            .unwrap();
         self.base = format!("http://{}", server.addr);
         self.ws_base = format!("ws://{}", server.addr);
         self.server = Some(server);
@@ -434,6 +437,16 @@ impl TestServer {
                 .json(body),
         )
         .await
+    }
+
+    /// `GET path` without a login (the citizen page's routes).
+    pub async fn public_get(&self, path: &str) -> (u16, Value) {
+        answer(self.http.get(format!("{}{path}", self.base))).await
+    }
+
+    /// `POST path` of JSON without a login.
+    pub async fn public_post(&self, path: &str, body: &Value) -> (u16, Value) {
+        answer(self.http.post(format!("{}{path}", self.base)).json(body)).await
     }
 
     pub async fn ws(&self, token: &str) -> Ws {

@@ -7,7 +7,8 @@
 // a track rule's alert (静止) in rules.mjs, first: it needs the field worker's
 // old demo fix, before any test shares a newer one from the phone; live camera
 // video (HLS made by ffmpeg) in video.mjs; 风险研判 (grid risk, analysis) in risk.mjs;
-// organisation (部门, 我的待办, 分流, 督办, 考核排名) in organisation.mjs.
+// organisation (部门, 我的待办, 分流, 督办, 考核排名) in organisation.mjs; the
+// public citizen page (随手拍: report, status, reply, rating) in citizen.mjs.
 
 import { assert, eventually, run, test } from './harness.mjs';
 import { api, BASE, categoryFor, cityOnline, featurePixel, login, mapIdle, num, openScreen, renderedCount, renderedStaff, SHOTS, token, watchErrors } from './support.mjs';
@@ -19,6 +20,7 @@ import './sos.mjs';
 import './video.mjs';
 import './risk.mjs';
 import './organisation.mjs';
+import './citizen.mjs';
 
 // ---- tests -----------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ use serde_json::json;
 use crate::app::DeskError;
 use crate::app::accounts::AccountError;
 use crate::app::alerts::AlertError;
+use crate::app::channels::ChannelError;
 use crate::app::departments::DepartmentError;
 use crate::app::duty::DutyError;
 use crate::app::layers::LayerError;
@@ -50,8 +51,17 @@ pub enum ApiError {
     },
     /// 413: the body is larger than the limit.
     TooLarge(String),
+    /// 415: not a type the route takes (an upload that is no image).
+    Unsupported(String),
     /// 429: too many requests.
     TooMany(String),
+    /// 429 with `Retry-After`: too many requests, and when to try again.
+    RetryAfter {
+        /// Why.
+        message: String,
+        /// Seconds to wait.
+        seconds: u64,
+    },
     /// 503: a dependency is down; retry later.
     Unavailable(String),
     /// 500: a bug or an unexpected failure; the detail is logged only.
@@ -72,9 +82,24 @@ impl ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Conflict { .. } => (StatusCode::CONFLICT, "conflict"),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
-            ApiError::TooMany(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
+            ApiError::Unsupported(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
+            ApiError::TooMany(_) | ApiError::RetryAfter { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, "too_many_requests")
+            }
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+
+    /// 429 with `Retry-After`: `what`, and the whole seconds to wait.
+    #[must_use]
+    pub fn retry_after(wait: std::time::Duration, what: &str) -> ApiError {
+        let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+        ApiError::RetryAfter {
+            message: format!("{what}; retry in {seconds} s"),
+            seconds,
         }
     }
 
@@ -91,8 +116,9 @@ impl ApiError {
             | ApiError::NotFound(m)
             | ApiError::TooLarge(m)
             | ApiError::TooMany(m)
+            | ApiError::Unsupported(m)
             | ApiError::Unavailable(m) => m,
-            ApiError::Conflict { message, .. } => message,
+            ApiError::Conflict { message, .. } | ApiError::RetryAfter { message, .. } => message,
             ApiError::Internal(_) => "internal error",
         }
     }
@@ -123,7 +149,13 @@ impl IntoResponse for ApiError {
         if let ApiError::Internal(detail) = &self {
             tracing::error!(%detail, "internal error");
         }
-        (status, Json(self.body())).into_response()
+        let mut response = (status, Json(self.body())).into_response();
+        if let ApiError::RetryAfter { seconds, .. } = &self {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, (*seconds).into());
+        }
+        response
     }
 }
 
@@ -273,6 +305,25 @@ impl From<DeskError> for ApiError {
         match e {
             DeskError::Refused(e) => e.into(),
             DeskError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<ChannelError> for ApiError {
+    fn from(e: ChannelError) -> Self {
+        match e {
+            ChannelError::Invalid(m) => ApiError::BadRequest(m),
+            ChannelError::Unauthorized(m) => ApiError::Unauthorized(m),
+            ChannelError::Forbidden(m) => ApiError::Forbidden(m),
+            ChannelError::NotFound(m) => ApiError::NotFound(m),
+            ChannelError::TooLarge(m) => ApiError::TooLarge(m),
+            ChannelError::Unsupported(m) => ApiError::Unsupported(m),
+            ChannelError::RateLimited(wait) => {
+                ApiError::retry_after(wait, "too many reports or photos from here")
+            }
+            ChannelError::Proof(p) => ApiError::BadRequest(p.to_string()),
+            ChannelError::Desk(d) => d.into(),
+            ChannelError::Store(s) => s.into(),
         }
     }
 }

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request, State};
+use axum::http::Method;
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -30,12 +30,7 @@ const TELEMETRY: [&str; 2] = ["/api/fixes", "/osmand"];
 /// A 429 with `Retry-After`.
 #[must_use]
 pub fn too_many(wait: Duration, what: &str) -> Response {
-    let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
-    let mut r = ApiError::TooMany(format!("{what}; retry in {secs} s")).into_response();
-    if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-        r.headers_mut().insert(header::RETRY_AFTER, v);
-    }
-    r
+    ApiError::retry_after(wait, what).into_response()
 }
 
 /// Tells handlers the client's address (the OsmAnd listener has only this

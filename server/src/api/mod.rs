@@ -18,6 +18,7 @@ pub mod alerts;
 pub mod assessment;
 pub mod audit;
 pub mod auth;
+pub mod channels;
 pub mod departments;
 pub mod duty;
 pub mod error;
@@ -103,6 +104,8 @@ pub fn router(app: Arc<App>, static_dir: Option<PathBuf>) -> Router {
         .route("/api/incidents/{id}/log", get(incidents::log))
         .route("/api/incidents/{id}/candidates", get(incidents::candidates))
         .route("/osmand", get(fixes::osmand).post(fixes::osmand))
+        // Photos and other systems' pushes: their own, larger limit.
+        .merge(channels::router())
         .route("/ws", any(ws::upgrade))
         // Imports carry whole layers: they get their own, larger limit.
         .nest(

@@ -1,5 +1,5 @@
 //! The built web client (the big screen at `/`, the field page at
-//! `/field`, the logins page at `/admin`), or, when the server could not find it, a page at those paths
+//! `/field`, the logins page at `/admin`, the citizen page at `/report`), or, when the server could not find it, a page at those paths
 //! that says so and how to fix it, instead of an empty 404.
 
 use std::path::PathBuf;
@@ -19,8 +19,12 @@ pub fn serve(r: Router<Arc<App>>, dir: Option<PathBuf>) -> Router<Arc<App>> {
         Some(dir) => {
             let field = dir.join("field.html");
             let admin = dir.join("admin.html");
+            let report = dir.join("report.html");
             r.route_service("/field", ServeFile::new(field))
                 .route_service("/admin", ServeFile::new(admin))
+                // The citizen page: a new report, and one report's status.
+                .route_service("/report", ServeFile::new(report.clone()))
+                .route_service("/report/{code}", ServeFile::new(report))
                 .fallback_service(ServeDir::new(dir))
         }
         None => r.fallback(missing),
@@ -32,8 +36,9 @@ pub fn serve(r: Router<Arc<App>>, dir: Option<PathBuf>) -> Router<Arc<App>> {
 async fn missing(uri: Uri) -> Response {
     if !matches!(
         uri.path(),
-        "/" | "/index.html" | "/field" | "/field.html" | "/admin" | "/admin.html"
-    ) {
+        "/" | "/index.html" | "/field" | "/field.html" | "/admin" | "/admin.html" | "/report"
+    ) && !uri.path().starts_with("/report/")
+    {
         return ApiError::NotFound(format!("no route {}", uri.path())).into_response();
     }
     (

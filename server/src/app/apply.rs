@@ -158,6 +158,8 @@ impl App {
             }
         };
         self.incidents.put(incident.clone(), log_len, now);
+        // The change may owe a source a call-back (written with it).
+        self.channels.owed.notify_one();
         self.risk_incident(&incident.id, now);
         self.set_duties(duty);
         let view = self.publish_incident(&incident.id, now);

@@ -28,6 +28,7 @@ pub mod apply;
 pub mod assessment;
 pub mod audit;
 pub mod cameras;
+pub mod channels;
 pub mod cluster;
 pub mod departments;
 pub mod duty;
@@ -166,6 +167,9 @@ pub struct App {
     pub camera_misses: parking_lot::Mutex<std::collections::HashMap<String, u8>>,
     /// The link to the other nodes, if this server is a cluster node.
     pub cluster: Option<Arc<cluster::ClusterLink>>,
+    /// 一网归集/一网反馈: the citizen page's proof and rates, the
+    /// call-backs' client.
+    pub channels: channels::Channels,
 }
 
 impl App {

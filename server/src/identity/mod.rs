@@ -8,6 +8,7 @@
 //!   rates.
 
 pub mod password;
+pub mod proof;
 pub mod rates;
 pub mod scope;
 pub mod sessions;

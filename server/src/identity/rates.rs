@@ -29,6 +29,17 @@ impl Rates {
         }
     }
 
+    /// `per_hour` requests an hour, all of them at once if need be (the
+    /// citizen page's limits per address and per phone number).
+    #[must_use]
+    pub fn per_hour(per_hour: u32) -> Self {
+        Rates {
+            buckets: Mutex::new(HashMap::new()),
+            per_second: f64::from(per_hour) / 3600.0,
+            burst: f64::from(per_hour),
+        }
+    }
+
     /// The sustained rate.
     #[must_use]
     pub fn per_second(&self) -> f64 {

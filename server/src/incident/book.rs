@@ -37,6 +37,10 @@ pub struct Book {
     day_seq: HashMap<String, u32>,
     /// Open tasks held per staff member.
     active: HashMap<String, u32>,
+    /// 随手拍: incidents by their citizen tracking code.
+    by_code: HashMap<String, usize>,
+    /// 随手拍: a citizen's reports, by phone number (for 积分).
+    by_phone: HashMap<String, Vec<usize>>,
 }
 
 impl Book {
@@ -90,6 +94,37 @@ impl Book {
     /// The open incidents.
     pub fn open(&self) -> impl Iterator<Item = &Entry> {
         self.open.iter().map(|&i| &self.entries[i])
+    }
+
+    /// 随手拍: the incident a citizen's tracking code follows.
+    #[must_use]
+    pub fn by_tracking_code(&self, code: &str) -> Option<&Entry> {
+        self.by_code.get(code).map(|&i| &self.entries[i])
+    }
+
+    /// 随手拍: every report made with a phone number.
+    pub fn reports_of_phone(&self, phone: &str) -> impl Iterator<Item = &Entry> {
+        self.by_phone
+            .get(phone)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.entries[i])
+    }
+
+    /// The open incident a camera's alarm of `kind` repeats: the newest one
+    /// raised by the same camera for the same kind whose latest alarm came
+    /// at or after `since`.
+    #[must_use]
+    pub fn open_alarm(&self, camera: &str, kind: &str, since: EpochMs) -> Option<&Entry> {
+        self.open()
+            .filter(|e| {
+                e.incident
+                    .intake
+                    .as_ref()
+                    .and_then(|i| i.alarm.as_ref())
+                    .is_some_and(|a| a.camera == camera && a.kind == kind && a.last_ms >= since)
+            })
+            .max_by_key(|e| e.incident.created_ms)
     }
 
     /// Open tasks a staff member holds.
@@ -178,10 +213,18 @@ impl Book {
             self.entries[i] = entry;
             i
         } else {
-            self.by_id
-                .insert(entry.incident.id.clone(), self.entries.len());
+            let i = self.entries.len();
+            self.by_id.insert(entry.incident.id.clone(), i);
+            if let Some(intake) = &entry.incident.intake {
+                if let Some(code) = &intake.tracking_code {
+                    self.by_code.insert(code.clone(), i);
+                }
+                if let Some(phone) = &intake.phone {
+                    self.by_phone.entry(phone.clone()).or_default().push(i);
+                }
+            }
             self.entries.push(entry);
-            self.entries.len() - 1
+            i
         };
         if let Some(s) = holds {
             *self.active.entry(s).or_default() += 1;

@@ -27,6 +27,10 @@ pub struct ActionRequest {
     /// Refuse if the incident changed since this version.
     #[serde(default)]
     pub version: Option<i64>,
+    /// 答复: the public answer its reporter is told (一网反馈), with
+    /// `close`, `reject` or `merge`.
+    #[serde(default)]
+    pub reply: Option<String>,
 }
 
 impl ActionRequest {
@@ -38,6 +42,7 @@ impl ActionRequest {
             comment: comment.to_owned(),
             photos: Vec::new(),
             version: None,
+            reply: None,
         }
     }
 }

@@ -175,6 +175,34 @@ pub struct IncidentConfig {
     /// 超时自动上报: the city-wide default.
     #[serde(default)]
     pub escalation: EscalationRule,
+    /// 随手拍: what citizens may report and what it earns them.
+    #[serde(default)]
+    pub citizen: CitizenRule,
+}
+
+/// The citizen page's rules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CitizenRule {
+    /// The short list of minor categories a citizen picks from.
+    pub categories: Vec<String>,
+    /// 积分 a report earns once accepted (受理), and on through its
+    /// handling; a rejected or merged report earns nothing.
+    pub points_per_accepted: u32,
+}
+
+impl Default for CitizenRule {
+    fn default() -> Self {
+        CitizenRule {
+            categories: [
+                "0102", "0201", "0202", "0203", "0204", "0205", "0301", "0302", "0304", "0305",
+                "0402", "0501", "0503", "0504",
+            ]
+            .map(String::from)
+            .to_vec(),
+            points_per_accepted: 10,
+        }
+    }
 }
 
 /// When the clock moves an overdue incident up one level (三级联动).
@@ -319,6 +347,14 @@ impl Dictionary {
         if categories.is_empty() {
             return Err("incident config: there must be categories".into());
         }
+        if let Some(c) = config
+            .citizen
+            .categories
+            .iter()
+            .find(|c| !by_code.contains_key(*c))
+        {
+            return Err(format!("citizen.categories: {c:?} is no minor category"));
+        }
         // Majors are matched by their code too (filters), but never chosen
         // for an incident: keep them apart from the minors' index.
         for major in &config.categories {
@@ -332,6 +368,12 @@ impl Dictionary {
             by_code,
             calendar,
         })
+    }
+
+    /// The citizen page's rules.
+    #[must_use]
+    pub fn citizen(&self) -> &CitizenRule {
+        &self.config.citizen
     }
 
     /// A minor category by code.

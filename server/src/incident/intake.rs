@@ -8,6 +8,7 @@ use serde::Deserialize;
 use riskmap_engine::model::EpochMs;
 use riskmap_engine::sphere::LonLat;
 
+use super::channel::Intake;
 use super::error::IncidentError;
 use super::model::{Action, Chain, Detail, Incident, LogEntry, Priority, Source, State};
 use crate::identity::{User, UserRole};
@@ -99,6 +100,8 @@ pub struct Filing {
     pub possible_duplicate_of: Option<String>,
     /// When.
     pub now: EpochMs,
+    /// Where it came from outside (none for a user's own report).
+    pub intake: Option<Intake>,
 }
 
 /// The incident a report opens (or, for 事件报备, records closed) and its
@@ -111,6 +114,7 @@ pub fn open(user: &User, r: ReportIn, filing: Filing) -> (Incident, LogEntry) {
         grid,
         possible_duplicate_of,
         now,
+        intake,
     } = filing;
     let state = if r.report_only {
         State::Closed
@@ -134,7 +138,12 @@ pub fn open(user: &User, r: ReportIn, filing: Filing) -> (Incident, LogEntry) {
         from: None,
         to: state,
         actor: user.username.clone(),
-        actor_role: user.role.as_str().to_owned(),
+        // A report from outside is the channel's, not a staff role's.
+        actor_role: if intake.is_some() {
+            "channel".to_owned()
+        } else {
+            user.role.as_str().to_owned()
+        },
         actor_area: user.area.clone(),
         comment: String::new(),
         photos: r.photos.clone(),
@@ -173,6 +182,7 @@ pub fn open(user: &User, r: ReportIn, filing: Filing) -> (Incident, LogEntry) {
         on_time: None,
         step_times: [(0, 0); 6],
         chain: Chain::default(),
+        intake,
         version: 1,
     };
     (incident, entry)
@@ -213,6 +223,7 @@ mod tests {
             grid: "11001001001".into(),
             possible_duplicate_of: Some("SJ20261201000009".into()),
             now: 1_000,
+            intake: None,
         }
     }
 

@@ -4,6 +4,7 @@
 //! (staff, areas, other incidents) before it asks, and commits after.
 
 use super::actor::Actor;
+use super::channel::{Intake, check_reply};
 use super::command::{ActionRequest, Command};
 use super::error::IncidentError;
 use super::model::{
@@ -70,7 +71,7 @@ fn may(inc: &Incident, actor: Actor<'_>, action: Action, resolved: &Resolved) ->
         Action::AnswerSupervision => {
             inc.is_open() && order_open && (handler || (manager && !resolved.above_owner))
         }
-        Action::Report | Action::File => false,
+        Action::Report | Action::File | Action::Repeat | Action::Rate => false,
     }
 }
 
@@ -133,6 +134,18 @@ pub fn apply(
         )));
     }
     let mut next = inc.clone();
+    if let Some(reply) = req.reply.as_deref().map(str::trim) {
+        if !matches!(action, Action::Close | Action::Reject | Action::Merge) {
+            return Err(IncidentError::Invalid(format!(
+                "reply (the public answer) goes with close, reject or merge, not {}",
+                action.as_str()
+            )));
+        }
+        check_reply(reply)?;
+        if !reply.is_empty() {
+            next.intake.get_or_insert_with(Intake::default).reply = Some(reply.to_owned());
+        }
+    }
     let (to, detail) = effect(inc, &mut next, &req.command, actor, resolved, comment, now)?;
     enter(&mut next, to, now);
     let entry = LogEntry {

@@ -4,6 +4,8 @@
 //!
 //! - [`model`]: incidents, states, actions, flow-log entries and details.
 //! - [`intake`]: a report as sent, its checks, the incident it opens.
+//! - [`channel`]: what a report from outside remembers (tracking code,
+//!   ticket, alarm) and owes back (the public reply, the rating).
 //! - [`command`]: an action as sent, as a typed command.
 //! - [`actor`]: who acts, and whether they manage the incident's area.
 //! - [`machine`]: the state machine — who may do what, and what it does.
@@ -23,6 +25,7 @@ pub mod analysis;
 pub mod assessment;
 pub mod book;
 pub mod calendar;
+pub mod channel;
 pub mod command;
 pub mod dictionary;
 pub mod error;

@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 use riskmap_engine::model::EpochMs;
 use riskmap_engine::sphere::LonLat;
 
+use super::channel::Intake;
+
 /// Where a report came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -258,6 +260,12 @@ pub enum Action {
     Supervise,
     /// 督办回复 — the owner answers the order.
     AnswerSupervision,
+    /// 重复告警 — a camera raised the same alarm again (counted on the
+    /// incident it repeats, not a new one).
+    Repeat,
+    /// 评价 — the reporter rates the handling once it is closed (not an
+    /// action staff can take: it comes through the public report page).
+    Rate,
 }
 
 impl Action {
@@ -307,6 +315,8 @@ impl Action {
             Action::Transfer => "transfer",
             Action::Supervise => "supervise",
             Action::AnswerSupervision => "answer_supervision",
+            Action::Repeat => "repeat",
+            Action::Rate => "rate",
         }
     }
 
@@ -315,7 +325,7 @@ impl Action {
     pub fn parse(s: &str) -> Option<Action> {
         Action::ACTS
             .into_iter()
-            .chain([Action::Report, Action::File])
+            .chain([Action::Report, Action::File, Action::Repeat, Action::Rate])
             .find(|a| a.as_str() == s)
     }
 }
@@ -476,6 +486,10 @@ pub struct Incident {
     /// What the command chain did with it.
     #[serde(default)]
     pub chain: Chain,
+    /// Where it came from outside and what it owes back (一网归集/一网反馈);
+    /// none for the staff's own reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intake: Option<Intake>,
     /// Rises with every change.
     pub version: i64,
 }
@@ -528,6 +542,7 @@ impl Incident {
             on_time: None,
             step_times: [(0, 0); 6],
             chain: Chain::default(),
+            intake: None,
             version: 1,
         }
     }
@@ -608,11 +623,37 @@ pub enum Detail {
         /// Due by.
         due_ms: EpochMs,
     },
+    /// 重复告警: the repeat's own ticket.
+    Ticket {
+        /// The intake source.
+        source: String,
+        /// Its ticket.
+        ticket: String,
+    },
+    /// 评价: the reporter's score.
+    Rating {
+        /// 1 to 5.
+        score: u8,
+    },
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every action a flow log can hold reads back from its name (a store
+    /// reading an entry it cannot name would call the row corrupt).
+    #[test]
+    fn every_logged_action_parses_back() {
+        for a in Action::ACTS.into_iter().chain([
+            Action::Report,
+            Action::File,
+            Action::Repeat,
+            Action::Rate,
+        ]) {
+            assert_eq!(Action::parse(a.as_str()), Some(a));
+        }
+    }
 
     #[test]
     fn details_read_back_as_written() {

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::book::Entry;
-use super::model::{State, Step};
+use super::model::{Source, State, Step};
 use super::timing::Warning;
 use riskmap_engine::model::EpochMs;
 
@@ -43,8 +43,24 @@ pub struct Stats {
     pub by_grid: BTreeMap<String, u64>,
     /// Per minor category.
     pub by_category: BTreeMap<String, u64>,
-    /// Per source.
+    /// Per source (channel mix), every source present.
     pub by_source: BTreeMap<String, u64>,
+    /// 群众满意度 of the incidents rated by their reporters.
+    pub satisfaction: Satisfaction,
+    /// Citizens' reports (随手拍) since the start of today (filled in by
+    /// the caller, who knows the calendar).
+    pub citizen_today: u64,
+}
+
+/// How the reporters rated the handling.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Satisfaction {
+    /// Incidents rated.
+    pub rated: u64,
+    /// Mean score (1–5).
+    pub average: Option<f64>,
+    /// Share rated 4 or 5.
+    pub satisfied_rate: Option<f64>,
 }
 
 /// Computes the figures over `entries` (already scoped to the area) for
@@ -71,8 +87,11 @@ pub fn compute<'a>(
         mean_step_hours: BTreeMap::new(),
         by_grid: BTreeMap::new(),
         by_category: BTreeMap::new(),
-        by_source: BTreeMap::new(),
+        by_source: Source::ALL.iter().map(|x| (source_name(*x), 0)).collect(),
+        satisfaction: Satisfaction::default(),
+        citizen_today: 0,
     };
+    let (mut satisfied, mut score_sum) = (0_u64, 0_u64);
     let mut step_sum = [(0i64, 0u64); 6];
     for e in entries {
         let i = &e.incident;
@@ -91,14 +110,12 @@ pub fn compute<'a>(
         *s.by_state.entry(i.state.as_str()).or_default() += 1;
         *s.by_grid.entry(i.grid.clone()).or_default() += 1;
         *s.by_category.entry(i.category.clone()).or_default() += 1;
-        *s.by_source
-            .entry(
-                serde_json::to_value(i.source)
-                    .ok()
-                    .and_then(|v| v.as_str().map(ToOwned::to_owned))
-                    .unwrap_or_default(),
-            )
-            .or_default() += 1;
+        *s.by_source.entry(source_name(i.source)).or_default() += 1;
+        if let Some(r) = i.intake.as_ref().and_then(|x| x.rating.as_ref()) {
+            s.satisfaction.rated += 1;
+            score_sum += u64::from(r.score);
+            satisfied += u64::from(r.satisfied());
+        }
         if i.report_only {
             s.report_only += 1;
             continue;
@@ -122,6 +139,8 @@ pub fn compute<'a>(
     let ratio = |a: u64, b: u64| (b > 0).then(|| round4(a as f64 / b as f64));
     s.on_time_rate = ratio(s.handled_on_time, s.handled);
     s.rework_rate = ratio(s.rework, s.handled);
+    s.satisfaction.satisfied_rate = ratio(satisfied, s.satisfaction.rated);
+    s.satisfaction.average = ratio(score_sum, s.satisfaction.rated);
     s.mean_step_hours = Step::ALL
         .iter()
         .zip(step_sum)
@@ -133,6 +152,14 @@ pub fn compute<'a>(
         })
         .collect();
     s
+}
+
+/// A source's API name.
+fn source_name(s: Source) -> String {
+    serde_json::to_value(s)
+        .ok()
+        .and_then(|v| v.as_str().map(ToOwned::to_owned))
+        .unwrap_or_default()
 }
 
 fn round4(x: f64) -> f64 {

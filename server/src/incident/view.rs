@@ -7,6 +7,7 @@ use serde::Serialize;
 use riskmap_engine::model::EpochMs;
 
 use super::book::Entry;
+use super::channel::{Intake, mask_phone};
 use super::dictionary::Dictionary;
 use super::model::{Action, PendingExtension, Priority, Source, State, Supervision};
 use super::timing::Warning;
@@ -155,6 +156,10 @@ pub struct IncidentView {
     pub deadline_ms: EpochMs,
     /// The warning level now.
     pub warning: Warning,
+    /// Where it came from outside and what it owes back (the phone
+    /// masked); absent for the staff's own reports.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub intake: Option<Intake>,
     /// Rises with every change.
     pub version: i64,
     /// The actions the asking user may take now (only in answers to one
@@ -223,6 +228,10 @@ impl IncidentView {
             limit_hours: round2(t.limit_hours),
             deadline_ms: t.deadline_ms,
             warning: t.warning(now),
+            intake: i.intake.clone().map(|mut x| {
+                x.phone = x.phone.as_deref().map(mask_phone);
+                x
+            }),
             version: i.version,
             allowed: None,
         }

@@ -30,6 +30,7 @@ pub use load::open_store;
 use crate::app::Desk;
 use crate::app::alerts::Alerts;
 use crate::app::audit::Auditor;
+use crate::app::channels::{ChannelConfig, Channels};
 use crate::app::ingest::{Ingest, IngestConfig};
 use crate::app::risk::RiskDesk;
 use crate::app::{App, Limits};
@@ -178,12 +179,37 @@ fn watch_rules(args: &ServeArgs) -> WatchRules {
     }
 }
 
+/// The channels' settings, their challenges signed with the key every node
+/// shares (made by the first to start, kept in the store).
+async fn channels(args: &ServeArgs, store: &dyn Store) -> Result<Channels, ServeError> {
+    const KEY: &str = "citizen_proof_key";
+    let key = if let Some(k) = store.setting(KEY).await? {
+        k
+    } else {
+        let k = hex::encode(rand::random::<[u8; 32]>());
+        store.put_setting(KEY, &k).await?;
+        // Two nodes starting at once: the one written last is everyone's.
+        store.setting(KEY).await?.unwrap_or(k)
+    };
+    Ok(Channels::new(
+        ChannelConfig {
+            proof_difficulty: args.citizen_proof_bits,
+            reports_per_address_hour: args.citizen_reports_per_hour,
+            reports_per_phone_hour: args.citizen_reports_per_phone_hour,
+            uploads_per_address_hour: args.citizen_reports_per_hour.saturating_mul(3),
+            alarm_merge_ms: i64::from(args.alarm_merge_minutes) * 60_000,
+            ..ChannelConfig::default()
+        },
+        key.as_bytes(),
+    ))
+}
+
 /// The shared state, and its writers' tasks.
 fn build_app(
     args: &ServeArgs,
     store: Arc<dyn Store>,
     auth: Auth,
-    (engine, incidents, alerts, risk): (Engine, Desk, Alerts, RiskDesk),
+    (engine, incidents, alerts, risk, channels): (Engine, Desk, Alerts, RiskDesk, Channels),
     trusted_proxies: TrustedProxies,
     cluster: Option<Arc<crate::app::cluster::ClusterLink>>,
     drain: &watch::Receiver<bool>,
@@ -245,6 +271,7 @@ fn build_app(
         imports: tokio::sync::Mutex::new(()),
         camera_misses: parking_lot::Mutex::default(),
         cluster,
+        channels,
     });
     let t = std::time::Instant::now();
     app.rebuild_risk(crate::clock::now_ms());
@@ -281,12 +308,13 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
         watch_rules(&args),
     );
     let risk = RiskDesk::new(risk_weights);
+    let channels = channels(&args, &*store).await?;
     let (drain, drain_rx) = watch::channel(false);
     let (app, writers) = build_app(
         &args,
         store,
         auth,
-        (engine, incidents, alerts, risk),
+        (engine, incidents, alerts, risk, channels),
         trusted_proxies,
         joined.as_ref().map(|j| j.link.clone()),
         &drain_rx,

@@ -69,6 +69,13 @@ pub(super) fn spawn_background(
         ));
     }
     tasks.extend(escalation_task(app, args, lease.clone(), stop));
+    let (a, s) = with(app);
+    tasks.push(supervised(
+        "call-backs",
+        metrics.clone(),
+        stop.clone(),
+        move || callback_loop(a.clone(), s.clone()),
+    ));
     if args.camera_probe_s > 0 {
         let every = Duration::from_secs(args.camera_probe_s);
         let timeout = Duration::from_millis(args.camera_probe_timeout_ms.max(1));
@@ -257,6 +264,25 @@ async fn alert_repeat_loop(app: Arc<App>, stop: watch::Receiver<bool>) {
     let mut ticks = Ticker::after(every, every, stop);
     while ticks.next().await {
         app.repeat_open_alerts();
+    }
+}
+
+/// How often due call-backs are looked for when no change woke the loop.
+const CALLBACK_SWEEP: Duration = Duration::from_secs(1);
+
+/// 一网反馈: sends the call-backs due, on every node (each attempt is
+/// claimed in the store first), woken early by a change that owes one.
+async fn callback_loop(app: Arc<App>, mut stop: watch::Receiver<bool>) {
+    loop {
+        if let Err(e) = app.deliver_callbacks().await {
+            tracing::warn!(error = %e, "call-backs: the store failed; trying again");
+        }
+        tokio::select! {
+            biased;
+            _ = stop.wait_for(|s| *s) => return,
+            () = app.channels.owed.notified() => {}
+            () = tokio::time::sleep(CALLBACK_SWEEP) => {}
+        }
     }
 }
 

@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use super::backend::{Backend, json_list, with_areas, write_duty};
 use super::codec::{corrupt, name, parse_name};
 use super::driver::{Cols, Driver, Param, Stmt, rows};
+use super::intake::write_side_rows;
 use super::outbox::{Outgoing, keep_opt};
 use super::{Result, StoreError};
 use crate::incident::model::{Incident, LogEntry, PendingExtension, StepTimes};
@@ -168,6 +169,7 @@ pub struct IncidentRow {
     pub version: i64,
     pub chain: String,
     pub assignee_limits: Option<String>,
+    pub intake: Option<String>,
 }
 
 fn json_text<T: serde::Serialize>(v: &T) -> Result<String> {
@@ -210,6 +212,7 @@ impl IncidentRow {
             version: i.version,
             chain: json_text(&i.chain)?,
             assignee_limits: i.assignee_limits.as_ref().map(json_text).transpose()?,
+            intake: i.intake.as_ref().map(json_text).transpose()?,
         })
     }
 
@@ -240,6 +243,12 @@ impl IncidentRow {
             .map(serde_json::from_str)
             .transpose()
             .map_err(|e| bad("assignee_limits", &e))?;
+        let intake = self
+            .intake
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|e| bad("intake", &e))?;
         Ok(Incident {
             category: self.category,
             source: parse_name("incidents", &id, "source", &self.source)?,
@@ -270,6 +279,7 @@ impl IncidentRow {
             on_time: self.on_time,
             step_times,
             chain,
+            intake,
             version: self.version,
             id,
         })
@@ -373,6 +383,7 @@ impl IncidentRow {
             Param::Int(self.version),
             Param::Text(&self.chain),
             (&self.assignee_limits).into(),
+            (&self.intake).into(),
         ]
     }
 
@@ -411,6 +422,7 @@ impl IncidentRow {
             version: r.get("version")?,
             chain: r.get("chain")?,
             assignee_limits: r.get("assignee_limits")?,
+            intake: r.get("intake")?,
         })
     }
 }
@@ -480,6 +492,7 @@ impl<B: Backend> IncidentStore for B {
             .map_err(conflict_on_duplicate)?;
         let q = Stmt::new(&INSERT_LOG).bind_all(log.params());
         B::Db::run(&mut tx, q).await?;
+        write_side_rows::<B>(&mut tx, incident, entry).await?;
         let kept = keep_opt::<B>(&mut tx, outbox, entry.at_ms).await?;
         tx.commit().await?;
         Ok(kept)
@@ -507,6 +520,7 @@ impl<B: Backend> IncidentStore for B {
         }
         let q = Stmt::new(&INSERT_LOG).bind_all(log.params());
         B::Db::run(&mut tx, q).await?;
+        write_side_rows::<B>(&mut tx, incident, entry).await?;
         write_duty::<B>(&mut tx, duty).await?;
         let kept = keep_opt::<B>(&mut tx, outbox, entry.at_ms).await?;
         tx.commit().await?;
@@ -552,9 +566,9 @@ mod tests {
 
     #[test]
     fn statements_bind_every_column() {
-        assert_eq!(count(INCIDENT_COLUMNS), 32);
+        assert_eq!(count(INCIDENT_COLUMNS), 33);
         assert_eq!(count(LOG_COLUMNS), 12);
-        assert!(UPDATE_INCIDENT.ends_with("WHERE id = $33 AND version = $34"));
+        assert!(UPDATE_INCIDENT.ends_with("WHERE id = $34 AND version = $35"));
         assert!(INSERT_LOG.ends_with("$11, $12)"));
     }
 }

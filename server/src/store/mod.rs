@@ -20,6 +20,7 @@ pub mod codec;
 pub mod departments;
 pub mod driver;
 pub mod incidents;
+pub mod intake;
 pub mod layers;
 pub mod lease;
 pub mod outbox;
@@ -38,6 +39,7 @@ pub use audit::{AuditEntry, AuditStore};
 pub use backend::{Backend, CommonStore};
 pub use departments::DepartmentStore;
 pub use incidents::{IncidentStore, LogRange};
+pub use intake::IntakeStore;
 pub use outbox::OutboxStore;
 pub use risk::{RiskDay, RiskStore};
 use riskmap_engine::City;
@@ -199,6 +201,7 @@ pub struct Session {
 #[async_trait]
 pub trait Store:
     IncidentStore
+    + IntakeStore
     + DepartmentStore
     + AlertStore
     + RiskStore

@@ -1,6 +1,7 @@
-// Entry point of the admin page (/admin, 系统管理): two tabs, the logins of
-// the administrator's area (账号管理) and its departments (部门管理); the tab
-// shown follows the address's #departments, so a link or a reload keeps it.
+// Entry point of the admin page (/admin, 系统管理): three tabs, the logins of
+// the administrator's area (账号管理), its departments (部门管理) and the
+// external intake sources with their callbacks (接入); the tab shown follows
+// the address's hash (#departments, #intake), so a link or a reload keeps it.
 // Other roles are told the page is not for them.
 
 import '../styles/admin.css';
@@ -16,6 +17,7 @@ import { AdminPage } from './adminPage';
 import { loadAreas } from './areas';
 import { DepartmentBook } from './departmentBook';
 import { DepartmentsSection } from './departmentsSection';
+import { IntakeSection } from './intakeSection';
 import { Dialog, fill } from './dialog';
 import './labels';
 import { loadStaff, type StaffEntry } from './staff';
@@ -45,6 +47,7 @@ async function main(): Promise<void> {
   const main = document.getElementById('main')!;
   let page: AdminPage | null = null;
   let departments: DepartmentsSection | null = null;
+  let intake: IntakeSection | null = null;
   let tabs: HTMLElement | null = null;
   const renderAll = () => {
     document.title = t('admin_title');
@@ -60,6 +63,7 @@ async function main(): Promise<void> {
       renderTabs(tabs);
       page.render();
       departments?.render();
+      intake?.render();
     } else notForYou(main, me.user);
   };
   onLangChange(renderAll);
@@ -73,16 +77,24 @@ async function main(): Promise<void> {
       me: me.user,
       departments: new DepartmentBook(api),
     };
-    main.innerHTML = `<nav class="tabs" role="tablist" data-testid="admin-tabs"></nav><div data-tab="accounts"></div><div data-tab="departments" hidden></div>`;
+    main.innerHTML = `<nav class="tabs" role="tablist" data-testid="admin-tabs"></nav><div data-tab="accounts"></div><div data-tab="departments" hidden></div><div data-tab="intake" hidden></div>`;
     tabs = main.querySelector<HTMLElement>('nav.tabs')!;
     page = new AdminPage(main.querySelector<HTMLElement>('[data-tab="accounts"]')!, ctx);
     departments = new DepartmentsSection(main.querySelector<HTMLElement>('[data-tab="departments"]')!, ctx);
+    const intakeTab = new IntakeSection(main.querySelector<HTMLElement>('[data-tab="intake"]')!, ctx);
+    intake = intakeTab;
+    // The intake lists are read when their tab first shows (only administrators of the city use them).
+    const shown = () => {
+      renderTabs(tabs!);
+      if (shownTab() === 'intake') void intakeTab.load();
+    };
     tabs.addEventListener('click', (ev) => {
       const b = (ev.target as HTMLElement).closest<HTMLElement>('[data-show]');
-      if (b) window.location.hash = b.dataset.show === 'departments' ? 'departments' : '';
+      if (b) window.location.hash = b.dataset.show === 'accounts' ? '' : (b.dataset.show ?? '');
     });
-    window.addEventListener('hashchange', () => renderTabs(tabs!));
+    window.addEventListener('hashchange', shown);
     renderAll();
+    shown();
     await Promise.all([page.load(), ctx.departments.load()]);
   } else {
     document.getElementById('scope')!.hidden = true;
@@ -90,10 +102,18 @@ async function main(): Promise<void> {
   }
 }
 
+const TABS = ['accounts', 'departments', 'intake'] as const;
+
+/** The tab the address's hash names; 账号管理 without one. */
+function shownTab(): (typeof TABS)[number] {
+  const h = window.location.hash.slice(1);
+  return (TABS as readonly string[]).includes(h) ? (h as (typeof TABS)[number]) : 'accounts';
+}
+
 /** The tab bar, and which tab shows: the address's hash says. */
 function renderTabs(nav: HTMLElement): void {
-  const shown = window.location.hash === '#departments' ? 'departments' : 'accounts';
-  nav.innerHTML = (['accounts', 'departments'] as const)
+  const shown = shownTab();
+  nav.innerHTML = TABS
     .map((k) => `<button type="button" role="tab" data-show="${k}" aria-selected="${k === shown}" data-testid="tab-${k}">${esc(t(`tab.${k}`))}</button>`)
     .join('');
   for (const el of document.querySelectorAll<HTMLElement>('#main [data-tab]')) el.hidden = el.dataset.tab !== shown;

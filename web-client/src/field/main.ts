@@ -4,6 +4,7 @@
 import '../styles/field.css';
 import { Api } from '../shared/api';
 import { errorHtml, showError } from '../shared/errors';
+import { PhotoStrips } from '../shared/photos';
 import { esc } from '../shared/format';
 import { haversine, type Position } from '../shared/geo';
 import { initLang, lang, onLangChange, setLang, t } from '../shared/i18n';
@@ -14,6 +15,7 @@ import { confirmSession, endSession, logout, type Session, SessionStore } from '
 import type { CategoryNode, Incident, ServerMessage } from '../shared/types';
 import { DutyControl } from './duty';
 import { LocationSharing } from './location';
+import { bindPhotoPicks, type PhotoPicks } from './photoPicks';
 import { SosControl } from './sos';
 import { doneRow, latLon, taskCard } from './taskCard';
 import { mergeDone, mergeTask } from './tasks';
@@ -40,6 +42,11 @@ class FieldPage {
   readonly duty: DutyControl | null;
   /** 一键求助; null for a login bound to no staff member. */
   readonly sos: SosControl | null;
+  /** 处置前/处置后 photos being picked and uploaded, by task; the report's photos as thumbnails. */
+  private readonly picks: PhotoPicks;
+  private readonly strips: PhotoStrips;
+  /** Tasks whose action is on its way (photos uploading): a redrawn button must not send it twice. */
+  private sending = new Set<string>();
   /** Tasks pushed while the page was open, for the banner and the tests. */
   pushed = 0;
 
@@ -98,11 +105,13 @@ class FieldPage {
     this.live.subscribe({ area: session.user.area, layers: staffId ? ['incidents', 'staff'] : ['incidents'] });
     this.live.start();
     onLangChange(() => this.renderAll());
+    this.picks = bindPhotoPicks(document.getElementById('tasks')!, api);
+    this.strips = new PhotoStrips(api);
     document.getElementById('tasks')!.addEventListener('click', (ev) => void this.onTaskClick(ev));
     document.getElementById('tasks')!.addEventListener('input', (ev) => {
       const area = ev.target as HTMLTextAreaElement;
       const id = area.closest<HTMLElement>('[data-task]')?.dataset.task;
-      if (id) this.drafts.set(id, area.value);
+      if (id && area instanceof HTMLTextAreaElement) this.drafts.set(id, area.value);
     });
     document.getElementById('report')!.addEventListener('submit', (ev) => void this.onReport(ev));
     this.renderAll();
@@ -178,13 +187,35 @@ class FieldPage {
     const id = card.dataset.task!;
     const note = card.querySelector<HTMLTextAreaElement>('textarea')?.value.trim() ?? '';
     const task = this.tasks.find((x) => x.id === id);
+    const action = b.dataset.action!;
+    const err = card.querySelector('[data-task-error]');
+    if (this.sending.has(id)) return;
+    this.sending.add(id);
     b.disabled = true;
     try {
+      // The photos of this step go with it, once they are all uploaded.
+      const phase = action === 'start' || action === 'handle' ? action : null;
+      if (phase && err && this.picks.uploading(id, phase)) {
+        err.textContent = t('photo.uploading');
+        err.classList.remove('error');
+      }
+      const photos = phase ? await this.picks.ids(id, phase) : [];
+      if (photos === null) {
+        b.disabled = false;
+        if (err) {
+          err.className = 'error';
+          err.textContent = t('photo.fix');
+        }
+        return;
+      }
+      if (err) err.textContent = '';
       const updated = await this.api.post<Incident>(`/api/incidents/${encodeURIComponent(id)}/actions`, {
-        action: b.dataset.action,
+        action,
         comment: note || undefined,
+        ...(photos.length ? { photos } : {}),
         version: task?.version,
       });
+      if (phase) this.picks.clear(id, phase);
       this.track(updated);
       if (b.dataset.action === 'handle') this.drafts.delete(id);
       this.renderTasks();
@@ -192,8 +223,9 @@ class FieldPage {
       void this.duty?.load();
     } catch (e) {
       b.disabled = false;
-      const err = card.querySelector('.error');
       if (err) showError(err, e, 'action');
+    } finally {
+      this.sending.delete(id);
     }
   }
 
@@ -259,11 +291,21 @@ class FieldPage {
     this.cardsDrawnAt = me;
     const active = this.tasks.length
       ? this.tasks
-          .map((i) => taskCard(i, { me, outline: this.outline(i.grid), draft: this.drafts.get(i.id) ?? '', highlight: i.id === highlight }))
+          .map((i) =>
+            taskCard(i, {
+              me,
+              outline: this.outline(i.grid),
+              draft: this.drafts.get(i.id) ?? '',
+              highlight: i.id === highlight,
+              picks: (phase) => this.picks.html(i.id, phase),
+            }),
+          )
           .join('')
       : `<p class="empty">${esc(t('field.no_tasks'))}</p>`;
     const done = this.done.length ? `<ul>${this.done.map(doneRow).join('')}</ul>` : `<p class="empty">${esc(t('task.no_done'))}</p>`;
     el.innerHTML = `${active}<section class="done" data-testid="done"><h3>${esc(t('task.done'))} (${this.done.length})</h3>${done}</section>`;
+    this.strips.mount(el, (key) => this.tasks.find((i) => `task-${i.id}` === key)?.photos);
+    this.picks.keepOnly(new Set(this.tasks.map((i) => i.id)));
     if (focused) {
       const area = el.querySelector<HTMLTextAreaElement>(`[data-task="${CSS.escape(focused)}"] textarea`);
       area?.focus();

@@ -1,13 +1,16 @@
 // A task card on the field page: what, where (grid and coordinates), how
-// far from me, a small locator map, hand-off to a navigation app, and the
-// actions left to take.
+// far from me, a small locator map, hand-off to a navigation app, the
+// report's photos, and the actions left to take (开始处置 and 办结 with the
+// photos before and after, photoPicks.ts).
 
 import { esc, formatDateTime, formatDistance } from '../shared/format';
 import { haversine, type Position } from '../shared/geo';
 import { addTranslations, t } from '../shared/i18n';
 import { categoryName } from '../shared/names';
+import { photoSlot } from '../shared/photos';
 import type { Incident } from '../shared/types';
 import { navLinks } from './navLinks';
+import type { PhotoPhase } from './photoPicks';
 import { fieldActions } from './tasks';
 
 addTranslations({
@@ -70,6 +73,8 @@ export interface CardContext {
   outline: Position[] | null;
   draft: string;
   highlight: boolean;
+  /** The photo picker of 开始处置 (处置前) or 办结 (处置后). */
+  picks?: (phase: PhotoPhase) => string;
 }
 
 /** One active task. */
@@ -85,11 +90,13 @@ export function taskCard(i: Incident, c: CardContext): string {
     <div class="where">${miniMap(at, c.me, c.outline)}
       <dl><dt>${esc(t('task.where'))}</dt><dd data-testid="task-place">${esc(placeText(i))}</dd>${far}</dl></div>
     <p>${esc(i.description)}</p>
+    ${photoSlot(`task-${i.id}`, i.photos, t('photo.photos'))}
     <p class="meta"><span class="state" data-testid="task-state">${esc(t(`state.${i.state}`))}</span> · ${esc(t(`priority.${i.priority}`))}${i.deadline_ms ? ` · ${esc(t('incident.deadline'))} ${formatDateTime(i.deadline_ms)}` : ''}</p>
     <div class="navs" aria-label="${esc(t('task.navigate'))}"><span>${esc(t('task.navigate'))}</span>${nav}</div>
+    ${c.picks ? acts.filter((a): a is PhotoPhase => a === 'start' || a === 'handle').map((a) => c.picks!(a)).join('') : ''}
     ${acts.includes('handle') ? `<textarea placeholder="${esc(t('field.note'))}">${esc(c.draft)}</textarea>` : ''}
     <div class="actions">${acts.map((a) => `<button data-action="${a}">${esc(t(`action.${a}`))}</button>`).join('')}</div>
-    <p class="error"></p></article>`;
+    <p class="error" data-task-error data-testid="task-error"></p></article>`;
 }
 
 /** One finished task in the 已办 list. */

@@ -18,6 +18,7 @@ import { CONE_MIN_ZOOM, conesInView, type CameraPoint } from './cones';
 import { DispatchPanel } from './dispatchPanel';
 import { DEFAULT_STALE_AFTER_S, ServerClock } from './freshness';
 import { heatFeatures, heatResolution, type HeatLayer } from './heat';
+import { renderIntakeStats } from './intakeStats';
 import { addHeadingArrow } from './icons';
 import { IncidentStore } from './incidentStore';
 import { areaLabels, asAreaFeatures, cameraPoints, loadCollection } from './layersData';
@@ -36,7 +37,7 @@ import { StaffStore } from './staffStore';
 import { VideoWall } from './videoWall';
 
 type El = Record<
-  'map' | 'crumbs' | 'children' | 'live' | 'clock' | 'today' | 'ontime' | 'staff' | 'overdue' | 'feed' | 'ticker' | 'layers' | 'dispatch' | 'replay' | 'sos' | 'queue',
+  'map' | 'crumbs' | 'children' | 'live' | 'clock' | 'today' | 'ontime' | 'intake' | 'staff' | 'overdue' | 'feed' | 'ticker' | 'layers' | 'dispatch' | 'replay' | 'sos' | 'queue',
   HTMLElement
 >;
 
@@ -335,7 +336,14 @@ export class BigScreen {
         break;
       case 'stats':
         if (this.scope && m.area === this.scope.code) {
-          this.stats = m.stats;
+          // A push may carry only the counts: the channel mix and satisfaction read last stay.
+          const last = this.stats;
+          this.stats = {
+            ...m.stats,
+            by_source: m.stats.by_source ?? last?.by_source,
+            citizen_today: m.stats.citizen_today ?? last?.citizen_today,
+            satisfaction: m.stats.satisfaction ?? last?.satisfaction,
+          };
           this.renderIncidentPanels();
         }
         break;
@@ -438,6 +446,7 @@ export class BigScreen {
   private renderIncidentPanels(): void {
     renderToday(this.el.today, this.stats, this.incidents.countByState(startOfDay(Date.now()), this.incidentInScope));
     renderOnTime(this.el.ontime, this.stats);
+    renderIntakeStats(this.el.intake, this.stats);
     renderOverdue(this.el.overdue, this.incidents.overdue(this.incidentInScope), Date.now());
     renderFeed(
       this.el.feed,
@@ -503,6 +512,7 @@ export class BigScreen {
     for (const [id, key] of [
       ['today', 'panel.today'],
       ['ontime', 'panel.on_time'],
+      ['intake', 'panel.intake'],
       ['staff', 'panel.staff'],
       ['overdue', 'panel.overdue'],
       ['feed', 'panel.feed'],

@@ -2,14 +2,18 @@
 // cameras that can see it; one click takes an action or assigns a staff member.
 // Each candidate says how old their position is; offline ones (no fix for the
 // server's stale_after_s) are left out unless the dispatcher asks for them.
-// Who owns it, 分流 and 督办 and their actions are drawn by orgActions.ts.
+// Who owns it, 分流 and 督办 and their actions are drawn by orgActions.ts; where it
+// came from, the citizen's rating and the public reply by intakeView.ts. The
+// report's photos and each step's are thumbnails (shared/photos.ts).
 
 import type { Api } from '../shared/api';
 import { errorHtml } from '../shared/errors';
 import { esc, formatDateTime, formatDistance, formatFixAge } from '../shared/format';
 import { addTranslations, lang, t } from '../shared/i18n';
 import { categoryName, named } from '../shared/names';
+import { photoSlot, PhotoStrips } from '../shared/photos';
 import type { Candidate, Candidates, CameraInfo, FlowLogEntry, Incident } from '../shared/types';
+import { intakeHtml, mergeButtonHtml, replyFieldHtml, withReply } from './intakeView';
 import { type OrgAction, orgActionBody, orgActionsHtml, orgBlocksHtml, orgDetailsHtml, type TransferTarget } from './orgActions';
 
 addTranslations({
@@ -50,12 +54,19 @@ export class DispatchPanel {
   /** The cameras that see the open incident, nearest first, and what to call the wall. */
   private cameras: CameraInfo[] = [];
   private subject: () => string = () => '';
+  /** The thumbnails of the report and of the flow log's steps. */
+  private readonly photos: PhotoStrips;
+  /** The photos of what is drawn, by slot: `incident`, `log-{seq}`. */
+  private photoLists = new Map<string, string[]>();
+  /** The incident drawn last: a redraw of the same one keeps what was being typed. */
+  private drawn: string | null = null;
 
   constructor(
     private readonly el: HTMLElement,
     private readonly api: Api,
     private readonly hooks: DispatchPanelHooks,
   ) {
+    this.photos = new PhotoStrips(api);
     el.addEventListener('click', (ev) => void this.onClick(ev));
     el.addEventListener('change', (ev) => {
       const box = ev.target as HTMLInputElement;
@@ -71,6 +82,8 @@ export class DispatchPanel {
 
   close(): void {
     this.current = null;
+    this.drawn = null;
+    this.photos.clear();
     this.el.hidden = true;
     this.el.innerHTML = '';
   }
@@ -78,7 +91,10 @@ export class DispatchPanel {
   async open(id: string): Promise<void> {
     this.current = id;
     this.el.hidden = false;
-    this.el.innerHTML = `<div class="loading">…</div>`;
+    if (this.drawn !== id) {
+      this.photos.clear();
+      this.el.innerHTML = `<div class="loading">…</div>`;
+    }
     try {
       const [incident, log, candidates] = await Promise.all([
         this.api.get<Incident>(`/api/incidents/${encodeURIComponent(id)}`),
@@ -90,7 +106,10 @@ export class DispatchPanel {
       if (this.current !== id) return;
       this.render(incident, log.log, candidates);
     } catch (e) {
-      if (this.current === id) this.el.innerHTML = errorHtml(e, 'load') + this.closeButton();
+      if (this.current !== id) return;
+      this.photos.clear();
+      this.drawn = null;
+      this.el.innerHTML = errorHtml(e, 'load') + this.closeButton();
     }
   }
 
@@ -122,9 +141,14 @@ export class DispatchPanel {
     const logRows = log
       .map(
         (e) =>
-          `<li><span class="time">${formatDateTime(e.at_ms)}</span> <b>${esc(t(`action.${e.action}`))}</b> <span class="actor">${named(e.actor_name, e.actor)}</span>${e.comment ? ` — ${esc(e.comment)}` : ''}</li>`,
+          `<li data-seq="${e.seq}"><span class="time">${formatDateTime(e.at_ms)}</span> <b>${esc(t(`action.${e.action}`))}</b> <span class="actor">${named(e.actor_name, e.actor)}</span>${e.comment ? ` — ${esc(e.comment)}` : ''}${photoSlot(`log-${e.seq}`, e.photos)}</li>`,
       )
       .join('');
+    // A push redraws the open incident: what was being typed stays.
+    const typed = (sel: string) => (this.drawn === i.id ? (this.el.querySelector<HTMLInputElement | HTMLTextAreaElement>(sel)?.value ?? '') : '');
+    const comment = typed('.comment');
+    const reply = typed('.reply');
+    this.photoLists = new Map([['incident', i.photos ?? []], ...log.map((e): [string, string[]] => [`log-${e.seq}`, e.photos ?? []])]);
     this.el.innerHTML = `${this.closeButton()}
       <h2 class="warn-${i.warning}">${esc(categoryName(i))} <small data-testid="incident-id">${esc(i.id)}</small></h2>
       <dl>
@@ -136,8 +160,11 @@ export class DispatchPanel {
         ${orgDetailsHtml(i)}
       </dl>
       <p class="desc">${esc(i.description)}</p>
+      ${photoSlot('incident', i.photos)}
+      ${intakeHtml(i)}
       ${orgBlocksHtml(i, allowed)}
-      <div class="actions">${actions}<input class="comment" placeholder="${esc(t('incident.comment'))}" /></div>
+      <div class="actions">${actions}${mergeButtonHtml(i, allowed)}<input class="comment" placeholder="${esc(t('incident.comment'))}" value="${esc(comment)}" /></div>
+      ${replyFieldHtml(allowed, reply)}
       ${orgActionsHtml(allowed, () => this.hooks.transferTargets(i.area))}
       <div class="error-slot"></div>
       <h3 class="with-option">${esc(t('incident.candidates'))}<label><input type="checkbox" name="include-offline" ${this.includeOffline ? 'checked' : ''}/> ${esc(t('incident.include_offline'))}</label></h3>
@@ -145,6 +172,8 @@ export class DispatchPanel {
       <table class="candidates"><tbody>${staffRows || `<tr><td>${esc(t('none'))}</td></tr>`}</tbody></table>
       <h3 class="with-option">${esc(t('incident.cameras'))}${withStream.length ? `<button class="video-wall-open" data-video-wall data-testid="video-wall-open">▶ ${esc(t('video.wall'))} (${Math.min(withStream.length, 9)})</button>` : ''}</h3><ul class="cameras">${cameraRows || `<li>${esc(t('none'))}</li>`}</ul>
       <h3>${esc(t('incident.log'))}</h3><ol class="log">${logRows}</ol>`;
+    this.photos.mount(this.el, (key) => this.photoLists.get(key));
+    this.drawn = i.id;
     this.el.dataset.version = String(i.version);
     this.cameras = withStream;
     this.subject = () => `${categoryName(i)} ${i.id}`;
@@ -176,7 +205,10 @@ export class DispatchPanel {
       body = r.body;
     } else if (actionBtn.dataset.dispatchDepartment) body = { action: 'dispatch', department: actionBtn.dataset.dispatchDepartment, comment };
     else if (actionBtn.dataset.assign) body = { action: 'dispatch', staff_id: actionBtn.dataset.assign, comment };
-    else body = { action: actionBtn.dataset.action, comment };
+    else {
+      body = withReply({ action: actionBtn.dataset.action, comment }, this.el.querySelector<HTMLTextAreaElement>('.reply')?.value ?? '');
+      if (actionBtn.dataset.into) body.into = actionBtn.dataset.into;
+    }
     const version = Number(this.el.dataset.version);
     if (Number.isFinite(version)) body.version = version;
     actionBtn.disabled = true;
@@ -184,6 +216,8 @@ export class DispatchPanel {
     try {
       const updated = await this.api.post<Incident>(`/api/incidents/${encodeURIComponent(id)}/actions`, body);
       this.hooks.changed(updated);
+      // Sent: the redraw starts the next step with empty fields.
+      for (const f of this.el.querySelectorAll<HTMLInputElement | HTMLTextAreaElement>('.comment, .reply')) f.value = '';
       await this.open(id);
     } catch (e) {
       actionBtn.disabled = false;

@@ -43,6 +43,7 @@ async function main(): Promise<void> {
     clock: byId('clock'),
     today: byId('today'),
     ontime: byId('ontime'),
+    intake: byId('intake'),
     staff: byId('staff'),
     overdue: byId('overdue'),
     feed: byId('feed'),

@@ -74,31 +74,70 @@ export class Api {
   }
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    const headers = this.headers();
     if (body !== undefined) headers['content-type'] = 'application/json';
     const res = await fetch(this.base + path, {
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
     });
+    return this.json<T>(res);
+  }
+
+  /**
+   * A file the server keeps behind the login (an attachment, its thumbnail):
+   * an <img src> cannot carry the bearer token, so it is fetched here and
+   * shown through an object URL.
+   */
+  async blob(path: string): Promise<Blob> {
+    const res = await fetch(this.base + path, { headers: this.headers('*/*') });
+    if (!res.ok) throw this.failed(res, await res.text());
+    return res.blob();
+  }
+
+  /**
+   * Sends a file's raw bytes (no multipart: the server reads the body as the
+   * image) with its own type, and reads the JSON answer. The body streams from
+   * the Blob, so a large photo never passes through a JS string.
+   */
+  async upload<T>(path: string, file: Blob, signal?: AbortSignal): Promise<T> {
+    const headers = this.headers();
+    headers['content-type'] = file.type || 'application/octet-stream';
+    const res = await fetch(this.base + path, { method: 'POST', headers, body: file, signal });
+    return this.json<T>(res);
+  }
+
+  private headers(accept = 'application/json'): Record<string, string> {
+    const headers: Record<string, string> = { accept };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    return headers;
+  }
+
+  private async json<T>(res: Response): Promise<T> {
     const text = await res.text();
-    if (!res.ok) {
-      const e = errorFrom(res.status, text, res.headers.get('retry-after'));
-      if (res.status === 401 && this.token) this.onUnauthorized();
-      if (e.code === PASSWORD_CHANGE_REQUIRED) this.onPasswordChangeRequired();
-      throw e;
-    }
+    if (!res.ok) throw this.failed(res, text);
     return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /** The error of a refused request, after telling the page when the session is over. */
+  private failed(res: Response, text: string): ApiError {
+    const e = errorFrom(res.status, text, res.headers.get('retry-after'));
+    if (res.status === 401 && this.token) this.onUnauthorized();
+    if (e.code === PASSWORD_CHANGE_REQUIRED) this.onPasswordChangeRequired();
+    return e;
   }
 }
 
-/** Reads the server's `{"error", "message", "allowed"?, "state"?}` body, or makes one up. */
+/**
+ * Reads the server's `{"error", "message", "allowed"?, "state"?}` body, or makes one up.
+ * Newer answers (attachments, intake) carry only `{"error": "<sentence>"}`: the
+ * sentence is then the message too, never the raw JSON.
+ */
 export function errorFrom(status: number, text: string, retryAfter: string | null = null): ApiError {
   const wait = retryAfter !== null && /^\d+$/.test(retryAfter.trim()) ? Number(retryAfter) : null;
   try {
     const j = JSON.parse(text) as { error?: string; message?: string; allowed?: string[]; state?: string };
-    return new ApiError(status, j.error ?? `http_${status}`, j.message ?? text, j.allowed ?? [], wait, j.state ?? null);
+    return new ApiError(status, j.error ?? `http_${status}`, j.message ?? j.error ?? text, j.allowed ?? [], wait, j.state ?? null);
   } catch {
     return new ApiError(status, `http_${status}`, text || `HTTP ${status}`, [], wait);
   }

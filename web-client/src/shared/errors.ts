@@ -8,7 +8,7 @@ import { addTranslations, t } from './i18n';
 import { type PasswordRule, ruleLabel } from './passwordRules';
 
 /** What the user was doing: the same status means different things in each. */
-export type ErrorContext = 'login' | 'report' | 'action' | 'load' | 'password' | 'account' | 'duty' | 'sos' | 'department';
+export type ErrorContext = 'login' | 'report' | 'action' | 'load' | 'password' | 'account' | 'duty' | 'sos' | 'department' | 'upload' | 'intake';
 
 addTranslations({
   zh: {
@@ -55,6 +55,13 @@ addTranslations({
     'err.dept_forbidden': '您无权管理该部门：部门须在您的管辖范围内',
     'err.dept_invalid': '部门信息有误（编码、名称、类型或区域），请检查后重试',
     'err.dept_conflict': '该部门编码已被占用，请换一个',
+    'err.photo_too_large': '照片过大（最大 8 MB），请换一张或降低相机分辨率',
+    'err.photo_type': '不是可接受的图片（仅限 JPEG、PNG、WebP）',
+    'err.photo_bad': '图片无法识别或已损坏',
+    'err.photo_forbidden': '您无权上传照片',
+    'err.intake_invalid': '接入源信息有误，请检查后重试',
+    'err.intake_forbidden': '只有系统管理员可以管理接入源',
+    'err.intake_state': '该回调当前不能重试（可能已送达或正在发送）',
   },
   en: {
     'err.bad_credentials': 'Wrong username or password',
@@ -100,6 +107,13 @@ addTranslations({
     'err.dept_forbidden': 'You may not manage this department: it must lie in your area',
     'err.dept_invalid': 'Something in the department (code, name, kind or area) is not valid; check it and try again',
     'err.dept_conflict': 'This department code is taken; choose another',
+    'err.photo_too_large': 'The photo is too large (8 MB at most): pick another or lower the camera resolution',
+    'err.photo_type': 'Not an accepted image (JPEG, PNG or WebP only)',
+    'err.photo_bad': 'The image cannot be read or is damaged',
+    'err.photo_forbidden': 'You may not upload photos',
+    'err.intake_invalid': 'Something in the intake source is not valid; check it and try again',
+    'err.intake_forbidden': 'Only administrators manage intake sources',
+    'err.intake_state': 'This delivery cannot be retried now (delivered already, or being sent)',
   },
 });
 
@@ -166,6 +180,17 @@ export function errorMessage(e: unknown, ctx: ErrorContext, now = Date.now()): s
     if (e.status === 400 || e.status === 422) return t('err.dept_invalid');
     if (e.status === 409) return t('err.dept_conflict');
   }
+  if (ctx === 'upload') {
+    if (e.status === 413) return t('err.photo_too_large');
+    if (e.status === 415) return t('err.photo_type');
+    if (e.status === 400) return t('err.photo_bad');
+    if (e.status === 403) return t('err.photo_forbidden');
+  }
+  if (ctx === 'intake') {
+    if (e.status === 400 || e.status === 422) return t('err.intake_invalid');
+    if (e.status === 403) return t('err.intake_forbidden');
+    if (e.status === 409) return t('err.intake_state');
+  }
   const account = ctx === 'account' ? detail(e.message, ACCOUNT_DETAILS) : null;
   if (account && (e.status === 400 || e.status === 403)) return t(account);
   switch (e.status) {
@@ -189,6 +214,19 @@ export function errorMessage(e: unknown, ctx: ErrorContext, now = Date.now()): s
     default:
       return e.status >= 500 ? t('err.server') : t('err.bad_request');
   }
+}
+
+/**
+ * The sentence followed by the server's own words, for errors whose reason
+ * the user can act on (a refused photo, a refused source): the new endpoints
+ * answer `{"error": "<sentence>"}`, which is worth reading as it is.
+ */
+export function errorWithDetail(e: unknown, ctx: ErrorContext): string {
+  const sentence = errorMessage(e, ctx);
+  const detail = e instanceof ApiError && e.status < 500 ? e.message.trim().slice(0, 300) : '';
+  // A bare code (`too_large`) or an HTML page says nothing more than the sentence.
+  const says = detail && !/^[a-z0-9_]+$/.test(detail) && !detail.startsWith('<');
+  return says ? `${sentence}${t('colon')}${detail}` : sentence;
 }
 
 /** The inside of an error element: the sentence, with the server's detail on hover. */

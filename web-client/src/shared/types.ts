@@ -123,6 +123,8 @@ export interface Incident {
   area: string;
   area_name?: string | null;
   description: string;
+  /** Attachment ids (64 hex) of uploaded images; anything else is a legacy text reference. */
+  photos?: string[];
   reporter?: string;
   reporter_staff?: string | null;
   state: IncidentState;
@@ -152,6 +154,74 @@ export interface Incident {
   /** Times moved up a level, and of those how many by the clock. */
   escalations?: number;
   clock_escalations?: number;
+  /** Where it came in from outside (issue 16): a citizen, a hotline, a camera; absent for internal reports. */
+  intake?: IncidentIntake | null;
+}
+
+/** The channels an incident comes in by (`source`; the stats' `by_source`). */
+export type IncidentSource = 'patrol' | 'citizen' | 'hotline' | 'camera' | 'system';
+export const INCIDENT_SOURCES: readonly IncidentSource[] = ['patrol', 'citizen', 'hotline', 'camera', 'system'];
+
+/** 群众评价 — a citizen's rating of how their report was dealt with. */
+export interface Rating {
+  score: number;
+  comment: string;
+  at_ms: EpochMs;
+}
+
+/** An incident's outside origin (一网受理) and the answer given back (一网反馈). */
+export interface IncidentIntake {
+  /** The citizen's tracking code (10 chars), for /report/{code}. */
+  tracking_code?: string;
+  /** The citizen's phone, masked by the server (138****8000). */
+  phone?: string;
+  /** An external system's ticket (12345 热线, a platform). */
+  external?: { source: string; ticket: string };
+  /** A camera's alarm, with how many times it fired. */
+  alarm?: { camera: string; kind: string; count: number };
+  rating?: Rating;
+  /** The public answer (答复群众), given on close, reject or merge. */
+  reply?: string;
+}
+
+/** An uploaded image (POST /api/attachments). */
+export interface Attachment {
+  id: string;
+  mime: string;
+  width: number;
+  height: number;
+  size: number;
+}
+
+/** 接入源 — an external system that may post incidents (admin only). */
+export type IntakeKind = 'hotline' | 'camera' | 'platform';
+export interface IntakeSource {
+  name: string;
+  title: string;
+  kind: IntakeKind;
+  /** The external category code → our minor category code. */
+  categories: Record<string, string>;
+  default_category: string | null;
+  callback_url: string | null;
+  updated_ms?: EpochMs;
+  /** Only in the answer to a creation when the server generated it: shown once. */
+  secret?: string;
+}
+
+/** 回调 — one status update owed to an external system. */
+export type DeliveryState = 'pending' | 'failed' | 'delivered';
+export interface IntakeDelivery {
+  id: number;
+  source: string;
+  ticket: string;
+  incident: string;
+  seq: number;
+  state: DeliveryState;
+  attempts: number;
+  last_error: string | null;
+  next_ms: EpochMs;
+  delivered_ms: EpochMs | null;
+  created_ms: EpochMs;
 }
 
 /** 督办 — an order from a higher level to the owner of an incident. */
@@ -216,6 +286,8 @@ export interface FlowLogEntry {
   actor_name?: string | null;
   actor_role?: string;
   comment?: string | null;
+  /** Attachment ids of the step's photos (处置前 with start, 处置后 with handle), or legacy references. */
+  photos?: string[];
   detail?: Record<string, unknown> | null;
 }
 
@@ -252,6 +324,18 @@ export interface IncidentStats {
   on_time_rate: number | null;
   overdue: number;
   warnings: { green: number; yellow: number; red: number };
+  /** Incidents of the period by channel (newer servers). */
+  by_source?: Partial<Record<IncidentSource, number>>;
+  /** Citizens' reports since local midnight. */
+  citizen_today?: number;
+  /** Ratings of the period: how many, their average, the share of 4 and 5. */
+  satisfaction?: Satisfaction;
+}
+
+export interface Satisfaction {
+  rated: number;
+  average: number | null;
+  satisfied_rate: number | null;
 }
 
 export interface CategoryNode {

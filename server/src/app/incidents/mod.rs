@@ -20,7 +20,7 @@ use super::App;
 use crate::identity::{Scope, User};
 use crate::incident::book::{Book, Entry};
 use crate::incident::machine::{self, Resolved};
-use crate::incident::model::{Action, Incident, State};
+use crate::incident::model::{Action, Incident, Source, State};
 use crate::incident::stats::{self, Stats};
 use crate::incident::view::DepartmentRef;
 use crate::incident::{Actor, Dictionary, IncidentError, IncidentView, Names};
@@ -38,7 +38,7 @@ pub struct Desk {
     book: RwLock<Book>,
     /// Held from a change's check to its apply, so that changes commit and
     /// apply in one order.
-    writer: tokio::sync::Mutex<()>,
+    pub(in crate::app) writer: tokio::sync::Mutex<()>,
     /// Set when an incident changed since statistics were last pushed.
     changed: AtomicBool,
     /// The departments incidents are routed to (网格+).
@@ -100,12 +100,16 @@ impl Desk {
         to: Option<EpochMs>,
     ) -> Stats {
         let book = self.book.read();
-        stats::compute(
+        let mine = || {
             book.iter()
-                .filter(|e| scope.contains(tree.idx(&e.incident.grid), tree)),
-            from,
-            to,
-        )
+                .filter(|e| scope.contains(tree.idx(&e.incident.grid), tree))
+        };
+        let mut s = stats::compute(mine(), from, to);
+        let today = self.dict.calendar().day_start(crate::clock::now_ms());
+        s.citizen_today = mine()
+            .filter(|e| e.incident.source == Source::Citizen && e.incident.created_ms >= today)
+            .count() as u64;
+        s
     }
 
     /// The view of a book entry now, with the names of its grid, area and

@@ -12,6 +12,7 @@ use super::super::cluster::{Change, Shipment};
 use crate::clock::now_ms;
 use crate::event::{DomainEvent, DutyChange};
 use crate::identity::{Scope, User, UserRole};
+use crate::incident::channel::Intake;
 use crate::incident::intake::{self, Filing};
 use crate::incident::machine::{self, Resolved};
 use crate::incident::model::{Incident, LogEntry};
@@ -45,6 +46,17 @@ impl App {
         r: ReportIn,
     ) -> Result<IncidentView, DeskError> {
         intake::check_reporter(user)?;
+        self.file_report(user, r, None).await
+    }
+
+    /// Records a report, from a user or (with `channel`, `user` then naming
+    /// the channel) from outside: a citizen, another system.
+    pub(in crate::app) async fn file_report(
+        &self,
+        user: &User,
+        r: ReportIn,
+        channel: Option<Intake>,
+    ) -> Result<IncidentView, DeskError> {
         let desk = &self.incidents;
         if desk.dictionary().category(&r.category).is_none() {
             return Err(IncidentError::Invalid(format!(
@@ -54,6 +66,7 @@ impl App {
             .into());
         }
         intake::check_text("description", &r.description, &r.photos)?;
+        self.check_attachments(&r.photos).await?;
         let (position, grid) = self.place_report(user, &r)?;
         let _one_writer = desk.writer.lock().await;
         let store = &self.store;
@@ -75,6 +88,7 @@ impl App {
                     position,
                     grid: grid.clone(),
                     now,
+                    intake: channel.clone(),
                 }
             };
             let (incident, entry) = intake::open(user, r.clone(), filing);
@@ -103,6 +117,26 @@ impl App {
         let id = incident.id.clone();
         self.apply(&DomainEvent::IncidentReported { incident, entry });
         self.view_now(&id)
+    }
+
+    /// Refuses photos that name an attachment never uploaded (other
+    /// references are kept as the text they are).
+    async fn check_attachments(&self, photos: &[String]) -> Result<(), DeskError> {
+        let ids: Vec<String> = photos
+            .iter()
+            .filter(|p| riskmap_media::is_id(p))
+            .cloned()
+            .collect();
+        if ids.is_empty() {
+            return Ok(());
+        }
+        if let Some(id) = self.store.missing_attachments(&ids).await?.first() {
+            return Err(IncidentError::Invalid(format!(
+                "photo {id} was never uploaded (POST /api/attachments first)"
+            ))
+            .into());
+        }
+        Ok(())
     }
 
     /// Where a report is: the WGS84 position and the code of the grid it
@@ -139,6 +173,7 @@ impl App {
         req: ActionRequest,
     ) -> Result<IncidentView, DeskError> {
         intake::check_text("comment", &req.comment, &req.photos)?;
+        self.check_attachments(&req.photos).await?;
         let desk = &self.incidents;
         let _one_writer = desk.writer.lock().await;
         let now = now_ms();
@@ -227,7 +262,7 @@ impl App {
     /// Commits a changed incident, its flow-log entry and the duty changes
     /// it causes (with the cluster's record), then applies it. The caller
     /// holds the desk's writer.
-    async fn commit_change(
+    pub(in crate::app) async fn commit_change(
         &self,
         next: Incident,
         entry: LogEntry,
