@@ -263,6 +263,79 @@ async fn every_answer_matches_the_document() {
     check(&doc, "post", "/api/departments", status, &body);
     get("/api/staff/NOBODY", "/api/staff/{id}", &disp).await;
 
+    // The channels: the citizen page, a source and its push, call-backs.
+    let (status, body) = s.public_get("/api/public/categories").await;
+    check(&doc, "get", "/api/public/categories", status, &body);
+    let (status, body) = s.public_get("/api/public/challenge").await;
+    check(&doc, "get", "/api/public/challenge", status, &body);
+    let (status, receipt) = common::channels::citizen_report(
+        &s,
+        json!({ "category": "0201", "lon": 120.021, "lat": 28.051, "description": "占道", "phone": "13800138000" }),
+    )
+    .await;
+    check(&doc, "post", "/api/public/reports", status, &receipt);
+    let code = receipt["code"].as_str().unwrap();
+    let (status, body) = s.public_get(&format!("/api/public/reports/{code}")).await;
+    check(&doc, "get", "/api/public/reports/{code}", status, &body);
+    let (status, body) = s
+        .public_post(
+            &format!("/api/public/reports/{code}/rating"),
+            &json!({ "score": 5 }),
+        )
+        .await;
+    check(
+        &doc,
+        "post",
+        "/api/public/reports/{code}/rating",
+        status,
+        &body,
+    );
+    let (status, body) = s
+        .post(
+            &admin,
+            "/api/intake/sources",
+            &json!({ "name": "h", "title": "12345", "kind": "hotline", "categories": { "A": "0201" },
+                     "callback_url": "http://127.0.0.1:9/cb" }),
+        )
+        .await;
+    check(&doc, "post", "/api/intake/sources", status, &body);
+    let key = body["secret"].as_str().unwrap().to_owned();
+    get("/api/intake/sources", "/api/intake/sources", &admin).await;
+    let (status, body) = common::channels::push(
+        &s,
+        "h",
+        &key,
+        &json!({ "ticket": "T1", "category": "A", "lon": 120.11, "lat": 28.05 }),
+    )
+    .await;
+    check(&doc, "post", "/api/intake/{source}", status, &body);
+    let (status, body) = common::channels::push(&s, "h", "wrong-secret-wrong", &json!({})).await;
+    check(&doc, "post", "/api/intake/{source}", status, &body);
+    get("/api/intake/deliveries", "/api/intake/deliveries", &admin).await;
+    for (path, template) in [
+        ("/api/incidents?limit=500".to_owned(), "/api/incidents"),
+        ("/api/incidents/stats".to_owned(), "/api/incidents/stats"),
+    ] {
+        let (status, body) = s.get(&disp, &path).await;
+        check(&doc, "get", template, status, &body);
+    }
+    let (status, body) = common::channels::upload_to(
+        &s,
+        Some(&disp),
+        "/api/attachments",
+        common::channels::png(8, 8),
+    )
+    .await;
+    check(&doc, "post", "/api/attachments", status, &body);
+    let (status, body) = common::channels::upload_to(
+        &s,
+        Some(&disp),
+        "/api/attachments",
+        b"not an image".to_vec(),
+    )
+    .await;
+    check(&doc, "post", "/api/attachments", status, &body);
+
     // The check bites: a field the document does not name, a required one
     // missing, a value outside an enum.
     let schema = schema_for(&doc, "post", "/api/incidents", 201);

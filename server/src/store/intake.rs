@@ -171,8 +171,8 @@ impl<B: Backend> IntakeStore for B {
         let mut c = self.reader().acquire().await?;
         let mut missing = Vec::new();
         for id in ids {
-            let q = Stmt::new("SELECT 1 AS one FROM attachments WHERE id = $1").bind(id.as_str());
-            if first::<B::Db, _>(&mut c, q, |r| r.get::<i64>("one"))
+            let q = Stmt::new("SELECT id FROM attachments WHERE id = $1").bind(id.as_str());
+            if first::<B::Db, _>(&mut c, q, |r| r.get::<String>("id"))
                 .await?
                 .is_none()
             {

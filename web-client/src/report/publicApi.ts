@@ -35,7 +35,7 @@ export interface Attachment {
   size: number;
 }
 
-export type Step = 'received' | 'accepted' | 'dispatched' | 'handling' | 'handled' | 'closed' | 'rejected' | 'merged';
+export type Step = 'received' | 'accepted' | 'dispatched' | 'handling' | 'handled' | 'closed' | 'rejected' | 'merged' | 'rated';
 export type Status = 'received' | 'accepted' | 'handling' | 'closed' | 'rejected';
 
 export interface Rating {

@@ -64,6 +64,9 @@ describe('the timeline', () => {
     expect(timelineRows({ timeline: [{ at_ms: 1, step: 'received' }, { at_ms: 2, step: 'merged' }] })).toHaveLength(2);
     const all = FLOW.map((step, i) => ({ at_ms: i, step }));
     expect(timelineRows({ timeline: all }).every((r) => r.at_ms !== null)).toBe(true);
+    const rated = timelineRows({ timeline: [...all, { at_ms: 9, step: 'rated' as const }] });
+    expect(rated.map((r) => r.step)).toEqual([...FLOW, 'rated']);
+    expect(rated.every((r) => r.at_ms !== null)).toBe(true);
   });
   it('counts the furthest step when one comes twice (sent back for more work)', () => {
     const rows = timelineRows({
@@ -78,6 +81,7 @@ describe('the timeline', () => {
   it('names every step and status in both languages', () => {
     expect(stepLabel('received')).toBe('提交上报');
     expect(stepLabel('merged')).toContain('合并');
+    expect(stepLabel('rated')).toBe('已评价');
     expect(statusLabel('closed')).toBe('已办结');
     setLang('en');
     expect(['received', 'accepted', 'dispatched', 'handling', 'handled', 'closed', 'rejected', 'merged'].map((s) => stepLabel(s as never))).toEqual([

@@ -87,6 +87,7 @@ const zh: Dict = {
   'step.closed': '办结',
   'step.rejected': '不予受理',
   'step.merged': '与同一问题的其他上报合并办理',
+  'step.rated': '已评价',
   // rating
   'rate.title': '评价本次办理',
   'rate.stars': '{n} 星',
@@ -181,6 +182,7 @@ const en: Dict = {
   'step.closed': 'Closed',
   'step.rejected': 'Not accepted',
   'step.merged': 'Merged with another report of the same problem',
+  'step.rated': 'Rated',
   'rate.title': 'Rate how it was handled',
   'rate.stars': '{n} stars',
   'rate.comment': 'Anything to add? (optional)',

@@ -7,7 +7,8 @@ import { rt } from './strings';
 
 /** The usual way of a report, from sending to closing. */
 export const FLOW: Step[] = ['received', 'accepted', 'dispatched', 'handling', 'handled', 'closed'];
-const ENDS: Step[] = ['closed', 'rejected', 'merged'];
+// A rating comes after the close: nothing is still to come.
+const ENDS: Step[] = ['closed', 'rejected', 'merged', 'rated'];
 
 export interface TimelineRow {
   step: Step;

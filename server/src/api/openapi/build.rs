@@ -184,7 +184,7 @@ pub(super) const COLLECTIONS: [&str; 6] = [
     "key_places",
     "incidents",
 ];
-pub(super) const ERROR_CODES: [&str; 12] = [
+pub(super) const ERROR_CODES: [&str; 13] = [
     "bad_request",
     "weak_password",
     "wrong_password",
@@ -194,6 +194,7 @@ pub(super) const ERROR_CODES: [&str; 12] = [
     "not_found",
     "conflict",
     "too_large",
+    "unsupported_media_type",
     "too_many_requests",
     "unavailable",
     "internal",

@@ -74,6 +74,8 @@ pub(super) fn incident_schemas() -> Value {
             "hours": nullable(json!({ "type": "number", "exclusiveMinimum": true, "minimum": 0, "maximum": 10000,
                 "description": "request_extension: hours asked for; supervise (督办): hours until the answer is due" })),
             "version": opt_int,
+            "reply": nullable(json!({ "type": "string", "maxLength": 2000,
+                "description": "答复: the public answer its reporter is told (一网反馈), with close, reject or merge" })),
         }))),
         "Incident": incident_schema(),
         "AuditLog": object(&["entries"], json!({ "entries": array_of(object(
@@ -109,6 +111,13 @@ pub(super) fn incident_schemas() -> Value {
             "overdue": int, "warnings": counts,
             "mean_step_hours": { "type": "object", "additionalProperties": nullable(json!({ "type": "number" })) },
             "by_grid": counts, "by_category": counts, "by_source": counts,
+            "satisfaction": object(&["rated"], json!({
+                "rated": int,
+                "average": nullable(json!({ "type": "number", "minimum": 1, "maximum": 5 })),
+                "satisfied_rate": nullable(json!({ "type": "number", "minimum": 0, "maximum": 1,
+                    "description": "Share rated 4 or 5 (群众满意率)" })),
+            })),
+            "citizen_today": { "type": "integer", "description": "随手拍 reports since the start of today" },
         })),
         "Dictionary": object(&["categories", "priorities", "calendar", "duplicates"], json!({
             "categories": array_of(json!({ "type": "object" })),
@@ -168,6 +177,7 @@ pub(super) fn incident_schema() -> Value {
                 "answered_ms": opt_int, "answered_by": opt_str, "answer": opt_str,
             }))),
             "escalations": int, "clock_escalations": int,
+            "intake": super::channels::intake_schema(),
     });
     for extra in [more, chain] {
         if let (Value::Object(p), Value::Object(m)) = (&mut props, extra) {

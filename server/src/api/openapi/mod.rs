@@ -20,6 +20,7 @@ use super::ogc::DEFAULT_LIMIT;
 
 mod alerts;
 mod build;
+mod channels;
 mod endpoints;
 mod incidents;
 mod org;
@@ -91,6 +92,7 @@ pub fn spec() -> Value {
         alerts::alert_paths(),
         risk::risk_paths(),
         org::org_paths(),
+        channels::channel_paths(),
     ] {
         paths.extend(group);
     }
@@ -226,7 +228,14 @@ fn responses() -> Value {
         "TooLarge": err("A body or batch over its limit"),
         "TooManyRequests": err("Over a rate limit (per token, or failed logins); see Retry-After"),
         "Unavailable": err("The store is unreachable; nothing was acknowledged, retry"),
-        "UnsupportedMediaType": text("The body is not sent as application/json"),
+        "UnsupportedMediaType": {
+            "description": "The body is not sent as application/json, or an upload is not a JPEG, PNG or \
+                            WebP image (checked by content)",
+            "content": {
+                "application/json": { "schema": schema_ref("Error") },
+                "text/plain": { "schema": { "type": "string" } },
+            },
+        },
         "Unprocessable": text("The JSON body does not have the expected shape"),
     })
 }
@@ -244,6 +253,7 @@ fn schemas() -> Value {
         alerts::alert_schemas(),
         risk::risk_schemas(),
         org::org_schemas(),
+        channels::channel_schemas(),
     ] {
         if let Value::Object(m) = group {
             all.extend(m);
@@ -329,6 +339,8 @@ mod tests {
                     "{method} {path}"
                 );
                 let open = o.get("security") == Some(&json!([]));
+                // The probes, the login, the document, OsmAnd devices, the
+                // citizen page, and other systems' signed pushes.
                 let should = [
                     "/health",
                     "/ready",
@@ -336,8 +348,10 @@ mod tests {
                     "/osmand",
                     "/api/auth/login",
                     "/api/openapi.json",
+                    "/api/intake/{source}",
                 ]
-                .contains(&path.as_str());
+                .contains(&path.as_str())
+                    || path.starts_with("/api/public/");
                 assert_eq!(open, should, "{method} {path}");
             }
         }

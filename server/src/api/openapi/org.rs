@@ -69,7 +69,7 @@ pub(super) fn org_schemas() -> Value {
                 "on_time_rate": rate, "rework_rate": rate,
                 "avg_handling_hours": nullable(json!({ "type": "number", "description": "Working hours, report → 办结" })),
                 "escalations": int, "supervisions": int,
-                "satisfaction": nullable(json!({ "type": "number", "description": "Not collected yet: null" })),
+                "satisfaction": nullable(json!({ "type": "number", "description": "群众满意率: the share of its rated incidents rated 4 or 5; null without ratings" })),
             }),
         ),
         "Assessment": object(&["level", "from_ms", "to_ms", "rows"], json!({
