@@ -46,9 +46,18 @@ pub async fn upload_to(
     path: &str,
     bytes: Vec<u8>,
 ) -> (u16, Value) {
-    let mut r = s
-        .http
-        .post(format!("{}{path}", s.base))
+    upload_at(&s.base, token, path, bytes).await
+}
+
+/// [`upload_to`] a server at `base`.
+pub async fn upload_at(
+    base: &str,
+    token: Option<&str>,
+    path: &str,
+    bytes: Vec<u8>,
+) -> (u16, Value) {
+    let mut r = reqwest::Client::new()
+        .post(format!("{base}{path}"))
         .header("content-type", "image/png")
         .body(bytes);
     if let Some(t) = token {
@@ -68,7 +77,12 @@ pub async fn upload(s: &TestServer, token: &str, bytes: Vec<u8>) -> String {
 
 /// `GET path` of bytes with a token: status and bytes.
 pub async fn bytes(s: &TestServer, token: Option<&str>, path: &str) -> (u16, Vec<u8>) {
-    let mut r = s.http.get(format!("{}{path}", s.base));
+    bytes_at(&s.base, token, path).await
+}
+
+/// [`bytes`] of a server at `base`.
+pub async fn bytes_at(base: &str, token: Option<&str>, path: &str) -> (u16, Vec<u8>) {
+    let mut r = reqwest::Client::new().get(format!("{base}{path}"));
     if let Some(t) = token {
         r = r.bearer_auth(t);
     }
@@ -145,10 +159,20 @@ pub async fn push_at(
     ts: i64,
     body: &Value,
 ) -> (u16, Value) {
+    push_signed(&s.base, source, secret, ts, body).await
+}
+
+/// [`push_at`] a server at `base`.
+pub async fn push_signed(
+    base: &str,
+    source: &str,
+    secret: &str,
+    ts: i64,
+    body: &Value,
+) -> (u16, Value) {
     let raw = serde_json::to_vec(body).unwrap();
-    let r = s
-        .http
-        .post(format!("{}/api/intake/{source}", s.base))
+    let r = reqwest::Client::new()
+        .post(format!("{base}/api/intake/{source}"))
         .header("content-type", "application/json")
         .header("x-riskmap-timestamp", ts.to_string())
         .header(

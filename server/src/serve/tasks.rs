@@ -274,8 +274,11 @@ const CALLBACK_SWEEP: Duration = Duration::from_secs(1);
 /// claimed in the store first), woken early by a change that owes one.
 async fn callback_loop(app: Arc<App>, mut stop: watch::Receiver<bool>) {
     loop {
-        if let Err(e) = app.deliver_callbacks().await {
-            tracing::warn!(error = %e, "call-backs: the store failed; trying again");
+        match app.deliver_callbacks().await {
+            // A full pass: more are due now.
+            Ok(n) if n >= crate::app::channels::callbacks::PASS as usize => continue,
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "call-backs: the store failed; trying again"),
         }
         tokio::select! {
             biased;

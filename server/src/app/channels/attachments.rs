@@ -42,7 +42,14 @@ impl App {
         uploaded_by: &str,
         body: Vec<u8>,
     ) -> Result<AttachmentInfo, ChannelError> {
-        // Decoding is CPU work of up to a second: off the async threads.
+        // Decoding is CPU work of up to a second: off the async threads,
+        // and no more at once than there are cores.
+        let _decoder = self
+            .channels
+            .decoders
+            .acquire()
+            .await
+            .map_err(|e| ChannelError::Invalid(format!("the image could not be read: {e}")))?;
         let picture = tokio::task::spawn_blocking(move || {
             riskmap_media::inspect(&body, &riskmap_media::Limits::default())
         })

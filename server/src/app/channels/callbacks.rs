@@ -17,7 +17,7 @@ use crate::store::StoreError;
 use riskmap_engine::model::EpochMs;
 
 /// Call-backs taken in one pass.
-const PASS: u32 = 50;
+pub const PASS: u32 = 50;
 /// How long a claimed attempt keeps others off it.
 const CLAIM_MS: EpochMs = 60_000;
 
@@ -48,19 +48,24 @@ pub struct CallbackBody<'a> {
 }
 
 impl App {
-    /// Sends the call-backs due now; how many were answered.
+    /// Sends the call-backs due now, at once (a source that does not answer
+    /// holds up only its own tickets, for the client's timeout); how many
+    /// were attempted (a full pass: more may be due).
     pub async fn deliver_callbacks(&self) -> Result<usize, StoreError> {
         let now = now_ms();
-        let mut delivered = 0;
+        let mut claimed = Vec::new();
         for cb in self.store.due_callbacks(now, PASS).await? {
-            if !self.store.claim_callback(&cb, now + CLAIM_MS).await? {
-                continue;
+            if self.store.claim_callback(&cb, now + CLAIM_MS).await? {
+                claimed.push(cb);
             }
-            let settled = self.attempt(cb).await?;
-            delivered += usize::from(settled.state == CallbackState::Delivered);
-            self.store.settle_callback(&settled).await?;
         }
-        Ok(delivered)
+        let attempted = claimed.len();
+        let settled =
+            futures_util::future::join_all(claimed.into_iter().map(|cb| self.attempt(cb))).await;
+        for cb in settled {
+            self.store.settle_callback(&cb?).await?;
+        }
+        Ok(attempted)
     }
 
     /// One attempt: the call-back as it then stands.

@@ -131,6 +131,10 @@ pub struct Channels {
     reports_per_phone: Rates,
     uploads_per_address: Rates,
     client: reqwest::Client,
+    /// Photos decoded at once at most (one per core): a 12-megapixel JPEG
+    /// costs about 0.3 s of a core, and a burst of uploads must not take
+    /// every core from the map (docs/PERFORMANCE.md, "Photos").
+    pub(super) decoders: tokio::sync::Semaphore,
     /// Woken when a change may owe a call-back.
     pub owed: tokio::sync::Notify,
 }
@@ -151,6 +155,9 @@ impl Channels {
                 .build()
                 .unwrap_or_default(),
             owed: tokio::sync::Notify::new(),
+            decoders: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
+            ),
             config,
         }
     }
