@@ -8,7 +8,9 @@
 // old demo fix, before any test shares a newer one from the phone; live camera
 // video (HLS made by ffmpeg) in video.mjs; 风险研判 (grid risk, analysis) in risk.mjs;
 // organisation (部门, 我的待办, 分流, 督办, 考核排名) in organisation.mjs; the
-// public citizen page (随手拍: report, status, reply, rating) in citizen.mjs.
+// public citizen page (随手拍) in citizen.mjs, and its whole loop (report, big
+// screen drawer with the photo, field phone with the after-photo, reply,
+// rating, statistics, the admin's intake source) in citizenLoop.mjs.
 
 import { assert, eventually, run, test } from './harness.mjs';
 import { api, BASE, categoryFor, cityOnline, featurePixel, login, mapIdle, num, openScreen, renderedCount, renderedStaff, SHOTS, token, watchErrors } from './support.mjs';
@@ -21,6 +23,7 @@ import './video.mjs';
 import './risk.mjs';
 import './organisation.mjs';
 import './citizen.mjs';
+import './citizenLoop.mjs';
 
 // ---- tests -----------------------------------------------------------------------
 

@@ -3,6 +3,7 @@ import { setLang } from '../shared/i18n';
 import type { IntakeDelivery } from '../shared/types';
 import { fill } from './dialog';
 import { formatCategoryMap, minorCategories, parseCategoryMap, sourceFromForm, validUrl } from './intake';
+import { nowrapTerms } from './intakeForm';
 import { deliveriesTableHtml, sourcesTableHtml } from './intakeSection';
 
 const known = minorCategories([
@@ -13,6 +14,11 @@ const known = minorCategories([
 beforeEach(() => setLang('zh'));
 
 describe('category mapping', () => {
+  it('names the minor categories in the page language, Chinese when no English name is given', () => {
+    const tree = [{ code: '02', name: '城管', children: [{ code: '0204', name: '市政设施损坏', name_en: 'Damaged public facilities' }, { code: '0205', name: '违规停车' }] }];
+    expect([...minorCategories(tree, 'en')]).toEqual([['0204', 'Damaged public facilities'], ['0205', '违规停车']]);
+    expect(minorCategories(tree, 'zh').get('0204')).toBe('市政设施损坏');
+  });
   it('reads lines external=minor, with spaces, comments, blank lines and a full-width ＝', () => {
     const r = parseCategoryMap('101=0101\n  # a comment\n\n 102 = 0102 \r\n城管类＝0201', known);
     expect(r.problems).toEqual([]);
@@ -43,8 +49,8 @@ describe('intake source form', () => {
     expect(sourceFromForm(form, known)).toEqual({
       source: { name: 'hotline12345', title: '12345 热线', kind: 'hotline', categories: { '101': '0101' }, default_category: null, callback_url: null },
     });
-    const r = sourceFromForm({ ...form, categories: '', default_category: '0201', callback_url: 'https://12345.gov/cb', secret: 's'.repeat(16) }, known);
-    expect('source' in r && r.source).toMatchObject({ categories: {}, default_category: '0201', callback_url: 'https://12345.gov/cb', secret: 's'.repeat(16) });
+    const r = sourceFromForm({ ...form, categories: '', default_category: '0201', callback_url: 'http://12345.gov/cb', secret: 's'.repeat(16) }, known);
+    expect('source' in r && r.source).toMatchObject({ categories: {}, default_category: '0201', callback_url: 'http://12345.gov/cb', secret: 's'.repeat(16) });
   });
   it('says every problem at once', () => {
     const r = sourceFromForm({ name: 'bad name', title: ' ', kind: 'fax', categories: '', default_category: '', callback_url: 'ftp://x', secret: 'short' }, known);
@@ -54,9 +60,11 @@ describe('intake source form', () => {
     const unknownDefault = sourceFromForm({ ...form, default_category: '0999' }, known);
     expect('problems' in unknownDefault && unknownDefault.problems.map((p) => p.key)).toEqual(['intake.default_unknown']);
   });
-  it('accepts only full http(s) callback addresses', () => {
+  it('accepts only full http:// callback addresses (the server posts no https: a TLS proxy does)', () => {
     expect(validUrl('http://10.0.0.5:8080/cb')).toBe(true);
-    expect(validUrl('https://a.gov/x?y=1')).toBe(true);
+    expect(validUrl('http://a.gov/x?y=1')).toBe(true);
+    expect(validUrl('https://a.gov/x?y=1')).toBe(false);
+    expect(validUrl('http://')).toBe(false);
     expect(validUrl('10.0.0.5/cb')).toBe(false);
     expect(validUrl('javascript:alert(1)')).toBe(false);
   });
@@ -82,5 +90,13 @@ describe('intake tables', () => {
     expect(html).toContain('&lt;视频&gt;');
     expect(html).toContain('纠纷');
     expect(html).toContain('data-edit-source="cam"');
+  });
+});
+
+describe('the secret dialog', () => {
+  it('keeps each header name on one line and marks the address as code', () => {
+    expect(nowrapTerms('posts to http://h:8080/api/intake/a-b with X-Riskmap-Timestamp and X-Riskmap-Signature.')).toBe(
+      'posts to <code class="url">http://h:8080/api/intake/a-b</code> with <code class="nowrap">X-Riskmap-Timestamp</code> and <code class="nowrap">X-Riskmap-Signature</code>.',
+    );
   });
 });

@@ -3,6 +3,7 @@
 // typed as lines `external=minor`, the default category, the callback URL and
 // an optional secret — and the mapping written back as lines for editing.
 
+import { type Lang, lang } from '../shared/i18n';
 import type { CategoryNode, IntakeKind, IntakeSource } from '../shared/types';
 
 export const INTAKE_KINDS: readonly IntakeKind[] = ['hotline', 'camera', 'platform'];
@@ -21,10 +22,10 @@ export interface Problem {
 
 const problem = (key: string, values: Record<string, string | number> = {}): Problem => ({ key, values });
 
-/** The minor categories of the dictionary, code → name (the codes a mapping may point to). */
-export function minorCategories(tree: readonly CategoryNode[]): Map<string, string> {
+/** The minor categories of the dictionary, code → name in the page's language (the codes a mapping may point to). */
+export function minorCategories(tree: readonly CategoryNode[], l: Lang = lang()): Map<string, string> {
   const out = new Map<string, string>();
-  for (const major of tree) for (const c of major.children ?? []) out.set(c.code, c.name);
+  for (const major of tree) for (const c of major.children ?? []) out.set(c.code, l === 'en' && c.name_en ? c.name_en : c.name);
   return out;
 }
 
@@ -68,11 +69,15 @@ export interface SourceForm {
   secret: string;
 }
 
-/** A callback address: http or https, with a host. */
+/**
+ * A callback address: http:// with a host, at most 2,000 characters. The
+ * server posts callbacks over plain HTTP only (a TLS proxy in front of the
+ * external system takes https): an https:// address is refused there, so here.
+ */
 export function validUrl(s: string): boolean {
+  if (s.length > 2000 || !s.startsWith('http://')) return false;
   try {
-    const u = new URL(s);
-    return (u.protocol === 'http:' || u.protocol === 'https:') && !!u.hostname;
+    return !!new URL(s).hostname;
   } catch {
     return false;
   }

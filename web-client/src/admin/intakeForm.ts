@@ -31,7 +31,7 @@ export function openSourceForm(ctx: AdminContext, source: IntakeSource | null, m
       <label>${esc(t('intake.form.categories'))}<textarea name="categories" rows="5" spellcheck="false" data-testid="intake-categories">${esc(formatCategoryMap(source?.categories ?? {}))}</textarea>
         <small class="hint">${esc(t('intake.form.categories_hint'))}</small></label>
       <label>${esc(t('intake.form.default'))}${defaults}</label>
-      <label>${esc(t('intake.form.callback'))}<input name="callback_url" type="url" value="${esc(source?.callback_url ?? '')}" placeholder="https://" spellcheck="false" />
+      <label>${esc(t('intake.form.callback'))}<input name="callback_url" type="url" value="${esc(source?.callback_url ?? '')}" placeholder="http://" spellcheck="false" />
         <small class="hint">${esc(t('intake.form.callback_hint'))}</small></label>
       <label>${esc(t('intake.form.secret'))}<input name="secret" autocomplete="off" spellcheck="false" maxlength="256" />
         <small class="hint">${esc(t('intake.form.secret_hint'))}</small></label>
@@ -87,7 +87,7 @@ export function showSecret(ctx: AdminContext, name: string, secret: string): voi
     <div class="with-button"><input readonly value="${esc(secret)}" data-testid="intake-secret" aria-label="${esc(fill('intake.secret_title', { name }))}" />
       <button type="button" data-copy data-testid="copy-secret">${esc(t('intake.copy'))}</button></div>
     <small class="hint copy-state" role="status"></small>
-    <p class="hint">${esc(fill('intake.secret_how', { url: intakeAddress(window.location.origin, name) }))}</p>
+    <p class="hint secret-how">${nowrapTerms(esc(fill('intake.secret_how', { url: intakeAddress(window.location.origin, name) })))}</p>
     <div class="buttons"><button type="submit" class="primary">${esc(t('intake.secret_done'))}</button></div></form>`);
   const input = form.querySelector<HTMLInputElement>('[data-testid="intake-secret"]')!;
   const state = form.querySelector<HTMLElement>('.copy-state')!;
@@ -106,4 +106,11 @@ export function showSecret(ctx: AdminContext, name: string, secret: string): voi
     state.textContent = t(ok ? 'intake.copied' : 'intake.copy_failed');
     state.dataset.copied = String(ok);
   });
+}
+
+/** The header names of an escaped text kept on one line (a break at X-|Riskmap reads as two words), the address as code. */
+export function nowrapTerms(html: string): string {
+  return html
+    .replace(/X-Riskmap-[A-Za-z]+/g, (m) => `<code class="nowrap">${m}</code>`)
+    .replace(/https?:\/\/[^\s<]+/g, (m) => `<code class="url">${m}</code>`);
 }

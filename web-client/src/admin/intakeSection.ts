@@ -18,8 +18,8 @@ export class IntakeSection {
   private deliveries: IntakeDelivery[] | null = null;
   private deliveriesError: unknown = null;
   private state: DeliveryState = 'failed';
-  /** Minor categories by code, for the mapping's names and checks; null when the dictionary cannot be read. */
-  private minors: Map<string, string> | null = null;
+  /** The category dictionary, for the mapping's names and checks; null when it cannot be read. */
+  private dict: CategoryNode[] | null = null;
   private loaded = false;
 
   constructor(
@@ -48,10 +48,15 @@ export class IntakeSection {
     this.loaded = true;
     const dict = this.ctx.api
       .get<{ categories: CategoryNode[] }>('/api/incidents/categories')
-      .then((r) => (this.minors = minorCategories(r.categories)))
-      .catch(() => (this.minors = null));
+      .then((r) => (this.dict = r.categories))
+      .catch(() => (this.dict = null));
     await Promise.all([dict, this.loadSources(), this.loadDeliveries()]);
     this.renderSources();
+  }
+
+  /** The minor categories by code, named in the page's language as it is now. */
+  private get minors(): Map<string, string> | null {
+    return this.dict ? minorCategories(this.dict) : null;
   }
 
   private async loadSources(): Promise<void> {

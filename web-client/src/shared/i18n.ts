@@ -205,7 +205,7 @@ const en: Dict = {
   'action.dispatch': 'Dispatch',
   'action.sign': 'Sign for',
   'action.start': 'Start',
-  'action.handle': 'Handled',
+  'action.handle': 'Mark handled',
   'action.verify': 'Verify',
   'action.verify_fail': 'Fail verification',
   'action.close': 'Close',
