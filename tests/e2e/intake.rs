@@ -16,7 +16,8 @@ use common::TestServer;
 use common::channels::{
     add_source, bytes, citizen_report, handle_through, hotline, jpeg, push, push_at, until,
 };
-use common::incidents::{IN_11_1, act, ok};
+use common::incidents::{IN_11_1, act, add_user, ok};
+use riskmap::identity::UserRole;
 use serde_json::{Value, json};
 
 fn ticket(id: &str) -> Value {
@@ -53,6 +54,12 @@ async fn a_ticket_pushed_twice_is_one_incident_and_hears_every_change() {
     );
     let (status, _) = s.get(&disp, "/api/intake/sources").await;
     assert_eq!(status, 403, "administrators only");
+    add_user(&s, "admin11", UserRole::Admin, "11", None).await;
+    let district_admin = s.login("admin11").await;
+    for path in ["/api/intake/sources", "/api/intake/deliveries"] {
+        let (status, _) = s.get(&district_admin, path).await;
+        assert_eq!(status, 403, "a district's administrator: {path}");
+    }
 
     let (status, first) = push(&s, "hotline12345", &key, &ticket("T-0001")).await;
     assert_eq!(status, 201, "{first}");

@@ -371,7 +371,7 @@ fn intake_paths() -> Map<String, Value> {
     let sources = op(
         "intake",
         "intakeSources",
-        "The systems that push reports (administrators)",
+        "The systems that push reports (the system administrator)",
         "Without their secrets.",
         &[],
         answers(
@@ -384,7 +384,7 @@ fn intake_paths() -> Map<String, Value> {
         op(
             "intake",
             "saveIntakeSource",
-            "Add or change a source (administrators)",
+            "Add or change a source (the system administrator)",
             "By name. The answer carries the secret only when the server made it.",
             &[],
             answers(
@@ -398,7 +398,7 @@ fn intake_paths() -> Map<String, Value> {
     let deliveries = op(
         "intake",
         "deliveries",
-        "一网反馈: the call-backs owed and sent (administrators)",
+        "一网反馈: the call-backs owed and sent (the system administrator)",
         "Newest first, at most 500.",
         &[query(
             "state",
@@ -414,7 +414,7 @@ fn intake_paths() -> Map<String, Value> {
     let retry = op(
         "intake",
         "retryDelivery",
-        "Send a call-back again (administrators)",
+        "Send a call-back again (the system administrator)",
         "A pending, failed or skipped one, from its first attempt.",
         &[path_param("id", "The call-back's id")],
         answers(

@@ -155,13 +155,13 @@ impl App {
         user: &User,
         state: Option<CallbackState>,
     ) -> Result<Vec<Callback>, ChannelError> {
-        super::connectors::admin_only(user)?;
+        self.system_admin_only(user)?;
         Ok(self.store.callbacks(state, 500).await?)
     }
 
     /// Sends a call-back again (an administrator's retry of a failed one).
     pub async fn retry_callback(&self, user: &User, id: i64) -> Result<Callback, ChannelError> {
-        super::connectors::admin_only(user)?;
+        self.system_admin_only(user)?;
         let mut cb = self
             .store
             .callback(id)

@@ -12,7 +12,7 @@ use super::super::App;
 use super::{ChannelError, channel_user};
 use crate::clock::now_ms;
 use crate::connector::{self, IntakeSource, SourceKind};
-use crate::identity::{User, UserRole};
+use crate::identity::{Scope, User, UserRole};
 use crate::incident::ReportIn;
 use crate::incident::channel::{Alarm, ExternalRef, Intake};
 use crate::incident::model::{Action, Detail, LogEntry, Priority, Source};
@@ -111,20 +111,22 @@ pub struct SavedSource {
     pub secret: Option<String>,
 }
 
-pub(super) fn admin_only(user: &User) -> Result<(), ChannelError> {
-    if user.role == UserRole::Admin {
-        Ok(())
-    } else {
-        Err(ChannelError::Forbidden(
-            "only an administrator manages intake sources and call-backs".into(),
-        ))
-    }
-}
-
 impl App {
+    /// Refuses anyone but the system administrator: a source reports into
+    /// the whole city, and its call-backs name tickets anywhere.
+    pub(super) fn system_admin_only(&self, user: &User) -> Result<(), ChannelError> {
+        if user.role == UserRole::Admin && self.scope_of(user) == Scope::All {
+            Ok(())
+        } else {
+            Err(ChannelError::Forbidden(
+                "only the system administrator manages intake sources and call-backs".into(),
+            ))
+        }
+    }
+
     /// Every intake source (without secrets).
     pub async fn intake_sources(&self, user: &User) -> Result<Vec<IntakeSource>, ChannelError> {
-        admin_only(user)?;
+        self.system_admin_only(user)?;
         Ok(self.store.sources().await?)
     }
 
@@ -134,7 +136,7 @@ impl App {
         user: &User,
         input: SourceIn,
     ) -> Result<SavedSource, ChannelError> {
-        admin_only(user)?;
+        self.system_admin_only(user)?;
         let f = input.source;
         let known = self.store.source(&f.name).await?;
         let (secret, generated) = match (input.secret, known) {
