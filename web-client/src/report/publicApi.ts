@@ -1,6 +1,9 @@
 // The public (no login) API of the citizen page: /api/public/… in
-// docs/protocol.md and the issue-16 contract. Its errors are `{"error": "<a
-// sentence>"}`; problem.ts turns them into the page's own words.
+// docs/protocol.md. Its errors are `{"error": code, "message": "<a
+// sentence>"}` (a bare `{"error": "<sentence>"}` is read too); problem.ts
+// turns them into the page's own words.
+
+import type { Attachment } from '../shared/types';
 
 /** A refused or failed request: the status, the server's sentence and, for 429, the wait. */
 export class PublicError extends Error {
@@ -27,13 +30,8 @@ export interface Challenge {
   expires_ms: number;
 }
 
-export interface Attachment {
-  id: string;
-  mime: string;
-  width: number;
-  height: number;
-  size: number;
-}
+/** An uploaded image: the same answer as a staff upload's. */
+export type { Attachment };
 
 export type Step = 'received' | 'accepted' | 'dispatched' | 'handling' | 'handled' | 'closed' | 'rejected' | 'merged' | 'rated';
 export type Status = 'received' | 'accepted' | 'handling' | 'closed' | 'rejected';
