@@ -22,7 +22,8 @@ import './sos.mjs';
 import './video.mjs';
 import './risk.mjs';
 import './organisation.mjs';
-import './citizen.mjs';
+// (after the others: importing it registers its tests, and rules.mjs must stay first)
+import { png } from './citizen.mjs';
 import './citizenLoop.mjs';
 
 // ---- tests -----------------------------------------------------------------------
@@ -217,7 +218,7 @@ test('dispatching from the big screen assigns the staff member, turns them busy,
   await phone.close();
 }, { timeoutMs: 90_000 });
 
-test('the field page reports an incident at its current location', async ({ browser }) => {
+test('the field page reports an incident at its current location, with a photo of the scene', async ({ browser }) => {
   // The field user stands inside their own grid (reporting elsewhere: pages.mjs).
   const disp = await token('dispatcher');
   const fieldTok = await token('field');
@@ -235,19 +236,45 @@ test('the field page reports an incident at its current location', async ({ brow
     permissions: ['geolocation'], geolocation: { ...here, accuracy: 12 },
   });
   const field = await phone.newPage();
+  const errors = watchErrors(field);
   await login(field, '/field', 'field');
   await field.click('[data-share]');
   await eventually(async () => (await field.textContent('[data-testid="accuracy"]')).includes('12'), { message: 'a position' });
   await field.waitForSelector('#report select[name=category] option', { state: 'attached' });
   await field.fill('#report textarea[name=description]', '井盖缺失');
+  // 现场照片: shown at once, uploaded in the background (POST /api/attachments).
+  await field.setInputFiles('#report [data-testid="photo-input-report"]', { name: 'manhole.png', mimeType: 'image/png', buffer: png(640, 480) });
+  const preview = '#report [data-testid="photo-preview"]';
+  await field.waitForSelector(`${preview}[data-state="done"]`, { timeout: 10_000 });
+  const uploaded = await field.getAttribute(preview, 'data-attachment');
+  assert(/^[0-9a-f]{64}$/.test(uploaded ?? ''), `the photo uploaded: ${uploaded}`);
+  await field.locator('#report').scrollIntoViewIfNeeded();
+  await field.locator('#report').screenshot({ path: `${SHOTS}/field-report-photo.png` });
+  // In English: the form is redrawn, the description and the photo stay.
+  await field.click('[data-lang]');
+  await eventually(async () => (await field.textContent('#report h2')) === 'Report an incident', { message: 'the form in English' });
+  assert((await field.inputValue('#report textarea[name=description]')) === '井盖缺失', 'the description survives the redraw');
+  assert((await field.$$(preview)).length === 1, 'the photo survives the redraw');
+  assert((await field.textContent('#report [data-testid="photo-pick-report"] .photo-add')).includes('Photos of the scene'), 'the picker in English');
+  await field.locator('#report').screenshot({ path: `${SHOTS}/field-report-photo-en.png` });
+  await field.click('[data-lang]');
   await field.click('#report button[type=submit]');
-  const result = await eventually(() => field.textContent('#report .result'), { message: 'an answer to the report' });
+  // The answer: the new incident's id, or a refusal (said in #report .result.error).
+  const result = await eventually(() => field.$('#report [data-testid="reported-id"], #report .result.error'), { message: 'an answer to the report' });
   const id = await field.textContent('[data-testid="reported-id"]').catch(() => null);
-  assert(id, `the report acknowledged, got: ${result}`);
+  assert(id, `the report acknowledged, got: ${await result.textContent()}`);
   const i = await api(disp, 'GET', `/api/incidents/${id}`);
   assert(Math.abs(i.lon - here.longitude) < 1e-6 && Math.abs(i.lat - here.latitude) < 1e-6, 'reported at the phone position');
   assert(i.description === '井盖缺失' && i.source === 'patrol', 'as a patrol report');
+  assert(i.photos?.length === 1 && /^[0-9a-f]{64}$/.test(i.photos[0]) && i.photos[0] === uploaded, `the photo attached: ${JSON.stringify(i.photos)}`);
+  const thumb = await fetch(`${BASE}/api/attachments/${i.photos[0]}/thumb`, { headers: { authorization: `Bearer ${fieldTok}` } });
+  assert(thumb.status === 200, `the thumbnail served to the field login: ${thumb.status}`);
+  assert((thumb.headers.get('content-type') ?? '').startsWith('image/'), `a thumbnail image: ${thumb.headers.get('content-type')}`);
+  // Sent: the picker is empty again, the form reset.
+  assert((await field.$$(preview)).length === 0, 'the picker emptied after sending');
+  assert((await field.inputValue('#report textarea[name=description]')) === '', 'the form reset after sending');
   await field.screenshot({ path: `${SHOTS}/field-390x844.png`, fullPage: true });
+  assert(errors.length === 0, `page errors: ${errors.join('; ')}`);
   await phone.close();
 });
 

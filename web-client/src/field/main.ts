@@ -15,7 +15,8 @@ import { confirmSession, endSession, logout, type Session, SessionStore } from '
 import type { CategoryNode, Incident, ServerMessage } from '../shared/types';
 import { DutyControl } from './duty';
 import { LocationSharing } from './location';
-import { bindPhotoPicks, type PhotoPicks } from './photoPicks';
+import { bindPhotoPicks, type PhotoPicks, REPORT_KEY } from './photoPicks';
+import { readReport, reportBody, reportFormHtml, type ReportValues } from './reportForm';
 import { SosControl } from './sos';
 import { doneRow, latLon, taskCard } from './taskCard';
 import { mergeDone, mergeTask } from './tasks';
@@ -45,8 +46,12 @@ class FieldPage {
   /** 处置前/处置后 photos being picked and uploaded, by task; the report's photos as thumbnails. */
   private readonly picks: PhotoPicks;
   private readonly strips: PhotoStrips;
+  /** The report form's 现场照片 (REPORT_KEY, phase `report`). */
+  private readonly reportPicks: PhotoPicks;
   /** Tasks whose action is on its way (photos uploading): a redrawn button must not send it twice. */
   private sending = new Set<string>();
+  /** A report on its way (its photos uploading): a second tap must not send it twice. */
+  private reporting = false;
   /** Tasks pushed while the page was open, for the banner and the tests. */
   pushed = 0;
 
@@ -106,6 +111,7 @@ class FieldPage {
     this.live.start();
     onLangChange(() => this.renderAll());
     this.picks = bindPhotoPicks(document.getElementById('tasks')!, api);
+    this.reportPicks = bindPhotoPicks(document.getElementById('report')!, api);
     this.strips = new PhotoStrips(api);
     document.getElementById('tasks')!.addEventListener('click', (ev) => void this.onTaskClick(ev));
     document.getElementById('tasks')!.addEventListener('input', (ev) => {
@@ -233,29 +239,49 @@ class FieldPage {
 
   private async onReport(ev: Event): Promise<void> {
     ev.preventDefault();
+    if (this.reporting) return;
     const form = ev.target as HTMLFormElement;
-    const data = new FormData(form);
+    const values = readReport(form);
     const pos = this.location.sharer.lastReading;
-    const out = form.querySelector('.result')!;
-    out.className = 'result';
+    // The form may be redrawn while the photos upload (the language switched): always the current one.
+    const result = () => document.querySelector<HTMLElement>('#report .result');
+    const say = (text: string, error = false) => {
+      const out = result();
+      if (!out) return;
+      out.className = error ? 'result error' : 'result';
+      out.textContent = text;
+    };
     if (!pos) {
-      out.className = 'result error';
-      out.textContent = t('field.no_position');
+      say(t('field.no_position'), true);
       return;
     }
+    this.reporting = true;
+    const button = () => document.querySelector<HTMLButtonElement>('#report button[type=submit]');
+    button()?.setAttribute('disabled', '');
     try {
-      const i = await this.api.post<Incident>('/api/incidents', {
-        category: data.get('category'),
-        priority: data.get('priority'),
-        source: 'patrol',
-        description: String(data.get('description') ?? ''),
-        lon: pos.lon,
-        lat: pos.lat,
-      });
-      out.innerHTML = `${esc(t('field.reported'))}: <b data-testid="reported-id">${esc(i.id)}</b><br/><span data-testid="reported-place">${esc(t('task.where'))}: ${esc(i.grid_name ?? i.grid)} (${latLon(i.lon, i.lat)})</span>`;
-      form.reset();
+      // The photos go with the report once they are all uploaded; a failed one is said under it.
+      say(this.reportPicks.uploading(REPORT_KEY, 'report') ? t('photo.uploading') : '');
+      const photos = await this.reportPicks.ids(REPORT_KEY, 'report');
+      if (photos === null) {
+        say(t('photo.fix'), true);
+        return;
+      }
+      const i = await this.api.post<Incident>('/api/incidents', reportBody(values, pos, photos));
+      // Sent: an empty form (its photos forgotten) for the next one.
+      this.reportPicks.clear(REPORT_KEY, 'report');
+      this.reporting = false;
+      this.renderReport(null);
+      const out = result();
+      if (out) {
+        out.className = 'result';
+        out.innerHTML = `${esc(t('field.reported'))}${esc(t('colon'))}<b data-testid="reported-id">${esc(i.id)}</b><br/><span data-testid="reported-place">${esc(t('task.where'))}${esc(t('colon'))}${esc(i.grid_name ?? i.grid)} (${latLon(i.lon, i.lat)})</span>`;
+      }
     } catch (e) {
-      out.outerHTML = errorHtml(e, 'report').replace('class="error"', 'class="result error"');
+      const out = result();
+      if (out) out.outerHTML = errorHtml(e, 'report').replace('class="error"', 'class="result error"');
+    } finally {
+      this.reporting = false;
+      button()?.removeAttribute('disabled');
     }
   }
 
@@ -329,19 +355,15 @@ class FieldPage {
     return null;
   }
 
-  private renderReport(): void {
+  /** The report form; what was filled in (unless `values` says otherwise) and the photos picked survive the redraw. */
+  private renderReport(values?: ReportValues | null): void {
     const el = document.getElementById('report')!;
-    const name = (c: CategoryNode) => (lang() === 'en' && c.name_en ? c.name_en : c.name);
-    const options = this.categories
-      .map((major) => `<optgroup label="${esc(name(major))}">${(major.children ?? []).map((c) => `<option value="${esc(c.code)}">${esc(name(c))}</option>`).join('')}</optgroup>`)
-      .join('');
-    el.innerHTML = `<h2>${esc(t('field.report'))}</h2><form>
-      <select name="category" required>${options}</select>
-      <select name="priority">${(['normal', 'urgent', 'emergency'] as const).map((p) => `<option value="${p}">${esc(t(`priority.${p}`))}</option>`).join('')}</select>
-      <textarea name="description" placeholder="${esc(t('field.description'))}" required></textarea>
-      <button type="submit">${esc(t('field.report_here'))}</button>
-      <p class="result"></p></form>`;
+    const form = el.querySelector('form');
+    if (values === undefined) values = form ? readReport(form) : null;
+    el.innerHTML = reportFormHtml(this.categories, lang() === 'en', values, this.reportPicks.html(REPORT_KEY, 'report'));
+    el.querySelector<HTMLButtonElement>('button[type=submit]')!.disabled = this.reporting;
   }
+
 }
 
 declare global {

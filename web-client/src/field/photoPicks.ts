@@ -1,9 +1,10 @@
 // 处置前 / 处置后 photos: the worker picks photos (the camera, or the gallery)
-// for 开始处置 and for 办结; each shows at once from the phone's own file,
-// uploads in the background (POST /api/attachments, one at a time, the body
-// streamed from the file so a large photo never blocks the page) and the
-// action is sent with the ids once they are all in. A photo over the server's
-// limit is first made smaller here; a refusal says why, under the photo.
+// for 开始处置 and for 办结, and 现场照片 for a new report (上报事件); each
+// shows at once from the phone's own file, uploads in the background (POST
+// /api/attachments, one at a time, the body streamed from the file so a large
+// photo never blocks the page) and the action or the report is sent with the
+// ids once they are all in. A photo over the server's limit is first made
+// smaller here; a refusal says why, under the photo.
 
 import type { Api } from '../shared/api';
 import { errorWithDetail } from '../shared/errors';
@@ -15,6 +16,7 @@ addTranslations({
   zh: {
     'photo.before': '处置前照片',
     'photo.after': '处置后照片',
+    'photo.scene': '现场照片',
     'photo.add': '拍照/选图',
     'photo.remove': '移除照片',
     'photo.uploading': '照片上传中…',
@@ -25,6 +27,7 @@ addTranslations({
   en: {
     'photo.before': 'Photos before',
     'photo.after': 'Photos after',
+    'photo.scene': 'Photos of the scene',
     'photo.add': 'Take / pick',
     'photo.remove': 'Remove photo',
     'photo.uploading': 'Uploading photos…',
@@ -34,7 +37,12 @@ addTranslations({
   },
 });
 
-export type PhotoPhase = 'start' | 'handle';
+/** Which photos: 处置前 (with 开始处置), 处置后 (with 办结), or a new report's 现场照片. */
+export type PhotoPhase = 'start' | 'handle' | 'report';
+/** The phases of a task card. */
+export type TaskPhase = Exclude<PhotoPhase, 'report'>;
+
+const LABEL: Record<PhotoPhase, string> = { start: 'photo.before', handle: 'photo.after', report: 'photo.scene' };
 
 /** The server's limit for one image. */
 export const MAX_UPLOAD_BYTES = 8 * 1024 * 1024;
@@ -89,13 +97,17 @@ interface Pick {
 /** Uploads go one after another: a phone's uplink is better used by one at a time. */
 let queue: Promise<unknown> = Promise.resolve();
 
+/**
+ * The photos being picked, by key and phase: a task's id with `start` or
+ * `handle` on the task cards, REPORT_KEY with `report` on the report form.
+ */
 export class PhotoPicks {
   private picks = new Map<string, Pick[]>();
   private next = 1;
 
   constructor(
     private readonly api: Api,
-    /** A task's picker changed (a preview, an upload's state): redraw it. */
+    /** A picker changed (a preview, an upload's state): redraw it. */
     private readonly changed: (task: string, phase: PhotoPhase) => void,
   ) {}
 
@@ -122,7 +134,7 @@ export class PhotoPicks {
     p.state = 'uploading';
     p.error = undefined;
     const run = queue.then(async () => {
-      if (!this.list(task, phase).includes(p)) return;
+      if (!this.picks.get(`${task}\u0000${phase}`)?.includes(p)) return;
       try {
         const a = await this.api.upload<Attachment>('/api/attachments', await shrink(p.file));
         p.id = a.id;
@@ -148,10 +160,15 @@ export class PhotoPicks {
 
   /** Forgets a task's photos (sent, or the task is gone), freeing the previews. */
   clear(task: string, phase?: PhotoPhase): void {
-    for (const ph of phase ? [phase] : (['start', 'handle'] as const)) {
-      for (const p of this.list(task, ph)) URL.revokeObjectURL(p.preview);
+    for (const ph of phase ? [phase] : (Object.keys(LABEL) as PhotoPhase[])) {
+      for (const p of this.picks.get(`${task}\u0000${ph}`) ?? []) URL.revokeObjectURL(p.preview);
       this.picks.delete(`${task}\u0000${ph}`);
     }
+  }
+
+  /** How many photos a picker holds. */
+  count(task: string, phase: PhotoPhase): number {
+    return this.picks.get(`${task}\u0000${phase}`)?.length ?? 0;
   }
 
   /** Forgets the photos of tasks no longer on the list. */
@@ -163,7 +180,7 @@ export class PhotoPicks {
   }
 
   uploading(task: string, phase: PhotoPhase): boolean {
-    return this.list(task, phase).some((p) => p.state === 'uploading');
+    return (this.picks.get(`${task}\u0000${phase}`) ?? []).some((p) => p.state === 'uploading');
   }
 
   /**
@@ -185,8 +202,8 @@ export class PhotoPicks {
 
   /** The picker of one action: the file input (camera first), the previews with their state, what went wrong. */
   html(task: string, phase: PhotoPhase): string {
-    const l = this.list(task, phase);
-    const label = t(phase === 'start' ? 'photo.before' : 'photo.after');
+    const l = this.picks.get(`${task}\u0000${phase}`) ?? [];
+    const label = t(LABEL[phase]);
     const previews = l
       .map(
         (p, n) => `<figure class="pick ${p.state}" data-pick="${p.key}" data-state="${p.state}" data-testid="photo-preview"${p.id ? ` data-attachment="${p.id}"` : ''}>
@@ -199,7 +216,7 @@ export class PhotoPicks {
       .map((p, n) => (p.state === 'failed' ? `<li>${esc(t('photo.failed_n').replace('{n}', String(n + 1)))}${esc(t('colon'))}${esc(p.error ?? '')}</li>` : ''))
       .join('');
     const full = l.length >= MAX_PICKS;
-    return `<div class="photo-pick" data-photo-phase="${phase}" data-testid="photo-pick-${phase}">
+    return `<div class="photo-pick" data-photo-key="${esc(task)}" data-photo-phase="${phase}" data-testid="photo-pick-${phase}">
       <label class="photo-add${full ? ' full' : ''}" title="${esc(full ? t('photo.too_many').replace('{n}', String(MAX_PICKS)) : label)}">＋ ${esc(label)}
         <input type="file" accept="image/*" capture="environment" multiple ${full ? 'disabled' : ''} data-photo-input="${phase}" data-testid="photo-input-${phase}" /></label>
       ${previews ? `<div class="picks">${previews}</div>` : ''}
@@ -207,19 +224,23 @@ export class PhotoPicks {
   }
 }
 
+/** The key of the report form's picker (its phase is `report`). */
+export const REPORT_KEY = 'new-report';
+
 /**
- * Wires the pickers of a task list: files chosen, a preview removed, and the
- * redraw of just the picker that changed (the list's other fields, a note
- * being typed, are left alone).
+ * Wires the pickers drawn inside `list` (a task list, the report form): files
+ * chosen, a preview removed, and the redraw of just the picker that changed
+ * (the other fields, a note being typed, are left alone).
  */
 export function bindPhotoPicks(list: HTMLElement, api: Api): PhotoPicks {
   const picks = new PhotoPicks(api, (task, phase) => {
-    const el = list.querySelector(`[data-task="${CSS.escape(task)}"] [data-photo-phase="${phase}"]`);
+    const el = list.querySelector(`[data-photo-key="${CSS.escape(task)}"][data-photo-phase="${phase}"]`);
     if (el) el.outerHTML = picks.html(task, phase);
   });
   const where = (el: HTMLElement) => {
-    const task = el.closest<HTMLElement>('[data-task]')?.dataset.task;
-    const phase = el.closest<HTMLElement>('[data-photo-phase]')?.dataset.photoPhase as PhotoPhase | undefined;
+    const pick = el.closest<HTMLElement>('[data-photo-phase]');
+    const task = pick?.dataset.photoKey;
+    const phase = pick?.dataset.photoPhase as PhotoPhase | undefined;
     return task && phase ? { task, phase } : null;
   };
   list.addEventListener('change', (ev) => {

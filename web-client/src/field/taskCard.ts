@@ -10,7 +10,7 @@ import { categoryName } from '../shared/names';
 import { photoSlot } from '../shared/photos';
 import type { Incident } from '../shared/types';
 import { navLinks } from './navLinks';
-import type { PhotoPhase } from './photoPicks';
+import type { TaskPhase } from './photoPicks';
 import { fieldActions } from './tasks';
 
 addTranslations({
@@ -74,7 +74,7 @@ export interface CardContext {
   draft: string;
   highlight: boolean;
   /** The photo picker of 开始处置 (处置前) or 办结 (处置后). */
-  picks?: (phase: PhotoPhase) => string;
+  picks?: (phase: TaskPhase) => string;
 }
 
 /** One active task. */
@@ -93,7 +93,7 @@ export function taskCard(i: Incident, c: CardContext): string {
     ${photoSlot(`task-${i.id}`, i.photos, t('photo.photos'))}
     <p class="meta"><span class="state" data-testid="task-state">${esc(t(`state.${i.state}`))}</span> · ${esc(t(`priority.${i.priority}`))}${i.deadline_ms ? ` · ${esc(t('incident.deadline'))} ${formatDateTime(i.deadline_ms)}` : ''}</p>
     <div class="navs" aria-label="${esc(t('task.navigate'))}"><span>${esc(t('task.navigate'))}</span>${nav}</div>
-    ${c.picks ? acts.filter((a): a is PhotoPhase => a === 'start' || a === 'handle').map((a) => c.picks!(a)).join('') : ''}
+    ${c.picks ? acts.filter((a): a is TaskPhase => a === 'start' || a === 'handle').map((a) => c.picks!(a)).join('') : ''}
     ${acts.includes('handle') ? `<textarea placeholder="${esc(t('field.note'))}">${esc(c.draft)}</textarea>` : ''}
     <div class="actions">${acts.map((a) => `<button data-action="${a}">${esc(t(`action.${a}`))}</button>`).join('')}</div>
     <p class="error" data-task-error data-testid="task-error"></p></article>`;
