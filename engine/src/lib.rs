@@ -6,7 +6,9 @@
 //! - [`staff`]: the roster and the moving-point index (the hot write path).
 //! - [`layer`]: static layers in R-trees; [`cameras`]: who sees a point.
 //! - [`heatmap`]: counts per H3 cell; [`risk`]: each grid's risk score and
-//!   level (风险等级研判).
+//!   level (风险等级研判); [`patrol`]: a day's patrol coverage (巡查覆盖)
+//!   per worker and grid, kept as the fixes arrive; [`watch`]: the track
+//!   rules (脱岗, 静止).
 //! - [`geojson`]: RFC 7946 features ⇄ model; [`gcj02`]: the Chinese offset datum.
 //! - [`city`]: a whole city's layers ([`City`]) and the city directory reader.
 //! - [`tiling`]: whether each area's children tile it (gaps, overlaps).
@@ -27,6 +29,7 @@ pub mod heatmap;
 pub mod layer;
 pub mod locator;
 pub mod model;
+pub mod patrol;
 pub mod risk;
 pub mod sphere;
 pub mod staff;

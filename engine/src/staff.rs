@@ -125,6 +125,21 @@ impl Member {
         }
     }
 
+    /// The grid of one of the member's fixes: the remembered answer for
+    /// the current one, a lookup for an earlier one (a batch of fixes
+    /// moves the member to its last, but each fix lies where it lies).
+    pub fn grid_of(
+        &self,
+        fix: &Fix,
+        locate: impl FnOnce(LonLat) -> Option<AreaIdx>,
+    ) -> Option<AreaIdx> {
+        if self.fix.as_ref() == Some(fix) {
+            self.grid(locate)
+        } else {
+            locate(fix.position)
+        }
+    }
+
     /// The member's skills, in display order.
     #[must_use]
     pub fn skill_list(&self) -> Vec<Skill> {

@@ -382,6 +382,11 @@ pub struct ServeArgs {
     /// docs/protocol.md, "Categories and time limits").
     #[arg(long, env = "RISKMAP_INCIDENT_CONFIG")]
     pub incident_config: Option<PathBuf>,
+    /// The patrol rules (巡查规则) as JSON: how often each grid is to be
+    /// visited, how much of it walked, by what time (default: once a day,
+    /// half its cells, by 10:00; see docs/protocol.md, "Patrol coverage").
+    #[arg(long, env = "RISKMAP_PATROL_CONFIG")]
+    pub patrol_config: Option<PathBuf>,
     /// Seconds between probes of every camera's `stream_url` (an HTTP
     /// `GET` of an HLS playlist; a TCP connection for https, rtsp, rtmp),
     /// which keep each camera's `online` flag live; 0 turns probing off.

@@ -52,6 +52,7 @@ pub mod live;
 pub mod metrics;
 pub mod net;
 pub mod org;
+pub mod patrol;
 pub mod serve;
 pub mod simulator;
 pub mod store;

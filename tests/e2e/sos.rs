@@ -372,3 +372,38 @@ async fn the_track_rules_raise_alerts_as_fixes_arrive() {
     let (status, b) = s.post(&field, "/api/staff/S1/sos", &json!({})).await;
     assert_eq!(status, 201, "{b}");
 }
+
+/// A batch of fixes is judged fix by fix: a worker who was out of their
+/// grid for half an hour and has just come back (the last fix of the batch
+/// at home) still raises `left_grid`; each fix's own grid counts, not the
+/// grid of the position the batch ends at.
+#[tokio::test]
+async fn a_batch_is_judged_fix_by_fix() {
+    let s = TestServer::start().await;
+    let disp = s.login("dispatcher").await;
+    let field = s.login("field").await; // S1, home grid 11-1
+    let base = riskmap::clock::now_ms() - 3_600_000;
+    let min = 60_000;
+    let (status, b) = s
+        .post(
+            &field,
+            "/api/fixes",
+            &json!({ "fixes": [
+                { "lon": 120.021, "lat": 28.051, "t": base },
+                { "lon": 120.071, "lat": 28.051, "t": base + min },
+                { "lon": 120.072, "lat": 28.061, "t": base + 16 * min },
+                { "lon": 120.073, "lat": 28.071, "t": base + 31 * min },
+                { "lon": 120.022, "lat": 28.052, "t": base + 32 * min },
+            ] }),
+        )
+        .await;
+    assert_eq!(status, 200, "{b}");
+    let (_, list) = s.get(&disp, "/api/alerts?state=active").await;
+    let alerts = list["alerts"].as_array().unwrap();
+    assert_eq!(alerts.len(), 1, "{list}");
+    assert_eq!(
+        (alerts[0]["kind"].as_str(), alerts[0]["since_ms"].as_i64()),
+        (Some("left_grid"), Some(base + min)),
+        "{list}"
+    );
+}

@@ -7,7 +7,8 @@
 // a track rule's alert (静止) in rules.mjs, first: it needs the field worker's
 // old demo fix, before any test shares a newer one from the phone; live camera
 // video (HLS made by ffmpeg) in video.mjs; 风险研判 (grid risk, analysis) in risk.mjs;
-// organisation (部门, 我的待办, 分流, 督办, 考核排名) in organisation.mjs; the
+// organisation (部门, 我的待办, 分流, 督办, 考核排名) in organisation.mjs;
+// 巡查覆盖 (patrol coverage, the worker's day card, 巡查台账) in patrol.mjs; the
 // public citizen page (随手拍) in citizen.mjs, and its whole loop (report, big
 // screen drawer with the photo, field phone with the after-photo, reply,
 // rating, statistics, the admin's intake source) in citizenLoop.mjs.
@@ -22,6 +23,7 @@ import './sos.mjs';
 import './video.mjs';
 import './risk.mjs';
 import './organisation.mjs';
+import './patrol.mjs';
 // (after the others: importing it registers its tests, and rules.mjs must stay first)
 import { png } from './citizen.mjs';
 import './citizenLoop.mjs';

@@ -13,6 +13,7 @@ use crate::app::channels::ChannelError;
 use crate::app::departments::DepartmentError;
 use crate::app::duty::DutyError;
 use crate::app::layers::LayerError;
+use crate::app::patrol::PatrolError;
 use crate::app::risk::RiskError;
 use crate::clock::TimeError;
 use crate::identity::AuthError;
@@ -296,6 +297,16 @@ impl From<RiskError> for ApiError {
             RiskError::NotFound(m) => ApiError::NotFound(m),
             RiskError::Invalid(m) => ApiError::BadRequest(m),
             RiskError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<PatrolError> for ApiError {
+    fn from(e: PatrolError) -> Self {
+        match e {
+            PatrolError::NotFound(m) => ApiError::NotFound(m),
+            PatrolError::Invalid(m) | PatrolError::TooLarge(m) => ApiError::BadRequest(m),
+            PatrolError::Store(e) => e.into(),
         }
     }
 }

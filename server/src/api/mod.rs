@@ -29,6 +29,7 @@ pub mod health;
 pub mod incidents;
 pub mod ogc;
 pub mod openapi;
+pub mod patrol;
 pub mod queries;
 pub mod risk;
 pub mod users;
@@ -78,6 +79,9 @@ pub fn router(app: Arc<App>, static_dir: Option<PathBuf>) -> Router {
         .route("/api/dispatch/nearby", get(queries::nearby))
         .route("/api/dispatch/locate", get(queries::locate))
         .route("/api/heatmap", get(queries::heatmap))
+        .route("/api/patrol/coverage", get(patrol::coverage))
+        .route("/api/patrol/log", get(patrol::log))
+        .route("/api/patrol/staff/{id}", get(patrol::worker))
         .route("/api/risk/grids", get(risk::grids))
         .route("/api/risk/grids/{code}", get(risk::grid))
         .route("/api/risk/areas/{code}", get(risk::area))

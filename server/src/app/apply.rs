@@ -111,6 +111,7 @@ impl App {
         } else {
             Vec::new()
         };
+        self.patrol_observe(&moved);
         self.hub.note_moves(moved.into_iter().map(|(idx, _)| idx));
         (report, found)
     }
@@ -131,7 +132,8 @@ impl App {
                         t: f.fix.fix_time_ms,
                         at: f.fix.position,
                         // Staff with no home grid have no grid to leave.
-                        in_home_grid: m.home.is_none() || m.grid(|p| tree.grid_at(p)) == m.home,
+                        in_home_grid: m.home.is_none()
+                            || m.grid_of(&f.fix, |p| tree.grid_at(p)) == m.home,
                         on_duty: matches!(m.duty, DutyStatus::Available | DutyStatus::Busy),
                     },
                 ))

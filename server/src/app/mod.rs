@@ -36,6 +36,7 @@ pub mod fixes;
 pub mod incidents;
 pub mod ingest;
 pub mod layers;
+pub mod patrol;
 pub mod risk;
 
 use std::sync::Arc;
@@ -170,6 +171,8 @@ pub struct App {
     /// 一网归集/一网反馈: the citizen page's proof and rates, the
     /// call-backs' client.
     pub channels: channels::Channels,
+    /// 巡查覆盖: today's and yesterday's patrols, and the rules.
+    pub patrol: patrol::PatrolDesk,
 }
 
 impl App {

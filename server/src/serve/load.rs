@@ -17,6 +17,7 @@ use crate::clock::now_ms;
 use crate::config::{ServeArgs, StoreArgs};
 use crate::incident::{Book, Dictionary};
 use crate::org::Departments;
+use crate::patrol::PatrolRules;
 use crate::store::Store;
 use crate::store::postgis::PostgisStore;
 use crate::store::sqlite::SqliteStore;
@@ -199,6 +200,16 @@ pub(super) fn dictionary(args: &ServeArgs) -> Result<Dictionary, ServeError> {
         }
         None => Dictionary::default_config(),
     })
+}
+
+/// The patrol rules: `--patrol-config`, or the defaults.
+pub(super) fn patrol_rules(args: &ServeArgs) -> Result<PatrolRules, ServeError> {
+    let Some(path) = &args.patrol_config else {
+        return Ok(PatrolRules::default());
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ServeError::Config(format!("--patrol-config {}: {e}", path.display())))?;
+    PatrolRules::parse(&text).map_err(ServeError::Config)
 }
 
 /// Reads the incident configuration, every stored incident and the

@@ -32,6 +32,7 @@ use crate::app::alerts::Alerts;
 use crate::app::audit::Auditor;
 use crate::app::channels::{ChannelConfig, Channels};
 use crate::app::ingest::{Ingest, IngestConfig};
+use crate::app::patrol::PatrolDesk;
 use crate::app::risk::RiskDesk;
 use crate::app::{App, Limits};
 use crate::config::ServeArgs;
@@ -209,7 +210,14 @@ fn build_app(
     args: &ServeArgs,
     store: Arc<dyn Store>,
     auth: Auth,
-    (engine, incidents, alerts, risk, channels): (Engine, Desk, Alerts, RiskDesk, Channels),
+    (engine, incidents, alerts, risk, channels, patrol): (
+        Engine,
+        Desk,
+        Alerts,
+        RiskDesk,
+        Channels,
+        PatrolDesk,
+    ),
     trusted_proxies: TrustedProxies,
     cluster: Option<Arc<crate::app::cluster::ClusterLink>>,
     drain: &watch::Receiver<bool>,
@@ -272,7 +280,10 @@ fn build_app(
         camera_misses: parking_lot::Mutex::default(),
         cluster,
         channels,
+        patrol,
     });
+    // Fixes applied from here on wait for today's stored ones.
+    app.patrol.hold();
     let t = std::time::Instant::now();
     app.rebuild_risk(crate::clock::now_ms());
     tracing::info!(elapsed_ms = t.elapsed().as_millis(), "grid risk computed");
@@ -309,12 +320,13 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
     );
     let risk = RiskDesk::new(risk_weights);
     let channels = channels(&args, &*store).await?;
+    let patrol = PatrolDesk::new(load::patrol_rules(&args)?);
     let (drain, drain_rx) = watch::channel(false);
     let (app, writers) = build_app(
         &args,
         store,
         auth,
-        (engine, incidents, alerts, risk, channels),
+        (engine, incidents, alerts, risk, channels, patrol),
         trusted_proxies,
         joined.as_ref().map(|j| j.link.clone()),
         &drain_rx,

@@ -69,6 +69,9 @@ pub(super) fn spawn_background(
         ));
     }
     tasks.extend(escalation_task(app, args, lease.clone(), stop));
+    // Once: today's patrols from the stored tracks (live fixes wait).
+    let a = app.clone();
+    tasks.push(tokio::spawn(async move { a.replay_patrol().await }));
     let (a, s) = with(app);
     tasks.push(supervised(
         "call-backs",

@@ -5,7 +5,8 @@
 // carries the address; the click fetches it with the login's token (a plain
 // link would go without it) and saves it under a readable name.
 
-import { type Api, errorFrom } from '../shared/api';
+import type { Api } from '../shared/api';
+import { saveLink } from '../shared/download';
 import { errorHtml } from '../shared/errors';
 import { esc, formatDateTime } from '../shared/format';
 import { lang, t } from '../shared/i18n';
@@ -125,19 +126,8 @@ export class AssessmentView {
     this.render();
   }
 
-  /** The CSV, fetched with the login's token, saved through a temporary link. */
-  private async download(a: HTMLAnchorElement): Promise<void> {
-    const token = this.api.getToken();
-    const r = await fetch(a.getAttribute('href')!, { headers: token ? { authorization: `Bearer ${token}` } : {} });
-    if (!r.ok) {
-      a.insertAdjacentHTML('afterend', errorHtml(errorFrom(r.status, await r.text()), 'load'));
-      return;
-    }
-    const url = URL.createObjectURL(await r.blob());
-    const save = Object.assign(document.createElement('a'), { href: url, download: a.getAttribute('download') ?? 'assessment.csv' });
-    document.body.appendChild(save);
-    save.click();
-    save.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  /** The CSV, fetched with the login's token (shared/download.ts). */
+  private download(a: HTMLAnchorElement): Promise<void> {
+    return saveLink(this.api, a, 'assessment.csv');
   }
 }

@@ -3,7 +3,7 @@
 
 import { type GeoJSONSource, type LngLat, Map as MapLibreMap, type MapGeoJSONFeature, NavigationControl, type PointLike, Popup, ScaleControl } from 'maplibre-gl';
 import type { Api } from '../shared/api';
-import { esc, formatFixAge, startOfDay } from '../shared/format';
+import { esc, startOfDay } from '../shared/format';
 import { lang, onLangChange, setLang, t } from '../shared/i18n';
 import { LiveConnection, type LiveState } from '../shared/live';
 import { FrameBatcher } from '../shared/frame';
@@ -22,17 +22,20 @@ import { renderIntakeStats } from './intakeStats';
 import { addHeadingArrow } from './icons';
 import { IncidentStore } from './incidentStore';
 import { areaLabels, asAreaFeatures, cameraPoints, loadCollection } from './layersData';
-import { addRiskmapLayers, DEFAULT_OFF, dimUnderHeat, LAYER_GROUPS, setGroupVisible, type LayerGroup } from './mapLayers';
+import { layersPanelHtml } from './layersPanel';
+import { addRiskmapLayers, DEFAULT_OFF, dimUnderHeat, LAYER_GROUPS, setGroupVisible, SHADES_WITH, type LayerGroup } from './mapLayers';
 import { offlineStyle, type ClientConfig } from './mapStyle';
 import { renderFeed, renderOnTime, renderOverdue, renderStaff, renderTicker, renderToday } from './panels';
 import { ReplayPanel } from './replayPanel';
 import { AnalysisView } from './analysisView';
 import { AssessmentView } from './assessmentView';
 import { transferTargets } from './orgActions';
+import { PatrolLayer } from './patrolLayer';
 import { QueuePanel } from './queuePanel';
 import { RiskLayer } from './riskLayer';
 import { sameSubscription, subscriptionFor } from './scope';
 import { SosDesk } from './sosDesk';
+import { showStaffPopup } from './staffPopup';
 import { StaffStore } from './staffStore';
 import { VideoWall } from './videoWall';
 
@@ -69,6 +72,8 @@ export class BigScreen {
   readonly video: VideoWall;
   /** 风险研判: grids shaded by the server's model, the legend, a grid's breakdown. */
   readonly risk: RiskLayer;
+  /** 巡查覆盖: grids shaded by the day's patrols, the legend, a grid's figures, a worker's day card. */
+  readonly patrol: PatrolLayer;
   /** 研判分析: the incidents of the area over a period. */
   readonly analysis: AnalysisView;
   /** 我的待办 and 考核排名 (issue 15). */
@@ -118,6 +123,7 @@ export class BigScreen {
     this.video = new VideoWall(el.map.parentElement!);
     this.replay = new ReplayPanel(el.replay, api, this.map, this.staff);
     this.risk = new RiskLayer(api, this.map, el.map.parentElement!, () => this.tree);
+    this.patrol = new PatrolLayer(api, this.map, el.map.parentElement!, { areaName: (code) => this.tree?.byCode.get(code)?.name ?? null });
     this.analysis = new AnalysisView(api, this.map, el.map.parentElement!, {
       areaName: (code) => this.tree?.byCode.get(code)?.name ?? null,
       showGrid: (code) => this.showGrid(code),
@@ -226,6 +232,7 @@ export class BigScreen {
     this.resubscribeSoon(fly ? 900 : 0);
     this.stats = null;
     this.risk.setScope(a.code);
+    this.patrol.setScope(a.code);
     this.analysis.setScope(a.code);
     this.assessment.setScope(a.code);
     void this.loadScopeIncidents();
@@ -476,19 +483,12 @@ export class BigScreen {
   }
 
   private renderLayers(): void {
-    const groups = LAYER_GROUPS.map(
-      (g) =>
-        `<label><input type="checkbox" data-layer="${g}" ${this.visible.has(g) ? 'checked' : ''}/> ${esc(t(`layer.${g}`))}${
-          g === 'cameras' ? ' <small class="cam-health" data-testid="cameras-offline" hidden></small>' : ''
-        }</label>`,
-    ).join('');
-    const heatSel = `<select data-heat-layer>${(['staff', 'cameras', 'risk_sources', 'key_places'] as HeatLayer[])
-      .map((l) => `<option value="${l}" ${l === this.heatLayer ? 'selected' : ''}>${esc(t(`layer.${l}`))}</option>`)
-      .join('')}</select>`;
-    this.el.layers.innerHTML = `<h3>${esc(t('panel.layers'))}</h3>${groups}<div class="heat-layer">${esc(t('layer.heatmap'))}: ${heatSel}</div>
-      <button data-replay>${esc(t('replay.title'))}</button>
-      <button data-analysis aria-pressed="${this.analysis.open}" data-testid="analysis-toggle">${esc(t('analysis.title'))}</button>
-      <button data-assessment aria-pressed="${this.assessment.open}" data-testid="assessment-toggle">${esc(t('assess.title'))}</button>`;
+    this.el.layers.innerHTML = layersPanelHtml({
+      visible: this.visible,
+      heatLayer: this.heatLayer,
+      analysisOpen: this.analysis.open,
+      assessmentOpen: this.assessment.open,
+    });
     this.renderCameraCount();
   }
 
@@ -505,6 +505,7 @@ export class BigScreen {
     renderTicker(this.el.ticker, this.incidents.alerts);
     this.sos.render();
     this.risk.render();
+    this.patrol.render();
     this.analysis.render();
     this.assessment.render();
     // The incident drawer is drawn from the server's answer: read it again in the new language.
@@ -593,7 +594,8 @@ export class BigScreen {
         this.updateCones();
       }
       const grid = this.drillAt(e.point);
-      if (grid) void this.risk.openGrid(grid);
+      if (grid && this.visible.has('patrol')) this.patrol.openGrid(grid, e.lngLat);
+      else if (grid) void this.risk.openGrid(grid);
     });
     for (const layer of ['incident-point', 'staff-point', 'camera-point', 'camera-cluster']) {
       this.map.on('mouseenter', layer, () => (this.map.getCanvas().style.cursor = 'pointer'));
@@ -626,15 +628,9 @@ export class BigScreen {
   private staffPopup(f: MapGeoJSONFeature, at: LngLat): void {
     const s = this.staff.byId.get(String(f.properties.id));
     if (!s) return;
-    const age = formatFixAge((this.clock.now() - s.t) / 1000, lang());
-    const state = [s.role ? t(`role.${s.role}`) : '', t(`duty.${s.duty}`), ...(this.staff.isOffline(s.id) ? [t('staff.offline')] : [])];
-    const html = `<b>${esc(s.name ?? s.id)}</b> <small>${esc(s.id)}</small><br/>${esc(state.filter(Boolean).join(' · '))}<br/>
-      <small class="fix-age">${esc(age)}</small><br/>
-      <button data-replay-staff="${esc(s.id)}">${esc(t('replay.title'))}</button>`;
-    const popup = new Popup({ className: 'dark-popup' }).setLngLat(at).setHTML(html).addTo(this.map);
-    popup.getElement().querySelector('[data-replay-staff]')?.addEventListener('click', () => {
-      popup.remove();
-      this.replay.open(s.id);
+    showStaffPopup(this.map, at, s, { ageS: (this.clock.now() - s.t) / 1000, offline: this.staff.isOffline(s.id) }, {
+      replay: (id) => this.replay.open(id),
+      patrolDay: (id) => void this.patrol.card.open(id),
     });
   }
 
@@ -658,19 +654,7 @@ export class BigScreen {
     this.el.feed.addEventListener('click', openIncident);
     this.el.layers.addEventListener('change', (ev) => {
       const input = ev.target as HTMLInputElement;
-      if (input.dataset.layer) {
-        const g = input.dataset.layer as LayerGroup;
-        if (input.checked) this.visible.add(g);
-        else this.visible.delete(g);
-        setGroupVisible(this.map, g, input.checked);
-        if (g === 'heatmap') {
-          dimUnderHeat(this.map, input.checked);
-          void this.updateHeat();
-        }
-        if (g === 'cameras') this.updateCones();
-        if (g === 'grid_risk') this.risk.legend.show(input.checked);
-        if (g === 'incidents') this.startPulse();
-      }
+      if (input.dataset.layer) this.setLayer(input.dataset.layer as LayerGroup, input.checked);
       if ((ev.target as HTMLElement).dataset.heatLayer !== undefined) {
         this.heatLayer = (ev.target as HTMLSelectElement).value as HeatLayer;
         void this.updateHeat();
@@ -682,6 +666,26 @@ export class BigScreen {
       if ((ev.target as HTMLElement).closest('[data-assessment]')) this.assessment.toggle();
     });
     document.querySelector('[data-lang]')!.addEventListener('click', () => setLang(lang() === 'zh' ? 'en' : 'zh'));
+  }
+
+  /** Turns a layer group on or off: its switch, its map layers and what goes with them. */
+  setLayer(g: LayerGroup, on: boolean): void {
+    if (on) this.visible.add(g);
+    else this.visible.delete(g);
+    setGroupVisible(this.map, g, on);
+    const box = this.el.layers.querySelector<HTMLInputElement>(`[data-layer="${g}"]`);
+    if (box) box.checked = on;
+    if (g === 'heatmap') {
+      dimUnderHeat(this.map, on);
+      void this.updateHeat();
+    }
+    if (g === 'cameras') this.updateCones();
+    if (g === 'grid_risk') this.risk.legend.show(on);
+    if (g === 'patrol') this.patrol.show(on);
+    if (g === 'incidents') this.startPulse();
+    // One shading of the grids at a time: the other one goes off.
+    const other = SHADES_WITH[g];
+    if (on && other && this.visible.has(other)) this.setLayer(other, false);
   }
 
   /** The SOS alarm (`sounding` while an alert is open), for the tests. */

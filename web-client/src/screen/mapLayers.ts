@@ -3,11 +3,13 @@
 // their owners (never one DOM node per marker).
 
 import type { ExpressionSpecification, Map as MapLibreMap } from 'maplibre-gl';
-import { AREA_LINE, DUTY_COLOURS, GRID_RISK_FILL, LABEL_FONT_STACK, OFFLINE_COLOUR, RISK_COLOURS, WARNING_COLOURS } from './palette';
+import { AREA_LINE, DUTY_COLOURS, GRID_RISK_FILL, LABEL_FONT_STACK, OFFLINE_COLOUR, PATROL_TRACK, RISK_COLOURS, WARNING_COLOURS } from './palette';
+import { patrolFillColour, patrolLineColour } from './patrolModel';
 
 export type LayerGroup =
   | 'areas'
   | 'grid_risk'
+  | 'patrol'
   | 'heatmap'
   | 'risk_sources'
   | 'key_places'
@@ -18,6 +20,7 @@ export type LayerGroup =
 export const LAYER_GROUPS: LayerGroup[] = [
   'areas',
   'grid_risk',
+  'patrol',
   'heatmap',
   'risk_sources',
   'key_places',
@@ -26,8 +29,14 @@ export const LAYER_GROUPS: LayerGroup[] = [
   'incidents',
 ];
 
-/** Off until switched on: the heat map competes with the risk shading. */
-export const DEFAULT_OFF: ReadonlySet<LayerGroup> = new Set(['heatmap']);
+/** Off until switched on: the heat map competes with the risk shading, and so does patrol coverage. */
+export const DEFAULT_OFF: ReadonlySet<LayerGroup> = new Set(['heatmap', 'patrol']);
+
+/**
+ * The grids are shaded by one measure at a time: switching on risk turns
+ * patrol coverage off, and the other way round (their legends share a place).
+ */
+export const SHADES_WITH: Partial<Record<LayerGroup, LayerGroup>> = { grid_risk: 'patrol', patrol: 'grid_risk' };
 
 const EMPTY: GeoJSON.FeatureCollection = { type: 'FeatureCollection', features: [] };
 
@@ -46,6 +55,7 @@ export const GROUP_LAYERS: Record<LayerGroup, string[]> = {
     'area-grid-label',
   ],
   grid_risk: ['grid-risk-fill'],
+  patrol: ['grid-patrol-fill', 'grid-patrol-line'],
   heatmap: ['heat-fill'],
   risk_sources: ['risk-source-area', 'risk-source-line', 'risk-source-point'],
   key_places: ['key-place-fill', 'key-place-line', 'key-place-label'],
@@ -67,6 +77,7 @@ export function addRiskmapLayers(map: MapLibreMap): void {
   map.addSource('incidents', { type: 'geojson', data: EMPTY, promoteId: 'id' });
   map.addSource('track', { type: 'geojson', data: EMPTY });
   map.addSource('track_head', { type: 'geojson', data: EMPTY });
+  map.addSource('patrol_track', { type: 'geojson', data: EMPTY });
 
   // Grid shading first, so lines and markers sit on top.
   map.addLayer({
@@ -90,6 +101,15 @@ export function addRiskmapLayers(map: MapLibreMap): void {
       // frame on a command-centre PC without a real GPU).
       'fill-antialias': false,
     },
+  });
+  // 巡查覆盖: the grid's patrol status (patrolLayer.ts writes feature-state `patrol`).
+  map.addLayer({
+    id: 'grid-patrol-fill',
+    type: 'fill',
+    source: 'areas',
+    filter: levelIs('grid'),
+    layout: { visibility: 'none' },
+    paint: { 'fill-color': patrolFillColour(), 'fill-antialias': false },
   });
   // The drill-down target and its siblings can be clicked: an invisible fill
   // per level catches the clicks.
@@ -117,6 +137,8 @@ export function addRiskmapLayers(map: MapLibreMap): void {
   });
   map.addLayer({ id: 'area-grid-line', type: 'line', source: 'areas', minzoom: 12, filter: levelIs('grid'),
     paint: { 'line-color': AREA_LINE.grid, 'line-width': 0.6 } });
+  map.addLayer({ id: 'grid-patrol-line', type: 'line', source: 'areas', minzoom: 12, filter: levelIs('grid'), layout: { visibility: 'none' },
+    paint: { 'line-color': patrolLineColour(), 'line-width': 1.5 } });
   map.addLayer({ id: 'area-community-line', type: 'line', source: 'areas', minzoom: 10.5, filter: levelIs('community'),
     paint: { 'line-color': AREA_LINE.community, 'line-width': 0.8, 'line-opacity': 0.7 } });
   map.addLayer({ id: 'area-street-line', type: 'line', source: 'areas', minzoom: 9, filter: levelIs('street'),
@@ -234,6 +256,17 @@ export function addRiskmapLayers(map: MapLibreMap): void {
     paint: { 'line-color': '#ffeb3b', 'line-width': 3, 'line-opacity': 0.85 } });
   map.addLayer({ id: 'track-head', type: 'circle', source: 'track_head',
     paint: { 'circle-color': '#ffeb3b', 'circle-radius': 8, 'circle-stroke-color': '#000', 'circle-stroke-width': 2 } });
+  // 当日巡查: a worker's day (patrolCard.ts), where it began and where it ended.
+  map.addLayer({ id: 'patrol-track-line', type: 'line', source: 'patrol_track', filter: ['==', ['get', 'kind'], 'line'],
+    layout: { 'line-cap': 'round', 'line-join': 'round' },
+    paint: { 'line-color': PATROL_TRACK.line, 'line-width': 3, 'line-opacity': 0.9 } });
+  map.addLayer({ id: 'patrol-track-end', type: 'circle', source: 'patrol_track', filter: ['!=', ['get', 'kind'], 'line'],
+    paint: {
+      'circle-color': ['match', ['get', 'kind'], 'start', PATROL_TRACK.start, PATROL_TRACK.end],
+      'circle-radius': 6,
+      'circle-stroke-color': '#06101f',
+      'circle-stroke-width': 2,
+    } });
 
   map.addLayer({
     id: 'incident-pulse',

@@ -41,6 +41,28 @@ export const GRID_RISK_FILL: Record<1 | 2 | 3 | 4, string> = {
   4: 'rgba(30,136,229,0.1)',
 };
 
+/**
+ * 巡查覆盖 — a grid's patrol day against its rule: 已覆盖 green, 部分覆盖 amber,
+ * 未巡查 (not due yet) a grey tint, 逾期未巡 red. Solid for the legend's
+ * swatches and the popup's badge; the map's fills carry their own alpha.
+ */
+export const PATROL_COLOURS = {
+  covered: '#00c853',
+  partly: '#ffc400',
+  none: '#78909c',
+  overdue: '#ff1744',
+} as const;
+
+export const PATROL_FILL = {
+  covered: 'rgba(0,200,83,0.45)',
+  partly: 'rgba(255,196,0,0.42)',
+  none: 'rgba(120,144,156,0.12)',
+  overdue: 'rgba(255,23,68,0.5)',
+} as const;
+
+/** 当日巡查: a worker's day track on the map (apart from track replay's yellow). */
+export const PATROL_TRACK = { line: '#18ffff', start: '#00e676', end: '#ff5252' } as const;
+
 /** What a grid's score is made of: risk sources, key places, incidents, camera alarms. */
 export const PART_COLOURS = {
   risk_sources: '#ef5350',

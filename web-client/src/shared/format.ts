@@ -54,6 +54,13 @@ export function formatClock(ms: number): string {
   return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
+/** HH:MM in the viewer's local time; — for no time. */
+export function formatTimeOfDay(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—';
+  const d = new Date(ms);
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
 /** MM-DD HH:MM in the viewer's local time. */
 export function formatDateTime(ms: number): string {
   const d = new Date(ms);
@@ -64,6 +71,12 @@ export function formatDateTime(ms: number): string {
 export function toDateTimeLocal(ms: number): string {
   const d = new Date(ms);
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** YYYY-MM-DD of the day containing `ms`, in the viewer's local time (a date input's value). */
+export function localDate(ms: number): string {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
 }
 
 /** Local midnight of the day containing `ms`: where "today" starts. */

@@ -34,6 +34,7 @@ const zh: Dict = {
   // layers
   'layer.areas': '行政区划',
   'layer.grid_risk': '网格风险',
+  'layer.patrol': '巡查覆盖',
   'layer.risk_sources': '风险源',
   'layer.cameras': '视频监控',
   'layer.key_places': '重点场所',
@@ -178,6 +179,7 @@ const en: Dict = {
   none: 'None',
   'layer.areas': 'Areas',
   'layer.grid_risk': 'Grid risk',
+  'layer.patrol': 'Patrol coverage',
   'layer.risk_sources': 'Risk sources',
   'layer.cameras': 'Cameras',
   'layer.key_places': 'Key places',

@@ -532,3 +532,79 @@ export type Subscription =
   | { bbox: BBox; layers: LiveLayer[] }
   | { area: string; layers: LiveLayer[] };
 
+
+// ---- 巡查覆盖 (GET /api/patrol/coverage, GET /api/patrol/staff/{id}) --------------
+
+/** Where a grid's day stands against its patrol rule. */
+export type PatrolStatus = 'covered' | 'partly' | 'none' | 'overdue';
+
+/** A grid's patrol rule: visits a day, share of its cells walked, first visit due by (HH:MM). */
+export interface PatrolRule {
+  visits_per_day: number;
+  coverage: number;
+  visit_by: string | null;
+}
+
+/** One grid's day. */
+export interface GridPatrolDay {
+  code: string;
+  name: string;
+  status: PatrolStatus;
+  /** Visits (入格) begun. */
+  visits: number;
+  cells_walked: number;
+  cells: number;
+  /** cells_walked / cells, 0 to 1. */
+  coverage: number;
+  /** Time spent in it, summed over workers. */
+  time_s: number;
+  distance_m: number;
+  workers: number;
+  first_visit_ms: EpochMs | null;
+  rule: PatrolRule;
+}
+
+export interface PatrolCoverage {
+  /** The local date, YYYY-MM-DD. */
+  day: string;
+  /** H3 resolution of the cells. */
+  resolution: number;
+  /** False while the server is still reading today back after a restart: figures may be low. */
+  complete: boolean;
+  counts: Record<PatrolStatus, number>;
+  grids: GridPatrolDay[];
+}
+
+/** A worker's share of one grid on their day card. */
+export interface PatrolGridShare {
+  code: string;
+  name: string | null;
+  visits: number;
+  time_s: number;
+  distance_m: number;
+  cells: number;
+  first_ms: EpochMs;
+  last_ms: EpochMs;
+}
+
+/** A worker's day (工作日志). */
+export interface PatrolWorkerDay {
+  staff_id: string;
+  name: string;
+  home_grid: string;
+  day: string;
+  fixes: number;
+  first_ms: EpochMs | null;
+  last_ms: EpochMs | null;
+  /** Time on patrol (joined intervals). */
+  time_s: number;
+  distance_m: number;
+  cells: number;
+  /** The home grid's coverage, 0 to 1 (null: no home grid). */
+  home_coverage: number | null;
+  /** Each grid they were in, longest first. */
+  grids: PatrolGridShare[];
+  incidents_found: number;
+  /** The day's track, [lon, lat, epoch ms], thinned by the server to at most 2,000. */
+  track: [number, number, EpochMs][];
+}

@@ -24,6 +24,7 @@ mod channels;
 mod endpoints;
 mod incidents;
 mod org;
+mod patrol;
 mod risk;
 mod schemas;
 
@@ -91,6 +92,7 @@ pub fn spec() -> Value {
         incident_read_paths(),
         alerts::alert_paths(),
         risk::risk_paths(),
+        patrol::patrol_paths(),
         org::org_paths(),
         channels::channel_paths(),
     ] {
@@ -160,6 +162,7 @@ fn tags() -> Value {
         { "name": "incidents", "description": "The incident closed loop: report, act, flow log, statistics" },
         { "name": "alerts", "description": "Alerts: a worker's SOS, taken and closed by dispatchers" },
         { "name": "risk", "description": "Grid risk (风险研判): each grid's score, level, breakdown and trend" },
+        { "name": "patrol", "description": "Patrol coverage (巡查覆盖): each grid's day against its rule, a worker's day, the patrol log" },
         { "name": "organisation", "description": "Departments (部门, 网格+) incidents are routed to, and the assessment (考核)" },
     ])
 }
@@ -252,6 +255,7 @@ fn schemas() -> Value {
         incident_schemas(),
         alerts::alert_schemas(),
         risk::risk_schemas(),
+        patrol::patrol_schemas(),
         org::org_schemas(),
         channels::channel_schemas(),
     ] {

@@ -1,0 +1,96 @@
+//! 巡查 over REST: `GET /api/patrol/coverage` (each grid's day against its
+//! rule), `GET /api/patrol/staff/{id}` (a worker's day card) and
+//! `GET /api/patrol/log` (巡查台账, JSON or CSV), each within the caller's
+//! area (分级授权). The figures are the app layer's (`app/patrol.rs`).
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::auth::Principal;
+use super::error::{ApiError, ApiResult};
+use super::extract::{Json, Query};
+use super::incidents::{csv_attachment, csv_field, wants_csv};
+use crate::app::App;
+use crate::app::patrol::{CoverageView, WorkerDayView, log_csv};
+
+/// The patrol questions' parameters.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatrolParams {
+    /// The local date, YYYY-MM-DD (default today).
+    day: Option<String>,
+    /// An area inside the caller's (default: all of it); not for a day card.
+    area: Option<String>,
+    /// json (default) or csv; the log only.
+    format: Option<String>,
+}
+
+fn day(s: Option<&str>) -> ApiResult<Option<NaiveDate>> {
+    s.map(|s| {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+            ApiError::BadRequest(format!("day must be a date as YYYY-MM-DD, got {s:?}"))
+        })
+    })
+    .transpose()
+}
+
+fn only_json(q: &PatrolParams) -> ApiResult<()> {
+    if q.format.is_some() {
+        return Err(ApiError::BadRequest(
+            "format is for /api/patrol/log only".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// `GET /api/patrol/coverage`.
+pub async fn coverage(
+    State(app): State<Arc<App>>,
+    p: Principal,
+    Query(q): Query<PatrolParams>,
+) -> ApiResult<Json<CoverageView>> {
+    only_json(&q)?;
+    let day = day(q.day.as_deref())?;
+    Ok(Json(
+        app.patrol_coverage(&p.user, q.area.as_deref(), day).await?,
+    ))
+}
+
+/// `GET /api/patrol/staff/{id}`.
+pub async fn worker(
+    State(app): State<Arc<App>>,
+    p: Principal,
+    Path(id): Path<String>,
+    Query(q): Query<PatrolParams>,
+) -> ApiResult<Json<WorkerDayView>> {
+    only_json(&q)?;
+    if q.area.is_some() {
+        return Err(ApiError::BadRequest(
+            "area is not a parameter of a day card".into(),
+        ));
+    }
+    let day = day(q.day.as_deref())?;
+    Ok(Json(app.patrol_worker(&p.user, &id, day).await?))
+}
+
+/// `GET /api/patrol/log`.
+pub async fn log(
+    State(app): State<Arc<App>>,
+    p: Principal,
+    Query(q): Query<PatrolParams>,
+) -> ApiResult<Response> {
+    let csv = wants_csv(q.format.as_deref())?;
+    let day = day(q.day.as_deref())?;
+    let (date, rows) = app.patrol_log(&p.user, q.area.as_deref(), day).await?;
+    if csv {
+        // A byte-order mark: spreadsheets then read the Chinese names right.
+        let body = format!("\u{feff}{}", log_csv(date, &rows, csv_field));
+        return Ok(csv_attachment(&format!("patrol-log-{date}"), body));
+    }
+    Ok(Json(json!({ "day": date, "area": q.area, "rows": rows })).into_response())
+}

@@ -1,0 +1,396 @@
+//! What the patrol questions answer: each grid's coverage against its rule
+//! (the big screen's coverage layer), a worker's day (the day card), and
+//! the patrol log (巡查台账) per worker and grid, as rows for JSON or CSV.
+
+use std::fmt::Write as _;
+
+use chrono::NaiveDate;
+use riskmap_engine::model::EpochMs;
+use riskmap_engine::patrol::{DayBook, coverage};
+use serde::Serialize;
+
+use super::{MAX_TRACK, PatrolError};
+use crate::app::App;
+use crate::clock::now_ms;
+use crate::identity::User;
+use crate::patrol::{GridRule, GridStatus, judge};
+
+/// Most points of a day card's track (a longer one is thinned evenly).
+const CARD_TRACK_POINTS: usize = 2_000;
+
+/// One grid's day.
+#[derive(Debug, Clone, Serialize)]
+pub struct GridDayView {
+    /// Grid code.
+    pub code: String,
+    /// Grid name.
+    pub name: String,
+    /// Against its rule.
+    pub status: GridStatus,
+    /// Visits (入格) begun.
+    pub visits: u32,
+    /// Its cells walked.
+    pub cells_walked: usize,
+    /// Its cells.
+    pub cells: u32,
+    /// `cells_walked / cells`, 0 to 1.
+    pub coverage: f64,
+    /// Time spent in it, summed over workers, seconds.
+    pub time_s: i64,
+    /// Distance walked in it, metres.
+    pub distance_m: f64,
+    /// Workers who were in it.
+    pub workers: usize,
+    /// The first fix in it.
+    pub first_visit_ms: Option<EpochMs>,
+    /// Its rule.
+    pub rule: GridRule,
+}
+
+/// `GET /api/patrol/coverage`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CoverageView {
+    /// The local date.
+    pub day: NaiveDate,
+    /// H3 resolution of the cells.
+    pub resolution: u8,
+    /// False while today is still being read back after a restart (or if
+    /// that failed): figures may be low.
+    pub complete: bool,
+    /// Grids per status.
+    pub counts: Counts,
+    /// Every grid of the area.
+    pub grids: Vec<GridDayView>,
+}
+
+/// Grids per status.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Counts {
+    /// Covered.
+    pub covered: usize,
+    /// Partly covered.
+    pub partly: usize,
+    /// Not visited, not yet due.
+    pub none: usize,
+    /// Not visited though due.
+    pub overdue: usize,
+}
+
+/// A worker's share of one grid.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShareView {
+    /// Grid code.
+    pub code: String,
+    /// Grid name.
+    pub name: Option<String>,
+    /// Visits begun.
+    pub visits: u32,
+    /// Time in it, seconds.
+    pub time_s: i64,
+    /// Distance walked in it, metres.
+    pub distance_m: f64,
+    /// Its cells this worker walked.
+    pub cells: u32,
+    /// First fix in it.
+    pub first_ms: EpochMs,
+    /// Last fix in it.
+    pub last_ms: EpochMs,
+}
+
+/// `GET /api/patrol/staff/{id}`: a worker's day card.
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkerDayView {
+    /// Staff id.
+    pub staff_id: String,
+    /// Name.
+    pub name: String,
+    /// Home grid code.
+    pub home_grid: String,
+    /// The local date.
+    pub day: NaiveDate,
+    /// Fixes shared.
+    pub fixes: u32,
+    /// First fix.
+    pub first_ms: Option<EpochMs>,
+    /// Last fix.
+    pub last_ms: Option<EpochMs>,
+    /// Time on patrol (joined intervals), seconds.
+    pub time_s: i64,
+    /// Distance walked, metres.
+    pub distance_m: f64,
+    /// Cells walked.
+    pub cells: usize,
+    /// The home grid's coverage, 0 to 1.
+    pub home_coverage: Option<f64>,
+    /// Each grid they were in, longest first.
+    pub grids: Vec<ShareView>,
+    /// Incidents they reported that day (发现上报).
+    pub incidents_found: usize,
+    /// The day's track, `[lon, lat, epoch ms]`, thinned to at most 2,000.
+    pub track: Vec<[f64; 3]>,
+}
+
+/// A row of the patrol log: one worker in one grid on one day.
+#[derive(Debug, Clone, Serialize)]
+pub struct LogRow {
+    /// Staff id.
+    pub staff_id: String,
+    /// Name.
+    pub staff_name: String,
+    /// The worker's day and grid.
+    #[serde(flatten)]
+    pub share: ShareView,
+}
+
+fn round_m(m: f64) -> f64 {
+    (m * 10.0).round() / 10.0
+}
+
+impl App {
+    /// Each grid of the caller's area (or `area`) on `day` (default today).
+    ///
+    /// # Errors
+    /// [`PatrolError`] for an area outside the caller's, a day not begun, a
+    /// past day over too many staff, or the store failing.
+    pub async fn patrol_coverage(
+        &self,
+        user: &User,
+        area: Option<&str>,
+        day: Option<NaiveDate>,
+    ) -> Result<CoverageView, PatrolError> {
+        let scope = self.patrol_scope(user, area)?;
+        let grids = self.patrol_grids(scope);
+        let calendar = self.incidents.dictionary().calendar();
+        let now = now_ms();
+        let rules = &self.patrol.rules;
+        let rows = |book: &DayBook, start: EpochMs, complete: bool| {
+            let minutes = (calendar.day_start(now) == start)
+                .then(|| u32::try_from((now - start) / 60_000).unwrap_or(u32::MAX));
+            let engine = self.engine.read();
+            let tree = engine.areas();
+            let mut counts = Counts::default();
+            let grids: Vec<GridDayView> = grids
+                .iter()
+                .map(|&(g, cells)| {
+                    let area = tree.get(g);
+                    let rule = *rules.rule(&area.code);
+                    let day = book.grid(&area.code);
+                    let visits = day.map_or(0, |d| d.visits);
+                    let walked = day.map_or(0, |d| d.cells.len());
+                    let share = coverage(walked, cells, visits > 0);
+                    let status = judge(&rule, visits, share, minutes);
+                    match status {
+                        GridStatus::Covered => counts.covered += 1,
+                        GridStatus::Partly => counts.partly += 1,
+                        GridStatus::None => counts.none += 1,
+                        GridStatus::Overdue => counts.overdue += 1,
+                    }
+                    GridDayView {
+                        code: area.code.clone(),
+                        name: area.name.clone(),
+                        status,
+                        visits,
+                        cells_walked: walked,
+                        cells,
+                        coverage: (share * 1000.0).round() / 1000.0,
+                        time_s: day.map_or(0, |d| d.time_ms / 1000),
+                        distance_m: round_m(day.map_or(0.0, |d| d.distance_m)),
+                        workers: day.map_or(0, |d| d.workers.len()),
+                        first_visit_ms: day.and_then(|d| d.first_ms),
+                        rule,
+                    }
+                })
+                .collect();
+            CoverageView {
+                day: calendar.date_of(start),
+                resolution: u8::from(rules.resolution),
+                complete,
+                counts,
+                grids,
+            }
+        };
+        self.with_patrol_day(scope, day, rows).await
+    }
+
+    /// A worker's day in the caller's area.
+    ///
+    /// # Errors
+    /// [`PatrolError::NotFound`] for a member outside the caller's area;
+    /// as [`App::patrol_coverage`].
+    pub async fn patrol_worker(
+        &self,
+        user: &User,
+        staff_id: &str,
+        day: Option<NaiveDate>,
+    ) -> Result<WorkerDayView, PatrolError> {
+        let scope = self.patrol_scope(user, None)?;
+        let (name, home_grid, home) = {
+            let engine = self.engine.read();
+            let tree = engine.areas();
+            engine
+                .staff()
+                .find(staff_id)
+                .and_then(|i| engine.staff().get(i))
+                .filter(|m| scope.contains(m.home, tree))
+                .map(|m| (m.name.to_string(), m.home_grid.to_string(), m.home))
+                .ok_or_else(|| PatrolError::NotFound(format!("no staff member {staff_id}")))?
+        };
+        let home_cells = home.and_then(|h| {
+            self.patrol_grids(scope)
+                .into_iter()
+                .find(|(g, _)| *g == h)
+                .map(|(_, n)| n)
+        });
+        let narrow = {
+            let engine = self.engine.read();
+            home.map_or(scope, |h| scope.narrow(h, engine.areas()))
+        };
+        let card = |book: &DayBook, start: EpochMs, _complete: bool| {
+            let engine = self.engine.read();
+            let tree = engine.areas();
+            let worker = book.worker(staff_id);
+            let mut grids: Vec<ShareView> = worker
+                .map(|w| {
+                    w.grids
+                        .iter()
+                        .map(|(code, s)| share_view(code, s, tree))
+                        .collect()
+                })
+                .unwrap_or_default();
+            grids.sort_by_key(|s| std::cmp::Reverse(s.time_s));
+            let home_coverage = home_cells.map(|n| {
+                let day = book.grid(&home_grid);
+                let walked = day.map_or(0, |d| d.cells.len());
+                coverage(walked, n, day.is_some_and(|d| d.visits > 0))
+            });
+            (start, worker.cloned(), grids, home_coverage)
+        };
+        let (start, worker, grids, home_coverage) = self.with_patrol_day(narrow, day, card).await?;
+        let end = start + super::DAY_MS;
+        let incidents_found = self
+            .incidents
+            .book()
+            .iter()
+            .filter(|e| {
+                let i = &e.incident;
+                i.reporter_staff.as_deref() == Some(staff_id)
+                    && (start..end).contains(&i.created_ms)
+            })
+            .count();
+        let track = self
+            .store
+            .track(staff_id, start, end - 1, MAX_TRACK)
+            .await?;
+        let stride = track.len().div_ceil(CARD_TRACK_POINTS).max(1);
+        #[allow(clippy::cast_precision_loss)] // epoch ms: exact in f64 until 2255
+        let track = track
+            .iter()
+            .step_by(stride)
+            .map(|f| [f.position.lon, f.position.lat, f.fix_time_ms as f64])
+            .collect();
+        Ok(WorkerDayView {
+            staff_id: staff_id.to_owned(),
+            name,
+            home_grid,
+            day: self.incidents.dictionary().calendar().date_of(start),
+            fixes: worker.as_ref().map_or(0, |w| w.fixes),
+            first_ms: worker.as_ref().map(|w| w.first_ms),
+            last_ms: worker.as_ref().map(|w| w.last_ms),
+            time_s: worker.as_ref().map_or(0, |w| w.time_ms / 1000),
+            distance_m: round_m(worker.as_ref().map_or(0.0, |w| w.distance_m)),
+            cells: worker.as_ref().map_or(0, |w| w.cells.len()),
+            home_coverage,
+            grids,
+            incidents_found,
+            track,
+        })
+    }
+
+    /// The patrol log of the caller's area (or `area`) on `day`: one row per
+    /// worker (of the area) and grid they were in.
+    ///
+    /// # Errors
+    /// As [`App::patrol_coverage`].
+    pub async fn patrol_log(
+        &self,
+        user: &User,
+        area: Option<&str>,
+        day: Option<NaiveDate>,
+    ) -> Result<(NaiveDate, Vec<LogRow>), PatrolError> {
+        let scope = self.patrol_scope(user, area)?;
+        let rows = |book: &DayBook, start: EpochMs, _complete: bool| {
+            let engine = self.engine.read();
+            let tree = engine.areas();
+            let staff = engine.staff();
+            let mut rows = Vec::new();
+            for (id, w) in book.workers() {
+                let Some(m) = staff.find(id).and_then(|i| staff.get(i)) else {
+                    continue;
+                };
+                let mine = scope.contains(m.home, tree);
+                for (code, s) in &w.grids {
+                    if mine || scope.contains(tree.idx(code), tree) {
+                        rows.push(LogRow {
+                            staff_id: id.to_owned(),
+                            staff_name: m.name.to_string(),
+                            share: share_view(code, s, tree),
+                        });
+                    }
+                }
+            }
+            rows.sort_by(|a, b| {
+                (&a.staff_id, a.share.first_ms).cmp(&(&b.staff_id, b.share.first_ms))
+            });
+            (self.incidents.dictionary().calendar().date_of(start), rows)
+        };
+        self.with_patrol_day(scope, day, rows).await
+    }
+}
+
+fn share_view(
+    code: &str,
+    s: &riskmap_engine::patrol::GridShare,
+    tree: &riskmap_engine::AreaTree,
+) -> ShareView {
+    ShareView {
+        code: code.to_owned(),
+        name: tree.idx(code).map(|g| tree.get(g).name.clone()),
+        visits: s.visits,
+        time_s: s.time_ms / 1000,
+        distance_m: round_m(s.distance_m),
+        cells: s.cells,
+        first_ms: s.first_ms,
+        last_ms: s.last_ms,
+    }
+}
+
+/// The patrol log as CSV; `field` makes a text field safe for a spreadsheet.
+#[must_use]
+pub fn log_csv(day: NaiveDate, rows: &[LogRow], field: impl Fn(&str) -> String) -> String {
+    let mut out = String::from(
+        "day,staff_id,staff_name,grid,grid_name,visits,first,last,time_min,distance_m,cells\r\n",
+    );
+    let time = |ms: EpochMs| {
+        chrono::DateTime::from_timestamp_millis(ms)
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            .unwrap_or_default()
+    };
+    for r in rows {
+        let s = &r.share;
+        let _ = write!(
+            out,
+            "{day},{},{},{},{},{},{},{},{},{},{}\r\n",
+            field(&r.staff_id),
+            field(&r.staff_name),
+            field(&s.code),
+            field(s.name.as_deref().unwrap_or_default()),
+            s.visits,
+            time(s.first_ms),
+            time(s.last_ms),
+            s.time_s / 60,
+            s.distance_m,
+            s.cells,
+        );
+    }
+    out
+}

@@ -1,0 +1,264 @@
+//! 巡查覆盖 end to end: a worker's simulated walk posted as fixes, the
+//! grids' coverage, the day card and the patrol log (巡查台账) checked
+//! against figures counted here from the same fixes by brute force; the
+//! same figures after a restart (today read back from the stored tracks);
+//! 分级授权 on every question.
+
+#![allow(clippy::unwrap_used, clippy::too_many_lines)]
+
+use geo::{Contains, Point};
+use h3o::{LatLng, Resolution};
+use riskmap_engine::sphere::{LonLat, distance_m};
+use riskmap_tests::{TestServer, city_areas, grid, test_args};
+use serde_json::{Value, json};
+
+/// The rules the server runs with: grid 11-1 wants two visits and a tenth
+/// of its cells, at resolution 8 (cells of 0.7 km²).
+const RULES: &str = r#"{"resolution": 8,
+  "default": {"visits_per_day": 1, "coverage": 0.5, "visit_by": null},
+  "grids": {"11001001001": {"visits_per_day": 2, "coverage": 0.1}}}"#;
+
+/// S1's walk: across grid 11-1, into 11-2, and back into 11-1.
+fn walk(now: i64) -> Vec<(i64, LonLat)> {
+    let mut points = Vec::new();
+    for i in 0..20 {
+        let k = f64::from(i);
+        points.push((120.005 + 0.002 * k, 28.01 + 0.0035 * k));
+    }
+    for i in 0..5 {
+        points.push((120.055 + 0.001 * f64::from(i), 28.08));
+    }
+    for i in 0..10 {
+        points.push((
+            120.045 - 0.003 * f64::from(i),
+            28.085 - 0.001 * f64::from(i),
+        ));
+    }
+    // Inside today, whatever the hour: 30 s apart, or closer just after
+    // local midnight.
+    let start = riskmap::clock::now_ms();
+    let midnight = (start + 8 * 3_600_000).div_euclid(86_400_000) * 86_400_000 - 8 * 3_600_000;
+    let n = i64::try_from(points.len()).unwrap();
+    let step = 30_000.min((now - midnight) / (n + 1)).max(1);
+    points
+        .into_iter()
+        .enumerate()
+        .map(|(i, (lon, lat))| {
+            let i = i64::try_from(i).unwrap();
+            (now - (n - i) * step, LonLat::new(lon, lat).unwrap())
+        })
+        .collect()
+}
+
+/// What the server should say of a grid, counted from the walk alone.
+fn brute(walk: &[(i64, LonLat)], code: &str) -> (u32, i64, f64, usize) {
+    let areas = city_areas();
+    let outline = |c: &str| &areas.iter().find(|a| a.code == c).unwrap().geometry;
+    let inside = |c: &str, p: LonLat| outline(c).contains(&Point::new(p.lon, p.lat));
+    let (mut visits, mut time, mut metres) = (0, 0, 0.0);
+    let mut cells = std::collections::BTreeSet::new();
+    for (i, &(t, p)) in walk.iter().enumerate() {
+        let before = i.checked_sub(1).map(|j| walk[j]);
+        if inside(code, p) && before.is_none_or(|(_, q)| !inside(code, q)) {
+            visits += 1;
+        }
+        if let Some((t0, q)) = before
+            && inside(code, q)
+        {
+            time += t - t0;
+            let d = distance_m(q, p);
+            #[allow(clippy::cast_precision_loss)]
+            if d <= 30.0 * (t - t0) as f64 / 1000.0 {
+                metres += d;
+            }
+        }
+        let cell = LatLng::new(p.lat, p.lon)
+            .unwrap()
+            .to_cell(Resolution::Eight);
+        let c = LatLng::from(cell);
+        if inside(code, LonLat::new(c.lng(), c.lat()).unwrap()) {
+            cells.insert(cell);
+        }
+    }
+    (visits, time, metres, cells.len())
+}
+
+fn grid_of<'a>(coverage: &'a Value, code: &str) -> &'a Value {
+    coverage["grids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["code"] == code)
+        .unwrap_or_else(|| panic!("no {code} in {coverage}"))
+}
+
+fn assert_figures(coverage: &Value, code: &str, walk: &[(i64, LonLat)]) {
+    let g = grid_of(coverage, code);
+    let (visits, time_ms, metres, cells) = brute(walk, code);
+    assert_eq!(g["visits"], visits, "{g}");
+    assert_eq!(g["time_s"], time_ms / 1000, "{g}");
+    assert!(
+        (g["distance_m"].as_f64().unwrap() - metres).abs() < 0.2,
+        "{g}: {metres}"
+    );
+    assert_eq!(g["cells_walked"], cells, "{g}");
+    assert!(cells > 0);
+}
+
+#[tokio::test]
+async fn coverage_day_card_and_log_follow_the_walk_and_survive_a_restart() {
+    let (mut args, tmp) = test_args().await;
+    let rules = tmp.path().join("patrol.json");
+    std::fs::write(&rules, RULES).unwrap();
+    args.patrol_config = Some(rules);
+    let mut s = TestServer::start_in(args, tmp).await;
+    let disp = s.login("dispatcher").await;
+    let field = s.login("field").await; // S1, home grid 11-1
+    let (g1, g2) = (grid(11, 1), grid(11, 2));
+
+    // Nobody has walked yet: every grid is not visited, none yet due.
+    let (status, before) = s.get(&disp, "/api/patrol/coverage").await;
+    assert_eq!(status, 200, "{before}");
+    assert_eq!(before["resolution"], 8);
+    assert_eq!(before["grids"].as_array().unwrap().len(), 4, "{before}");
+    assert_eq!(grid_of(&before, &g1)["status"], "none");
+    assert_eq!(grid_of(&before, &g1)["rule"]["visits_per_day"], 2);
+    assert!(
+        grid_of(&before, &g1)["cells"].as_u64().unwrap() > 50,
+        "{before}"
+    );
+
+    let now = riskmap::clock::now_ms();
+    let walk = walk(now);
+    let first_leg: Vec<Value> = walk[..20]
+        .iter()
+        .map(|(t, p)| json!({ "lon": p.lon, "lat": p.lat, "t": t }))
+        .collect();
+    let (status, b) = s
+        .post(&field, "/api/fixes", &json!({ "fixes": first_leg }))
+        .await;
+    assert_eq!(status, 200, "{b}");
+    // One visit of two: partly covered.
+    let (_, mid) = s.get(&disp, "/api/patrol/coverage").await;
+    assert_figures(&mid, &g1, &walk[..20]);
+    assert_eq!(grid_of(&mid, &g1)["status"], "partly", "{mid}");
+    let rest: Vec<Value> = walk[20..]
+        .iter()
+        .map(|(t, p)| json!({ "lon": p.lon, "lat": p.lat, "t": t }))
+        .collect();
+    let (status, b) = s
+        .post(&field, "/api/fixes", &json!({ "fixes": rest }))
+        .await;
+    assert_eq!(status, 200, "{b}");
+    let (_, after) = s.get(&disp, "/api/patrol/coverage").await;
+    assert_eq!(after["complete"], true);
+    for code in [&g1, &g2] {
+        assert_figures(&after, code, &walk);
+    }
+    assert_eq!(grid_of(&after, &g1)["visits"], 2);
+    assert_eq!(grid_of(&after, &g1)["status"], "covered", "{after}");
+    assert_eq!(grid_of(&after, &g2)["status"], "partly", "{after}");
+    assert_eq!(grid_of(&after, &grid(12, 1))["status"], "none");
+    assert_eq!(after["counts"]["covered"], 1);
+
+    // The worker's day card.
+    let (status, card) = s.get(&disp, "/api/patrol/staff/S1").await;
+    assert_eq!(status, 200, "{card}");
+    assert_eq!(card["fixes"], walk.len());
+    assert_eq!(card["track"].as_array().unwrap().len(), walk.len());
+    assert_eq!(card["grids"][0]["code"], g1, "longest first: {card}");
+    let shares: i64 = card["grids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["time_s"].as_i64().unwrap())
+        .sum();
+    assert!(
+        shares <= card["time_s"].as_i64().unwrap() && shares > 0,
+        "{card}"
+    );
+
+    // The log, as JSON and CSV.
+    let (_, log) = s.get(&disp, "/api/patrol/log").await;
+    let rows = log["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{log}");
+    assert!(rows.iter().all(|r| r["staff_id"] == "S1"), "{log}");
+    let r = s
+        .http
+        .get(format!("{}/api/patrol/log?format=csv", s.base))
+        .bearer_auth(&disp)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let csv = r.text().await.unwrap();
+    let lines: Vec<&str> = csv.trim_end().split("\r\n").collect();
+    assert!(
+        lines[0].starts_with("\u{feff}day,staff_id,staff_name,grid"),
+        "{csv}"
+    );
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(lines[1].contains(",S1,员工S1,"), "{csv}");
+
+    // 分级授权: district 11's commander sees its two grids, not 12's
+    // grids nor its staff.
+    let district = s.login("district").await;
+    let (_, mine) = s.get(&district, "/api/patrol/coverage").await;
+    assert_eq!(mine["grids"].as_array().unwrap().len(), 2, "{mine}");
+    let (status, _) = s.get(&district, "/api/patrol/coverage?area=12").await;
+    assert_eq!(status, 404);
+    let (status, _) = s.get(&district, "/api/patrol/staff/S4").await;
+    assert_eq!(status, 404);
+
+    // Bad questions are refused with a reason.
+    for (path, says) in [
+        ("/api/patrol/coverage?day=2026-13-01", "YYYY-MM-DD"),
+        ("/api/patrol/coverage?day=2999-01-01", "has not begun"),
+        ("/api/patrol/coverage?format=csv", "log only"),
+        ("/api/patrol/staff/S1?area=11", "not a parameter"),
+        ("/api/patrol/log?format=xml", "format"),
+    ] {
+        let (status, b) = s.get(&disp, path).await;
+        assert!(status == 400 || status == 404, "{path}: {status} {b}");
+        assert!(
+            b["error"].as_str().unwrap_or_default().contains(says) || b.to_string().contains(says),
+            "{path}: {b}"
+        );
+    }
+
+    // A restart: today is read back from the stored tracks.
+    s.restart().await;
+    let disp = s.login("dispatcher").await;
+    let mut again = Value::Null;
+    for _ in 0..100 {
+        again = s.get(&disp, "/api/patrol/coverage").await.1;
+        if again["complete"] == true {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(again["complete"], true, "{again}");
+    for code in [&g1, &g2] {
+        assert_eq!(grid_of(&again, code), grid_of(&after, code), "{code}");
+    }
+    // A past day is read from the tracks too: yesterday held none of them.
+    let yesterday = chrono_day(now - 86_400_000);
+    let (status, past) = s
+        .get(&disp, &format!("/api/patrol/coverage?day={yesterday}"))
+        .await;
+    assert_eq!(status, 200, "{past}");
+    assert_eq!(grid_of(&past, &g1)["visits"], 0, "{past}");
+    assert_eq!(
+        grid_of(&past, &g1)["status"],
+        "overdue",
+        "a past day is over: {past}"
+    );
+}
+
+/// The local (UTC+8) date of an instant, YYYY-MM-DD.
+fn chrono_day(t: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(t + 8 * 3_600_000)
+        .unwrap()
+        .date_naive()
+        .to_string()
+}
