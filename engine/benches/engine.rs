@@ -132,6 +132,42 @@ fn moves(c: &mut Criterion) {
     g.finish();
 }
 
+/// 巡查覆盖: one fix into a day's book (its grid located, as the server
+/// does for each fix; a new cell asks for its centre's grid), beside
+/// the move it rides along with.
+fn patrol(c: &mut Criterion) {
+    use riskmap_engine::patrol::{DayBook, PatrolFix};
+    let origin = LonLat::new(120.40, 27.70).expect("in range");
+    let areas = lattice_city(&mut rng(3), origin, 250, 200, 0.003, 0.0);
+    let tree =
+        AreaTree::build(areas, riskmap_engine::locator::DEFAULT_RESOLUTION).expect("valid tree");
+    let ids: Vec<String> = (0..STAFF).map(|i| format!("S{i:06}")).collect();
+    let mut at: Vec<LonLat> = query_points(STAFF, [120.40, 27.70, 121.15, 28.30]);
+    let steps = walking_steps(STAFF);
+    let mut book = DayBook::new(riskmap_engine::patrol::DEFAULT_RESOLUTION);
+    let mut g = c.benchmark_group("patrol");
+    g.throughput(Throughput::Elements(1));
+    let (mut i, mut t) = (0, 10);
+    g.bench_function("observe_walking_of_100k", |b| {
+        b.iter(|| {
+            i = (i + 1) % steps.len();
+            t += 1_000;
+            let (s, dx, dy) = steps[i];
+            let s = s as usize;
+            let p = &mut at[s];
+            *p = LonLat::new(p.lon + dx, p.lat + dy).expect("in range");
+            let grid = tree.grid_at(*p).map(|g| tree.get(g).code.as_str());
+            let fix = PatrolFix { t, at: *p, grid };
+            black_box(book.observe(&ids[s], fix, |cell| {
+                let c = h3o::LatLng::from(cell);
+                let g = tree.grid_at(LonLat::new(c.lng(), c.lat()).ok()?)?;
+                Some(tree.get(g).code.as_str().into())
+            }))
+        });
+    });
+    g.finish();
+}
+
 fn viewport(c: &mut Criterion) {
     let mut r = rng(9);
     let cameras: Vec<Camera> = (0..200_000)
@@ -222,6 +258,6 @@ criterion_group! {
     config = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
-    targets = nearest, locate, moves, viewport, scale
+    targets = nearest, locate, moves, patrol, viewport, scale
 }
 criterion_main!(benches);

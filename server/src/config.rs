@@ -51,6 +51,9 @@ pub const DEFAULT_MAX_WS_PER_USER: usize = 256;
 pub const DEFAULT_WS_PING_S: u64 = 20;
 /// Seconds without a fix after which a staff member's position is stale.
 pub const DEFAULT_STALE_AFTER_S: u64 = 600;
+/// How near a key place a venue code's scan must be, metres (a phone's fix
+/// in town is good to 10–30 m; a large site is measured to its edge).
+pub const DEFAULT_VENUE_SCAN_RADIUS_M: f64 = 100.0;
 /// Minutes out of the home grid on duty before a 脱岗 alert.
 pub const DEFAULT_ALERT_LEFT_GRID_MIN: u64 = 30;
 /// Minutes without moving on duty before a 静止 alert (a possible fall).
@@ -387,6 +390,10 @@ pub struct ServeArgs {
     /// half its cells, by 10:00; see docs/protocol.md, "Patrol coverage").
     #[arg(long, env = "RISKMAP_PATROL_CONFIG")]
     pub patrol_config: Option<PathBuf>,
+    /// How near a key place a worker's phone must be for a scan of its
+    /// venue code (场所码) to count, metres (to the place's edge).
+    #[arg(long, env = "RISKMAP_VENUE_SCAN_RADIUS_M", default_value_t = DEFAULT_VENUE_SCAN_RADIUS_M)]
+    pub venue_scan_radius_m: f64,
     /// Seconds between probes of every camera's `stream_url` (an HTTP
     /// `GET` of an HLS playlist; a TCP connection for https, rtsp, rtmp),
     /// which keep each camera's `online` flag live; 0 turns probing off.

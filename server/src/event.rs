@@ -16,6 +16,7 @@ use crate::alert::Alert;
 use crate::incident::model::{Incident, LogEntry};
 use crate::org::Department;
 use crate::store::{LayerData, WriteMode};
+use crate::venue::Inspection;
 pub use layer::PrebuiltTree;
 
 /// A committed change.
@@ -60,6 +61,12 @@ pub enum DomainEvent {
         alert: Alert,
         /// Duty changes committed with it.
         duty: Vec<DutyChange>,
+    },
+    /// 场所码 — a worker scanned a key place's code: an inspection (检查)
+    /// or a check-in (打卡) recorded.
+    InspectionRecorded {
+        /// The record as committed.
+        inspection: Inspection,
     },
     /// 设备在线 — cameras whose stream the probe found answering or not,
     /// where that changed.

@@ -57,3 +57,4 @@ pub mod serve;
 pub mod simulator;
 pub mod store;
 pub mod summary;
+pub mod venue;

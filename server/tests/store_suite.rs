@@ -271,6 +271,7 @@ suite!(
     incidents_round_trip,
     departments_round_trip,
     intake_round_trip,
+    inspections_round_trip,
     audit_by_area,
     outbox_keeps_records_with_their_writes,
 );
@@ -1707,6 +1708,124 @@ fn log_entry(id: &str, seq: i64, action: Action, from: Option<State>, to: State)
 /// What the intake keeps: photos with the incidents that carry them, a
 /// ticket once (a second is a conflict, and its incident is not written),
 /// and the call-backs each change owes its tickets, the merged ones' too.
+async fn inspections_round_trip(b: &Backend) {
+    use riskmap::store::InspectionFilter;
+    use riskmap::venue::{CheckItem, Inspection, ScanKind};
+    let store = &b.store;
+    let at = |id: &str, place: &str, staff: &str, grid: Option<&str>, t: i64| Inspection {
+        id: id.into(),
+        place_id: place.into(),
+        place_name: "实验小学".into(),
+        place_category: "学校".into(),
+        grid: grid.map(Into::into),
+        kind: ScanKind::Inspection,
+        staff_id: staff.into(),
+        staff_name: "王伟".into(),
+        at_ms: t,
+        position: LonLat::new(LON0, LAT0).unwrap(),
+        distance_m: 12.5,
+        checklist: vec![CheckItem {
+            item: "消防通道畅通".into(),
+            ok: false,
+            note: Some("堆放杂物".into()),
+        }],
+        problems: 1,
+        note: None,
+        photos: vec!["b".repeat(64)],
+    };
+    let rows = [
+        at("I1", "K1", "S1", Some("g1"), T0),
+        at("I2", "K1", "S2", Some("g1"), T0 + 10),
+        at("I3", "K2", "S1", Some("g2"), T0 + 20),
+        at("I4", "K3", "S1", None, T0 + 30),
+    ];
+    for r in &rows {
+        assert_eq!(store.put_inspection_kept(r, None).await.unwrap(), None);
+    }
+    // The same id twice is refused; nothing else changes.
+    assert!(store.put_inspection_kept(&rows[0], None).await.is_err());
+    let g1 = vec!["g1".to_owned()];
+    let all = InspectionFilter {
+        from: T0,
+        to: T0 + 100,
+        limit: 10,
+        ..InspectionFilter::default()
+    };
+    assert_eq!(ids(store, all).await, ["I4", "I3", "I2", "I1"]);
+    let got = store.inspections(all).await.unwrap();
+    assert_eq!(got[3], rows[0], "the whole record comes back");
+    assert_eq!(
+        ids(
+            store,
+            InspectionFilter {
+                place: Some("K1"),
+                ..all
+            }
+        )
+        .await,
+        ["I2", "I1"]
+    );
+    assert_eq!(
+        ids(
+            store,
+            InspectionFilter {
+                staff: Some("S1"),
+                ..all
+            }
+        )
+        .await,
+        ["I4", "I3", "I1"]
+    );
+    assert_eq!(
+        ids(
+            store,
+            InspectionFilter {
+                grids: Some(&g1),
+                ..all
+            }
+        )
+        .await,
+        ["I2", "I1"]
+    );
+    assert_eq!(
+        ids(
+            store,
+            InspectionFilter {
+                from: T0 + 10,
+                to: T0 + 30,
+                ..all
+            }
+        )
+        .await,
+        ["I3", "I2"]
+    );
+    assert_eq!(
+        ids(store, InspectionFilter { limit: 1, ..all }).await,
+        ["I4"]
+    );
+    let mut last = store.last_inspections().await.unwrap();
+    last.sort();
+    assert_eq!(
+        last,
+        [
+            ("K1".to_owned(), T0 + 10),
+            ("K2".to_owned(), T0 + 20),
+            ("K3".to_owned(), T0 + 30)
+        ]
+    );
+}
+
+/// The ids of the inspections a filter selects, in order.
+async fn ids(store: &Arc<dyn Store>, f: riskmap::store::InspectionFilter<'_>) -> Vec<String> {
+    store
+        .inspections(f)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.id)
+        .collect()
+}
+
 async fn intake_round_trip(b: &Backend) {
     let store = &b.store;
     store.import_city(&small_city()).await.unwrap();

@@ -15,11 +15,13 @@ use crate::app::duty::DutyError;
 use crate::app::layers::LayerError;
 use crate::app::patrol::PatrolError;
 use crate::app::risk::RiskError;
+use crate::app::venues::VenuesError;
 use crate::clock::TimeError;
 use crate::identity::AuthError;
 use crate::incident::IncidentError;
 use crate::org::OrgError;
 use crate::store::StoreError;
+use crate::venue::VenueError;
 use riskmap_engine::EngineError;
 use riskmap_engine::model::DutyStatus;
 
@@ -297,6 +299,24 @@ impl From<RiskError> for ApiError {
             RiskError::NotFound(m) => ApiError::NotFound(m),
             RiskError::Invalid(m) => ApiError::BadRequest(m),
             RiskError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<VenuesError> for ApiError {
+    fn from(e: VenuesError) -> Self {
+        match e {
+            VenuesError::Forbidden(m) => ApiError::Forbidden(m),
+            VenuesError::NotFound(m) => ApiError::NotFound(m),
+            VenuesError::Invalid(m) => ApiError::BadRequest(m),
+            VenuesError::Code(VenueError::Forged) => ApiError::Forbidden(e.to_string()),
+            VenuesError::Code(_) => ApiError::BadRequest(e.to_string()),
+            VenuesError::TooFar { .. } => ApiError::Conflict {
+                message: e.to_string(),
+                state: Some("too_far"),
+                allowed: Vec::new(),
+            },
+            VenuesError::Store(e) => e.into(),
         }
     }
 }

@@ -33,6 +33,7 @@ pub mod patrol;
 pub mod queries;
 pub mod risk;
 pub mod users;
+pub mod venues;
 pub mod web_client;
 pub mod ws;
 
@@ -79,6 +80,11 @@ pub fn router(app: Arc<App>, static_dir: Option<PathBuf>) -> Router {
         .route("/api/dispatch/nearby", get(queries::nearby))
         .route("/api/dispatch/locate", get(queries::locate))
         .route("/api/heatmap", get(queries::heatmap))
+        .route("/api/venues/scan", post(venues::scan))
+        .route("/api/venues/inspections", get(venues::inspections))
+        .route("/api/venues/{id}/code", get(venues::code))
+        .route("/api/venues/{id}/code.png", get(venues::code_png))
+        .route("/api/venues/{id}/code.svg", get(venues::code_svg))
         .route("/api/patrol/coverage", get(patrol::coverage))
         .route("/api/patrol/log", get(patrol::log))
         .route("/api/patrol/staff/{id}", get(patrol::worker))

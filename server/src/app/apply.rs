@@ -62,6 +62,10 @@ impl App {
                 self.change_alert(alert, duty);
                 Applied::default()
             }
+            DomainEvent::InspectionRecorded { inspection } => {
+                self.record_inspection(inspection);
+                Applied::default()
+            }
             DomainEvent::DepartmentsSaved { departments } => {
                 self.incidents.put_departments(departments.clone());
                 Applied::default()

@@ -82,7 +82,8 @@ impl Change {
                 | DomainEvent::DepartmentsSaved { .. }
                 | DomainEvent::IncidentChanged { .. }
                 | DomainEvent::DutyChanged { .. }
-                | DomainEvent::AlertChanged { .. } => SUBJECT_INCIDENTS,
+                | DomainEvent::AlertChanged { .. }
+                | DomainEvent::InspectionRecorded { .. } => SUBJECT_INCIDENTS,
             },
             Change::LayerChanged(_) => SUBJECT_LAYERS,
             Change::SessionsEnded { .. } => SUBJECT_SESSIONS,

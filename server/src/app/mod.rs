@@ -38,6 +38,7 @@ pub mod ingest;
 pub mod layers;
 pub mod patrol;
 pub mod risk;
+pub mod venues;
 
 use std::sync::Arc;
 
@@ -173,6 +174,8 @@ pub struct App {
     pub channels: channels::Channels,
     /// 巡查覆盖: today's and yesterday's patrols, and the rules.
     pub patrol: patrol::PatrolDesk,
+    /// 场所码: the codes' key, the scan radius, each place's last inspection.
+    pub venues: venues::Venues,
 }
 
 impl App {

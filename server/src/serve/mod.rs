@@ -34,6 +34,7 @@ use crate::app::channels::{ChannelConfig, Channels};
 use crate::app::ingest::{Ingest, IngestConfig};
 use crate::app::patrol::PatrolDesk;
 use crate::app::risk::RiskDesk;
+use crate::app::venues::Venues;
 use crate::app::{App, Limits};
 use crate::config::ServeArgs;
 use crate::identity::password::new_password;
@@ -180,18 +181,32 @@ fn watch_rules(args: &ServeArgs) -> WatchRules {
     }
 }
 
+/// A key every node shares: made by the first to start, kept in the store.
+async fn shared_key(store: &dyn Store, name: &str) -> Result<String, ServeError> {
+    if let Some(k) = store.setting(name).await? {
+        return Ok(k);
+    }
+    let k = hex::encode(rand::random::<[u8; 32]>());
+    store.put_setting(name, &k).await?;
+    // Two nodes starting at once: the one written last is everyone's.
+    Ok(store.setting(name).await?.unwrap_or(k))
+}
+
+/// 场所码: the codes signed with the city's key, the scan radius, and each
+/// place's last inspection.
+async fn venues(args: &ServeArgs, store: &dyn Store) -> Result<Venues, ServeError> {
+    let key = shared_key(store, "venue_code_key").await?;
+    Ok(Venues::new(
+        key.as_bytes(),
+        args.venue_scan_radius_m,
+        store.last_inspections().await?,
+    ))
+}
+
 /// The channels' settings, their challenges signed with the key every node
-/// shares (made by the first to start, kept in the store).
+/// shares.
 async fn channels(args: &ServeArgs, store: &dyn Store) -> Result<Channels, ServeError> {
-    const KEY: &str = "citizen_proof_key";
-    let key = if let Some(k) = store.setting(KEY).await? {
-        k
-    } else {
-        let k = hex::encode(rand::random::<[u8; 32]>());
-        store.put_setting(KEY, &k).await?;
-        // Two nodes starting at once: the one written last is everyone's.
-        store.setting(KEY).await?.unwrap_or(k)
-    };
+    let key = shared_key(store, "citizen_proof_key").await?;
     Ok(Channels::new(
         ChannelConfig {
             proof_difficulty: args.citizen_proof_bits,
@@ -210,13 +225,14 @@ fn build_app(
     args: &ServeArgs,
     store: Arc<dyn Store>,
     auth: Auth,
-    (engine, incidents, alerts, risk, channels, patrol): (
+    (engine, incidents, alerts, risk, channels, patrol, venues): (
         Engine,
         Desk,
         Alerts,
         RiskDesk,
         Channels,
         PatrolDesk,
+        Venues,
     ),
     trusted_proxies: TrustedProxies,
     cluster: Option<Arc<crate::app::cluster::ClusterLink>>,
@@ -281,6 +297,7 @@ fn build_app(
         cluster,
         channels,
         patrol,
+        venues,
     });
     // Fixes applied from here on wait for today's stored ones.
     app.patrol.hold();
@@ -321,12 +338,13 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
     let risk = RiskDesk::new(risk_weights);
     let channels = channels(&args, &*store).await?;
     let patrol = PatrolDesk::new(load::patrol_rules(&args)?);
+    let venues = venues(&args, &*store).await?;
     let (drain, drain_rx) = watch::channel(false);
     let (app, writers) = build_app(
         &args,
         store,
         auth,
-        (engine, incidents, alerts, risk, channels, patrol),
+        (engine, incidents, alerts, risk, channels, patrol, venues),
         trusted_proxies,
         joined.as_ref().map(|j| j.link.clone()),
         &drain_rx,
@@ -405,6 +423,12 @@ fn checked(args: &ServeArgs) -> Result<(h3o::Resolution, TrustedProxies, RiskWei
     })?;
     if args.tick_ms == 0 || args.tick_ms > 10_000 {
         return Err(ServeError::Config("--tick-ms must be 1 to 10000".into()));
+    }
+    let r = args.venue_scan_radius_m;
+    if !(r.is_finite() && (10.0..=1_000.0).contains(&r)) {
+        return Err(ServeError::Config(format!(
+            "--venue-scan-radius-m must be 10 to 1000 metres, got {r}"
+        )));
     }
     let r = args.alert_motionless_radius_m;
     if !(r.is_finite() && (1.0..=1_000.0).contains(&r)) {

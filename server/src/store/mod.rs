@@ -20,6 +20,7 @@ pub mod codec;
 pub mod departments;
 pub mod driver;
 pub mod incidents;
+pub mod inspections;
 pub mod intake;
 pub mod layers;
 pub mod lease;
@@ -39,6 +40,7 @@ pub use audit::{AuditEntry, AuditStore};
 pub use backend::{Backend, CommonStore};
 pub use departments::DepartmentStore;
 pub use incidents::{IncidentStore, LogRange};
+pub use inspections::{InspectionFilter, InspectionStore};
 pub use intake::IntakeStore;
 pub use outbox::OutboxStore;
 pub use risk::{RiskDay, RiskStore};
@@ -202,6 +204,7 @@ pub struct Session {
 pub trait Store:
     IncidentStore
     + IntakeStore
+    + InspectionStore
     + DepartmentStore
     + AlertStore
     + RiskStore

@@ -27,6 +27,7 @@ mod org;
 mod patrol;
 mod risk;
 mod schemas;
+mod venues;
 
 use build::{
     COLLECTIONS, DATETIME_PATTERN, LEVELS, content, json_body, path_param, query, schema_ref,
@@ -93,6 +94,7 @@ pub fn spec() -> Value {
         alerts::alert_paths(),
         risk::risk_paths(),
         patrol::patrol_paths(),
+        venues::venue_paths(),
         org::org_paths(),
         channels::channel_paths(),
     ] {
@@ -163,6 +165,7 @@ fn tags() -> Value {
         { "name": "alerts", "description": "Alerts: a worker's SOS, taken and closed by dispatchers" },
         { "name": "risk", "description": "Grid risk (风险研判): each grid's score, level, breakdown and trend" },
         { "name": "patrol", "description": "Patrol coverage (巡查覆盖): each grid's day against its rule, a worker's day, the patrol log" },
+        { "name": "venues", "description": "Venue codes (场所码) of key places and the inspections their scans record" },
         { "name": "organisation", "description": "Departments (部门, 网格+) incidents are routed to, and the assessment (考核)" },
     ])
 }
@@ -256,6 +259,7 @@ fn schemas() -> Value {
         alerts::alert_schemas(),
         risk::risk_schemas(),
         patrol::patrol_schemas(),
+        venues::venue_schemas(),
         org::org_schemas(),
         channels::channel_schemas(),
     ] {

@@ -1,0 +1,168 @@
+//! 场所码 over REST: a key place's code (`GET /api/venues/{id}/code`, and
+//! as a QR code to print: `code.png`, `code.svg`), a field worker's scan
+//! (`POST /api/venues/scan`), and the inspections (`GET
+//! /api/venues/inspections`), each under 分级授权. The rules are the app
+//! layer's (`app/venues.rs`).
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::auth::Principal;
+use super::error::{ApiError, ApiResult};
+use super::extract::{Json, Query};
+use super::incidents::time_param;
+use crate::app::App;
+use crate::app::venues::{ListIn, ScanIn, VenueCode};
+use crate::venue::qr;
+
+/// `GET /api/venues/{id}/code`.
+pub async fn code(
+    State(app): State<Arc<App>>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<VenueCode>> {
+    Ok(Json(app.venue_code(&p.user, &id)?))
+}
+
+/// The link a printed code carries: the field page on the origin the
+/// administrator reached this server by (a phone's camera opens it).
+fn link(headers: &HeaderMap, code: &VenueCode) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c))
+        })
+        .unwrap_or("localhost");
+    let scheme = headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        .filter(|s| *s == "https")
+        .unwrap_or("http");
+    format!("{scheme}://{host}{}", code.path)
+}
+
+/// The two printable drawings of a code.
+#[derive(Clone, Copy)]
+enum Drawing {
+    Png,
+    Svg,
+}
+
+/// A place's code drawn, for whoever may print it.
+fn drawn(
+    app: &App,
+    p: &Principal,
+    headers: &HeaderMap,
+    id: &str,
+    how: Drawing,
+) -> ApiResult<Response> {
+    let code = app.venue_code(&p.user, id)?;
+    let link = link(headers, &code);
+    let (content_type, ext, body) = match how {
+        Drawing::Png => ("image/png", "png", qr::png(&link)),
+        Drawing::Svg => (
+            "image/svg+xml",
+            "svg",
+            qr::svg(&link, &[&code.name, &code.code]).map(String::into_bytes),
+        ),
+    };
+    let body = body.map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "inline; filename=\"venue-{}.{ext}\"",
+                    file_safe(&code.place_id)
+                ),
+            ),
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// A place id as a file name's part: letters, digits, `-` and `_` only.
+fn file_safe(id: &str) -> String {
+    id.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// `GET /api/venues/{id}/code.png`.
+pub async fn code_png(
+    State(app): State<Arc<App>>,
+    p: Principal,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    drawn(&app, &p, &headers, &id, Drawing::Png)
+}
+
+/// `GET /api/venues/{id}/code.svg`.
+pub async fn code_svg(
+    State(app): State<Arc<App>>,
+    p: Principal,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    drawn(&app, &p, &headers, &id, Drawing::Svg)
+}
+
+/// `POST /api/venues/scan`.
+pub async fn scan(
+    State(app): State<Arc<App>>,
+    p: Principal,
+    Json(body): Json<ScanIn>,
+) -> ApiResult<Response> {
+    let inspection = app.scan(&p.user, body).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "inspection": inspection })),
+    )
+        .into_response())
+}
+
+/// `GET /api/venues/inspections` parameters.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InspectionsParams {
+    place: Option<String>,
+    staff: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    limit: Option<u32>,
+}
+
+/// `GET /api/venues/inspections`.
+pub async fn inspections(
+    State(app): State<Arc<App>>,
+    p: Principal,
+    Query(q): Query<InspectionsParams>,
+) -> ApiResult<Response> {
+    let list = ListIn {
+        from: time_param(q.from.as_deref())?,
+        to: time_param(q.to.as_deref())?,
+        place: q.place,
+        staff: q.staff,
+        limit: q.limit,
+    };
+    let rows = app.inspections(&p.user, list).await?;
+    Ok(Json(json!({ "inspections": rows })).into_response())
+}
