@@ -9,8 +9,13 @@
 //! ```json
 //! { "resolution": 10,
 //!   "default": { "visits_per_day": 1, "coverage": 0.5, "visit_by": "10:00" },
-//!   "grids": { "330302001001001": { "visits_per_day": 2 } } }
+//!   "grids": { "330302001001001": { "visits_per_day": 2 } },
+//!   "places": { "学校": 7, "出租房": 30 } }
 //! ```
+//!
+//! `places`: key places of a category are to be inspected every so many
+//! days (逢五进格-like rhythms for 重点场所); a category not named has no
+//! rule. The shipped defaults name the demo city's categories.
 
 use std::collections::HashMap;
 
@@ -66,13 +71,32 @@ pub struct PatrolRules {
     pub resolution: Resolution,
     default: GridRule,
     grids: HashMap<String, GridRule>,
+    places: HashMap<String, u32>,
 }
+
+/// Days between inspections of key places by category, when no rules
+/// document says otherwise.
+const DEFAULT_PLACES: [(&str, u32); 9] = [
+    ("学校", 7),
+    ("幼儿园", 7),
+    ("医院", 7),
+    ("养老院", 7),
+    ("农贸市场", 7),
+    ("商场", 14),
+    ("车站", 14),
+    ("宗教场所", 30),
+    ("出租房", 30),
+];
 
 impl Default for PatrolRules {
     fn default() -> Self {
         PatrolRules {
             resolution: DEFAULT_RESOLUTION,
             default: GridRule::default(),
+            places: DEFAULT_PLACES
+                .iter()
+                .map(|&(k, d)| (k.to_owned(), d))
+                .collect(),
             grids: HashMap::new(),
         }
     }
@@ -86,6 +110,7 @@ struct RulesIn {
     default: RuleIn,
     #[serde(default)]
     grids: HashMap<String, RuleIn>,
+    places: Option<HashMap<String, u32>>,
 }
 
 #[derive(Default, Deserialize)]
@@ -172,11 +197,28 @@ impl PatrolRules {
                 Ok((code, rule))
             })
             .collect::<Result<_, String>>()?;
+        let places = match doc.places {
+            None => PatrolRules::default().places,
+            Some(p) => {
+                if let Some((kind, _)) = p.iter().find(|(_, d)| !(1..=366).contains(*d)) {
+                    return Err(format!("patrol rules: places.{kind} must be 1 to 366 days"));
+                }
+                p
+            }
+        };
         Ok(PatrolRules {
             resolution,
             default,
             grids,
+            places,
         })
+    }
+
+    /// Days between inspections of a key place of `category`, if it has a
+    /// rule.
+    #[must_use]
+    pub fn place_every_days(&self, category: &str) -> Option<u32> {
+        self.places.get(category).copied()
     }
 
     /// A grid's rule.
@@ -225,6 +267,12 @@ mod tests {
         };
         assert_eq!(*r.rule("g2"), rule(1, Some(600)));
         assert_eq!(*r.rule("g1"), rule(3, None));
+        assert_eq!(r.place_every_days("学校"), Some(7), "the default rhythm");
+        let r = PatrolRules::parse(r#"{"places": {"网吧": 3}}"#).unwrap();
+        assert_eq!(
+            (r.place_every_days("网吧"), r.place_every_days("学校")),
+            (Some(3), None)
+        );
     }
 
     #[test]
@@ -241,6 +289,7 @@ mod tests {
                 "grids.g: visit_by",
             ),
             (r#"{"defaults": {}}"#, "unknown field"),
+            (r#"{"places": {"学校": 0}}"#, "places.学校 must be 1 to 366"),
         ] {
             let e = PatrolRules::parse(doc).unwrap_err();
             assert!(e.contains(says), "{doc}: {e}");

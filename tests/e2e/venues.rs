@@ -93,6 +93,25 @@ async fn a_scanned_code_records_an_inspection_and_a_forged_or_distant_one_is_ref
         assert_eq!(status, want, "{path}: {b}");
     }
 
+    // A school is to be inspected every 7 days (the default rules): never
+    // inspected, it is overdue.
+    let (status, due) = s.get(&disp, "/api/venues/due").await;
+    assert_eq!(status, 200, "{due}");
+    assert_eq!(
+        (due["total"].as_u64(), due["overdue"].as_u64()),
+        (Some(1), Some(1)),
+        "{due}"
+    );
+    assert_eq!(
+        (
+            due["places"][0]["place_id"].as_str(),
+            due["places"][0]["every_days"].as_u64()
+        ),
+        (Some("K1"), Some(7)),
+        "{due}"
+    );
+    assert_eq!(due["places"][0]["due_ms"], Value::Null);
+
     // The scan at the school, heard live by a dispatcher of the area.
     let mut live = s.ws(&disp).await;
     live.send(&json!({ "type": "subscribe", "area": "1", "layers": ["key_places"] }))
@@ -122,6 +141,23 @@ async fn a_scanned_code_records_an_inspection_and_a_forged_or_distant_one_is_ref
     );
     let pushed = live.next_of("inspection").await;
     assert_eq!(pushed["inspection"]["id"], first["id"], "{pushed}");
+    // Inspected: due again in 7 days.
+    let (_, due) = s.get(&disp, "/api/venues/due?overdue=true").await;
+    assert_eq!(
+        (
+            due["overdue"].as_u64(),
+            due["places"].as_array().map(Vec::len)
+        ),
+        (Some(0), Some(0)),
+        "{due}"
+    );
+    let (_, due) = s.get(&disp, "/api/venues/due").await;
+    let at = first["at_ms"].as_i64().unwrap();
+    assert_eq!(
+        due["places"][0]["due_ms"].as_i64(),
+        Some(at + 7 * 86_400_000),
+        "{due}"
+    );
 
     // The link as the phone's camera read it, 50 m east of the school's
     // edge: a check-in (its checklist is not kept).

@@ -82,6 +82,7 @@ pub fn router(app: Arc<App>, static_dir: Option<PathBuf>) -> Router {
         .route("/api/heatmap", get(queries::heatmap))
         .route("/api/venues/scan", post(venues::scan))
         .route("/api/venues/inspections", get(venues::inspections))
+        .route("/api/venues/due", get(venues::due))
         .route("/api/venues/{id}/code", get(venues::code))
         .route("/api/venues/{id}/code.png", get(venues::code_png))
         .route("/api/venues/{id}/code.svg", get(venues::code_svg))

@@ -139,6 +139,29 @@ pub async fn scan(
         .into_response())
 }
 
+/// `GET /api/venues/due` parameters.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DueParams {
+    area: Option<String>,
+    overdue: Option<bool>,
+}
+
+/// `GET /api/venues/due`.
+pub async fn due(
+    State(app): State<Arc<App>>,
+    p: Principal,
+    Query(q): Query<DueParams>,
+) -> ApiResult<Response> {
+    let mut places = app.places_due(&p.user, q.area.as_deref())?;
+    let total = places.len();
+    let overdue = places.iter().filter(|d| d.overdue).count();
+    if q.overdue == Some(true) {
+        places.retain(|d| d.overdue);
+    }
+    Ok(Json(json!({ "total": total, "overdue": overdue, "places": places })).into_response())
+}
+
 /// `GET /api/venues/inspections` parameters.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -23,6 +23,27 @@ use crate::live::{Event, Layers, Reach};
 use crate::store::{InspectionFilter, StoreError};
 use crate::venue::{self, CheckItem, Inspection, ScanKind, VenueError};
 
+/// A key place's inspection rhythm and where it stands.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlaceDue {
+    /// The key place.
+    pub place_id: String,
+    /// Its name.
+    pub name: String,
+    /// Its category.
+    pub category: String,
+    /// Its grid.
+    pub grid: Option<String>,
+    /// Days between inspections, by its category's rule.
+    pub every_days: u32,
+    /// Its last inspection or check-in.
+    pub last_ms: Option<EpochMs>,
+    /// When the next is due (none: never inspected, due now).
+    pub due_ms: Option<EpochMs>,
+    /// Whether it is overdue (逾期未检).
+    pub overdue: bool,
+}
+
 /// Most inspections in one list.
 const MAX_LIST: u32 = 1_000;
 
@@ -307,6 +328,55 @@ impl App {
             reach: Reach::of(grid, tree),
             at: Some(inspection.position),
         });
+    }
+
+    /// The key places of the user's area (or `area`) whose category has an
+    /// inspection rule, overdue first, then by when they fall due.
+    ///
+    /// # Errors
+    /// [`VenuesError::NotFound`] for an area outside the user's.
+    pub fn places_due(
+        &self,
+        user: &User,
+        area: Option<&str>,
+    ) -> Result<Vec<PlaceDue>, VenuesError> {
+        let now = now_ms();
+        let rules = self.patrol.rules();
+        let engine = self.engine.read();
+        let tree = engine.areas();
+        let mut scope = Scope::of(user, tree);
+        if let Some(code) = area {
+            let idx = tree
+                .idx(code)
+                .filter(|&a| scope.contains(Some(a), tree))
+                .ok_or_else(|| VenuesError::NotFound(format!("no area {code} in your area")))?;
+            scope = scope.narrow(idx, tree);
+        }
+        let places = engine.key_places();
+        let last = self.venues.last.read();
+        let mut out: Vec<PlaceDue> = places
+            .iter()
+            .filter(|(i, _)| scope.contains(places.grid(*i), tree))
+            .filter_map(|(i, p)| {
+                let every_days = rules.place_every_days(&p.category)?;
+                let last_ms = last.get(&p.id).copied();
+                let due_ms = last_ms.map(|l| l + i64::from(every_days) * 86_400_000);
+                Some(PlaceDue {
+                    place_id: p.id.clone(),
+                    name: p.name.clone(),
+                    category: p.category.clone(),
+                    grid: places.grid(i).map(|g| tree.get(g).code.clone()),
+                    every_days,
+                    last_ms,
+                    due_ms,
+                    overdue: due_ms.is_none_or(|d| d <= now),
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            (!a.overdue, a.due_ms, &a.place_id).cmp(&(!b.overdue, b.due_ms, &b.place_id))
+        });
+        Ok(out)
     }
 
     /// The inspections of the user's area a filter selects, newest first.

@@ -45,6 +45,16 @@ pub(super) fn venue_schemas() -> Value {
             }),
         ),
         "ScanIn": scan_in,
+        "PlaceDue": object(
+            &["place_id", "name", "category", "grid", "every_days", "last_ms", "due_ms", "overdue"],
+            json!({
+                "place_id": text, "name": text, "category": text, "grid": nullable(text.clone()),
+                "every_days": { "type": "integer", "minimum": 1 },
+                "last_ms": { "type": ["integer", "null"], "format": "int64" },
+                "due_ms": { "type": ["integer", "null"], "format": "int64" },
+                "overdue": { "type": "boolean" },
+            }),
+        ),
         "CheckItem": item,
         "Inspection": object(
             &["id", "place_id", "place_name", "place_category", "grid", "kind", "staff_id",
@@ -116,7 +126,26 @@ pub(super) fn venue_paths() -> Map<String, Value> {
     );
     scan["requestBody"] =
         json!({ "required": true, "content": content("application/json", schema_ref("ScanIn")) });
-    let list = op(
+    let list = list_op();
+    let due = due_op();
+    paths(vec![
+        ("/api/venues/due", json!({ "get": due })),
+        ("/api/venues/scan", json!({ "post": scan })),
+        ("/api/venues/inspections", json!({ "get": list })),
+        ("/api/venues/{id}/code", json!({ "get": code })),
+        (
+            "/api/venues/{id}/code.png",
+            json!({ "get": image("image/png", "venueCodePng", "The venue code as a PNG QR code") }),
+        ),
+        (
+            "/api/venues/{id}/code.svg",
+            json!({ "get": image("image/svg+xml", "venueCodeSvg", "The venue code as an SVG QR code, named beneath") }),
+        ),
+    ])
+}
+
+fn list_op() -> Value {
+    op(
         "venues",
         "listInspections",
         "Inspections in the user's area",
@@ -143,18 +172,38 @@ pub(super) fn venue_paths() -> Map<String, Value> {
             ),
             &[400, 401, 503],
         ),
-    );
-    paths(vec![
-        ("/api/venues/scan", json!({ "post": scan })),
-        ("/api/venues/inspections", json!({ "get": list })),
-        ("/api/venues/{id}/code", json!({ "get": code })),
-        (
-            "/api/venues/{id}/code.png",
-            json!({ "get": image("image/png", "venueCodePng", "The venue code as a PNG QR code") }),
+    )
+}
+
+fn due_op() -> Value {
+    op(
+        "venues",
+        "placesDue",
+        "Key places by inspection rhythm (逾期未检 first)",
+        "The key places of the area (default the user's) whose category has a rule (--patrol-config \
+         `places`: days between inspections), with their last inspection, when the next is due \
+         (null: never inspected) and whether it is overdue; overdue first, then by due time.",
+        &[
+            text_query("area", "Only under this area code (in the user's area)"),
+            query(
+                "overdue",
+                json!({ "type": "boolean" }),
+                "Only the overdue ones (total and overdue still count all)",
+            ),
+        ],
+        answers(
+            "200",
+            json_body(
+                "The places",
+                object(
+                    &["total", "overdue", "places"],
+                    json!({
+                        "total": { "type": "integer" }, "overdue": { "type": "integer" },
+                        "places": array_of(schema_ref("PlaceDue")),
+                    }),
+                ),
+            ),
+            &[400, 401, 404],
         ),
-        (
-            "/api/venues/{id}/code.svg",
-            json!({ "get": image("image/svg+xml", "venueCodeSvg", "The venue code as an SVG QR code, named beneath") }),
-        ),
-    ])
+    )
 }
