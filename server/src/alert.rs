@@ -25,6 +25,11 @@ pub enum AlertKind {
     LeftGrid,
     /// 静止: not moving too long while on duty (a possible fall).
     Motionless,
+    /// 未按时入格: the worker's grid not visited by the rule's time.
+    NotVisited,
+    /// 逾期未检: a key place of the worker's grid not inspected again
+    /// within its rhythm.
+    PlaceOverdue,
 }
 
 impl AlertKind {
@@ -35,6 +40,8 @@ impl AlertKind {
             AlertKind::Sos => "sos",
             AlertKind::LeftGrid => "left_grid",
             AlertKind::Motionless => "motionless",
+            AlertKind::NotVisited => "not_visited",
+            AlertKind::PlaceOverdue => "place_overdue",
         }
     }
 }
@@ -203,6 +210,24 @@ impl Alert {
             }],
             version: 1,
         }
+    }
+
+    /// A patrol rule's alert (未按时入格, 逾期未检) about `key` (a grid, a
+    /// place) since a time, raised by the server: `{kind}-{key}-{since}`, so
+    /// that it is raised once however often and on whichever node the
+    /// check runs; `note` says what it is about.
+    #[must_use]
+    pub fn about(
+        kind: AlertKind,
+        subject: Subject,
+        (key, since): (&str, EpochMs),
+        note: String,
+        now: EpochMs,
+    ) -> Alert {
+        let mut a = Alert::rule(kind, subject, since, now);
+        a.id = format!("{}-{key}-{since}", kind.as_str());
+        a.steps[0].note = note;
+        a
     }
 
     /// Whether it is still running (open or acknowledged).

@@ -54,6 +54,8 @@ pub const DEFAULT_STALE_AFTER_S: u64 = 600;
 /// How near a key place a venue code's scan must be, metres (a phone's fix
 /// in town is good to 10–30 m; a large site is measured to its edge).
 pub const DEFAULT_VENUE_SCAN_RADIUS_M: f64 = 100.0;
+/// Seconds between passes of the patrol rules' alerts.
+pub const DEFAULT_PATROL_ALERT_CHECK_S: u64 = 60;
 /// Minutes out of the home grid on duty before a 脱岗 alert.
 pub const DEFAULT_ALERT_LEFT_GRID_MIN: u64 = 30;
 /// Minutes without moving on duty before a 静止 alert (a possible fall).
@@ -394,6 +396,12 @@ pub struct ServeArgs {
     /// venue code (场所码) to count, metres (to the place's edge).
     #[arg(long, env = "RISKMAP_VENUE_SCAN_RADIUS_M", default_value_t = DEFAULT_VENUE_SCAN_RADIUS_M)]
     pub venue_scan_radius_m: f64,
+    /// Seconds between checks of the patrol rules' exceptions, raised as
+    /// alerts: a grid not visited by its rule's time while its worker is on
+    /// duty (未按时入格), a key place past its inspection rhythm (逾期未检);
+    /// 0 turns them off.
+    #[arg(long, env = "RISKMAP_PATROL_ALERT_CHECK_S", default_value_t = DEFAULT_PATROL_ALERT_CHECK_S)]
+    pub patrol_alert_check_s: u64,
     /// Seconds between probes of every camera's `stream_url` (an HTTP
     /// `GET` of an HLS playlist; a TCP connection for https, rtsp, rtmp),
     /// which keep each camera's `online` flag live; 0 turns probing off.

@@ -262,3 +262,88 @@ fn chrono_day(t: i64) -> String {
         .date_naive()
         .to_string()
 }
+
+/// The patrol rules' exceptions as alerts, each raised once: grid 11-2,
+/// due by midnight and not visited while its worker S3 is on duty (未按时入格);
+/// the school K1, inspected eight days ago on a seven-day rhythm (逾期未检),
+/// told to grid 11-1's grid worker S1 (not the police officer S2).
+#[tokio::test]
+async fn patrol_exceptions_are_raised_once_as_alerts() {
+    use riskmap::event::DomainEvent;
+    use riskmap::venue::{Inspection, ScanKind};
+    let (mut args, tmp) = test_args().await;
+    let rules = tmp.path().join("patrol.json");
+    std::fs::write(
+        &rules,
+        r#"{"default": {"visit_by": null}, "grids": {"11001001002": {"visit_by": "00:00"}}}"#,
+    )
+    .unwrap();
+    args.patrol_config = Some(rules);
+    let s = TestServer::start_in(args, tmp).await;
+    let app = &s.server().app;
+    let disp = s.login("dispatcher").await;
+    let now = riskmap::clock::now_ms();
+    // Wait for today's read-back, then the pass.
+    for _ in 0..100 {
+        if s.get(&disp, "/api/patrol/coverage").await.1["complete"] == true {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    app.apply(&DomainEvent::InspectionRecorded {
+        inspection: Inspection {
+            id: "INS-old".into(),
+            place_id: "K1".into(),
+            place_name: "实验小学".into(),
+            place_category: "学校".into(),
+            grid: Some(grid(11, 1)),
+            kind: ScanKind::Inspection,
+            staff_id: "S1".into(),
+            staff_name: "员工S1".into(),
+            at_ms: now - 8 * 86_400_000,
+            position: LonLat::new(120.0185, 28.0485).unwrap(),
+            distance_m: 0.0,
+            checklist: Vec::new(),
+            problems: 0,
+            note: None,
+            photos: Vec::new(),
+        },
+    });
+    assert_eq!(app.raise_patrol_alerts(now).await, 2);
+    assert_eq!(app.raise_patrol_alerts(now + 60_000).await, 0, "once");
+    let (_, list) = s.get(&disp, "/api/alerts?state=active").await;
+    let mut got: Vec<(String, String, String)> = list["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["kind"].as_str().unwrap().to_owned(),
+                a["staff_id"].as_str().unwrap().to_owned(),
+                a["id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(got.len(), 2, "{list}");
+    assert_eq!(
+        (got[0].0.as_str(), got[0].1.as_str()),
+        ("not_visited", "S3"),
+        "{list}"
+    );
+    assert!(
+        got[0]
+            .2
+            .starts_with(&format!("not_visited-{}-", grid(11, 2))),
+        "{list}"
+    );
+    assert_eq!(
+        (got[1].0.as_str(), got[1].1.as_str()),
+        ("place_overdue", "S1"),
+        "{list}"
+    );
+    assert!(
+        list.to_string().contains("实验小学（学校）逾期未检"),
+        "{list}"
+    );
+}

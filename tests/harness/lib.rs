@@ -284,6 +284,8 @@ pub async fn test_args() -> (ServeArgs, TempDir) {
     args.demo_city = tmp.path().join("city");
     args.tick_ms = 20;
     args.stale_after_s = FIXTURE_STALE_AFTER_S;
+    // Tests run the patrol alerts' pass themselves, at the times they choose.
+    args.patrol_alert_check_s = 0;
     args.static_dir = None;
     args.database_url = fresh_database().await;
     (args, tmp)

@@ -225,6 +225,36 @@ impl App {
         }
     }
 
+    /// Raises a patrol rule's alert (未按时入格, 逾期未检) about `key` to the
+    /// worker `staff_id`, once: false if it was raised before (here or by
+    /// another node: the id is the same) or the worker is gone.
+    pub(super) async fn raise_about(
+        &self,
+        kind: AlertKind,
+        staff_id: &str,
+        about: (&str, i64),
+        note: String,
+    ) -> bool {
+        let _order = self.alerts.writer.lock().await;
+        let id = format!("{}-{}-{}", kind.as_str(), about.0, about.1);
+        if self.alerts.book.read().get(&id).is_some() {
+            return false;
+        }
+        let now = now_ms();
+        let Ok(subject) = self.subject_of(staff_id, now) else {
+            return false;
+        };
+        let alert = Alert::about(kind, subject, about, note, now);
+        match self.commit_alert(alert, Vec::new()).await {
+            Ok(()) => true,
+            Err(AlertError::Store(StoreError::Conflict(_))) => false,
+            Err(e) => {
+                tracing::warn!(staff = %staff_id, kind = kind.as_str(), error = %e, "raising a patrol alert");
+                false
+            }
+        }
+    }
+
     /// Cancels `staff_id`'s active SOS (撤销): the worker themselves, or a
     /// dispatcher of their area for them.
     pub async fn cancel_sos(

@@ -22,6 +22,7 @@ use crate::incident::calendar::WorkCalendar;
 use crate::patrol::PatrolRules;
 use crate::store::StoreError;
 
+mod alerts;
 mod views;
 
 pub use views::{CoverageView, GridDayView, LogRow, WorkerDayView, log_csv};

@@ -69,6 +69,7 @@ pub(super) fn spawn_background(
         ));
     }
     tasks.extend(escalation_task(app, args, lease.clone(), stop));
+    tasks.extend(patrol_alert_task(app, args, lease.clone(), stop));
     // Once: today's patrols from the stored tracks (live fixes wait).
     let a = app.clone();
     tasks.push(tokio::spawn(async move { a.replay_patrol().await }));
@@ -353,6 +354,41 @@ fn escalation_task(
             })
         },
     ))
+}
+
+/// The patrol rules' alerts (未按时入格, 逾期未检), on one node.
+fn patrol_alert_task(
+    app: &Arc<App>,
+    args: &ServeArgs,
+    lease: Option<watch::Receiver<bool>>,
+    stop: &watch::Receiver<bool>,
+) -> Option<JoinHandle<()>> {
+    if args.patrol_alert_check_s == 0 {
+        return None;
+    }
+    let every = Duration::from_secs(args.patrol_alert_check_s);
+    let (a, s) = (app.clone(), stop.clone());
+    Some(supervised(
+        "patrol alerts",
+        app.metrics.clone(),
+        stop.clone(),
+        move || {
+            let (a, s) = (a.clone(), s.clone());
+            while_holding(lease.clone(), s.clone(), move || {
+                patrol_alert_loop(a.clone(), every, s.clone())
+            })
+        },
+    ))
+}
+
+async fn patrol_alert_loop(app: Arc<App>, every: Duration, stop: watch::Receiver<bool>) {
+    let mut ticks = Ticker::after(every, every, stop);
+    while ticks.next().await {
+        let n = app.raise_patrol_alerts(now_ms()).await;
+        if n > 0 {
+            tracing::info!(alerts = n, "patrol rules' alerts raised");
+        }
+    }
 }
 
 /// 超时自动上报: incidents red too long moved up a level, on one node.
