@@ -264,7 +264,8 @@ fn chrono_day(t: i64) -> String {
 }
 
 /// The patrol rules' exceptions as alerts, each raised once: grid 11-2,
-/// due by midnight and not visited while its worker S3 is on duty (未按时入格);
+/// due by midnight and not visited while its worker S3 is on duty and
+/// elsewhere (未按时入格; nothing while S3 stands in it);
 /// the school K1, inspected eight days ago on a seven-day rhythm (逾期未检),
 /// told to grid 11-1's grid worker S1 (not the police officer S2).
 #[tokio::test]
@@ -309,7 +310,27 @@ async fn patrol_exceptions_are_raised_once_as_alerts() {
             photos: Vec::new(),
         },
     });
-    assert_eq!(app.raise_patrol_alerts(now).await, 2);
+    // S3 stands in 11-2 (as loaded at start, no track): it is not late.
+    let places_only = app.raise_patrol_alerts(now).await;
+    assert_eq!(places_only, 1, "the place only");
+    // S3 walks into 11-1 (a committed fix, applied as every fix is).
+    let fix = riskmap_engine::model::Fix {
+        position: LonLat::new(120.03, 28.06).unwrap(),
+        accuracy_m: None,
+        speed_mps: None,
+        heading_deg: None,
+        altitude_m: None,
+        battery_pct: None,
+        fix_time_ms: now,
+        server_time_ms: now,
+    };
+    app.apply(&DomainEvent::FixesRecorded {
+        fixes: vec![riskmap::event::StaffFix {
+            staff_id: "S3".into(),
+            fix,
+        }],
+    });
+    assert_eq!(app.raise_patrol_alerts(now).await, 1, "the grid now");
     assert_eq!(app.raise_patrol_alerts(now + 60_000).await, 0, "once");
     let (_, list) = s.get(&disp, "/api/alerts?state=active").await;
     let mut got: Vec<(String, String, String)> = list["alerts"]

@@ -11,7 +11,9 @@
 // 巡查覆盖 (patrol coverage, the worker's day card, 巡查台账) in patrol.mjs; the
 // public citizen page (随手拍) in citizen.mjs, and its whole loop (report, big
 // screen drawer with the photo, field phone with the after-photo, reply,
-// rating, statistics, the admin's intake source) in citizenLoop.mjs.
+// rating, statistics, the admin's intake source) in citizenLoop.mjs; 场所码
+// (venue codes: the admin's preview and download, the field phone opened by
+// the printed link recording an inspection, a forged code refused) in venues.mjs.
 
 import { assert, eventually, run, test } from './harness.mjs';
 import { api, BASE, categoryFor, cityOnline, featurePixel, login, mapIdle, num, openScreen, renderedCount, renderedStaff, SHOTS, token, watchErrors } from './support.mjs';
@@ -27,6 +29,7 @@ import './patrol.mjs';
 // (after the others: importing it registers its tests, and rules.mjs must stay first)
 import { png } from './citizen.mjs';
 import './citizenLoop.mjs';
+import './venues.mjs';
 
 // ---- tests -----------------------------------------------------------------------
 

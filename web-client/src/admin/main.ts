@@ -1,7 +1,8 @@
-// Entry point of the admin page (/admin, 系统管理): three tabs, the logins of
-// the administrator's area (账号管理), its departments (部门管理) and the
-// external intake sources with their callbacks (接入); the tab shown follows
-// the address's hash (#departments, #intake), so a link or a reload keeps it.
+// Entry point of the admin page (/admin, 系统管理): four tabs, the logins of
+// the administrator's area (账号管理), its departments (部门管理), the
+// external intake sources with their callbacks (接入) and the key places'
+// venue codes with the recent inspections (场所码); the tab shown follows the
+// address's hash (#departments, #intake, #venues), so a link or a reload keeps it.
 // Other roles are told the page is not for them.
 
 import '../styles/admin.css';
@@ -18,6 +19,7 @@ import { loadAreas } from './areas';
 import { DepartmentBook } from './departmentBook';
 import { DepartmentsSection } from './departmentsSection';
 import { IntakeSection } from './intakeSection';
+import { VenuesSection } from './venuesSection';
 import { Dialog, fill } from './dialog';
 import './labels';
 import { loadStaff, type StaffEntry } from './staff';
@@ -48,6 +50,7 @@ async function main(): Promise<void> {
   let page: AdminPage | null = null;
   let departments: DepartmentsSection | null = null;
   let intake: IntakeSection | null = null;
+  let venues: VenuesSection | null = null;
   let tabs: HTMLElement | null = null;
   const renderAll = () => {
     document.title = t('admin_title');
@@ -64,6 +67,7 @@ async function main(): Promise<void> {
       page.render();
       departments?.render();
       intake?.render();
+      venues?.render();
     } else notForYou(main, me.user);
   };
   onLangChange(renderAll);
@@ -77,16 +81,19 @@ async function main(): Promise<void> {
       me: me.user,
       departments: new DepartmentBook(api),
     };
-    main.innerHTML = `<nav class="tabs" role="tablist" data-testid="admin-tabs"></nav><div data-tab="accounts"></div><div data-tab="departments" hidden></div><div data-tab="intake" hidden></div>`;
+    main.innerHTML = `<nav class="tabs" role="tablist" data-testid="admin-tabs"></nav><div data-tab="accounts"></div><div data-tab="departments" hidden></div><div data-tab="intake" hidden></div><div data-tab="venues" hidden></div>`;
     tabs = main.querySelector<HTMLElement>('nav.tabs')!;
     page = new AdminPage(main.querySelector<HTMLElement>('[data-tab="accounts"]')!, ctx);
     departments = new DepartmentsSection(main.querySelector<HTMLElement>('[data-tab="departments"]')!, ctx);
     const intakeTab = new IntakeSection(main.querySelector<HTMLElement>('[data-tab="intake"]')!, ctx);
     intake = intakeTab;
-    // The intake lists are read when their tab first shows (only administrators of the city use them).
+    const venuesTab = new VenuesSection(main.querySelector<HTMLElement>('[data-tab="venues"]')!, ctx);
+    venues = venuesTab;
+    // The intake lists and the key places are read when their tab first shows.
     const shown = () => {
       renderTabs(tabs!);
       if (shownTab() === 'intake') void intakeTab.load();
+      if (shownTab() === 'venues') void venuesTab.load();
     };
     tabs.addEventListener('click', (ev) => {
       const b = (ev.target as HTMLElement).closest<HTMLElement>('[data-show]');
@@ -102,7 +109,7 @@ async function main(): Promise<void> {
   }
 }
 
-const TABS = ['accounts', 'departments', 'intake'] as const;
+const TABS = ['accounts', 'departments', 'intake', 'venues'] as const;
 
 /** The tab the address's hash names; 账号管理 without one. */
 function shownTab(): (typeof TABS)[number] {

@@ -1,5 +1,6 @@
 // Entry point of the field page (/field): 上岗/下岗, 一键求助 (SOS), location
-// sharing, my tasks, and reporting a new incident where I stand. Phone-sized.
+// sharing, 场所检查 (a key place's venue code: /field?venue=CODE, or 扫码检查),
+// my tasks, and reporting a new incident where I stand. Phone-sized.
 
 import '../styles/field.css';
 import { Api } from '../shared/api';
@@ -18,6 +19,8 @@ import { LocationSharing } from './location';
 import { bindPhotoPicks, type PhotoPicks, REPORT_KEY } from './photoPicks';
 import { readReport, reportBody, reportFormHtml, type ReportValues } from './reportForm';
 import { SosControl } from './sos';
+import { urlWithoutVenue, venueParam } from './venueCode';
+import { VenueSheet } from './venueSheet';
 import { doneRow, latLon, taskCard } from './taskCard';
 import { mergeDone, mergeTask } from './tasks';
 
@@ -43,6 +46,8 @@ class FieldPage {
   readonly duty: DutyControl | null;
   /** 一键求助; null for a login bound to no staff member. */
   readonly sos: SosControl | null;
+  /** 场所检查: a venue code scanned, typed or opened by the printed QR code. */
+  readonly venue: VenueSheet;
   /** 处置前/处置后 photos being picked and uploaded, by task; the report's photos as thumbnails. */
   private readonly picks: PhotoPicks;
   private readonly strips: PhotoStrips;
@@ -91,6 +96,9 @@ class FieldPage {
           dutyChanged: () => void this.duty?.load(),
         })
       : null;
+    this.venue = new VenueSheet(document.getElementById('venue-sheet')!, document.getElementById('venue-entry')!, api, {
+      reading: () => this.location.sharer.lastReading,
+    });
     this.live = new LiveConnection({
       token: session.token,
       onMessage: (m) => this.onMessage(m),
@@ -297,6 +305,7 @@ class FieldPage {
     who.title = [this.session.user.username, this.session.user.staff_id].filter(Boolean).join(' · ');
     this.renderHeader();
     this.location.render();
+    this.venue.render();
     this.renderTasks();
     this.renderReport();
   }
@@ -385,6 +394,13 @@ async function main(): Promise<void> {
   const page = new FieldPage(api, session);
   window.riskmapField = page;
   void page.location.checkPermission();
+  // Opened by a printed venue code (the phone's camera read /field?venue=CODE):
+  // its sheet, once; the address loses the code so that a reload does not open it again.
+  const venue = venueParam(window.location.search);
+  if (venue !== null) {
+    window.history.replaceState(window.history.state, '', urlWithoutVenue(window.location.href));
+    page.venue.open(venue);
+  }
   document.querySelector('[data-lang]')!.addEventListener('click', () => setLang(lang() === 'zh' ? 'en' : 'zh'));
   document.querySelector('[data-logout]')!.addEventListener('click', async () => {
     page.location.stop();

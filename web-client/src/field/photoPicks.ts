@@ -1,5 +1,6 @@
 // 处置前 / 处置后 photos: the worker picks photos (the camera, or the gallery)
-// for 开始处置 and for 办结, and 现场照片 for a new report (上报事件); each
+// for 开始处置 and for 办结, 现场照片 for a new report (上报事件) and 检查照片
+// for a venue inspection (场所检查, venueSheet.ts); each
 // shows at once from the phone's own file, uploads in the background (POST
 // /api/attachments, one at a time, the body streamed from the file so a large
 // photo never blocks the page) and the action or the report is sent with the
@@ -17,6 +18,7 @@ addTranslations({
     'photo.before': '处置前照片',
     'photo.after': '处置后照片',
     'photo.scene': '现场照片',
+    'photo.venue': '检查照片',
     'photo.add': '拍照/选图',
     'photo.remove': '移除照片',
     'photo.uploading': '照片上传中…',
@@ -28,6 +30,7 @@ addTranslations({
     'photo.before': 'Photos before',
     'photo.after': 'Photos after',
     'photo.scene': 'Photos of the scene',
+    'photo.venue': 'Photos of the inspection',
     'photo.add': 'Take / pick',
     'photo.remove': 'Remove photo',
     'photo.uploading': 'Uploading photos…',
@@ -37,12 +40,12 @@ addTranslations({
   },
 });
 
-/** Which photos: 处置前 (with 开始处置), 处置后 (with 办结), or a new report's 现场照片. */
-export type PhotoPhase = 'start' | 'handle' | 'report';
+/** Which photos: 处置前 (with 开始处置), 处置后 (with 办结), a new report's 现场照片, or a venue inspection's 检查照片. */
+export type PhotoPhase = 'start' | 'handle' | 'report' | 'venue';
 /** The phases of a task card. */
-export type TaskPhase = Exclude<PhotoPhase, 'report'>;
+export type TaskPhase = Exclude<PhotoPhase, 'report' | 'venue'>;
 
-const LABEL: Record<PhotoPhase, string> = { start: 'photo.before', handle: 'photo.after', report: 'photo.scene' };
+const LABEL: Record<PhotoPhase, string> = { start: 'photo.before', handle: 'photo.after', report: 'photo.scene', venue: 'photo.venue' };
 
 /** The server's limit for one image. */
 export const MAX_UPLOAD_BYTES = 8 * 1024 * 1024;

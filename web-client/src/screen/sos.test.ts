@@ -121,6 +121,8 @@ describe("a rule's alert (脱岗, 静止)", () => {
     expect(kindLabel('left_grid', 'en')).toBe('Out of grid');
     expect(kindLabel('motionless', 'zh')).toContain('静止');
     expect(kindLabel('motionless', 'en')).toBe('Not moving — possible fall');
+    expect(kindLabel('not_visited', 'zh')).toBe('未按时入格');
+    expect(kindLabel('place_overdue', 'en')).toBe('Key place overdue for inspection');
   });
   it('says for how long the rule has been broken', () => {
     expect(lastedText(35 * 60_000 + 59_000, 'zh')).toBe('已持续 35 分钟');

@@ -1,6 +1,6 @@
 // The alarm panel's HTML: one card per running alert, open ones (nobody has
 // taken them) first, then acknowledged ones until they are closed. An SOS is
-// red while open; a rule's alert (脱岗, 静止) is amber, says its kind, since
+// red while open; a rule's alert (脱岗, 静止, 未按时入格, 逾期未检) is amber, says its kind, since
 // when the rule has been broken and for how long. Who, where, when and how
 // long ago, what they said, who is nearest, who took it; 认领 and 处置完毕
 // with a note for those who may, a sentence for those who may not. Plain
@@ -19,6 +19,12 @@ addTranslations({
     'alarm.kind.motionless': '静止 · 疑似摔倒',
     'alarm.map.left_grid': '脱岗',
     'alarm.map.motionless': '静止',
+    'alarm.kind.not_visited': '未按时入格',
+    'alarm.kind.place_overdue': '重点场所逾期未检',
+    'alarm.map.not_visited': '未入格',
+    'alarm.map.place_overdue': '未检',
+    'alarm.call.not_visited': '本网格到时未有巡查：请联系网格员尽快入格',
+    'alarm.call.place_overdue': '重点场所超过检查周期：请安排网格员上门检查并扫场所码',
     'alarm.rule_open': '待认领',
     'alarm.since': '开始',
     'alarm.lasted': '已持续 {d}',
@@ -49,6 +55,12 @@ addTranslations({
     'alarm.kind.motionless': 'Not moving — possible fall',
     'alarm.map.left_grid': 'OUT',
     'alarm.map.motionless': 'STILL',
+    'alarm.kind.not_visited': 'Grid not visited on time',
+    'alarm.kind.place_overdue': 'Key place overdue for inspection',
+    'alarm.map.not_visited': 'LATE',
+    'alarm.map.place_overdue': 'DUE',
+    'alarm.call.not_visited': 'Nobody has patrolled this grid by its time: ask the grid worker to go in',
+    'alarm.call.place_overdue': 'A key place is past its inspection rhythm: send the grid worker to inspect and scan its code',
     'alarm.rule_open': 'Not taken',
     'alarm.since': 'Since',
     'alarm.lasted': 'for {d}',

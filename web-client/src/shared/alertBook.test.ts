@@ -50,6 +50,9 @@ describe('the alert book', () => {
     expect(soundsAlarm('sos')).toBe(true);
     expect(soundsAlarm('motionless')).toBe(true);
     expect(soundsAlarm('left_grid')).toBe(false);
+    // The patrol rules' alerts are shown, amber, without the alarm.
+    expect(soundsAlarm('not_visited') || soundsAlarm('place_overdue')).toBe(false);
+    expect(isShown(sos({ kind: 'not_visited' })) && isShown(sos({ kind: 'place_overdue' }))).toBe(true);
     expect(alarmShouldSound([sos({ kind: 'left_grid' })])).toBe(false);
     expect(alarmShouldSound([sos({ kind: 'motionless' })])).toBe(true);
     expect(alarmShouldSound([sos({ kind: 'motionless', state: 'acknowledged' }), sos({ kind: 'left_grid', id: 'y' })])).toBe(false);

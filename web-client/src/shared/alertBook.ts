@@ -59,7 +59,7 @@ export const isSos = (a: SosAlert): boolean => (a.kind as string) === 'sos';
 export const sosOnly = (list: readonly SosAlert[]): SosAlert[] => list.filter(isSos);
 
 /** The kinds the big screen shows: the SOS and the track rules' (脱岗, 静止). */
-export const SHOWN_KINDS: readonly AlertKind[] = ['sos', 'left_grid', 'motionless'];
+export const SHOWN_KINDS: readonly AlertKind[] = ['sos', 'left_grid', 'motionless', 'not_visited', 'place_overdue'];
 
 /** Whether the big screen shows it (a kind a newer server adds is left out, not misdrawn). */
 export const isShown = (a: SosAlert): boolean => SHOWN_KINDS.includes(a.kind);

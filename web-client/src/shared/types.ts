@@ -408,7 +408,7 @@ export interface AlertStep {
  * server judges on a worker on duty — 脱岗 (out of their grid too long) and 静止
  * (not moving too long, a possible fall).
  */
-export type AlertKind = 'sos' | 'left_grid' | 'motionless';
+export type AlertKind = 'sos' | 'left_grid' | 'motionless' | 'not_visited' | 'place_overdue';
 
 /**
  * A worker's alert as the server keeps it (docs/protocol.md, "Alerts"): an SOS

@@ -35,6 +35,27 @@ fn worker_of(engine: &Engine, grid: AreaIdx, fresh: EpochMs) -> Option<String> {
         .map(|(_, m)| m.id.to_string())
 }
 
+/// Whether anyone's current position lies in the grid.
+fn staff_in(engine: &Engine, grid: AreaIdx) -> bool {
+    let tree = engine.areas();
+    let area = &tree.get(grid).geometry;
+    let Some(bounds) = geo::BoundingRect::bounding_rect(area) else {
+        return false;
+    };
+    let bbox = [
+        bounds.min().x,
+        bounds.min().y,
+        bounds.max().x,
+        bounds.max().y,
+    ];
+    let staff = engine.staff();
+    staff
+        .in_bbox(bbox)
+        .into_iter()
+        .filter_map(|i| staff.get(i))
+        .any(|m| m.grid(|p| tree.grid_at(p)) == Some(grid))
+}
+
 impl App {
     /// One pass of the patrol rules' alerts at `now`; how many were raised.
     pub async fn raise_patrol_alerts(&self, now: EpochMs) -> usize {
@@ -56,6 +77,11 @@ impl App {
             let engine = self.engine.read();
             let tree = engine.areas();
             for &(g, _) in grids {
+                // Someone standing in the grid now is there, whatever the
+                // book has seen (a position loaded at start, not a track).
+                if staff_in(&engine, g) {
+                    continue;
+                }
                 let area = tree.get(g);
                 let rule = self.patrol.rules().rule(&area.code);
                 let visits = today
