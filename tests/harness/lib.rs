@@ -37,6 +37,8 @@ use tokio_tungstenite::tungstenite::Message;
 pub mod channels;
 pub mod cluster;
 pub mod incidents;
+pub mod load;
+pub mod nodes;
 pub mod org;
 
 pub const ADMIN_PASSWORD: &str = "test-admin-password";
