@@ -25,14 +25,9 @@ impl App {
     ) -> Result<Vec<Row>, IncidentError> {
         let engine = self.engine.read();
         let tree = engine.areas();
-        let mut scope = Scope::of(user, tree);
-        if let Some(code) = area {
-            let idx = tree
-                .idx(code)
-                .filter(|&a| scope.contains(Some(a), tree))
-                .ok_or_else(|| IncidentError::NotFound(format!("no area {code} in your area")))?;
-            scope = scope.narrow(idx, tree);
-        }
+        let scope = Scope::of(user, tree)
+            .narrowed_to(area, tree)
+            .map_err(IncidentError::NotFound)?;
         let book = self.incidents.book();
         let departments = self.incidents.departments();
         let staff = engine.staff();

@@ -314,15 +314,9 @@ impl App {
     fn patrol_scope(&self, user: &User, area: Option<&str>) -> Result<Scope, PatrolError> {
         let engine = self.engine.read();
         let tree = engine.areas();
-        let scope = Scope::of(user, tree);
-        let Some(code) = area else {
-            return Ok(scope);
-        };
-        let idx = tree
-            .idx(code)
-            .filter(|&a| scope.contains(Some(a), tree))
-            .ok_or_else(|| PatrolError::NotFound(format!("no area {code} in your area")))?;
-        Ok(scope.narrow(idx, tree))
+        Scope::of(user, tree)
+            .narrowed_to(area, tree)
+            .map_err(PatrolError::NotFound)
     }
 
     /// The grids of a scope with their numbers of cells (computed once per

@@ -344,14 +344,9 @@ impl App {
         let rules = self.patrol.rules();
         let engine = self.engine.read();
         let tree = engine.areas();
-        let mut scope = Scope::of(user, tree);
-        if let Some(code) = area {
-            let idx = tree
-                .idx(code)
-                .filter(|&a| scope.contains(Some(a), tree))
-                .ok_or_else(|| VenuesError::NotFound(format!("no area {code} in your area")))?;
-            scope = scope.narrow(idx, tree);
-        }
+        let scope = Scope::of(user, tree)
+            .narrowed_to(area, tree)
+            .map_err(VenuesError::NotFound)?;
         let places = engine.key_places();
         let last = self.venues.last.read();
         let mut out: Vec<PlaceDue> = places

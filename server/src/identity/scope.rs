@@ -50,6 +50,18 @@ impl Scope {
         }
     }
 
+    /// Narrowed to the area `code` if given; `Err` with the answer to give
+    /// when that area is not in the scope (not found, as anything unseen).
+    pub fn narrowed_to(self, code: Option<&str>, tree: &AreaTree) -> Result<Scope, String> {
+        let Some(code) = code else {
+            return Ok(self);
+        };
+        tree.idx(code)
+            .filter(|&a| self.contains(Some(a), tree))
+            .map(|a| self.narrow(a, tree))
+            .ok_or_else(|| format!("no area {code} in your area"))
+    }
+
     /// Whether something placed in `grid` (or placed nowhere) is visible.
     /// Things outside every grid are visible to system admins only.
     #[must_use]

@@ -338,22 +338,13 @@ fn escalation_task(
     lease: Option<watch::Receiver<bool>>,
     stop: &watch::Receiver<bool>,
 ) -> Option<JoinHandle<()>> {
-    if args.escalation_check_s == 0 {
-        return None;
-    }
-    let every = Duration::from_secs(args.escalation_check_s);
-    let (a, s) = (app.clone(), stop.clone());
-    Some(supervised(
-        "escalation clock",
-        app.metrics.clone(),
-        stop.clone(),
-        move || {
-            let (a, s) = (a.clone(), s.clone());
-            while_holding(lease.clone(), s.clone(), move || {
-                escalation_loop(a.clone(), every, s.clone())
-            })
-        },
-    ))
+    on_lease_holder(
+        app,
+        ("escalation clock", args.escalation_check_s),
+        lease,
+        stop,
+        escalation_loop,
+    )
 }
 
 /// The patrol rules' alerts (未按时入格, 逾期未检), on one node.
@@ -363,19 +354,41 @@ fn patrol_alert_task(
     lease: Option<watch::Receiver<bool>>,
     stop: &watch::Receiver<bool>,
 ) -> Option<JoinHandle<()>> {
-    if args.patrol_alert_check_s == 0 {
+    on_lease_holder(
+        app,
+        ("patrol alerts", args.patrol_alert_check_s),
+        lease,
+        stop,
+        patrol_alert_loop,
+    )
+}
+
+/// A pass every `every_s` seconds (none if 0), supervised, run only while
+/// this node holds the lease (always without a cluster).
+fn on_lease_holder<F, Fut>(
+    app: &Arc<App>,
+    (name, every_s): (&'static str, u64),
+    lease: Option<watch::Receiver<bool>>,
+    stop: &watch::Receiver<bool>,
+    pass: F,
+) -> Option<JoinHandle<()>>
+where
+    F: Fn(Arc<App>, Duration, watch::Receiver<bool>) -> Fut + Copy + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    if every_s == 0 {
         return None;
     }
-    let every = Duration::from_secs(args.patrol_alert_check_s);
+    let every = Duration::from_secs(every_s);
     let (a, s) = (app.clone(), stop.clone());
     Some(supervised(
-        "patrol alerts",
+        name,
         app.metrics.clone(),
         stop.clone(),
         move || {
             let (a, s) = (a.clone(), s.clone());
             while_holding(lease.clone(), s.clone(), move || {
-                patrol_alert_loop(a.clone(), every, s.clone())
+                pass(a.clone(), every, s.clone())
             })
         },
     ))

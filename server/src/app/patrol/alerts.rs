@@ -11,6 +11,7 @@
 
 use riskmap_engine::model::{AreaLevel, DutyStatus, EpochMs, Role};
 use riskmap_engine::{AreaIdx, Engine};
+use rustc_hash::FxHashSet;
 
 use crate::alert::AlertKind;
 use crate::app::App;
@@ -35,25 +36,14 @@ fn worker_of(engine: &Engine, grid: AreaIdx, fresh: EpochMs) -> Option<String> {
         .map(|(_, m)| m.id.to_string())
 }
 
-/// Whether anyone's current position lies in the grid.
-fn staff_in(engine: &Engine, grid: AreaIdx) -> bool {
+/// The grids someone stands in now.
+fn occupied(engine: &Engine) -> FxHashSet<AreaIdx> {
     let tree = engine.areas();
-    let area = &tree.get(grid).geometry;
-    let Some(bounds) = geo::BoundingRect::bounding_rect(area) else {
-        return false;
-    };
-    let bbox = [
-        bounds.min().x,
-        bounds.min().y,
-        bounds.max().x,
-        bounds.max().y,
-    ];
-    let staff = engine.staff();
-    staff
-        .in_bbox(bbox)
-        .into_iter()
-        .filter_map(|i| staff.get(i))
-        .any(|m| m.grid(|p| tree.grid_at(p)) == Some(grid))
+    engine
+        .staff()
+        .iter()
+        .filter_map(|(_, m)| m.grid(|p| tree.grid_at(p)))
+        .collect()
 }
 
 impl App {
@@ -76,10 +66,15 @@ impl App {
             };
             let engine = self.engine.read();
             let tree = engine.areas();
+            // Someone standing in a grid now is there, whatever the book
+            // has seen (a position loaded at start, not a track).
+            let occupied = if grids.is_empty() {
+                FxHashSet::default()
+            } else {
+                occupied(&engine)
+            };
             for &(g, _) in grids {
-                // Someone standing in the grid now is there, whatever the
-                // book has seen (a position loaded at start, not a track).
-                if staff_in(&engine, g) {
+                if occupied.contains(&g) {
                     continue;
                 }
                 let area = tree.get(g);

@@ -235,16 +235,17 @@ impl App {
                 .map(|m| (m.name.to_string(), m.home_grid.to_string(), m.home))
                 .ok_or_else(|| PatrolError::NotFound(format!("no staff member {staff_id}")))?
         };
-        let home_cells = home.and_then(|h| {
-            self.patrol_grids(scope)
-                .into_iter()
-                .find(|(g, _)| *g == h)
-                .map(|(_, n)| n)
-        });
         let narrow = {
             let engine = self.engine.read();
             home.map_or(scope, |h| scope.narrow(h, engine.areas()))
         };
+        // The home grid's cells only (the scope narrowed to it).
+        let home_cells = home.and_then(|h| {
+            self.patrol_grids(narrow)
+                .into_iter()
+                .find(|(g, _)| *g == h)
+                .map(|(_, n)| n)
+        });
         let card = |book: &DayBook, start: EpochMs, _complete: bool| {
             let engine = self.engine.read();
             let tree = engine.areas();
