@@ -461,7 +461,17 @@ async fn intake_is_one_across_nodes() {
     .await;
     assert_eq!((status, &thumb[..2]), (200, &[0xFF, 0xD8][..]));
 
-    // Node b moves it on; node a's view follows through the log.
+    // Node b moves it on once the accept has reached it through the log
+    // (acting on an older copy is refused, as it should be); node a's view
+    // follows through the log.
+    let path = format!("/api/incidents/{id}");
+    let on_b = eventually(
+        Duration::from_secs(10),
+        || get(&b, &disp_b, &path),
+        |v| v["state"] == "accepted",
+    )
+    .await;
+    assert_eq!(on_b["state"], "accepted", "{on_b}");
     post(
         &b,
         &disp_b,
@@ -470,7 +480,6 @@ async fn intake_is_one_across_nodes() {
     )
     .await
     .unwrap();
-    let path = format!("/api/incidents/{id}");
     let seen = eventually(
         Duration::from_secs(10),
         || get(&a, &disp_a, &path),
