@@ -168,6 +168,58 @@ fn patrol(c: &mut Criterion) {
     g.finish();
 }
 
+/// 电子围栏: one walking fix judged against 10,000 administrators' polygons
+/// (squares of 100–600 m, a fifth of the city under some fence) and the
+/// 100 m buffers of 2,000 risk sources, each of 100,000 workers' place
+/// among them kept — the work the server adds to every fix.
+fn fences(c: &mut Criterion) {
+    use geo::{MultiPolygon, Point, polygon};
+    use rand::RngExt;
+    use riskmap_engine::fence::{FenceSet, FenceState, Zone};
+    use riskmap_engine::model::Footprint;
+    let city = [120.40, 27.70, 121.15, 28.30];
+    let mut r = rng(13);
+    let mut zones = Vec::new();
+    for k in 0..10_000u32 {
+        let p = point_in(&mut r, city);
+        let side = r.random_range(0.001..0.006);
+        let (x0, y0, x1, y1) = (p.lon, p.lat, p.lon + side, p.lat + side);
+        let square = polygon![(x: x0, y: y0), (x: x1, y: y0), (x: x1, y: y1), (x: x0, y: y1)];
+        zones.push((k, Zone::Area(MultiPolygon::new(vec![square]))));
+    }
+    for k in 0..2_000u32 {
+        let p = point_in(&mut r, city);
+        zones.push((
+            10_000 + k,
+            Zone::Buffer {
+                footprint: Footprint::Point(Point::new(p.lon, p.lat)),
+                radius_m: 100.0,
+            },
+        ));
+    }
+    let set = FenceSet::new(zones).expect("valid zones");
+    let mut at: Vec<LonLat> = query_points(STAFF, city);
+    let mut states = vec![FenceState::default(); STAFF];
+    let steps = walking_steps(STAFF);
+    let (mut scratch, mut out) = (Vec::new(), Vec::new());
+    let mut g = c.benchmark_group("fences");
+    g.throughput(Throughput::Elements(1));
+    let mut i = 0;
+    g.bench_function("observe_walking_10k_areas_2k_buffers", |b| {
+        b.iter(|| {
+            i = (i + 1) % steps.len();
+            let (s, dx, dy) = steps[i];
+            let s = s as usize;
+            let p = &mut at[s];
+            *p = LonLat::new(p.lon + dx, p.lat + dy).expect("in range");
+            out.clear();
+            states[s].observe(&set, *p, &mut scratch, &mut out);
+            black_box(out.len())
+        });
+    });
+    g.finish();
+}
+
 fn viewport(c: &mut Criterion) {
     let mut r = rng(9);
     let cameras: Vec<Camera> = (0..200_000)
@@ -258,6 +310,6 @@ criterion_group! {
     config = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
-    targets = nearest, locate, moves, patrol, viewport, scale
+    targets = nearest, locate, moves, patrol, fences, viewport, scale
 }
 criterion_main!(benches);

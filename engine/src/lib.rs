@@ -8,7 +8,8 @@
 //! - [`heatmap`]: counts per H3 cell; [`risk`]: each grid's risk score and
 //!   level (风险等级研判); [`patrol`]: a day's patrol coverage (巡查覆盖)
 //!   per worker and grid, kept as the fixes arrive; [`watch`]: the track
-//!   rules (脱岗, 静止).
+//!   rules (脱岗, 静止); [`fence`]: geofences (电子围栏) and risk sources'
+//!   buffers, crossed as the fixes arrive.
 //! - [`geojson`]: RFC 7946 features ⇄ model; [`gcj02`]: the Chinese offset datum.
 //! - [`city`]: a whole city's layers ([`City`]) and the city directory reader.
 //! - [`tiling`]: whether each area's children tile it (gaps, overlaps).
@@ -23,6 +24,7 @@ pub mod areas;
 pub mod cameras;
 pub mod city;
 pub mod error;
+pub mod fence;
 pub mod gcj02;
 pub mod geojson;
 pub mod heatmap;

@@ -8,7 +8,8 @@
 #
 #   start_bench_riskmap BIN WORK TIMEOUT_S
 #
-# BIN holds the binaries; the city is WORK/city, the store WORK/data, the
+# BENCH_ARGS (words) are added to the server's flags. BIN holds the
+# binaries; the city is WORK/city, the store WORK/data, the
 # output WORK/riskmap.out and WORK/riskmap.log. Sets `riskmap_pid` and `url`
 # (http://127.0.0.1:PORT); the caller stops the server. Fails with the
 # server's log if it exits or is not up within TIMEOUT_S seconds.
@@ -18,7 +19,7 @@ start_bench_riskmap() {
   RUST_LOG=${BENCH_LOG:-warn} "$bin/riskmap" serve --listen 127.0.0.1:0 --demo --no-simulator \
     --demo-city "$work/city" --data-dir "$work/data" --requests-per-second 0 \
     --ws-messages-per-second 1000000 \
-    --stale-after-s 3153600000 \
+    --stale-after-s 3153600000 ${BENCH_ARGS:-} \
     >"$work/riskmap.out" 2>"$work/riskmap.log" &
   riskmap_pid=$!
   url=

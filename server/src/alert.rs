@@ -30,6 +30,14 @@ pub enum AlertKind {
     /// 逾期未检: a key place of the worker's grid not inspected again
     /// within its rhythm.
     PlaceOverdue,
+    /// 进入围栏: a worker on duty came into an administrator's fence that
+    /// reports entering.
+    FenceEnter,
+    /// 离开围栏: a worker on duty went out of a fence that reports leaving.
+    FenceExit,
+    /// 进入风险源缓冲区: a worker on duty came within the buffer of a
+    /// high-level risk source.
+    RiskZone,
 }
 
 impl AlertKind {
@@ -42,6 +50,9 @@ impl AlertKind {
             AlertKind::Motionless => "motionless",
             AlertKind::NotVisited => "not_visited",
             AlertKind::PlaceOverdue => "place_overdue",
+            AlertKind::FenceEnter => "fence_enter",
+            AlertKind::FenceExit => "fence_exit",
+            AlertKind::RiskZone => "risk_zone",
         }
     }
 }
@@ -385,6 +396,16 @@ impl AlertBook {
         self.alerts
             .values()
             .find(|a| a.is_active() && a.kind == kind && a.subject.staff_id == staff_id)
+    }
+
+    /// Whether an alert of `kind` about `key` (see [`Alert::about`]) is
+    /// active.
+    #[must_use]
+    pub fn active_about(&self, kind: AlertKind, key: &str) -> bool {
+        let prefix = format!("{}-{key}-", kind.as_str());
+        self.alerts
+            .values()
+            .any(|a| a.is_active() && a.kind == kind && a.id.starts_with(&prefix))
     }
 
     /// Every alert held, newest first.

@@ -69,6 +69,10 @@ pub const DEFAULT_ESCALATION_CHECK_S: u64 = 60;
 pub const DEFAULT_CAMERA_PROBE_TIMEOUT_MS: u64 = 3_000;
 /// Metres a member may drift and still count as not moving.
 pub const DEFAULT_ALERT_MOTIONLESS_RADIUS_M: f64 = 20.0;
+/// Default buffer around a high-level risk source, metres.
+pub const DEFAULT_RISK_BUFFER_M: f64 = 100.0;
+/// Default lowest level (1 major … 4 low) whose risk sources are buffered.
+pub const DEFAULT_RISK_BUFFER_LEVEL: u8 = 2;
 /// Default seconds a client may take to send a request's headers (and a
 /// keep-alive connection may sit idle).
 pub const DEFAULT_HEADER_READ_TIMEOUT_S: u64 = 30;
@@ -488,6 +492,16 @@ pub struct ServeArgs {
     /// still count as not moving.
     #[arg(long, env = "RISKMAP_ALERT_MOTIONLESS_RADIUS_M", default_value_t = DEFAULT_ALERT_MOTIONLESS_RADIUS_M)]
     pub alert_motionless_radius_m: f64,
+    /// Metres around a high-level risk source within which a worker on
+    /// duty raises a `risk_zone` alert (进入风险源缓冲区); 0 turns the rule
+    /// off.
+    #[arg(long, env = "RISKMAP_RISK_BUFFER_M", default_value_t = DEFAULT_RISK_BUFFER_M)]
+    pub risk_buffer_m: f64,
+    /// The risk sources buffered: those of this level (1 重大, 2 较大,
+    /// 3 一般, 4 低) or higher.
+    #[arg(long, env = "RISKMAP_RISK_BUFFER_LEVEL", default_value_t = DEFAULT_RISK_BUFFER_LEVEL,
+          value_parser = clap::value_parser!(u8).range(1..=4))]
+    pub risk_buffer_level: u8,
     /// A browser origin allowed to call the API (CORS), e.g.
     /// `https://screen.example.gov.cn`; repeat for more. None: same origin only.
     #[arg(long, env = "RISKMAP_CORS_ORIGIN", value_delimiter = ',')]

@@ -13,6 +13,7 @@ use riskmap_engine::model::{DutyStatus, Fix};
 use serde::{Deserialize, Serialize};
 
 use crate::alert::Alert;
+use crate::fence::Fence;
 use crate::incident::model::{Incident, LogEntry};
 use crate::org::Department;
 use crate::store::{LayerData, WriteMode};
@@ -73,6 +74,14 @@ pub enum DomainEvent {
     CamerasProbed {
         /// Which, and whether their stream answers now.
         changes: Vec<CameraHealth>,
+    },
+    /// 电子围栏 — geofences saved (drawn, edited, imported) or deleted by
+    /// an administrator.
+    FencesChanged {
+        /// The fences added or replaced, as committed.
+        put: Vec<Fence>,
+        /// The ids of the fences deleted.
+        removed: Vec<String>,
     },
     /// 部门 — departments added or changed (an admin's form, an import).
     DepartmentsSaved {

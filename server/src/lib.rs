@@ -46,6 +46,7 @@ pub mod cluster;
 pub mod config;
 pub mod connector;
 pub mod event;
+pub mod fence;
 pub mod identity;
 pub mod incident;
 pub mod live;

@@ -12,6 +12,7 @@ use crate::app::alerts::AlertError;
 use crate::app::channels::ChannelError;
 use crate::app::departments::DepartmentError;
 use crate::app::duty::DutyError;
+use crate::app::fences::FencesError;
 use crate::app::layers::LayerError;
 use crate::app::patrol::PatrolError;
 use crate::app::risk::RiskError;
@@ -317,6 +318,17 @@ impl From<VenuesError> for ApiError {
                 allowed: Vec::new(),
             },
             VenuesError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<FencesError> for ApiError {
+    fn from(e: FencesError) -> Self {
+        match e {
+            FencesError::Forbidden(m) => ApiError::Forbidden(m),
+            FencesError::NotFound(_) => ApiError::NotFound(e.to_string()),
+            FencesError::Invalid(e) => ApiError::BadRequest(e.to_string()),
+            FencesError::Store(e) => e.into(),
         }
     }
 }

@@ -23,6 +23,7 @@ pub mod departments;
 pub mod duty;
 pub mod error;
 pub mod extract;
+pub mod fences;
 pub mod fixes;
 pub mod guard;
 pub mod health;
@@ -117,6 +118,7 @@ pub fn router(app: Arc<App>, static_dir: Option<PathBuf>) -> Router {
         .route("/osmand", get(fixes::osmand).post(fixes::osmand))
         // Photos and other systems' pushes: their own, larger limit.
         .merge(channels::router())
+        .merge(fences::router(import_limit))
         .route("/ws", any(ws::upgrade))
         // Imports carry whole layers: they get their own, larger limit.
         .nest(
@@ -167,7 +169,13 @@ fn cors_layer(origins: &[String]) -> tower_http::cors::CorsLayer {
         .collect();
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(list))
-        .allow_methods([Method::GET, Method::POST, Method::PATCH])
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
         .max_age(std::time::Duration::from_secs(3600))
 }

@@ -86,6 +86,26 @@ pub struct StepIn {
     pub note: Option<String>,
 }
 
+/// What the rules found on an applied fix, for the node that committed it
+/// to raise.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Found {
+    /// A track rule broken (脱岗, 静止).
+    Track(Finding),
+    /// A zone crossed (电子围栏, 风险源缓冲区): the alert's kind, what it is
+    /// about (`{zone}.{staff}`), the fix's time and the alert's note.
+    Zone {
+        /// The alert's kind.
+        kind: AlertKind,
+        /// `{zone id}.{staff id}`.
+        key: String,
+        /// The crossing fix's time.
+        since: i64,
+        /// What was crossed, in words.
+        note: String,
+    },
+}
+
 /// The alerts this node holds, the lock that orders their changes, and
 /// the rules judged on the tracks.
 pub struct Alerts {
@@ -113,7 +133,7 @@ impl Alerts {
     pub fn watch<'a>(
         &self,
         fixes: impl IntoIterator<Item = (&'a str, Seen)>,
-    ) -> Vec<(String, Finding)> {
+    ) -> Vec<(String, Found)> {
         if !self.rules.any() {
             return Vec::new();
         }
@@ -127,7 +147,7 @@ impl Alerts {
                 continue;
             };
             for f in w.observe(&self.rules, seen).into_iter().flatten() {
-                found.push((staff.to_owned(), f));
+                found.push((staff.to_owned(), Found::Track(f)));
             }
         }
         found
@@ -197,17 +217,31 @@ impl App {
         Ok((alert, true))
     }
 
-    /// Raises the alerts the rules found on the tracks (脱岗, 静止), each
-    /// unless the member has an active one of its kind. Called by the node
+    /// Raises the alerts the rules found on the tracks (脱岗, 静止) and the
+    /// zones crossed (围栏, 风险源缓冲区), each unless the member has an
+    /// active one of its kind (about the same zone). Called by the node
     /// that committed the fixes; a store failure is logged (the fixes are
     /// committed; the rule tells again on the member's next run).
-    pub async fn raise_rule_alerts(&self, found: Vec<(String, Finding)>) {
+    pub async fn raise_rule_alerts(&self, found: Vec<(String, Found)>) {
         for (staff_id, finding) in found {
-            let _order = self.alerts.writer.lock().await;
             let (kind, since, at) = match finding {
-                Finding::LeftGrid { since } => (AlertKind::LeftGrid, since, None),
-                Finding::Motionless { since, at } => (AlertKind::Motionless, since, Some(at)),
+                Found::Track(Finding::LeftGrid { since }) => (AlertKind::LeftGrid, since, None),
+                Found::Track(Finding::Motionless { since, at }) => {
+                    (AlertKind::Motionless, since, Some(at))
+                }
+                Found::Zone {
+                    kind,
+                    key,
+                    since,
+                    note,
+                } => {
+                    if !self.alerts.book.read().active_about(kind, &key) {
+                        self.raise_about(kind, &staff_id, (&key, since), note).await;
+                    }
+                    continue;
+                }
             };
+            let _order = self.alerts.writer.lock().await;
             if self.alerts.book.read().active_of(&staff_id, kind).is_some() {
                 continue;
             }
@@ -225,8 +259,8 @@ impl App {
         }
     }
 
-    /// Raises a patrol rule's alert (未按时入格, 逾期未检) about `key` to the
-    /// worker `staff_id`, once: false if it was raised before (here or by
+    /// Raises a patrol rule's or a zone's alert (未按时入格, 逾期未检, 围栏)
+    /// about `key` to the worker `staff_id`, once: false if it was raised before (here or by
     /// another node: the id is the same) or the worker is gone.
     pub(super) async fn raise_about(
         &self,

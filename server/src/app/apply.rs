@@ -5,26 +5,28 @@
 //! changes live state.
 
 use riskmap_engine::model::DutyStatus;
-use riskmap_engine::watch::{Finding, Seen};
+use riskmap_engine::watch::Seen;
 use riskmap_engine::{EngineError, MoveOutcome, StaffIdx};
 use serde_json::json;
 
 use super::App;
+use super::alerts::Found;
 use super::fixes::FixReport;
 use crate::clock::now_ms;
 use crate::event::{DomainEvent, DutyChange, StaffFix};
 use crate::incident::model::{Incident, LogEntry};
 use crate::live::{Event, Reach};
 use crate::metrics::Metrics;
+use crate::store::LayerData;
 
 /// What applying an event did, for the answer to whoever made it.
 #[derive(Debug, Default)]
 pub struct Applied {
     /// For fixes: how many moved a position, how many were older.
     pub fixes: FixReport,
-    /// For fixes: what the track rules found (脱岗, 静止); the node that
-    /// committed the fixes raises the alerts.
-    pub found: Vec<(String, Finding)>,
+    /// For fixes: what the track rules found (脱岗, 静止) and the zones
+    /// crossed (围栏); the node that committed the fixes raises the alerts.
+    pub found: Vec<(String, Found)>,
     /// For a layer: the engine's refusal of what the store took (a bug:
     /// the import was checked against everything the engine checks).
     pub refused: Option<EngineError>,
@@ -66,6 +68,10 @@ impl App {
                 self.record_inspection(inspection);
                 Applied::default()
             }
+            DomainEvent::FencesChanged { put, removed } => {
+                self.change_fences(put, removed);
+                Applied::default()
+            }
             DomainEvent::DepartmentsSaved { departments } => {
                 self.incidents.put_departments(departments.clone());
                 Applied::default()
@@ -78,17 +84,24 @@ impl App {
                 mode,
                 data,
                 prebuilt,
-            } => Applied {
-                refused: self.apply_layer(data.clone(), *mode, prebuilt.take()).err(),
-                ..Applied::default()
-            },
+            } => {
+                let refused = self.apply_layer(data.clone(), *mode, prebuilt.take()).err();
+                if matches!(data, LayerData::RiskSources(_)) {
+                    // The buffers follow the risk sources.
+                    self.rebuild_zones();
+                }
+                Applied {
+                    refused,
+                    ..Applied::default()
+                }
+            }
         }
     }
 
     /// Moves staff to their committed fixes (an older fix than the live
     /// position stays in the track only); the moves go out at the next tick.
     /// The moves are judged by the track rules.
-    fn move_staff(&self, fixes: &[StaffFix]) -> (FixReport, Vec<(String, Finding)>) {
+    fn move_staff(&self, fixes: &[StaffFix]) -> (FixReport, Vec<(String, Found)>) {
         let mut report = FixReport::default();
         let mut moved = Vec::with_capacity(fixes.len());
         {
@@ -110,8 +123,14 @@ impl App {
         }
         Metrics::add(&self.metrics.fixes_applied, report.applied as u64);
         Metrics::add(&self.metrics.fixes_stale, report.stale as u64);
-        let found = if self.alerts.watching() {
-            self.alerts.watch(self.seen(&moved))
+        let fencing = self.fences.judging();
+        let found = if self.alerts.watching() || fencing {
+            let seen = self.seen(&moved);
+            let mut found = self.alerts.watch(seen.iter().copied());
+            if fencing {
+                found.extend(self.fences.observe(&seen));
+            }
+            found
         } else {
             Vec::new()
         };

@@ -72,9 +72,9 @@ impl Change {
         match self {
             Change::Event(e) => match **e {
                 DomainEvent::FixesRecorded { .. } => SUBJECT_FIXES,
-                DomainEvent::LayerImported { .. } | DomainEvent::CamerasProbed { .. } => {
-                    SUBJECT_LAYERS
-                }
+                DomainEvent::LayerImported { .. }
+                | DomainEvent::CamerasProbed { .. }
+                | DomainEvent::FencesChanged { .. } => SUBJECT_LAYERS,
                 // Duty changes travel with the incident changes, which
                 // change duty too, and so do departments, which incidents
                 // are dispatched to: one subject keeps them in order.

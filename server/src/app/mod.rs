@@ -12,6 +12,8 @@
 //! - [`incidents`]: the incident desk (reports, actions, the clock).
 //! - [`alerts`]: alerts (a worker's SOS): raise, acknowledge, close.
 //! - [`duty`]: check-in and out (上岗/离岗).
+//! - [`fences`]: geofences (电子围栏) and risk sources' buffers, crossed
+//!   as the fixes arrive.
 //! - [`departments`]: the departments incidents are routed to (网格+).
 //! - [`layers`]: layer imports (validate, commit, apply).
 //! - [`risk`]: each grid's risk level (风险研判), kept current and pushed;
@@ -32,6 +34,7 @@ pub mod channels;
 pub mod cluster;
 pub mod departments;
 pub mod duty;
+pub mod fences;
 pub mod fixes;
 pub mod incidents;
 pub mod ingest;
@@ -176,6 +179,9 @@ pub struct App {
     pub patrol: patrol::PatrolDesk,
     /// 场所码: the codes' key, the scan radius, each place's last inspection.
     pub venues: venues::Venues,
+    /// 电子围栏: the fences, the risk sources' buffers, each worker's place
+    /// among them.
+    pub fences: fences::Fencing,
 }
 
 impl App {

@@ -31,6 +31,7 @@ use crate::app::Desk;
 use crate::app::alerts::Alerts;
 use crate::app::audit::Auditor;
 use crate::app::channels::{ChannelConfig, Channels};
+use crate::app::fences::{BufferRule, Fencing};
 use crate::app::ingest::{Ingest, IngestConfig};
 use crate::app::patrol::PatrolDesk;
 use crate::app::risk::RiskDesk;
@@ -220,20 +221,33 @@ async fn channels(args: &ServeArgs, store: &dyn Store) -> Result<Channels, Serve
     ))
 }
 
+/// The parts of the shared state loaded before it is built.
+struct Desks {
+    engine: Engine,
+    incidents: Desk,
+    alerts: Alerts,
+    risk: RiskDesk,
+    channels: Channels,
+    patrol: PatrolDesk,
+    venues: Venues,
+    fences: Fencing,
+}
+
 /// The shared state, and its writers' tasks.
 fn build_app(
     args: &ServeArgs,
     store: Arc<dyn Store>,
     auth: Auth,
-    (engine, incidents, alerts, risk, channels, patrol, venues): (
-        Engine,
-        Desk,
-        Alerts,
-        RiskDesk,
-        Channels,
-        PatrolDesk,
-        Venues,
-    ),
+    Desks {
+        engine,
+        incidents,
+        alerts,
+        risk,
+        channels,
+        patrol,
+        venues,
+        fences,
+    }: Desks,
     trusted_proxies: TrustedProxies,
     cluster: Option<Arc<crate::app::cluster::ClusterLink>>,
     drain: &watch::Receiver<bool>,
@@ -298,13 +312,52 @@ fn build_app(
         channels,
         patrol,
         venues,
+        fences,
     });
     // Fixes applied from here on wait for today's stored ones.
     app.patrol.hold();
+    app.rebuild_zones();
     let t = std::time::Instant::now();
     app.rebuild_risk(crate::clock::now_ms());
     tracing::info!(elapsed_ms = t.elapsed().as_millis(), "grid risk computed");
     (app, vec![track_writer, audit_writer])
+}
+
+/// Loads what the shared state holds beside the engine.
+async fn desks(
+    args: &ServeArgs,
+    store: &dyn Store,
+    engine: Engine,
+    risk_weights: RiskWeights,
+) -> Result<Desks, ServeError> {
+    let incidents = load::load_incidents(args, store).await?;
+    let alerts = Alerts::new(
+        store
+            .load_alerts(Alerts::closed_since(crate::clock::now_ms()))
+            .await?,
+        watch_rules(args),
+    );
+    let risk = RiskDesk::new(risk_weights);
+    let channels = channels(args, store).await?;
+    let patrol = PatrolDesk::new(load::patrol_rules(args)?);
+    let venues = venues(args, store).await?;
+    let fences = Fencing::new(
+        store.fences().await?,
+        BufferRule {
+            radius_m: args.risk_buffer_m,
+            max_level: args.risk_buffer_level,
+        },
+    );
+    Ok(Desks {
+        engine,
+        incidents,
+        alerts,
+        risk,
+        channels,
+        patrol,
+        venues,
+        fences,
+    })
 }
 
 /// Starts the server: returns once it is listening.
@@ -328,23 +381,13 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
         Arc::default()
     };
 
-    let incidents = load::load_incidents(&args, &*store).await?;
-    let alerts = Alerts::new(
-        store
-            .load_alerts(Alerts::closed_since(crate::clock::now_ms()))
-            .await?,
-        watch_rules(&args),
-    );
-    let risk = RiskDesk::new(risk_weights);
-    let channels = channels(&args, &*store).await?;
-    let patrol = PatrolDesk::new(load::patrol_rules(&args)?);
-    let venues = venues(&args, &*store).await?;
+    let desks = desks(&args, &*store, engine, risk_weights).await?;
     let (drain, drain_rx) = watch::channel(false);
     let (app, writers) = build_app(
         &args,
         store,
         auth,
-        (engine, incidents, alerts, risk, channels, patrol, venues),
+        desks,
         trusted_proxies,
         joined.as_ref().map(|j| j.link.clone()),
         &drain_rx,
@@ -428,6 +471,12 @@ fn checked(args: &ServeArgs) -> Result<(h3o::Resolution, TrustedProxies, RiskWei
     if !(r.is_finite() && (10.0..=1_000.0).contains(&r)) {
         return Err(ServeError::Config(format!(
             "--venue-scan-radius-m must be 10 to 1000 metres, got {r}"
+        )));
+    }
+    let b = args.risk_buffer_m;
+    if !(0.0..=5000.0).contains(&b) {
+        return Err(ServeError::Config(format!(
+            "--risk-buffer-m must be 0 (off) to 5000 metres, got {b}"
         )));
     }
     let r = args.alert_motionless_radius_m;

@@ -19,6 +19,7 @@ pub mod backend;
 pub mod codec;
 pub mod departments;
 pub mod driver;
+pub mod fences;
 pub mod incidents;
 pub mod inspections;
 pub mod intake;
@@ -39,6 +40,7 @@ pub use alerts::AlertStore;
 pub use audit::{AuditEntry, AuditStore};
 pub use backend::{Backend, CommonStore};
 pub use departments::DepartmentStore;
+pub use fences::FenceStore;
 pub use incidents::{IncidentStore, LogRange};
 pub use inspections::{InspectionFilter, InspectionStore};
 pub use intake::IntakeStore;
@@ -206,6 +208,7 @@ pub trait Store:
     + IntakeStore
     + InspectionStore
     + DepartmentStore
+    + FenceStore
     + AlertStore
     + RiskStore
     + AuditStore

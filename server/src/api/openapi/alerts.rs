@@ -19,9 +19,11 @@ pub(super) fn alert_schemas() -> Value {
             &["id", "kind", "state", "staff_id", "staff_name", "duty_before", "helpers", "raised_ms", "updated_ms", "steps", "version"],
             json!({
                 "id": { "type": "string", "description": "sos-{staff_id}-{raised_ms}" },
-                "kind": { "type": "string", "enum": ["sos", "left_grid", "motionless", "not_visited", "place_overdue"], "description": "sos: the \
+                "kind": { "type": "string", "enum": ["sos", "left_grid", "motionless", "not_visited", "place_overdue", "fence_enter", "fence_exit", "risk_zone"], "description": "sos: the \
                     worker asked for help; left_grid (脱岗) and motionless (静止) are raised by the server's track rules; \
-                    not_visited (未按时入格) and place_overdue (逾期未检) by the patrol rules, to the grid's worker" },
+                    not_visited (未按时入格) and place_overdue (逾期未检) by the patrol rules, to the grid's worker; \
+                    fence_enter (进入围栏) and fence_exit (离开围栏) by an administrator's geofence, risk_zone \
+                    (进入风险源缓冲区) on coming within --risk-buffer-m of a risk source of --risk-buffer-level or higher" },
                 "since_ms": { "type": "integer", "format": "int64", "description": "A rule's alert: when the rule began to be broken" },
                 "state": { "type": "string", "enum": ALERT_STATES, "description": "open: nobody has taken it \
                     (it repeats on /ws every 5 s); acknowledged: a dispatcher took it; closed: over" },

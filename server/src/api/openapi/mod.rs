@@ -22,6 +22,7 @@ mod alerts;
 mod build;
 mod channels;
 mod endpoints;
+mod fences;
 mod incidents;
 mod org;
 mod patrol;
@@ -95,6 +96,7 @@ pub fn spec() -> Value {
         risk::risk_paths(),
         patrol::patrol_paths(),
         venues::venue_paths(),
+        fences::fence_paths(),
         org::org_paths(),
         channels::channel_paths(),
     ] {
@@ -166,6 +168,7 @@ fn tags() -> Value {
         { "name": "risk", "description": "Grid risk (风险研判): each grid's score, level, breakdown and trend" },
         { "name": "patrol", "description": "Patrol coverage (巡查覆盖): each grid's day against its rule, a worker's day, the patrol log" },
         { "name": "venues", "description": "Venue codes (场所码) of key places and the inspections their scans record" },
+        { "name": "fences", "description": "Geofences (电子围栏) drawn by administrators, whose crossings raise alerts" },
         { "name": "organisation", "description": "Departments (部门, 网格+) incidents are routed to, and the assessment (考核)" },
     ])
 }
@@ -260,6 +263,7 @@ fn schemas() -> Value {
         risk::risk_schemas(),
         patrol::patrol_schemas(),
         venues::venue_schemas(),
+        fences::fence_schemas(),
         org::org_schemas(),
         channels::channel_schemas(),
     ] {
