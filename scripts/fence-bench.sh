@@ -85,12 +85,16 @@ for round in $(seq "$ROUNDS"); do
       --batch 250 --gateways 20 --viewers 0 --duration-s "$DURATION_S" \
       --server-pid "$riskmap_pid" --json "$json" >/dev/null
     stop_server
-    say "round $round, fences $mode: $(python3 -c '
-import json, sys
+    say "round $round, fences $mode: $(python3 - "$json" "$work/data/riskmap.db" <<'PY'
+import json, sqlite3, sys
 r = json.load(open(sys.argv[1]))
-a = r.get("ack_latency", {})
-cpu = r.get("server", {}).get("cpu_s", "?") if isinstance(r.get("server"), dict) else "?"
-print(f"acked {r[\"fixes_acked_per_s\"]:.0f}/s, ack p50 {a.get(\"p50_ms\")} ms, p99 {a.get(\"p99_ms\")} ms, errors {r[\"errors\"]}, server CPU {cpu} s")
-' "$json")"
+a = r["ack_latency"]
+cpu = (r.get("server") or {}).get("cpu_s")
+alerts = sqlite3.connect(sys.argv[2]).execute(
+    "SELECT kind, count(*) FROM alerts GROUP BY kind").fetchall()
+print("acked %.0f/s, ack p50 %s ms, p99 %s ms, errors %s, server CPU %s s, alerts %s"
+      % (r["fixes_acked_per_s"], a["p50_ms"], a["p99_ms"], r["errors"], cpu, dict(alerts)))
+PY
+)"
   done
 done

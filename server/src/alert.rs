@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 pub const RULES_ACTOR: &str = "riskmap";
 
 /// What raised an alert.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertKind {
     /// 一键求助: a worker in danger asked for help.
@@ -352,10 +352,20 @@ pub struct Subject {
 }
 
 /// The alerts a node holds: every active one, and those closed lately
-/// (the store has the rest).
+/// (the store has the rest), with the active ones indexed by whom and what
+/// they are about (a storm of zone crossings asks for each once).
 #[derive(Debug, Default)]
 pub struct AlertBook {
     alerts: HashMap<String, Alert>,
+    /// The ids of the active alerts of each member and kind.
+    active_of: HashMap<(String, AlertKind), Vec<String>>,
+    /// `{kind}-{key}` of each active alert (its id without the time).
+    active_about: HashMap<String, usize>,
+}
+
+/// An alert id without its trailing `-{time}`: `{kind}-{key}`.
+fn about_key(id: &str) -> &str {
+    id.rsplit_once('-').map_or(id, |(k, _)| k)
 }
 
 impl AlertBook {
@@ -373,15 +383,43 @@ impl AlertBook {
     /// cluster node may receive a change twice, or after a newer one);
     /// whether it was kept.
     pub fn put(&mut self, alert: Alert) -> bool {
-        if self
-            .alerts
-            .get(&alert.id)
-            .is_some_and(|old| old.version >= alert.version)
-        {
-            return false;
+        match self.alerts.get(&alert.id) {
+            Some(old) if old.version >= alert.version => return false,
+            Some(old) if old.is_active() => {
+                let (id, kind, staff) = (old.id.clone(), old.kind, old.subject.staff_id.clone());
+                self.unindex(&id, kind, &staff);
+            }
+            _ => {}
+        }
+        if alert.is_active() {
+            self.active_of
+                .entry((alert.subject.staff_id.clone(), alert.kind))
+                .or_default()
+                .push(alert.id.clone());
+            *self
+                .active_about
+                .entry(about_key(&alert.id).to_owned())
+                .or_default() += 1;
         }
         self.alerts.insert(alert.id.clone(), alert);
         true
+    }
+
+    fn unindex(&mut self, id: &str, kind: AlertKind, staff: &str) {
+        let key = (staff.to_owned(), kind);
+        if let Some(ids) = self.active_of.get_mut(&key) {
+            ids.retain(|x| x != id);
+            if ids.is_empty() {
+                self.active_of.remove(&key);
+            }
+        }
+        let about = about_key(id);
+        if let Some(n) = self.active_about.get_mut(about) {
+            *n -= 1;
+            if *n == 0 {
+                self.active_about.remove(about);
+            }
+        }
     }
 
     /// One alert.
@@ -390,22 +428,23 @@ impl AlertBook {
         self.alerts.get(id)
     }
 
-    /// The active alert of a kind of a staff member, if any.
+    /// The active alert of a kind of a staff member, if any (the first
+    /// raised, if there are several).
     #[must_use]
     pub fn active_of(&self, staff_id: &str, kind: AlertKind) -> Option<&Alert> {
-        self.alerts
-            .values()
-            .find(|a| a.is_active() && a.kind == kind && a.subject.staff_id == staff_id)
+        self.active_of
+            .get(&(staff_id.to_owned(), kind))?
+            .iter()
+            .filter_map(|id| self.alerts.get(id))
+            .min_by_key(|a| a.raised_ms)
     }
 
     /// Whether an alert of `kind` about `key` (see [`Alert::about`]) is
     /// active.
     #[must_use]
     pub fn active_about(&self, kind: AlertKind, key: &str) -> bool {
-        let prefix = format!("{}-{key}-", kind.as_str());
-        self.alerts
-            .values()
-            .any(|a| a.is_active() && a.kind == kind && a.id.starts_with(&prefix))
+        self.active_about
+            .contains_key(&format!("{}-{key}", kind.as_str()))
     }
 
     /// Every alert held, newest first.
@@ -478,6 +517,46 @@ mod tests {
             .unwrap();
         assert!(!c.is_active());
         assert!(c.acknowledged_by().is_none());
+    }
+
+    #[test]
+    fn the_book_indexes_active_alerts_by_member_and_by_what_they_are_about() {
+        let subject = Alert::sample(0).subject;
+        let fence = |key: &str, since: EpochMs| {
+            Alert::about(
+                AlertKind::FenceEnter,
+                subject.clone(),
+                (key, since),
+                String::new(),
+                since,
+            )
+        };
+        let (a, b) = (fence("f-1.S1", 1_000), fence("f-2.S1", 2_000));
+        let mut book = AlertBook::new(vec![a.clone(), b.clone()]);
+        assert!(book.active_about(AlertKind::FenceEnter, "f-1.S1"));
+        assert!(!book.active_about(AlertKind::FenceExit, "f-1.S1"));
+        assert!(!book.active_about(AlertKind::FenceEnter, "f-1"));
+        assert_eq!(
+            book.active_of("S1", AlertKind::FenceEnter).map(|x| &x.id),
+            Some(&a.id),
+            "the first raised"
+        );
+        let closed = a
+            .step(AlertAction::Closed, "d1", String::new(), 3_000)
+            .unwrap();
+        assert!(book.put(closed.clone()));
+        assert!(!book.put(closed), "the same version again changes nothing");
+        assert!(!book.active_about(AlertKind::FenceEnter, "f-1.S1"));
+        assert_eq!(
+            book.active_of("S1", AlertKind::FenceEnter).map(|x| &x.id),
+            Some(&b.id)
+        );
+        let closed = b
+            .step(AlertAction::Closed, "d1", String::new(), 3_000)
+            .unwrap();
+        book.put(closed);
+        assert!(book.active_of("S1", AlertKind::FenceEnter).is_none());
+        assert!(book.active_of.is_empty() && book.active_about.is_empty());
     }
 
     #[test]

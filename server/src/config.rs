@@ -72,7 +72,7 @@ pub const DEFAULT_ALERT_MOTIONLESS_RADIUS_M: f64 = 20.0;
 /// Default buffer around a high-level risk source, metres.
 pub const DEFAULT_RISK_BUFFER_M: f64 = 100.0;
 /// Default lowest level (1 major … 4 low) whose risk sources are buffered.
-pub const DEFAULT_RISK_BUFFER_LEVEL: u8 = 2;
+pub const DEFAULT_RISK_BUFFER_LEVEL: u8 = 1;
 /// Default seconds a client may take to send a request's headers (and a
 /// keep-alive connection may sit idle).
 pub const DEFAULT_HEADER_READ_TIMEOUT_S: u64 = 30;
@@ -498,7 +498,8 @@ pub struct ServeArgs {
     #[arg(long, env = "RISKMAP_RISK_BUFFER_M", default_value_t = DEFAULT_RISK_BUFFER_M)]
     pub risk_buffer_m: f64,
     /// The risk sources buffered: those of this level (1 重大, 2 较大,
-    /// 3 一般, 4 低) or higher.
+    /// 3 一般, 4 低) or higher. Only 重大 by default: a worker walks past
+    /// many 较大 sources (filling stations …) in a day.
     #[arg(long, env = "RISKMAP_RISK_BUFFER_LEVEL", default_value_t = DEFAULT_RISK_BUFFER_LEVEL,
           value_parser = clap::value_parser!(u8).range(1..=4))]
     pub risk_buffer_level: u8,

@@ -7,7 +7,7 @@
 
 #![allow(clippy::unwrap_used, clippy::too_many_lines)]
 
-use riskmap_tests::TestServer;
+use riskmap_tests::{TestServer, test_args};
 use serde_json::{Value, json};
 
 /// A square fence in grid 11-1, far (over a kilometre) from the risk
@@ -49,7 +49,10 @@ async fn walk(s: &TestServer, token: &str, fixes: Value) {
 
 #[tokio::test]
 async fn fences_raise_the_crossings_they_report_and_risk_buffers_their_entries() {
-    let mut s = TestServer::start().await;
+    // The test city's risk source is 较大 (level 2): buffered when asked.
+    let (mut args, tmp) = test_args().await;
+    args.risk_buffer_level = 2;
+    let mut s = TestServer::start_in(args, tmp).await;
     let admin = s.login("admin").await;
     let disp = s.login("dispatcher").await;
     let field = s.login("field").await; // S1, on duty, grid 11-1
@@ -233,4 +236,17 @@ async fn bad_fences_and_other_logins_are_refused_with_a_reason() {
     // Nothing was saved by any of them.
     let (_, list) = s.get(&admin, "/api/fences").await;
     assert_eq!(list["features"], json!([]), "{list}");
+    // By default only 重大 sources are buffered: passing the 较大 R1 is
+    // nothing.
+    let t = riskmap::clock::now_ms() - 60_000;
+    walk(
+        &s,
+        &field,
+        json!([
+            { "lon": 120.025, "lat": 28.062, "t": t },
+            { "lon": 120.0215, "lat": 28.0505, "t": t + 10_000 },
+        ]),
+    )
+    .await;
+    assert_eq!(active(&s, &disp).await, []);
 }

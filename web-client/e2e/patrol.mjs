@@ -11,7 +11,7 @@
 // (the other tests read their position; the simulator leaves them alone).
 
 import { assert, eventually, test } from './harness.mjs';
-import { api, BASE, featurePixel, fieldWorker, mapIdle, openScreen, SHOTS } from './support.mjs';
+import { api, BASE, featurePixel, fieldWorker, mapIdle, openScreen, pixelOf, SHOTS } from './support.mjs';
 
 const STATUSES = ['covered', 'partly', 'none', 'overdue'];
 const VISITED = ['partly', 'covered'];
@@ -63,15 +63,6 @@ const legendCounts = (page) =>
   page.$$eval('[data-testid="patrol-legend"] [data-count]', (els) => Object.fromEntries(els.map((e) => [e.dataset.count, Number(e.textContent)])));
 
 const sameCounts = (a, b) => STATUSES.every((s) => a[s] === b[s]);
-
-/** The page pixel of a place on the map. */
-const pixelOf = (page, p) =>
-  page.evaluate((p) => {
-    const m = window.riskmap.map;
-    const q = m.project([p.longitude, p.latitude]);
-    const r = m.getCanvas().getBoundingClientRect();
-    return { x: r.left + q.x, y: r.top + q.y };
-  }, p);
 
 /** YYYY-MM-DD, one day earlier. */
 function dayBefore(day) {

@@ -13,7 +13,9 @@
 // screen drawer with the photo, field phone with the after-photo, reply,
 // rating, statistics, the admin's intake source) in citizenLoop.mjs; 场所码
 // (venue codes: the admin's preview and download, the field phone opened by
-// the printed link recording an inspection, a forged code refused) in venues.mjs.
+// the printed link recording an inspection, a forged code refused) in venues.mjs;
+// 电子围栏 (geofences: saved through the API, listed, imported and deleted on
+// the admin's tab, drawn on the big screen with a popup) in fences.mjs.
 
 import { assert, eventually, run, test } from './harness.mjs';
 import { api, BASE, categoryFor, cityOnline, featurePixel, login, mapIdle, num, openScreen, renderedCount, renderedStaff, SHOTS, token, watchErrors } from './support.mjs';
@@ -30,6 +32,7 @@ import './patrol.mjs';
 import { png } from './citizen.mjs';
 import './citizenLoop.mjs';
 import './venues.mjs';
+import './fences.mjs';
 
 // ---- tests -----------------------------------------------------------------------
 

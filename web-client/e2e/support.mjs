@@ -157,3 +157,12 @@ export function featurePixel(page, layer, id) {
     return { x: r.left + p.x, y: r.top + p.y };
   }, { layer, id });
 }
+
+/** The page pixel of a place on the map. */
+export const pixelOf = (page, p) =>
+  page.evaluate((p) => {
+    const m = window.riskmap.map;
+    const q = m.project([p.longitude, p.latitude]);
+    const r = m.getCanvas().getBoundingClientRect();
+    return { x: r.left + q.x, y: r.top + q.y };
+  }, p);

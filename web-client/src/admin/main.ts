@@ -1,8 +1,9 @@
-// Entry point of the admin page (/admin, 系统管理): four tabs, the logins of
+// Entry point of the admin page (/admin, 系统管理): five tabs, the logins of
 // the administrator's area (账号管理), its departments (部门管理), the
-// external intake sources with their callbacks (接入) and the key places'
-// venue codes with the recent inspections (场所码); the tab shown follows the
-// address's hash (#departments, #intake, #venues), so a link or a reload keeps it.
+// external intake sources with their callbacks (接入), the key places'
+// venue codes with the recent inspections (场所码) and the geofences
+// (电子围栏); the tab shown follows the address's hash (#departments,
+// #intake, #venues, #fences), so a link or a reload keeps it.
 // Other roles are told the page is not for them.
 
 import '../styles/admin.css';
@@ -20,6 +21,7 @@ import { DepartmentBook } from './departmentBook';
 import { DepartmentsSection } from './departmentsSection';
 import { IntakeSection } from './intakeSection';
 import { VenuesSection } from './venuesSection';
+import { FencesSection } from './fencesSection';
 import { Dialog, fill } from './dialog';
 import './labels';
 import { loadStaff, type StaffEntry } from './staff';
@@ -51,6 +53,7 @@ async function main(): Promise<void> {
   let departments: DepartmentsSection | null = null;
   let intake: IntakeSection | null = null;
   let venues: VenuesSection | null = null;
+  let fences: FencesSection | null = null;
   let tabs: HTMLElement | null = null;
   const renderAll = () => {
     document.title = t('admin_title');
@@ -68,6 +71,7 @@ async function main(): Promise<void> {
       departments?.render();
       intake?.render();
       venues?.render();
+      fences?.render();
     } else notForYou(main, me.user);
   };
   onLangChange(renderAll);
@@ -81,7 +85,7 @@ async function main(): Promise<void> {
       me: me.user,
       departments: new DepartmentBook(api),
     };
-    main.innerHTML = `<nav class="tabs" role="tablist" data-testid="admin-tabs"></nav><div data-tab="accounts"></div><div data-tab="departments" hidden></div><div data-tab="intake" hidden></div><div data-tab="venues" hidden></div>`;
+    main.innerHTML = `<nav class="tabs" role="tablist" data-testid="admin-tabs"></nav><div data-tab="accounts"></div><div data-tab="departments" hidden></div><div data-tab="intake" hidden></div><div data-tab="venues" hidden></div><div data-tab="fences" hidden></div>`;
     tabs = main.querySelector<HTMLElement>('nav.tabs')!;
     page = new AdminPage(main.querySelector<HTMLElement>('[data-tab="accounts"]')!, ctx);
     departments = new DepartmentsSection(main.querySelector<HTMLElement>('[data-tab="departments"]')!, ctx);
@@ -89,11 +93,14 @@ async function main(): Promise<void> {
     intake = intakeTab;
     const venuesTab = new VenuesSection(main.querySelector<HTMLElement>('[data-tab="venues"]')!, ctx);
     venues = venuesTab;
-    // The intake lists and the key places are read when their tab first shows.
+    const fencesTab = new FencesSection(main.querySelector<HTMLElement>('[data-tab="fences"]')!, ctx);
+    fences = fencesTab;
+    // The intake lists, the key places and the fences are read when their tab first shows.
     const shown = () => {
       renderTabs(tabs!);
       if (shownTab() === 'intake') void intakeTab.load();
       if (shownTab() === 'venues') void venuesTab.load();
+      if (shownTab() === 'fences') void fencesTab.load();
     };
     tabs.addEventListener('click', (ev) => {
       const b = (ev.target as HTMLElement).closest<HTMLElement>('[data-show]');
@@ -109,7 +116,7 @@ async function main(): Promise<void> {
   }
 }
 
-const TABS = ['accounts', 'departments', 'intake', 'venues'] as const;
+const TABS = ['accounts', 'departments', 'intake', 'venues', 'fences'] as const;
 
 /** The tab the address's hash names; 账号管理 without one. */
 function shownTab(): (typeof TABS)[number] {

@@ -16,13 +16,14 @@ import { CameraBook } from './cameraHealth';
 import { cameraPopupHtml, popupCamera } from './cameraPopup';
 import { CONE_MIN_ZOOM, conesInView, type CameraPoint } from './cones';
 import { DispatchPanel } from './dispatchPanel';
+import { FenceLayer } from './fenceLayer';
 import { DEFAULT_STALE_AFTER_S, ServerClock } from './freshness';
 import { heatFeatures, heatResolution, type HeatLayer } from './heat';
 import { renderIntakeStats } from './intakeStats';
 import { addHeadingArrow } from './icons';
 import { IncidentStore } from './incidentStore';
 import { areaLabels, asAreaFeatures, cameraPoints, loadCollection } from './layersData';
-import { layersPanelHtml } from './layersPanel';
+import { layersPanelHtml, showCameraCount } from './layersPanel';
 import { addRiskmapLayers, DEFAULT_OFF, dimUnderHeat, LAYER_GROUPS, setGroupVisible, SHADES_WITH, type LayerGroup } from './mapLayers';
 import { offlineStyle, type ClientConfig } from './mapStyle';
 import { renderFeed, renderOnTime, renderOverdue, renderStaff, renderTicker, renderToday } from './panels';
@@ -74,6 +75,8 @@ export class BigScreen {
   readonly risk: RiskLayer;
   /** 巡查覆盖: grids shaded by the day's patrols, the legend, a grid's figures, a worker's day card. */
   readonly patrol: PatrolLayer;
+  /** 电子围栏: the administrators' geofences, read when the layer is switched on. */
+  readonly fences: FenceLayer;
   /** 研判分析: the incidents of the area over a period. */
   readonly analysis: AnalysisView;
   /** 我的待办 and 考核排名 (issue 15). */
@@ -124,6 +127,7 @@ export class BigScreen {
     this.replay = new ReplayPanel(el.replay, api, this.map, this.staff);
     this.risk = new RiskLayer(api, this.map, el.map.parentElement!, () => this.tree);
     this.patrol = new PatrolLayer(api, this.map, el.map.parentElement!, { areaName: (code) => this.tree?.byCode.get(code)?.name ?? null });
+    this.fences = new FenceLayer(api, this.map);
     this.analysis = new AnalysisView(api, this.map, el.map.parentElement!, {
       areaName: (code) => this.tree?.byCode.get(code)?.name ?? null,
       showGrid: (code) => this.showGrid(code),
@@ -191,7 +195,7 @@ export class BigScreen {
   private flushCameras(): void {
     this.source('cameras')?.setData(this.cameras.data);
     this.updateCones();
-    this.renderCameraCount();
+    showCameraCount(this.el.layers, this.cameras.counts());
   }
 
   /** What a snapshot says of grid risk and camera health, for the box and area it covers. */
@@ -201,16 +205,6 @@ export class BigScreen {
     const covers = (p: CameraPoint) =>
       !!m.bbox && bboxContainsPoint(m.bbox, p.coordinates) && (!area || !!this.tree?.within(this.tree.gridAt(p.coordinates)?.code, area));
     if (m.cameras_offline && this.cameras.applyOffline(m.cameras_offline, covers)) this.cameraBatch.request();
-  }
-
-  /** The layers panel's count of offline cameras next to the cameras' switch. */
-  private renderCameraCount(): void {
-    const el = this.el.layers.querySelector<HTMLElement>('[data-testid="cameras-offline"]');
-    if (!el) return;
-    const { total, offline } = this.cameras.counts();
-    el.hidden = total === 0;
-    el.dataset.offline = String(offline);
-    el.textContent = t('camera.offline_count').replace('{offline}', String(offline)).replace('{total}', String(total));
   }
 
   private source(id: string): GeoJSONSource {
@@ -489,7 +483,7 @@ export class BigScreen {
       analysisOpen: this.analysis.open,
       assessmentOpen: this.assessment.open,
     });
-    this.renderCameraCount();
+    showCameraCount(this.el.layers, this.cameras.counts());
   }
 
   private renderAll(): void {
@@ -506,6 +500,7 @@ export class BigScreen {
     this.sos.render();
     this.risk.render();
     this.patrol.render();
+    this.fences.render();
     this.analysis.render();
     this.assessment.render();
     // The incident drawer is drawn from the server's answer: read it again in the new language.
@@ -593,6 +588,7 @@ export class BigScreen {
         this.selectedCamera = null;
         this.updateCones();
       }
+      if (this.fences.openAt(e.point, e.lngLat)) return;
       const grid = this.drillAt(e.point);
       if (grid && this.visible.has('patrol')) this.patrol.openGrid(grid, e.lngLat);
       else if (grid) void this.risk.openGrid(grid);
@@ -650,8 +646,7 @@ export class BigScreen {
       if (i) this.map.flyTo({ center: [i.lon, i.lat], zoom: Math.max(this.map.getZoom(), 15) });
       void this.dispatch.open(b.dataset.incident);
     };
-    this.el.overdue.addEventListener('click', openIncident);
-    this.el.feed.addEventListener('click', openIncident);
+    for (const el of [this.el.overdue, this.el.feed]) el.addEventListener('click', openIncident);
     this.el.layers.addEventListener('change', (ev) => {
       const input = ev.target as HTMLInputElement;
       if (input.dataset.layer) this.setLayer(input.dataset.layer as LayerGroup, input.checked);
@@ -682,6 +677,7 @@ export class BigScreen {
     if (g === 'cameras') this.updateCones();
     if (g === 'grid_risk') this.risk.legend.show(on);
     if (g === 'patrol') this.patrol.show(on);
+    if (g === 'fences') this.fences.show(on);
     if (g === 'incidents') this.startPulse();
     // One shading of the grids at a time: the other one goes off.
     const other = SHADES_WITH[g];

@@ -1,5 +1,5 @@
-// The layers panel (图层) over the map: a switch per layer group (巡查覆盖
-// among them; the cameras' with their offline count), the heat map's
+// The layers panel (图层) over the map: a switch per layer group (巡查覆盖 and
+// 电子围栏 among them; the cameras' with their offline count), the heat map's
 // subject, and the tools' buttons (轨迹回放, 研判分析, 考核排名).
 
 import { esc } from '../shared/format';
@@ -30,4 +30,13 @@ export function layersPanelHtml(s: LayersPanelState): string {
       <button data-replay>${esc(t('replay.title'))}</button>
       <button data-analysis aria-pressed="${s.analysisOpen}" data-testid="analysis-toggle">${esc(t('analysis.title'))}</button>
       <button data-assessment aria-pressed="${s.assessmentOpen}" data-testid="assessment-toggle">${esc(t('assess.title'))}</button>`;
+}
+
+/** The count of offline cameras next to the cameras' switch (hidden while there are no cameras). */
+export function showCameraCount(panel: HTMLElement, { total, offline }: { total: number; offline: number }): void {
+  const el = panel.querySelector<HTMLElement>('[data-testid="cameras-offline"]');
+  if (!el) return;
+  el.hidden = total === 0;
+  el.dataset.offline = String(offline);
+  el.textContent = t('camera.offline_count').replace('{offline}', String(offline)).replace('{total}', String(total));
 }

@@ -3,6 +3,7 @@
 // their owners (never one DOM node per marker).
 
 import type { ExpressionSpecification, Map as MapLibreMap } from 'maplibre-gl';
+import { addFenceLayers, FENCE_LAYERS } from './fenceLayer';
 import { AREA_LINE, DUTY_COLOURS, GRID_RISK_FILL, LABEL_FONT_STACK, OFFLINE_COLOUR, PATROL_TRACK, RISK_COLOURS, WARNING_COLOURS } from './palette';
 import { patrolFillColour, patrolLineColour } from './patrolModel';
 
@@ -13,6 +14,7 @@ export type LayerGroup =
   | 'heatmap'
   | 'risk_sources'
   | 'key_places'
+  | 'fences'
   | 'cameras'
   | 'staff'
   | 'incidents';
@@ -24,13 +26,17 @@ export const LAYER_GROUPS: LayerGroup[] = [
   'heatmap',
   'risk_sources',
   'key_places',
+  'fences',
   'cameras',
   'staff',
   'incidents',
 ];
 
-/** Off until switched on: the heat map competes with the risk shading, and so does patrol coverage. */
-export const DEFAULT_OFF: ReadonlySet<LayerGroup> = new Set(['heatmap', 'patrol']);
+/**
+ * Off until switched on: the heat map competes with the risk shading, and so
+ * does patrol coverage; the geofences are read from the server when wanted.
+ */
+export const DEFAULT_OFF: ReadonlySet<LayerGroup> = new Set(['heatmap', 'patrol', 'fences']);
 
 /**
  * The grids are shaded by one measure at a time: switching on risk turns
@@ -59,6 +65,7 @@ export const GROUP_LAYERS: Record<LayerGroup, string[]> = {
   heatmap: ['heat-fill'],
   risk_sources: ['risk-source-area', 'risk-source-line', 'risk-source-point'],
   key_places: ['key-place-fill', 'key-place-line', 'key-place-label'],
+  fences: FENCE_LAYERS,
   cameras: ['camera-cone-fill', 'camera-cone-line', 'camera-cluster', 'camera-cluster-count', 'camera-point'],
   staff: ['staff-point', 'staff-heading', 'staff-label'],
   incidents: ['incident-pulse', 'incident-point', 'incident-label'],
@@ -171,6 +178,9 @@ export function addRiskmapLayers(map: MapLibreMap): void {
       'circle-stroke-width': 1,
     },
   });
+
+  // 电子围栏 (fenceLayer.ts): over the grids, key places and risk sources' areas, under the cameras and people.
+  addFenceLayers(map);
 
   map.addLayer({ id: 'camera-cone-fill', type: 'fill', source: 'camera_cones', minzoom: 12,
     paint: { 'fill-color': '#4fc3f7', 'fill-opacity': 0.12, 'fill-antialias': false } });

@@ -63,6 +63,13 @@ export const PATROL_FILL = {
 /** 当日巡查: a worker's day track on the map (apart from track replay's yellow). */
 export const PATROL_TRACK = { line: '#18ffff', start: '#00e676', end: '#ff5252' } as const;
 
+/**
+ * 电子围栏 — the administrators' geofences: a dashed magenta outline over a
+ * faint fill, apart from the grids' grey, the patrol and risk colours and the
+ * key places' muted purple.
+ */
+export const FENCE_COLOURS = { line: '#ff4ddb', fill: 'rgba(255,77,219,0.1)', label: '#ffd6f6', halo: '#3a0030' } as const;
+
 /** What a grid's score is made of: risk sources, key places, incidents, camera alarms. */
 export const PART_COLOURS = {
   risk_sources: '#ef5350',

@@ -140,6 +140,30 @@ describe("a rule's alert (脱岗, 静止)", () => {
     const en = renderSosPanel(view({ alerts: [{ ...still, kind: 'left_grid' }] }));
     for (const s of ['Alerts · SOS', 'Out of grid', 'Not taken', 'for 35 min']) expect(en).toContain(s);
   });
+  it('names the zones crossed, with what to do, in both languages', () => {
+    expect(kindLabel('fence_enter', 'zh')).toBe('进入围栏');
+    expect(kindLabel('fence_exit', 'zh')).toBe('离开围栏');
+    expect(kindLabel('risk_zone', 'zh')).toBe('进入风险源缓冲区');
+    expect(kindLabel('fence_enter', 'en')).toBe('Entered a geofence');
+    expect(kindLabel('fence_exit', 'en')).toBe('Left a geofence');
+    expect(kindLabel('risk_zone', 'en')).toBe("Within a risk source's buffer");
+    const fence = sos({
+      ...still, id: 'fence_enter-F1.S1-0', kind: 'fence_enter',
+      steps: [{ action: 'raised', at_ms: 31 * 60_000, by: 'riskmap', note: '进入围栏：水库警戒区' }],
+    });
+    const zone = { ...fence, id: 'risk_zone-R1.S1-0', kind: 'risk_zone' as const, steps: [{ action: 'raised' as const, at_ms: 0, by: 'riskmap', note: '进入风险源缓冲区：加油站（加油站，较大风险）' }] };
+    const html = renderSosPanel(view({ alerts: [fence, zone, { ...fence, id: 'x', kind: 'fence_exit' }] }));
+    for (const s of ['data-kind="fence_enter"', 'data-kind="risk_zone"', 'data-kind="fence_exit"', '进入围栏', '离开围栏', '进入风险源缓冲区', '核实人员是否需要进入该区域', '水库警戒区', '加油站（加油站，较大风险）', '待认领']) {
+      expect(html).toContain(s);
+    }
+    expect(html).not.toContain('alarm.');
+    expect(sosFeatures([fence, zone, { ...fence, id: 'x', kind: 'fence_exit' }]).features.map((f) => f.properties!.tag)).toEqual(['围栏', '风险', '出栏']);
+    setLang('en');
+    const en = renderSosPanel(view({ alerts: [fence, zone, { ...fence, id: 'x', kind: 'fence_exit' }] }));
+    for (const s of ['Entered a geofence', 'Left a geofence', "Within a risk source&#39;s buffer", 'call them if need be']) expect(en).toContain(s);
+    expect(en).not.toContain('alarm.');
+    expect(sosFeatures([fence, zone, { ...fence, id: 'x', kind: 'fence_exit' }]).features.map((f) => f.properties!.tag)).toEqual(['FENCE', 'RISK', 'EXIT']);
+  });
   it('is marked on the map apart from an SOS, with its kind', () => {
     const fc = sosFeatures([still, sos({})]);
     expect(fc.features.map((f) => [f.properties!.kind, f.properties!.tag])).toEqual([['motionless', '静止'], ['sos', 'SOS']]);

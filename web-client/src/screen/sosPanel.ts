@@ -1,6 +1,7 @@
 // The alarm panel's HTML: one card per running alert, open ones (nobody has
 // taken them) first, then acknowledged ones until they are closed. An SOS is
-// red while open; a rule's alert (脱岗, 静止, 未按时入格, 逾期未检) is amber, says its kind, since
+// red while open; a rule's alert (脱岗, 静止, 未按时入格, 逾期未检, 进入围栏,
+// 离开围栏, 进入风险源缓冲区) is amber, says its kind, since
 // when the rule has been broken and for how long. Who, where, when and how
 // long ago, what they said, who is nearest, who took it; 认领 and 处置完毕
 // with a note for those who may, a sentence for those who may not. Plain
@@ -25,6 +26,15 @@ addTranslations({
     'alarm.map.place_overdue': '未检',
     'alarm.call.not_visited': '本网格到时未有巡查：请联系网格员尽快入格',
     'alarm.call.place_overdue': '重点场所超过检查周期：请安排网格员上门检查并扫场所码',
+    'alarm.kind.fence_enter': '进入围栏',
+    'alarm.kind.fence_exit': '离开围栏',
+    'alarm.kind.risk_zone': '进入风险源缓冲区',
+    'alarm.map.fence_enter': '围栏',
+    'alarm.map.fence_exit': '出栏',
+    'alarm.map.risk_zone': '风险',
+    'alarm.call.fence_enter': '进入电子围栏：核实人员是否需要进入该区域；必要时电话联系',
+    'alarm.call.fence_exit': '离开电子围栏：核实人员是否应留在该区域内；必要时电话联系',
+    'alarm.call.risk_zone': '靠近重大或较大风险源：提醒人员注意安全，核实是否需要进入；必要时电话联系',
     'alarm.rule_open': '待认领',
     'alarm.since': '开始',
     'alarm.lasted': '已持续 {d}',
@@ -61,6 +71,15 @@ addTranslations({
     'alarm.map.place_overdue': 'DUE',
     'alarm.call.not_visited': 'Nobody has patrolled this grid by its time: ask the grid worker to go in',
     'alarm.call.place_overdue': 'A key place is past its inspection rhythm: send the grid worker to inspect and scan its code',
+    'alarm.kind.fence_enter': 'Entered a geofence',
+    'alarm.kind.fence_exit': 'Left a geofence',
+    'alarm.kind.risk_zone': "Within a risk source's buffer",
+    'alarm.map.fence_enter': 'FENCE',
+    'alarm.map.fence_exit': 'EXIT',
+    'alarm.map.risk_zone': 'RISK',
+    'alarm.call.fence_enter': 'Came into a geofence: check whether they need to be in this area; call them if need be',
+    'alarm.call.fence_exit': 'Went out of a geofence: check whether they should have stayed inside; call them if need be',
+    'alarm.call.risk_zone': 'Close to a major risk source: remind them to take care and check they need to be there; call them if need be',
     'alarm.rule_open': 'Not taken',
     'alarm.since': 'Since',
     'alarm.lasted': 'for {d}',

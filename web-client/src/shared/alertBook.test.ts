@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AlertBook, alarmShouldSound, isRule, isShown, KEEP_CLOSED_MS, lastStep, raisedNote, shownOnly, soundsAlarm, sosOnly } from './alertBook';
+import { AlertBook, alarmShouldSound, isRule, isShown, KEEP_CLOSED_MS, lastStep, raisedNote, SHOWN_KINDS, shownOnly, soundsAlarm, sosOnly } from './alertBook';
 import type { SosAlert } from './types';
 
 const sos = (over: Partial<SosAlert>): SosAlert => ({
@@ -57,6 +57,21 @@ describe('the alert book', () => {
     expect(alarmShouldSound([sos({ kind: 'motionless' })])).toBe(true);
     expect(alarmShouldSound([sos({ kind: 'motionless', state: 'acknowledged' }), sos({ kind: 'left_grid', id: 'y' })])).toBe(false);
     expect(alarmShouldSound([sos({ kind: 'left_grid' }), sos({ id: 'x' })])).toBe(true);
+  });
+  it('shows the zones crossed (进入围栏, 离开围栏, 进入风险源缓冲区) without the alarm', () => {
+    for (const kind of ['fence_enter', 'fence_exit', 'risk_zone'] as const) {
+      expect(SHOWN_KINDS).toContain(kind);
+      expect(isShown(sos({ kind }))).toBe(true);
+      expect(isRule({ kind })).toBe(true);
+      expect(soundsAlarm(kind)).toBe(false);
+      expect(alarmShouldSound([sos({ kind })])).toBe(false);
+      expect(sosOnly([sos({ kind })])).toEqual([]);
+    }
+    // Beside an open SOS the alarm still sounds; the SOS is listed first.
+    const b = new AlertBook();
+    b.applyAll([sos({ id: 'zone', kind: 'risk_zone', raised_ms: 9 }), sos({ id: 'fence', kind: 'fence_enter', raised_ms: 8 }), sos({ id: 'help', raised_ms: 1 })]);
+    expect(b.active().map((a) => a.id)).toEqual(['help', 'zone', 'fence']);
+    expect(alarmShouldSound(b.active())).toBe(true);
   });
   it('lists an open alarm before an open 脱岗, and both before the taken ones', () => {
     const b = new AlertBook();

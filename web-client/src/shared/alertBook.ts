@@ -58,8 +58,20 @@ export const isSos = (a: SosAlert): boolean => (a.kind as string) === 'sos';
 
 export const sosOnly = (list: readonly SosAlert[]): SosAlert[] => list.filter(isSos);
 
-/** The kinds the big screen shows: the SOS and the track rules' (脱岗, 静止). */
-export const SHOWN_KINDS: readonly AlertKind[] = ['sos', 'left_grid', 'motionless', 'not_visited', 'place_overdue'];
+/**
+ * The kinds the big screen shows: the SOS, the track rules' (脱岗, 静止), the
+ * patrol rules' and the zones crossed (进入围栏, 离开围栏, 进入风险源缓冲区).
+ */
+export const SHOWN_KINDS: readonly AlertKind[] = [
+  'sos',
+  'left_grid',
+  'motionless',
+  'not_visited',
+  'place_overdue',
+  'fence_enter',
+  'fence_exit',
+  'risk_zone',
+];
 
 /** Whether the big screen shows it (a kind a newer server adds is left out, not misdrawn). */
 export const isShown = (a: SosAlert): boolean => SHOWN_KINDS.includes(a.kind);
@@ -71,7 +83,8 @@ export const isRule = (a: Pick<SosAlert, 'kind'>): boolean => a.kind !== 'sos';
 
 /**
  * The kinds that sound the alarm while open: a worker's SOS, and 静止 (a
- * possible fall is a safety alarm). 脱岗 is shown only: nobody is in danger.
+ * possible fall is a safety alarm). 脱岗, the patrol rules' and the zones
+ * crossed (围栏, 风险源缓冲区) are shown only: nobody is known to be in danger.
  */
 export const soundsAlarm = (kind: AlertKind): boolean => kind === 'sos' || kind === 'motionless';
 

@@ -73,6 +73,14 @@ export class Api {
     return this.request<T>('PATCH', path, body);
   }
 
+  put<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('PUT', path, body);
+  }
+
+  delete<T = void>(path: string): Promise<T> {
+    return this.request<T>('DELETE', path);
+  }
+
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const headers = this.headers();
     if (body !== undefined) headers['content-type'] = 'application/json';

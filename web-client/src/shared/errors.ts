@@ -8,7 +8,7 @@ import { addTranslations, t } from './i18n';
 import { type PasswordRule, ruleLabel } from './passwordRules';
 
 /** What the user was doing: the same status means different things in each. */
-export type ErrorContext = 'login' | 'report' | 'action' | 'load' | 'password' | 'account' | 'duty' | 'sos' | 'department' | 'upload' | 'intake';
+export type ErrorContext = 'login' | 'report' | 'action' | 'load' | 'password' | 'account' | 'duty' | 'sos' | 'department' | 'upload' | 'intake' | 'fence';
 
 addTranslations({
   zh: {
@@ -62,6 +62,9 @@ addTranslations({
     'err.intake_invalid': '接入源信息有误，请检查后重试',
     'err.intake_forbidden': '只有系统管理员可以管理接入源',
     'err.intake_state': '该回调当前不能重试（可能已送达或正在发送）',
+    'err.fence_invalid': '围栏数据有误（几何、名称、提醒方式或编号），请检查文件后重试',
+    'err.fence_forbidden': '只有系统管理员可以管理电子围栏，且围栏须在您的管辖范围内',
+    'err.fence_none': '该围栏不存在或不在您的管辖范围内（可能已被删除）',
   },
   en: {
     'err.bad_credentials': 'Wrong username or password',
@@ -114,6 +117,9 @@ addTranslations({
     'err.intake_invalid': 'Something in the intake source is not valid; check it and try again',
     'err.intake_forbidden': 'Only administrators manage intake sources',
     'err.intake_state': 'This delivery cannot be retried now (delivered already, or being sent)',
+    'err.fence_invalid': 'Something in the fences (geometry, name, detect or id) is not valid; check the file and try again',
+    'err.fence_forbidden': 'Only administrators manage geofences, and each must lie in their area',
+    'err.fence_none': 'There is no such fence in your area (it may have been deleted)',
   },
 });
 
@@ -190,6 +196,11 @@ export function errorMessage(e: unknown, ctx: ErrorContext, now = Date.now()): s
     if (e.status === 400 || e.status === 422) return t('err.intake_invalid');
     if (e.status === 403) return t('err.intake_forbidden');
     if (e.status === 409) return t('err.intake_state');
+  }
+  if (ctx === 'fence') {
+    if (e.status === 400 || e.status === 422) return t('err.fence_invalid');
+    if (e.status === 403) return t('err.fence_forbidden');
+    if (e.status === 404) return t('err.fence_none');
   }
   const account = ctx === 'account' ? detail(e.message, ACCOUNT_DETAILS) : null;
   if (account && (e.status === 400 || e.status === 403)) return t(account);

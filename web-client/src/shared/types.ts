@@ -408,7 +408,12 @@ export interface AlertStep {
  * server judges on a worker on duty — 脱岗 (out of their grid too long) and 静止
  * (not moving too long, a possible fall).
  */
-export type AlertKind = 'sos' | 'left_grid' | 'motionless' | 'not_visited' | 'place_overdue';
+/**
+ * A worker's alert's kind: the SOS, the track rules' (脱岗, 静止), the patrol
+ * rules' (未按时入格, 逾期未检) and the zones crossed (进入围栏, 离开围栏,
+ * 进入风险源缓冲区).
+ */
+export type AlertKind = 'sos' | 'left_grid' | 'motionless' | 'not_visited' | 'place_overdue' | 'fence_enter' | 'fence_exit' | 'risk_zone';
 
 /**
  * A worker's alert as the server keeps it (docs/protocol.md, "Alerts"): an SOS
