@@ -69,8 +69,11 @@ pub const DEFAULT_ESCALATION_CHECK_S: u64 = 60;
 pub const DEFAULT_CAMERA_PROBE_TIMEOUT_MS: u64 = 3_000;
 /// Metres a member may drift and still count as not moving.
 pub const DEFAULT_ALERT_MOTIONLESS_RADIUS_M: f64 = 20.0;
-/// Default buffer around a high-level risk source, metres.
-pub const DEFAULT_RISK_BUFFER_M: f64 = 100.0;
+/// Default buffer around a high-level risk source, metres: none. Which
+/// sources deserve one, and how wide, is each city's call (in the demo
+/// city's crowd of walkers, even 重大 sources alone raise an alert every
+/// few seconds).
+pub const DEFAULT_RISK_BUFFER_M: f64 = 0.0;
 /// Default lowest level (1 major … 4 low) whose risk sources are buffered.
 pub const DEFAULT_RISK_BUFFER_LEVEL: u8 = 1;
 /// Default seconds a client may take to send a request's headers (and a
@@ -493,8 +496,8 @@ pub struct ServeArgs {
     #[arg(long, env = "RISKMAP_ALERT_MOTIONLESS_RADIUS_M", default_value_t = DEFAULT_ALERT_MOTIONLESS_RADIUS_M)]
     pub alert_motionless_radius_m: f64,
     /// Metres around a high-level risk source within which a worker on
-    /// duty raises a `risk_zone` alert (进入风险源缓冲区); 0 turns the rule
-    /// off.
+    /// duty raises a `risk_zone` alert (进入风险源缓冲区), e.g. 100; 0 (the
+    /// default) turns the rule off.
     #[arg(long, env = "RISKMAP_RISK_BUFFER_M", default_value_t = DEFAULT_RISK_BUFFER_M)]
     pub risk_buffer_m: f64,
     /// The risk sources buffered: those of this level (1 重大, 2 较大,

@@ -54,6 +54,10 @@ pub enum SourceKind {
     Camera,
     /// Any other platform (数字城管, 网格平安 …).
     Platform,
+    /// 告警订阅: a system that pushes nothing and is sent every alert's
+    /// changes (an SMS gateway, a duty officer's pager, another
+    /// platform's alarm desk).
+    Alerts,
 }
 
 impl SourceKind {
@@ -64,6 +68,7 @@ impl SourceKind {
             SourceKind::Hotline => "hotline",
             SourceKind::Camera => "camera",
             SourceKind::Platform => "platform",
+            SourceKind::Alerts => "alerts",
         }
     }
 
@@ -74,6 +79,7 @@ impl SourceKind {
             SourceKind::Hotline,
             SourceKind::Camera,
             SourceKind::Platform,
+            SourceKind::Alerts,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
@@ -140,6 +146,16 @@ impl IntakeSource {
             && !known(d)
         {
             return bad(format!("default_category {d:?} is no minor category"));
+        }
+        if self.kind == SourceKind::Alerts
+            && (self.callback_url.is_none()
+                || !self.categories.is_empty()
+                || self.default_category.is_some())
+        {
+            return bad(
+                "a source of kind alerts is sent the alerts: it needs a callback_url, and                  pushes no reports (no categories)"
+                    .into(),
+            );
         }
         if let Some(url) = &self.callback_url
             && (url.len() > MAX_URL || !url.starts_with("http://") || url.len() <= 7)

@@ -51,6 +51,7 @@ async fn walk(s: &TestServer, token: &str, fixes: Value) {
 async fn fences_raise_the_crossings_they_report_and_risk_buffers_their_entries() {
     // The test city's risk source is 较大 (level 2): buffered when asked.
     let (mut args, tmp) = test_args().await;
+    args.risk_buffer_m = 100.0;
     args.risk_buffer_level = 2;
     let mut s = TestServer::start_in(args, tmp).await;
     let admin = s.login("admin").await;
@@ -189,7 +190,9 @@ async fn fences_raise_the_crossings_they_report_and_risk_buffers_their_entries()
 
 #[tokio::test]
 async fn bad_fences_and_other_logins_are_refused_with_a_reason() {
-    let s = TestServer::start().await;
+    let (mut args, tmp) = test_args().await;
+    args.risk_buffer_m = 100.0;
+    let s = TestServer::start_in(args, tmp).await;
     let admin = s.login("admin").await;
     let disp = s.login("dispatcher").await;
     let field = s.login("field").await;
@@ -236,8 +239,8 @@ async fn bad_fences_and_other_logins_are_refused_with_a_reason() {
     // Nothing was saved by any of them.
     let (_, list) = s.get(&admin, "/api/fences").await;
     assert_eq!(list["features"], json!([]), "{list}");
-    // By default only 重大 sources are buffered: passing the 较大 R1 is
-    // nothing.
+    // Buffers on, at the default level: only 重大 sources are buffered,
+    // so passing the 较大 R1 is nothing.
     let t = riskmap::clock::now_ms() - 60_000;
     walk(
         &s,

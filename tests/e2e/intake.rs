@@ -2,11 +2,13 @@
 //! signed (twice: one incident; forged, stale or unknown: refused), every
 //! state change sent back signed to a loopback receiver, a failing
 //! receiver retried across a restart with nothing lost, camera alarms
-//! merged with their snapshot, and a hotline ticket merged into a citizen's
-//! report answered with it.
+//! merged with their snapshot, a hotline ticket merged into a citizen's
+//! report answered with it, and an alert subscriber (告警订阅) sent every
+//! step of an SOS, across a restart.
 
 #![allow(clippy::unwrap_used, clippy::too_many_lines)]
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -14,7 +16,8 @@ use riskmap_tests as common;
 
 use common::TestServer;
 use common::channels::{
-    add_source, bytes, citizen_report, handle_through, hotline, jpeg, push, push_at, until,
+    Receiver, add_source, bytes, citizen_report, handle_through, hotline, jpeg, push, push_at,
+    until,
 };
 use common::incidents::{IN_11_1, act, add_user, ok};
 use riskmap::identity::UserRole;
@@ -337,4 +340,92 @@ async fn a_ticket_merged_into_a_citizens_report_is_answered_with_it() {
         (view["status"].as_str(), view["reply"].as_str()),
         (Some("closed"), Some("摊贩已劝离"))
     );
+}
+
+#[tokio::test]
+async fn an_alert_subscriber_hears_every_step_of_an_alert_across_a_restart() {
+    let mut s = TestServer::start().await;
+    let admin = s.login("admin").await;
+    let disp = s.login("dispatcher").await;
+    let field = s.login("field").await; // S1
+    let secret = Arc::new(parking_lot::Mutex::new(String::new()));
+    let rx = Receiver::start(secret.clone()).await;
+    // A subscriber is sent alerts; it maps no categories and pushes nothing.
+    let pager =
+        json!({ "name": "pager", "title": "值班寻呼", "kind": "alerts", "callback_url": rx.url });
+    let mut mapped = pager.clone();
+    mapped["categories"] = json!({ "A01": "0201" });
+    let (status, b) = s.post(&admin, "/api/intake/sources", &mapped).await;
+    assert_eq!(status, 400, "{b}");
+    let mut deaf = pager.clone();
+    deaf.as_object_mut().unwrap().remove("callback_url");
+    let (status, b) = s.post(&admin, "/api/intake/sources", &deaf).await;
+    assert_eq!(status, 400, "{b}");
+    let key = add_source(&s, &admin, &pager).await;
+    secret.lock().clone_from(&key);
+    let (status, b) = push(&s, "pager", &key, &ticket("T-0900")).await;
+    assert_eq!(status, 403, "{b}");
+    assert!(b["message"].as_str().unwrap().contains("alerts"), "{b}");
+
+    // An SOS: its raising is sent, signed.
+    let (status, raised) = s
+        .post(&field, "/api/staff/S1/sos", &json!({ "note": "被围堵" }))
+        .await;
+    assert_eq!(status, 201, "{raised}");
+    let id = raised["alert"]["id"].as_str().unwrap().to_owned();
+    until("the raising delivered", Duration::from_secs(20), || async {
+        !rx.got().is_empty()
+    })
+    .await;
+    // The subscriber goes down; a dispatcher takes the alert.
+    rx.answer(500);
+    let (status, b) = s
+        .post(
+            &disp,
+            &format!("/api/alerts/{id}/ack"),
+            &json!({ "note": "已派人" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{b}");
+    until(
+        "the acknowledgement's first attempt failed",
+        Duration::from_secs(20),
+        || async {
+            deliveries(&s, &admin, "pending").await.iter().any(|d| {
+                d["ticket"] == id.as_str()
+                    && d["attempts"].as_i64() >= Some(1)
+                    && d["last_error"].as_str().is_some_and(|e| e.contains("500"))
+            })
+        },
+    )
+    .await;
+    // Down for a restart; the subscriber comes back meanwhile.
+    s.restart().await;
+    rx.answer(200);
+    until("both delivered", Duration::from_secs(30), || async {
+        rx.got().len() >= 2
+    })
+    .await;
+    let got = rx.got();
+    assert!(got.iter().all(|r| r.signed), "{got:?}");
+    let steps: Vec<(i64, &str, &str, &str)> = got
+        .iter()
+        .map(|r| {
+            (
+                r.body["version"].as_i64().unwrap(),
+                r.body["action"].as_str().unwrap(),
+                r.body["alert"]["id"].as_str().unwrap(),
+                r.body["alert"]["kind"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            (1, "raised", id.as_str(), "sos"),
+            (2, "acknowledged", id.as_str(), "sos")
+        ]
+    );
+    assert_eq!(got[1].body["source"], "pager");
+    assert_eq!(got[1].body["alert"]["state"], "acknowledged");
 }

@@ -153,6 +153,13 @@ impl Alerts {
         found
     }
 
+    /// One alert as this node holds it (active ones, and those closed
+    /// lately).
+    #[must_use]
+    pub fn held(&self, id: &str) -> Option<Alert> {
+        self.book.read().get(id).cloned()
+    }
+
     /// Whether any rule is judged (the fixes' path skips the work if not).
     #[must_use]
     pub fn watching(&self) -> bool {
@@ -410,6 +417,9 @@ impl App {
         }
         self.set_duties(duty);
         self.publish_alert(alert, false);
+        // The change may owe the alert subscribers a call-back (written
+        // with it).
+        self.channels.owed.notify_one();
     }
 
     /// Pushes every open alert again (until someone takes it), and forgets

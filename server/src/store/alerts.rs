@@ -6,7 +6,7 @@ use async_trait::async_trait;
 
 use super::backend::{Backend, json_list, with_areas, write_duty};
 use super::codec::corrupt;
-use super::driver::{Cols, Driver, Stmt, rows};
+use super::driver::{Cols, Driver, Stmt, first, rows};
 use super::outbox::{Outgoing, keep_opt};
 use super::{Result, StoreError};
 use crate::alert::Alert;
@@ -20,14 +20,19 @@ pub trait AlertStore: Send + Sync {
 
     /// A new alert (version 1) or its next version, with the duty changes
     /// it causes and `outbox` (a cluster node's record of the change), in
-    /// one transaction; its outbox id. A stored version that is not the
-    /// one before is a [`StoreError::Conflict`]: someone else changed it.
+    /// one transaction; its outbox id. Each alert subscriber (an intake
+    /// source of kind `alerts`) is owed a call-back of the change, written
+    /// in the same transaction. A stored version that is not the one
+    /// before is a [`StoreError::Conflict`]: someone else changed it.
     async fn put_alert_kept(
         &self,
         alert: &Alert,
         duty: &[(String, DutyStatus)],
         outbox: Option<Outgoing<'_>>,
     ) -> Result<Option<i64>>;
+
+    /// One alert as it stands.
+    async fn alert(&self, id: &str) -> Result<Option<Alert>>;
 
     /// The alerts raised in `[from, to)`, newest first, at most `limit`;
     /// only of these grids (area codes) if given.
@@ -109,9 +114,26 @@ impl<B: Backend> AlertStore for B {
             )));
         }
         write_duty::<B>(&mut tx, duty).await?;
+        // 告警订阅: the change owed to every subscriber (its ticket is the
+        // alert, its seq the version).
+        let q = Stmt::new(
+            "INSERT INTO callbacks (source, ticket, incident, seq, state, attempts, next_ms, \
+             created_ms) SELECT name, $1, $1, $2, 'pending', 0, $3, $3 FROM intake_sources \
+             WHERE kind = 'alerts' AND callback_url IS NOT NULL",
+        )
+        .bind(alert.id.as_str())
+        .bind(alert.version)
+        .bind(alert.updated_ms);
+        B::Db::run(&mut tx, q).await?;
         let kept = keep_opt::<B>(&mut tx, outbox, alert.updated_ms).await?;
         tx.commit().await?;
         Ok(kept)
+    }
+
+    async fn alert(&self, id: &str) -> Result<Option<Alert>> {
+        let mut c = self.reader().acquire().await?;
+        let q = Stmt::new("SELECT id, body FROM alerts WHERE id = $1").bind(id);
+        first::<B::Db, _>(&mut c, q, read).await
     }
 
     async fn alerts_between(

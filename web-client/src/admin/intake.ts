@@ -6,7 +6,7 @@
 import { type Lang, lang } from '../shared/i18n';
 import type { CategoryNode, IntakeKind, IntakeSource } from '../shared/types';
 
-export const INTAKE_KINDS: readonly IntakeKind[] = ['hotline', 'camera', 'platform'];
+export const INTAKE_KINDS: readonly IntakeKind[] = ['hotline', 'camera', 'platform', 'alerts'];
 export const DELIVERY_STATES = ['failed', 'pending', 'delivered'] as const;
 
 /** A source's name: it goes into the address, so letters, digits, _ and - only. */

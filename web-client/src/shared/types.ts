@@ -194,7 +194,7 @@ export interface Attachment {
 }
 
 /** 接入源 — an external system that may post incidents (admin only). */
-export type IntakeKind = 'hotline' | 'camera' | 'platform';
+export type IntakeKind = 'hotline' | 'camera' | 'platform' | 'alerts';
 export interface IntakeSource {
   name: string;
   title: string;

@@ -22,7 +22,7 @@ const STEPS: [&str; 9] = [
     "rated",
 ];
 const STATUSES: [&str; 5] = ["received", "accepted", "handling", "closed", "rejected"];
-const KINDS: [&str; 3] = ["hotline", "camera", "platform"];
+const KINDS: [&str; 4] = ["hotline", "camera", "platform", "alerts"];
 const CALLBACK_STATES: [&str; 4] = ["pending", "delivered", "failed", "skipped"];
 const IMAGE_TYPES: [&str; 3] = ["image/jpeg", "image/png", "image/webp"];
 

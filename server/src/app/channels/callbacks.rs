@@ -1,5 +1,6 @@
 //! 一网反馈 outward: each state change of an incident a source's ticket
-//! follows is sent (`POST`) to the source's callback URL, signed as its pushes
+//! follows — and, to the sources of kind `alerts` (告警订阅), each step of
+//! every alert — is sent (`POST`) to the source's callback URL, signed as its pushes
 //! are, and retried with backoff until it is answered 2xx. The store wrote
 //! the call-back with the change, so a restart, or a node's death, loses
 //! none: whichever node comes next takes it (each attempt is claimed in the
@@ -9,8 +10,9 @@ use serde::Serialize;
 
 use super::super::App;
 use super::ChannelError;
+use crate::alert::{Alert, AlertAction};
 use crate::clock::now_ms;
-use crate::connector::{self, Callback, CallbackState};
+use crate::connector::{self, Callback, CallbackState, SourceKind};
 use crate::identity::User;
 use crate::incident::channel::public_status;
 use crate::store::StoreError;
@@ -47,6 +49,22 @@ pub struct CallbackBody<'a> {
     pub merged_into: Option<&'a str>,
 }
 
+/// What an alert subscriber receives: one step of an alert's life.
+#[derive(Debug, Clone, Serialize)]
+pub struct AlertBody<'a> {
+    /// The subscriber.
+    pub source: &'a str,
+    /// The alert's version this call-back is about (1: raised).
+    pub version: i64,
+    /// What that version's step did (`raised`, `acknowledged`,
+    /// `cancelled`, `closed`).
+    pub action: Option<AlertAction>,
+    /// When.
+    pub at_ms: EpochMs,
+    /// The alert as it stands now (a later version may have come since).
+    pub alert: &'a Alert,
+}
+
 impl App {
     /// Sends the call-backs due now, at once (a source that does not answer
     /// holds up only its own tickets, for the client's timeout); how many
@@ -75,12 +93,16 @@ impl App {
             .store
             .source(&cb.source)
             .await?
-            .and_then(|s| s.callback_url.clone().map(|u| (u, s.secret)));
-        let Some((url, secret)) = url else {
+            .and_then(|s| s.callback_url.clone().map(|u| (u, s.secret, s.kind)));
+        let Some((url, secret, kind)) = url else {
             cb.state = CallbackState::Skipped;
             return Ok(cb);
         };
-        let body = self.callback_body(&cb).await?;
+        let body = if kind == SourceKind::Alerts {
+            self.alert_body(&cb).await?
+        } else {
+            self.callback_body(&cb).await?
+        };
         let ts = now / 1000;
         let sent = self
             .channels
@@ -145,6 +167,29 @@ impl App {
             at_ms: entry.map_or(cb.created_ms, |e| e.at_ms),
             reply: reply.as_deref(),
             merged_into: merged.then_some(cb.incident.as_str()),
+        };
+        serde_json::to_string(&body).map_err(|e| StoreError::Corrupt(e.to_string()))
+    }
+
+    /// The JSON an alert subscriber's call-back carries: the alert as it
+    /// stands and the step of the version owed (its ticket is the alert,
+    /// its seq the version).
+    async fn alert_body(&self, cb: &Callback) -> Result<String, StoreError> {
+        let alert = match self.alerts.held(&cb.ticket) {
+            Some(a) => a,
+            None => self.store.alert(&cb.ticket).await?.ok_or_else(|| {
+                StoreError::Corrupt(format!("call-back {} owes a missing alert", cb.id))
+            })?,
+        };
+        let step = usize::try_from(cb.seq - 1)
+            .ok()
+            .and_then(|i| alert.steps.get(i));
+        let body = AlertBody {
+            source: &cb.source,
+            version: cb.seq,
+            action: step.map(|s| s.action),
+            at_ms: step.map_or(cb.created_ms, |s| s.at_ms),
+            alert: &alert,
         };
         serde_json::to_string(&body).map_err(|e| StoreError::Corrupt(e.to_string()))
     }

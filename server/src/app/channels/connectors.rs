@@ -180,6 +180,11 @@ impl App {
             .await?
             .ok_or_else(|| connector::ConnectorError::UnknownSource(name.to_owned()))?;
         connector::verify(&source.secret, timestamp, signature, body, now_ms())?;
+        if source.kind == SourceKind::Alerts {
+            return Err(ChannelError::Forbidden(format!(
+                "source {name} subscribes to alerts: it pushes no reports"
+            )));
+        }
         let p: Pushed = serde_json::from_slice(body)
             .map_err(|e| ChannelError::Invalid(format!("the report's JSON: {e}")))?;
         if p.ticket.trim().is_empty() || p.ticket.chars().count() > MAX_TICKET {
@@ -232,7 +237,7 @@ impl App {
             source: Some(match source.kind {
                 SourceKind::Hotline => Source::Hotline,
                 SourceKind::Camera => Source::Camera,
-                SourceKind::Platform => Source::System,
+                SourceKind::Platform | SourceKind::Alerts => Source::System,
             }),
             priority: p.priority,
             lon: position.lon,
