@@ -18,7 +18,8 @@ offence() { printf 'check-layers: %s\n' "$*" >&2; fail=1; }
 
 below_app=(server/src/incident server/src/alert.rs server/src/live server/src/store server/src/identity
            server/src/event.rs server/src/clock.rs server/src/metrics.rs server/src/net server/src/org.rs
-           server/src/connector.rs server/src/patrol.rs server/src/venue server/src/fence.rs)
+           server/src/connector.rs server/src/patrol.rs server/src/venue server/src/fence.rs
+           server/src/roster.rs)
 while IFS= read -r hit; do
   offence "below the app layer, $hit"
 done < <(grep -rnE 'crate::(app|api|serve|simulator|cluster)\b' "${below_app[@]}" || true)

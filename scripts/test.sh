@@ -48,7 +48,7 @@ fi
   -p riskmap --test store_suite \
   -p riskmap-tests --test live_server --test ogc_api --test incidents --test incident_views --test guard \
   --test access_matrix --test kill --test pg_restart --test security --test first_run \
-  --test accounts --test duty --test sos --test patrol --test venues --test fences --test risk --test organisation --test import --test citizen --test intake --test cluster
+  --test accounts --test duty --test sos --test patrol --test venues --test fences --test roster --test risk --test organisation --test import --test citizen --test intake --test cluster
 
 step "fuzzing: /ws messages, OsmAnd, GeoJSON import (cargo-fuzz, bounded)"
 FUZZ_SECONDS=${FUZZ_SECONDS:-20} ./scripts/fuzz.sh

@@ -16,6 +16,7 @@ use crate::alert::Alert;
 use crate::fence::Fence;
 use crate::incident::model::{Incident, LogEntry};
 use crate::org::Department;
+use crate::roster::Shift;
 use crate::store::{LayerData, WriteMode};
 use crate::venue::Inspection;
 pub use layer::PrebuiltTree;
@@ -82,6 +83,14 @@ pub enum DomainEvent {
         put: Vec<Fence>,
         /// The ids of the fences deleted.
         removed: Vec<String>,
+    },
+    /// 排班 — an administrator's roster: the shifts of the cleared grids
+    /// (their area's) replaced by these.
+    RosterSaved {
+        /// The grids whose shifts were replaced.
+        cleared: Vec<String>,
+        /// The new shifts.
+        shifts: Vec<Shift>,
     },
     /// 部门 — departments added or changed (an admin's form, an import).
     DepartmentsSaved {

@@ -54,6 +54,7 @@ pub mod metrics;
 pub mod net;
 pub mod org;
 pub mod patrol;
+pub mod roster;
 pub mod serve;
 pub mod simulator;
 pub mod store;

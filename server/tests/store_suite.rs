@@ -272,6 +272,7 @@ suite!(
     departments_round_trip,
     intake_round_trip,
     inspections_round_trip,
+    fences_and_roster_round_trip,
     audit_by_area,
     outbox_keeps_records_with_their_writes,
 );
@@ -2360,4 +2361,50 @@ async fn outbox_keeps_records_with_their_writes(b: &Backend) {
         panic!("cameras read as another layer");
     };
     assert!(cameras.iter().any(|c| c.id == "C-OUTBOX"));
+}
+
+/// Fences (电子围栏) and the roster (排班) come back as saved, every bit of
+/// their coordinates and times kept; a save deletes and replaces in one
+/// transaction.
+async fn fences_and_roster_round_trip(b: &Backend) {
+    use riskmap::fence::{Detect, Fence};
+    use riskmap::roster::Shift;
+    let store = &b.store;
+    let fence = |id: &str, x: f64| Fence {
+        id: id.into(),
+        name: format!("围栏{id}"),
+        detect: vec![Detect::Exit],
+        area: rect(LON0 + x, LAT0, 0.001, 0.002),
+        updated_ms: T0,
+        updated_by: "admin".into(),
+    };
+    let (f1, f2, f3) = (fence("F1", 0.0), fence("F2", 0.01), fence("F3", 0.02));
+    store
+        .put_fences(&[f1.clone(), f2.clone()], &[], None)
+        .await
+        .unwrap();
+    let mut f2b = f2.clone();
+    f2b.detect = vec![Detect::Enter, Detect::Exit];
+    store
+        .put_fences(&[f2b.clone(), f3.clone()], &["F1".to_owned()], None)
+        .await
+        .unwrap();
+    assert_eq!(store.fences().await.unwrap(), [f2b, f3]);
+
+    let shift = |grid: &str, staff: &str| -> Shift {
+        serde_json::from_value(serde_json::json!({
+            "grid": grid, "staff": [staff], "days": ["mon", "sun"],
+            "start": "22:00", "end": "06:30", "name": "夜班" }))
+        .unwrap()
+    };
+    let (a, b1, c) = (shift("G1", "S1"), shift("G2", "S2"), shift("G1", "S3"));
+    store
+        .put_roster(&[], &[a.clone(), b1.clone()], None)
+        .await
+        .unwrap();
+    store
+        .put_roster(&["G1".to_owned()], std::slice::from_ref(&c), None)
+        .await
+        .unwrap();
+    assert_eq!(store.roster().await.unwrap(), [b1, c]);
 }

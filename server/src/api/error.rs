@@ -16,6 +16,7 @@ use crate::app::fences::FencesError;
 use crate::app::layers::LayerError;
 use crate::app::patrol::PatrolError;
 use crate::app::risk::RiskError;
+use crate::app::roster::RosterDeskError;
 use crate::app::venues::VenuesError;
 use crate::clock::TimeError;
 use crate::identity::AuthError;
@@ -329,6 +330,16 @@ impl From<FencesError> for ApiError {
             FencesError::NotFound(_) => ApiError::NotFound(e.to_string()),
             FencesError::Invalid(e) => ApiError::BadRequest(e.to_string()),
             FencesError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<RosterDeskError> for ApiError {
+    fn from(e: RosterDeskError) -> Self {
+        match e {
+            RosterDeskError::Forbidden(m) => ApiError::Forbidden(m),
+            RosterDeskError::Invalid(e) => ApiError::BadRequest(e.to_string()),
+            RosterDeskError::Store(e) => e.into(),
         }
     }
 }

@@ -33,6 +33,7 @@ pub mod openapi;
 pub mod patrol;
 pub mod queries;
 pub mod risk;
+pub mod roster;
 pub mod users;
 pub mod venues;
 pub mod web_client;
@@ -90,6 +91,8 @@ pub fn router(app: Arc<App>, static_dir: Option<PathBuf>) -> Router {
         .route("/api/patrol/coverage", get(patrol::coverage))
         .route("/api/patrol/log", get(patrol::log))
         .route("/api/patrol/staff/{id}", get(patrol::worker))
+        .route("/api/roster", get(roster::list).put(roster::replace))
+        .route("/api/roster/due", get(roster::due))
         .route("/api/risk/grids", get(risk::grids))
         .route("/api/risk/grids/{code}", get(risk::grid))
         .route("/api/risk/areas/{code}", get(risk::area))

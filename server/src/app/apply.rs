@@ -72,6 +72,10 @@ impl App {
                 self.change_fences(put, removed);
                 Applied::default()
             }
+            DomainEvent::RosterSaved { cleared, shifts } => {
+                self.change_roster(cleared, shifts);
+                Applied::default()
+            }
             DomainEvent::DepartmentsSaved { departments } => {
                 self.incidents.put_departments(departments.clone());
                 Applied::default()

@@ -80,6 +80,7 @@ impl Change {
                 // are dispatched to: one subject keeps them in order.
                 DomainEvent::IncidentReported { .. }
                 | DomainEvent::DepartmentsSaved { .. }
+                | DomainEvent::RosterSaved { .. }
                 | DomainEvent::IncidentChanged { .. }
                 | DomainEvent::DutyChanged { .. }
                 | DomainEvent::AlertChanged { .. }

@@ -14,6 +14,7 @@
 //! - [`duty`]: check-in and out (上岗/离岗).
 //! - [`fences`]: geofences (电子围栏) and risk sources' buffers, crossed
 //!   as the fixes arrive.
+//! - [`roster`]: 排班, who is due on duty when, and who of them is missing.
 //! - [`departments`]: the departments incidents are routed to (网格+).
 //! - [`layers`]: layer imports (validate, commit, apply).
 //! - [`risk`]: each grid's risk level (风险研判), kept current and pushed;
@@ -41,6 +42,7 @@ pub mod ingest;
 pub mod layers;
 pub mod patrol;
 pub mod risk;
+pub mod roster;
 pub mod venues;
 
 use std::sync::Arc;
@@ -182,6 +184,8 @@ pub struct App {
     /// 电子围栏: the fences, the risk sources' buffers, each worker's place
     /// among them.
     pub fences: fences::Fencing,
+    /// 排班: the shifts of every grid.
+    pub roster: roster::Rosters,
 }
 
 impl App {

@@ -35,6 +35,7 @@ use crate::app::fences::{BufferRule, Fencing};
 use crate::app::ingest::{Ingest, IngestConfig};
 use crate::app::patrol::PatrolDesk;
 use crate::app::risk::RiskDesk;
+use crate::app::roster::Rosters;
 use crate::app::venues::Venues;
 use crate::app::{App, Limits};
 use crate::config::ServeArgs;
@@ -231,6 +232,7 @@ struct Desks {
     patrol: PatrolDesk,
     venues: Venues,
     fences: Fencing,
+    roster: Rosters,
 }
 
 /// The shared state, and its writers' tasks.
@@ -247,6 +249,7 @@ fn build_app(
         patrol,
         venues,
         fences,
+        roster,
     }: Desks,
     trusted_proxies: TrustedProxies,
     cluster: Option<Arc<crate::app::cluster::ClusterLink>>,
@@ -313,6 +316,7 @@ fn build_app(
         patrol,
         venues,
         fences,
+        roster,
     });
     // Fixes applied from here on wait for today's stored ones.
     app.patrol.hold();
@@ -348,6 +352,7 @@ async fn desks(
             max_level: args.risk_buffer_level,
         },
     );
+    let roster = Rosters::new(store.roster().await?);
     Ok(Desks {
         engine,
         incidents,
@@ -357,6 +362,7 @@ async fn desks(
         patrol,
         venues,
         fences,
+        roster,
     })
 }
 

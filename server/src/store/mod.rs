@@ -28,6 +28,7 @@ pub mod lease;
 pub mod outbox;
 pub mod postgis;
 pub mod risk;
+pub mod roster;
 pub mod rows;
 pub mod sqlite;
 
@@ -48,6 +49,7 @@ pub use outbox::OutboxStore;
 pub use risk::{RiskDay, RiskStore};
 use riskmap_engine::City;
 use riskmap_engine::model::{Area, Camera, EpochMs, Fix, KeyPlace, RiskSource, Staff};
+pub use roster::RosterStore;
 
 /// Why a store operation failed.
 #[derive(Debug, Error)]
@@ -209,6 +211,7 @@ pub trait Store:
     + InspectionStore
     + DepartmentStore
     + FenceStore
+    + RosterStore
     + AlertStore
     + RiskStore
     + AuditStore

@@ -27,6 +27,7 @@ mod incidents;
 mod org;
 mod patrol;
 mod risk;
+mod roster;
 mod schemas;
 mod venues;
 
@@ -97,6 +98,7 @@ pub fn spec() -> Value {
         patrol::patrol_paths(),
         venues::venue_paths(),
         fences::fence_paths(),
+        roster::roster_paths(),
         org::org_paths(),
         channels::channel_paths(),
     ] {
@@ -169,6 +171,7 @@ fn tags() -> Value {
         { "name": "patrol", "description": "Patrol coverage (巡查覆盖): each grid's day against its rule, a worker's day, the patrol log" },
         { "name": "venues", "description": "Venue codes (场所码) of key places and the inspections their scans record" },
         { "name": "fences", "description": "Geofences (电子围栏) drawn by administrators, whose crossings raise alerts" },
+        { "name": "roster", "description": "The shift roster (排班): who is due on duty in each grid when, and who of them is missing" },
         { "name": "organisation", "description": "Departments (部门, 网格+) incidents are routed to, and the assessment (考核)" },
     ])
 }
@@ -264,6 +267,7 @@ fn schemas() -> Value {
         patrol::patrol_schemas(),
         venues::venue_schemas(),
         fences::fence_schemas(),
+        roster::roster_schemas(),
         org::org_schemas(),
         channels::channel_schemas(),
     ] {
