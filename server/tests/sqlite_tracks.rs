@@ -175,6 +175,67 @@ async fn log_and_chunks_read_as_one_track() {
     check_tracks(&again, &all).await;
 }
 
+/// A pass over more members than one write takes is written as several
+/// segments, each with exactly its members' log rows deleted: every fix
+/// ends in one chunk, every member's last fix moves, the log empties.
+#[tokio::test]
+async fn a_pass_over_many_members_writes_several_segments() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_with(dir.path(), BY_HAND).await.unwrap();
+    let ids: Vec<String> = (0..2_500).map(|i| format!("M{i:05}")).collect();
+    let roster: Vec<Staff> = ids.iter().map(|id| member(id)).collect();
+    store
+        .write_layer(&LayerData::Staff(roster), WriteMode::Replace)
+        .await
+        .unwrap();
+    // Three fixes each, interleaved in the log.
+    let all: Vec<(&str, Fix)> = (0..7_500_i64)
+        .map(|i| {
+            (
+                ids[usize::try_from(i).unwrap() % ids.len()].as_str(),
+                fix(i),
+            )
+        })
+        .collect();
+    let points: Vec<TrackPoint<'_>> = all
+        .iter()
+        .map(|(staff_id, fix)| TrackPoint {
+            staff_id,
+            fix: *fix,
+        })
+        .collect();
+    store.append_fixes(&points).await.unwrap();
+    store.compact_tracks().await.unwrap();
+    let mut conn = raw(dir.path()).await;
+    assert_eq!(count(&mut conn, "track_log").await, 0);
+    assert_eq!(
+        count(&mut conn, "track_segments").await,
+        3,
+        "1,000 members a write"
+    );
+    assert_eq!(count(&mut conn, "track_chunks").await, 2_500);
+    let fixes: i64 = sqlx::query_scalar("SELECT sum(fixes) FROM track_segments")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(fixes, 7_500);
+    for id in [&ids[0], &ids[999], &ids[1_000], &ids[2_499]] {
+        let want = want(&all, id, i64::MIN, i64::MAX, 100);
+        assert_eq!(want.len(), 3);
+        assert_eq!(
+            store.track(id, i64::MIN, i64::MAX, 100).await.unwrap(),
+            want,
+            "{id}"
+        );
+        let stored: Option<i64> = sqlx::query_scalar("SELECT fix_time_ms FROM staff WHERE id = ?")
+            .bind(id)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(stored, want.last().map(|f| f.fix_time_ms), "{id}");
+    }
+}
+
 #[tokio::test]
 async fn retention_cuts_through_segments_exactly() {
     let dir = tempfile::tempdir().unwrap();

@@ -15,7 +15,11 @@
 // (venue codes: the admin's preview and download, the field phone opened by
 // the printed link recording an inspection, a forged code refused) in venues.mjs;
 // 电子围栏 (geofences: saved through the API, listed, imported and deleted on
-// the admin's tab, drawn on the big screen with a popup) in fences.mjs.
+// the admin's tab, drawn on the big screen with a popup) in fences.mjs;
+// 排班 (the shift roster: 应到未到 on the big screen, following the drill-down;
+// listed, refused, imported and downloaded on the admin's tab) in roster.mjs;
+// 提醒 (the field worker's own alerts on the phone: a geofence crossed, closed
+// by the dispatcher, dismissed) in fieldAlerts.mjs.
 
 import { assert, eventually, run, test } from './harness.mjs';
 import { api, BASE, categoryFor, cityOnline, featurePixel, login, mapIdle, num, openScreen, renderedCount, renderedStaff, SHOTS, token, watchErrors } from './support.mjs';
@@ -33,6 +37,8 @@ import { png } from './citizen.mjs';
 import './citizenLoop.mjs';
 import './venues.mjs';
 import './fences.mjs';
+import './roster.mjs';
+import './fieldAlerts.mjs';
 
 // ---- tests -----------------------------------------------------------------------
 

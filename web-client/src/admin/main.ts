@@ -1,9 +1,10 @@
-// Entry point of the admin page (/admin, 系统管理): five tabs, the logins of
+// Entry point of the admin page (/admin, 系统管理): six tabs, the logins of
 // the administrator's area (账号管理), its departments (部门管理), the
 // external intake sources with their callbacks (接入), the key places'
-// venue codes with the recent inspections (场所码) and the geofences
-// (电子围栏); the tab shown follows the address's hash (#departments,
-// #intake, #venues, #fences), so a link or a reload keeps it.
+// venue codes with the recent inspections (场所码), the geofences
+// (电子围栏) and the shift roster (排班); the tab shown follows the address's
+// hash (#departments, #intake, #venues, #fences, #roster), so a link or a
+// reload keeps it.
 // Other roles are told the page is not for them.
 
 import '../styles/admin.css';
@@ -22,6 +23,7 @@ import { DepartmentsSection } from './departmentsSection';
 import { IntakeSection } from './intakeSection';
 import { VenuesSection } from './venuesSection';
 import { FencesSection } from './fencesSection';
+import { RosterSection } from './rosterSection';
 import { Dialog, fill } from './dialog';
 import './labels';
 import { loadStaff, type StaffEntry } from './staff';
@@ -54,6 +56,7 @@ async function main(): Promise<void> {
   let intake: IntakeSection | null = null;
   let venues: VenuesSection | null = null;
   let fences: FencesSection | null = null;
+  let roster: RosterSection | null = null;
   let tabs: HTMLElement | null = null;
   const renderAll = () => {
     document.title = t('admin_title');
@@ -72,6 +75,7 @@ async function main(): Promise<void> {
       intake?.render();
       venues?.render();
       fences?.render();
+      roster?.render();
     } else notForYou(main, me.user);
   };
   onLangChange(renderAll);
@@ -85,7 +89,7 @@ async function main(): Promise<void> {
       me: me.user,
       departments: new DepartmentBook(api),
     };
-    main.innerHTML = `<nav class="tabs" role="tablist" data-testid="admin-tabs"></nav><div data-tab="accounts"></div><div data-tab="departments" hidden></div><div data-tab="intake" hidden></div><div data-tab="venues" hidden></div><div data-tab="fences" hidden></div>`;
+    main.innerHTML = `<nav class="tabs" role="tablist" data-testid="admin-tabs"></nav><div data-tab="accounts"></div><div data-tab="departments" hidden></div><div data-tab="intake" hidden></div><div data-tab="venues" hidden></div><div data-tab="fences" hidden></div><div data-tab="roster" hidden></div>`;
     tabs = main.querySelector<HTMLElement>('nav.tabs')!;
     page = new AdminPage(main.querySelector<HTMLElement>('[data-tab="accounts"]')!, ctx);
     departments = new DepartmentsSection(main.querySelector<HTMLElement>('[data-tab="departments"]')!, ctx);
@@ -95,12 +99,15 @@ async function main(): Promise<void> {
     venues = venuesTab;
     const fencesTab = new FencesSection(main.querySelector<HTMLElement>('[data-tab="fences"]')!, ctx);
     fences = fencesTab;
-    // The intake lists, the key places and the fences are read when their tab first shows.
+    const rosterTab = new RosterSection(main.querySelector<HTMLElement>('[data-tab="roster"]')!, ctx);
+    roster = rosterTab;
+    // The intake lists, the key places, the fences and the roster are read when their tab first shows.
     const shown = () => {
       renderTabs(tabs!);
       if (shownTab() === 'intake') void intakeTab.load();
       if (shownTab() === 'venues') void venuesTab.load();
       if (shownTab() === 'fences') void fencesTab.load();
+      if (shownTab() === 'roster') void rosterTab.load();
     };
     tabs.addEventListener('click', (ev) => {
       const b = (ev.target as HTMLElement).closest<HTMLElement>('[data-show]');
@@ -116,7 +123,7 @@ async function main(): Promise<void> {
   }
 }
 
-const TABS = ['accounts', 'departments', 'intake', 'venues', 'fences'] as const;
+const TABS = ['accounts', 'departments', 'intake', 'venues', 'fences', 'roster'] as const;
 
 /** The tab the address's hash names; 账号管理 without one. */
 function shownTab(): (typeof TABS)[number] {

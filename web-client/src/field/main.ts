@@ -1,6 +1,7 @@
 // Entry point of the field page (/field): 上岗/下岗, 一键求助 (SOS), location
 // sharing, 场所检查 (a key place's venue code: /field?venue=CODE, or 扫码检查),
-// my tasks, and reporting a new incident where I stand. Phone-sized.
+// 提醒 (the alerts about me: remindersView.ts), my tasks, and reporting a new
+// incident where I stand. Phone-sized.
 
 import '../styles/field.css';
 import { Api } from '../shared/api';
@@ -18,6 +19,7 @@ import { DutyControl } from './duty';
 import { LocationSharing } from './location';
 import { bindPhotoPicks, type PhotoPicks, REPORT_KEY } from './photoPicks';
 import { readReport, reportBody, reportFormHtml, type ReportValues } from './reportForm';
+import { ReminderPanel } from './remindersView';
 import { SosControl } from './sos';
 import { urlWithoutVenue, venueParam } from './venueCode';
 import { VenueSheet } from './venueSheet';
@@ -46,6 +48,8 @@ class FieldPage {
   readonly duty: DutyControl | null;
   /** 一键求助; null for a login bound to no staff member. */
   readonly sos: SosControl | null;
+  /** 提醒: the alerts about me other than my SOS (patrol, zones, 脱岗/静止); null without a staff member. */
+  readonly reminders: ReminderPanel | null;
   /** 场所检查: a venue code scanned, typed or opened by the printed QR code. */
   readonly venue: VenueSheet;
   /** 处置前/处置后 photos being picked and uploaded, by task; the report's photos as thumbnails. */
@@ -96,6 +100,7 @@ class FieldPage {
           dutyChanged: () => void this.duty?.load(),
         })
       : null;
+    this.reminders = staffId ? new ReminderPanel(sosEl, api, staffId) : null;
     this.venue = new VenueSheet(document.getElementById('venue-sheet')!, document.getElementById('venue-entry')!, api, {
       reading: () => this.location.sharer.lastReading,
     });
@@ -106,7 +111,7 @@ class FieldPage {
         this.liveState = s;
         this.renderHeader();
         // Whatever was pushed while the connection was down is read again.
-        if (s === 'open') void Promise.all([this.duty?.load(), this.sos?.load()]);
+        if (s === 'open') void Promise.all([this.duty?.load(), this.sos?.load(), this.reminders?.load()]);
       },
       onDrop: () => confirmSession(api),
     });
@@ -131,6 +136,7 @@ class FieldPage {
     this.renderAll();
     // Read now as well as on connecting: an SOS running must show even without /ws.
     void this.sos?.load();
+    void this.reminders?.load();
     void this.loadTasks();
     void this.loadCategories();
   }
@@ -176,7 +182,8 @@ class FieldPage {
       // My own SOS changed (a dispatcher took it, closed it): the server sends only mine.
       this.sos?.apply(m.alert);
     } else if (m.type === 'alert') {
-      // A rule's alert about me (脱岗, 静止) is the dispatchers' to handle; a warning is not mine.
+      // The rules' and zones' alerts about me are reminders (the dispatchers handle them); a warning is not mine.
+      if ('alert' in m) this.reminders?.apply(m.alert);
     } else if (m.type === 'incident') {
       this.track(m.incident);
       this.renderTasks();

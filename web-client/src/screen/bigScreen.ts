@@ -26,7 +26,7 @@ import { areaLabels, asAreaFeatures, cameraPoints, loadCollection } from './laye
 import { layersPanelHtml, showCameraCount } from './layersPanel';
 import { addRiskmapLayers, DEFAULT_OFF, dimUnderHeat, LAYER_GROUPS, setGroupVisible, SHADES_WITH, type LayerGroup } from './mapLayers';
 import { offlineStyle, type ClientConfig } from './mapStyle';
-import { renderFeed, renderOnTime, renderOverdue, renderStaff, renderTicker, renderToday } from './panels';
+import { renderFeed, renderOnTime, renderOverdue, renderStaff, renderTicker, renderTitles, renderToday } from './panels';
 import { ReplayPanel } from './replayPanel';
 import { AnalysisView } from './analysisView';
 import { AssessmentView } from './assessmentView';
@@ -34,6 +34,7 @@ import { transferTargets } from './orgActions';
 import { PatrolLayer } from './patrolLayer';
 import { QueuePanel } from './queuePanel';
 import { RiskLayer } from './riskLayer';
+import { RosterPanel } from './rosterPanel';
 import { sameSubscription, subscriptionFor } from './scope';
 import { SosDesk } from './sosDesk';
 import { showStaffPopup } from './staffPopup';
@@ -41,7 +42,7 @@ import { StaffStore } from './staffStore';
 import { VideoWall } from './videoWall';
 
 type El = Record<
-  'map' | 'crumbs' | 'children' | 'live' | 'clock' | 'today' | 'ontime' | 'intake' | 'staff' | 'overdue' | 'feed' | 'ticker' | 'layers' | 'dispatch' | 'replay' | 'sos' | 'queue',
+  'map' | 'crumbs' | 'children' | 'live' | 'clock' | 'today' | 'ontime' | 'intake' | 'staff' | 'overdue' | 'feed' | 'ticker' | 'layers' | 'dispatch' | 'replay' | 'sos' | 'queue' | 'roster',
   HTMLElement
 >;
 
@@ -82,6 +83,8 @@ export class BigScreen {
   /** 我的待办 and 考核排名 (issue 15). */
   readonly queue: QueuePanel;
   readonly assessment: AssessmentView;
+  /** 排班 · 应到未到: who of the drilled area is due on duty and missing. */
+  readonly roster: RosterPanel;
   private readonly staffBatch = new FrameBatcher(() => this.flushStaff());
   private readonly incidentBatch = new FrameBatcher(() => this.flushIncidents());
   private readonly cameraBatch = new FrameBatcher(() => this.flushCameras());
@@ -119,6 +122,7 @@ export class BigScreen {
       void this.dispatch.open(i.id);
     });
     void this.queue.load();
+    this.roster = new RosterPanel(el.roster, api, this.map, { position: (id) => this.staff.byId.get(id), gridBBox: (code) => this.tree?.byCode.get(code)?.bbox });
     this.assessment = new AssessmentView(api, el.map.parentElement!, {
       areaName: (code) => this.tree?.byCode.get(code)?.name ?? null,
       toggled: () => this.renderLayers(),
@@ -229,6 +233,7 @@ export class BigScreen {
     this.patrol.setScope(a.code);
     this.analysis.setScope(a.code);
     this.assessment.setScope(a.code);
+    this.roster.setScope(a.code);
     void this.loadScopeIncidents();
     this.refreshStatsSoon(0);
     this.renderAll();
@@ -505,17 +510,7 @@ export class BigScreen {
     this.assessment.render();
     // The incident drawer is drawn from the server's answer: read it again in the new language.
     if (this.dispatch.openId) this.dispatch.refreshIfOpen(this.dispatch.openId);
-    for (const [id, key] of [
-      ['today', 'panel.today'],
-      ['ontime', 'panel.on_time'],
-      ['intake', 'panel.intake'],
-      ['staff', 'panel.staff'],
-      ['overdue', 'panel.overdue'],
-      ['feed', 'panel.feed'],
-    ] as const) {
-      const h = document.querySelector(`[data-title="${id}"]`);
-      if (h) h.textContent = t(key);
-    }
+    renderTitles();
   }
 
   /**

@@ -53,6 +53,7 @@ async function main(): Promise<void> {
     replay: byId('replay'),
     sos: byId('sos'),
     queue: byId('queue'),
+    roster: byId('roster'),
   }, config);
   window.riskmap = screen;
   document.querySelector('[data-logout]')!.addEventListener('click', async () => {

@@ -1,6 +1,6 @@
 // The side panels: today's incidents by state, on-time rate, staff online and
 // on duty by role, the overdue list, the live feed and the alerts ticker.
-// Each takes plain data and writes one container's HTML.
+// Each takes plain data and writes one container's HTML; renderTitles the headings.
 
 import { esc, formatClock, formatDuration, formatPercent } from '../shared/format';
 import { addTranslations, lang, t } from '../shared/i18n';
@@ -105,6 +105,21 @@ export function renderFeed(el: HTMLElement, feed: FeedItem[]): void {
         <span class="title">${esc(categoryName(f.incident))} · ${esc(f.incident.description.slice(0, 40))}</span></button>`,
     )
     .join('');
+}
+
+/** The panels' headings, in the page's language. */
+export function renderTitles(): void {
+  for (const [id, key] of [
+    ['today', 'panel.today'],
+    ['ontime', 'panel.on_time'],
+    ['intake', 'panel.intake'],
+    ['staff', 'panel.staff'],
+    ['overdue', 'panel.overdue'],
+    ['feed', 'panel.feed'],
+  ] as const) {
+    const h = document.querySelector(`[data-title="${id}"]`);
+    if (h) h.textContent = t(key);
+  }
 }
 
 export function renderTicker(el: HTMLElement, alerts: AlertMessage[]): void {

@@ -8,7 +8,7 @@ import { addTranslations, t } from './i18n';
 import { type PasswordRule, ruleLabel } from './passwordRules';
 
 /** What the user was doing: the same status means different things in each. */
-export type ErrorContext = 'login' | 'report' | 'action' | 'load' | 'password' | 'account' | 'duty' | 'sos' | 'department' | 'upload' | 'intake' | 'fence';
+export type ErrorContext = 'login' | 'report' | 'action' | 'load' | 'password' | 'account' | 'duty' | 'sos' | 'department' | 'upload' | 'intake' | 'fence' | 'roster';
 
 addTranslations({
   zh: {
@@ -65,6 +65,8 @@ addTranslations({
     'err.fence_invalid': '围栏数据有误（几何、名称、提醒方式或编号），请检查文件后重试',
     'err.fence_forbidden': '只有系统管理员可以管理电子围栏，且围栏须在您的管辖范围内',
     'err.fence_none': '该围栏不存在或不在您的管辖范围内（可能已被删除）',
+    'err.roster_invalid': '排班数据有误（网格、人员、日期或时间），请检查文件后重试',
+    'err.roster_forbidden': '只有系统管理员可以设置排班，且网格须在您的管辖范围内',
   },
   en: {
     'err.bad_credentials': 'Wrong username or password',
@@ -120,6 +122,8 @@ addTranslations({
     'err.fence_invalid': 'Something in the fences (geometry, name, detect or id) is not valid; check the file and try again',
     'err.fence_forbidden': 'Only administrators manage geofences, and each must lie in their area',
     'err.fence_none': 'There is no such fence in your area (it may have been deleted)',
+    'err.roster_invalid': 'Something in the roster (grid, staff, days or times) is not valid; check the file and try again',
+    'err.roster_forbidden': 'Only administrators set the roster, and each grid must lie in their area',
   },
 });
 
@@ -201,6 +205,10 @@ export function errorMessage(e: unknown, ctx: ErrorContext, now = Date.now()): s
     if (e.status === 400 || e.status === 422) return t('err.fence_invalid');
     if (e.status === 403) return t('err.fence_forbidden');
     if (e.status === 404) return t('err.fence_none');
+  }
+  if (ctx === 'roster') {
+    if (e.status === 400 || e.status === 422) return t('err.roster_invalid');
+    if (e.status === 403) return t('err.roster_forbidden');
   }
   const account = ctx === 'account' ? detail(e.message, ACCOUNT_DETAILS) : null;
   if (account && (e.status === 400 || e.status === 403)) return t(account);
