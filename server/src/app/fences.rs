@@ -315,10 +315,16 @@ impl App {
         let now = now_ms();
         let mut seq = 0;
         let mut put = Vec::with_capacity(features.len());
+        // A new fence's id: one no fence holds (a save in the same
+        // millisecond as another must not replace its fences).
+        let taken = |id: &str| self.fences.zones.read().fences.contains_key(id);
         for f in features {
-            let mut fence = Fence::parse(f, self.limits.max_polygon_vertices, || {
+            let mut fence = Fence::parse(f, self.limits.max_polygon_vertices, || loop {
                 seq += 1;
-                format!("f{now}-{seq}")
+                let id = format!("f{now}-{seq}");
+                if !taken(&id) {
+                    break id;
+                }
             })?;
             fence.updated_ms = now;
             fence.updated_by.clone_from(&admin.username);
