@@ -184,13 +184,13 @@ test('随手拍 citizen loop: a report with a photo is opened on the big screen,
     await fieldPage.click(`${card} [data-action="start"]`);
     await eventually(async () => (await fieldPage.$$eval(`${card} [data-action]`, (b) => b.map((x) => x.dataset.action).join())) === 'handle', { message: 'in progress: 办结 left' });
     await fieldPage.setInputFiles(`${card} [data-testid="photo-input-handle"]`, { name: 'cleared.png', mimeType: 'image/png', buffer: png(480, 360) });
-    const after = await fieldPage.waitForSelector(`${card} [data-testid="photo-preview"][data-state="done"]`, { timeout: 10_000 });
+    const after = await fieldPage.waitForSelector(`${card} [data-testid="photo-preview"][data-state="done"]`, { timeout: 30_000 });
     const afterId = await after.getAttribute('data-attachment');
     assert(/^[0-9a-f]{64}$/.test(afterId ?? ''), `the after-photo uploaded: ${afterId}`);
     await fieldPage.fill(`${card} textarea`, '已劝离摊贩，恢复通行');
     await fieldPage.locator(card).screenshot({ path: `${SHOTS}/citizen-field-task.png` });
     await fieldPage.click('[data-lang]');
-    await fieldPage.waitForSelector(`${card} [data-testid="photo-preview"][data-state="done"]`);
+    await fieldPage.waitForSelector(`${card} [data-testid="photo-preview"][data-state="done"]`, { timeout: 30_000 });
     assert((await fieldPage.inputValue(`${card} textarea`)) === '已劝离摊贩，恢复通行', 'the note survives the language switch');
     await fieldPage.locator(card).screenshot({ path: `${SHOTS}/citizen-field-task-en.png` });
     await fieldPage.click('[data-lang]');

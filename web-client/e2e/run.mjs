@@ -259,7 +259,7 @@ test('the field page reports an incident at its current location, with a photo o
   // 现场照片: shown at once, uploaded in the background (POST /api/attachments).
   await field.setInputFiles('#report [data-testid="photo-input-report"]', { name: 'manhole.png', mimeType: 'image/png', buffer: png(640, 480) });
   const preview = '#report [data-testid="photo-preview"]';
-  await field.waitForSelector(`${preview}[data-state="done"]`, { timeout: 10_000 });
+  await field.waitForSelector(`${preview}[data-state="done"]`, { timeout: 30_000 });
   const uploaded = await field.getAttribute(preview, 'data-attachment');
   assert(/^[0-9a-f]{64}$/.test(uploaded ?? ''), `the photo uploaded: ${uploaded}`);
   await field.locator('#report').scrollIntoViewIfNeeded();

@@ -160,7 +160,7 @@ test('场所码 on the field phone: opened by the printed link at the place, an 
     await page.fill(`${SHEET} [data-check-note="extinguisher"]`, '灭火器过期');
     await page.fill(`${SHEET} [data-testid="venue-note"]`, '已要求三日内更换');
     await page.setInputFiles(`${SHEET} [data-testid="photo-input-venue"]`, { name: 'venue.png', mimeType: 'image/png', buffer: png(640, 480) });
-    await page.waitForSelector(`${SHEET} [data-testid="photo-preview"][data-state="done"]`, { timeout: 10_000 });
+    await page.waitForSelector(`${SHEET} [data-testid="photo-preview"][data-state="done"]`, { timeout: 30_000 });
     assert((await page.inputValue(`${SHEET} [data-check-note="extinguisher"]`)) === '灭火器过期', 'the item note survives the photo');
     await page.screenshot({ path: `${SHOTS}/venue-field-sheet.png` });
     await page.click(`${SHEET} [data-testid="venue-submit"]`);
