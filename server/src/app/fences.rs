@@ -319,11 +319,13 @@ impl App {
         // millisecond as another must not replace its fences).
         let taken = |id: &str| self.fences.zones.read().fences.contains_key(id);
         for f in features {
-            let mut fence = Fence::parse(f, self.limits.max_polygon_vertices, || loop {
-                seq += 1;
-                let id = format!("f{now}-{seq}");
-                if !taken(&id) {
-                    break id;
+            let mut fence = Fence::parse(f, self.limits.max_polygon_vertices, || {
+                loop {
+                    seq += 1;
+                    let id = format!("f{now}-{seq}");
+                    if !taken(&id) {
+                        break id;
+                    }
                 }
             })?;
             fence.updated_ms = now;
