@@ -254,6 +254,67 @@ fn viewport(c: &mut Criterion) {
     g.finish();
 }
 
+/// Vector tiles cut from memory (uncached: what the server does once per
+/// tile until the layer changes). 200,000 cameras over the 0.75° × 0.60°
+/// of the `locate` city (≈ 40 a km², Dongguan's density is ≈ 77), and once
+/// more over the urban core alone (≈ 360 a km²: the worst case).
+fn tiles(c: &mut Criterion) {
+    use riskmap_engine::tile::TileId;
+    use riskmap_engine::tile::layers::{TileLayer, cut};
+    use riskmap_engine::{City, Engine, EngineConfig};
+    let origin = LonLat::new(120.40, 27.70).expect("in range");
+    let whole = [120.40, 27.70, 121.15, 28.30];
+    let cameras = |r: &mut rand_chacha::ChaCha8Rng, bbox: [f64; 4]| -> Vec<Camera> {
+        (0..200_000)
+            .map(|i| Camera {
+                id: format!("CAM-{i:06}"),
+                name: format!("路口摄像头{i}"),
+                heading_deg: Some(f64::from(i % 360)),
+                fov_deg: Some(60.0),
+                range_m: 80.0,
+                stream_url: None,
+                online: i % 10 != 0,
+                owner: "公安".into(),
+                location: point_in(r, bbox),
+            })
+            .collect()
+    };
+    let engine = |bbox: [f64; 4]| {
+        let mut r = rng(21);
+        let city = City {
+            areas: lattice_city(&mut r, origin, 250, 200, 0.003, 0.0),
+            cameras: cameras(&mut r, bbox),
+            ..City::default()
+        };
+        Engine::build(EngineConfig::default(), city)
+            .expect("a valid city")
+            .0
+    };
+    let all = |_| true;
+    let mut g = c.benchmark_group("tiles");
+    g.throughput(Throughput::Elements(1));
+    for (name, bbox) in [("city", whole), ("urban_core", WENZHOU_URBAN)] {
+        let e = engine(bbox);
+        for (layer, z) in [
+            (TileLayer::Cameras, 12),
+            (TileLayer::Cameras, 10),
+            (TileLayer::Areas, 12),
+            (TileLayer::Areas, 8),
+        ] {
+            if name == "urban_core" && layer == TileLayer::Areas {
+                continue; // the same areas as the city's
+            }
+            let t = TileId::containing(120.65, 28.0, z);
+            let bytes = cut(&e, layer, t, &all).len();
+            g.bench_function(
+                format!("{name}_{}_z{z}_{}kB", layer.name(), bytes / 1000),
+                |b| b.iter(|| black_box(cut(&e, layer, black_box(t), &all))),
+            );
+        }
+    }
+    g.finish();
+}
+
 /// Staff counts of the `scale` group.
 const SCALE_SIZES: [usize; 3] = [10_000, 100_000, 1_000_000];
 
@@ -310,6 +371,6 @@ criterion_group! {
     config = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
-    targets = nearest, locate, moves, patrol, fences, viewport, scale
+    targets = nearest, locate, moves, patrol, fences, viewport, scale, tiles
 }
 criterion_main!(benches);

@@ -13,6 +13,8 @@
 //! - [`geojson`]: RFC 7946 features ⇄ model; [`gcj02`]: the Chinese offset datum.
 //! - [`city`]: a whole city's layers ([`City`]) and the city directory reader.
 //! - [`tiling`]: whether each area's children tile it (gaps, overlaps).
+//! - [`tile`]: map tiles (瓦片): the Web Mercator pyramid and Mapbox Vector
+//!   Tiles of the static layers.
 //! - [`error`]: why an input or query was refused.
 //!
 //! [`Engine`] ties them together and is the one place the live state
@@ -35,6 +37,7 @@ pub mod patrol;
 pub mod risk;
 pub mod sphere;
 pub mod staff;
+pub mod tile;
 pub mod tiling;
 pub mod watch;
 

@@ -19,6 +19,8 @@ use crate::http1::Conn;
 use crate::report::{Latency, Window, round3};
 use crate::resp::{Redis, Reply};
 use riskmap_engine::sphere::LonLat;
+use riskmap_engine::tile::TileId;
+use riskmap_engine::tile::mvt;
 
 /// The PostGIS table the staff are loaded into.
 pub const PG_TABLE: &str = "bench_staff";
@@ -47,6 +49,14 @@ pub enum Target {
     /// riskmap's `GET /health` over the same HTTP client: the ceiling a
     /// single-query HTTP request cannot beat (it does no search).
     Health { base: String },
+    /// riskmap's vector tiles: for each point, the `layer` tile of `zoom`
+    /// holding it (read back to count its features).
+    Tiles {
+        base: String,
+        token: String,
+        layer: String,
+        zoom: u32,
+    },
     /// PostgreSQL + PostGIS.
     Postgis { url: String },
     /// Redis GEOSEARCH within a radius (metres).
@@ -62,6 +72,7 @@ impl Target {
             Target::RiskmapBatch { batch, .. } => format!("riskmap-batch{batch}"),
             Target::RiskmapWs { depth, .. } => format!("riskmap-ws{depth}"),
             Target::Health { .. } => "health".into(),
+            Target::Tiles { layer, zoom, .. } => format!("tiles-{layer}-z{zoom}"),
             Target::Postgis { .. } => "postgis".into(),
             Target::Redis { radius_m, .. } => {
                 if *radius_m >= 1000.0 {
@@ -109,6 +120,12 @@ enum Client {
     },
     Health {
         conn: Conn,
+    },
+    Tiles {
+        conn: Conn,
+        headers: String,
+        layer: String,
+        zoom: u32,
     },
     Postgis {
         conn: tokio_postgres::Client,
@@ -164,6 +181,19 @@ impl Client {
                 conn: Conn::connect(base)
                     .await
                     .map_err(|e| format!("connecting to {base}: {e}"))?,
+            },
+            Target::Tiles {
+                base,
+                token,
+                layer,
+                zoom,
+            } => Client::Tiles {
+                conn: Conn::connect(base)
+                    .await
+                    .map_err(|e| format!("connecting to {base}: {e}"))?,
+                headers: format!("Authorization: Bearer {token}\r\n"),
+                layer: layer.clone(),
+                zoom: *zoom,
             },
             Target::Postgis { url } => {
                 let conn = pg_connect(url).await?;
@@ -262,6 +292,23 @@ impl Client {
                 // Not a search: counted as one answer of k so that it
                 // reads as a full answer in the table.
                 Ok(k)
+            }
+            Client::Tiles {
+                conn,
+                headers,
+                layer,
+                zoom,
+            } => {
+                let t = TileId::containing(p.lon, p.lat, *zoom);
+                let path = format!("/tiles/{layer}/{}/{}/{}.mvt", t.z, t.x, t.y);
+                let r = conn.get(&path, headers).await.map_err(|e| e.to_string())?;
+                if r.status != 200 {
+                    return Err(format!("{path} answered {}", r.status));
+                }
+                // Its framing checked and its features counted (a tile
+                // that does not parse is an error, not a fast answer); not
+                // decoded, which would time the load generator.
+                mvt::count_features(&r.body).map_err(|e| format!("{path}: {e}"))
             }
             Client::Postgis { conn, nearest } => {
                 let k = i64::try_from(k).unwrap_or(5);

@@ -203,7 +203,9 @@ struct OsmandArgs {
 struct DispatchArgs {
     /// Targets, comma-separated: riskmap, riskmap-batch (POST
     /// /api/dispatch/batch), riskmap-ws (pipelined /ws `query` messages),
-    /// health (riskmap's `GET /health`, the HTTP ceiling), postgis, redis.
+    /// health (riskmap's `GET /health`, the HTTP ceiling), tiles (the
+    /// vector tile of --tile-layer and --tile-zoom over each point),
+    /// postgis, redis.
     #[arg(long, value_delimiter = ',', default_value = "riskmap")]
     target: Vec<String>,
     /// riskmap's base URL.
@@ -234,6 +236,13 @@ struct DispatchArgs {
     /// and queries in flight on each riskmap-ws connection.
     #[arg(long, default_value_t = 100)]
     batch_size: usize,
+    /// The tiles target's layer (`areas`, `cameras`, `risk_sources`,
+    /// `key_places`).
+    #[arg(long, default_value = "cameras")]
+    tile_layer: String,
+    /// The tiles target's zoom.
+    #[arg(long, default_value_t = 12)]
+    tile_zoom: u32,
     /// Distinct query points (uniform in --bbox, from --seed).
     #[arg(long, default_value_t = 4096)]
     points: usize,
@@ -403,6 +412,15 @@ async fn dispatch_command(a: DispatchArgs) -> Result<(), String> {
             "health" => targets.push(dispatch::Target::Health {
                 base: a.url.clone(),
             }),
+            "tiles" => {
+                let token = ws::login(&a.url, &a.user, &a.password).await?;
+                targets.push(dispatch::Target::Tiles {
+                    base: a.url.clone(),
+                    token,
+                    layer: a.tile_layer.clone(),
+                    zoom: a.tile_zoom,
+                });
+            }
             "postgis" => targets.push(dispatch::Target::Postgis {
                 url: a
                     .database_url

@@ -36,3 +36,26 @@ start_bench_riskmap() {
   echo "riskmap did not start within $timeout_s s" >&2
   return 1
 }
+
+# Builds the release binaries the benchmarks run (riskmap, geodata, loadgen)
+# if any is missing from BIN.
+#
+#   bench_binaries BIN
+bench_binaries() {
+  local bin
+  for bin in riskmap geodata loadgen; do
+    if [ ! -x "$1/$bin" ]; then
+      cargo build --release --locked -p riskmap -p geodata -p loadgen
+      return
+    fi
+  done
+}
+
+# Stops the server start_bench_riskmap started, if it runs.
+stop_bench_riskmap() {
+  if [ -n "${riskmap_pid:-}" ]; then
+    kill "$riskmap_pid" 2>/dev/null || true
+    wait "$riskmap_pid" 2>/dev/null || true
+    riskmap_pid=
+  fi
+}

@@ -9,6 +9,7 @@
 //! - [`incidents`]: the incident closed loop.
 //! - [`ws`]: `/ws`, live push and field clients.
 //! - [`ogc`]: OGC API - Features at `/ogc`, and layer import.
+//! - [`tiles`]: vector tiles of the static layers at `/tiles`.
 //! - [`openapi`]: the OpenAPI document.
 //! - [`health`]: `/health`, `/ready`, `/metrics`.
 //! - [`web_client`]: the built pages, or a page saying how to build them.
@@ -34,6 +35,7 @@ pub mod patrol;
 pub mod queries;
 pub mod risk;
 pub mod roster;
+pub mod tiles;
 pub mod users;
 pub mod venues;
 pub mod web_client;
@@ -53,7 +55,6 @@ use crate::app::App;
 /// The whole HTTP surface. `static_dir` (the built web client), if given, is
 /// served at `/` with `/field` going to its field page.
 pub fn router(app: Arc<App>, static_dir: Option<PathBuf>) -> Router {
-    let limit = app.limits.max_body_bytes;
     let import_limit = app.limits.max_import_bytes;
     let mut r = Router::new()
         .route("/health", get(health::health))
@@ -122,6 +123,7 @@ pub fn router(app: Arc<App>, static_dir: Option<PathBuf>) -> Router {
         // Photos and other systems' pushes: their own, larger limit.
         .merge(channels::router())
         .merge(fences::router(import_limit))
+        .merge(tiles::router())
         .route("/ws", any(ws::upgrade))
         // Imports carry whole layers: they get their own, larger limit.
         .nest(
@@ -135,6 +137,13 @@ pub fn router(app: Arc<App>, static_dir: Option<PathBuf>) -> Router {
             get(|| async { Redirect::permanent("/ogc") }).with_state(()),
         );
     r = web_client::serve(r, static_dir);
+    outer_layers(r, &app).with_state(app)
+}
+
+/// Around every route: the body limit, the guard, tracing, CORS, and the
+/// limit of requests in flight.
+fn outer_layers(r: Router<Arc<App>>, app: &Arc<App>) -> Router<Arc<App>> {
+    let limit = app.limits.max_body_bytes;
     let cors = cors_layer(&app.cors_origins);
     let in_flight = app.limits.max_concurrent_requests;
     r.layer(DefaultBodyLimit::max(limit))
@@ -158,7 +167,6 @@ pub fn router(app: Arc<App>, static_dir: Option<PathBuf>) -> Router {
                 .load_shed()
                 .concurrency_limit(in_flight),
         )
-        .with_state(app)
 }
 
 /// CORS for the configured origins; none configured, none allowed (a

@@ -82,6 +82,8 @@ impl App {
             }
             DomainEvent::CamerasProbed { changes } => {
                 self.set_cameras_online(changes);
+                self.tiles
+                    .changed(riskmap_engine::tile::layers::TileLayer::Cameras);
                 Applied::default()
             }
             DomainEvent::LayerImported {
@@ -90,6 +92,7 @@ impl App {
                 prebuilt,
             } => {
                 let refused = self.apply_layer(data.clone(), *mode, prebuilt.take()).err();
+                self.tiles.imported(data);
                 if matches!(data, LayerData::RiskSources(_)) {
                     // The buffers follow the risk sources.
                     self.rebuild_zones();

@@ -43,6 +43,7 @@ pub mod layers;
 pub mod patrol;
 pub mod risk;
 pub mod roster;
+pub mod tiles;
 pub mod venues;
 
 use std::sync::Arc;
@@ -186,6 +187,8 @@ pub struct App {
     pub fences: fences::Fencing,
     /// 排班: the shifts of every grid.
     pub roster: roster::Rosters,
+    /// 矢量瓦片: the static layers' tiles cut so far.
+    pub tiles: tiles::Tiles,
 }
 
 impl App {

@@ -317,6 +317,7 @@ fn build_app(
         venues,
         fences,
         roster,
+        tiles: crate::app::tiles::Tiles::new(),
     });
     // Fixes applied from here on wait for today's stored ones.
     app.patrol.hold();

@@ -29,6 +29,7 @@ mod patrol;
 mod risk;
 mod roster;
 mod schemas;
+mod tiles;
 mod venues;
 
 use build::{
@@ -98,6 +99,7 @@ pub fn spec() -> Value {
         patrol::patrol_paths(),
         venues::venue_paths(),
         fences::fence_paths(),
+        tiles::tile_paths(),
         roster::roster_paths(),
         org::org_paths(),
         channels::channel_paths(),
@@ -171,6 +173,7 @@ fn tags() -> Value {
         { "name": "patrol", "description": "Patrol coverage (巡查覆盖): each grid's day against its rule, a worker's day, the patrol log" },
         { "name": "venues", "description": "Venue codes (场所码) of key places and the inspections their scans record" },
         { "name": "fences", "description": "Geofences (电子围栏) drawn by administrators, whose crossings raise alerts" },
+        { "name": "tiles", "description": "Vector tiles (矢量瓦片) of the static layers, for web maps" },
         { "name": "roster", "description": "The shift roster (排班): who is due on duty in each grid when, and who of them is missing" },
         { "name": "organisation", "description": "Departments (部门, 网格+) incidents are routed to, and the assessment (考核)" },
     ])
@@ -344,7 +347,8 @@ mod tests {
                     })
                     .unwrap_or_default();
                 for seg in path.split('/').filter(|s| s.starts_with('{')) {
-                    let name = seg.trim_matches(|c| c == '{' || c == '}');
+                    // `{y}.mvt`: the name is what the braces hold.
+                    let name = &seg[1..seg.find('}').unwrap()];
                     assert!(
                         declared.contains(&format!("path:{name}")),
                         "{method} {path} lacks {name}"
