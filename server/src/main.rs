@@ -7,6 +7,12 @@ use clap::Parser;
 use riskmap::config::{Cli, Command};
 use riskmap_engine::EngineConfig;
 
+/// mimalloc returns freed pages to the system (glibc's malloc kept most of
+/// a first start's import resident, from 0.9 to 2.8 GiB at a million staff
+/// depending on where in its arenas the last live blocks fell).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {

@@ -76,13 +76,14 @@ fn levels_at(z: u32) -> &'static [AreaLevel] {
 /// `count`); 8 units are a pixel of a 512-pixel tile. Below zoom 12 a
 /// city's cameras are a density, points 16 pixels apart at most (at most
 /// 1,024 a tile); at 12 and 13 a district's, 8 pixels (4,096 a tile: an
-/// urban core's z12 tile holds over 6,000 cameras); from 14, where single
-/// cameras are told apart and clicked, half a pixel.
+/// urban core's z12 tile holds over 6,000 cameras); from 14 (the deepest
+/// tile a map needs: it scales it beyond) only cameras on the same tile
+/// unit, 0.6 m at zoom 14, which no zoom would tell apart.
 fn thinning_cell(z: u32) -> i32 {
     match z {
         0..=11 => 128,
         12 | 13 => 64,
-        _ => 4,
+        _ => 1,
     }
 }
 

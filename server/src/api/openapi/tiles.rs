@@ -36,7 +36,7 @@ pub(super) fn tile_paths() -> Map<String, Value> {
          street from zoom 9; community from 10; grid from 12), parent; polygons cut to the tile \
          and simplified to the zoom. `cameras` — id, name, online, range_m, owner, count, \
          heading_deg and fov_deg when the camera has a direction: cameras in one cell of 16 \
-         pixels (below zoom 12), 8 pixels (12, 13) or half a pixel (from 14) share one point, \
+         pixels (below zoom 12), 8 pixels (12, 13) or one tile unit (from 14) share one point, \
          whose count says how many it stands for; the stream URL is in the camera's OGC item. `risk_sources` — id, name, \
          category, level (1 重大 … 4 低). `key_places` — id, name, category. Tiles are cut \
          from memory and cached until the layer changes (an import; for cameras also a \
