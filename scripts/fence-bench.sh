@@ -26,23 +26,9 @@ OUT_DIR=${OUT_DIR:-target/bench/fences}
 export RISKMAP_ADMIN_PASSWORD=${RISKMAP_ADMIN_PASSWORD:-Fence-Bench-2026}
 say() { printf '[fence-bench] %s\n' "$*" >&2; }
 
-for bin in riskmap geodata loadgen; do
-  if [ ! -x "$BIN/$bin" ]; then
-    cargo build --release --locked -p riskmap -p geodata -p loadgen
-    break
-  fi
-done
+bench_binaries "$BIN"
 mkdir -p "$OUT_DIR"
-work=$(mktemp -d "${TMPDIR:-/tmp}/riskmap-fences.XXXXXX")
-riskmap_pid=
-stop_server() {
-  if [ -n "$riskmap_pid" ]; then
-    kill "$riskmap_pid" 2>/dev/null || true
-    wait "$riskmap_pid" 2>/dev/null || true
-    riskmap_pid=
-  fi
-}
-trap 'stop_server; rm -rf "$work"' EXIT
+bench_workdir fences
 
 say "building the city: 50,000 grids, 2,000 risk sources, $STAFF staff"
 "$BIN/geodata" city --out "$work/base" --grids 50000 --staff 1000 --risk-sources 2000 >/dev/null
@@ -84,7 +70,7 @@ for round in $(seq "$ROUNDS"); do
     "$BIN/loadgen" ingest --url "$url" --city "$work/city" --staff "$STAFF" --rate "$RATE" \
       --batch 250 --gateways 20 --viewers 0 --duration-s "$DURATION_S" \
       --server-pid "$riskmap_pid" --json "$json" >/dev/null
-    stop_server
+    stop_bench_riskmap
     say "round $round, fences $mode: $(python3 - "$json" "$work/data/riskmap.db" <<'PY'
 import json, sqlite3, sys
 r = json.load(open(sys.argv[1]))

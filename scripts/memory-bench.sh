@@ -31,8 +31,7 @@ say() { printf '[memory-bench] %s\n' "$*" >&2; }
 
 bench_binaries "$BIN"
 mkdir -p "$OUT_DIR"
-work=$(mktemp -d "${TMPDIR:-/tmp}/riskmap-memory.XXXXXX")
-trap 'stop_bench_riskmap; rm -rf "$work"' EXIT
+bench_workdir memory
 
 rss_mib() { awk '/VmRSS/ { printf "%d", $2 / 1024 }' "/proc/$riskmap_pid/status"; }
 

@@ -24,8 +24,7 @@ say() { printf '[tile-bench] %s\n' "$*" >&2; }
 
 bench_binaries "$BIN"
 mkdir -p "$OUT_DIR"
-work=$(mktemp -d "${TMPDIR:-/tmp}/riskmap-tiles.XXXXXX")
-trap 'stop_bench_riskmap; rm -rf "$work"' EXIT
+bench_workdir tiles
 
 say "building the city: 50,000 grids, $CAMERAS cameras"
 "$BIN/geodata" city --out "$work/city" --grids 50000 --staff 10000 --cameras "$CAMERAS" >/dev/null

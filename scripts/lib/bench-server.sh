@@ -59,3 +59,12 @@ stop_bench_riskmap() {
     riskmap_pid=
   fi
 }
+
+# A fresh temporary directory in `work`, removed on exit, the server stopped
+# first.
+#
+#   bench_workdir NAME
+bench_workdir() {
+  work=$(mktemp -d "${TMPDIR:-/tmp}/riskmap-$1.XXXXXX")
+  trap 'stop_bench_riskmap; rm -rf "$work"' EXIT
+}
