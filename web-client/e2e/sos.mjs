@@ -142,7 +142,10 @@ test('一键求助: held on the phone, the big screen sounds the alarm within a 
     await page.screenshot({ path: `${SHOTS}/field-sos-cancel.png`, fullPage: true });
     await page.click('[data-testid="sos-confirm-yes"]');
     await eventually(async () => !(await screen.page.$(card(staffId))), { timeoutMs: 3000, message: 'the panel cleared' });
-    assert(await screen.page.isHidden('[data-testid="sos-panel"]'), 'the panel hidden once nothing runs');
+    // Hidden once nothing runs; a track rule's alert of another worker
+    // (静止, 脱岗: the demo's walkers on a slow machine) may keep it open.
+    assert(await screen.page.isHidden('[data-testid="sos-panel"]')
+      || !(await screen.page.$('[data-testid="sos-panel"] [data-testid="sos-alert"][data-kind="sos"]')), 'the panel hidden once no SOS runs');
     await page.waitForSelector('[data-testid="sos-ended"]');
     assert((await page.textContent('[data-testid="sos-ended"]')).includes('求助已撤销'), 'the phone says it was cancelled');
     await eventually(async () => (await api(disp, 'GET', `/api/staff/${staffId}`)).duty === dutyBefore, { message: `the duty back to ${dutyBefore}` });
