@@ -117,6 +117,10 @@ test('staff not heard from for stale_after_s are drawn offline, apart from off d
     return shown === store.fresh ? { shown, ...store } : null;
   }, { message: '在线 = the staff not offline' });
   assert(counted.shown < counted.total, `在线 ${counted.shown} below the ${counted.total} staff on the screen`);
+  // Markers from street zoom (below it the staff are hexagons): the urban core at zoom 14.
+  await page.evaluate(() => window.riskmap.map.jumpTo({ center: [120.655, 28.015], zoom: 14 }));
+  await mapIdle(page);
+  await eventually(() => page.evaluate(() => window.riskmap.map.queryRenderedFeatures({ layers: ['staff-point'] }).length > 0), { message: 'staff markers at street zoom' });
   const drawn = await page.evaluate(() => {
     const now = window.riskmap.clock.now();
     const limit = window.riskmap.staff.staleAfterMs;
@@ -127,7 +131,7 @@ test('staff not heard from for stale_after_s are drawn offline, apart from off d
       wrong: f.filter((p) => p.offline !== now - p.t > limit && Math.abs(now - p.t - limit) > 2000).length,
     };
   });
-  assert(drawn.offlineOff > 100, `off-duty staff drawn offline, got ${drawn.offlineOff}`);
+  assert(drawn.offlineOff > 50, `off-duty staff drawn offline, got ${drawn.offlineOff}`);
   assert(drawn.wrong === 0, `${drawn.wrong} staff drawn offline that are fresh, or the reverse`);
   const legend = await page.textContent('[data-testid="staff-legend"]');
   assert(legend.includes('离岗') && legend.includes('离线（10 分钟无定位）'), `the legend: ${legend}`);

@@ -19,7 +19,10 @@
 // 排班 (the shift roster: 应到未到 on the big screen, following the drill-down;
 // listed, refused, imported and downloaded on the admin's tab) in roster.mjs;
 // 提醒 (the field worker's own alerts on the phone: a geofence crossed, closed
-// by the dispatcher, dismissed) in fieldAlerts.mjs.
+// by the dispatcher, dismissed) in fieldAlerts.mjs; the staff as hexagons with
+// counts below street zoom (a popup by role and duty) in staffHex.mjs; 矢量瓦片 (the big screen on
+// the server's vector tiles, `?tiles=1`: the tiles asked with the token, the
+// layers drawn from them, a camera's popup, live state and cones) in tiles.mjs.
 
 import { assert, eventually, run, test } from './harness.mjs';
 import { api, BASE, categoryFor, cityOnline, featurePixel, login, mapIdle, num, openScreen, renderedCount, renderedStaff, SHOTS, token, watchErrors } from './support.mjs';
@@ -39,6 +42,8 @@ import './venues.mjs';
 import './fences.mjs';
 import './roster.mjs';
 import './fieldAlerts.mjs';
+import './tiles.mjs';
+import './staffHex.mjs';
 
 // ---- tests -----------------------------------------------------------------------
 
@@ -48,8 +53,9 @@ test('the big screen renders the demo city (areas, labels, staff, risk sources, 
   assert(districts >= 10, `expected the 11 districts drawn, got ${districts}`);
   const labels = await eventually(() => renderedCount(page, 'area-district-label', 'code'), { message: 'district labels' });
   assert(labels >= 5, `expected district labels drawn with local glyphs, got ${labels}`);
-  const staff = await eventually(() => renderedCount(page, 'staff-point'), { message: 'staff markers' });
-  assert(staff >= 1000, `expected thousands of staff markers, got ${staff}`);
+  // At city zoom the staff are hexagons with counts (staffHex.mjs tests them); markers from street zoom, below.
+  const hexes = await eventually(() => renderedCount(page, 'staff-hex-fill', 'cell'), { message: 'staff hexagons' });
+  assert(hexes >= 100, `expected the staff counted in hexagons over the city, got ${hexes}`);
   const risks = await renderedCount(page, 'risk-source-point');
   assert(risks >= 500, `expected risk sources, got ${risks}`);
   const levels = await page.evaluate(() => new Set(window.riskmap.map.queryRenderedFeatures({ layers: ['risk-source-point'] }).map((f) => f.properties.level)).size);
@@ -60,6 +66,10 @@ test('the big screen renders the demo city (areas, labels, staff, risk sources, 
   const online = await cityOnline(page);
   assert(online > 1000, `staff panel: expected > 1000 online, got ${online}`);
   assert((await page.getAttribute('#live', 'data-state')) === 'open', 'connection state shown as open');
+  await page.evaluate(() => window.riskmap.map.jumpTo({ center: [120.655, 28.015], zoom: 14 }));
+  await mapIdle(page);
+  const staff = await eventually(() => renderedCount(page, 'staff-point'), { message: 'staff markers' });
+  assert(staff >= 200, `expected hundreds of staff markers at street zoom, got ${staff}`);
   // Zoomed in close: cameras un-cluster and get their field-of-view cones.
   await page.evaluate(() => window.riskmap.map.jumpTo({ center: [120.655, 28.015], zoom: 18 }));
   await mapIdle(page);

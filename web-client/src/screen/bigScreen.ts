@@ -1,20 +1,19 @@
 // The big screen: wires the map, the live connection, the stores and the
 // panels together, and owns the drill-down scope that every panel follows.
 
-import { type GeoJSONSource, type LngLat, Map as MapLibreMap, type MapGeoJSONFeature, NavigationControl, type PointLike, Popup, ScaleControl } from 'maplibre-gl';
+import { type GeoJSONSource, type LngLat, Map as MapLibreMap, type MapGeoJSONFeature, NavigationControl, type PointLike, ScaleControl } from 'maplibre-gl';
 import type { Api } from '../shared/api';
 import { esc, startOfDay } from '../shared/format';
 import { lang, onLangChange, setLang, t } from '../shared/i18n';
 import { LiveConnection, type LiveState } from '../shared/live';
+import { WorkerSocket } from '../shared/workerSocket';
 import { FrameBatcher } from '../shared/frame';
-import { bboxContainsPoint } from '../shared/geo';
 import { confirmSession, type Session } from '../shared/session';
-import type { BBox, Incident, IncidentStats, ServerMessage, StaffLive, Subscription } from '../shared/types';
+import type { BBox, Incident, IncidentStats, ServerMessage, Subscription } from '../shared/types';
 import { isChainAlert } from './queue';
 import { AreaTree, type AreaNode } from './areaTree';
-import { CameraBook } from './cameraHealth';
-import { cameraPopupHtml, popupCamera } from './cameraPopup';
-import { CONE_MIN_ZOOM, conesInView, type CameraPoint } from './cones';
+import type { CameraBook } from './cameraHealth';
+import { CameraLayer } from './cameraLayer';
 import { DispatchPanel } from './dispatchPanel';
 import { FenceLayer } from './fenceLayer';
 import { DEFAULT_STALE_AFTER_S, ServerClock } from './freshness';
@@ -22,9 +21,9 @@ import { heatFeatures, heatResolution, type HeatLayer } from './heat';
 import { renderIntakeStats } from './intakeStats';
 import { addHeadingArrow } from './icons';
 import { IncidentStore } from './incidentStore';
-import { areaLabels, asAreaFeatures, cameraPoints, loadCollection } from './layersData';
+import { areaLabels, asAreaFeatures, loadCollection } from './layersData';
 import { layersPanelHtml, showCameraCount } from './layersPanel';
-import { addRiskmapLayers, DEFAULT_OFF, dimUnderHeat, LAYER_GROUPS, setGroupVisible, SHADES_WITH, type LayerGroup } from './mapLayers';
+import { addRiskmapLayers, areaCodeOf, areaIs, DEFAULT_OFF, dimUnderHeat, LAYER_GROUPS, setGroupVisible, SHADES_WITH, type LayerGroup } from './mapLayers';
 import { offlineStyle, type ClientConfig } from './mapStyle';
 import { renderFeed, renderOnTime, renderOverdue, renderStaff, renderTicker, renderTitles, renderToday } from './panels';
 import { ReplayPanel } from './replayPanel';
@@ -38,7 +37,10 @@ import { RosterPanel } from './rosterPanel';
 import { sameSubscription, subscriptionFor } from './scope';
 import { SosDesk } from './sosDesk';
 import { showStaffPopup } from './staffPopup';
+import { StaffLayer } from './staffLayer';
 import { StaffStore } from './staffStore';
+import { decideSources, GEOJSON_PLAN, tiledIn, type SourcePlan } from './tileMode';
+import { reloadTiles, tileRequestTransform } from './tileSources';
 import { VideoWall } from './videoWall';
 
 type El = Record<
@@ -51,6 +53,8 @@ export class BigScreen {
   /** The server's time (from hello): staff freshness is measured on it. */
   readonly clock = new ServerClock();
   readonly staff = new StaffStore(() => this.clock.now());
+  /** The staff on the map, hexagons or markers, and the counts behind them and the staff panel. */
+  readonly staffLayer: StaffLayer;
   readonly incidents = new IncidentStore();
   tree: AreaTree | null = null;
   /** The area every panel is scoped to; null only before the areas load. */
@@ -62,8 +66,11 @@ export class BigScreen {
   ready = false;
   snapshots = 0;
   private subscription: Subscription | null = null;
-  /** 摄像头: the cameras drawn, their online state kept live by camera_update. */
-  readonly cameras = new CameraBook();
+  /** 摄像头: the cameras drawn, their online state kept live by camera_update, cones, popup. */
+  readonly cameraLayer: CameraLayer;
+  /** Which static layers come as vector tiles (tileMode.ts); all GeoJSON until the map loads. */
+  sources: SourcePlan = GEOJSON_PLAN;
+  private readonly plan: Promise<SourcePlan>;
   private visible = new Set<LayerGroup>(LAYER_GROUPS.filter((g) => !DEFAULT_OFF.has(g)));
   private heatLayer: HeatLayer = 'staff';
   private readonly dispatch: DispatchPanel;
@@ -87,11 +94,8 @@ export class BigScreen {
   readonly roster: RosterPanel;
   private readonly staffBatch = new FrameBatcher(() => this.flushStaff());
   private readonly incidentBatch = new FrameBatcher(() => this.flushIncidents());
-  private readonly cameraBatch = new FrameBatcher(() => this.flushCameras());
   private statsTimer: ReturnType<typeof setTimeout> | null = null;
   private subscribeTimer: ReturnType<typeof setTimeout> | null = null;
-  /** The camera whose cone is shown below the all-cones zoom (clicked on). */
-  selectedCamera: string | null = null;
 
   constructor(
     private readonly api: Api,
@@ -108,6 +112,18 @@ export class BigScreen {
       // Keep the drawing buffer so screenshots of the canvas are not blank.
       canvasContextAttributes: { preserveDrawingBuffer: true },
       localIdeographFontFamily: "'Noto Sans CJK SC', 'Source Han Sans SC', 'WenQuanYi Micro Hei', 'Microsoft YaHei', 'PingFang SC', sans-serif",
+      // The vector tiles want the login's token, like the rest of the API.
+      transformRequest: tileRequestTransform(() => api.getToken(), window.location.origin),
+    });
+    // Tiles or GeoJSON, layer by layer: asked while the map loads its style.
+    this.plan = decideSources(api, window.location.search);
+    this.cameraLayer = new CameraLayer({
+      api,
+      map: this.map,
+      visible: () => this.visible.has('cameras'),
+      tree: () => this.tree,
+      showCounts: (c) => showCameraCount(this.el.layers, c),
+      play: (cam) => this.video.add(cam),
     });
     this.map.addControl(new NavigationControl({ showCompass: true }), 'bottom-right');
     this.map.addControl(new ScaleControl({ unit: 'metric' }), 'bottom-left');
@@ -143,6 +159,8 @@ export class BigScreen {
     });
     this.live = new LiveConnection({
       token: session.token,
+      // Read on a worker: a city's snapshot must not wait for the repaints (workerSocket.ts).
+      socket: (url) => new WorkerSocket(url),
       onMessage: (m) => this.onMessage(m),
       onState: (s, detail) => {
         this.onLiveState(s, detail);
@@ -154,6 +172,7 @@ export class BigScreen {
       },
       onDrop: () => confirmSession(api),
     });
+    this.staffLayer = new StaffLayer(this.map, this.staff, this.inScope);
     this.map.on('load', () => void this.onMapLoad());
     onLangChange(() => this.renderAll());
     this.bindUi();
@@ -163,52 +182,45 @@ export class BigScreen {
   // ---- start-up -------------------------------------------------------
 
   private async onMapLoad(): Promise<void> {
+    this.sources = await this.plan;
     addHeadingArrow(this.map);
-    addRiskmapLayers(this.map);
+    addRiskmapLayers(this.map, { tiled: tiledIn(this.sources), origin: window.location.origin });
+    this.cameraLayer.attach(this.sources.cameras);
     this.analysis.attach();
     this.sos.attachMap();
     for (const g of LAYER_GROUPS) setGroupVisible(this.map, g, this.visible.has(g));
     this.bindMap();
+    // Connected while the areas load: the first snapshot (a city's staff) is the longest wait, and
+    // its subscription goes out the moment setScope knows the scope.
+    this.live.start();
+    // The tree (drill-down, extents, grids) needs every area, tiles or not; only drawing them may move to tiles.
     const areas = asAreaFeatures(await loadCollection(this.api, 'areas'));
     this.tree = new AreaTree(areas);
-    this.source('areas').setData({ type: 'FeatureCollection', features: areas as unknown as GeoJSON.Feature[] });
+    if (!this.sources.areas.tiles) this.source('areas').setData({ type: 'FeatureCollection', features: areas as unknown as GeoJSON.Feature[] });
     this.source('area_labels').setData(areaLabels(areas));
     this.risk.attach();
     const home = this.tree.byCode.get(this.session.user.area) ?? this.tree.roots()[0] ?? null;
     this.setScope(home?.code ?? null, false);
-    this.live.start();
-    await Promise.all([this.loadRiskSources(), this.loadKeyPlaces(), this.loadCameras()]);
+    await Promise.all([this.loadStatic('risk_sources'), this.loadStatic('key_places'), this.cameraLayer.load()]);
     this.renderAll();
   }
 
-  private async loadRiskSources(): Promise<void> {
-    const f = await loadCollection(this.api, 'risk_sources');
-    this.source('risk_sources').setData({ type: 'FeatureCollection', features: f });
+  /** On GeoJSON a static layer is read whole; on tiles MapLibre asks for what is looked at (again when it changed). */
+  private async loadStatic(layer: 'risk_sources' | 'key_places', changed = false): Promise<void> {
+    if (this.sources[layer].tiles) return void (changed && reloadTiles(this.map, layer));
+    this.source(layer).setData({ type: 'FeatureCollection', features: await loadCollection(this.api, layer) });
   }
 
-  private async loadKeyPlaces(): Promise<void> {
-    this.source('key_places').setData({ type: 'FeatureCollection', features: await loadCollection(this.api, 'key_places') });
-  }
-
-  private async loadCameras(): Promise<void> {
-    this.cameras.load(cameraPoints(await loadCollection(this.api, 'cameras')));
-    this.flushCameras();
-  }
-
-  /** The cameras changed (loaded, or pushed): one map write per frame however many came. */
-  private flushCameras(): void {
-    this.source('cameras')?.setData(this.cameras.data);
-    this.updateCones();
-    showCameraCount(this.el.layers, this.cameras.counts());
+  /** The cameras as loaded (GeoJSON): the tests read their online state. */
+  get cameras(): CameraBook {
+    return this.cameraLayer.book;
   }
 
   /** What a snapshot says of grid risk and camera health, for the box and area it covers. */
   private applySnapshotRisk(m: Extract<ServerMessage, { type: 'snapshot' }>): void {
     const area = this.subscription && 'area' in this.subscription ? this.subscription.area : null;
     this.risk.applySnapshot(m.grid_risk ?? [], m.bbox, area);
-    const covers = (p: CameraPoint) =>
-      !!m.bbox && bboxContainsPoint(m.bbox, p.coordinates) && (!area || !!this.tree?.within(this.tree.gridAt(p.coordinates)?.code, area));
-    if (m.cameras_offline && this.cameras.applyOffline(m.cameras_offline, covers)) this.cameraBatch.request();
+    if (m.cameras_offline) this.cameraLayer.applySnapshot(m.cameras_offline, { bbox: m.bbox ?? null, area });
   }
 
   private source(id: string): GeoJSONSource {
@@ -223,7 +235,7 @@ export class BigScreen {
     const a = this.tree.byCode.get(code);
     if (!a) return;
     this.scope = a;
-    this.map.setFilter('area-selected-line', ['==', ['get', 'code'], a.code]);
+    this.map.setFilter('area-selected-line', areaIs(a.code));
     const [w, s, e, n] = a.bbox;
     this.map.fitBounds([w, s, e, n], { padding: 40, duration: fly ? 800 : 0, maxZoom: 17 });
     this.subscription = null;
@@ -234,6 +246,7 @@ export class BigScreen {
     this.analysis.setScope(a.code);
     this.assessment.setScope(a.code);
     this.roster.setScope(a.code);
+    this.staffLayer.rescope();
     void this.loadScopeIncidents();
     this.refreshStatsSoon(0);
     this.renderAll();
@@ -242,7 +255,6 @@ export class BigScreen {
 
   inScope = (code: string | null | undefined): boolean => !this.scope || !!this.tree?.within(code, this.scope.code);
   private incidentInScope = (i: Incident) => this.inScope(i.grid) || this.inScope(i.area);
-  private staffInScope = (s: StaffLive) => this.inScope(s.grid);
 
   private async loadScopeIncidents(): Promise<void> {
     if (!this.scope) return;
@@ -357,7 +369,7 @@ export class BigScreen {
         this.risk.applyPush(m.grids);
         break;
       case 'camera_update':
-        if (this.cameras.apply(m.camera)) this.cameraBatch.request();
+        this.cameraLayer.apply(m.camera);
         this.video.cameraChanged(m.camera);
         break;
       case 'layer_changed':
@@ -387,9 +399,8 @@ export class BigScreen {
 
   private async reloadLayer(layer: string): Promise<void> {
     if (layer === 'areas') window.location.reload();
-    else if (layer === 'cameras') await this.loadCameras();
-    else if (layer === 'risk_sources') await this.loadRiskSources();
-    else if (layer === 'key_places') await this.loadKeyPlaces();
+    else if (layer === 'cameras') await this.cameraLayer.reload();
+    else if (layer === 'risk_sources' || layer === 'key_places') await this.loadStatic(layer, true);
   }
 
   private onLiveState(s: LiveState, detail: string): void {
@@ -403,11 +414,8 @@ export class BigScreen {
   // ---- map writes (at most once per frame each) --------------------------
 
   private flushStaff(): void {
-    const src = this.map.getSource('staff') as GeoJSONSource | undefined;
-    if (!src) return;
-    const c = this.staff.takeChanges();
-    if (c.full) src.setData(this.staff.toFeatures());
-    else if (c.added.size || c.changed.size) void src.updateData(this.staff.toDiff(c));
+    // A snapshot's figures show at once, not at the next second's tick.
+    if (this.staffLayer.flush()) this.renderStaffPanel();
   }
 
   private flushIncidents(): void {
@@ -415,21 +423,6 @@ export class BigScreen {
     this.redShown = fc.features.filter((f) => f.properties?.warning === 'red').length;
     this.source('incidents')?.setData(fc);
     this.startPulse();
-  }
-
-  /**
-   * Cones blanket the map at street zoom: all of them only when zoomed in
-   * very close, otherwise just the camera the operator clicked.
-   */
-  private updateCones(): void {
-    if (!this.map.getSource('camera_cones')) return;
-    const shown = !this.visible.has('cameras')
-      ? []
-      : this.map.getZoom() >= CONE_MIN_ZOOM
-        ? this.cameras.points
-        : this.cameras.points.filter((c) => c.id === this.selectedCamera);
-    const b = this.map.getBounds();
-    this.source('camera_cones').setData(conesInView(shown, [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]));
   }
 
   private async updateHeat(): Promise<void> {
@@ -462,7 +455,7 @@ export class BigScreen {
 
   private renderStaffPanel(): void {
     const inViewOnly = !!this.subscription && 'bbox' in this.subscription;
-    renderStaff(this.el.staff, this.staff.countsByRole(this.staffInScope), inViewOnly, this.staff.staleAfterMs);
+    renderStaff(this.el.staff, this.staffLayer.aggregate.countsByRole(), inViewOnly, this.staff.staleAfterMs);
   }
 
   private renderCrumbs(): void {
@@ -488,7 +481,7 @@ export class BigScreen {
       analysisOpen: this.analysis.open,
       assessmentOpen: this.assessment.open,
     });
-    showCameraCount(this.el.layers, this.cameras.counts());
+    showCameraCount(this.el.layers, this.cameraLayer.counts());
   }
 
   private renderAll(): void {
@@ -555,12 +548,13 @@ export class BigScreen {
   private bindMap(): void {
     this.map.on('moveend', () => {
       this.resubscribeSoon();
-      this.updateCones();
+      this.staffLayer.onMove();
+      this.cameraLayer.updateCones();
       void this.updateHeat();
       this.analysis.onMove();
     });
     this.map.on('click', (e) => {
-      const hit = this.map.queryRenderedFeatures(e.point, { layers: ['incident-point', 'staff-point', 'camera-point', 'camera-cluster'] });
+      const hit = this.map.queryRenderedFeatures(e.point, { layers: ['incident-point', 'staff-point', 'staff-hex-count', 'camera-point', 'camera-cluster'] });
       const incident = hit.find((f) => f.layer.id === 'incident-point');
       if (incident) {
         this.risk.panel.close();
@@ -568,27 +562,19 @@ export class BigScreen {
       }
       const staff = hit.find((f) => f.layer.id === 'staff-point');
       if (staff) return this.staffPopup(staff, e.lngLat);
+      const hex = hit.find((f) => f.layer.id === 'staff-hex-count');
+      if (hex) return this.staffLayer.openHex(hex, e.lngLat);
       const cluster = hit.find((f) => f.layer.id === 'camera-cluster');
       if (cluster) return this.map.easeTo({ center: e.lngLat, zoom: this.map.getZoom() + 2 });
       const camera = hit.find((f) => f.layer.id === 'camera-point');
-      if (camera) {
-        this.selectedCamera = String(camera.properties.id);
-        this.updateCones();
-        const cam = popupCamera(camera.properties);
-        const popup = new Popup({ className: 'dark-popup' }).setLngLat(e.lngLat).setHTML(cameraPopupHtml(cam)).addTo(this.map);
-        popup.getElement().querySelector('[data-live-video]')?.addEventListener('click', () => this.video.add(cam));
-        return;
-      }
-      if (this.selectedCamera) {
-        this.selectedCamera = null;
-        this.updateCones();
-      }
+      if (camera) return this.cameraLayer.open(camera, e.lngLat);
+      this.cameraLayer.deselect();
       if (this.fences.openAt(e.point, e.lngLat)) return;
       const grid = this.drillAt(e.point);
       if (grid && this.visible.has('patrol')) this.patrol.openGrid(grid, e.lngLat);
       else if (grid) void this.risk.openGrid(grid);
     });
-    for (const layer of ['incident-point', 'staff-point', 'camera-point', 'camera-cluster']) {
+    for (const layer of ['incident-point', 'staff-point', 'staff-hex-count', 'camera-point', 'camera-cluster']) {
       this.map.on('mouseenter', layer, () => (this.map.getCanvas().style.cursor = 'pointer'));
       this.map.on('mouseleave', layer, () => (this.map.getCanvas().style.cursor = ''));
     }
@@ -603,10 +589,10 @@ export class BigScreen {
     if (!this.scope || !this.tree) return null;
     const kids = new Set(this.tree.children.get(this.scope.code) ?? []);
     const hits = this.map.queryRenderedFeatures(point, { layers: ['area-hit'] });
-    const hit = hits.find((f) => kids.has(String(f.properties.code)));
-    if (hit) this.setScope(String(hit.properties.code));
+    const hit = hits.find((f) => kids.has(areaCodeOf(f.properties)));
+    if (hit) this.setScope(areaCodeOf(hit.properties));
     const grid = hits.find((f) => f.properties.level === 'grid');
-    return grid && (!hit || hit.properties.code === grid.properties.code) ? String(grid.properties.code) : null;
+    return grid && (!hit || areaCodeOf(hit.properties) === areaCodeOf(grid.properties)) ? areaCodeOf(grid.properties) : null;
   }
 
   /** Flies to a grid and opens its risk breakdown (the analysis view's top grids). */
@@ -669,7 +655,7 @@ export class BigScreen {
       dimUnderHeat(this.map, on);
       void this.updateHeat();
     }
-    if (g === 'cameras') this.updateCones();
+    if (g === 'cameras') this.cameraLayer.updateCones();
     if (g === 'grid_risk') this.risk.legend.show(on);
     if (g === 'patrol') this.patrol.show(on);
     if (g === 'fences') this.fences.show(on);

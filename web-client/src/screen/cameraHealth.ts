@@ -1,9 +1,12 @@
 // 摄像头在线状态 — the cameras as the map draws them, kept by id so a
 // `camera_update` (the server's probe found a stream dead or back) recolours
 // one camera without reloading thousands, and the layers panel can say how
-// many are offline.
+// many are offline. On GeoJSON every camera is held (CameraBook); on vector
+// tiles none is, and only the states the live pushes told are (CameraStates),
+// written to the map as feature-state.
 
-import type { CameraInfo } from '../shared/types';
+import { bboxContains, bboxContainsPoint, type Position } from '../shared/geo';
+import type { BBox, CameraInfo } from '../shared/types';
 import type { CameraPoint } from './cones';
 
 type CameraFeature = GeoJSON.Feature<GeoJSON.Point>;
@@ -91,4 +94,114 @@ function toPoint(f: CameraFeature): CameraPoint {
     range_m: Number(p.range_m),
     online: Boolean(p.online),
   };
+}
+
+/** What a snapshot covered: its box and, for an area subscription, the area. */
+export interface Coverage {
+  bbox: BBox | null;
+  area: string | null;
+}
+
+/** A camera whose online state a push told (tiles). */
+export interface KnownCamera {
+  id: string;
+  online: boolean;
+  /** Where it stands, when a camera_update said; a snapshot's list of ids does not. */
+  at: Position | null;
+  /** The snapshot that last listed it down. */
+  seenIn: Coverage | null;
+}
+
+/** Just what a snapshot's coverage needs of the governance tree. */
+export interface TreeLookup {
+  within(code: string | null | undefined, ancestor: string | null): boolean;
+  gridAt(p: Position): { code: string } | null;
+}
+
+/**
+ * Whether a snapshot speaks for a camera's state: the camera is inside it.
+ * Without its position (only a snapshot ever listed it), it is when the
+ * snapshot covers all the earlier one that listed it did (the same or a wider
+ * subscription); otherwise it is left as it is, grey until a push says more.
+ */
+export function snapshotCovers(now: Coverage, k: KnownCamera, tree: TreeLookup | null): boolean {
+  if (!now.bbox) return false;
+  if (k.at) return bboxContainsPoint(now.bbox, k.at) && (!now.area || !!tree?.within(tree.gridAt(k.at)?.code, now.area));
+  const was = k.seenIn;
+  if (!was?.bbox || !bboxContains(now.bbox, was.bbox)) return false;
+  return !now.area || (!!was.area && !!tree?.within(was.area, now.area));
+}
+
+/**
+ * The cameras' live online states on tiles. The tiles carry each camera's
+ * `online` as it was cut; what came since (camera_update, a snapshot's
+ * `cameras_offline`) is kept here by id and handed to the map as
+ * feature-state, which the paint prefers. The offline count is the cameras
+ * known down: a snapshot of the login's whole area lists them all at start.
+ */
+export class CameraStates {
+  private readonly known = new Map<string, KnownCamera>();
+  private readonly changed = new Set<string>();
+
+  /** A pushed camera. Returns whether its drawn state changed. */
+  apply(c: CameraInfo): boolean {
+    const online = c.online !== false;
+    const at: Position = [c.lon, c.lat];
+    const k = this.known.get(c.id);
+    if (k) {
+      k.at = at;
+      if (k.online === online) return false;
+      k.online = online;
+    } else {
+      this.known.set(c.id, { id: c.id, online, at, seenIn: null });
+    }
+    this.changed.add(c.id);
+    return true;
+  }
+
+  /**
+   * A snapshot's `cameras_offline`: those listed are down; one known down
+   * that the snapshot covers and leaves out is up again. Returns whether
+   * anything drawn changed.
+   */
+  applyOffline(ids: string[], here: Coverage, covers: (k: KnownCamera) => boolean): boolean {
+    const down = new Set(ids);
+    let changed = false;
+    for (const id of down) {
+      const k = this.known.get(id);
+      if (k) k.seenIn = here;
+      if (k && !k.online) continue;
+      if (k) k.online = false;
+      else this.known.set(id, { id, online: false, at: null, seenIn: here });
+      this.changed.add(id);
+      changed = true;
+    }
+    for (const k of this.known.values()) {
+      if (k.online || down.has(k.id) || !covers(k)) continue;
+      k.online = true;
+      this.changed.add(k.id);
+      changed = true;
+    }
+    return changed;
+  }
+
+  /** The state a push told, or undefined (then the tile's own `online` holds). */
+  online(id: string): boolean | undefined {
+    return this.known.get(id)?.online;
+  }
+
+  /** The states changed since the last call, for setFeatureState. */
+  takeChanges(): Map<string, boolean> {
+    const out = new Map<string, boolean>();
+    for (const id of this.changed) out.set(id, this.known.get(id)!.online);
+    this.changed.clear();
+    return out;
+  }
+
+  /** How many cameras are known down. */
+  offline(): number {
+    let n = 0;
+    for (const k of this.known.values()) if (!k.online) n++;
+    return n;
+  }
 }

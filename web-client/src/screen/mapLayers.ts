@@ -1,11 +1,16 @@
 // Every source and layer the big screen draws, and the groups the layer
 // switches turn on and off. Sources are GeoJSON, written in whole batches by
-// their owners (never one DOM node per marker).
+// their owners (never one DOM node per marker) — except the static layers
+// (areas, cameras, risk sources, key places) that tileMode.ts puts on the
+// server's vector tiles: the same layers then read a source-layer of the tiles.
 
 import type { ExpressionSpecification, Map as MapLibreMap } from 'maplibre-gl';
+import { addCameraLayers } from './cameraStyle';
 import { addFenceLayers, FENCE_LAYERS } from './fenceLayer';
 import { AREA_LINE, DUTY_COLOURS, GRID_RISK_FILL, LABEL_FONT_STACK, OFFLINE_COLOUR, PATROL_TRACK, RISK_COLOURS, WARNING_COLOURS } from './palette';
 import { patrolFillColour, patrolLineColour } from './patrolModel';
+import { addStaffHexLayers, STAFF_HEX_LAYERS } from './staffHexStyle';
+import { sourceOf, staticSource } from './tileSources';
 
 export type LayerGroup =
   | 'areas'
@@ -48,6 +53,29 @@ const EMPTY: GeoJSON.FeatureCollection = { type: 'FeatureCollection', features: 
 
 const levelIs = (l: string): ExpressionSpecification => ['==', ['get', 'level'], l];
 
+/** An area's code: `code` in the OGC features, `id` in the tiles. */
+export function areaCode(): ExpressionSpecification {
+  return ['to-string', ['coalesce', ['get', 'code'], ['get', 'id'], '']];
+}
+
+/** The filter for one area (the drilled one's outline). */
+export function areaIs(code: string): ExpressionSpecification {
+  return ['==', areaCode(), code];
+}
+
+/** The code of an area feature the map returned (a click on `area-hit`), from either source. */
+export function areaCodeOf(props: Record<string, unknown> | null | undefined): string {
+  return String(props?.code ?? props?.id ?? '');
+}
+
+/** Which static layers are drawn from tiles, and the server they come from. */
+export interface TileSetup {
+  tiled: ReadonlySet<string>;
+  origin: string;
+}
+
+const NO_TILES: TileSetup = { tiled: new Set(), origin: '' };
+
 /** The layers of each group, for the switches and for tests that query them. */
 export const GROUP_LAYERS: Record<LayerGroup, string[]> = {
   areas: [
@@ -67,20 +95,25 @@ export const GROUP_LAYERS: Record<LayerGroup, string[]> = {
   key_places: ['key-place-fill', 'key-place-line', 'key-place-label'],
   fences: FENCE_LAYERS,
   cameras: ['camera-cone-fill', 'camera-cone-line', 'camera-cluster', 'camera-cluster-count', 'camera-point'],
-  staff: ['staff-point', 'staff-heading', 'staff-label'],
+  staff: [...STAFF_HEX_LAYERS, 'staff-point', 'staff-heading', 'staff-label'],
   incidents: ['incident-pulse', 'incident-point', 'incident-label'],
 };
 
-export function addRiskmapLayers(map: MapLibreMap): void {
+export function addRiskmapLayers(map: MapLibreMap, { tiled, origin }: TileSetup = NO_TILES): void {
   const font = LABEL_FONT_STACK;
-  map.addSource('areas', { type: 'geojson', data: EMPTY, promoteId: 'code' });
+  const areas = sourceOf('areas', tiled);
+  const riskSources = sourceOf('risk_sources', tiled);
+  const keyPlaces = sourceOf('key_places', tiled);
+  map.addSource('areas', staticSource('areas', tiled, origin, { promoteId: 'code' }));
   map.addSource('area_labels', { type: 'geojson', data: EMPTY });
   map.addSource('heat', { type: 'geojson', data: EMPTY });
-  map.addSource('risk_sources', { type: 'geojson', data: EMPTY });
-  map.addSource('key_places', { type: 'geojson', data: EMPTY });
-  map.addSource('cameras', { type: 'geojson', data: EMPTY, cluster: true, clusterMaxZoom: 15, clusterRadius: 40 });
+  map.addSource('risk_sources', staticSource('risk_sources', tiled, origin));
+  map.addSource('key_places', staticSource('key_places', tiled, origin));
+  map.addSource('cameras', staticSource('cameras', tiled, origin, { cluster: true, clusterMaxZoom: 15, clusterRadius: 40 }));
   map.addSource('camera_cones', { type: 'geojson', data: EMPTY });
-  map.addSource('staff', { type: 'geojson', data: EMPTY, promoteId: 'id' });
+  // The markers (staffLayer.ts), from street zoom: tiles cut at zoom 13 serve the closer zooms
+  // (a point needs no finer tile), so a write re-tiles a handful of tiles, not a dozen.
+  map.addSource('staff', { type: 'geojson', data: EMPTY, promoteId: 'id', maxzoom: 13 });
   map.addSource('incidents', { type: 'geojson', data: EMPTY, promoteId: 'id' });
   map.addSource('track', { type: 'geojson', data: EMPTY });
   map.addSource('track_head', { type: 'geojson', data: EMPTY });
@@ -90,7 +123,7 @@ export function addRiskmapLayers(map: MapLibreMap): void {
   map.addLayer({
     id: 'grid-risk-fill',
     type: 'fill',
-    source: 'areas',
+    ...areas,
     filter: levelIs('grid'),
     paint: {
       // The server's level (riskLayer.ts writes it as feature-state `level`).
@@ -113,7 +146,7 @@ export function addRiskmapLayers(map: MapLibreMap): void {
   map.addLayer({
     id: 'grid-patrol-fill',
     type: 'fill',
-    source: 'areas',
+    ...areas,
     filter: levelIs('grid'),
     layout: { visibility: 'none' },
     paint: { 'fill-color': patrolFillColour(), 'fill-antialias': false },
@@ -123,7 +156,7 @@ export function addRiskmapLayers(map: MapLibreMap): void {
   map.addLayer({
     id: 'area-hit',
     type: 'fill',
-    source: 'areas',
+    ...areas,
     paint: { 'fill-color': '#000', 'fill-opacity': 0 },
   });
   map.addLayer({
@@ -142,34 +175,34 @@ export function addRiskmapLayers(map: MapLibreMap): void {
       'fill-outline-color': 'rgba(255,255,255,0.08)',
     },
   });
-  map.addLayer({ id: 'area-grid-line', type: 'line', source: 'areas', minzoom: 12, filter: levelIs('grid'),
+  map.addLayer({ id: 'area-grid-line', type: 'line', ...areas, minzoom: 12, filter: levelIs('grid'),
     paint: { 'line-color': AREA_LINE.grid, 'line-width': 0.6 } });
-  map.addLayer({ id: 'grid-patrol-line', type: 'line', source: 'areas', minzoom: 12, filter: levelIs('grid'), layout: { visibility: 'none' },
+  map.addLayer({ id: 'grid-patrol-line', type: 'line', ...areas, minzoom: 12, filter: levelIs('grid'), layout: { visibility: 'none' },
     paint: { 'line-color': patrolLineColour(), 'line-width': 1.5 } });
-  map.addLayer({ id: 'area-community-line', type: 'line', source: 'areas', minzoom: 10.5, filter: levelIs('community'),
+  map.addLayer({ id: 'area-community-line', type: 'line', ...areas, minzoom: 10.5, filter: levelIs('community'),
     paint: { 'line-color': AREA_LINE.community, 'line-width': 0.8, 'line-opacity': 0.7 } });
-  map.addLayer({ id: 'area-street-line', type: 'line', source: 'areas', minzoom: 9, filter: levelIs('street'),
+  map.addLayer({ id: 'area-street-line', type: 'line', ...areas, minzoom: 9, filter: levelIs('street'),
     paint: { 'line-color': AREA_LINE.street, 'line-width': 1, 'line-dasharray': [3, 2], 'line-opacity': 0.8 } });
-  map.addLayer({ id: 'area-district-line', type: 'line', source: 'areas', filter: ['any', levelIs('district'), levelIs('city')],
+  map.addLayer({ id: 'area-district-line', type: 'line', ...areas, filter: ['any', levelIs('district'), levelIs('city')],
     paint: { 'line-color': AREA_LINE.district, 'line-width': ['interpolate', ['linear'], ['zoom'], 8, 1.5, 14, 3], 'line-blur': 0.5 } });
-  map.addLayer({ id: 'area-selected-line', type: 'line', source: 'areas', filter: ['==', ['get', 'code'], ''],
+  map.addLayer({ id: 'area-selected-line', type: 'line', ...areas, filter: areaIs(''),
     paint: { 'line-color': '#ffffff', 'line-width': 3 } });
 
-  map.addLayer({ id: 'key-place-fill', type: 'fill', source: 'key_places', minzoom: 12,
+  map.addLayer({ id: 'key-place-fill', type: 'fill', ...keyPlaces, minzoom: 12,
     paint: { 'fill-color': '#ab47bc', 'fill-opacity': 0.35, 'fill-antialias': false } });
-  map.addLayer({ id: 'key-place-line', type: 'line', source: 'key_places', minzoom: 12,
+  map.addLayer({ id: 'key-place-line', type: 'line', ...keyPlaces, minzoom: 12,
     paint: { 'line-color': '#ce93d8', 'line-width': 1 } });
 
-  map.addLayer({ id: 'risk-source-area', type: 'fill', source: 'risk_sources', filter: geometryIs('Polygon', 'MultiPolygon'),
+  map.addLayer({ id: 'risk-source-area', type: 'fill', ...riskSources, filter: geometryIs('Polygon', 'MultiPolygon'),
     paint: { 'fill-color': riskColour(), 'fill-opacity': 0.45 } });
   // Pipelines, embankments: lines in their level's colour over a dark casing.
-  map.addLayer({ id: 'risk-source-line', type: 'line', source: 'risk_sources', filter: geometryIs('LineString', 'MultiLineString'),
+  map.addLayer({ id: 'risk-source-line', type: 'line', ...riskSources, filter: geometryIs('LineString', 'MultiLineString'),
     layout: { 'line-cap': 'round', 'line-join': 'round' },
     paint: { 'line-color': riskColour(), 'line-width': ['interpolate', ['linear'], ['zoom'], 8, 1.5, 14, 3.5, 18, 6], 'line-opacity': 0.9 } });
   map.addLayer({
     id: 'risk-source-point',
     type: 'circle',
-    source: 'risk_sources',
+    ...riskSources,
     filter: ['==', ['geometry-type'], 'Point'],
     paint: {
       'circle-color': riskColour(),
@@ -182,46 +215,11 @@ export function addRiskmapLayers(map: MapLibreMap): void {
   // 电子围栏 (fenceLayer.ts): over the grids, key places and risk sources' areas, under the cameras and people.
   addFenceLayers(map);
 
-  map.addLayer({ id: 'camera-cone-fill', type: 'fill', source: 'camera_cones', minzoom: 12,
-    paint: { 'fill-color': '#4fc3f7', 'fill-opacity': 0.12, 'fill-antialias': false } });
-  map.addLayer({ id: 'camera-cone-line', type: 'line', source: 'camera_cones', minzoom: 12,
-    paint: { 'line-color': '#4fc3f7', 'line-width': 0.8, 'line-opacity': 0.6 } });
-  map.addLayer({
-    id: 'camera-cluster',
-    type: 'circle',
-    source: 'cameras',
-    minzoom: 10,
-    filter: ['has', 'point_count'],
-    paint: {
-      'circle-color': 'rgba(79,195,247,0.35)',
-      'circle-stroke-color': '#4fc3f7',
-      'circle-stroke-width': 1,
-      'circle-radius': ['step', ['get', 'point_count'], 10, 50, 14, 200, 18],
-    },
-  });
-  map.addLayer({
-    id: 'camera-cluster-count',
-    type: 'symbol',
-    source: 'cameras',
-    minzoom: 10,
-    filter: ['has', 'point_count'],
-    layout: { 'text-field': ['get', 'point_count_abbreviated'], 'text-font': font, 'text-size': 11 },
-    paint: { 'text-color': '#e1f5fe' },
-  });
-  map.addLayer({
-    id: 'camera-point',
-    type: 'circle',
-    source: 'cameras',
-    minzoom: 10,
-    filter: ['!', ['has', 'point_count']],
-    paint: {
-      'circle-color': ['case', ['get', 'online'], '#4fc3f7', '#546e7a'],
-      'circle-radius': 3.5,
-      'circle-stroke-color': '#01579b',
-      'circle-stroke-width': 1,
-    },
-  });
+  // 摄像头 (cameraStyle.ts): cones, groups and points, from either source.
+  addCameraLayers(map, tiled);
 
+  // 人员: hexagons with counts below street zoom, markers from it (staffLayer.ts).
+  addStaffHexLayers(map);
   map.addLayer({
     id: 'staff-point',
     type: 'circle',
@@ -326,7 +324,7 @@ export function addRiskmapLayers(map: MapLibreMap): void {
   label('area-street-label', 'street', 10, 13.5, 13, '#80deea');
   label('area-community-label', 'community', 12.5, 15.5, 12, '#a5d6a7');
   label('area-grid-label', 'grid', 15, 24, 11, '#90a4ae');
-  map.addLayer({ id: 'key-place-label', type: 'symbol', source: 'key_places', minzoom: 15,
+  map.addLayer({ id: 'key-place-label', type: 'symbol', ...keyPlaces, minzoom: 15,
     layout: { 'text-field': ['get', 'name'], 'text-font': font, 'text-size': 11 },
     paint: { 'text-color': '#e1bee7', 'text-halo-color': '#06101f', 'text-halo-width': 1.2 } });
 }

@@ -11,8 +11,8 @@ import type { FeedItem } from './incidentStore';
 import { DUTY_COLOURS, OFFLINE_COLOUR } from './palette';
 
 addTranslations({
-  zh: { 'legend.offline': '离线（{n} 分钟无定位）' },
-  en: { 'legend.offline': 'Offline (no fix for {n} min)' },
+  zh: { 'legend.offline': '离线（{n} 分钟无定位）', 'legend.hex': '六边形：人数（街道级以下）' },
+  en: { 'legend.offline': 'Offline (no fix for {n} min)', 'legend.hex': 'Hexagon: staff count (below street zoom)' },
 });
 
 export function renderToday(el: HTMLElement, stats: IncidentStats | null, local: Map<IncidentState, number>): void {
@@ -33,11 +33,15 @@ export function renderOnTime(el: HTMLElement, stats: IncidentStats | null): void
     <div class="sub">${stats ? `${stats.handled_on_time} / ${stats.handled}` : '—'} · ${esc(t('warning.red'))} ${stats?.warnings.red ?? 0} · ${esc(t('warning.yellow'))} ${stats?.warnings.yellow ?? 0}</div>`;
 }
 
-/** What the staff dots' colours mean; offline is a colour of its own, whatever the duty. */
+/**
+ * What the staff dots' colours mean; offline is a colour of its own, whatever
+ * the duty. Below street zoom the staff are hexagons with counts instead.
+ */
 function staffLegend(staleAfterMs: number): string {
   const duty = (['available', 'busy', 'sos', 'off'] as const).map((d) => [d, DUTY_COLOURS[d], t(`duty.${d}`)]);
   const offline = ['offline', OFFLINE_COLOUR, t('legend.offline').replace('{n}', String(Math.round(staleAfterMs / 60_000)))];
-  return `<div class="legend" data-testid="staff-legend">${[...duty, offline]
+  const hex = ['hex', 'rgba(0, 210, 130, 0.7)', t('legend.hex')];
+  return `<div class="legend" data-testid="staff-legend">${[...duty, offline, hex]
     .map(([key, colour, label]) => `<span data-legend="${key}"><i style="background:${colour}"></i>${esc(label)}</span>`)
     .join('')}</div>`;
 }

@@ -15,6 +15,7 @@ import { PatrolCard } from './patrolCard';
 import { gridPopupHtml } from './patrolFigures';
 import { PatrolLegend, type PatrolLegendState } from './patrolLegend';
 import { addDays, coveragePath, PATROL_STATE, PatrolStates, type StateChanges } from './patrolModel';
+import { featureOf } from './tileSources';
 
 /** How often today's coverage is read again while the layer is on. */
 export const REFRESH_MS = 30_000;
@@ -166,7 +167,8 @@ export class PatrolLayer {
 
   private paint(c: StateChanges): void {
     if (!this.map.getSource('areas')) return;
-    for (const [code, status] of c.set) this.map.setFeatureState({ source: 'areas', id: code }, { [PATROL_STATE]: status });
-    for (const code of c.cleared) this.map.removeFeatureState({ source: 'areas', id: code }, PATROL_STATE);
+    // On tiles the areas' features need their source-layer too (featureOf).
+    for (const [code, status] of c.set) this.map.setFeatureState(featureOf(this.map, 'areas', code), { [PATROL_STATE]: status });
+    for (const code of c.cleared) this.map.removeFeatureState(featureOf(this.map, 'areas', code), PATROL_STATE);
   }
 }

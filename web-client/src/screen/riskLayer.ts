@@ -12,6 +12,7 @@ import type { AreaTree } from './areaTree';
 import { RiskLegend } from './riskLegend';
 import { bboxWithin, GridRiskStore } from './riskModel';
 import { RiskPanel } from './riskPanel';
+import { featureOf } from './tileSources';
 
 export class RiskLayer {
   readonly store = new GridRiskStore();
@@ -75,6 +76,7 @@ export class RiskLayer {
 
   private paint(codes: Iterable<string>): void {
     if (!this.attached || !this.map.getSource('areas')) return;
-    for (const code of codes) this.map.setFeatureState({ source: 'areas', id: code }, { level: this.store.levelOf(code) });
+    // On tiles the areas' features need their source-layer too (featureOf).
+    for (const code of codes) this.map.setFeatureState(featureOf(this.map, 'areas', code), { level: this.store.levelOf(code) });
   }
 }

@@ -54,14 +54,14 @@ describe('staff store', () => {
   const s0: StaffLive = { id: 'S1', name: '王伟', role: 'grid_worker', duty: 'available', grid: 'G1', lon: 1, lat: 1, t: 100 };
   it('keeps the newest position per staff member', () => {
     const st = new StaffStore();
-    st.applySnapshot([s0]);
+    st.applySnapshot([{ ...s0 }]); // (the store keeps the records it is given)
     expect(st.applyMoves([{ id: 'S1', lon: 2, lat: 2, t: 200 }])).toBe(1);
     expect(st.applyMoves([{ id: 'S1', lon: 3, lat: 3, t: 150 }])).toBe(0);
     expect(st.byId.get('S1')).toMatchObject({ lon: 2, lat: 2, t: 200, name: '王伟' });
   });
   it('adds staff who walk into view and drops those a snapshot no longer has', () => {
     const st = new StaffStore();
-    st.applySnapshot([s0]);
+    st.applySnapshot([{ ...s0 }]);
     st.applyMoves([{ id: 'S2', lon: 5, lat: 5, t: 300, duty: 'busy' }]);
     expect(st.byId.get('S2')?.duty).toBe('busy');
     st.applySnapshot([]);

@@ -26,13 +26,18 @@ export class StaffStore {
   /** `serverNow`: the server's clock (ServerClock), so that ages are the server's. */
   constructor(private readonly serverNow: () => number = Date.now) {}
 
-  /** A snapshot is everything the subscription sees now: anyone missing has left the view. */
+  /**
+   * A snapshot is everything the subscription sees now: anyone missing has
+   * left the view. The store keeps (and later changes) the records it is
+   * given, a freshly parsed message's: copying a city of them costs more than
+   * parsing it.
+   */
   applySnapshot(staff: StaffLive[]): void {
     this.byId.clear();
     this.offline.clear();
     const now = this.serverNow();
     for (const s of staff) {
-      this.byId.set(s.id, { ...s });
+      this.byId.set(s.id, s);
       this.classify(s, now);
     }
     this.changes.full = true;
@@ -170,7 +175,8 @@ export function onDuty(d: Duty): boolean {
   return d === 'available' || d === 'busy' || d === 'sos';
 }
 
-function staffFeature(s: StaffLive, offline: boolean): GeoJSON.Feature<GeoJSON.Point> {
+/** A member as a map feature (keyed by `id`): the markers from street zoom. */
+export function staffFeature(s: StaffLive, offline: boolean): GeoJSON.Feature<GeoJSON.Point> {
   return {
     type: 'Feature',
     id: s.id,

@@ -116,6 +116,7 @@ const zh: Dict = {
   'incident.same_grid': '本网格',
   'camera.offline': '离线',
   'camera.offline_count': '离线 {offline}/{total}',
+  'camera.here_count': '此处共 {n} 个摄像头',
   close: '关闭',
   distance: '距离',
   // replay
@@ -255,6 +256,7 @@ const en: Dict = {
   'incident.same_grid': 'same grid',
   'camera.offline': 'offline',
   'camera.offline_count': '{offline}/{total} offline',
+  'camera.here_count': '{n} cameras here',
   close: 'Close',
   distance: 'Distance',
   'replay.title': 'Track replay',

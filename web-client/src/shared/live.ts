@@ -3,6 +3,7 @@
 
 import { backoffDelay } from './backoff';
 import type { ServerMessage, Subscription } from './types';
+import type { SocketLike } from './workerSocket';
 
 export type LiveState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
@@ -18,6 +19,8 @@ export interface LiveOptions {
   onDrop?: (reason: string) => void;
   /** Where /ws is; defaults to the page's own host. */
   url?: string;
+  /** Opens the socket; a WebSocket unless told otherwise (the big screen reads it on a worker: workerSocket.ts). */
+  socket?: (url: string) => SocketLike;
 }
 
 export function wsUrl(location: { protocol: string; host: string }, token: string): string {
@@ -26,7 +29,7 @@ export function wsUrl(location: { protocol: string; host: string }, token: strin
 }
 
 export class LiveConnection {
-  private ws: WebSocket | null = null;
+  private ws: SocketLike | null = null;
   private attempt = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private subscription: Subscription | null = null;
@@ -64,7 +67,9 @@ export class LiveConnection {
 
   private connect(): void {
     this.setState(this.attempt === 0 ? 'connecting' : 'reconnecting', '');
-    const ws = new WebSocket(this.opts.url ?? wsUrl(window.location, this.opts.token));
+    const url = this.opts.url ?? wsUrl(window.location, this.opts.token);
+    // (a WebSocket is a SocketLike; only its handlers' declared `this` and event types differ)
+    const ws = this.opts.socket ? this.opts.socket(url) : (new WebSocket(url) as unknown as SocketLike);
     this.ws = ws;
     ws.onopen = () => {
       this.attempt = 0;

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# The big screen at scale, in headless Chromium on loopback:
+#
+#   scripts/bigscreen-bench.sh                  # SIZES="100000 1000000"
+#   SIZES=100000 scripts/bigscreen-bench.sh
+#
+# For each size N: a city of N staff over Wenzhou's urban core (`loadgen
+# dataset`, as loadtest.sh builds it) on a base of GRIDS (50,000) grids and
+# CAMERAS (200,000) cameras (`geodata city`: the screen then draws the
+# cameras from vector tiles), riskmap started on it from the release
+# binary with the web client's dist as its static dir (scripts/lib/bench-server.sh:
+# no simulator, nobody counted offline), a moving load (`loadgen ingest`:
+# MOVING (10,000) of the staff walking, RATE (2,000) fixes a second, no
+# viewers of its own) so that the screen gets live moves, and then
+# web-client/e2e/bench/bigscreen.mjs: the city-wide administrator logs in at
+# 1920×1080; ms from 登录, and from a navigation, until the staff panel's 在线
+# reads N; frames a second over FPS_S (10) s at city, district and street
+# zoom while the moves arrive. Reports (JSON) go to OUT_DIR
+# (target/bench/bigscreen), screenshots of each view there too; a table at
+# the end. BUILD_CLIENT=0 keeps the current web-client/dist; STATIC_DIR serves
+# another build of the client instead (e.g. the last commit's, to compare); BIN
+# (target/release) holds the binaries.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SIZES=${SIZES:-"100000 1000000"}
+GRIDS=${GRIDS:-50000}
+CAMERAS=${CAMERAS:-200000}
+MOVING=${MOVING:-10000}
+RATE=${RATE:-2000}
+OUT_DIR=${OUT_DIR:-target/bench/bigscreen}
+BUILD_CLIENT=${BUILD_CLIENT:-1}
+STATIC_DIR=${STATIC_DIR:-}
+BIN=${BIN:-target/release}
+export RISKMAP_ADMIN_PASSWORD=${RISKMAP_ADMIN_PASSWORD:-Bigscreen-Bench-2026}
+# shellcheck source=lib/bench-server.sh
+. scripts/lib/bench-server.sh
+
+say() { printf 'bigscreen-bench: %s\n' "$*" >&2; }
+
+bench_binaries "$BIN"
+if [ -z "$STATIC_DIR" ]; then
+  if [ "$BUILD_CLIENT" != 0 ] || [ ! -f web-client/dist/index.html ]; then
+    (cd web-client && npm run build >/dev/null)
+  fi
+  STATIC_DIR=web-client/dist
+fi
+mkdir -p "$OUT_DIR"
+OUT_DIR=$(cd "$OUT_DIR" && pwd)
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/riskmap-bigscreen.XXXXXX")
+riskmap_pid=
+load_pid=
+stop_all() {
+  if [ -n "$load_pid" ]; then
+    kill "$load_pid" 2>/dev/null || true
+    wait "$load_pid" 2>/dev/null || true
+    load_pid=
+  fi
+  stop_bench_riskmap
+}
+trap 'status=$?; stop_all; rm -rf "$work"; exit $status' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+"$BIN/geodata" city --out "$work/base" --grids "$GRIDS" --cameras "$CAMERAS" --staff 0 >/dev/null
+rows=()
+for n in $SIZES; do
+  say "size $n: building the city"
+  rm -rf "$work/city" "$work/data"
+  # The server's URL is read from its output, which must not be the last size's.
+  : >"$work/riskmap.out"
+  "$BIN/loadgen" dataset --base "$work/base" --out "$work/city" --staff "$n" >/dev/null
+  BENCH_ARGS="--static-dir $STATIC_DIR ${BENCH_ARGS:-}" start_bench_riskmap "$BIN" "$work" 600
+  say "size $n: riskmap at $url"
+
+  moving=$MOVING
+  [ "$moving" -gt "$n" ] && moving=$n
+  # Runs until stopped: the screen gets moves all through the measurement.
+  "$BIN/loadgen" ingest --url "$url" --city "$work/city" --staff "$moving" --rate "$RATE" \
+    --gateways 4 --viewers 0 --warmup-s 0 --duration-s 86400 >"$work/ingest.out" 2>&1 &
+  load_pid=$!
+
+  json="$OUT_DIR/bigscreen-$n.json"
+  RISKMAP_URL=$url STAFF=$n SHOTS=$OUT_DIR node web-client/e2e/bench/bigscreen.mjs >"$json"
+  stop_all
+  cat "$work/riskmap.out" "$work/riskmap.log" >"$OUT_DIR/riskmap-$n.log"
+  rows+=("$(node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const f = (v) => r.fps[v] ? r.fps[v].fps : "-";
+    const snap = r.navigation_snapshots[0];
+    console.log([r.staff, r.login_to_full_staff_ms, r.navigation_to_full_staff_ms, r.navigation_to_map_drawn_ms,
+      snap ? (snap.chars / 2 ** 20).toFixed(1) : "-", f("city"), f("district"), f("street"),
+      r.page_errors.length].map((x) => String(x).padStart(10)).join(" "));' "$json")")
+done
+
+echo
+echo "== the big screen, headless Chromium 1920×1080, $CAMERAS cameras (ms; snapshot Mi chars; frames/s while $RATE fixes/s move $MOVING staff)"
+printf '%10s %10s %10s %10s %10s %10s %10s %10s %10s\n' staff login_ms nav_ms nav_map_ms snap_Mch fps_city fps_distr fps_street errors
+for r in "${rows[@]}"; do echo "$r"; done
+say "reports and screenshots in $OUT_DIR"

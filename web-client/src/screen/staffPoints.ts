@@ -1,0 +1,96 @@
+// The individual staff markers from street zoom: only those in a box around
+// the view go into the map's GeoJSON source.
+//
+// The store may hold a whole city (an area subscription: a million members
+// just after zooming in, before the box subscription's snapshot replaces
+// them); the map source must not, or each write would be cloned to the worker
+// and tiled whole. So the source holds the view plus a margin, rewritten
+// when the view leaves that box, and patched (add, move, remove) as members
+// change in between.
+
+import type { GeoJSONSourceDiff } from 'maplibre-gl';
+import { bboxContains, bboxContainsPoint, padBBox } from '../shared/geo';
+import type { BBox, StaffLive } from '../shared/types';
+
+/** The margin around the view, as a share of its size on each side: a short pan needs no rewrite. */
+export const POINTS_MARGIN = 0.5;
+
+/** One write to the source: the whole collection, or a diff. */
+export type SourceWrite = { data: GeoJSON.FeatureCollection } | { diff: GeoJSONSourceDiff } | null;
+
+export class StaffPoints {
+  /** The ids in the source now. */
+  readonly shown = new Set<string>();
+  /** The box the source covers; null while markers are not drawn (hexagons instead). */
+  private box: BBox | null = null;
+
+  constructor(
+    /** A member's feature (StaffStore's), offline or not. */
+    private readonly feature: (s: StaffLive) => GeoJSON.Feature<GeoJSON.Point>,
+  ) {}
+
+  get active(): boolean {
+    return this.box !== null;
+  }
+
+  /**
+   * The view moved (or markers were switched on): a rewrite when it left the
+   * box the source covers, else nothing. `view` null switches markers off and
+   * empties the source.
+   */
+  follow(view: BBox | null, all: Iterable<StaffLive>): SourceWrite {
+    if (!view) {
+      if (!this.box) return null;
+      this.box = null;
+      this.shown.clear();
+      return { data: { type: 'FeatureCollection', features: [] } };
+    }
+    if (this.box && bboxContains(this.box, view)) return null;
+    this.box = padBBox(view, POINTS_MARGIN);
+    return this.rewrite(all);
+  }
+
+  /** Everything again (a snapshot came): the members in the box. */
+  rewrite(all: Iterable<StaffLive>): SourceWrite {
+    this.shown.clear();
+    if (!this.box) return null;
+    const features: GeoJSON.Feature[] = [];
+    for (const s of all) {
+      if (!this.inBox(s)) continue;
+      this.shown.add(s.id);
+      features.push(this.feature(s));
+    }
+    return { data: { type: 'FeatureCollection', features } };
+  }
+
+  /** Members that changed (`get` gives their record, undefined once gone): what to add, update and remove. */
+  patch(ids: Iterable<string>, get: (id: string) => StaffLive | undefined): SourceWrite {
+    if (!this.box) return null;
+    const add: GeoJSON.Feature[] = [];
+    const update: NonNullable<GeoJSONSourceDiff['update']> = [];
+    const remove: string[] = [];
+    for (const id of ids) {
+      const s = get(id);
+      const inside = !!s && this.inBox(s);
+      if (inside && this.shown.has(id)) {
+        const f = this.feature(s);
+        update.push({
+          id,
+          newGeometry: f.geometry,
+          addOrUpdateProperties: Object.entries(f.properties!).map(([key, value]) => ({ key, value })),
+        });
+      } else if (inside) {
+        this.shown.add(id);
+        add.push(this.feature(s));
+      } else if (this.shown.delete(id)) {
+        remove.push(id);
+      }
+    }
+    if (!add.length && !update.length && !remove.length) return null;
+    return { diff: { add, update, remove } };
+  }
+
+  private inBox(s: StaffLive): boolean {
+    return bboxContainsPoint(this.box!, [s.lon, s.lat]);
+  }
+}
