@@ -189,6 +189,10 @@ pub struct App {
     pub roster: roster::Rosters,
     /// 矢量瓦片: the static layers' tiles cut so far.
     pub tiles: tiles::Tiles,
+    /// `/ws` snapshots being built, at most one per core: each is a
+    /// megabytes-long text while it is written, and 200 viewers subscribing
+    /// at once must not hold 200 of them (issue 20).
+    pub snapshots: Arc<tokio::sync::Semaphore>,
 }
 
 impl App {

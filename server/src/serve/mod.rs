@@ -318,6 +318,9 @@ fn build_app(
         fences,
         roster,
         tiles: crate::app::tiles::Tiles::new(),
+        snapshots: Arc::new(tokio::sync::Semaphore::new(
+            std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+        )),
     });
     // Fixes applied from here on wait for today's stored ones.
     app.patrol.hold();

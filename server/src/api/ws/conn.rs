@@ -43,11 +43,11 @@ pub(super) struct Watch {
 impl Conn {
     /// What to send for a message the hub queued: the text, or for a
     /// resync a fresh snapshot of what the connection watches.
-    pub(super) fn outbound(&mut self, out: Outbound) -> Vec<String> {
+    pub(super) async fn outbound(&mut self, out: Outbound) -> Vec<String> {
         match out {
             Outbound::Text(t) => vec![t.to_string()],
             Outbound::Resync => match self.watching.clone() {
-                Some(w) => self.subscribe(w).unwrap_or_else(|e| {
+                Some(w) => self.subscribe(w).await.unwrap_or_else(|e| {
                     self.watching = None;
                     self.app.hub.unsubscribe(self.viewer);
                     vec![error_json(None, &e)]
@@ -121,7 +121,11 @@ impl Conn {
                     None => Ok(Layers::DEFAULT),
                 }
                 .map(|layers| Watch { bbox, area, layers });
-                match watch.and_then(|w| self.subscribe(w)) {
+                let texts = match watch {
+                    Ok(w) => self.subscribe(w).await,
+                    Err(e) => Err(e),
+                };
+                match texts {
                     Ok(texts) => Next::Reply(texts),
                     Err(e) => Next::Reply(vec![error_json(None, &e)]),
                 }
@@ -187,8 +191,10 @@ impl Conn {
 
     /// Resolves a watch against the current area tree and the user's scope,
     /// registers it with the hub, and returns the snapshot (and, for the
-    /// `stats` layer, today's statistics).
-    pub(super) fn subscribe(&mut self, w: Watch) -> Result<Vec<String>, ApiError> {
+    /// `stats` layer, today's statistics). The snapshot may wait for its
+    /// turn (see [`snapshot`]); nothing is sent meanwhile, so it still comes
+    /// after everything before it and before every delta after `seq`.
+    pub(super) async fn subscribe(&mut self, w: Watch) -> Result<Vec<String>, ApiError> {
         let (bbox, scope, home, generation) = {
             let engine = self.app.engine.read();
             let tree = engine.areas();
@@ -231,7 +237,7 @@ impl Conn {
         };
         self.watching = Some(w);
         let seq = self.app.hub.subscribe(self.viewer, sub);
-        let mut out = vec![snapshot(&self.app, &self.p.user, sub, seq)];
+        let mut out = vec![snapshot(&self.app, &self.p.user, sub, seq).await?];
         if sub.layers.contains(Layers::STATS) {
             let engine = self.app.engine.read();
             let now = crate::clock::now_ms();

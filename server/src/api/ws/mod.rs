@@ -205,7 +205,7 @@ async fn session(app: Arc<App>, p: Principal, socket: WebSocket) {
                 }
                 out = rx.recv() => {
                     let Some(out) = out else { break };
-                    let texts = conn.outbound(out);
+                    let texts = conn.outbound(out).await;
                     if send_all(&app, &mut sink, texts).await.is_err() { break; }
                 }
                 closing = handle.closed() => {

@@ -1,124 +1,228 @@
 //! A snapshot: everything a subscription can see now (staff, static
 //! layers, incidents), sent when a viewer subscribes or falls behind.
+//!
+//! A snapshot of a busy box is megabytes of text. It is written straight
+//! from the engine into one buffer (no `Value` tree on the way), on a
+//! blocking thread, and at most one per core at a time
+//! ([`App::snapshots`]): 200 viewers subscribing at once wait their turn
+//! instead of each holding a snapshot under construction.
 
+use std::cell::Cell;
+use std::sync::Arc;
 use std::time::Instant;
 
-use serde_json::{Value, json};
+use serde::ser::{Error as _, Serialize, SerializeMap, Serializer};
+use serde_json::Value;
 
+use crate::api::error::ApiError;
 use crate::app::App;
+use crate::identity::User;
 use crate::live::Layers;
 use crate::live::Subscription;
-use crate::live::protocol::{camera_json, key_place_json, risk_source_json, staff_json};
+use crate::live::protocol::{CameraView, PlaceView, StaffView};
 use crate::metrics::Query as Q;
+use riskmap_engine::staff::Member;
 use riskmap_engine::{AreaTree, Engine, Layer, LayerItem};
 
-/// A snapshot of everything a subscription can see now.
-pub(super) fn snapshot(
-    app: &App,
-    user: &crate::identity::User,
+/// A snapshot of everything a subscription can see now, as the text of
+/// its message. Waits for a turn (one snapshot per core at a time) and
+/// builds it on a blocking thread: it takes milliseconds to tens of
+/// milliseconds, which a runtime worker should not spend.
+pub(super) async fn snapshot(
+    app: &Arc<App>,
+    user: &User,
     sub: Subscription,
     seq: u64,
-) -> String {
+) -> Result<String, ApiError> {
+    let turn = app
+        .snapshots
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| ApiError::Unavailable("the server is shutting down".into()))?;
+    let (app, user) = (app.clone(), user.clone());
+    tokio::task::spawn_blocking(move || {
+        // The turn goes with the work: were this connection dropped while
+        // it waits, the build still counts until it ends.
+        let _turn = turn;
+        write(&app, &user, sub, seq)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("building a snapshot: {e}")))?
+    .map_err(|e| ApiError::Internal(format!("writing a snapshot: {e}")))
+}
+
+/// Bytes a feature of each kind takes in a snapshot, about: the buffer is
+/// sized once up front rather than doubled (and copied) as it grows.
+const STAFF_BYTES: usize = 240;
+const CAMERA_BYTES: usize = 240;
+const PLACE_BYTES: usize = 320;
+
+/// Writes the snapshot. Its members come in the order of their names,
+/// as they did when it was a `serde_json::Value` (whose objects are
+/// sorted): the text is what clients have always been sent.
+fn write(app: &App, user: &User, sub: Subscription, seq: u64) -> Result<String, serde_json::Error> {
+    let has = |l| sub.layers.contains(l);
+    // The active alerts of the user's whole area, whatever the box or the
+    // area drilled into: a worker in danger off screen still sounds the
+    // alarm. Taken before the engine's lock, which they take themselves.
+    let alerts = has(Layers::ALERTS).then(|| app.alerts_for_snapshot(user, sub.home));
     let engine = app.engine.read();
-    let tree = engine.areas();
     let t = Instant::now();
-    let mut out = json!({ "type": "snapshot", "seq": seq, "bbox": sub.bbox });
-    if sub.layers.contains(Layers::STAFF) {
-        let staff = engine.staff();
-        let mut members: Vec<_> = staff
-            .in_bbox(sub.bbox)
-            .into_iter()
-            .filter_map(|i| staff.get(i))
-            .filter(|m| sub.scope.contains(m.home, tree))
-            .collect();
-        members.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-        out["staff"] = Value::Array(members.into_iter().map(|m| staff_json(m, tree)).collect());
+    let tree = engine.areas();
+    let staff = has(Layers::STAFF).then(|| staff_in_view(&engine, sub));
+    let cameras = has(Layers::CAMERAS).then(|| visible_in_box(engine.cameras(), sub, tree));
+    let risk_sources =
+        has(Layers::RISK_SOURCES).then(|| visible_in_box(engine.risk_sources(), sub, tree));
+    let key_places =
+        has(Layers::KEY_PLACES).then(|| visible_in_box(engine.key_places(), sub, tree));
+    // Grids with no risk are left out: blue, score 0.
+    let grid_risk = has(Layers::RISK).then(|| app.risk_for_snapshot(&engine, sub.scope, sub.bbox));
+    let places =
+        risk_sources.as_ref().map_or(0, Vec::len) + key_places.as_ref().map_or(0, Vec::len);
+    let mut buf = Vec::with_capacity(
+        1024 + staff.as_ref().map_or(0, Vec::len) * STAFF_BYTES
+            + cameras.as_ref().map_or(0, Vec::len) * CAMERA_BYTES
+            + (places + grid_risk.as_ref().map_or(0, Vec::len)) * PLACE_BYTES,
+    );
+    let mut out = serde_json::Serializer::new(&mut buf);
+    let mut map = out.serialize_map(None)?;
+    if let Some(alerts) = &alerts {
+        map.serialize_entry("alerts", alerts)?;
     }
-    if sub.layers.contains(Layers::CAMERAS) {
-        out["cameras"] = visible_in_box(engine.cameras(), sub, tree, camera_json);
+    map.serialize_entry("bbox", &sub.bbox)?;
+    if let Some(cameras) = &cameras {
+        map.serialize_entry(
+            "cameras",
+            &Seq::of(cameras.iter().map(|c| CameraView::new(c))),
+        )?;
     }
-    if sub.layers.contains(Layers::CAMERA_HEALTH) {
+    if has(Layers::CAMERA_HEALTH) {
         // Only the ids of the cameras that are down: the few a client must
         // mark against the layer it loaded (the rest are up).
         let cameras = engine.cameras();
-        let offline: Vec<Value> = cameras
+        let offline = cameras
             .in_bbox(sub.bbox)
             .into_iter()
             .filter(|&i| sub.scope.contains(cameras.grid(i), tree))
             .filter_map(|i| cameras.get(i))
             .filter(|c| !c.online)
-            .map(|c| Value::from(c.id.as_str()))
-            .collect();
-        out["cameras_offline"] = Value::Array(offline);
+            .map(|c| c.id.as_str());
+        map.serialize_entry("cameras_offline", &Seq::of(offline))?;
     }
-    if sub.layers.contains(Layers::RISK_SOURCES) {
-        out["risk_sources"] = visible_in_box(engine.risk_sources(), sub, tree, risk_source_json);
+    if let Some(rows) = &grid_risk {
+        // Row by row through a `Value`: its members sorted, as they were.
+        map.serialize_entry("grid_risk", &Seq::of(rows.iter().map(sorted)))?;
     }
-    if sub.layers.contains(Layers::KEY_PLACES) {
-        out["key_places"] = visible_in_box(engine.key_places(), sub, tree, key_place_json);
+    if has(Layers::INCIDENTS) {
+        incidents_in_view(&mut map, app, user, sub, &engine)?;
     }
-    if sub.layers.contains(Layers::INCIDENTS) {
-        out["incidents"] = incidents_in_view(app, user, sub, &engine);
+    if let Some(places) = &key_places {
+        map.serialize_entry(
+            "key_places",
+            &Seq::of(places.iter().map(|k| PlaceView::key_place(k))),
+        )?;
     }
-    if sub.layers.contains(Layers::RISK) {
-        // Grids with no risk are left out: blue, score 0.
-        out["grid_risk"] =
-            serde_json::to_value(app.risk_for_snapshot(&engine, sub.scope, sub.bbox))
-                .unwrap_or_default();
+    if let Some(places) = &risk_sources {
+        let views = places.iter().map(|r| PlaceView::risk_source(r));
+        map.serialize_entry("risk_sources", &Seq::of(views))?;
     }
+    map.serialize_entry("seq", &seq)?;
+    if let Some(staff) = &staff {
+        map.serialize_entry(
+            "staff",
+            &Seq::of(staff.iter().map(|m| StaffView::new(m, tree))),
+        )?;
+    }
+    map.serialize_entry("type", "snapshot")?;
+    map.end()?;
     drop(engine);
-    if sub.layers.contains(Layers::ALERTS) {
-        // The active alerts of the user's whole area, whatever the box or
-        // the area drilled into: a worker in danger off screen still
-        // sounds the alarm.
-        out["alerts"] = Value::Array(app.alerts_for_snapshot(user, sub.home));
-    }
     app.metrics.observe(Q::Viewport, t.elapsed());
-    out.to_string()
+    String::from_utf8(buf).map_err(serde_json::Error::custom)
 }
 
-/// A static layer's features in a subscription's box and scope, as JSON.
-fn visible_in_box<T: LayerItem>(
-    layer: &Layer<T>,
+/// The staff members in a subscription's box and scope, by id.
+fn staff_in_view(engine: &Engine, sub: Subscription) -> Vec<&Member> {
+    let (staff, tree) = (engine.staff(), engine.areas());
+    let mut members: Vec<_> = staff
+        .in_bbox(sub.bbox)
+        .into_iter()
+        .filter_map(|i| staff.get(i))
+        .filter(|m| sub.scope.contains(m.home, tree))
+        .collect();
+    members.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+    members
+}
+
+/// A static layer's features in a subscription's box and scope.
+fn visible_in_box<'a, T: LayerItem>(
+    layer: &'a Layer<T>,
     sub: Subscription,
     tree: &AreaTree,
-    to_json: fn(&T) -> Value,
-) -> Value {
-    Value::Array(
-        layer
-            .in_bbox(sub.bbox)
-            .into_iter()
-            .filter(|&i| sub.scope.contains(layer.grid(i), tree))
-            .filter_map(|i| Some(to_json(layer.get(i)?)))
-            .collect(),
-    )
+) -> Vec<&'a T> {
+    layer
+        .in_bbox(sub.bbox)
+        .into_iter()
+        .filter(|&i| sub.scope.contains(layer.grid(i), tree))
+        .filter_map(|i| layer.get(i))
+        .collect()
 }
 
-/// The incidents a snapshot carries: the open ones of the subscription's
-/// area (whatever the box: the overdue list covers the whole area), those
-/// finished today, and a field user's own tasks.
-fn incidents_in_view(
+/// Writes the incidents a snapshot carries: the open ones of the
+/// subscription's area (whatever the box: the overdue list covers the whole
+/// area), those finished today, and a field user's own tasks.
+fn incidents_in_view<M: SerializeMap>(
+    map: &mut M,
     app: &App,
-    user: &crate::identity::User,
+    user: &User,
     sub: Subscription,
     engine: &Engine,
-) -> Value {
+) -> Result<(), M::Error> {
     let tree = engine.areas();
     let now = crate::clock::now_ms();
     let desk = &app.incidents;
     let today = desk.dictionary().calendar().day_start(now);
     let book = desk.book();
-    Value::Array(
-        book.iter()
-            .filter(|e| {
-                let i = &e.incident;
-                let recent = i.is_open() || i.closed_ms.is_some_and(|c| c >= today);
-                let mine = user.staff_id.is_some()
-                    && i.assignee_staff == user.staff_id
-                    && i.state.holds_assignee();
-                mine || (recent && sub.scope.contains(tree.idx(&i.grid), tree))
-            })
-            .map(|e| serde_json::to_value(desk.view(engine, e, now)).unwrap_or_default())
-            .collect(),
-    )
+    let views = book
+        .iter()
+        .filter(|e| {
+            let i = &e.incident;
+            let recent = i.is_open() || i.closed_ms.is_some_and(|c| c >= today);
+            let mine = user.staff_id.is_some()
+                && i.assignee_staff == user.staff_id
+                && i.state.holds_assignee();
+            mine || (recent && sub.scope.contains(tree.idx(&i.grid), tree))
+        })
+        // Each through a `Value`: its members sorted, as they were.
+        .map(|e| sorted(&desk.view(engine, e, now)));
+    map.serialize_entry("incidents", &Seq::of(views))
+}
+
+/// `x` as a `Value`, whose members serialise sorted by name.
+fn sorted(x: &impl Serialize) -> Value {
+    serde_json::to_value(x).unwrap_or_default()
+}
+
+/// A JSON array written from an iterator as it goes, without collecting
+/// it. Serialisable once (`serialize` takes `&self`, the iterator is used
+/// up), which is all a snapshot needs.
+struct Seq<I>(Cell<Option<I>>);
+
+impl<I> Seq<I> {
+    fn of(items: I) -> Self {
+        Seq(Cell::new(Some(items)))
+    }
+}
+
+impl<I> Serialize for Seq<I>
+where
+    I: Iterator,
+    I::Item: Serialize,
+{
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0.take() {
+            Some(items) => s.collect_seq(items),
+            None => Err(S::Error::custom("a snapshot list was written twice")),
+        }
+    }
 }
