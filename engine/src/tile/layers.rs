@@ -74,15 +74,19 @@ fn levels_at(z: u32) -> &'static [AreaLevel] {
 
 /// Cameras closer than this many tile units share one point (with a
 /// `count`); 8 units are a pixel of a 512-pixel tile. Below zoom 12 a
-/// city's cameras are a density, points 16 pixels apart at most (at most
-/// 1,024 a tile); at 12 and 13 a district's, 8 pixels (4,096 a tile: an
-/// urban core's z12 tile holds over 6,000 cameras); from 14 (the deepest
-/// tile a map needs: it scales it beyond) only cameras on the same tile
-/// unit, 0.6 m at zoom 14, which no zoom would tell apart.
+/// city's cameras are a density, points 32 pixels apart at most (at most
+/// 256 a tile); at 12 a district's, 16 pixels (1,024 a tile), and at 13,
+/// 8 pixels (4,096 a tile: an urban core's z13 tile holds thousands). A map
+/// draws every point in view on every frame; at 8 pixels a 1920×1080 view
+/// of a dense district held 15,000 of them, half a second a frame where
+/// WebGL runs on the CPU, and a carpet in which nothing could be read.
+/// From 14 (the deepest tile a map needs: it scales it beyond) only cameras
+/// on the same tile unit, 0.6 m at zoom 14, which no zoom would tell apart.
 fn thinning_cell(z: u32) -> i32 {
     match z {
-        0..=11 => 128,
-        12 | 13 => 64,
+        0..=11 => 256,
+        12 => 128,
+        13 => 64,
         _ => 1,
     }
 }

@@ -48,7 +48,7 @@ export function cameraCountLabel(): ExpressionSpecification {
 /**
  * A camera from the tiles: the server's points always carry `count`,
  * GeoJSON's never do — the tiles' dots shrink when zoomed out, where the
- * server keeps a dot every two pixels and MapLibre's clusters do not apply.
+ * server keeps a dot every 8 to 32 pixels and MapLibre's clusters do not apply.
  */
 const FROM_TILES: ExpressionSpecification = ['has', 'count'];
 

@@ -15,7 +15,7 @@ import type { TiledLayer } from './tileMode';
 
 /**
  * The deepest zoom the server cuts tiles for: past it nothing new appears
- * (cameras are thinned to one per 4×4 tile units from zoom 12), so MapLibre
+ * (from zoom 14 only cameras on the same tile unit, 0.6 m, share a point), so MapLibre
  * overzooms the zoom-14 tiles rather than asking for more.
  */
 export const TILE_MAXZOOM = 14;

@@ -35,9 +35,10 @@ pub(super) fn tile_paths() -> Map<String, Value> {
          their feature properties: `areas` — id (code), name, level (city, district always; \
          street from zoom 9; community from 10; grid from 12), parent; polygons cut to the tile \
          and simplified to the zoom. `cameras` — id, name, online, range_m, owner, count, \
-         heading_deg and fov_deg when the camera has a direction: cameras in one cell of 16 \
-         pixels (below zoom 12), 8 pixels (12, 13) or one tile unit (from 14) share one point, \
-         whose count says how many it stands for; the stream URL is in the camera's OGC item. `risk_sources` — id, name, \
+         heading_deg and fov_deg when the camera has a direction: cameras in one cell of 32 \
+         pixels (below zoom 12), 16 pixels (12), 8 pixels (13) or one tile unit (from 14) share \
+         one point, whose count says how many it stands for; the stream URL is in the camera's \
+         OGC item. `risk_sources` — id, name, \
          category, level (1 重大 … 4 低). `key_places` — id, name, category. Tiles are cut \
          from memory and cached until the layer changes (an import; for cameras also a \
          probe's on/offline change; an areas import changes every layer). 400 for a zoom over \
