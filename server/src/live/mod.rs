@@ -2,6 +2,8 @@
 
 pub mod hub;
 pub mod protocol;
+#[cfg(test)]
+mod test_city;
 
 pub use hub::{
     Closing, Event, Hub, HubConfig, Outbound, Reach, Subscription, ViewerHandle, ViewerId,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Incident, StaffLive } from '../shared/types';
+import type { BBox, Incident, StaffLive } from '../shared/types';
 import { AreaTree, type AreaFeature } from './areaTree';
 import { conesInView } from './cones';
 import { candidateRow } from './dispatchPanel';
@@ -7,8 +7,31 @@ import { isOffline, ServerClock } from './freshness';
 import { heatFeatures, heatResolution } from './heat';
 import { FEED_LENGTH, IncidentStore } from './incidentStore';
 import { sameSubscription, subscriptionFor } from './scope';
-import { StaffStore } from './staffStore';
+import { StaffAggregate } from './staffAggregate';
+import { StaffPoints } from './staffPoints';
+import { staffFeature, StaffStore, type StaffChanges } from './staffStore';
 import { positionAt, ReplayClock } from './trackReplay';
+
+/** The staff panel's figures as the big screen counts them: the store's members in a StaffAggregate. */
+function countsByRole(st: StaffStore, inScope: (s: StaffLive) => boolean = () => true) {
+  const a = new StaffAggregate(inScope);
+  for (const s of st.byId.values()) a.set(s, st.isOffline(s.id));
+  return a.countsByRole();
+}
+
+/** The markers as the big screen writes them (StaffPoints), over the whole world so every member is one. */
+function markers(st: StaffStore) {
+  const points = new StaffPoints((s) => staffFeature(s, st.isOffline(s.id)));
+  const world: BBox = [-180, -90, 180, 90];
+  const first = points.follow(world, st.byId.values());
+  const features = first && 'data' in first ? first.data.features : [];
+  /** The changes as the diff written to the map; null when nothing changed. */
+  const diff = (c: StaffChanges) => {
+    const w = points.patch([...c.added, ...c.changed], (id) => st.byId.get(id));
+    return w && 'diff' in w ? { add: w.diff.add ?? [], update: w.diff.update ?? [] } : null;
+  };
+  return { features, diff };
+}
 
 const incident = (over: Partial<Incident>): Incident => ({
   id: 'SJ1', category: '0102', source: 'patrol', priority: 'normal', lon: 120.66, lat: 28.01,
@@ -81,10 +104,10 @@ describe('staff store', () => {
       { ...s0, id: 'S3', role: 'police', duty: 'busy' },
       { ...s0, id: 'S4', grid: 'G2' },
     ]);
-    const c = st.countsByRole((s) => s.grid === 'G1');
+    const c = countsByRole(st, (s) => s.grid === 'G1');
     expect(c.get('grid_worker')).toEqual({ online: 2, onDuty: 1, busy: 0 });
     expect(c.get('police')).toEqual({ online: 1, onDuty: 1, busy: 1 });
-    const f = st.toFeatures();
+    const f = markers(st);
     expect(f.features).toHaveLength(4);
     expect(f.features[0]!.properties).toMatchObject({ id: 'S1', duty: 'available' });
   });
@@ -200,16 +223,17 @@ describe('staff map updates', () => {
       { id: 'S2', duty: 'available', lon: 2, lat: 2, t: 1 },
     ]);
     expect(st.takeChanges().full).toBe(true);
+    const m = markers(st);
     st.applyMoves([{ id: 'S1', lon: 1.5, lat: 1.5, t: 2 }, { id: 'S3', lon: 3, lat: 3, t: 2 }]);
     const c = st.takeChanges();
     expect(c.full).toBe(false);
-    const d = st.toDiff(c);
+    const d = m.diff(c)!;
     expect(d.add.map((f) => f.id)).toEqual(['S3']);
-    expect(d.update.map((u) => [u.id, u.newGeometry.coordinates])).toEqual([['S1', [1.5, 1.5]]]);
+    expect(d.update.map((u) => [u.id, (u.newGeometry as GeoJSON.Point).coordinates])).toEqual([['S1', [1.5, 1.5]]]);
     expect(d.update[0]!.addOrUpdateProperties).toContainEqual({ key: 'duty', value: 'available' });
     st.applyUpdate({ id: 'S2', duty: 'busy', lon: 2, lat: 2, t: 1 });
-    expect(st.toDiff(st.takeChanges()).update[0]!.addOrUpdateProperties).toContainEqual({ key: 'duty', value: 'busy' });
-    expect(st.toDiff(st.takeChanges())).toEqual({ add: [], update: [] });
+    expect(m.diff(st.takeChanges())!.update[0]!.addOrUpdateProperties).toContainEqual({ key: 'duty', value: 'busy' });
+    expect(m.diff(st.takeChanges())).toBeNull();
   });
 });
 
@@ -252,22 +276,23 @@ describe('staff freshness (在线/离线)', () => {
       { id: 'S2', role: 'grid_worker', duty: 'off', lon: 2, lat: 2, t: Date.UTC(2026, 0, 1) },
       { id: 'S3', role: 'police', duty: 'available', lon: 3, lat: 3, t: now },
     ]);
-    expect(st.toFeatures().features.map((f) => f.properties!.offline)).toEqual([false, true, false]);
-    expect(st.countsByRole(() => true).get('grid_worker')).toEqual({ online: 1, onDuty: 1, busy: 0 });
+    const m = markers(st);
+    expect(m.features.map((f) => f.properties!.offline)).toEqual([false, true, false]);
+    expect(countsByRole(st).get('grid_worker')).toEqual({ online: 1, onDuty: 1, busy: 0 });
     st.takeChanges();
     now += 2 * MIN; // S1's fix is now 11 minutes old
     expect(st.reclassify()).toBe(1);
-    const d = st.toDiff(st.takeChanges());
+    const d = m.diff(st.takeChanges())!;
     expect(d.update.map((u) => u.id)).toEqual(['S1']);
     expect(d.update[0]!.addOrUpdateProperties).toContainEqual({ key: 'offline', value: true });
-    expect(st.countsByRole(() => true).get('grid_worker')!.online).toBe(0);
+    expect(countsByRole(st).get('grid_worker')!.online).toBe(0);
     expect(st.reclassify()).toBe(0);
     st.applyMoves([{ id: 'S1', lon: 1.1, lat: 1, t: now }]);
     expect(st.isOffline('S1')).toBe(false);
     // a duty change that carries an old position leaves an offline member offline
     st.applyUpdate({ id: 'S2', role: 'grid_worker', duty: 'available', lon: 2, lat: 2, t: Date.UTC(2026, 0, 1) });
     expect(st.isOffline('S2')).toBe(true);
-    expect(st.countsByRole(() => true).get('grid_worker')).toEqual({ online: 1, onDuty: 2, busy: 0 });
+    expect(countsByRole(st).get('grid_worker')).toEqual({ online: 1, onDuty: 2, busy: 0 });
   });
   it('follows a changed limit (hello of a server with another --stale-after-s)', () => {
     const st = new StaffStore(() => SERVER_NOW);

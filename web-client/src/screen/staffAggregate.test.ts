@@ -2,11 +2,11 @@ import { cellToParent, latLngToCell } from 'h3-js';
 import { describe, expect, it } from 'vitest';
 import type { Duty, StaffLive, StaffRole } from '../shared/types';
 import { HexLocator } from './hexLocator';
-import { classOf, COARSE_RES, FINE_RES, StaffAggregate } from './staffAggregate';
+import { classOf, COARSE_RES, FINE_RES, type RoleKey, StaffAggregate } from './staffAggregate';
 import { StaffHexes } from './staffHexes';
 import { ALWAYS_MARKERS_ZOOM, hexResolutionFor, MARKER_BUDGET, MARKER_WRITE_MAX_MS, MARKER_WRITE_MIN_MS, MARKER_ZOOM, markerWriteMs } from './staffLayer';
 import { StaffPoints } from './staffPoints';
-import { staffFeature, StaffStore } from './staffStore';
+import { onDuty, staffFeature, StaffStore } from './staffStore';
 
 // A seeded generator, so a failure can be replayed.
 function rng(seed: number): () => number {
@@ -164,7 +164,17 @@ describe('staff aggregate', () => {
     const inScope = (s: StaffLive) => s.grid === 'G1';
     const a = new StaffAggregate(inScope);
     for (const s of store.byId.values()) a.set(s, store.isOffline(s.id));
-    const want = store.countsByRole(inScope);
+    // Counted again the plain way, member by member.
+    const want = new Map<RoleKey, { online: number; onDuty: number; busy: number }>();
+    for (const s of store.byId.values()) {
+      if (!inScope(s)) continue;
+      const key = s.role ?? 'unknown';
+      const c = want.get(key) ?? { online: 0, onDuty: 0, busy: 0 };
+      want.set(key, c);
+      if (!store.isOffline(s.id)) c.online++;
+      if (onDuty(s.duty)) c.onDuty++;
+      if (s.duty === 'busy') c.busy++;
+    }
     const got = a.countsByRole();
     for (const role of [...want.keys(), ...got.keys()]) {
       expect(got.get(role) ?? { online: 0, onDuty: 0, busy: 0 }).toEqual(want.get(role) ?? { online: 0, onDuty: 0, busy: 0 });

@@ -3,7 +3,7 @@
 // one pass per frame. Each member is online or offline (freshness.ts): the
 // map and the 在线 count read the same classification.
 
-import type { Duty, StaffLive, StaffMove, StaffRole } from '../shared/types';
+import type { Duty, StaffLive, StaffMove } from '../shared/types';
 import { DEFAULT_STALE_AFTER_S, isOffline } from './freshness';
 
 /** What changed since the map was last written: a whole rebuild, or a diff. */
@@ -128,46 +128,6 @@ export class StaffStore {
     const next = !s || u.t >= s.t ? { ...s, ...u } : { ...s, ...u, lon: s.lon, lat: s.lat, t: s.t };
     this.byId.set(u.id, next);
     this.classify(next, this.serverNow());
-  }
-
-  /** Online (a fresh fix) and on-duty counts per role, for staff accepted by `inScope`. */
-  countsByRole(inScope: (s: StaffLive) => boolean): Map<StaffRole | 'unknown', { online: number; onDuty: number; busy: number }> {
-    const out = new Map<StaffRole | 'unknown', { online: number; onDuty: number; busy: number }>();
-    for (const s of this.byId.values()) {
-      if (!inScope(s)) continue;
-      const key = s.role ?? 'unknown';
-      let c = out.get(key);
-      if (!c) out.set(key, (c = { online: 0, onDuty: 0, busy: 0 }));
-      if (!this.offline.has(s.id)) c.online++;
-      if (onDuty(s.duty)) c.onDuty++;
-      if (s.duty === 'busy') c.busy++;
-    }
-    return out;
-  }
-
-  toFeatures(): GeoJSON.FeatureCollection<GeoJSON.Point> {
-    return { type: 'FeatureCollection', features: [...this.byId.values()].map((s) => staffFeature(s, this.offline.has(s.id))) };
-  }
-
-  /** The changes as a MapLibre GeoJSON source diff (features keyed by `id`). */
-  toDiff(c: StaffChanges): { add: GeoJSON.Feature[]; update: { id: string; newGeometry: GeoJSON.Point; addOrUpdateProperties: { key: string; value: unknown }[] }[] } {
-    const add: GeoJSON.Feature[] = [];
-    const update = [];
-    for (const id of c.added) {
-      const s = this.byId.get(id);
-      if (s) add.push(staffFeature(s, this.offline.has(id)));
-    }
-    for (const id of c.changed) {
-      const s = this.byId.get(id);
-      if (!s || c.added.has(id)) continue;
-      const f = staffFeature(s, this.offline.has(id));
-      update.push({
-        id,
-        newGeometry: f.geometry,
-        addOrUpdateProperties: Object.entries(f.properties!).map(([key, value]) => ({ key, value })),
-      });
-    }
-    return { add, update };
   }
 }
 

@@ -1,37 +1,13 @@
 //! The hub's routing, queues and resyncs, driven without sockets.
 
 use super::*;
-use geo::{LineString, MultiPolygon, Polygon};
-use riskmap_engine::model::{Area, AreaLevel, DutyStatus, Fix, Role, Staff};
+use riskmap_engine::model::{Area, DutyStatus, Fix, Role, Staff};
 use riskmap_engine::{EngineConfig, MoveOutcome};
 
 fn engine() -> Engine {
-    let square = MultiPolygon::new(vec![Polygon::new(
-        LineString::from(vec![
-            (120.0, 28.0),
-            (120.1, 28.0),
-            (120.1, 28.1),
-            (120.0, 28.1),
-            (120.0, 28.0),
-        ]),
-        vec![],
-    )]);
-    let area = |code: &str, level, parent: Option<&str>| Area {
-        code: code.into(),
-        name: code.into(),
-        level,
-        parent: parent.map(Into::into),
-        geometry: square.clone(),
-    };
     let mut e = Engine::new(EngineConfig::default()).unwrap();
-    e.replace_areas(vec![
-        area("c", AreaLevel::City, None),
-        area("d", AreaLevel::District, Some("c")),
-        area("s", AreaLevel::Street, Some("d")),
-        area("m", AreaLevel::Community, Some("s")),
-        area("g", AreaLevel::Grid, Some("m")),
-    ])
-    .unwrap();
+    e.replace_areas(crate::live::test_city::one_grid_city("g"))
+        .unwrap();
     e.upsert_staff(&Staff {
         id: "S1".into(),
         name: "n".into(),

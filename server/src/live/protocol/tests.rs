@@ -116,40 +116,11 @@ fn same(new: &impl Serialize, old: &serde_json::Value) {
     assert_eq!(text, old.to_string());
 }
 
-/// A city of one grid, `grid`, in its four parents.
-fn areas(grid: &str) -> Vec<riskmap_engine::model::Area> {
-    use geo::{LineString, MultiPolygon, Polygon};
-    use riskmap_engine::model::{Area, AreaLevel};
-    let square = MultiPolygon::new(vec![Polygon::new(
-        LineString::from(vec![
-            (120.0, 28.0),
-            (120.1, 28.0),
-            (120.1, 28.1),
-            (120.0, 28.1),
-            (120.0, 28.0),
-        ]),
-        vec![],
-    )]);
-    let area = |code: &str, level, parent: Option<&str>| Area {
-        code: code.into(),
-        name: code.into(),
-        level,
-        parent: parent.map(Into::into),
-        geometry: square.clone(),
-    };
-    vec![
-        area("c", AreaLevel::City, None),
-        area("d", AreaLevel::District, Some("c")),
-        area("s", AreaLevel::Street, Some("d")),
-        area("m", AreaLevel::Community, Some("s")),
-        area(grid, AreaLevel::Grid, Some("m")),
-    ]
-}
-
 fn engine_with_staff() -> riskmap_engine::Engine {
     use riskmap_engine::model::Staff;
     let mut e = riskmap_engine::Engine::new(riskmap_engine::EngineConfig::default()).unwrap();
-    e.replace_areas(areas("330302001001001")).unwrap();
+    e.replace_areas(crate::live::test_city::one_grid_city("330302001001001"))
+        .unwrap();
     let fix = Fix {
         position: riskmap_engine::sphere::LonLat::new(120.066_123_4, 28.012_345_6).unwrap(),
         accuracy_m: Some(4.7),
@@ -216,7 +187,8 @@ fn staff_views_write_what_the_json_builder_did() {
         serde_json::json!(["mediation", "first_aid"])
     );
     // A new area tree without their home grid: `grid` is null.
-    e.replace_areas(areas("330302001001002")).unwrap();
+    e.replace_areas(crate::live::test_city::one_grid_city("330302001001002"))
+        .unwrap();
     let (full, bare) = check(&e);
     assert!(
         full["grid"].is_null() && bare["grid"].is_null(),
