@@ -85,16 +85,7 @@ pub fn parse_staff(f: &Feature) -> Result<Staff> {
         (Some(fix), Some(g)) => fix.position = parse_point(g)?,
         (Some(fix), None) => fix.position = fix.position.validated()?,
         (None, Some(g)) => {
-            staff.last_fix = Some(super::model::Fix {
-                position: parse_point(g)?,
-                accuracy_m: None,
-                speed_mps: None,
-                heading_deg: None,
-                altitude_m: None,
-                battery_pct: None,
-                fix_time_ms: 0,
-                server_time_ms: 0,
-            });
+            staff.last_fix = Some(super::model::Fix::at(parse_point(g)?, 0));
         }
         (None, None) => {}
     }

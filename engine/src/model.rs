@@ -258,6 +258,23 @@ pub struct Fix {
 pub const FUTURE_TOLERANCE_MS: EpochMs = 60_000;
 
 impl Fix {
+    /// A fix of a position alone (no accuracy, speed, heading, altitude or
+    /// battery), taken and received at `t`: an imported last position, a
+    /// test's.
+    #[must_use]
+    pub fn at(position: LonLat, t: EpochMs) -> Fix {
+        Fix {
+            position,
+            accuracy_m: None,
+            speed_mps: None,
+            heading_deg: None,
+            altitude_m: None,
+            battery_pct: None,
+            fix_time_ms: t,
+            server_time_ms: t,
+        }
+    }
+
     /// Whether this fix claims a time further ahead of `server_now` than
     /// [`FUTURE_TOLERANCE_MS`]: a wrong clock, or someone pinning a marker
     /// (a fix from the future makes every real one after it look older).

@@ -319,14 +319,8 @@ fn area(
 
 fn fix(lon: f64, lat: f64, t: i64) -> Fix {
     Fix {
-        position: LonLat::new(lon, lat).unwrap(),
-        accuracy_m: None,
-        speed_mps: None,
-        heading_deg: None,
-        altitude_m: None,
-        battery_pct: None,
-        fix_time_ms: t,
         server_time_ms: t + 250,
+        ..Fix::at(LonLat::new(lon, lat).unwrap(), t)
     }
 }
 

@@ -314,16 +314,7 @@ async fn patrol_exceptions_are_raised_once_as_alerts() {
     let places_only = app.raise_patrol_alerts(now).await;
     assert_eq!(places_only, 1, "the place only");
     // S3 walks into 11-1 (a committed fix, applied as every fix is).
-    let fix = riskmap_engine::model::Fix {
-        position: LonLat::new(120.03, 28.06).unwrap(),
-        accuracy_m: None,
-        speed_mps: None,
-        heading_deg: None,
-        altitude_m: None,
-        battery_pct: None,
-        fix_time_ms: now,
-        server_time_ms: now,
-    };
+    let fix = riskmap_engine::model::Fix::at(LonLat::new(120.03, 28.06).unwrap(), now);
     app.apply(&DomainEvent::FixesRecorded {
         fixes: vec![riskmap::event::StaffFix {
             staff_id: "S3".into(),

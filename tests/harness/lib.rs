@@ -137,16 +137,7 @@ pub fn staff(id: &str, d: u8, n: u8, role: Role, skills: &[Skill], p: (f64, f64)
         home_grid: grid(d, n),
         duty: DutyStatus::Available,
         devices: vec![format!("dev-{id}")],
-        last_fix: Some(Fix {
-            position: LonLat::new(p.0, p.1).unwrap(),
-            accuracy_m: None,
-            speed_mps: None,
-            heading_deg: None,
-            altitude_m: None,
-            battery_pct: None,
-            fix_time_ms: 1_767_225_601_000,
-            server_time_ms: 1_767_225_601_000,
-        }),
+        last_fix: Some(Fix::at(LonLat::new(p.0, p.1).unwrap(), 1_767_225_601_000)),
     }
 }
 

@@ -15,16 +15,7 @@ pub const WENZHOU_URBAN: [f64; 4] = [120.55, 27.90, 120.80, 28.10];
 
 /// A fix at `p` taken at `t`.
 pub fn fix_at(p: LonLat, t: i64) -> Fix {
-    Fix {
-        position: p,
-        accuracy_m: None,
-        speed_mps: None,
-        heading_deg: None,
-        altitude_m: None,
-        battery_pct: None,
-        fix_time_ms: t,
-        server_time_ms: t,
-    }
+    Fix::at(p, t)
 }
 
 /// A city → district → street → community → grids tree whose grids are the

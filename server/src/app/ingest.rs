@@ -292,19 +292,13 @@ mod tests {
         (0..n)
             .map(|i| StaffFix {
                 staff_id: format!("S{i:06}"),
-                fix: Fix {
-                    position: LonLat {
+                fix: Fix::at(
+                    LonLat {
                         lon: 120.0,
                         lat: 28.0,
                     },
-                    accuracy_m: None,
-                    speed_mps: None,
-                    heading_deg: None,
-                    altitude_m: None,
-                    battery_pct: None,
-                    fix_time_ms: 1_767_225_600_000,
-                    server_time_ms: 1_767_225_600_000,
-                },
+                    1_767_225_600_000,
+                ),
             })
             .collect()
     }

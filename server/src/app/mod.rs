@@ -31,6 +31,7 @@ pub mod apply;
 pub mod assessment;
 pub mod audit;
 pub mod cameras;
+pub mod census;
 pub mod channels;
 pub mod cluster;
 pub mod departments;
@@ -193,6 +194,8 @@ pub struct App {
     /// megabytes-long text while it is written, and 200 viewers subscribing
     /// at once must not hold 200 of them (issue 20).
     pub snapshots: Arc<tokio::sync::Semaphore>,
+    /// 人员分布: the staff counted per H3 cell for `staff_cells` viewers.
+    pub census: parking_lot::Mutex<crate::live::census::Census>,
 }
 
 impl App {

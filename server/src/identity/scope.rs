@@ -6,7 +6,7 @@ use super::user::{User, UserRole};
 use riskmap_engine::{AreaIdx, AreaTree};
 
 /// What a user may see.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scope {
     /// The whole system (an admin bound to no area).
     All,

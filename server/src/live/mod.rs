@@ -1,5 +1,6 @@
 //! Live push: the hub that routes changes to viewers, and the wire protocol.
 
+pub mod census;
 pub mod hub;
 pub mod protocol;
 #[cfg(test)]

@@ -38,9 +38,13 @@ impl Layers {
     /// cameras once from `/ogc` follows their health without a snapshot of
     /// every camera in view after each subscribe.
     pub const CAMERA_HEALTH: Layers = Layers(256);
+    /// Staff counted per H3 cell by role, duty and online (opt-in,
+    /// 人员分布): a city-wide screen's hexagons and figures without a
+    /// million members in its snapshot.
+    pub const STAFF_CELLS: Layers = Layers(512);
 
     /// The names clients use, with their bits.
-    pub const NAMES: [(&'static str, Layers); 9] = [
+    pub const NAMES: [(&'static str, Layers); 10] = [
         ("staff", Layers::STAFF),
         ("cameras", Layers::CAMERAS),
         ("risk_sources", Layers::RISK_SOURCES),
@@ -50,6 +54,7 @@ impl Layers {
         ("stats", Layers::STATS),
         ("risk", Layers::RISK),
         ("camera_health", Layers::CAMERA_HEALTH),
+        ("staff_cells", Layers::STAFF_CELLS),
     ];
 
     /// The live layers a subscription gets when it names none.

@@ -2,7 +2,8 @@
 //! all the same square.
 
 use geo::{LineString, MultiPolygon, Polygon};
-use riskmap_engine::model::{Area, AreaLevel};
+use riskmap_engine::model::{Area, AreaLevel, EpochMs, Fix};
+use riskmap_engine::sphere::LonLat;
 
 /// City `c`, district `d`, street `s`, community `m` and the grid `grid`,
 /// each the same 0.1° square at 120° E, 28° N.
@@ -31,4 +32,9 @@ pub(crate) fn one_grid_city(grid: &str) -> Vec<Area> {
         area("m", AreaLevel::Community, Some("s")),
         area(grid, AreaLevel::Grid, Some("m")),
     ]
+}
+
+/// A bare fix at a point, taken and received at `t`.
+pub(crate) fn fix_at(lon: f64, lat: f64, t: EpochMs) -> Fix {
+    Fix::at(LonLat::new(lon, lat).expect("a test position"), t)
 }

@@ -321,6 +321,7 @@ fn build_app(
         snapshots: Arc::new(tokio::sync::Semaphore::new(
             std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
         )),
+        census: parking_lot::Mutex::default(),
     });
     // Fixes applied from here on wait for today's stored ones.
     app.patrol.hold();

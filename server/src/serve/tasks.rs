@@ -13,6 +13,7 @@ use tokio::task::JoinHandle;
 use crate::app::App;
 use crate::clock::now_ms;
 use crate::config::ServeArgs;
+use crate::live::census::CENSUS_EVERY;
 use crate::metrics::Metrics;
 
 /// The background tasks: the hub's tick, the incident clock, track
@@ -30,13 +31,7 @@ pub(super) fn spawn_background(
     let days = args.track_retention_days;
     let metrics = &app.metrics;
     let with = |app: &Arc<App>| (app.clone(), stop.clone());
-    let (a, s) = with(app);
-    let mut tasks = vec![supervised(
-        "tick",
-        metrics.clone(),
-        stop.clone(),
-        move || tick_loop(a.clone(), s.clone()),
-    )];
+    let mut tasks = live_tasks(app, stop);
     let (a, s) = with(app);
     tasks.push(supervised(
         "incident clock",
@@ -245,6 +240,18 @@ async fn tick_loop(app: Arc<App>, stop: watch::Receiver<bool>) {
     }
 }
 
+/// The staff census (人员分布) every [`CENSUS_EVERY`] while anyone watches
+/// it, on a blocking thread: a pass reads every member.
+async fn census_loop(app: Arc<App>, stop: watch::Receiver<bool>) {
+    let mut ticks = Ticker::after(CENSUS_EVERY, CENSUS_EVERY, stop);
+    while ticks.next().await {
+        let a = app.clone();
+        if let Err(e) = tokio::task::spawn_blocking(move || a.census_pass()).await {
+            tracing::warn!(error = %e, "staff census pass failed");
+        }
+    }
+}
+
 /// How often open sockets' sessions are checked against the store.
 const SESSION_SWEEP: Duration = Duration::from_secs(2);
 
@@ -294,6 +301,22 @@ async fn callback_loop(app: Arc<App>, mut stop: watch::Receiver<bool>) {
 }
 
 /// The risk model's passes, on every node (each keeps its own board).
+/// The hub's tick and the staff census: what pushes to viewers.
+fn live_tasks(app: &Arc<App>, stop: &watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+    let (a, s) = (app.clone(), stop.clone());
+    let tick = supervised("tick", app.metrics.clone(), stop.clone(), move || {
+        tick_loop(a.clone(), s.clone())
+    });
+    let (a, s) = (app.clone(), stop.clone());
+    let census = supervised(
+        "staff census",
+        app.metrics.clone(),
+        stop.clone(),
+        move || census_loop(a.clone(), s.clone()),
+    );
+    vec![tick, census]
+}
+
 fn risk_tasks(app: &Arc<App>, stop: &watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
     let (a, s) = (app.clone(), stop.clone());
     let refresh = supervised(

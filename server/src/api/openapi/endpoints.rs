@@ -436,9 +436,9 @@ pub(super) fn ws_paths() -> Map<String, Value> {
     paths(vec![(
         "/ws",
         json!({ "get": op("live", "ws", "Live push (WebSocket)",
-            "Upgrade to a WebSocket: hello, subscribe (box or area; layers staff, cameras, risk_sources, \
-             key_places, incidents, alerts, stats, risk, camera_health), snapshot, staff_moves deltas, \
-             staff_update, layer_changed, incident, alert, stats, grid_risk, camera_update, queries, fixes. Messages are JSON; see docs/protocol.md. The token may \
+            "Upgrade to a WebSocket: hello, subscribe (box, area or both; layers staff, cameras, risk_sources, \
+             key_places, incidents, alerts, stats, risk, camera_health, staff_cells), snapshot, staff_moves deltas, \
+             staff_cells counts, staff_update, layer_changed, incident, alert, stats, grid_risk, camera_update, queries, fixes. Messages are JSON; see docs/protocol.md. The token may \
              also be given as ?token= (browsers cannot set headers on a WebSocket).",
             &[param_ref("Token")], a) }),
     )])

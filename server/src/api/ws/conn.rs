@@ -200,32 +200,40 @@ impl Conn {
             let tree = engine.areas();
             let scope = Scope::of(&self.p.user, tree);
             let home = scope;
-            let (bbox, scope) = match (w.bbox, &w.area) {
-                (Some(b), None) => {
-                    riskmap_engine::check_bbox(b)?;
-                    (b, scope)
-                }
-                (None, Some(code)) => {
+            // An area narrows the scope (分级授权's drill-down) and gives the
+            // box its extent; a box given too narrows the box: a screen
+            // zoomed into part of the district it is drilled into.
+            let area = match &w.area {
+                Some(code) => {
                     let idx = tree
                         .idx(code)
                         .filter(|&i| scope.contains(Some(i), tree))
                         .ok_or_else(|| {
                             ApiError::NotFound(format!("no area {code} in your area"))
                         })?;
+                    Some((code, idx))
+                }
+                None => None,
+            };
+            let bbox = match (w.bbox, area) {
+                (Some(b), _) => {
+                    riskmap_engine::check_bbox(b)?;
+                    b
+                }
+                (None, Some((code, idx))) => {
                     let r = geo::BoundingRect::bounding_rect(&tree.get(idx).geometry).ok_or_else(
                         || ApiError::BadRequest(format!("area {code} has no extent")),
                     )?;
-                    (
-                        [r.min().x, r.min().y, r.max().x, r.max().y],
-                        scope.narrow(idx, tree),
-                    )
+                    [r.min().x, r.min().y, r.max().x, r.max().y]
                 }
-                _ => {
+                (None, None) => {
                     return Err(ApiError::BadRequest(
-                        "subscribe needs either bbox [west, south, east, north] or area".into(),
+                        "subscribe needs a bbox [west, south, east, north], an area, or both"
+                            .into(),
                     ));
                 }
             };
+            let scope = area.map_or(scope, |(_, idx)| scope.narrow(idx, tree));
             (bbox, scope, home, tree.generation())
         };
         let sub = Subscription {

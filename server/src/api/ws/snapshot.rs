@@ -19,8 +19,10 @@ use crate::app::App;
 use crate::identity::User;
 use crate::live::Layers;
 use crate::live::Subscription;
+use crate::live::census::{self, CellList, Counts};
 use crate::live::protocol::{CameraView, PlaceView, StaffView};
 use crate::metrics::Query as Q;
+use riskmap_engine::model::{DutyStatus, Role};
 use riskmap_engine::staff::Member;
 use riskmap_engine::{AreaTree, Engine, Layer, LayerItem};
 
@@ -71,6 +73,7 @@ fn write(app: &App, user: &User, sub: Subscription, seq: u64) -> Result<String, 
     let t = Instant::now();
     let tree = engine.areas();
     let staff = has(Layers::STAFF).then(|| staff_in_view(&engine, sub));
+    let staff_cells = has(Layers::STAFF_CELLS).then(|| app.census_for_snapshot(&engine, sub));
     let cameras = has(Layers::CAMERAS).then(|| visible_in_box(engine.cameras(), sub, tree));
     let risk_sources =
         has(Layers::RISK_SOURCES).then(|| visible_in_box(engine.risk_sources(), sub, tree));
@@ -134,11 +137,34 @@ fn write(app: &App, user: &User, sub: Subscription, seq: u64) -> Result<String, 
             &Seq::of(staff.iter().map(|m| StaffView::new(m, tree))),
         )?;
     }
+    if let Some(counts) = &staff_cells {
+        map.serialize_entry("staff_cells", &StaffCells::new(counts))?;
+    }
     map.serialize_entry("type", "snapshot")?;
     map.end()?;
     drop(engine);
     app.metrics.observe(Q::Viewport, t.elapsed());
     String::from_utf8(buf).map_err(serde_json::Error::custom)
+}
+
+/// A snapshot's `staff_cells`: the census's legend and the cells.
+#[derive(serde::Serialize)]
+struct StaffCells<'a> {
+    cells: CellList<'a>,
+    duties: [DutyStatus; 4],
+    res: u8,
+    roles: [Role; 5],
+}
+
+impl<'a> StaffCells<'a> {
+    fn new(counts: &'a Counts) -> Self {
+        StaffCells {
+            cells: CellList(counts),
+            duties: census::DUTIES,
+            res: census::CENSUS_RES as u8,
+            roles: Role::ALL,
+        }
+    }
 }
 
 /// The staff members in a subscription's box and scope, by id.

@@ -23,16 +23,7 @@ fn engine() -> Engine {
 }
 
 fn fix(t: i64) -> Fix {
-    Fix {
-        position: LonLat::new(120.05, 28.0 + t as f64 * 1e-5).unwrap(),
-        accuracy_m: None,
-        speed_mps: None,
-        heading_deg: None,
-        altitude_m: None,
-        battery_pct: None,
-        fix_time_ms: t,
-        server_time_ms: t,
-    }
+    crate::live::test_city::fix_at(120.05, 28.0 + t as f64 * 1e-5, t)
 }
 
 #[test]

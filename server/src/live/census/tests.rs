@@ -1,0 +1,268 @@
+//! The census against counting by hand, its scopes, and what it tells.
+
+use super::*;
+use crate::live::Layers;
+use riskmap_engine::model::{Area, AreaLevel, Staff};
+use riskmap_engine::{EngineConfig, StaffIdx};
+
+const NOW: EpochMs = 1_000_000_000;
+const STALE: i64 = 600_000;
+const BOX: [f64; 4] = [120.0, 28.0, 120.1, 28.1];
+
+/// Two districts of one grid each ("g" in "d", "g2" in "d2"), both the
+/// same square: who counts where is then decided by home alone.
+fn engine() -> Engine {
+    let mut areas = crate::live::test_city::one_grid_city("g");
+    let square = areas[0].geometry.clone();
+    let area = |code: &str, level, parent: &str| Area {
+        code: code.into(),
+        name: code.into(),
+        level,
+        parent: Some(parent.into()),
+        geometry: square.clone(),
+    };
+    areas.extend([
+        area("d2", AreaLevel::District, "c"),
+        area("s2", AreaLevel::Street, "d2"),
+        area("m2", AreaLevel::Community, "s2"),
+        area("g2", AreaLevel::Grid, "m2"),
+    ]);
+    let mut e = Engine::new(EngineConfig::default()).unwrap();
+    e.replace_areas(areas).unwrap();
+    e
+}
+
+fn member(e: &mut Engine, id: &str, role: Role, duty: DutyStatus, grid: &str) -> StaffIdx {
+    e.upsert_staff(&Staff {
+        id: id.into(),
+        name: id.into(),
+        role,
+        skills: vec![],
+        home_grid: grid.into(),
+        duty,
+        devices: vec![],
+        last_fix: None,
+    })
+    .unwrap()
+}
+
+fn put(e: &mut Engine, idx: StaffIdx, lon: f64, lat: f64, t: EpochMs) {
+    e.apply_fix(idx, crate::live::test_city::fix_at(lon, lat, t))
+        .unwrap();
+}
+
+fn cell(lon: f64, lat: f64) -> u64 {
+    u64::from(LatLng::new(lat, lon).unwrap().to_cell(CENSUS_RES))
+}
+
+fn sub(scope: Scope, bbox: [f64; 4]) -> Subscription {
+    Subscription {
+        bbox,
+        layers: Layers::STAFF_CELLS,
+        scope,
+        home: scope,
+        tree: 0,
+    }
+}
+
+/// A small deterministic generator (no test depends on a seed's luck).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1);
+        self.0 >> 33
+    }
+    fn unit(&mut self) -> f64 {
+        (self.next() % 1_000_000) as f64 / 1_000_000.0
+    }
+}
+
+#[test]
+fn counts_match_counting_each_member_by_hand_through_moves_and_time() {
+    let mut e = engine();
+    let mut rng = Lcg(7);
+    let mut census = Census::default();
+    let n = 2_000;
+    let ids: Vec<StaffIdx> = (0..n)
+        .map(|i| {
+            let role = Role::ALL[(rng.next() % 5) as usize];
+            let duty = DUTIES[(rng.next() % 4) as usize];
+            let grid = if rng.next().is_multiple_of(3) {
+                "g2"
+            } else {
+                "g"
+            };
+            member(&mut e, &format!("S{i}"), role, duty, grid)
+        })
+        .collect();
+    for round in 0..3 {
+        // Everyone (but a few left without a fix) somewhere in a 2 km
+        // square, some with fixes older than the line, some moving.
+        for (k, &idx) in ids.iter().enumerate() {
+            if k % 97 == 0 || (round > 0 && rng.next().is_multiple_of(2)) {
+                continue;
+            }
+            let t = NOW - i64::try_from(rng.next() % 1_200_000).unwrap() + round * 1000;
+            put(
+                &mut e,
+                idx,
+                120.03 + rng.unit() * 0.02,
+                28.03 + rng.unit() * 0.02,
+                t,
+            );
+        }
+        let now = NOW + round * 1000;
+        let table = census.take(&e, now, STALE);
+        for scope in [Scope::All, Scope::Subtree(e.areas().idx("d2").unwrap())] {
+            let mut by_hand: FxHashMap<(u64, Class), u32> = FxHashMap::default();
+            for (_, m) in e.staff().iter() {
+                let Some(fix) = m.fix else { continue };
+                if !scope.contains(m.home, e.areas()) {
+                    continue;
+                }
+                let offline = fix.fix_time_ms < now - STALE;
+                let key = (
+                    cell(fix.position.lon, fix.position.lat),
+                    class_of(m.role, m.duty, offline),
+                );
+                *by_hand.entry(key).or_default() += 1;
+            }
+            let mut expected: Counts = by_hand.into_iter().map(|((c, k), n)| (c, k, n)).collect();
+            expected.sort_unstable();
+            assert_eq!(
+                table.view(scope, BOX, e.areas()),
+                expected,
+                "round {round}, {scope:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_scope_counts_only_members_homed_in_it_and_a_box_only_its_cells() {
+    let mut e = engine();
+    let a = member(&mut e, "A", Role::Police, DutyStatus::Busy, "g");
+    let b = member(&mut e, "B", Role::Police, DutyStatus::Busy, "g2");
+    put(&mut e, a, 120.05, 28.05, NOW);
+    put(&mut e, b, 120.05, 28.05, NOW);
+    let table = Census::default().take(&e, NOW, STALE);
+    let tree = e.areas();
+    let busy_police = class_of(Role::Police, DutyStatus::Busy, false);
+    let here = cell(120.05, 28.05);
+    assert_eq!(
+        table.view(Scope::All, BOX, tree),
+        vec![(here, busy_police, 2)]
+    );
+    let d = Scope::Subtree(tree.idx("d").unwrap());
+    assert_eq!(table.view(d, BOX, tree), vec![(here, busy_police, 1)]);
+    assert!(table.view(Scope::Nothing, BOX, tree).is_empty());
+    let elsewhere = [120.06, 28.06, 120.1, 28.1];
+    assert!(table.view(Scope::All, elsewhere, tree).is_empty());
+}
+
+#[test]
+fn classes_number_roles_then_duties_then_offline() {
+    assert_eq!(class_of(Role::GridWorker, DutyStatus::Off, false), 0);
+    assert_eq!(class_of(Role::GridWorker, DutyStatus::Off, true), 1);
+    assert_eq!(class_of(Role::GridWorker, DutyStatus::Available, false), 2);
+    assert_eq!(class_of(Role::Police, DutyStatus::Off, false), 8);
+    assert_eq!(class_of(Role::Volunteer, DutyStatus::Sos, true), 39);
+}
+
+#[test]
+fn viewers_are_told_the_cells_that_changed_and_of_those_that_emptied() {
+    let mut e = engine();
+    let a = member(&mut e, "A", Role::GridWorker, DutyStatus::Available, "g");
+    let b = member(&mut e, "B", Role::GridWorker, DutyStatus::Available, "g2");
+    put(&mut e, a, 120.05, 28.05, NOW);
+    put(&mut e, b, 120.02, 28.02, NOW);
+    let mut census = Census::default();
+    let city = sub(Scope::All, BOX);
+    let d = sub(Scope::Subtree(e.areas().idx("d").unwrap()), BOX);
+    let first = census.take(&e, NOW, STALE);
+
+    // Nothing moved: nothing to tell.
+    let same = census.take(&e, NOW, STALE);
+    let viewers = [(1, city), (2, d)];
+    assert!(
+        census
+            .changes(Some(&first), &same, &viewers, e.areas())
+            .is_empty()
+    );
+
+    // A walks into another cell and takes a task: both cells change for
+    // the city and for A's district; B's district saw nothing change.
+    put(&mut e, a, 120.08, 28.08, NOW + 1);
+    e.set_duty(a, DutyStatus::Busy).unwrap();
+    let next = census.take(&e, NOW + 1, STALE);
+    let mut told = census.changes(
+        Some(&same),
+        &next,
+        &[(1, city), (2, d), (3, city)],
+        e.areas(),
+    );
+    told.sort_by_key(|t| t.0);
+    let (old, new) = (cell(120.05, 28.05), cell(120.08, 28.08));
+    let busy = class_of(Role::GridWorker, DutyStatus::Busy, false);
+    let expected = format!(
+        r#"{{"type":"staff_cells","cells":[{}]}}"#,
+        if old < new {
+            format!(
+                r#"{{"cell":"{old:x}","counts":[]}},{{"cell":"{new:x}","counts":[[{busy},1]]}}"#
+            )
+        } else {
+            format!(
+                r#"{{"cell":"{new:x}","counts":[[{busy},1]]}},{{"cell":"{old:x}","counts":[]}}"#
+            )
+        }
+    );
+    assert_eq!(told.len(), 3);
+    for (_, text) in &told {
+        assert_eq!(&**text, expected);
+    }
+    // The same audience shares one text.
+    assert!(Arc::ptr_eq(&told[0].1, &told[2].1));
+
+    // Time alone turns A offline.
+    let later = NOW + STALE + 10;
+    let aged = census.take(&e, later, STALE);
+    let told = census.changes(Some(&next), &aged, &[(2, d)], e.areas());
+    let offline = class_of(Role::GridWorker, DutyStatus::Busy, true);
+    assert_eq!(
+        &*told[0].1,
+        format!(
+            r#"{{"type":"staff_cells","cells":[{{"cell":"{new:x}","counts":[[{offline},1]]}}]}}"#
+        )
+    );
+}
+
+#[test]
+fn an_audience_new_since_the_last_pass_is_told_what_changed_since_the_census_before() {
+    let mut e = engine();
+    let a = member(&mut e, "A", Role::GridWorker, DutyStatus::Available, "g");
+    put(&mut e, a, 120.05, 28.05, NOW);
+    let mut census = Census::default();
+    let before = census.take(&e, NOW, STALE);
+    put(&mut e, a, 120.08, 28.08, NOW + 1);
+    let now = census.take(&e, NOW + 1, STALE);
+    // Its snapshot may have come from `before`: it must hear of the move.
+    let told = census.changes(Some(&before), &now, &[(9, sub(Scope::All, BOX))], e.areas());
+    assert_eq!(told.len(), 1);
+    assert!(told[0].1.contains(&format!("{:x}", cell(120.05, 28.05))));
+}
+
+#[test]
+fn a_snapshot_writes_the_cells_with_their_counts_by_h3s_own_names() {
+    let c = cell(120.05, 28.05);
+    let counts: Counts = vec![(c, 2, 3), (c, 5, 1)];
+    let text = serde_json::to_string(&CellList(&counts)).unwrap();
+    let name = CellIndex::try_from(c).unwrap().to_string();
+    assert_eq!(
+        text,
+        format!(r#"[{{"cell":"{name}","counts":[[2,3],[5,1]]}}]"#)
+    );
+}
