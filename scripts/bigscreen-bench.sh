@@ -17,7 +17,8 @@
 # reads N; frames a second over FPS_S (10) s at city, district and street
 # zoom while the moves arrive. Reports (JSON) go to OUT_DIR
 # (target/bench/bigscreen), screenshots of each view there too; a table at
-# the end. BUILD_CLIENT=0 keeps the current web-client/dist; STATIC_DIR serves
+# the end. SEARCH is the page's query string (`?staff=members` for the
+# members path whatever the size; the city decides by default). BUILD_CLIENT=0 keeps the current web-client/dist; STATIC_DIR serves
 # another build of the client instead (e.g. the last commit's, to compare); BIN
 # (target/release) holds the binaries.
 set -euo pipefail
@@ -82,7 +83,12 @@ for n in $SIZES; do
   load_pid=$!
 
   json="$OUT_DIR/bigscreen-$n.json"
-  RISKMAP_URL=$url STAFF=$n SHOTS=$OUT_DIR node web-client/e2e/bench/bigscreen.mjs >"$json"
+  RISKMAP_URL=$url STAFF=$n SHOTS=$OUT_DIR SEARCH=${SEARCH:-} node web-client/e2e/bench/bigscreen.mjs >"$json"
+  # The staff census's passes while the screen watched (staff_cells): their mean, ms.
+  census_ms=$(curl -sf "$url/metrics" | awk '
+    /^riskmap_query_seconds_sum\{query="census"/ { s = $2 }
+    /^riskmap_query_seconds_count\{query="census"/ { c = $2 }
+    END { if (c > 0) printf "%.1f", 1000 * s / c; else print "-" }')
   stop_all
   cat "$work/riskmap.out" "$work/riskmap.log" >"$OUT_DIR/riskmap-$n.log"
   rows+=("$(node -e '
@@ -91,11 +97,11 @@ for n in $SIZES; do
     const snap = r.navigation_snapshots[0];
     console.log([r.staff, r.login_to_full_staff_ms, r.navigation_to_full_staff_ms, r.navigation_to_map_drawn_ms,
       snap ? (snap.chars / 2 ** 20).toFixed(1) : "-", f("city"), f("district"), f("street"),
-      r.page_errors.length].map((x) => String(x).padStart(10)).join(" "));' "$json")")
+      process.argv[2], r.page_errors.length].map((x) => String(x).padStart(10)).join(" "));' "$json" "$census_ms")")
 done
 
 echo
 echo "== the big screen, headless Chromium 1920×1080, $CAMERAS cameras (ms; snapshot Mi chars; frames/s while $RATE fixes/s move $MOVING staff)"
-printf '%10s %10s %10s %10s %10s %10s %10s %10s %10s\n' staff login_ms nav_ms nav_map_ms snap_Mch fps_city fps_distr fps_street errors
+printf '%10s %10s %10s %10s %10s %10s %10s %10s %10s %10s\n' staff login_ms nav_ms nav_map_ms snap_Mch fps_city fps_distr fps_street census_ms errors
 for r in "${rows[@]}"; do echo "$r"; done
 say "reports and screenshots in $OUT_DIR"

@@ -70,16 +70,20 @@ pub enum Query {
     Heatmap,
     /// Features in a box (OGC items, snapshots).
     Viewport,
+    /// A staff census pass (人员分布: every member counted per cell, the
+    /// changes worked out), under the engine's read lock.
+    Census,
 }
 
 impl Query {
-    const ALL: [Query; 6] = [
+    const ALL: [Query; 7] = [
         Query::Nearest,
         Query::Locate,
         Query::Cameras,
         Query::Nearby,
         Query::Heatmap,
         Query::Viewport,
+        Query::Census,
     ];
 
     fn label(self) -> &'static str {
@@ -90,6 +94,7 @@ impl Query {
             Query::Nearby => "nearby",
             Query::Heatmap => "heatmap",
             Query::Viewport => "viewport",
+            Query::Census => "census",
         }
     }
 }

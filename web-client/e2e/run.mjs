@@ -20,7 +20,8 @@
 // listed, refused, imported and downloaded on the admin's tab) in roster.mjs;
 // 提醒 (the field worker's own alerts on the phone: a geofence crossed, closed
 // by the dispatcher, dismissed) in fieldAlerts.mjs; the staff as hexagons with
-// counts below street zoom (a popup by role and duty) in staffHex.mjs; 矢量瓦片 (the big screen on
+// counts below street zoom (a popup by role and duty) in staffHex.mjs, and the same counted on the
+// server (`?staff=cells`: no members at city zoom, the drill-down's own) in staffCells.mjs; 矢量瓦片 (the big screen on
 // the server's vector tiles, `?tiles=1`: the tiles asked with the token, the
 // layers drawn from them, a camera's popup, live state and cones) in tiles.mjs.
 
@@ -44,6 +45,7 @@ import './roster.mjs';
 import './fieldAlerts.mjs';
 import './tiles.mjs';
 import './staffHex.mjs';
+import './staffCells.mjs';
 
 // ---- tests -----------------------------------------------------------------------
 

@@ -81,11 +81,11 @@ export async function login(page, path, username, password = PASSWORD) {
 }
 
 /** A big screen logged in as `username`, with the city loaded and the first snapshot in. */
-export async function openScreen(browser, { width = 1920, height = 1080, username = 'dispatcher', password = PASSWORD } = {}) {
+export async function openScreen(browser, { width = 1920, height = 1080, username = 'dispatcher', password = PASSWORD, path = '/' } = {}) {
   const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: 1, locale: 'zh-CN' });
   const page = await context.newPage();
   const errors = watchErrors(page);
-  await login(page, '/', username, password);
+  await login(page, path, username, password);
   // WebGL runs on the CPU here (SwiftShader): a 4K screen draws four times the pixels.
   const slow = Math.max(1, (width * height) / (1920 * 1080));
   await page.waitForFunction(() => window.riskmap?.ready && window.riskmap.tree !== null, null, { timeout: 30_000 * slow });

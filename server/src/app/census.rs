@@ -20,6 +20,7 @@ impl App {
         // The engine before the census, as a snapshot takes them: the
         // other order could wait on a writer queued behind a snapshot.
         let engine = self.engine.read();
+        let t = std::time::Instant::now();
         let mut census = self.census.lock();
         let before = census.latest_taken();
         let table = census.take(&engine, now, self.limits.stale_after_ms);
@@ -29,6 +30,8 @@ impl App {
         let viewers = self.hub.subscribers(Layers::STAFF_CELLS);
         let changes = census.changes(before.as_deref(), &table, &viewers, engine.areas());
         drop((census, engine));
+        self.metrics
+            .observe(crate::metrics::Query::Census, t.elapsed());
         for (viewer, text) in changes {
             self.hub.send_to(viewer, text);
         }

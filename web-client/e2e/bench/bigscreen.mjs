@@ -16,13 +16,16 @@
 // Env: RISKMAP_URL, STAFF (the figure to wait for), RISKMAP_ADMIN_PASSWORD,
 // FPS_S (10), SETTLE_S (3: after a jump, before counting), TIMEOUT_S (180),
 // VIEWS ("city district street": see VIEW_AT), SHOTS (a directory: a
-// screenshot per view), CHROMIUM.
+// screenshot per view), SEARCH (the page's query string, e.g. `?staff=members`),
+// CHROMIUM.
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { CHROMIUM_ARGS } from '../harness.mjs';
 
 const BASE = process.env.RISKMAP_URL ?? 'http://127.0.0.1:8080';
+/** The page's query string: `?staff=members` (or `cells`), `?tiles=0`, … to compare the paths; '' lets the city decide. */
+const SEARCH = process.env.SEARCH ?? '';
 const STAFF = Number(process.env.STAFF ?? 0);
 const PASSWORD = process.env.RISKMAP_ADMIN_PASSWORD ?? '';
 const FPS_S = Number(process.env.FPS_S ?? 10);
@@ -193,7 +196,7 @@ async function main() {
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
   // The machine's load: the server, the moving load and Chromium share it, and so may anything else running.
   const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  const report = { staff: STAFF, url: BASE, viewport: '1920x1080', loadavg_before: loadavg() };
+  const report = { staff: STAFF, url: BASE + '/' + SEARCH, viewport: '1920x1080', loadavg_before: loadavg() };
   try {
     const context = await browser.newContext({ viewport: { width: 1920, height: 1080 }, deviceScaleFactor: 1, locale: 'zh-CN' });
     await context.addInitScript(instrument, STAFF);
@@ -203,7 +206,7 @@ async function main() {
 
     // 1a. From the click on 登录.
     say(`logging in at ${BASE}, waiting for 在线 = ${STAFF}`);
-    await page.goto(BASE + '/');
+    await page.goto(`${BASE}/${SEARCH}`);
     await page.fill('input[name=username]', 'admin');
     await page.fill('input[name=password]', PASSWORD);
     await page.click('form.login button[type=submit]');

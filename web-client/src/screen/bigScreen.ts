@@ -35,6 +35,7 @@ import { QueuePanel } from './queuePanel';
 import { RiskLayer } from './riskLayer';
 import { RosterPanel } from './rosterPanel';
 import { sameSubscription, subscriptionFor } from './scope';
+import { decideStaffCells } from './staffCensus';
 import { SosDesk } from './sosDesk';
 import { showStaffPopup } from './staffPopup';
 import { StaffLayer } from './staffLayer';
@@ -71,6 +72,8 @@ export class BigScreen {
   /** Which static layers come as vector tiles (tileMode.ts); all GeoJSON until the map loads. */
   sources: SourcePlan = GEOJSON_PLAN;
   private readonly plan: Promise<SourcePlan>;
+  /** Staff as counts per cell from the server, or as members (staffCensus.ts). */
+  private readonly staffCells: Promise<boolean>;
   private visible = new Set<LayerGroup>(LAYER_GROUPS.filter((g) => !DEFAULT_OFF.has(g)));
   private heatLayer: HeatLayer = 'staff';
   private readonly dispatch: DispatchPanel;
@@ -117,6 +120,7 @@ export class BigScreen {
     });
     // Tiles or GeoJSON, layer by layer: asked while the map loads its style.
     this.plan = decideSources(api, window.location.search);
+    this.staffCells = decideStaffCells(api, window.location.search);
     this.cameraLayer = new CameraLayer({
       api,
       map: this.map,
@@ -183,6 +187,7 @@ export class BigScreen {
 
   private async onMapLoad(): Promise<void> {
     this.sources = await this.plan;
+    this.staffLayer.cells = await this.staffCells;
     addHeadingArrow(this.map);
     addRiskmapLayers(this.map, { tiled: tiledIn(this.sources), origin: window.location.origin });
     this.cameraLayer.attach(this.sources.cameras);
@@ -300,7 +305,7 @@ export class BigScreen {
   private resubscribe(): void {
     const b = this.map.getBounds();
     const view: BBox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()];
-    const next = subscriptionFor(this.scope, view);
+    const next = subscriptionFor(this.scope, view, this.staffLayer.liveLayers(), this.staffLayer.cells);
     if (sameSubscription(this.subscription, next)) return;
     this.subscription = next;
     this.live.subscribe(next);
@@ -318,12 +323,16 @@ export class BigScreen {
       case 'snapshot':
         this.snapshots++;
         this.staff.applySnapshot(m.staff ?? []);
+        if (m.staff_cells) this.staffLayer.applyCells(m.staff_cells);
         for (const i of m.incidents ?? []) this.incidents.upsert(i);
         this.sos.applyMessages(m.alerts);
         this.applySnapshotRisk(m);
         this.staffBatch.request();
         this.afterIncidentsChanged();
         this.ready = true;
+        break;
+      case 'staff_cells':
+        this.staffLayer.applyCells(m.cells);
         break;
       case 'staff_moves':
         if (this.staff.applyMoves(m.moves) > 0) this.staffBatch.request();

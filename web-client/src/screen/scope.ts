@@ -11,18 +11,30 @@ export const LIVE_LAYERS: LiveLayer[] = ['staff', 'incidents', 'alerts', 'stats'
 /**
  * What to subscribe to: the whole scope area while all of it is in view (its
  * subtree only, whatever else the box holds), else the padded viewport so the
- * server routes only the moves that can be seen.
+ * server routes only the moves that can be seen. `staff` are the staff layers
+ * (members, or counts per cell: staffCensus.ts); `narrow` sends the scope with
+ * the viewport, for counts the server must limit to the area drilled into
+ * (members are filtered here instead).
  */
-export function subscriptionFor(scope: { code: string; bbox: BBox } | null, view: BBox): Subscription {
+export function subscriptionFor(
+  scope: { code: string; bbox: BBox } | null,
+  view: BBox,
+  staff: readonly LiveLayer[] = ['staff'],
+  narrow = false,
+): Subscription {
+  const layers = [...staff, ...LIVE_LAYERS.filter((l) => l !== 'staff')];
   if (scope && bboxContains(padBBox(view, 0.05), scope.bbox)) {
-    return { area: scope.code, layers: LIVE_LAYERS };
+    return { area: scope.code, layers };
   }
-  return { bbox: padBBox(view, 0.2), layers: LIVE_LAYERS };
+  const bbox = padBBox(view, 0.2);
+  return narrow && scope ? { area: scope.code, bbox, layers } : { bbox, layers };
 }
 
 export function sameSubscription(a: Subscription | null, b: Subscription): boolean {
   if (!a) return false;
-  if ('area' in a && 'area' in b) return a.area === b.area;
-  if ('bbox' in a && 'bbox' in b) return a.bbox.every((v, i) => Math.abs(v - b.bbox[i]!) < 1e-9);
-  return false;
+  const area = (s: Subscription) => ('area' in s ? s.area : null);
+  const bbox = (s: Subscription) => ('bbox' in s ? s.bbox : null);
+  const [ba, bb] = [bbox(a), bbox(b)];
+  const sameBox = ba === null || bb === null ? ba === bb : ba.every((v, i) => Math.abs(v - bb[i]!) < 1e-9);
+  return area(a) === area(b) && sameBox && a.layers.join() === b.layers.join();
 }

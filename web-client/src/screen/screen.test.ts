@@ -165,6 +165,18 @@ describe('subscriptions follow the scope and the view', () => {
     expect(sameSubscription(a, subscriptionFor(scope, [0.2, 0.2, 0.4, 0.4]))).toBe(false);
     expect(sameSubscription(null, a)).toBe(false);
   });
+  it('narrows a zoomed-in view to the scope for counts, and a change of layers is a new subscription', () => {
+    const zoomed = subscriptionFor(scope, [0.2, 0.2, 0.4, 0.4], ['staff_cells'], true);
+    expect(zoomed).toMatchObject({ area: 'D1', bbox: expect.any(Array) });
+    expect(zoomed.layers).toContain('staff_cells');
+    expect(zoomed.layers).not.toContain('staff');
+    // The whole area in view: the area alone, whatever `narrow` says.
+    expect(subscriptionFor(scope, [-1, -1, 2, 2], ['staff_cells'], true)).not.toHaveProperty('bbox');
+    const markers = subscriptionFor(scope, [0.2, 0.2, 0.4, 0.4], ['staff_cells', 'staff'], true);
+    expect(sameSubscription(zoomed, markers)).toBe(false);
+    expect(sameSubscription(zoomed, subscriptionFor(scope, [0.2, 0.2, 0.4, 0.4], ['staff_cells'], true))).toBe(true);
+    expect(sameSubscription(zoomed, subscriptionFor(scope, [0.2, 0.2, 0.4, 0.4], ['staff_cells'], false))).toBe(false);
+  });
 });
 
 describe('track replay', () => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Duty, StaffLive, StaffRole } from '../shared/types';
 import { HexLocator } from './hexLocator';
 import { classOf, COARSE_RES, FINE_RES, type RoleKey, StaffAggregate } from './staffAggregate';
+import { CellLegend, staffParam } from './staffCensus';
 import { StaffHexes } from './staffHexes';
 import { ALWAYS_MARKERS_ZOOM, hexResolutionFor, MARKER_BUDGET, MARKER_WRITE_MAX_MS, MARKER_WRITE_MIN_MS, MARKER_ZOOM, markerWriteMs } from './staffLayer';
 import { StaffPoints } from './staffPoints';
@@ -256,5 +257,71 @@ describe('staff markers', () => {
     expect(d && 'diff' in d && d.diff.update?.map((u) => u.id)).toEqual(['D']);
     expect([...p.shown].sort()).toEqual(['C', 'D']);
     expect(p.follow(null, byId.values())).toEqual({ data: { type: 'FeatureCollection', features: [] } });
+  });
+});
+
+describe('counts per cell from the server (staff_cells)', () => {
+  // The server's lists, in another order than this client's and with a role it does not know.
+  const legend = { roles: ['police', 'grid_worker', 'drone'], duties: ['off', 'available', 'busy', 'sos'] };
+  const server = (role: number, duty: number, offline: boolean) => (role * 4 + duty) * 2 + (offline ? 1 : 0);
+
+  it('maps the server classes to ours by name', () => {
+    const h = new CellLegend(legend).hist([
+      [server(0, 2, false), 3],
+      [server(1, 1, true), 2],
+      [server(2, 3, false), 1],
+      [999, 5],
+    ]);
+    expect(h[classOf('police', 'busy', false)]).toBe(3);
+    expect(h[classOf('grid_worker', 'available', true)]).toBe(2);
+    expect(h[classOf(undefined, 'sos', false)]).toBe(1);
+    expect(h.reduce((a, b) => a + b, 0)).toBe(6);
+  });
+
+  it('holds what counting the members holds, through changes and emptied cells', () => {
+    const r = rng(11);
+    const people = Array.from({ length: 3_000 }, (_, i) => member(r, i));
+    const byMembers = new StaffAggregate(() => true);
+    const byCells = new StaffAggregate(() => true);
+    for (let round = 0; round < 3; round++) {
+      // Some move far, some leave, the rest stay.
+      for (const [i, p] of people.entries()) {
+        if (round > 0 && r() < 0.5) people[i] = { ...member(r, i), id: p.id };
+      }
+      const kept = people.filter(() => r() > 0.1 * round);
+      const offline = (id: string) => id.endsWith('7');
+      for (const p of kept) byMembers.set(p, offline(p.id));
+      const ids = new Set(kept.map((p) => p.id));
+      byMembers.retain((id) => ids.has(id));
+      // What the server would send: every fine cell's histogram, and the emptied ones with none.
+      const sent = new Set<string>();
+      for (const c of byMembers.cellsAt(FINE_RES)) {
+        byCells.setCell(c.id, c.hist);
+        sent.add(c.id);
+      }
+      for (const c of [...byCells.cellsAt(FINE_RES)]) if (!sent.has(c.id)) byCells.setCell(c.id, new Int32Array(0));
+      expect(dump(byCells)).toEqual(dump(byMembers));
+      expect(Array.from(byCells.total)).toEqual(Array.from(byMembers.total));
+      expect(byCells.countsByRole()).toEqual(byMembers.countsByRole());
+    }
+    // Only the cells whose count changed are reported to the map.
+    byCells.takeDirty(FINE_RES);
+    const [first] = byCells.cellsAt(FINE_RES);
+    const moved = Int32Array.from(first!.hist);
+    const k = moved.findIndex((v) => v > 0);
+    moved[k]!--;
+    moved[(k + 2) % moved.length]!++;
+    byCells.setCell(first!.id, moved);
+    expect(byCells.takeDirty(FINE_RES)).toEqual([]);
+    moved[k]! += 5;
+    byCells.setCell(first!.id, moved);
+    expect(byCells.takeDirty(FINE_RES)).toEqual([first!.id]);
+  });
+
+  it('reads ?staff=cells and ?staff=members, anything else is automatic', () => {
+    expect(staffParam('?staff=cells')).toBe('cells');
+    expect(staffParam('?staff=MEMBERS')).toBe('members');
+    expect(staffParam('?staff=yes')).toBe('auto');
+    expect(staffParam('')).toBe('auto');
   });
 });

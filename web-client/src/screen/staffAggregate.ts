@@ -134,6 +134,34 @@ export class StaffAggregate {
     return this.slots.size;
   }
 
+  /**
+   * A cell at FINE_RES as the server counted it (staffCensus.ts): its
+   * histogram replaced by `hist`, the difference carried to its parents and
+   * the total. Counts from the server and members (`set`) are never mixed in
+   * one aggregate.
+   */
+  setCell(id: string, hist: Int32Array): void {
+    let cell = this.cells[FINE_RES]!.get(id) ?? null;
+    if (!cell) {
+      if (!hist.some((k) => k > 0)) return;
+      cell = this.fineCell(this.locator.shape(id));
+    }
+    let dn = 0;
+    for (let k = 0; k < CLASSES; k++) {
+      const d = (hist[k] ?? 0) - cell.hist[k]!;
+      if (!d) continue;
+      dn += d;
+      this.total[k]! += d;
+      for (let c: HexCount | null = cell; c; c = c.parent) c.hist[k]! += d;
+    }
+    if (!dn) return;
+    for (let c: HexCount | null = cell; c; c = c.parent) {
+      c.n += dn;
+      this.dirty[c.res]!.add(c.id);
+      if (c.n === 0) this.cells[c.res]!.delete(c.id);
+    }
+  }
+
   /** The cells with members at a resolution. */
   cellsAt(res: number): IterableIterator<HexCount> {
     return this.cells[res]!.values();

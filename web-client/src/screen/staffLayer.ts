@@ -11,15 +11,21 @@
 // holding more than MARKER_BUDGET (a million staff in that core: 67,000 at
 // zoom 14) stays hexagons at FINE_RES (400 m across) until
 // ALWAYS_MARKERS_ZOOM, where the screen spans 2 km.
+//
+// The counts come from the members the store holds, or, in a city past
+// staffCensus.ts's threshold, from the server's census (`staff_cells`): the
+// store then holds only the members of a street-sized view, for the markers.
 
+import { cellToLatLng } from 'h3-js';
 import { type GeoJSONSource, type LngLat, type MapGeoJSONFeature, type Map as MapLibreMap, Popup } from 'maplibre-gl';
 import { bboxContainsPoint } from '../shared/geo';
-import type { BBox } from '../shared/types';
+import type { BBox, LiveLayer, StaffCell, StaffCells } from '../shared/types';
 import { heatResolution } from './heat';
 import { FINE_RES, StaffAggregate } from './staffAggregate';
 import { StaffHexes } from './staffHexes';
 import { staffHexHtml } from './staffHexPopup';
 import { type SourceWrite, StaffPoints } from './staffPoints';
+import { CellLegend } from './staffCensus';
 import { staffFeature, type StaffStore } from './staffStore';
 
 /** Individual markers from this zoom… */
@@ -85,6 +91,14 @@ export class StaffLayer {
   private unwrittenAll = false;
   private lastWrite = -Infinity;
   private writeTimer: ReturnType<typeof setTimeout> | null = null;
+  /**
+   * Counts from the server (`staff_cells`, staffCensus.ts) rather than from
+   * the members held: the store then holds only a street's members, for the
+   * markers, and counts nothing.
+   */
+  cells = false;
+  /** The class names of the last snapshot's cells. */
+  private legend: CellLegend | null = null;
 
   constructor(
     private readonly map: MapLibreMap,
@@ -116,6 +130,32 @@ export class StaffLayer {
     this.write('staff', rewrite && res === null && this.points.active ? this.points.rewrite(all) : this.points.follow(res === null ? view : null, all));
   }
 
+  /** The staff layers to subscribe to for the view now: members, or counts and (from street zoom) members. */
+  liveLayers(): LiveLayer[] {
+    if (!this.cells) return ['staff'];
+    const view = this.view();
+    return hexResolutionFor(this.map.getZoom(), () => this.countIn(view)) === null ? ['staff_cells', 'staff'] : ['staff_cells'];
+  }
+
+  /**
+   * Cells counted by the server: a snapshot's (every cell; those it lacks
+   * emptied, drawn at once) or a `staff_cells` message's (those that changed).
+   */
+  applyCells(m: StaffCells | StaffCell[]): void {
+    const snapshot = !Array.isArray(m);
+    if (snapshot) this.legend = new CellLegend(m);
+    const legend = this.legend;
+    if (!legend) return;
+    const cells = snapshot ? m.cells : m;
+    for (const c of cells) this.aggregate.setCell(c.cell, legend.hist(c.counts));
+    if (snapshot) {
+      const sent = new Set(cells.map((c) => c.cell));
+      const empty = new Int32Array(0);
+      for (const c of [...this.aggregate.cellsAt(FINE_RES)]) if (!sent.has(c.id)) this.aggregate.setCell(c.id, empty);
+    }
+    this.writeDue(snapshot);
+  }
+
   /**
    * The store's changes since the last frame: counted at once (the panel's
    * figures), drawn when the next write is due (a snapshot's at once).
@@ -124,13 +164,13 @@ export class StaffLayer {
   flush(): boolean {
     const c = this.store.takeChanges();
     if (c.full) {
-      this.sync();
+      if (!this.cells) this.sync();
       this.unwrittenAll = true;
       this.unwritten.clear();
     } else {
       for (const ids of [c.added, c.changed]) {
         for (const id of ids) {
-          this.count(id);
+          if (!this.cells) this.count(id);
           if (!this.unwrittenAll) this.unwritten.add(id);
         }
       }
@@ -173,6 +213,8 @@ export class StaffLayer {
   /** The scope changed: everyone counted again, the hexagons that changed redrawn. */
   rescope(): void {
     this.scoped.clear();
+    // Counts from the server follow the new subscription's snapshot.
+    if (this.cells) return;
     this.sync();
     this.write('staff_hex', this.hexes.patch());
   }
@@ -209,6 +251,13 @@ export class StaffLayer {
 
   private countIn(view: BBox): number {
     let n = 0;
+    if (this.cells) {
+      for (const c of this.aggregate.cellsAt(FINE_RES)) {
+        const [lat, lon] = cellToLatLng(c.id);
+        if (bboxContainsPoint(view, [lon, lat])) n += c.n;
+      }
+      return n;
+    }
     for (const s of this.store.byId.values()) if (bboxContainsPoint(view, [s.lon, s.lat])) n++;
     return n;
   }

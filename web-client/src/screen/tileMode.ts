@@ -55,7 +55,7 @@ export function tiledIn(plan: SourcePlan): Set<TiledLayer> {
 }
 
 /** How many features of a collection the login may see: one feature asked for, `numberMatched` read. */
-export async function countFeatures(api: Api, layer: TiledLayer): Promise<number | null> {
+export async function countFeatures(api: Api, layer: TiledLayer | 'staff'): Promise<number | null> {
   try {
     const page = await api.get<{ numberMatched?: number }>(`/ogc/collections/${layer}/items`, { limit: 1 });
     return typeof page.numberMatched === 'number' ? page.numberMatched : null;

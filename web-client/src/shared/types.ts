@@ -470,7 +470,10 @@ export type ServerMessage =
       grid_risk?: GridRow[];
       /** The ids of the cameras of the box and area that are down (with the `camera_health` layer). */
       cameras_offline?: string[];
+      /** 人员分布: the staff counted per H3 cell (with the `staff_cells` layer). */
+      staff_cells?: StaffCells;
     }
+  | { type: 'staff_cells'; cells: StaffCell[] }
   | { type: 'staff_moves'; seq: number; moves: StaffMove[] }
   | { type: 'staff_update'; staff: StaffLive }
   | { type: 'layer_changed'; layer: string }
@@ -490,7 +493,7 @@ export type ServerMessage =
   | { type: 'unsubscribed' }
   | { type: 'error'; id?: string | number; error: string; message: string };
 
-export type LiveLayer = 'staff' | 'cameras' | 'risk_sources' | 'key_places' | 'incidents' | 'alerts' | 'stats' | 'risk' | 'camera_health';
+export type LiveLayer = 'staff' | 'cameras' | 'risk_sources' | 'key_places' | 'incidents' | 'alerts' | 'stats' | 'risk' | 'camera_health' | 'staff_cells';
 
 /** 风险研判 — a grid's risk as the server judges it (docs/protocol.md, "Grid risk"). */
 export type RiskColour = 'red' | 'orange' | 'yellow' | 'blue';
@@ -533,9 +536,26 @@ export interface AreaRisk {
   worst: RiskColour;
 }
 
+/** A box, an area, or both (the area narrows whom, the box where). */
 export type Subscription =
   | { bbox: BBox; layers: LiveLayer[] }
-  | { area: string; layers: LiveLayer[] };
+  | { area: string; layers: LiveLayer[] }
+  | { area: string; bbox: BBox; layers: LiveLayer[] };
+
+/** One H3 cell's members by class (docs/protocol.md, "Staff counted per cell"); no counts: it emptied. */
+export interface StaffCell {
+  cell: string;
+  /** `[class, members]`, class = (role × duties + duty) × 2 + offline. */
+  counts: [number, number][];
+}
+
+/** A snapshot's census: the resolution, the names behind the class numbers, the cells. */
+export interface StaffCells {
+  res: number;
+  roles: string[];
+  duties: string[];
+  cells: StaffCell[];
+}
 
 
 // ---- 巡查覆盖 (GET /api/patrol/coverage, GET /api/patrol/staff/{id}) --------------
