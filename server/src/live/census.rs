@@ -46,6 +46,9 @@ pub const DUTIES: [DutyStatus; 4] = [
     DutyStatus::Sos,
 ];
 
+/// Classes: every role × every duty × online or offline.
+const CLASSES: usize = Role::ALL.len() * DUTIES.len() * 2;
+
 /// A member's class: `(role × 4 + duty) × 2 + offline`, with roles in
 /// [`Role::ALL`]'s order and duties in [`DUTIES`]'.
 pub type Class = u8;
@@ -100,21 +103,52 @@ impl Table {
     }
 }
 
-/// Where a member's cell was last computed, and the cell.
-#[derive(Debug, Clone, Copy, Default)]
+/// Where a member stood and whose they were at the last pass, and the
+/// slot that counted them.
+#[derive(Debug, Clone, Copy)]
 struct Memo {
     lon: f64,
     lat: f64,
-    /// `None` until computed (or for a position H3 refuses).
-    cell: Option<u64>,
+    home: Option<AreaIdx>,
+    /// [`NO_SLOT`] until counted (or for a position H3 refuses).
+    slot: u32,
+}
+
+const NO_SLOT: u32 = u32::MAX;
+
+impl Default for Memo {
+    fn default() -> Self {
+        Memo {
+            lon: f64::NAN,
+            lat: f64::NAN,
+            home: None,
+            slot: NO_SLOT,
+        }
+    }
+}
+
+/// A cell and a home grid: what one histogram of a pass counts.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    cell: u64,
+    home: Option<AreaIdx>,
+    centre: LonLat,
 }
 
 /// The census and what each audience was last told.
+///
+/// A pass costs a look at each member and an increment: members are
+/// counted into per-slot histograms (a slot is a cell and a home grid, a few
+/// thousand of them in a city, since people stand near their grids), and
+/// each member's slot is remembered with the position and home it was found
+/// for, so only those who moved or were re-homed ask H3 or a hash table.
 #[derive(Debug, Default)]
 pub struct Census {
     /// By staff index: a freed index reused by another member is simply
-    /// recomputed, its position being another.
+    /// looked up again, its position being another.
     memo: Vec<Memo>,
+    slots: Vec<Slot>,
+    slot_of: FxHashMap<(u64, Option<AreaIdx>), u32>,
     latest: Option<Arc<Table>>,
     /// The counts last sent to each audience (a scope and a box).
     told: FxHashMap<Audience, Counts>,
@@ -141,33 +175,64 @@ impl Census {
     /// A member with no fix stands nowhere and is not counted; one whose last
     /// fix is older than `stale_after_ms` counts as offline.
     pub fn take(&mut self, engine: &Engine, now: EpochMs, stale_after_ms: i64) -> Arc<Table> {
-        let staff = engine.staff();
         let fresh = now.saturating_sub(stale_after_ms);
-        let mut counts: FxHashMap<(u64, Class, Option<AreaIdx>), u32> = FxHashMap::default();
-        let mut centres: FxHashMap<u64, LonLat> = FxHashMap::default();
-        for (idx, m) in staff.iter() {
+        let mut hist: Vec<[u32; CLASSES]> = vec![[0; CLASSES]; self.slots.len()];
+        for (idx, m) in engine.staff().iter() {
             let Some(fix) = m.fix else { continue };
-            let Some(cell) = self.cell_of(idx as usize, fix.position) else {
+            let Some(slot) = self.slot(idx as usize, fix.position, m.home) else {
                 continue;
             };
-            let class = class_of(m.role, m.duty, fix.fix_time_ms < fresh);
-            *counts.entry((cell, class, m.home)).or_default() += 1;
-            centres.entry(cell).or_insert_with(|| centre(cell));
+            if slot >= hist.len() {
+                hist.resize(self.slots.len(), [0; CLASSES]);
+            }
+            hist[slot][usize::from(class_of(m.role, m.duty, fix.fix_time_ms < fresh))] += 1;
         }
-        let mut rows: Vec<Row> = counts
-            .into_iter()
-            .map(|((cell, class, home), count)| Row {
-                cell,
-                class,
-                home,
-                count,
-                centre: centres[&cell],
-            })
-            .collect();
-        rows.sort_unstable_by_key(|r| (r.cell, r.class, r.home));
-        let table = Arc::new(Table { rows });
+        let table = Arc::new(self.rows(&hist));
+        self.forget_empty_slots(&hist);
         self.latest = Some(table.clone());
         table
+    }
+
+    /// The histograms as rows ordered by cell and class: the slots sorted by
+    /// cell, each cell's rows then by class.
+    fn rows(&self, hist: &[[u32; CLASSES]]) -> Table {
+        let mut order: Vec<usize> = (0..hist.len())
+            .filter(|&i| hist[i].iter().any(|&n| n > 0))
+            .collect();
+        order.sort_unstable_by_key(|&i| self.slots[i].cell);
+        let mut rows = Vec::new();
+        for group in order.chunk_by(|&a, &b| self.slots[a].cell == self.slots[b].cell) {
+            let from = rows.len();
+            for &i in group {
+                let s = self.slots[i];
+                for (class, &count) in hist[i].iter().enumerate().filter(|(_, n)| **n > 0) {
+                    rows.push(Row {
+                        cell: s.cell,
+                        class: u8::try_from(class).unwrap_or(u8::MAX),
+                        home: s.home,
+                        count,
+                        centre: s.centre,
+                    });
+                }
+            }
+            // A cell's homes are few: its rows in class order cost little.
+            rows[from..].sort_by_key(|r| r.class);
+        }
+        Table { rows }
+    }
+
+    /// Once most slots counted nobody (people moved on), they are made
+    /// again from scratch at the next pass: the memory follows the city, not
+    /// everywhere anyone ever stood.
+    fn forget_empty_slots(&mut self, hist: &[[u32; CLASSES]]) {
+        let used = hist.iter().filter(|h| h.iter().any(|&n| n > 0)).count();
+        if self.slots.len() > 4096 && used < self.slots.len() / 2 {
+            self.slots.clear();
+            self.slot_of.clear();
+            for m in &mut self.memo {
+                m.slot = NO_SLOT;
+            }
+        }
     }
 
     /// The last census taken, if any.
@@ -224,25 +289,37 @@ impl Census {
         out
     }
 
-    /// The cell of a member at `p`, from the memo when they have not moved.
-    fn cell_of(&mut self, idx: usize, p: LonLat) -> Option<u64> {
+    /// The slot counting a member at `p` homed in `home`: the memo's when
+    /// neither changed, else the cell's (asked of H3) and the home's.
+    fn slot(&mut self, idx: usize, p: LonLat, home: Option<AreaIdx>) -> Option<usize> {
         if idx >= self.memo.len() {
             self.memo.resize(idx + 1, Memo::default());
         }
-        let memo = &mut self.memo[idx];
-        if memo.cell.is_none()
-            || memo.lon.to_bits() != p.lon.to_bits()
-            || memo.lat.to_bits() != p.lat.to_bits()
+        let memo = self.memo[idx];
+        if memo.slot != NO_SLOT
+            && memo.lon.to_bits() == p.lon.to_bits()
+            && memo.lat.to_bits() == p.lat.to_bits()
+            && memo.home == home
         {
-            *memo = Memo {
-                lon: p.lon,
-                lat: p.lat,
-                cell: LatLng::new(p.lat, p.lon)
-                    .ok()
-                    .map(|ll| u64::from(ll.to_cell(CENSUS_RES))),
-            };
+            return Some(memo.slot as usize);
         }
-        memo.cell
+        let cell = u64::from(LatLng::new(p.lat, p.lon).ok()?.to_cell(CENSUS_RES));
+        let slots = &mut self.slots;
+        let slot = *self.slot_of.entry((cell, home)).or_insert_with(|| {
+            slots.push(Slot {
+                cell,
+                home,
+                centre: centre(cell),
+            });
+            u32::try_from(slots.len() - 1).unwrap_or(NO_SLOT)
+        });
+        self.memo[idx] = Memo {
+            lon: p.lon,
+            lat: p.lat,
+            home,
+            slot,
+        };
+        Some(slot as usize)
     }
 }
 

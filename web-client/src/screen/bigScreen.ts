@@ -34,7 +34,7 @@ import { PatrolLayer } from './patrolLayer';
 import { QueuePanel } from './queuePanel';
 import { RiskLayer } from './riskLayer';
 import { RosterPanel } from './rosterPanel';
-import { sameSubscription, subscriptionFor } from './scope';
+import { areaSubscription, sameSubscription, subscriptionFor } from './scope';
 import { decideStaffCells } from './staffCensus';
 import { SosDesk } from './sosDesk';
 import { showStaffPopup } from './staffPopup';
@@ -195,8 +195,9 @@ export class BigScreen {
     this.sos.attachMap();
     for (const g of LAYER_GROUPS) setGroupVisible(this.map, g, this.visible.has(g));
     this.bindMap();
-    // Connected while the areas load: the first snapshot (a city's staff) is the longest wait, and
-    // its subscription goes out the moment setScope knows the scope.
+    // Connected and subscribed to the login's own area while the areas load (a big city's 50,000
+    // grids take seconds): the screen opens on that area, so setScope finds it subscribed already.
+    if (this.session.user.area) this.subscribe(areaSubscription(this.session.user.area, this.staffLayer.liveLayers()));
     this.live.start();
     // The tree (drill-down, extents, grids) needs every area, tiles or not; only drawing them may move to tiles.
     const areas = asAreaFeatures(await loadCollection(this.api, 'areas'));
@@ -239,11 +240,12 @@ export class BigScreen {
     if (!this.tree || !code) return;
     const a = this.tree.byCode.get(code);
     if (!a) return;
+    // Drilled elsewhere: a fresh snapshot even where the subscription reads the same.
+    if (this.scope) this.subscription = null;
     this.scope = a;
     this.map.setFilter('area-selected-line', areaIs(a.code));
     const [w, s, e, n] = a.bbox;
     this.map.fitBounds([w, s, e, n], { padding: 40, duration: fly ? 800 : 0, maxZoom: 17 });
-    this.subscription = null;
     this.resubscribeSoon(fly ? 900 : 0);
     this.stats = null;
     this.risk.setScope(a.code);
@@ -306,7 +308,10 @@ export class BigScreen {
     const b = this.map.getBounds();
     const view: BBox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()];
     const next = subscriptionFor(this.scope, view, this.staffLayer.liveLayers(), this.staffLayer.cells);
-    if (sameSubscription(this.subscription, next)) return;
+    if (!sameSubscription(this.subscription, next)) this.subscribe(next);
+  }
+
+  private subscribe(next: Subscription): void {
     this.subscription = next;
     this.live.subscribe(next);
   }

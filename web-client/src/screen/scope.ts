@@ -22,13 +22,18 @@ export function subscriptionFor(
   staff: readonly LiveLayer[] = ['staff'],
   narrow = false,
 ): Subscription {
-  const layers = [...staff, ...LIVE_LAYERS.filter((l) => l !== 'staff')];
-  if (scope && bboxContains(padBBox(view, 0.05), scope.bbox)) {
-    return { area: scope.code, layers };
-  }
+  if (scope && bboxContains(padBBox(view, 0.05), scope.bbox)) return areaSubscription(scope.code, staff);
+  const layers = liveLayers(staff);
   const bbox = padBBox(view, 0.2);
   return narrow && scope ? { area: scope.code, bbox, layers } : { bbox, layers };
 }
+
+/** A whole area: what the screen watches as it opens on the login's own area. */
+export function areaSubscription(code: string, staff: readonly LiveLayer[] = ['staff']): Subscription {
+  return { area: code, layers: liveLayers(staff) };
+}
+
+const liveLayers = (staff: readonly LiveLayer[]): LiveLayer[] => [...staff, ...LIVE_LAYERS.filter((l) => l !== 'staff')];
 
 export function sameSubscription(a: Subscription | null, b: Subscription): boolean {
   if (!a) return false;

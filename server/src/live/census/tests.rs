@@ -117,29 +117,76 @@ fn counts_match_counting_each_member_by_hand_through_moves_and_time() {
         }
         let now = NOW + round * 1000;
         let table = census.take(&e, now, STALE);
-        for scope in [Scope::All, Scope::Subtree(e.areas().idx("d2").unwrap())] {
-            let mut by_hand: FxHashMap<(u64, Class), u32> = FxHashMap::default();
-            for (_, m) in e.staff().iter() {
-                let Some(fix) = m.fix else { continue };
-                if !scope.contains(m.home, e.areas()) {
-                    continue;
-                }
-                let offline = fix.fix_time_ms < now - STALE;
-                let key = (
-                    cell(fix.position.lon, fix.position.lat),
-                    class_of(m.role, m.duty, offline),
-                );
-                *by_hand.entry(key).or_default() += 1;
+        assert_counted_by_hand(&e, &table, now, BOX, &format!("round {round}"));
+    }
+}
+
+/// The table's views (the city's, and district d2's) against counting each
+/// member in `bbox` by hand.
+fn assert_counted_by_hand(e: &Engine, table: &Table, now: EpochMs, bbox: [f64; 4], what: &str) {
+    for scope in [Scope::All, Scope::Subtree(e.areas().idx("d2").unwrap())] {
+        let mut by_hand: FxHashMap<(u64, Class), u32> = FxHashMap::default();
+        for (_, m) in e.staff().iter() {
+            let Some(fix) = m.fix else { continue };
+            let here = cell(fix.position.lon, fix.position.lat);
+            if !scope.contains(m.home, e.areas()) || !sphere::in_bbox(bbox, centre(here)) {
+                continue;
             }
-            let mut expected: Counts = by_hand.into_iter().map(|((c, k), n)| (c, k, n)).collect();
-            expected.sort_unstable();
-            assert_eq!(
-                table.view(scope, BOX, e.areas()),
-                expected,
-                "round {round}, {scope:?}"
+            let offline = fix.fix_time_ms < now - STALE;
+            *by_hand
+                .entry((here, class_of(m.role, m.duty, offline)))
+                .or_default() += 1;
+        }
+        let mut expected: Counts = by_hand.into_iter().map(|((c, k), n)| (c, k, n)).collect();
+        expected.sort_unstable();
+        assert_eq!(
+            table.view(scope, bbox, e.areas()),
+            expected,
+            "{what}, {scope:?}"
+        );
+    }
+}
+
+#[test]
+fn slots_nobody_stands_in_any_more_are_let_go_and_the_counts_stay_right() {
+    let mut e = engine();
+    let mut rng = Lcg(3);
+    let ids: Vec<StaffIdx> = (0..3_000)
+        .map(|i| {
+            let grid = if i % 2 == 0 { "g" } else { "g2" };
+            member(
+                &mut e,
+                &format!("S{i}"),
+                Role::Police,
+                DutyStatus::Busy,
+                grid,
+            )
+        })
+        .collect();
+    let wide = [119.0, 27.0, 122.0, 30.0];
+    let mut census = Census::default();
+    let mut most = 0;
+    for round in 0..6 {
+        // Everyone jumps somewhere else in a 300 km square: a cell each.
+        for &idx in &ids {
+            put(
+                &mut e,
+                idx,
+                119.0 + rng.unit() * 3.0,
+                27.0 + rng.unit() * 3.0,
+                NOW + round,
             );
         }
+        let table = census.take(&e, NOW + round, STALE);
+        assert_counted_by_hand(&e, &table, NOW + round, wide, &format!("round {round}"));
+        most = most.max(census.slots.len());
     }
+    assert!(most > 4096, "the slots grew past the line: {most}");
+    assert!(
+        census.slots.len() < most,
+        "and were let go: {} of {most}",
+        census.slots.len()
+    );
 }
 
 #[test]
