@@ -195,9 +195,11 @@ export class BigScreen {
     this.sos.attachMap();
     for (const g of LAYER_GROUPS) setGroupVisible(this.map, g, this.visible.has(g));
     this.bindMap();
-    // Connected and subscribed to the login's own area while the areas load (a big city's 50,000
-    // grids take seconds): the screen opens on that area, so setScope finds it subscribed already.
-    if (this.session.user.area) this.subscribe(areaSubscription(this.session.user.area, this.staffLayer.liveLayers()));
+    // Connected and subscribed while the areas load (a big city's 50,000 grids take seconds): to the
+    // login's own area, which the screen opens on (setScope finds it subscribed already), or for a
+    // login over every area, to the view as the page opens.
+    const { area } = this.session.user;
+    this.subscribe(area ? areaSubscription(area, this.staffLayer.liveLayers()) : subscriptionFor(null, this.view(), this.staffLayer.liveLayers()));
     this.live.start();
     // The tree (drill-down, extents, grids) needs every area, tiles or not; only drawing them may move to tiles.
     const areas = asAreaFeatures(await loadCollection(this.api, 'areas'));
@@ -304,10 +306,13 @@ export class BigScreen {
     this.subscribeTimer = setTimeout(() => this.resubscribe(), delay);
   }
 
-  private resubscribe(): void {
+  private view(): BBox {
     const b = this.map.getBounds();
-    const view: BBox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()];
-    const next = subscriptionFor(this.scope, view, this.staffLayer.liveLayers(), this.staffLayer.cells);
+    return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()];
+  }
+
+  private resubscribe(): void {
+    const next = subscriptionFor(this.scope, this.view(), this.staffLayer.liveLayers(), this.staffLayer.cells);
     if (!sameSubscription(this.subscription, next)) this.subscribe(next);
   }
 
