@@ -148,7 +148,7 @@ export class BigScreen {
       toggled: () => this.renderLayers(),
     });
     this.video = new VideoWall(el.map.parentElement!);
-    this.replay = new ReplayPanel(el.replay, api, this.map, this.staff);
+    this.replay = new ReplayPanel(el.replay, api, this.map, this.staff, () => !this.staffLayer.cells);
     this.risk = new RiskLayer(api, this.map, el.map.parentElement!, () => this.tree);
     this.patrol = new PatrolLayer(api, this.map, el.map.parentElement!, { areaName: (code) => this.tree?.byCode.get(code)?.name ?? null });
     this.fences = new FenceLayer(api, this.map);

@@ -7,7 +7,7 @@ import { esc, formatDateTime, toDateTimeLocal } from '../shared/format';
 import { t } from '../shared/i18n';
 import type { TrackFix } from '../shared/types';
 import { errorMessage } from '../shared/errors';
-import { findStaff, suggestion, suggestions } from './staffSearch';
+import { findStaffOrId, suggestion, suggestions } from './staffSearch';
 import type { StaffStore } from './staffStore';
 import { positionAt, ReplayClock } from './trackReplay';
 
@@ -25,6 +25,8 @@ export class ReplayPanel {
     private readonly api: Api,
     private readonly map: MapLibreMap,
     private readonly staff: StaffStore,
+    /** Whether the store holds every member of the scope (not only a street's: staffCensus.ts). */
+    private readonly holdsEveryone: () => boolean = () => true,
   ) {
     this.el.addEventListener('click', (ev) => this.onClick(ev));
     this.el.addEventListener('change', (ev) => this.onChange(ev));
@@ -74,7 +76,7 @@ export class ReplayPanel {
     status.classList.remove('error');
     status.removeAttribute('data-fixes');
     if (!query || !Number.isFinite(from) || !Number.isFinite(to)) return;
-    const match = findStaff(query, this.staff.byId.values());
+    const match = findStaffOrId(query, this.staff.byId.values(), this.holdsEveryone());
     if (match.kind !== 'one') {
       // No track is shown for nobody: the last one goes.
       cancelAnimationFrame(this.raf);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findStaff, suggestions } from './staffSearch';
+import { findStaff, findStaffOrId, suggestions } from './staffSearch';
 
 const staff = [
   { id: 'S1', name: '王伟' },
@@ -22,5 +22,16 @@ describe('finding staff by name', () => {
   });
   it('suggests name · id', () => {
     expect(suggestions('王', staff)).toEqual(['王伟 · S1', '王伟 · S2']);
+  });
+});
+
+describe('finding a member the store may not hold', () => {
+  const held = [{ id: 'S000001', name: '王伟' }];
+  it('asks the server for an id nobody held when the store holds only some, never for a name', () => {
+    expect(findStaffOrId('S123456', held, false)).toEqual({ kind: 'one', id: 'S123456' });
+    expect(findStaffOrId('李四 · S123456', held, false)).toEqual({ kind: 'one', id: 'S123456' });
+    expect(findStaffOrId('王伟', held, false)).toEqual({ kind: 'one', id: 'S000001' });
+    expect(findStaffOrId('李 四', held, false)).toEqual({ kind: 'none' });
+    expect(findStaffOrId('S123456', held, true)).toEqual({ kind: 'none' });
   });
 });

@@ -8,6 +8,17 @@ export type StaffMatch = { kind: 'one'; id: string } | { kind: 'none' } | { kind
 /** The text a suggestion shows and puts in the box. */
 export const suggestion = (s: Pick<StaffLive, 'id' | 'name'>) => `${s.name ?? s.id} · ${s.id}`;
 
+/**
+ * `findStaff` where the members held may be only some of them (staff counted
+ * on the server, staffCensus.ts): a query nobody held matches, if it can be
+ * an id, the member of that id, for the server to find or refuse.
+ */
+export function findStaffOrId(query: string, staff: Iterable<Pick<StaffLive, 'id' | 'name'>>, holdsEveryone: boolean): StaffMatch {
+  const match = findStaff(query, staff);
+  const id = /· (\S+)$/.exec(query.trim())?.[1] ?? query.trim();
+  return match.kind === 'none' && !holdsEveryone && /^[\w.-]+$/.test(id) ? { kind: 'one', id } : match;
+}
+
 export function findStaff(query: string, staff: Iterable<Pick<StaffLive, 'id' | 'name'>>): StaffMatch {
   const q = query.trim();
   if (!q) return { kind: 'none' };
