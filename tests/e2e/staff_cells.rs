@@ -41,6 +41,24 @@ fn class(legend: &Value, role: &str, duty: &str, offline: bool) -> u64 {
     (at("roles", role) * duties + at("duties", duty)) * 2 + u64::from(offline)
 }
 
+/// S1's phone reports now, from 120.026 E 28.056 N (another cell than the fixtures').
+async fn s1_reports_now(s: &TestServer) {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let r = s
+        .http
+        .get(format!(
+            "{}/osmand?id=dev-S1&lat=28.056&lon=120.026&timestamp={now}",
+            s.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
 #[tokio::test]
 async fn a_snapshot_counts_staff_per_cell_within_scope_and_box_and_fixes_update_them() {
     let s = TestServer::start().await;
@@ -89,20 +107,7 @@ async fn a_snapshot_counts_staff_per_cell_within_scope_and_box_and_fixes_update_
 
     // S1 reports now from elsewhere: the next census tells the city screen
     // its old cell emptied and its new one holds an online grid worker.
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let r = s
-        .http
-        .get(format!(
-            "{}/osmand?id=dev-S1&lat=28.056&lon=120.026&timestamp={now}",
-            s.base
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    s1_reports_now(&s).await;
     let changes = ws
         .next_of_within("staff_cells", Duration::from_secs(10))
         .await;
@@ -137,4 +142,36 @@ async fn staff_cells_is_a_layer_like_any_other_and_needs_a_box_or_an_area() {
         e["message"].as_str().unwrap().contains("staff_cells"),
         "{e}"
     );
+}
+
+#[tokio::test]
+async fn a_screen_opening_after_nobody_watched_is_counted_afresh() {
+    let s = TestServer::start().await;
+    let screen = s.login("screen").await;
+    let mut ws = s.ws(&screen).await;
+    let city = [120.0, 28.0, 120.2, 28.1];
+    let watch = json!({ "type": "subscribe", "bbox": city, "layers": ["staff_cells"] });
+    ws.send(&watch).await;
+    let s1 = cell(120.02, 28.05);
+    let cells = ws.next_of("snapshot").await["staff_cells"]["cells"].clone();
+    assert!(
+        cells
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["cell"] == s1.as_str())
+    );
+    ws.send(&json!({ "type": "unsubscribe" })).await;
+    ws.next_of("unsubscribed").await;
+
+    // S1 moves while nobody watches, and a census pass goes by.
+    s1_reports_now(&s).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+
+    // The next screen's snapshot has S1 where they are now, not where the
+    // last census (taken while someone watched) left them.
+    ws.send(&watch).await;
+    let cells = ws.next_of("snapshot").await["staff_cells"]["cells"].clone();
+    let at = |c: &str| cells.as_array().unwrap().iter().any(|x| x["cell"] == c);
+    assert!(at(&cell(120.026, 28.056)) && !at(&s1), "{cells}");
 }

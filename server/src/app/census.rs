@@ -5,15 +5,18 @@
 use riskmap_engine::Engine;
 
 use super::App;
-use crate::live::census::{Counts, Table};
+use crate::live::census::{Census, Counts, Table};
 use crate::live::{Layers, Subscription};
 
 impl App {
     /// Takes the census and sends each `staff_cells` viewer what changed
-    /// for it. Does nothing while no one watches. Blocking (a pass over
+    /// for it. While no one watches it is forgotten: a screen opening an
+    /// hour later is counted afresh, not shown the hour-old table, and the
+    /// members' memo (24 MB at a million) is let go. Blocking (a pass over
     /// every member): run it off the async workers.
     pub fn census_pass(&self) {
         if self.hub.subscribers(Layers::STAFF_CELLS).is_empty() {
+            *self.census.lock() = Census::default();
             return;
         }
         let now = crate::clock::now_ms();

@@ -1,6 +1,7 @@
 // The big screen: wires the map, the live connection, the stores and the
 // panels together, and owns the drill-down scope that every panel follows.
 
+import { viewBBox } from '../shared/geo';
 import { type GeoJSONSource, type LngLat, Map as MapLibreMap, type MapGeoJSONFeature, NavigationControl, type PointLike, ScaleControl } from 'maplibre-gl';
 import type { Api } from '../shared/api';
 import { esc, startOfDay } from '../shared/format';
@@ -9,7 +10,7 @@ import { LiveConnection, type LiveState } from '../shared/live';
 import { WorkerSocket } from '../shared/workerSocket';
 import { FrameBatcher } from '../shared/frame';
 import { confirmSession, type Session } from '../shared/session';
-import type { BBox, Incident, IncidentStats, ServerMessage, Subscription } from '../shared/types';
+import type { Incident, IncidentStats, ServerMessage, Subscription } from '../shared/types';
 import { isChainAlert } from './queue';
 import { AreaTree, type AreaNode } from './areaTree';
 import type { CameraBook } from './cameraHealth';
@@ -199,7 +200,7 @@ export class BigScreen {
     // login's own area, which the screen opens on (setScope finds it subscribed already), or for a
     // login over every area, to the view as the page opens.
     const { area } = this.session.user;
-    this.subscribe(area ? areaSubscription(area, this.staffLayer.liveLayers()) : subscriptionFor(null, this.view(), this.staffLayer.liveLayers()));
+    this.subscribe(area ? areaSubscription(area, this.staffLayer.liveLayers()) : subscriptionFor(null, viewBBox(this.map), this.staffLayer.liveLayers()));
     this.live.start();
     // The tree (drill-down, extents, grids) needs every area, tiles or not; only drawing them may move to tiles.
     const areas = asAreaFeatures(await loadCollection(this.api, 'areas'));
@@ -306,13 +307,8 @@ export class BigScreen {
     this.subscribeTimer = setTimeout(() => this.resubscribe(), delay);
   }
 
-  private view(): BBox {
-    const b = this.map.getBounds();
-    return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()];
-  }
-
   private resubscribe(): void {
-    const next = subscriptionFor(this.scope, this.view(), this.staffLayer.liveLayers(), this.staffLayer.cells);
+    const next = subscriptionFor(this.scope, viewBBox(this.map), this.staffLayer.liveLayers(), this.staffLayer.cells);
     if (!sameSubscription(this.subscription, next)) this.subscribe(next);
   }
 
@@ -446,10 +442,9 @@ export class BigScreen {
 
   private async updateHeat(): Promise<void> {
     if (!this.visible.has('heatmap')) return;
-    const b = this.map.getBounds();
     try {
       const r = await this.api.get<{ cells: { cell: string; count: number }[] }>('/api/heatmap', {
-        bbox: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(5)).join(','),
+        bbox: viewBBox(this.map).map((v) => v.toFixed(5)).join(','),
         res: heatResolution(this.map.getZoom()),
         layer: this.heatLayer,
       });

@@ -3,6 +3,7 @@
 // view cones, the popup, and the count beside the layer's switch. The layers
 // themselves are cameraStyle.ts's.
 
+import { viewBBox } from '../shared/geo';
 import { type GeoJSONSource, type LngLat, type Map as MapLibreMap, type MapGeoJSONFeature, Popup } from 'maplibre-gl';
 import type { Api } from '../shared/api';
 import { FrameBatcher } from '../shared/frame';
@@ -109,8 +110,7 @@ export class CameraLayer {
     const map = this.host.map;
     const cones = map.getSource('camera_cones') as GeoJSONSource | undefined;
     if (!cones) return;
-    const b = map.getBounds();
-    cones.setData(conesInView(this.conePoints(), [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]));
+    cones.setData(conesInView(this.conePoints(), viewBBox(map)));
   }
 
   private conePoints(): CameraPoint[] {

@@ -18,7 +18,7 @@
 
 import { cellToLatLng } from 'h3-js';
 import { type GeoJSONSource, type LngLat, type MapGeoJSONFeature, type Map as MapLibreMap, Popup } from 'maplibre-gl';
-import { bboxContainsPoint } from '../shared/geo';
+import { bboxContainsPoint, viewBBox } from '../shared/geo';
 import type { BBox, LiveLayer, StaffCell, StaffCells } from '../shared/types';
 import { heatResolution } from './heat';
 import { FINE_RES, StaffAggregate } from './staffAggregate';
@@ -240,8 +240,7 @@ export class StaffLayer {
   }
 
   private view(): BBox {
-    const b = this.map.getBounds();
-    return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()];
+    return viewBBox(this.map);
   }
 
   private headingsFrom(zoom: number): void {

@@ -93,6 +93,12 @@ export function bboxOf(g: AreaGeometry): BBox {
   return b;
 }
 
+/** What a map shows, as a box (`map.getBounds()`'s sides). */
+export function viewBBox(map: { getBounds(): { getWest(): number; getSouth(): number; getEast(): number; getNorth(): number } }): BBox {
+  const b = map.getBounds();
+  return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()];
+}
+
 export function bboxContains(outer: BBox, inner: BBox): boolean {
   return outer[0] <= inner[0] && outer[1] <= inner[1] && outer[2] >= inner[2] && outer[3] >= inner[3];
 }
