@@ -26,6 +26,7 @@
 //! pools and the dialect.
 
 mod chunk;
+mod recent;
 pub mod tracks;
 
 use std::path::Path;
@@ -233,10 +234,10 @@ impl Store for SqliteStore {
             return Ok(Vec::new());
         }
         let mut tx = self.begin_write().await?;
-        tracks::append(&mut tx, points).await?;
+        let last_rowid = tracks::append(&mut tx, points).await?;
         let kept = keep_all::<SqliteStore>(&mut tx, outbox, crate::clock::now_ms()).await?;
         tx.commit().await?;
-        self.track_log.logged(points.len());
+        self.track_log.logged(last_rowid, points);
         Ok(kept)
     }
 

@@ -11,7 +11,8 @@
 //!   appended to its end (a few hundred pages) and committed; that commit is
 //!   the acknowledgement.
 //! - A compactor task moves the log into `track_chunks` in the background,
-//!   one *segment* per pass: every fix in the log so far, grouped by staff
+//!   one *segment* per pass (taking the rows from the copy the writer keeps
+//!   of them, [`super::recent`], where the log agrees with it): every fix in the log so far, grouped by staff
 //!   member, each member's fixes packed into one BLOB ([`super::chunk`]),
 //!   stored under `(seq, staff_id)`, so a pass appends to the end of its
 //!   tables instead of touching pages all over them. The pass also moves the
@@ -25,20 +26,23 @@
 //! city is loaded.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use futures_util::TryStreamExt;
-use sqlx::Row;
+use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteConnection, SqlitePool, SqliteRow};
+use sqlx::{Connection, Row, Sqlite};
 
+use super::recent::{Logged, Recent};
 use super::{SqliteStore, chunk};
 use crate::store::backend::Cell;
 use crate::store::codec::{FixColumns, POINT_COLUMNS, corrupt, fix_from, validate_points};
 use crate::store::driver::Param;
 use crate::store::rows::{insert_points, insert_rows, move_last_fixes};
-use crate::store::{Result, TrackPoint};
+use crate::store::{Result, StoreError, TrackPoint};
 use riskmap_engine::model::{EpochMs, Fix};
 
 /// When the compactor runs.
@@ -74,6 +78,8 @@ pub struct TrackLog {
     /// Held by a pass and by a prune: what a pass read at the head of the
     /// log is still there, unchanged, when it writes.
     head: tokio::sync::Mutex<()>,
+    /// The rows committed and not yet taken by a pass.
+    recent: parking_lot::Mutex<Recent>,
 }
 
 impl TrackLog {
@@ -88,14 +94,19 @@ impl TrackLog {
             pending: AtomicUsize::new(0),
             wake: tokio::sync::Notify::new(),
             head: tokio::sync::Mutex::new(()),
+            // Four passes' worth: room for the rows logged while passes
+            // catch up.
+            recent: parking_lot::Mutex::new(Recent::new(policy.rows.saturating_mul(4))),
         });
         tokio::spawn(compactor(Arc::downgrade(&log)));
         log
     }
 
-    /// Counts `n` fixes just committed to the log; wakes the compactor when
-    /// a pass is due.
-    pub fn logged(&self, n: usize) {
+    /// Keeps the fixes just committed to the log, numbered up to
+    /// `last_rowid`; wakes the compactor when a pass is due.
+    pub fn logged(&self, last_rowid: i64, points: &[TrackPoint<'_>]) {
+        self.recent.lock().committed(last_rowid, points);
+        let n = points.len();
         let pending = self.pending.fetch_add(n, Ordering::Relaxed) + n;
         if pending >= self.policy.rows {
             self.wake.notify_one();
@@ -143,10 +154,14 @@ async fn compactor(log: Weak<TrackLog>) {
     }
 }
 
-/// Appends a batch to the log, in the caller's transaction.
-pub async fn append(conn: &mut SqliteConnection, points: &[TrackPoint<'_>]) -> Result<()> {
+/// Appends a batch to the log, in the caller's transaction; returns the row
+/// id of its last fix (see [`TrackLog::logged`]).
+pub async fn append(conn: &mut SqliteConnection, points: &[TrackPoint<'_>]) -> Result<i64> {
     validate_points(points)?;
-    insert_points::<SqliteStore>(conn, "track_log", points).await
+    insert_points::<SqliteStore>(conn, "track_log", points).await?;
+    Ok(sqlx::query_scalar("SELECT last_insert_rowid()")
+        .fetch_one(conn)
+        .await?)
 }
 
 /// A log row's fix: the row's columns from `staff_id` on are
@@ -174,107 +189,220 @@ fn by_time(fixes: &mut [Fix]) {
     fixes.sort_by_key(|f| (f.fix_time_ms, f.server_time_ms));
 }
 
-/// Members whose chunks one write transaction of a pass takes: each
-/// write holds the writer for a few milliseconds, so the fix batches that
-/// queue behind it are not held up for the whole pass (a pass of 100,000
-/// fixes over 10,000 members written at once held it 100–200 ms, which
-/// showed as the acknowledgements' p99).
-const MEMBERS_PER_WRITE: usize = 1_000;
+/// Members whose chunks one write transaction of a pass takes, while the
+/// compactor keeps up: each write holds the writer for a few milliseconds,
+/// so the fix batches that queue behind it are not held up for the whole
+/// pass (a pass of 100,000 fixes over 10,000 members written at once held
+/// it 100–200 ms, which showed as the acknowledgements' p99; 250 members a
+/// write hold it about 15 ms under 100,000 fixes a second).
+const MEMBERS_PER_WRITE: usize = 250;
 
-/// One member's fixes read from the log in a pass, and the log rows they
-/// came from.
-#[derive(Default)]
-struct Taken {
-    fixes: Vec<Fix>,
-    rowids: Vec<i64>,
+/// Members a write takes while another whole pass waits behind this one.
+/// Each write also waits its turn behind a fix batch, so small writes cap
+/// how fast a pass goes (250 members: about 90,000 fixes a second, less
+/// than they arrive at 100,000); larger ones catch up, for a longer hold.
+const MEMBERS_PER_WRITE_BEHIND: usize = 1_000;
+
+/// One write of a pass, packed before it takes the writer: its members'
+/// chunks, each member's newest fix, and the log rows it takes.
+struct Segment {
+    min: EpochMs,
+    max: EpochMs,
+    fixes: usize,
+    chunks: Vec<Chunk>,
+    /// The log rows, as a JSON array (`json_each` reads it).
+    rowids: String,
+}
+
+/// One member's fixes in a segment.
+struct Chunk {
+    staff_id: Box<str>,
+    first_ms: EpochMs,
+    last_ms: EpochMs,
+    fixes: usize,
+    /// The fixes packed ([`chunk::encode`]).
+    data: Vec<u8>,
+    /// The newest of them, for the member's last fix.
+    newest: Fix,
+}
+
+/// Groups a pass's rows by member, puts each member's fixes in time order
+/// and packs them into segments of `per_write` members. CPU only
+/// (tens of milliseconds for 100,000 fixes): run off the async workers,
+/// where it would hold up the sockets and the fix batches' commits.
+fn pack(rows: Vec<Logged>, per_write: usize) -> Vec<Segment> {
+    let mut members: BTreeMap<Box<str>, (Vec<Fix>, Vec<i64>)> = BTreeMap::new();
+    for row in rows {
+        let (fixes, rowids) = members.entry(row.staff_id).or_default();
+        fixes.push(row.fix);
+        rowids.push(row.rowid);
+    }
+    let mut segments = Vec::new();
+    let mut members = members.into_iter().peekable();
+    while members.peek().is_some() {
+        let mut segment = Segment {
+            min: EpochMs::MAX,
+            max: EpochMs::MIN,
+            fixes: 0,
+            chunks: Vec::with_capacity(per_write),
+            rowids: String::from("["),
+        };
+        for (staff_id, (mut fixes, rowids)) in members.by_ref().take(per_write) {
+            by_time(&mut fixes);
+            let (Some(first), Some(&newest)) = (fixes.first(), fixes.last()) else {
+                continue;
+            };
+            let (first_ms, last_ms) = (first.fix_time_ms, newest.fix_time_ms);
+            segment.min = segment.min.min(first_ms);
+            segment.max = segment.max.max(last_ms);
+            segment.fixes += fixes.len();
+            let mut data = Vec::new();
+            chunk::encode(&fixes, &mut data);
+            segment.chunks.push(Chunk {
+                staff_id,
+                first_ms,
+                last_ms,
+                fixes: fixes.len(),
+                data,
+                newest,
+            });
+            for rowid in rowids {
+                if segment.rowids.len() > 1 {
+                    segment.rowids.push(',');
+                }
+                let _ = write!(segment.rowids, "{rowid}");
+            }
+        }
+        segment.rowids.push(']');
+        segments.push(segment);
+    }
+    segments
 }
 
 /// One compaction pass over the oldest `max_rows` fixes of the log; returns
 /// how many it moved.
 ///
-/// The log is read on a reader connection, outside the write transactions,
-/// so that fix batches keep committing meanwhile (the read and the packing
-/// are most of a pass). Rows at the head of the log change only by a pass
-/// or a prune, and both hold [`TrackLog::head`]. The pass then writes a
-/// segment per [`MEMBERS_PER_WRITE`] members, each in its own transaction
-/// with the deletion of exactly those members' log rows: whenever it
-/// stops, every fix is in the log or in a chunk, never both.
+/// The fixes come from the writer's copy when the log's head is exactly
+/// that copy's head, and are read from the log, on a reader connection,
+/// otherwise; either way outside the write transactions, so that fix
+/// batches keep committing meanwhile. Rows at the head of the log change
+/// only by a pass or a prune, and both hold [`TrackLog::head`]. The pass
+/// then writes a segment per [`MEMBERS_PER_WRITE`] members (or
+/// [`MEMBERS_PER_WRITE_BEHIND`] while it catches up), each in its own
+/// transaction with the deletion of exactly those members' log rows:
+/// whenever it stops, every fix is in the log or in a chunk, never both.
 impl TrackLog {
     pub async fn compact(&self) -> Result<usize> {
         let _head = self.head.lock().await;
         let started = std::time::Instant::now();
-        // Streamed, not fetched whole: only the fixes are kept, not the rows.
-        let query = format!("SELECT rowid, {POINT_COLUMNS} FROM track_log ORDER BY rowid LIMIT ?");
-        let mut rows = sqlx::query(&query)
-            .bind(i64::try_from(self.policy.rows).unwrap_or(i64::MAX))
-            .fetch(&self.reader);
-        let mut members: BTreeMap<String, Taken> = BTreeMap::new();
-        let mut count = 0;
-        while let Some(r) = rows.try_next().await? {
-            let rowid: i64 = r.try_get(0)?;
-            let staff_id: &str = r.try_get(1)?;
-            let fix = log_fix(staff_id, &r, 2)?;
-            let taken = match members.get_mut(staff_id) {
-                Some(t) => t,
-                None => members.entry(staff_id.to_owned()).or_default(),
-            };
-            taken.fixes.push(fix);
-            taken.rowids.push(rowid);
-            count += 1;
-        }
-        drop(rows);
+        let (rows, copied) = match self.take_copied().await? {
+            Some(rows) => (rows, true),
+            None => (self.read_head().await?, false),
+        };
+        let behind = self.recent.lock().len() >= self.policy.rows;
+        let per_write = if behind {
+            MEMBERS_PER_WRITE_BEHIND
+        } else {
+            MEMBERS_PER_WRITE
+        };
+        let count = rows.len();
         if count == 0 {
             return Ok(0);
         }
-        for taken in members.values_mut() {
-            by_time(&mut taken.fixes);
-        }
-        let read = started.elapsed();
-        let all: Vec<(&str, &Taken)> = members.iter().map(|(k, v)| (k.as_str(), v)).collect();
-        let mut writes = 0;
-        for group in all.chunks(MEMBERS_PER_WRITE) {
-            self.write_segment(group).await?;
-            writes += 1;
+        let segments = tokio::task::spawn_blocking(move || pack(rows, per_write))
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("packing the track log: {e}")))?;
+        let packed = started.elapsed();
+        for segment in &segments {
+            self.write_segment(segment).await?;
         }
         tracing::debug!(
             fixes = count,
-            members = members.len(),
-            writes,
-            read_ms = read.as_millis(),
-            write_ms = started.elapsed().saturating_sub(read).as_millis(),
+            copied,
+            behind,
+            writes = segments.len(),
+            packed_ms = packed.as_millis(),
+            write_ms = started.elapsed().saturating_sub(packed).as_millis(),
             "track log compacted"
         );
         Ok(count)
     }
 
+    /// Takes the copy's head if the log's head is exactly it (as many
+    /// rows, from the same first row id to the same last), or `None` when
+    /// the log must be read instead.
+    async fn take_copied(&self) -> Result<Option<Vec<Logged>>> {
+        let Some(span) = self.recent.lock().head(self.policy.rows) else {
+            return Ok(None);
+        };
+        let (n, first): (i64, Option<i64>) =
+            sqlx::query_as("SELECT count(*), min(rowid) FROM track_log WHERE rowid <= ?")
+                .bind(span.last)
+                .fetch_one(&self.reader)
+                .await?;
+        // The copy's rows are all committed, and only a pass or a prune
+        // (which keep the copy in step) deletes log rows: the same count
+        // over the same range means the same rows.
+        if usize::try_from(n).ok() != Some(span.n) || first != Some(span.first) {
+            return Ok(None);
+        }
+        // Moved out under the lock, grouped after it: the writer waits on
+        // this lock with every batch it commits.
+        Ok(self.recent.lock().take(span).map(Iterator::collect))
+    }
+
+    /// Reads the oldest rows of the log, at most a pass's worth: those
+    /// before the copy's first row if there are any (the copy then lines
+    /// up with the log for the next pass), any otherwise. The copy forgets
+    /// them.
+    async fn read_head(&self) -> Result<Vec<Logged>> {
+        let copy_starts = self.recent.lock().first_rowid();
+        if let Some(first) = copy_starts {
+            let read = self.read_log(first).await?;
+            if !read.is_empty() {
+                return Ok(read);
+            }
+        }
+        self.read_log(i64::MAX).await
+    }
+
+    /// The oldest rows of the log before row `below`, at most a pass's worth.
+    async fn read_log(&self, below: i64) -> Result<Vec<Logged>> {
+        // Streamed, not fetched whole: only the fixes are kept, not the rows.
+        let query = format!(
+            "SELECT rowid, {POINT_COLUMNS} FROM track_log WHERE rowid < ? ORDER BY rowid LIMIT ?"
+        );
+        let mut rows = sqlx::query(&query)
+            .bind(below)
+            .bind(i64::try_from(self.policy.rows).unwrap_or(i64::MAX))
+            .fetch(&self.reader);
+        let mut read = Vec::new();
+        while let Some(r) = rows.try_next().await? {
+            let staff_id: &str = r.try_get(1)?;
+            read.push(Logged {
+                rowid: r.try_get(0)?,
+                fix: log_fix(staff_id, &r, 2)?,
+                staff_id: staff_id.into(),
+            });
+        }
+        if let Some(last) = read.last() {
+            self.recent.lock().forget_through(last.rowid);
+        }
+        Ok(read)
+    }
+
     /// One transaction of a pass: a segment of these members' chunks,
     /// their last fixes moved forward, their log rows deleted.
-    async fn write_segment(&self, group: &[(&str, &Taken)]) -> Result<()> {
-        let (mut min, mut max, mut fixes) = (EpochMs::MAX, EpochMs::MIN, 0);
-        let mut chunks = Vec::with_capacity(group.len());
-        for (staff_id, taken) in group {
-            let f = &taken.fixes;
-            let (first, last) = (f[0].fix_time_ms, f[f.len() - 1].fix_time_ms);
-            (min, max) = (min.min(first), max.max(last));
-            fixes += f.len();
-            let mut data = Vec::new();
-            chunk::encode(f, &mut data);
-            chunks.push((*staff_id, first, last, f.len(), data));
-        }
-        let rowids: Vec<i64> = group
-            .iter()
-            .flat_map(|(_, t)| t.rowids.iter().copied())
-            .collect();
-        let rowids = serde_json::to_string(&rowids)
-            .map_err(|e| crate::store::StoreError::Corrupt(format!("the log's row ids: {e}")))?;
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+    async fn write_segment(&self, segment: &Segment) -> Result<()> {
+        let mut unsynced = Unsynced::acquire(&self.writer).await?;
+        let mut tx = unsynced.conn()?.begin_with("BEGIN IMMEDIATE").await?;
         let seq: i64 = sqlx::query_scalar(
             "INSERT INTO track_segments (min_fix_ms, max_fix_ms, fixes) VALUES (?, ?, ?) \
              RETURNING seq",
         )
-        .bind(min)
-        .bind(max)
-        .bind(i64::try_from(fixes).unwrap_or(i64::MAX))
+        .bind(segment.min)
+        .bind(segment.max)
+        .bind(i64::try_from(segment.fixes).unwrap_or(i64::MAX))
         .fetch_one(&mut *tx)
         .await?;
         insert_rows::<SqliteStore, _>(
@@ -284,36 +412,81 @@ impl TrackLog {
                 "",
             ),
             &[Cell::Plain; 6],
-            &chunks,
-            |(staff_id, first, last, n, data), p| {
+            &segment.chunks,
+            |c, p| {
                 p.extend([
                     Param::Int(seq),
-                    Param::Text(staff_id),
-                    Param::Int(*first),
-                    Param::Int(*last),
-                    Param::Int(i64::try_from(*n).unwrap_or(i64::MAX)),
-                    Param::Bytes(data),
+                    Param::Text(&c.staff_id),
+                    Param::Int(c.first_ms),
+                    Param::Int(c.last_ms),
+                    Param::Int(i64::try_from(c.fixes).unwrap_or(i64::MAX)),
+                    Param::Bytes(&c.data),
                 ]);
             },
         )
         .await?;
-        // Each member's newest fix is the last of their time-ordered chunk.
-        let newest: Vec<TrackPoint<'_>> = group
+        let newest: Vec<TrackPoint<'_>> = segment
+            .chunks
             .iter()
-            .filter_map(|(staff_id, t)| {
-                Some(TrackPoint {
-                    staff_id,
-                    fix: *t.fixes.last()?,
-                })
+            .map(|c| TrackPoint {
+                staff_id: &c.staff_id,
+                fix: c.newest,
             })
             .collect();
         move_last_fixes::<SqliteStore>(&mut tx, &newest).await?;
         sqlx::query("DELETE FROM track_log WHERE rowid IN (SELECT value FROM json_each(?))")
-            .bind(rowids)
+            .bind(&segment.rowids)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        unsynced.restore().await
+    }
+}
+
+/// The writer connection with `synchronous = NORMAL`, for one write of a
+/// pass: its commit skips the fsync (a third of the write's time holding the
+/// writer under load). Safe because a pass only moves fixes that are
+/// already durable: lost in a power cut, its transaction rolls back whole
+/// (WAL frames are checksummed) and the fixes are still in the log; and the
+/// next fix batch's commit, synchronous again, syncs it along with its own.
+///
+/// Every fix batch must commit with `synchronous = FULL`, so the connection
+/// goes back to the pool only through [`Unsynced::restore`]; dropped any
+/// other way (an error, a cancelled pass), it is closed, and the pool opens
+/// a new one with the store's settings.
+struct Unsynced(Option<PoolConnection<Sqlite>>);
+
+impl Unsynced {
+    async fn acquire(writer: &SqlitePool) -> Result<Unsynced> {
+        let mut unsynced = Unsynced(Some(writer.acquire().await?));
+        sqlx::query("PRAGMA synchronous = NORMAL")
+            .execute(unsynced.conn()?)
+            .await?;
+        Ok(unsynced)
+    }
+
+    fn conn(&mut self) -> Result<&mut SqliteConnection> {
+        match &mut self.0 {
+            Some(conn) => Ok(conn),
+            None => Err(sqlx::Error::PoolClosed.into()),
+        }
+    }
+
+    /// Puts the connection back as it came.
+    async fn restore(mut self) -> Result<()> {
+        sqlx::query("PRAGMA synchronous = FULL")
+            .execute(self.conn()?)
+            .await?;
+        self.0 = None;
         Ok(())
+    }
+}
+
+impl Drop for Unsynced {
+    fn drop(&mut self) {
+        if let Some(conn) = &mut self.0 {
+            conn.close_on_drop();
+        }
     }
 }
 
@@ -398,6 +571,7 @@ pub async fn prune(log: &TrackLog, before_ms: EpochMs, per_tx: i64) -> Result<u6
         .await?
         .rows_affected();
     tx.commit().await?;
+    log.recent.lock().prune(before_ms);
     // Segments wholly before the cut.
     loop {
         let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
@@ -499,4 +673,59 @@ async fn cut_segment(writer: &SqlitePool, seq: i64, before_ms: EpochMs) -> Resul
     .await?;
     tx.commit().await?;
     Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::store::Store;
+    use riskmap_engine::sphere::LonLat;
+
+    async fn synchronous(conn: &mut SqliteConnection) -> i64 {
+        sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(conn)
+            .await
+            .unwrap()
+    }
+
+    /// Fix batches are acknowledged on the writer: it must be back to
+    /// `synchronous = FULL` after a pass's write, however that ends.
+    #[tokio::test]
+    async fn the_writer_is_synchronous_again_however_a_pass_write_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let by_hand = Compaction {
+            rows: usize::MAX,
+            every: Duration::from_secs(3600),
+        };
+        let store = SqliteStore::open_with(dir.path(), by_hand).await.unwrap();
+        let writer = &store.writer;
+        let full = || async { synchronous(&mut writer.acquire().await.unwrap()).await };
+        assert_eq!(full().await, 2);
+
+        let mut unsynced = Unsynced::acquire(writer).await.unwrap();
+        assert_eq!(synchronous(unsynced.conn().unwrap()).await, 1);
+        unsynced.restore().await.unwrap();
+        assert_eq!(full().await, 2, "restored");
+
+        // Dropped half-way (an error, a cancelled pass): closed, not reused.
+        let mut unsynced = Unsynced::acquire(writer).await.unwrap();
+        assert_eq!(synchronous(unsynced.conn().unwrap()).await, 1);
+        drop(unsynced);
+        assert_eq!(full().await, 2, "dropped");
+
+        let fix = Fix::at(LonLat::new(120.65, 28.0).unwrap(), 1_000);
+        let points = [TrackPoint {
+            staff_id: "S000001",
+            fix,
+        }];
+        store.append_fixes(&points).await.unwrap();
+        store.compact_tracks().await.unwrap();
+        assert_eq!(full().await, 2, "after a pass");
+        assert_eq!(
+            store.track("S000001", 0, 2_000, 10).await.unwrap(),
+            vec![fix]
+        );
+    }
 }

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The ingest tail, side by side: the release `riskmap` of BIN_A and of BIN_B
+# (directories holding riskmap, geodata and loadgen; BIN_B defaults to
+# BIN_A) alternated ROUNDS times on one 10,000-staff city, a fresh SQLite
+# store each run, under `loadgen ingest` at RATE fixes/s (all the staff
+# moving, 250 fixes a message, 20 gateways) for DURATION_S. After each run
+# the server is killed and its store read: how many fixes are still in the
+# track log and how many a compaction pass has packed into chunks, i.e.
+# whether the compactor kept up. One line per run in OUT_DIR/results.
+#
+#   scripts/ingest-bench.sh BIN_A [BIN_B]    # ROUNDS=3 RATE=100000 DURATION_S=15
+set -euo pipefail
+cd "$(dirname "$0")/.."
+a=${1:?usage: scripts/ingest-bench.sh BIN_A [BIN_B]}
+b=${2:-$a}
+rounds=${ROUNDS:-3}
+rate=${RATE:-100000}
+duration=${DURATION_S:-15}
+out=${OUT_DIR:-target/bench/ingest}
+# shellcheck source=lib/bench-server.sh
+. scripts/lib/bench-server.sh
+bench_binaries "$a"
+mkdir -p "$out"
+[ -d "$out/base" ] || "$a/geodata" demo --out "$out/base" >/dev/null
+[ -d "$out/city" ] || "$a/loadgen" dataset --base "$out/base" --out "$out/city" --staff 10000 >/dev/null
+trap 'stop_bench_riskmap' EXIT
+for round in $(seq "$rounds"); do
+  for label in A B; do
+    bin=$a
+    [ "$label" = B ] && bin=$b
+    work="$out/run"
+    rm -rf "$work"
+    mkdir -p "$work"
+    cp -r "$out/city" "$work/city"
+    start_bench_riskmap "$bin" "$work" 120
+    "$a/loadgen" ingest --url "$url" --city "$work/city" --staff 10000 --batch 250 \
+      --gateways 20 --viewers 0 --duration-s "$duration" --rate "$rate" \
+      --server-pid "$riskmap_pid" >"$work/report.txt"
+    # Killed, not stopped: the store as the load left it.
+    kill -9 "$riskmap_pid"
+    wait "$riskmap_pid" 2>/dev/null || true
+    riskmap_pid=
+    counts=$(python3 - "$work/data/riskmap.db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+log = db.execute("SELECT count(*) FROM track_log").fetchone()[0]
+chunked = db.execute("SELECT coalesce(sum(fixes), 0) FROM track_segments").fetchone()[0]
+print(f"in_log={log} in_chunks={chunked}")
+PY
+)
+    figures=$(grep -E 'ack_latency\.(p50|p90|p99|max)_ms|fixes_acked_per_s|server\.cores_busy' \
+      "$work/report.txt" | awk '{printf "%s=%s ", $1, $2}')
+    echo "round $round $label ($bin): $figures$counts" | tee -a "$out/results"
+  done
+done
