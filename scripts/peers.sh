@@ -20,7 +20,8 @@
 #   OUT_DIR (target/bench).
 #
 # Knobs (environment): STAFF, CONCURRENCY (2, as in DESIGN.md; a list such
-# as "2 16" runs each), DURATION_S (10), WARMUP_S (2), OUT_DIR.
+# as "2 16" runs each), DURATION_S (10), WARMUP_S (2), BATCH_SIZE (100: the
+# queries of a batch request, and of /ws messages in flight), OUT_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -50,6 +51,8 @@ STAFF=${STAFF:-100000}
 CONCURRENCY=${CONCURRENCY:-2}
 DURATION_S=${DURATION_S:-10}
 WARMUP_S=${WARMUP_S:-2}
+# Queries a batch request and /ws messages in flight per connection carry.
+BATCH_SIZE=${BATCH_SIZE:-100}
 OUT_DIR=${OUT_DIR:-target/bench}
 BIN=target/release
 # shellcheck source=lib/bench-server.sh
@@ -109,7 +112,7 @@ say "riskmap at $url (pid $riskmap_pid, RSS $(awk '/VmRSS/ {print $2, $3}' "/pro
 for c in $CONCURRENCY; do
   "$BIN/loadgen" dispatch --target riskmap,riskmap-batch,riskmap-ws,health,postgis,redis --url "$url" \
     --database-url "$RISKMAP_TEST_DATABASE_URL" --redis "127.0.0.1:$redis_port" \
-    --concurrency "$c" --duration-s "$DURATION_S" --warmup-s "$WARMUP_S" \
+    --concurrency "$c" --duration-s "$DURATION_S" --warmup-s "$WARMUP_S" --batch-size "$BATCH_SIZE" \
     --pid "riskmap=$riskmap_pid,health=$riskmap_pid,redis=$redis_pid" \
     --json "$OUT_DIR/peers-c$c.json"
 done

@@ -87,16 +87,17 @@ fn parse_enum<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> ApiResult<
         .map_err(|_| ApiError::BadRequest(format!("unknown {what} {s:?}")))
 }
 
-/// The answer to a nearest query. The REST handler serialises it straight
-/// into the response body: a dispatch desk asks this all day, and building
-/// a `serde_json::Value` tree first (a map and a string per field) cost more
-/// than the k-NN search itself (docs/PERFORMANCE.md, "Dispatch against
+/// The answer to a nearest query, borrowing its names from the engine and
+/// serialised while the engine is read: a dispatch desk asks this all day,
+/// and a `serde_json::Value` tree (a map and a string per field) cost more
+/// than the k-NN search itself, and copying each candidate's six strings
+/// out a tenth of a batch's time (docs/PERFORMANCE.md, "Dispatch against
 /// peers").
 #[derive(Debug, Serialize)]
-pub struct NearestAnswer {
+struct NearestAnswer<'a> {
     point: PointOut,
-    grid: Option<GridOut>,
-    candidates: Vec<CandidateOut>,
+    grid: Option<GridOut<'a>>,
+    candidates: Vec<CandidateOut<'a>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -106,23 +107,23 @@ struct PointOut {
 }
 
 #[derive(Debug, Serialize)]
-struct GridOut {
-    code: String,
-    name: String,
+struct GridOut<'a> {
+    code: &'a str,
+    name: &'a str,
 }
 
 #[derive(Debug, Serialize)]
-struct CandidateOut {
-    id: String,
-    name: String,
+struct CandidateOut<'a> {
+    id: &'a str,
+    name: &'a str,
     role: Role,
     duty: DutyStatus,
     distance_m: f64,
     /// Home grid code.
-    grid: Option<String>,
+    grid: Option<&'a str>,
     /// Home grid name, for people (the code is for machines).
-    grid_name: Option<String>,
-    current_grid: Option<GridOut>,
+    grid_name: Option<&'a str>,
+    current_grid: Option<GridOut<'a>>,
     same_grid: bool,
     lon: f64,
     lat: f64,
@@ -132,24 +133,38 @@ struct CandidateOut {
     stale: bool,
 }
 
-fn grid_out(engine: &Engine, g: Option<AreaIdx>) -> Option<GridOut> {
+fn grid_out(engine: &Engine, g: Option<AreaIdx>) -> Option<GridOut<'_>> {
     g.map(|g| {
         let a = engine.areas().get(g);
         GridOut {
-            code: a.code.clone(),
-            name: a.name.clone(),
+            code: &a.code,
+            name: &a.name,
         }
     })
 }
 
-/// The nearest suitable staff the user may see, as JSON.
-pub fn nearest_query(app: &App, user: &User, p: &NearestParams) -> ApiResult<Value> {
-    serde_json::to_value(nearest_answer(app, user, p)?)
-        .map_err(|e| ApiError::Internal(format!("serialising the answer: {e}")))
+fn serialising(e: &serde_json::Error) -> ApiError {
+    ApiError::Internal(format!("serialising the answer: {e}"))
 }
 
-/// The nearest suitable staff the user may see.
-pub fn nearest_answer(app: &App, user: &User, p: &NearestParams) -> ApiResult<NearestAnswer> {
+/// The nearest suitable staff the user may see, as JSON.
+pub fn nearest_query(app: &App, user: &User, p: &NearestParams) -> ApiResult<Value> {
+    nearest_with(app, user, p, |a| serde_json::to_value(a))?.map_err(|e| serialising(&e))
+}
+
+/// The nearest suitable staff the user may see, as JSON text.
+pub fn nearest_text(app: &App, user: &User, p: &NearestParams) -> ApiResult<Box<RawValue>> {
+    nearest_with(app, user, p, |a| serde_json::value::to_raw_value(a))?.map_err(|e| serialising(&e))
+}
+
+/// The nearest suitable staff the user may see, handed to `answer` while
+/// the engine is read.
+fn nearest_with<R>(
+    app: &App,
+    user: &User,
+    p: &NearestParams,
+    answer: impl FnOnce(&NearestAnswer<'_>) -> R,
+) -> ApiResult<R> {
     let point = point(p.lon, p.lat, p.coords)?;
     let k = p.k.unwrap_or(5);
     if k == 0 || k > app.limits.max_k {
@@ -202,13 +217,13 @@ pub fn nearest_answer(app: &App, user: &User, p: &NearestParams) -> ApiResult<Ne
             let fix = m.fix?;
             let pos = fix.position;
             Some(CandidateOut {
-                id: m.id.to_string(),
-                name: m.name.to_string(),
+                id: &m.id,
+                name: &m.name,
                 role: m.role,
                 duty: m.duty,
                 distance_m: (c.distance_m * 10.0).round() / 10.0,
-                grid: m.home.map(|g| engine.areas().get(g).code.clone()),
-                grid_name: m.home.map(|g| engine.areas().get(g).name.clone()),
+                grid: m.home.map(|g| engine.areas().get(g).code.as_str()),
+                grid_name: m.home.map(|g| engine.areas().get(g).name.as_str()),
                 current_grid: grid_out(&engine, m.grid(|p| engine.areas().grid_at(p))),
                 same_grid: c.same_grid,
                 lon: pos.lon,
@@ -218,7 +233,7 @@ pub fn nearest_answer(app: &App, user: &User, p: &NearestParams) -> ApiResult<Ne
             })
         })
         .collect();
-    Ok(NearestAnswer {
+    Ok(answer(&NearestAnswer {
         point: PointOut {
             lon: point.lon,
             lat: point.lat,
@@ -231,7 +246,7 @@ pub fn nearest_answer(app: &App, user: &User, p: &NearestParams) -> ApiResult<Ne
                 .filter(|&g| scope.contains(Some(g), tree)),
         ),
         candidates,
-    })
+    }))
 }
 
 /// Cameras the user may see that can see a point, nearest first.
@@ -451,8 +466,8 @@ impl Params<'_> {
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
 pub enum Answer {
-    /// `nearest`.
-    Nearest(NearestAnswer),
+    /// `nearest`, already written.
+    Nearest(Box<RawValue>),
     /// The others.
     Json(Value),
 }
@@ -462,7 +477,7 @@ pub enum Answer {
 /// share.
 pub fn run_query(app: &App, user: &User, query: &str, params: Params<'_>) -> ApiResult<Answer> {
     Ok(match query {
-        "nearest" => Answer::Nearest(nearest_answer(app, user, &params.read()?)?),
+        "nearest" => Answer::Nearest(nearest_text(app, user, &params.read()?)?),
         "cameras" => Answer::Json(cameras_query(app, user, &params.read()?)?),
         "nearby" => Answer::Json(nearby_query(app, user, &params.read()?)?),
         "locate" => Answer::Json(locate_query(app, user, &params.read()?)?),
@@ -560,8 +575,8 @@ pub async fn nearest(
     State(app): State<Arc<App>>,
     p: Principal,
     Query(q): Query<NearestParams>,
-) -> ApiResult<Json<NearestAnswer>> {
-    nearest_answer(&app, &p.user, &q).map(Json)
+) -> ApiResult<Json<Box<RawValue>>> {
+    nearest_text(&app, &p.user, &q).map(Json)
 }
 
 /// `GET /api/dispatch/cameras`.
