@@ -126,6 +126,16 @@ impl<'q> Stmt<'q> {
         }
     }
 
+    /// A statement with these values, kept prepared for next time.
+    #[must_use]
+    pub fn kept(sql: &'q str, params: Vec<Param<'q>>) -> Self {
+        Stmt {
+            sql,
+            params,
+            persistent: true,
+        }
+    }
+
     /// A statement with these values, run once.
     #[must_use]
     pub fn once(sql: &'q str, params: Vec<Param<'q>>) -> Self {
