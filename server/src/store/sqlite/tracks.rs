@@ -11,13 +11,14 @@
 //!   appended to its end (a few hundred pages) and committed; that commit is
 //!   the acknowledgement.
 //! - A compactor task moves the log into `track_chunks` in the background,
-//!   one *segment* per pass (taking the rows from the copy the writer keeps
-//!   of them, [`super::recent`], where the log agrees with it): every fix in the log so far, grouped by staff
-//!   member, each member's fixes packed into one BLOB ([`super::chunk`]),
-//!   stored under `(seq, staff_id)`, so a pass appends to the end of its
-//!   tables instead of touching pages all over them. The pass also moves the
-//!   `staff` rows' last fix forward and deletes the log rows it took, all in
-//!   one transaction: a fix is in the log or in a chunk, never both, never
+//!   a pass at a time: the oldest fixes of the log (taken from the copy the
+//!   writer keeps of them, `recent.rs`, where the log agrees with it),
+//!   grouped by staff member, each member's fixes packed into one BLOB
+//!   ([`super::chunk`]) and stored under `(seq, staff_id)` in *segments* of
+//!   a few hundred members, so a pass appends to the end of its tables
+//!   instead of touching pages all over them. Each segment's transaction
+//!   also moves its members' `staff` last fix forward and deletes exactly
+//!   their log rows: a fix is in the log or in a chunk, never both, never
 //!   neither.
 //! - Replay reads the chunks of the segments that overlap the window (one
 //!   index probe each) and scans the log, which a pass keeps short.
