@@ -422,17 +422,13 @@ pub(super) fn location_paths() -> Map<String, Value> {
 }
 
 pub(super) fn ws_paths() -> Map<String, Value> {
-    let mut a = answers(
+    // 400: not a WebSocket upgrade request (the message says what is
+    // missing); 429 and 503: the per-user and the server's socket limits.
+    let a = answers(
         "101",
         json!({ "description": "Switching Protocols: the WebSocket session (docs/protocol.md)" }),
-        &[401],
+        &[400, 401, 429, 503],
     );
-    for (code, why) in [
-        ("400", "Not a WebSocket upgrade request"),
-        ("426", "The connection cannot be upgraded"),
-    ] {
-        a[code] = json!({ "description": why, "content": content("text/plain", json!({ "type": "string" })) });
-    }
     paths(vec![(
         "/ws",
         json!({ "get": op("live", "ws", "Live push (WebSocket)",

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::ws::{Message, close_code};
+use super::socket::{Message, close_code};
 use serde_json::{Value, json};
 
 use super::snapshot::snapshot;
@@ -88,7 +88,8 @@ impl Conn {
                 &ApiError::BadRequest("binary messages are not supported; send JSON text".into()),
             )]),
             Message::Close(_) => return None,
-            Message::Ping(_) | Message::Pong(_) => Next::Reply(Vec::new()),
+            // Pongs are answered by the library; whole frames never arrive.
+            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => Next::Reply(Vec::new()),
         })
     }
 

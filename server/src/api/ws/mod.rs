@@ -14,9 +14,11 @@
 //!
 //! - [`conn`]: what one connection does with each message.
 //! - [`snapshot`]: everything a subscription can see, at once.
+//! - [`socket`]: the upgrade, and long messages sent in fragments.
 
 mod conn;
 mod snapshot;
+mod socket;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -25,7 +27,6 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use axum::extract::State;
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade, close_code};
 use axum::response::Response;
 use futures_util::stream::FuturesOrdered;
 use futures_util::{SinkExt, StreamExt};
@@ -37,12 +38,14 @@ use crate::app::App;
 use crate::live::ClientMessage;
 use crate::metrics::Metrics;
 use conn::Conn;
+use socket::{CloseFrame, Message, Sink, Socket, Stream, Upgrade, close_code};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 /// Upgrades an authenticated request to a WebSocket.
 pub async fn upgrade(
     State(app): State<Arc<App>>,
     p: Principal,
-    ws: WebSocketUpgrade,
+    ws: Upgrade,
 ) -> Result<Response, ApiError> {
     let open = usize::try_from(app.metrics.ws_connections.load(Ordering::Relaxed)).unwrap_or(0);
     if open >= app.limits.max_ws_connections {
@@ -65,12 +68,14 @@ pub async fn upgrade(
     // Small buffers: most connections are idle phones and screens, and
     // tungstenite's defaults (128 KiB each way) would cost a quarter of a
     // megabyte per connection. Messages are flushed as they are sent anyway.
-    Ok(ws
+    // Long messages go out in fragments (`socket`), so the write buffer,
+    // which keeps its largest size, stays one fragment long.
+    let config = WebSocketConfig::default()
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0)
-        .max_message_size(hard_cap)
-        .max_frame_size(hard_cap)
-        .on_upgrade(move |socket| session(app, p, socket)))
+        .max_message_size(Some(hard_cap))
+        .max_frame_size(Some(hard_cap));
+    Ok(ws.on_upgrade(config, move |socket| session(app, p, socket)))
 }
 
 /// A token bucket for a connection's incoming messages.
@@ -121,7 +126,7 @@ enum Next {
     Close(u16, String),
 }
 
-async fn session(app: Arc<App>, p: Principal, socket: WebSocket) {
+async fn session(app: Arc<App>, p: Principal, socket: Socket) {
     app.metrics.ws_connections.fetch_add(1, Ordering::Relaxed);
     let (mut sink, mut stream) = socket.split();
     let (viewer, mut rx, handle) = app.hub.register();
@@ -232,7 +237,7 @@ async fn session(app: Arc<App>, p: Principal, socket: WebSocket) {
 /// (`Err(None)`: the connection is gone).
 async fn keep_alive(
     app: &App,
-    sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
+    sink: &mut Sink,
     heard: Instant,
 ) -> Result<(), Option<(u16, String)>> {
     let silent = heard.elapsed();
@@ -283,8 +288,8 @@ fn hello(app: &App, p: &Principal) -> String {
 /// closed for a reason), then the close frame with its reason, if any.
 async fn wind_down(
     app: &App,
-    sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
-    stream: &mut futures_util::stream::SplitStream<WebSocket>,
+    sink: &mut Sink,
+    stream: &mut Stream,
     close: Option<(u16, String)>,
     mut pending: Pending,
 ) {
@@ -304,8 +309,8 @@ async fn wind_down(
     if let Some((code, reason)) = close {
         // The peer may be gone or not reading: do not wait on it for long.
         let frame = Message::Close(Some(CloseFrame {
-            code,
-            reason: Utf8Bytes::from(truncate(&reason, 120)),
+            code: code.into(),
+            reason: truncate(&reason, 120).into(),
         }));
         let _ = tokio::time::timeout(Duration::from_secs(2), sink.send(frame)).await;
         // Finish the closing handshake: read (and drop) what the client still
@@ -322,12 +327,8 @@ async fn wind_down(
     }
 }
 
-async fn send_text(
-    app: &App,
-    sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
-    text: String,
-) -> Result<(), SendError> {
-    send_message(app, sink, Message::Text(text.into())).await?;
+async fn send_text(app: &App, sink: &mut Sink, text: String) -> Result<(), SendError> {
+    within_patience(app, socket::send_text(sink, text)).await?;
     Metrics::add(&app.metrics.ws_messages_out, 1);
     Ok(())
 }
@@ -341,14 +342,18 @@ enum SendError {
     Failed,
 }
 
-/// Sends one message, giving up after the send timeout: a peer that never
-/// reads would otherwise hold this task (and its hub queue) forever.
-async fn send_message(
+/// Sends one message whole.
+async fn send_message(app: &App, sink: &mut Sink, message: Message) -> Result<(), SendError> {
+    within_patience(app, sink.send(message)).await
+}
+
+/// Gives a send up after the send timeout: a peer that never reads would
+/// otherwise hold this task (and its hub queue) forever.
+async fn within_patience(
     app: &App,
-    sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
-    message: Message,
+    send: impl Future<Output = Result<(), tokio_tungstenite::tungstenite::Error>>,
 ) -> Result<(), SendError> {
-    match tokio::time::timeout(app.limits.ws_patience, sink.send(message)).await {
+    match tokio::time::timeout(app.limits.ws_patience, send).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(_)) => Err(SendError::Failed),
         Err(_) => {
@@ -358,11 +363,7 @@ async fn send_message(
     }
 }
 
-async fn send_all(
-    app: &App,
-    sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
-    texts: Vec<String>,
-) -> Result<(), SendError> {
+async fn send_all(app: &App, sink: &mut Sink, texts: Vec<String>) -> Result<(), SendError> {
     for t in texts {
         send_text(app, sink, t).await?;
     }
