@@ -4,6 +4,7 @@
 #
 #   scripts/coldstart.sh            # PostGIS (a throwaway cluster), then SQLite
 #   COLDSTART_RUNS=5 scripts/coldstart.sh
+#   COLDSTART_STORES=sqlite scripts/coldstart.sh      # one store only
 #
 # - builds the release binaries if they are missing (never rebuilds them;
 #   COLDSTART_BIN=DIR takes riskmap and geodata from DIR instead);
@@ -23,10 +24,11 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 runs=${COLDSTART_RUNS:-3}
 city=${COLDSTART_CITY:-/tmp/riskmap-coldstart-city}
+stores=${COLDSTART_STORES:-postgis sqlite}
 
 say() { printf 'coldstart: %s\n' "$*" >&2; }
 
-if [ -z "${RISKMAP_TEST_DATABASE_URL:-}" ]; then
+if [[ " $stores " == *" postgis "* ]] && [ -z "${RISKMAP_TEST_DATABASE_URL:-}" ]; then
   exec "$root/scripts/with-postgres.sh" "$0" "$@"
 fi
 
@@ -100,5 +102,10 @@ measure() {
   printf '%s: median engine load %s ms over %d runs\n' "$name" "$median" "$runs"
 }
 
-measure postgis --database-url "$RISKMAP_TEST_DATABASE_URL"
-measure sqlite --data-dir "$work/sqlite"
+for store in $stores; do
+  case $store in
+    postgis) measure postgis --database-url "$RISKMAP_TEST_DATABASE_URL" ;;
+    sqlite) measure sqlite --data-dir "$work/sqlite" ;;
+    *) say "unknown store $store (postgis, sqlite)"; exit 2 ;;
+  esac
+done

@@ -226,7 +226,14 @@ pub trait Store:
     fn kind(&self) -> &'static str;
 
     /// Every layer, to build the engine at start.
-    async fn load_city(&self) -> Result<City>;
+    async fn load_city(&self) -> Result<City> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let mut city = self.load_city_areas_first(tx).await?;
+        city.areas = rx
+            .await
+            .map_err(|_| StoreError::Corrupt("the areas were not read".into()))?;
+        Ok(city)
+    }
 
     /// [`Store::load_city`], handing the areas to `areas` as soon as they
     /// are read, so that the engine can build its costliest index (the grid
@@ -235,11 +242,7 @@ pub trait Store:
     async fn load_city_areas_first(
         &self,
         areas: tokio::sync::oneshot::Sender<Vec<Area>>,
-    ) -> Result<City> {
-        let mut city = self.load_city().await?;
-        let _ = areas.send(std::mem::take(&mut city.areas));
-        Ok(city)
-    }
+    ) -> Result<City>;
 
     /// Appends fixes to the tracks and moves each staff member's stored last
     /// fix forward (never back), in one transaction.

@@ -206,15 +206,6 @@ impl Store for PostgisStore {
         "postgis"
     }
 
-    async fn load_city(&self) -> Result<City> {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let mut city = self.load_city_areas_first(tx).await?;
-        city.areas = rx
-            .await
-            .map_err(|_| StoreError::Corrupt("the areas were not read".into()))?;
-        Ok(city)
-    }
-
     async fn load_city_areas_first(
         &self,
         areas_out: tokio::sync::oneshot::Sender<Vec<Area>>,

@@ -41,9 +41,9 @@ use sqlx::sqlite::{
 
 use super::backend::Backend;
 use super::outbox::{Outgoing, keep_all};
-use super::{Result, Store, TrackPoint, layers};
+use super::{Result, Store, StoreError, TrackPoint, layers};
 use riskmap_engine::City;
-use riskmap_engine::model::{EpochMs, Fix};
+use riskmap_engine::model::{Area, EpochMs, Fix};
 
 /// File name of the database inside the data directory.
 pub const DB_FILE: &str = "riskmap.db";
@@ -144,6 +144,28 @@ impl SqliteStore {
         })
     }
 
+    /// Two read transactions on the same snapshot, for reading the layers
+    /// on two connections at once as if in one transaction. SQLite takes a
+    /// read transaction's snapshot at its first read; both take theirs while
+    /// this holds the write lock, so no commit can fall between them.
+    async fn twin_snapshots(
+        &self,
+    ) -> Result<(
+        sqlx::Transaction<'static, Sqlite>,
+        sqlx::Transaction<'static, Sqlite>,
+    )> {
+        let hold = self.begin_write().await?;
+        let mut first = self.reader.begin().await?;
+        let mut second = self.reader.begin().await?;
+        for tx in [&mut first, &mut second] {
+            sqlx::query("SELECT 1 FROM areas LIMIT 1")
+                .execute(&mut **tx)
+                .await?;
+        }
+        hold.rollback().await?;
+        Ok((first, second))
+    }
+
     /// Compacts the whole track log now (the compactor does it by itself
     /// in the background; this is for a caller that needs it done, e.g. a
     /// test of the compacted form).
@@ -204,25 +226,36 @@ impl Store for SqliteStore {
         "sqlite"
     }
 
-    async fn load_city(&self) -> Result<City> {
+    async fn load_city_areas_first(
+        &self,
+        areas_out: tokio::sync::oneshot::Sender<Vec<Area>>,
+    ) -> Result<City> {
         // The staff rows' last fixes trail the track log by up to one pass.
         self.compact_tracks().await?;
-        // One read transaction: every layer from the same snapshot, even if a
-        // write commits half-way through the load.
-        let mut tx = self.reader.begin().await?;
-        let areas = layers::read_areas::<SqliteStore>(&mut tx).await?;
-        let staff = layers::read_staff::<SqliteStore>(&mut tx).await?;
-        let (cameras, risk_sources, key_places) =
-            layers::read_static::<SqliteStore>(&mut tx).await?;
-        let city = City {
-            areas,
+        // Two connections read at once (each has its own SQLite thread):
+        // the staff on one, the areas then the static layers on the other,
+        // and the engine builds its grid locator from the areas while the
+        // staff are still being read.
+        let (mut staff_tx, mut other_tx) = self.twin_snapshots().await?;
+        let others = tokio::spawn(async move {
+            let areas = layers::read_areas::<SqliteStore>(&mut other_tx).await?;
+            let _ = areas_out.send(areas);
+            let layers = layers::read_static::<SqliteStore>(&mut other_tx).await?;
+            other_tx.commit().await?;
+            Ok::<_, StoreError>(layers)
+        });
+        let staff = layers::read_staff::<SqliteStore>(&mut staff_tx).await?;
+        staff_tx.commit().await?;
+        let (cameras, risk_sources, key_places) = others
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("reading the static layers: {e}")))??;
+        Ok(City {
+            areas: Vec::new(),
             staff,
             cameras,
             risk_sources,
             key_places,
-        };
-        tx.commit().await?;
-        Ok(city)
+        })
     }
 
     async fn append_fixes_kept(
@@ -247,5 +280,56 @@ impl Store for SqliteStore {
 
     async fn prune_tracks(&self, before_ms: EpochMs) -> Result<u64> {
         tracks::prune(&self.track_log, before_ms, PRUNE_CHUNK).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    async fn marks(tx: &mut sqlx::Transaction<'static, Sqlite>) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM settings WHERE key = 'twin-mark'")
+            .fetch_one(&mut **tx)
+            .await
+            .unwrap()
+    }
+
+    /// The bundled SQLite is built without memory statistics
+    /// (`.cargo/config.toml`): with them, every allocation SQLite makes
+    /// takes one process-wide mutex, and reading a city at start on several
+    /// threads queued on it.
+    #[tokio::test]
+    async fn sqlite_keeps_no_memory_statistics() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).await.unwrap();
+        let options: Vec<String> = sqlx::query_scalar("PRAGMA compile_options")
+            .fetch_all(&store.reader)
+            .await
+            .unwrap();
+        assert!(
+            options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
+            "{options:?}"
+        );
+    }
+
+    /// The layers are read on two connections as from one transaction: a
+    /// commit after the two began is seen by neither.
+    #[tokio::test]
+    async fn twin_snapshots_see_the_store_as_it_was_when_they_began() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).await.unwrap();
+        let (mut first, mut second) = store.twin_snapshots().await.unwrap();
+        sqlx::query("INSERT INTO settings (key, value) VALUES ('twin-mark', 'x')")
+            .execute(&store.writer)
+            .await
+            .unwrap();
+        assert_eq!(marks(&mut first).await, 0);
+        assert_eq!(marks(&mut second).await, 0);
+        first.commit().await.unwrap();
+        second.commit().await.unwrap();
+        let mut after = store.reader.begin().await.unwrap();
+        assert_eq!(marks(&mut after).await, 1, "a later read sees the commit");
     }
 }
