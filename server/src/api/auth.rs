@@ -21,15 +21,17 @@ use crate::identity::{User, UserRole};
 use crate::metrics::Metrics;
 use crate::store::Session;
 
-/// The authenticated user of a request.
+/// The authenticated user of a request. Cheap to clone (the guard hands it
+/// to the handler through the request's extensions): the user and session
+/// are the session cache's own.
 #[derive(Debug, Clone)]
 pub struct Principal {
     /// Who.
-    pub user: User,
+    pub user: Arc<User>,
     /// The bearer token (for logout).
-    pub token: String,
+    pub token: Arc<str>,
     /// Its session (when it expires).
-    pub session: Session,
+    pub session: Arc<Session>,
 }
 
 impl Principal {

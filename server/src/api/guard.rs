@@ -137,7 +137,7 @@ async fn authenticate(app: &App, token: String, addr: &str) -> Result<Principal,
     }
     Ok(Principal {
         user,
-        token,
+        token: token.into(),
         session,
     })
 }

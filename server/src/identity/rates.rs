@@ -79,7 +79,17 @@ impl Rates {
             let full = self.burst / self.per_second;
             g.retain(|_, (_, last)| now.duration_since(*last).as_secs_f64() < full);
         }
-        let (tokens, last) = g.entry(key.to_owned()).or_insert((self.burst, now));
+        // A known key (nearly every request) costs no allocation.
+        if let Some(bucket) = g.get_mut(key) {
+            return self.take(bucket, now);
+        }
+        let bucket = g.entry(key.to_owned()).or_insert((self.burst, now));
+        self.take(bucket, now)
+    }
+
+    /// Refills a bucket for the time since it was last asked and takes one
+    /// request from it.
+    fn take(&self, (tokens, last): &mut (f64, Instant), now: Instant) -> Result<(), Duration> {
         *tokens =
             (*tokens + now.duration_since(*last).as_secs_f64() * self.per_second).min(self.burst);
         *last = now;

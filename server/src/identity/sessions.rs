@@ -49,11 +49,11 @@ pub enum AuthError {
 pub struct Auth {
     store: Arc<dyn Store>,
     ttl: Duration,
-    /// token hash → (session, user, when last read from the store);
+    /// token digest → (session, user, when last read from the store);
     /// sessions are few and small. An entry is trusted for
     /// [`REVALIDATE_AFTER`], then read again: a logout, an expiry or a
     /// disabled user (on this node or another) takes effect within it.
-    cache: Mutex<FxHashMap<String, Cached>>,
+    cache: Mutex<FxHashMap<TokenDigest, Cached>>,
     /// argon2, off the async workers.
     hasher: Hasher,
     /// When the store last failed to revalidate a session.
@@ -75,18 +75,35 @@ const STORE_FAILURE_PAUSE: Duration = Duration::from_secs(2);
 /// Sessions cached before the stale ones are dropped.
 const MAX_CACHED: usize = 100_000;
 
+/// A verified session and its login, shared: every request on a token
+/// points at the cache's one copy rather than copying its strings.
+pub type Verified = (Arc<Session>, Arc<User>);
+
+/// The SHA-256 of a token: the cache's key (the store keeps it as hex).
+type TokenDigest = [u8; 32];
+
 /// A session as last read from the store.
 #[derive(Debug, Clone)]
 struct Cached {
-    session: Session,
-    user: User,
+    session: Arc<Session>,
+    user: Arc<User>,
     read_at: Instant,
+}
+
+impl Cached {
+    fn verified(&self) -> Verified {
+        (self.session.clone(), self.user.clone())
+    }
+}
+
+fn token_digest(token: &str) -> TokenDigest {
+    Sha256::digest(token.as_bytes()).into()
 }
 
 /// The SHA-256 of a token, hex: what the store keeps.
 #[must_use]
 pub fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
+    hex::encode(token_digest(token))
 }
 
 /// A fresh random token: 32 bytes from the OS, hex.
@@ -139,7 +156,11 @@ impl Auth {
             expires_ms: now + i64::try_from(self.ttl.as_millis()).unwrap_or(i64::MAX / 2),
         };
         self.store.create_session(&session).await?;
-        self.remember(&session, &user);
+        self.remember(
+            token_digest(&token),
+            Arc::new(session.clone()),
+            Arc::new(user.clone()),
+        );
         Ok((token, session, user))
     }
 
@@ -156,39 +177,39 @@ impl Auth {
     /// from the store within [`REVALIDATE_AFTER`] and not expired): no store
     /// lookup.
     #[must_use]
-    pub fn cached(&self, token: &str) -> Option<(Session, User)> {
+    pub fn cached(&self, token: &str) -> Option<Verified> {
         let now = now_ms();
         self.cache
             .lock()
-            .get(&token_hash(token))
+            .get(&token_digest(token))
             .filter(|c| c.read_at.elapsed() < REVALIDATE_AFTER && c.session.expires_ms > now)
-            .map(|c| (c.session.clone(), c.user.clone()))
+            .map(Cached::verified)
     }
 
     /// Whether the token was valid when last read (fresh or not): known
     /// tokens are read again without limit, unknown ones may be guesses.
     #[must_use]
     pub fn knows(&self, token: &str) -> bool {
-        self.cache.lock().contains_key(&token_hash(token))
+        self.cache.lock().contains_key(&token_digest(token))
     }
 
     /// The user behind a bearer token: from the cache while it is fresh,
     /// else from the store.
-    pub async fn authenticate(&self, token: &str) -> Result<(Session, User), AuthError> {
-        let hash = token_hash(token);
+    pub async fn authenticate(&self, token: &str) -> Result<Verified, AuthError> {
+        let digest = token_digest(token);
         let now = now_ms();
         let fresh = self
             .cache
             .lock()
-            .get(&hash)
+            .get(&digest)
             .filter(|c| c.read_at.elapsed() < REVALIDATE_AFTER)
-            .map(|c| (c.session.clone(), c.user.clone()));
+            .map(Cached::verified);
         let known = || {
             self.cache
                 .lock()
-                .get(&hash)
+                .get(&digest)
                 .filter(|c| c.session.expires_ms > now)
-                .map(|c| (c.session.clone(), c.user.clone()))
+                .map(Cached::verified)
         };
         let found = match fresh {
             Some(found) => Some(found),
@@ -201,11 +222,12 @@ impl Auth {
                 )));
             }
             None => {
+                let hash = hex::encode(digest);
                 let answer = tokio::time::timeout(REVALIDATE_WITHIN, self.store.session(&hash))
                     .await
                     .unwrap_or(Err(StoreError::Database(sqlx::Error::PoolTimedOut)));
                 match answer {
-                    Ok(found) => found,
+                    Ok(found) => found.map(|(session, user)| (Arc::new(session), Arc::new(user))),
                     // The store is down or slow: a session it vouched for
                     // still holds until it expires (nothing can revoke it
                     // meanwhile: a revocation is a write to the store, or a
@@ -222,11 +244,11 @@ impl Auth {
         };
         match found {
             Some((session, user)) if session.expires_ms > now => {
-                self.remember(&session, &user);
+                self.remember(digest, session.clone(), user.clone());
                 Ok((session, user))
             }
             _ => {
-                self.cache.lock().remove(&hash);
+                self.cache.lock().remove(&digest);
                 Err(AuthError::BadToken)
             }
         }
@@ -238,7 +260,7 @@ impl Auth {
             .is_some_and(|at| at.elapsed() < STORE_FAILURE_PAUSE)
     }
 
-    fn remember(&self, session: &Session, user: &User) {
+    fn remember(&self, digest: TokenDigest, session: Arc<Session>, user: Arc<User>) {
         let mut cache = self.cache.lock();
         if cache.len() > MAX_CACHED {
             let now = now_ms();
@@ -247,10 +269,10 @@ impl Auth {
             });
         }
         cache.insert(
-            session.token_hash.clone(),
+            digest,
             Cached {
-                session: session.clone(),
-                user: user.clone(),
+                session,
+                user,
                 read_at: Instant::now(),
             },
         );
@@ -265,9 +287,12 @@ impl Auth {
         token: &str,
         outbox: Option<Outgoing<'_>>,
     ) -> Result<Option<i64>, AuthError> {
-        let hash = token_hash(token);
-        self.cache.lock().remove(&hash);
-        Ok(self.store.revoke_session_kept(&hash, outbox).await?)
+        let digest = token_digest(token);
+        self.cache.lock().remove(&digest);
+        Ok(self
+            .store
+            .revoke_session_kept(&hex::encode(digest), outbox)
+            .await?)
     }
 
     /// Creates a user with a hashed password; `must_change`: its owner
