@@ -43,10 +43,11 @@ if [ ! -x /usr/sbin/nats-server ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nats-server
 fi
 # The tests that touch the store (the others do not change with it), and
-# the cluster's.
-./scripts/with-postgres.sh cargo test --locked \
-  -p riskmap --test store_suite \
-  -p riskmap-tests --test live_server --test ogc_api --test incidents --test incident_views --test guard \
+# the cluster's. Selected from the whole workspace, as the step above built
+# them: naming packages would resolve the dependencies' features afresh and
+# build them again.
+./scripts/with-postgres.sh cargo test --workspace --locked \
+  --test store_suite --test live_server --test ogc_api --test incidents --test incident_views --test guard \
   --test access_matrix --test kill --test pg_restart --test security --test first_run \
   --test accounts --test duty --test sos --test patrol --test venues --test fences --test roster --test risk --test organisation --test import --test citizen --test intake --test cluster
 

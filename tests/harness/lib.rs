@@ -662,6 +662,12 @@ pub async fn metrics_at(base: &str) -> String {
 /// (`CARGO_BIN_EXE_*`), and these tests live in a package of their own, so
 /// they ask cargo to build the binary (a no-op when it is current) and take
 /// it from the target directory they run from.
+///
+/// In the dev profile the build is the whole workspace's binaries and tests,
+/// as `cargo test --workspace` selects them: cargo unifies the features of
+/// shared dependencies over what it builds, so `-p riskmap` alone would
+/// build those dependencies a second time, with other features (minutes,
+/// from cold), and relink the binary the tests just ran with.
 pub fn binary(name: &str) -> PathBuf {
     static BUILT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
     // target/<profile>/deps/<this test> → target/<profile>
@@ -671,9 +677,11 @@ pub fn binary(name: &str) -> PathBuf {
     if !built.iter().any(|b| b == name) {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut cmd = std::process::Command::new(cargo);
-        cmd.args(["build", "--quiet", "--bin", name, "-p", name]);
+        cmd.args(["build", "--quiet"]);
         if dir.file_name().is_some_and(|p| p == "release") {
-            cmd.arg("--release");
+            cmd.args(["--release", "--bin", name, "-p", name]);
+        } else {
+            cmd.args(["--workspace", "--bins", "--tests"]);
         }
         let status = cmd.status().unwrap();
         assert!(status.success(), "cargo build --bin {name} failed");
