@@ -45,6 +45,15 @@ pub struct AreaTree {
     generation: u64,
 }
 
+/// Where a tree's grid locator came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LocatorOrigin {
+    /// The image given.
+    Image,
+    /// Built afresh: no image was given, or it was refused (why).
+    Built(Option<String>),
+}
+
 /// Trees built so far in this process.
 static TREES_BUILT: AtomicU64 = AtomicU64::new(0);
 
@@ -52,6 +61,17 @@ impl AreaTree {
     /// Builds the tree, refusing duplicate codes, missing parents, and levels
     /// out of order (a grid's parent must be a community, and so on).
     pub fn build(areas: Vec<Area>, h3_resolution: h3o::Resolution) -> Result<AreaTree> {
+        Self::build_from_image(areas, h3_resolution, None).map(|(tree, _)| tree)
+    }
+
+    /// [`AreaTree::build`], taking the grid locator from `image` (what
+    /// [`AreaTree::locator_image`] gave at an earlier start) if it was made
+    /// from exactly these grids, and building it afresh otherwise.
+    pub fn build_from_image(
+        areas: Vec<Area>,
+        h3_resolution: h3o::Resolution,
+        image: Option<&[u8]>,
+    ) -> Result<(AreaTree, LocatorOrigin)> {
         let mut by_code = FxHashMap::default();
         for (i, a) in areas.iter().enumerate() {
             if by_code.insert(a.code.clone(), i as AreaIdx).is_some() {
@@ -106,8 +126,15 @@ impl AreaTree {
             .filter(|(_, a)| a.level == AreaLevel::Grid)
             .map(|(i, a)| (i as AreaIdx, &a.geometry))
             .collect();
-        let locator = GridLocator::build(&grids, h3_resolution)?;
-        Ok(AreaTree {
+        let (locator, origin) =
+            match image.map(|b| GridLocator::from_image(&grids, h3_resolution, b)) {
+                Some(Ok(locator)) => (locator, LocatorOrigin::Image),
+                refused => (
+                    GridLocator::build(&grids, h3_resolution)?,
+                    LocatorOrigin::Built(refused.and_then(Result::err)),
+                ),
+            };
+        let tree = AreaTree {
             areas,
             by_code,
             parent,
@@ -117,7 +144,15 @@ impl AreaTree {
             envelopes,
             locator,
             generation: TREES_BUILT.fetch_add(1, Ordering::Relaxed) + 1,
-        })
+        };
+        Ok((tree, origin))
+    }
+
+    /// The grid locator as bytes, to keep beside the areas for the next
+    /// start's [`AreaTree::build_from_image`].
+    #[must_use]
+    pub fn locator_image(&self) -> Vec<u8> {
+        self.locator.image()
     }
 
     /// This tree's number, different for every tree built in the process.

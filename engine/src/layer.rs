@@ -18,6 +18,10 @@ use super::error::{EngineError, Result};
 use super::model::{Camera, Footprint, KeyPlace, RiskSource};
 use super::sphere::{self, LonLat};
 
+/// Features from which a layer's grids are assigned on every core: below
+/// it, starting the threads costs more than it saves.
+const PARALLEL_PLACING: usize = 20_000;
+
 /// Dense index of a feature inside one [`Layer`].
 pub type FeatureIdx = u32;
 
@@ -156,13 +160,34 @@ impl<T: LayerItem> Layer<T> {
         self.grids.get(idx as usize).copied().flatten()
     }
 
-    /// Re-assigns every feature's grid.
-    pub fn assign_grids(&mut self, grid_of: impl Fn(Point<f64>) -> Option<AreaIdx>) {
-        self.grids = self
-            .items
-            .iter()
-            .map(|t| t.as_ref().and_then(|t| grid_of(representative(t.shape()))))
-            .collect();
+    /// Re-assigns every feature's grid, a large layer's in parts on every
+    /// core (a city's 200,000 cameras take a quarter of a second on one).
+    pub fn assign_grids(&mut self, grid_of: impl Fn(Point<f64>) -> Option<AreaIdx> + Sync)
+    where
+        T: Sync,
+    {
+        let place = |part: &[Option<T>]| -> Vec<Option<AreaIdx>> {
+            part.iter()
+                .map(|t| t.as_ref().and_then(|t| grid_of(representative(t.shape()))))
+                .collect()
+        };
+        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        if threads < 2 || self.items.len() < PARALLEL_PLACING {
+            self.grids = place(&self.items);
+            return;
+        }
+        let part = self.items.len().div_ceil(threads);
+        self.grids = std::thread::scope(|s| {
+            let parts: Vec<_> = self
+                .items
+                .chunks(part)
+                .map(|chunk| s.spawn(|| place(chunk)))
+                .collect();
+            parts
+                .into_iter()
+                .flat_map(|p| p.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        });
     }
 
     /// Assigns one feature's grid.

@@ -206,6 +206,22 @@ impl Engine {
         Ok((engine, times))
     }
 
+    /// [`Engine::build_on`] with the staff index built already too (the
+    /// staff in batches as they were read: [`StaffIndex::load_batch`]);
+    /// `city.areas` and `city.staff` are ignored.
+    pub fn build_on_staff(
+        config: EngineConfig,
+        tree: AreaTree,
+        staff: StaffIndex,
+        city: City,
+    ) -> Result<(Self, BuildTimes)> {
+        let start = Instant::now();
+        let rest = Rest::of(staff, Duration::ZERO, build_layers(city)?);
+        let (engine, mut times) = Engine::assemble(config, tree, rest);
+        times.total = start.elapsed();
+        Ok((engine, times))
+    }
+
     /// Puts the parts together and places every static feature in its grid.
     fn assemble(config: EngineConfig, areas: AreaTree, rest: Rest) -> (Self, BuildTimes) {
         let t = Instant::now();
@@ -489,6 +505,19 @@ struct Rest {
     layers_time: Duration,
 }
 
+impl Rest {
+    fn of(staff: StaffIndex, staff_time: Duration, layers: StaticLayers) -> Rest {
+        Rest {
+            staff,
+            staff_time,
+            cameras: layers.cameras,
+            risk_sources: layers.risk_sources,
+            key_places: layers.key_places,
+            layers_time: layers.time,
+        }
+    }
+}
+
 /// Every staff member's home grid, refusing unknown codes.
 fn resolve_homes(staff: &[Staff], idx: impl Fn(&str) -> Option<AreaIdx>) -> Result<Vec<AreaIdx>> {
     staff
@@ -498,39 +527,34 @@ fn resolve_homes(staff: &[Staff], idx: impl Fn(&str) -> Option<AreaIdx>) -> Resu
 }
 
 /// Builds the staff index on one thread and the static layers on another.
-fn build_rest(config: EngineConfig, city: City, homes: &[AreaIdx]) -> Result<Rest> {
-    let City {
-        staff,
-        cameras,
-        risk_sources,
-        key_places,
-        ..
-    } = city;
+fn build_rest(config: EngineConfig, mut city: City, homes: &[AreaIdx]) -> Result<Rest> {
+    let staff = std::mem::take(&mut city.staff);
     let (index, layers) = std::thread::scope(|s| {
         let index = s.spawn(|| {
             let t = Instant::now();
             StaffIndex::build(config.staff_cell_deg, &staff, homes).map(|i| (i, t.elapsed()))
         });
-        let t = Instant::now();
-        let layers = Layer::build(cameras).and_then(|c| {
-            Ok((
-                c,
-                Layer::build(risk_sources)?,
-                Layer::build(key_places)?,
-                t.elapsed(),
-            ))
-        });
-        (join(index), layers)
+        (join(index), build_layers(city))
     });
     let (staff_index, staff_time) = index?;
-    let (cameras, risk_sources, key_places, layers_time) = layers?;
-    Ok(Rest {
-        staff: staff_index,
-        staff_time,
-        cameras,
-        risk_sources,
-        key_places,
-        layers_time,
+    Ok(Rest::of(staff_index, staff_time, layers?))
+}
+
+/// The static layers' indexes, and how long they took.
+struct StaticLayers {
+    cameras: Layer<Camera>,
+    risk_sources: Layer<RiskSource>,
+    key_places: Layer<KeyPlace>,
+    time: Duration,
+}
+
+fn build_layers(city: City) -> Result<StaticLayers> {
+    let t = Instant::now();
+    Ok(StaticLayers {
+        cameras: Layer::build(city.cameras)?,
+        risk_sources: Layer::build(city.risk_sources)?,
+        key_places: Layer::build(city.key_places)?,
+        time: t.elapsed(),
     })
 }
 
@@ -555,7 +579,7 @@ fn layer_points<'a, T: LayerItem>(
 }
 
 /// Places every feature of a layer in the grid at its representative point.
-fn place_in_grids<T: LayerItem>(tree: &AreaTree, layer: &mut Layer<T>) {
+fn place_in_grids<T: LayerItem + Sync>(tree: &AreaTree, layer: &mut Layer<T>) {
     layer.assign_grids(|p| tree.grid_at(LonLat::new(p.x(), p.y()).ok()?));
 }
 

@@ -32,6 +32,8 @@ use super::areas::AreaIdx;
 use super::error::{EngineError, Result};
 use super::sphere::LonLat;
 
+mod image;
+
 /// How far (degrees, ~10 cm) a finest cell's bounding box is grown before it
 /// is compared with the grids.
 pub const EDGE_MARGIN_DEG: f64 = 1e-6;
@@ -86,6 +88,31 @@ pub struct GridLocator {
     shapes: Vec<Shape>,
 }
 
+/// The grids as the locator keeps them, refused if a coordinate is not
+/// finite.
+fn shapes_of(grids: &[(AreaIdx, &MultiPolygon<f64>)]) -> Result<Vec<Shape>> {
+    let shapes: Vec<Shape> = grids
+        .iter()
+        .filter_map(|(area, g)| {
+            Some(Shape {
+                area: *area,
+                bbox: g.bounding_rect()?,
+                geometry: (*g).clone(),
+            })
+        })
+        .collect();
+    for s in &shapes {
+        let (min, max) = (s.bbox.min(), s.bbox.max());
+        if ![min.x, min.y, max.x, max.y].iter().all(|v| v.is_finite()) {
+            return Err(EngineError::InvalidGeometry(format!(
+                "grid {}: coordinates must be finite",
+                s.area
+            )));
+        }
+    }
+    Ok(shapes)
+}
+
 /// Cells found by one refinement worker.
 #[derive(Debug, Default)]
 struct Cover {
@@ -127,25 +154,7 @@ impl GridLocator {
     /// them. `grids` must be in area-index order: a point on a shared edge
     /// goes to the first grid that contains it.
     pub fn build(grids: &[(AreaIdx, &MultiPolygon<f64>)], resolution: Resolution) -> Result<Self> {
-        let shapes: Vec<Shape> = grids
-            .iter()
-            .filter_map(|(area, g)| {
-                Some(Shape {
-                    area: *area,
-                    bbox: g.bounding_rect()?,
-                    geometry: (*g).clone(),
-                })
-            })
-            .collect();
-        for s in &shapes {
-            let (min, max) = (s.bbox.min(), s.bbox.max());
-            if ![min.x, min.y, max.x, max.y].iter().all(|v| v.is_finite()) {
-                return Err(EngineError::InvalidGeometry(format!(
-                    "grid {}: coordinates must be finite",
-                    s.area
-                )));
-            }
-        }
+        let shapes = shapes_of(grids)?;
         let index = Grids {
             shapes: &shapes,
             boxes: RTree::bulk_load(

@@ -295,10 +295,35 @@ impl StaffIndex {
         for (s, &home) in staff.iter().zip(homes) {
             index.upsert(s, Some(home))?;
         }
-        // Sized while it grew; now once more from the whole roster, so a
-        // city starts with buckets made for its density.
-        index.fit();
+        index.end_load();
         Ok(index)
+    }
+
+    /// Adds a batch of a roster being read (the way [`StaffIndex::build`]
+    /// adds a whole one), each member homed in the grid `home` gives for
+    /// their home grid's code; an unknown code is refused. Call
+    /// [`StaffIndex::end_load`] after the last batch.
+    pub fn load_batch(
+        &mut self,
+        staff: &[Staff],
+        home: impl Fn(&str) -> Option<AreaIdx>,
+    ) -> Result<()> {
+        let n = staff.len();
+        self.members.reserve(n);
+        self.places.reserve(n);
+        for s in staff {
+            let grid =
+                home(&s.home_grid).ok_or_else(|| EngineError::UnknownArea(s.home_grid.clone()))?;
+            self.upsert(s, Some(grid))?;
+        }
+        Ok(())
+    }
+
+    /// Ends a load: the buckets were sized while the roster grew; now once
+    /// more from the whole of it, so a city starts with buckets made for its
+    /// density.
+    pub fn end_load(&mut self) {
+        self.fit();
     }
 
     /// The bucket size now, degrees.

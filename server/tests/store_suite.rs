@@ -264,6 +264,7 @@ suite!(
     users,
     sessions,
     settings,
+    index_images,
     corrupt_rows_are_named,
     reopen_keeps_everything,
     concurrent_writes_and_reads,
@@ -1269,6 +1270,30 @@ async fn settings(b: &Backend) {
     );
     store.put_setting("empty", "").await.unwrap();
     assert_eq!(store.setting("empty").await.unwrap().as_deref(), Some(""));
+}
+
+/// A derived index's image comes back byte for byte (every byte value, a
+/// few megabytes as a city's grid locator is), and a second one under the
+/// same name replaces the first.
+async fn index_images(b: &Backend) {
+    let store = &b.store;
+    assert_eq!(store.index_image("grid-locator").await.unwrap(), None);
+    let big: Vec<u8> = (0..4_000_000u32).map(|i| (i % 251) as u8).collect();
+    store.put_index_image("grid-locator", &big).await.unwrap();
+    store.put_index_image("other", b"\0\xff").await.unwrap();
+    assert_eq!(store.index_image("grid-locator").await.unwrap(), Some(big));
+    store
+        .put_index_image("grid-locator", b"short")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.index_image("grid-locator").await.unwrap().as_deref(),
+        Some(&b"short"[..])
+    );
+    assert_eq!(
+        store.index_image("other").await.unwrap().as_deref(),
+        Some(&b"\0\xff"[..])
+    );
 }
 
 async fn corrupt_rows_are_named(b: &Backend) {

@@ -1051,3 +1051,103 @@ async fn device_ids_are_shown_to_administrators_only() {
         assert_eq!(with_devices > 0, shown, "{user}: {page}");
     }
 }
+
+/// The grid of each point of a lattice over the test city (`None` outside
+/// every grid).
+async fn grids_at(s: &TestServer, token: &str) -> Vec<Option<String>> {
+    let mut out = Vec::new();
+    for i in 0..21 {
+        for j in 0..6 {
+            let (lon, lat) = (119.995 + f64::from(i) * 0.01, 27.995 + f64::from(j) * 0.02);
+            let (status, b) = s
+                .get(token, &format!("/api/dispatch/locate?lon={lon}&lat={lat}"))
+                .await;
+            assert!(status == 200 || status == 404, "{status} {b}");
+            out.push(b["grid"]["code"].as_str().map(str::to_owned));
+        }
+    }
+    out
+}
+
+/// The grid locator's image as the store keeps it.
+async fn kept_locator(s: &TestServer) -> Option<Vec<u8>> {
+    s.server()
+        .app
+        .store
+        .index_image("grid-locator")
+        .await
+        .unwrap()
+}
+
+/// The grid locator is kept in the store between starts (`index_images`):
+/// a restart takes it and answers every point as before; a damaged one is
+/// built afresh and replaced; and once an import has changed the grids, a
+/// restart answers by the new grids, never from the image of the old.
+#[tokio::test]
+async fn the_grid_locator_kept_between_starts_follows_the_grids() {
+    let mut s = TestServer::start().await;
+    let admin = s.login("admin").await;
+    let first = kept_locator(&s).await.expect("kept at the first start");
+    let before = grids_at(&s, &admin).await;
+    assert_eq!(before.iter().filter(|g| g.is_some()).count(), 100);
+
+    s.restart().await;
+    assert_eq!(grids_at(&s, &admin).await, before);
+    assert_eq!(
+        kept_locator(&s).await.as_ref(),
+        Some(&first),
+        "taken, not rebuilt"
+    );
+
+    s.server()
+        .app
+        .store
+        .put_index_image("grid-locator", b"damaged")
+        .await
+        .unwrap();
+    s.restart().await;
+    assert_eq!(grids_at(&s, &admin).await, before);
+    let rebuilt = kept_locator(&s).await.unwrap();
+    assert_ne!(rebuilt, b"damaged", "replaced by a good one");
+
+    // District 11's two grids trade places.
+    let (_, mut west) = s
+        .get(
+            &admin,
+            &format!("/ogc/collections/areas/items/{}", grid(11, 1)),
+        )
+        .await;
+    let (_, mut east) = s
+        .get(
+            &admin,
+            &format!("/ogc/collections/areas/items/{}", grid(11, 2)),
+        )
+        .await;
+    let west_geometry = west["geometry"].take();
+    west["geometry"] = east["geometry"].take();
+    east["geometry"] = west_geometry;
+    for f in [&mut west, &mut east] {
+        f.as_object_mut().unwrap().remove("links");
+    }
+    let (status, r) = s
+        .post(
+            &admin,
+            "/ogc/collections/areas/items",
+            &collection(vec![west, east]),
+        )
+        .await;
+    assert_eq!(status, 200, "{r}");
+    let swapped = grids_at(&s, &admin).await;
+    assert_ne!(swapped, before);
+    s.restart().await;
+    assert_eq!(
+        grids_at(&s, &admin).await,
+        swapped,
+        "the new grids, not the old image"
+    );
+    let (_, b) = s
+        .get(&admin, "/api/dispatch/locate?lon=120.02&lat=28.05")
+        .await;
+    assert_eq!(b["grid"]["code"], grid(11, 2));
+    assert_ne!(kept_locator(&s).await.unwrap(), rebuilt, "kept anew");
+}

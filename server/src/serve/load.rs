@@ -7,9 +7,10 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
+use riskmap_engine::areas::LocatorOrigin;
 use riskmap_engine::city::{self, CityDirError};
 use riskmap_engine::risk::RiskWeights;
-use riskmap_engine::{AreaTree, Engine, EngineConfig};
+use riskmap_engine::{AreaTree, Engine, EngineConfig, StaffIndex};
 
 use super::ServeError;
 use crate::app::Desk;
@@ -18,9 +19,9 @@ use crate::config::{ServeArgs, StoreArgs};
 use crate::incident::{Book, Dictionary};
 use crate::org::Departments;
 use crate::patrol::PatrolRules;
-use crate::store::Store;
 use crate::store::postgis::PostgisStore;
 use crate::store::sqlite::SqliteStore;
+use crate::store::{CityFeed, Store};
 
 /// An exclusive lock on the embedded store's directory, held while the
 /// server runs: two servers on one store would hand out the same serial
@@ -112,6 +113,9 @@ pub async fn open_store(
     ))
 }
 
+/// The name the grid locator's image is kept under in the store.
+const LOCATOR_IMAGE: &str = "grid-locator";
+
 /// Imports the demo city into an empty store (in demo mode), then builds the
 /// engine from the store.
 pub(super) async fn load_engine(
@@ -134,33 +138,69 @@ pub(super) async fn load_engine(
         ..EngineConfig::default()
     };
     // The area tree (with the grid locator, the costliest index) is built
-    // while the store is still reading the other layers.
+    // while the store is still reading the other layers, its locator taken
+    // from the image kept at an earlier start if the grids are the same.
     let (areas_tx, areas_rx) = tokio::sync::oneshot::channel();
     let tree = async {
-        let areas = areas_rx
-            .await
-            .map_err(|_| ServeError::Config("the store did not read the areas".into()))?;
+        let (areas, image) = tokio::join!(areas_rx, store.index_image(LOCATOR_IMAGE));
+        let areas =
+            areas.map_err(|_| ServeError::Config("the store did not read the areas".into()))?;
+        let image = image.unwrap_or_else(|e| {
+            tracing::warn!("cannot read the grid locator's image, building it afresh: {e}");
+            None
+        });
         let started = Instant::now();
-        let tree = tokio::task::spawn_blocking(move || AreaTree::build(areas, resolution))
-            .await
-            .map_err(|e| ServeError::Config(format!("building the area tree: {e}")))?
-            .map_err(CityDirError::from)?;
-        Ok::<_, ServeError>((tree, started.elapsed()))
+        tokio::task::spawn_blocking(move || {
+            let (tree, origin) = AreaTree::build_from_image(areas, resolution, image.as_deref())?;
+            // A locator built afresh is kept for the next start.
+            let fresh = matches!(origin, LocatorOrigin::Built(_)).then(|| tree.locator_image());
+            Ok::<_, CityDirError>((tree, origin, fresh, started.elapsed()))
+        })
+        .await
+        .map_err(|e| ServeError::Config(format!("building the area tree: {e}")))?
+        .map_err(ServeError::from)
     };
-    let (city, tree) = tokio::join!(store.load_city_areas_first(areas_tx), tree);
+    // The staff index is built from each batch of staff as it is read, on
+    // a thread of its own, once the tree (which homes them) is there.
+    let (staff_tx, mut staff_rx) = tokio::sync::mpsc::unbounded_channel::<Vec<_>>();
+    let cell_deg = config.staff_cell_deg;
+    let indexes = async {
+        let (tree, origin, fresh_image, areas_time) = tree.await?;
+        let started = Instant::now();
+        tokio::task::spawn_blocking(move || {
+            let mut staff = StaffIndex::new(cell_deg);
+            while let Some(batch) = staff_rx.blocking_recv() {
+                staff.load_batch(&batch, |code| tree.idx(code))?;
+            }
+            staff.end_load();
+            let times = (areas_time, started.elapsed());
+            Ok::<_, CityDirError>((tree, staff, origin, fresh_image, times))
+        })
+        .await
+        .map_err(|e| ServeError::Config(format!("building the staff index: {e}")))?
+        .map_err(ServeError::from)
+    };
+    let feed = CityFeed {
+        areas: areas_tx,
+        staff: staff_tx,
+    };
+    let (city, indexes) = tokio::join!(store.load_city_feeding(feed), indexes);
     let city = city?;
-    let (tree, areas_time) = tree?;
+    let (tree, staff, origin, fresh_image, (areas_time, staff_time)) = indexes?;
     let read_ms = t.elapsed().as_millis();
     let (engine, mut times) =
-        tokio::task::spawn_blocking(move || Engine::build_on(config, tree, city))
+        tokio::task::spawn_blocking(move || Engine::build_on_staff(config, tree, staff, city))
             .await
             .map_err(|e| ServeError::Config(format!("building the engine: {e}")))?
             .map_err(CityDirError::from)?;
     times.areas = areas_time;
+    times.staff = staff_time;
     // elapsed_ms: from the store open to every index built (the cold start
     // figure of docs/PERFORMANCE.md); read_ms: until every layer is read
-    // (the area tree is built meanwhile, in areas_ms); after_read_ms: the
-    // rest of the build (staff and layers side by side, then placing).
+    // and the area tree (areas_ms) and the staff index (staff_ms, from the
+    // tree to the last batch in) are built; after_read_ms: the rest (the
+    // static layers' indexes, then placing); locator: "image" if taken from
+    // the kept image, "built" if not.
     tracing::info!(
         areas = engine.areas().len(),
         staff = engine.staff().len(),
@@ -172,8 +212,24 @@ pub(super) async fn load_engine(
         staff_ms = times.staff.as_millis(),
         layers_ms = times.layers.as_millis(),
         placing_ms = times.placing.as_millis(),
+        locator = if origin == LocatorOrigin::Image {
+            "image"
+        } else {
+            "built"
+        },
         "engine loaded"
     );
+    if let LocatorOrigin::Built(Some(why)) = &origin {
+        tracing::info!("the kept grid locator image was not used: {why}");
+    }
+    if let Some(image) = fresh_image {
+        // Losing it costs the next start a second, no more: a failure to
+        // keep it is no reason not to serve.
+        match store.put_index_image(LOCATOR_IMAGE, &image).await {
+            Ok(()) => tracing::info!(bytes = image.len(), "grid locator image kept"),
+            Err(e) => tracing::warn!("cannot keep the grid locator's image: {e}"),
+        }
+    }
     Ok(engine)
 }
 

@@ -126,6 +126,13 @@ pub trait CommonStore: Send + Sync {
 
     /// Sets a server-wide setting.
     async fn put_setting(&self, key: &str, value: &str) -> Result<()>;
+
+    /// A derived index kept between starts (an image of the grid locator),
+    /// by name; `None` if none is kept.
+    async fn index_image(&self, name: &str) -> Result<Option<Vec<u8>>>;
+
+    /// Keeps a derived index's image under `name`, replacing the one there.
+    async fn put_index_image(&self, name: &str, body: &[u8]) -> Result<()>;
 }
 
 #[async_trait]
@@ -220,6 +227,24 @@ impl<B: Backend> CommonStore for B {
         let q = Stmt::new(include_str!("sql/put_setting.sql"))
             .bind(key)
             .bind(value);
+        B::Db::run(&mut c, q).await?;
+        Ok(())
+    }
+
+    async fn index_image(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        let mut c = self.reader().acquire().await?;
+        let q = Stmt::new("SELECT body FROM index_images WHERE name = $1").bind(name);
+        first::<B::Db, _>(&mut c, q, |r| r.get("body")).await
+    }
+
+    async fn put_index_image(&self, name: &str, body: &[u8]) -> Result<()> {
+        let mut c = self.writer().acquire().await?;
+        let q = Stmt::new(
+            "INSERT INTO index_images (name, body) VALUES ($1, $2) \
+             ON CONFLICT (name) DO UPDATE SET body = excluded.body",
+        )
+        .bind(name)
+        .bind(body);
         B::Db::run(&mut c, q).await?;
         Ok(())
     }

@@ -6,7 +6,8 @@ use geo::MultiPolygon;
 use geojson::GeometryValue;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
-use serde::de::DeserializeOwned;
+use serde::de::value::StrDeserializer;
+use serde::de::{DeserializeOwned, IntoDeserializer};
 
 use crate::store::{Result, StoreError, TrackPoint};
 use riskmap_engine::geojson as gj;
@@ -41,7 +42,9 @@ pub fn parse_name<T: DeserializeOwned>(
     column: &str,
     text: &str,
 ) -> Result<T> {
-    serde_json::from_value(serde_json::Value::String(text.to_owned())).map_err(|_| {
+    // Straight from the text: a city load parses two a staff row.
+    let text_in: StrDeserializer<'_, serde::de::value::Error> = text.into_deserializer();
+    T::deserialize(text_in).map_err(|_| {
         corrupt(
             table,
             id,

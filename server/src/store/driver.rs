@@ -355,10 +355,36 @@ where
     Ok(args)
 }
 
-/// A column's value, read through a [`Driver`].
+/// A row whose columns can be read: a row of either sqlx driver (through
+/// [`Cols`]), or of the plain SQLite connection the embedded store reads a
+/// city with at start (`sqlite::bulk`), so that one decoder per model type
+/// serves both.
+pub trait Columns {
+    /// A whole-number column (NULL as `None`).
+    fn int(&self, col: Col<'_>) -> sqlx::Result<Option<i64>>;
+    /// A double column.
+    fn real(&self, col: Col<'_>) -> sqlx::Result<Option<f64>>;
+    /// A single-precision column.
+    fn real32(&self, col: Col<'_>) -> sqlx::Result<Option<f32>>;
+    /// A boolean column.
+    fn flag(&self, col: Col<'_>) -> sqlx::Result<Option<bool>>;
+    /// A text column.
+    fn text(&self, col: Col<'_>) -> sqlx::Result<Option<String>>;
+    /// A byte column.
+    fn bytes(&self, col: Col<'_>) -> sqlx::Result<Option<Vec<u8>>>;
+}
+
+impl dyn Columns + '_ {
+    /// Column `col`, as the type asked for.
+    pub fn get<'a, T: Value>(&self, col: impl Into<Col<'a>>) -> Result<T> {
+        Ok(T::read(self, col.into())?)
+    }
+}
+
+/// A column's value, read from any [`Columns`].
 pub trait Value: Sized {
     /// Reads column `col` of `row`.
-    fn read<DB: Driver>(row: &DB::Row, col: Col<'_>) -> sqlx::Result<Self>;
+    fn read(row: &dyn Columns, col: Col<'_>) -> sqlx::Result<Self>;
 }
 
 /// A NULL where the model has no room for one.
@@ -369,54 +395,31 @@ fn not_null<T>(col: Col<'_>, v: Option<T>) -> sqlx::Result<T> {
     })
 }
 
-impl Value for i64 {
-    fn read<DB: Driver>(row: &DB::Row, col: Col<'_>) -> sqlx::Result<Self> {
-        not_null(col, DB::int(row, col)?)
-    }
+/// `Value` for a type and its `Option`, read by one [`Columns`] method.
+macro_rules! value {
+    ($t:ty, $read:ident) => {
+        impl Value for $t {
+            fn read(row: &dyn Columns, col: Col<'_>) -> sqlx::Result<Self> {
+                not_null(col, row.$read(col)?)
+            }
+        }
+        impl Value for Option<$t> {
+            fn read(row: &dyn Columns, col: Col<'_>) -> sqlx::Result<Self> {
+                row.$read(col)
+            }
+        }
+    };
 }
-impl Value for Option<i64> {
-    fn read<DB: Driver>(row: &DB::Row, col: Col<'_>) -> sqlx::Result<Self> {
-        DB::int(row, col)
-    }
-}
-impl Value for f64 {
-    fn read<DB: Driver>(row: &DB::Row, col: Col<'_>) -> sqlx::Result<Self> {
-        not_null(col, DB::real(row, col)?)
-    }
-}
-impl Value for Option<f64> {
-    fn read<DB: Driver>(row: &DB::Row, col: Col<'_>) -> sqlx::Result<Self> {
-        DB::real(row, col)
-    }
-}
+
+value!(i64, int);
+value!(f64, real);
+value!(bool, flag);
+value!(String, text);
+value!(Vec<u8>, bytes);
+
 impl Value for Option<f32> {
-    fn read<DB: Driver>(row: &DB::Row, col: Col<'_>) -> sqlx::Result<Self> {
-        DB::real32(row, col)
-    }
-}
-impl Value for bool {
-    fn read<DB: Driver>(row: &DB::Row, col: Col<'_>) -> sqlx::Result<Self> {
-        not_null(col, DB::flag(row, col)?)
-    }
-}
-impl Value for Option<bool> {
-    fn read<DB: Driver>(row: &DB::Row, col: Col<'_>) -> sqlx::Result<Self> {
-        DB::flag(row, col)
-    }
-}
-impl Value for String {
-    fn read<DB: Driver>(row: &DB::Row, col: Col<'_>) -> sqlx::Result<Self> {
-        not_null(col, DB::text(row, col)?)
-    }
-}
-impl Value for Option<String> {
-    fn read<DB: Driver>(row: &DB::Row, col: Col<'_>) -> sqlx::Result<Self> {
-        DB::text(row, col)
-    }
-}
-impl Value for Vec<u8> {
-    fn read<DB: Driver>(row: &DB::Row, col: Col<'_>) -> sqlx::Result<Self> {
-        not_null(col, DB::bytes(row, col)?)
+    fn read(row: &dyn Columns, col: Col<'_>) -> sqlx::Result<Self> {
+        row.real32(col)
     }
 }
 
@@ -426,7 +429,28 @@ pub struct Cols<'r, DB: Driver>(pub &'r DB::Row);
 impl<DB: Driver> Cols<'_, DB> {
     /// Column `col`, as the type asked for.
     pub fn get<'a, T: Value>(&self, col: impl Into<Col<'a>>) -> Result<T> {
-        Ok(T::read::<DB>(self.0, col.into())?)
+        Ok(T::read(self, col.into())?)
+    }
+}
+
+impl<DB: Driver> Columns for Cols<'_, DB> {
+    fn int(&self, col: Col<'_>) -> sqlx::Result<Option<i64>> {
+        DB::int(self.0, col)
+    }
+    fn real(&self, col: Col<'_>) -> sqlx::Result<Option<f64>> {
+        DB::real(self.0, col)
+    }
+    fn real32(&self, col: Col<'_>) -> sqlx::Result<Option<f32>> {
+        DB::real32(self.0, col)
+    }
+    fn flag(&self, col: Col<'_>) -> sqlx::Result<Option<bool>> {
+        DB::flag(self.0, col)
+    }
+    fn text(&self, col: Col<'_>) -> sqlx::Result<Option<String>> {
+        DB::text(self.0, col)
+    }
+    fn bytes(&self, col: Col<'_>) -> sqlx::Result<Option<Vec<u8>>> {
+        DB::bytes(self.0, col)
     }
 }
 

@@ -12,9 +12,10 @@ use super::codec::{
     FixColumns, area_rows, camera_location, corrupt, fix_from, footprint_from, key_place_rows,
     multi_polygon_from, parse_json_list, parse_name, risk_level_from, risk_source_rows, staff_rows,
 };
-use super::driver::{Cols, Driver, Param, Stmt, rows};
+use super::driver::{Cols, Columns, Driver, Param, Stmt, rows};
 use super::rows::insert_rows;
-use super::{LayerData, Result, WriteMode};
+use super::{LayerData, Result, STAFF_BATCH, WriteMode};
+use tokio::sync::mpsc::UnboundedSender;
 
 /// A layer table: its name, its key, and its columns in bind order, with
 /// `:json` after a JSON column and `@geometry` for the geometry (named by
@@ -284,41 +285,123 @@ async fn write_key_places<B: Backend>(
         .await
 }
 
-/// Every area, parents before children (by level from the city down, then
-/// code).
-pub async fn read_areas<B: Backend>(conn: &mut Conn<B>) -> Result<Vec<Area>> {
-    let sql = AREAS.select::<B>();
-    let mut areas = rows::<B::Db, _>(conn, Stmt::new(&sql), area_from).await?;
+/// One layer's read at start-up: its statement, and how a row of it
+/// becomes the model. Both the drivers' reads below and the embedded store's
+/// bulk read at start (`sqlite::bulk`) run these.
+pub struct LayerRead<T> {
+    /// The `SELECT`, its columns in the order `from` reads them.
+    pub sql: String,
+    /// A row into the model, validated like an import.
+    pub from: fn(&dyn Columns) -> Result<T>,
+}
+
+/// The areas (sorted afterwards by [`sort_areas`]).
+#[must_use]
+pub fn areas_read<B: Backend>() -> LayerRead<Area> {
+    LayerRead {
+        sql: AREAS.select::<B>(),
+        from: area_from,
+    }
+}
+
+/// Parents before children: by level from the city down, then code.
+pub fn sort_areas(areas: &mut [Area]) {
     areas.sort_by(|a, b| a.level.cmp(&b.level).then_with(|| a.code.cmp(&b.code)));
+}
+
+/// The staff, by id. (Ids are `COLLATE "C"` in PostgreSQL, so both sort
+/// byte-wise, as Rust does.)
+#[must_use]
+pub fn staff_read<B: Backend>() -> LayerRead<Staff> {
+    LayerRead {
+        sql: format!("{} ORDER BY id", STAFF.select::<B>()),
+        from: staff_from,
+    }
+}
+
+/// The cameras, risk sources and key places, each by id.
+#[must_use]
+pub fn static_reads<B: Backend>() -> (
+    LayerRead<Camera>,
+    LayerRead<RiskSource>,
+    LayerRead<KeyPlace>,
+) {
+    let cameras = LayerRead {
+        sql: format!("{} ORDER BY id", CAMERAS.select::<B>()),
+        from: camera_from,
+    };
+    // The level as BIGINT: PostgreSQL stores a SMALLINT.
+    let risks = LayerRead {
+        sql: format!("{} ORDER BY id", RISK_SOURCES.select::<B>()).replacen(
+            "level,",
+            "CAST(level AS BIGINT) AS level,",
+            1,
+        ),
+        from: risk_source_from,
+    };
+    let places = LayerRead {
+        sql: format!("{} ORDER BY id", KEY_PLACES.select::<B>()),
+        from: key_place_from,
+    };
+    (cameras, risks, places)
+}
+
+/// Every row of one layer read, through the backend's driver.
+async fn read<B: Backend, T: Send>(conn: &mut Conn<B>, read: &LayerRead<T>) -> Result<Vec<T>> {
+    rows::<B::Db, _>(conn, Stmt::new(&read.sql), |r| (read.from)(r)).await
+}
+
+/// Every area, parents before children.
+pub async fn read_areas<B: Backend>(conn: &mut Conn<B>) -> Result<Vec<Area>> {
+    let mut areas = read::<B, _>(conn, &areas_read::<B>()).await?;
+    sort_areas(&mut areas);
     Ok(areas)
 }
 
-/// Every staff member, by id. (Ids are `COLLATE "C"` in PostgreSQL, so both
-/// sort byte-wise, as Rust does.)
+/// Every staff member, by id.
 pub async fn read_staff<B: Backend>(conn: &mut Conn<B>) -> Result<Vec<Staff>> {
-    let sql = format!("{} ORDER BY id", STAFF.select::<B>());
-    rows::<B::Db, _>(conn, Stmt::new(&sql), staff_from).await
+    read::<B, _>(conn, &staff_read::<B>()).await
+}
+
+/// Every staff member, by id, handed to `out` in batches of
+/// [`STAFF_BATCH`] as they are read (a receiver gone is not an error: the
+/// read goes on, and the caller learns why from the receiver's side).
+pub async fn feed_staff<B: Backend>(
+    conn: &mut Conn<B>,
+    out: &UnboundedSender<Vec<Staff>>,
+) -> Result<()> {
+    let read = staff_read::<B>();
+    let mut batch = Vec::with_capacity(STAFF_BATCH);
+    B::Db::each(conn, Stmt::new(&read.sql), &mut |r| {
+        batch.push((read.from)(&Cols::<B::Db>(r))?);
+        if batch.len() == STAFF_BATCH {
+            let _ = out.send(std::mem::replace(
+                &mut batch,
+                Vec::with_capacity(STAFF_BATCH),
+            ));
+        }
+        Ok(())
+    })
+    .await?;
+    if !batch.is_empty() {
+        let _ = out.send(batch);
+    }
+    Ok(())
 }
 
 /// Cameras, risk sources and key places, each by id.
 pub async fn read_static<B: Backend>(
     conn: &mut Conn<B>,
 ) -> Result<(Vec<Camera>, Vec<RiskSource>, Vec<KeyPlace>)> {
-    let sql = format!("{} ORDER BY id", CAMERAS.select::<B>());
-    let cameras = rows::<B::Db, _>(conn, Stmt::new(&sql), camera_from).await?;
-    // The level as BIGINT: PostgreSQL stores a SMALLINT.
-    let sql = format!("{} ORDER BY id", RISK_SOURCES.select::<B>()).replacen(
-        "level,",
-        "CAST(level AS BIGINT) AS level,",
-        1,
-    );
-    let risks = rows::<B::Db, _>(conn, Stmt::new(&sql), risk_source_from).await?;
-    let sql = format!("{} ORDER BY id", KEY_PLACES.select::<B>());
-    let places = rows::<B::Db, _>(conn, Stmt::new(&sql), key_place_from).await?;
-    Ok((cameras, risks, places))
+    let (cameras, risks, places) = static_reads::<B>();
+    Ok((
+        read::<B, _>(conn, &cameras).await?,
+        read::<B, _>(conn, &risks).await?,
+        read::<B, _>(conn, &places).await?,
+    ))
 }
 
-fn area_from<DB: Driver>(r: &Cols<'_, DB>) -> Result<Area> {
+fn area_from(r: &dyn Columns) -> Result<Area> {
     let code: String = r.get("code")?;
     let level: String = r.get("level")?;
     let geometry: String = r.get("geometry")?;
@@ -334,7 +417,7 @@ fn area_from<DB: Driver>(r: &Cols<'_, DB>) -> Result<Area> {
 /// A staff row, by position in [`STAFF`]'s column order: a city load reads
 /// hundreds of thousands, and a lookup by name per column costs more than
 /// the decoding.
-fn staff_from<DB: Driver>(r: &Cols<'_, DB>) -> Result<Staff> {
+fn staff_from(r: &dyn Columns) -> Result<Staff> {
     let id: String = r.get(0)?;
     let role: String = r.get(2)?;
     let skills: String = r.get(3)?;
@@ -364,7 +447,7 @@ fn staff_from<DB: Driver>(r: &Cols<'_, DB>) -> Result<Staff> {
 }
 
 /// A camera row, by position (see [`staff_from`]).
-fn camera_from<DB: Driver>(r: &Cols<'_, DB>) -> Result<Camera> {
+fn camera_from(r: &dyn Columns) -> Result<Camera> {
     let id: String = r.get(0)?;
     let location = LonLat::new(r.get(8)?, r.get(9)?).map_err(|e| corrupt("cameras", &id, &e))?;
     Ok(Camera {
@@ -380,7 +463,7 @@ fn camera_from<DB: Driver>(r: &Cols<'_, DB>) -> Result<Camera> {
     })
 }
 
-fn risk_source_from<DB: Driver>(r: &Cols<'_, DB>) -> Result<RiskSource> {
+fn risk_source_from(r: &dyn Columns) -> Result<RiskSource> {
     let id: String = r.get("id")?;
     let geometry: String = r.get("geometry")?;
     Ok(RiskSource {
@@ -392,7 +475,7 @@ fn risk_source_from<DB: Driver>(r: &Cols<'_, DB>) -> Result<RiskSource> {
     })
 }
 
-fn key_place_from<DB: Driver>(r: &Cols<'_, DB>) -> Result<KeyPlace> {
+fn key_place_from(r: &dyn Columns) -> Result<KeyPlace> {
     let id: String = r.get("id")?;
     let geometry: String = r.get("geometry")?;
     Ok(KeyPlace {

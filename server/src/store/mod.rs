@@ -203,6 +203,22 @@ pub struct Session {
     pub expires_ms: EpochMs,
 }
 
+/// Where a city load hands over the layers the engine builds first (see
+/// [`Store::load_city_feeding`]).
+#[derive(Debug)]
+pub struct CityFeed {
+    /// The areas, whole, parents before children.
+    pub areas: tokio::sync::oneshot::Sender<Vec<Area>>,
+    /// The staff by id, in batches of [`STAFF_BATCH`] (the last one
+    /// shorter); the channel closes after the last.
+    pub staff: tokio::sync::mpsc::UnboundedSender<Vec<Staff>>,
+}
+
+/// Staff members per batch of a city load: enough that a batch is cheap
+/// to hand over, few enough that the staff index starts on the first while
+/// the store reads on.
+pub const STAFF_BATCH: usize = 16_384;
+
 /// Everything riskmap persists.
 #[async_trait]
 pub trait Store:
@@ -227,22 +243,23 @@ pub trait Store:
 
     /// Every layer, to build the engine at start.
     async fn load_city(&self) -> Result<City> {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let mut city = self.load_city_areas_first(tx).await?;
-        city.areas = rx
+        let (areas, areas_rx) = tokio::sync::oneshot::channel();
+        let (staff, mut staff_rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut city = self.load_city_feeding(CityFeed { areas, staff }).await?;
+        city.areas = areas_rx
             .await
             .map_err(|_| StoreError::Corrupt("the areas were not read".into()))?;
+        while let Some(batch) = staff_rx.recv().await {
+            city.staff.extend(batch);
+        }
         Ok(city)
     }
 
-    /// [`Store::load_city`], handing the areas to `areas` as soon as they
-    /// are read, so that the engine can build its costliest index (the grid
-    /// locator) while the other layers are still being read; the returned
-    /// layers then hold no areas. (If `areas` is dropped, they are lost.)
-    async fn load_city_areas_first(
-        &self,
-        areas: tokio::sync::oneshot::Sender<Vec<Area>>,
-    ) -> Result<City>;
+    /// [`Store::load_city`], handing the areas and the staff to `feed` as
+    /// soon as they are read, so that the engine builds its grid locator and
+    /// its staff index while the rest is still being read; the returned
+    /// layers then hold neither. (What `feed`'s receivers drop is lost.)
+    async fn load_city_feeding(&self, feed: CityFeed) -> Result<City>;
 
     /// Appends fixes to the tracks and moves each staff member's stored last
     /// fix forward (never back), in one transaction.

@@ -23,9 +23,9 @@ use sqlx::{Connection as _, Postgres, Row};
 use super::backend::Backend;
 use super::codec::{FixColumns, corrupt, fix_from, newest_per_staff, validate_points};
 use super::outbox::{Outgoing, keep_all};
-use super::{Result, Store, StoreError, TrackPoint, layers, rows};
+use super::{CityFeed, Result, Store, StoreError, TrackPoint, layers, rows};
 use riskmap_engine::City;
-use riskmap_engine::model::{Area, Camera, EpochMs, Fix, KeyPlace, RiskSource};
+use riskmap_engine::model::{Camera, EpochMs, Fix, KeyPlace, RiskSource};
 
 /// PostgreSQL's limit on bound values in one statement (the protocol counts
 /// them in 16 bits); multi-row inserts are chunked to stay below it.
@@ -206,10 +206,7 @@ impl Store for PostgisStore {
         "postgis"
     }
 
-    async fn load_city_areas_first(
-        &self,
-        areas_out: tokio::sync::oneshot::Sender<Vec<Area>>,
-    ) -> Result<City> {
+    async fn load_city_feeding(&self, feed: CityFeed) -> Result<City> {
         // One snapshot for every layer, even if a write commits meanwhile:
         // the first transaction exports it and a second one, on another
         // connection, imports it, so that two server processes produce rows
@@ -224,9 +221,10 @@ impl Store for PostgisStore {
         let pool = self.pool.clone();
         let others = tokio::spawn(async move { load_static_layers(&pool, &snapshot).await });
         let areas = layers::read_areas::<PostgisStore>(&mut tx).await?;
-        let _ = areas_out.send(areas);
-        // Rows are decoded as they arrive, by column position.
-        let staff = layers::read_staff::<PostgisStore>(&mut tx).await?;
+        let _ = feed.areas.send(areas);
+        // Rows are decoded as they arrive, by column position, and handed
+        // over in batches.
+        layers::feed_staff::<PostgisStore>(&mut tx, &feed.staff).await?;
         // The exported snapshot lives only as long as this transaction: it
         // ends after the other one has taken it over (and finished).
         let (cameras, risk_sources, key_places) = others
@@ -235,7 +233,7 @@ impl Store for PostgisStore {
         tx.commit().await?;
         Ok(City {
             areas: Vec::new(),
-            staff,
+            staff: Vec::new(),
             cameras,
             risk_sources,
             key_places,

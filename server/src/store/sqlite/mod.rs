@@ -25,11 +25,12 @@
 //! writes and reads) is written once over [`Backend`]; this file holds the
 //! pools and the dialect.
 
+mod bulk;
 mod chunk;
 mod recent;
 pub mod tracks;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -41,9 +42,9 @@ use sqlx::sqlite::{
 
 use super::backend::Backend;
 use super::outbox::{Outgoing, keep_all};
-use super::{Result, Store, StoreError, TrackPoint, layers};
+use super::{CityFeed, Result, STAFF_BATCH, Store, StoreError, TrackPoint, layers};
 use riskmap_engine::City;
-use riskmap_engine::model::{Area, EpochMs, Fix};
+use riskmap_engine::model::{EpochMs, Fix};
 
 /// File name of the database inside the data directory.
 pub const DB_FILE: &str = "riskmap.db";
@@ -76,6 +77,8 @@ pub struct SqliteStore {
     reader: SqlitePool,
     /// The track log and its compactor.
     track_log: Arc<tracks::TrackLog>,
+    /// The database file, for the city read at start ([`bulk`]).
+    file: PathBuf,
 }
 
 impl SqliteStore {
@@ -90,8 +93,9 @@ impl SqliteStore {
         tokio::fs::create_dir_all(dir)
             .await
             .map_err(sqlx::Error::Io)?;
+        let file = dir.join(DB_FILE);
         let base = SqliteConnectOptions::new()
-            .filename(dir.join(DB_FILE))
+            .filename(&file)
             .foreign_keys(true)
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(WAIT);
@@ -141,6 +145,7 @@ impl SqliteStore {
             writer,
             reader,
             track_log,
+            file,
         })
     }
 
@@ -148,22 +153,19 @@ impl SqliteStore {
     /// on two connections at once as if in one transaction. SQLite takes a
     /// read transaction's snapshot at its first read; both take theirs while
     /// this holds the write lock, so no commit can fall between them.
-    async fn twin_snapshots(
-        &self,
-    ) -> Result<(
-        sqlx::Transaction<'static, Sqlite>,
-        sqlx::Transaction<'static, Sqlite>,
-    )> {
+    async fn twin_snapshots(&self) -> Result<(bulk::Snapshot, bulk::Snapshot)> {
         let hold = self.begin_write().await?;
-        let mut first = self.reader.begin().await?;
-        let mut second = self.reader.begin().await?;
-        for tx in [&mut first, &mut second] {
-            sqlx::query("SELECT 1 FROM areas LIMIT 1")
-                .execute(&mut **tx)
-                .await?;
-        }
+        let file = self.file.clone();
+        let twins = tokio::task::spawn_blocking(move || {
+            Ok::<_, StoreError>((
+                bulk::Snapshot::begin(&file, WAIT)?,
+                bulk::Snapshot::begin(&file, WAIT)?,
+            ))
+        })
+        .await
+        .map_err(|e| StoreError::Corrupt(format!("opening the city's snapshots: {e}")))??;
         hold.rollback().await?;
-        Ok((first, second))
+        Ok(twins)
     }
 
     /// Compacts the whole track log now (the compactor does it by itself
@@ -226,32 +228,42 @@ impl Store for SqliteStore {
         "sqlite"
     }
 
-    async fn load_city_areas_first(
-        &self,
-        areas_out: tokio::sync::oneshot::Sender<Vec<Area>>,
-    ) -> Result<City> {
+    async fn load_city_feeding(&self, feed: CityFeed) -> Result<City> {
         // The staff rows' last fixes trail the track log by up to one pass.
         self.compact_tracks().await?;
-        // Two connections read at once (each has its own SQLite thread):
-        // the staff on one, the areas then the static layers on the other,
-        // and the engine builds its grid locator from the areas while the
-        // staff are still being read.
-        let (mut staff_tx, mut other_tx) = self.twin_snapshots().await?;
-        let others = tokio::spawn(async move {
-            let areas = layers::read_areas::<SqliteStore>(&mut other_tx).await?;
-            let _ = areas_out.send(areas);
-            let layers = layers::read_static::<SqliteStore>(&mut other_tx).await?;
-            other_tx.commit().await?;
+        // Two connections read at once, each on a thread of its own: the
+        // staff on one, the areas then the static layers on the other; the
+        // engine builds its grid locator from the areas, and its staff index
+        // from each batch of staff, while the rest is still being read.
+        let (staff_snapshot, other_snapshot) = self.twin_snapshots().await?;
+        let others = tokio::task::spawn_blocking(move || {
+            let mut areas = other_snapshot.rows(&layers::areas_read::<SqliteStore>())?;
+            layers::sort_areas(&mut areas);
+            let _ = feed.areas.send(areas);
+            let (cameras, risks, places) = layers::static_reads::<SqliteStore>();
+            let layers = (
+                other_snapshot.rows(&cameras)?,
+                other_snapshot.rows(&risks)?,
+                other_snapshot.rows(&places)?,
+            );
+            other_snapshot.end()?;
             Ok::<_, StoreError>(layers)
         });
-        let staff = layers::read_staff::<SqliteStore>(&mut staff_tx).await?;
-        staff_tx.commit().await?;
-        let (cameras, risk_sources, key_places) = others
-            .await
-            .map_err(|e| StoreError::Corrupt(format!("reading the static layers: {e}")))??;
+        let staff_out = feed.staff;
+        let staff = tokio::task::spawn_blocking(move || {
+            staff_snapshot.batches(&layers::staff_read::<SqliteStore>(), STAFF_BATCH, |b| {
+                let _ = staff_out.send(b);
+            })?;
+            staff_snapshot.end()
+        });
+        let (staff, others) = tokio::join!(staff, others);
+        let broken =
+            |e: tokio::task::JoinError| StoreError::Corrupt(format!("reading the city: {e}"));
+        staff.map_err(broken)??;
+        let (cameras, risk_sources, key_places) = others.map_err(broken)??;
         Ok(City {
             areas: Vec::new(),
-            staff,
+            staff: Vec::new(),
             cameras,
             risk_sources,
             key_places,
@@ -289,11 +301,12 @@ mod tests {
 
     use super::*;
 
-    async fn marks(tx: &mut sqlx::Transaction<'static, Sqlite>) -> i64 {
-        sqlx::query_scalar("SELECT count(*) FROM settings WHERE key = 'twin-mark'")
-            .fetch_one(&mut **tx)
-            .await
-            .unwrap()
+    fn marks(snapshot: &bulk::Snapshot) -> i64 {
+        let read = layers::LayerRead {
+            sql: "SELECT count(*) FROM settings WHERE key = 'twin-mark'".to_owned(),
+            from: |r| r.get(0),
+        };
+        snapshot.rows(&read).unwrap()[0]
     }
 
     /// The bundled SQLite is built without memory statistics
@@ -320,16 +333,16 @@ mod tests {
     async fn twin_snapshots_see_the_store_as_it_was_when_they_began() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(dir.path()).await.unwrap();
-        let (mut first, mut second) = store.twin_snapshots().await.unwrap();
+        let (first, second) = store.twin_snapshots().await.unwrap();
         sqlx::query("INSERT INTO settings (key, value) VALUES ('twin-mark', 'x')")
             .execute(&store.writer)
             .await
             .unwrap();
-        assert_eq!(marks(&mut first).await, 0);
-        assert_eq!(marks(&mut second).await, 0);
-        first.commit().await.unwrap();
-        second.commit().await.unwrap();
-        let mut after = store.reader.begin().await.unwrap();
-        assert_eq!(marks(&mut after).await, 1, "a later read sees the commit");
+        assert_eq!(marks(&first), 0);
+        assert_eq!(marks(&second), 0);
+        first.end().unwrap();
+        second.end().unwrap();
+        let after = bulk::Snapshot::begin(&store.file, WAIT).unwrap();
+        assert_eq!(marks(&after), 1, "a later read sees the commit");
     }
 }
