@@ -287,16 +287,30 @@ impl StaffIndex {
     /// [`StaffIndex::upsert`] would.
     pub fn build(cell_deg: f64, staff: &[Staff], homes: &[AreaIdx]) -> Result<Self> {
         let mut index = StaffIndex::new(cell_deg);
-        let n = staff.len();
-        index.members.reserve_exact(n);
-        index.places.reserve_exact(n);
-        index.by_id.reserve(n, |_| 0);
-        index.by_device.reserve(n, |_| 0);
+        index.reserve_exact(staff.len());
         for (s, &home) in staff.iter().zip(homes) {
             index.upsert(s, Some(home))?;
         }
         index.end_load();
         Ok(index)
+    }
+
+    /// Makes room for `n` more members (one device each) at once: a roster
+    /// loaded in batches otherwise grows its tables by doubling, each step a
+    /// copy onto fresh memory, and ends with up to twice the room it needs.
+    pub fn reserve_exact(&mut self, n: usize) {
+        self.members.reserve_exact(n);
+        self.places.reserve_exact(n);
+        let members = &self.members;
+        let id_of = |i: StaffIdx| members[i as usize].as_ref().map_or("", |m| m.id.as_str());
+        self.by_id.reserve(n, |&i| FxBuildHasher.hash_one(id_of(i)));
+        self.by_device.reserve(n, |&(i, d)| {
+            let device = members[i as usize]
+                .as_ref()
+                .and_then(|m| m.devices.get(d as usize))
+                .map_or("", CompactString::as_str);
+            FxBuildHasher.hash_one(device)
+        });
     }
 
     /// Adds a batch of a roster being read (the way [`StaffIndex::build`]

@@ -132,6 +132,15 @@ pub(super) async fn load_engine(
         store.import_city(&city).await?;
         tracing::info!(elapsed_ms = t.elapsed().as_millis(), "demo city imported");
     }
+    engine_from_store(store, resolution).await
+}
+
+/// Builds the engine from the store, its indexes built while the store is
+/// read, and keeps the grid locator's image if it was built afresh.
+async fn engine_from_store(
+    store: &dyn Store,
+    resolution: h3o::Resolution,
+) -> Result<Engine, ServeError> {
     let t = Instant::now();
     let config = EngineConfig {
         h3_resolution: resolution,
@@ -163,12 +172,16 @@ pub(super) async fn load_engine(
     // The staff index is built from each batch of staff as it is read, on
     // a thread of its own, once the tree (which homes them) is there.
     let (staff_tx, mut staff_rx) = tokio::sync::mpsc::unbounded_channel::<Vec<_>>();
+    let (count_tx, count_rx) = tokio::sync::oneshot::channel();
     let cell_deg = config.staff_cell_deg;
     let indexes = async {
         let (tree, origin, fresh_image, areas_time) = tree.await?;
         let started = Instant::now();
         tokio::task::spawn_blocking(move || {
             let mut staff = StaffIndex::new(cell_deg);
+            if let Ok(n) = count_rx.blocking_recv() {
+                staff.reserve_exact(n);
+            }
             while let Some(batch) = staff_rx.blocking_recv() {
                 staff.load_batch(&batch, |code| tree.idx(code))?;
             }
@@ -182,6 +195,7 @@ pub(super) async fn load_engine(
     };
     let feed = CityFeed {
         areas: areas_tx,
+        staff_count: count_tx,
         staff: staff_tx,
     };
     let (city, indexes) = tokio::join!(store.load_city_feeding(feed), indexes);

@@ -209,6 +209,9 @@ pub struct Session {
 pub struct CityFeed {
     /// The areas, whole, parents before children.
     pub areas: tokio::sync::oneshot::Sender<Vec<Area>>,
+    /// How many staff members the batches will hold, before the first (so
+    /// that the staff index makes room once).
+    pub staff_count: tokio::sync::oneshot::Sender<usize>,
     /// The staff by id, in batches of [`STAFF_BATCH`] (the last one
     /// shorter); the channel closes after the last.
     pub staff: tokio::sync::mpsc::UnboundedSender<Vec<Staff>>,
@@ -244,8 +247,14 @@ pub trait Store:
     /// Every layer, to build the engine at start.
     async fn load_city(&self) -> Result<City> {
         let (areas, areas_rx) = tokio::sync::oneshot::channel();
+        let (staff_count, _) = tokio::sync::oneshot::channel();
         let (staff, mut staff_rx) = tokio::sync::mpsc::unbounded_channel();
-        let mut city = self.load_city_feeding(CityFeed { areas, staff }).await?;
+        let feed = CityFeed {
+            areas,
+            staff_count,
+            staff,
+        };
+        let mut city = self.load_city_feeding(feed).await?;
         city.areas = areas_rx
             .await
             .map_err(|_| StoreError::Corrupt("the areas were not read".into()))?;

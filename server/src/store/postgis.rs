@@ -224,6 +224,10 @@ impl Store for PostgisStore {
         let _ = feed.areas.send(areas);
         // Rows are decoded as they arrive, by column position, and handed
         // over in batches.
+        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM staff")
+            .fetch_one(&mut *tx)
+            .await?;
+        let _ = feed.staff_count.send(usize::try_from(count).unwrap_or(0));
         layers::feed_staff::<PostgisStore>(&mut tx, &feed.staff).await?;
         // The exported snapshot lives only as long as this transaction: it
         // ends after the other one has taken it over (and finished).

@@ -37,6 +37,15 @@ impl Snapshot {
         Ok(Snapshot { conn })
     }
 
+    /// How many rows `table` holds.
+    pub fn count(&self, table: &str) -> Result<usize> {
+        let n: i64 = self
+            .conn
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .map_err(error)?;
+        usize::try_from(n).map_err(|e| StoreError::Corrupt(format!("{table}: {n} rows: {e}")))
+    }
+
     /// Every row of `read`, each made into the model.
     pub fn rows<T>(&self, read: &LayerRead<T>) -> Result<Vec<T>> {
         let mut stmt = self.conn.prepare(&read.sql).map_err(error)?;

@@ -249,8 +249,9 @@ impl Store for SqliteStore {
             other_snapshot.end()?;
             Ok::<_, StoreError>(layers)
         });
-        let staff_out = feed.staff;
+        let (staff_count, staff_out) = (feed.staff_count, feed.staff);
         let staff = tokio::task::spawn_blocking(move || {
+            let _ = staff_count.send(staff_snapshot.count("staff")?);
             staff_snapshot.batches(&layers::staff_read::<SqliteStore>(), STAFF_BATCH, |b| {
                 let _ = staff_out.send(b);
             })?;
