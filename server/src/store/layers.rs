@@ -12,10 +12,9 @@ use super::codec::{
     FixColumns, area_rows, camera_location, corrupt, fix_from, footprint_from, key_place_rows,
     multi_polygon_from, parse_json_list, parse_name, risk_level_from, risk_source_rows, staff_rows,
 };
-use super::driver::{Cols, Columns, Driver, Param, Stmt, rows};
+use super::driver::{Columns, Driver, Param, Stmt, rows};
 use super::rows::insert_rows;
-use super::{LayerData, Result, STAFF_BATCH, WriteMode};
-use tokio::sync::mpsc::UnboundedSender;
+use super::{LayerData, Result, WriteMode};
 
 /// A layer table: its name, its key, and its columns in bind order, with
 /// `:json` after a JSON column and `@geometry` for the geometry (named by
@@ -361,32 +360,6 @@ pub async fn read_areas<B: Backend>(conn: &mut Conn<B>) -> Result<Vec<Area>> {
 /// Every staff member, by id.
 pub async fn read_staff<B: Backend>(conn: &mut Conn<B>) -> Result<Vec<Staff>> {
     read::<B, _>(conn, &staff_read::<B>()).await
-}
-
-/// Every staff member, by id, handed to `out` in batches of
-/// [`STAFF_BATCH`] as they are read (a receiver gone is not an error: the
-/// read goes on, and the caller learns why from the receiver's side).
-pub async fn feed_staff<B: Backend>(
-    conn: &mut Conn<B>,
-    out: &UnboundedSender<Vec<Staff>>,
-) -> Result<()> {
-    let read = staff_read::<B>();
-    let mut batch = Vec::with_capacity(STAFF_BATCH);
-    B::Db::each(conn, Stmt::new(&read.sql), &mut |r| {
-        batch.push((read.from)(&Cols::<B::Db>(r))?);
-        if batch.len() == STAFF_BATCH {
-            let _ = out.send(std::mem::replace(
-                &mut batch,
-                Vec::with_capacity(STAFF_BATCH),
-            ));
-        }
-        Ok(())
-    })
-    .await?;
-    if !batch.is_empty() {
-        let _ = out.send(batch);
-    }
-    Ok(())
 }
 
 /// Cameras, risk sources and key places, each by id.

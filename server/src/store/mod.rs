@@ -26,6 +26,7 @@ pub mod intake;
 pub mod layers;
 pub mod lease;
 pub mod outbox;
+mod pgcopy;
 pub mod postgis;
 pub mod risk;
 pub mod roster;

@@ -23,7 +23,7 @@ use sqlx::{Connection as _, Postgres, Row};
 use super::backend::Backend;
 use super::codec::{FixColumns, corrupt, fix_from, newest_per_staff, validate_points};
 use super::outbox::{Outgoing, keep_all};
-use super::{CityFeed, Result, Store, StoreError, TrackPoint, layers, rows};
+use super::{CityFeed, Result, STAFF_BATCH, Store, StoreError, TrackPoint, layers, pgcopy, rows};
 use riskmap_engine::City;
 use riskmap_engine::model::{Camera, EpochMs, Fix, KeyPlace, RiskSource};
 
@@ -222,13 +222,17 @@ impl Store for PostgisStore {
         let others = tokio::spawn(async move { load_static_layers(&pool, &snapshot).await });
         let areas = layers::read_areas::<PostgisStore>(&mut tx).await?;
         let _ = feed.areas.send(areas);
-        // Rows are decoded as they arrive, by column position, and handed
-        // over in batches.
+        // The staff copied out in binary (`pgcopy`): rows decoded as they
+        // arrive, by column position, and handed over in batches.
         let count: i64 = sqlx::query_scalar("SELECT count(*) FROM staff")
             .fetch_one(&mut *tx)
             .await?;
         let _ = feed.staff_count.send(usize::try_from(count).unwrap_or(0));
-        layers::feed_staff::<PostgisStore>(&mut tx, &feed.staff).await?;
+        let staff = layers::staff_read::<PostgisStore>();
+        pgcopy::copy_batches(&mut tx, &staff, STAFF_BATCH, |batch| {
+            let _ = feed.staff.send(batch);
+        })
+        .await?;
         // The exported snapshot lives only as long as this transaction: it
         // ends after the other one has taken it over (and finished).
         let (cameras, risk_sources, key_places) = others
