@@ -10,6 +10,7 @@ use geo::Intersects;
 use proptest::prelude::*;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use riskmap_engine::areas::LocatorOrigin;
 use riskmap_engine::model::{AreaLevel, Camera, DutyStatus, Skill};
 use riskmap_engine::sphere::{self, LonLat};
 use riskmap_engine::{AreaTree, Layer, StaffFilter, StaffIndex, cameras};
@@ -338,6 +339,7 @@ proptest! {
         scattered in 1usize..200,
         centre_lon in -180.0f64..=180.0,
         centre_lat in -80.0f64..=80.0,
+        batch in 1usize..700,
     ) {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let centre = LonLat::new(centre_lon, centre_lat).unwrap();
@@ -350,21 +352,32 @@ proptest! {
             random_staff(&mut rng, i, "g", Some(p), 0.4)
         }).collect();
         let homes = vec![0; members.len()];
-        let idx = StaffIndex::build(riskmap_engine::staff::DEFAULT_CELL_DEG, &members, &homes).unwrap();
-        for spread in [0.003, 0.5, 2.5] {
-            for _ in 0..3 {
-                let q = near(&mut rng, centre, spread);
-                check_nearest(&idx, q, rng.random_range(1..12), random_filter(&mut rng), None);
-                let max_m = rng.random_range(0.0..100_000.0);
-                check_nearest(&idx, q, 5, StaffFilter::default(), Some(max_m));
-                check_within(&idx, q, spread * rng.random_range(0.0..100_000.0), random_filter(&mut rng));
-            }
-            let a = near(&mut rng, centre, spread);
-            let b = near(&mut rng, centre, spread);
-            check_bbox(&idx, [a.lon, a.lat.min(b.lat), b.lon, a.lat.max(b.lat)]);
+        let built = StaffIndex::build(riskmap_engine::staff::DEFAULT_CELL_DEG, &members, &homes).unwrap();
+        // The same roster fed in batches, as a server start reads it.
+        let mut fed = StaffIndex::new(riskmap_engine::staff::DEFAULT_CELL_DEG);
+        fed.reserve_exact(members.len());
+        for part in members.chunks(batch) {
+            fed.load_batch(part, |_| Some(0)).unwrap();
         }
-        let far = near(&mut rng, LonLat::new(-centre_lon / 2.0, -centre_lat).unwrap(), 1.0);
-        check_nearest(&idx, far, 3, StaffFilter::default(), None);
+        fed.end_load();
+        prop_assert_eq!(fed.len(), built.len());
+        for idx in [&built, &fed] {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
+            for spread in [0.003, 0.5, 2.5] {
+                for _ in 0..3 {
+                    let q = near(&mut rng, centre, spread);
+                    check_nearest(idx, q, rng.random_range(1..12), random_filter(&mut rng), None);
+                    let max_m = rng.random_range(0.0..100_000.0);
+                    check_nearest(idx, q, 5, StaffFilter::default(), Some(max_m));
+                    check_within(idx, q, spread * rng.random_range(0.0..100_000.0), random_filter(&mut rng));
+                }
+                let a = near(&mut rng, centre, spread);
+                let b = near(&mut rng, centre, spread);
+                check_bbox(idx, [a.lon, a.lat.min(b.lat), b.lon, a.lat.max(b.lat)]);
+            }
+            let far = near(&mut rng, LonLat::new(-centre_lon / 2.0, -centre_lat).unwrap(), 1.0);
+            check_nearest(idx, far, 3, StaffFilter::default(), None);
+        }
     }
 }
 
@@ -386,7 +399,12 @@ proptest! {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let origin = LonLat::new(lon0, lat0).unwrap();
         let areas = lattice_city(&mut rng, origin, nx, ny, step, 0.1);
-        let tree = AreaTree::build(areas, h3o::Resolution::try_from(res).unwrap()).unwrap();
+        let resolution = h3o::Resolution::try_from(res).unwrap();
+        let tree = AreaTree::build(areas.clone(), resolution).unwrap();
+        // The same tree with its locator taken from the first one's image.
+        let image = tree.locator_image();
+        let (again, from) = AreaTree::build_from_image(areas, resolution, Some(&image)).unwrap();
+        prop_assert_eq!(from, LocatorOrigin::Image);
         let grids: Vec<u32> = tree.iter().filter(|(_, a)| a.level == AreaLevel::Grid).map(|(i, _)| i).collect();
         let oracle = |p: LonLat| grids.iter().copied().find(|&g| tree.get(g).geometry.intersects(&p.point()));
         let mut probes: Vec<LonLat> = (0..200).map(|_| LonLat::new(
@@ -404,6 +422,7 @@ proptest! {
         probes.push(LonLat::new(lon0 - 1.0, lat0).unwrap());
         for p in probes {
             prop_assert_eq!(tree.grid_at(p), oracle(p), "at {:?}", p);
+            prop_assert_eq!(again.grid_at(p), oracle(p), "from the image, at {:?}", p);
         }
     }
 
