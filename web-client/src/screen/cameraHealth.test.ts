@@ -60,4 +60,30 @@ describe('camera health (camera_update)', () => {
     expect(book.data.features.every((f) => f.properties!.online === true)).toBe(true);
     expect(book.applyOffline([], () => true)).toBe(false);
   });
+
+  it('a push that comes while the layer loads is not undone by the load', () => {
+    const book = loaded();
+    book.loading();
+    // The probe finds C1 dead and C2 back while the pages are still coming;
+    // the pages were cut before (C1 online, C2 offline).
+    book.apply(pushed({ online: false }));
+    book.applyOffline([], (p) => p.id === 'C2');
+    const pages = loaded().data;
+    book.load(pages);
+    expect(book.points.map((p) => [p.id, p.online])).toEqual([['C1', false], ['C2', true]]);
+    expect(book.data.features[0]!.properties!.online).toBe(false);
+    // Once loaded, pushes are no longer kept for a replay.
+    book.apply(pushed({ online: true }));
+    book.load(loaded().data);
+    expect(book.points[0]!.online).toBe(true);
+  });
+
+  it('a failed load keeps nothing to replay', () => {
+    const book = loaded();
+    book.loading();
+    book.loadFailed();
+    book.apply(pushed({ online: false }));
+    book.load(loaded().data);
+    expect(book.points[0]!.online).toBe(true);
+  });
 });

@@ -17,12 +17,31 @@ export class CameraBook {
   /** The same cameras for the view cones. */
   points: CameraPoint[] = [];
   private index = new Map<string, number>();
+  /**
+   * The pushes that came while a load was under way, replayed on what it
+   * brings: its pages may have been cut before them, and a camera the probe
+   * found dead meanwhile would otherwise be drawn online until its next change.
+   */
+  private sinceLoadBegan: ((book: CameraBook) => void)[] | null = null;
 
-  /** The layer as loaded (cameraPoints of the OGC collection). */
+  /** A load has begun: the pushes from now on are kept for it. */
+  loading(): void {
+    this.sinceLoadBegan = [];
+  }
+
+  /** The load failed: nothing to replay the pushes on (they are drawn already). */
+  loadFailed(): void {
+    this.sinceLoadBegan = null;
+  }
+
+  /** The layer as loaded (cameraPoints of the OGC collection), then what was pushed meanwhile. */
   load(fc: GeoJSON.FeatureCollection<GeoJSON.Point>): void {
     this.data.features = fc.features;
     this.index = new Map(fc.features.map((f, i) => [String(f.properties!.id), i]));
     this.points = fc.features.map(toPoint);
+    const replay = this.sinceLoadBegan ?? [];
+    this.sinceLoadBegan = null;
+    for (const push of replay) push(this);
   }
 
   /**
@@ -30,6 +49,7 @@ export class CameraBook {
    * imported since the load). Returns whether anything drawn changed.
    */
   apply(c: CameraInfo): boolean {
+    this.sinceLoadBegan?.push((book) => book.apply(c));
     const feature: CameraFeature = {
       type: 'Feature',
       geometry: { type: 'Point', coordinates: [c.lon, c.lat] },
@@ -64,6 +84,7 @@ export class CameraBook {
    * connection was away). Returns whether anything drawn changed.
    */
   applyOffline(ids: string[], covers: (p: CameraPoint) => boolean): boolean {
+    this.sinceLoadBegan?.push((book) => book.applyOffline(ids, covers));
     const down = new Set(ids);
     let changed = false;
     this.points.forEach((p, i) => {

@@ -58,7 +58,15 @@ export class CameraLayer {
 
   /** GeoJSON: every camera, page by page. Tiles: MapLibre asks for them where they are looked at. */
   async load(): Promise<void> {
-    if (!this.tiled) this.book.load(cameraPoints(await loadCollection(this.host.api, 'cameras')));
+    if (!this.tiled) {
+      this.book.loading();
+      try {
+        this.book.load(cameraPoints(await loadCollection(this.host.api, 'cameras')));
+      } catch (e) {
+        this.book.loadFailed();
+        throw e;
+      }
+    }
     this.flush();
   }
 
