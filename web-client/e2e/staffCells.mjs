@@ -47,10 +47,13 @@ test('staff counted per cell on the server (?staff=cells): no members at city zo
   await page.selectOption('[data-testid="drill-select"]', district);
   await page.waitForFunction((code) => window.riskmap.scope?.code === code, district);
   await mapIdle(page);
+  // Up to 30 s, and saying what it saw: in a full run on two busy cores this
+  // wait has timed out at 10 s with nothing to tell why.
   await eventually(async () => {
     const s = await state(page);
-    return s.area === district && s.counted === own && s.inHexes === own ? s : null;
-  }, { message: `district ${district}'s ${own} staff only, each in one hexagon` });
+    if (s.area === district && s.counted === own && s.inHexes === own) return s;
+    throw new Error(`seen ${JSON.stringify({ area: s.area, counted: s.counted, inHexes: s.inHexes, bbox: s.bbox })}`);
+  }, { timeoutMs: 30_000, message: `district ${district}'s ${own} staff only, each in one hexagon` });
   assert(own > 0 && own < everyone, `a district holds some of the city: ${own} of ${everyone}`);
 
   // Street zoom inside it: members for the markers, the counts narrowed to the district and the view.
