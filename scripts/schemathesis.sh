@@ -17,7 +17,7 @@ token=$(curl -sf -X POST "$base/api/auth/login" -H 'content-type: application/js
   python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 # Left out: logout (it would revoke the token under test), /ws (an upgrade,
 # not a REST call; tests/live_server.rs covers it), and layer imports (a
-# random import replaces a layer; tests/ogc_api.rs covers them).
+# random import replaces a layer; tests/e2e/ogc_import.rs covers them).
 out=$(mktemp "${TMPDIR:-/tmp}/schemathesis.XXXXXX")
 check_api() {
   schemathesis run "$base/api/openapi.json" \

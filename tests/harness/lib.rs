@@ -39,6 +39,7 @@ pub mod cluster;
 pub mod incidents;
 pub mod load;
 pub mod nodes;
+pub mod ogc;
 pub mod org;
 
 pub const ADMIN_PASSWORD: &str = "test-admin-password";
