@@ -407,14 +407,25 @@ async fn the_demo_simulator_raises_incidents_and_walks_them_through_the_loop() {
         .iter()
         .find(|i| i["version"].as_i64().unwrap() > 2)
         .unwrap();
-    let (_, log) = s
-        .get(
-            &disp,
-            &format!("/api/incidents/{}/log", moved["id"].as_str().unwrap()),
-        )
-        .await;
-    let log = log["log"].as_array().unwrap();
-    assert_eq!(log.len() as i64, moved["version"].as_i64().unwrap());
+    // The simulator keeps moving incidents (every second here), so the log is
+    // compared with the version read just before and just after it: only a
+    // read that nothing moved under says the two must agree.
+    let id = moved["id"].as_str().unwrap();
+    let version = |v: &Value| v["version"].as_i64().unwrap();
+    let mut quiet = None;
+    for _ in 0..20 {
+        let before = version(&s.get(&disp, &format!("/api/incidents/{id}")).await.1);
+        let (_, log) = s.get(&disp, &format!("/api/incidents/{id}/log")).await;
+        let after = version(&s.get(&disp, &format!("/api/incidents/{id}")).await.1);
+        if before == after {
+            quiet = Some((after, log["log"].as_array().unwrap().clone()));
+            break;
+        }
+    }
+    let (version, log) = quiet.expect("a log read that no transition overtook");
+    assert_eq!(log.len() as i64, version);
+    let seqs: Vec<i64> = log.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+    assert_eq!(seqs, (1..=version).collect::<Vec<_>>(), "{log:?}");
     assert!(log.iter().all(|e| e["actor"] == "simulator"));
     // Staff are dispatched to, but never S1: the demo `field` login is a
     // person, whose tasks come from dispatchers.
