@@ -39,7 +39,7 @@ async fn three_nodes_share_every_change() {
         .send(&json!({ "type": "subscribe", "bbox": [119.9, 27.9, 120.3, 28.2], "layers": ["staff", "incidents", "alerts"] }))
         .await;
     viewer.next_of("snapshot").await;
-    let t = 1_790_000_000_000i64;
+    let t = common::fixes_from_ms();
     let sent = Instant::now();
     let ack = post(
         &a,

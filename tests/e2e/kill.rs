@@ -72,6 +72,7 @@ async fn sigkill_under_load_loses_nothing_acknowledged() {
     let token = common::login_at(&base, "dispatcher", common::DEMO_PASSWORD).await;
     let acked = Arc::new(Mutex::new(Acked::default()));
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let t0 = common::fixes_from_ms();
 
     let load = Load {
         http: http.clone(),
@@ -122,7 +123,7 @@ async fn sigkill_under_load_loses_nothing_acknowledged() {
             stop,
         } = load.clone();
         workers.push(tokio::spawn(async move {
-            let mut t = 1_790_000_000_000i64;
+            let mut t = t0;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 t += 1000;
                 let fixes: Vec<Value> = (1..=5)
@@ -183,7 +184,9 @@ async fn sigkill_under_load_loses_nothing_acknowledged() {
         let track = get_json(
             &http,
             format!(
-                "{base}/api/staff/{staff}/track?from=1789999000000&to=1790500000000&limit=10000"
+                "{base}/api/staff/{staff}/track?from={}&to={}&limit=10000",
+                t0 - 1000,
+                t0 + 7_200_000
             ),
             &token,
         )

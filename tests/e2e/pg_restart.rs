@@ -43,6 +43,7 @@ async fn postgres_restart_under_load_loses_nothing_acknowledged() {
     let fixes: Arc<Mutex<Vec<i64>>> = Arc::default();
     let incidents: Arc<Mutex<Vec<(String, i64)>>> = Arc::default();
     let slowest = Arc::new(Mutex::new(Duration::ZERO));
+    let t0 = common::fixes_from_ms();
 
     let fix_worker = {
         let (s, disp, stop, fixes, slowest) = (
@@ -53,7 +54,7 @@ async fn postgres_restart_under_load_loses_nothing_acknowledged() {
             slowest.clone(),
         );
         tokio::spawn(async move {
-            let mut t = 1_790_000_000_000i64;
+            let mut t = t0;
             while !stop.load(Ordering::Relaxed) {
                 t += 1000;
                 let started = Instant::now();
@@ -189,7 +190,11 @@ async fn postgres_restart_under_load_loses_nothing_acknowledged() {
     let track = s
         .get(
             &disp,
-            "/api/staff/S1/track?from=1789999000000&to=1790500000000&limit=10000",
+            &format!(
+                "/api/staff/S1/track?from={}&to={}&limit=10000",
+                t0 - 1000,
+                t0 + 7_200_000
+            ),
         )
         .await
         .1;

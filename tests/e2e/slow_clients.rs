@@ -181,7 +181,7 @@ async fn a_viewer_that_stops_reading_recovers_with_a_snapshot() {
             .collect();
         tokio::spawn(async move {
             let http = reqwest::Client::new();
-            let mut t = 1_790_000_000_000i64;
+            let mut t = common::fixes_from_ms();
             let mut round = 0u32;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 t += 250;

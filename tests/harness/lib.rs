@@ -42,6 +42,18 @@ pub mod nodes;
 pub mod ogc;
 pub mod org;
 
+/// Where the fixes a test sends begin: an hour ago, on the second. A fixed
+/// date would age past the track retention (30 days) and its fixes be
+/// pruned while the test runs (a cluster node prunes as soon as it takes
+/// the jobs' lease), reading as acknowledged fixes lost.
+pub fn fixes_from_ms() -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("the clock is after 1970")
+        .as_millis();
+    (i64::try_from(now).expect("a time in range") - 3_600_000) / 1000 * 1000
+}
+
 pub const ADMIN_PASSWORD: &str = "test-admin-password";
 pub const DEMO_PASSWORD: &str = riskmap::serve::DEMO_PASSWORD;
 

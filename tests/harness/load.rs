@@ -70,7 +70,7 @@ pub fn start_load(
     }
     let (targets, acked, stop) = (targets.clone(), acked.clone(), stop.clone());
     workers.push(tokio::spawn(async move {
-        let mut t = 1_791_000_000_000i64;
+        let mut t = crate::fixes_from_ms();
         let mut at = 0usize;
         while !stop.load(Ordering::Relaxed) {
             t += 1_000;
