@@ -40,6 +40,7 @@ pub mod staff;
 pub mod tile;
 pub mod tiling;
 pub mod watch;
+pub mod wkb;
 
 use std::time::{Duration, Instant};
 

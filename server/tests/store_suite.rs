@@ -1346,6 +1346,29 @@ async fn corrupt_rows_are_named(b: &Backend) {
     );
     b.exec(&skills.replace("juggling", "mediation")).await;
     assert_eq!(store.load_city().await.unwrap().staff.len(), 3);
+    // A geometry the model refuses (a GIS-side edit past its latitudes), as
+    // each store hands it back: GeoJSON text from SQLite, WKB from PostGIS.
+    let (polar, mend) = match &b.raw {
+        Raw::Sqlite(_) => (
+            "UPDATE risk_sources SET geometry = \
+             '{\"type\":\"Point\",\"coordinates\":[120.6,88.5]}' WHERE id = 'R1'",
+            "UPDATE risk_sources SET geometry = \
+             '{\"type\":\"Point\",\"coordinates\":[120.6,28.0]}' WHERE id = 'R1'",
+        ),
+        Raw::Pg(_) => (
+            "UPDATE risk_sources SET geom = \
+             ST_SetSRID(ST_GeomFromText('POINT(120.6 88.5)'), 4326) WHERE id = 'R1'",
+            "UPDATE risk_sources SET geom = \
+             ST_SetSRID(ST_GeomFromText('POINT(120.6 28.0)'), 4326) WHERE id = 'R1'",
+        ),
+    };
+    assert_eq!(b.exec(polar).await, 1);
+    expect_corrupt(
+        store.load_city().await.unwrap_err(),
+        &["risk_sources", "R1", "88.5"],
+    );
+    assert_eq!(b.exec(mend).await, 1);
+    assert_eq!(store.load_city().await.unwrap().risk_sources.len(), 2);
 
     let user = store
         .create_user(&new_user("zhao", UserRole::Viewer))

@@ -34,6 +34,17 @@ pub enum Cell {
     Geometry,
 }
 
+/// How a backend hands the layers' geometry back in a `SELECT`.
+#[derive(Debug, Clone, Copy)]
+pub enum GeometryOut {
+    /// GeoJSON text, this expression (the embedded store keeps the text).
+    GeoJson(&'static str),
+    /// Well-Known Binary, this expression: PostGIS writes the doubles
+    /// themselves, where text had to be printed and parsed again (a start
+    /// reads every area of the city).
+    Wkb(&'static str),
+}
+
 /// A backend: its pools, its write transactions, its dialect.
 pub trait Backend: Send + Sync + 'static {
     /// Its database driver.
@@ -51,8 +62,8 @@ pub trait Backend: Send + Sync + 'static {
     const GEOMETRY_COLUMN: &'static str;
     /// What goes around a bound GeoJSON text to store it.
     const GEOMETRY_VALUE: (&'static str, &'static str);
-    /// The geometry column as GeoJSON text, in a `SELECT`.
-    const GEOMETRY_TEXT: &'static str;
+    /// The geometry column in a `SELECT`, and what it reads as.
+    const GEOMETRY_OUT: GeometryOut;
     /// What goes around a bound JSON text to store it.
     const JSON_VALUE: (&'static str, &'static str);
     /// What follows a JSON column in a `SELECT` to read it as text.

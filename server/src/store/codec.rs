@@ -15,6 +15,7 @@ use riskmap_engine::model::{
     Area, Camera, EpochMs, Fix, Footprint, KeyPlace, RiskLevel, RiskSource, Staff,
 };
 use riskmap_engine::sphere::LonLat;
+use riskmap_engine::wkb;
 
 /// A row that cannot become (or be stored as) a model value, named by
 /// its table and id.
@@ -79,14 +80,31 @@ fn geometry_value(table: &str, id: &str, text: &str) -> Result<GeometryValue> {
     serde_json::from_str(text).map_err(|e| corrupt(table, id, &format!("geometry: {e}")))
 }
 
-/// An area's MultiPolygon from GeoJSON text, validated like an import.
-pub fn multi_polygon_from(table: &str, id: &str, text: &str) -> Result<MultiPolygon<f64>> {
-    gj::parse_multi_polygon(&geometry_value(table, id, text)?).map_err(|e| corrupt(table, id, &e))
+/// A layer's geometry as a backend hands it back (see
+/// [`GeometryOut`](super::backend::GeometryOut)).
+pub enum StoredGeometry {
+    /// GeoJSON text.
+    GeoJson(String),
+    /// Well-Known Binary.
+    Wkb(Vec<u8>),
 }
 
-/// A point, line or area from GeoJSON text, validated like an import.
-pub fn footprint_from(table: &str, id: &str, text: &str) -> Result<Footprint> {
-    gj::parse_footprint(&geometry_value(table, id, text)?).map_err(|e| corrupt(table, id, &e))
+/// An area's MultiPolygon, validated like an import.
+pub fn multi_polygon_from(table: &str, id: &str, g: &StoredGeometry) -> Result<MultiPolygon<f64>> {
+    match g {
+        StoredGeometry::GeoJson(text) => gj::parse_multi_polygon(&geometry_value(table, id, text)?),
+        StoredGeometry::Wkb(bytes) => wkb::parse_multi_polygon(bytes),
+    }
+    .map_err(|e| corrupt(table, id, &e))
+}
+
+/// A point, line or area, validated like an import.
+pub fn footprint_from(table: &str, id: &str, g: &StoredGeometry) -> Result<Footprint> {
+    match g {
+        StoredGeometry::GeoJson(text) => gj::parse_footprint(&geometry_value(table, id, text)?),
+        StoredGeometry::Wkb(bytes) => wkb::parse_footprint(bytes),
+    }
+    .map_err(|e| corrupt(table, id, &e))
 }
 
 /// GeoJSON text for an area's extent, refused if the loader would refuse

@@ -7,10 +7,11 @@ use riskmap_engine::City;
 use riskmap_engine::model::{Area, Camera, KeyPlace, RiskSource, Staff};
 use riskmap_engine::sphere::LonLat;
 
-use super::backend::{Backend, Cell, Conn, json_strings, layer_error};
+use super::backend::{Backend, Cell, Conn, GeometryOut, json_strings, layer_error};
 use super::codec::{
-    FixColumns, area_rows, camera_location, corrupt, fix_from, footprint_from, key_place_rows,
-    multi_polygon_from, parse_json_list, parse_name, risk_level_from, risk_source_rows, staff_rows,
+    FixColumns, StoredGeometry, area_rows, camera_location, corrupt, fix_from, footprint_from,
+    key_place_rows, multi_polygon_from, parse_json_list, parse_name, risk_level_from,
+    risk_source_rows, staff_rows,
 };
 use super::driver::{Columns, Driver, Param, Stmt, rows};
 use super::rows::insert_rows;
@@ -86,15 +87,17 @@ impl Table {
         format!("INSERT INTO {} ({})", self.name, columns.join(", "))
     }
 
-    /// `SELECT columns FROM table`, geometry and JSON as text, in column
-    /// order (so that a row can be read by position).
+    /// `SELECT columns FROM table`, geometry as the backend hands it back
+    /// and JSON as text, in column order (so that a row can be read by position).
     fn select<B: Backend>(&self) -> String {
         let columns: Vec<String> = self
             .columns()
             .map(|(name, cell)| match cell {
                 Cell::Plain => name.to_owned(),
                 Cell::Json => format!("{name}{} AS {name}", B::JSON_TEXT),
-                Cell::Geometry => format!("{} AS geometry", B::GEOMETRY_TEXT),
+                Cell::Geometry => match B::GEOMETRY_OUT {
+                    GeometryOut::GeoJson(e) | GeometryOut::Wkb(e) => format!("{e} AS geometry"),
+                },
             })
             .collect();
         format!("SELECT {} FROM {}", columns.join(", "), self.name)
@@ -299,7 +302,7 @@ pub struct LayerRead<T> {
 pub fn areas_read<B: Backend>() -> LayerRead<Area> {
     LayerRead {
         sql: AREAS.select::<B>(),
-        from: area_from,
+        from: area_from::<B>,
     }
 }
 
@@ -336,11 +339,11 @@ pub fn static_reads<B: Backend>() -> (
             "CAST(level AS BIGINT) AS level,",
             1,
         ),
-        from: risk_source_from,
+        from: risk_source_from::<B>,
     };
     let places = LayerRead {
         sql: format!("{} ORDER BY id", KEY_PLACES.select::<B>()),
-        from: key_place_from,
+        from: key_place_from::<B>,
     };
     (cameras, risks, places)
 }
@@ -374,10 +377,18 @@ pub async fn read_static<B: Backend>(
     ))
 }
 
-fn area_from(r: &dyn Columns) -> Result<Area> {
+/// The row's geometry, as the backend hands it back.
+fn geometry<B: Backend>(r: &dyn Columns) -> Result<StoredGeometry> {
+    Ok(match B::GEOMETRY_OUT {
+        GeometryOut::GeoJson(_) => StoredGeometry::GeoJson(r.get("geometry")?),
+        GeometryOut::Wkb(_) => StoredGeometry::Wkb(r.get("geometry")?),
+    })
+}
+
+fn area_from<B: Backend>(r: &dyn Columns) -> Result<Area> {
     let code: String = r.get("code")?;
     let level: String = r.get("level")?;
-    let geometry: String = r.get("geometry")?;
+    let geometry = geometry::<B>(r)?;
     Ok(Area {
         level: parse_name("areas", &code, "level", &level)?,
         geometry: multi_polygon_from("areas", &code, &geometry)?,
@@ -436,9 +447,9 @@ fn camera_from(r: &dyn Columns) -> Result<Camera> {
     })
 }
 
-fn risk_source_from(r: &dyn Columns) -> Result<RiskSource> {
+fn risk_source_from<B: Backend>(r: &dyn Columns) -> Result<RiskSource> {
     let id: String = r.get("id")?;
-    let geometry: String = r.get("geometry")?;
+    let geometry = geometry::<B>(r)?;
     Ok(RiskSource {
         level: risk_level_from("risk_sources", &id, r.get("level")?)?,
         footprint: footprint_from("risk_sources", &id, &geometry)?,
@@ -448,9 +459,9 @@ fn risk_source_from(r: &dyn Columns) -> Result<RiskSource> {
     })
 }
 
-fn key_place_from(r: &dyn Columns) -> Result<KeyPlace> {
+fn key_place_from<B: Backend>(r: &dyn Columns) -> Result<KeyPlace> {
     let id: String = r.get("id")?;
-    let geometry: String = r.get("geometry")?;
+    let geometry = geometry::<B>(r)?;
     Ok(KeyPlace {
         footprint: footprint_from("key_places", &id, &geometry)?,
         name: r.get("name")?,

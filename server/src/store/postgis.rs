@@ -2,9 +2,9 @@
 //! (SRID 4326) with `GiST` indexes, so GIS tools (QGIS, ogr2ogr) read them in
 //! place. See `migrations/postgres/0001_init.sql`.
 //!
-//! Geometry crosses the wire as GeoJSON: `ST_GeomFromGeoJSON` on the way in
-//! and `ST_AsGeoJSON` on the way out, read back through the engine's
-//! validating parser. Points (a staff member's last fix, track fixes,
+//! Geometry goes in as GeoJSON (`ST_GeomFromGeoJSON`, the text the import
+//! validated) and comes out as Well-Known Binary (`ST_AsBinary`: the doubles
+//! bit-exact, read back through the engine's validating WKB parser). Points (a staff member's last fix, track fixes,
 //! cameras) are stored as exact `lon`/`lat` doubles with the PostGIS point
 //! generated from them by the database.
 //!
@@ -20,7 +20,7 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Connection as _, Postgres, Row};
 
-use super::backend::Backend;
+use super::backend::{Backend, GeometryOut};
 use super::codec::{FixColumns, corrupt, fix_from, newest_per_staff, validate_points};
 use super::outbox::{Outgoing, keep_all};
 use super::{CityFeed, Result, STAFF_BATCH, Store, StoreError, TrackPoint, layers, pgcopy, rows};
@@ -75,15 +75,6 @@ fn redacted(url: &str) -> String {
 
 /// How long to wait for a pooled connection.
 const WAIT: Duration = Duration::from_secs(60);
-
-/// Geometry as GeoJSON text, with at most 30 decimals.
-///
-/// 30: the most decimals `ST_AsGeoJSON` may write. PostGIS (3.1 and later)
-/// writes the shortest text that reads back as the same double, within this
-/// many decimals; at 30 every coordinate comes back bit-exact (checked on
-/// random doubles down to 1e-16; smaller ones are written with an exponent).
-/// The default of 9 would round coordinates to about 0.1 mm.
-const GEOMETRY_TEXT: &str = "ST_AsGeoJSON(geom, 30, 0)";
 
 /// The PostGIS store.
 #[derive(Debug, Clone)]
@@ -142,7 +133,7 @@ impl Backend for PostgisStore {
     const GEOMETRY_COLUMN: &'static str = "geom";
     const GEOMETRY_VALUE: (&'static str, &'static str) =
         ("ST_SetSRID(ST_GeomFromGeoJSON(", "), 4326)");
-    const GEOMETRY_TEXT: &'static str = GEOMETRY_TEXT;
+    const GEOMETRY_OUT: GeometryOut = GeometryOut::Wkb("ST_AsBinary(geom)");
     const JSON_VALUE: (&'static str, &'static str) = ("", "::jsonb");
     const JSON_TEXT: &'static str = "::text";
     const JSON_STRINGS: &'static str = "SELECT jsonb_array_elements_text({}::jsonb)";

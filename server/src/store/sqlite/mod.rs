@@ -40,7 +40,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use super::backend::Backend;
+use super::backend::{Backend, GeometryOut};
 use super::outbox::{Outgoing, keep_all};
 use super::{CityFeed, Result, STAFF_BATCH, Store, StoreError, TrackPoint, layers};
 use riskmap_engine::City;
@@ -202,7 +202,7 @@ impl Backend for SqliteStore {
     const NUMBERED: bool = false;
     const GEOMETRY_COLUMN: &'static str = "geometry";
     const GEOMETRY_VALUE: (&'static str, &'static str) = ("", "");
-    const GEOMETRY_TEXT: &'static str = "geometry";
+    const GEOMETRY_OUT: GeometryOut = GeometryOut::GeoJson("geometry");
     const JSON_VALUE: (&'static str, &'static str) = ("", "");
     const JSON_TEXT: &'static str = "";
     const JSON_STRINGS: &'static str = "SELECT value FROM json_each({})";
