@@ -207,45 +207,73 @@ impl Engine {
         Ok((engine, times))
     }
 
-    /// [`Engine::build_on`] with the staff index built already too (the
-    /// staff in batches as they were read: [`StaffIndex::load_batch`]);
+    /// [`Engine::build_on`] with the staff index loaded already too (the
+    /// staff in batches as they were read: [`StaffIndex::load_batch`]), its
+    /// load ended here ([`StaffIndex::end_load`], bucketing everyone) beside
+    /// the static layers' indexes and their placing in the grids;
     /// `city.areas` and `city.staff` are ignored.
     pub fn build_on_staff(
         config: EngineConfig,
         tree: AreaTree,
-        staff: StaffIndex,
+        mut staff: StaffIndex,
         city: City,
     ) -> Result<(Self, BuildTimes)> {
         let start = Instant::now();
-        let rest = Rest::of(staff, Duration::ZERO, build_layers(city)?);
-        let (engine, mut times) = Engine::assemble(config, tree, rest);
+        let (layers, staff_time) = std::thread::scope(|s| {
+            let ended = s.spawn(|| {
+                let t = Instant::now();
+                staff.end_load();
+                t.elapsed()
+            });
+            let layers = build_layers(city).map(|mut layers| {
+                let t = Instant::now();
+                layers.place(&tree);
+                (layers, t.elapsed())
+            });
+            (layers, join(ended))
+        });
+        let (layers, placing) = layers?;
+        let rest = Rest {
+            staff,
+            staff_time,
+            layers,
+        };
+        let (engine, mut times) = Engine::put_together(config, tree, rest);
+        times.placing = placing;
         times.total = start.elapsed();
         Ok((engine, times))
     }
 
     /// Puts the parts together and places every static feature in its grid.
-    fn assemble(config: EngineConfig, areas: AreaTree, rest: Rest) -> (Self, BuildTimes) {
+    fn assemble(config: EngineConfig, areas: AreaTree, mut rest: Rest) -> (Self, BuildTimes) {
         let t = Instant::now();
-        let mut engine = Engine {
+        rest.layers.place(&areas);
+        let (engine, mut times) = Engine::put_together(config, areas, rest);
+        times.placing = t.elapsed();
+        (engine, times)
+    }
+
+    /// Puts the parts together, the static features placed in their grids.
+    fn put_together(config: EngineConfig, areas: AreaTree, rest: Rest) -> (Self, BuildTimes) {
+        let engine = Engine {
             config,
             areas,
             max_camera_range_m: rest
+                .layers
                 .cameras
                 .iter()
                 .map(|(_, c)| c.range_m)
                 .fold(0.0, f64::max),
             staff: rest.staff,
-            cameras: rest.cameras,
-            risk_sources: rest.risk_sources,
-            key_places: rest.key_places,
+            cameras: rest.layers.cameras,
+            risk_sources: rest.layers.risk_sources,
+            key_places: rest.layers.key_places,
         };
-        engine.assign_grids();
         (
             engine,
             BuildTimes {
                 staff: rest.staff_time,
-                layers: rest.layers_time,
-                placing: t.elapsed(),
+                layers: rest.layers.time,
                 ..BuildTimes::default()
             },
         )
@@ -500,23 +528,7 @@ impl Engine {
 struct Rest {
     staff: StaffIndex,
     staff_time: Duration,
-    cameras: Layer<Camera>,
-    risk_sources: Layer<RiskSource>,
-    key_places: Layer<KeyPlace>,
-    layers_time: Duration,
-}
-
-impl Rest {
-    fn of(staff: StaffIndex, staff_time: Duration, layers: StaticLayers) -> Rest {
-        Rest {
-            staff,
-            staff_time,
-            cameras: layers.cameras,
-            risk_sources: layers.risk_sources,
-            key_places: layers.key_places,
-            layers_time: layers.time,
-        }
-    }
+    layers: StaticLayers,
 }
 
 /// Every staff member's home grid, refusing unknown codes.
@@ -537,8 +549,12 @@ fn build_rest(config: EngineConfig, mut city: City, homes: &[AreaIdx]) -> Result
         });
         (join(index), build_layers(city))
     });
-    let (staff_index, staff_time) = index?;
-    Ok(Rest::of(staff_index, staff_time, layers?))
+    let (staff, staff_time) = index?;
+    Ok(Rest {
+        staff,
+        staff_time,
+        layers: layers?,
+    })
 }
 
 /// The static layers' indexes, and how long they took.
@@ -547,6 +563,14 @@ struct StaticLayers {
     risk_sources: Layer<RiskSource>,
     key_places: Layer<KeyPlace>,
     time: Duration,
+}
+
+impl StaticLayers {
+    fn place(&mut self, tree: &AreaTree) {
+        place_in_grids(tree, &mut self.cameras);
+        place_in_grids(tree, &mut self.risk_sources);
+        place_in_grids(tree, &mut self.key_places);
+    }
 }
 
 fn build_layers(city: City) -> Result<StaticLayers> {

@@ -248,6 +248,10 @@ pub struct StaffIndex {
     cols: i64,
     /// How crowded the buckets are, to know when to re-size them.
     density: Density,
+    /// A load is under way ([`StaffIndex::load_batch`]): members are not
+    /// bucketed one by one (re-sizing the buckets again and again as the
+    /// roster grows) but all at once by [`StaffIndex::end_load`].
+    loading: bool,
 }
 
 impl Default for StaffIndex {
@@ -279,6 +283,7 @@ impl StaffIndex {
             cell_deg,
             cols: cols_of(cell_deg),
             density: Density::default(),
+            loading: false,
         }
     }
 
@@ -288,6 +293,7 @@ impl StaffIndex {
     pub fn build(cell_deg: f64, staff: &[Staff], homes: &[AreaIdx]) -> Result<Self> {
         let mut index = StaffIndex::new(cell_deg);
         index.reserve_exact(staff.len());
+        index.loading = true;
         for (s, &home) in staff.iter().zip(homes) {
             index.upsert(s, Some(home))?;
         }
@@ -325,6 +331,7 @@ impl StaffIndex {
         let n = staff.len();
         self.members.reserve(n);
         self.places.reserve(n);
+        self.loading = true;
         for s in staff {
             let grid =
                 home(&s.home_grid).ok_or_else(|| EngineError::UnknownArea(s.home_grid.clone()))?;
@@ -333,10 +340,13 @@ impl StaffIndex {
         Ok(())
     }
 
-    /// Ends a load: the buckets were sized while the roster grew; now once
-    /// more from the whole of it, so a city starts with buckets made for its
-    /// density.
+    /// Ends a load: every member is bucketed at once, and the buckets are
+    /// sized from the whole roster, so a city starts with buckets made for
+    /// its density.
     pub fn end_load(&mut self) {
+        if std::mem::take(&mut self.loading) {
+            self.bucket_all();
+        }
         self.fit();
     }
 
@@ -554,7 +564,7 @@ impl StaffIndex {
             .iter()
             .map(|d| FxBuildHasher.hash_one(d.as_str()))
             .collect();
-        let entry = m.fix.is_some().then(|| entry_of(idx, m));
+        let entry = (m.fix.is_some() && !self.loading).then(|| entry_of(idx, m));
         for (n, h) in devices.into_iter().enumerate() {
             let members = &self.members;
             self.by_device.insert_unique(h, (idx, n as u8), |&(i, n)| {

@@ -13,7 +13,9 @@
 
 use std::mem;
 
-use super::{Entry, StaffIdx, StaffIndex};
+use rustc_hash::{FxBuildHasher, FxHashMap};
+
+use super::{Entry, StaffIdx, StaffIndex, entry_of};
 use crate::sphere::LonLat;
 
 /// Smallest bucket, degrees (about 55 m): below it a bucket holds a few
@@ -113,6 +115,17 @@ impl Density {
     }
 }
 
+/// The bucket size for which a member would share their bucket with
+/// [`TARGET_SHARED`] members on average, from `shared` at `cell_deg`: for
+/// staff scattered at random the average grows with the bucket's area, the
+/// square of its side.
+fn sized(cell_deg: f64, shared: f64) -> f64 {
+    let others = (shared - 1.0).max(0.25);
+    let want =
+        (cell_deg * ((TARGET_SHARED - 1.0) / others).sqrt()).clamp(MIN_CELL_DEG, MAX_CELL_DEG);
+    snapped(want)
+}
+
 /// Columns of `cell_deg` around the globe.
 pub(super) fn cols_of(cell_deg: f64) -> i64 {
     (360.0 / cell_deg).round() as i64
@@ -179,13 +192,46 @@ impl StaffIndex {
         if d.placed == 0 {
             return;
         }
-        let others = (d.shared() - 1.0).max(0.25);
-        let want = (self.cell_deg * ((TARGET_SHARED - 1.0) / others).sqrt())
-            .clamp(MIN_CELL_DEG, MAX_CELL_DEG);
-        let want = snapped(want);
+        let want = sized(self.cell_deg, d.shared());
         // Not worth a pass over everyone for a small step (the clamp).
         if (want / self.cell_deg - 1.0).abs() >= 0.2 {
             self.rebucket(want);
+        }
+    }
+
+    /// Buckets every positioned member afresh (after a load, which left
+    /// them out), at the size [`StaffIndex::fit`] would choose: sized from
+    /// a count of who shares a bucket at the size there is, which costs
+    /// less than bucketing everyone twice.
+    pub(super) fn bucket_all(&mut self) {
+        let mut counts: FxHashMap<u64, u32> = FxHashMap::default();
+        for i in 0..self.members.len() {
+            if self.position(i as StaffIdx).is_some() {
+                *counts.entry(self.key_of_vector(i as StaffIdx)).or_default() += 1;
+            }
+        }
+        let placed: u64 = counts.values().map(|&c| u64::from(c)).sum();
+        if placed > 0 {
+            let shared_sum: u64 = counts.values().map(|&c| u64::from(c) * u64::from(c)).sum();
+            self.cell_deg = sized(self.cell_deg, shared_sum as f64 / placed as f64);
+            self.cols = cols_of(self.cell_deg);
+        }
+        let buckets = (placed as f64 / TARGET_SHARED) as usize + 1;
+        self.cells = FxHashMap::with_capacity_and_hasher(buckets, FxBuildHasher);
+        self.density.shared_sum = 0;
+        self.density.placed = 0;
+        self.places.fill(Place::NOWHERE);
+        for i in 0..self.members.len() {
+            let idx = i as StaffIdx;
+            let Some(entry) = self.members[i]
+                .as_ref()
+                .filter(|m| m.fix.is_some())
+                .map(|m| entry_of(idx, m))
+            else {
+                continue;
+            };
+            let key = self.key_of_vector(idx);
+            self.put(idx, key, entry);
         }
     }
 

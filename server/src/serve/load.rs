@@ -169,8 +169,9 @@ async fn engine_from_store(
         .map_err(|e| ServeError::Config(format!("building the area tree: {e}")))?
         .map_err(ServeError::from)
     };
-    // The staff index is built from each batch of staff as it is read, on
-    // a thread of its own, once the tree (which homes them) is there.
+    // The staff are loaded into their index from each batch as it is read,
+    // on a thread of its own, once the tree (which homes them) is there;
+    // the load is ended with the static layers' indexes (build_on_staff).
     let (staff_tx, mut staff_rx) = tokio::sync::mpsc::unbounded_channel::<Vec<_>>();
     let (count_tx, count_rx) = tokio::sync::oneshot::channel();
     let cell_deg = config.staff_cell_deg;
@@ -185,7 +186,6 @@ async fn engine_from_store(
             while let Some(batch) = staff_rx.blocking_recv() {
                 staff.load_batch(&batch, |code| tree.idx(code))?;
             }
-            staff.end_load();
             let times = (areas_time, started.elapsed());
             Ok::<_, CityDirError>((tree, staff, origin, fresh_image, times))
         })
@@ -208,12 +208,14 @@ async fn engine_from_store(
             .map_err(|e| ServeError::Config(format!("building the engine: {e}")))?
             .map_err(CityDirError::from)?;
     times.areas = areas_time;
-    times.staff = staff_time;
+    times.staff += staff_time;
     // elapsed_ms: from the store open to every index built (the cold start
     // figure of docs/PERFORMANCE.md); read_ms: until every layer is read
-    // and the area tree (areas_ms) and the staff index (staff_ms, from the
-    // tree to the last batch in) are built; after_read_ms: the rest (the
-    // static layers' indexes, then placing); locator: "image" if taken from
+    // and the area tree (areas_ms) is built and the staff loaded into its
+    // index; after_read_ms: the rest, the staff index's load ended (every
+    // member bucketed) beside the static layers' indexes (layers_ms) and
+    // their placing in the grids (placing_ms); staff_ms: from the tree to
+    // the last batch in, plus that ending; locator: "image" if taken from
     // the kept image, "built" if not.
     tracing::info!(
         areas = engine.areas().len(),

@@ -231,8 +231,8 @@ pub trait Driver: Database {
     fn real32(row: &Self::Row, col: Col<'_>) -> sqlx::Result<Option<f32>>;
     /// A boolean column.
     fn flag(row: &Self::Row, col: Col<'_>) -> sqlx::Result<Option<bool>>;
-    /// A text column.
-    fn text(row: &Self::Row, col: Col<'_>) -> sqlx::Result<Option<String>>;
+    /// A text column, borrowed from the row.
+    fn str<'r>(row: &'r Self::Row, col: Col<'_>) -> sqlx::Result<Option<&'r str>>;
     /// A byte column.
     fn bytes(row: &Self::Row, col: Col<'_>) -> sqlx::Result<Option<Vec<u8>>>;
 }
@@ -249,7 +249,7 @@ where
     for<'q> f64: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
     for<'q> f32: Decode<'q, DB> + Type<DB>,
     for<'q> bool: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
-    for<'q> String: Decode<'q, DB> + Type<DB>,
+    for<'q> &'q str: Decode<'q, DB>,
     for<'q> Vec<u8>: Decode<'q, DB> + Type<DB>,
     for<'q> &'q str: Encode<'q, DB> + Type<DB>,
     for<'q> &'q [u8]: Encode<'q, DB> + Type<DB>,
@@ -299,7 +299,7 @@ where
     fn flag(row: &Self::Row, col: Col<'_>) -> sqlx::Result<Option<bool>> {
         get(row, col)
     }
-    fn text(row: &Self::Row, col: Col<'_>) -> sqlx::Result<Option<String>> {
+    fn str<'r>(row: &'r Self::Row, col: Col<'_>) -> sqlx::Result<Option<&'r str>> {
         get(row, col)
     }
     fn bytes(row: &Self::Row, col: Col<'_>) -> sqlx::Result<Option<Vec<u8>>> {
@@ -368,8 +368,13 @@ pub trait Columns {
     fn real32(&self, col: Col<'_>) -> sqlx::Result<Option<f32>>;
     /// A boolean column.
     fn flag(&self, col: Col<'_>) -> sqlx::Result<Option<bool>>;
+    /// A text column, borrowed from the row (a city load parses most of
+    /// its text columns, and an owned copy of each would be thrown away).
+    fn str(&self, col: Col<'_>) -> sqlx::Result<Option<&str>>;
     /// A text column.
-    fn text(&self, col: Col<'_>) -> sqlx::Result<Option<String>>;
+    fn text(&self, col: Col<'_>) -> sqlx::Result<Option<String>> {
+        Ok(self.str(col)?.map(str::to_owned))
+    }
     /// A byte column.
     fn bytes(&self, col: Col<'_>) -> sqlx::Result<Option<Vec<u8>>>;
 }
@@ -378,6 +383,12 @@ impl dyn Columns + '_ {
     /// Column `col`, as the type asked for.
     pub fn get<'a, T: Value>(&self, col: impl Into<Col<'a>>) -> Result<T> {
         Ok(T::read(self, col.into())?)
+    }
+
+    /// Text column `col`, borrowed from the row; NULL refused.
+    pub fn get_str<'a>(&self, col: impl Into<Col<'a>>) -> Result<&str> {
+        let col = col.into();
+        Ok(not_null(col, self.str(col)?)?)
     }
 }
 
@@ -446,8 +457,8 @@ impl<DB: Driver> Columns for Cols<'_, DB> {
     fn flag(&self, col: Col<'_>) -> sqlx::Result<Option<bool>> {
         DB::flag(self.0, col)
     }
-    fn text(&self, col: Col<'_>) -> sqlx::Result<Option<String>> {
-        DB::text(self.0, col)
+    fn str(&self, col: Col<'_>) -> sqlx::Result<Option<&str>> {
+        DB::str(self.0, col)
     }
     fn bytes(&self, col: Col<'_>) -> sqlx::Result<Option<Vec<u8>>> {
         DB::bytes(self.0, col)

@@ -403,10 +403,10 @@ fn area_from<B: Backend>(r: &dyn Columns) -> Result<Area> {
 /// the decoding.
 fn staff_from(r: &dyn Columns) -> Result<Staff> {
     let id: String = r.get(0)?;
-    let role: String = r.get(2)?;
-    let skills: String = r.get(3)?;
-    let duty: String = r.get(5)?;
-    let devices: String = r.get(6)?;
+    let role = r.get_str(2)?;
+    let skills = r.get_str(3)?;
+    let duty = r.get_str(5)?;
+    let devices = r.get_str(6)?;
     let fix = FixColumns {
         lon: r.get(7)?,
         lat: r.get(8)?,
@@ -419,10 +419,10 @@ fn staff_from(r: &dyn Columns) -> Result<Staff> {
         server_time_ms: r.get(15)?,
     };
     Ok(Staff {
-        role: parse_name("staff", &id, "role", &role)?,
-        duty: parse_name("staff", &id, "duty", &duty)?,
-        skills: parse_json_list("staff", &id, "skills", &skills)?,
-        devices: parse_json_list("staff", &id, "devices", &devices)?,
+        role: parse_name("staff", &id, "role", role)?,
+        duty: parse_name("staff", &id, "duty", duty)?,
+        skills: parse_json_list("staff", &id, "skills", skills)?,
+        devices: parse_json_list("staff", &id, "devices", devices)?,
         last_fix: fix_from("staff", &id, &fix)?,
         name: r.get(1)?,
         home_grid: r.get(4)?,

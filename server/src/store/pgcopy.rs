@@ -249,13 +249,9 @@ impl Columns for Fields<'_> {
             .map(|b| exact::<1>(col, b).map(|[v]| v != 0))
             .transpose()
     }
-    fn text(&self, col: Col<'_>) -> sqlx::Result<Option<String>> {
+    fn str(&self, col: Col<'_>) -> sqlx::Result<Option<&str>> {
         self.raw(col)?
-            .map(|b| {
-                std::str::from_utf8(b)
-                    .map(str::to_owned)
-                    .map_err(|e| decode(col, &e.to_string()))
-            })
+            .map(|b| std::str::from_utf8(b).map_err(|e| decode(col, &e.to_string())))
             .transpose()
     }
     fn bytes(&self, col: Col<'_>) -> sqlx::Result<Option<Vec<u8>>> {

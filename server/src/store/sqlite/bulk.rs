@@ -134,8 +134,11 @@ impl Columns for Cells<'_, '_> {
     fn flag(&self, col: Col<'_>) -> sqlx::Result<Option<bool>> {
         self.get(col)
     }
-    fn text(&self, col: Col<'_>) -> sqlx::Result<Option<String>> {
-        self.get(col)
+    fn str(&self, col: Col<'_>) -> sqlx::Result<Option<&str>> {
+        match self.value(col)? {
+            ValueRef::Null => Ok(None),
+            v => v.as_str().map(Some).map_err(|e| decode(col, e)),
+        }
     }
     fn bytes(&self, col: Col<'_>) -> sqlx::Result<Option<Vec<u8>>> {
         self.get(col)
