@@ -36,7 +36,7 @@ use crate::identity::{Scope, User};
 use crate::live::{Event, Layers, Reach};
 pub use crate::store::LayerKind;
 use crate::store::{LayerData, StoreError, WriteMode};
-use apply::apply_to_engine;
+use apply::{apply_to_engine, keep_locator_image};
 use document::{parse_each, read_features};
 use riskmap_engine::geojson::{
     parse_area, parse_camera, parse_key_place, parse_risk_source, parse_staff,
@@ -250,7 +250,13 @@ impl App {
         tree: Option<AreaTree>,
     ) -> Result<(), EngineError> {
         let layer = LayerKind::of(&data);
+        // This node's own areas import built the tree: its locator's image
+        // is kept, so that the next start need not build it again.
+        let image = tree.as_ref().map(AreaTree::locator_image);
         apply_to_engine(&self.engine, data, mode, tree)?;
+        if let Some(image) = image {
+            keep_locator_image(self.store.clone(), image);
+        }
         if matches!(
             layer,
             LayerKind::Areas | LayerKind::RiskSources | LayerKind::KeyPlaces

@@ -21,7 +21,7 @@ use crate::org::Departments;
 use crate::patrol::PatrolRules;
 use crate::store::postgis::PostgisStore;
 use crate::store::sqlite::SqliteStore;
-use crate::store::{CityFeed, Store};
+use crate::store::{CityFeed, LOCATOR_IMAGE, Store};
 
 /// An exclusive lock on the embedded store's directory, held while the
 /// server runs: two servers on one store would hand out the same serial
@@ -112,9 +112,6 @@ pub async fn open_store(
         Some(lock),
     ))
 }
-
-/// The name the grid locator's image is kept under in the store.
-const LOCATOR_IMAGE: &str = "grid-locator";
 
 /// Imports the demo city into an empty store (in demo mode), then builds the
 /// engine from the store.

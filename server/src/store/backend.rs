@@ -34,6 +34,11 @@ pub enum Cell {
     Geometry,
 }
 
+/// The name the grid locator's image is kept under (see
+/// [`CommonStore::index_image`]): written by a start that built the locator
+/// and by an areas import, read by the next start.
+pub const LOCATOR_IMAGE: &str = "grid-locator";
+
 /// How a backend hands the layers' geometry back in a `SELECT`.
 #[derive(Debug, Clone, Copy)]
 pub enum GeometryOut {
@@ -138,8 +143,8 @@ pub trait CommonStore: Send + Sync {
     /// Sets a server-wide setting.
     async fn put_setting(&self, key: &str, value: &str) -> Result<()>;
 
-    /// A derived index kept between starts (an image of the grid locator),
-    /// by name; `None` if none is kept.
+    /// A derived index kept between starts (an image of the grid locator,
+    /// [`LOCATOR_IMAGE`]), by name; `None` if none is kept.
     async fn index_image(&self, name: &str) -> Result<Option<Vec<u8>>>;
 
     /// Keeps a derived index's image under `name`, replacing the one there.

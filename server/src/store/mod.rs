@@ -40,7 +40,7 @@ use thiserror::Error;
 pub use accounts::AccountStore;
 pub use alerts::AlertStore;
 pub use audit::{AuditEntry, AuditStore};
-pub use backend::{Backend, CommonStore};
+pub use backend::{Backend, CommonStore, LOCATOR_IMAGE};
 pub use departments::DepartmentStore;
 pub use fences::FenceStore;
 pub use incidents::{IncidentStore, LogRange};

@@ -1,11 +1,13 @@
 //! Step 3 of an import: the engine takes a committed layer, under its
 //! write lock for no longer than the change itself.
 
+use std::sync::Arc;
+
 use parking_lot::RwLock;
 use rustc_hash::FxHashSet;
 
 use super::{keep_newer_fix, merge_by_id, merged_areas};
-use crate::store::{LayerData, WriteMode};
+use crate::store::{LOCATOR_IMAGE, LayerData, Store, WriteMode};
 use riskmap_engine::model::{Area, Staff};
 use riskmap_engine::{AreaTree, Engine, EngineError, Layer, LayerItem};
 
@@ -44,6 +46,22 @@ pub(super) fn apply_to_engine(
             engine.replace_key_places(all)
         }
     }
+}
+
+/// Keeps a new grid locator's image in the store, in the background:
+/// losing it costs the next start a second or two, no more. Two imports
+/// close together may keep their images out of order; a start refuses an
+/// image whose grids are not the store's (its digest) and builds afresh.
+pub(super) fn keep_locator_image(store: Arc<dyn Store>, image: Vec<u8>) {
+    tokio::spawn(async move {
+        match store.put_index_image(LOCATOR_IMAGE, &image).await {
+            Ok(()) => tracing::info!(
+                bytes = image.len(),
+                "grid locator image kept after an import"
+            ),
+            Err(e) => tracing::warn!("cannot keep the grid locator's image: {e}"),
+        }
+    });
 }
 
 /// The area tree after an import, built outside the engine's locks.
