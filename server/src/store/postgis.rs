@@ -4,9 +4,10 @@
 //!
 //! Geometry goes in as GeoJSON (`ST_GeomFromGeoJSON`, the text the import
 //! validated) and comes out as Well-Known Binary (`ST_AsBinary`: the doubles
-//! bit-exact, read back through the engine's validating WKB parser). Points (a staff member's last fix, track fixes,
-//! cameras) are stored as exact `lon`/`lat` doubles with the PostGIS point
-//! generated from them by the database.
+//! bit-exact, read back through the engine's validating WKB parser). Points
+//! (a staff member's last fix, track fixes, cameras) are stored as exact
+//! `lon`/`lat` doubles with the PostGIS point generated from them by the
+//! database.
 //!
 //! Durability: every connection runs with `synchronous_commit = on`, so a
 //! commit is flushed to the WAL before it returns, whatever the server's
