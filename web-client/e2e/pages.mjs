@@ -288,3 +288,43 @@ test('the big screen loads without console errors; heat reads over the dots; cam
   await page.screenshot({ path: `${SHOTS}/screen-heat.png` });
   await context.close();
 }, { timeoutMs: 150_000 });
+
+test('a view moved by hand before the areas have loaded is kept: the screen does not jump back to the home area', async ({ browser }) => {
+  const context = await browser.newContext({ viewport: { width: 1920, height: 1080 }, deviceScaleFactor: 1, locale: 'zh-CN' });
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  // The areas held back, as a big city's 50,000 grids take seconds: the figures come first.
+  let release;
+  const released = new Promise((r) => (release = r));
+  // (only the download of the whole layer: the screen first asks its count, limit=1, to pick tiles or not)
+  await page.route(/\/ogc\/collections\/areas\/items\?.*limit=10000/, async (route) => {
+    await released;
+    await route.continue();
+  });
+  await login(page, '/', 'dispatcher');
+  await page.waitForFunction(() => window.riskmap?.ready && window.riskmap.tree === null, null, { timeout: 30_000 });
+  const before = await page.evaluate(() => window.riskmap.map.getZoom());
+  // The wheel over the map (the canvas's middle: the panels sit at the sides).
+  const middle = await page.evaluate(() => {
+    const r = window.riskmap.map.getCanvas().getBoundingClientRect();
+    return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
+  });
+  await page.mouse.move(middle.x, middle.y);
+  for (let i = 0; i < 6; i++) {
+    await page.mouse.wheel(0, -300);
+    await page.waitForTimeout(100);
+  }
+  await eventually(() => page.evaluate((z) => window.riskmap.map.getZoom() > z + 0.5 && !window.riskmap.map.isMoving(), before), { message: 'zoomed in by the wheel' });
+  const moved = await page.evaluate(() => ({ zoom: window.riskmap.map.getZoom(), center: window.riskmap.map.getCenter().toArray() }));
+  release();
+  await page.waitForFunction(() => window.riskmap.tree !== null, null, { timeout: 30_000 });
+  await mapIdle(page);
+  await page.waitForTimeout(500);
+  const after = await page.evaluate(() => ({ zoom: window.riskmap.map.getZoom(), center: window.riskmap.map.getCenter().toArray() }));
+  assert(Math.abs(after.zoom - moved.zoom) < 0.01 && Math.abs(after.center[0] - moved.center[0]) < 1e-6 && Math.abs(after.center[1] - moved.center[1]) < 1e-6,
+    `the view stays where it was zoomed (zoom ${moved.zoom.toFixed(2)} at ${moved.center}), found zoom ${after.zoom.toFixed(2)} at ${after.center}`);
+  // The screen still takes the login's area as its scope (figures, panels, subscription).
+  await eventually(() => page.evaluate(() => window.riskmap.scope !== null), { message: 'the home area in scope' });
+  assert(errors.length === 0, `no page errors: ${errors.join('; ')}`);
+  await context.close();
+});

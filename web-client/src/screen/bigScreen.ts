@@ -113,6 +113,9 @@ export class BigScreen {
       center: [120.65, 28.0],
       zoom: 9,
       attributionControl: false,
+      // Labels appear and go at once: a fade is a third of a second of frames after every change
+      // of a labelled source (the alerts, the staff counts), and the screen's sources change all day.
+      fadeDuration: 0,
       // Keep the drawing buffer so screenshots of the canvas are not blank.
       canvasContextAttributes: { preserveDrawingBuffer: true },
       localIdeographFontFamily: "'Noto Sans CJK SC', 'Source Han Sans SC', 'WenQuanYi Micro Hei', 'Microsoft YaHei', 'PingFang SC', sans-serif",
@@ -209,7 +212,8 @@ export class BigScreen {
     this.source('area_labels').setData(areaLabels(areas));
     this.risk.attach();
     const home = this.tree.byCode.get(this.session.user.area) ?? this.tree.roots()[0] ?? null;
-    this.setScope(home?.code ?? null, false);
+    // Someone who has already panned or zoomed (the figures come before a big city's areas) stays put.
+    this.setScope(home?.code ?? null, this.userMoved ? 'stay' : 'jump');
     await Promise.all([this.loadStatic('risk_sources'), this.loadStatic('key_places'), this.cameraLayer.load()]);
     this.renderAll();
   }
@@ -238,8 +242,8 @@ export class BigScreen {
 
   // ---- scope (drill-down) ----------------------------------------------
 
-  /** Drills to an area: zooms there, re-subscribes, re-queries, re-renders. */
-  setScope(code: string | null, fly = true): void {
+  /** Drills to an area: flies or jumps there (or leaves the view be), re-subscribes, re-queries, re-renders. */
+  setScope(code: string | null, move: 'fly' | 'jump' | 'stay' = 'fly'): void {
     if (!this.tree || !code) return;
     const a = this.tree.byCode.get(code);
     if (!a) return;
@@ -248,8 +252,8 @@ export class BigScreen {
     this.scope = a;
     this.map.setFilter('area-selected-line', areaIs(a.code));
     const [w, s, e, n] = a.bbox;
-    this.map.fitBounds([w, s, e, n], { padding: 40, duration: fly ? 800 : 0, maxZoom: 17 });
-    this.resubscribeSoon(fly ? 900 : 0);
+    if (move !== 'stay') this.map.fitBounds([w, s, e, n], { padding: 40, duration: move === 'fly' ? 800 : 0, maxZoom: 17 });
+    this.resubscribeSoon(move === 'fly' ? 900 : 0);
     this.stats = null;
     this.risk.setScope(a.code);
     this.patrol.setScope(a.code);
@@ -533,6 +537,8 @@ export class BigScreen {
     this.sos.tick();
   }
 
+  /** The map was moved by hand since the page opened. */
+  private userMoved = false;
   private redShown = 0;
   private pulsing = false;
 
@@ -560,6 +566,8 @@ export class BigScreen {
   // ---- interaction --------------------------------------------------------
 
   private bindMap(): void {
+    // (a move the page makes has no originalEvent: a drag, wheel or pinch has)
+    this.map.on('movestart', (e) => { if (e.originalEvent) this.userMoved = true; });
     this.map.on('moveend', () => {
       this.resubscribeSoon();
       this.staffLayer.onMove();

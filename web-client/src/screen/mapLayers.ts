@@ -99,6 +99,9 @@ export const GROUP_LAYERS: Record<LayerGroup, string[]> = {
   incidents: ['incident-pulse', 'incident-point', 'incident-label'],
 };
 
+/** The zoom from which the grids' outlines are drawn. */
+export const GRID_LINE_MINZOOM = 13;
+
 export function addRiskmapLayers(map: MapLibreMap, { tiled, origin }: TileSetup = NO_TILES): void {
   const font = LABEL_FONT_STACK;
   const areas = sourceOf('areas', tiled);
@@ -175,7 +178,10 @@ export function addRiskmapLayers(map: MapLibreMap, { tiled, origin }: TileSetup 
       'fill-outline-color': 'rgba(255,255,255,0.08)',
     },
   });
-  map.addLayer({ id: 'area-grid-line', type: 'line', ...areas, minzoom: 12, filter: levelIs('grid'),
+  // The grids' outlines from zoom 13: at 12 a city core's grids are a dozen pixels across, their
+  // outlines a mesh over everything else, and the layer alone was a third of a frame's drawing
+  // (a million vertices at 50,000 grids; PERFORMANCE.md). The risk shading still shows them at 12.
+  map.addLayer({ id: 'area-grid-line', type: 'line', ...areas, minzoom: GRID_LINE_MINZOOM, filter: levelIs('grid'),
     paint: { 'line-color': AREA_LINE.grid, 'line-width': 0.6 } });
   map.addLayer({ id: 'grid-patrol-line', type: 'line', ...areas, minzoom: 12, filter: levelIs('grid'), layout: { visibility: 'none' },
     paint: { 'line-color': patrolLineColour(), 'line-width': 1.5 } });

@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { setLang } from '../shared/i18n';
 import type { SosAlert } from '../shared/types';
 import { Alarm, BEEP_PERIOD_MS } from './alarm';
-import { sosFeatures } from './sosMap';
-import { agoText, canHandleSos, kindLabel, lastedText, renderSosPanel, type SosPanelView } from './sosPanel';
+import { ringed, RULE_RINGS_MAX, sosFeatures } from './sosMap';
+import { agoText, canHandleSos, kindLabel, lastedText, renderSosPanel, SOS_PANEL_MAX, type SosPanelView } from './sosPanel';
 
 const sos = (over: Partial<SosAlert>): SosAlert => ({
   id: 'sos-S1-1000', kind: 'sos', state: 'open', staff_id: 'S1', staff_name: '王芳', grid: 'G1',
@@ -167,5 +167,41 @@ describe("a rule's alert (脱岗, 静止)", () => {
   it('is marked on the map apart from an SOS, with its kind', () => {
     const fc = sosFeatures([still, sos({})]);
     expect(fc.features.map((f) => [f.properties!.kind, f.properties!.tag])).toEqual([['motionless', '静止'], ['sos', 'SOS']]);
+  });
+});
+
+describe('the rings on the map', () => {
+  const still = (i: number): SosAlert => sos({ id: `motionless-S${i}-1000`, kind: 'motionless', staff_id: `S${i}` });
+  const ids = (alerts: SosAlert[]) => ringed(sosFeatures(alerts).features).map((f) => f.properties!.id);
+
+  it('rings every SOS and the rules\' alerts while they are few', () => {
+    const few = Array.from({ length: RULE_RINGS_MAX }, (_, i) => still(i));
+    expect(ids([sos({}), ...few])).toHaveLength(RULE_RINGS_MAX + 1);
+  });
+
+  it('rings only the SOS once the rules\' alerts are a crowd', () => {
+    const crowd = Array.from({ length: RULE_RINGS_MAX + 1 }, (_, i) => still(i));
+    expect(ids([...crowd, sos({})])).toEqual(['sos-S1-1000']);
+  });
+});
+
+describe('a crowd of alerts in the panel', () => {
+  const still = (i: number): SosAlert => sos({ id: `motionless-S${i}-1000`, kind: 'motionless', staff_id: `S${i}` });
+  const panel = (alerts: SosAlert[]) => renderSosPanel({
+    alerts, now: 2000, canAct: true, muted: false, areaName: () => null, drafts: new Map(), errors: new Map(), pending: new Set(),
+  });
+
+  it('lists the first cards, counts them all and says how many are not listed', () => {
+    setLang('zh');
+    const html = panel(Array.from({ length: SOS_PANEL_MAX + 7 }, (_, i) => still(i)));
+    expect(html.match(/data-testid="sos-alert"/g)).toHaveLength(SOS_PANEL_MAX);
+    expect(html).toContain(`data-testid="sos-count">${SOS_PANEL_MAX + 7}<`);
+    expect(html).toContain('另有 7 条告警未列出');
+    expect(html).toContain(`data-alert="motionless-S${SOS_PANEL_MAX - 1}-1000"`);
+    expect(html).not.toContain(`data-alert="motionless-S${SOS_PANEL_MAX}-1000"`);
+  });
+
+  it('says nothing more when every alert is listed', () => {
+    expect(panel(Array.from({ length: SOS_PANEL_MAX }, (_, i) => still(i)))).not.toContain('sos-more');
   });
 });

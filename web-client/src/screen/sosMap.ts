@@ -1,12 +1,19 @@
 // Alerts on the map: for an SOS a marker where the worker stood when raising
 // it (red while open, amber once taken), "SOS" and their name; for a rule's
 // alert (脱岗, 静止: the spot) a yellow marker ringed in brown, its kind and
-// their name; and a ring pulsing around each (amber and slower for a rule's). Drawn whatever the drill-down scope and above every other layer. The
-// ring is an HTML marker animated by CSS (a handful at most): the browser's
-// compositor moves it, so the map is not redrawn sixty times a second for it.
+// their name; and a ring pulsing around each SOS, and around each rule's alert
+// while they are few (amber and slower). Drawn whatever the drill-down scope
+// and above every other layer. The ring is an HTML marker animated by CSS: the
+// browser's compositor moves it, so the map is not redrawn sixty times a second
+// for it — but a city's hundreds of 静止 alerts would be hundreds of animated
+// elements and a flickering carpet, so past RULE_RINGS_MAX only the markers
+// show them. A thousand alerts also make every write of the source a re-layout
+// of a thousand labels: writes come at most once a WRITE_MS, and the rules'
+// labels only from street zoom (their markers at every zoom).
 
 import { type ExpressionSpecification, type GeoJSONSource, type Map as MapLibreMap, Marker } from 'maplibre-gl';
 import { isRule } from '../shared/alertBook';
+import { IntervalBatcher } from '../shared/frame';
 import { t } from '../shared/i18n';
 import type { SosAlert } from '../shared/types';
 import { LABEL_FONT_STACK } from './palette';
@@ -18,6 +25,13 @@ const colour: ExpressionSpecification = ['match', ['get', 'state'], 'open', SOS_
 const ruleColour: ExpressionSpecification = ['match', ['get', 'state'], 'open', RULE_COLOURS.open, RULE_COLOURS.acknowledged];
 const isSosFeature: ExpressionSpecification = ['==', ['get', 'kind'], 'sos'];
 const isRuleFeature: ExpressionSpecification = ['!=', ['get', 'kind'], 'sos'];
+
+/** Rule alerts ringed while there are at most this many on the map. */
+export const RULE_RINGS_MAX = 30;
+/** The zoom from which a rule's alert is labelled (an SOS always is). */
+export const RULE_LABEL_MINZOOM = 13;
+/** The shortest time between two writes of the alerts to the map, ms. */
+const WRITE_MS = 1000;
 
 export function addSosLayers(map: MapLibreMap): void {
   map.addSource('sos', { type: 'geojson', data: sosFeatures([]), promoteId: 'id' });
@@ -41,6 +55,7 @@ export function addSosLayers(map: MapLibreMap): void {
       id: rule ? 'rule-label' : 'sos-label',
       type: 'symbol',
       source: 'sos',
+      ...(rule ? { minzoom: RULE_LABEL_MINZOOM } : {}),
       filter: rule ? isRuleFeature : isSosFeature,
       layout: {
         'text-field': ['concat', ['get', 'tag'], ' ', ['get', 'name']],
@@ -80,17 +95,30 @@ export function sosFeatures(alerts: readonly SosAlert[]): GeoJSON.FeatureCollect
   };
 }
 
-/** Writes the markers and keeps one pulsing ring under each. */
+/** The alerts that get a pulsing ring: every SOS, and the rules' alerts while they are few. */
+export function ringed<F extends GeoJSON.Feature>(features: readonly F[]): F[] {
+  const rules = features.filter((f) => f.properties!.kind !== 'sos').length;
+  return rules > RULE_RINGS_MAX ? features.filter((f) => f.properties!.kind === 'sos') : [...features];
+}
+
+/** Writes the markers (at most once a WRITE_MS) and keeps a pulsing ring under each that gets one. */
 export class SosMarkers {
   private readonly rings = new Map<string, Marker>();
+  private alerts: readonly SosAlert[] = [];
+  private readonly batch = new IntervalBatcher(() => this.write(), WRITE_MS);
 
   constructor(private readonly map: MapLibreMap) {}
 
   set(alerts: readonly SosAlert[]): void {
-    const fc = sosFeatures(alerts);
+    this.alerts = alerts;
+    this.batch.request();
+  }
+
+  private write(): void {
+    const fc = sosFeatures(this.alerts);
     (this.map.getSource('sos') as GeoJSONSource | undefined)?.setData(fc);
     const keep = new Set<string>();
-    for (const f of fc.features) {
+    for (const f of ringed(fc.features)) {
       const id = String(f.properties!.id);
       keep.add(id);
       let ring = this.rings.get(id);

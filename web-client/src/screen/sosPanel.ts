@@ -5,7 +5,9 @@
 // when the rule has been broken and for how long. Who, where, when and how
 // long ago, what they said, who is nearest, who took it; 认领 and 处置完毕
 // with a note for those who may, a sentence for those who may not. Plain
-// data in, a string out.
+// data in, a string out. A city can have a thousand 静止 alerts at once: the
+// panel shows the first SOS_PANEL_MAX in that order and says how many more
+// there are (the map shows them all), so a change is not a thousand cards.
 
 import { isRule, lastStep, raisedNote } from '../shared/alertBook';
 import { errorHtml } from '../shared/errors';
@@ -48,6 +50,7 @@ addTranslations({
     'alarm.note': '说明',
     'alarm.helpers': '附近人员',
     'alarm.no_helpers': '附近暂无在岗人员',
+    'alarm.more': '另有 {n} 条告警未列出（地图上均有标注）',
     'alarm.taken_by': '认领',
     'alarm.no_position': '位置未知，仅知所属网格',
     'alarm.ack': '认领',
@@ -93,6 +96,7 @@ addTranslations({
     'alarm.note': 'Note',
     'alarm.helpers': 'Nearest',
     'alarm.no_helpers': 'No one on duty nearby',
+    'alarm.more': '{n} more alerts not listed (all are marked on the map)',
     'alarm.taken_by': 'Taken by',
     'alarm.no_position': 'Position unknown: grid only',
     'alarm.ack': 'Acknowledge',
@@ -145,10 +149,15 @@ export interface SosPanelView {
   pending: ReadonlySet<string>;
 }
 
+/** The cards the panel lists at most (SOS first: the book's order). */
+export const SOS_PANEL_MAX = 50;
+
 export function renderSosPanel(v: SosPanelView): string {
   const sound = v.muted ? `<button class="sos-sound" data-sos-sound data-testid="sos-sound">🔇 ${esc(t('alarm.sound_off'))}</button>` : '';
+  const more = v.alerts.length - SOS_PANEL_MAX;
+  const moreLine = more > 0 ? `<p class="sos-more" data-testid="sos-more">${esc(t('alarm.more').replace('{n}', String(more)))}</p>` : '';
   return `<h2>${esc(t('alarm.title'))} <span class="count" data-testid="sos-count">${v.alerts.length}</span></h2>${sound}
-    <div class="sos-list">${v.alerts.map((a) => sosCard(a, v)).join('')}</div>`;
+    <div class="sos-list">${v.alerts.slice(0, SOS_PANEL_MAX).map((a) => sosCard(a, v)).join('')}</div>${moreLine}`;
 }
 
 function sosCard(a: SosAlert, v: SosPanelView): string {

@@ -20,3 +20,36 @@ export class FrameBatcher {
     });
   }
 }
+
+/**
+ * At most one flush per interval: the first request after a quiet interval
+ * flushes at once (a new SOS shows without delay), later ones wait for the
+ * interval's end and flush once with whatever came meanwhile. For writes that
+ * cost the map a re-layout of every feature (a thousand rule alerts' labels),
+ * where once a frame would still be several times a second.
+ */
+export class IntervalBatcher {
+  private last = -Infinity;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(
+    private readonly flush: () => void,
+    private readonly intervalMs: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  request(): void {
+    if (this.timer !== null) return;
+    const wait = this.last + this.intervalMs - this.now();
+    if (wait <= 0) return this.run();
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.run();
+    }, wait);
+  }
+
+  private run(): void {
+    this.last = this.now();
+    this.flush();
+  }
+}

@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { errorFrom, queryString } from './api';
 import { backoffDelay } from './backoff';
 import { esc, formatDistance, formatDuration, formatFixAge, formatPercent, startOfDay } from './format';
-import { FrameBatcher } from './frame';
+import { FrameBatcher, IntervalBatcher } from './frame';
 import { bboxOf, destination, haversine, padBBox, pointInGeometry, viewCone } from './geo';
 import { missingTranslations, t } from './i18n';
 import { wsUrl } from './live';
@@ -118,6 +118,29 @@ describe('frame batching', () => {
     expect(flushed).toBe(1);
     b.request();
     expect(frames.length).toBe(1);
+  });
+
+  it('flushes at once after a quiet interval, then once at the end of the next', () => {
+    vi.useFakeTimers();
+    try {
+      let clock = 0;
+      let flushed = 0;
+      const b = new IntervalBatcher(() => flushed++, 1000, () => clock);
+      b.request();
+      expect(flushed).toBe(1);
+      clock = 200;
+      for (let i = 0; i < 50; i++) b.request();
+      expect(flushed).toBe(1);
+      clock = 1000;
+      vi.advanceTimersByTime(800);
+      expect(flushed).toBe(2);
+      // Quiet for longer than the interval: the next request is written at once.
+      clock = 2500;
+      b.request();
+      expect(flushed).toBe(3);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
