@@ -100,7 +100,7 @@ export const GROUP_LAYERS: Record<LayerGroup, string[]> = {
 };
 
 /** The zoom from which the grids' outlines are drawn. */
-export const GRID_LINE_MINZOOM = 13;
+const GRID_LINE_MINZOOM = 13;
 
 export function addRiskmapLayers(map: MapLibreMap, { tiled, origin }: TileSetup = NO_TILES): void {
   const font = LABEL_FONT_STACK;

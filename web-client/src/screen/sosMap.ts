@@ -63,8 +63,9 @@ export function addSosLayers(map: MapLibreMap): void {
         'text-size': rule ? 14 : 15,
         'text-offset': [0, 1.4],
         'text-anchor': 'top',
-        // Always drawn; the labels under it make way (the top layer is placed first).
-        'text-allow-overlap': true,
+        // An SOS's always drawn, the labels under it make way (the top layer is placed first); the
+        // rules' make way for one another, so that a crowd of them thins out instead of piling up.
+        'text-allow-overlap': !rule,
       },
       paint: rule
         ? { 'text-color': '#ffe57f', 'text-halo-color': RULE_COLOURS.stroke, 'text-halo-width': 2 }

@@ -7,7 +7,8 @@
 // with a note for those who may, a sentence for those who may not. Plain
 // data in, a string out. A city can have a thousand 静止 alerts at once: the
 // panel shows the first SOS_PANEL_MAX in that order and says how many more
-// there are (the map shows them all), so a change is not a thousand cards.
+// there are (the map marks every one with a position), so a change is not a
+// thousand cards.
 
 import { isRule, lastStep, raisedNote } from '../shared/alertBook';
 import { errorHtml } from '../shared/errors';
@@ -50,7 +51,7 @@ addTranslations({
     'alarm.note': '说明',
     'alarm.helpers': '附近人员',
     'alarm.no_helpers': '附近暂无在岗人员',
-    'alarm.more': '另有 {n} 条告警未列出（地图上均有标注）',
+    'alarm.more': '另有 {n} 条告警未列出（按紧急程度只列前 {max} 条）',
     'alarm.taken_by': '认领',
     'alarm.no_position': '位置未知，仅知所属网格',
     'alarm.ack': '认领',
@@ -96,7 +97,7 @@ addTranslations({
     'alarm.note': 'Note',
     'alarm.helpers': 'Nearest',
     'alarm.no_helpers': 'No one on duty nearby',
-    'alarm.more': '{n} more alerts not listed (all are marked on the map)',
+    'alarm.more': '{n} more alerts not shown here (only the {max} most urgent are)',
     'alarm.taken_by': 'Taken by',
     'alarm.no_position': 'Position unknown: grid only',
     'alarm.ack': 'Acknowledge',
@@ -155,9 +156,9 @@ export const SOS_PANEL_MAX = 50;
 export function renderSosPanel(v: SosPanelView): string {
   const sound = v.muted ? `<button class="sos-sound" data-sos-sound data-testid="sos-sound">🔇 ${esc(t('alarm.sound_off'))}</button>` : '';
   const more = v.alerts.length - SOS_PANEL_MAX;
-  const moreLine = more > 0 ? `<p class="sos-more" data-testid="sos-more">${esc(t('alarm.more').replace('{n}', String(more)))}</p>` : '';
-  return `<h2>${esc(t('alarm.title'))} <span class="count" data-testid="sos-count">${v.alerts.length}</span></h2>${sound}
-    <div class="sos-list">${v.alerts.slice(0, SOS_PANEL_MAX).map((a) => sosCard(a, v)).join('')}</div>${moreLine}`;
+  const moreLine = more > 0 ? `<p class="sos-more" data-testid="sos-more">${esc(t('alarm.more').replace('{n}', String(more)).replace('{max}', String(SOS_PANEL_MAX)))}</p>` : '';
+  return `<h2>${esc(t('alarm.title'))} <span class="count" data-testid="sos-count">${v.alerts.length}</span></h2>${sound}${moreLine}
+    <div class="sos-list">${v.alerts.slice(0, SOS_PANEL_MAX).map((a) => sosCard(a, v)).join('')}</div>`;
 }
 
 function sosCard(a: SosAlert, v: SosPanelView): string {
