@@ -93,7 +93,7 @@ test("patrol 巡查覆盖: the worker's grid shaded as visited, the legend count
   const community = await page.evaluate((g) => window.riskmap.tree.byCode.get(g).parent, w.grid);
   for (const g of MARKERS) await page.uncheck(`[data-layer="${g}"]`);
   const loads = await page.evaluate(() => window.riskmap.patrol.loads);
-  await page.evaluate((c) => window.riskmap.setScope(c, false), community);
+  await page.evaluate((c) => window.riskmap.setScope(c, 'jump'), community);
   await page.waitForFunction(({ c, n }) => window.riskmap.patrol.loads > n && window.riskmap.patrol.area === c && window.riskmap.patrol.data !== null, { c: community, n: loads });
   assert((await page.getAttribute('[data-testid="patrol-legend"]', 'data-area')) === community, 'the legend of the community');
   const name = await page.evaluate((c) => window.riskmap.tree.byCode.get(c).name, community);

@@ -150,7 +150,7 @@ test('risk 风险研判: clicking a grid shows its breakdown (the factors of the
   const p = inside(f.geometry);
   // Markers could take the click: the operator hides them first.
   for (const g of ['staff', 'cameras', 'incidents', 'risk_sources', 'key_places']) await page.uncheck(`[data-layer="${g}"]`);
-  await page.evaluate((parent) => window.riskmap.setScope(parent, false), top.parent);
+  await page.evaluate((parent) => window.riskmap.setScope(parent, 'jump'), top.parent);
   await mapIdle(page);
   const xy = await page.evaluate((p) => {
     const m = window.riskmap.map;

@@ -190,6 +190,8 @@ export class BigScreen {
   // ---- start-up -------------------------------------------------------
 
   private async onMapLoad(): Promise<void> {
+    // Where the page opened the map: nothing but a hand moves it before the areas are in.
+    const opened = { zoom: this.map.getZoom(), center: this.map.getCenter() };
     this.sources = await this.plan;
     this.staffLayer.cells = await this.staffCells;
     addHeadingArrow(this.map);
@@ -213,7 +215,8 @@ export class BigScreen {
     this.risk.attach();
     const home = this.tree.byCode.get(this.session.user.area) ?? this.tree.roots()[0] ?? null;
     // Someone who has already panned or zoomed (the figures come before a big city's areas) stays put.
-    this.setScope(home?.code ?? null, this.userMoved ? 'stay' : 'jump');
+    const moved = this.map.getZoom() !== opened.zoom || this.map.getCenter().distanceTo(opened.center) > 1;
+    this.setScope(home?.code ?? null, moved ? 'stay' : 'jump');
     await Promise.all([this.loadStatic('risk_sources'), this.loadStatic('key_places'), this.cameraLayer.load()]);
     this.renderAll();
   }
@@ -537,8 +540,6 @@ export class BigScreen {
     this.sos.tick();
   }
 
-  /** The map was moved by hand since the page opened. */
-  private userMoved = false;
   private redShown = 0;
   private pulsing = false;
 
@@ -566,8 +567,6 @@ export class BigScreen {
   // ---- interaction --------------------------------------------------------
 
   private bindMap(): void {
-    // (a move the page makes has no originalEvent: a drag, wheel or pinch has)
-    this.map.on('movestart', (e) => { if (e.originalEvent) this.userMoved = true; });
     this.map.on('moveend', () => {
       this.resubscribeSoon();
       this.staffLayer.onMove();
