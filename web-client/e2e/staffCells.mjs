@@ -50,12 +50,16 @@ test('staff counted per cell on the server (?staff=cells): no members at city zo
   await mapIdle(page);
   // The server counts the members in the view (by their cells' centres), so
   // a member an earlier test placed outside it is not counted: the count to
-  // expect is the district's members the server lists in the same box. Up
-  // to 30 s, and saying what it saw.
+  // expect is the district's members the server lists in the same box. With
+  // the whole district in view (no box) it counts those standing in the
+  // district, which the simulator's walks or an earlier test's fixes may have
+  // taken a member or two out of: its homed members less at most 1 %. Up to
+  // 30 s, and saying what it saw.
   const drilled = await eventually(async () => {
     const s = await state(page);
     const inView = s.bbox ? (await headcount('district', s.bbox)).n : own;
-    if (s.area === district && s.counted === inView && s.inHexes === inView) return { ...s, inView };
+    const counts = s.bbox ? s.counted === inView : s.counted <= own && s.counted >= own * 0.99;
+    if (s.area === district && counts && s.inHexes === s.counted) return { ...s, inView };
     throw new Error(`seen ${JSON.stringify({ area: s.area, counted: s.counted, inHexes: s.inHexes, inView, bbox: s.bbox })}`);
   }, { timeoutMs: 30_000, message: `district ${district}'s staff in view only, each in one hexagon` });
   assert(own > 0 && own < everyone, `a district holds some of the city: ${own} of ${everyone}`);
