@@ -170,8 +170,10 @@ describe("a rule's alert (脱岗, 静止)", () => {
   });
 });
 
+/** The i-th of a crowd of 静止 alerts. */
+const still = (i: number): SosAlert => sos({ id: `motionless-S${i}-1000`, kind: 'motionless', staff_id: `S${i}` });
+
 describe('the rings on the map', () => {
-  const still = (i: number): SosAlert => sos({ id: `motionless-S${i}-1000`, kind: 'motionless', staff_id: `S${i}` });
   const ids = (alerts: SosAlert[]) => ringed(sosFeatures(alerts).features).map((f) => f.properties!.id);
 
   it('rings every SOS and the rules\' alerts while they are few', () => {
@@ -186,7 +188,6 @@ describe('the rings on the map', () => {
 });
 
 describe('a crowd of alerts in the panel', () => {
-  const still = (i: number): SosAlert => sos({ id: `motionless-S${i}-1000`, kind: 'motionless', staff_id: `S${i}` });
   const panel = (alerts: SosAlert[]) => renderSosPanel({
     alerts, now: 2000, canAct: true, muted: false, areaName: () => null, drafts: new Map(), errors: new Map(), pending: new Set(),
   });

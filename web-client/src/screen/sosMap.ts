@@ -9,7 +9,7 @@
 // elements and a flickering carpet, so past RULE_RINGS_MAX only the markers
 // show them. A thousand alerts also make every write of the source a re-layout
 // of a thousand labels: writes come at most once a WRITE_MS, and the rules'
-// labels only from street zoom (their markers at every zoom).
+// labels only from RULE_LABEL_MINZOOM (their markers at every zoom).
 
 import { type ExpressionSpecification, type GeoJSONSource, type Map as MapLibreMap, Marker } from 'maplibre-gl';
 import { isRule } from '../shared/alertBook';
@@ -29,7 +29,7 @@ const isRuleFeature: ExpressionSpecification = ['!=', ['get', 'kind'], 'sos'];
 /** Rule alerts ringed while there are at most this many on the map. */
 export const RULE_RINGS_MAX = 30;
 /** The zoom from which a rule's alert is labelled (an SOS always is). */
-export const RULE_LABEL_MINZOOM = 13;
+const RULE_LABEL_MINZOOM = 13;
 /** The shortest time between two writes of the alerts to the map, ms. */
 const WRITE_MS = 1000;
 
