@@ -25,6 +25,7 @@ import { FINE_RES, StaffAggregate } from './staffAggregate';
 import { StaffHexes } from './staffHexes';
 import { staffHexHtml } from './staffHexPopup';
 import { type SourceWrite, StaffPoints } from './staffPoints';
+import { MapPace } from './mapPace';
 import { CellLegend } from './staffCensus';
 import { staffFeature, type StaffStore } from './staffStore';
 
@@ -52,7 +53,8 @@ export const HEADING_BUDGET = 1_000;
  * grows with the markers the source holds, so the interval does too: from
  * MARKER_WRITE_MIN_MS for a street's few hundred (a fix is on the map well
  * within a second) to MARKER_WRITE_MAX_MS for many thousands (a phone reports
- * every few seconds, so a walk still reads as a walk).
+ * every few seconds, so a walk still reads as a walk). Where the map's own
+ * drawing is slower than these allow for, mapPace.ts spaces the writes further.
  */
 export const MARKER_WRITE_MIN_MS = 150;
 export const MARKER_WRITE_MAX_MS = 500;
@@ -90,6 +92,8 @@ export class StaffLayer {
   private readonly unwritten = new Set<string>();
   private unwrittenAll = false;
   private lastWrite = -Infinity;
+  /** Where WebGL is slow (mapPace.ts), writes further apart than markerWriteMs and HEX_WRITE_MS say. */
+  private readonly pace: MapPace;
   private writeTimer: ReturnType<typeof setTimeout> | null = null;
   /**
    * Counts from the server (`staff_cells`, staffCensus.ts) rather than from
@@ -113,6 +117,7 @@ export class StaffLayer {
     });
     this.points = new StaffPoints((s) => staffFeature(s, store.isOffline(s.id)));
     this.hexes = new StaffHexes(this.aggregate);
+    this.pace = new MapPace(map);
   }
 
   /** Hexagons or markers, whichever the view wants now (the map has loaded; the view moved). */
@@ -188,7 +193,7 @@ export class StaffLayer {
       if (!this.stale) this.forgetUnwritten();
       return;
     }
-    const interval = this.hexes.res === null ? markerWriteMs(this.points.shown.size) : HEX_WRITE_MS;
+    const interval = this.pace.intervalMs(this.hexes.res === null ? markerWriteMs(this.points.shown.size) : HEX_WRITE_MS);
     const wait = this.lastWrite + interval - performance.now();
     if (!now && wait > 0) {
       this.writeTimer ??= setTimeout(() => {
@@ -266,5 +271,6 @@ export class StaffLayer {
     if (!w || !src) return;
     if ('data' in w) void src.setData(w.data);
     else void src.updateData(w.diff);
+    this.pace.wrote();
   }
 }
