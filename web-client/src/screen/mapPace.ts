@@ -40,9 +40,13 @@ export class MapPace {
     private readonly nextFrame: (f: () => void) => void = (f) => requestAnimationFrame(() => f()),
   ) {}
 
-  /** A write was handed to the map. One still being drawn makes this one's sample too: the map was busy for both. */
+  /**
+   * A write was handed to the map. One still being drawn makes this one's
+   * sample too: the map was busy for both. A hidden page draws nothing until it
+   * is shown again, which is no measure of the map.
+   */
   wrote(): void {
-    if (this.since !== null) return;
+    if (this.since !== null || (typeof document !== 'undefined' && document.hidden)) return;
     const since = (this.since = this.now());
     this.map.once('idle', () =>
       this.nextFrame(() => {
