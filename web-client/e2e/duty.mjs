@@ -134,7 +134,7 @@ test('staff not heard from for stale_after_s are drawn offline, apart from off d
   assert(drawn.offlineOff > 50, `off-duty staff drawn offline, got ${drawn.offlineOff}`);
   assert(drawn.wrong === 0, `${drawn.wrong} staff drawn offline that are fresh, or the reverse`);
   const legend = await page.textContent('[data-testid="staff-legend"]');
-  assert(legend.includes('离岗') && legend.includes('离线（10 分钟无定位）'), `the legend: ${legend}`);
+  assert(legend.includes('离岗') && legend.includes('离线（10分钟无定位）'), `the legend: ${legend}`);
 
   // Close up, with an offline member's popup: what it says and how it looks.
   await page.evaluate(() => window.riskmap.map.jumpTo({ center: [120.655, 28.015], zoom: 14.5 }));
@@ -166,7 +166,7 @@ test('staff not heard from for stale_after_s are drawn offline, apart from off d
   }, { message: 'the popup in English' });
   assert(/fix \d+ days ago/.test(popupEn), `in English: ${popupEn}`);
   const legendEn = await page.textContent('[data-testid="staff-legend"]');
-  assert(legendEn.includes('Offline (no fix for 10 min)'), `the legend in English: ${legendEn}`);
+  assert(legendEn.includes('Offline (no fix for 10m)'), `the legend in English: ${legendEn}`);
   await page.waitForTimeout(500);
   await page.screenshot({ path: `${SHOTS}/screen-offline-en.png` });
   assert(errors.length === 0, `page errors: ${errors.join('; ')}`);

@@ -11,8 +11,13 @@ import type { FeedItem } from './incidentStore';
 import { DUTY_COLOURS, OFFLINE_COLOUR } from './palette';
 
 addTranslations({
-  zh: { 'legend.offline': '离线（{n} 分钟无定位）', 'legend.hex': '六边形：人数（街道级以下）' },
-  en: { 'legend.offline': 'Offline (no fix for {n} min)', 'legend.hex': 'Hexagon: staff count (below street zoom)' },
+  zh: { 'legend.offline': '离线（{d}无定位）', 'legend.hex': '六边形：人数（街道级以下）', 'panel.ticker': '时限预警', 'ticker.none': '暂无时限预警' },
+  en: {
+    'legend.offline': 'Offline (no fix for {d})',
+    'legend.hex': 'Hexagon: staff count (below street zoom)',
+    'panel.ticker': 'Deadline warnings',
+    'ticker.none': 'No deadline warnings',
+  },
 });
 
 export function renderToday(el: HTMLElement, stats: IncidentStats | null, local: Map<IncidentState, number>): void {
@@ -39,7 +44,7 @@ export function renderOnTime(el: HTMLElement, stats: IncidentStats | null): void
  */
 function staffLegend(staleAfterMs: number): string {
   const duty = (['available', 'busy', 'sos', 'off'] as const).map((d) => [d, DUTY_COLOURS[d], t(`duty.${d}`)]);
-  const offline = ['offline', OFFLINE_COLOUR, t('legend.offline').replace('{n}', String(Math.round(staleAfterMs / 60_000)))];
+  const offline = ['offline', OFFLINE_COLOUR, t('legend.offline').replace('{d}', formatDuration(staleAfterMs, lang()))];
   const hex = ['hex', 'rgba(0, 210, 130, 0.7)', t('legend.hex')];
   return `<div class="legend" data-testid="staff-legend">${[...duty, offline, hex]
     .map(([key, colour, label]) => `<span data-legend="${key}"><i style="background:${colour}"></i>${esc(label)}</span>`)
@@ -120,6 +125,7 @@ export function renderTitles(): void {
     ['staff', 'panel.staff'],
     ['overdue', 'panel.overdue'],
     ['feed', 'panel.feed'],
+    ['ticker', 'panel.ticker'],
   ] as const) {
     const h = document.querySelector(`[data-title="${id}"]`);
     if (h) h.textContent = t(key);
@@ -128,7 +134,7 @@ export function renderTitles(): void {
 
 export function renderTicker(el: HTMLElement, alerts: AlertMessage[]): void {
   if (alerts.length === 0) {
-    el.innerHTML = `<span class="empty">${esc(t('none'))}</span>`;
+    el.innerHTML = `<span class="empty">${esc(t('ticker.none'))}</span>`;
     return;
   }
   // Two copies side by side let the CSS animation loop without a jump.

@@ -188,9 +188,10 @@ describe('the rings on the map', () => {
 });
 
 describe('a crowd of alerts in the panel', () => {
-  const panel = (alerts: SosAlert[]) => renderSosPanel({
+  const view = (alerts: SosAlert[]): SosPanelView => ({
     alerts, now: 2000, canAct: true, muted: false, areaName: () => null, drafts: new Map(), errors: new Map(), pending: new Set(),
   });
+  const panel = (alerts: SosAlert[]) => renderSosPanel(view(alerts));
 
   it('lists the first cards, counts them all and says how many are not listed', () => {
     setLang('zh');
@@ -200,6 +201,21 @@ describe('a crowd of alerts in the panel', () => {
     expect(html).toContain('另有 7 条告警未列出');
     expect(html).toContain(`data-alert="motionless-S${SOS_PANEL_MAX - 1}-1000"`);
     expect(html).not.toContain(`data-alert="motionless-S${SOS_PANEL_MAX}-1000"`);
+  });
+
+  it('lists the next cards when asked, and says how many are left', () => {
+    setLang('en');
+    const crowd = Array.from({ length: 2 * SOS_PANEL_MAX + 7 }, (_, i) => still(i));
+    expect(panel(crowd)).toContain(`List ${SOS_PANEL_MAX} more`);
+    const html = renderSosPanel({ ...view(crowd), listed: 2 * SOS_PANEL_MAX });
+    expect(html.match(/data-testid="sos-alert"/g)).toHaveLength(2 * SOS_PANEL_MAX);
+    expect(html).toContain(`data-alert="motionless-S${2 * SOS_PANEL_MAX - 1}-1000"`);
+    expect(html).toContain(`7 more alerts not shown here (only the ${2 * SOS_PANEL_MAX} most urgent are)`);
+    expect(html).toContain('List 7 more');
+    const all = renderSosPanel({ ...view(crowd), listed: 3 * SOS_PANEL_MAX });
+    expect(all.match(/data-testid="sos-alert"/g)).toHaveLength(2 * SOS_PANEL_MAX + 7);
+    expect(all).not.toContain('sos-more');
+    setLang('zh');
   });
 
   it('says nothing more when every alert is listed', () => {

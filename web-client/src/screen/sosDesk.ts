@@ -14,7 +14,7 @@ import { AlertBook, alarmShouldSound, isShown, shownOnly } from '../shared/alert
 import type { BBox, SosAlert, SosAlertMessage, UserRole } from '../shared/types';
 import { Alarm } from './alarm';
 import { addSosLayers, SosMarkers } from './sosMap';
-import { agoText, canHandleSos, lastedText, renderSosPanel } from './sosPanel';
+import { agoText, canHandleSos, lastedText, renderSosPanel, SOS_PANEL_MAX } from './sosPanel';
 
 /** How often the whole area's alerts are read again, besides the pushes. */
 export const SOS_RELOAD_MS = 30_000;
@@ -34,6 +34,8 @@ export class SosDesk {
   private drafts = new Map<string, string>();
   private errors = new Map<string, unknown>();
   private pending = new Set<string>();
+  /** The cards listed: SOS_PANEL_MAX more each time the panel's 再列 is clicked, back to SOS_PANEL_MAX once that many hold them all. */
+  private listed = SOS_PANEL_MAX;
 
   constructor(
     private readonly el: HTMLElement,
@@ -107,6 +109,7 @@ export class SosDesk {
   render(): void {
     const active = this.active;
     this.el.hidden = active.length === 0;
+    if (active.length <= SOS_PANEL_MAX) this.listed = SOS_PANEL_MAX;
     // (the markers' labels are in the page language)
     this.markers?.set(active);
     // Red while an SOS runs; amber for the rules' alerts alone (a 静止 sounding, a 脱岗).
@@ -126,6 +129,7 @@ export class SosDesk {
           drafts: this.drafts,
           errors: this.errors,
           pending: this.pending,
+          listed: this.listed,
         })
       : '';
     if (focused) {
@@ -150,6 +154,10 @@ export class SosDesk {
   private async onClick(ev: Event): Promise<void> {
     const target = ev.target as HTMLElement;
     if (target.closest('[data-sos-sound]')) return this.alarm.unlock();
+    if (target.closest('[data-sos-more]')) {
+      this.listed += SOS_PANEL_MAX;
+      return this.render();
+    }
     const card = target.closest<HTMLElement>('[data-alert]');
     const id = card?.dataset.alert;
     if (!id) return;

@@ -6,9 +6,10 @@
 // long ago, what they said, who is nearest, who took it; 认领 and 处置完毕
 // with a note for those who may, a sentence for those who may not. Plain
 // data in, a string out. A city can have a thousand 静止 alerts at once: the
-// panel shows the first SOS_PANEL_MAX in that order and says how many more
-// there are (the map marks every one with a position), so a change is not a
-// thousand cards.
+// panel shows the first SOS_PANEL_MAX in that order, says how many more there
+// are (the map marks every one with a position) and lists the next
+// SOS_PANEL_MAX when asked, so a change is not a thousand cards unless someone
+// wants them.
 
 import { isRule, lastStep, raisedNote } from '../shared/alertBook';
 import { errorHtml } from '../shared/errors';
@@ -52,6 +53,7 @@ addTranslations({
     'alarm.helpers': '附近人员',
     'alarm.no_helpers': '附近暂无在岗人员',
     'alarm.more': '另有 {n} 条告警未列出（按紧急程度只列前 {max} 条）',
+    'alarm.list_more': '再列 {k} 条',
     'alarm.taken_by': '认领',
     'alarm.no_position': '位置未知，仅知所属网格',
     'alarm.ack': '认领',
@@ -98,6 +100,7 @@ addTranslations({
     'alarm.helpers': 'Nearest',
     'alarm.no_helpers': 'No one on duty nearby',
     'alarm.more': '{n} more alerts not shown here (only the {max} most urgent are)',
+    'alarm.list_more': 'List {k} more',
     'alarm.taken_by': 'Taken by',
     'alarm.no_position': 'Position unknown: grid only',
     'alarm.ack': 'Acknowledge',
@@ -148,6 +151,8 @@ export interface SosPanelView {
   errors: ReadonlyMap<string, unknown>;
   /** Alerts with an action under way. */
   pending: ReadonlySet<string>;
+  /** How many cards to list (SOS_PANEL_MAX until the desk is asked for more). */
+  listed?: number;
 }
 
 /** The cards the panel lists at most (SOS first: the book's order). */
@@ -155,10 +160,16 @@ export const SOS_PANEL_MAX = 50;
 
 export function renderSosPanel(v: SosPanelView): string {
   const sound = v.muted ? `<button class="sos-sound" data-sos-sound data-testid="sos-sound">🔇 ${esc(t('alarm.sound_off'))}</button>` : '';
-  const more = v.alerts.length - SOS_PANEL_MAX;
-  const moreLine = more > 0 ? `<p class="sos-more" data-testid="sos-more">${esc(t('alarm.more').replace('{n}', String(more)).replace('{max}', String(SOS_PANEL_MAX)))}</p>` : '';
+  const listed = Math.min(v.alerts.length, v.listed ?? SOS_PANEL_MAX);
+  const more = v.alerts.length - listed;
+  const next = Math.min(more, SOS_PANEL_MAX);
+  const moreLine =
+    more > 0
+      ? `<p class="sos-more" data-testid="sos-more">${esc(t('alarm.more').replace('{n}', String(more)).replace('{max}', String(listed)))}
+        <button class="sos-list-more" data-sos-more data-testid="sos-list-more">${esc(t('alarm.list_more').replace('{k}', String(next)))}</button></p>`
+      : '';
   return `<h2>${esc(t('alarm.title'))} <span class="count" data-testid="sos-count">${v.alerts.length}</span></h2>${sound}${moreLine}
-    <div class="sos-list">${v.alerts.slice(0, SOS_PANEL_MAX).map((a) => sosCard(a, v)).join('')}</div>`;
+    <div class="sos-list">${v.alerts.slice(0, listed).map((a) => sosCard(a, v)).join('')}</div>`;
 }
 
 function sosCard(a: SosAlert, v: SosPanelView): string {
