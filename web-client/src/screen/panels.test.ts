@@ -19,6 +19,16 @@ describe('the side panels', () => {
     expect(missingTranslations()).toEqual([]);
   });
 
+  it('says in the heading when the figures are those in view', () => {
+    const heading = { dataset: {} as DOMStringMap };
+    const el = { innerHTML: '', parentElement: { querySelector: () => heading } } as unknown as HTMLElement;
+    renderStaff(el, new Map(), true, 600_000);
+    expect(heading.dataset.hint).toBe('(视野内)');
+    expect(el.innerHTML).not.toContain('视野内');
+    renderStaff(el, new Map(), false, 600_000);
+    expect(heading.dataset.hint).toBe('');
+  });
+
   it("gives the offline threshold in the legend in whole units, whatever the server's setting", () => {
     const staff = (staleAfterMs: number) => text((el) => renderStaff(el, new Map(), false, staleAfterMs));
     expect(staff(10 * 60_000)).toContain('离线（10分钟无定位）');

@@ -70,8 +70,11 @@ export function renderStaff(
     online += other.online;
     onDuty += other.onDuty;
   }
+  // 视野内 qualifies every figure in the panel: said in its heading, where it takes no line of its own.
+  const heading = el.parentElement?.querySelector('h2');
+  if (heading) heading.dataset.hint = inViewOnly ? `(${t('panel.in_view')})` : '';
   el.innerHTML = `<div class="big"><span class="v" data-testid="staff-online">${online}</span><span class="k">${esc(t('online'))}</span>
-      <span class="v" data-testid="staff-on-duty">${onDuty}</span><span class="k">${esc(t('on_duty'))}</span>${inViewOnly ? `<span class="hint">(${esc(t('panel.in_view'))})</span>` : ''}</div>
+      <span class="v" data-testid="staff-on-duty">${onDuty}</span><span class="k">${esc(t('on_duty'))}</span></div>
     <table class="roles"><thead><tr><th></th><th>${esc(t('online'))}</th><th>${esc(t('on_duty'))}</th><th>${esc(t('duty.busy'))}</th></tr></thead><tbody>${rows}</tbody></table>
     ${staffLegend(staleAfterMs)}`;
 }
