@@ -58,9 +58,11 @@ test('上岗/下岗 on the phone: the big screen follows within seconds; a dispa
   const onAfter = await screenShows(screen.page, staffId, 'available', sent);
   // From the tap to the pixels: request, commit, the hub's next tick, a map
   // frame. Most of it is drawing here (WebGL on the CPU, phone and screen
-  // sharing two cores): under a second on a command-centre PC.
+  // sharing two cores): under a second on a command-centre PC. A duty is not
+  // held back by the pace the map sets for moves (mapPace.ts), which here
+  // spaces the markers' writes up to 2 s apart.
   console.log(`     the big screen drew 离岗 ${offAfter} ms and 在岗 ${onAfter} ms after the tap`);
-  assert(offAfter < 3000 && onAfter < 3000, `the big screen followed within a couple of seconds (${offAfter}, ${onAfter} ms)`);
+  assert(offAfter < 1500 && onAfter < 1500, `the big screen followed within a second or so (${offAfter}, ${onAfter} ms)`);
 
   // A dispatcher checks the worker out: the phone hears it over its live connection.
   await api(disp, 'POST', `/api/staff/${staffId}/duty`, { duty: 'off' });

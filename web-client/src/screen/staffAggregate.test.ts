@@ -255,8 +255,26 @@ describe('staff markers', () => {
     expect(d && 'diff' in d && d.diff.remove).toEqual(['A']);
     expect(d && 'diff' in d && d.diff.add?.map((f) => f.properties?.id)).toEqual(['C']);
     expect(d && 'diff' in d && d.diff.update?.map((u) => u.id)).toEqual(['D']);
-    expect([...p.shown].sort()).toEqual(['C', 'D']);
+    expect([...p.shown.keys()].sort()).toEqual(['C', 'D']);
     expect(p.follow(null, byId.values())).toEqual({ data: { type: 'FeatureCollection', features: [] } });
+  });
+
+  it('tells a marker that would look different from one that only moved', () => {
+    const byId = new Map([at('A', 0.5, 0.5), at('B', 0.6, 0.6), at('Far', 5, 5)].map((s) => [s.id, s]));
+    const offline = new Set<string>();
+    const p = new StaffPoints((s) => staffFeature(s, offline.has(s.id)));
+    p.follow([0, 0, 1, 1], byId.values());
+    const get = (id: string) => byId.get(id);
+    byId.set('A', at('A', 0.7, 0.7));
+    expect(p.looksChanged(['A'], get)).toBe(false);
+    byId.set('Far', { ...at('Far', 5.1, 5.1), duty: 'busy' }); // not drawn: whatever it looks like
+    expect(p.looksChanged(['Far', 'Gone'], get)).toBe(false);
+    byId.set('B', { ...at('B', 0.6, 0.6), duty: 'sos' });
+    expect(p.looksChanged(['A', 'B'], get)).toBe(true);
+    p.patch(['A', 'B'], get);
+    expect(p.looksChanged(['A', 'B'], get)).toBe(false);
+    offline.add('A');
+    expect(p.looksChanged(['A'], get)).toBe(true);
   });
 });
 

@@ -92,6 +92,10 @@ export class StaffLayer {
   private readonly unwritten = new Set<string>();
   private unwrittenAll = false;
   private lastWrite = -Infinity;
+  /** A marker's look changed since the last write: the next one keeps to the fixed interval, not the map's pace. */
+  private urgent = false;
+  /** When the pending write's timer fires. */
+  private timerDue = Infinity;
   /** Where WebGL is slow (mapPace.ts), writes further apart than markerWriteMs and HEX_WRITE_MS say. */
   private readonly pace: MapPace;
   private writeTimer: ReturnType<typeof setTimeout> | null = null;
@@ -179,6 +183,7 @@ export class StaffLayer {
           if (!this.unwrittenAll) this.unwritten.add(id);
         }
       }
+      this.urgent ||= this.points.looksChanged(c.changed, (id) => this.store.byId.get(id));
     }
     this.writeDue(c.full);
     return c.full;
@@ -193,16 +198,22 @@ export class StaffLayer {
       if (!this.stale) this.forgetUnwritten();
       return;
     }
-    const interval = this.pace.intervalMs(this.hexes.res === null ? markerWriteMs(this.points.shown.size) : HEX_WRITE_MS);
-    const wait = this.lastWrite + interval - performance.now();
+    const fixed = this.hexes.res === null ? markerWriteMs(this.points.shown.size) : HEX_WRITE_MS;
+    const due = this.lastWrite + (this.urgent ? fixed : this.pace.intervalMs(fixed));
+    const wait = due - performance.now();
     if (!now && wait > 0) {
-      this.writeTimer ??= setTimeout(() => {
+      // A look that changed brings a write paced for moves forward.
+      if (this.writeTimer !== null && this.timerDue <= due) return;
+      if (this.writeTimer !== null) clearTimeout(this.writeTimer);
+      this.timerDue = due;
+      this.writeTimer = setTimeout(() => {
         this.writeTimer = null;
         this.writeDue(false);
       }, wait);
       return;
     }
     this.lastWrite = performance.now();
+    this.urgent = false;
     // The hexagons are patched even after a snapshot: the counts know which cells changed.
     this.write('staff_hex', this.hexes.patch());
     const byId = this.store.byId;

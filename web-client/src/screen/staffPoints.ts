@@ -18,9 +18,14 @@ export const POINTS_MARGIN = 0.5;
 /** One write to the source: the whole collection, or a diff. */
 export type SourceWrite = { data: GeoJSON.FeatureCollection } | { diff: GeoJSONSourceDiff } | null;
 
+/** How a marker looks, apart from where it is: its duty colour and whether it is drawn offline. */
+function lookOf(f: GeoJSON.Feature): string {
+  return `${f.properties?.duty}/${f.properties?.offline}`;
+}
+
 export class StaffPoints {
-  /** The ids in the source now. */
-  readonly shown = new Set<string>();
+  /** The ids in the source now, each with how its marker looks (lookOf). */
+  readonly shown = new Map<string, string>();
   /** The box the source covers; null while markers are not drawn (hexagons instead). */
   private box: BBox | null = null;
 
@@ -57,8 +62,9 @@ export class StaffPoints {
     const features: GeoJSON.Feature[] = [];
     for (const s of all) {
       if (!this.inBox(s)) continue;
-      this.shown.add(s.id);
-      features.push(this.feature(s));
+      const f = this.feature(s);
+      this.shown.set(s.id, lookOf(f));
+      features.push(f);
     }
     return { data: { type: 'FeatureCollection', features } };
   }
@@ -74,20 +80,36 @@ export class StaffPoints {
       const inside = !!s && this.inBox(s);
       if (inside && this.shown.has(id)) {
         const f = this.feature(s);
+        this.shown.set(id, lookOf(f));
         update.push({
           id,
           newGeometry: f.geometry,
           addOrUpdateProperties: Object.entries(f.properties!).map(([key, value]) => ({ key, value })),
         });
       } else if (inside) {
-        this.shown.add(id);
-        add.push(this.feature(s));
+        const f = this.feature(s);
+        this.shown.set(id, lookOf(f));
+        add.push(f);
       } else if (this.shown.delete(id)) {
         remove.push(id);
       }
     }
     if (!add.length && !update.length && !remove.length) return null;
     return { diff: { add, update, remove } };
+  }
+
+  /**
+   * Whether any of these members' markers would now look different (a duty
+   * changed, a member went offline or came back), not merely stand elsewhere:
+   * a dispatcher is waiting for that, while a move can wait for the map.
+   */
+  looksChanged(ids: Iterable<string>, get: (id: string) => StaffLive | undefined): boolean {
+    for (const id of ids) {
+      const drawn = this.shown.get(id);
+      const s = drawn === undefined ? undefined : get(id);
+      if (s && lookOf(this.feature(s)) !== drawn) return true;
+    }
+    return false;
   }
 
   private inBox(s: StaffLive): boolean {
