@@ -11,7 +11,7 @@
 // (a last fix where they stood, taken now), and no alert is left running.
 
 import { assert, eventually, test } from './harness.mjs';
-import { api, fieldWorker, mapIdle, openScreen, SHOTS } from './support.mjs';
+import { api, featurePixel, fieldWorker, mapIdle, openScreen, SHOTS } from './support.mjs';
 
 const MIN = 60_000;
 const RULE_KINDS = ['motionless', 'left_grid'];
@@ -74,6 +74,13 @@ test('静止 (possible fall): fixes at one spot for 31 minutes raise a rule aler
     await mapIdle(page);
     await eventually(() => page.evaluate((id) => window.riskmap.map.queryRenderedFeatures({ layers: ['rule-point'] }).some((f) => f.properties.staff_id === id && f.properties.kind === 'motionless'), staffId), { message: 'the 静止 marker on the map' });
     assert(!(await page.evaluate(() => window.riskmap.map.queryRenderedFeatures({ layers: ['sos-point'] }).length)), 'not drawn as an SOS');
+    // And the marker leads back to the card (wherever the panel lists it), not into the grid under it.
+    const scope = await page.evaluate(() => window.riskmap.scope?.code);
+    const dot = await eventually(() => featurePixel(page, 'rule-point', alert.id), { message: 'the marker drawn' });
+    await page.mouse.click(dot.x, dot.y);
+    await eventually(async () => (await page.getAttribute(card, 'data-picked')) === 'true', { message: 'the card marked from the map' });
+    assert((await page.evaluate(() => window.riskmap.scope?.code)) === scope, 'the click did not drill into the grid');
+    assert(!(await page.$('[data-testid="risk-score"]')), "no grid's risk breakdown opened");
     await page.waitForTimeout(300);
     await page.screenshot({ path: `${SHOTS}/screen-rule-alert.png` });
 

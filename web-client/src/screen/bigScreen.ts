@@ -2,7 +2,7 @@
 // panels together, and owns the drill-down scope that every panel follows.
 
 import { viewBBox } from '../shared/geo';
-import { type GeoJSONSource, type LngLat, Map as MapLibreMap, type MapGeoJSONFeature, NavigationControl, type PointLike, ScaleControl } from 'maplibre-gl';
+import { type GeoJSONSource, Map as MapLibreMap, NavigationControl, type PointLike, ScaleControl } from 'maplibre-gl';
 import type { Api } from '../shared/api';
 import { esc, startOfDay } from '../shared/format';
 import { lang, onLangChange, setLang, t } from '../shared/i18n';
@@ -38,7 +38,7 @@ import { RosterPanel } from './rosterPanel';
 import { areaSubscription, sameSubscription, subscriptionFor } from './scope';
 import { decideStaffCells } from './staffCensus';
 import { SosDesk } from './sosDesk';
-import { showStaffPopup } from './staffPopup';
+import { openStaffPopup } from './staffPopup';
 import { StaffLayer } from './staffLayer';
 import { StaffStore } from './staffStore';
 import { decideSources, GEOJSON_PLAN, tiledIn, type SourcePlan } from './tileMode';
@@ -49,6 +49,11 @@ type El = Record<
   'map' | 'crumbs' | 'children' | 'live' | 'clock' | 'today' | 'ontime' | 'intake' | 'staff' | 'overdue' | 'feed' | 'ticker' | 'layers' | 'dispatch' | 'replay' | 'sos' | 'queue' | 'roster',
   HTMLElement
 >;
+
+/** The alerts' markers (sosMap.ts), drawn over everything: a click on one shows its card. */
+const ALERT_LAYERS = ['sos-point', 'rule-point'];
+/** What a click on the map opens, and the pointer shows over. */
+const CLICKABLE = [...ALERT_LAYERS, 'incident-point', 'staff-point', 'staff-hex-count', 'camera-point', 'camera-cluster'];
 
 export class BigScreen {
   readonly map: MapLibreMap;
@@ -575,14 +580,18 @@ export class BigScreen {
       this.analysis.onMove();
     });
     this.map.on('click', (e) => {
-      const hit = this.map.queryRenderedFeatures(e.point, { layers: ['incident-point', 'staff-point', 'staff-hex-count', 'camera-point', 'camera-cluster'] });
+      const hit = this.map.queryRenderedFeatures(e.point, { layers: CLICKABLE });
+      if (hit[0] && ALERT_LAYERS.includes(hit[0].layer.id)) return this.sos.reveal(String(hit[0].properties.id));
       const incident = hit.find((f) => f.layer.id === 'incident-point');
       if (incident) {
         this.risk.panel.close();
         return void this.dispatch.open(String(incident.properties.id));
       }
       const staff = hit.find((f) => f.layer.id === 'staff-point');
-      if (staff) return this.staffPopup(staff, e.lngLat);
+      if (staff) {
+        const actions = { replay: (id: string) => this.replay.open(id), patrolDay: (id: string) => void this.patrol.card.open(id) };
+        return openStaffPopup(this.map, staff, e.lngLat, this.staff, this.clock.now(), actions);
+      }
       const hex = hit.find((f) => f.layer.id === 'staff-hex-count');
       if (hex) return this.staffLayer.openHex(hex, e.lngLat);
       const cluster = hit.find((f) => f.layer.id === 'camera-cluster');
@@ -595,7 +604,7 @@ export class BigScreen {
       if (grid && this.visible.has('patrol')) this.patrol.openGrid(grid, e.lngLat);
       else if (grid) void this.risk.openGrid(grid);
     });
-    for (const layer of ['incident-point', 'staff-point', 'staff-hex-count', 'camera-point', 'camera-cluster']) {
+    for (const layer of CLICKABLE) {
       this.map.on('mouseenter', layer, () => (this.map.getCanvas().style.cursor = 'pointer'));
       this.map.on('mouseleave', layer, () => (this.map.getCanvas().style.cursor = ''));
     }
@@ -621,15 +630,6 @@ export class BigScreen {
     const g = this.tree?.byCode.get(code);
     if (g) this.map.fitBounds(g.bbox, { padding: 80, maxZoom: 16, duration: 800 });
     void this.risk.openGrid(code);
-  }
-
-  private staffPopup(f: MapGeoJSONFeature, at: LngLat): void {
-    const s = this.staff.byId.get(String(f.properties.id));
-    if (!s) return;
-    showStaffPopup(this.map, at, s, { ageS: (this.clock.now() - s.t) / 1000, offline: this.staff.isOffline(s.id) }, {
-      replay: (id) => this.replay.open(id),
-      patrolDay: (id) => void this.patrol.card.open(id),
-    });
   }
 
   private bindUi(): void {

@@ -218,6 +218,22 @@ describe('a crowd of alerts in the panel', () => {
     setLang('zh');
   });
 
+  it('lists the alert picked on the map first when it would not be listed, and marks it', () => {
+    const crowd = Array.from({ length: SOS_PANEL_MAX + 7 }, (_, i) => still(i));
+    const far = crowd[SOS_PANEL_MAX + 3].id;
+    const html = renderSosPanel({ ...view(crowd), picked: far });
+    const ids = [...html.matchAll(/data-alert="([^"]+)"/g)].map((m) => m[1]);
+    expect(ids).toHaveLength(SOS_PANEL_MAX + 1);
+    expect(ids[0]).toBe(far);
+    expect(html).toMatch(new RegExp(`sos-picked" data-picked="true" data-alert="${far}"`));
+    // one already listed keeps its place; an alert no longer running is not listed
+    const near = crowd[3].id;
+    const listed = [...renderSosPanel({ ...view(crowd), picked: near }).matchAll(/data-alert="([^"]+)"/g)].map((m) => m[1]);
+    expect(listed).toHaveLength(SOS_PANEL_MAX);
+    expect(listed[3]).toBe(near);
+    expect(renderSosPanel({ ...view(crowd), picked: 'gone' }).match(/data-testid="sos-alert"/g)).toHaveLength(SOS_PANEL_MAX);
+  });
+
   it('says nothing more when every alert is listed', () => {
     expect(panel(Array.from({ length: SOS_PANEL_MAX }, (_, i) => still(i)))).not.toContain('sos-more');
   });

@@ -34,6 +34,8 @@ export class SosDesk {
   private drafts = new Map<string, string>();
   private errors = new Map<string, unknown>();
   private pending = new Set<string>();
+  /** The alert whose marker was clicked on the map (sosPanel.ts lists and marks it). */
+  private picked: string | undefined;
   /** The cards listed: SOS_PANEL_MAX more each time the panel's 再列 is clicked, back to SOS_PANEL_MAX once that many hold them all. */
   private listed = SOS_PANEL_MAX;
 
@@ -130,6 +132,7 @@ export class SosDesk {
           errors: this.errors,
           pending: this.pending,
           listed: this.listed,
+          picked: this.picked,
         })
       : '';
     if (focused) {
@@ -137,6 +140,13 @@ export class SosDesk {
       input?.focus();
       input?.setSelectionRange(input.value.length, input.value.length);
     }
+  }
+
+  /** An alert's marker was clicked on the map: its card shown in the panel (listed whatever its place) and marked. */
+  reveal(id: string): void {
+    this.picked = id;
+    this.render();
+    this.el.querySelector(`[data-alert="${CSS.escape(id)}"]`)?.scrollIntoView({ block: 'nearest' });
   }
 
   /** Flies the map to an alert: where the worker stood, or their grid. */

@@ -153,6 +153,8 @@ export interface SosPanelView {
   pending: ReadonlySet<string>;
   /** How many cards to list (SOS_PANEL_MAX until the desk is asked for more). */
   listed?: number;
+  /** The alert whose marker was clicked on the map: its card marked, and listed first if it would not be listed. */
+  picked?: string;
 }
 
 /** The cards the panel lists at most (SOS first: the book's order). */
@@ -168,8 +170,11 @@ export function renderSosPanel(v: SosPanelView): string {
       ? `<p class="sos-more" data-testid="sos-more">${esc(t('alarm.more').replace('{n}', String(more)).replace('{max}', String(listed)))}
         <button class="sos-list-more" data-sos-more data-testid="sos-list-more">${esc(t('alarm.list_more').replace('{k}', String(next)))}</button></p>`
       : '';
+  const cards = v.alerts.slice(0, listed);
+  const picked = v.picked === undefined || cards.some((a) => a.id === v.picked) ? undefined : v.alerts.find((a) => a.id === v.picked);
+  if (picked) cards.unshift(picked);
   return `<h2>${esc(t('alarm.title'))} <span class="count" data-testid="sos-count">${v.alerts.length}</span></h2>${sound}${moreLine}
-    <div class="sos-list">${v.alerts.slice(0, listed).map((a) => sosCard(a, v)).join('')}</div>`;
+    <div class="sos-list">${cards.map((a) => sosCard(a, v)).join('')}</div>`;
 }
 
 function sosCard(a: SosAlert, v: SosPanelView): string {
@@ -204,7 +209,8 @@ function sosCard(a: SosAlert, v: SosPanelView): string {
     ? `<span class="badge kind" data-testid="alert-kind">${esc(kindLabel(a.kind))}</span><span class="badge state">${esc(state)}</span>`
     : `<span class="badge">${esc(state)}</span>`;
   const call = rule ? `<p class="call">${esc(t(`alarm.call.${a.kind}`))}</p>` : '';
-  return `<article class="sos-alert sos-${a.state}${rule ? ' rule-alert' : ''}" data-alert="${esc(a.id)}" data-kind="${esc(a.kind)}" data-staff="${esc(a.staff_id)}" data-state="${a.state}" data-testid="sos-alert" title="${esc(t('alarm.fly'))}">
+  const picked = a.id === v.picked ? ' sos-picked" data-picked="true' : '';
+  return `<article class="sos-alert sos-${a.state}${rule ? ' rule-alert' : ''}${picked}" data-alert="${esc(a.id)}" data-kind="${esc(a.kind)}" data-staff="${esc(a.staff_id)}" data-state="${a.state}" data-testid="sos-alert" title="${esc(t('alarm.fly'))}">
       <div class="sos-head">${head}<b class="name" data-testid="sos-name">${esc(a.staff_name)}</b><small>${esc(a.staff_id)}</small></div>
       ${call}<dl>${rows.map(([k, val]) => `<dt>${esc(k)}</dt><dd>${val}</dd>`).join('')}</dl>
       ${actions}${err ? errorHtml(err, 'sos') : ''}</article>`;

@@ -2,11 +2,12 @@
 // offline, how old the position is, and what to look at next — 轨迹回放
 // (their track over a chosen period) and 当日巡查 (their day card).
 
-import { type LngLat, type Map as MapLibreMap, Popup } from 'maplibre-gl';
+import { type LngLat, type MapGeoJSONFeature, type Map as MapLibreMap, Popup } from 'maplibre-gl';
 import { esc, formatFixAge } from '../shared/format';
 import { type Lang, lang, t } from '../shared/i18n';
 import type { StaffLive } from '../shared/types';
 import './patrolLabels';
+import type { StaffStore } from './staffStore';
 
 export interface StaffPopupFacts {
   /** Age of the last fix, seconds (on the server's clock). */
@@ -26,6 +27,12 @@ export function staffPopupHtml(s: StaffLive, facts: StaffPopupFacts, l: Lang = l
     <small class="fix-age">${esc(formatFixAge(facts.ageS, l))}</small>
     <div class="staff-popup-actions"><button data-replay-staff="${esc(s.id)}">${esc(t('replay.title', l))}</button>
     <button data-patrol-staff="${esc(s.id)}" data-testid="patrol-day-open">${esc(t('patrol.card', l))}</button></div>`;
+}
+
+/** A staff marker clicked: its member's popup, with how old their fix is by the server's clock `now`. */
+export function openStaffPopup(map: MapLibreMap, f: MapGeoJSONFeature, at: LngLat, store: StaffStore, now: number, actions: StaffPopupActions): void {
+  const s = store.byId.get(String(f.properties.id));
+  if (s) showStaffPopup(map, at, s, { ageS: (now - s.t) / 1000, offline: store.isOffline(s.id) }, actions);
 }
 
 /** Opens the popup at `at`; a button closes it and opens what it names. */
