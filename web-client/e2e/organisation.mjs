@@ -7,7 +7,7 @@
 // reads 考核排名 by level (the same rows as GET /api/assessment) and downloads
 // it as CSV. Screenshots in Chinese and English.
 
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assert, eventually, test } from './harness.mjs';
@@ -99,11 +99,12 @@ test('organisation 部门: a district administrator adds a department by hand an
 
   // 导入: a GeoJSON file; a broken one is refused line by line, nothing sent.
   const pcs = `e2e-${Date.now()}-pcs`;
-  const file = join(tmpdir(), `${pcs}.geojson`);
+  const dir = mkdtempSync(join(tmpdir(), 'riskmap-departments-'));
+  const file = join(dir, `${pcs}.geojson`);
   writeFileSync(file, JSON.stringify({ type: 'FeatureCollection', features: [
     { type: 'Feature', geometry: null, properties: { code: pcs, name: `${street.name}派出所（测试）`, kind: '派出所', area: street.code } },
   ] }));
-  const bad = join(tmpdir(), `${pcs}-bad.json`);
+  const bad = join(dir, `${pcs}-bad.json`);
   writeFileSync(bad, JSON.stringify({ departments: [{ code: `${pcs}-b`, kind: '派出所', area: street.code }] }));
   const before = (await api(tok, 'GET', '/api/departments')).departments.length;
   await page.setInputFiles('[data-testid="department-file"]', bad);
@@ -116,6 +117,7 @@ test('organisation 部门: a district administrator adds a department by hand an
   await page.click('[data-testid="confirm"] [data-ok]');
   await page.waitForSelector(`tr[data-department="${pcs}"]`);
   assert((await page.textContent('[data-testid="department-flash"]')).includes('已保存 1 个部门'), 'saved said');
+  rmSync(dir, { recursive: true, force: true });
   await page.screenshot({ path: `${SHOTS}/admin-departments.png`, fullPage: true });
 
   // A street dispatcher bound to the department: offered for the street, shown in the table.
