@@ -63,3 +63,12 @@ export class MapPace {
     return Math.max(floorMs, Math.min(this.busyMs / BUSY_SHARE, PACE_MAX_MS));
   }
 }
+
+const paces = new WeakMap<object, MapPace>();
+
+/** The one pace of a map: every writer's writes cost the same drawing, and each is measured for all. */
+export function paceOf(map: Idling): MapPace {
+  let pace = paces.get(map);
+  if (!pace) paces.set(map, (pace = new MapPace(map)));
+  return pace;
+}

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { setLang } from '../shared/i18n';
 import type { SosAlert } from '../shared/types';
 import { Alarm, BEEP_PERIOD_MS } from './alarm';
-import { ringed, RULE_RINGS_MAX, sosFeatures } from './sosMap';
+import { ringed, RULE_RINGS_MAX, sosFeatures, sosShown } from './sosMap';
 import { agoText, canHandleSos, kindLabel, lastedText, renderSosPanel, SOS_PANEL_MAX, type SosPanelView } from './sosPanel';
 
 const sos = (over: Partial<SosAlert>): SosAlert => ({
@@ -172,6 +172,19 @@ describe("a rule's alert (脱岗, 静止)", () => {
 
 /** The i-th of a crowd of 静止 alerts. */
 const still = (i: number): SosAlert => sos({ id: `motionless-S${i}-1000`, kind: 'motionless', staff_id: `S${i}` });
+
+describe('what is written to the map at once', () => {
+  it("changes with an SOS (raised, taken, moved, closed), not with the rules' alerts", () => {
+    const crowd = Array.from({ length: 5 }, (_, i) => still(i));
+    const one = sosShown([sos({}), ...crowd]);
+    expect(sosShown([sos({}), ...crowd, still(9)])).toBe(one);
+    expect(sosShown([sos({}), { ...still(1), state: 'acknowledged' }])).toBe(one);
+    expect(sosShown([sos({ state: 'acknowledged' }), ...crowd])).not.toBe(one);
+    expect(sosShown([sos({ position: { lon: 120.7, lat: 28.1 } }), ...crowd])).not.toBe(one);
+    expect(sosShown([sos({}), sos({ id: 'b' }), ...crowd])).not.toBe(one);
+    expect(sosShown(crowd)).not.toBe(one);
+  });
+});
 
 describe('the rings on the map', () => {
   const ids = (alerts: SosAlert[]) => ringed(sosFeatures(alerts).features).map((f) => f.properties!.id);

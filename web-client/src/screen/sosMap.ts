@@ -8,14 +8,16 @@
 // for it — but a city's hundreds of 静止 alerts would be hundreds of animated
 // elements and a flickering carpet, so past RULE_RINGS_MAX only the markers
 // show them. A thousand alerts also make every write of the source a re-layout
-// of a thousand labels: writes come at most once a WRITE_MS, and the rules'
-// labels only from RULE_LABEL_MINZOOM (their markers at every zoom).
+// of a thousand labels: writes come at most once a WRITE_MS (further apart
+// where the map is slow to draw them, mapPace.ts; an SOS's change at once), and
+// the rules' labels only from RULE_LABEL_MINZOOM (their markers at every zoom).
 
 import { type ExpressionSpecification, type GeoJSONSource, type Map as MapLibreMap, Marker } from 'maplibre-gl';
 import { isRule } from '../shared/alertBook';
 import { IntervalBatcher } from '../shared/frame';
 import { t } from '../shared/i18n';
 import type { SosAlert } from '../shared/types';
+import { type MapPace, paceOf } from './mapPace';
 import { LABEL_FONT_STACK } from './palette';
 
 export const SOS_COLOURS = { open: '#ff1744', acknowledged: '#ffab00' } as const;
@@ -30,7 +32,7 @@ const isRuleFeature: ExpressionSpecification = ['!=', ['get', 'kind'], 'sos'];
 export const RULE_RINGS_MAX = 30;
 /** The zoom from which a rule's alert is labelled (an SOS always is). */
 const RULE_LABEL_MINZOOM = 13;
-/** The shortest time between two writes of the alerts to the map, ms. */
+/** The shortest time between two writes of the alerts to the map, ms (longer where the map is slow to draw: mapPace.ts). */
 const WRITE_MS = 1000;
 
 export function addSosLayers(map: MapLibreMap): void {
@@ -41,7 +43,14 @@ export function addSosLayers(map: MapLibreMap): void {
     type: 'circle',
     source: 'sos',
     filter: isRuleFeature,
-    paint: { 'circle-color': ruleColour, 'circle-radius': 8, 'circle-stroke-color': RULE_COLOURS.stroke, 'circle-stroke-width': 3 },
+    // Smaller below street zoom: a city's thousands of 静止 overlapping at full size were a carpet
+    // over the map, and each of their pixels is drawn again in every frame.
+    paint: {
+      'circle-color': ruleColour,
+      'circle-radius': ['interpolate', ['linear'], ['zoom'], 10, 3, RULE_LABEL_MINZOOM, 5, 15, 8],
+      'circle-stroke-color': RULE_COLOURS.stroke,
+      'circle-stroke-width': ['interpolate', ['linear'], ['zoom'], 10, 1, 15, 3],
+    },
   });
   map.addLayer({
     id: 'sos-point',
@@ -102,22 +111,41 @@ export function ringed<F extends GeoJSON.Feature>(features: readonly F[]): F[] {
   return rules > RULE_RINGS_MAX ? features.filter((f) => f.properties!.kind === 'sos') : [...features];
 }
 
-/** Writes the markers (at most once a WRITE_MS) and keeps a pulsing ring under each that gets one. */
+/**
+ * What the map shows of the SOS among the alerts: a change in it (one raised,
+ * taken, closed, or moved) is written at once, the rules' alerts at the pace.
+ */
+export function sosShown(alerts: readonly SosAlert[]): string {
+  return alerts
+    .filter((a) => !isRule(a))
+    .map((a) => `${a.id}/${a.state}/${a.position?.lon}/${a.position?.lat}`)
+    .join(' ');
+}
+
+/** Writes the markers (at most once a WRITE_MS, an SOS at once) and keeps a pulsing ring under each that gets one. */
 export class SosMarkers {
   private readonly rings = new Map<string, Marker>();
   private alerts: readonly SosAlert[] = [];
-  private readonly batch = new IntervalBatcher(() => this.write(), WRITE_MS);
+  /** sosShown of what was last written. */
+  private written = '';
+  private readonly pace: MapPace;
+  private readonly batch: IntervalBatcher;
 
-  constructor(private readonly map: MapLibreMap) {}
+  constructor(private readonly map: MapLibreMap) {
+    this.pace = paceOf(map);
+    this.batch = new IntervalBatcher(() => this.write(), () => this.pace.intervalMs(WRITE_MS));
+  }
 
   set(alerts: readonly SosAlert[]): void {
     this.alerts = alerts;
-    this.batch.request();
+    this.batch.request(sosShown(alerts) !== this.written);
   }
 
   private write(): void {
     const fc = sosFeatures(this.alerts);
+    this.written = sosShown(this.alerts);
     (this.map.getSource('sos') as GeoJSONSource | undefined)?.setData(fc);
+    this.pace.wrote();
     const keep = new Set<string>();
     for (const f of ringed(fc.features)) {
       const id = String(f.properties!.id);

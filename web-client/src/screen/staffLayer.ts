@@ -25,7 +25,7 @@ import { FINE_RES, StaffAggregate } from './staffAggregate';
 import { StaffHexes } from './staffHexes';
 import { staffHexHtml } from './staffHexPopup';
 import { type SourceWrite, StaffPoints } from './staffPoints';
-import { MapPace } from './mapPace';
+import { type MapPace, paceOf } from './mapPace';
 import { CellLegend } from './staffCensus';
 import { staffFeature, type StaffStore } from './staffStore';
 
@@ -121,7 +121,7 @@ export class StaffLayer {
     });
     this.points = new StaffPoints((s) => staffFeature(s, store.isOffline(s.id)));
     this.hexes = new StaffHexes(this.aggregate);
-    this.pace = new MapPace(map);
+    this.pace = paceOf(map);
   }
 
   /** Hexagons or markers, whichever the view wants now (the map has loaded; the view moved). */

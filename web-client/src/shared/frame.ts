@@ -23,10 +23,12 @@ export class FrameBatcher {
 
 /**
  * At most one flush per interval: the first request after a quiet interval
- * flushes at once (a new SOS shows without delay), later ones wait for the
- * interval's end and flush once with whatever came meanwhile. For writes that
- * cost the map a re-layout of every feature (a thousand rule alerts' labels),
- * where once a frame would still be several times a second.
+ * flushes at once, later ones wait for the interval's end and flush once with
+ * whatever came meanwhile; an urgent request (a new SOS) flushes at once
+ * whatever the interval. For writes that cost the map a re-layout of every
+ * feature (a thousand rule alerts' labels), where once a frame would still be
+ * several times a second. The interval may be asked anew at each request (the
+ * map's pace, mapPace.ts).
  */
 export class IntervalBatcher {
   private last = -Infinity;
@@ -34,13 +36,19 @@ export class IntervalBatcher {
 
   constructor(
     private readonly flush: () => void,
-    private readonly intervalMs: number,
+    private readonly intervalMs: number | (() => number),
     private readonly now: () => number = () => performance.now(),
   ) {}
 
-  request(): void {
+  request(urgent = false): void {
+    if (urgent) {
+      if (this.timer !== null) clearTimeout(this.timer);
+      this.timer = null;
+      return this.run();
+    }
     if (this.timer !== null) return;
-    const wait = this.last + this.intervalMs - this.now();
+    const interval = typeof this.intervalMs === 'number' ? this.intervalMs : this.intervalMs();
+    const wait = this.last + interval - this.now();
     if (wait <= 0) return this.run();
     this.timer = setTimeout(() => {
       this.timer = null;

@@ -142,6 +142,33 @@ describe('frame batching', () => {
       vi.useRealTimers();
     }
   });
+
+  it('flushes an urgent request at once, and asks a changing interval anew', () => {
+    vi.useFakeTimers();
+    try {
+      let clock = 0;
+      let flushed = 0;
+      let interval = 1000;
+      const b = new IntervalBatcher(() => flushed++, () => interval, () => clock);
+      b.request();
+      clock = 100;
+      b.request();
+      expect(flushed).toBe(1);
+      b.request(true); // the pending flush goes now, and only once
+      expect(flushed).toBe(2);
+      vi.advanceTimersByTime(5000);
+      expect(flushed).toBe(2);
+      interval = 3000; // the map got slower
+      clock = 1500;
+      b.request();
+      expect(flushed).toBe(2);
+      clock = 3100;
+      vi.advanceTimersByTime(1600);
+      expect(flushed).toBe(3);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });
 
 describe('i18n', () => {
