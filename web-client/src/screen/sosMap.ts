@@ -145,7 +145,6 @@ export class SosMarkers {
     const fc = sosFeatures(this.alerts);
     this.written = sosShown(this.alerts);
     (this.map.getSource('sos') as GeoJSONSource | undefined)?.setData(fc);
-    this.pace.wrote();
     const keep = new Set<string>();
     for (const f of ringed(fc.features)) {
       const id = String(f.properties!.id);

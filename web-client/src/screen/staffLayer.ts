@@ -282,6 +282,5 @@ export class StaffLayer {
     if (!w || !src) return;
     if ('data' in w) void src.setData(w.data);
     else void src.updateData(w.diff);
-    this.pace.wrote();
   }
 }
