@@ -126,7 +126,8 @@ export function sosShown(alerts: readonly SosAlert[]): string {
 export class SosMarkers {
   private readonly rings = new Map<string, Marker>();
   private alerts: readonly SosAlert[] = [];
-  /** sosShown of what was last written. */
+  /** sosShown of the alerts held, and of what was last written. */
+  private shown = '';
   private written = '';
   private readonly pace: MapPace;
   private readonly batch: IntervalBatcher;
@@ -138,12 +139,13 @@ export class SosMarkers {
 
   set(alerts: readonly SosAlert[]): void {
     this.alerts = alerts;
-    this.batch.request(sosShown(alerts) !== this.written);
+    this.shown = sosShown(alerts);
+    this.batch.request(this.shown !== this.written);
   }
 
   private write(): void {
     const fc = sosFeatures(this.alerts);
-    this.written = sosShown(this.alerts);
+    this.written = this.shown;
     (this.map.getSource('sos') as GeoJSONSource | undefined)?.setData(fc);
     const keep = new Set<string>();
     for (const f of ringed(fc.features)) {
