@@ -183,7 +183,22 @@ test('随手拍 citizen loop: a report with a photo is opened on the big screen,
     await fieldPage.waitForSelector(`${card} [data-action="start"]`);
     await fieldPage.click(`${card} [data-action="start"]`);
     await eventually(async () => (await fieldPage.$$eval(`${card} [data-action]`, (b) => b.map((x) => x.dataset.action).join())) === 'handle', { message: 'in progress: 办结 left' });
-    await fieldPage.setInputFiles(`${card} [data-testid="photo-input-handle"]`, { name: 'cleared.png', mimeType: 'image/png', buffer: png(480, 360) });
+    // The photo is chosen while the card is redrawn under the open camera (a
+    // pushed update, a move of the phone): it arrives on the input drawn
+    // before, no longer in the page, and must still be taken.
+    const redrawn = await fieldPage.evaluate(
+      ({ input, bytes }) => {
+        const old = document.querySelector(input);
+        window.riskmapField.renderAll();
+        const files = new DataTransfer();
+        files.items.add(new File([new Uint8Array(bytes)], 'cleared.png', { type: 'image/png' }));
+        old.files = files.files;
+        old.dispatchEvent(new Event('change', { bubbles: true }));
+        return !old.isConnected;
+      },
+      { input: `${card} [data-testid="photo-input-handle"]`, bytes: [...png(480, 360)] },
+    );
+    assert(redrawn, 'the card was redrawn under the picker');
     const after = await fieldPage.waitForSelector(`${card} [data-testid="photo-preview"][data-state="done"]`, { timeout: 30_000 });
     const afterId = await after.getAttribute('data-attachment');
     assert(/^[0-9a-f]{64}$/.test(afterId ?? ''), `the after-photo uploaded: ${afterId}`);

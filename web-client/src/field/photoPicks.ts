@@ -232,8 +232,9 @@ export const REPORT_KEY = 'new-report';
 
 /**
  * Wires the pickers drawn inside `list` (a task list, the report form): files
- * chosen, a preview removed, and the redraw of just the picker that changed
- * (the other fields, a note being typed, are left alone).
+ * chosen (also into a picker redrawn meanwhile), a preview removed, and the
+ * redraw of just the picker that changed (the other fields, a note being
+ * typed, are left alone).
  */
 export function bindPhotoPicks(list: HTMLElement, api: Api): PhotoPicks {
   const picks = new PhotoPicks(api, (task, phase) => {
@@ -246,14 +247,27 @@ export function bindPhotoPicks(list: HTMLElement, api: Api): PhotoPicks {
     const phase = pick?.dataset.photoPhase as PhotoPhase | undefined;
     return task && phase ? { task, phase } : null;
   };
-  list.addEventListener('change', (ev) => {
-    const input = ev.target as HTMLInputElement;
-    const at = input.dataset.photoInput ? where(input) : null;
-    if (!at || !input.files) return;
-    const files = [...input.files];
-    input.value = '';
-    picks.add(at.task, at.phase, files);
-  });
+  // Each file input is listened to on itself, not through `list`: the list
+  // may be redrawn (a pushed update, a move of the phone) while the camera
+  // is open, and then the chosen files arrive on an input no longer in the
+  // page, whose change never reaches `list` — the photo was lost without a
+  // word. Its old picker still carries the task and the phase.
+  const wired = new WeakSet<HTMLInputElement>();
+  const wire = () => {
+    for (const input of list.querySelectorAll<HTMLInputElement>('input[data-photo-input]')) {
+      if (wired.has(input)) continue;
+      wired.add(input);
+      input.addEventListener('change', () => {
+        const at = where(input);
+        if (!at || !input.files) return;
+        const files = [...input.files];
+        input.value = '';
+        picks.add(at.task, at.phase, files);
+      });
+    }
+  };
+  new MutationObserver(wire).observe(list, { childList: true, subtree: true });
+  wire();
   list.addEventListener('click', (ev) => {
     const b = (ev.target as HTMLElement).closest<HTMLElement>('[data-unpick]');
     const at = b ? where(b) : null;
