@@ -34,6 +34,7 @@ use sqlx::Connection;
 use tempfile::TempDir;
 use tokio_tungstenite::tungstenite::Message;
 
+pub mod binaries;
 pub mod channels;
 pub mod cluster;
 pub mod incidents;
@@ -41,6 +42,8 @@ pub mod load;
 pub mod nodes;
 pub mod ogc;
 pub mod org;
+
+pub use binaries::binary;
 
 /// Where the fixes a test sends begin: an hour ago, on the second. A fixed
 /// date would age past the track retention (30 days) and its fixes be
@@ -668,37 +671,4 @@ pub async fn metrics_at(base: &str) -> String {
         .text()
         .await
         .unwrap()
-}
-
-/// A binary of the workspace (`riskmap`, `loadgen`, `geodata`), brought up to
-/// date first. Cargo names only a package's own binaries to its tests
-/// (`CARGO_BIN_EXE_*`), and these tests live in a package of their own, so
-/// they ask cargo to build the binary (a no-op when it is current) and take
-/// it from the target directory they run from.
-///
-/// In the dev profile the build is the whole workspace's binaries and tests,
-/// as `cargo test --workspace` selects them: cargo unifies the features of
-/// shared dependencies over what it builds, so `-p riskmap` alone would
-/// build those dependencies a second time, with other features (minutes,
-/// from cold), and relink the binary the tests just ran with.
-pub fn binary(name: &str) -> PathBuf {
-    static BUILT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
-    // target/<profile>/deps/<this test> → target/<profile>
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
-    let mut built = BUILT.lock().unwrap();
-    if !built.iter().any(|b| b == name) {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut cmd = std::process::Command::new(cargo);
-        cmd.args(["build", "--quiet"]);
-        if dir.file_name().is_some_and(|p| p == "release") {
-            cmd.args(["--release", "--bin", name, "-p", name]);
-        } else {
-            cmd.args(["--workspace", "--bins", "--tests"]);
-        }
-        let status = cmd.status().unwrap();
-        assert!(status.success(), "cargo build --bin {name} failed");
-        built.push(name.to_owned());
-    }
-    dir.join(name)
 }
