@@ -18,6 +18,7 @@
 
 import { cellToLatLng } from 'h3-js';
 import { type GeoJSONSource, type LngLat, type MapGeoJSONFeature, type Map as MapLibreMap, Popup } from 'maplibre-gl';
+import { IntervalBatcher } from '../shared/frame';
 import { bboxContainsPoint, viewBBox } from '../shared/geo';
 import type { BBox, LiveLayer, StaffCell, StaffCells } from '../shared/types';
 import { heatResolution } from './heat';
@@ -91,14 +92,11 @@ export class StaffLayer {
   /** Members changed since the markers were last written, or all of them (a snapshot came). */
   private readonly unwritten = new Set<string>();
   private unwrittenAll = false;
-  private lastWrite = -Infinity;
   /** A marker's look changed since the last write: the next one keeps to the fixed interval, not the map's pace. */
   private urgent = false;
-  /** When the pending write's timer fires. */
-  private timerDue = Infinity;
   /** Where WebGL is slow (mapPace.ts), writes further apart than markerWriteMs and HEX_WRITE_MS say. */
   private readonly pace: MapPace;
-  private writeTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly writes = new IntervalBatcher(() => this.writeNow(), 0);
   /**
    * Counts from the server (`staff_cells`, staffCensus.ts) rather than from
    * the members held: the store then holds only a street's members, for the
@@ -191,28 +189,23 @@ export class StaffLayer {
 
   /** Writes the sources now, or once the interval since the last write has passed. */
   private writeDue(now: boolean): void {
-    if (!this.map.getSource('staff') || this.stale) {
+    const fixed = this.hexes.res === null ? markerWriteMs(this.points.shown.size) : HEX_WRITE_MS;
+    this.writes.request(now || !this.drawn(), this.urgent ? fixed : this.pace.intervalMs(fixed));
+  }
+
+  /** Whether the sources were written since the map loaded (else the next move writes them whole). */
+  private drawn(): boolean {
+    return !!this.map.getSource('staff') && !this.stale;
+  }
+
+  private writeNow(): void {
+    if (!this.drawn()) {
       // Not drawn yet: the first move draws everything.
       this.stale = true;
       this.onMove();
       if (!this.stale) this.forgetUnwritten();
       return;
     }
-    const fixed = this.hexes.res === null ? markerWriteMs(this.points.shown.size) : HEX_WRITE_MS;
-    const due = this.lastWrite + (this.urgent ? fixed : this.pace.intervalMs(fixed));
-    const wait = due - performance.now();
-    if (!now && wait > 0) {
-      // A look that changed brings a write paced for moves forward.
-      if (this.writeTimer !== null && this.timerDue <= due) return;
-      if (this.writeTimer !== null) clearTimeout(this.writeTimer);
-      this.timerDue = due;
-      this.writeTimer = setTimeout(() => {
-        this.writeTimer = null;
-        this.writeDue(false);
-      }, wait);
-      return;
-    }
-    this.lastWrite = performance.now();
     this.urgent = false;
     // The hexagons are patched even after a snapshot: the counts know which cells changed.
     this.write('staff_hex', this.hexes.patch());

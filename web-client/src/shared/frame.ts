@@ -24,15 +24,19 @@ export class FrameBatcher {
 /**
  * At most one flush per interval: the first request after a quiet interval
  * flushes at once, later ones wait for the interval's end and flush once with
- * whatever came meanwhile; an urgent request (a new SOS) flushes at once
+ * whatever came meanwhile; a request `now` (a new SOS) flushes at once
  * whatever the interval. For writes that cost the map a re-layout of every
- * feature (a thousand rule alerts' labels), where once a frame would still be
- * several times a second. The interval may be asked anew at each request (the
- * map's pace, mapPace.ts).
+ * feature (a thousand rule alerts' labels, a street's staff markers), where
+ * once a frame would still be several times a second. The interval may be
+ * asked anew at each request (the map's pace, mapPace.ts), or given with it:
+ * a request with a shorter interval brings a pending flush forward (a
+ * marker's look changed while moves wait for the map's pace).
  */
 export class IntervalBatcher {
   private last = -Infinity;
   private timer: ReturnType<typeof setTimeout> | null = null;
+  /** When the pending flush runs. */
+  private due = Infinity;
 
   constructor(
     private readonly flush: () => void,
@@ -40,20 +44,22 @@ export class IntervalBatcher {
     private readonly now: () => number = () => performance.now(),
   ) {}
 
-  request(urgent = false): void {
-    if (urgent) {
+  request(now = false, intervalMs = typeof this.intervalMs === 'number' ? this.intervalMs : this.intervalMs()): void {
+    const due = this.last + intervalMs;
+    if (now || due <= this.now()) {
       if (this.timer !== null) clearTimeout(this.timer);
       this.timer = null;
       return this.run();
     }
-    if (this.timer !== null) return;
-    const interval = typeof this.intervalMs === 'number' ? this.intervalMs : this.intervalMs();
-    const wait = this.last + interval - this.now();
-    if (wait <= 0) return this.run();
+    if (this.timer !== null) {
+      if (this.due <= due) return;
+      clearTimeout(this.timer);
+    }
+    this.due = due;
     this.timer = setTimeout(() => {
       this.timer = null;
       this.run();
-    }, wait);
+    }, due - this.now());
   }
 
   private run(): void {

@@ -169,6 +169,32 @@ describe('frame batching', () => {
       vi.useRealTimers();
     }
   });
+
+  it('brings a pending flush forward for a request with a shorter interval, never back', () => {
+    vi.useFakeTimers();
+    try {
+      let clock = 0;
+      const flushed: number[] = [];
+      const b = new IntervalBatcher(() => flushed.push(clock), 2000, () => clock);
+      b.request();
+      clock = 100;
+      b.request(); // paced: due at 2000
+      b.request(false, 500); // a look changed: due at 500
+      clock = 500;
+      vi.advanceTimersByTime(400);
+      expect(flushed).toEqual([0, 500]);
+      clock = 600;
+      b.request(false, 300); // due at 800
+      b.request(); // a longer interval does not put it off
+      clock = 800;
+      vi.advanceTimersByTime(200);
+      expect(flushed).toEqual([0, 500, 800]);
+      vi.advanceTimersByTime(5000);
+      expect(flushed).toEqual([0, 500, 800]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });
 
 describe('i18n', () => {
