@@ -37,4 +37,13 @@ describe('the side panels', () => {
     expect(staff(10 * 60_000)).toContain('Offline (no fix for 10m)');
     expect(staff(2 * 3_600_000)).toContain('Offline (no fix for 2h 0m)');
   });
+
+  it("draws a city's six- and seven-digit headline figures smaller, a district's as they were", () => {
+    const el = { innerHTML: '' } as HTMLElement;
+    const counts = (online: number, onDuty: number) => new Map([['grid_worker' as const, { online, onDuty, busy: 0 }]]);
+    renderStaff(el, counts(100_000, 66_630), false, 600_000);
+    expect(el.innerHTML).toContain('<div class="big long">');
+    renderStaff(el, counts(18_961, 12_668), false, 600_000);
+    expect(el.innerHTML).toContain('<div class="big">');
+  });
 });

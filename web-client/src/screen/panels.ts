@@ -51,6 +51,9 @@ function staffLegend(staleAfterMs: number): string {
     .join('')}</div>`;
 }
 
+/** Digits of the two headline figures together beyond which they are drawn smaller. */
+export const LONG_FIGURES = 10;
+
 export function renderStaff(
   el: HTMLElement,
   counts: Map<StaffRole | 'unknown', { online: number; onDuty: number; busy: number }>,
@@ -73,7 +76,9 @@ export function renderStaff(
   // 视野内 qualifies every figure in the panel: said in its heading, where it takes no line of its own.
   const heading = el.parentElement?.querySelector('h2');
   if (heading) heading.dataset.hint = inViewOnly ? `(${t('panel.in_view')})` : '';
-  el.innerHTML = `<div class="big"><span class="v" data-testid="staff-online">${online}</span><span class="k">${esc(t('online'))}</span>
+  // A city's six or seven digits each would push 在岗 / On duty onto a line of its own, and the legend off the column's foot: the figures shrink instead.
+  const long = `${online}${onDuty}`.length > LONG_FIGURES;
+  el.innerHTML = `<div class="big${long ? ' long' : ''}"><span class="v" data-testid="staff-online">${online}</span><span class="k">${esc(t('online'))}</span>
       <span class="v" data-testid="staff-on-duty">${onDuty}</span><span class="k">${esc(t('on_duty'))}</span></div>
     <table class="roles"><thead><tr><th></th><th>${esc(t('online'))}</th><th>${esc(t('on_duty'))}</th><th>${esc(t('duty.busy'))}</th></tr></thead><tbody>${rows}</tbody></table>
     ${staffLegend(staleAfterMs)}`;
