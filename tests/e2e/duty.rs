@@ -131,11 +131,7 @@ async fn staff_check_in_and_out() {
     let field = s.login("field").await; // S1, district 11
     let district = s.login("district").await; // commander of district 11
     let screen = s.login("screen").await;
-    let mut watch = s.ws(&screen).await;
-    watch
-        .send(&json!({ "type": "subscribe", "area": "1", "layers": ["staff"] }))
-        .await;
-    watch.next_of("snapshot").await;
+    let mut watch = s.watch(&screen, "1", &["staff"]).await;
 
     // Off duty: out of dispatch (available only), pushed to viewers.
     let (status, b) = s

@@ -80,11 +80,7 @@ async fn fences_raise_the_crossings_they_report_and_risk_buffers_their_entries()
     assert_eq!(ids, ["depot", "reservoir"], "{list}");
     assert_eq!(list["features"][1]["properties"]["updated_by"], "admin");
 
-    let mut watch = s.ws(&disp).await;
-    watch
-        .send(&json!({ "type": "subscribe", "area": "1", "layers": ["alerts"] }))
-        .await;
-    watch.next_of("snapshot").await;
+    let mut watch = s.watch(&disp, "1", &["alerts"]).await;
     let t = riskmap::clock::now_ms() - 600_000;
     // Outside, then into the reservoir fence: entered.
     walk(
@@ -172,14 +168,7 @@ async fn fences_raise_the_crossings_they_report_and_risk_buffers_their_entries()
     assert_eq!(active(&s, &disp).await.len(), 4);
 
     // Deleted, and gone from the list; the other survives a restart.
-    let r = s
-        .http
-        .delete(format!("{}/api/fences/reservoir", s.base))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
+    assert_eq!(s.delete(&admin, "/api/fences/reservoir").await, 204);
     s.restart().await;
     let disp = s.login("dispatcher").await;
     let (_, list) = s.get(&disp, "/api/fences").await;
@@ -252,4 +241,30 @@ async fn bad_fences_and_other_logins_are_refused_with_a_reason() {
     )
     .await;
     assert_eq!(active(&s, &disp).await, []);
+}
+
+/// A big screen draws the fences from `GET /api/fences`: each saved or
+/// deleted fence tells the live viewers to read them again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_or_deleted_fence_is_announced_to_the_live_viewers() {
+    let s = TestServer::start().await;
+    let admin = s.login("admin").await;
+    let disp = s.login("dispatcher").await;
+    let mut watch = s.watch(&disp, "1", &["alerts"]).await;
+    let body = json!({ "type": "FeatureCollection", "features": [
+        fence("reservoir", "水库警戒区", &["enter"], (120.030, 28.060)),
+    ] });
+    let (status, b) = s.post(&admin, "/api/fences", &body).await;
+    assert_eq!(status, 200, "{b}");
+    let m = watch.next_of("layer_changed").await;
+    assert_eq!(m, json!({ "type": "layer_changed", "layer": "fences" }));
+    assert_eq!(s.delete(&admin, "/api/fences/reservoir").await, 204);
+    let m = watch.next_of("layer_changed").await;
+    assert_eq!(m["layer"], "fences", "{m}");
+    let (status, list) = s.get(&disp, "/api/fences").await;
+    assert_eq!(
+        (status, list["features"].as_array().map(Vec::len)),
+        (200, Some(0)),
+        "{list}"
+    );
 }

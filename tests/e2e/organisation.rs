@@ -575,11 +575,7 @@ async fn an_unanswered_order_is_announced_when_it_is_overdue() {
     let disp = s.login("dispatcher").await;
     let city = s.login("commander").await;
     let district = s.login("district").await;
-    let mut watch = s.ws(&district).await;
-    watch
-        .send(&json!({ "type": "subscribe", "area": "11", "layers": ["alerts"] }))
-        .await;
-    watch.next_of("snapshot").await;
+    let mut watch = s.watch(&district, "11", &["alerts"]).await;
     let id = street_vending(&s, &disp).await;
     // Due in 3.6 s.
     ok(

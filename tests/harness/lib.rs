@@ -450,6 +450,28 @@ impl TestServer {
         .await
     }
 
+    /// A `/ws` connection of `token` subscribed to `layers` of `area`, its
+    /// snapshot read.
+    pub async fn watch(&self, token: &str, area: &str, layers: &[&str]) -> Ws {
+        let mut ws = self.ws(token).await;
+        ws.send(&serde_json::json!({ "type": "subscribe", "area": area, "layers": layers }))
+            .await;
+        ws.next_of("snapshot").await;
+        ws
+    }
+
+    /// `DELETE path`: the status.
+    pub async fn delete(&self, token: &str, path: &str) -> u16 {
+        let r = self
+            .http
+            .delete(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        r.status().as_u16()
+    }
+
     /// `GET path` without a login (the citizen page's routes).
     pub async fn public_get(&self, path: &str) -> (u16, Value) {
         answer(self.http.get(format!("{}{path}", self.base))).await

@@ -7,7 +7,8 @@
 // GET /api/fences and draws both (dashed outline, faint fill), a click inside
 // one opens its popup, switching it off and on reads them again; Chinese and
 // English screenshots; then both are deleted through the tab (asked first)
-// and are gone from the list, the API and the map. The fences only live
+// and are gone from the list, the API and the map — the open screen told by
+// the server (layer_changed), without a reload or a touch. The fences only live
 // during the test (deleted in the end whatever happened), so the alerts a
 // worker crossing them might raise do not outlast it.
 
@@ -143,6 +144,7 @@ test('geofences 电子围栏: a fence saved through the API is listed on /admin#
     await s.waitForFunction((n) => window.riskmap.fences.loads > n, loads);
 
     // ---- deleted through the tab, asked first ---------------------------------------
+    const before = await s.evaluate(() => window.riskmap.fences.loads);
     for (const [f, row] of [[a, rowA], [b, rowB]]) {
       await page.click(`${row} [data-testid="fence-delete"]`);
       await page.waitForSelector('[data-testid="confirm"]');
@@ -155,11 +157,8 @@ test('geofences 电子围栏: a fence saved through the API is listed on /admin#
     const left = (await api(admin, 'GET', '/api/fences')).features.map((f) => f.id);
     assert(!left.includes(a.id) && !left.includes(b.id), 'gone from GET /api/fences');
     assert((await page.textContent('[data-testid="fence-none"]').catch(() => '')).length > 0, 'the search finds none of them now');
-    // The screen, reading them again, draws neither.
-    const before = await s.evaluate(() => window.riskmap.fences.loads);
-    await s.uncheck('[data-layer="fences"]');
-    await s.check('[data-layer="fences"]');
-    await s.waitForFunction((n) => window.riskmap.fences.loads > n, before);
+    // The screen, told by the server (layer_changed), reads them again without a touch and draws neither.
+    await s.waitForFunction((n) => window.riskmap.fences.loads > n, before, { timeout: 10_000 });
     await mapIdle(s);
     await eventually(async () => (await drawn(s, 'fence-fill', a.id)) + (await drawn(s, 'fence-fill', b.id)) === 0, { message: 'the fences gone from the map' });
     assert(errors.length === 0 && screen.errors.length === 0, `page errors: ${[...errors, ...screen.errors].join('; ')}`);

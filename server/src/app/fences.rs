@@ -274,6 +274,9 @@ impl App {
             }
         }
         self.rebuild_zones();
+        // The big screens draw the fences from `GET /api/fences`: they read it
+        // again (on every node: this is where a committed change is applied).
+        self.layer_changed("fences");
     }
 
     /// The fences `user` may see (those placed in their area), by id.

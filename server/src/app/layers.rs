@@ -271,10 +271,16 @@ impl App {
     /// client reloads what snapshots do not carry, e.g. the area outlines).
     fn announce(&self, layer: LayerKind) {
         self.hub.resync_all();
+        self.layer_changed(layer.name());
+    }
+
+    /// Tells every live viewer that `layer` changed (`layer_changed`): a
+    /// client reloads what it read of it.
+    pub(super) fn layer_changed(&self, layer: &str) {
         let every_layer =
             Layers::parse(&Layers::NAMES.map(|(n, _)| n.to_owned())).unwrap_or_default();
         self.hub.publish(Event {
-            text: json!({ "type": "layer_changed", "layer": layer.name() })
+            text: json!({ "type": "layer_changed", "layer": layer })
                 .to_string()
                 .into(),
             layer: every_layer,

@@ -428,6 +428,7 @@ export class BigScreen {
     if (layer === 'areas') window.location.reload();
     else if (layer === 'cameras') await this.cameraLayer.reload();
     else if (layer === 'risk_sources' || layer === 'key_places') await this.loadStatic(layer, true);
+    else if (layer === 'fences') await this.fences.reload();
   }
 
   private onLiveState(s: LiveState, detail: string): void {

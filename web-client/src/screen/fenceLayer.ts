@@ -123,6 +123,11 @@ export class FenceLayer {
     }
   }
 
+  /** The fences changed on the server (`layer_changed`): read again if drawn (if not, switching on reads them). */
+  async reload(): Promise<void> {
+    if (this.on) await this.load();
+  }
+
   /** The language changed: the open popup says it again. */
   render(): void {
     const f = this.popup && this.fences.find((x) => x.id === this.popup!.id);

@@ -83,7 +83,8 @@ pub(super) fn fence_paths() -> Map<String, Value> {
          a Polygon or MultiPolygon with a name; a fence of the same id is replaced. All or \
          none: the first bad fence is named (400); one outside the administrator's area is 403. \
          Committed as one event; each worker on duty crossing a fence then raises the alerts it \
-         reports (fence_enter, fence_exit).",
+         reports (fence_enter, fence_exit), and every live viewer gets a layer_changed message \
+         for the layer fences on /ws (a big screen reads the fences again).",
     );
     let replace = save(
         "replaceFences",
@@ -95,7 +96,7 @@ pub(super) fn fence_paths() -> Map<String, Value> {
         "deleteFence",
         "Delete a geofence",
         "For administrators of the fence's area (404 otherwise). Workers inside it leave it \
-         without an alert.",
+         without an alert; live viewers get layer_changed (fences) on /ws.",
         &[path_param("id", "Fence id")],
         answers(
             "204",
