@@ -43,7 +43,12 @@ for round in $(seq "$rounds"); do
     counts=$(python3 - "$work/data/riskmap.db" <<'PY'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
-log = db.execute("SELECT count(*) FROM track_log").fetchone()[0]
+tables = {r[0] for r in db.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
+# A build before the log of packed batches (sqlite/0016) kept a row per fix.
+if "track_batches" in tables:
+    log = db.execute("SELECT coalesce(sum(fixes), 0) FROM track_batches").fetchone()[0]
+else:
+    log = db.execute("SELECT count(*) FROM track_log").fetchone()[0]
 chunked = db.execute("SELECT coalesce(sum(fixes), 0) FROM track_segments").fetchone()[0]
 print(f"in_log={log} in_chunks={chunked}")
 PY

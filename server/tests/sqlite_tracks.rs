@@ -2,7 +2,8 @@
 //! fixes in the log, fixes packed in chunks by a compaction pass, and both
 //! at once, read as one track; retention across segments; the compactor
 //! running by itself; a database of the old layout migrated; a damaged chunk
-//! refused. `store_suite.rs` runs the behaviours common to both stores.
+//! refused; a pass that stopped half-way. `store_suite.rs` runs the
+//! behaviours common to both stores.
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
 use std::borrow::Cow;
@@ -101,6 +102,14 @@ async fn raw(dir: &Path) -> SqliteConnection {
         .unwrap()
 }
 
+/// Fixes in the log, not yet compacted.
+async fn logged(conn: &mut SqliteConnection) -> i64 {
+    sqlx::query_scalar("SELECT coalesce(sum(fixes), 0) FROM track_batches")
+        .fetch_one(conn)
+        .await
+        .unwrap()
+}
+
 async fn count(conn: &mut SqliteConnection, table: &str) -> i64 {
     sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
         .fetch_one(conn)
@@ -145,7 +154,7 @@ async fn log_and_chunks_read_as_one_track() {
     all.extend(&third);
     assert_eq!(count(&mut conn, "track_segments").await, 2);
     assert_eq!(count(&mut conn, "track_chunks").await, 6);
-    assert_eq!(count(&mut conn, "track_log").await, 50);
+    assert_eq!(logged(&mut conn).await, 50);
     check_tracks(&store, &all).await;
 
     // The staff rows' last fixes follow the passes; loading the city drains
@@ -162,7 +171,7 @@ async fn log_and_chunks_read_as_one_track() {
             .map(|f| f.fix_time_ms)
     );
     let city = store.load_city().await.unwrap();
-    assert_eq!(count(&mut conn, "track_log").await, 0);
+    assert_eq!(logged(&mut conn).await, 0);
     for s in &city.staff {
         let newest = want(&all, &s.id, i64::MIN, i64::MAX, 1000).last().copied();
         assert_eq!(s.last_fix, newest, "{}", s.id);
@@ -176,8 +185,8 @@ async fn log_and_chunks_read_as_one_track() {
 }
 
 /// A pass over more members than one write takes is written as several
-/// segments, each with exactly its members' log rows deleted: every fix
-/// ends in one chunk, every member's last fix moves, the log empties.
+/// segments: every fix ends in one chunk, every member's last fix moves,
+/// the log empties.
 #[tokio::test]
 async fn a_pass_over_many_members_writes_several_segments() {
     let dir = tempfile::tempdir().unwrap();
@@ -207,7 +216,7 @@ async fn a_pass_over_many_members_writes_several_segments() {
     store.append_fixes(&points).await.unwrap();
     store.compact_tracks().await.unwrap();
     let mut conn = raw(dir.path()).await;
-    assert_eq!(count(&mut conn, "track_log").await, 0);
+    assert_eq!(logged(&mut conn).await, 0);
     assert_eq!(
         count(&mut conn, "track_segments").await,
         10,
@@ -270,7 +279,7 @@ async fn retention_cuts_through_segments_exactly() {
     assert!(all.is_empty());
     assert_eq!(count(&mut conn, "track_segments").await, 0);
     assert_eq!(count(&mut conn, "track_chunks").await, 0);
-    assert_eq!(count(&mut conn, "track_log").await, 0);
+    assert_eq!(logged(&mut conn).await, 0);
     assert_eq!(store.prune_tracks(i64::MAX).await.unwrap(), 0);
 }
 
@@ -288,7 +297,7 @@ async fn the_compactor_keeps_the_log_short_by_itself() {
         append(&store, part).await;
     }
     let started = Instant::now();
-    while count(&mut conn, "track_log").await > 0 {
+    while logged(&mut conn).await > 0 {
         assert!(
             started.elapsed() < Duration::from_secs(30),
             "the log was not compacted"
@@ -336,6 +345,16 @@ async fn a_database_of_the_old_layout_is_migrated() {
     conn.close().await.unwrap();
 
     let store = SqliteStore::open_with(dir.path(), BY_HAND).await.unwrap();
+    // The rows of the log of a row per fix are a batch now, and that log
+    // is gone.
+    let mut conn = raw(dir.path()).await;
+    assert_eq!(logged(&mut conn).await, 30);
+    let old_log: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM sqlite_schema WHERE name = 'track_log'")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(old_log, 0);
     check_tracks(&store, &all).await;
     store.compact_tracks().await.unwrap();
     check_tracks(&store, &all).await;
@@ -385,40 +404,24 @@ async fn every_fix_is_compacted_once_whether_the_copy_holds_it_or_not() {
     append(&store, &more).await;
     all.extend(&more);
     store.compact_tracks().await.unwrap();
-    assert_eq!(count(&mut conn, "track_log").await, 0);
+    assert_eq!(logged(&mut conn).await, 0);
     check_tracks(&store, &all).await;
 
-    // A row written behind the store's back, between two batches.
+    // A batch the copy never saw (written by another process on the same
+    // file), between two batches.
     let before = batch(80, 100);
     append(&store, &before).await;
     all.extend(&before);
-    let stray = fix(100);
-    sqlx::query(
-        "INSERT INTO track_log (staff_id, fix_time_ms, server_time_ms, lon, lat) \
-         VALUES ('S000002', ?, ?, ?, ?)",
-    )
-    .bind(stray.fix_time_ms)
-    .bind(stray.server_time_ms)
-    .bind(stray.position.lon)
-    .bind(stray.position.lat)
-    .execute(&mut conn)
-    .await
-    .unwrap();
-    all.push((
-        "S000002",
-        Fix {
-            accuracy_m: None,
-            speed_mps: None,
-            altitude_m: None,
-            battery_pct: None,
-            ..stray
-        },
-    ));
+    let stray = vec![("S000002", fix(100))];
+    let other = SqliteStore::open_with(dir.path(), BY_HAND).await.unwrap();
+    append(&other, &stray).await;
+    drop(other);
+    all.extend(&stray);
     let after = batch(101, 120);
     append(&store, &after).await;
     all.extend(&after);
     store.compact_tracks().await.unwrap();
-    assert_eq!(count(&mut conn, "track_log").await, 0);
+    assert_eq!(logged(&mut conn).await, 0);
     check_tracks(&store, &all).await;
 
     // Retention between a batch and its pass: the copy forgets what the
@@ -430,7 +433,7 @@ async fn every_fix_is_compacted_once_whether_the_copy_holds_it_or_not() {
     all.retain(|(_, f)| f.fix_time_ms >= cut);
     store.prune_tracks(cut).await.unwrap();
     store.compact_tracks().await.unwrap();
-    assert_eq!(count(&mut conn, "track_log").await, 0);
+    assert_eq!(logged(&mut conn).await, 0);
     check_tracks(&store, &all).await;
     let segments: i64 = sqlx::query_scalar("SELECT sum(fixes) FROM track_segments")
         .fetch_one(&mut conn)
@@ -445,21 +448,84 @@ async fn every_fix_is_compacted_once_whether_the_copy_holds_it_or_not() {
 #[tokio::test]
 async fn a_copy_that_let_its_oldest_rows_go_is_caught_up_with() {
     let dir = tempfile::tempdir().unwrap();
-    // The copy holds four passes' worth: 40 rows of the 100 appended at once.
+    // The copy holds four passes' worth: 40 of the 100 fixes appended.
     let policy = Compaction {
         rows: 10,
         every: Duration::from_secs(3600),
     };
     let store = SqliteStore::open_with(dir.path(), policy).await.unwrap();
     let all = batch(0, 100);
-    append(&store, &all).await;
+    for part in all.chunks(5) {
+        append(&store, part).await;
+    }
     store.compact_tracks().await.unwrap();
     let mut conn = raw(dir.path()).await;
-    assert_eq!(count(&mut conn, "track_log").await, 0);
+    assert_eq!(logged(&mut conn).await, 0);
     let biggest: i64 = sqlx::query_scalar("SELECT max(fixes) FROM track_segments")
         .fetch_one(&mut conn)
         .await
         .unwrap();
     assert!(biggest <= 10, "{biggest}");
     check_tracks(&store, &all).await;
+}
+
+/// A pass that stopped after writing its segments and before its last
+/// transaction (a crash, an error) leaves its batches in the log and its
+/// segments not done: a replay reads each fix once, and the next pass drops
+/// those segments before it writes its own, so every fix ends in exactly
+/// one chunk.
+#[tokio::test]
+async fn a_pass_that_stopped_half_way_is_done_again_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut all = batch(0, 60);
+    let mut conn = {
+        let store = SqliteStore::open_with(dir.path(), BY_HAND).await.unwrap();
+        let mut conn = raw(dir.path()).await;
+        append(&store, &all).await;
+        store.compact_tracks().await.unwrap();
+        let more = batch(60, 120);
+        append(&store, &more).await;
+        all.extend(&more);
+        // The state a pass over `more` leaves when it stops just before
+        // its last transaction: its segments written, its batch still in
+        // the log.
+        sqlx::query("CREATE TABLE kept AS SELECT * FROM track_batches")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let done: i64 = sqlx::query_scalar("SELECT max(seq) FROM track_segments")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        store.compact_tracks().await.unwrap();
+        for sql in [
+            "INSERT INTO track_batches SELECT * FROM kept",
+            "DROP TABLE kept",
+        ] {
+            sqlx::query(sql).execute(&mut conn).await.unwrap();
+        }
+        sqlx::query("UPDATE track_segments SET done = 0 WHERE seq > ?")
+            .bind(done)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn
+    };
+    let store = SqliteStore::open_with(dir.path(), BY_HAND).await.unwrap();
+    assert_eq!(logged(&mut conn).await, 60);
+    check_tracks(&store, &all).await;
+    store.compact_tracks().await.unwrap();
+    assert_eq!(logged(&mut conn).await, 0);
+    check_tracks(&store, &all).await;
+    let (fixes, unfinished): (i64, i64) =
+        sqlx::query_as("SELECT sum(fixes), count(*) FILTER (WHERE done = 0) FROM track_segments")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!((fixes, unfinished), (120, 0));
+    let chunked: i64 = sqlx::query_scalar("SELECT sum(fixes) FROM track_chunks")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(chunked, 120);
 }

@@ -1,6 +1,6 @@
 //! The packed form of one staff member's fixes from one compaction of the
-//! SQLite track log (see `sqlite.rs`, "Tracks"): a BLOB instead of a row and
-//! two index entries per fix.
+//! SQLite track log (see `tracks.rs`): a BLOB instead of a row and two index
+//! entries per fix. A log batch (`batch.rs`) packs each fix the same way.
 //!
 //! Layout, little-endian: a format byte, then per fix its fix time and
 //! server time (`i64`), lon and lat (`f64`, bit for bit), a byte whose low
@@ -36,25 +36,30 @@ pub fn encode(fixes: &[Fix], out: &mut Vec<u8>) {
     out.reserve(1 + fixes.len() * (FIXED + 8));
     out.push(FORMAT);
     for f in fixes {
-        out.extend_from_slice(&f.fix_time_ms.to_le_bytes());
-        out.extend_from_slice(&f.server_time_ms.to_le_bytes());
-        out.extend_from_slice(&f.position.lon.to_le_bytes());
-        out.extend_from_slice(&f.position.lat.to_le_bytes());
-        let values = optionals(f);
-        let present = values
-            .iter()
-            .enumerate()
-            .filter(|(_, v)| v.is_some())
-            .fold(0_u8, |bits, (i, _)| bits | 1 << i);
-        out.push(present);
-        for v in values.into_iter().flatten() {
-            out.extend_from_slice(&v.to_le_bytes());
-        }
+        put_fix(f, out);
+    }
+}
+
+/// Appends one fix in the packed form (a track log batch uses it too).
+pub(super) fn put_fix(f: &Fix, out: &mut Vec<u8>) {
+    out.extend_from_slice(&f.fix_time_ms.to_le_bytes());
+    out.extend_from_slice(&f.server_time_ms.to_le_bytes());
+    out.extend_from_slice(&f.position.lon.to_le_bytes());
+    out.extend_from_slice(&f.position.lat.to_le_bytes());
+    let values = optionals(f);
+    let present = values
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| v.is_some())
+        .fold(0_u8, |bits, (i, _)| bits | 1 << i);
+    out.push(present);
+    for v in values.into_iter().flatten() {
+        out.extend_from_slice(&v.to_le_bytes());
     }
 }
 
 /// A fix as stored, before its position is checked.
-struct Packed {
+pub(super) struct Packed {
     fix_time_ms: i64,
     server_time_ms: i64,
     lon: f64,
@@ -62,19 +67,33 @@ struct Packed {
     values: [Option<f32>; 5],
 }
 
-/// Reads the bytes of a chunk one field at a time; every read is checked.
-struct Reader<'a> {
-    data: &'a [u8],
+/// Reads packed bytes one field at a time; every read is checked.
+pub(super) struct Reader<'a> {
+    pub data: &'a [u8],
 }
 
-impl Reader<'_> {
-    fn take<const N: usize>(&mut self) -> Option<[u8; N]> {
+impl<'a> Reader<'a> {
+    pub fn take<const N: usize>(&mut self) -> Option<[u8; N]> {
         let (head, rest) = self.data.split_first_chunk::<N>()?;
         self.data = rest;
         Some(*head)
     }
 
-    fn fix(&mut self) -> Option<Packed> {
+    /// The next `n` bytes.
+    pub fn bytes(&mut self, n: usize) -> Option<&'a [u8]> {
+        let (head, rest) = self.data.split_at_checked(n)?;
+        self.data = rest;
+        Some(head)
+    }
+
+    /// Steps over the next fix without decoding it.
+    pub fn skip_fix(&mut self) -> Option<()> {
+        let present = *self.data.get(FIXED - 1)?;
+        let optional = usize::try_from(present.count_ones()).ok()? * 4;
+        self.bytes(FIXED + optional).map(|_| ())
+    }
+
+    pub fn fix(&mut self) -> Option<Packed> {
         let fix_time_ms = i64::from_le_bytes(self.take()?);
         let server_time_ms = i64::from_le_bytes(self.take()?);
         let lon = f64::from_le_bytes(self.take()?);
@@ -108,27 +127,36 @@ pub fn decode(staff_id: &str, data: &[u8], out: &mut Vec<Fix>) -> Result<()> {
     let mut r = Reader { data: body };
     while !r.data.is_empty() {
         let p = r.fix().ok_or_else(|| bad("a chunk cut short"))?;
-        let [accuracy_m, speed_mps, heading_deg, altitude_m, battery_pct] = p.values;
-        out.push(Fix {
-            position: LonLat::new(p.lon, p.lat)
-                .map_err(|e| corrupt("track_chunks", staff_id, &e))?,
+        out.push(p.checked("track_chunks", staff_id)?);
+    }
+    Ok(())
+}
+
+impl Packed {
+    /// The fix, once its position is known to be one (`table` and `id`
+    /// name it if not).
+    pub fn checked(self, table: &str, id: &str) -> Result<Fix> {
+        let [accuracy_m, speed_mps, heading_deg, altitude_m, battery_pct] = self.values;
+        Ok(Fix {
+            position: LonLat::new(self.lon, self.lat).map_err(|e| corrupt(table, id, &e))?,
             accuracy_m,
             speed_mps,
             heading_deg,
             altitude_m,
             battery_pct,
-            fix_time_ms: p.fix_time_ms,
-            server_time_ms: p.server_time_ms,
-        });
+            fix_time_ms: self.fix_time_ms,
+            server_time_ms: self.server_time_ms,
+        })
     }
-    Ok(())
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn fix(i: i32) -> Fix {
+    /// A fix of every kind as `i` goes: each optional value present on
+    /// some, absent on others.
+    pub fn fix(i: i32) -> Fix {
         let x = f64::from(i);
         Fix {
             position: LonLat::new(120.6 + x * 1e-7, 28.0 - x * 3e-9).unwrap(),

@@ -18,17 +18,22 @@
 //! `migrations/sqlite/0001_init.sql`); enums as the names serde gives them,
 //! polygons as GeoJSON text, points as `lon`/`lat` columns.
 //!
-//! Tracks are the exception: an unindexed log that a background pass
-//! compacts into one packed chunk per staff member (see [`tracks`]).
+//! Tracks are the exception: a log of packed fix batches that a background
+//! pass compacts into one packed chunk per staff member (see [`tracks`]).
 //!
 //! What it shares with PostGIS (incidents, audit, accounts, settings, layer
 //! writes and reads) is written once over [`Backend`]; this file holds the
 //! pools and the dialect.
 
+mod batch;
 mod bulk;
 mod chunk;
+mod legacy;
 mod recent;
+mod replay;
+mod retention;
 pub mod tracks;
+mod unsynced;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -135,6 +140,7 @@ impl SqliteStore {
         }
         sync_dir_entries(dir);
         sqlx::migrate!("../migrations/sqlite").run(&writer).await?;
+        legacy::move_row_log(&writer).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(READERS)
             .acquire_timeout(WAIT)
@@ -279,20 +285,22 @@ impl Store for SqliteStore {
         if points.is_empty() {
             return Ok(Vec::new());
         }
+        // Packed before the writer is taken: it waits for no one meanwhile.
+        let batch = batch::Batch::pack(points)?;
         let mut tx = self.begin_write().await?;
-        let last_rowid = tracks::append(&mut tx, points).await?;
+        let id = tracks::append(&mut tx, &batch).await?;
         let kept = keep_all::<SqliteStore>(&mut tx, outbox, crate::clock::now_ms()).await?;
         tx.commit().await?;
-        self.track_log.logged(last_rowid, points);
+        self.track_log.logged(id, batch);
         Ok(kept)
     }
 
     async fn track(&self, staff: &str, from: EpochMs, to: EpochMs, limit: u32) -> Result<Vec<Fix>> {
-        tracks::track(&self.reader, staff, from, to, limit).await
+        replay::track(&self.reader, staff, from, to, limit).await
     }
 
     async fn prune_tracks(&self, before_ms: EpochMs) -> Result<u64> {
-        tracks::prune(&self.track_log, before_ms, PRUNE_CHUNK).await
+        self.track_log.prune(before_ms, PRUNE_CHUNK).await
     }
 }
 
