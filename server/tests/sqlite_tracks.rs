@@ -313,6 +313,43 @@ async fn the_compactor_keeps_the_log_short_by_itself() {
     check_tracks(&store, &all).await;
 }
 
+/// A pass takes whole batches, so it moves a little less than a pass's
+/// worth when the next batch would not fit: a log several passes long
+/// (here left by an earlier process) is still compacted pass after pass,
+/// not one pass a wake-up.
+#[tokio::test]
+async fn a_log_several_passes_long_is_caught_up_with_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut all = batch(0, 700);
+    {
+        let store = SqliteStore::open_with(dir.path(), BY_HAND).await.unwrap();
+        for part in all.chunks(70) {
+            append(&store, part).await;
+        }
+    }
+    // Passes of at most 100 fixes: one batch of 70 each. No timer: only
+    // the batch below wakes the compactor, once.
+    let policy = Compaction {
+        rows: 100,
+        every: Duration::from_secs(3600),
+    };
+    let store = SqliteStore::open_with(dir.path(), policy).await.unwrap();
+    let more = batch(700, 800);
+    append(&store, &more).await;
+    all.extend(&more);
+    let mut conn = raw(dir.path()).await;
+    let started = Instant::now();
+    while logged(&mut conn).await > 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the compactor stopped with {} fixes in the log",
+            logged(&mut conn).await
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    check_tracks(&store, &all).await;
+}
+
 #[tokio::test]
 async fn a_database_of_the_old_layout_is_migrated() {
     let dir = tempfile::tempdir().unwrap();

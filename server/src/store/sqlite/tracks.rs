@@ -168,10 +168,17 @@ async fn compactor(log: Weak<TrackLog>) {
         loop {
             let Some(log) = log.upgrade() else { return };
             log.pending.store(0, Ordering::Relaxed);
-            match log.compact().await {
-                // The log held more than one pass: go on at once.
-                Ok(n) if n >= log.policy.rows => {}
-                Ok(_) => break,
+            // A pass takes whole batches, so it may move a little less than
+            // a pass's worth with more waiting: what is left decides.
+            let behind = match log.compact().await {
+                Ok(0) => Ok(false),
+                Ok(_) => log.backlog().await.map(|left| left >= log.policy.rows),
+                Err(e) => Err(e),
+            };
+            match behind {
+                // The log still holds a pass or more: go on at once.
+                Ok(true) => {}
+                Ok(false) => break,
                 Err(e) => {
                     tracing::warn!(error = %e, "compacting the track log failed; retrying later");
                     break;
@@ -332,6 +339,14 @@ impl TrackLog {
             "track log compacted"
         );
         Ok(count)
+    }
+
+    /// Fixes in the log.
+    async fn backlog(&self) -> Result<usize> {
+        let n: i64 = sqlx::query_scalar("SELECT coalesce(sum(fixes), 0) FROM track_batches")
+            .fetch_one(&self.reader)
+            .await?;
+        Ok(usize::try_from(n).unwrap_or(0))
     }
 
     /// Takes the copy's head if the log's head is exactly it (as many
