@@ -515,6 +515,13 @@ pub struct ServeArgs {
     /// peer is the client and `X-Forwarded-For` is ignored.
     #[arg(long, env = "RISKMAP_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxy: Vec<String>,
+    /// The address clients and field phones reach this server by, e.g.
+    /// `https://map.wenzhou.gov.cn/riskmap`: the root of the links the
+    /// server writes (OGC API links, the link a printed 场所码 carries).
+    /// None: as each request reached the server (its `Host`; behind a
+    /// --trusted-proxy, the proxy's `X-Forwarded-Proto`/`-Host`/`-Prefix`).
+    #[arg(long, env = "RISKMAP_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// PEM certificate chain: serve HTTPS and WSS on --listen (with --tls-key).
     #[arg(long, env = "RISKMAP_TLS_CERT", requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,

@@ -229,3 +229,92 @@ async fn a_scanned_code_records_an_inspection_and_a_forged_or_distant_one_is_ref
     let (_, again) = s.get(&admin, "/api/venues/K1/code").await;
     assert_eq!(again["code"], code.as_str());
 }
+
+/// The QR code of K1 fetched with `headers`, decoded, and the link the
+/// JSON gives beside the code.
+async fn printed(s: &TestServer, admin: &str, headers: &[(&str, &str)]) -> (String, String) {
+    let with = |path: &str| {
+        let mut r = s.http.get(format!("{}{path}", s.base)).bearer_auth(admin);
+        for (k, v) in headers {
+            r = r.header(*k, *v);
+        }
+        r
+    };
+    let png = with("/api/venues/K1/code.png").send().await.unwrap();
+    assert_eq!(png.status(), 200);
+    let qr = decode_qr(&png.bytes().await.unwrap());
+    let code: Value = with("/api/venues/K1/code")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (qr, code["link"].as_str().unwrap().to_owned())
+}
+
+#[tokio::test]
+async fn a_printed_code_links_to_the_public_address_never_to_one_a_client_names() {
+    const FORWARDED: [(&str, &str); 3] = [
+        ("x-forwarded-proto", "https"),
+        ("x-forwarded-host", "map.example.cn"),
+        ("x-forwarded-prefix", "/riskmap"),
+    ];
+    // No proxy trusted: forwarded headers are anyone's to write, ignored by
+    // the code and by the OGC API's links alike.
+    let s = TestServer::start().await;
+    let admin = s.login("admin").await;
+    let (qr, link) = printed(&s, &admin, &FORWARDED).await;
+    assert!(
+        qr.starts_with(&format!("{}/field?venue=K1.", s.base)),
+        "{qr}"
+    );
+    assert_eq!(link, qr);
+    let mut landing = s.http.get(format!("{}/ogc", s.base)).bearer_auth(&admin);
+    for (k, v) in FORWARDED {
+        landing = landing.header(k, v);
+    }
+    let landing: Value = landing.send().await.unwrap().json().await.unwrap();
+    assert_eq!(landing["links"][0]["href"], format!("{}/ogc", s.base));
+    drop(s);
+
+    // Behind a trusted proxy that serves the server under a prefix, the
+    // phone's link goes through the proxy.
+    let (mut args, tmp) = riskmap_tests::test_args().await;
+    args.trusted_proxy = vec!["127.0.0.1".into()];
+    let s = TestServer::start_in(args, tmp).await;
+    let admin = s.login("admin").await;
+    let (qr, link) = printed(&s, &admin, &FORWARDED).await;
+    assert!(
+        qr.starts_with("https://map.example.cn/riskmap/field?venue=K1."),
+        "{qr}"
+    );
+    assert_eq!(link, qr);
+    drop(s);
+
+    // --public-url wins over whatever the request says.
+    let (mut args, tmp) = riskmap_tests::test_args().await;
+    args.public_url = Some("https://grid.wenzhou.example/yiwang/".into());
+    let s = TestServer::start_in(args, tmp).await;
+    let admin = s.login("admin").await;
+    let (qr, link) = printed(&s, &admin, &FORWARDED).await;
+    assert!(
+        qr.starts_with("https://grid.wenzhou.example/yiwang/field?venue=K1."),
+        "{qr}"
+    );
+    assert_eq!(link, qr);
+    let (_, landing) = s.get(&admin, "/ogc").await;
+    assert_eq!(
+        landing["links"][0]["href"],
+        "https://grid.wenzhou.example/yiwang/ogc"
+    );
+    drop(s);
+
+    // One that cannot root a link is refused before the server starts.
+    let (mut args, _tmp) = riskmap_tests::test_args().await;
+    args.public_url = Some("grid.wenzhou.example".into());
+    let Err(e) = riskmap::serve::start(args).await else {
+        panic!("started with a public URL that is no URL")
+    };
+    assert!(e.to_string().contains("--public-url"), "{e}");
+}

@@ -31,6 +31,7 @@ pub mod health;
 pub mod incidents;
 pub mod ogc;
 pub mod openapi;
+pub mod origin;
 pub mod patrol;
 pub mod queries;
 pub mod risk;

@@ -7,45 +7,53 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::auth::Principal;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Query};
 use super::incidents::time_param;
+use super::origin::ServerRoot;
 use crate::app::App;
 use crate::app::venues::{ListIn, ScanIn, VenueCode};
 use crate::venue::qr;
+
+/// A place's code with the link its printed QR code carries.
+#[derive(Serialize)]
+pub struct PrintedCode {
+    /// The code.
+    #[serde(flatten)]
+    pub code: VenueCode,
+    /// The field page's absolute link (what a phone's camera opens).
+    pub link: String,
+}
 
 /// `GET /api/venues/{id}/code`.
 pub async fn code(
     State(app): State<Arc<App>>,
     p: Principal,
+    root: ServerRoot,
     Path(id): Path<String>,
-) -> ApiResult<Json<VenueCode>> {
-    Ok(Json(app.venue_code(&p.user, &id)?))
+) -> ApiResult<Json<PrintedCode>> {
+    let code = app.venue_code(&p.user, &id)?;
+    let link = link(&root, &code)?;
+    Ok(Json(PrintedCode { code, link }))
 }
 
-/// The link a printed code carries: the field page on the origin the
-/// administrator reached this server by (a phone's camera opens it).
-fn link(headers: &HeaderMap, code: &VenueCode) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            h.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c))
-        })
-        .unwrap_or("localhost");
-    let scheme = headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-        .filter(|s| *s == "https")
-        .unwrap_or("http");
-    format!("{scheme}://{host}{}", code.path)
+/// The link a printed code carries: the field page at the address phones
+/// reach this server by (`--public-url`, else as the request reached it).
+fn link(root: &ServerRoot, code: &VenueCode) -> ApiResult<String> {
+    if !root.is_absolute() {
+        return Err(ApiError::BadRequest(
+            "cannot tell the address phones reach this server by (the request names no host): \
+             start the server with --public-url"
+                .into(),
+        ));
+    }
+    Ok(format!("{}{}", root.0, code.path))
 }
 
 /// The two printable drawings of a code.
@@ -59,12 +67,12 @@ enum Drawing {
 fn drawn(
     app: &App,
     p: &Principal,
-    headers: &HeaderMap,
+    root: &ServerRoot,
     id: &str,
     how: Drawing,
 ) -> ApiResult<Response> {
     let code = app.venue_code(&p.user, id)?;
-    let link = link(headers, &code);
+    let link = link(root, &code)?;
     let (content_type, ext, body) = match how {
         Drawing::Png => ("image/png", "png", qr::png(&link)),
         Drawing::Svg => (
@@ -109,20 +117,20 @@ fn file_safe(id: &str) -> String {
 pub async fn code_png(
     State(app): State<Arc<App>>,
     p: Principal,
-    headers: HeaderMap,
+    root: ServerRoot,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    drawn(&app, &p, &headers, &id, Drawing::Png)
+    drawn(&app, &p, &root, &id, Drawing::Png)
 }
 
 /// `GET /api/venues/{id}/code.svg`.
 pub async fn code_svg(
     State(app): State<Arc<App>>,
     p: Principal,
-    headers: HeaderMap,
+    root: ServerRoot,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    drawn(&app, &p, &headers, &id, Drawing::Svg)
+    drawn(&app, &p, &root, &id, Drawing::Svg)
 }
 
 /// `POST /api/venues/scan`.

@@ -61,6 +61,7 @@ use crate::identity::{Auth, LoginThrottle, Rates, Scope, User};
 use crate::live::Hub;
 use crate::metrics::Metrics;
 use crate::net::proxies::TrustedProxies;
+use crate::net::public_url::PublicUrl;
 use crate::store::Store;
 use ingest::Ingest;
 
@@ -165,8 +166,12 @@ pub struct App {
     /// Origins allowed to call the API from a browser page of theirs (CORS);
     /// empty: same origin only.
     pub cors_origins: Vec<String>,
-    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    /// Reverse proxies whose `X-Forwarded-For` (and, for links,
+    /// `X-Forwarded-Proto`, `-Host`, `-Prefix`) is believed.
     pub trusted_proxies: TrustedProxies,
+    /// The address clients reach this server by, when the operator gave it
+    /// (`--public-url`): the root of every absolute link the server writes.
+    pub public_url: Option<PublicUrl>,
     /// Held by a layer import from validation to the live change: imports
     /// run one at a time, so the store and the engine see them in the same
     /// order.

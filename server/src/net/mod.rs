@@ -1,10 +1,12 @@
 //! The network edge: listeners (plain with Nagle off, or TLS), the peer
 //! address each connection carries (and, behind trusted proxies, the
-//! client's), serving a router on a listener ([`serve`]), and probing a
-//! camera's stream ([`probe`]).
+//! client's), the address clients reach the server by ([`public_url`]),
+//! serving a router on a listener ([`serve`]), and probing a camera's
+//! stream ([`probe`]).
 
 pub mod probe;
 pub mod proxies;
+pub mod public_url;
 pub mod serve;
 pub mod tls;
 

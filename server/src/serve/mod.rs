@@ -44,6 +44,7 @@ use crate::identity::{Auth, LoginThrottle, Rates, UserRole};
 use crate::live::{Hub, HubConfig};
 use crate::metrics::Metrics;
 use crate::net::proxies::TrustedProxies;
+use crate::net::public_url::PublicUrl;
 use crate::net::{NoDelayListener, serve_on};
 use crate::store::{Store, StoreError};
 use riskmap_engine::risk::RiskWeights;
@@ -251,7 +252,10 @@ fn build_app(
         fences,
         roster,
     }: Desks,
-    trusted_proxies: TrustedProxies,
+    Edge {
+        trusted_proxies,
+        public_url,
+    }: Edge,
     cluster: Option<Arc<crate::app::cluster::ClusterLink>>,
     drain: &watch::Receiver<bool>,
 ) -> (Arc<App>, Vec<JoinHandle<()>>) {
@@ -309,6 +313,7 @@ fn build_app(
         audit,
         cors_origins: args.cors_origin.clone(),
         trusted_proxies,
+        public_url,
         imports: tokio::sync::Mutex::new(()),
         camera_misses: parking_lot::Mutex::default(),
         cluster,
@@ -373,7 +378,11 @@ async fn desks(
 
 /// Starts the server: returns once it is listening.
 pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
-    let (resolution, trusted_proxies, risk_weights) = checked(&args)?;
+    let Checked {
+        resolution,
+        edge,
+        risk_weights,
+    } = checked(&args)?;
     let (store, store_lock) = open_store(&args.store()).await?;
     tracing::info!(store = store.kind(), "store open");
     let joined = node::join(&args, &*store).await?;
@@ -399,7 +408,7 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
         store,
         auth,
         desks,
-        trusted_proxies,
+        edge,
         joined.as_ref().map(|j| j.link.clone()),
         &drain_rx,
     );
@@ -466,9 +475,23 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
     })
 }
 
+/// How clients reach the server: who may speak for them, and the address
+/// its links are written with.
+struct Edge {
+    trusted_proxies: TrustedProxies,
+    public_url: Option<PublicUrl>,
+}
+
+/// The options checked before anything starts, parsed.
+struct Checked {
+    resolution: h3o::Resolution,
+    edge: Edge,
+    risk_weights: RiskWeights,
+}
+
 /// The options checked before anything starts: the H3 resolution, the
-/// trusted proxies and the risk model's weights, parsed.
-fn checked(args: &ServeArgs) -> Result<(h3o::Resolution, TrustedProxies, RiskWeights), ServeError> {
+/// trusted proxies, the public URL and the risk model's weights, parsed.
+fn checked(args: &ServeArgs) -> Result<Checked, ServeError> {
     let resolution = h3o::Resolution::try_from(args.h3_resolution).map_err(|_| {
         ServeError::Config(format!(
             "--h3-resolution must be 0 to 15, got {}",
@@ -498,7 +521,21 @@ fn checked(args: &ServeArgs) -> Result<(h3o::Resolution, TrustedProxies, RiskWei
     }
     let trusted_proxies = TrustedProxies::parse(&args.trusted_proxy)
         .map_err(|e| ServeError::Config(format!("--trusted-proxy: {e}")))?;
-    Ok((resolution, trusted_proxies, load::risk_weights(args)?))
+    let public_url = args
+        .public_url
+        .as_deref()
+        .filter(|u| !u.trim().is_empty())
+        .map(str::parse)
+        .transpose()
+        .map_err(|e| ServeError::Config(format!("--public-url: {e}")))?;
+    Ok(Checked {
+        resolution,
+        edge: Edge {
+            trusted_proxies,
+            public_url,
+        },
+        risk_weights: load::risk_weights(args)?,
+    })
 }
 
 /// Creates the first admin when there are no users. Returns the password if

@@ -90,7 +90,7 @@ describe('场所码 on the admin page', () => {
     setLang('zh');
     const place = places[0]!;
     expect(previewHtml(place, null, null)).toContain('加载中');
-    const code = { place_id: 'K0001', name: '实验小学', category: '学校', grid: 'G1', code: 'K0001.AbC', path: '/field?venue=K0001.AbC' };
+    const code = { place_id: 'K0001', name: '实验小学', category: '学校', grid: 'G1', code: 'K0001.AbC', path: '/field?venue=K0001.AbC', link: 'http://h/field?venue=K0001.AbC' };
     const html = previewHtml(place, { code, url: 'blob:x', grid: '一号网格', link: 'http://h/field?venue=K0001.AbC' }, null);
     expect(html).toContain('<img src="blob:x"');
     expect(html).toContain('<code data-testid="venue-code-text">K0001.AbC</code>');

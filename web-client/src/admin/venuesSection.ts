@@ -143,7 +143,7 @@ export class VenuesSection {
       if (seq !== this.previewSeq || !dialog.el.open) return;
       this.previewUrl = URL.createObjectURL(png);
       const grid = code.grid ? (this.ctx.areas.name(code.grid) ?? code.grid) : null;
-      dialog.open(previewHtml(place, { code, url: this.previewUrl, grid, link: `${window.location.origin}${code.path}` }, null));
+      dialog.open(previewHtml(place, { code, url: this.previewUrl, grid, link: code.link }, null));
     } catch (e) {
       if (seq !== this.previewSeq || !dialog.el.open) return;
       dialog.open(previewHtml(place, null, e));

@@ -23,6 +23,8 @@ export interface VenueCode {
   code: string;
   /** `/field?venue=CODE`. */
   path: string;
+  /** The absolute link the printed QR code carries: the field page at the server's public address (`--public-url`, else as the request reached it). */
+  link: string;
 }
 
 /** An inspection or check-in as recorded (`POST /api/venues/scan`, `GET /api/venues/inspections`, the `inspection` push). */

@@ -54,7 +54,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::SecondsFormat;
@@ -63,6 +63,7 @@ use serde_json::{Value, json};
 
 use super::auth::Principal;
 use super::error::{ApiError, ApiResult};
+use super::origin::ServerRoot;
 use crate::app::App;
 use crate::app::layers::mode_name;
 use crate::identity::Scope;
@@ -103,8 +104,7 @@ pub fn router() -> Router<Arc<App>> {
 // Handlers
 
 /// `GET /ogc`: the landing page.
-async fn landing(_p: Principal, headers: HeaderMap) -> Json<Value> {
-    let root = server_root(&headers);
+async fn landing(_p: Principal, ServerRoot(root): ServerRoot) -> Json<Value> {
     let ogc = format!("{root}/ogc");
     Json(json!({
         "title": "riskmap 网格化社会治理一张图",
@@ -131,8 +131,11 @@ async fn conformance(_p: Principal) -> Json<Value> {
 }
 
 /// `GET /ogc/collections`.
-async fn collections(State(app): State<Arc<App>>, p: Principal, headers: HeaderMap) -> Json<Value> {
-    let root = server_root(&headers);
+async fn collections(
+    State(app): State<Arc<App>>,
+    p: Principal,
+    ServerRoot(root): ServerRoot,
+) -> Json<Value> {
     let engine = app.engine.read();
     let scope = Scope::of(&p.user, engine.areas());
     let list: Vec<Value> = Coll::ALL
@@ -150,17 +153,12 @@ async fn collection(
     State(app): State<Arc<App>>,
     p: Principal,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    ServerRoot(root): ServerRoot,
 ) -> ApiResult<Json<Value>> {
     let coll = Coll::parse(&id)?;
     let engine = app.engine.read();
     let scope = Scope::of(&p.user, engine.areas());
-    Ok(Json(collection_json(
-        &server_root(&headers),
-        &engine,
-        scope,
-        coll,
-    )))
+    Ok(Json(collection_json(&root, &engine, scope, coll)))
 }
 
 /// `GET /ogc/collections/{collectionId}/items`: a page of features.
@@ -169,7 +167,7 @@ async fn items(
     p: Principal,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
-    headers: HeaderMap,
+    ServerRoot(root): ServerRoot,
 ) -> ApiResult<Response> {
     let coll = Coll::parse(&id)?;
     let q = parse_items_query(&query_pairs(raw.as_deref())?, app.limits.max_page, coll)?;
@@ -187,11 +185,7 @@ async fn items(
             .collect();
         (matched, features)
     };
-    let url = format!(
-        "{}/ogc/collections/{}/items",
-        server_root(&headers),
-        coll.id()
-    );
+    let url = format!("{root}/ogc/collections/{}/items", coll.id());
     let returned = features.len();
     let body = json!({
         "type": "FeatureCollection",
@@ -210,7 +204,7 @@ async fn item(
     p: Principal,
     Path((id, fid)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
-    headers: HeaderMap,
+    ServerRoot(root): ServerRoot,
 ) -> ApiResult<Response> {
     let coll = Coll::parse(&id)?;
     only_params(&query_pairs(raw.as_deref())?, &["f"])?;
@@ -229,7 +223,7 @@ async fn item(
         )
     }
     .ok_or_else(|| ApiError::NotFound(format!("no feature {fid:?} in {}", coll.id())))?;
-    let coll_url = format!("{}/ogc/collections/{}", server_root(&headers), coll.id());
+    let coll_url = format!("{root}/ogc/collections/{}", coll.id());
     let mut body = serde_json::to_value(&feature).map_err(|e| ApiError::Internal(e.to_string()))?;
     body["links"] = json!([
         link(
@@ -296,65 +290,4 @@ fn link(href: &str, rel: &str, media: &str, title: &str) -> Value {
 
 fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
-/// Where the server is as the client sees it: `http://host:port`, honouring
-/// `X-Forwarded-Proto`, `X-Forwarded-Host` and `X-Forwarded-Prefix` from a
-/// reverse proxy. Without a usable host, links are absolute paths.
-fn server_root(headers: &HeaderMap) -> String {
-    let first = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-    };
-    let prefix = first("x-forwarded-prefix")
-        .map(|p| p.trim_end_matches('/'))
-        .filter(|p| {
-            p.starts_with('/')
-                && p.bytes()
-                    .all(|c| c.is_ascii_alphanumeric() || b"/-._~".contains(&c))
-        })
-        .unwrap_or("");
-    let host = first("x-forwarded-host")
-        .or_else(|| first("host"))
-        .filter(|h| {
-            h.bytes()
-                .all(|c| c.is_ascii_alphanumeric() || b".-:[]".contains(&c))
-        });
-    match host {
-        Some(host) => {
-            let scheme = match first("x-forwarded-proto") {
-                Some("https") => "https",
-                _ => "http",
-            };
-            format!("{scheme}://{host}{prefix}")
-        }
-        None => prefix.to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn server_root_from_headers() {
-        let mut h = HeaderMap::new();
-        assert_eq!(server_root(&h), "");
-        h.insert("host", HeaderValue::from_static("127.0.0.1:8080"));
-        assert_eq!(server_root(&h), "http://127.0.0.1:8080");
-        h.insert("x-forwarded-proto", HeaderValue::from_static("https"));
-        h.insert(
-            "x-forwarded-host",
-            HeaderValue::from_static("map.example.cn, proxy"),
-        );
-        h.insert("x-forwarded-prefix", HeaderValue::from_static("/riskmap/"));
-        assert_eq!(server_root(&h), "https://map.example.cn/riskmap");
-        h.insert("x-forwarded-host", HeaderValue::from_static("evil/\"x"));
-        h.remove("host");
-        assert_eq!(server_root(&h), "/riskmap");
-    }
 }

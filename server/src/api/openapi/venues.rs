@@ -36,12 +36,13 @@ pub(super) fn venue_schemas() -> Value {
     scan_in["properties"]["position"]["additionalProperties"] = json!(false);
     json!({
         "VenueCode": object(
-            &["place_id", "name", "category", "grid", "code", "path"],
+            &["place_id", "name", "category", "grid", "code", "path", "link"],
             json!({
                 "place_id": text, "name": text, "category": text,
                 "grid": nullable(text.clone()),
                 "code": { "type": "string", "description": "PLACE.SIGNATURE: HMAC-SHA256 of the place id under the city's key, 16 bytes, base64url" },
-                "path": { "type": "string", "description": "/field?venue=CODE: what the printed QR code links to on this server" },
+                "path": { "type": "string", "description": "/field?venue=CODE: the field page's path with the code" },
+                "link": { "type": "string", "format": "uri", "description": "The absolute link the printed QR code carries: the field page at the server's public address (--public-url; else the request's Host, and a --trusted-proxy's X-Forwarded-Proto/-Host/-Prefix)" },
             }),
         ),
         "ScanIn": scan_in,
@@ -86,7 +87,7 @@ pub(super) fn venue_paths() -> Map<String, Value> {
         answers(
             "200",
             json_body("The code", schema_ref("VenueCode")),
-            &[401, 403, 404],
+            &[400, 401, 403, 404],
         ),
     );
     let image = |media: &str, id: &str, what: &str| {
@@ -96,10 +97,10 @@ pub(super) fn venue_paths() -> Map<String, Value> {
             "venues",
             id,
             what,
-            "The QR code of the field page's link with the code (scheme and host as the request \
-             reached this server), to print at the place; as venueCode for who may.",
+            "The QR code of the code's link (venueCode's `link`), to print at the place; as \
+             venueCode for who may (400 when the request names no host and no --public-url is set).",
             std::slice::from_ref(&place),
-            answers("200", ok, &[401, 403, 404]),
+            answers("200", ok, &[400, 401, 403, 404]),
         )
     };
     let mut scan = op(
