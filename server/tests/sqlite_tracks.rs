@@ -2,7 +2,7 @@
 //! fixes in the log, fixes packed in chunks by a compaction pass, and both
 //! at once, read as one track; retention across segments; the compactor
 //! running by itself; a database of the old layout migrated; a damaged chunk
-//! refused; a pass that stopped half-way. `store_suite.rs` runs the
+//! refused and a damaged batch set aside; a pass that stopped half-way. `store_suite.rs` runs the
 //! behaviours common to both stores.
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
@@ -421,6 +421,48 @@ async fn a_damaged_chunk_is_an_error_not_a_panic() {
             .unwrap(),
         want(&batch(0, 30), "S000001", i64::MIN, i64::MAX, 100)
     );
+}
+
+/// A batch of the log that cannot be read (a bad sector, a hand edit) must
+/// not fail every pass behind it while the log grows until the disk is
+/// full: the pass sets it aside in `track_batches_damaged`, its bytes and
+/// the reason kept, and compacts the batches on either side.
+#[tokio::test]
+async fn a_damaged_batch_is_set_aside_and_the_log_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_with(dir.path(), BY_HAND).await.unwrap();
+    let (before, damaged, after) = (batch(0, 30), batch(30, 60), batch(60, 90));
+    for part in [&before, &damaged, &after] {
+        append(&store, part).await;
+    }
+    // Reopened, so that the pass reads the log rather than the writer's copy.
+    drop(store);
+    let mut conn = raw(dir.path()).await;
+    sqlx::query(
+        "UPDATE track_batches SET data = substr(data, 1, 20) \
+         WHERE id = (SELECT min(id) + 1 FROM track_batches)",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let store = SqliteStore::open_with(dir.path(), BY_HAND).await.unwrap();
+    store.compact_tracks().await.unwrap();
+    assert_eq!(logged(&mut conn).await, 0);
+    let (fixes, bytes, reason): (i64, i64, String) =
+        sqlx::query_as("SELECT fixes, length(data), reason FROM track_batches_damaged")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!((fixes, bytes), (30, 20));
+    assert!(reason.contains("cut short"), "{reason}");
+    let all: Vec<_> = before.iter().chain(&after).copied().collect();
+    check_tracks(&store, &all).await;
+    // The log goes on.
+    let more = batch(90, 120);
+    append(&store, &more).await;
+    store.compact_tracks().await.unwrap();
+    assert_eq!(logged(&mut conn).await, 0);
+    check_tracks(&store, &[all, more].concat()).await;
 }
 
 /// A pass takes the fixes from the writer's copy of the log only where the

@@ -23,7 +23,9 @@
 //!   the segments are marked not `done` until the pass's last transaction
 //!   deletes the batches it took and marks them done. A fix is in the log or
 //!   in a done chunk, never both, never neither; the segments of a pass
-//!   that stopped half-way are dropped before the next one.
+//!   that stopped half-way are dropped before the next one. A batch that
+//!   cannot be read (SQLite keeps no checksum of a row) is set aside in
+//!   `track_batches_damaged` by that last transaction, not retried forever.
 //! - Replay ([`super::replay`]) reads the done chunks of the segments that
 //!   overlap the window (one index probe each) and the log, which a pass
 //!   keeps short.
@@ -238,16 +240,42 @@ struct Chunk {
     newest: Fix,
 }
 
+/// A batch of the log that cannot be read (a bad sector, a hand edit:
+/// SQLite keeps no checksum of a row). The pass sets it aside, bytes and
+/// reason, in `track_batches_damaged` rather than failing every pass behind
+/// it while the log grows; none of its fixes is used (past damage, bytes can
+/// still decode as a wrong but plausible fix).
+struct Damaged {
+    id: i64,
+    fixes: usize,
+    reason: String,
+}
+
+/// A pass packed: its segments, and the batches it could not read.
+struct Packed {
+    segments: Vec<Segment>,
+    damaged: Vec<Damaged>,
+}
+
 /// Groups a pass's batches by member, puts each member's fixes in time
 /// order and packs them into segments of `per_write` members. CPU only
 /// (tens of milliseconds for 100,000 fixes): run off the async workers,
 /// where it would hold up the sockets and the fix batches' commits.
-fn pack(batches: &[Logged], per_write: usize) -> Result<Vec<Segment>> {
+fn pack(batches: &[Logged], per_write: usize) -> Packed {
     let mut members: BTreeMap<&str, Vec<Fix>> = BTreeMap::new();
+    let mut damaged = Vec::new();
     for logged in batches {
-        for r in batch::fixes(logged.id, &logged.batch.data, None) {
-            let (staff_id, fix) = r?;
-            members.entry(staff_id).or_default().push(fix);
+        match batch::fixes(logged.id, &logged.batch.data, None).collect::<Result<Vec<_>>>() {
+            Ok(fixes) => {
+                for (staff_id, fix) in fixes {
+                    members.entry(staff_id).or_default().push(fix);
+                }
+            }
+            Err(e) => damaged.push(Damaged {
+                id: logged.id,
+                fixes: logged.batch.fixes,
+                reason: e.to_string(),
+            }),
         }
     }
     let mut segments = Vec::new();
@@ -281,7 +309,7 @@ fn pack(batches: &[Logged], per_write: usize) -> Result<Vec<Segment>> {
         }
         segments.push(segment);
     }
-    Ok(segments)
+    Packed { segments, damaged }
 }
 
 /// One compaction pass over the oldest batches of the log, of at most a
@@ -319,16 +347,26 @@ impl TrackLog {
         } else {
             MEMBERS_PER_WRITE
         };
-        let segments = tokio::task::spawn_blocking(move || pack(&batches, per_write))
-            .await
-            .map_err(|e| StoreError::Corrupt(format!("packing the track log: {e}")))??;
+        let Packed { segments, damaged } =
+            tokio::task::spawn_blocking(move || pack(&batches, per_write))
+                .await
+                .map_err(|e| StoreError::Corrupt(format!("packing the track log: {e}")))?;
         let packed = started.elapsed();
         head.unfinished = true;
         for segment in &segments {
             self.write_segment(segment).await?;
         }
-        self.finish(first, last).await?;
+        self.finish(first, last, &damaged).await?;
         head.unfinished = false;
+        for d in &damaged {
+            tracing::error!(
+                batch = d.id,
+                fixes = d.fixes,
+                reason = %d.reason,
+                "a damaged batch of the track log was set aside in track_batches_damaged"
+            );
+        }
+        let count = count - damaged.iter().map(|d| d.fixes).sum::<usize>();
         tracing::debug!(
             fixes = count,
             copied,
@@ -465,10 +503,23 @@ impl TrackLog {
     }
 
     /// A pass's last transaction: the batches `first..=last` it took leave
-    /// the log as its segments become done.
-    async fn finish(&self, first: i64, last: i64) -> Result<()> {
+    /// the log as its segments become done, the damaged ones set aside.
+    async fn finish(&self, first: i64, last: i64, damaged: &[Damaged]) -> Result<()> {
         let mut unsynced = Unsynced::acquire(&self.writer).await?;
         let mut tx = unsynced.conn()?.begin_with("BEGIN IMMEDIATE").await?;
+        for d in damaged {
+            sqlx::query(
+                "INSERT INTO track_batches_damaged \
+                 (id, min_fix_ms, max_fix_ms, fixes, data, reason, found_ms) \
+                 SELECT id, min_fix_ms, max_fix_ms, fixes, data, ?, ? FROM track_batches \
+                 WHERE id = ?",
+            )
+            .bind(&d.reason)
+            .bind(crate::clock::now_ms())
+            .bind(d.id)
+            .execute(&mut *tx)
+            .await?;
+        }
         sqlx::query("DELETE FROM track_batches WHERE id BETWEEN ? AND ?")
             .bind(first)
             .bind(last)
