@@ -6,7 +6,13 @@
 # moving, 250 fixes a message, 20 gateways) for DURATION_S. After each run
 # the server is killed and its store read: how many fixes are still in the
 # track log and how many a compaction pass has packed into chunks, i.e.
-# whether the compactor kept up. One line per run in OUT_DIR/results.
+# whether the compactor kept up; and the server's own times from /metrics
+# (each: how many, the mean, the share over 25 and over 50 ms): a batch's
+# commit (fix_commit), a request's wait for its commit (fix_persist: the
+# queue to the writer, the window, the commit) and its apply to the live
+# state (fix_apply). They tell the server's part of an acknowledgement's
+# time from the rest (the sockets, the load generator, the machine).
+# One line per run in OUT_DIR/results.
 #
 #   scripts/ingest-bench.sh BIN_A [BIN_B]    # ROUNDS=3 RATE=100000 DURATION_S=15
 set -euo pipefail
@@ -36,6 +42,29 @@ for round in $(seq "$rounds"); do
     "$a/loadgen" ingest --url "$url" --city "$work/city" --staff 10000 --batch 250 \
       --gateways 20 --viewers 0 --duration-s "$duration" --rate "$rate" \
       --server-pid "$riskmap_pid" >"$work/report.txt"
+    commits=$(curl -fsS "$url/metrics" | python3 -c '
+import sys
+buckets, sums, counts = {}, {}, {}
+for line in sys.stdin:
+    for name in ("fix_commit", "fix_persist", "fix_apply"):
+        head = f"riskmap_{name}_seconds"
+        if line.startswith(head + "_bucket"):
+            le = line.split("le=")[1].split("}")[0].strip(chr(34))
+            buckets.setdefault(name, {})[le] = int(line.split()[-1])
+        elif line.startswith(head + "_sum"):
+            sums[name] = float(line.split()[-1])
+        elif line.startswith(head + "_count"):
+            counts[name] = int(line.split()[-1])
+out = []
+for name in ("fix_commit", "fix_persist", "fix_apply"):
+    n = counts.get(name, 0)
+    if not n:
+        continue
+    over = lambda le: 100.0 * (n - buckets[name][le]) / n if le in buckets[name] else float("nan")
+    out.append(f"{name}.n={n} {name}.mean_ms={1000.0 * sums[name] / n:.1f} "
+               f"{name}.over_25ms_pct={over(str(0.025)):.2f} {name}.over_50ms_pct={over(str(0.05)):.2f}")
+print(" ".join(out))
+')
     # Killed, not stopped: the store as the load left it.
     kill -9 "$riskmap_pid"
     wait "$riskmap_pid" 2>/dev/null || true
@@ -55,6 +84,6 @@ PY
 )
     figures=$(grep -E 'ack_latency\.(p50|p90|p99|max)_ms|fixes_acked_per_s|server\.cores_busy' \
       "$work/report.txt" | awk '{printf "%s=%s ", $1, $2}')
-    echo "round $round $label ($bin): $figures$counts" | tee -a "$out/results"
+    echo "round $round $label ($bin): $figures$counts $commits" | tee -a "$out/results"
   done
 done

@@ -7,9 +7,9 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Upper bounds of the latency histogram buckets, seconds.
-const BUCKETS_S: [f64; 14] = [
+const BUCKETS_S: [f64; 16] = [
     0.000_005, 0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005,
-    0.01, 0.05, 0.25, 1.0,
+    0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
 ];
 
 /// A latency histogram with fixed buckets.
@@ -141,6 +141,12 @@ pub struct Metrics {
     pub task_restarts: AtomicU64,
     /// Time to commit a batch of fixes.
     pub fix_commit: Histogram,
+    /// Time a fix request waits for its fixes to be committed: the queue to
+    /// the writer, the group-commit window, the commit.
+    pub fix_persist: Histogram,
+    /// Time to apply a committed fix request to the engine and the live
+    /// hub (and raise its rule alerts), before it is acknowledged.
+    pub fix_apply: Histogram,
     queries: [Histogram; Query::ALL.len()],
 }
 
@@ -276,6 +282,18 @@ impl Metrics {
         );
         self.fix_commit
             .render(&mut out, "riskmap_fix_commit_seconds", "");
+        let _ = writeln!(
+            out,
+            "# HELP riskmap_fix_persist_seconds Time a fix request waits for its fixes to be committed (queue, window, commit).\n# TYPE riskmap_fix_persist_seconds histogram"
+        );
+        self.fix_persist
+            .render(&mut out, "riskmap_fix_persist_seconds", "");
+        let _ = writeln!(
+            out,
+            "# HELP riskmap_fix_apply_seconds Time to apply a committed fix request to the live state before it is acknowledged.\n# TYPE riskmap_fix_apply_seconds histogram"
+        );
+        self.fix_apply
+            .render(&mut out, "riskmap_fix_apply_seconds", "");
         let _ = writeln!(
             out,
             "# HELP riskmap_query_seconds Spatial query latency inside the engine.\n# TYPE riskmap_query_seconds histogram"

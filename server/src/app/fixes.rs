@@ -4,6 +4,7 @@
 //! dispatch see has survived a crash.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use riskmap_engine::model::Fix;
 use riskmap_engine::sphere::LonLat;
@@ -91,15 +92,19 @@ impl App {
 
     /// Commits a checked batch, then applies it.
     async fn record_fixes(&self, batch: Vec<StaffFix>) -> Result<FixReport, FixRejection> {
+        let started = Instant::now();
         let fixes = self
             .ingest
             .persist(batch)
             .await
             .map_err(FixRejection::NotPersisted)?;
+        let persisted = Instant::now();
+        self.metrics.fix_persist.observe(persisted - started);
         let applied = self.apply(&DomainEvent::FixesRecorded { fixes });
         if !applied.found.is_empty() {
             self.raise_rule_alerts(applied.found).await;
         }
+        self.metrics.fix_apply.observe(persisted.elapsed());
         Ok(applied.fixes)
     }
 

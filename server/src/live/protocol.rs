@@ -291,9 +291,9 @@ pub fn staff_json(m: &Member, tree: &AreaTree) -> serde_json::Value {
 
 /// One move in a `staff_moves` message: the fields a marker needs.
 #[must_use]
-pub fn move_json(m: &Member, fix: &Fix) -> String {
+pub fn move_json(id: &str, duty: DutyStatus, fix: &Fix) -> String {
     let mut s = String::with_capacity(96);
-    let duty = match m.duty {
+    let duty = match duty {
         DutyStatus::Off => "off",
         DutyStatus::Available => "available",
         DutyStatus::Busy => "busy",
@@ -302,7 +302,7 @@ pub fn move_json(m: &Member, fix: &Fix) -> String {
     let _ = write!(
         s,
         "{{\"id\":{},\"lon\":{:.7},\"lat\":{:.7},\"t\":{},\"duty\":\"{duty}\"",
-        serde_json::Value::from(m.id.as_str()),
+        serde_json::Value::from(id),
         fix.position.lon,
         fix.position.lat,
         fix.fix_time_ms

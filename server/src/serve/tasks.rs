@@ -235,8 +235,7 @@ impl Ticker {
 async fn tick_loop(app: Arc<App>, stop: watch::Receiver<bool>) {
     let mut ticks = Ticker::now(app.hub.tick_interval(), stop);
     while ticks.next().await {
-        let engine = app.engine.read();
-        app.hub.tick(&engine);
+        app.hub.tick(|| app.engine.read());
     }
 }
 
