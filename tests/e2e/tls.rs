@@ -1,6 +1,6 @@
 //! HTTPS on `--listen` with `--tls-cert`/`--tls-key`: a real TLS handshake
 //! with a certificate made by openssl for the test, a request answered over
-//! it, plain HTTP refused, and a bad key refused at start with a reason.
+//! it, a printed venue code's link over https, plain HTTP refused, and a bad key refused at start with a reason.
 
 #![allow(clippy::unwrap_used)]
 
@@ -85,6 +85,24 @@ fn make_cert(
     (p("ca.pem"), p("cert.pem"), p("key.pem"))
 }
 
+/// One HTTP/1.1 request over TLS (`head` without its last blank line, or
+/// with its body after it); the whole answer.
+async fn over_tls(config: &Arc<ClientConfig>, addr: std::net::SocketAddr, head: &str) -> String {
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut tls = TlsConnector::from(config.clone())
+        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+        .await
+        .unwrap();
+    let request = match head.split_once("\r\n\r\n") {
+        Some((h, body)) => format!("{h}\r\nConnection: close\r\n\r\n{body}"),
+        None => format!("{head}Connection: close\r\n\r\n"),
+    };
+    tls.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    tls.read_to_string(&mut answer).await.unwrap();
+    answer
+}
+
 #[tokio::test]
 async fn https_serves_and_plain_http_is_refused() {
     let (mut args, tmp) = common::test_args().await;
@@ -105,18 +123,48 @@ async fn https_serves_and_plain_http_is_refused() {
         .with_root_certificates(roots)
         .with_no_client_auth();
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let mut tls = TlsConnector::from(Arc::new(config))
-        .connect(ServerName::try_from("localhost").unwrap(), tcp)
-        .await
-        .unwrap();
-    tls.write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-        .await
-        .unwrap();
-    let mut answer = String::new();
-    tls.read_to_string(&mut answer).await.unwrap();
+    let config = Arc::new(config);
+    let host = format!("localhost:{}", addr.port());
+    let answer = over_tls(
+        &config,
+        addr,
+        &format!("GET /health HTTP/1.1\r\nHost: {host}\r\n"),
+    )
+    .await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.contains(r#"{"status":"ok"}"#), "{answer}");
+
+    // A printed venue code links back over https: a phone opening an
+    // http:// link on this port would get no answer.
+    let body = serde_json::json!({ "username": "admin", "password": s.admin_password }).to_string();
+    let login = over_tls(
+        &config,
+        addr,
+        &format!(
+            "POST /api/auth/login HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+    .await;
+    let token = login
+        .split(r#""token":""#)
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let code = over_tls(
+        &config,
+        addr,
+        &format!(
+            "GET /api/venues/K1/code HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n"
+        ),
+    )
+    .await;
+    assert!(
+        code.contains(&format!(r#""link":"https://{host}/field?venue=K1."#)),
+        "{code}"
+    );
 
     // Plain HTTP gets no answer from a TLS port.
     let plain = s.http.get(format!("http://{addr}/health")).send().await;

@@ -21,6 +21,12 @@ pub use serve::serve_on;
 #[derive(Debug, Clone, Copy)]
 pub struct Peer(pub SocketAddr);
 
+/// Marks the requests of a listener that terminates TLS itself
+/// (`--tls-cert`): links to this server are https even where a request says
+/// nothing of its scheme (HTTP/1.1).
+#[derive(Debug, Clone, Copy)]
+pub struct OverTls;
+
 /// Turns Nagle's algorithm off on an accepted connection. Live pushes and
 /// acks are small frames written one at a time: with Nagle on, a frame
 /// written while the previous one is unacknowledged waits for the peer's

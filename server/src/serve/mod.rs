@@ -435,7 +435,7 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
                 .map_err(|e| ServeError::Bind(e, args.listen))?;
             tasks.push(tokio::spawn(serve_on(
                 tls,
-                router,
+                router.layer(axum::Extension(crate::net::OverTls)),
                 watch_rx.clone(),
                 header_read,
             )));

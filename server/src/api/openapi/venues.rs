@@ -42,7 +42,7 @@ pub(super) fn venue_schemas() -> Value {
                 "grid": nullable(text.clone()),
                 "code": { "type": "string", "description": "PLACE.SIGNATURE: HMAC-SHA256 of the place id under the city's key, 16 bytes, base64url" },
                 "path": { "type": "string", "description": "/field?venue=CODE: the field page's path with the code" },
-                "link": { "type": "string", "format": "uri", "description": "The absolute link the printed QR code carries: the field page at the server's public address (--public-url; else the request's Host, and a --trusted-proxy's X-Forwarded-Proto/-Host/-Prefix)" },
+                "link": { "type": "string", "format": "uri", "description": "The absolute link the printed QR code carries: the field page at the server's public address (--public-url; else the request's Host or HTTP/2 authority, https under --tls-cert, and a --trusted-proxy's X-Forwarded-Proto/-Host/-Prefix)" },
             }),
         ),
         "ScanIn": scan_in,
