@@ -111,6 +111,12 @@ async fn https_serves_and_plain_http_is_refused() {
     args.tls_key = Some(key);
     let s = TestServer::start_with(args).await;
     let addr = s.server().addr;
+    // What the operator is told to open is https.
+    let banner = riskmap::serve::banner(s.server(), false, true);
+    assert!(
+        banner.contains(&format!("riskmap is running at https://{addr}/")),
+        "{banner}"
+    );
 
     let mut roots = RootCertStore::empty();
     roots

@@ -308,6 +308,14 @@ async fn a_printed_code_links_to_the_public_address_never_to_one_a_client_names(
         landing["links"][0]["href"],
         "https://grid.wenzhou.example/yiwang/ogc"
     );
+    // The operator sees the address the codes carry.
+    let banner = riskmap::serve::banner(s.server(), true, true);
+    assert!(
+        banner.contains(
+            "public address (printed venue codes, OGC links): https://grid.wenzhou.example/yiwang/"
+        ),
+        "{banner}"
+    );
     drop(s);
 
     // One that cannot root a link is refused before the server starts.

@@ -101,6 +101,8 @@ pub struct Server {
     pub app: Arc<App>,
     /// Where the HTTP listener is bound.
     pub addr: SocketAddr,
+    /// It serves HTTPS (`--tls-cert`).
+    pub tls: bool,
     /// Where the OsmAnd listener is bound, if any.
     pub osmand_addr: Option<SocketAddr>,
     /// The admin password, if it was generated (to hand over once).
@@ -464,6 +466,7 @@ pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
     Ok(Server {
         app,
         addr,
+        tls: args.tls_cert.is_some(),
         osmand_addr,
         generated_admin_password,
         admin_password_file: args.data_dir.join(ADMIN_PASSWORD_FILE),
@@ -631,7 +634,11 @@ pub const ADMIN_PASSWORD_FILE: &str = "admin-password";
 /// banner says where.
 #[must_use]
 pub fn banner(server: &Server, demo: bool, on_terminal: bool) -> String {
-    let mut s = format!("\nriskmap is running at http://{}/\n", server.addr);
+    let scheme = if server.tls { "https" } else { "http" };
+    let mut s = format!("\nriskmap is running at {scheme}://{}/\n", server.addr);
+    if let Some(url) = &server.app.public_url {
+        let _ = writeln!(s, "public address (printed venue codes, OGC links): {url}/");
+    }
     if let Some(o) = server.osmand_addr {
         let _ = writeln!(s, "OsmAnd (Traccar Client) listener at http://{o}/");
     }
