@@ -6,7 +6,7 @@ import { classOf, COARSE_RES, FINE_RES, type RoleKey, StaffAggregate } from './s
 import { CellLegend, staffParam } from './staffCensus';
 import { StaffHexes } from './staffHexes';
 import { ALWAYS_MARKERS_ZOOM, hexResolutionFor, MARKER_BUDGET, MARKER_WRITE_MAX_MS, MARKER_WRITE_MIN_MS, MARKER_ZOOM, markerWriteMs } from './staffLayer';
-import { StaffPoints } from './staffPoints';
+import { metresPerPixel, StaffPoints } from './staffPoints';
 import { onDuty, staffFeature, StaffStore } from './staffStore';
 
 // A seeded generator, so a failure can be replayed.
@@ -257,6 +257,28 @@ describe('staff markers', () => {
     expect(d && 'diff' in d && d.diff.update?.map((u) => u.id)).toEqual(['D']);
     expect([...p.shown.keys()].sort()).toEqual(['C', 'D']);
     expect(p.follow(null, byId.values())).toEqual({ data: { type: 'FeatureCollection', features: [] } });
+  });
+
+  it('tells a jump from a step at the zoom drawn', () => {
+    const byId = new Map([at('A', 120.65, 28.0), at('B', 120.66, 28.0)].map((s) => [s.id, s]));
+    const p = new StaffPoints((s) => staffFeature(s, false));
+    p.follow([120.6, 27.95, 120.7, 28.05], byId.values());
+    const get = (id: string) => byId.get(id);
+    const z15 = metresPerPixel(15, 28.0); // about 2.1 m a pixel
+    expect(z15).toBeGreaterThan(2);
+    expect(z15).toBeLessThan(2.2);
+    byId.set('A', at('A', 120.65005, 28.00005)); // 7 m: a walker's step
+    expect(p.jumped(['A'], get, z15)).toBe(false);
+    byId.set('B', at('B', 120.662, 28.0015)); // about 260 m: a jump
+    expect(p.jumped(['A', 'B'], get, z15)).toBe(true);
+    // the same 260 m seen from far out is a step of a few pixels
+    expect(p.jumped(['B'], get, metresPerPixel(11, 28.0))).toBe(false);
+    // drawn where it is now: no longer a jump
+    p.patch(['B'], get);
+    expect(p.jumped(['B'], get, z15)).toBe(false);
+    // not drawn (outside the box, or gone): never a jump
+    byId.set('C', at('C', 121.5, 28.0));
+    expect(p.jumped(['C', 'Gone'], get, z15)).toBe(false);
   });
 
   it('tells a marker that would look different from one that only moved', () => {

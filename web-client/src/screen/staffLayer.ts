@@ -25,7 +25,7 @@ import { heatResolution } from './heat';
 import { FINE_RES, StaffAggregate } from './staffAggregate';
 import { StaffHexes } from './staffHexes';
 import { staffHexHtml } from './staffHexPopup';
-import { type SourceWrite, StaffPoints } from './staffPoints';
+import { metresPerPixel, type SourceWrite, StaffPoints } from './staffPoints';
 import { type MapPace, paceOf } from './mapPace';
 import { CellLegend } from './staffCensus';
 import { staffFeature, type StaffStore } from './staffStore';
@@ -92,7 +92,7 @@ export class StaffLayer {
   /** Members changed since the markers were last written, or all of them (a snapshot came). */
   private readonly unwritten = new Set<string>();
   private unwrittenAll = false;
-  /** A marker's look changed since the last write: the next one keeps to the fixed interval, not the map's pace. */
+  /** A marker's look changed, or a marker jumped (StaffPoints.jumped), since the last write: the next one keeps to the fixed interval, not the map's pace. */
   private urgent = false;
   /** Where WebGL is slow (mapPace.ts), writes further apart than markerWriteMs and HEX_WRITE_MS say. */
   private readonly pace: MapPace;
@@ -181,7 +181,8 @@ export class StaffLayer {
           if (!this.unwrittenAll) this.unwritten.add(id);
         }
       }
-      this.urgent ||= this.points.looksChanged(c.changed, (id) => this.store.byId.get(id));
+      const get = (id: string) => this.store.byId.get(id);
+      this.urgent ||= this.points.looksChanged(c.changed, get) || this.points.jumped(c.changed, get, metresPerPixel(this.map.getZoom(), this.map.getCenter().lat));
     }
     this.writeDue(c.full);
     return c.full;

@@ -23,9 +23,23 @@ function lookOf(f: GeoJSON.Feature): string {
   return `${f.properties?.duty}/${f.properties?.offline}`;
 }
 
+/**
+ * A move this many pixels or more is a jump, not a step: a walker moves a few
+ * pixels between two fixes at street zoom, a marker 200 m away from where it
+ * is drawn is plainly in the wrong place while it waits for the map's pace.
+ */
+export const JUMP_PX = 40;
+
+/** Metres per CSS pixel of a web-Mercator map (512-px tiles) at `zoom` and `lat`. */
+export function metresPerPixel(zoom: number, lat: number): number {
+  return (40_075_016.686 * Math.cos((lat * Math.PI) / 180)) / (512 * 2 ** zoom);
+}
+
 export class StaffPoints {
   /** The ids in the source now, each with how its marker looks (lookOf). */
   readonly shown = new Map<string, string>();
+  /** Where each marker in the source is drawn, [lon, lat]. */
+  private readonly drawnAt = new Map<string, [number, number]>();
   /** The box the source covers; null while markers are not drawn (hexagons instead). */
   private box: BBox | null = null;
 
@@ -48,6 +62,7 @@ export class StaffPoints {
       if (!this.box) return null;
       this.box = null;
       this.shown.clear();
+      this.drawnAt.clear();
       return { data: { type: 'FeatureCollection', features: [] } };
     }
     if (this.box && bboxContains(this.box, view)) return null;
@@ -58,12 +73,13 @@ export class StaffPoints {
   /** Everything again (a snapshot came): the members in the box. */
   rewrite(all: Iterable<StaffLive>): SourceWrite {
     this.shown.clear();
+    this.drawnAt.clear();
     if (!this.box) return null;
     const features: GeoJSON.Feature[] = [];
     for (const s of all) {
       if (!this.inBox(s)) continue;
       const f = this.feature(s);
-      this.shown.set(s.id, lookOf(f));
+      this.drawn(s, f);
       features.push(f);
     }
     return { data: { type: 'FeatureCollection', features } };
@@ -80,7 +96,7 @@ export class StaffPoints {
       const inside = !!s && this.inBox(s);
       if (inside && this.shown.has(id)) {
         const f = this.feature(s);
-        this.shown.set(id, lookOf(f));
+        this.drawn(s, f);
         update.push({
           id,
           newGeometry: f.geometry,
@@ -88,9 +104,10 @@ export class StaffPoints {
         });
       } else if (inside) {
         const f = this.feature(s);
-        this.shown.set(id, lookOf(f));
+        this.drawn(s, f);
         add.push(f);
       } else if (this.shown.delete(id)) {
+        this.drawnAt.delete(id);
         remove.push(id);
       }
     }
@@ -110,6 +127,30 @@ export class StaffPoints {
       if (s && lookOf(this.feature(s)) !== drawn) return true;
     }
     return false;
+  }
+
+  /**
+   * Whether any of these members now stands JUMP_PX or more from where its
+   * marker is drawn, at `metresPerPx` (a jump is drawn at once, like a change
+   * of look; a step of a walk can wait for the map's pace).
+   */
+  jumped(ids: Iterable<string>, get: (id: string) => StaffLive | undefined, metresPerPx: number): boolean {
+    const far = JUMP_PX * metresPerPx;
+    for (const id of ids) {
+      const at = this.drawnAt.get(id);
+      const s = at === undefined ? undefined : get(id);
+      if (!s) continue;
+      const dx = (s.lon - at![0]) * 111_320 * Math.cos((s.lat * Math.PI) / 180);
+      const dy = (s.lat - at![1]) * 110_540;
+      if (dx * dx + dy * dy >= far * far) return true;
+    }
+    return false;
+  }
+
+  /** A member's marker as written now: its look and where. */
+  private drawn(s: StaffLive, f: GeoJSON.Feature): void {
+    this.shown.set(s.id, lookOf(f));
+    this.drawnAt.set(s.id, [s.lon, s.lat]);
   }
 
   private inBox(s: StaffLive): boolean {
