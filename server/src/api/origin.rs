@@ -45,8 +45,9 @@ impl FromRequestParts<Arc<App>> for ServerRoot {
             .is_some_and(|c| app.trusted_proxies.trusts(c.0.0.ip()));
         let asked = Asked {
             authority: parts.uri.authority().map(Authority::as_str),
-            tls: parts.extensions.get::<OverTls>().is_some()
-                || parts.uri.scheme_str() == Some("https"),
+            // The server's own TLS, not a scheme the request claims (an
+            // HTTP/2 client writes its own `:scheme`).
+            tls: parts.extensions.get::<OverTls>().is_some(),
             proxied,
         };
         Ok(ServerRoot(from_headers(&parts.headers, asked)))

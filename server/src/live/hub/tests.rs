@@ -54,18 +54,7 @@ fn a_slow_viewer_loses_moves_then_gets_a_resync_and_memory_stays_bounded() {
         metrics.clone(),
     );
     let mut e = engine();
-    let (id, mut rx, _handle) = hub.register();
-    let scope = Scope::All;
-    hub.subscribe(
-        id,
-        Subscription {
-            bbox: [120.0, 28.0, 120.1, 28.1],
-            layers: Layers::STAFF,
-            scope,
-            home: scope,
-            tree: e.areas().generation(),
-        },
-    );
+    let (mut rx, _handle) = watch_city(&hub, e.areas().generation());
     // Ten ticks with a move each while the viewer reads nothing.
     for t in 1..=10 {
         assert_eq!(e.apply_fix(0, fix(t)).unwrap(), MoveOutcome::Applied);
