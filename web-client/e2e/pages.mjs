@@ -2,7 +2,7 @@
 // test here failed before the fix it covers.
 
 import { assert, eventually, test } from './harness.mjs';
-import { api, BASE, categoryFor, inside, login, mapIdle, openScreen, PASSWORD, phone, renderedCount, SHOTS, token, watchErrors } from './support.mjs';
+import { api, BASE, categoryFor, inside, login, mapIdle, openScreen, PASSWORD, phone, renderedCount, SHOTS, token, trackOfSeveral, watchErrors } from './support.mjs';
 
 const HAN = /[\u4e00-\u9fff]/;
 const LATIN_WORD = /[A-Za-z]{3,}/;
@@ -227,6 +227,7 @@ test('track replay finds a staff member by name, suggests names, and says when n
     return s ? { id: s.id, name: s.name } : null;
   });
   assert(who, 'a walking staff member with a unique name');
+  await trackOfSeveral(who.id);
   await page.click('[data-replay]');
   const box = '[data-testid="replay-panel"] input[name=staff]';
   await page.fill(box, who.name.slice(0, 2));

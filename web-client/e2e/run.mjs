@@ -26,7 +26,7 @@
 // layers drawn from them, a camera's popup, live state and cones) in tiles.mjs.
 
 import { assert, eventually, run, test } from './harness.mjs';
-import { api, BASE, categoryFor, cityOnline, featurePixel, login, mapIdle, num, openScreen, renderedCount, renderedStaff, SHOTS, token, watchErrors } from './support.mjs';
+import { api, BASE, categoryFor, cityOnline, featurePixel, login, mapIdle, num, openScreen, renderedCount, renderedStaff, SHOTS, token, trackOfSeveral, watchErrors } from './support.mjs';
 import './rules.mjs';
 import './pages.mjs';
 import './admin.mjs';
@@ -309,6 +309,7 @@ test('track replay plays a patrol track with speed control', async ({ browser })
   // Someone the simulator walks: their track has many fixes.
   const id = await page.evaluate(() => [...window.riskmap.staff.byId.values()].find((s) => s.duty === 'available' && Date.now() - s.t < 60_000)?.id);
   assert(id, 'a walking staff member');
+  await trackOfSeveral(id);
   await page.click('[data-replay]');
   await page.fill('[data-testid="replay-panel"] input[name=staff]', id);
   await page.click('[data-testid="replay-panel"] [data-load]');

@@ -106,6 +106,17 @@ export async function mapIdle(page, timeout = 20_000) {
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
 }
 
+/**
+ * Waits until staff member `id` has a stored track of two fixes or more: just
+ * after the server starts, a walker may have sent only one yet, and a replay
+ * of one fix plays nothing.
+ */
+export async function trackOfSeveral(id) {
+  const tok = await token('dispatcher');
+  const path = `/api/staff/${encodeURIComponent(id)}/track?limit=2`;
+  await eventually(async () => (await api(tok, 'GET', path)).fixes.length >= 2, { timeoutMs: 30_000, intervalMs: 500, message: `a second fix of ${id}` });
+}
+
 /** The staff member's marker as the map renders it (null if not drawn). */
 export function renderedStaff(page, id) {
   return page.evaluate((id) => {
