@@ -114,6 +114,9 @@ pub struct Metrics {
     pub resyncs: AtomicU64,
     /// Viewers closed for being too slow.
     pub slow_closes: AtomicU64,
+    /// Vector tiles cut (a request served from the cache, or from another
+    /// request's cut of the same tile, cuts none).
+    pub tile_cuts: AtomicU64,
     /// Fixes that moved a live position.
     pub fixes_applied: AtomicU64,
     /// Fixes older than the live position (track only).
@@ -162,7 +165,7 @@ impl Metrics {
     }
 
     /// Every counter: name, help, value.
-    fn counters(&self) -> [(&'static str, &'static str, &AtomicU64); 17] {
+    fn counters(&self) -> [(&'static str, &'static str, &AtomicU64); 18] {
         [
             (
                 "riskmap_ws_messages_in_total",
@@ -188,6 +191,11 @@ impl Metrics {
                 "riskmap_slow_closes_total",
                 "Viewers closed for being too slow.",
                 &self.slow_closes,
+            ),
+            (
+                "riskmap_tile_cuts_total",
+                "Vector tiles cut (not served from the cache or another request's cut).",
+                &self.tile_cuts,
             ),
             (
                 "riskmap_fixes_applied_total",

@@ -197,6 +197,18 @@ async fn a_tile_is_the_same_until_its_layer_changes_and_close_cameras_share_a_po
         (status, again.as_str(), empty.len()),
         (304, etag.as_str(), 0)
     );
+    // Cut once, then served from the cache; a tile asked for by eight at
+    // once is cut once too.
+    let cuts = || riskmap_tests::cluster::metric(&s.base, "riskmap_tile_cuts_total");
+    assert_eq!(cuts().await, Some(1.0));
+    fetch(&s, Some(&admin), &path, None).await;
+    assert_eq!(cuts().await, Some(1.0), "the second answer from the cache");
+    let east = TileId::containing(120.11, 28.05, 14);
+    let east = format!("/tiles/cameras/14/{}/{}.mvt", east.x, east.y);
+    let answers =
+        futures_util::future::join_all((0..8).map(|_| fetch(&s, Some(&admin), &east, None))).await;
+    assert!(answers.iter().all(|a| a.0 == 200 && a.3 == answers[0].3));
+    assert_eq!(cuts().await, Some(2.0), "eight asked, one cut");
     // Another layer's import leaves the cameras' version alone.
     import(
         &s,

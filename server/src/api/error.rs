@@ -17,6 +17,7 @@ use crate::app::layers::LayerError;
 use crate::app::patrol::PatrolError;
 use crate::app::risk::RiskError;
 use crate::app::roster::RosterDeskError;
+use crate::app::tiles::TileError;
 use crate::app::venues::VenuesError;
 use crate::clock::TimeError;
 use crate::identity::AuthError;
@@ -378,6 +379,14 @@ impl From<ChannelError> for ApiError {
             ChannelError::Proof(p) => ApiError::BadRequest(p.to_string()),
             ChannelError::Desk(d) => d.into(),
             ChannelError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<TileError> for ApiError {
+    fn from(e: TileError) -> Self {
+        match e {
+            TileError::Cut(_) => ApiError::Internal(e.to_string()),
         }
     }
 }

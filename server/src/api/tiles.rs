@@ -46,7 +46,7 @@ async fn tile(
     };
     let id = TileId::new(number("z", &z)?, number("x", &x)?, number("y", y)?)
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let tile = app.tile(&p.user, layer, id);
+    let tile = app.tile(&p.user, layer, id).await?;
     let etag = HeaderValue::from_str(&tile.etag)
         .map_err(|e| ApiError::Internal(format!("a tile's version: {e}")))?;
     // A tile is per login (分级授权): browsers may keep it, shared caches
