@@ -93,6 +93,8 @@ pub struct Spec {
     pub points: Vec<LonLat>,
     /// Concurrent clients.
     pub concurrency: usize,
+    /// Every client starts at the first point (else each at its own).
+    pub same_start: bool,
     /// Nearest how many.
     pub k: usize,
     /// Unmeasured lead-in per target.
@@ -456,8 +458,12 @@ async fn run_one(target: &Target, spec: &Spec, pid: Option<u32>) -> Result<Value
         let (measuring, stop, points) = (measuring.clone(), stop.clone(), points.clone());
         let k = spec.k;
         // Each client starts at its own offset so they do not ask the same
-        // point at the same moment.
-        let offset = w * points.len() / spec.concurrency;
+        // point at the same moment, unless that is what is measured.
+        let offset = if spec.same_start {
+            0
+        } else {
+            w * points.len() / spec.concurrency
+        };
         tasks.push(tokio::spawn(async move {
             let mut o = Outcome {
                 hist: Latency::new(),

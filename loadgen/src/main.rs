@@ -246,6 +246,11 @@ struct DispatchArgs {
     /// Distinct query points (uniform in --bbox, from --seed).
     #[arg(long, default_value_t = 4096)]
     points: usize,
+    /// Every client walks the points from the first, as screens opening
+    /// the same view ask for the same tiles at once (by default each starts
+    /// at its own offset, so that no two ask the same at the same moment).
+    #[arg(long)]
+    same_start: bool,
     /// Seconds of unmeasured lead-in per target.
     #[arg(long, default_value_t = 2.0)]
     warmup_s: f64,
@@ -461,6 +466,7 @@ async fn dispatch_command(a: DispatchArgs) -> Result<(), String> {
         targets,
         points: dataset::query_points(a.points, bbox, a.area.seed)?,
         concurrency: a.concurrency,
+        same_start: a.same_start,
         k: a.k,
         warmup: d("warmup-s", a.warmup_s)?,
         duration: d("duration-s", a.duration_s)?,
