@@ -36,6 +36,7 @@ pub mod patrol;
 pub mod queries;
 pub mod risk;
 pub mod roster;
+pub mod staff;
 pub mod tiles;
 pub mod users;
 pub mod venues;
@@ -99,8 +100,8 @@ pub fn router(app: Arc<App>, static_dir: Option<PathBuf>) -> Router {
         .route("/api/risk/grids/{code}", get(risk::grid))
         .route("/api/risk/areas/{code}", get(risk::area))
         .route("/api/risk/analysis", get(risk::analysis))
-        .route("/api/staff/{id}", get(queries::staff))
-        .route("/api/staff/{id}/track", get(queries::track))
+        .route("/api/staff/{id}", get(staff::staff))
+        .route("/api/staff/{id}/track", get(staff::track))
         .route("/api/staff/{id}/duty", post(duty::change))
         .route("/api/staff/{id}/sos", post(alerts::raise))
         .route("/api/staff/{id}/sos/cancel", post(alerts::cancel))

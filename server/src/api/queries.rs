@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
@@ -18,7 +18,7 @@ use crate::clock::now_ms;
 use crate::identity::Scope;
 use crate::identity::User;
 use crate::live::Datum;
-use crate::live::protocol::{camera_json, key_place_json, risk_source_json, staff_json};
+use crate::live::protocol::{camera_json, key_place_json, risk_source_json};
 use crate::metrics::Query as Q;
 use riskmap_engine::model::{DutyStatus, Role, Skill};
 use riskmap_engine::sphere::LonLat;
@@ -613,94 +613,4 @@ pub async fn heatmap(
     Query(q): Query<HeatmapParams>,
 ) -> ApiResult<Json<Value>> {
     heatmap_query(&app, &p.user, &q).map(Json)
-}
-
-/// `GET /api/staff/{id}`: one staff member, if visible.
-pub async fn staff(
-    State(app): State<Arc<App>>,
-    p: Principal,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let engine = app.engine.read();
-    let scope = Scope::of(&p.user, engine.areas());
-    let m = engine
-        .staff()
-        .find(&id)
-        .and_then(|i| engine.staff().get(i))
-        .filter(|m| scope.contains(m.home, engine.areas()))
-        .ok_or_else(|| ApiError::NotFound(format!("no staff member {id}")))?;
-    Ok(Json(staff_json(m, engine.areas())))
-}
-
-/// `GET /api/staff/{id}/track` parameters.
-#[derive(Debug, Deserialize)]
-pub struct TrackParams {
-    /// From (epoch ms or ISO 8601); default 24 hours ago.
-    pub from: Option<String>,
-    /// To; default now.
-    pub to: Option<String>,
-    /// At most this many fixes (default and maximum 10,000).
-    pub limit: Option<u32>,
-}
-
-/// Most fixes in one track answer.
-const MAX_TRACK_FIXES: u32 = 10_000;
-
-/// The longest window one track replay may span: the store's work is bound
-/// by the limit, and a window beyond a week is a request for several
-/// answers (a longer one is refused, not clamped, so that no client takes
-/// a week for everything it asked).
-const MAX_TRACK_WINDOW_MS: i64 = 7 * 86_400_000;
-
-/// `GET /api/staff/{id}/track`: a patrol track, oldest first; `truncated`
-/// says whether the window held more fixes than the limit.
-pub async fn track(
-    State(app): State<Arc<App>>,
-    p: Principal,
-    Path(id): Path<String>,
-    Query(q): Query<TrackParams>,
-) -> ApiResult<Json<Value>> {
-    {
-        let engine = app.engine.read();
-        let scope = Scope::of(&p.user, engine.areas());
-        let visible = engine
-            .staff()
-            .find(&id)
-            .and_then(|i| engine.staff().get(i))
-            .is_some_and(|m| scope.contains(m.home, engine.areas()));
-        if !visible {
-            return Err(ApiError::NotFound(format!("no staff member {id}")));
-        }
-    }
-    let now = now_ms();
-    let time = |s: &Option<String>, default: i64| -> ApiResult<i64> {
-        s.as_deref().map_or(Ok(default), |s| {
-            crate::clock::parse_time(s).map_err(ApiError::from)
-        })
-    };
-    let from = time(&q.from, now - 24 * 3600 * 1000)?;
-    let to = time(&q.to, now)?;
-    if to.saturating_sub(from) > MAX_TRACK_WINDOW_MS {
-        return Err(ApiError::BadRequest(format!(
-            "the window from {from} to {to} is longer than 7 days, the most one track answer \
-             covers; ask for it in parts"
-        )));
-    }
-    let limit = q.limit.unwrap_or(MAX_TRACK_FIXES).min(MAX_TRACK_FIXES);
-    // One more than the limit: whether there is more is the one fix past it.
-    let mut fixes = app.store.track(&id, from, to, limit + 1).await?;
-    let truncated = fixes.len() > limit as usize;
-    fixes.truncate(limit as usize);
-    let fixes: Vec<Value> = fixes
-        .iter()
-        .map(|f| {
-            json!({
-                "lon": f.position.lon, "lat": f.position.lat, "t": f.fix_time_ms,
-                "speed": f.speed_mps, "heading": f.heading_deg, "accuracy": f.accuracy_m,
-            })
-        })
-        .collect();
-    Ok(Json(
-        json!({ "staff_id": id, "from": from, "to": to, "fixes": fixes, "truncated": truncated }),
-    ))
 }
