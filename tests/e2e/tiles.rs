@@ -8,6 +8,7 @@
 
 use riskmap::event::{CameraHealth, DomainEvent};
 use riskmap::identity::UserRole;
+use riskmap_engine::model::Area;
 use riskmap_engine::tile::TileId;
 use riskmap_engine::tile::mvt::{DecodedFeature, DecodedValue, decode};
 use riskmap_tests::TestServer;
@@ -287,4 +288,33 @@ async fn a_tile_is_the_same_until_its_layer_changes_and_close_cameras_share_a_po
         .collect();
     assert!(near_ids.len() >= 20, "{near_ids:?}");
     assert_eq!(count(&near), near_ids.len() as i64, "one camera a point");
+}
+
+/// An areas import renumbers the areas, and the tile versions move on only
+/// after the new tree is in (and the risk rebuilt from it): meanwhile one
+/// index names two areas, and a district's cached tile must not be served to
+/// the district that now has its number.
+#[tokio::test]
+async fn a_renumbered_tree_never_serves_one_districts_cached_tile_to_another() {
+    let s = TestServer::start().await;
+    add_user(&s, "west", UserRole::Dispatcher, "11", None).await;
+    add_user(&s, "east", UserRole::Dispatcher, "12", None).await;
+    let (west, east) = (s.login("west").await, s.login("east").await);
+    let c1 = (120.02, 28.049);
+    assert_eq!(ids(&features(&s, &west, "cameras", 14, c1).await), ["C1"]);
+    {
+        // The two districts trade places in the tree, as the engine holds
+        // it before the import's apply moves the tile versions on.
+        let mut engine = s.server().app.engine.write();
+        let mut areas: Vec<Area> = engine.areas().iter().map(|(_, a)| a.clone()).collect();
+        let at = |code: &str| areas.iter().position(|a| a.code == code).unwrap();
+        let (w, e) = (at("11"), at("12"));
+        areas.swap(w, e);
+        engine.replace_areas(areas).unwrap();
+    }
+    assert!(
+        features(&s, &east, "cameras", 14, c1).await.is_empty(),
+        "the east district was served the west's tile"
+    );
+    assert_eq!(ids(&features(&s, &west, "cameras", 14, c1).await), ["C1"]);
 }

@@ -51,6 +51,11 @@ const CACHE_BYTES: usize = 64 << 20;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct Key {
     layer: TileLayer,
+    /// The area tree the scope was read on: an areas import renumbers the
+    /// areas, and until the tile versions are bumped (after the new tree is
+    /// in, and the risk rebuilt) one index would name two areas — another
+    /// district's cached tile served as this one's.
+    generation: u64,
     /// The viewer's subtree (`u32::MAX`: the whole city).
     scope: u32,
     tile: TileId,
@@ -233,12 +238,16 @@ impl App {
                 });
             }
         };
-        let etag = format!("\"{version}-{scope_key}\"");
+        let etag = format!("\"{version}-{generation}-{scope_key}\"");
         let key = Key {
             layer,
+            generation,
             scope: scope_key,
             tile,
         };
+        if let Some(body) = self.tiles.get(&key, version) {
+            return Ok(Tile { body, etag });
+        }
         let (app, user) = (self.clone(), user.clone());
         let body = self
             .tiles
@@ -269,6 +278,7 @@ mod tests {
     fn camera_tile(x: u32) -> Key {
         Key {
             layer: TileLayer::Cameras,
+            generation: 1,
             scope: u32::MAX,
             tile: TileId::new(14, x, 0).expect("a tile"),
         }
@@ -343,6 +353,7 @@ mod tests {
         let tiles = Tiles::new();
         let key = |x| Key {
             layer: TileLayer::Cameras,
+            generation: 1,
             scope: u32::MAX,
             tile: TileId::new(14, x, 0).expect("a tile"),
         };
