@@ -8,7 +8,8 @@
 //! import every screen of a command centre asks for the same tiles at once,
 //! and each used to cut its own (one to eleven milliseconds a tile at
 //! 200,000 cameras, under the engine's read lock, on an async worker). The
-//! cut runs on a blocking thread; the others wait for its bytes.
+//! cut runs on a blocking thread, one a core at a time; the others wait for
+//! its bytes.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -69,6 +70,10 @@ type Cutting = Arc<OnceCell<Bytes>>;
 pub struct Tiles {
     cache: Mutex<Cache>,
     cutting: Mutex<HashMap<(Key, u64), Cutting>>,
+    /// Cuts running at once, at most one a core: a client asking for many
+    /// tiles nobody has cut (a sweep over zoom 14) must not take every
+    /// blocking thread, each holding the engine's read lock.
+    turns: tokio::sync::Semaphore,
     /// Per layer (in [`TileLayer::ALL`]'s order); starts at the start time
     /// so that a tile's `ETag` never names another run's tile.
     versions: [AtomicU64; 4],
@@ -82,13 +87,21 @@ struct Cache {
 }
 
 impl Tiles {
-    /// An empty cache.
+    /// An empty cache, cutting one tile a core at a time.
     #[must_use]
     pub fn new() -> Tiles {
+        Tiles::cutting_at_once(
+            std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+        )
+    }
+
+    /// An empty cache, cutting at most `turns` tiles at a time.
+    fn cutting_at_once(turns: usize) -> Tiles {
         let start = crate::clock::now_ms().max(0).cast_unsigned();
         Tiles {
             cache: Mutex::new(Cache::default()),
             cutting: Mutex::new(HashMap::new()),
+            turns: tokio::sync::Semaphore::new(turns),
             versions: std::array::from_fn(|_| AtomicU64::new(start)),
         }
     }
@@ -186,9 +199,17 @@ impl Tiles {
                 if let Some(body) = self.get(&key, version) {
                     return Ok(body);
                 }
+                let turn = self
+                    .turns
+                    .acquire()
+                    .await
+                    .map_err(|e| TileError::Cut(e.to_string()))?;
                 let (body, keep) = tokio::task::spawn_blocking(cut)
                     .await
                     .map_err(|e| TileError::Cut(e.to_string()))?;
+                // (A request gone while its cut runs gives its turn back
+                // early: the cut is short, and bounded by the next turn.)
+                drop(turn);
                 if keep {
                     self.put(key, version, body.clone());
                 }
@@ -329,6 +350,34 @@ mod tests {
         assert_eq!(cuts.load(Ordering::SeqCst), 1, "cut once");
         assert!(tiles.cutting.lock().is_empty(), "the cut forgotten");
         assert!(tiles.get(&key, v).is_some(), "and cached");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn no_more_tiles_are_cut_at_once_than_there_are_turns() {
+        let tiles = Arc::new(Tiles::cutting_at_once(2));
+        let v = tiles.version(TileLayer::Cameras);
+        let (running, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let asks: Vec<_> = (0..6)
+            .map(|x| {
+                let (tiles, running, most) = (tiles.clone(), running.clone(), most.clone());
+                tokio::spawn(async move {
+                    tiles
+                        .cached_or_cut(camera_tile(x), v, move || {
+                            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                            most.fetch_max(now, Ordering::SeqCst);
+                            std::thread::sleep(Duration::from_millis(30));
+                            running.fetch_sub(1, Ordering::SeqCst);
+                            (Bytes::from_static(b"tile"), true)
+                        })
+                        .await
+                })
+            })
+            .collect();
+        for ask in asks {
+            ask.await.expect("a request").expect("a tile");
+        }
+        let most = most.load(Ordering::SeqCst);
+        assert!(most <= 2, "six tiles, {most} at a time, not two");
     }
 
     #[tokio::test]
