@@ -65,11 +65,49 @@ struct Key {
 /// A cut under way, shared by every request for its tile and version.
 type Cutting = Arc<OnceCell<Bytes>>;
 
+/// A request's hold on a cut under way. The map forgets the cut as soon as
+/// it has its bytes or when its last asker is done with it or gone (a client
+/// that hangs up mid-cut): it holds only cuts someone waits for.
+struct Asker<'a> {
+    tiles: &'a Tiles,
+    at: (Key, u64),
+    cutting: Cutting,
+}
+
+impl<'a> Asker<'a> {
+    fn join(tiles: &'a Tiles, at: (Key, u64)) -> Asker<'a> {
+        let mut map = tiles.cutting.lock();
+        let (cutting, askers) = map.entry(at).or_default();
+        *askers += 1;
+        Asker {
+            tiles,
+            at,
+            cutting: cutting.clone(),
+        }
+    }
+}
+
+impl Drop for Asker<'_> {
+    fn drop(&mut self) {
+        let mut map = self.tiles.cutting.lock();
+        // A newer cut of the same tile may have taken the place.
+        if let Some((cutting, askers)) = map.get_mut(&self.at)
+            && Arc::ptr_eq(cutting, &self.cutting)
+        {
+            *askers -= 1;
+            if *askers == 0 || self.cutting.initialized() {
+                map.remove(&self.at);
+            }
+        }
+    }
+}
+
 /// The tiles cut so far, the cuts under way, and each layer's version.
 #[derive(Debug)]
 pub struct Tiles {
     cache: Mutex<Cache>,
-    cutting: Mutex<HashMap<(Key, u64), Cutting>>,
+    /// The cuts under way, each with how many requests wait for it.
+    cutting: Mutex<HashMap<(Key, u64), (Cutting, usize)>>,
     /// Cuts running at once, at most one a core: a client asking for many
     /// tiles nobody has cut (a sweep over zoom 14) must not take every
     /// blocking thread, each holding the engine's read lock.
@@ -187,13 +225,9 @@ impl Tiles {
         if let Some(body) = self.get(&key, version) {
             return Ok(body);
         }
-        let cutting = self
+        let asker = Asker::join(self, (key, version));
+        asker
             .cutting
-            .lock()
-            .entry((key, version))
-            .or_default()
-            .clone();
-        let body = cutting
             .get_or_try_init(|| async {
                 // Cut while this request waited for the cell: cached since.
                 if let Some(body) = self.get(&key, version) {
@@ -216,17 +250,7 @@ impl Tiles {
                 Ok(body)
             })
             .await
-            .cloned();
-        // Done (or failed: the next request tries afresh); a newer cut of
-        // the same tile may already have taken the place.
-        let mut map = self.cutting.lock();
-        if map
-            .get(&(key, version))
-            .is_some_and(|c| Arc::ptr_eq(c, &cutting))
-        {
-            map.remove(&(key, version));
-        }
-        body
+            .cloned()
     }
 }
 
@@ -305,6 +329,43 @@ mod tests {
         }
     }
 
+    fn askers(tiles: &Tiles, key: Key, version: u64) -> usize {
+        tiles
+            .cutting
+            .lock()
+            .get(&(key, version))
+            .map_or(0, |(_, n)| *n)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_cut_whose_askers_all_hung_up_is_forgotten() {
+        let tiles = Arc::new(Tiles::new());
+        let (key, v) = (camera_tile(3), tiles.version(TileLayer::Cameras));
+        let release = Arc::new(AtomicBool::new(false));
+        let gate = release.clone();
+        let ask = tokio::spawn({
+            let tiles = tiles.clone();
+            async move {
+                tiles
+                    .cached_or_cut(key, v, move || {
+                        while !gate.load(Ordering::SeqCst) {
+                            std::thread::sleep(Duration::from_millis(1));
+                        }
+                        (Bytes::from_static(b"tile"), true)
+                    })
+                    .await
+            }
+        });
+        while askers(&tiles, key, v) == 0 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        // The client hangs up mid-cut.
+        ask.abort();
+        assert!(ask.await.is_err_and(|e| e.is_cancelled()));
+        release.store(true, Ordering::SeqCst);
+        assert!(tiles.cutting.lock().is_empty(), "an abandoned cut kept");
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_tile_asked_for_by_many_at_once_is_cut_once() {
         let tiles = Arc::new(Tiles::new());
@@ -329,17 +390,10 @@ mod tests {
                 })
             })
             .collect();
-        // Every request waits on the one cut (the map's handle and eight);
-        // without one cut to share they would each cut, and the count says so.
-        let waiting = || {
-            tiles
-                .cutting
-                .lock()
-                .get(&(key, v))
-                .map_or(0, Arc::strong_count)
-        };
+        // Every request waits on the one cut; without one cut to share they
+        // would each cut, and the count says so.
         let since = std::time::Instant::now();
-        while waiting() < 9 && since.elapsed() < Duration::from_secs(10) {
+        while askers(&tiles, key, v) < 8 && since.elapsed() < Duration::from_secs(10) {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
         release.store(true, Ordering::SeqCst);
