@@ -222,14 +222,13 @@ impl Tiles {
         version: u64,
         cut: impl FnOnce() -> (Bytes, bool) + Send + 'static,
     ) -> Result<Bytes, TileError> {
-        if let Some(body) = self.get(&key, version) {
-            return Ok(body);
-        }
         let asker = Asker::join(self, (key, version));
         asker
             .cutting
             .get_or_try_init(|| async {
-                // Cut while this request waited for the cell: cached since.
+                // Cached already (the caller looked before it had its user
+                // and app cloned for the cut), or cut while this request
+                // waited for the cell.
                 if let Some(body) = self.get(&key, version) {
                     return Ok(body);
                 }

@@ -92,7 +92,7 @@ export class StaffLayer {
   /** Members changed since the markers were last written, or all of them (a snapshot came). */
   private readonly unwritten = new Set<string>();
   private unwrittenAll = false;
-  /** A marker's look changed, or a marker jumped (StaffPoints.jumped), since the last write: the next one keeps to the fixed interval, not the map's pace. */
+  /** A marker must be drawn now (StaffPoints.dueNow: its look changed, or it jumped) since the last write: the next one keeps to the fixed interval, not the map's pace. */
   private urgent = false;
   /** Where WebGL is slow (mapPace.ts), writes further apart than markerWriteMs and HEX_WRITE_MS say. */
   private readonly pace: MapPace;
@@ -181,8 +181,7 @@ export class StaffLayer {
           if (!this.unwrittenAll) this.unwritten.add(id);
         }
       }
-      const get = (id: string) => this.store.byId.get(id);
-      this.urgent ||= this.points.looksChanged(c.changed, get) || this.points.jumped(c.changed, get, metresPerPixel(this.map.getZoom(), this.map.getCenter().lat));
+      this.urgent ||= this.points.dueNow(c.changed, (id) => this.store.byId.get(id), metresPerPixel(this.map.getZoom(), this.map.getCenter().lat));
     }
     this.writeDue(c.full);
     return c.full;

@@ -9,7 +9,7 @@
 // change in between.
 
 import type { GeoJSONSourceDiff } from 'maplibre-gl';
-import { bboxContains, bboxContainsPoint, padBBox } from '../shared/geo';
+import { bboxContains, bboxContainsPoint, haversine, padBBox, type Position } from '../shared/geo';
 import type { BBox, StaffLive } from '../shared/types';
 
 /** The margin around the view, as a share of its size on each side: a short pan needs no rewrite. */
@@ -35,11 +35,15 @@ export function metresPerPixel(zoom: number, lat: number): number {
   return (40_075_016.686 * Math.cos((lat * Math.PI) / 180)) / (512 * 2 ** zoom);
 }
 
+/** A marker as written to the source: how it looks (lookOf) and where it stands. */
+interface Drawn {
+  look: string;
+  at: Position;
+}
+
 export class StaffPoints {
-  /** The ids in the source now, each with how its marker looks (lookOf). */
-  readonly shown = new Map<string, string>();
-  /** Where each marker in the source is drawn, [lon, lat]. */
-  private readonly drawnAt = new Map<string, [number, number]>();
+  /** The ids in the source now, each with its marker as written. */
+  readonly shown = new Map<string, Drawn>();
   /** The box the source covers; null while markers are not drawn (hexagons instead). */
   private box: BBox | null = null;
 
@@ -62,7 +66,6 @@ export class StaffPoints {
       if (!this.box) return null;
       this.box = null;
       this.shown.clear();
-      this.drawnAt.clear();
       return { data: { type: 'FeatureCollection', features: [] } };
     }
     if (this.box && bboxContains(this.box, view)) return null;
@@ -73,7 +76,6 @@ export class StaffPoints {
   /** Everything again (a snapshot came): the members in the box. */
   rewrite(all: Iterable<StaffLive>): SourceWrite {
     this.shown.clear();
-    this.drawnAt.clear();
     if (!this.box) return null;
     const features: GeoJSON.Feature[] = [];
     for (const s of all) {
@@ -107,7 +109,6 @@ export class StaffPoints {
         this.drawn(s, f);
         add.push(f);
       } else if (this.shown.delete(id)) {
-        this.drawnAt.delete(id);
         remove.push(id);
       }
     }
@@ -116,41 +117,30 @@ export class StaffPoints {
   }
 
   /**
-   * Whether any of these members' markers would now look different (a duty
-   * changed, a member went offline or came back), not merely stand elsewhere:
-   * a dispatcher is waiting for that, while a move can wait for the map.
+   * Whether any of these members' markers must be written now rather than at
+   * the map's pace: it would look different (a duty changed, a member went
+   * offline or came back) — a dispatcher is waiting for that — or it stands
+   * JUMP_PX or more, at `metresPerPx`, from where it is drawn (plainly in the
+   * wrong place). A step of a walk can wait for the map.
    */
-  looksChanged(ids: Iterable<string>, get: (id: string) => StaffLive | undefined): boolean {
+  dueNow(ids: Iterable<string>, get: (id: string) => StaffLive | undefined, metresPerPx: number): boolean {
+    const far = JUMP_PX * metresPerPx;
+    return this.any(ids, get, (drawn, s) => lookOf(this.feature(s)) !== drawn.look || haversine(drawn.at, [s.lon, s.lat]) >= far);
+  }
+
+  /** Whether `test` holds of any of these members that has a marker drawn. */
+  private any(ids: Iterable<string>, get: (id: string) => StaffLive | undefined, test: (drawn: Drawn, s: StaffLive) => boolean): boolean {
     for (const id of ids) {
       const drawn = this.shown.get(id);
       const s = drawn === undefined ? undefined : get(id);
-      if (s && lookOf(this.feature(s)) !== drawn) return true;
-    }
-    return false;
-  }
-
-  /**
-   * Whether any of these members now stands JUMP_PX or more from where its
-   * marker is drawn, at `metresPerPx` (a jump is drawn at once, like a change
-   * of look; a step of a walk can wait for the map's pace).
-   */
-  jumped(ids: Iterable<string>, get: (id: string) => StaffLive | undefined, metresPerPx: number): boolean {
-    const far = JUMP_PX * metresPerPx;
-    for (const id of ids) {
-      const at = this.drawnAt.get(id);
-      const s = at === undefined ? undefined : get(id);
-      if (!s) continue;
-      const dx = (s.lon - at![0]) * 111_320 * Math.cos((s.lat * Math.PI) / 180);
-      const dy = (s.lat - at![1]) * 110_540;
-      if (dx * dx + dy * dy >= far * far) return true;
+      if (s && test(drawn!, s)) return true;
     }
     return false;
   }
 
   /** A member's marker as written now: its look and where. */
   private drawn(s: StaffLive, f: GeoJSON.Feature): void {
-    this.shown.set(s.id, lookOf(f));
-    this.drawnAt.set(s.id, [s.lon, s.lat]);
+    this.shown.set(s.id, { look: lookOf(f), at: [s.lon, s.lat] });
   }
 
   private inBox(s: StaffLive): boolean {
