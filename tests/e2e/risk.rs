@@ -12,8 +12,9 @@ use std::time::Duration;
 use riskmap::store::RiskDay;
 use riskmap_tests as common;
 
-use common::incidents::report;
-use common::{TestServer, grid};
+use common::incidents::{add_user, report};
+use common::{TestServer, grid, swap_districts};
+use riskmap::identity::UserRole;
 use serde_json::{Value, json};
 
 fn row<'a>(list: &'a Value, code: &str) -> &'a Value {
@@ -229,6 +230,43 @@ async fn grids_are_scored_pushed_scoped_and_explained() {
             "{path}: {body}"
         );
     }
+}
+
+/// An areas import puts its tree in and rebuilds the risk board from it
+/// after. In between, the board's grid indexes are the old tree's: an east
+/// grid holding a west grid's old index must not be shown the west's
+/// gas station (分级授权), nor the day's snapshot record it.
+#[tokio::test]
+async fn a_grid_renumbered_by_an_areas_import_never_shows_another_districts_risk() {
+    let s = TestServer::start().await;
+    add_user(&s, "east", UserRole::Dispatcher, "12", None).await;
+    let (east, screen) = (s.login("east").await, s.login("screen").await);
+    let (g111, g121) = (grid(11, 1), grid(12, 1));
+    let app = &s.server().app;
+    swap_districts(&s);
+    let (status, detail) = s.get(&east, &format!("/api/risk/grids/{g121}")).await;
+    assert_eq!(status, 200, "{detail}");
+    assert_eq!(detail["factors"], json!([]), "the west's source: {detail}");
+    assert!(close(&detail["score"], 0.0), "{detail}");
+    let (_, list) = s.get(&east, "/api/risk/grids").await;
+    assert!(close(&row(&list, &g121)["score"], 0.0), "{list}");
+    let (_, area) = s.get(&east, "/api/risk/areas/12").await;
+    assert_eq!(area["area"]["max_score"], 0.0, "{area}");
+    assert_eq!(
+        app.record_risk_day(riskmap::clock::now_ms()).await.unwrap(),
+        0
+    );
+
+    // Rebuilt, each grid has its own again.
+    app.rebuild_risk(riskmap::clock::now_ms());
+    let (_, detail) = s.get(&screen, &format!("/api/risk/grids/{g111}")).await;
+    assert_eq!(detail["factors"][0]["id"], "R1", "{detail}");
+    let (_, detail) = s.get(&east, &format!("/api/risk/grids/{g121}")).await;
+    assert_eq!(detail["factors"], json!([]), "{detail}");
+    assert_eq!(
+        app.record_risk_day(riskmap::clock::now_ms()).await.unwrap(),
+        4
+    );
 }
 
 /// The trend: the daily snapshots are written to the store and read back

@@ -6,7 +6,9 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use h3o::{LatLng, Resolution};
-use riskmap_tests::TestServer;
+use riskmap::identity::UserRole;
+use riskmap_tests::incidents::add_user;
+use riskmap_tests::{TestServer, swap_districts};
 use serde_json::{Value, json};
 
 /// Members counted in a `staff_cells` list, all classes.
@@ -174,4 +176,33 @@ async fn a_screen_opening_after_nobody_watched_is_counted_afresh() {
     let cells = ws.next_of("snapshot").await["staff_cells"]["cells"].clone();
     let at = |c: &str| cells.as_array().unwrap().iter().any(|x| x["cell"] == c);
     assert!(at(&cell(120.026, 28.056)) && !at(&s1), "{cells}");
+}
+
+/// An areas import renumbers the grids, and the census taken before counts
+/// members under their old grids' indexes until the next pass. A district's
+/// screen that subscribes in between must count its own members, not those
+/// of the district whose grids had its grids' numbers (分级授权).
+#[tokio::test]
+async fn a_district_subscribing_after_the_areas_are_renumbered_counts_its_own_staff() {
+    let s = TestServer::start().await;
+    add_user(&s, "east", UserRole::Dispatcher, "12", None).await;
+    let east = s.login("east").await;
+    let screen = s.login("screen").await;
+    let city = [120.0, 28.0, 120.2, 28.1];
+    let subscribe = json!({ "type": "subscribe", "bbox": city, "layers": ["staff_cells"] });
+    // The city screen watching keeps a census taken.
+    let mut ws = s.ws(&screen).await;
+    ws.send(&subscribe).await;
+    assert_eq!(
+        total(&ws.next_of("snapshot").await["staff_cells"]["cells"]),
+        5
+    );
+    let mut e = s.ws(&east).await;
+    swap_districts(&s);
+    e.send(&subscribe).await;
+    assert_eq!(
+        total(&e.next_of("snapshot").await["staff_cells"]["cells"]),
+        2,
+        "the east district counts S4 and S5, not the west's three"
+    );
 }

@@ -8,11 +8,10 @@
 
 use riskmap::event::{CameraHealth, DomainEvent};
 use riskmap::identity::UserRole;
-use riskmap_engine::model::Area;
 use riskmap_engine::tile::TileId;
 use riskmap_engine::tile::mvt::{DecodedFeature, DecodedValue, decode};
-use riskmap_tests::TestServer;
 use riskmap_tests::incidents::add_user;
+use riskmap_tests::{TestServer, swap_districts};
 use serde_json::{Value, json};
 
 /// A tile's answer: status, content type, `ETag`, body.
@@ -302,16 +301,7 @@ async fn a_renumbered_tree_never_serves_one_districts_cached_tile_to_another() {
     let (west, east) = (s.login("west").await, s.login("east").await);
     let c1 = (120.02, 28.049);
     assert_eq!(ids(&features(&s, &west, "cameras", 14, c1).await), ["C1"]);
-    {
-        // The two districts trade places in the tree, as the engine holds
-        // it before the import's apply moves the tile versions on.
-        let mut engine = s.server().app.engine.write();
-        let mut areas: Vec<Area> = engine.areas().iter().map(|(_, a)| a.clone()).collect();
-        let at = |code: &str| areas.iter().position(|a| a.code == code).unwrap();
-        let (w, e) = (at("11"), at("12"));
-        areas.swap(w, e);
-        engine.replace_areas(areas).unwrap();
-    }
+    swap_districts(&s);
     assert!(
         features(&s, &east, "cameras", 14, c1).await.is_empty(),
         "the east district was served the west's tile"

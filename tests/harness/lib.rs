@@ -137,6 +137,33 @@ fn area(
     }
 }
 
+/// The test city's two districts trade places in the server's area tree,
+/// each area of one taking the index of its twin in the other (11001001001
+/// that of 12001001001, …), as an areas import may renumber them — without
+/// the rest of the import (the risk rebuild, the tile versions, the
+/// resync), as the engine holds it in the moment between.
+pub fn swap_districts(s: &TestServer) {
+    let mut engine = s.server().app.engine.write();
+    let mut areas: Vec<Area> = engine.areas().iter().map(|(_, a)| a.clone()).collect();
+    let at = |areas: &[Area], code: &str| areas.iter().position(|a| a.code == code).unwrap();
+    let west: Vec<String> = areas
+        .iter()
+        .filter(|a| a.code.starts_with("11"))
+        .map(|a| a.code.clone())
+        .collect();
+    for code in &west {
+        let (i, j) = (at(&areas, code), at(&areas, &code.replacen("11", "12", 1)));
+        areas.swap(i, j);
+    }
+    let before = engine.areas().idx(&grid(11, 1));
+    engine.replace_areas(areas).unwrap();
+    assert_eq!(
+        engine.areas().idx(&grid(12, 1)),
+        before,
+        "the twins traded indexes"
+    );
+}
+
 /// The grid of district `d` (11 or 12), number `n` (1 or 2).
 pub fn grid(d: u8, n: u8) -> String {
     format!("{d}001001{n:03}")

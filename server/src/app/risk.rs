@@ -7,7 +7,7 @@
 //! The board is derived state: every node of a cluster computes the same
 //! from the same events, so nothing here travels between nodes.
 
-use parking_lot::{Mutex, RwLock};
+use parking_lot::{Mutex, RwLock, RwLockReadGuard};
 use riskmap_engine::model::{AreaLevel, EpochMs, RiskLevel};
 use riskmap_engine::risk::{
     Factor, GridRisk, IncidentSignal, Parts, RiskBoard, RiskWeights, Rollup,
@@ -53,6 +53,8 @@ pub struct RiskDesk {
     board: RwLock<RiskBoard>,
     /// Per grid: the score (tenths) and level last pushed.
     told: Mutex<FxHashMap<AreaIdx, (i64, RiskLevel)>>,
+    /// What a grid reads as while the board is of another area tree.
+    empty: RiskBoard,
 }
 
 impl RiskDesk {
@@ -60,8 +62,42 @@ impl RiskDesk {
     #[must_use]
     pub fn new(weights: RiskWeights) -> Self {
         RiskDesk {
-            board: RwLock::new(RiskBoard::new(weights)),
+            board: RwLock::new(RiskBoard::new(weights.clone())),
             told: Mutex::new(FxHashMap::default()),
+            empty: RiskBoard::new(weights),
+        }
+    }
+
+    /// The board as read with `tree`. An areas import puts its tree in the
+    /// engine first and rebuilds the board from it after: meanwhile the
+    /// board's grid indexes are the old tree's, and read with the new one
+    /// they would give a grid another grid's score and factors — risk
+    /// sources and incidents of another district (分级授权). Until the
+    /// rebuild every grid reads as having none.
+    fn read(&self, tree: &AreaTree) -> BoardRead<'_> {
+        let board = self.board.read();
+        if board.tree_generation() == tree.generation() {
+            BoardRead::Current(board)
+        } else {
+            BoardRead::Rebuilding(&self.empty)
+        }
+    }
+}
+
+/// The risk board as one area tree reads it (see [`RiskDesk::read`]).
+enum BoardRead<'a> {
+    /// The board, built for that tree.
+    Current(RwLockReadGuard<'a, RiskBoard>),
+    /// An empty board: the real one is of another tree until rebuilt.
+    Rebuilding(&'a RiskBoard),
+}
+
+impl std::ops::Deref for BoardRead<'_> {
+    type Target = RiskBoard;
+    fn deref(&self) -> &RiskBoard {
+        match self {
+            BoardRead::Current(board) => board,
+            BoardRead::Rebuilding(empty) => empty,
         }
     }
 }
@@ -250,7 +286,7 @@ impl App {
     #[must_use]
     pub fn risk_for_snapshot(&self, engine: &Engine, scope: Scope, bbox: [f64; 4]) -> Vec<GridRow> {
         let tree = engine.areas();
-        let board = self.risk.board.read();
+        let board = self.risk.read(tree);
         let now = crate::clock::now_ms();
         let mut rows: Vec<GridRow> = riskmap_engine::layer::split_bbox(bbox)
             .into_iter()
@@ -275,7 +311,7 @@ impl App {
         let engine = self.engine.read();
         let tree = engine.areas();
         let roots = roots(user, area, tree)?;
-        let board = self.risk.board.read();
+        let board = self.risk.read(tree);
         let now = crate::clock::now_ms();
         let mut rows = Vec::new();
         let mut stack = roots;
@@ -305,7 +341,7 @@ impl App {
         let engine = self.engine.read();
         let tree = engine.areas();
         let a = visible_area(user, code, tree)?;
-        let board = self.risk.board.read();
+        let board = self.risk.read(tree);
         let now = crate::clock::now_ms();
         let sum = |a: AreaIdx| {
             let area = tree.get(a);
@@ -331,7 +367,7 @@ impl App {
             if tree.get(g).level != AreaLevel::Grid {
                 return Err(RiskError::Invalid(format!("{code} is not a grid")));
             }
-            let board = self.risk.board.read();
+            let board = self.risk.read(tree);
             let factors = board
                 .factors(g, now)
                 .into_iter()
@@ -422,7 +458,11 @@ impl App {
         let days: Vec<RiskDay> = {
             let engine = self.engine.read();
             let tree = engine.areas();
-            let board = self.risk.board.read();
+            // Mid-import, today's snapshot waits for the next pass rather
+            // than record every grid as blue.
+            let BoardRead::Current(board) = self.risk.read(tree) else {
+                return Ok(0);
+            };
             tree.iter()
                 .filter(|(_, a)| a.level == AreaLevel::Grid)
                 .map(|(g, a)| {

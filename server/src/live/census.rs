@@ -78,6 +78,10 @@ struct Row {
 #[derive(Debug, Default)]
 pub struct Table {
     rows: Vec<Row>,
+    /// The [generation](AreaTree::generation) of the area tree the rows'
+    /// home grids index: an areas import renumbers the grids, and a table
+    /// of the tree before counts members under grids that are others' now.
+    tree: u64,
 }
 
 /// What one subscription sees of a table: `(cell, class, members)`, sorted
@@ -152,6 +156,8 @@ pub struct Census {
     latest: Option<Arc<Table>>,
     /// The counts last sent to each audience (a scope and a box).
     told: FxHashMap<Audience, Counts>,
+    /// The generation of the area tree `told`'s scopes were read from.
+    told_tree: u64,
 }
 
 /// Viewers who see the same counts: the same scope and box.
@@ -176,6 +182,7 @@ impl Census {
     /// fix is older than `stale_after_ms` counts as offline.
     pub fn take(&mut self, engine: &Engine, now: EpochMs, stale_after_ms: i64) -> Arc<Table> {
         let fresh = now.saturating_sub(stale_after_ms);
+        let tree = engine.areas().generation();
         let mut hist: Vec<[u32; CLASSES]> = vec![[0; CLASSES]; self.slots.len()];
         for (idx, m) in engine.staff().iter() {
             let Some(fix) = m.fix else { continue };
@@ -187,7 +194,10 @@ impl Census {
             }
             hist[slot][usize::from(class_of(m.role, m.duty, fix.fix_time_ms < fresh))] += 1;
         }
-        let table = Arc::new(self.rows(&hist));
+        let table = Arc::new(Table {
+            rows: self.rows(&hist),
+            tree,
+        });
         self.forget_empty_slots(&hist);
         self.latest = Some(table.clone());
         table
@@ -195,7 +205,7 @@ impl Census {
 
     /// The histograms as rows ordered by cell and class: the slots sorted by
     /// cell, each cell's rows then by class.
-    fn rows(&self, hist: &[[u32; CLASSES]]) -> Table {
+    fn rows(&self, hist: &[[u32; CLASSES]]) -> Vec<Row> {
         let mut order: Vec<usize> = (0..hist.len())
             .filter(|&i| hist[i].iter().any(|&n| n > 0))
             .collect();
@@ -218,7 +228,7 @@ impl Census {
             // A cell's homes are few: its rows in class order cost little.
             rows[from..].sort_by_key(|r| r.class);
         }
-        Table { rows }
+        rows
     }
 
     /// Once most slots counted nobody (people moved on), they are made
@@ -241,11 +251,12 @@ impl Census {
         self.latest.clone()
     }
 
-    /// The last census, or a new one if none was taken yet.
+    /// The last census, or a new one if none was taken yet or the last
+    /// was of another area tree (分级授权: its homes index that tree).
     pub fn latest(&mut self, engine: &Engine, now: EpochMs, stale_after_ms: i64) -> Arc<Table> {
         match &self.latest {
-            Some(t) => t.clone(),
-            None => self.take(engine, now, stale_after_ms),
+            Some(t) if t.tree == engine.areas().generation() => t.clone(),
+            _ => self.take(engine, now, stale_after_ms),
         }
     }
 
@@ -253,6 +264,11 @@ impl Census {
     /// the text of a `staff_cells` message (none for a viewer whose counts
     /// did not change). `before` is that census: the counts an audience
     /// that appeared since were told by their snapshots.
+    ///
+    /// Across an areas import nothing of the tree before is compared: a
+    /// viewer whose scope was read from it is told nothing (the import
+    /// resyncs every viewer; its scope's index may name another area now),
+    /// and what audiences were told and the census before are forgotten.
     pub fn changes(
         &mut self,
         before: Option<&Table>,
@@ -260,10 +276,16 @@ impl Census {
         viewers: &[(ViewerId, Subscription)],
         tree: &AreaTree,
     ) -> Vec<(ViewerId, Arc<str>)> {
+        let current = tree.generation();
+        if self.told_tree != current {
+            self.told.clear();
+            self.told_tree = current;
+        }
+        let before = before.filter(|b| b.tree == current);
         let mut told = FxHashMap::default();
         let mut texts: FxHashMap<Audience, Option<Arc<str>>> = FxHashMap::default();
         let mut out = Vec::new();
-        for (id, sub) in viewers {
+        for (id, sub) in viewers.iter().filter(|(_, sub)| sub.tree == current) {
             let audience = Audience::of(sub);
             let text = texts.entry(audience).or_insert_with(|| {
                 let now = table.view(sub.scope, sub.bbox, tree);

@@ -55,14 +55,34 @@ fn cell(lon: f64, lat: f64) -> u64 {
     u64::from(LatLng::new(lat, lon).unwrap().to_cell(CENSUS_RES))
 }
 
-fn sub(scope: Scope, bbox: [f64; 4]) -> Subscription {
+/// A subscription whose scope was read from `tree`.
+fn sub(tree: &AreaTree, scope: Scope, bbox: [f64; 4]) -> Subscription {
     Subscription {
         bbox,
         layers: Layers::STAFF_CELLS,
         scope,
         home: scope,
-        tree: 0,
+        tree: tree.generation(),
     }
+}
+
+/// The same areas with the two districts' branches trading places in the
+/// tree: every index of one names the other's area now (as after an
+/// areas import that renumbers them).
+fn renumbered(e: &mut Engine) {
+    let mut areas: Vec<Area> = e.areas().iter().map(|(_, a)| a.clone()).collect();
+    let at = |areas: &[Area], code: &str| areas.iter().position(|a| a.code == code).unwrap();
+    for (one, other) in [("d", "d2"), ("s", "s2"), ("m", "m2"), ("g", "g2")] {
+        let (i, j) = (at(&areas, one), at(&areas, other));
+        areas.swap(i, j);
+    }
+    let (g, g2) = (e.areas().idx("g"), e.areas().idx("g2"));
+    e.replace_areas(areas).unwrap();
+    assert_eq!(
+        (e.areas().idx("g"), e.areas().idx("g2")),
+        (g2, g),
+        "the grids traded indices"
+    );
 }
 
 /// A small deterministic generator (no test depends on a seed's luck).
@@ -211,6 +231,68 @@ fn a_scope_counts_only_members_homed_in_it_and_a_box_only_its_cells() {
     assert!(table.view(Scope::All, elsewhere, tree).is_empty());
 }
 
+/// Two members homed in g, one in g2, all in one cell.
+fn two_and_one() -> Engine {
+    let mut e = engine();
+    for (id, grid) in [("A", "g"), ("B", "g"), ("C", "g2")] {
+        let idx = member(&mut e, id, Role::Police, DutyStatus::Busy, grid);
+        put(&mut e, idx, 120.05, 28.05, NOW);
+    }
+    e
+}
+
+/// Members in `scope` of a view, all cells and classes.
+fn headcount(counts: &Counts) -> u32 {
+    counts.iter().map(|&(_, _, n)| n).sum()
+}
+
+#[test]
+fn a_census_of_the_tree_before_an_areas_import_is_not_read_with_the_new_one() {
+    let mut e = two_and_one();
+    let mut census = Census::default();
+    census.take(&e, NOW, STALE);
+    renumbered(&mut e);
+    // A snapshot after the import: d2's screen counts C alone, not the two
+    // homed in g, whose index g2 has now (分级授权).
+    let tree = e.areas();
+    let d2 = Scope::Subtree(tree.idx("d2").unwrap());
+    let table = census.latest(&e, NOW, STALE);
+    assert_eq!(headcount(&table.view(d2, BOX, tree)), 1);
+    let d = Scope::Subtree(tree.idx("d").unwrap());
+    assert_eq!(headcount(&table.view(d, BOX, tree)), 2);
+}
+
+#[test]
+fn a_viewer_whose_scope_is_of_the_tree_before_an_areas_import_is_told_nothing() {
+    let mut e = two_and_one();
+    let mut census = Census::default();
+    let d_before = sub(e.areas(), Scope::Subtree(e.areas().idx("d").unwrap()), BOX);
+    let city_before = sub(e.areas(), Scope::All, BOX);
+    let first = census.take(&e, NOW, STALE);
+    // d's viewer was told its two members.
+    let told = census.changes(None, &first, &[(1, d_before), (2, city_before)], e.areas());
+    assert_eq!(told.len(), 2);
+    renumbered(&mut e);
+    let tree = e.areas();
+    // A screen subscribes after the import: its snapshot is counted anew.
+    let city_now = sub(tree, Scope::All, BOX);
+    let snapshot = census.latest(&e, NOW + 1, STALE);
+    assert_eq!(headcount(&snapshot.view(Scope::All, BOX, tree)), 3);
+    // The next pass. d's old index is d2's now: read with it, d's viewer
+    // would be told d2's one member in place of its two. It is resynced by
+    // the import instead; the screen subscribed since hears of no change
+    // (nothing moved).
+    let before = census.latest_taken();
+    let table = census.take(&e, NOW + 2, STALE);
+    let told = census.changes(
+        before.as_deref(),
+        &table,
+        &[(1, d_before), (2, city_before), (3, city_now)],
+        tree,
+    );
+    assert!(told.is_empty(), "{told:?}");
+}
+
 #[test]
 fn classes_number_roles_then_duties_then_offline() {
     assert_eq!(class_of(Role::GridWorker, DutyStatus::Off, false), 0);
@@ -228,8 +310,8 @@ fn viewers_are_told_the_cells_that_changed_and_of_those_that_emptied() {
     put(&mut e, a, 120.05, 28.05, NOW);
     put(&mut e, b, 120.02, 28.02, NOW);
     let mut census = Census::default();
-    let city = sub(Scope::All, BOX);
-    let d = sub(Scope::Subtree(e.areas().idx("d").unwrap()), BOX);
+    let city = sub(e.areas(), Scope::All, BOX);
+    let d = sub(e.areas(), Scope::Subtree(e.areas().idx("d").unwrap()), BOX);
     let first = census.take(&e, NOW, STALE);
 
     // Nothing moved: nothing to tell.
@@ -297,7 +379,12 @@ fn an_audience_new_since_the_last_pass_is_told_what_changed_since_the_census_bef
     put(&mut e, a, 120.08, 28.08, NOW + 1);
     let now = census.take(&e, NOW + 1, STALE);
     // Its snapshot may have come from `before`: it must hear of the move.
-    let told = census.changes(Some(&before), &now, &[(9, sub(Scope::All, BOX))], e.areas());
+    let told = census.changes(
+        Some(&before),
+        &now,
+        &[(9, sub(e.areas(), Scope::All, BOX))],
+        e.areas(),
+    );
     assert_eq!(told.len(), 1);
     assert!(told[0].1.contains(&format!("{:x}", cell(120.05, 28.05))));
 }
