@@ -147,11 +147,33 @@ export async function cityOnline(page) {
   }, { timeoutMs: 20_000, message: 'more than 1,000 staff online in the staff panel' });
 }
 
-/** The field login's staff member, the grid it works in, and a point inside that grid. */
+/** The states in which a task is its assignee's (they are busy with it). */
+const HELD = ['dispatched', 'signed', 'in_progress'];
+
+/**
+ * Finishes, as the worker would (签收 if not yet, then 办结), every task the
+ * field worker still holds. A test that fails half-way leaves them busy with
+ * one, and the next test — or its own second try — would not find them
+ * among the dispatch panel's candidates: one failure would become several.
+ */
+async function handBack(disp, fieldTok, staffId) {
+  const { incidents } = await api(disp, 'GET', `/api/incidents?assignee=${encodeURIComponent(staffId)}&limit=1000`);
+  for (const inc of incidents.filter((i) => HELD.includes(i.state))) {
+    const path = `/api/incidents/${encodeURIComponent(inc.id)}/actions`;
+    if (inc.state === 'dispatched') await api(fieldTok, 'POST', path, { action: 'sign' });
+    await api(fieldTok, 'POST', path, { action: 'handle', comment: '测试前交还（e2e）' });
+  }
+}
+
+/**
+ * The field login's staff member, the grid it works in, and a point inside
+ * that grid; any task they still hold is finished first (see handBack).
+ */
 export async function fieldWorker() {
   const disp = await token('dispatcher');
   const fieldTok = await token('field');
   const me = await api(fieldTok, 'GET', '/api/me');
+  await handBack(disp, fieldTok, me.user.staff_id);
   const grid = await api(fieldTok, 'GET', `/ogc/collections/areas/items/${me.user.area}`);
   const staff = await api(disp, 'GET', `/api/staff/${me.user.staff_id}`);
   return { disp, fieldTok, staffId: me.user.staff_id, staff, here: inside(grid.geometry) };
