@@ -452,7 +452,9 @@ impl App {
             .to_string()
     }
 
-    /// Writes today's snapshot of every grid (rewritten through the day).
+    /// Writes today's snapshot of every grid (rewritten through the day);
+    /// the number of grids written, none while an areas import has the
+    /// board to rebuild.
     pub async fn record_risk_day(&self, now: EpochMs) -> Result<usize, StoreError> {
         let day = self.local_day(now);
         let days: Vec<RiskDay> = {
