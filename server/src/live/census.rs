@@ -156,14 +156,14 @@ pub struct Census {
     latest: Option<Arc<Table>>,
     /// The counts last sent to each audience (a scope and a box).
     told: FxHashMap<Audience, Counts>,
-    /// The generation of the area tree `told`'s scopes were read from.
-    told_tree: u64,
 }
 
-/// Viewers who see the same counts: the same scope and box.
+/// Viewers who see the same counts: the same scope (of the same area tree:
+/// an index names another area in another tree) and box.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct Audience {
     scope: Scope,
+    tree: u64,
     bbox: [u64; 4],
 }
 
@@ -171,6 +171,7 @@ impl Audience {
     fn of(sub: &Subscription) -> Self {
         Audience {
             scope: sub.scope,
+            tree: sub.tree,
             bbox: sub.bbox.map(f64::to_bits),
         }
     }
@@ -268,7 +269,8 @@ impl Census {
     /// Across an areas import nothing of the tree before is compared: a
     /// viewer whose scope was read from it is told nothing (the import
     /// resyncs every viewer; its scope's index may name another area now),
-    /// and what audiences were told and the census before are forgotten.
+    /// and neither the census before nor what its audiences were told is
+    /// a new audience's starting point.
     pub fn changes(
         &mut self,
         before: Option<&Table>,
@@ -277,10 +279,6 @@ impl Census {
         tree: &AreaTree,
     ) -> Vec<(ViewerId, Arc<str>)> {
         let current = tree.generation();
-        if self.told_tree != current {
-            self.told.clear();
-            self.told_tree = current;
-        }
         let before = before.filter(|b| b.tree == current);
         let mut told = FxHashMap::default();
         let mut texts: FxHashMap<Audience, Option<Arc<str>>> = FxHashMap::default();

@@ -294,6 +294,40 @@ fn a_viewer_whose_scope_is_of_the_tree_before_an_areas_import_is_told_nothing() 
 }
 
 #[test]
+fn an_audience_of_the_new_tree_starts_from_its_snapshot_not_from_what_one_of_the_old_was_told() {
+    let mut e = two_and_one();
+    let mut census = Census::default();
+    let d_before = sub(e.areas(), Scope::Subtree(e.areas().idx("d").unwrap()), BOX);
+    let first = census.take(&e, NOW, STALE);
+    // d's viewer was told its two members.
+    census.changes(None, &first, &[(1, d_before)], e.areas());
+    renumbered(&mut e);
+    // d2 has d's old index now: its screen's snapshot counts C alone.
+    let d2 = Scope::Subtree(e.areas().idx("d2").unwrap());
+    let d2_now = sub(e.areas(), d2, BOX);
+    let snapshot = census.latest(&e, NOW + 1, STALE);
+    assert_eq!(headcount(&snapshot.view(d2, BOX, e.areas())), 1);
+    // D joins d2 where C stands: two there now, as many as d's viewer was
+    // told under the same index — d2's screen must still hear of it.
+    let d = member(&mut e, "D", Role::Police, DutyStatus::Busy, "g2");
+    put(&mut e, d, 120.05, 28.05, NOW + 2);
+    let before = census.latest_taken();
+    let table = census.take(&e, NOW + 2, STALE);
+    let told = census.changes(before.as_deref(), &table, &[(2, d2_now)], e.areas());
+    let busy_police = class_of(Role::Police, DutyStatus::Busy, false);
+    assert_eq!(
+        told.iter().map(|(v, t)| (*v, &**t)).collect::<Vec<_>>(),
+        [(
+            2,
+            &*format!(
+                r#"{{"type":"staff_cells","cells":[{{"cell":"{:x}","counts":[[{busy_police},2]]}}]}}"#,
+                cell(120.05, 28.05)
+            )
+        )]
+    );
+}
+
+#[test]
 fn classes_number_roles_then_duties_then_offline() {
     assert_eq!(class_of(Role::GridWorker, DutyStatus::Off, false), 0);
     assert_eq!(class_of(Role::GridWorker, DutyStatus::Off, true), 1);
