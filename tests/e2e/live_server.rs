@@ -715,3 +715,51 @@ async fn batch_dispatch_answers_each_query_in_order() {
         .await;
     assert_eq!(status, 400);
 }
+
+/// A snapshot may wait for its turn (one per core at a time) after its
+/// scope was read. An areas import in between renumbers the areas: built
+/// with the scope as read, the east district's snapshot would hold the
+/// members of the district its index names now (分级授权).
+#[tokio::test]
+async fn a_snapshot_waiting_for_its_turn_across_an_areas_import_holds_only_its_own_area() {
+    let s = TestServer::start().await;
+    common::incidents::add_user(
+        &s,
+        "east",
+        riskmap::identity::UserRole::Dispatcher,
+        "12",
+        None,
+    )
+    .await;
+    let east = s.login("east").await;
+    let app = &s.server().app;
+    let mut ws = s.ws(&east).await;
+    // Every turn taken: the subscription is resolved, then waits.
+    let turns = app
+        .snapshots
+        .clone()
+        .acquire_many_owned(u32::try_from(app.snapshots.available_permits()).unwrap())
+        .await
+        .unwrap();
+    ws.send(
+        &json!({ "type": "subscribe", "bbox": [120.0, 28.0, 120.2, 28.1], "layers": ["staff"] }),
+    )
+    .await;
+    common::channels::until(
+        "the subscription resolved",
+        Duration::from_secs(5),
+        || async { !app.hub.subscribers(riskmap::live::Layers::STAFF).is_empty() },
+    )
+    .await;
+    common::swap_districts(&s);
+    drop(turns);
+    let snap = ws.next_of("snapshot").await;
+    let mut ids: Vec<&str> = snap["staff"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, ["S4", "S5"], "the east district's own: {snap}");
+}

@@ -32,6 +32,11 @@ pub(super) struct Conn {
     pub(super) watching: Option<Watch>,
 }
 
+/// Times a subscription is resolved and its snapshot built before giving
+/// up, each try undone by another areas import (imports are rare: one try
+/// almost always, a second after an import, a third hardly ever).
+const RESOLVE_TRIES: usize = 3;
+
 /// A subscription as the client asked for it.
 #[derive(Debug, Clone)]
 pub(super) struct Watch {
@@ -194,8 +199,39 @@ impl Conn {
     /// registers it with the hub, and returns the snapshot (and, for the
     /// `stats` layer, today's statistics). The snapshot may wait for its
     /// turn (see [`snapshot`]); nothing is sent meanwhile, so it still comes
-    /// after everything before it and before every delta after `seq`.
+    /// after everything before it and before every delta after `seq`. An
+    /// areas import in the meantime leaves the scope's indexes naming other
+    /// areas (分级授权): the watch is resolved again and the snapshot built
+    /// anew.
     pub(super) async fn subscribe(&mut self, w: Watch) -> Result<Vec<String>, ApiError> {
+        for _ in 0..RESOLVE_TRIES {
+            let sub = self.resolve(&w)?;
+            self.watching = Some(w.clone());
+            let seq = self.app.hub.subscribe(self.viewer, sub);
+            let Some(snapshot) = snapshot(&self.app, &self.p.user, sub, seq).await? else {
+                continue;
+            };
+            let mut out = vec![snapshot];
+            if sub.layers.contains(Layers::STATS) {
+                let engine = self.app.engine.read();
+                if engine.areas().generation() != sub.tree {
+                    continue;
+                }
+                let now = crate::clock::now_ms();
+                let from = self.app.incidents.dictionary().calendar().day_start(now);
+                out.push(self.app.stats_message(sub.scope, engine.areas(), from));
+            }
+            return Ok(out);
+        }
+        Err(ApiError::Unavailable(
+            "the areas were replaced while the snapshot was made, again and again; subscribe again"
+                .into(),
+        ))
+    }
+
+    /// A watch as a subscription: its scope, narrowed to its area, and its
+    /// box, read from the current area tree.
+    fn resolve(&self, w: &Watch) -> Result<Subscription, ApiError> {
         let (bbox, scope, home, generation) = {
             let engine = self.app.engine.read();
             let tree = engine.areas();
@@ -237,23 +273,13 @@ impl Conn {
             let scope = area.map_or(scope, |(_, idx)| scope.narrow(idx, tree));
             (bbox, scope, home, tree.generation())
         };
-        let sub = Subscription {
+        Ok(Subscription {
             bbox,
             layers: w.layers,
             scope,
             home,
             tree: generation,
-        };
-        self.watching = Some(w);
-        let seq = self.app.hub.subscribe(self.viewer, sub);
-        let mut out = vec![snapshot(&self.app, &self.p.user, sub, seq).await?];
-        if sub.layers.contains(Layers::STATS) {
-            let engine = self.app.engine.read();
-            let now = crate::clock::now_ms();
-            let from = self.app.incidents.dictionary().calendar().day_start(now);
-            out.push(self.app.stats_message(sub.scope, engine.areas(), from));
-        }
-        Ok(out)
+        })
     }
 
     /// Checks fixes now; the returned reply (the ack, or an error naming

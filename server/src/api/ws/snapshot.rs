@@ -30,12 +30,17 @@ use riskmap_engine::{AreaTree, Engine, Layer, LayerItem};
 /// its message. Waits for a turn (one snapshot per core at a time) and
 /// builds it on a blocking thread: it takes milliseconds to tens of
 /// milliseconds, which a runtime worker should not spend.
+///
+/// `None` when another area tree is in place than the one `sub`'s scope
+/// was read from (an areas import since, perhaps while this waited for its
+/// turn): the scope's indexes may name other areas now (分级授权), and the
+/// caller reads it again.
 pub(super) async fn snapshot(
     app: &Arc<App>,
     user: &User,
     sub: Subscription,
     seq: u64,
-) -> Result<String, ApiError> {
+) -> Result<Option<String>, ApiError> {
     let turn = app
         .snapshots
         .clone()
@@ -63,7 +68,12 @@ const PLACE_BYTES: usize = 320;
 /// Writes the snapshot. Its members come in the order of their names,
 /// as they did when it was a `serde_json::Value` (whose objects are
 /// sorted): the text is what clients have always been sent.
-fn write(app: &App, user: &User, sub: Subscription, seq: u64) -> Result<String, serde_json::Error> {
+fn write(
+    app: &App,
+    user: &User,
+    sub: Subscription,
+    seq: u64,
+) -> Result<Option<String>, serde_json::Error> {
     let has = |l| sub.layers.contains(l);
     // The active alerts of the user's whole area, whatever the box or the
     // area drilled into: a worker in danger off screen still sounds the
@@ -72,6 +82,11 @@ fn write(app: &App, user: &User, sub: Subscription, seq: u64) -> Result<String, 
     let engine = app.engine.read();
     let t = Instant::now();
     let tree = engine.areas();
+    // Trees only move on: the alerts' read before this one was of the
+    // scope's tree too if this one is.
+    if tree.generation() != sub.tree {
+        return Ok(None);
+    }
     let staff = has(Layers::STAFF).then(|| staff_in_view(&engine, sub));
     let staff_cells = has(Layers::STAFF_CELLS).then(|| app.census_for_snapshot(&engine, sub));
     let cameras = has(Layers::CAMERAS).then(|| visible_in_box(engine.cameras(), sub, tree));
@@ -144,7 +159,9 @@ fn write(app: &App, user: &User, sub: Subscription, seq: u64) -> Result<String, 
     map.end()?;
     drop(engine);
     app.metrics.observe(Q::Viewport, t.elapsed());
-    String::from_utf8(buf).map_err(serde_json::Error::custom)
+    String::from_utf8(buf)
+        .map(Some)
+        .map_err(serde_json::Error::custom)
 }
 
 /// A snapshot's `staff_cells`: the census's legend and the cells.
