@@ -280,3 +280,53 @@ async fn staff_check_in_and_out() {
         assert_eq!(m["duty"], duty, "{who}: {m}");
     }
 }
+
+/// The engine's lock is fair: a reader waits behind a writer that waits.
+/// A request that read-locks the engine and, holding it, read-locks it
+/// again deadlocks as soon as a fix batch (a writer) queues between the
+/// two, and every request after them hangs for good. Here a writer takes
+/// the lock all the time while the requests run; a deadlock cannot be
+/// undone, so a watchdog ends the test process with the reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_request_takes_the_engines_read_lock_twice() {
+    let s = TestServer::start().await;
+    let (disp, admin) = (s.login("dispatcher").await, s.login("admin").await);
+    let app = s.server().app.clone();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                drop(app.engine.write());
+            }
+        })
+    };
+    let (done, finished) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        if finished
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .is_err()
+        {
+            eprintln!(
+                "no_request_takes_the_engines_read_lock_twice: the requests hung for 60 s \
+                 under a busy writer: a request took the engine's read lock while holding it"
+            );
+            std::process::exit(101);
+        }
+    });
+    for i in 0..40 {
+        // A dispatcher checks a member of their area out and in
+        // (App::member_for), and the administrator lists the logins of
+        // their area (App::accounts).
+        let duty = if i % 2 == 0 { "off" } else { "available" };
+        let (status, body) = s
+            .post(&disp, "/api/staff/S2/duty", &json!({ "duty": duty }))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let (status, body) = s.get(&admin, "/api/users").await;
+        assert_eq!(status, 200, "{body}");
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    writer.join().unwrap();
+    done.send(()).unwrap();
+}

@@ -104,7 +104,7 @@ pub async fn list(
         None if q.to.is_some() => {
             return Err(ApiError::BadRequest("to needs from".into()));
         }
-        None => app.recent_alerts(&p.user, app.scope_of(&p.user)),
+        None => app.recent_alerts(&p.user, None),
     };
     if let Some(w) = wanted {
         alerts.retain(|a| w.contains(&a.state));

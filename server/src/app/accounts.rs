@@ -61,7 +61,8 @@ impl App {
         must_be_admin(admin)?;
         let all = self.store.users().await?;
         let engine = self.engine.read();
-        let (tree, scope) = (engine.areas(), self.scope_of(admin));
+        let tree = engine.areas();
+        let scope = Scope::of(admin, tree);
         Ok(all
             .into_iter()
             .filter(|a| in_scope(scope, tree, &a.user.area))
@@ -248,7 +249,11 @@ impl App {
             .await?
             .filter(|a| {
                 let engine = self.engine.read();
-                in_scope(self.scope_of(admin), engine.areas(), &a.user.area)
+                in_scope(
+                    Scope::of(admin, engine.areas()),
+                    engine.areas(),
+                    &a.user.area,
+                )
             })
             .ok_or_else(|| AccountError::NotFound(username.to_owned()))
     }
@@ -265,7 +270,7 @@ impl App {
     ) -> Result<(), AccountError> {
         let engine = self.engine.read();
         let tree = engine.areas();
-        let scope = self.scope_of(admin);
+        let scope = Scope::of(admin, tree);
         let bound = if area.is_empty() {
             // The whole city: only for an administrator's login, made by
             // an administrator who sees it whole.

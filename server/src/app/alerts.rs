@@ -372,11 +372,13 @@ impl App {
 
     /// The alerts the user may see that are active or closed in the last
     /// day, newest first (the store holds the history:
-    /// [`App::alert_history`]).
+    /// [`App::alert_history`]); within `scope`, or the user's whole area
+    /// (read under the same lock as the alerts' grids) for none.
     #[must_use]
-    pub fn recent_alerts(&self, user: &User, scope: Scope) -> Vec<Alert> {
+    pub fn recent_alerts(&self, user: &User, scope: Option<Scope>) -> Vec<Alert> {
         let engine = self.engine.read();
         let tree = engine.areas();
+        let scope = scope.unwrap_or_else(|| Scope::of(user, tree));
         self.alerts
             .book
             .read()
@@ -442,7 +444,7 @@ impl App {
     /// The active alerts a snapshot of `scope` carries.
     #[must_use]
     pub fn alerts_for_snapshot(&self, user: &User, scope: Scope) -> Vec<Value> {
-        self.recent_alerts(user, scope)
+        self.recent_alerts(user, Some(scope))
             .iter()
             .filter(|a| a.is_active())
             .map(|a| alert_message(a, false))

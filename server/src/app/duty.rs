@@ -12,7 +12,7 @@ use super::App;
 use super::cluster::{Change, Shipment};
 use super::fixes::FixRejection;
 use crate::event::{DomainEvent, DutyChange};
-use crate::identity::{User, UserRole};
+use crate::identity::{Scope, User, UserRole};
 use crate::live::FixIn;
 use crate::store::StoreError;
 
@@ -154,7 +154,10 @@ impl App {
             UserRole::Field => Err(MemberRefusal::NotTheirs),
             UserRole::Viewer => Err(MemberRefusal::ReadOnly),
             UserRole::Admin | UserRole::Commander | UserRole::Dispatcher => {
-                if self.scope_of(user).contains(member.home, engine.areas()) {
+                // The scope from the guard held: a second read of the engine's
+                // lock here would wait behind any writer queued meanwhile,
+                // which waits for this one (a deadlock).
+                if Scope::of(user, engine.areas()).contains(member.home, engine.areas()) {
                     Ok(member.duty)
                 } else {
                     Err(MemberRefusal::NotFound)

@@ -204,7 +204,11 @@ pub struct App {
 }
 
 impl App {
-    /// The scope of a user now.
+    /// The scope of a user now. It takes the engine's read lock: never
+    /// while holding a guard of it (a writer queued between the two would
+    /// wait for the first, and the second for the writer), and not when
+    /// the scope is to be used under a later guard (an areas import in
+    /// between renumbers it): read it from that guard's tree instead.
     #[must_use]
     pub fn scope_of(&self, user: &User) -> Scope {
         Scope::of(user, self.engine.read().areas())
