@@ -16,7 +16,7 @@ token=$(curl -sf -X POST "$base/api/auth/login" -H 'content-type: application/js
   -d '{"username":"admin","password":"schemathesis-admin"}' |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 # Left out: logout (it would revoke the token under test), /ws (an upgrade,
-# not a REST call; tests/live_server.rs covers it), and layer imports (a
+# not a REST call; tests/e2e/live_ws.rs covers it), and layer imports (a
 # random import replaces a layer; tests/e2e/ogc_import.rs covers them).
 out=$(mktemp "${TMPDIR:-/tmp}/schemathesis.XXXXXX")
 check_api() {

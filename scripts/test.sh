@@ -47,7 +47,7 @@ fi
 # them: naming packages would resolve the dependencies' features afresh and
 # build them again.
 ./scripts/with-postgres.sh cargo test --workspace --locked \
-  --test store_suite --test live_server --test ogc_api --test ogc_import --test incidents --test incident_views --test guard \
+  --test store_suite --test live_server --test live_ws --test ogc_api --test ogc_import --test incidents --test incident_views --test guard \
   --test access_matrix --test kill --test pg_restart --test security --test first_run \
   --test accounts --test duty --test sos --test patrol --test venues --test fences --test roster --test risk --test organisation --test import --test citizen --test intake --test cluster
 
