@@ -57,7 +57,7 @@ pub use fixes::{FixRejection, FixReport};
 pub use incidents::{Desk, DeskError};
 
 use crate::config;
-use crate::identity::{Auth, LoginThrottle, Rates, Scope, User};
+use crate::identity::{Auth, LoginThrottle, Rates};
 use crate::live::Hub;
 use crate::metrics::Metrics;
 use crate::net::proxies::TrustedProxies;
@@ -204,16 +204,6 @@ pub struct App {
 }
 
 impl App {
-    /// The scope of a user now. It takes the engine's read lock: never
-    /// while holding a guard of it (a writer queued between the two would
-    /// wait for the first, and the second for the writer), and not when
-    /// the scope is to be used under a later guard (an areas import in
-    /// between renumbers it): read it from that guard's tree instead.
-    #[must_use]
-    pub fn scope_of(&self, user: &User) -> Scope {
-        Scope::of(user, self.engine.read().areas())
-    }
-
     /// Whether the server is ready to serve: a cluster node has caught up
     /// with the log, and the store answers. (The engine is loaded before the
     /// App exists.) The store's own

@@ -2,7 +2,7 @@
 //! current engine: everything for a system admin, one subtree for everyone
 //! else, nothing if their area no longer exists.
 
-use super::user::{User, UserRole};
+use super::user::User;
 use riskmap_engine::{AreaIdx, AreaTree};
 
 /// What a user may see.
@@ -20,12 +20,11 @@ impl Scope {
     /// The scope of a user in a tree.
     #[must_use]
     pub fn of(user: &User, tree: &AreaTree) -> Scope {
+        if user.is_system_admin() {
+            return Scope::All;
+        }
         if user.area.is_empty() {
-            return if user.role == UserRole::Admin {
-                Scope::All
-            } else {
-                Scope::Nothing
-            };
+            return Scope::Nothing;
         }
         tree.idx(&user.area).map_or(Scope::Nothing, Scope::Subtree)
     }

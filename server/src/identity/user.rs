@@ -75,6 +75,16 @@ pub struct User {
     pub must_change_password: bool,
 }
 
+impl User {
+    /// The system administrator: an administrator bound to no area, who
+    /// sees the whole system ([`Scope::All`](super::Scope::All)) whatever
+    /// the area tree.
+    #[must_use]
+    pub fn is_system_admin(&self) -> bool {
+        self.role == UserRole::Admin && self.area.is_empty()
+    }
+}
+
 /// A login as an administrator sees it: the user and whether the login is
 /// disabled.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::super::App;
 use super::ChannelError;
+use super::connectors::system_admin_only;
 use crate::alert::{Alert, AlertAction};
 use crate::clock::now_ms;
 use crate::connector::{self, Callback, CallbackState, SourceKind};
@@ -200,13 +201,13 @@ impl App {
         user: &User,
         state: Option<CallbackState>,
     ) -> Result<Vec<Callback>, ChannelError> {
-        self.system_admin_only(user)?;
+        system_admin_only(user)?;
         Ok(self.store.callbacks(state, 500).await?)
     }
 
     /// Sends a call-back again (an administrator's retry of a failed one).
     pub async fn retry_callback(&self, user: &User, id: i64) -> Result<Callback, ChannelError> {
-        self.system_admin_only(user)?;
+        system_admin_only(user)?;
         let mut cb = self
             .store
             .callback(id)

@@ -12,7 +12,7 @@ use super::super::App;
 use super::{ChannelError, channel_user};
 use crate::clock::now_ms;
 use crate::connector::{self, IntakeSource, SourceKind};
-use crate::identity::{Scope, User, UserRole};
+use crate::identity::User;
 use crate::incident::ReportIn;
 use crate::incident::channel::{Alarm, ExternalRef, Intake};
 use crate::incident::model::{Action, Detail, LogEntry, Priority, Source};
@@ -111,22 +111,22 @@ pub struct SavedSource {
     pub secret: Option<String>,
 }
 
-impl App {
-    /// Refuses anyone but the system administrator: a source reports into
-    /// the whole city, and its call-backs name tickets anywhere.
-    pub(super) fn system_admin_only(&self, user: &User) -> Result<(), ChannelError> {
-        if user.role == UserRole::Admin && self.scope_of(user) == Scope::All {
-            Ok(())
-        } else {
-            Err(ChannelError::Forbidden(
-                "only the system administrator manages intake sources and call-backs".into(),
-            ))
-        }
+/// Refuses anyone but the system administrator: a source reports into the
+/// whole city, and its call-backs name tickets anywhere.
+pub(super) fn system_admin_only(user: &User) -> Result<(), ChannelError> {
+    if user.is_system_admin() {
+        Ok(())
+    } else {
+        Err(ChannelError::Forbidden(
+            "only the system administrator manages intake sources and call-backs".into(),
+        ))
     }
+}
 
+impl App {
     /// Every intake source (without secrets).
     pub async fn intake_sources(&self, user: &User) -> Result<Vec<IntakeSource>, ChannelError> {
-        self.system_admin_only(user)?;
+        system_admin_only(user)?;
         Ok(self.store.sources().await?)
     }
 
@@ -136,7 +136,7 @@ impl App {
         user: &User,
         input: SourceIn,
     ) -> Result<SavedSource, ChannelError> {
-        self.system_admin_only(user)?;
+        system_admin_only(user)?;
         let f = input.source;
         let known = self.store.source(&f.name).await?;
         let (secret, generated) = match (input.secret, known) {
