@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The layer rule of docs/ARCHITECTURE.md, checked: imports point down.
 #
-#   api, serve, cluster → app → {incident, alert, live, store, identity} (+ event) → engine
+#   api, serve, cluster → app → {incident, alert, live, store, identity} (+ event) → wire → engine
 #
 # - nothing below the app layer imports the app, the API, start-up or the
 #   simulator;
 # - the app layer imports no API;
-# - the engine crate knows no HTTP, SQL or async (no such dependency, no
-#   `async fn`);
+# - the engine and wire crates know no HTTP, SQL or async (no such
+#   dependency, no `async fn`), and build on nothing of the server's (the
+#   fuzz targets build them alone);
 # - geodata and loadgen build on the engine alone: no axum, no sqlx.
 # Exits non-zero, naming each offence.
 set -euo pipefail
@@ -34,12 +35,14 @@ while IFS= read -r hit; do
   offence "the cluster module imports the API or start-up: $hit"
 done < <(grep -rnE 'crate::(api|serve)\b' server/src/cluster || true)
 
-if grep -nE '^(tokio|axum|sqlx|hyper|tower|tower-http|reqwest)\b' engine/Cargo.toml; then
-  offence "engine/Cargo.toml depends on an async, HTTP or SQL crate"
-fi
-while IFS= read -r hit; do
-  offence "the engine is not async: $hit"
-done < <(grep -rn 'async fn' engine/src || true)
+for crate in engine wire; do
+  if grep -nE '^((tokio|axum|sqlx|hyper|tower|tower-http|reqwest)\b|riskmap[ .=])' "$crate/Cargo.toml"; then
+    offence "$crate/Cargo.toml depends on an async, HTTP or SQL crate, or on the server"
+  fi
+  while IFS= read -r hit; do
+    offence "the $crate crate is not async: $hit"
+  done < <(grep -rn 'async fn' "$crate/src" || true)
+done
 
 for pkg in geodata loadgen; do
   if cargo tree --locked -p "$pkg" -e normal --prefix none 2>/dev/null | grep -qE '^(axum|sqlx) '; then

@@ -4,16 +4,17 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use riskmap::api::fixes::{parse_json, parse_params};
+use riskmap_wire::osmand::{parse_json, parse_params};
+use riskmap_wire::to_fix;
 
 fuzz_target!(|data: &[u8]| {
     let now = 1_767_225_600_000;
     if let Ok((_, fix)) = parse_json(data) {
-        let _ = riskmap::app::fixes::to_fix(&fix, now);
+        let _ = to_fix(&fix, now);
     }
     if let Ok(pairs) = serde_urlencoded::from_bytes::<Vec<(String, String)>>(data)
         && let Ok((_, fix)) = parse_params(&pairs)
     {
-        let _ = riskmap::app::fixes::to_fix(&fix, now);
+        let _ = to_fix(&fix, now);
     }
 });

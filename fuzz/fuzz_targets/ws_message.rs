@@ -4,8 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use riskmap::api::queries::{NearbyParams, NearestParams, PointParams};
-use riskmap::live::{ClientMessage, Layers};
+use riskmap_wire::query::{NearbyParams, NearestParams, PointParams};
+use riskmap_wire::{ClientMessage, Layers, to_fix};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(msg) = serde_json::from_slice::<ClientMessage>(data) else {
@@ -21,11 +21,11 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         ClientMessage::Fix { fix, .. } => {
-            let _ = riskmap::app::fixes::to_fix(&fix, 1_767_225_600_000);
+            let _ = to_fix(&fix, 1_767_225_600_000);
         }
         ClientMessage::Fixes { fixes, .. } => {
             for f in &fixes {
-                let _ = riskmap::app::fixes::to_fix(f, 1_767_225_600_000);
+                let _ = to_fix(f, 1_767_225_600_000);
             }
         }
         ClientMessage::Query { params, .. } => {

@@ -19,10 +19,11 @@ use std::time::{Duration, Instant};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use rand::RngExt;
 use riskmap::identity::Scope;
+use riskmap::live::Subscription;
 use riskmap::live::census::Census;
-use riskmap::live::{Layers, Subscription};
 use riskmap_engine::sphere::LonLat;
 use riskmap_engine::{Engine, EngineConfig};
+use riskmap_wire::Layers;
 use support::{WENZHOU_URBAN, fix_at, lattice_city, point_in, random_staff, rng};
 
 const STEP: f64 = 0.005;

@@ -23,10 +23,10 @@ use crate::identity::{User, UserRole};
 use crate::incident::ReportIn;
 use crate::incident::model::{Priority, Source, State};
 use crate::incident::{ActionRequest, Command};
-use crate::live::{Datum, FixIn};
 use riskmap_engine::model::{DutyStatus, Role, Skill};
 use riskmap_engine::sphere::{self, LonLat};
 use riskmap_engine::{AreaIdx, Engine, NearestQuery, StaffFilter, StaffIdx};
+use riskmap_wire::{Datum, FixIn};
 
 /// Where a simulated staff member is heading, and how fast.
 struct Walker {

@@ -207,7 +207,7 @@ async fn a_snapshot_waiting_for_its_turn_across_an_areas_import_holds_only_its_o
     common::channels::until(
         "the subscription resolved",
         Duration::from_secs(5),
-        || async { !app.hub.subscribers(riskmap::live::Layers::STAFF).is_empty() },
+        || async { !app.hub.subscribers(riskmap_wire::Layers::STAFF).is_empty() },
     )
     .await;
     common::swap_districts(&s);

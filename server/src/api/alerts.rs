@@ -15,7 +15,8 @@ use super::extract::{Json, Query};
 use crate::alert::{AlertAction, AlertState};
 use crate::app::App;
 use crate::app::alerts::{SOS_SHARE_EVERY_S, SosIn, StepIn};
-use crate::clock::{now_ms, parse_time};
+use crate::clock::now_ms;
+use riskmap_wire::time::parse_time;
 
 /// Most alerts in one history answer.
 const MAX_LIMIT: u32 = 1_000;

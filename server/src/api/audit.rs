@@ -11,8 +11,9 @@ use super::auth::Principal;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Query};
 use crate::app::App;
-use crate::clock::{now_ms, parse_time};
+use crate::clock::now_ms;
 use crate::identity::{Scope, UserRole};
+use riskmap_wire::time::parse_time;
 
 /// `GET /api/audit` parameters.
 #[derive(Debug, Deserialize)]

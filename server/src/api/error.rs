@@ -19,7 +19,6 @@ use crate::app::risk::RiskError;
 use crate::app::roster::RosterDeskError;
 use crate::app::tiles::TileError;
 use crate::app::venues::VenuesError;
-use crate::clock::TimeError;
 use crate::identity::AuthError;
 use crate::incident::IncidentError;
 use crate::org::OrgError;
@@ -27,6 +26,7 @@ use crate::store::StoreError;
 use crate::venue::VenueError;
 use riskmap_engine::EngineError;
 use riskmap_engine::model::DutyStatus;
+use riskmap_wire::time::TimeError;
 
 /// An error answer.
 #[derive(Debug)]

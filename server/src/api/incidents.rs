@@ -14,17 +14,18 @@ use serde_json::{Value, json};
 use super::auth::Principal;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Query};
-use super::queries::{self, NearestParams, PointParams};
+use super::queries;
 use crate::app::App;
 use crate::clock::now_ms;
-use crate::clock::parse_time;
 use crate::identity::Scope;
 use crate::identity::User;
 use crate::incident::model::{LogEntry, State as IncidentState};
 use crate::incident::{ActionRequest, Actor, IncidentView, ReportIn};
-use crate::live::Datum;
 use crate::store::LogRange;
 use riskmap_engine::AreaTree;
+use riskmap_wire::Datum;
+use riskmap_wire::query::{NearestParams, PointParams};
+use riskmap_wire::time::parse_time;
 
 /// Most incidents in one list page.
 const MAX_PAGE: usize = 1_000;

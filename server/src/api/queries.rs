@@ -17,7 +17,6 @@ use crate::app::App;
 use crate::clock::now_ms;
 use crate::identity::Scope;
 use crate::identity::User;
-use crate::live::Datum;
 use crate::live::protocol::{camera_json, key_place_json, risk_source_json};
 use crate::metrics::Query as Q;
 use riskmap_engine::model::{DutyStatus, Role, Skill};
@@ -25,24 +24,8 @@ use riskmap_engine::sphere::LonLat;
 use riskmap_engine::{
     AreaIdx, AreaTree, Engine, HeatLayer, Layer, LayerItem, NearestQuery, StaffFilter, gcj02,
 };
-
-/// A point, in WGS84 unless `coords=gcj02`.
-#[derive(Debug, Deserialize)]
-pub struct PointParams {
-    /// Longitude.
-    pub lon: f64,
-    /// Latitude.
-    pub lat: f64,
-    /// Datum of lon/lat.
-    #[serde(default)]
-    pub coords: Datum,
-}
-
-impl PointParams {
-    fn point(&self) -> ApiResult<LonLat> {
-        point(self.lon, self.lat, self.coords)
-    }
-}
+use riskmap_wire::Datum;
+use riskmap_wire::query::{HeatmapParams, NearbyParams, NearestParams, PointParams};
 
 /// A validated WGS84 point from a client's coordinates.
 fn point(lon: f64, lat: f64, coords: Datum) -> ApiResult<LonLat> {
@@ -51,35 +34,6 @@ fn point(lon: f64, lat: f64, coords: Datum) -> ApiResult<LonLat> {
         Datum::Wgs84 => p,
         Datum::Gcj02 => gcj02::to_wgs84(p)?,
     })
-}
-
-/// `GET /api/dispatch/nearest` parameters. (The point's fields are repeated
-/// rather than flattened: query strings carry only text, and serde's
-/// flattening loses the conversion to numbers.)
-#[derive(Debug, Deserialize)]
-pub struct NearestParams {
-    /// Longitude.
-    pub lon: f64,
-    /// Latitude.
-    pub lat: f64,
-    /// Datum of lon/lat.
-    #[serde(default)]
-    pub coords: Datum,
-    /// How many (default 5).
-    pub k: Option<usize>,
-    /// Role filter: one role name, or several separated by commas.
-    pub role: Option<String>,
-    /// Skill filter: every listed skill (comma-separated) is required.
-    pub skill: Option<String>,
-    /// Only staff whose duty status is available (default true).
-    pub available: Option<bool>,
-    /// Maximum distance, metres.
-    pub max_m: Option<f64>,
-    /// Rank the point's own grid's staff first (default false).
-    pub same_grid_first: Option<bool>,
-    /// Staff whose last fix is older than `--stale-after-s` too (default
-    /// false: a position that old says nothing of where they are).
-    pub include_stale: Option<bool>,
 }
 
 fn parse_enum<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> ApiResult<T> {
@@ -251,7 +205,7 @@ fn nearest_with<R>(
 
 /// Cameras the user may see that can see a point, nearest first.
 pub fn cameras_query(app: &App, user: &User, p: &PointParams) -> ApiResult<Value> {
-    let point = p.point()?;
+    let point = point(p.lon, p.lat, p.coords)?;
     let engine = app.engine.read();
     let scope = Scope::of(user, engine.areas());
     let t = Instant::now();
@@ -267,23 +221,6 @@ pub fn cameras_query(app: &App, user: &User, p: &PointParams) -> ApiResult<Value
         })
         .collect();
     Ok(json!({ "point": { "lon": point.lon, "lat": point.lat }, "cameras": cams }))
-}
-
-/// `GET /api/dispatch/nearby` parameters.
-#[derive(Debug, Deserialize)]
-pub struct NearbyParams {
-    /// Longitude.
-    pub lon: f64,
-    /// Latitude.
-    pub lat: f64,
-    /// Datum of lon/lat.
-    #[serde(default)]
-    pub coords: Datum,
-    /// Radius, metres (default 500).
-    pub radius_m: Option<f64>,
-    /// Comma-separated: `risk_sources`, `key_places`, `cameras` (default
-    /// the first two).
-    pub layers: Option<String>,
 }
 
 /// Risk sources, key places (and cameras) within a radius, nearest first.
@@ -352,7 +289,7 @@ fn within_visible<T: LayerItem>(
 
 /// The grid at a point and its ancestors, if the user may see them.
 pub fn locate_query(app: &App, user: &User, p: &PointParams) -> ApiResult<Value> {
-    let point = p.point()?;
+    let point = point(p.lon, p.lat, p.coords)?;
     let engine = app.engine.read();
     let scope = Scope::of(user, engine.areas());
     let t = Instant::now();
@@ -377,17 +314,6 @@ pub fn locate_query(app: &App, user: &User, p: &PointParams) -> ApiResult<Value>
         "grid": chain.first().cloned().unwrap_or(Value::Null),
         "chain": chain,
     }))
-}
-
-/// `GET /api/heatmap` parameters.
-#[derive(Debug, Deserialize)]
-pub struct HeatmapParams {
-    /// `west,south,east,north`.
-    pub bbox: String,
-    /// H3 resolution 0–15 (default 8).
-    pub res: Option<u8>,
-    /// `staff` (default), `cameras`, `risk_sources`, `key_places`.
-    pub layer: Option<String>,
 }
 
 /// Parses `west,south,east,north`.

@@ -16,8 +16,8 @@ use super::extract::{Json, Query};
 use crate::app::App;
 use crate::app::analysis::AnalysisIn;
 use crate::app::risk::GridDetail;
-use crate::clock::parse_time;
 use crate::incident::analysis::Analysis;
+use riskmap_wire::time::parse_time;
 
 /// Most grids in one list answer unless asked for fewer.
 const MAX_LIMIT: usize = 100_000;

@@ -73,7 +73,7 @@ pub async fn track(
     let now = now_ms();
     let time = |s: &Option<String>, default: i64| -> ApiResult<i64> {
         s.as_deref().map_or(Ok(default), |s| {
-            crate::clock::parse_time(s).map_err(ApiError::from)
+            riskmap_wire::time::parse_time(s).map_err(ApiError::from)
         })
     };
     let from = time(&q.from, now - 24 * 3600 * 1000)?;

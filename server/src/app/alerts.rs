@@ -26,8 +26,9 @@ use crate::alert::{
 use crate::clock::now_ms;
 use crate::event::{DomainEvent, DutyChange};
 use crate::identity::{Scope, User, UserRole};
-use crate::live::{Event, FixIn, Layers, Reach};
+use crate::live::{Event, Reach};
 use crate::store::StoreError;
+use riskmap_wire::{FixIn, Layers};
 
 /// How often an open alert is pushed again to the dispatchers of its area.
 pub const REPEAT_EVERY: Duration = Duration::from_secs(5);

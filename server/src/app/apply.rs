@@ -235,7 +235,7 @@ impl App {
         .to_string();
         self.hub.publish(Event {
             text: text.into(),
-            layer: crate::live::Layers::STAFF,
+            layer: riskmap_wire::Layers::STAFF,
             reach: Reach::of(m.home, engine.areas()),
             at: m.fix.map(|f| f.position),
         });

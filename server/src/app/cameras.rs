@@ -16,9 +16,10 @@ use super::App;
 use super::cluster::{Change, Shipment};
 use crate::event::{CameraHealth, DomainEvent};
 use crate::live::protocol::camera_json;
-use crate::live::{Event, Layers, Reach};
+use crate::live::{Event, Reach};
 use crate::net::probe;
 use crate::store::StoreError;
+use riskmap_wire::Layers;
 
 /// How many streams are probed at once.
 pub const PROBES_AT_ONCE: usize = 32;

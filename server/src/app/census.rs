@@ -5,8 +5,9 @@
 use riskmap_engine::Engine;
 
 use super::App;
+use crate::live::Subscription;
 use crate::live::census::{Census, Counts, Table};
-use crate::live::{Layers, Subscription};
+use riskmap_wire::Layers;
 
 impl App {
     /// Takes the census and sends each `staff_cells` viewer what changed

@@ -13,8 +13,8 @@ use super::cluster::{Change, Shipment};
 use super::fixes::FixRejection;
 use crate::event::{DomainEvent, DutyChange};
 use crate::identity::{Scope, User, UserRole};
-use crate::live::FixIn;
 use crate::store::StoreError;
+use riskmap_wire::FixIn;
 
 /// Why a duty change was refused.
 #[derive(Debug, Error)]

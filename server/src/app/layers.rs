@@ -33,7 +33,7 @@ use super::cluster::{Change, Shipment};
 use super::{App, Limits};
 use crate::event::{DomainEvent, PrebuiltTree};
 use crate::identity::User;
-use crate::live::{Event, Layers, Reach};
+use crate::live::{Event, Reach};
 pub use crate::store::LayerKind;
 use crate::store::{LayerData, StoreError, WriteMode};
 use apply::{apply_to_engine, keep_locator_image};
@@ -43,6 +43,7 @@ use riskmap_engine::geojson::{
 };
 use riskmap_engine::model::{Area, AreaLevel, Staff};
 use riskmap_engine::{AreaTree, Engine, EngineError, Layer, LayerItem, StaffIndex};
+use riskmap_wire::Layers;
 
 /// The mode's name, as clients give it (`?mode=`) and reports name it.
 #[must_use]

@@ -23,8 +23,9 @@ use crate::identity::{Scope, User};
 use crate::incident::book::Entry;
 use crate::incident::model::Source;
 use crate::incident::timing::Warning;
-use crate::live::{Event, Layers, Reach};
+use crate::live::{Event, Reach};
 use crate::store::{RiskDay, StoreError};
+use riskmap_wire::Layers;
 
 /// How often every grid is re-read as its incidents age.
 pub const REFRESH_EVERY: std::time::Duration = std::time::Duration::from_secs(600);

@@ -19,9 +19,10 @@ use super::cluster::{Change, Shipment};
 use crate::clock::now_ms;
 use crate::event::DomainEvent;
 use crate::identity::{Scope, User, UserRole};
-use crate::live::{Event, Layers, Reach};
+use crate::live::{Event, Reach};
 use crate::store::{InspectionFilter, StoreError};
 use crate::venue::{self, CheckItem, Inspection, ScanKind, VenueError};
+use riskmap_wire::Layers;
 
 /// A key place's inspection rhythm and where it stands.
 #[derive(Debug, Clone, Serialize)]

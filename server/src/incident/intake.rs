@@ -3,8 +3,6 @@
 //! layer places the report in its grid, picks the serial number and the
 //! possible duplicate, and commits.
 
-use serde::Deserialize;
-
 use riskmap_engine::model::EpochMs;
 use riskmap_engine::sphere::LonLat;
 
@@ -12,7 +10,7 @@ use super::channel::Intake;
 use super::error::IncidentError;
 use super::model::{Action, Chain, Detail, Incident, LogEntry, Priority, Source, State};
 use crate::identity::{User, UserRole};
-use riskmap_engine::gcj02::Datum;
+use riskmap_wire::ReportIn;
 
 /// Longest description or comment, characters.
 const MAX_TEXT: usize = 4_000;
@@ -20,36 +18,6 @@ const MAX_TEXT: usize = 4_000;
 const MAX_PHOTOS: usize = 20;
 /// Longest photo reference.
 const MAX_PHOTO_REF: usize = 1_000;
-
-/// A report as clients send it.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ReportIn {
-    /// Minor category code.
-    pub category: String,
-    /// Where it came from (default: `patrol` for field staff, else `citizen`).
-    #[serde(default)]
-    pub source: Option<Source>,
-    /// Default `normal`.
-    #[serde(default)]
-    pub priority: Option<Priority>,
-    /// Longitude.
-    pub lon: f64,
-    /// Latitude.
-    pub lat: f64,
-    /// What happened.
-    #[serde(default)]
-    pub description: String,
-    /// Photo references.
-    #[serde(default)]
-    pub photos: Vec<String>,
-    /// 事件报备: record and close at once.
-    #[serde(default)]
-    pub report_only: bool,
-    /// Datum of lon/lat.
-    #[serde(default)]
-    pub coords: Datum,
-}
 
 /// Checks a description or comment and its photo references against the
 /// limits.

@@ -41,5 +41,5 @@ pub use book::Book;
 pub use command::{ActionRequest, Command};
 pub use dictionary::Dictionary;
 pub use error::IncidentError;
-pub use intake::ReportIn;
+pub use riskmap_wire::ReportIn;
 pub use view::{IncidentView, Names};

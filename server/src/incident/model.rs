@@ -8,56 +8,9 @@ use riskmap_engine::sphere::LonLat;
 
 use super::channel::Intake;
 
-/// Where a report came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Source {
-    /// 网格员巡查 — a grid worker on patrol.
-    Patrol,
-    /// 群众上报 — a citizen.
-    Citizen,
-    /// 12345 热线 — the city hotline.
-    Hotline,
-    /// 视频告警 — a camera's alert.
-    Camera,
-    /// 系统 — another system, or the demo simulator.
-    System,
-}
-
-impl Source {
-    /// Every source.
-    pub const ALL: [Source; 5] = [
-        Source::Patrol,
-        Source::Citizen,
-        Source::Hotline,
-        Source::Camera,
-        Source::System,
-    ];
-}
-
-/// How fast it must be handled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Priority {
-    /// 一般.
-    Normal,
-    /// 紧急.
-    Urgent,
-    /// 特急.
-    Emergency,
-}
-
-impl Priority {
-    /// The API name.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Priority::Normal => "normal",
-            Priority::Urgent => "urgent",
-            Priority::Emergency => "emergency",
-        }
-    }
-}
+/// Where a report came from and how fast it must be handled: words of the
+/// report as clients send it (riskmap-wire), kept on every incident.
+pub use riskmap_wire::{Priority, Source};
 
 /// Where an incident is in the closed loop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -25,12 +25,13 @@ use parking_lot::Mutex;
 use rustc_hash::{FxHashMap, FxHashSet};
 use tokio::sync::{Notify, mpsc};
 
-use super::protocol::{Layers, move_json};
+use super::protocol::move_json;
 use crate::identity::Scope;
 use crate::metrics::Metrics;
 use riskmap_engine::model::{DutyStatus, Fix};
 use riskmap_engine::sphere::{self, LonLat};
 use riskmap_engine::{AreaIdx, AreaTree, Engine, StaffIdx};
+use riskmap_wire::Layers;
 
 /// A connected viewer's id.
 pub type ViewerId = u64;

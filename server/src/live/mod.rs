@@ -1,4 +1,5 @@
-//! Live push: the hub that routes changes to viewers, and the wire protocol.
+//! Live push: the hub that routes changes to viewers, and the views it sends
+//! (what clients send is riskmap-wire's).
 
 pub mod census;
 pub mod hub;
@@ -9,4 +10,3 @@ mod test_city;
 pub use hub::{
     Closing, Event, Hub, HubConfig, Outbound, Reach, Subscription, ViewerHandle, ViewerId,
 };
-pub use protocol::{ClientMessage, Datum, FixIn, Layers};

@@ -16,7 +16,8 @@ use crate::app::alerts::{SOS_SHARE_EVERY_S, SosIn, StepIn};
 use crate::app::ingest::IngestError;
 use crate::app::{App, FixRejection};
 use crate::identity::Scope;
-use crate::live::{ClientMessage, Layers, Outbound, Subscription};
+use crate::live::{Outbound, Subscription};
+use riskmap_wire::{ClientMessage, Layers};
 
 /// What a connection is doing.
 pub(super) struct Conn {
@@ -289,7 +290,7 @@ impl Conn {
     pub(super) fn begin_fixes(
         &self,
         id: Option<Value>,
-        fixes: Vec<crate::live::FixIn>,
+        fixes: Vec<riskmap_wire::FixIn>,
     ) -> PendingReply {
         let own = self.p.user.staff_id.clone();
         match self

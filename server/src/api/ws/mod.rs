@@ -35,9 +35,9 @@ use serde_json::{Value, json};
 use super::auth::Principal;
 use super::error::ApiError;
 use crate::app::App;
-use crate::live::ClientMessage;
 use crate::metrics::Metrics;
 use conn::Conn;
+use riskmap_wire::ClientMessage;
 use socket::{CloseFrame, Message, Sink, Socket, Stream, Upgrade, close_code};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 

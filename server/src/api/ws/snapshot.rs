@@ -17,7 +17,6 @@ use serde_json::Value;
 use crate::api::error::ApiError;
 use crate::app::App;
 use crate::identity::User;
-use crate::live::Layers;
 use crate::live::Subscription;
 use crate::live::census::{self, CellList, Counts};
 use crate::live::protocol::{CameraView, PlaceView, StaffView};
@@ -25,6 +24,7 @@ use crate::metrics::Query as Q;
 use riskmap_engine::model::{DutyStatus, Role};
 use riskmap_engine::staff::Member;
 use riskmap_engine::{AreaTree, Engine, Layer, LayerItem};
+use riskmap_wire::Layers;
 
 /// A snapshot of everything a subscription can see now, as the text of
 /// its message. Waits for a turn (one snapshot per core at a time) and

@@ -15,7 +15,8 @@ use crate::incident::IncidentView;
 use crate::incident::machine;
 use crate::incident::model::{Action, LogEntry};
 use crate::incident::timing::Warning;
-use crate::live::{Event, Layers, Reach};
+use crate::live::{Event, Reach};
+use riskmap_wire::Layers;
 
 impl App {
     /// One turn of the incident clock: re-reads every open incident's

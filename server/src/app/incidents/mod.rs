@@ -24,8 +24,9 @@ use crate::incident::model::{Action, Incident, Source, State};
 use crate::incident::stats::{self, Stats};
 use crate::incident::view::DepartmentRef;
 use crate::incident::{Actor, Dictionary, IncidentError, IncidentView, Names};
-use crate::live::{Event, Layers, Reach};
+use crate::live::{Event, Reach};
 use crate::org::{Department, Departments, command_centre};
+use riskmap_wire::Layers;
 
 pub use write::DeskError;
 

@@ -1,9 +1,9 @@
 //! The census against counting by hand, its scopes, and what it tells.
 
 use super::*;
-use crate::live::Layers;
 use riskmap_engine::model::{Area, AreaLevel, Staff};
 use riskmap_engine::{EngineConfig, StaffIdx};
+use riskmap_wire::Layers;
 
 const NOW: EpochMs = 1_000_000_000;
 const STALE: i64 = 600_000;

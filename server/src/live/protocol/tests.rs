@@ -1,28 +1,6 @@
-//! Parsing client messages, and the views' text pinned against the `json!`
-//! builders they replaced.
+//! The views' text pinned against the `json!` builders they replaced.
 
 use super::*;
-
-#[test]
-fn parses_messages_and_refuses_unknown_ones() {
-    let m: ClientMessage =
-        serde_json::from_str(r#"{"type":"subscribe","bbox":[120,27,121,28],"layers":["staff"]}"#)
-            .unwrap();
-    assert!(matches!(m, ClientMessage::Subscribe { bbox: Some(_), .. }));
-    let m: ClientMessage =
-        serde_json::from_str(r#"{"type":"fix","id":7,"lon":120.6,"lat":28.0,"coords":"gcj02"}"#)
-            .unwrap();
-    let ClientMessage::Fix { fix, .. } = m else {
-        panic!()
-    };
-    assert_eq!(fix.coords, Datum::Gcj02);
-    assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"launch"}"#).is_err());
-    assert!(
-        Layers::parse(&["staff".into(), "nope".into()])
-            .unwrap_err()
-            .contains("nope")
-    );
-}
 
 // The `json!` builders the views replaced, kept here to pin the shape:
 // the views must write the same text (members, values, order, omissions).
