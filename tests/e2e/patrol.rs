@@ -359,3 +359,74 @@ async fn patrol_exceptions_are_raised_once_as_alerts() {
         "{list}"
     );
 }
+
+/// The patrol alerts' pass, the patrol views and a fix's patrol feed take
+/// the same two locks, the engine's and the patrol days'; in opposite orders
+/// they deadlock as soon as a fix batch (a writer) queues for the engine
+/// between them, and the server with it. Here a writer takes the engine's
+/// lock all the time while fixes are applied, the pass runs and a
+/// dispatcher reads the coverage; a deadlock cannot be undone, so a watchdog
+/// ends the test process with the reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_patrol_alerts_and_the_fixes_take_their_locks_in_one_order() {
+    use riskmap::event::{DomainEvent, StaffFix};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let s = TestServer::start().await;
+    let app = s.server().app.clone();
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let spin = |work: Box<dyn Fn(i64) + Send>| {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut i = 0;
+            while !stop.load(Ordering::Relaxed) {
+                work(i);
+                i += 1;
+            }
+        })
+    };
+    let writer = spin(Box::new({
+        let app = app.clone();
+        move |_| drop(app.engine.write())
+    }));
+    let start = riskmap::clock::now_ms() - 3_600_000;
+    let mover = spin(Box::new({
+        let app = app.clone();
+        move |i| {
+            let at = LonLat::new(120.005 + 0.0001 * (i % 100) as f64, 28.01).unwrap();
+            app.apply(&DomainEvent::FixesRecorded {
+                fixes: vec![StaffFix {
+                    staff_id: "S1".into(),
+                    fix: riskmap_engine::model::Fix::at(at, start + i),
+                }],
+            });
+        }
+    }));
+    let (done, finished) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        // Only a timeout is a hang: a test that failed drops the sender.
+        if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+            finished.recv_timeout(std::time::Duration::from_secs(60))
+        {
+            eprintln!(
+                "the_patrol_alerts_and_the_fixes_take_their_locks_in_one_order: the patrol \
+                 alerts' pass or views hung for 60 s beside the fixes' patrol feed under a \
+                 busy writer"
+            );
+            std::process::exit(101);
+        }
+    });
+    let disp = s.login("dispatcher").await;
+    let now = riskmap::clock::now_ms();
+    for i in 0..1_000 {
+        app.raise_patrol_alerts(now).await;
+        // Within the token's 200 requests a second, whatever the pace.
+        if i % 10 == 0 {
+            let (status, body) = s.get(&disp, "/api/patrol/coverage").await;
+            assert_eq!(status, 200, "{body}");
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    writer.join().unwrap();
+    mover.join().unwrap();
+    done.send(()).unwrap();
+}

@@ -621,7 +621,7 @@ pub async fn stats(
     let scope = scope_for(&p.user, tree, q.area.as_deref())?;
     let s = app.incidents.stats(scope, tree, from, to);
     let mut v = serde_json::to_value(&s).map_err(|e| ApiError::Internal(e.to_string()))?;
-    v["area"] = json!(scope.root().map(|r| tree.get(r).code.clone()));
+    v["area"] = json!(scope.root_in(tree).map(|r| tree.get(r).code.clone()));
     v["from_ms"] = json!(from);
     v["to_ms"] = json!(to);
     Ok(Json(v))

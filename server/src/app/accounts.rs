@@ -295,7 +295,7 @@ impl App {
                     "area {area} is outside your area"
                 )));
             }
-            Scope::Subtree(idx)
+            Scope::subtree(idx, tree)
         };
         match staff {
             None if role == UserRole::Field => Err(AccountError::Invalid(
@@ -337,7 +337,7 @@ impl App {
         let tree = engine.areas();
         let above = tree
             .idx(&dept.area)
-            .is_some_and(|d| in_scope(Scope::Subtree(d), tree, area));
+            .is_some_and(|d| in_scope(Scope::subtree(d, tree), tree, area));
         if above || in_scope(Scope::of_area(area, tree), tree, &dept.area) {
             Ok(())
         } else {

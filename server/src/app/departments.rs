@@ -192,7 +192,8 @@ impl App {
 fn serves_scope(scope: Scope, a: riskmap_engine::AreaIdx, tree: &AreaTree) -> bool {
     match scope {
         Scope::All => true,
-        Scope::Subtree(root) => tree.is_within(a, root) || tree.is_within(root, a),
-        Scope::Nothing => false,
+        _ => scope
+            .root_in(tree)
+            .is_some_and(|root| tree.is_within(a, root) || tree.is_within(root, a)),
     }
 }

@@ -10,7 +10,7 @@ use parking_lot::Mutex;
 use riskmap_engine::model::{AreaLevel, EpochMs, Fix};
 use riskmap_engine::patrol::{DayBook, PatrolFix, grid_cells};
 use riskmap_engine::sphere::LonLat;
-use riskmap_engine::{AreaIdx, AreaTree, StaffIdx};
+use riskmap_engine::{AreaIdx, AreaTree, Engine, StaffIdx};
 use rustc_hash::FxHashMap;
 use thiserror::Error;
 
@@ -253,12 +253,14 @@ impl App {
 
     /// Runs `f` over the book of `day` (default today) as the caller sees
     /// it: from memory for today and yesterday, else read from the stored
-    /// tracks of the staff of `scope`. Also says whether the book is whole.
+    /// tracks of the staff of `scope`. Also says whether the book is whole,
+    /// and hands `f` the engine, read before the days are locked: the order
+    /// a fix's patrol feed takes the two in ([`App::patrol_observe`]).
     async fn with_patrol_day<R>(
         &self,
         scope: Scope,
         day: Option<NaiveDate>,
-        f: impl FnOnce(&DayBook, EpochMs, bool) -> R,
+        f: impl FnOnce(&DayBook, EpochMs, bool, &Engine) -> R,
     ) -> Result<R, PatrolError> {
         let now = now_ms();
         let calendar = self.incidents.dictionary().calendar();
@@ -273,6 +275,7 @@ impl App {
             )));
         }
         {
+            let engine = self.engine.read();
             let days = self.patrol.days.lock();
             let kept = [days.today.as_ref(), days.yesterday.as_ref()]
                 .into_iter()
@@ -280,11 +283,11 @@ impl App {
                 .find(|d| d.start == start);
             let replaying = days.held.is_some();
             if let Some(d) = kept {
-                return Ok(f(&d.book, start, !(replaying || days.partial)));
+                return Ok(f(&d.book, start, !(replaying || days.partial), &engine));
             }
             if replaying && start == calendar.day_start(now) {
                 let empty = DayBook::new(self.patrol.rules.resolution);
-                return Ok(f(&empty, start, false));
+                return Ok(f(&empty, start, false, &engine));
             }
         }
         let staff: Vec<String> = {
@@ -307,7 +310,7 @@ impl App {
         let mut book = DayBook::new(self.patrol.rules.resolution);
         self.read_tracks(&staff, start, start + DAY_MS - 1, &mut book)
             .await?;
-        Ok(f(&book, start, true))
+        Ok(f(&book, start, true, &self.engine.read()))
     }
 
     /// The scope of `user`, narrowed to `area` if given.
@@ -320,10 +323,9 @@ impl App {
     }
 
     /// The grids of a scope with their numbers of cells (computed once per
-    /// area tree).
-    fn patrol_grids(&self, scope: Scope) -> Vec<(AreaIdx, u32)> {
-        let engine = self.engine.read();
-        let tree = engine.areas();
+    /// area tree). Indexes into `tree`: used under the guard it was read
+    /// with, never a later one (an areas import in between renumbers them).
+    fn patrol_grids(&self, scope: Scope, tree: &AreaTree) -> Vec<(AreaIdx, u32)> {
         let grids: Vec<AreaIdx> = tree
             .iter()
             .filter(|(idx, a)| a.level == AreaLevel::Grid && scope.contains(Some(*idx), tree))

@@ -274,7 +274,7 @@ impl App {
         };
         let scope_key = match scope {
             Scope::All => u32::MAX,
-            Scope::Subtree(area) => area,
+            Scope::Subtree { root, .. } => root,
             Scope::Nothing => {
                 return Ok(Tile {
                     body: Bytes::new(),

@@ -1,6 +1,13 @@
 //! A user's visible part of the area tree (分级授权), resolved against the
 //! current engine: everything for a system admin, one subtree for everyone
 //! else, nothing if their area no longer exists.
+//!
+//! A subtree is an index into one area tree, and an areas import builds a
+//! new tree whose indexes name other areas. A request reads its scope under
+//! one read of the engine and may use it under a later one (a patrol view
+//! reads stored tracks in between); so a subtree remembers its tree's
+//! generation and, asked about another tree, sees nothing — a moment's empty
+//! answer, never another district's.
 
 use super::user::User;
 use riskmap_engine::{AreaIdx, AreaTree};
@@ -11,7 +18,12 @@ pub enum Scope {
     /// The whole system (an admin bound to no area).
     All,
     /// One area and everything below it.
-    Subtree(AreaIdx),
+    Subtree {
+        /// The area.
+        root: AreaIdx,
+        /// The generation of the area tree `root` indexes.
+        tree: u64,
+    },
     /// Nothing: the user's area is not in the tree.
     Nothing,
 }
@@ -26,7 +38,16 @@ impl Scope {
         if user.area.is_empty() {
             return Scope::Nothing;
         }
-        tree.idx(&user.area).map_or(Scope::Nothing, Scope::Subtree)
+        Scope::of_area(&user.area, tree)
+    }
+
+    /// The subtree of `root`, an area of `tree`.
+    #[must_use]
+    pub fn subtree(root: AreaIdx, tree: &AreaTree) -> Scope {
+        Scope::Subtree {
+            root,
+            tree: tree.generation(),
+        }
     }
 
     /// The scope of an area code: its subtree, everything for no code (a
@@ -36,14 +57,15 @@ impl Scope {
         if code.is_empty() {
             return Scope::All;
         }
-        tree.idx(code).map_or(Scope::Nothing, Scope::Subtree)
+        tree.idx(code)
+            .map_or(Scope::Nothing, |root| Scope::subtree(root, tree))
     }
 
     /// Narrows to an area (which must lie inside the scope).
     #[must_use]
     pub fn narrow(self, area: AreaIdx, tree: &AreaTree) -> Scope {
         if self.contains(Some(area), tree) {
-            Scope::Subtree(area)
+            Scope::subtree(area, tree)
         } else {
             Scope::Nothing
         }
@@ -67,7 +89,9 @@ impl Scope {
     pub fn contains(self, grid: Option<AreaIdx>, tree: &AreaTree) -> bool {
         match (self, grid) {
             (Scope::All, _) => true,
-            (Scope::Subtree(root), Some(g)) => tree.is_within(g, root),
+            (_, Some(g)) => self
+                .root_in(tree)
+                .is_some_and(|root| tree.is_within(g, root)),
             _ => false,
         }
     }
@@ -78,15 +102,15 @@ impl Scope {
     /// exactly when their code is in this list.
     #[must_use]
     pub fn area_codes(self, tree: &AreaTree) -> Option<Vec<String>> {
-        match self {
-            Scope::All => None,
-            Scope::Subtree(root) => Some(
+        match (self, self.root_in(tree)) {
+            (Scope::All, _) => None,
+            (_, Some(root)) => Some(
                 tree.iter()
                     .filter(|(i, _)| tree.is_within(*i, root))
                     .map(|(_, a)| a.code.clone())
                     .collect(),
             ),
-            Scope::Nothing => Some(Vec::new()),
+            (_, None) => Some(Vec::new()),
         }
     }
 
@@ -100,17 +124,83 @@ impl Scope {
                 .filter(|(_, a)| a.parent.is_none())
                 .map(|(i, _)| i)
                 .collect(),
-            Scope::Subtree(root) => vec![root],
-            Scope::Nothing => Vec::new(),
+            _ => self.root_in(tree).into_iter().collect(),
         }
     }
 
-    /// The root area of the scope, if any.
+    /// The root area of the scope in `tree`: none for the whole system or
+    /// nothing, nor for a subtree of another area tree.
     #[must_use]
-    pub fn root(self) -> Option<AreaIdx> {
+    pub fn root_in(self, tree: &AreaTree) -> Option<AreaIdx> {
         match self {
-            Scope::Subtree(a) => Some(a),
+            Scope::Subtree { root, tree: g } if g == tree.generation() => Some(root),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::{LineString, MultiPolygon, Polygon};
+    use riskmap_engine::model::{Area, AreaLevel};
+
+    /// City `c` with districts `d1` and `d2`, a street each (`s1`, `s2`),
+    /// in this order.
+    fn tree(order: &[&str]) -> AreaTree {
+        let square = |x: f64| {
+            MultiPolygon::new(vec![Polygon::new(
+                LineString::from(vec![
+                    (x, 28.0),
+                    (x + 0.1, 28.0),
+                    (x + 0.1, 28.1),
+                    (x, 28.1),
+                    (x, 28.0),
+                ]),
+                vec![],
+            )])
+        };
+        let area = |code: &str| {
+            let (level, parent, x) = match code {
+                "c" => (AreaLevel::City, None, 120.0),
+                "d1" => (AreaLevel::District, Some("c"), 120.0),
+                "s1" => (AreaLevel::Street, Some("d1"), 120.0),
+                "d2" => (AreaLevel::District, Some("c"), 120.1),
+                _ => (AreaLevel::Street, Some("d2"), 120.1),
+            };
+            Area {
+                code: code.into(),
+                name: code.into(),
+                level,
+                parent: parent.map(Into::into),
+                geometry: square(x),
+            }
+        };
+        let areas = order.iter().map(|c| area(c)).collect();
+        AreaTree::build(areas, h3o::Resolution::Seven).expect("a test tree")
+    }
+
+    #[test]
+    fn a_subtree_read_before_an_areas_import_sees_nothing_of_the_new_tree() {
+        let before = tree(&["c", "d1", "s1", "d2", "s2"]);
+        let d1 = Scope::of_area("d1", &before);
+        assert!(d1.contains(before.idx("s1"), &before));
+        assert!(!d1.contains(before.idx("s2"), &before));
+        // The import renumbers: d1's index is d2's now, s1's is s2's.
+        let after = tree(&["c", "d2", "s2", "d1", "s1"]);
+        assert_eq!(after.idx("s2"), before.idx("s1"));
+        // Used with the new tree, the scope read before sees nothing — not
+        // the other district (分级授权).
+        assert!(!d1.contains(after.idx("s2"), &after));
+        assert!(!d1.contains(after.idx("s1"), &after));
+        assert_eq!(d1.area_codes(&after), Some(Vec::new()));
+        assert!(d1.tops(&after).is_empty());
+        assert_eq!(d1.root_in(&after), None);
+        assert_eq!(d1.narrowed_to(Some("s2"), &after).ok(), None);
+        // Read again, it is d1's own.
+        let d1 = Scope::of_area("d1", &after);
+        assert!(d1.contains(after.idx("s1"), &after));
+        assert!(!d1.contains(after.idx("s2"), &after));
+        assert_eq!(d1.root_in(&after), after.idx("d1"));
     }
 }

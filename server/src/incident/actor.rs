@@ -28,8 +28,9 @@ impl<'a> Actor<'a> {
         let visible = mine || scope.contains(tree.idx(&inc.grid), tree);
         let manages = match scope {
             Scope::All => true,
-            Scope::Subtree(root) => tree.idx(&inc.area).is_some_and(|a| tree.is_within(a, root)),
-            Scope::Nothing => false,
+            _ => scope
+                .root_in(tree)
+                .is_some_and(|root| tree.idx(&inc.area).is_some_and(|a| tree.is_within(a, root))),
         };
         visible.then_some(Actor {
             user,

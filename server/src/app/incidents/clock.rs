@@ -162,7 +162,7 @@ impl App {
     #[must_use]
     pub fn stats_message(&self, scope: Scope, tree: &AreaTree, from: EpochMs) -> String {
         let s = self.incidents.stats(scope, tree, Some(from), None);
-        let area = scope.root().map(|r| tree.get(r).code.clone());
+        let area = scope.root_in(tree).map(|r| tree.get(r).code.clone());
         json!({ "type": "stats", "area": area, "from_ms": from, "stats": s }).to_string()
     }
 }

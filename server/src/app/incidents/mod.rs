@@ -142,7 +142,9 @@ pub fn standing(user: &User, tree: &AreaTree, inc: &Incident) -> Resolved {
     let parent_area = escalation_target(tree, inc);
     let above_owner = match (Scope::of(user, tree), centre) {
         (Scope::All, Some(_)) => true,
-        (Scope::Subtree(root), Some(o)) => o != root && tree.is_within(o, root),
+        (scope, Some(o)) => scope
+            .root_in(tree)
+            .is_some_and(|root| o != root && tree.is_within(o, root)),
         _ => false,
     };
     Resolved {

@@ -52,10 +52,15 @@ impl App {
         let calendar = self.incidents.dictionary().calendar();
         let start = calendar.day_start(now);
         let minutes = u32::try_from((now - start) / 60_000).unwrap_or(u32::MAX);
-        let grids = self.patrol_grids(Scope::All);
         let fresh = now.saturating_sub(self.limits.stale_after_ms);
         let mut due: Vec<(AlertKind, String, (String, EpochMs), String)> = Vec::new();
         {
+            // The engine's lock before the days': the order a fix's patrol
+            // feed takes them in (App::patrol_observe). The other order
+            // deadlocks once a writer queues for the engine between the two.
+            let engine = self.engine.read();
+            let tree = engine.areas();
+            let grids = self.patrol_grids(Scope::All, tree);
             let days = self.patrol.days.lock();
             let today = days.today.as_ref().filter(|d| d.start == start);
             // Still reading today back after a start: no judgement yet.
@@ -64,8 +69,6 @@ impl App {
             } else {
                 &grids[..]
             };
-            let engine = self.engine.read();
-            let tree = engine.areas();
             // Someone standing in a grid now is there, whatever the book
             // has seen (a position loaded at start, not a track).
             let occupied = if grids.is_empty() {

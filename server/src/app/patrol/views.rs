@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 
 use chrono::NaiveDate;
+use riskmap_engine::Engine;
 use riskmap_engine::model::EpochMs;
 use riskmap_engine::patrol::{DayBook, coverage};
 use serde::Serialize;
@@ -159,15 +160,14 @@ impl App {
         day: Option<NaiveDate>,
     ) -> Result<CoverageView, PatrolError> {
         let scope = self.patrol_scope(user, area)?;
-        let grids = self.patrol_grids(scope);
         let calendar = self.incidents.dictionary().calendar();
         let now = now_ms();
         let rules = &self.patrol.rules;
-        let rows = |book: &DayBook, start: EpochMs, complete: bool| {
+        let rows = |book: &DayBook, start: EpochMs, complete: bool, engine: &Engine| {
             let minutes = (calendar.day_start(now) == start)
                 .then(|| u32::try_from((now - start) / 60_000).unwrap_or(u32::MAX));
-            let engine = self.engine.read();
             let tree = engine.areas();
+            let grids = self.patrol_grids(scope, tree);
             let mut counts = Counts::default();
             let grids: Vec<GridDayView> = grids
                 .iter()
@@ -224,30 +224,31 @@ impl App {
         day: Option<NaiveDate>,
     ) -> Result<WorkerDayView, PatrolError> {
         let scope = self.patrol_scope(user, None)?;
-        let (name, home_grid, home) = {
+        let (name, home_grid, narrow, home_cells) = {
             let engine = self.engine.read();
             let tree = engine.areas();
-            engine
+            let m = engine
                 .staff()
                 .find(staff_id)
                 .and_then(|i| engine.staff().get(i))
                 .filter(|m| scope.contains(m.home, tree))
-                .map(|m| (m.name.to_string(), m.home_grid.to_string(), m.home))
-                .ok_or_else(|| PatrolError::NotFound(format!("no staff member {staff_id}")))?
+                .ok_or_else(|| PatrolError::NotFound(format!("no staff member {staff_id}")))?;
+            let narrow = m.home.map_or(scope, |h| scope.narrow(h, tree));
+            // The home grid's cells only (the scope narrowed to it).
+            let home_cells = m.home.and_then(|h| {
+                self.patrol_grids(narrow, tree)
+                    .into_iter()
+                    .find(|(g, _)| *g == h)
+                    .map(|(_, n)| n)
+            });
+            (
+                m.name.to_string(),
+                m.home_grid.to_string(),
+                narrow,
+                home_cells,
+            )
         };
-        let narrow = {
-            let engine = self.engine.read();
-            home.map_or(scope, |h| scope.narrow(h, engine.areas()))
-        };
-        // The home grid's cells only (the scope narrowed to it).
-        let home_cells = home.and_then(|h| {
-            self.patrol_grids(narrow)
-                .into_iter()
-                .find(|(g, _)| *g == h)
-                .map(|(_, n)| n)
-        });
-        let card = |book: &DayBook, start: EpochMs, _complete: bool| {
-            let engine = self.engine.read();
+        let card = |book: &DayBook, start: EpochMs, _complete: bool, engine: &Engine| {
             let tree = engine.areas();
             let worker = book.worker(staff_id);
             let mut grids: Vec<ShareView> = worker
@@ -319,8 +320,7 @@ impl App {
         day: Option<NaiveDate>,
     ) -> Result<(NaiveDate, Vec<LogRow>), PatrolError> {
         let scope = self.patrol_scope(user, area)?;
-        let rows = |book: &DayBook, start: EpochMs, _complete: bool| {
-            let engine = self.engine.read();
+        let rows = |book: &DayBook, start: EpochMs, _complete: bool, engine: &Engine| {
             let tree = engine.areas();
             let staff = engine.staff();
             let mut rows = Vec::new();

@@ -144,7 +144,10 @@ fn counts_match_counting_each_member_by_hand_through_moves_and_time() {
 /// The table's views (the city's, and district d2's) against counting each
 /// member in `bbox` by hand.
 fn assert_counted_by_hand(e: &Engine, table: &Table, now: EpochMs, bbox: [f64; 4], what: &str) {
-    for scope in [Scope::All, Scope::Subtree(e.areas().idx("d2").unwrap())] {
+    for scope in [
+        Scope::All,
+        Scope::subtree(e.areas().idx("d2").unwrap(), e.areas()),
+    ] {
         let mut by_hand: FxHashMap<(u64, Class), u32> = FxHashMap::default();
         for (_, m) in e.staff().iter() {
             let Some(fix) = m.fix else { continue };
@@ -224,7 +227,7 @@ fn a_scope_counts_only_members_homed_in_it_and_a_box_only_its_cells() {
         table.view(Scope::All, BOX, tree),
         vec![(here, busy_police, 2)]
     );
-    let d = Scope::Subtree(tree.idx("d").unwrap());
+    let d = Scope::subtree(tree.idx("d").unwrap(), tree);
     assert_eq!(table.view(d, BOX, tree), vec![(here, busy_police, 1)]);
     assert!(table.view(Scope::Nothing, BOX, tree).is_empty());
     let elsewhere = [120.06, 28.06, 120.1, 28.1];
@@ -255,10 +258,10 @@ fn a_census_of_the_tree_before_an_areas_import_is_not_read_with_the_new_one() {
     // A snapshot after the import: d2's screen counts C alone, not the two
     // homed in g, whose index g2 has now (分级授权).
     let tree = e.areas();
-    let d2 = Scope::Subtree(tree.idx("d2").unwrap());
+    let d2 = Scope::subtree(tree.idx("d2").unwrap(), tree);
     let table = census.latest(&e, NOW, STALE);
     assert_eq!(headcount(&table.view(d2, BOX, tree)), 1);
-    let d = Scope::Subtree(tree.idx("d").unwrap());
+    let d = Scope::subtree(tree.idx("d").unwrap(), tree);
     assert_eq!(headcount(&table.view(d, BOX, tree)), 2);
 }
 
@@ -266,7 +269,11 @@ fn a_census_of_the_tree_before_an_areas_import_is_not_read_with_the_new_one() {
 fn a_viewer_whose_scope_is_of_the_tree_before_an_areas_import_is_told_nothing() {
     let mut e = two_and_one();
     let mut census = Census::default();
-    let d_before = sub(e.areas(), Scope::Subtree(e.areas().idx("d").unwrap()), BOX);
+    let d_before = sub(
+        e.areas(),
+        Scope::subtree(e.areas().idx("d").unwrap(), e.areas()),
+        BOX,
+    );
     let city_before = sub(e.areas(), Scope::All, BOX);
     let first = census.take(&e, NOW, STALE);
     // d's viewer was told its two members.
@@ -297,13 +304,17 @@ fn a_viewer_whose_scope_is_of_the_tree_before_an_areas_import_is_told_nothing() 
 fn an_audience_of_the_new_tree_starts_from_its_snapshot_not_from_what_one_of_the_old_was_told() {
     let mut e = two_and_one();
     let mut census = Census::default();
-    let d_before = sub(e.areas(), Scope::Subtree(e.areas().idx("d").unwrap()), BOX);
+    let d_before = sub(
+        e.areas(),
+        Scope::subtree(e.areas().idx("d").unwrap(), e.areas()),
+        BOX,
+    );
     let first = census.take(&e, NOW, STALE);
     // d's viewer was told its two members.
     census.changes(None, &first, &[(1, d_before)], e.areas());
     renumbered(&mut e);
     // d2 has d's old index now: its screen's snapshot counts C alone.
-    let d2 = Scope::Subtree(e.areas().idx("d2").unwrap());
+    let d2 = Scope::subtree(e.areas().idx("d2").unwrap(), e.areas());
     let d2_now = sub(e.areas(), d2, BOX);
     let snapshot = census.latest(&e, NOW + 1, STALE);
     assert_eq!(headcount(&snapshot.view(d2, BOX, e.areas())), 1);
@@ -345,7 +356,11 @@ fn viewers_are_told_the_cells_that_changed_and_of_those_that_emptied() {
     put(&mut e, b, 120.02, 28.02, NOW);
     let mut census = Census::default();
     let city = sub(e.areas(), Scope::All, BOX);
-    let d = sub(e.areas(), Scope::Subtree(e.areas().idx("d").unwrap()), BOX);
+    let d = sub(
+        e.areas(),
+        Scope::subtree(e.areas().idx("d").unwrap(), e.areas()),
+        BOX,
+    );
     let first = census.take(&e, NOW, STALE);
 
     // Nothing moved: nothing to tell.

@@ -111,7 +111,7 @@ fn events_reach_only_the_scopes_they_belong_to() {
         rx
     };
     let mut admin = watch(Scope::All);
-    let mut district_viewer = watch(Scope::Subtree(district));
+    let mut district_viewer = watch(Scope::subtree(district, e.areas()));
     // Between subscriptions (an import's resync dropped its own).
     let (_, mut resyncing, _h) = hub.register();
     let publish = |reach, text: &str| {
@@ -157,8 +157,8 @@ fn a_scope_from_a_replaced_tree_is_resynced_not_served() {
         Subscription {
             bbox: [120.0, 28.0, 120.1, 28.1],
             layers: Layers::STAFF,
-            scope: Scope::Subtree(grid),
-            home: Scope::Subtree(grid),
+            scope: Scope::subtree(grid, e.areas()),
+            home: Scope::subtree(grid, e.areas()),
             tree: old,
         },
     );
