@@ -9,6 +9,7 @@
 use riskmap_tests as common;
 
 use common::incidents::IN_11_1;
+use common::locks::{Busy, watchdog};
 use common::{TestServer, test_args};
 use serde_json::{Value, json};
 
@@ -292,28 +293,9 @@ async fn no_request_takes_the_engines_read_lock_twice() {
     let s = TestServer::start().await;
     let (disp, admin) = (s.login("dispatcher").await, s.login("admin").await);
     let app = s.server().app.clone();
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let writer = {
-        let stop = stop.clone();
-        std::thread::spawn(move || {
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                drop(app.engine.write());
-            }
-        })
-    };
-    let (done, finished) = std::sync::mpsc::channel::<()>();
-    std::thread::spawn(move || {
-        // Only a timeout is a hang: a test that failed drops the sender.
-        if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
-            finished.recv_timeout(std::time::Duration::from_secs(60))
-        {
-            eprintln!(
-                "no_request_takes_the_engines_read_lock_twice: the requests hung for 60 s \
-                 under a busy writer: a request took the engine's read lock while holding it"
-            );
-            std::process::exit(101);
-        }
-    });
+    let mut busy = Busy::default();
+    busy.spin(move |_| drop(app.engine.write()));
+    let done = watchdog("no_request_takes_the_engines_read_lock_twice");
     for i in 0..40 {
         // A dispatcher checks a member of their area out and in
         // (App::member_for), and the administrator lists the logins of
@@ -326,7 +308,80 @@ async fn no_request_takes_the_engines_read_lock_twice() {
         let (status, body) = s.get(&admin, "/api/users").await;
         assert_eq!(status, 200, "{body}");
     }
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    writer.join().unwrap();
+    busy.stop();
+    done.send(()).unwrap();
+}
+
+/// An administrator changing a login that belongs to a department checks
+/// the department against the login's area (`App::check_department`); every
+/// incident view (a `/ws` snapshot, the incident list, a change pushed)
+/// reads the engine and then the departments. Taken the other way round —
+/// the departments and then the engine — the four wait on each other once
+/// a fix batch queues for the engine and a departments save for the
+/// departments, and the server hangs for good. Here writers take both locks
+/// without pause while a reader takes them in the views' order and the
+/// administrator changes the login; a watchdog fails the process on a hang.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_logins_department_check_takes_the_engines_lock_before_the_departments() {
+    use riskmap::event::DomainEvent;
+    let s = TestServer::start().await;
+    let admin = s.login("admin").await;
+    let dept =
+        json!({ "code": "11-zhzx", "name": "一区社会治理中心", "kind": "综治中心", "area": "11" });
+    let (status, v) = s
+        .post(
+            &admin,
+            "/api/departments",
+            &json!({ "departments": [dept] }),
+        )
+        .await;
+    assert_eq!(status, 200, "{v}");
+    let (status, v) = s
+        .post(
+            &admin,
+            "/api/users",
+            &json!({ "username": "clerk", "role": "dispatcher", "area": "11001",
+                     "department": "11-zhzx", "password": "Duty-Desk-Password-1" }),
+        )
+        .await;
+    assert_eq!(status, 201, "{v}");
+    let app = s.server().app.clone();
+    let departments: Vec<riskmap::org::Department> = vec![serde_json::from_value(dept).unwrap()];
+    let mut busy = Busy::default();
+    // Fix batches.
+    busy.spin({
+        let app = app.clone();
+        move |_| drop(app.engine.write())
+    });
+    // Departments saves, as committed.
+    busy.spin({
+        let app = app.clone();
+        move |_| {
+            app.apply(&DomainEvent::DepartmentsSaved {
+                departments: departments.clone(),
+            });
+        }
+    });
+    // An incident view's order: the engine, then the departments.
+    busy.spin(move |_| {
+        let engine = app.engine.read();
+        drop(app.incidents.departments());
+        drop(engine);
+    });
+    let done = watchdog("a_logins_department_check_takes_the_engines_lock_before_the_departments");
+    // Within the token's 200 requests a second, whatever the pace.
+    for i in 0..150 {
+        let status = s
+            .http
+            .patch(format!("{}/api/users/clerk", s.base))
+            .bearer_auth(&admin)
+            .json(&json!({ "display_name": format!("值班员 {i}") }))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 200);
+    }
+    busy.stop();
     done.send(()).unwrap();
 }

@@ -370,28 +370,19 @@ async fn patrol_exceptions_are_raised_once_as_alerts() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_patrol_alerts_and_the_fixes_take_their_locks_in_one_order() {
     use riskmap::event::{DomainEvent, StaffFix};
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use riskmap_tests::locks::{Busy, watchdog};
     let s = TestServer::start().await;
     let app = s.server().app.clone();
-    let stop = std::sync::Arc::new(AtomicBool::new(false));
-    let spin = |work: Box<dyn Fn(i64) + Send>| {
-        let stop = stop.clone();
-        std::thread::spawn(move || {
-            let mut i = 0;
-            while !stop.load(Ordering::Relaxed) {
-                work(i);
-                i += 1;
-            }
-        })
-    };
-    let writer = spin(Box::new({
+    let mut busy = Busy::default();
+    busy.spin({
         let app = app.clone();
         move |_| drop(app.engine.write())
-    }));
+    });
     let start = riskmap::clock::now_ms() - 3_600_000;
-    let mover = spin(Box::new({
+    busy.spin({
         let app = app.clone();
         move |i| {
+            let i = i64::try_from(i).unwrap();
             let at = LonLat::new(120.005 + 0.0001 * (i % 100) as f64, 28.01).unwrap();
             app.apply(&DomainEvent::FixesRecorded {
                 fixes: vec![StaffFix {
@@ -400,21 +391,8 @@ async fn the_patrol_alerts_and_the_fixes_take_their_locks_in_one_order() {
                 }],
             });
         }
-    }));
-    let (done, finished) = std::sync::mpsc::channel::<()>();
-    std::thread::spawn(move || {
-        // Only a timeout is a hang: a test that failed drops the sender.
-        if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
-            finished.recv_timeout(std::time::Duration::from_secs(60))
-        {
-            eprintln!(
-                "the_patrol_alerts_and_the_fixes_take_their_locks_in_one_order: the patrol \
-                 alerts' pass or views hung for 60 s beside the fixes' patrol feed under a \
-                 busy writer"
-            );
-            std::process::exit(101);
-        }
     });
+    let done = watchdog("the_patrol_alerts_and_the_fixes_take_their_locks_in_one_order");
     let disp = s.login("dispatcher").await;
     let now = riskmap::clock::now_ms();
     for i in 0..1_000 {
@@ -425,8 +403,6 @@ async fn the_patrol_alerts_and_the_fixes_take_their_locks_in_one_order() {
             assert_eq!(status, 200, "{body}");
         }
     }
-    stop.store(true, Ordering::Relaxed);
-    writer.join().unwrap();
-    mover.join().unwrap();
+    busy.stop();
     done.send(()).unwrap();
 }

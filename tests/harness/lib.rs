@@ -39,6 +39,7 @@ pub mod channels;
 pub mod cluster;
 pub mod incidents;
 pub mod load;
+pub mod locks;
 pub mod nodes;
 pub mod ogc;
 pub mod org;

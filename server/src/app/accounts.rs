@@ -329,21 +329,26 @@ impl App {
         let Some(code) = department else {
             return Ok(());
         };
-        let book = self.incidents.departments();
-        let dept = book
+        // The department's area copied out and its book let go before the
+        // engine is read: every incident view takes the engine first and
+        // the departments second, and the other order deadlocks once a
+        // writer queues for each.
+        let served = self
+            .incidents
+            .departments()
             .get(code)
+            .map(|d| d.area.clone())
             .ok_or_else(|| AccountError::Invalid(format!("no department {code:?}")))?;
         let engine = self.engine.read();
         let tree = engine.areas();
         let above = tree
-            .idx(&dept.area)
+            .idx(&served)
             .is_some_and(|d| in_scope(Scope::subtree(d, tree), tree, area));
-        if above || in_scope(Scope::of_area(area, tree), tree, &dept.area) {
+        if above || in_scope(Scope::of_area(area, tree), tree, &served) {
             Ok(())
         } else {
             Err(AccountError::Invalid(format!(
-                "department {code} serves {}, in another part of the city than the login's area {area}",
-                dept.area
+                "department {code} serves {served}, in another part of the city than the login's area {area}"
             )))
         }
     }
