@@ -26,11 +26,12 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use tokio::sync::{Notify, mpsc};
 
 use super::protocol::move_json;
+use super::reach::Reach;
 use crate::identity::Scope;
 use crate::metrics::Metrics;
 use riskmap_engine::model::{DutyStatus, Fix};
 use riskmap_engine::sphere::{self, LonLat};
-use riskmap_engine::{AreaIdx, AreaTree, Engine, StaffIdx};
+use riskmap_engine::{AreaIdx, Engine, StaffIdx};
 use riskmap_wire::Layers;
 
 /// A connected viewer's id.
@@ -102,7 +103,7 @@ pub struct Subscription {
     /// whatever area it is drilled into (a worker in danger in the next
     /// district still sounds the alarm).
     pub home: Scope,
-    /// The [generation](AreaTree::generation) of the area tree `scope` was
+    /// The [generation](riskmap_engine::AreaTree::generation) of the area tree `scope` was
     /// read from: once an import puts another tree in place the scope's
     /// indexes mean nothing, and the viewer is resynced instead of served.
     pub tree: u64,
@@ -138,48 +139,6 @@ pub const CLOSE_TRY_AGAIN: u16 = 1013;
 pub const CLOSE_POLICY: u16 = 1008;
 /// Close code: the server is going away (shutting down).
 pub const CLOSE_GOING_AWAY: u16 = 1001;
-
-/// Whose scope (分级授权) an event reaches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reach {
-    /// Every viewer (a layer was imported: everyone reloads).
-    Everyone,
-    /// The viewers whose scope holds this grid (an index into the tree of
-    /// that generation).
-    Grid {
-        /// The grid.
-        grid: AreaIdx,
-        /// The [generation](AreaTree::generation) of the tree it indexes.
-        tree: u64,
-    },
-    /// Something placed in no grid (a staff member whose home grid is
-    /// gone): system administrators only, as everywhere else.
-    Unplaced,
-}
-
-impl Reach {
-    /// The reach of something placed in `grid` of `tree`, or in none.
-    #[must_use]
-    pub fn of(grid: Option<AreaIdx>, tree: &AreaTree) -> Reach {
-        grid.map_or(Reach::Unplaced, |grid| Reach::Grid {
-            grid,
-            tree: tree.generation(),
-        })
-    }
-
-    /// Whether a scope read from `tree` holds this. An event placed in an
-    /// older tree reaches no one: the import that replaced the tree resyncs
-    /// every viewer, and its index may name another grid now.
-    fn within(self, scope: Scope, tree: &AreaTree) -> bool {
-        match self {
-            Reach::Everyone => true,
-            Reach::Grid { grid, tree: built } => {
-                built == tree.generation() && scope.contains(Some(grid), tree)
-            }
-            Reach::Unplaced => scope.contains(None, tree),
-        }
-    }
-}
 
 /// The part of a viewer its connection holds: how the hub closes it.
 #[derive(Debug, Default)]

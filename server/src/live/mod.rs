@@ -4,9 +4,9 @@
 pub mod census;
 pub mod hub;
 pub mod protocol;
+pub mod reach;
 #[cfg(test)]
 mod test_city;
 
-pub use hub::{
-    Closing, Event, Hub, HubConfig, Outbound, Reach, Subscription, ViewerHandle, ViewerId,
-};
+pub use hub::{Closing, Event, Hub, HubConfig, Outbound, Subscription, ViewerHandle, ViewerId};
+pub use reach::Reach;
