@@ -6,7 +6,7 @@
 
 use riskmap_engine::model::DutyStatus;
 use riskmap_engine::watch::Seen;
-use riskmap_engine::{EngineError, MoveOutcome, StaffIdx};
+use riskmap_engine::{Engine, EngineError, MoveOutcome, StaffIdx};
 use serde_json::json;
 
 use super::App;
@@ -132,7 +132,7 @@ impl App {
         Metrics::add(&self.metrics.fixes_stale, report.stale as u64);
         let fencing = self.fences.judging();
         let found = if self.alerts.watching() || fencing {
-            let seen = self.seen(&moved);
+            let seen = seen(&self.engine.read(), &moved);
             let mut found = self.alerts.watch(seen.iter().copied());
             if fencing {
                 found.extend(self.fences.observe(&seen));
@@ -144,31 +144,6 @@ impl App {
         self.patrol_observe(&moved);
         self.hub.note_moves(moved.into_iter().map(|(idx, _)| idx));
         (report, found)
-    }
-
-    /// The applied fixes as the track rules see them, read after the
-    /// write lock is let go (the grid of a fix is a locator lookup; its
-    /// answer stays cached in the member for dispatch).
-    fn seen<'a>(&self, moved: &[(StaffIdx, &'a StaffFix)]) -> Vec<(&'a str, Seen)> {
-        let engine = self.engine.read();
-        let tree = engine.areas();
-        moved
-            .iter()
-            .filter_map(|&(idx, f)| {
-                let m = engine.staff().get(idx)?;
-                Some((
-                    f.staff_id.as_str(),
-                    Seen {
-                        t: f.fix.fix_time_ms,
-                        at: f.fix.position,
-                        // Staff with no home grid have no grid to leave.
-                        in_home_grid: m.home.is_none()
-                            || m.grid_of(&f.fix, |p| tree.grid_at(p)) == m.home,
-                        on_duty: matches!(m.duty, DutyStatus::Available | DutyStatus::Busy),
-                    },
-                ))
-            })
-            .collect()
     }
 
     /// Puts a committed incident in the book, applies the duty changes it
@@ -239,5 +214,76 @@ impl App {
             reach: Reach::of(m.home, engine.areas()),
             at: m.fix.map(|f| f.position),
         });
+    }
+}
+
+/// The applied fixes as the track rules see them, read after the write lock
+/// is let go (the grid of a fix is a locator lookup; its answer stays cached
+/// in the member for dispatch). A fix's index was found under that write: a
+/// staff import since may have given its slot to another member, whose home
+/// and duty would judge this one's fix, so a slot holding someone else is
+/// looked up again by id.
+fn seen<'a>(engine: &Engine, moved: &[(StaffIdx, &'a StaffFix)]) -> Vec<(&'a str, Seen)> {
+    let tree = engine.areas();
+    let staff = engine.staff();
+    moved
+        .iter()
+        .filter_map(|&(idx, f)| {
+            let m = staff
+                .get(idx)
+                .filter(|m| m.id == f.staff_id.as_str())
+                .or_else(|| staff.find(&f.staff_id).and_then(|i| staff.get(i)))?;
+            Some((
+                f.staff_id.as_str(),
+                Seen {
+                    t: f.fix.fix_time_ms,
+                    at: f.fix.position,
+                    // Staff with no home grid have no grid to leave.
+                    in_home_grid: m.home.is_none()
+                        || m.grid_of(&f.fix, |p| tree.grid_at(p)) == m.home,
+                    on_duty: matches!(m.duty, DutyStatus::Available | DutyStatus::Busy),
+                },
+            ))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::live::test_city::{fix_at, one_grid_city};
+    use riskmap_engine::EngineConfig;
+    use riskmap_engine::model::{Role, Staff};
+
+    #[test]
+    fn a_fix_is_judged_by_its_own_member_when_its_slot_went_to_another() {
+        let mut e = Engine::new(EngineConfig::default()).unwrap();
+        e.replace_areas(one_grid_city("g")).unwrap();
+        let mut member = |id: &str, duty| {
+            e.upsert_staff(&Staff {
+                id: id.into(),
+                name: id.into(),
+                role: Role::GridWorker,
+                skills: vec![],
+                home_grid: "g".into(),
+                duty,
+                devices: vec![],
+                last_fix: None,
+            })
+            .unwrap()
+        };
+        let on = member("S1", DutyStatus::Available);
+        let off = member("S2", DutyStatus::Off);
+        let fix = StaffFix {
+            staff_id: "S1".into(),
+            fix: fix_at(120.05, 28.05, 1_000_000),
+        };
+        // S1's fix applied at S1's slot: on duty.
+        assert!(seen(&e, &[(on, &fix)])[0].1.on_duty);
+        // The same fix, its slot given to S2 (off duty) by an import since:
+        // still judged as S1's.
+        let judged = seen(&e, &[(off, &fix)]);
+        assert_eq!(judged[0].0, "S1");
+        assert!(judged[0].1.on_duty, "judged by S2's duty");
     }
 }

@@ -130,21 +130,25 @@ impl App {
                     continue;
                 };
                 camera.online = c.online;
+                // Its reach read under this same lock: the grid's index
+                // means something only in the tree it was read with.
                 match engine.upsert_camera(camera.clone()) {
-                    Ok(idx) => Some((camera, engine.cameras().grid(idx))),
+                    Ok(idx) => Some((
+                        camera,
+                        Reach::of(engine.cameras().grid(idx), engine.areas()),
+                    )),
                     Err(_) => None,
                 }
             };
-            let Some((camera, grid)) = updated else {
+            let Some((camera, reach)) = updated else {
                 continue;
             };
-            let engine = self.engine.read();
             let text =
                 json!({ "type": "camera_update", "camera": camera_json(&camera) }).to_string();
             self.hub.publish(Event {
                 text: text.into(),
                 layer: Layers::CAMERAS.union(Layers::CAMERA_HEALTH),
-                reach: Reach::of(grid, engine.areas()),
+                reach,
                 at: Some(camera.location),
             });
         }

@@ -6,7 +6,7 @@ pub mod hub;
 pub mod protocol;
 pub mod reach;
 #[cfg(test)]
-mod test_city;
+pub(crate) mod test_city;
 
 pub use hub::{Closing, Event, Hub, HubConfig, Outbound, Subscription, ViewerHandle, ViewerId};
 pub use reach::Reach;

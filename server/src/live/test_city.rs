@@ -1,4 +1,4 @@
-//! The smallest city the live tests need: one grid in its four parents,
+//! The smallest city the live and app tests need: one grid in its four parents,
 //! all the same square.
 
 use geo::{LineString, MultiPolygon, Polygon};
