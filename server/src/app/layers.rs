@@ -264,6 +264,9 @@ impl App {
         ) {
             self.rebuild_risk(crate::clock::now_ms());
         }
+        if layer == LayerKind::Areas {
+            self.count_patrol_cells();
+        }
         self.announce(layer);
         Ok(())
     }

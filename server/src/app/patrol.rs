@@ -6,6 +6,7 @@
 
 use chrono::NaiveDate;
 use compact_str::CompactString;
+use geo::MultiPolygon;
 use parking_lot::Mutex;
 use riskmap_engine::model::{AreaLevel, EpochMs, Fix};
 use riskmap_engine::patrol::{DayBook, PatrolFix, grid_cells};
@@ -320,6 +321,36 @@ impl App {
         Scope::of(user, tree)
             .narrowed_to(area, tree)
             .map_err(PatrolError::NotFound)
+    }
+
+    /// Counts the cells of every grid of the current area tree, off the
+    /// engine's lock (after start, and in an areas import). Counted at the
+    /// first question instead, they held the engine's read lock — and, with
+    /// a fix batch queued behind it, every reader — for 0.56 s over the demo
+    /// city's 4,000 grids (seconds at a city's 50,000). A question before
+    /// they are counted counts what it needs itself, as before.
+    pub fn count_patrol_cells(&self) {
+        let (generation, outlines): (u64, Vec<(AreaIdx, MultiPolygon<f64>)>) = {
+            let engine = self.engine.read();
+            let tree = engine.areas();
+            let outlines = tree
+                .iter()
+                .filter(|(_, a)| a.level == AreaLevel::Grid)
+                .map(|(g, a)| (g, a.geometry.clone()))
+                .collect();
+            (tree.generation(), outlines)
+        };
+        let resolution = self.patrol.rules.resolution;
+        let counted = outlines
+            .iter()
+            .map(|(g, outline)| (*g, grid_cells(outline, resolution)));
+        let mut cells = self.patrol.cells.lock();
+        // Generations only grow: a newer tree's counts stay.
+        if cells.0 < generation {
+            *cells = (generation, counted.collect());
+        } else if cells.0 == generation {
+            cells.1.extend(counted);
+        }
     }
 
     /// The grids of a scope with their numbers of cells (computed once per

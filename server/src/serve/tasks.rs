@@ -65,9 +65,13 @@ pub(super) fn spawn_background(
     }
     tasks.extend(escalation_task(app, args, lease.clone(), stop));
     tasks.extend(patrol_alert_task(app, args, lease.clone(), stop));
-    // Once: today's patrols from the stored tracks (live fixes wait).
+    // Once: today's patrols from the stored tracks (live fixes wait), and
+    // the grids' cells for the coverage figures (off the engine's lock; not
+    // before the server is ready, a city's 50,000 grids take seconds).
     let a = app.clone();
     tasks.push(tokio::spawn(async move { a.replay_patrol().await }));
+    let a = app.clone();
+    tasks.push(tokio::task::spawn_blocking(move || a.count_patrol_cells()));
     let (a, s) = with(app);
     tasks.push(supervised(
         "call-backs",
