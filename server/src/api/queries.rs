@@ -22,18 +22,14 @@ use crate::metrics::Query as Q;
 use riskmap_engine::model::{DutyStatus, Role, Skill};
 use riskmap_engine::sphere::LonLat;
 use riskmap_engine::{
-    AreaIdx, AreaTree, Engine, HeatLayer, Layer, LayerItem, NearestQuery, StaffFilter, gcj02,
+    AreaIdx, AreaTree, Engine, HeatLayer, Layer, LayerItem, NearestQuery, StaffFilter,
 };
 use riskmap_wire::Datum;
 use riskmap_wire::query::{HeatmapParams, NearbyParams, NearestParams, PointParams};
 
 /// A validated WGS84 point from a client's coordinates.
 fn point(lon: f64, lat: f64, coords: Datum) -> ApiResult<LonLat> {
-    let p = LonLat::new(lon, lat)?;
-    Ok(match coords {
-        Datum::Wgs84 => p,
-        Datum::Gcj02 => gcj02::to_wgs84(p)?,
-    })
+    Ok(coords.to_wgs84(LonLat::new(lon, lat)?)?)
 }
 
 fn parse_enum<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> ApiResult<T> {
