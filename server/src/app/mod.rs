@@ -130,7 +130,10 @@ impl Default for Limits {
 
 /// The shared state.
 pub struct App {
-    /// The city in memory: the live truth.
+    /// The city in memory: the live truth. Its lock is fair (a read waits
+    /// behind a queued writer, and every fix batch is one), so it is taken
+    /// before any other lock, and never again while held: either the other
+    /// way deadlocks the server once a writer queues between the two.
     pub engine: RwLock<Engine>,
     /// What survives a restart.
     pub store: Arc<dyn Store>,

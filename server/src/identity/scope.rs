@@ -142,65 +142,33 @@ impl Scope {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use geo::{LineString, MultiPolygon, Polygon};
-    use riskmap_engine::model::{Area, AreaLevel};
+    use crate::live::test_city::{branches_swapped, two_district_city};
 
-    /// City `c` with districts `d1` and `d2`, a street each (`s1`, `s2`),
-    /// in this order.
-    fn tree(order: &[&str]) -> AreaTree {
-        let square = |x: f64| {
-            MultiPolygon::new(vec![Polygon::new(
-                LineString::from(vec![
-                    (x, 28.0),
-                    (x + 0.1, 28.0),
-                    (x + 0.1, 28.1),
-                    (x, 28.1),
-                    (x, 28.0),
-                ]),
-                vec![],
-            )])
-        };
-        let area = |code: &str| {
-            let (level, parent, x) = match code {
-                "c" => (AreaLevel::City, None, 120.0),
-                "d1" => (AreaLevel::District, Some("c"), 120.0),
-                "s1" => (AreaLevel::Street, Some("d1"), 120.0),
-                "d2" => (AreaLevel::District, Some("c"), 120.1),
-                _ => (AreaLevel::Street, Some("d2"), 120.1),
-            };
-            Area {
-                code: code.into(),
-                name: code.into(),
-                level,
-                parent: parent.map(Into::into),
-                geometry: square(x),
-            }
-        };
-        let areas = order.iter().map(|c| area(c)).collect();
+    fn tree(areas: Vec<riskmap_engine::model::Area>) -> AreaTree {
         AreaTree::build(areas, h3o::Resolution::Seven).expect("a test tree")
     }
 
     #[test]
     fn a_subtree_read_before_an_areas_import_sees_nothing_of_the_new_tree() {
-        let before = tree(&["c", "d1", "s1", "d2", "s2"]);
-        let d1 = Scope::of_area("d1", &before);
-        assert!(d1.contains(before.idx("s1"), &before));
-        assert!(!d1.contains(before.idx("s2"), &before));
-        // The import renumbers: d1's index is d2's now, s1's is s2's.
-        let after = tree(&["c", "d2", "s2", "d1", "s1"]);
-        assert_eq!(after.idx("s2"), before.idx("s1"));
+        let before = tree(two_district_city());
+        let d = Scope::of_area("d", &before);
+        assert!(d.contains(before.idx("g"), &before));
+        assert!(!d.contains(before.idx("g2"), &before));
+        // The import renumbers: d's index is d2's now, g's is g2's.
+        let after = tree(branches_swapped(two_district_city()));
+        assert_eq!(after.idx("g2"), before.idx("g"));
         // Used with the new tree, the scope read before sees nothing — not
         // the other district (分级授权).
-        assert!(!d1.contains(after.idx("s2"), &after));
-        assert!(!d1.contains(after.idx("s1"), &after));
-        assert_eq!(d1.area_codes(&after), Some(Vec::new()));
-        assert!(d1.tops(&after).is_empty());
-        assert_eq!(d1.root_in(&after), None);
-        assert_eq!(d1.narrowed_to(Some("s2"), &after).ok(), None);
-        // Read again, it is d1's own.
-        let d1 = Scope::of_area("d1", &after);
-        assert!(d1.contains(after.idx("s1"), &after));
-        assert!(!d1.contains(after.idx("s2"), &after));
-        assert_eq!(d1.root_in(&after), after.idx("d1"));
+        assert!(!d.contains(after.idx("g2"), &after));
+        assert!(!d.contains(after.idx("g"), &after));
+        assert_eq!(d.area_codes(&after), Some(Vec::new()));
+        assert!(d.tops(&after).is_empty());
+        assert_eq!(d.root_in(&after), None);
+        assert_eq!(d.narrowed_to(Some("g2"), &after).ok(), None);
+        // Read again, it is d's own.
+        let d = Scope::of_area("d", &after);
+        assert!(d.contains(after.idx("g"), &after));
+        assert!(!d.contains(after.idx("g2"), &after));
+        assert_eq!(d.root_in(&after), after.idx("d"));
     }
 }

@@ -1,7 +1,8 @@
 //! The census against counting by hand, its scopes, and what it tells.
 
 use super::*;
-use riskmap_engine::model::{Area, AreaLevel, Staff};
+use crate::live::test_city::{branches_swapped, two_district_city};
+use riskmap_engine::model::Staff;
 use riskmap_engine::{EngineConfig, StaffIdx};
 use riskmap_wire::Layers;
 
@@ -9,26 +10,10 @@ const NOW: EpochMs = 1_000_000_000;
 const STALE: i64 = 600_000;
 const BOX: [f64; 4] = [120.0, 28.0, 120.1, 28.1];
 
-/// Two districts of one grid each ("g" in "d", "g2" in "d2"), both the
-/// same square: who counts where is then decided by home alone.
+/// The two-district city in an engine.
 fn engine() -> Engine {
-    let mut areas = crate::live::test_city::one_grid_city("g");
-    let square = areas[0].geometry.clone();
-    let area = |code: &str, level, parent: &str| Area {
-        code: code.into(),
-        name: code.into(),
-        level,
-        parent: Some(parent.into()),
-        geometry: square.clone(),
-    };
-    areas.extend([
-        area("d2", AreaLevel::District, "c"),
-        area("s2", AreaLevel::Street, "d2"),
-        area("m2", AreaLevel::Community, "s2"),
-        area("g2", AreaLevel::Grid, "m2"),
-    ]);
     let mut e = Engine::new(EngineConfig::default()).unwrap();
-    e.replace_areas(areas).unwrap();
+    e.replace_areas(two_district_city()).unwrap();
     e
 }
 
@@ -70,14 +55,9 @@ fn sub(tree: &AreaTree, scope: Scope, bbox: [f64; 4]) -> Subscription {
 /// tree: every index of one names the other's area now (as after an
 /// areas import that renumbers them).
 fn renumbered(e: &mut Engine) {
-    let mut areas: Vec<Area> = e.areas().iter().map(|(_, a)| a.clone()).collect();
-    let at = |areas: &[Area], code: &str| areas.iter().position(|a| a.code == code).unwrap();
-    for (one, other) in [("d", "d2"), ("s", "s2"), ("m", "m2"), ("g", "g2")] {
-        let (i, j) = (at(&areas, one), at(&areas, other));
-        areas.swap(i, j);
-    }
+    let areas = e.areas().iter().map(|(_, a)| a.clone()).collect();
     let (g, g2) = (e.areas().idx("g"), e.areas().idx("g2"));
-    e.replace_areas(areas).unwrap();
+    e.replace_areas(branches_swapped(areas)).unwrap();
     assert_eq!(
         (e.areas().idx("g"), e.areas().idx("g2")),
         (g2, g),
