@@ -18,39 +18,22 @@ use std::ops::Deref;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use compact_str::CompactString;
 use h3o::geom::{ContainmentMode, TilerBuilder};
-use h3o::{CellIndex, LatLng, Resolution};
+use h3o::{CellIndex, Resolution};
 use parking_lot::Mutex;
 use rustc_hash::{FxHashMap, FxHashSet};
 use tokio::sync::{Notify, mpsc};
 
-use super::protocol::move_json;
 use super::reach::Reach;
 use crate::identity::Scope;
 use crate::metrics::Metrics;
-use riskmap_engine::model::{DutyStatus, Fix};
+use moves::{Fragment, LastSeen, Mover, Watched};
 use riskmap_engine::sphere::{self, LonLat};
-use riskmap_engine::{AreaIdx, Engine, StaffIdx};
+use riskmap_engine::{Engine, StaffIdx};
 use riskmap_wire::Layers;
 
 /// A connected viewer's id.
 pub type ViewerId = u64;
-
-/// A move as viewers get it: who, the routing cell, where, their home
-/// area, the JSON fragment.
-type Fragment = (StaffIdx, CellIndex, LonLat, Option<AreaIdx>, String);
-
-/// A member who moved since the last tick, as the tick needs them (copied
-/// under the engine's lock, serialised after it is let go).
-struct Mover {
-    idx: StaffIdx,
-    /// Inline for ids of up to 24 bytes: a copy, not an allocation.
-    id: CompactString,
-    duty: DutyStatus,
-    fix: Fix,
-    home: Option<AreaIdx>,
-}
 
 /// Tuning of the hub.
 #[derive(Debug, Clone, Copy)]
@@ -186,7 +169,9 @@ struct Inner {
     routes: FxHashMap<CellIndex, Vec<ViewerId>>,
     global: FxHashSet<ViewerId>,
     moved: FxHashSet<StaffIdx>,
-    staff_cell: FxHashMap<StaffIdx, CellIndex>,
+    /// What the staff layer's viewers watch; `None` once a subscription
+    /// changed, read again at the next tick.
+    watched: Option<Watched>,
     events: Vec<Event>,
     seq: u64,
 }
@@ -194,6 +179,8 @@ struct Inner {
 /// The live hub.
 pub struct Hub {
     inner: Mutex<Inner>,
+    /// The tick's own (only the tick takes it, one tick at a time).
+    last_seen: Mutex<LastSeen>,
     metrics: Arc<Metrics>,
     config: HubConfig,
 }
@@ -204,6 +191,7 @@ impl Hub {
     pub fn new(config: HubConfig, metrics: Arc<Metrics>) -> Self {
         Hub {
             inner: Mutex::new(Inner::default()),
+            last_seen: Mutex::new(LastSeen::default()),
             metrics,
             config,
         }
@@ -248,6 +236,7 @@ impl Hub {
         );
         let mut g = self.inner.lock();
         unroute(&mut g, id);
+        g.watched = None;
         let global = cells.is_none();
         let cells = cells.unwrap_or_default();
         for &c in &cells {
@@ -411,18 +400,20 @@ impl Hub {
     /// finding their cells (about 2 µs a move: 10,000 staff moving at 100,000
     /// fixes a second made it 15–20 ms a tick) runs between, with no lock
     /// held, so fix batches waiting to apply their moves (the write lock) are
-    /// not held up by it (docs/PERFORMANCE.md, "Where the ingest tail was").
+    /// not held up by it (docs/PERFORMANCE.md, "Where the ingest tail was"),
+    /// and only for the moves a viewer watches ([`moves`]).
     pub fn tick<G: Deref<Target = Engine>>(&self, read: impl Fn() -> G) {
-        let (moved, events, seq) = {
+        let (moved, events, seq, watched) = {
             let mut g = self.inner.lock();
             g.seq += 1;
             (
                 std::mem::take(&mut g.moved),
                 std::mem::take(&mut g.events),
                 g.seq,
+                watched(&mut g),
             )
         };
-        let (fragments, generation) = self.serialise(moved, &read);
+        let (fragments, generation) = self.serialise(moved, &read, &watched);
         let engine = read();
         let tree = engine.areas();
         // The homes were read on the tree of the copy: after an import
@@ -444,16 +435,12 @@ impl Hub {
         // viewer → (comma-joined fragments)
         let mut out: FxHashMap<ViewerId, String> = FxHashMap::default();
         let mut targets: Vec<ViewerId> = Vec::new();
-        for (idx, cell, pos, home, json) in &fragments {
-            let old = inner.staff_cell.insert(*idx, *cell);
+        for f in &fragments {
             targets.clear();
-            if let Some(vs) = inner.routes.get(cell) {
-                targets.extend(vs);
-            }
-            if let Some(old) = old.filter(|o| o != cell)
-                && let Some(vs) = inner.routes.get(&old)
-            {
-                targets.extend(vs);
+            for cell in std::iter::once(f.cell).chain(f.left) {
+                if let Some(vs) = inner.routes.get(&cell) {
+                    targets.extend(vs);
+                }
             }
             targets.extend(inner.global.iter().copied());
             targets.sort_unstable();
@@ -462,19 +449,19 @@ impl Hub {
                 let Some(sub) = inner.viewers.get(v).and_then(|v| v.sub) else {
                     continue;
                 };
-                if !sub.layers.contains(Layers::STAFF) || !sub.scope.contains(*home, tree) {
+                if !sub.layers.contains(Layers::STAFF) || !sub.scope.contains(f.home, tree) {
                     continue;
                 }
                 // A global viewer only hears of moves in its box; a routed one
                 // also hears of moves out of it (its old cell), to drop them.
-                if inner.global.contains(v) && !sphere::in_bbox(sub.bbox, *pos) {
+                if inner.global.contains(v) && !sphere::in_bbox(sub.bbox, f.pos) {
                     continue;
                 }
                 let buf = out.entry(*v).or_default();
                 if !buf.is_empty() {
                     buf.push(',');
                 }
-                buf.push_str(json);
+                buf.push_str(&f.json);
             }
         }
         // When the tick sent these moves: a client can tell how long the
@@ -518,13 +505,15 @@ impl Hub {
         self.close_laggards(inner);
     }
 
-    /// What moved, copied under one read of the engine, then serialised once
-    /// (viewers share the fragments) with no lock held; and the generation
-    /// of the tree the homes were read on.
+    /// What moved, copied under one read of the engine, then written once
+    /// (viewers share the fragments) with no lock held, the moves that
+    /// `watched` sees only; and the generation of the tree the homes were
+    /// read on.
     fn serialise<G: Deref<Target = Engine>>(
         &self,
         moved: FxHashSet<StaffIdx>,
         read: &impl Fn() -> G,
+        watched: &Watched,
     ) -> (Vec<Fragment>, u64) {
         let (movers, generation) = {
             let engine = read();
@@ -544,17 +533,10 @@ impl Hub {
                 .collect();
             (movers, engine.areas().generation())
         };
-        let res = self.config.route_resolution;
-        let fragments: Vec<Fragment> = movers
-            .into_iter()
-            .filter_map(|m| {
-                let cell = LatLng::new(m.fix.position.lat, m.fix.position.lon)
-                    .ok()?
-                    .to_cell(res);
-                let json = move_json(&m.id, m.duty, &m.fix);
-                Some((m.idx, cell, m.fix.position, m.home, json))
-            })
-            .collect();
+        let fragments = self
+            .last_seen
+            .lock()
+            .write(movers, watched, self.config.route_resolution);
         (fragments, generation)
     }
 
@@ -622,7 +604,28 @@ fn resync_where(g: &mut Inner, stale: impl Fn(&Subscription) -> bool) {
     }
 }
 
+/// What the staff layer's viewers watch, read again after a subscription
+/// changed.
+fn watched(g: &mut Inner) -> Watched {
+    if let Some(w) = &g.watched {
+        return w.clone();
+    }
+    let mut w = Watched::default();
+    let mut cells = FxHashSet::default();
+    for v in g.viewers.values() {
+        if v.sub.is_some_and(|s| s.layers.contains(Layers::STAFF)) {
+            w.any = true;
+            w.everywhere |= v.global;
+            cells.extend(v.cells.iter().copied());
+        }
+    }
+    w.cells = Arc::new(cells);
+    g.watched = Some(w.clone());
+    w
+}
+
 fn unroute(g: &mut Inner, id: ViewerId) {
+    g.watched = None;
     let Some(v) = g.viewers.get_mut(&id) else {
         return;
     };
@@ -656,5 +659,6 @@ fn route_cells(bbox: [f64; 4], res: Resolution, max: usize) -> Option<Vec<CellIn
     (cells.len() <= max).then_some(cells)
 }
 
+mod moves;
 #[cfg(test)]
 mod tests;

@@ -234,3 +234,65 @@ fn moves_read_before_an_import_are_not_routed_on_the_new_tree() {
         other => panic!("expected the move, got {other:?}"),
     }
 }
+
+/// A viewer of `layers` over `bbox`, of the whole city.
+fn watch_box(hub: &Hub, e: &Engine, bbox: [f64; 4], layers: Layers) -> mpsc::Receiver<Outbound> {
+    let (id, rx, _handle) = hub.register();
+    hub.subscribe(
+        id,
+        Subscription {
+            bbox,
+            layers,
+            scope: Scope::All,
+            home: Scope::All,
+            tree: e.areas().generation(),
+        },
+    );
+    rx
+}
+
+/// The moves the next tick would write, for the viewers there are now.
+fn written(hub: &Hub, e: &Engine) -> usize {
+    let watched = watched(&mut hub.inner.lock());
+    let (fragments, _) = hub.serialise(FxHashSet::from_iter([0]), &|| e, &watched);
+    fragments.len()
+}
+
+/// A move is written (its cell found, its JSON made) only when a viewer of
+/// the staff layer watches where it is: not with no viewer, not for a
+/// viewer of another place or of other layers.
+#[test]
+fn a_move_is_written_only_where_a_viewer_of_the_staff_layer_watches() {
+    let hub = Hub::new(HubConfig::default(), Arc::new(Metrics::default()));
+    let mut e = engine();
+    e.apply_fix(0, fix(1)).unwrap();
+    assert_eq!(written(&hub, &e), 0, "no viewer");
+    let _far = watch_box(&hub, &e, [121.0, 29.0, 121.02, 29.02], Layers::STAFF);
+    assert_eq!(written(&hub, &e), 0, "a viewer elsewhere");
+    let near = [120.04, 27.99, 120.06, 28.01];
+    let _incidents = watch_box(&hub, &e, near, Layers::INCIDENTS);
+    assert_eq!(written(&hub, &e), 0, "a viewer of incidents");
+    let _staff = watch_box(&hub, &e, near, Layers::STAFF);
+    assert_eq!(written(&hub, &e), 1, "a viewer of the staff there");
+}
+
+/// While no one watched, the tick remembered where a member was: a viewer
+/// who subscribes there afterwards hears the member leave its box (or its
+/// map would keep them where they were).
+#[test]
+fn a_viewer_who_came_after_unwatched_moves_hears_a_member_leave_its_box() {
+    let hub = Hub::new(HubConfig::default(), Arc::new(Metrics::default()));
+    let mut e = engine();
+    e.apply_fix(0, fix(1)).unwrap();
+    hub.note_moves([0]);
+    hub.tick(|| &e);
+    let mut rx = watch_box(&hub, &e, [120.04, 27.99, 120.06, 28.01], Layers::STAFF);
+    e.apply_fix(0, crate::live::test_city::fix_at(120.09, 28.09, 2))
+        .unwrap();
+    hub.note_moves([0]);
+    hub.tick(|| &e);
+    match rx.try_recv() {
+        Ok(Outbound::Text(t)) => assert!(t.contains("staff_moves") && t.contains("S1"), "{t}"),
+        other => panic!("expected the member leaving, got {other:?}"),
+    }
+}
