@@ -407,3 +407,43 @@ async fn a_batch_is_judged_fix_by_fix() {
         "{list}"
     );
 }
+
+/// An SOS sent from inside a fence: its position, committed first, raises
+/// the fence's alert (which takes the alerts' order) before the SOS takes
+/// that order for itself. Taken the other way round, the request waited on
+/// itself for good.
+#[tokio::test]
+async fn an_sos_from_inside_a_fence_raises_both_alerts() {
+    let s = TestServer::start().await;
+    let admin = s.login("admin").await;
+    let disp = s.login("dispatcher").await;
+    let field = s.login("field").await; // S1, grid 11-1
+    let (x0, y0, x1, y1) = (120.030, 28.060, 120.035, 28.065);
+    let fence = json!({ "type": "FeatureCollection", "features": [{
+        "type": "Feature",
+        "id": "reservoir",
+        "geometry": { "type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]] },
+        "properties": { "name": "水库警戒区", "detect": ["enter"] },
+    }] });
+    let (status, b) = s.post(&admin, "/api/fences", &fence).await;
+    assert_eq!(status, 200, "{b}");
+    let t = riskmap::clock::now_ms() - 60_000;
+    let outside = json!({ "fixes": [{ "lon": 120.025, "lat": 28.062, "t": t }] });
+    let (status, b) = s.post(&field, "/api/fixes", &outside).await;
+    assert_eq!(status, 200, "{b}");
+    let inside = json!({ "position": { "lon": 120.032, "lat": 28.062 } });
+    let sos = s.post(&field, "/api/staff/S1/sos", &inside);
+    let (status, b) = tokio::time::timeout(Duration::from_secs(30), sos)
+        .await
+        .expect("the SOS answered");
+    assert_eq!(status, 201, "{b}");
+    let (_, list) = s.get(&disp, "/api/alerts?state=active").await;
+    let mut kinds: Vec<&str> = list["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["kind"].as_str().unwrap())
+        .collect();
+    kinds.sort_unstable();
+    assert_eq!(kinds, ["fence_enter", "sos"], "{list}");
+}

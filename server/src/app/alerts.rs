@@ -207,6 +207,9 @@ impl App {
                 .await
                 .map_err(AlertError::Position)?;
         }
+        // Only now: the position's fixes may raise rule alerts (a fence
+        // entered), which take this order themselves; it is not reentrant
+        // (e2e sos.rs `an_sos_from_inside_a_fence_raises_both_alerts`).
         let _order = self.alerts.writer.lock().await;
         if let Some(active) = self.alerts.book.read().active_of(staff_id, AlertKind::Sos) {
             return Ok((active.clone(), false));
