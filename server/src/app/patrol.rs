@@ -84,7 +84,17 @@ pub struct PatrolDesk {
     rules: PatrolRules,
     days: Mutex<Days>,
     /// Each grid's number of cells, for the area tree of a generation.
-    cells: Mutex<(u64, FxHashMap<AreaIdx, u32>)>,
+    cells: Mutex<CellCounts>,
+}
+
+/// Each grid's number of cells (the coverage figures' denominator), for
+/// the area tree of one generation.
+#[derive(Default)]
+struct CellCounts {
+    generation: u64,
+    of: FxHashMap<AreaIdx, u32>,
+    /// Every grid of the tree counted.
+    whole: bool,
 }
 
 impl PatrolDesk {
@@ -324,32 +334,70 @@ impl App {
     }
 
     /// Counts the cells of every grid of the current area tree, off the
-    /// engine's lock (after start, and in an areas import). Counted at the
-    /// first question instead, they held the engine's read lock — and, with
-    /// a fix batch queued behind it, every reader — for 0.56 s over the demo
-    /// city's 4,000 grids (seconds at a city's 50,000). A question before
-    /// they are counted counts what it needs itself, as before.
+    /// engine's lock (after start, on a blocking thread, and in an areas
+    /// import). Counted at the first question instead, they held the
+    /// engine's read lock — and, with a fix batch queued behind it, every
+    /// reader — for 0.56 s over the demo city's 4,000 grids (seconds at a
+    /// city's 50,000).
     pub fn count_patrol_cells(&self) {
-        let (generation, outlines): (u64, Vec<(AreaIdx, MultiPolygon<f64>)>) = {
-            let engine = self.engine.read();
-            let tree = engine.areas();
-            let outlines = tree
-                .iter()
-                .filter(|(_, a)| a.level == AreaLevel::Grid)
-                .map(|(g, a)| (g, a.geometry.clone()))
-                .collect();
-            (tree.generation(), outlines)
+        if let Some((generation, outlines)) = self.uncounted_grids(Scope::All) {
+            let counted = count_cells(&outlines, self.patrol.rules.resolution);
+            self.put_cell_counts(generation, counted, true);
+        }
+    }
+
+    /// Counts the cells of the grids of `scope` not yet counted for the
+    /// current tree on a blocking thread, before a question takes the locks
+    /// it answers under: only a question in the first moments after start
+    /// (before [`App::count_patrol_cells`] is done) finds any. Counted on
+    /// the question's own worker, they held up what was queued behind it.
+    pub(super) async fn count_patrol_cells_in(&self, scope: Scope) {
+        let Some((generation, outlines)) = self.uncounted_grids(scope) else {
+            return;
         };
         let resolution = self.patrol.rules.resolution;
-        let counted = outlines
+        match tokio::task::spawn_blocking(move || count_cells(&outlines, resolution)).await {
+            Ok(counted) => self.put_cell_counts(generation, counted, scope == Scope::All),
+            // The question counts what it needs under its lock, as before.
+            Err(e) => tracing::warn!(error = %e, "counting the grids' cells failed"),
+        }
+    }
+
+    /// The outlines of the grids of `scope` whose cells are not counted for
+    /// the current tree, with its generation; `None` when all are.
+    fn uncounted_grids(&self, scope: Scope) -> Option<(u64, Vec<Outline>)> {
+        let engine = self.engine.read();
+        let tree = engine.areas();
+        let cells = self.patrol.cells.lock();
+        let known = (cells.generation == tree.generation()).then_some(&*cells);
+        if known.is_some_and(|c| c.whole) {
+            return None;
+        }
+        let outlines: Vec<_> = tree
             .iter()
-            .map(|(g, outline)| (*g, grid_cells(outline, resolution)));
+            .filter(|(g, a)| {
+                a.level == AreaLevel::Grid
+                    && scope.contains(Some(*g), tree)
+                    && !known.is_some_and(|c| c.of.contains_key(g))
+            })
+            .map(|(g, a)| (g, a.geometry.clone()))
+            .collect();
+        (scope == Scope::All || !outlines.is_empty()).then_some((tree.generation(), outlines))
+    }
+
+    /// Keeps counts made for the tree of `generation` (`whole`: of all its
+    /// grids); generations only grow, so a newer tree's counts stay.
+    fn put_cell_counts(&self, generation: u64, counted: Vec<(AreaIdx, u32)>, whole: bool) {
         let mut cells = self.patrol.cells.lock();
-        // Generations only grow: a newer tree's counts stay.
-        if cells.0 < generation {
-            *cells = (generation, counted.collect());
-        } else if cells.0 == generation {
-            cells.1.extend(counted);
+        if cells.generation < generation {
+            *cells = CellCounts {
+                generation,
+                ..CellCounts::default()
+            };
+        }
+        if cells.generation == generation {
+            cells.of.extend(counted);
+            cells.whole |= whole;
         }
     }
 
@@ -363,21 +411,35 @@ impl App {
             .map(|(idx, _)| idx)
             .collect();
         let mut cells = self.patrol.cells.lock();
-        if cells.0 != tree.generation() {
-            *cells = (tree.generation(), FxHashMap::default());
+        if cells.generation != tree.generation() {
+            *cells = CellCounts {
+                generation: tree.generation(),
+                ..CellCounts::default()
+            };
         }
         let resolution = self.patrol.rules.resolution;
         grids
             .into_iter()
             .map(|g| {
                 let n = *cells
-                    .1
+                    .of
                     .entry(g)
                     .or_insert_with(|| grid_cells(&tree.get(g).geometry, resolution));
                 (g, n)
             })
             .collect()
     }
+}
+
+/// A grid's outline, copied to count its cells off the engine's lock.
+type Outline = (AreaIdx, MultiPolygon<f64>);
+
+/// Each grid's number of cells at `resolution`.
+fn count_cells(outlines: &[Outline], resolution: h3o::Resolution) -> Vec<(AreaIdx, u32)> {
+    outlines
+        .iter()
+        .map(|(g, outline)| (*g, grid_cells(outline, resolution)))
+        .collect()
 }
 
 /// Local midnight of a date, by the calendar's offset.

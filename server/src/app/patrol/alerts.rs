@@ -54,6 +54,8 @@ impl App {
         let minutes = u32::try_from((now - start) / 60_000).unwrap_or(u32::MAX);
         let fresh = now.saturating_sub(self.limits.stale_after_ms);
         let mut due: Vec<(AlertKind, String, (String, EpochMs), String)> = Vec::new();
+        // Off the locks below (a pass in the first moments after start).
+        self.count_patrol_cells_in(Scope::All).await;
         {
             // The engine's lock before the days': the order a fix's patrol
             // feed takes them in (App::patrol_observe). The other order

@@ -160,6 +160,9 @@ impl App {
         day: Option<NaiveDate>,
     ) -> Result<CoverageView, PatrolError> {
         let scope = self.patrol_scope(user, area)?;
+        // Before the locks the rows are read under (only the first moments
+        // after start have grids not yet counted).
+        self.count_patrol_cells_in(scope).await;
         let calendar = self.incidents.dictionary().calendar();
         let now = now_ms();
         let rules = &self.patrol.rules;
