@@ -236,7 +236,6 @@ impl Hub {
         );
         let mut g = self.inner.lock();
         unroute(&mut g, id);
-        g.watched = None;
         let global = cells.is_none();
         let cells = cells.unwrap_or_default();
         for &c in &cells {
@@ -624,6 +623,8 @@ fn watched(g: &mut Inner) -> Watched {
     w
 }
 
+/// Takes a viewer off its routes. Every change of a subscription comes
+/// through here, so what the staff layer's viewers watch is read again.
 fn unroute(g: &mut Inner, id: ViewerId) {
     g.watched = None;
     let Some(v) = g.viewers.get_mut(&id) else {
