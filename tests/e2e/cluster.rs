@@ -18,11 +18,34 @@ use sqlx::{Connection, Row};
 use common::cluster::{eventually, get, metric};
 use common::load::{Acked, assert_nothing_lost, start_load};
 use common::nodes::{Cluster, assert_converged, fix, login, post};
+use riskmap_engine::tile::TileId;
+use riskmap_engine::tile::mvt::{DecodedValue, decode};
+
+/// The cameras' ids in a node's tile.
+async fn camera_ids(base: &str, token: &str, path: &str) -> Vec<String> {
+    let r = reqwest::Client::new()
+        .get(format!("{base}{path}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{path}");
+    decode(&r.bytes().await.unwrap())
+        .unwrap()
+        .iter()
+        .flat_map(|l| &l.features)
+        .filter_map(|f| match f.get("id") {
+            Some(DecodedValue::Str(id)) => Some(id.clone()),
+            _ => None,
+        })
+        .collect()
+}
 
 /// A fix sent to node A reaches a viewer of node C; an incident reported
 /// on B and acted on at C is seen on every node; a layer imported on A is
-/// served by C; a token from one node works on another (sessions live in
-/// the shared store); and every node ends equal to PostGIS.
+/// served by C, in its tiles too; a token from one node works on another
+/// (sessions live in the shared store); and every node ends equal to
+/// PostGIS.
 #[tokio::test]
 async fn three_nodes_share_every_change() {
     let Some(c) = Cluster::start(3).await else {
@@ -165,7 +188,15 @@ async fn three_nodes_share_every_change() {
         assert_eq!(v["duty"], "available", "{base}: {v}");
     }
 
-    // A layer imported on A is read by the others from the store.
+    // A layer imported on A is read by the others from the store, and
+    // their tiles follow: C cuts (and keeps) its camera tile there first.
+    let tile = TileId::containing(120.05, 28.05, 16);
+    let tile = format!("/tiles/cameras/{}/{}/{}.mvt", tile.z, tile.x, tile.y);
+    assert!(
+        !camera_ids(&cc, &token, &tile)
+            .await
+            .contains(&"CAM-CLUSTER".to_owned())
+    );
     let admin = common::login_at(&a, "admin", common::PROCESS_ADMIN_PASSWORD).await;
     let camera = json!({ "type": "FeatureCollection", "features": [{
         "type": "Feature", "geometry": { "type": "Point", "coordinates": [120.05, 28.05] },
@@ -190,6 +221,8 @@ async fn three_nodes_share_every_change() {
     )
     .await;
     assert_eq!(got["id"], "CAM-CLUSTER", "C serves A's import: {got}");
+    let ids = camera_ids(&cc, &token, &tile).await;
+    assert!(ids.contains(&"CAM-CLUSTER".to_owned()), "C's tile: {ids:?}");
 
     // Sessions end on every node: a logout on A closes the session's
     // socket on C; a login disabled on B has its socket on C closed.

@@ -17,7 +17,6 @@ use crate::event::{DomainEvent, DutyChange, StaffFix};
 use crate::incident::model::{Incident, LogEntry};
 use crate::live::{Event, Reach};
 use crate::metrics::Metrics;
-use crate::store::LayerData;
 
 /// What applying an event did, for the answer to whoever made it.
 #[derive(Debug, Default)]
@@ -92,11 +91,6 @@ impl App {
                 prebuilt,
             } => {
                 let refused = self.apply_layer(data.clone(), *mode, prebuilt.take()).err();
-                self.tiles.imported(data);
-                if matches!(data, LayerData::RiskSources(_)) {
-                    // The buffers follow the risk sources.
-                    self.rebuild_zones();
-                }
                 Applied {
                     refused,
                     ..Applied::default()

@@ -16,6 +16,7 @@
 //! than, or as old as, the live position is stale; an incident older than,
 //! or as new as, the book's is skipped; a layer is read as it is now.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
@@ -209,6 +210,10 @@ pub enum RecordError {
     /// what the engine took).
     #[error("the engine refused the stored layer: {0}")]
     Refused(#[from] riskmap_engine::EngineError),
+    /// Applying the layer stopped short (its thread panicked or the
+    /// runtime is shutting down).
+    #[error("applying the stored layer stopped: {0}")]
+    Stopped(#[from] tokio::task::JoinError),
 }
 
 impl App {
@@ -228,7 +233,7 @@ impl App {
 
     /// Applies a record read from the log (another process's commit).
     /// Returns whether it was applied (false: it was this process's own).
-    pub async fn apply_record(&self, payload: &[u8]) -> Result<bool, RecordError> {
+    pub async fn apply_record(self: &Arc<Self>, payload: &[u8]) -> Result<bool, RecordError> {
         let record: Record = serde_json::from_slice(payload)?;
         if self
             .cluster
@@ -243,7 +248,14 @@ impl App {
             }
             Change::LayerChanged(kind) => {
                 let data = self.store.read_layer(kind).await?;
-                self.apply_layer(data, crate::store::WriteMode::Replace, None)?;
+                // An areas tree is built and everything derived from the
+                // layer follows (seconds of CPU at a city's scale): off the
+                // async threads, as a local import does.
+                let app = Arc::clone(self);
+                tokio::task::spawn_blocking(move || {
+                    app.apply_layer(data, crate::store::WriteMode::Replace, None)
+                })
+                .await??;
             }
             Change::SessionsEnded {
                 username,

@@ -240,8 +240,10 @@ impl App {
         Ok(())
     }
 
-    /// Step 3 (from [`App::apply`]): the engine takes a committed layer,
-    /// and every live viewer is told. `tree` is an areas import's new tree
+    /// Step 3 (from [`App::apply`], or a record of another node's import):
+    /// the engine takes a committed layer, what is derived from it follows
+    /// (risk, patrol cells, risk buffers, tiles), and every live viewer is
+    /// told. `tree` is an areas import's new tree
     /// if step 1 built it already; without it (an event from another node)
     /// the tree is built here, outside the engine's locks as well.
     pub(super) fn apply_layer(
@@ -267,6 +269,11 @@ impl App {
         if layer == LayerKind::Areas {
             self.count_patrol_cells();
         }
+        if layer == LayerKind::RiskSources {
+            // The buffers follow the risk sources.
+            self.rebuild_zones();
+        }
+        self.tiles.imported(layer);
         self.announce(layer);
         Ok(())
     }

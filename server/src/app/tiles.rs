@@ -25,7 +25,7 @@ use tokio::sync::OnceCell;
 use super::App;
 use crate::identity::{Scope, User};
 use crate::metrics::Metrics;
-use crate::store::LayerData;
+use crate::store::LayerKind;
 
 /// A tile as served: the body (empty when nothing is in it) and its
 /// version, for `ETag`.
@@ -164,13 +164,13 @@ impl Tiles {
 
     /// Forgets what a committed layer import changes: its own tiles, and
     /// for the areas every layer's (the grids decide who sees what).
-    pub fn imported(&self, data: &LayerData) {
-        match data {
-            LayerData::Areas(_) => TileLayer::ALL.into_iter().for_each(|l| self.changed(l)),
-            LayerData::Staff(_) => {}
-            LayerData::Cameras(_) => self.changed(TileLayer::Cameras),
-            LayerData::RiskSources(_) => self.changed(TileLayer::RiskSources),
-            LayerData::KeyPlaces(_) => self.changed(TileLayer::KeyPlaces),
+    pub fn imported(&self, layer: LayerKind) {
+        match layer {
+            LayerKind::Areas => TileLayer::ALL.into_iter().for_each(|l| self.changed(l)),
+            LayerKind::Staff => {}
+            LayerKind::Cameras => self.changed(TileLayer::Cameras),
+            LayerKind::RiskSources => self.changed(TileLayer::RiskSources),
+            LayerKind::KeyPlaces => self.changed(TileLayer::KeyPlaces),
         }
     }
 

@@ -91,7 +91,12 @@ pub async fn run(app: Arc<App>, log: Log, from: u64, target: u64, mut stop: watc
 /// Applies one record; a store failure (reading an imported layer) is
 /// retried until it succeeds or the node stops: skipping it would leave
 /// this node behind for good.
-async fn apply_patiently(app: &App, payload: &[u8], seq: u64, stop: &mut watch::Receiver<bool>) {
+async fn apply_patiently(
+    app: &Arc<App>,
+    payload: &[u8],
+    seq: u64,
+    stop: &mut watch::Receiver<bool>,
+) {
     let mut backoff = Duration::from_millis(100);
     loop {
         let outcome = app.apply_record(payload).await;
