@@ -293,6 +293,7 @@ fn tiles(c: &mut Criterion) {
     let all = |_| true;
     let mut g = c.benchmark_group("tiles");
     g.throughput(Throughput::Elements(1));
+    let mut city = None;
     for (name, bbox) in [("city", whole), ("urban_core", WENZHOU_URBAN)] {
         let e = engine(bbox);
         for (layer, z) in [
@@ -311,7 +312,30 @@ fn tiles(c: &mut Criterion) {
                 |b| b.iter(|| black_box(cut(&e, layer, black_box(t), &all))),
             );
         }
+        if name == "city" {
+            city = Some(e);
+        }
     }
+    g.finish();
+    if let Some(e) = city {
+        heatmap(c, &e);
+    }
+}
+
+/// A city-wide heat map of 200,000 cameras at resolution 8: what the
+/// server holds the engine's lock for (the points copied) against the
+/// whole (their cells found and counted).
+fn heatmap(c: &mut Criterion, e: &riskmap_engine::Engine) {
+    use riskmap_engine::HeatLayer;
+    let whole = [120.40, 27.70, 121.15, 28.30];
+    let mut g = c.benchmark_group("heatmap");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("cameras_200k_points", |b| {
+        b.iter(|| black_box(e.heat_points(HeatLayer::Cameras, whole, |_| true)));
+    });
+    g.bench_function("cameras_200k_cells_res8", |b| {
+        b.iter(|| black_box(e.heatmap(HeatLayer::Cameras, whole, 8)));
+    });
     g.finish();
 }
 
