@@ -243,9 +243,9 @@ impl App {
     /// Step 3 (from [`App::apply`], or a record of another node's import):
     /// the engine takes a committed layer, what is derived from it follows
     /// (risk, patrol cells, risk buffers, tiles), and every live viewer is
-    /// told. `tree` is an areas import's new tree
-    /// if step 1 built it already; without it (an event from another node)
-    /// the tree is built here, outside the engine's locks as well.
+    /// told. `tree` is an areas import's new tree if step 1 built it
+    /// already; without it (another node's import) the tree is built here,
+    /// outside the engine's locks as well.
     pub(super) fn apply_layer(
         &self,
         data: LayerData,

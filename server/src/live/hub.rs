@@ -613,7 +613,6 @@ fn watched(g: &mut Inner) -> Watched {
     let mut cells = FxHashSet::default();
     for v in g.viewers.values() {
         if v.sub.is_some_and(|s| s.layers.contains(Layers::STAFF)) {
-            w.any = true;
             w.everywhere |= v.global;
             cells.extend(v.cells.iter().copied());
         }

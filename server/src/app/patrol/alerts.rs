@@ -10,64 +10,44 @@
 //! alert: a newly imported city would raise one for every place at once.
 
 use riskmap_engine::model::{AreaLevel, DutyStatus, EpochMs, Role};
-use riskmap_engine::staff::Member;
 use riskmap_engine::{AreaIdx, Engine};
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashSet;
 
 use crate::alert::AlertKind;
 use crate::app::App;
 use crate::identity::Scope;
 use crate::patrol::{GridStatus, judge};
 
-/// Who is where, read in one pass over the staff: the grids someone
-/// stands in now, and each grid's worker at work. Asked grid by grid
-/// instead, the staff were walked once for every overdue grid and every
-/// key place past its rhythm (grids × staff, under the engine's lock and
-/// the patrol days': every fix batch waited for it).
-struct Roll<'e> {
-    occupied: FxHashSet<AreaIdx>,
-    workers: FxHashMap<AreaIdx, &'e Member>,
+/// A grid's worker at work — on duty, their phone heard from since `fresh`
+/// (a worker whose phone is silent is offline, not late) —: a grid worker
+/// (网格员) first, then anyone whose home grid it is, the lowest id first.
+/// Only the grid's own members are read (the index by home grid): walking
+/// every member for every overdue grid and key place was grids × staff,
+/// under the engine's lock and the patrol days'.
+fn worker_of(engine: &Engine, grid: AreaIdx, fresh: EpochMs) -> Option<String> {
+    let staff = engine.staff();
+    staff
+        .homed_in(grid)
+        .iter()
+        .filter_map(|&i| staff.get(i))
+        .filter(|m| {
+            matches!(m.duty, DutyStatus::Available | DutyStatus::Busy)
+                && m.fix.is_some_and(|f| f.fix_time_ms >= fresh)
+        })
+        .min_by(|a, b| {
+            (a.role != Role::GridWorker, &a.id).cmp(&(b.role != Role::GridWorker, &b.id))
+        })
+        .map(|m| m.id.to_string())
 }
 
-impl<'e> Roll<'e> {
-    /// A grid's worker is on duty with their phone heard from since `fresh`
-    /// (a worker whose phone is silent is offline, not late): a grid worker
-    /// (网格员) first, then anyone whose home grid it is, the lowest id first.
-    fn read(engine: &'e Engine, fresh: EpochMs) -> Roll<'e> {
-        let tree = engine.areas();
-        let mut roll = Roll {
-            occupied: FxHashSet::default(),
-            workers: FxHashMap::default(),
-        };
-        for (_, m) in engine.staff().iter() {
-            if let Some(g) = m.grid(|p| tree.grid_at(p)) {
-                roll.occupied.insert(g);
-            }
-            let at_work = matches!(m.duty, DutyStatus::Available | DutyStatus::Busy)
-                && m.fix.is_some_and(|f| f.fix_time_ms >= fresh);
-            let Some(home) = m.home.filter(|_| at_work) else {
-                continue;
-            };
-            roll.workers
-                .entry(home)
-                .and_modify(|w| {
-                    if Self::rank(m) < Self::rank(w) {
-                        *w = m;
-                    }
-                })
-                .or_insert(m);
-        }
-        roll
-    }
-
-    /// A grid's worker: the lowest rank.
-    fn rank(m: &Member) -> (bool, &str) {
-        (m.role != Role::GridWorker, &m.id)
-    }
-
-    fn worker_of(&self, grid: AreaIdx) -> Option<String> {
-        self.workers.get(&grid).map(|m| m.id.to_string())
-    }
+/// The grids someone stands in now.
+fn occupied(engine: &Engine) -> FxHashSet<AreaIdx> {
+    let tree = engine.areas();
+    engine
+        .staff()
+        .iter()
+        .filter_map(|(_, m)| m.grid(|p| tree.grid_at(p)))
+        .collect()
 }
 
 impl App {
@@ -90,7 +70,7 @@ impl App {
             // Someone standing in a grid now is there, whatever the book
             // has seen (a position loaded at start, not a track). Read
             // before the days' lock, which every fix batch takes.
-            let roll = Roll::read(&engine, fresh);
+            let occupied = occupied(&engine);
             let days = self.patrol.days.lock();
             let today = days.today.as_ref().filter(|d| d.start == start);
             // Still reading today back after a start: no judgement yet.
@@ -100,7 +80,7 @@ impl App {
                 &grids[..]
             };
             for &(g, _) in grids {
-                if roll.occupied.contains(&g) {
+                if occupied.contains(&g) {
                     continue;
                 }
                 let area = tree.get(g);
@@ -112,7 +92,7 @@ impl App {
                 if judge(rule, visits, 0.0, Some(minutes)) != GridStatus::Overdue {
                     continue;
                 }
-                if let Some(worker) = roll.worker_of(g) {
+                if let Some(worker) = worker_of(&engine, g, fresh) {
                     let since = start + i64::from(by) * 60_000;
                     let note = format!(
                         "{} 未按时入格：{:02}:{:02} 前无人到访",
@@ -143,7 +123,7 @@ impl App {
                 if due_ms > now {
                     continue;
                 }
-                if let Some(worker) = grid.and_then(|g| roll.worker_of(g)) {
+                if let Some(worker) = grid.and_then(|g| worker_of(&engine, g, fresh)) {
                     let note = format!(
                         "{}（{}）逾期未检：每 {every} 天一次，上次 {}",
                         p.name,

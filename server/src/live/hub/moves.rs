@@ -47,11 +47,15 @@ pub(super) struct Fragment {
 pub(super) struct Watched {
     pub cells: Arc<FxHashSet<CellIndex>>,
     pub everywhere: bool,
-    /// Anyone at all subscribed to the staff layer.
-    pub any: bool,
 }
 
 impl Watched {
+    /// Anyone at all watches the staff layer (a routed viewer's box covers
+    /// a cell at least).
+    fn any(&self) -> bool {
+        self.everywhere || !self.cells.is_empty()
+    }
+
     fn sees(&self, cell: CellIndex) -> bool {
         self.everywhere || self.cells.contains(&cell)
     }
@@ -81,7 +85,7 @@ impl LastSeen {
         let mut out = Vec::new();
         for m in movers {
             let pos = m.fix.position;
-            if !watched.any {
+            if !watched.any() {
                 self.0.insert(m.idx, Last::At(pos));
                 continue;
             }
