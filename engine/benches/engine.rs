@@ -317,9 +317,50 @@ fn tiles(c: &mut Criterion) {
         }
     }
     g.finish();
-    if let Some(e) = city {
+    if let Some(mut e) = city {
         heatmap(c, &e);
+        outage(c, &mut e);
     }
+}
+
+/// A camera outage in the engine: 100,000 of the 200,000 cameras set
+/// offline (and back, on the next run) by flipping their flag where they
+/// stand, against replacing each camera whole (a copy, a grid lookup, the
+/// index's remove and insert), as every change went before.
+fn outage(c: &mut Criterion, e: &mut riskmap_engine::Engine) {
+    let ids: Vec<String> = (0..200_000)
+        .step_by(2)
+        .map(|i| format!("CAM-{i:06}"))
+        .collect();
+    let mut g = c.benchmark_group("outage");
+    g.sample_size(10);
+    let mut online = false;
+    g.bench_function("flip_100k_cameras", |b| {
+        b.iter(|| {
+            online = !online;
+            for id in &ids {
+                black_box(e.set_camera_online(id, online));
+            }
+        });
+    });
+    g.bench_function("upsert_100k_cameras", |b| {
+        b.iter(|| {
+            online = !online;
+            for id in &ids {
+                let Some(mut camera) = e
+                    .cameras()
+                    .find(id)
+                    .and_then(|i| e.cameras().get(i))
+                    .cloned()
+                else {
+                    continue;
+                };
+                camera.online = online;
+                black_box(e.upsert_camera(camera).ok());
+            }
+        });
+    });
+    g.finish();
 }
 
 /// A city-wide heat map of 200,000 cameras at resolution 8: what the

@@ -154,6 +154,12 @@ impl<T: LayerItem> Layer<T> {
         self.items.get(idx as usize)?.as_ref()
     }
 
+    /// A feature by index, to change what does not move it (its place in
+    /// the index is not updated: the shape must stay as it is).
+    pub(crate) fn get_mut(&mut self, idx: FeatureIdx) -> Option<&mut T> {
+        self.items.get_mut(idx as usize)?.as_mut()
+    }
+
     /// The grid a feature lies in, as last assigned.
     #[must_use]
     pub fn grid(&self, idx: FeatureIdx) -> Option<AreaIdx> {

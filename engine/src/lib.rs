@@ -384,6 +384,16 @@ impl Engine {
         Ok(idx)
     }
 
+    /// Sets a camera's `online` (what its stream's probe found) in place:
+    /// the camera stays where it is in the index, so a city's outage (a
+    /// gateway down, 100,000 cameras) costs lookups, not index updates.
+    /// Returns its index, or `None` for an id not in the layer.
+    pub fn set_camera_online(&mut self, id: &str, online: bool) -> Option<FeatureIdx> {
+        let idx = self.cameras.find(id)?;
+        self.cameras.get_mut(idx)?.online = online;
+        Some(idx)
+    }
+
     /// Replaces the risk sources layer.
     pub fn replace_risk_sources(&mut self, risks: Vec<RiskSource>) -> Result<()> {
         self.risk_sources = Layer::build(risks)?;

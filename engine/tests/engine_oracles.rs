@@ -616,3 +616,54 @@ proptest! {
         }
     }
 }
+
+/// A probe's finding flips a camera's `online` where it stands: the same
+/// camera, still found where it is, the others untouched; an unknown id is
+/// nothing to flip.
+#[test]
+fn a_camera_set_offline_stays_where_it_is() {
+    use riskmap_engine::{City, Engine, EngineConfig};
+    let mut rng = support::rng(11);
+    let centre = LonLat::new(120.66, 28.0).unwrap();
+    let cams: Vec<Camera> = (0..50)
+        .map(|i| Camera {
+            id: format!("C{i}"),
+            name: format!("球机{i}"),
+            heading_deg: None,
+            fov_deg: None,
+            range_m: 80.0,
+            stream_url: Some(format!("http://gw.example/live/C{i}.m3u8")),
+            online: true,
+            owner: "公安".into(),
+            location: near(&mut rng, centre, 0.01),
+        })
+        .collect();
+    let city = City {
+        cameras: cams.clone(),
+        ..City::default()
+    };
+    let (mut e, _) = Engine::build(EngineConfig::default(), city).unwrap();
+    let before = e.cameras().find("C7").unwrap();
+    assert_eq!(e.set_camera_online("C7", false), Some(before));
+    assert_eq!(e.set_camera_online("C404", false), None);
+    let c7 = e.cameras().get(before).unwrap();
+    assert!(!c7.online);
+    assert_eq!(c7.location, cams[7].location);
+    let around: Vec<u32> = e
+        .cameras()
+        .within(cams[7].location, 1.0)
+        .unwrap()
+        .into_iter()
+        .map(|x| x.0)
+        .collect();
+    assert!(around.contains(&before), "{around:?}");
+    let offline: Vec<&str> = e
+        .cameras()
+        .iter()
+        .filter(|(_, c)| !c.online)
+        .map(|(_, c)| c.id.as_str())
+        .collect();
+    assert_eq!(offline, ["C7"]);
+    assert_eq!(e.set_camera_online("C7", true), Some(before));
+    assert!(e.cameras().get(before).unwrap().online);
+}

@@ -435,3 +435,82 @@ async fn cameras_follow_their_streams() {
     let (_, c7) = s.get(&screen, "/ogc/collections/cameras/items/C7").await;
     assert_eq!(c7["properties"]["online"], false, "{c7}");
 }
+
+/// A camera outage (a gateway down: more cameras at once than
+/// `MASS_CHANGE`) resyncs the cameras' viewers, whose fresh snapshots carry
+/// the new states, instead of weighing a `camera_update` per camera against
+/// every viewer; a viewer of other layers is left alone.
+#[tokio::test]
+async fn an_outage_resyncs_the_cameras_viewers() {
+    const CAMERAS: usize = riskmap::app::cameras::MASS_CHANGE + 1;
+    let (mut args, tmp) = common::test_args().await;
+    args.camera_probe_s = 1;
+    args.camera_probe_timeout_ms = 500;
+    let s = TestServer::start_in(args, tmp).await;
+    // A gateway that is gone: nothing listens on its port.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let admin = s.login("admin").await;
+    let screen = s.login("screen").await;
+    let box_ = json!([119.9, 27.9, 120.3, 28.2]);
+    let mut viewers = Vec::new();
+    for layer in ["cameras", "camera_health", "staff"] {
+        let mut ws = s.ws(&screen).await;
+        ws.send(&json!({ "type": "subscribe", "bbox": box_, "layers": [layer] }))
+            .await;
+        ws.next_of("snapshot").await;
+        viewers.push(ws);
+    }
+    let features: Vec<Value> = (0..CAMERAS)
+        .map(|i| {
+            json!({
+                "type": "Feature", "id": format!("OUT{i:04}"),
+                "geometry": { "type": "Point",
+                              "coordinates": [120.0 + (i % 40) as f64 * 0.002, 28.0 + (i / 40) as f64 * 0.002] },
+                "properties": { "name": "路口枪机", "range_m": 60.0, "owner": "公安",
+                                "stream_url": format!("http://{dead}/live/{i}.m3u8"), "online": true },
+            })
+        })
+        .collect();
+    let (status, r) = s
+        .post(
+            &admin,
+            "/ogc/collections/cameras/items?mode=merge",
+            &json!({ "type": "FeatureCollection", "features": features }),
+        )
+        .await;
+    assert_eq!(status, 200, "{r}");
+    // The import's own snapshot, to every viewer.
+    for ws in &mut viewers {
+        ws.next_of("snapshot").await;
+    }
+    // Two failed probes in a row, a second apart: every camera goes offline
+    // in one round, and each camera viewer's next snapshot says so, with no
+    // camera_update before it.
+    let mut staff = viewers.pop().unwrap();
+    for (ws, offline) in viewers.iter_mut().zip([
+        (|snap: &Value| {
+            snap["cameras"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|c| c["online"] == false)
+                .count()
+        }) as fn(&Value) -> usize,
+        |snap: &Value| snap["cameras_offline"].as_array().unwrap().len(),
+    ]) {
+        let snap = loop {
+            let m = ws.next_json_within(Duration::from_secs(10)).await;
+            assert_ne!(m["type"], "camera_update", "a push per camera: {m}");
+            if m["type"] == "snapshot" {
+                break m;
+            }
+        };
+        assert_eq!(offline(&snap), CAMERAS, "{}", snap["type"]);
+    }
+    // Resynced together: the staff viewer's would have come with theirs.
+    let heard = staff.collect_for(Duration::from_secs(1)).await;
+    assert!(heard.iter().all(|m| m["type"] != "snapshot"), "{heard:?}");
+}

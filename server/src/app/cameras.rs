@@ -19,6 +19,7 @@ use crate::live::protocol::camera_json;
 use crate::live::{Event, Reach};
 use crate::net::probe;
 use crate::store::StoreError;
+use riskmap_engine::model::Camera;
 use riskmap_wire::Layers;
 
 /// How many streams are probed at once.
@@ -29,6 +30,19 @@ pub const PROBES_AT_ONCE: usize = 32;
 /// camera flapping on the wall every minute would teach operators to ignore
 /// the grey. One answer is enough to bring it back.
 pub const OFFLINE_AFTER_MISSES: u8 = 2;
+
+/// More cameras changed at once than this is an outage: their viewers are
+/// resynced rather than sent a `camera_update` each (a thousand messages
+/// weighed against a few hundred viewers is a few milliseconds of the hub's
+/// lock; a hundred thousand, seconds).
+pub const MASS_CHANGE: usize = 1_000;
+
+/// How many cameras' flags are set under one hold of the engine's write lock
+/// (a flip is a lookup: thousands take about a millisecond).
+const FLIPS_PER_LOCK: usize = 4_096;
+
+/// The layers whose viewers hear of a camera's health.
+const CAMERA_LAYERS: Layers = Layers::CAMERAS.union(Layers::CAMERA_HEALTH);
 
 /// The cameras whose state changes after a round of probes (`(id, was
 /// online, answered)`), given each camera's misses in a row before it (kept
@@ -116,41 +130,50 @@ impl App {
         Ok(pairs.len())
     }
 
-    /// Sets committed `online` flags and pushes the cameras' new state.
+    /// Sets committed `online` flags and tells the viewers of the cameras.
+    ///
+    /// A few changes go out as `camera_update`s, each to the viewers whose
+    /// area and box hold the camera. An outage (more than [`MASS_CHANGE`]:
+    /// a gateway down) would be as many messages, each weighed against every
+    /// viewer under the hub's lock (which every fix batch waits for) and
+    /// overflowing every queue it reaches (16 messages) into a resync anyway:
+    /// the viewers of the cameras are resynced at once instead, and their
+    /// fresh snapshots carry the new states.
     pub(super) fn set_cameras_online(&self, changes: &[CameraHealth]) {
-        for c in changes {
-            let updated = {
+        let mass = changes.len() > MASS_CHANGE;
+        for part in changes.chunks(FLIPS_PER_LOCK) {
+            let pushes: Vec<(Camera, Reach)> = {
                 let mut engine = self.engine.write();
-                let Some(mut camera) = engine
-                    .cameras()
-                    .find(&c.camera_id)
-                    .and_then(|i| engine.cameras().get(i))
-                    .cloned()
-                else {
-                    continue;
-                };
-                camera.online = c.online;
-                // Its reach read under this same lock: the grid's index
-                // means something only in the tree it was read with.
-                match engine.upsert_camera(camera.clone()) {
-                    Ok(idx) => Some((
-                        camera,
-                        Reach::of(engine.cameras().grid(idx), engine.areas()),
-                    )),
-                    Err(_) => None,
-                }
+                part.iter()
+                    .filter_map(|c| {
+                        let idx = engine.set_camera_online(&c.camera_id, c.online)?;
+                        if mass {
+                            return None;
+                        }
+                        // Its reach read under this same lock: the grid's
+                        // index means something only in the tree it was
+                        // read with.
+                        let cameras = engine.cameras();
+                        Some((
+                            cameras.get(idx)?.clone(),
+                            Reach::of(cameras.grid(idx), engine.areas()),
+                        ))
+                    })
+                    .collect()
             };
-            let Some((camera, reach)) = updated else {
-                continue;
-            };
-            let text =
-                json!({ "type": "camera_update", "camera": camera_json(&camera) }).to_string();
-            self.hub.publish(Event {
-                text: text.into(),
-                layer: Layers::CAMERAS.union(Layers::CAMERA_HEALTH),
-                reach,
-                at: Some(camera.location),
-            });
+            for (camera, reach) in pushes {
+                let text =
+                    json!({ "type": "camera_update", "camera": camera_json(&camera) }).to_string();
+                self.hub.publish(Event {
+                    text: text.into(),
+                    layer: CAMERA_LAYERS,
+                    reach,
+                    at: Some(camera.location),
+                });
+            }
+        }
+        if mass {
+            self.hub.resync_viewers_of(CAMERA_LAYERS);
         }
     }
 }

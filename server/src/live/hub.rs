@@ -386,6 +386,13 @@ impl Hub {
         resync_where(&mut self.inner.lock(), |_| true);
     }
 
+    /// Sends the viewers of any of `layers` a fresh snapshot (a change too
+    /// wide to be told as deltas, such as a camera outage), as
+    /// [`Hub::resync_all`] does for everyone.
+    pub fn resync_viewers_of(&self, layers: Layers) {
+        resync_where(&mut self.inner.lock(), |sub| sub.layers.intersects(layers));
+    }
+
     /// Number of connected viewers.
     #[must_use]
     pub fn viewer_count(&self) -> usize {

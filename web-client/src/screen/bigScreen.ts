@@ -136,7 +136,7 @@ export class BigScreen {
       visible: () => this.visible.has('cameras'),
       tree: () => this.tree,
       showCounts: (c) => showCameraCount(this.el.layers, c),
-      play: (cam) => this.video.add(cam),
+      wall: () => this.video,
     });
     this.map.addControl(new NavigationControl({ showCompass: true }), 'bottom-right');
     this.map.addControl(new ScaleControl({ unit: 'metric' }), 'bottom-left');
@@ -397,7 +397,6 @@ export class BigScreen {
         break;
       case 'camera_update':
         this.cameraLayer.apply(m.camera);
-        this.video.cameraChanged(m.camera);
         break;
       case 'layer_changed':
         void this.reloadLayer(m.layer);

@@ -97,6 +97,12 @@ export class CameraBook {
     return changed;
   }
 
+  /** A loaded camera's state, or undefined. */
+  online(id: string): boolean | undefined {
+    const at = this.index.get(id);
+    return at === undefined ? undefined : this.points[at]!.online;
+  }
+
   /** How many cameras are loaded and how many of them are offline. */
   counts(): { total: number; offline: number } {
     let offline = 0;

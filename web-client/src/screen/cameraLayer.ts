@@ -24,8 +24,15 @@ export interface CameraHost {
   tree(): TreeLookup | null;
   /** The layers panel's count (离线 12/20000). */
   showCounts(c: { total: number; offline: number }): void;
-  /** 实时视频 from the popup. */
-  play(cam: PopupCamera): void;
+  /** The video wall: 实时视频 from the popup adds a tile; a camera's new state restarts its tile. */
+  wall(): CameraWall;
+}
+
+/** What the camera layer tells the video wall (videoWall.ts). */
+export interface CameraWall {
+  add(cam: PopupCamera): void;
+  cameraChanged(cam: CameraInfo): void;
+  statesChanged(online: (id: string) => boolean | undefined): void;
 }
 
 export class CameraLayer {
@@ -82,18 +89,29 @@ export class CameraLayer {
     return this.tiled ? { total: this.plan.total ?? 0, offline: this.states.offline() } : this.book.counts();
   }
 
-  /** A camera_update. */
+  /** A camera_update: drawn, and its wall tile (if any) follows. */
   apply(c: CameraInfo): void {
     if (this.tiled ? this.states.apply(c) : this.book.apply(c)) this.batch.request();
+    this.host.wall().cameraChanged(c);
   }
 
-  /** A snapshot's cameras_offline, for the box and area it covers. */
+  /** What the map knows of a camera's state (undefined: not loaded, or on tiles never told). */
+  online(id: string): boolean | undefined {
+    return this.tiled ? this.states.online(id) : this.book.online(id);
+  }
+
+  /**
+   * A snapshot's cameras_offline, for the box and area it covers; the wall's
+   * tiles follow (after an outage the server resyncs rather than pushing a
+   * camera_update per camera, and a reconnect missed what changed meanwhile).
+   */
   applySnapshot(ids: string[], here: Coverage): void {
     const tree = this.host.tree();
     const changed = this.tiled
       ? this.states.applyOffline(ids, here, (k) => snapshotCovers(here, k, tree))
       : this.book.applyOffline(ids, (p) => snapshotCovers(here, { id: p.id, online: p.online, at: p.coordinates, seenIn: null }, tree));
     if (changed) this.batch.request();
+    this.host.wall().statesChanged((id) => this.online(id));
   }
 
   /** The cameras changed (loaded, or pushed): one map write per frame however many came. */
@@ -148,7 +166,7 @@ export class CameraLayer {
     const popup = new Popup({ className: 'dark-popup' }).setLngLat(at).addTo(this.host.map);
     const show = (cam: PopupCamera) => {
       popup.setHTML(cameraPopupHtml(cam));
-      popup.getElement().querySelector('[data-live-video]')?.addEventListener('click', () => this.host.play(cam));
+      popup.getElement().querySelector('[data-live-video]')?.addEventListener('click', () => this.host.wall().add(cam));
     };
     const first = popupCamera(live === undefined ? f.properties : { ...f.properties, online: live });
     show(first);

@@ -3,11 +3,11 @@
 // layers panel's count from numberMatched.
 
 import type { Map as MapLibreMap } from 'maplibre-gl';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Api } from '../shared/api';
 import type { CameraInfo } from '../shared/types';
 import { CameraStates, snapshotCovers, type KnownCamera, type TreeLookup } from './cameraHealth';
-import { CameraLayer } from './cameraLayer';
+import { CameraLayer, type CameraWall } from './cameraLayer';
 import { cameraPopupHtml, popupCamera } from './cameraPopup';
 import { CONE_MIN_ZOOM, conesInView } from './cones';
 import { cameraItemPath, featureId, itemProperties, tileCameraPoint, tileCameraPoints, uniqueById, type SourceFeature } from './tileCameras';
@@ -140,13 +140,35 @@ function tileMap(zoom: number, held: SourceFeature[]) {
 }
 
 describe('the camera layer on tiles', () => {
-  const host = (map: MapLibreMap, counts: unknown[] = []) => ({
+  const host = (map: MapLibreMap, counts: unknown[] = [], wall: Partial<CameraWall> = {}) => ({
     api: {} as Api,
     map,
     visible: () => true,
     tree: () => null,
     showCounts: (c: unknown) => counts.push(c),
-    play: () => undefined,
+    wall: () => ({ add: () => undefined, cameraChanged: () => undefined, statesChanged: () => undefined, ...wall }),
+  });
+
+  it("tells the video wall each camera's new state, pushed or from a snapshot", () => {
+    // The map writes wait for a frame, which never comes here.
+    vi.stubGlobal('requestAnimationFrame', () => 0);
+    const { map } = tileMap(13, []);
+    const told: CameraInfo[] = [];
+    const states: (boolean | undefined)[][] = [];
+    const layer = new CameraLayer(
+      host(map, [], {
+        cameraChanged: (c) => told.push(c),
+        // What the wall would ask of its tiles' cameras.
+        statesChanged: (online) => states.push(['C7', 'C8', 'C9'].map(online)),
+      }),
+    );
+    layer.attach({ tiles: true, total: 3 });
+    layer.apply(pushed({ id: 'C9', online: true }));
+    expect(told.map((c) => c.id)).toEqual(['C9']);
+    // A resync after an outage: the snapshot lists C7 down, no push came.
+    layer.applySnapshot(['C7'], { bbox: [120.0, 27.0, 121.0, 29.0], area: null });
+    expect(states).toEqual([[false, undefined, true]]);
+    vi.unstubAllGlobals();
   });
 
   it('writes pushed states as feature-state of the tiles, and counts against numberMatched', () => {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { missingTranslations, setLang, t } from '../shared/i18n';
 import { cameraPopupHtml, popupCamera } from './cameraPopup';
 import { diagnose, hlsFailure, nativeFailure, playable, StallWatch, wallGrid } from './video';
-import { needsRestart } from './videoWall';
+import { changedOnWall, needsRestart } from './videoWall';
 
 afterEach(() => setLang('zh'));
 
@@ -148,6 +148,15 @@ describe('a wall tile and camera health', () => {
     expect(needsRestart(cam, { ...cam, online: false })).toBe(true);
     expect(needsRestart({ ...cam, online: false }, cam)).toBe(true);
     expect(needsRestart(cam, { ...cam, stream_url: 'http://gw2/C1.m3u8' })).toBe(true);
+  });
+  it("restarts after a snapshot only the tiles whose camera's state it changed", () => {
+    const wall = [cam, { ...cam, id: 'C2' }, { ...cam, id: 'C3', online: false }, { ...cam, id: 'C4' }];
+    const known = new Map<string, boolean>([['C1', false], ['C3', true], ['C4', true]]);
+    // C2: the map knows nothing of it (not loaded, never told): left playing.
+    expect(changedOnWall(wall, (id) => known.get(id))).toEqual([
+      { ...cam, online: false },
+      { ...cam, id: 'C3', online: true },
+    ]);
   });
   it('keeps playing for anything else', () => {
     expect(needsRestart(cam, { ...cam, name: '路口（新）' })).toBe(false);

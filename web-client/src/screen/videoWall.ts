@@ -36,6 +36,19 @@ export function needsRestart(old: WallCamera, now: WallCamera): boolean {
   return (old.online !== false) !== (now.online !== false) || (old.stream_url ?? null) !== (now.stream_url ?? null);
 }
 
+/**
+ * The wall's cameras whose state a snapshot changed (a resync after an
+ * outage, or a reconnect: no camera_update told them), as they are now;
+ * `online` says what the map knows of a camera, undefined when nothing.
+ */
+export function changedOnWall(cams: WallCamera[], online: (id: string) => boolean | undefined): WallCamera[] {
+  return cams.flatMap((cam) => {
+    const now = online(cam.id);
+    const next = now === undefined ? cam : { ...cam, online: now };
+    return needsRestart(cam, next) ? [next] : [];
+  });
+}
+
 export class VideoWall {
   readonly el: HTMLElement;
   private tiles: Tile[] = [];
@@ -94,6 +107,11 @@ export class VideoWall {
     tile.cam = { ...tile.cam, ...cam };
     this.start(tile);
     this.paint(tile);
+  }
+
+  /** What a snapshot says of the cameras' states, for the tiles it changed. */
+  statesChanged(online: (id: string) => boolean | undefined): void {
+    for (const cam of changedOnWall(this.tiles.map((x) => x.cam), online)) this.cameraChanged(cam);
   }
 
   closeTile(id: string, relayout = true): void {
