@@ -496,11 +496,18 @@ async fn batch_dispatch_answers_each_query_in_order() {
         { "query": "teleport", "params": {} },
         { "query": "nearest", "params": { "lon": 999, "lat": 28.05 } },
         { "query": "locate", "params": { "lon": 120.051, "lat": 28.05 } },
+        // A heat map: the batch is answered on a blocking thread, the same.
+        { "query": "heatmap", "params": { "bbox": "120,28,120.2,28.1", "res": 7 } },
+        { "query": "heatmap", "params": { "bbox": "120,28,120.2,28.1", "res": 16 } },
     ]});
     let (status, b) = s.post(&t, "/api/dispatch/batch", &body).await;
     assert_eq!(status, 200, "{b}");
     let r = b["results"].as_array().unwrap();
-    assert_eq!(r.len(), 5);
+    assert_eq!(r.len(), 7);
+    let (_, rest) = s.get(&t, "/api/heatmap?bbox=120,28,120.2,28.1&res=7").await;
+    assert_eq!(r[5]["data"], rest);
+    assert!(!rest["cells"].as_array().unwrap().is_empty(), "{rest}");
+    assert_eq!(r[6]["error"], "bad_request", "{}", r[6]);
     let (_, rest) = s
         .get(&t, "/api/dispatch/nearest?lon=120.021&lat=28.05&k=3")
         .await;

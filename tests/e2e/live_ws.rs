@@ -78,6 +78,21 @@ async fn websocket_snapshot_then_deltas_and_resubscribe() {
     let r = ws.next_of("result").await;
     assert_eq!(r["id"], 9);
     assert_eq!(r["data"]["candidates"][0]["id"], "S4");
+    // A heat map (answered on a blocking thread), and a bad one's error.
+    ws.send(&json!({ "type": "query", "id": 10, "query": "heatmap", "params": { "bbox": "120,28,120.2,28.1", "res": 7 } })).await;
+    let r = ws.next_of("result").await;
+    assert_eq!(r["id"], 10);
+    assert!(!r["data"]["cells"].as_array().unwrap().is_empty(), "{r}");
+    ws.send(
+        &json!({ "type": "query", "id": 11, "query": "heatmap", "params": { "bbox": "1,2,3" } }),
+    )
+    .await;
+    let e = ws.next_of("error").await;
+    assert_eq!(
+        (e["id"].as_i64(), e["error"].as_str()),
+        (Some(11), Some("bad_request")),
+        "{e}"
+    );
 
     // Bad messages get an error, and the connection lives on.
     ws.send(&json!({ "type": "launch_missiles" })).await;

@@ -418,6 +418,40 @@ pub fn run_query(app: &App, user: &User, query: &str, params: Params<'_>) -> Api
     })
 }
 
+/// Whether a query is answered on a blocking thread: a heat map finds a
+/// cell per point (a third of a second for a city of a million staff), and
+/// on one of the two async workers of a two-core server it would hold up
+/// every fix, query and push queued behind it meanwhile.
+fn heavy(query: &str) -> bool {
+    query == "heatmap"
+}
+
+/// Runs `work` on a blocking thread (see [`heavy`]).
+async fn off_worker<T: Send + 'static>(
+    work: impl FnOnce() -> ApiResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ApiError::Internal(format!("answering a query: {e}")))?
+}
+
+/// [`run_query`] on a blocking thread when the query is [`heavy`].
+///
+/// # Errors
+/// As [`run_query`].
+pub async fn answer_query(
+    app: &Arc<App>,
+    user: &Arc<User>,
+    query: &str,
+    params: serde_json::Map<String, Value>,
+) -> ApiResult<Answer> {
+    if !heavy(query) {
+        return run_query(app, user, query, Params::Map(params));
+    }
+    let (app, user, query) = (app.clone(), user.clone(), query.to_owned());
+    off_worker(move || run_query(&app, &user, &query, Params::Map(params))).await
+}
+
 /// Most queries in one batch.
 pub const MAX_BATCH_QUERIES: usize = 1_000;
 
@@ -478,11 +512,20 @@ pub async fn batch(
             b.queries.len()
         )));
     }
-    let results = b
-        .queries
+    let results = if b.queries.iter().any(|q| heavy(&q.query)) {
+        off_worker(move || Ok(answer_batch(&app, &p.user, b.queries))).await?
+    } else {
+        answer_batch(&app, &p.user, b.queries)
+    };
+    Ok(Json(BatchAnswer { results }))
+}
+
+/// Each query of a batch answered, in order.
+fn answer_batch(app: &App, user: &User, queries: Vec<BatchQuery>) -> Vec<BatchResult> {
+    queries
         .into_iter()
         .map(
-            |q| match run_query(&app, &p.user, &q.query, Params::Raw(q.params.as_deref())) {
+            |q| match run_query(app, user, &q.query, Params::Raw(q.params.as_deref())) {
                 Ok(data) => BatchResult::Answered {
                     query: q.query,
                     data,
@@ -494,8 +537,7 @@ pub async fn batch(
                 },
             },
         )
-        .collect();
-    Ok(Json(BatchAnswer { results }))
+        .collect()
 }
 
 /// `GET /api/dispatch/nearest`.
@@ -540,5 +582,7 @@ pub async fn heatmap(
     p: Principal,
     Query(q): Query<HeatmapParams>,
 ) -> ApiResult<Json<Value>> {
-    heatmap_query(&app, &p.user, &q).map(Json)
+    off_worker(move || heatmap_query(&app, &p.user, &q))
+        .await
+        .map(Json)
 }

@@ -145,7 +145,7 @@ impl Conn {
             ClientMessage::Fix { id, fix } => Next::Reply(self.begin_fixes(id, vec![fix]).await),
             ClientMessage::Fixes { id, fixes } => Next::Reply(self.begin_fixes(id, fixes).await),
             ClientMessage::Query { id, query, params } => {
-                let result = self.query(&query, params);
+                let result = self.query(&query, params).await;
                 Next::Reply(vec![match result {
                     Ok(data) => result_json(id.as_ref(), &query, &data),
                     Err(e) => error_json(id.as_ref(), &e),
@@ -317,12 +317,12 @@ impl Conn {
         }
     }
 
-    pub(super) fn query(
+    pub(super) async fn query(
         &self,
         query: &str,
         params: serde_json::Map<String, Value>,
     ) -> Result<queries::Answer, ApiError> {
-        queries::run_query(&self.app, &self.p.user, query, queries::Params::Map(params))
+        queries::answer_query(&self.app, &self.p.user, query, params).await
     }
 }
 
