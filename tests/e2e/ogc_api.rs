@@ -642,3 +642,38 @@ async fn device_ids_are_shown_to_administrators_only() {
         assert_eq!(with_devices > 0, shown, "{user}: {page}");
     }
 }
+
+/// A box across the antimeridian (west > east) finds what lies on either
+/// side of it, once each, paged in id order like any other.
+#[tokio::test]
+async fn a_box_across_the_antimeridian_pages_both_sides() {
+    let s = TestServer::start().await;
+    let admin = s.login("admin").await;
+    let cam = |id: &str, lon: f64| {
+        json!({ "type": "Feature", "id": id,
+                "geometry": { "type": "Point", "coordinates": [lon, 1.0] },
+                "properties": { "name": id, "range_m": 50.0, "owner": "海事" } })
+    };
+    let fc = json!({ "type": "FeatureCollection", "features": [
+        cam("X2", -179.95), cam("X1", 179.95), cam("X3", 0.5),
+    ]});
+    let (status, r) = s
+        .post(&admin, "/ogc/collections/cameras/items?mode=merge", &fc)
+        .await;
+    assert_eq!(status, 200, "{r}");
+    let mut seen = Vec::new();
+    for offset in 0..3 {
+        let (status, page) = s
+            .get(
+                &admin,
+                &format!(
+                    "/ogc/collections/cameras/items?bbox=179,-10,-179,10&limit=1&offset={offset}"
+                ),
+            )
+            .await;
+        assert_eq!(status, 200, "{page}");
+        assert_eq!(page["numberMatched"], 2, "{page}");
+        seen.extend(ids(&page));
+    }
+    assert_eq!(seen, ["X1", "X2"]);
+}

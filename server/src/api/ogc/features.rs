@@ -5,6 +5,7 @@ use geojson::{Feature, feature::Id};
 use serde_json::Value;
 
 use super::collections::Coll;
+use super::paging::Pager;
 use super::params::ItemsQuery;
 use crate::app::App;
 use crate::identity::{Scope, User, UserRole};
@@ -16,70 +17,100 @@ use riskmap_engine::layer::split_bbox;
 use riskmap_engine::sphere;
 use riskmap_engine::{AreaTree, Engine, Layer, LayerItem};
 
-/// Every visible feature matching the query, as (id, index), unordered.
+/// Every visible feature matching the query, as (id, index), handed to
+/// `pager` once each (a box across the antimeridian is searched in two
+/// parts that may both hold a feature: its matches are gathered and
+/// deduplicated first).
 pub(super) fn matches<'e>(
     engine: &'e Engine,
     book: &'e Book,
     scope: Scope,
     coll: Coll,
     q: &ItemsQuery,
-) -> Vec<(&'e str, u32)> {
+    pager: &mut Pager<(&'e str, u32)>,
+) {
+    pager.expect(match coll {
+        Coll::Areas => engine.areas().len(),
+        Coll::Staff => engine.staff().len(),
+        Coll::Cameras => engine.cameras().len(),
+        Coll::RiskSources => engine.risk_sources().len(),
+        Coll::KeyPlaces => engine.key_places().len(),
+        Coll::Incidents => book.len(),
+    });
+    if !q.bbox.is_some_and(|[w, _, e, _]| w > e) {
+        return each_match(engine, book, scope, coll, q, &mut |k| pager.push(k));
+    }
+    let mut all = Vec::new();
+    each_match(engine, book, scope, coll, q, &mut |k| all.push(k));
+    all.sort_unstable();
+    all.dedup();
+    for k in all {
+        pager.push(k);
+    }
+}
+
+/// Every visible feature matching the query, as (id, index), unordered,
+/// streamed into `found` rather than gathered (a million staff).
+fn each_match<'e>(
+    engine: &'e Engine,
+    book: &'e Book,
+    scope: Scope,
+    coll: Coll,
+    q: &ItemsQuery,
+    found: &mut impl FnMut((&'e str, u32)),
+) {
     let tree = engine.areas();
-    let crosses = q.bbox.is_some_and(|[w, _, e, _]| w > e);
-    let mut out: Vec<(&str, u32)> = match coll {
+    match coll {
         Coll::Areas => {
-            let idxs: Vec<u32> = match q.bbox {
+            let mut area = |i: u32| {
+                if scope.contains(Some(i), tree) {
+                    found((tree.get(i).code.as_str(), i));
+                }
+            };
+            match q.bbox {
                 Some(b) => split_bbox(b)
                     .into_iter()
-                    .flat_map(|r| tree.in_bbox(r, q.level).collect::<Vec<_>>())
-                    .collect(),
+                    .flat_map(|r| tree.in_bbox(r, q.level))
+                    .for_each(&mut area),
                 None => tree
                     .iter()
                     .filter(|(_, a)| q.level.is_none_or(|l| a.level == l))
-                    .map(|(i, _)| i)
-                    .collect(),
-            };
-            idxs.into_iter()
-                .filter(|&i| scope.contains(Some(i), tree))
-                .map(|i| (tree.get(i).code.as_str(), i))
-                .collect()
+                    .for_each(|(i, _)| area(i)),
+            }
         }
         Coll::Staff => {
             let staff = engine.staff();
-            let idxs: Vec<u32> = match q.bbox {
-                Some(b) => staff.in_bbox(b),
-                None => staff.iter().map(|(i, _)| i).collect(),
+            let mut member = |i: u32| {
+                let Some(m) = staff.get(i) else {
+                    return;
+                };
+                let when = q
+                    .datetime
+                    .is_none_or(|t| m.fix.is_some_and(|f| t.contains(f.fix_time_ms)));
+                if when && scope.contains(m.home, tree) {
+                    found((m.id.as_str(), i));
+                }
             };
-            idxs.into_iter()
-                .filter_map(|i| {
-                    let m = staff.get(i)?;
-                    let when = q
-                        .datetime
-                        .is_none_or(|t| m.fix.is_some_and(|f| t.contains(f.fix_time_ms)));
-                    (when && scope.contains(m.home, tree)).then_some((m.id.as_str(), i))
-                })
-                .collect()
+            match q.bbox {
+                Some(b) => staff.in_bbox(b).into_iter().for_each(&mut member),
+                None => staff.iter().for_each(|(i, _)| member(i)),
+            }
         }
-        Coll::Cameras => layer_matches(engine.cameras(), tree, scope, q.bbox),
-        Coll::RiskSources => layer_matches(engine.risk_sources(), tree, scope, q.bbox),
-        Coll::KeyPlaces => layer_matches(engine.key_places(), tree, scope, q.bbox),
-        Coll::Incidents => book
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| {
+        Coll::Cameras => layer_matches(engine.cameras(), tree, scope, q.bbox, found),
+        Coll::RiskSources => layer_matches(engine.risk_sources(), tree, scope, q.bbox, found),
+        Coll::KeyPlaces => layer_matches(engine.key_places(), tree, scope, q.bbox, found),
+        Coll::Incidents => {
+            for (n, e) in book.iter().enumerate() {
                 let i = &e.incident;
-                scope.contains(tree.idx(&i.grid), tree)
+                if scope.contains(tree.idx(&i.grid), tree)
                     && q.bbox.is_none_or(|b| sphere::in_bbox(b, i.position))
                     && q.datetime.is_none_or(|t| t.contains(i.created_ms))
-            })
-            .map(|(n, e)| (e.incident.id.as_str(), n as u32))
-            .collect(),
-    };
-    if crosses {
-        out.sort_unstable();
-        out.dedup();
+                {
+                    found((i.id.as_str(), n as u32));
+                }
+            }
+        }
     }
-    out
 }
 
 fn layer_matches<'e, T: LayerItem>(
@@ -87,20 +118,22 @@ fn layer_matches<'e, T: LayerItem>(
     tree: &AreaTree,
     scope: Scope,
     bbox: Option<[f64; 4]>,
-) -> Vec<(&'e str, u32)> {
-    let visible = |i: u32| scope.contains(layer.grid(i), tree);
+    found: &mut impl FnMut((&'e str, u32)),
+) {
+    let mut item = |i: u32, t: &'e T| {
+        if scope.contains(layer.grid(i), tree) {
+            found((t.id(), i));
+        }
+    };
     match bbox {
-        Some(b) => layer
-            .in_bbox(b)
-            .into_iter()
-            .filter(|&i| visible(i))
-            .filter_map(|i| Some((layer.get(i)?.id(), i)))
-            .collect(),
-        None => layer
-            .iter()
-            .filter(|&(i, _)| visible(i))
-            .map(|(i, t)| (t.id(), i))
-            .collect(),
+        Some(b) => {
+            for i in layer.in_bbox(b) {
+                if let Some(t) = layer.get(i) {
+                    item(i, t);
+                }
+            }
+        }
+        None => layer.iter().for_each(|(i, t)| item(i, t)),
     }
 }
 

@@ -71,7 +71,7 @@ use crate::identity::UserRole;
 pub use collections::Coll;
 use collections::collection_json;
 use features::{ShowDevices, feature_at, find_visible, matches};
-use paging::{encode_segment, page, paging_links};
+use paging::{Pager, encode_segment, paging_links};
 use params::{only_params, parse_items_query, parse_mode, query_pairs};
 
 /// The one CRS every collection is served in.
@@ -175,9 +175,10 @@ async fn items(
         let engine = app.engine.read();
         let book = app.incidents.book();
         let scope = Scope::of(&p.user, engine.areas());
-        let found = matches(&engine, &book, scope, coll, &q);
-        let matched = found.len();
-        let features: Vec<Feature> = page(found, q.offset, q.limit)
+        let mut pager = Pager::new(q.offset, q.limit);
+        matches(&engine, &book, scope, coll, &q, &mut pager);
+        let (matched, found) = pager.finish();
+        let features: Vec<Feature> = found
             .into_iter()
             .filter_map(|(_, i)| {
                 feature_at(&app, &engine, &book, coll, i, ShowDevices::to(&p.user))
