@@ -185,6 +185,16 @@ async fn nearest_staff_ranked_with_filters_and_scope() {
     }
 }
 
+/// What a heat map counted in all its cells.
+fn heat_total(heat: &Value) -> u64 {
+    heat["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["count"].as_u64().unwrap())
+        .sum()
+}
+
 #[tokio::test]
 async fn cameras_nearby_locate_and_heatmap() {
     let s = TestServer::start().await;
@@ -220,13 +230,7 @@ async fn cameras_nearby_locate_and_heatmap() {
     assert!(b["grid"].is_null());
     let (status, b) = s.get(&t, "/api/heatmap?bbox=120,28,120.2,28.1&res=7").await;
     assert_eq!(status, 200, "{b}");
-    let total: u64 = b["cells"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["count"].as_u64().unwrap())
-        .sum();
-    assert_eq!(total, 5);
+    assert_eq!(heat_total(&b), 5);
     assert_eq!(s.get(&t, "/api/heatmap?bbox=1,2,3&res=7").await.0, 400);
     assert_eq!(
         s.get(&t, "/api/heatmap?bbox=120,28,120.2,28.1&res=16")
@@ -234,6 +238,41 @@ async fn cameras_nearby_locate_and_heatmap() {
             .0,
         400
     );
+}
+
+/// Heat maps take turns, one per core, on blocking threads: with every
+/// turn taken one waits, while the server answers other queries; it is
+/// answered once a turn is free.
+#[tokio::test]
+async fn a_heat_map_waits_for_a_turn_while_dispatch_goes_on() {
+    let s = TestServer::start().await;
+    let t = s.login("commander").await;
+    let app = &s.server().app;
+    let turns = app
+        .heavy_queries
+        .clone()
+        .acquire_many_owned(u32::try_from(app.heavy_queries.available_permits()).unwrap())
+        .await
+        .unwrap();
+    let heat = tokio::spawn({
+        let request = s
+            .http
+            .get(format!(
+                "{}/api/heatmap?bbox=120,28,120.2,28.1&res=7",
+                s.base
+            ))
+            .bearer_auth(&t);
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    });
+    let (status, b) = s
+        .get(&t, "/api/dispatch/nearest?lon=120.021&lat=28.05&k=3")
+        .await;
+    assert_eq!(status, 200, "{b}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!heat.is_finished(), "the heat map waited for a turn");
+    drop(turns);
+    let b = heat.await.unwrap();
+    assert_eq!(heat_total(&b), 5, "the five staff: {b}");
 }
 
 #[tokio::test]

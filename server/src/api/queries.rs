@@ -426,13 +426,26 @@ fn heavy(query: &str) -> bool {
     query == "heatmap"
 }
 
-/// Runs `work` on a blocking thread (see [`heavy`]).
+/// Runs `work` on a blocking thread (see [`heavy`]) once one of the
+/// server's turns for heavy queries is free (one per core).
 async fn off_worker<T: Send + 'static>(
+    app: &App,
     work: impl FnOnce() -> ApiResult<T> + Send + 'static,
 ) -> ApiResult<T> {
-    tokio::task::spawn_blocking(work)
+    let turn = app
+        .heavy_queries
+        .clone()
+        .acquire_owned()
         .await
-        .map_err(|e| ApiError::Internal(format!("answering a query: {e}")))?
+        .map_err(|_| ApiError::Unavailable("the server is shutting down".into()))?;
+    tokio::task::spawn_blocking(move || {
+        // The turn goes with the work: were the request dropped while it
+        // waits, the work still counts until it ends.
+        let _turn = turn;
+        work()
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("answering a query: {e}")))?
 }
 
 /// [`run_query`] on a blocking thread when the query is [`heavy`].
@@ -448,8 +461,11 @@ pub async fn answer_query(
     if !heavy(query) {
         return run_query(app, user, query, Params::Map(params));
     }
-    let (app, user, query) = (app.clone(), user.clone(), query.to_owned());
-    off_worker(move || run_query(&app, &user, &query, Params::Map(params))).await
+    let (a, user, query) = (app.clone(), user.clone(), query.to_owned());
+    off_worker(app, move || {
+        run_query(&a, &user, &query, Params::Map(params))
+    })
+    .await
 }
 
 /// Most queries in one batch.
@@ -513,7 +529,8 @@ pub async fn batch(
         )));
     }
     let results = if b.queries.iter().any(|q| heavy(&q.query)) {
-        off_worker(move || Ok(answer_batch(&app, &p.user, b.queries))).await?
+        let a = app.clone();
+        off_worker(&app, move || Ok(answer_batch(&a, &p.user, b.queries))).await?
     } else {
         answer_batch(&app, &p.user, b.queries)
     };
@@ -582,7 +599,8 @@ pub async fn heatmap(
     p: Principal,
     Query(q): Query<HeatmapParams>,
 ) -> ApiResult<Json<Value>> {
-    off_worker(move || heatmap_query(&app, &p.user, &q))
+    let a = app.clone();
+    off_worker(&app, move || heatmap_query(&a, &p.user, &q))
         .await
         .map(Json)
 }

@@ -202,6 +202,10 @@ pub struct App {
     /// megabytes-long text while it is written, and 200 viewers subscribing
     /// at once must not hold 200 of them (issue 20).
     pub snapshots: Arc<tokio::sync::Semaphore>,
+    /// Heavy queries (heat maps) being answered on blocking threads, at most
+    /// one per core: each copies its points (16 MB at a million staff), and
+    /// a burst of them must take neither every core nor as many copies.
+    pub heavy_queries: Arc<tokio::sync::Semaphore>,
     /// 人员分布: the staff counted per H3 cell for `staff_cells` viewers.
     pub census: parking_lot::Mutex<crate::live::census::Census>,
 }

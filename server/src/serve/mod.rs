@@ -279,6 +279,8 @@ fn build_app(
         },
         metrics.clone(),
     );
+    // The blocking work bounded to one at a time per core.
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let app = Arc::new(App {
         engine: RwLock::new(engine),
         store,
@@ -325,9 +327,8 @@ fn build_app(
         fences,
         roster,
         tiles: crate::app::tiles::Tiles::new(),
-        snapshots: Arc::new(tokio::sync::Semaphore::new(
-            std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
-        )),
+        snapshots: Arc::new(tokio::sync::Semaphore::new(cores)),
+        heavy_queries: Arc::new(tokio::sync::Semaphore::new(cores)),
         census: parking_lot::Mutex::default(),
     });
     // Fixes applied from here on wait for today's stored ones.

@@ -221,7 +221,8 @@ impl<B: Backend> CommonStore for B {
         outbox: Option<Outgoing<'_>>,
     ) -> Result<Option<i64>> {
         // Two statements, each with its ids as one JSON list: an outage is
-        // 100,000 cameras, and as many statements held the writer seconds.
+        // 100,000 cameras, and a statement each is as many round trips to
+        // PostgreSQL inside the write transaction.
         let sql = format!(
             "UPDATE cameras SET online = $1 WHERE id IN ({})",
             json_strings::<B>("$2")
