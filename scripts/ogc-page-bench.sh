@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Pages of the OGC staff collection at a million staff, side by side: the
+# Pages of the OGC staff collection, and the collections, at a million staff, side by side: the
 # release `riskmap` of BIN_A and of BIN_B (directories holding riskmap and
 # geodata; BIN_B defaults to BIN_A) alternated ROUNDS times on one city of
 # 1,000,000 staff (`geodata city`). Each run asks REPEATS times, in turn, a
 # big screen's count (`limit=1`), the second page of an administrator's
-# list (`limit=1000&offset=1000`) and a deep page (`offset=500000`), each
-# answered under the engine's read lock; the median, least and most of each.
+# list (`limit=1000&offset=1000`), a deep page (`offset=500000`) and the
+# collections with their extents (`/ogc/collections`), each answered under
+# the engine's read lock; the median, least and most of each.
 # One line per run on standard output.
 #
 #   scripts/ogc-page-bench.sh BIN_A [BIN_B]    # ROUNDS=2 REPEATS=8
@@ -30,9 +31,10 @@ for round in $(seq "$rounds"); do
       python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
     : >"$work/times"
     for _ in $(seq "$repeats"); do
-      for q in 'limit=1' 'limit=1000&offset=1000' 'limit=1000&offset=500000'; do
-        curl -fsS -o /dev/null -w "$q %{time_total}\n" -H "authorization: Bearer $token" \
-          "$url/ogc/collections/staff/items?$q" >>"$work/times"
+      for q in /staff/items?limit=1 '/staff/items?limit=1000&offset=1000' \
+        '/staff/items?limit=1000&offset=500000' ''; do
+        curl -fsS -o /dev/null -w "${q:-/collections} %{time_total}\n" \
+          -H "authorization: Bearer $token" "$url/ogc/collections$q" >>"$work/times"
       done
     done
     echo "round $round $label ($bin): $(python3 -c '

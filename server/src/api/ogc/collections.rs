@@ -129,10 +129,11 @@ pub(super) fn collection_json(root: &str, engine: &Engine, scope: Scope, coll: C
         ],
     });
     let mut extent = serde_json::Map::new();
-    if let Some(b) = spatial_extent(engine, scope, coll) {
+    let (spatial, temporal) = extents(engine, scope, coll);
+    if let Some(b) = spatial {
         extent.insert("spatial".into(), json!({ "bbox": [b], "crs": CRS84 }));
     }
-    if let Some((from, to)) = temporal_extent(engine, scope, coll) {
+    if let Some((from, to)) = temporal {
         extent.insert(
             "temporal".into(),
             json!({ "interval": [[rfc3339_ms(from), rfc3339_ms(to)]], "trs": TRS_GREGORIAN }),
@@ -163,10 +164,12 @@ impl Bounds {
     }
 }
 
-/// The box around what the user may see of a collection.
-fn spatial_extent(engine: &Engine, scope: Scope, coll: Coll) -> Option<[f64; 4]> {
+/// The box around what the user may see of a collection, and for the staff
+/// the first and last of their fixes' times (one pass over a million).
+fn extents(engine: &Engine, scope: Scope, coll: Coll) -> (Option<[f64; 4]>, Option<(i64, i64)>) {
     let tree = engine.areas();
     let mut b = Bounds::default();
+    let mut times: Option<(i64, i64)> = None;
     match coll {
         Coll::Areas => {
             for r in scope.tops(tree) {
@@ -178,12 +181,9 @@ fn spatial_extent(engine: &Engine, scope: Scope, coll: Coll) -> Option<[f64; 4]>
                 if let Some(f) = m.fix
                     && scope.contains(m.home, tree)
                 {
-                    b.add(
-                        f.position.lon,
-                        f.position.lat,
-                        f.position.lon,
-                        f.position.lat,
-                    );
+                    let (lon, lat, t) = (f.position.lon, f.position.lat, f.fix_time_ms);
+                    b.add(lon, lat, lon, lat);
+                    times = Some(times.map_or((t, t), |(a, z)| (a.min(t), z.max(t))));
                 }
             }
         }
@@ -192,7 +192,7 @@ fn spatial_extent(engine: &Engine, scope: Scope, coll: Coll) -> Option<[f64; 4]>
         Coll::KeyPlaces => layer_bounds(engine.key_places(), tree, scope, &mut b),
         Coll::Incidents => {}
     }
-    b.0
+    (b.0, times)
 }
 
 fn layer_bounds<T: LayerItem>(layer: &Layer<T>, tree: &AreaTree, scope: Scope, b: &mut Bounds) {
@@ -201,23 +201,6 @@ fn layer_bounds<T: LayerItem>(layer: &Layer<T>, tree: &AreaTree, scope: Scope, b
             b.add_shape(t.shape());
         }
     }
-}
-
-/// The first and last fix times of the staff the user may see.
-fn temporal_extent(engine: &Engine, scope: Scope, coll: Coll) -> Option<(i64, i64)> {
-    if coll != Coll::Staff {
-        return None;
-    }
-    let tree = engine.areas();
-    engine
-        .staff()
-        .iter()
-        .filter(|(_, m)| scope.contains(m.home, tree))
-        .filter_map(|(_, m)| m.fix.map(|f| f.fix_time_ms))
-        .fold(None, |acc, t| match acc {
-            None => Some((t, t)),
-            Some((a, b)) => Some((a.min(t), b.max(t))),
-        })
 }
 
 fn rfc3339_ms(ms: i64) -> Option<String> {
