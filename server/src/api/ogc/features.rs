@@ -29,14 +29,17 @@ pub(super) fn matches<'e>(
     q: &ItemsQuery,
     pager: &mut Pager<(&'e str, u32)>,
 ) {
-    pager.expect(match coll {
-        Coll::Areas => engine.areas().len(),
-        Coll::Staff => engine.staff().len(),
-        Coll::Cameras => engine.cameras().len(),
-        Coll::RiskSources => engine.risk_sources().len(),
-        Coll::KeyPlaces => engine.key_places().len(),
-        Coll::Incidents => book.len(),
-    });
+    if q.bbox.is_none() {
+        // The whole collection may match (a box, likely far fewer).
+        pager.expect(match coll {
+            Coll::Areas => engine.areas().len(),
+            Coll::Staff => engine.staff().len(),
+            Coll::Cameras => engine.cameras().len(),
+            Coll::RiskSources => engine.risk_sources().len(),
+            Coll::KeyPlaces => engine.key_places().len(),
+            Coll::Incidents => book.len(),
+        });
+    }
     if !q.bbox.is_some_and(|[w, _, e, _]| w > e) {
         return each_match(engine, book, scope, coll, q, &mut |k| pager.push(k));
     }

@@ -86,6 +86,8 @@ const HEAP_DEPTH: usize = 20_000;
 pub(super) struct Pager<K> {
     offset: usize,
     limit: usize,
+    /// `offset + limit`: how many of the smallest a shallow page keeps.
+    want: usize,
     seen: usize,
     /// The `offset + limit` smallest so far (a max-heap), for a shallow page.
     few: Option<std::collections::BinaryHeap<K>>,
@@ -99,6 +101,7 @@ impl<K: Ord> Pager<K> {
         Pager {
             offset,
             limit,
+            want,
             seen: 0,
             few: (want <= HEAP_DEPTH)
                 .then(|| std::collections::BinaryHeap::with_capacity(want.min(1_024) + 1)),
@@ -114,13 +117,14 @@ impl<K: Ord> Pager<K> {
         }
     }
 
+    /// One more key (a match), counted and kept if the page may need it.
     pub(super) fn push(&mut self, k: K) {
         self.seen += 1;
         let Some(few) = &mut self.few else {
             self.all.push(k);
             return;
         };
-        if few.len() < self.offset + self.limit {
+        if few.len() < self.want {
             few.push(k);
         } else if let Some(mut top) = few.peek_mut()
             && k < *top
@@ -137,6 +141,7 @@ impl<K: Ord> Pager<K> {
             seen,
             few,
             mut all,
+            ..
         } = self;
         if let Some(few) = few {
             let mut first = few.into_sorted_vec();
