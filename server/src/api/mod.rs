@@ -19,6 +19,7 @@ pub mod alerts;
 pub mod assessment;
 pub mod audit;
 pub mod auth;
+pub mod blocking;
 pub mod channels;
 pub mod departments;
 pub mod duty;

@@ -11,6 +11,7 @@ use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use super::auth::Principal;
+use super::blocking::on_turn;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Query};
 use crate::app::App;
@@ -432,20 +433,7 @@ async fn off_worker<T: Send + 'static>(
     app: &App,
     work: impl FnOnce() -> ApiResult<T> + Send + 'static,
 ) -> ApiResult<T> {
-    let turn = app
-        .heavy_queries
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(|_| ApiError::Unavailable("the server is shutting down".into()))?;
-    tokio::task::spawn_blocking(move || {
-        // The turn goes with the work: were the request dropped while it
-        // waits, the work still counts until it ends.
-        let _turn = turn;
-        work()
-    })
-    .await
-    .map_err(|e| ApiError::Internal(format!("answering a query: {e}")))?
+    on_turn(&app.heavy_queries, "answering a query", work).await
 }
 
 /// [`run_query`] on a blocking thread when the query is [`heavy`].

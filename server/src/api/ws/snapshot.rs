@@ -14,6 +14,7 @@ use std::time::Instant;
 use serde::ser::{Error as _, Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
+use crate::api::blocking::on_turn;
 use crate::api::error::ApiError;
 use crate::app::App;
 use crate::identity::User;
@@ -41,22 +42,12 @@ pub(super) async fn snapshot(
     sub: Subscription,
     seq: u64,
 ) -> Result<Option<String>, ApiError> {
-    let turn = app
-        .snapshots
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(|_| ApiError::Unavailable("the server is shutting down".into()))?;
-    let (app, user) = (app.clone(), user.clone());
-    tokio::task::spawn_blocking(move || {
-        // The turn goes with the work: were this connection dropped while
-        // it waits, the build still counts until it ends.
-        let _turn = turn;
-        write(&app, &user, sub, seq)
+    let (a, user) = (app.clone(), user.clone());
+    on_turn(&app.snapshots, "building a snapshot", move || {
+        write(&a, &user, sub, seq)
+            .map_err(|e| ApiError::Internal(format!("writing a snapshot: {e}")))
     })
     .await
-    .map_err(|e| ApiError::Internal(format!("building a snapshot: {e}")))?
-    .map_err(|e| ApiError::Internal(format!("writing a snapshot: {e}")))
 }
 
 /// Bytes a feature of each kind takes in a snapshot, about: the buffer is

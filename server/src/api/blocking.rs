@@ -1,0 +1,36 @@
+//! CPU-heavy answers (a `/ws` snapshot, a heat map) built on a blocking
+//! thread once a turn is free: a runtime worker, one of two on a two-core
+//! server, must not spend tens or hundreds of milliseconds on them, and the
+//! turns (one per core) bound how many are built, and held in memory, at once.
+
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+
+use super::error::{ApiError, ApiResult};
+
+/// Runs `work` on a blocking thread once one of `turns` is free; `what`
+/// names it in the error should the thread fail.
+///
+/// # Errors
+/// `work`'s own; [`ApiError::Unavailable`] when the server is shutting
+/// down; [`ApiError::Internal`] if the thread panicked.
+pub async fn on_turn<T: Send + 'static>(
+    turns: &Arc<Semaphore>,
+    what: &str,
+    work: impl FnOnce() -> ApiResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    let turn = turns
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| ApiError::Unavailable("the server is shutting down".into()))?;
+    tokio::task::spawn_blocking(move || {
+        // The turn goes with the work: were the request dropped while it
+        // waits, the work still counts until it ends.
+        let _turn = turn;
+        work()
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("{what}: {e}")))?
+}
