@@ -15,7 +15,14 @@ started=$(date +%s)
 # shows in the log.
 step() { printf '\n==> %s (+%ss)\n' "$*" "$(($(date +%s) - started))"; }
 
+# A run of every test builds once from clean (CI's fresh clone): incremental
+# compilation's caches would only cost time and gigabytes of disk there. A
+# full disk shows up as other failures (the PostGIS cluster's WAL), so the
+# space left is printed first.
+export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
+
 step "toolchain"
+df -h .
 cargo --version
 cargo fmt --version
 cargo clippy --version
