@@ -248,12 +248,7 @@ async fn a_heat_map_waits_for_a_turn_while_dispatch_goes_on() {
     let s = TestServer::start().await;
     let t = s.login("commander").await;
     let app = &s.server().app;
-    let turns = app
-        .heavy_queries
-        .clone()
-        .acquire_many_owned(u32::try_from(app.heavy_queries.available_permits()).unwrap())
-        .await
-        .unwrap();
+    let turns = common::locks::every_turn(&app.heavy_queries).await;
     let heat = tokio::spawn({
         let request = s
             .http

@@ -209,12 +209,7 @@ async fn a_snapshot_waiting_for_its_turn_across_an_areas_import_holds_only_its_o
     let app = &s.server().app;
     let mut ws = s.ws(&east).await;
     // Every turn taken: the subscription is resolved, then waits.
-    let turns = app
-        .snapshots
-        .clone()
-        .acquire_many_owned(u32::try_from(app.snapshots.available_permits()).unwrap())
-        .await
-        .unwrap();
+    let turns = common::locks::every_turn(&app.snapshots).await;
     ws.send(
         &json!({ "type": "subscribe", "bbox": [120.0, 28.0, 120.2, 28.1], "layers": ["staff"] }),
     )

@@ -4,7 +4,8 @@
 //! as soon as writers queue between them; writers that never rest make that
 //! moment come within a second. A deadlock cannot be undone inside the
 //! process, so the watchdog ends it with the reason rather than letting
-//! the test hang CI.
+//! the test hang CI. And every turn of a server's semaphore held at once,
+//! for the tests of work that waits for a turn.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -53,4 +54,15 @@ pub fn watchdog(what: &'static str) -> Sender<()> {
         }
     });
     done
+}
+
+/// Takes every turn `turns` has free (the server's heavy queries or
+/// snapshots): what needs one waits until the returned permit is dropped.
+pub async fn every_turn(turns: &Arc<tokio::sync::Semaphore>) -> tokio::sync::OwnedSemaphorePermit {
+    let free = u32::try_from(turns.available_permits()).expect("turns fit a u32");
+    turns
+        .clone()
+        .acquire_many_owned(free)
+        .await
+        .expect("the server's turns are never closed")
 }
