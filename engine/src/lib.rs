@@ -42,6 +42,7 @@ pub mod tiling;
 pub mod watch;
 pub mod wkb;
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use h3o::{CellIndex, Resolution};
@@ -138,7 +139,10 @@ pub struct BuildTimes {
 #[derive(Debug)]
 pub struct Engine {
     config: EngineConfig,
-    areas: AreaTree,
+    /// Shared: a question that reads only the tree (names, codes, the
+    /// grids of an area) keeps its own reference and lets go of the
+    /// engine's lock, which every fix batch waits for to write.
+    areas: Arc<AreaTree>,
     staff: StaffIndex,
     cameras: Layer<Camera>,
     /// The largest camera range, the search radius for "who sees this".
@@ -152,7 +156,7 @@ impl Engine {
     pub fn new(config: EngineConfig) -> Result<Self> {
         Ok(Engine {
             config,
-            areas: AreaTree::build(Vec::new(), config.h3_resolution)?,
+            areas: Arc::new(AreaTree::build(Vec::new(), config.h3_resolution)?),
             staff: StaffIndex::new(config.staff_cell_deg),
             cameras: Layer::default(),
             max_camera_range_m: 0.0,
@@ -257,7 +261,7 @@ impl Engine {
     fn put_together(config: EngineConfig, areas: AreaTree, rest: Rest) -> (Self, BuildTimes) {
         let engine = Engine {
             config,
-            areas,
+            areas: Arc::new(areas),
             max_camera_range_m: rest
                 .layers
                 .cameras
@@ -283,6 +287,13 @@ impl Engine {
     #[must_use]
     pub fn areas(&self) -> &AreaTree {
         &self.areas
+    }
+
+    /// The area tree, to be read after the engine's lock is let go (an
+    /// areas import replaces the engine's; this one stays as it was).
+    #[must_use]
+    pub fn areas_shared(&self) -> Arc<AreaTree> {
+        Arc::clone(&self.areas)
     }
 
     /// The staff roster and positions.
@@ -320,7 +331,7 @@ impl Engine {
     /// builds the tree to validate it (outside the engine's lock) hands that
     /// tree over instead of building it a second time.
     pub fn replace_area_tree(&mut self, tree: AreaTree) {
-        self.areas = tree;
+        self.areas = Arc::new(tree);
         let tree = &self.areas;
         self.staff.rehome(|code| tree.idx(code));
         self.assign_grids();

@@ -406,3 +406,49 @@ async fn the_patrol_alerts_and_the_fixes_take_their_locks_in_one_order() {
     busy.stop();
     done.send(()).unwrap();
 }
+
+/// A city's coverage is made on a blocking thread once a heavy query's
+/// turn is free (at 50,000 grids it is 12 MB of JSON, which on an async
+/// worker held up every fix queued behind it): with every turn taken it
+/// waits while a fix is taken and a nearest query answered, and comes once
+/// a turn is free, with every grid.
+#[tokio::test]
+async fn the_coverage_waits_for_a_turn_while_fixes_go_on() {
+    let s = TestServer::start().await;
+    let disp = s.login("dispatcher").await;
+    let field = s.login("field").await;
+    // Once first: the grids' cells are counted at the first question.
+    let (status, first) = s.get(&disp, "/api/patrol/coverage").await;
+    assert_eq!(status, 200, "{first}");
+    let turns = riskmap_tests::locks::every_turn(&s.server().app.heavy_queries).await;
+    let coverage = tokio::spawn({
+        let request = s
+            .http
+            .get(format!("{}/api/patrol/coverage", s.base))
+            .bearer_auth(&disp);
+        async move {
+            let r = request.send().await.unwrap();
+            let kind = r.headers()["content-type"].to_str().unwrap().to_owned();
+            (r.status().as_u16(), kind, r.json::<Value>().await.unwrap())
+        }
+    });
+    let fix =
+        json!({ "fixes": [{ "lon": 120.03, "lat": 28.06, "t": riskmap_tests::fixes_from_ms() }] });
+    let (status, b) = s.post(&field, "/api/fixes", &fix).await;
+    assert_eq!(status, 200, "{b}");
+    let (status, b) = s
+        .get(&disp, "/api/dispatch/nearest?lon=120.021&lat=28.05&k=3")
+        .await;
+    assert_eq!(status, 200, "{b}");
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(!coverage.is_finished(), "the coverage waited for a turn");
+    drop(turns);
+    let (status, kind, body) = coverage.await.unwrap();
+    assert_eq!((status, kind.as_str()), (200, "application/json"), "{body}");
+    assert_eq!(body["grids"].as_array().unwrap().len(), 4, "{body}");
+    let counted: u64 = ["covered", "partly", "none", "overdue"]
+        .iter()
+        .map(|k| body["counts"][k].as_u64().unwrap())
+        .sum();
+    assert_eq!(counted, 4, "every grid counted once: {body}");
+}

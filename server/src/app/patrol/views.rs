@@ -3,11 +3,12 @@
 //! the patrol log (巡查台账) per worker and grid, as rows for JSON or CSV.
 
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
-use riskmap_engine::Engine;
 use riskmap_engine::model::EpochMs;
-use riskmap_engine::patrol::{DayBook, coverage};
+use riskmap_engine::patrol::{DayBook, GridDay, coverage};
+use riskmap_engine::{AreaIdx, AreaTree, Engine};
 use serde::Serialize;
 
 use super::{MAX_TRACK, PatrolError};
@@ -19,13 +20,13 @@ use crate::patrol::{GridRule, GridStatus, judge};
 /// Most points of a day card's track (a longer one is thinned evenly).
 const CARD_TRACK_POINTS: usize = 2_000;
 
-/// One grid's day.
+/// One grid's day, borrowing its names from the area tree.
 #[derive(Debug, Clone, Serialize)]
-pub struct GridDayView {
+pub struct GridDayView<'a> {
     /// Grid code.
-    pub code: String,
+    pub code: &'a str,
     /// Grid name.
-    pub name: String,
+    pub name: &'a str,
     /// Against its rule.
     pub status: GridStatus,
     /// Visits (入格) begun.
@@ -50,7 +51,7 @@ pub struct GridDayView {
 
 /// `GET /api/patrol/coverage`.
 #[derive(Debug, Clone, Serialize)]
-pub struct CoverageView {
+pub struct CoverageView<'a> {
     /// The local date.
     pub day: NaiveDate,
     /// H3 resolution of the cells.
@@ -61,7 +62,69 @@ pub struct CoverageView {
     /// Grids per status.
     pub counts: Counts,
     /// Every grid of the area.
-    pub grids: Vec<GridDayView>,
+    pub grids: Vec<GridDayView<'a>>,
+}
+
+/// A day's coverage of an area as read: each grid's figures, copied out
+/// from under the engine's and the days' locks, with its rule. Made into
+/// its answer by [`CoverageDay::view`], which a caller runs off the async
+/// workers: at 50,000 grids the answer is tens of milliseconds of work and
+/// 12 MB of JSON, and every fix queued behind it on a worker would wait.
+#[derive(Debug)]
+pub struct CoverageDay {
+    /// The tree the grids index, kept after the engine's lock is let go.
+    tree: Arc<AreaTree>,
+    /// Each grid with its cells, its rule and its figures of the day.
+    grids: Vec<(AreaIdx, u32, GridRule, GridFigures)>,
+    day: NaiveDate,
+    resolution: u8,
+    complete: bool,
+    /// Minutes into the day, for today (a rule's `visit_by`).
+    minutes: Option<u32>,
+}
+
+impl CoverageDay {
+    /// Each grid judged against its rule, and the counts per status.
+    #[must_use]
+    pub fn view(&self) -> CoverageView<'_> {
+        let mut counts = Counts::default();
+        let grids = self
+            .grids
+            .iter()
+            .map(|&(g, cells, rule, day)| {
+                let area = self.tree.get(g);
+                let share = coverage(day.walked, cells, day.visits > 0);
+                let status = judge(&rule, day.visits, share, self.minutes);
+                match status {
+                    GridStatus::Covered => counts.covered += 1,
+                    GridStatus::Partly => counts.partly += 1,
+                    GridStatus::None => counts.none += 1,
+                    GridStatus::Overdue => counts.overdue += 1,
+                }
+                GridDayView {
+                    code: &area.code,
+                    name: &area.name,
+                    status,
+                    visits: day.visits,
+                    cells_walked: day.walked,
+                    cells,
+                    coverage: (share * 1000.0).round() / 1000.0,
+                    time_s: day.time_ms / 1000,
+                    distance_m: round_m(day.distance_m),
+                    workers: day.workers,
+                    first_visit_ms: day.first_ms,
+                    rule,
+                }
+            })
+            .collect();
+        CoverageView {
+            day: self.day,
+            resolution: self.resolution,
+            complete: self.complete,
+            counts,
+            grids,
+        }
+    }
 }
 
 /// Grids per status.
@@ -143,12 +206,37 @@ pub struct LogRow {
     pub share: ShareView,
 }
 
+/// A grid's figures of the day, copied out from under the locks.
+#[derive(Debug, Clone, Copy, Default)]
+struct GridFigures {
+    visits: u32,
+    walked: usize,
+    time_ms: EpochMs,
+    distance_m: f64,
+    workers: usize,
+    first_ms: Option<EpochMs>,
+}
+
+impl GridFigures {
+    fn of(day: &GridDay) -> GridFigures {
+        GridFigures {
+            visits: day.visits,
+            walked: day.cells.len(),
+            time_ms: day.time_ms,
+            distance_m: day.distance_m,
+            workers: day.workers.len(),
+            first_ms: day.first_ms,
+        }
+    }
+}
+
 fn round_m(m: f64) -> f64 {
     (m * 10.0).round() / 10.0
 }
 
 impl App {
-    /// Each grid of the caller's area (or `area`) on `day` (default today).
+    /// Each grid of the caller's area (or `area`) on `day` (default today),
+    /// as read: [`CoverageDay::view`] makes the answer.
     ///
     /// # Errors
     /// [`PatrolError`] for an area outside the caller's, a day not begun, a
@@ -158,61 +246,46 @@ impl App {
         user: &User,
         area: Option<&str>,
         day: Option<NaiveDate>,
-    ) -> Result<CoverageView, PatrolError> {
+    ) -> Result<CoverageDay, PatrolError> {
         let scope = self.patrol_scope(user, area)?;
         // Before the locks the rows are read under (only the first moments
         // after start have grids not yet counted).
         self.count_patrol_cells_in(scope).await;
+        // The grids, their names and rules are read from a tree of our own:
+        // only the day's figures are read under the engine's and the days'
+        // locks.
+        let tree = self.engine.read().areas_shared();
+        let grids = self.patrol_grids(scope, &tree);
+        let (start, complete, figures) = self
+            .with_patrol_day(scope, day, |book, start, complete, _| {
+                let figures: Vec<GridFigures> = grids
+                    .iter()
+                    .map(|&(g, _)| {
+                        book.grid(&tree.get(g).code)
+                            .map(GridFigures::of)
+                            .unwrap_or_default()
+                    })
+                    .collect();
+                (start, complete, figures)
+            })
+            .await?;
         let calendar = self.incidents.dictionary().calendar();
         let now = now_ms();
         let rules = &self.patrol.rules;
-        let rows = |book: &DayBook, start: EpochMs, complete: bool, engine: &Engine| {
-            let minutes = (calendar.day_start(now) == start)
-                .then(|| u32::try_from((now - start) / 60_000).unwrap_or(u32::MAX));
-            let tree = engine.areas();
-            let grids = self.patrol_grids(scope, tree);
-            let mut counts = Counts::default();
-            let grids: Vec<GridDayView> = grids
-                .iter()
-                .map(|&(g, cells)| {
-                    let area = tree.get(g);
-                    let rule = *rules.rule(&area.code);
-                    let day = book.grid(&area.code);
-                    let visits = day.map_or(0, |d| d.visits);
-                    let walked = day.map_or(0, |d| d.cells.len());
-                    let share = coverage(walked, cells, visits > 0);
-                    let status = judge(&rule, visits, share, minutes);
-                    match status {
-                        GridStatus::Covered => counts.covered += 1,
-                        GridStatus::Partly => counts.partly += 1,
-                        GridStatus::None => counts.none += 1,
-                        GridStatus::Overdue => counts.overdue += 1,
-                    }
-                    GridDayView {
-                        code: area.code.clone(),
-                        name: area.name.clone(),
-                        status,
-                        visits,
-                        cells_walked: walked,
-                        cells,
-                        coverage: (share * 1000.0).round() / 1000.0,
-                        time_s: day.map_or(0, |d| d.time_ms / 1000),
-                        distance_m: round_m(day.map_or(0.0, |d| d.distance_m)),
-                        workers: day.map_or(0, |d| d.workers.len()),
-                        first_visit_ms: day.and_then(|d| d.first_ms),
-                        rule,
-                    }
-                })
-                .collect();
-            CoverageView {
-                day: calendar.date_of(start),
-                resolution: u8::from(rules.resolution),
-                complete,
-                counts,
-                grids,
-            }
-        };
-        self.with_patrol_day(scope, day, rows).await
+        let grids = grids
+            .into_iter()
+            .zip(figures)
+            .map(|((g, cells), day)| (g, cells, *rules.rule(&tree.get(g).code), day))
+            .collect();
+        Ok(CoverageDay {
+            tree,
+            grids,
+            day: calendar.date_of(start),
+            resolution: u8::from(rules.resolution),
+            complete,
+            minutes: (calendar.day_start(now) == start)
+                .then(|| u32::try_from((now - start) / 60_000).unwrap_or(u32::MAX)),
+        })
     }
 
     /// A worker's day in the caller's area.
@@ -351,11 +424,7 @@ impl App {
     }
 }
 
-fn share_view(
-    code: &str,
-    s: &riskmap_engine::patrol::GridShare,
-    tree: &riskmap_engine::AreaTree,
-) -> ShareView {
+fn share_view(code: &str, s: &riskmap_engine::patrol::GridShare, tree: &AreaTree) -> ShareView {
     ShareView {
         code: code.to_owned(),
         name: tree.idx(code).map(|g| tree.get(g).name.clone()),
