@@ -7,12 +7,13 @@
 # message) for DURATION_S while ASKERS clients ask `GET /api/patrol/coverage`
 # (the whole city: 12 MB of JSON; every big screen with the coverage layer
 # on asks it every 30 s) from the third second on, each pausing PAUSE_S
-# between answers (ASKERS=0: the fixes alone). One line per run on standard
+# between answers (ASKERS=0: the fixes alone; QUESTION=/api/patrol/log asks
+# the city's patrol log, 巡查台账, instead). One line per run on standard
 # output: the fixes' acknowledgement times, and how many coverage answers
-# came and how long they took (median, 90th percentile, slowest).
+# came and how long they took (`answers.`) (median, 90th percentile, slowest).
 #
 #   scripts/coverage-bench.sh BIN_A [BIN_B]
-#   # ROUNDS=3 RATE=20000 DURATION_S=15 ASKERS=1 PAUSE_S=0.5
+#   # ROUNDS=3 RATE=20000 DURATION_S=15 ASKERS=1 PAUSE_S=0.5 QUESTION=/api/patrol/coverage
 set -euo pipefail
 cd "$(dirname "$0")/.."
 a=${1:?usage: scripts/coverage-bench.sh BIN_A [BIN_B]}
@@ -22,6 +23,7 @@ rate=${RATE:-20000}
 duration=${DURATION_S:-15}
 pause=${PAUSE_S:-0.5}
 askers=${ASKERS:-1}
+question=${QUESTION:-/api/patrol/coverage}
 # shellcheck source=lib/bench-server.sh
 . scripts/lib/bench-server.sh
 bench_binaries "$a"
@@ -33,7 +35,7 @@ bench_workdir coverage
 ask() {
   while kill -0 "$load" 2>/dev/null; do
     curl -fsS -o /dev/null -w '%{time_total}\n' -H "authorization: Bearer $token" \
-      "$url/api/patrol/coverage" >>"$1"
+      "$url$question" >>"$1"
     sleep "$pause"
   done
 }
@@ -67,11 +69,11 @@ for round in $(seq "$rounds"); do
 import sys
 t = sorted(float(x) * 1000 for x in open(sys.argv[1]) if x.strip())
 if not t:
-    print("coverage.n=0")
+    print("answers.n=0")
 else:
     at = lambda q: t[min(len(t) - 1, int(q * len(t)))]
-    print(f"coverage.n={len(t)} coverage.p50_ms={at(0.5):.0f} coverage.p90_ms={at(0.9):.0f} "
-          f"coverage.max_ms={t[-1]:.0f}")
+    print(f"answers.n={len(t)} answers.p50_ms={at(0.5):.0f} answers.p90_ms={at(0.9):.0f} "
+          f"answers.max_ms={t[-1]:.0f}")
 PY
 )
     echo "round $round $label ($bin): $figures$answers"

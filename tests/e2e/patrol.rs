@@ -407,13 +407,13 @@ async fn the_patrol_alerts_and_the_fixes_take_their_locks_in_one_order() {
     done.send(()).unwrap();
 }
 
-/// A city's coverage is made on a blocking thread once a heavy query's
-/// turn is free (at 50,000 grids it is 12 MB of JSON, which on an async
-/// worker held up every fix queued behind it): with every turn taken it
-/// waits while a fix is taken and a nearest query answered, and comes once
-/// a turn is free, with every grid.
+/// A city's coverage and patrol log are made on a blocking thread once a
+/// heavy query's turn is free (at 50,000 grids the coverage is 12 MB of
+/// JSON, which on an async worker held up every fix queued behind it): with
+/// every turn taken they wait while a fix is taken and a nearest query
+/// answered, and come once a turn is free, whole.
 #[tokio::test]
-async fn the_coverage_waits_for_a_turn_while_fixes_go_on() {
+async fn the_coverage_and_the_log_wait_for_a_turn_while_fixes_go_on() {
     let s = TestServer::start().await;
     let disp = s.login("dispatcher").await;
     let field = s.login("field").await;
@@ -432,6 +432,17 @@ async fn the_coverage_waits_for_a_turn_while_fixes_go_on() {
             (r.status().as_u16(), kind, r.json::<Value>().await.unwrap())
         }
     });
+    let logs = ["json", "csv"].map(|format| {
+        let request = s
+            .http
+            .get(format!("{}/api/patrol/log?format={format}", s.base))
+            .bearer_auth(&disp);
+        tokio::spawn(async move {
+            let r = request.send().await.unwrap();
+            let kind = r.headers()["content-type"].to_str().unwrap().to_owned();
+            (r.status().as_u16(), kind, r.text().await.unwrap())
+        })
+    });
     let fix =
         json!({ "fixes": [{ "lon": 120.03, "lat": 28.06, "t": riskmap_tests::fixes_from_ms() }] });
     let (status, b) = s.post(&field, "/api/fixes", &fix).await;
@@ -442,6 +453,10 @@ async fn the_coverage_waits_for_a_turn_while_fixes_go_on() {
     assert_eq!(status, 200, "{b}");
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     assert!(!coverage.is_finished(), "the coverage waited for a turn");
+    assert!(
+        logs.iter().all(|l| !l.is_finished()),
+        "the logs waited for a turn"
+    );
     drop(turns);
     let (status, kind, body) = coverage.await.unwrap();
     assert_eq!((status, kind.as_str()), (200, "application/json"), "{body}");
@@ -451,4 +466,19 @@ async fn the_coverage_waits_for_a_turn_while_fixes_go_on() {
         .map(|k| body["counts"][k].as_u64().unwrap())
         .sum();
     assert_eq!(counted, 4, "every grid counted once: {body}");
+    let [json_log, csv_log] = logs;
+    let (status, kind, body) = json_log.await.unwrap();
+    assert_eq!((status, kind.as_str()), (200, "application/json"), "{body}");
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert!(body["rows"].is_array() && body["day"].is_string(), "{body}");
+    let (status, kind, body) = csv_log.await.unwrap();
+    assert_eq!(
+        (status, kind.as_str()),
+        (200, "text/csv; charset=utf-8"),
+        "{body}"
+    );
+    assert!(
+        body.starts_with("\u{feff}day,staff_id,staff_name,grid"),
+        "{body}"
+    );
 }

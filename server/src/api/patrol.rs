@@ -9,8 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 use super::auth::Principal;
 use super::blocking::on_turn;
@@ -18,7 +17,7 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Query};
 use super::incidents::{csv_attachment, csv_field, wants_csv};
 use crate::app::App;
-use crate::app::patrol::{WorkerDayView, log_csv};
+use crate::app::patrol::{LogRow, WorkerDayView, log_csv};
 
 /// The patrol questions' parameters.
 #[derive(Debug, Deserialize)]
@@ -87,7 +86,9 @@ pub async fn worker(
     Ok(Json(app.patrol_worker(&p.user, &id, day).await?))
 }
 
-/// `GET /api/patrol/log`.
+/// `GET /api/patrol/log`, JSON or CSV: made and written as the coverage
+/// is, in a heavy answer's turn (a whole city's log is a row per worker and
+/// grid).
 pub async fn log(
     State(app): State<Arc<App>>,
     p: Principal,
@@ -95,11 +96,32 @@ pub async fn log(
 ) -> ApiResult<Response> {
     let csv = wants_csv(q.format.as_deref())?;
     let day = day(q.day.as_deref())?;
-    let (date, rows) = app.patrol_log(&p.user, q.area.as_deref(), day).await?;
+    let log = app.patrol_log(&p.user, q.area.as_deref(), day).await?;
+    let date = log.day;
+    let body = on_turn(&app.heavy_queries, "writing the patrol log", move || {
+        let rows = log.rows();
+        if csv {
+            // A byte-order mark: spreadsheets then read the Chinese names right.
+            return Ok(format!("\u{feff}{}", log_csv(date, &rows, csv_field)));
+        }
+        let answer = LogAnswer {
+            day: date,
+            area: q.area.as_deref(),
+            rows: &rows,
+        };
+        serde_json::to_string(&answer).map_err(|e| ApiError::Internal(e.to_string()))
+    })
+    .await?;
     if csv {
-        // A byte-order mark: spreadsheets then read the Chinese names right.
-        let body = format!("\u{feff}{}", log_csv(date, &rows, csv_field));
         return Ok(csv_attachment(&format!("patrol-log-{date}"), body));
     }
-    Ok(Json(json!({ "day": date, "area": q.area, "rows": rows })).into_response())
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// The patrol log as JSON.
+#[derive(Serialize)]
+struct LogAnswer<'a> {
+    day: NaiveDate,
+    area: Option<&'a str>,
+    rows: &'a [LogRow],
 }

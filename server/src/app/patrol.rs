@@ -26,7 +26,7 @@ use crate::store::StoreError;
 mod alerts;
 mod views;
 
-pub use views::{CoverageDay, CoverageView, GridDayView, LogRow, WorkerDayView, log_csv};
+pub use views::{CoverageDay, CoverageView, GridDayView, LogDay, LogRow, WorkerDayView, log_csv};
 
 /// Live fixes held while today is read back from the store, at most; past
 /// it today's figures are marked incomplete.

@@ -6,8 +6,9 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
+use compact_str::CompactString;
 use riskmap_engine::model::EpochMs;
-use riskmap_engine::patrol::{DayBook, GridDay, coverage};
+use riskmap_engine::patrol::{DayBook, GridDay, GridShare, coverage};
 use riskmap_engine::{AreaIdx, AreaTree, Engine};
 use serde::Serialize;
 
@@ -385,7 +386,8 @@ impl App {
     }
 
     /// The patrol log of the caller's area (or `area`) on `day`: one row per
-    /// worker (of the area) and grid they were in.
+    /// worker (of the area) and grid they were in, as read ([`LogDay::rows`]
+    /// makes the rows).
     ///
     /// # Errors
     /// As [`App::patrol_coverage`].
@@ -394,12 +396,14 @@ impl App {
         user: &User,
         area: Option<&str>,
         day: Option<NaiveDate>,
-    ) -> Result<(NaiveDate, Vec<LogRow>), PatrolError> {
+    ) -> Result<LogDay, PatrolError> {
         let scope = self.patrol_scope(user, area)?;
-        let rows = |book: &DayBook, start: EpochMs, _complete: bool, engine: &Engine| {
+        // Only who was where, and the names the engine holds, are read
+        // under the locks; the grids' names and the order come after.
+        let gather = |book: &DayBook, start: EpochMs, _complete: bool, engine: &Engine| {
             let tree = engine.areas();
             let staff = engine.staff();
-            let mut rows = Vec::new();
+            let mut shares = Vec::new();
             for (id, w) in book.workers() {
                 let Some(m) = staff.find(id).and_then(|i| staff.get(i)) else {
                     continue;
@@ -407,24 +411,65 @@ impl App {
                 let mine = scope.contains(m.home, tree);
                 for (code, s) in &w.grids {
                     if mine || scope.contains(tree.idx(code), tree) {
-                        rows.push(LogRow {
-                            staff_id: id.to_owned(),
-                            staff_name: m.name.to_string(),
-                            share: share_view(code, s, tree),
+                        shares.push(LogShare {
+                            staff_id: id.into(),
+                            staff_name: m.name.clone(),
+                            code: code.clone(),
+                            figures: s.clone(),
                         });
                     }
                 }
             }
-            rows.sort_by(|a, b| {
-                (&a.staff_id, a.share.first_ms).cmp(&(&b.staff_id, b.share.first_ms))
-            });
-            (self.incidents.dictionary().calendar().date_of(start), rows)
+            LogDay {
+                day: self.incidents.dictionary().calendar().date_of(start),
+                tree: engine.areas_shared(),
+                shares,
+            }
         };
-        self.with_patrol_day(scope, day, rows).await
+        self.with_patrol_day(scope, day, gather).await
     }
 }
 
-fn share_view(code: &str, s: &riskmap_engine::patrol::GridShare, tree: &AreaTree) -> ShareView {
+/// A worker's share of a grid as read for the log.
+#[derive(Debug)]
+struct LogShare {
+    staff_id: CompactString,
+    staff_name: CompactString,
+    code: CompactString,
+    figures: GridShare,
+}
+
+/// A day's patrol log of an area as read, copied out from under the locks.
+/// Made into its rows by [`LogDay::rows`], which a caller runs off the
+/// async workers: a whole city's log is a row per worker and grid.
+#[derive(Debug)]
+pub struct LogDay {
+    /// The local date.
+    pub day: NaiveDate,
+    tree: Arc<AreaTree>,
+    shares: Vec<LogShare>,
+}
+
+impl LogDay {
+    /// The rows by worker, each worker's grids in the order they came.
+    #[must_use]
+    pub fn rows(self) -> Vec<LogRow> {
+        let tree = self.tree;
+        let mut rows: Vec<LogRow> = self
+            .shares
+            .into_iter()
+            .map(|s| LogRow {
+                staff_id: s.staff_id.into(),
+                staff_name: s.staff_name.into(),
+                share: share_view(&s.code, &s.figures, &tree),
+            })
+            .collect();
+        rows.sort_by(|a, b| (&a.staff_id, a.share.first_ms).cmp(&(&b.staff_id, b.share.first_ms)));
+        rows
+    }
+}
+
+fn share_view(code: &str, s: &GridShare, tree: &AreaTree) -> ShareView {
     ShareView {
         code: code.to_owned(),
         name: tree.idx(code).map(|g| tree.get(g).name.clone()),
