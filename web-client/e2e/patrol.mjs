@@ -154,6 +154,11 @@ test("patrol 巡查覆盖: the worker's grid shaded as visited, the legend count
   assert((await page.textContent('[data-testid="patrol-legend"]')).includes('Patrol log CSV'), 'the download in English');
   assert((await page.textContent(popup)).includes('Visits'), 'the popup in English');
   assert((await page.textContent('#layers')).includes('Patrol coverage'), 'the switch in English');
+  // A long title (the English heading and a grid's name) is cut with an ellipsis inside the panel;
+  // it once widened the panel's column, and the counts stood past its edge.
+  const spill = await page.$eval('[data-testid="patrol-legend"]', (el) => el.scrollWidth - el.clientWidth);
+  assert(spill <= 0, `the legend's contents fit its panel (${spill}px over)`);
+  assert((await page.textContent('[data-testid="patrol-legend"]')).includes('Grids: 1'), 'the total in English');
   await page.screenshot({ path: `${SHOTS}/patrol-coverage-en.png` });
   await page.click('[data-lang]');
 

@@ -53,7 +53,8 @@ fn only_json(q: &PatrolParams) -> ApiResult<()> {
 /// blocking thread once a heavy query's turn is free: a city's is 50,000
 /// grids and 12 MB of JSON, tens of milliseconds of one of the two async
 /// workers, which the fixes queued behind it waited out (an acknowledgement's
-/// p99 went from about 12 to 60–280 ms with a screen asking twice a second).
+/// p99 went from about 12 to 126–289 ms with a screen asking twice a second;
+/// docs/PERFORMANCE.md).
 pub async fn coverage(
     State(app): State<Arc<App>>,
     p: Principal,

@@ -59,7 +59,7 @@ addTranslations({
     'patrol.status.partly': 'Partly covered',
     'patrol.status.none': 'Not yet patrolled',
     'patrol.status.overdue': 'Overdue',
-    'patrol.grids_total': '{n} grids',
+    'patrol.grids_total': 'Grids: {n}',
     'patrol.today': 'Today',
     'patrol.prev_day': 'Previous day',
     'patrol.next_day': 'Next day',

@@ -34,7 +34,7 @@ addTranslations({
     'risk.short.2': 'significant',
     'risk.short.3': 'general',
     'risk.short.4': 'low',
-    'risk.grids_total': '{n} grids',
+    'risk.grids_total': 'Grids: {n}',
   },
 });
 
