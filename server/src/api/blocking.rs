@@ -8,6 +8,7 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 
 use super::error::{ApiError, ApiResult};
+use crate::app::App;
 
 /// Runs `work` on a blocking thread once one of `turns` is free; `what`
 /// names it in the error should the thread fail.
@@ -33,4 +34,18 @@ pub async fn on_turn<T: Send + 'static>(
     })
     .await
     .map_err(|e| ApiError::Internal(format!("{what}: {e}")))?
+}
+
+/// Runs `work` in one of the server's turns for heavy answers
+/// (`App::heavy_queries`, one per core): a heat map, a batch holding one,
+/// a patrol coverage or log. `what` names it in the error.
+///
+/// # Errors
+/// As [`on_turn`].
+pub async fn off_worker<T: Send + 'static>(
+    app: &App,
+    what: &str,
+    work: impl FnOnce() -> ApiResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    on_turn(&app.heavy_queries, what, work).await
 }

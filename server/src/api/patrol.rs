@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::auth::Principal;
-use super::blocking::on_turn;
+use super::blocking::off_worker;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Query};
 use super::incidents::{csv_attachment, csv_field, wants_csv};
@@ -63,7 +63,7 @@ pub async fn coverage(
     only_json(&q)?;
     let day = day(q.day.as_deref())?;
     let coverage = app.patrol_coverage(&p.user, q.area.as_deref(), day).await?;
-    let body = on_turn(&app.heavy_queries, "answering patrol coverage", move || {
+    let body = off_worker(&app, "answering patrol coverage", move || {
         serde_json::to_vec(&coverage.view()).map_err(|e| ApiError::Internal(e.to_string()))
     })
     .await?;
@@ -99,7 +99,7 @@ pub async fn log(
     let day = day(q.day.as_deref())?;
     let log = app.patrol_log(&p.user, q.area.as_deref(), day).await?;
     let date = log.day;
-    let body = on_turn(&app.heavy_queries, "writing the patrol log", move || {
+    let body = off_worker(&app, "writing the patrol log", move || {
         let rows = log.rows();
         if csv {
             // A byte-order mark: spreadsheets then read the Chinese names right.

@@ -11,7 +11,7 @@ use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use super::auth::Principal;
-use super::blocking::on_turn;
+use super::blocking::off_worker;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Query};
 use crate::app::App;
@@ -427,15 +427,6 @@ fn heavy(query: &str) -> bool {
     query == "heatmap"
 }
 
-/// Runs `work` on a blocking thread (see [`heavy`]) once one of the
-/// server's turns for heavy queries is free (one per core).
-async fn off_worker<T: Send + 'static>(
-    app: &App,
-    work: impl FnOnce() -> ApiResult<T> + Send + 'static,
-) -> ApiResult<T> {
-    on_turn(&app.heavy_queries, "answering a query", work).await
-}
-
 /// [`run_query`] on a blocking thread when the query is [`heavy`].
 ///
 /// # Errors
@@ -450,7 +441,7 @@ pub async fn answer_query(
         return run_query(app, user, query, Params::Map(params));
     }
     let (a, user, query) = (app.clone(), user.clone(), query.to_owned());
-    off_worker(app, move || {
+    off_worker(app, "answering a query", move || {
         run_query(&a, &user, &query, Params::Map(params))
     })
     .await
@@ -518,7 +509,10 @@ pub async fn batch(
     }
     let results = if b.queries.iter().any(|q| heavy(&q.query)) {
         let a = app.clone();
-        off_worker(&app, move || Ok(answer_batch(&a, &p.user, b.queries))).await?
+        off_worker(&app, "answering a query", move || {
+            Ok(answer_batch(&a, &p.user, b.queries))
+        })
+        .await?
     } else {
         answer_batch(&app, &p.user, b.queries)
     };
@@ -588,7 +582,9 @@ pub async fn heatmap(
     Query(q): Query<HeatmapParams>,
 ) -> ApiResult<Json<Value>> {
     let a = app.clone();
-    off_worker(&app, move || heatmap_query(&a, &p.user, &q))
-        .await
-        .map(Json)
+    off_worker(&app, "answering a query", move || {
+        heatmap_query(&a, &p.user, &q)
+    })
+    .await
+    .map(Json)
 }
