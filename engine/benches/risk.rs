@@ -8,8 +8,10 @@
 //! 10,000 key places and 20,000 incidents of the last five weeks.
 //! `rebuild_50k_grids` places every source and place (what an import
 //! costs), `refresh_incidents` puts every incident in again and reads
-//! every grid (the 10-minute pass), `incident_change` moves one incident and
-//! reads its two grids (what a report costs).
+//! every grid (the 10-minute pass), `rollup_city_and_districts` sums the
+//! city's grids up and each district's (the risk legend at city level),
+//! `incident_change` moves one incident and reads its two grids (what a
+//! report costs).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -122,6 +124,12 @@ fn risk(c: &mut Criterion) {
                 .count();
             black_box(red)
         });
+    });
+    let city = tree.idx("c").expect("the city");
+    g.bench_function("rollup_city_and_districts_50k_grids", |b| {
+        // What the risk legend asks at city level (GET /api/risk/areas/{city}):
+        // the city summed up, and each of its children.
+        b.iter(|| black_box(board.rollup_with_children(tree, city, NOW)));
     });
     g.finish();
     let mut g = c.benchmark_group("risk");

@@ -247,26 +247,16 @@ async fn cameras_nearby_locate_and_heatmap() {
 async fn a_heat_map_waits_for_a_turn_while_dispatch_goes_on() {
     let s = TestServer::start().await;
     let t = s.login("commander").await;
+    let field = s.login("field").await;
     let app = &s.server().app;
     let turns = common::locks::every_turn(&app.heavy_queries).await;
-    let heat = tokio::spawn({
-        let request = s
-            .http
-            .get(format!(
-                "{}/api/heatmap?bbox=120,28,120.2,28.1&res=7",
-                s.base
-            ))
-            .bearer_auth(&t);
-        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
-    });
-    let (status, b) = s
-        .get(&t, "/api/dispatch/nearest?lon=120.021&lat=28.05&k=3")
-        .await;
-    assert_eq!(status, 200, "{b}");
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    let heat = s.get_later(&t, "/api/heatmap?bbox=120,28,120.2,28.1&res=7");
+    s.others_go_on(&field, &t).await;
     assert!(!heat.is_finished(), "the heat map waited for a turn");
     drop(turns);
-    let b = heat.await.unwrap();
+    let (status, _, b) = heat.await.unwrap();
+    assert_eq!(status, 200, "{b}");
+    let b: Value = serde_json::from_str(&b).unwrap();
     assert_eq!(heat_total(&b), 5, "the five staff: {b}");
 }
 

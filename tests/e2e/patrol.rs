@@ -421,37 +421,10 @@ async fn the_coverage_and_the_log_wait_for_a_turn_while_fixes_go_on() {
     let (status, first) = s.get(&disp, "/api/patrol/coverage").await;
     assert_eq!(status, 200, "{first}");
     let turns = riskmap_tests::locks::every_turn(&s.server().app.heavy_queries).await;
-    let coverage = tokio::spawn({
-        let request = s
-            .http
-            .get(format!("{}/api/patrol/coverage", s.base))
-            .bearer_auth(&disp);
-        async move {
-            let r = request.send().await.unwrap();
-            let kind = r.headers()["content-type"].to_str().unwrap().to_owned();
-            (r.status().as_u16(), kind, r.json::<Value>().await.unwrap())
-        }
-    });
-    let logs = ["json", "csv"].map(|format| {
-        let request = s
-            .http
-            .get(format!("{}/api/patrol/log?format={format}", s.base))
-            .bearer_auth(&disp);
-        tokio::spawn(async move {
-            let r = request.send().await.unwrap();
-            let kind = r.headers()["content-type"].to_str().unwrap().to_owned();
-            (r.status().as_u16(), kind, r.text().await.unwrap())
-        })
-    });
-    let fix =
-        json!({ "fixes": [{ "lon": 120.03, "lat": 28.06, "t": riskmap_tests::fixes_from_ms() }] });
-    let (status, b) = s.post(&field, "/api/fixes", &fix).await;
-    assert_eq!(status, 200, "{b}");
-    let (status, b) = s
-        .get(&disp, "/api/dispatch/nearest?lon=120.021&lat=28.05&k=3")
-        .await;
-    assert_eq!(status, 200, "{b}");
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let coverage = s.get_later(&disp, "/api/patrol/coverage");
+    let logs = ["json", "csv"]
+        .map(|format| s.get_later(&disp, &format!("/api/patrol/log?format={format}")));
+    s.others_go_on(&field, &disp).await;
     assert!(!coverage.is_finished(), "the coverage waited for a turn");
     assert!(
         logs.iter().all(|l| !l.is_finished()),
@@ -460,6 +433,7 @@ async fn the_coverage_and_the_log_wait_for_a_turn_while_fixes_go_on() {
     drop(turns);
     let (status, kind, body) = coverage.await.unwrap();
     assert_eq!((status, kind.as_str()), (200, "application/json"), "{body}");
+    let body: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(body["grids"].as_array().unwrap().len(), 4, "{body}");
     let counted: u64 = ["covered", "partly", "none", "overdue"]
         .iter()

@@ -514,3 +514,30 @@ async fn an_outage_resyncs_the_cameras_viewers() {
     let heard = staff.collect_for(Duration::from_secs(1)).await;
     assert!(heard.iter().all(|m| m["type"] != "snapshot"), "{heard:?}");
 }
+
+#[tokio::test]
+async fn the_grid_list_waits_for_a_turn_while_fixes_go_on() {
+    // A city's list is tens of thousands of rows: made on a blocking thread
+    // in a heavy answer's turn, not on an async worker the fixes need.
+    let s = TestServer::start().await;
+    let screen = s.login("screen").await;
+    let field = s.login("field").await;
+    let turns = common::locks::every_turn(&s.server().app.heavy_queries).await;
+    let list = s.get_later(&screen, "/api/risk/grids?level=yellow");
+    s.others_go_on(&field, &screen).await;
+    assert!(!list.is_finished(), "the list waited for a turn");
+    drop(turns);
+    let (status, kind, list) = list.await.unwrap();
+    assert_eq!((status, kind.as_str()), (200, "application/json"), "{list}");
+    let list: Value = serde_json::from_str(&list).unwrap();
+    // Only grid 11-1 is yellow or worse (orange, 24); every grid counted.
+    assert_eq!(list["grids"].as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list["grids"][0]["code"], grid(11, 1).as_str(), "{list}");
+    assert_eq!(list["total"], 1, "{list}");
+    assert_eq!(
+        list["counts"],
+        json!({ "red": 0, "orange": 1, "yellow": 0, "blue": 0 }),
+        "{list}"
+    );
+    assert!(list["thresholds"]["red"].is_number(), "{list}");
+}

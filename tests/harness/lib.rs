@@ -468,6 +468,43 @@ impl TestServer {
         .await
     }
 
+    /// While a question waits for a turn: a fix of `field`'s is taken and a
+    /// nearest query of `asker`'s answered, then 200 ms let pass (time for
+    /// the question to have been answered, had it not waited).
+    pub async fn others_go_on(&self, field: &str, asker: &str) {
+        let fix =
+            serde_json::json!({ "fixes": [{ "lon": 120.03, "lat": 28.06, "t": fixes_from_ms() }] });
+        let (status, b) = self.post(field, "/api/fixes", &fix).await;
+        assert_eq!(status, 200, "{b}");
+        let (status, b) = self
+            .get(asker, "/api/dispatch/nearest?lon=120.021&lat=28.05&k=3")
+            .await;
+        assert_eq!(status, 200, "{b}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    /// `GET path` sent on a task of its own, for a question that waits
+    /// (for a turn): its status, content type and body as text.
+    pub fn get_later(
+        &self,
+        token: &str,
+        path: &str,
+    ) -> tokio::task::JoinHandle<(u16, String, String)> {
+        let request = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token);
+        tokio::spawn(async move {
+            let r = request.send().await.unwrap();
+            let kind = r
+                .headers()
+                .get("content-type")
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default();
+            (r.status().as_u16(), kind, r.text().await.unwrap())
+        })
+    }
+
     pub async fn post(&self, token: &str, path: &str, body: &Value) -> (u16, Value) {
         answer(
             self.http

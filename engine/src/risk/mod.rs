@@ -123,6 +123,21 @@ pub struct Rollup {
 }
 
 impl Rollup {
+    /// Both summed up (an area of the two's grids).
+    #[must_use]
+    pub fn merged(self, other: &Rollup) -> Rollup {
+        let mut counts = self.counts;
+        for (c, o) in counts.iter_mut().zip(other.counts) {
+            *c += o;
+        }
+        Rollup {
+            grids: self.grids + other.grids,
+            score: self.score + other.score,
+            max_score: self.max_score.max(other.max_score),
+            counts,
+        }
+    }
+
     /// The worst level among the grids (blue for none).
     #[must_use]
     pub fn worst(&self) -> RiskLevel {
@@ -141,6 +156,21 @@ struct Fixed {
     id: String,
     base: f64,
     share: f64,
+}
+
+impl Fixed {
+    fn points(&self) -> f64 {
+        self.base * self.share
+    }
+}
+
+/// An incident's [`Factor`] but its id.
+struct IncidentPoints {
+    kind: FactorKind,
+    base: f64,
+    share: f64,
+    repeats: u32,
+    points: f64,
 }
 
 #[derive(Debug, Default)]
@@ -286,17 +316,33 @@ impl RiskBoard {
     }
 
     /// A grid's risk at `now` (blue and zero for a grid with nothing).
+    ///
+    /// Read for every grid of a rollup, a snapshot and the ageing pass, so
+    /// only the factors' points are made (not the factors, whose ids are
+    /// copies), and summed in the order [`Self::factors`] gives them: the
+    /// score is its breakdown's sum to the last bit, on every node.
     #[must_use]
     pub fn grid(&self, grid: AreaIdx, now: EpochMs) -> GridRisk {
+        let mut points: Vec<(FactorKind, f64)> = Vec::new();
+        if let Some(book) = self.grids.get(&grid) {
+            points.reserve_exact(book.fixed.len() + book.incidents.len());
+            points.extend(book.fixed.iter().map(|f| (f.kind, f.points())));
+            points.extend(book.incidents.iter().filter_map(|id| {
+                let (s, _) = self.incidents.get(id)?;
+                self.incident_points(s, now).map(|p| (p.kind, p.points))
+            }));
+        }
+        // Equal points may stand in either order: the sums are the same.
+        points.sort_unstable_by(|a, b| b.1.total_cmp(&a.1));
         let mut parts = Parts::default();
-        for f in self.factors(grid, now) {
-            let part = match f.kind {
+        for (kind, p) in points {
+            let part = match kind {
                 FactorKind::RiskSource => &mut parts.risk_sources,
                 FactorKind::KeyPlace => &mut parts.key_places,
                 FactorKind::Incident => &mut parts.incidents,
                 FactorKind::CameraAlarm => &mut parts.camera_alarms,
             };
-            *part += f.points;
+            *part += p;
         }
         let score = parts.risk_sources + parts.key_places + parts.incidents + parts.camera_alarms;
         GridRisk {
@@ -322,18 +368,28 @@ impl RiskBoard {
                 base: f.base,
                 share: f.share,
                 repeats: None,
-                points: f.base * f.share,
+                points: f.points(),
             })
             .collect();
         out.extend(book.incidents.iter().filter_map(|id| {
             let (s, _) = self.incidents.get(id)?;
-            self.incident_factor(s, now)
+            let p = self.incident_points(s, now)?;
+            Some(Factor {
+                kind: p.kind,
+                id: s.id.clone(),
+                base: p.base,
+                share: p.share,
+                repeats: Some(p.repeats),
+                points: p.points,
+            })
         }));
         out.sort_by(|a, b| b.points.total_cmp(&a.points).then_with(|| a.id.cmp(&b.id)));
         out
     }
 
-    fn incident_factor(&self, s: &IncidentSignal, now: EpochMs) -> Option<Factor> {
+    /// What an incident adds now, `None` once it counts nothing (merged, or
+    /// aged out).
+    fn incident_points(&self, s: &IncidentSignal, now: EpochMs) -> Option<IncidentPoints> {
         if s.merged_into.is_some() {
             return None;
         }
@@ -352,16 +408,15 @@ impl RiskBoard {
             * factor(s.overdue, w.overdue_factor)
             * factor(s.camera, w.camera_factor)
             * (1.0 + w.repeat_factor * f64::from(repeats));
-        Some(Factor {
+        Some(IncidentPoints {
             kind: if s.camera {
                 FactorKind::CameraAlarm
             } else {
                 FactorKind::Incident
             },
-            id: s.id.clone(),
             base,
             share: decay,
-            repeats: Some(repeats),
+            repeats,
             points,
         })
     }
@@ -387,6 +442,29 @@ impl RiskBoard {
             stack.extend_from_slice(tree.children(a));
         }
         r
+    }
+
+    /// `area` summed up, and each of its children (the drill-down's
+    /// legend) in the order of the tree, walking the grids once: an area's
+    /// grids are its children's.
+    #[must_use]
+    pub fn rollup_with_children(
+        &self,
+        tree: &AreaTree,
+        area: AreaIdx,
+        now: EpochMs,
+    ) -> (Rollup, Vec<Rollup>) {
+        let children: Vec<Rollup> = tree
+            .children(area)
+            .iter()
+            .map(|&c| self.rollup(tree, c, now))
+            .collect();
+        let whole = if tree.get(area).level == AreaLevel::Grid {
+            self.rollup(tree, area, now)
+        } else {
+            children.iter().fold(Rollup::default(), Rollup::merged)
+        };
+        (whole, children)
     }
 }
 

@@ -316,6 +316,18 @@ proptest! {
                 let incidents_by_hand: f64 = (0..incs.len()).map(|k| incident_by_hand(&weights, &incs, k, (i, j))).sum();
                 let idx = tree.idx(&grid_code(i, j)).unwrap();
                 let got = board.grid(idx, NOW);
+                // The score is its breakdown's to the bit: each part summed
+                // in the order the factors are listed.
+                let mut listed = Parts::default();
+                for f in board.factors(idx, NOW) {
+                    *match f.kind {
+                        FactorKind::RiskSource => &mut listed.risk_sources,
+                        FactorKind::KeyPlace => &mut listed.key_places,
+                        FactorKind::Incident => &mut listed.incidents,
+                        FactorKind::CameraAlarm => &mut listed.camera_alarms,
+                    } += f.points;
+                }
+                prop_assert_eq!(got.parts, listed);
                 prop_assert!((got.parts.risk_sources - sources_by_hand).abs() < tol(sources_by_hand),
                     "grid {i},{j}: sources {} vs {sources_by_hand}", got.parts.risk_sources);
                 prop_assert!((got.parts.key_places - places_by_hand).abs() < tol(places_by_hand),
@@ -333,6 +345,12 @@ proptest! {
         prop_assert_eq!(city.grids as usize, nx * ny);
         prop_assert_eq!(city.counts.iter().sum::<u32>() as usize, nx * ny);
         prop_assert!((city.score - city_total).abs() < tol(city_total));
+        // The legend's walk: the city from its district, the district as its own walk.
+        let (whole, children) = board.rollup_with_children(tree, tree.idx("1").unwrap(), NOW);
+        prop_assert_eq!(&children, &vec![board.rollup(tree, tree.idx("11").unwrap(), NOW)]);
+        prop_assert_eq!((whole.grids, whole.counts), (city.grids, city.counts));
+        prop_assert_eq!(whole.max_score, city.max_score);
+        prop_assert!((whole.score - city.score).abs() < tol(city.score));
     }
 }
 

@@ -309,22 +309,25 @@ impl App {
         area: Option<&str>,
         level: Option<RiskLevel>,
     ) -> Result<Vec<GridRow>, RiskError> {
-        let engine = self.engine.read();
-        let tree = engine.areas();
-        let roots = roots(user, area, tree)?;
-        let board = self.risk.read(tree);
-        let now = crate::clock::now_ms();
         let mut rows = Vec::new();
-        let mut stack = roots;
-        while let Some(a) = stack.pop() {
-            if tree.get(a).level == AreaLevel::Grid {
-                let r = board.grid(a, now);
-                if level.is_none_or(|l| r.level <= l) {
-                    rows.push(row(tree, a, r));
+        {
+            let engine = self.engine.read();
+            let tree = engine.areas();
+            let roots = roots(user, area, tree)?;
+            let board = self.risk.read(tree);
+            let now = crate::clock::now_ms();
+            let mut stack = roots;
+            while let Some(a) = stack.pop() {
+                if tree.get(a).level == AreaLevel::Grid {
+                    let r = board.grid(a, now);
+                    if level.is_none_or(|l| r.level <= l) {
+                        rows.push(row(tree, a, r));
+                    }
                 }
+                stack.extend_from_slice(tree.children(a));
             }
-            stack.extend_from_slice(tree.children(a));
         }
+        // Ordered once the engine's and the board's reads are let go.
         rows.sort_by(|a, b| {
             b.score
                 .total_cmp(&a.score)
@@ -343,10 +346,9 @@ impl App {
         let tree = engine.areas();
         let a = visible_area(user, code, tree)?;
         let board = self.risk.read(tree);
-        let now = crate::clock::now_ms();
-        let sum = |a: AreaIdx| {
+        let (whole, children) = board.rollup_with_children(tree, a, crate::clock::now_ms());
+        let sum = |a: AreaIdx, rollup: Rollup| {
             let area = tree.get(a);
-            let rollup = board.rollup(tree, a, now);
             AreaRisk {
                 code: area.code.clone(),
                 name: area.name.clone(),
@@ -355,7 +357,8 @@ impl App {
                 rollup,
             }
         };
-        Ok((sum(a), tree.children(a).iter().map(|&c| sum(c)).collect()))
+        let children = tree.children(a).iter().zip(children);
+        Ok((sum(a, whole), children.map(|(&c, r)| sum(c, r)).collect()))
     }
 
     /// A grid's breakdown and its trend over the last [`TREND_DAYS`].
