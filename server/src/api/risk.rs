@@ -41,7 +41,7 @@ pub struct GridsParams {
 
 /// The answer of `GET /api/risk/grids`.
 #[derive(Debug, Serialize)]
-pub struct GridsAnswer {
+struct GridsAnswer {
     /// The grids, riskiest first, at most `limit`.
     grids: Vec<GridRow>,
     /// How many grids there are, all of them.
@@ -80,9 +80,9 @@ pub async fn grids(
             "limit must be 1 to {MAX_LIMIT}, got {limit}"
         )));
     }
-    let on_turn = app.clone();
+    let inner = Arc::clone(&app);
     let body = off_worker(&app, "listing grid risk", move || {
-        let mut grids = on_turn.risk_grids(&p.user, q.area.as_deref(), level)?;
+        let mut grids = inner.risk_grids(&p.user, q.area.as_deref(), level)?;
         let mut counts = LevelCounts::default();
         for r in &grids {
             *match r.level {
@@ -98,7 +98,7 @@ pub async fn grids(
             grids,
             total,
             counts,
-            thresholds: on_turn.risk_thresholds(),
+            thresholds: inner.risk_thresholds(),
         };
         serde_json::to_vec(&answer).map_err(|e| ApiError::Internal(e.to_string()))
     })
