@@ -516,27 +516,44 @@ async fn an_outage_resyncs_the_cameras_viewers() {
 }
 
 #[tokio::test]
-async fn the_grid_list_waits_for_a_turn_while_fixes_go_on() {
-    // A city's list is tens of thousands of rows: made on a blocking thread
-    // in a heavy answer's turn, not on an async worker the fixes need.
+async fn the_grid_list_and_the_analysis_wait_for_a_turn_while_fixes_go_on() {
+    // A city's list is tens of thousands of rows, the analysis a scan of
+    // the whole incident book: made on a blocking thread in a heavy
+    // answer's turn, not on an async worker the fixes need.
     let s = TestServer::start().await;
     let screen = s.login("screen").await;
     let field = s.login("field").await;
+    let dispatcher = s.login("dispatcher").await;
+    // An urgent report in grid 11-2: the analysis's one, and 11-2 yellow (12).
+    let (_, inc) = report(&s, &dispatcher, "0101", (120.0705, 28.0502)).await;
+    assert_eq!(inc["grid"], grid(11, 2).as_str(), "{inc}");
     let turns = common::locks::every_turn(&s.server().app.heavy_queries).await;
     let list = s.get_later(&screen, "/api/risk/grids?level=yellow");
+    let analysis = s.get_later(&screen, "/api/risk/analysis");
     s.others_go_on(&field, &screen).await;
     assert!(!list.is_finished(), "the list waited for a turn");
+    assert!(!analysis.is_finished(), "the analysis waited for a turn");
     drop(turns);
+    let (status, kind, an) = analysis.await.unwrap();
+    assert_eq!((status, kind.as_str()), (200, "application/json"), "{an}");
+    let an: Value = serde_json::from_str(&an).unwrap();
+    assert_eq!(an["total"], 1, "the one report: {an}");
+    assert_eq!(an["top_grids"][0]["key"], grid(11, 2).as_str(), "{an}");
     let (status, kind, list) = list.await.unwrap();
     assert_eq!((status, kind.as_str()), (200, "application/json"), "{list}");
     let list: Value = serde_json::from_str(&list).unwrap();
-    // Only grid 11-1 is yellow or worse (orange, 24); every grid counted.
-    assert_eq!(list["grids"].as_array().unwrap().len(), 1, "{list}");
-    assert_eq!(list["grids"][0]["code"], grid(11, 1).as_str(), "{list}");
-    assert_eq!(list["total"], 1, "{list}");
+    // Yellow or worse: grid 11-1 (orange, 24), then 11-2 (yellow, the report's 12).
+    let codes: Vec<&str> = list["grids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, [grid(11, 1), grid(11, 2)], "{list}");
+    assert_eq!(list["total"], 2, "{list}");
     assert_eq!(
         list["counts"],
-        json!({ "red": 0, "orange": 1, "yellow": 0, "blue": 0 }),
+        json!({ "red": 0, "orange": 1, "yellow": 1, "blue": 0 }),
         "{list}"
     );
     assert!(list["thresholds"]["red"].is_number(), "{list}");

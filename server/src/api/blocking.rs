@@ -5,6 +5,9 @@
 
 use std::sync::Arc;
 
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use tokio::sync::Semaphore;
 
 use super::error::{ApiError, ApiResult};
@@ -48,4 +51,22 @@ pub async fn off_worker<T: Send + 'static>(
     work: impl FnOnce() -> ApiResult<T> + Send + 'static,
 ) -> ApiResult<T> {
     on_turn(&app.heavy_queries, what, work).await
+}
+
+/// A JSON answer made by `make` and written, both in one of the heavy
+/// answers' turns (as [`off_worker`]): a city's list of tens of thousands
+/// of rows costs its making and its writing alike.
+///
+/// # Errors
+/// As [`on_turn`].
+pub async fn json_off_worker<T: Serialize>(
+    app: &App,
+    what: &str,
+    make: impl FnOnce() -> ApiResult<T> + Send + 'static,
+) -> ApiResult<Response> {
+    let body = off_worker(app, what, move || {
+        serde_json::to_vec(&make()?).map_err(|e| ApiError::Internal(e.to_string()))
+    })
+    .await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
