@@ -12,13 +12,18 @@
 # INCIDENTS=N gives the store a city's incident history first: N closed
 # incidents of the last year at staff positions in their home grids (copies
 # of one reported through the API, written into the SQLite store), for the
-# questions that scan the incident book (`/api/risk/analysis?from=…`). One
-# line per run on standard output: the fixes' acknowledgement times, and
-# how many answers came and how long they took (`answers.`) (median, 90th
-# percentile, slowest).
+# questions that scan the incident book (`/api/risk/analysis?from=…`).
+# REPORTS_EVERY_S=S also reports an incident every S seconds through the
+# API and times each (`reports.`): what a hotline operator waits while the
+# questions run. VIEWERS=N connects N `/ws` viewers subscribed to
+# VIEWER_LAYERS (default `staff`; `staff,stats` has the server push the
+# day's incident statistics every second). One line per run on standard
+# output: the fixes' acknowledgement times, and how many answers came and
+# how long they took (`answers.`) (median, 90th percentile, slowest).
 #
 #   scripts/coverage-bench.sh BIN_A [BIN_B]
 #   # ROUNDS=3 RATE=20000 DURATION_S=15 ASKERS=1 PAUSE_S=0.5 QUESTION=/api/patrol/coverage INCIDENTS=0
+#   # REPORTS_EVERY_S=0 VIEWERS=0 VIEWER_LAYERS=staff
 set -euo pipefail
 cd "$(dirname "$0")/.."
 a=${1:?usage: scripts/coverage-bench.sh BIN_A [BIN_B]}
@@ -30,6 +35,9 @@ pause=${PAUSE_S:-0.5}
 askers=${ASKERS:-1}
 question=${QUESTION:-/api/patrol/coverage}
 incidents=${INCIDENTS:-0}
+reports_every=${REPORTS_EVERY_S:-0}
+viewers=${VIEWERS:-0}
+viewer_layers=${VIEWER_LAYERS:-staff}
 # shellcheck source=lib/bench-server.sh
 . scripts/lib/bench-server.sh
 bench_binaries "$a"
@@ -79,14 +87,40 @@ PY
   mv "$work/data" "$work/base-data"
 fi
 
-# Asks the city's coverage back to back until the load generator is gone,
-# each answer's time (seconds) a line of $1.
+# Asks the question back to back until the load generator is gone, each
+# answer's time (seconds) a line of $1.
 ask() {
   while kill -0 "$load" 2>/dev/null; do
     curl -fsS -o /dev/null -w '%{time_total}\n' -H "authorization: Bearer $token" \
       "$url$question" >>"$1"
     sleep "$pause"
   done
+}
+
+# Reports an incident every $reports_every seconds until the load generator
+# is gone, each report's time a line of $1.
+report() {
+  while kill -0 "$load" 2>/dev/null; do
+    curl -fsS -o /dev/null -w '%{time_total}\n' -X POST "$url/api/incidents" \
+      -H "authorization: Bearer $token" -H 'content-type: application/json' \
+      -d '{"category":"0101","source":"hotline","priority":"normal","lon":120.664,
+        "lat":28.003,"description":"bench"}' >>"$1"
+    sleep "$reports_every"
+  done
+}
+
+# "NAME.n=… NAME.p50_ms=… NAME.p90_ms=… NAME.max_ms=…" of the times in $2.
+summary() {
+  python3 - "$1" "$2" <<'PY'
+import sys
+name, t = sys.argv[1], sorted(float(x) * 1000 for x in open(sys.argv[2]) if x.strip())
+if not t:
+    print(f"{name}.n=0")
+else:
+    at = lambda q: t[min(len(t) - 1, int(q * len(t)))]
+    print(f"{name}.n={len(t)} {name}.p50_ms={at(0.5):.0f} {name}.p90_ms={at(0.9):.0f} "
+          f"{name}.max_ms={t[-1]:.0f}")
+PY
 }
 
 for round in $(seq "$rounds"); do
@@ -99,31 +133,29 @@ for round in $(seq "$rounds"); do
     start_bench_riskmap "$bin" "$work" 300
     token=$(login)
     "$a/loadgen" ingest --url "$url" --city "$work/city" --staff 10000 --batch 250 \
-      --gateways 20 --viewers 0 --duration-s "$duration" --rate "$rate" \
+      --gateways 20 --viewers "$viewers" --viewer-layers "$viewer_layers" \
+      --duration-s "$duration" --rate "$rate" \
       --server-pid "$riskmap_pid" >"$work/report.txt" &
     load=$!
     sleep 3
     : >"$work/times"
+    : >"$work/reports"
     pids=()
     for _ in $(seq "$askers"); do
       ask "$work/times" &
       pids+=($!)
     done
+    if [ "$reports_every" != 0 ]; then
+      report "$work/reports" &
+      pids+=($!)
+    fi
     wait "$load" "${pids[@]}"
     stop_bench_riskmap
     figures=$(grep -E 'ack_latency\.(p50|p90|p99|max)_ms|fixes_acked_per_s' "$work/report.txt" |
       awk '{printf "%s=%s ", $1, $2}')
-    answers=$(python3 - "$work/times" <<'PY'
-import sys
-t = sorted(float(x) * 1000 for x in open(sys.argv[1]) if x.strip())
-if not t:
-    print("answers.n=0")
-else:
-    at = lambda q: t[min(len(t) - 1, int(q * len(t)))]
-    print(f"answers.n={len(t)} answers.p50_ms={at(0.5):.0f} answers.p90_ms={at(0.9):.0f} "
-          f"answers.max_ms={t[-1]:.0f}")
-PY
-)
-    echo "round $round $label ($bin): $figures$answers"
+    answers=$(summary answers "$work/times")
+    reports=""
+    [ "$reports_every" != 0 ] && reports=" $(summary reports "$work/reports")"
+    echo "round $round $label ($bin): $figures$answers$reports"
   done
 done

@@ -84,6 +84,9 @@ pub struct Spec {
     pub wide_viewers: usize,
     /// Side of a viewer's square box, km.
     pub viewer_box_km: f64,
+    /// The layers a viewer subscribes to (`staff` is timed; others, such as
+    /// `stats`, only make the server do their work).
+    pub viewer_layers: Vec<String>,
     /// The box the staff are in (viewers look inside it).
     pub bbox: [f64; 4],
     /// Login of the gateways.
@@ -178,7 +181,12 @@ pub async fn run(spec: Spec) -> Result<Value, String> {
         };
         let base = &spec.viewer_bases[i % spec.viewer_bases.len()];
         let ws = connect(base, &viewer_token).await?;
-        viewer_tasks.push(tokio::spawn(viewer(ws, bbox, shared.clone())));
+        viewer_tasks.push(tokio::spawn(viewer(
+            ws,
+            bbox,
+            spec.viewer_layers.clone(),
+            shared.clone(),
+        )));
     }
 
     // Gateways: staff dealt round-robin.
@@ -241,6 +249,7 @@ pub async fn run(spec: Spec) -> Result<Value, String> {
         "viewer_nodes": spec.viewer_bases.len(),
         "wide_viewers": spec.wide_viewers.min(spec.viewers),
         "viewer_box_km": spec.viewer_box_km,
+        "viewer_layers": spec.viewer_layers,
         "seconds": round3(secs),
         "fixes_sent_per_s": rate(d[0]),
         "messages_sent_per_s": rate(d[1]),
@@ -302,10 +311,15 @@ struct MoveT {
 /// A viewer's two histograms: every move's fix → viewer latency, and per
 /// `staff_moves` message the time from its tick (the server's `at`) to the
 /// viewer: the push's own delay, beyond the deliberate coalescing.
-async fn viewer(mut ws: Socket, bbox: [f64; 4], shared: Arc<Shared>) -> (Latency, Latency) {
+async fn viewer(
+    mut ws: Socket,
+    bbox: [f64; 4],
+    layers: Vec<String>,
+    shared: Arc<Shared>,
+) -> (Latency, Latency) {
     let mut hist = Latency::new();
     let mut after_tick = Latency::new();
-    let sub = json!({ "type": "subscribe", "bbox": bbox, "layers": ["staff"] }).to_string();
+    let sub = json!({ "type": "subscribe", "bbox": bbox, "layers": layers }).to_string();
     if let Err(e) = ws.send(Message::Text(sub.into())).await {
         shared.error(format!("viewer subscribe: {e}"));
         return (hist, after_tick);

@@ -172,6 +172,11 @@ struct IngestArgs {
     /// Side of a viewer's box, km.
     #[arg(long, default_value_t = 3.0)]
     viewer_box_km: f64,
+    /// Layers each viewer subscribes to, comma-separated (`staff` moves are
+    /// timed; e.g. `staff,stats` also has the server push the incident
+    /// statistics every second).
+    #[arg(long, value_delimiter = ',', default_value = "staff")]
+    viewer_layers: Vec<String>,
     /// The server's coalescing tick, ms (to report latency beyond it).
     #[arg(long, default_value_t = 100.0)]
     tick_ms: f64,
@@ -330,6 +335,7 @@ async fn run(command: Command) -> Result<(), String> {
                 viewers: a.viewers,
                 wide_viewers: a.wide_viewers,
                 viewer_box_km: a.viewer_box_km,
+                viewer_layers: a.viewer_layers.clone(),
                 bbox: a.common.area.bbox()?,
                 gateway_user: (a.gateway_user.clone(), a.password.clone()),
                 viewer_user: (a.viewer_user.clone(), a.password.clone()),

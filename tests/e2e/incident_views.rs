@@ -122,6 +122,48 @@ async fn statistics_match_a_hand_counted_day() {
     );
     let (_, rep) = s.get(&disp, "/api/incidents?state=reported&area=11").await;
     assert_eq!(rep["total"], 2);
+    // The open list and a period's list are read from the open set and the
+    // book's order by report time: the same rows as the whole list filtered,
+    // newest first.
+    let (_, all) = s.get(&disp, "/api/incidents").await;
+    let rows = |v: &Value| -> Vec<(i64, String, String)> {
+        v["incidents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                let (t, id) = (i["created_ms"].as_i64().unwrap(), i["id"].as_str().unwrap());
+                (t, id.to_owned(), i["state"].as_str().unwrap().to_owned())
+            })
+            .collect()
+    };
+    let all = rows(&all);
+    assert_eq!(all.len(), 7);
+    assert!(
+        all.windows(2).all(|w| w[0].0 >= w[1].0),
+        "newest first: {all:?}"
+    );
+    let (_, open) = s.get(&disp, "/api/incidents?open=true").await;
+    let closed = ["closed", "rejected"];
+    let want: Vec<_> = all
+        .iter()
+        .filter(|r| !closed.contains(&r.2.as_str()))
+        .cloned()
+        .collect();
+    assert_eq!((rows(&open), open["total"].as_u64()), (want, Some(5)));
+    let (t1, t5) = (all[5].0, all[1].0);
+    let (_, period) = s
+        .get(&disp, &format!("/api/incidents?from={t1}&to={t5}"))
+        .await;
+    let want: Vec<_> = all
+        .iter()
+        .filter(|r| (t1..t5).contains(&r.0))
+        .cloned()
+        .collect();
+    assert!(!want.is_empty() && want.len() < 7, "{all:?}");
+    assert_eq!(rows(&period), want);
+    let (_, old) = s.get(&disp, "/api/incidents?to=2020-01-02T00:00:00Z").await;
+    assert_eq!(old["total"], 0);
 }
 
 #[tokio::test]

@@ -516,10 +516,10 @@ async fn an_outage_resyncs_the_cameras_viewers() {
 }
 
 #[tokio::test]
-async fn the_grid_list_and_the_analysis_wait_for_a_turn_while_fixes_go_on() {
-    // A city's list is tens of thousands of rows, the analysis a scan of
-    // the whole incident book: made on a blocking thread in a heavy
-    // answer's turn, not on an async worker the fixes need.
+async fn the_grid_list_the_analysis_and_the_statistics_wait_for_a_turn_while_fixes_go_on() {
+    // A city's list is tens of thousands of rows, the analysis and a year's
+    // statistics scans of the incident book: made on a blocking thread in a
+    // heavy answer's turn, not on an async worker the fixes need.
     let s = TestServer::start().await;
     let screen = s.login("screen").await;
     let field = s.login("field").await;
@@ -530,10 +530,21 @@ async fn the_grid_list_and_the_analysis_wait_for_a_turn_while_fixes_go_on() {
     let turns = common::locks::every_turn(&s.server().app.heavy_queries).await;
     let list = s.get_later(&screen, "/api/risk/grids?level=yellow");
     let analysis = s.get_later(&screen, "/api/risk/analysis");
+    let stats = s.get_later(&screen, "/api/incidents/stats?area=11");
     s.others_go_on(&field, &screen).await;
     assert!(!list.is_finished(), "the list waited for a turn");
     assert!(!analysis.is_finished(), "the analysis waited for a turn");
+    assert!(!stats.is_finished(), "the statistics waited for a turn");
     drop(turns);
+    let (status, kind, st) = stats.await.unwrap();
+    assert_eq!((status, kind.as_str()), (200, "application/json"), "{st}");
+    let st: Value = serde_json::from_str(&st).unwrap();
+    assert_eq!(
+        (&st["area"], &st["total"], &st["by_grid"][grid(11, 2)]),
+        (&json!("11"), &json!(1), &json!(1)),
+        "{st}"
+    );
+    assert_eq!((&st["from_ms"], &st["to_ms"]), (&Value::Null, &Value::Null));
     let (status, kind, an) = analysis.await.unwrap();
     assert_eq!((status, kind.as_str()), (200, "application/json"), "{an}");
     let an: Value = serde_json::from_str(&an).unwrap();

@@ -8,10 +8,11 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::auth::Principal;
+use super::blocking::json_off_worker;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Query};
 use super::queries;
@@ -19,7 +20,9 @@ use crate::app::App;
 use crate::clock::now_ms;
 use crate::identity::Scope;
 use crate::identity::User;
+use crate::incident::book::{Book, Entry};
 use crate::incident::model::{LogEntry, State as IncidentState};
+use crate::incident::stats::Stats;
 use crate::incident::{ActionRequest, Actor, IncidentView, ReportIn};
 use crate::store::LogRange;
 use riskmap_engine::AreaTree;
@@ -186,7 +189,7 @@ pub async fn list(
     let mut total = 0usize;
     let mut page = Vec::new();
     let mut waiting = Vec::new();
-    for e in book.iter().rev() {
+    for e in newest_first(&book, q.open == Some(true), from, to) {
         let i = &e.incident;
         let assigned_to_me = mine.is_some() && i.assignee_staff == mine;
         // Its grid in the (narrowed) area, or the caller's own task or
@@ -597,6 +600,24 @@ pub async fn candidates(
     })))
 }
 
+/// The incidents a list may show, newest first, from the fewest that can
+/// match: the open set, or the period's reports, rather than a city's whole
+/// history.
+fn newest_first<'b>(
+    book: &'b Book,
+    open_only: bool,
+    from: Option<i64>,
+    to: Option<i64>,
+) -> Box<dyn Iterator<Item = &'b Entry> + 'b> {
+    if open_only {
+        Box::new(book.open().rev())
+    } else if from.is_some() || to.is_some() {
+        Box::new(book.reported_in(from, to).rev())
+    } else {
+        Box::new(book.iter().rev())
+    }
+}
+
 /// `GET /api/incidents/stats` parameters.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -609,22 +630,39 @@ pub struct StatsParams {
     pub to: Option<String>,
 }
 
+/// The answer of `GET /api/incidents/stats`.
+#[derive(Serialize)]
+struct StatsAnswer {
+    area: Option<String>,
+    from_ms: Option<i64>,
+    to_ms: Option<i64>,
+    #[serde(flatten)]
+    stats: Stats,
+}
+
 /// `GET /api/incidents/stats`.
 pub async fn stats(
     State(app): State<Arc<App>>,
     p: Principal,
     Query(q): Query<StatsParams>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let (from, to) = (time_param(q.from.as_deref())?, time_param(q.to.as_deref())?);
-    let engine = app.engine.read();
-    let tree = engine.areas();
-    let scope = scope_for(&p.user, tree, q.area.as_deref())?;
-    let s = app.incidents.stats(scope, tree, from, to);
-    let mut v = serde_json::to_value(&s).map_err(|e| ApiError::Internal(e.to_string()))?;
-    v["area"] = json!(scope.root_in(tree).map(|r| tree.get(r).code.clone()));
-    v["from_ms"] = json!(from);
-    v["to_ms"] = json!(to);
-    Ok(Json(v))
+    // A year of a city's incidents is tens of milliseconds of counting: in
+    // a heavy answer's turn, with the engine's read let go at once (every
+    // fix waits for its write).
+    let inner = Arc::clone(&app);
+    json_off_worker(&app, "counting incident statistics", move || {
+        let tree = inner.engine.read().areas_shared();
+        let tree = &*tree;
+        let scope = scope_for(&p.user, tree, q.area.as_deref())?;
+        Ok(StatsAnswer {
+            area: scope.root_in(tree).map(|r| tree.get(r).code.clone()),
+            from_ms: from,
+            to_ms: to,
+            stats: inner.incidents.stats(scope, tree, from, to),
+        })
+    })
+    .await
 }
 
 #[cfg(test)]

@@ -7,12 +7,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
+use compact_str::CompactString;
 use h3o::{CellIndex, LatLng, Resolution};
 use serde::Serialize;
 
 use super::book::Entry;
 use super::model::Incident;
 use riskmap_engine::model::EpochMs;
+use riskmap_engine::sphere::LonLat;
 
 /// Top lists hold at most this many.
 pub const TOP: usize = 10;
@@ -41,6 +43,36 @@ impl Question<'_> {
             && (self.from..self.to).contains(&i.created_ms)
             && self.category.is_none_or(|c| c == i.category)
     }
+}
+
+/// What the analysis reads of an incident it counts, copied out of the
+/// book: the counting (a year of a city is 0.4 s) runs after the book's
+/// lock is let go, so reports and actions need not wait for it. The codes
+/// are short enough to be kept inline (no allocation each).
+#[derive(Debug, Clone)]
+pub struct Sample {
+    /// Reported at.
+    pub created_ms: EpochMs,
+    /// Where.
+    pub position: LonLat,
+    /// Its grid's code.
+    pub grid: CompactString,
+    /// Its minor category.
+    pub category: CompactString,
+}
+
+/// The incidents of `entries` the question counts, copied out.
+pub fn samples<'a>(entries: impl Iterator<Item = &'a Entry>, q: &Question<'_>) -> Vec<Sample> {
+    entries
+        .map(|e| &e.incident)
+        .filter(|i| q.counts(i))
+        .map(|i| Sample {
+            created_ms: i.created_ms,
+            position: i.position,
+            grid: CompactString::from(i.grid.as_str()),
+            category: CompactString::from(i.category.as_str()),
+        })
+        .collect()
 }
 
 /// One heat-map cell.
@@ -104,29 +136,25 @@ pub struct Analysis {
 }
 
 #[derive(Default)]
-struct CellTally {
+struct CellTally<'a> {
     count: u32,
     days: BTreeSet<NaiveDate>,
-    categories: BTreeMap<String, u32>,
+    categories: BTreeMap<&'a str, u32>,
 }
 
-/// Analyses `entries` (already scoped to the area); `day_of` gives an
-/// instant's day in the city's calendar.
-pub fn analyse<'a>(
-    entries: impl Iterator<Item = &'a Entry>,
+/// Analyses the `samples` of the question (already scoped to the area);
+/// `day_of` gives an instant's day in the city's calendar.
+pub fn analyse(
+    samples: &[Sample],
     q: &Question<'_>,
     day_of: impl Fn(EpochMs) -> NaiveDate,
 ) -> Analysis {
     let mut total = 0;
-    let mut cells: BTreeMap<CellIndex, CellTally> = BTreeMap::new();
+    let mut cells: BTreeMap<CellIndex, CellTally<'_>> = BTreeMap::new();
     let mut days: BTreeMap<NaiveDate, u32> = BTreeMap::new();
     let mut grids: BTreeMap<&str, u32> = BTreeMap::new();
     let mut categories: BTreeMap<&str, u32> = BTreeMap::new();
-    for e in entries {
-        let i = &e.incident;
-        if !q.counts(i) {
-            continue;
-        }
+    for i in samples {
         total += 1;
         let day = day_of(i.created_ms);
         *days.entry(day).or_default() += 1;
@@ -136,7 +164,7 @@ pub fn analyse<'a>(
             let t = cells.entry(ll.to_cell(q.resolution)).or_default();
             t.count += 1;
             t.days.insert(day);
-            *t.categories.entry(i.category.clone()).or_default() += 1;
+            *t.categories.entry(&i.category).or_default() += 1;
         }
     }
     let (first, last) = (day_of(q.from), day_of(q.to - 1));
@@ -169,7 +197,7 @@ pub fn analyse<'a>(
         .map(|(&c, t)| HotSpot {
             cell: heat_cell(c, t.count),
             days: t.days.len() as u32,
-            category: top(t.categories.iter().map(|(k, v)| (k.as_str(), *v)))
+            category: top(t.categories.iter().map(|(k, v)| (*k, *v)))
                 .first()
                 .map(|c| c.key.clone())
                 .unwrap_or_default(),
@@ -256,7 +284,7 @@ mod tests {
             repeat_days: 3,
         };
         let day_of = |t: EpochMs| dict.calendar().date_of(t);
-        let a = analyse(book.iter(), &q, day_of);
+        let a = analyse(&samples(book.iter(), &q), &q, day_of);
         // e is after the period; m is a repeat of a.
         assert_eq!(a.total, 4);
         assert_eq!(a.by_day.len(), 7);
@@ -286,14 +314,11 @@ mod tests {
             .map(|c| (c.key.as_str(), c.count))
             .collect();
         assert_eq!(tops, [("0101", 2), ("0102", 2)]);
-        let only = analyse(
-            book.iter(),
-            &Question {
-                category: Some("0102"),
-                ..q
-            },
-            day_of,
-        );
+        let only = Question {
+            category: Some("0102"),
+            ..q
+        };
+        let only = analyse(&samples(book.iter(), &only), &only, day_of);
         assert_eq!((only.total, only.hot_spots.len()), (2, 0));
     }
 }

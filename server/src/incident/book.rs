@@ -33,6 +33,10 @@ pub struct Book {
     entries: Vec<Entry>,
     by_id: HashMap<String, usize>,
     open: BTreeSet<usize>,
+    /// Every position by the time its incident was reported, in order: the
+    /// statistics of today (pushed every second) and an analysis of a
+    /// month read their period, not the whole history.
+    by_reported: Vec<(EpochMs, usize)>,
     /// Highest serial used per local day (`yyyymmdd`).
     day_seq: HashMap<String, u32>,
     /// Open tasks held per staff member.
@@ -91,8 +95,26 @@ impl Book {
         self.entries.iter()
     }
 
+    /// The incidents reported in `[from, to)` (either end open when
+    /// `None`), oldest first.
+    #[must_use = "iterators do nothing unless used"]
+    pub fn reported_in(
+        &self,
+        from: Option<EpochMs>,
+        to: Option<EpochMs>,
+    ) -> impl DoubleEndedIterator<Item = &Entry> {
+        let at = |t: Option<EpochMs>, none: usize| {
+            t.map_or(none, |t| self.by_reported.partition_point(|&(c, _)| c < t))
+        };
+        let (start, end) = (at(from, 0), at(to, self.by_reported.len()));
+        self.by_reported[start..end.max(start)]
+            .iter()
+            .map(|&(_, i)| &self.entries[i])
+    }
+
     /// The open incidents.
-    pub fn open(&self) -> impl Iterator<Item = &Entry> {
+    #[must_use = "iterators do nothing unless used"]
+    pub fn open(&self) -> impl DoubleEndedIterator<Item = &Entry> {
         self.open.iter().map(|&i| &self.entries[i])
     }
 
@@ -202,6 +224,7 @@ impl Book {
             log_len,
             order_overdue,
         };
+        let reported = entry.incident.created_ms;
         let i = if let Some(&i) = self.by_id.get(&entry.incident.id) {
             let old = &self.entries[i].incident;
             if old.state.holds_assignee()
@@ -210,10 +233,15 @@ impl Book {
             {
                 *n = n.saturating_sub(1);
             }
+            if old.created_ms != reported {
+                self.unindex_reported(old.created_ms, i);
+                self.index_reported(reported, i);
+            }
             self.entries[i] = entry;
             i
         } else {
             let i = self.entries.len();
+            self.index_reported(reported, i);
             self.by_id.insert(entry.incident.id.clone(), i);
             if let Some(intake) = &entry.incident.intake {
                 if let Some(code) = &intake.tracking_code {
@@ -233,6 +261,20 @@ impl Book {
             self.open.insert(i);
         } else {
             self.open.remove(&i);
+        }
+    }
+
+    /// Files position `i` under its report time: at the end when reports
+    /// come in order (the usual case), else where it belongs.
+    fn index_reported(&mut self, at: EpochMs, i: usize) {
+        let key = (at, i);
+        let k = self.by_reported.partition_point(|&e| e < key);
+        self.by_reported.insert(k, key);
+    }
+
+    fn unindex_reported(&mut self, at: EpochMs, i: usize) {
+        if let Ok(k) = self.by_reported.binary_search(&(at, i)) {
+            self.by_reported.remove(k);
         }
     }
 
@@ -300,6 +342,50 @@ mod tests {
         assert_eq!(b.next_id(&d, now), "SJ20261123000042");
         // The next day starts again at 1.
         assert_eq!(b.next_id(&d, now + 86_400_000), "SJ20261124000001");
+    }
+
+    /// The period's incidents by their report time are exactly those the
+    /// whole book holds in it, oldest first, whatever order they were put
+    /// in and however often changed (a changed report time moves them).
+    #[test]
+    fn the_period_holds_what_was_reported_in_it() {
+        let d = Dictionary::default_config();
+        let now = 1_795_399_200_000;
+        let mut b = Book::default();
+        let mut seed = 7_u64;
+        let mut next = |n: u64| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            (seed >> 33) % n
+        };
+        for _ in 0..600 {
+            let id = format!("I{}", next(200));
+            let created = now - next(50) as i64 * 60_000;
+            b.put(incident(&id, "0101", 120.0, created), &d, now, 1);
+        }
+        for (from, to) in [
+            (None, None),
+            (Some(now - 20 * 60_000), None),
+            (Some(now - 30 * 60_000), Some(now - 10 * 60_000)),
+            (Some(now), Some(now - 60_000)),
+            (None, Some(now - 49 * 60_000)),
+        ] {
+            let got: Vec<(EpochMs, &str)> = b
+                .reported_in(from, to)
+                .map(|e| (e.incident.created_ms, e.incident.id.as_str()))
+                .collect();
+            let mut want: Vec<(EpochMs, &str)> = b
+                .iter()
+                .map(|e| (e.incident.created_ms, e.incident.id.as_str()))
+                .filter(|(t, _)| from.is_none_or(|f| *t >= f) && to.is_none_or(|u| *t < u))
+                .collect();
+            want.sort_by_key(|&(t, _)| t);
+            let times = |v: &[(EpochMs, &str)]| v.iter().map(|x| x.0).collect::<Vec<_>>();
+            assert_eq!(times(&got), times(&want), "{from:?}..{to:?}");
+            let (mut g, mut w) = (got.clone(), want.clone());
+            g.sort_unstable();
+            w.sort_unstable();
+            assert_eq!(g, w, "{from:?}..{to:?}");
+        }
     }
 
     #[test]

@@ -137,8 +137,10 @@ impl App {
         if subs.is_empty() {
             return;
         }
-        let engine = self.engine.read();
-        let tree = engine.areas();
+        // The tree is shared: fixes need not wait for the engine's write
+        // while the figures are counted.
+        let tree = self.engine.read().areas_shared();
+        let tree = &*tree;
         let from = self.incidents.dictionary().calendar().day_start(now);
         let mut cache: Vec<(Scope, Arc<str>)> = Vec::new();
         // A scope read from a tree an import has replaced is skipped: the

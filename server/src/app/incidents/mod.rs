@@ -101,14 +101,15 @@ impl Desk {
         to: Option<EpochMs>,
     ) -> Stats {
         let book = self.book.read();
-        let mine = || {
-            book.iter()
-                .filter(|e| scope.contains(tree.idx(&e.incident.grid), tree))
-        };
-        let mut s = stats::compute(mine(), from, to);
+        let mine = |e: &&Entry| scope.contains(tree.idx(&e.incident.grid), tree);
+        let mut s = stats::compute(
+            book.open().filter(mine),
+            book.reported_in(from, to).filter(mine),
+        );
         let today = self.dict.calendar().day_start(crate::clock::now_ms());
-        s.citizen_today = mine()
-            .filter(|e| e.incident.source == Source::Citizen && e.incident.created_ms >= today)
+        s.citizen_today = book
+            .reported_in(Some(today), None)
+            .filter(|e| e.incident.source == Source::Citizen && mine(e))
             .count() as u64;
         s
     }
