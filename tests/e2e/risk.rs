@@ -531,7 +531,20 @@ async fn the_grid_list_the_analysis_and_the_statistics_wait_for_a_turn_while_fix
     let list = s.get_later(&screen, "/api/risk/grids?level=yellow");
     let analysis = s.get_later(&screen, "/api/risk/analysis");
     let stats = s.get_later(&screen, "/api/incidents/stats?area=11");
+    // A day's figures (a big screen's, after every report) do not wait.
+    let since = chrono::Utc::now().timestamp_millis() - 3_600_000;
+    let today = s.get_later(
+        &screen,
+        &format!("/api/incidents/stats?area=11&from={since}"),
+    );
     s.others_go_on(&field, &screen).await;
+    assert!(
+        today.is_finished(),
+        "a day's figures did not wait for a turn"
+    );
+    let (status, _, today) = today.await.unwrap();
+    let today: Value = serde_json::from_str(&today).unwrap();
+    assert_eq!((status, &today["total"]), (200, &json!(1)), "{today}");
     assert!(!list.is_finished(), "the list waited for a turn");
     assert!(!analysis.is_finished(), "the analysis waited for a turn");
     assert!(!stats.is_finished(), "the statistics waited for a turn");

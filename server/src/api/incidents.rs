@@ -647,11 +647,9 @@ pub async fn stats(
     Query(q): Query<StatsParams>,
 ) -> ApiResult<Response> {
     let (from, to) = (time_param(q.from.as_deref())?, time_param(q.to.as_deref())?);
-    // A year of a city's incidents is tens of milliseconds of counting: in
-    // a heavy answer's turn, with the engine's read let go at once (every
-    // fix waits for its write).
+    // The engine's read is let go at once (every fix waits for its write).
     let inner = Arc::clone(&app);
-    json_off_worker(&app, "counting incident statistics", move || {
+    let count = move || {
         let tree = inner.engine.read().areas_shared();
         let tree = &*tree;
         let scope = scope_for(&p.user, tree, q.area.as_deref())?;
@@ -661,9 +659,20 @@ pub async fn stats(
             to_ms: to,
             stats: inner.incidents.stats(scope, tree, from, to),
         })
-    })
-    .await
+    };
+    // A day's figures (what a big screen asks after every report) are a
+    // day's reports and the open set: counted at once. A longer period (a
+    // year of a city is tens of milliseconds) waits for a heavy answer's
+    // turn, and a day's figures never queue behind one.
+    let reaches = to.unwrap_or_else(now_ms) - from.unwrap_or(0);
+    if reaches <= STATS_AT_ONCE_MS {
+        return Ok(Json(count()?).into_response());
+    }
+    json_off_worker(&app, "counting incident statistics", count).await
 }
+
+/// Statistics over at most this long a period are counted at once.
+const STATS_AT_ONCE_MS: i64 = 2 * 86_400_000;
 
 #[cfg(test)]
 mod tests {
