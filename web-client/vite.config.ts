@@ -31,5 +31,8 @@ export default defineConfig({
   test: {
     include: ['src/**/*.test.ts'],
     environment: 'node',
+    // A zone far from the city's: every time a page shows must be the
+    // city's (UTC+8 in the tests) whatever zone the browser is in.
+    env: { TZ: 'America/Los_Angeles' },
   },
 });

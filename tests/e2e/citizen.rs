@@ -67,7 +67,13 @@ async fn a_citizen_report_is_handled_followed_rated_and_counted() {
     add_user(&s, "d12", UserRole::Dispatcher, "12", None).await;
     let outsider = s.login("d12").await;
 
-    // The page: categories, a photo under a solved challenge, the report.
+    // The page: the city's time (the default configuration's calendar is
+    // China's), categories, a photo under a solved challenge, the report.
+    let (status, calendar) = public(&s, "/api/public/calendar").await;
+    assert_eq!(
+        (status, calendar),
+        (200, json!({ "utc_offset_minutes": 480 }))
+    );
     let (status, cats) = public(&s, "/api/public/categories").await;
     assert_eq!(status, 200);
     assert!(

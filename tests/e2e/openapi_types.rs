@@ -266,6 +266,8 @@ async fn every_answer_matches_the_document() {
     // The channels: the citizen page, a source and its push, call-backs.
     let (status, body) = s.public_get("/api/public/categories").await;
     check(&doc, "get", "/api/public/categories", status, &body);
+    let (status, body) = s.public_get("/api/public/calendar").await;
+    check(&doc, "get", "/api/public/calendar", status, &body);
     let (status, body) = s.public_get("/api/public/challenge").await;
     check(&doc, "get", "/api/public/challenge", status, &body);
     let (status, receipt) = common::channels::citizen_report(

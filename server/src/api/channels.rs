@@ -40,6 +40,7 @@ pub const UPLOAD_LIMIT: usize = 12 * 1024 * 1024;
 pub fn router() -> Router<Arc<App>> {
     Router::new()
         .route("/api/public/categories", get(categories))
+        .route("/api/public/calendar", get(calendar))
         .route("/api/public/challenge", get(challenge))
         .route("/api/public/attachments", post(public_upload))
         .route("/api/public/reports", post(report))
@@ -63,6 +64,19 @@ pub fn router() -> Router<Arc<App>> {
 /// `GET /api/public/categories`.
 async fn categories(State(app): State<Arc<App>>) -> Json<Value> {
     Json(json!({ "categories": app.public_categories() }))
+}
+
+/// `GET /api/public/calendar`: the city's offset from UTC, so that every
+/// page shows the city's times (a shift's start, a deadline, "today")
+/// whatever zone the browser is in.
+async fn calendar(State(app): State<Arc<App>>) -> Json<Value> {
+    let minutes = app
+        .incidents
+        .dictionary()
+        .calendar()
+        .config()
+        .utc_offset_minutes;
+    Json(json!({ "utc_offset_minutes": minutes }))
 }
 
 /// `GET /api/public/challenge`.

@@ -13,7 +13,7 @@ afterEach(() => setLang('zh'));
 const square: GeoJSON.Polygon = { type: 'Polygon', coordinates: [[[120.65, 28.01], [120.651, 28.01], [120.651, 28.011], [120.65, 28.011], [120.65, 28.01]]] };
 
 const fence = (over: Partial<Fence> = {}): Fence => ({
-  id: 'F1', name: '水库警戒区', detect: ['enter', 'exit'], updated_ms: new Date(2026, 11, 4, 9, 30).getTime(), updated_by: 'admin', geometry: square, ...over,
+  id: 'F1', name: '水库警戒区', detect: ['enter', 'exit'], updated_ms: Date.UTC(2026, 11, 4, 1, 30) /* 09:30 in the city */, updated_by: 'admin', geometry: square, ...over,
 });
 
 const said = (r: ReturnType<typeof readFenceFile>) => (r.ok ? `ok ${r.count}` : fill(r.problem.key, r.problem.values));

@@ -9,7 +9,7 @@
 
 import '../styles/admin.css';
 import { Api } from '../shared/api';
-import { esc } from '../shared/format';
+import { esc, loadCityOffset } from '../shared/format';
 import { initLang, lang, onLangChange, setLang, t } from '../shared/i18n';
 import { ensureSession } from '../shared/loginForm';
 import { bindPasswordButton } from '../shared/passwordForm';
@@ -37,8 +37,11 @@ async function main(): Promise<void> {
   initLang();
   const api = new Api();
   const store = new SessionStore('riskmap.admin.session');
+  // The city's time, asked while the login is made: every time shown is the city's.
+  const cityTime = loadCityOffset();
   api.onUnauthorized = () => endSession(store);
   const session = await ensureSession(api, store, document.getElementById('login')!, t('admin_title'), 'admin');
+  await cityTime;
   // From here on the login form is gone: it takes over again after a reload.
   api.onPasswordChangeRequired = () => window.location.reload();
   document.getElementById('app')!.hidden = false;

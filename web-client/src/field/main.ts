@@ -7,7 +7,7 @@ import '../styles/field.css';
 import { Api } from '../shared/api';
 import { errorHtml, showError } from '../shared/errors';
 import { PhotoStrips } from '../shared/photos';
-import { esc } from '../shared/format';
+import { esc, loadCityOffset } from '../shared/format';
 import { haversine, type Position } from '../shared/geo';
 import { initLang, lang, onLangChange, setLang, t } from '../shared/i18n';
 import { LiveConnection, type LiveState } from '../shared/live';
@@ -392,8 +392,11 @@ async function main(): Promise<void> {
   initLang();
   const api = new Api();
   const store = new SessionStore('riskmap.field.session');
+  // The city's time, asked while the login is made: every time shown is the city's.
+  const cityTime = loadCityOffset();
   api.onUnauthorized = () => endSession(store);
   const session = await ensureSession(api, store, document.getElementById('login')!, t('field_title'), 'field');
+  await cityTime;
   // From here on the login form is gone: it takes over again after a reload.
   api.onPasswordChangeRequired = () => window.location.reload();
   document.getElementById('app')!.hidden = false;

@@ -177,9 +177,13 @@ describe('words', () => {
     expect(reminderNote(alert('a', { steps: [] }))).toBe('');
   });
   it('the time: HH:MM today, with the date on another day', () => {
-    const now = new Date(2026, 4, 6, 15, 30).getTime();
-    expect(reminderTime(new Date(2026, 4, 6, 9, 5, 59).getTime(), now)).toBe('09:05');
-    expect(reminderTime(new Date(2026, 4, 5, 23, 59).getTime(), now)).toBe('05-05 23:59');
+    // In the city's time (China, UTC+8).
+    const china = (d: number, h: number, m: number, s = 0) => Date.UTC(2026, 4, d, h, m, s) - 8 * 3_600_000;
+    const now = china(6, 15, 30);
+    expect(reminderTime(china(6, 9, 5, 59), now)).toBe('09:05');
+    expect(reminderTime(china(5, 23, 59), now)).toBe('05-05 23:59');
+    // 00:30 in the city is the day before in UTC: still today.
+    expect(reminderTime(china(6, 0, 30), now)).toBe('00:30');
   });
 });
 
@@ -208,7 +212,7 @@ describe('dismissed ids', () => {
 describe('a reminder drawn', () => {
   it('shows the kind, the note (escaped), the time and the hint; × to dismiss; 认领 said for a call', async () => {
     const { reminderHtml } = await import('./remindersView');
-    const raised = new Date(2026, 4, 6, 9, 7).getTime();
+    const raised = Date.UTC(2026, 4, 6, 9, 7) - 8 * 3_600_000; // 09:07 in the city
     const html = reminderHtml({ alert: alert('fence_enter-f1.S1-1', { raised_ms: raised, steps: [{ action: 'raised', at_ms: raised, by: 'riskmap', note: '进入围栏 <b>工地</b>' }] }), seenAt: 0 }, raised, true);
     expect(html).toContain('data-kind="fence_enter"');
     expect(html).toContain('data-alert="fence_enter-f1.S1-1"');

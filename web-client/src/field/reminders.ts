@@ -5,7 +5,7 @@
 // alerts are reminders, merging a pushed or fetched one into the list, the
 // closed ones leaving it, the worker's local dismissals, the labels and hints.
 
-import { formatDateTime, formatTimeOfDay } from '../shared/format';
+import { formatDateTime, formatTimeOfDay, localDate } from '../shared/format';
 import { addTranslations, t } from '../shared/i18n';
 import type { AlertKind, SosAlert } from '../shared/types';
 
@@ -176,9 +176,7 @@ export function reminderNote(a: Pick<SosAlert, 'steps'>): string {
 
 /** When it was raised: HH:MM today, MM-DD HH:MM on another day. */
 export function reminderTime(raisedMs: number, now: number): string {
-  const d = new Date(raisedMs);
-  const n = new Date(now);
-  const today = d.getFullYear() === n.getFullYear() && d.getMonth() === n.getMonth() && d.getDate() === n.getDate();
+  const today = localDate(raisedMs) === localDate(now);
   return today ? formatTimeOfDay(raisedMs) : formatDateTime(raisedMs);
 }
 

@@ -14,6 +14,7 @@ import { NewReportView } from './newReport';
 import { parseRoute } from './route';
 import { StatusView } from './statusView';
 import { rt } from './strings';
+import { loadCityOffset } from '../shared/format';
 
 declare global {
   interface Window {
@@ -25,6 +26,8 @@ declare global {
 async function main(): Promise<void> {
   setWorkerUrl(workerUrl);
   initLang();
+  // Every time shown is the city's, not the phone's zone's.
+  await loadCityOffset();
   const route = parseRoute(window.location.pathname);
   const el = document.getElementById('view')!;
   const langButton = document.querySelector<HTMLButtonElement>('[data-lang]')!;

@@ -4,6 +4,7 @@
 // never meets the operators' jargon. A missing English entry falls back to
 // Chinese, never to a key.
 
+import { formatDayAndTime } from '../shared/format';
 import { type Lang, lang } from '../shared/i18n';
 
 type Dict = Record<string, string>;
@@ -222,12 +223,9 @@ export function applyLabels(root: ParentNode): void {
   root.querySelectorAll<HTMLInputElement>('[data-r-ph]').forEach((e) => (e.placeholder = rt(e.dataset.rPh!)));
 }
 
-const pad = (n: number) => String(n).padStart(2, '0');
-
-/** 2026-05-01 14:03, in the phone's local time: a citizen reads whole dates. */
+/** 2026-05-01 14:03, in the city's time: a citizen reads whole dates. */
 export function formatWhen(ms: number): string {
-  const d = new Date(ms);
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  return formatDayAndTime(ms);
 }
 
 /** A category's name in the page's language. */

@@ -3,7 +3,7 @@
 // and numbers people read, and the address of the same ranking as CSV.
 
 import { queryString } from '../shared/api';
-import { formatPercent } from '../shared/format';
+import { formatPercent, localDate } from '../shared/format';
 import { type Lang, lang, t } from '../shared/i18n';
 import type { AssessmentLevel, AssessmentRow } from '../shared/types';
 import { fillIn } from './orgLabels';
@@ -33,8 +33,7 @@ export function assessmentPath(q: AssessmentQuery, csv = false): string {
 
 /** The name the downloaded file is saved under: 考核排名-street-3303-2026-12-03.csv. */
 export function csvFileName(q: AssessmentQuery): string {
-  const d = new Date(q.to);
-  const day = `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+  const day = localDate(q.to);
   return `${t('assess.title', 'zh')}-${q.level}-${q.area}-${day}.csv`;
 }
 

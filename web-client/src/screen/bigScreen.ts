@@ -4,7 +4,7 @@
 import { viewBBox } from '../shared/geo';
 import { type GeoJSONSource, Map as MapLibreMap, NavigationControl, type PointLike, ScaleControl } from 'maplibre-gl';
 import type { Api } from '../shared/api';
-import { esc, startOfDay } from '../shared/format';
+import { esc, formatClock, localDate, startOfDay } from '../shared/format';
 import { lang, onLangChange, setLang, t } from '../shared/i18n';
 import { LiveConnection, type LiveState } from '../shared/live';
 import { WorkerSocket } from '../shared/workerSocket';
@@ -538,7 +538,8 @@ export class BigScreen {
    * flipped are redrawn), the staff panel, overdue times.
    */
   private tick(): void {
-    this.el.clock.textContent = new Date().toLocaleString(lang() === 'zh' ? 'zh-CN' : 'en-GB', { hour12: false });
+    const now = Date.now();
+    this.el.clock.textContent = `${localDate(now)} ${formatClock(now)}`;
     if (this.staff.reclassify() > 0) this.staffBatch.request();
     this.renderStaffPanel();
     renderOverdue(this.el.overdue, this.incidents.overdue(this.incidentInScope), Date.now());

@@ -12,7 +12,7 @@ afterEach(() => setLang('zh'));
 const square: GeoJSON.Polygon = { type: 'Polygon', coordinates: [[[120.65, 28.01], [120.652, 28.01], [120.652, 28.012], [120.65, 28.012], [120.65, 28.01]]] };
 
 const fence = (over: Partial<Fence> = {}): Fence => ({
-  id: 'F1', name: '水库警戒区', detect: ['enter', 'exit'], updated_ms: new Date(2026, 11, 4, 9, 30).getTime(), updated_by: 'admin', geometry: square, ...over,
+  id: 'F1', name: '水库警戒区', detect: ['enter', 'exit'], updated_ms: Date.UTC(2026, 11, 4, 1, 30) /* 09:30 in the city */, updated_by: 'admin', geometry: square, ...over,
 });
 
 describe('电子围栏 on the big screen', () => {

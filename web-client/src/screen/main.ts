@@ -13,6 +13,7 @@ import { bindPasswordButton } from '../shared/passwordForm';
 import { endSession, logout, SessionStore } from '../shared/session';
 import { BigScreen } from './bigScreen';
 import { loadClientConfig } from './mapStyle';
+import { loadCityOffset } from '../shared/format';
 
 declare global {
   interface Window {
@@ -26,8 +27,11 @@ async function main(): Promise<void> {
   initLang();
   const api = new Api();
   const store = new SessionStore('riskmap.screen.session');
+  // The city's time, asked while the login is made: every time shown is the city's.
+  const cityTime = loadCityOffset();
   api.onUnauthorized = () => endSession(store);
   const session = await ensureSession(api, store, document.getElementById('login')!, t('title'), 'screen');
+  await cityTime;
   // From here on the login form is gone: it takes over again after a reload.
   api.onPasswordChangeRequired = () => window.location.reload();
   bindPasswordButton(document.querySelector<HTMLElement>('[data-password]')!, api, store, session.user.username);

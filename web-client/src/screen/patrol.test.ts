@@ -30,7 +30,8 @@ import { staffPopupHtml } from './staffPopup';
 
 afterEach(() => setLang('zh'));
 
-const at = (h: number, m: number) => new Date(2026, 11, 4, h, m).getTime();
+/** 2026-12-04 h:m in the city's time (China, UTC+8). */
+const at = (h: number, m: number) => Date.UTC(2026, 11, 4, h, m) - 8 * 3_600_000;
 
 const grid = (over: Partial<GridPatrolDay> = {}): GridPatrolDay => ({
   code: '330302001001001', name: '第1网格', status: 'partly', visits: 1, cells_walked: 40, cells: 300, coverage: 0.133,

@@ -3,7 +3,7 @@
 
 import type { GeoJSONSource, Map as MapLibreMap } from 'maplibre-gl';
 import type { Api } from '../shared/api';
-import { esc, formatDateTime, toDateTimeLocal } from '../shared/format';
+import { esc, formatDateTime, fromDateTimeLocal, toDateTimeLocal } from '../shared/format';
 import { t } from '../shared/i18n';
 import type { TrackFix } from '../shared/types';
 import { errorMessage } from '../shared/errors';
@@ -70,8 +70,8 @@ export class ReplayPanel {
 
   private async load(): Promise<void> {
     const query = this.input('staff').value.trim();
-    const from = new Date(this.input('from').value).getTime();
-    const to = new Date(this.input('to').value).getTime();
+    const from = fromDateTimeLocal(this.input('from').value);
+    const to = fromDateTimeLocal(this.input('to').value);
     const status = this.el.querySelector('.replay-status')!;
     status.classList.remove('error');
     status.removeAttribute('data-fixes');

@@ -56,7 +56,7 @@ describe('电子围栏 as the server answers them', () => {
     expect(detectText([], 'en')).toBe('No alerts');
   });
   it('says who saved it when, what the server said of it', () => {
-    const at = new Date(2026, 11, 4, 9, 30).getTime();
+    const at = Date.UTC(2026, 11, 4, 1, 30); // 09:30 in the city (UTC+8)
     expect(updatedText({ updated_ms: at, updated_by: 'admin' }, 'zh')).toBe(`${formatDateTime(at)} 由 admin 更新`);
     expect(updatedText({ updated_ms: at, updated_by: 'admin' }, 'en')).toBe('Updated 12-04 09:30 by admin');
     expect(updatedText({ updated_ms: null, updated_by: 'admin' }, 'en')).toBe('Updated — by admin');

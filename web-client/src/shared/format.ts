@@ -47,43 +47,83 @@ export function formatFixAge(ageS: number, lang: Lang): string {
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');
+const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
 
-/** HH:MM:SS in the viewer's local time. */
-export function formatClock(ms: number): string {
-  const d = new Date(ms);
-  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+/**
+ * The city's offset from UTC, minutes (the work calendar's, `GET
+ * /api/public/calendar`). Every time a page shows is the city's — a shift
+ * that starts at 08:00 reads 08:00 on a laptop set to any zone — and "today"
+ * starts at the city's midnight, as the server's day figures do. China's
+ * until the server has said.
+ */
+let cityOffsetMin = 480;
+
+/** Sets the city's offset; anything but a real offset (±14 h) is ignored. */
+export function setCityOffset(minutes: unknown): void {
+  if (typeof minutes === 'number' && Number.isInteger(minutes) && Math.abs(minutes) <= 840) cityOffsetMin = minutes;
 }
 
-/** HH:MM in the viewer's local time; — for no time. */
+/** Asks the server for the city's offset (no login needed); on failure the last one stays. */
+export async function loadCityOffset(): Promise<void> {
+  try {
+    const r = await fetch('/api/public/calendar');
+    if (r.ok) setCityOffset(((await r.json()) as { utc_offset_minutes?: unknown }).utc_offset_minutes);
+  } catch {
+    // Offline or an old server: China's offset stays.
+  }
+}
+
+/** The city's wall clock at `ms`, read through the UTC getters. */
+function cityClock(ms: number): Date {
+  return new Date(ms + cityOffsetMin * MINUTE_MS);
+}
+
+/** HH:MM:SS in the city's time. */
+export function formatClock(ms: number): string {
+  const d = cityClock(ms);
+  return `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+}
+
+/** HH:MM in the city's time; — for no time. */
 export function formatTimeOfDay(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—';
-  const d = new Date(ms);
-  return `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  const d = cityClock(ms);
+  return `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
 }
 
-/** MM-DD HH:MM in the viewer's local time. */
+/** MM-DD HH:MM in the city's time. */
 export function formatDateTime(ms: number): string {
-  const d = new Date(ms);
-  return `${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  const d = cityClock(ms);
+  return `${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
 }
 
-/** The value a datetime-local input takes for an instant, in local time. */
+/** YYYY-MM-DD HH:MM in the city's time. */
+export function formatDayAndTime(ms: number): string {
+  return `${localDate(ms)} ${formatTimeOfDay(ms)}`;
+}
+
+/** The value a datetime-local input takes for an instant, in the city's time. */
 export function toDateTimeLocal(ms: number): string {
-  const d = new Date(ms);
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  return `${localDate(ms)}T${formatTimeOfDay(ms)}`;
 }
 
-/** YYYY-MM-DD of the day containing `ms`, in the viewer's local time (a date input's value). */
+/** The instant a datetime-local input's value names in the city's time; NaN if it names none. */
+export function fromDateTimeLocal(value: string): number {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(value)) return Number.NaN;
+  return Date.parse(`${value}Z`) - cityOffsetMin * MINUTE_MS;
+}
+
+/** YYYY-MM-DD of the day containing `ms`, in the city's time (a date input's value). */
 export function localDate(ms: number): string {
-  const d = new Date(ms);
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  const d = cityClock(ms);
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
 }
 
-/** Local midnight of the day containing `ms`: where "today" starts. */
+/** The city's midnight of the day containing `ms`: where "today" starts. */
 export function startOfDay(ms: number): number {
-  const d = new Date(ms);
-  d.setHours(0, 0, 0, 0);
-  return d.getTime();
+  const off = cityOffsetMin * MINUTE_MS;
+  return Math.floor((ms + off) / DAY_MS) * DAY_MS - off;
 }
 
 /** Escapes text for innerHTML. Every server string goes through it. */

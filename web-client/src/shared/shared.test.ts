@@ -1,7 +1,22 @@
 import { describe, expect, it, vi } from 'vitest';
 import { errorFrom, queryString } from './api';
 import { backoffDelay } from './backoff';
-import { esc, formatDistance, formatDuration, formatFixAge, formatPercent, startOfDay } from './format';
+import {
+  esc,
+  formatClock,
+  formatDateTime,
+  formatDayAndTime,
+  formatDistance,
+  formatDuration,
+  formatFixAge,
+  formatPercent,
+  formatTimeOfDay,
+  fromDateTimeLocal,
+  localDate,
+  setCityOffset,
+  startOfDay,
+  toDateTimeLocal,
+} from './format';
 import { FrameBatcher, IntervalBatcher } from './frame';
 import { bboxOf, destination, haversine, padBBox, pointInGeometry, viewCone } from './geo';
 import { missingTranslations, t } from './i18n';
@@ -65,9 +80,31 @@ describe('formatting', () => {
     expect(esc('<b a="1">&\'')).toBe('&lt;b a=&quot;1&quot;&gt;&amp;&#39;');
     expect(esc(null)).toBe('');
   });
-  it('finds the start of the local day', () => {
-    const noon = new Date(2026, 10, 23, 12, 30).getTime();
-    expect(startOfDay(noon)).toBe(new Date(2026, 10, 23).getTime());
+  it("finds the start of the city's day", () => {
+    const noon = Date.UTC(2026, 10, 23, 4, 30); // 12:30 in the city (UTC+8)
+    expect(startOfDay(noon)).toBe(Date.UTC(2026, 10, 22, 16, 0));
+    // 01:00 in the city is the evening before in UTC: the city's day still.
+    expect(startOfDay(Date.UTC(2026, 10, 22, 17, 0))).toBe(Date.UTC(2026, 10, 22, 16, 0));
+  });
+  it("shows and reads times in the city's time, whatever the browser's zone", () => {
+    const t = Date.UTC(2026, 11, 7, 1, 2, 3); // 09:02:03 in Wenzhou
+    expect([formatClock(t), formatTimeOfDay(t), formatDateTime(t), localDate(t)]).toEqual(['09:02:03', '09:02', '12-07 09:02', '2026-12-07']);
+    expect(formatDayAndTime(Date.UTC(2026, 11, 7, 17, 0))).toBe('2026-12-08 01:00');
+    expect(toDateTimeLocal(t)).toBe('2026-12-07T09:02');
+    expect(fromDateTimeLocal('2026-12-07T09:02')).toBe(Date.UTC(2026, 11, 7, 1, 2));
+    expect(fromDateTimeLocal('2026-12-07T09:02:30')).toBe(Date.UTC(2026, 11, 7, 1, 2, 30));
+    expect(fromDateTimeLocal('')).toBeNaN();
+    expect(fromDateTimeLocal('yesterday')).toBeNaN();
+    // Another city's calendar: London's.
+    setCityOffset(0);
+    try {
+      expect([formatClock(t), startOfDay(t)]).toEqual(['01:02:03', Date.UTC(2026, 11, 7)]);
+      for (const bad of [900, 1.5, '60', null]) setCityOffset(bad);
+      expect(formatClock(t)).toBe('01:02:03');
+    } finally {
+      setCityOffset(480);
+    }
+    expect(formatClock(t)).toBe('09:02:03');
   });
 });
 

@@ -99,6 +99,10 @@ pub(super) fn channel_schemas() -> Value {
             "phone": nullable(json!({ "type": "string", "pattern": "^1[0-9]{10}$" })),
             "challenge": str_, "nonce": { "type": "string", "maxLength": 40 },
         }))),
+        "PublicCalendar": object(&["utc_offset_minutes"], json!({
+            "utc_offset_minutes": { "type": "integer", "minimum": -840, "maximum": 840,
+                "description": "Minutes east of UTC" },
+        })),
         "Receipt": object(&["code", "status_url"], json!({ "code": str_, "status_url": str_ })),
         "PublicReport": object(
             &["code", "category", "description", "created_ms", "lon", "lat", "photos", "status", "timeline", "can_rate", "points"],
@@ -199,6 +203,19 @@ fn citizen_paths() -> Map<String, Value> {
             &[],
         ),
     ));
+    let calendar = public(op(
+        "citizen",
+        "publicCalendar",
+        "The city's time: its offset from UTC",
+        "The work calendar's offset (China: 480). Every page shows times in the city's time with it \
+         (a shift's start, a deadline, where today begins), whatever zone the browser is in.",
+        &[],
+        answers(
+            "200",
+            json_body("The offset", schema_ref("PublicCalendar")),
+            &[],
+        ),
+    ));
     let challenge = public(op(
         "citizen",
         "publicChallenge",
@@ -254,6 +271,7 @@ fn citizen_paths() -> Map<String, Value> {
     );
     let mut all = paths(vec![
         ("/api/public/categories", json!({ "get": categories })),
+        ("/api/public/calendar", json!({ "get": calendar })),
         ("/api/public/challenge", json!({ "get": challenge })),
         ("/api/public/attachments", json!({ "post": public_upload })),
         ("/api/public/reports", json!({ "post": report })),
