@@ -431,9 +431,7 @@ async fn the_coverage_and_the_log_wait_for_a_turn_while_fixes_go_on() {
         "the logs waited for a turn"
     );
     drop(turns);
-    let (status, kind, body) = coverage.await.unwrap();
-    assert_eq!((status, kind.as_str()), (200, "application/json"), "{body}");
-    let body: Value = serde_json::from_str(&body).unwrap();
+    let body = TestServer::json_later(coverage).await;
     assert_eq!(body["grids"].as_array().unwrap().len(), 4, "{body}");
     let counted: u64 = ["covered", "partly", "none", "overdue"]
         .iter()
@@ -441,9 +439,7 @@ async fn the_coverage_and_the_log_wait_for_a_turn_while_fixes_go_on() {
         .sum();
     assert_eq!(counted, 4, "every grid counted once: {body}");
     let [json_log, csv_log] = logs;
-    let (status, kind, body) = json_log.await.unwrap();
-    assert_eq!((status, kind.as_str()), (200, "application/json"), "{body}");
-    let body: Value = serde_json::from_str(&body).unwrap();
+    let body = TestServer::json_later(json_log).await;
     assert!(body["rows"].is_array() && body["day"].is_string(), "{body}");
     let (status, kind, body) = csv_log.await.unwrap();
     assert_eq!(

@@ -269,6 +269,14 @@ impl TestServer {
         })
     }
 
+    /// The answer of a [`TestServer::get_later`] that must be JSON: 200
+    /// and `application/json`, parsed.
+    pub async fn json_later(later: tokio::task::JoinHandle<(u16, String, String)>) -> Value {
+        let (status, kind, body) = later.await.unwrap();
+        assert_eq!((status, kind.as_str()), (200, "application/json"), "{body}");
+        serde_json::from_str(&body).unwrap()
+    }
+
     pub async fn post(&self, token: &str, path: &str, body: &Value) -> (u16, Value) {
         answer(
             self.http

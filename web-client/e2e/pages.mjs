@@ -243,6 +243,20 @@ test('track replay finds a staff member by name, suggests names, and says when n
   assert(said.includes('没有找到') && said.includes('查无此人'), `no match: ${said}`);
   assert((await page.getAttribute('.replay-status', 'class')).includes('error'), 'styled as an error');
   await page.screenshot({ path: `${SHOTS}/screen-replay-no-match.png` });
+  // The track loaded again, in both languages: its period and its times in the city's time.
+  await page.fill(box, who.name);
+  await page.click('[data-testid="replay-panel"] [data-load]');
+  await eventually(() => page.getAttribute('.replay-status', 'data-fixes'), { message: 'the track loaded again' });
+  await page.screenshot({ path: `${SHOTS}/screen-replay-zh.png` });
+  const typed = await page.inputValue(box);
+  await page.click('[data-lang]');
+  const panel = '[data-testid="replay-panel"]';
+  await eventually(async () => (await page.textContent(`${panel} h2`)) === 'Track replay', { message: 'the panel in English' });
+  assert((await page.textContent(`${panel} [data-load]`)) === 'Load', 'the load button in English');
+  const status = await page.textContent('.replay-status');
+  assert(/^\d+ fixes$/.test(status), `the status line in English: ${status}`);
+  assert((await page.inputValue(box)) === typed, 'what was typed stays');
+  await page.screenshot({ path: `${SHOTS}/screen-replay-en.png` });
   await context.close();
 });
 

@@ -16,10 +16,10 @@ use super::auth::Principal;
 use super::blocking::json_off_worker;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Query};
+use super::incidents::time_param;
 use crate::app::App;
 use crate::app::analysis::AnalysisIn;
 use crate::app::risk::{GridDetail, GridRow};
-use riskmap_wire::time::parse_time;
 
 /// Most grids in one list answer unless asked for fewer.
 const MAX_LIMIT: usize = 100_000;
@@ -134,18 +134,17 @@ pub struct AnalysisParams {
 }
 
 /// The incidents of the user's area over a period: heat map, trends, top
-/// grids and categories, repeat hot spots. A scan of the whole incident
-/// book (a year of a city's 200,000 incidents: 0.4 s), made and written
-/// on a blocking thread in a heavy answer's turn, as the grid list is (the
-/// fixes' tail fell only once the scan also let the engine's read go:
+/// grids and categories, repeat hot spots. A year of a city's 200,000
+/// incidents is 0.4 s of counting: made and written on a blocking thread
+/// in a heavy answer's turn, as the grid list is (the fixes' tail fell only
+/// once it also let the engine's and the book's reads go before counting:
 /// docs/PERFORMANCE.md).
 pub async fn analysis(
     State(app): State<Arc<App>>,
     p: Principal,
     Query(q): Query<AnalysisParams>,
 ) -> ApiResult<Response> {
-    let time = |s: Option<&str>| s.map(parse_time).transpose().map_err(ApiError::from);
-    let (from, to) = (time(q.from.as_deref())?, time(q.to.as_deref())?);
+    let (from, to) = (time_param(q.from.as_deref())?, time_param(q.to.as_deref())?);
     let inner = Arc::clone(&app);
     json_off_worker(&app, "analysing incidents", move || {
         let ask = AnalysisIn {

@@ -4,7 +4,7 @@
 import type { GeoJSONSource, Map as MapLibreMap } from 'maplibre-gl';
 import type { Api } from '../shared/api';
 import { esc, formatDateTime, fromDateTimeLocal, toDateTimeLocal } from '../shared/format';
-import { t } from '../shared/i18n';
+import { onLangChange, t } from '../shared/i18n';
 import type { TrackFix } from '../shared/types';
 import { errorMessage } from '../shared/errors';
 import { findStaffOrId, suggestion, suggestions } from './staffSearch';
@@ -17,6 +17,8 @@ export class ReplayPanel {
   private fixes: TrackFix[] = [];
   private clock: ReplayClock | null = null;
   private raf = 0;
+  /** What the status line says, in whichever language is chosen. */
+  private said: (() => string) | null = null;
   /** Where the replayed staff member is at the replay clock (null before a track loads). */
   head: [number, number] | null = null;
 
@@ -31,6 +33,7 @@ export class ReplayPanel {
     this.el.addEventListener('click', (ev) => this.onClick(ev));
     this.el.addEventListener('change', (ev) => this.onChange(ev));
     this.el.addEventListener('input', (ev) => this.onInput(ev));
+    onLangChange(() => this.relabel());
   }
 
   open(staffId = ''): void {
@@ -38,21 +41,37 @@ export class ReplayPanel {
     const known = staffId ? this.staff.byId.get(staffId) : undefined;
     const typed = known ? suggestion(known) : staffId;
     this.el.hidden = false;
-    this.el.innerHTML = `<button class="close" data-close>✕</button><h2>${esc(t('replay.title'))}</h2>
+    this.said = null;
+    this.el.innerHTML = `<button class="close" data-close>✕</button><h2 data-t="replay.title">${esc(t('replay.title'))}</h2>
       <div class="replay-form">
-        <label>${esc(t('replay.staff'))}<input name="staff" list="replay-staff" autocomplete="off" value="${esc(typed)}" /></label>
+        <label><span data-t="replay.staff">${esc(t('replay.staff'))}</span><input name="staff" list="replay-staff" autocomplete="off" value="${esc(typed)}" /></label>
         <datalist id="replay-staff"></datalist>
-        <label>${esc(t('replay.from'))}<input name="from" type="datetime-local" value="${toDateTimeLocal(now - 2 * 3600_000)}" /></label>
-        <label>${esc(t('replay.to'))}<input name="to" type="datetime-local" value="${toDateTimeLocal(now + 60_000)}" /></label>
-        <button data-load>${esc(t('replay.load'))}</button>
+        <label><span data-t="replay.from">${esc(t('replay.from'))}</span><input name="from" type="datetime-local" value="${toDateTimeLocal(now - 2 * 3600_000)}" /></label>
+        <label><span data-t="replay.to">${esc(t('replay.to'))}</span><input name="to" type="datetime-local" value="${toDateTimeLocal(now + 60_000)}" /></label>
+        <button data-load data-t="replay.load">${esc(t('replay.load'))}</button>
       </div>
       <div class="replay-controls">
         <button data-play disabled>${esc(t('replay.play'))}</button>
-        <label>${esc(t('replay.speed'))}<select name="speed">${SPEEDS.map((s) => `<option value="${s}" ${s === 60 ? 'selected' : ''}>${s}×</option>`).join('')}</select></label>
+        <label><span data-t="replay.speed">${esc(t('replay.speed'))}</span><select name="speed">${SPEEDS.map((s) => `<option value="${s}" ${s === 60 ? 'selected' : ''}>${s}×</option>`).join('')}</select></label>
         <input name="seek" type="range" min="0" max="1000" value="0" disabled />
         <span class="replay-time"></span>
       </div>
       <div class="replay-status"></div>`;
+  }
+
+  /** Says `text` in the status line, and again in the other language when it changes. */
+  private say(text: () => string): void {
+    this.said = text;
+    this.el.querySelector('.replay-status')!.textContent = text();
+  }
+
+  /** The labels, the play button and the status line in the language now chosen; what was typed stays. */
+  private relabel(): void {
+    if (this.el.hidden) return;
+    for (const n of this.el.querySelectorAll<HTMLElement>('[data-t]')) n.textContent = t(n.dataset.t!);
+    const play = this.el.querySelector('[data-play]');
+    if (play) play.textContent = this.clock?.playing ? t('replay.pause') : t('replay.play');
+    if (this.said) this.el.querySelector('.replay-status')!.textContent = this.said();
   }
 
   close(): void {
@@ -84,7 +103,7 @@ export class ReplayPanel {
       this.setTrack([], null);
       status.classList.add('error');
       status.setAttribute('data-match', match.kind);
-      status.textContent = (match.kind === 'many' ? t('replay.ambiguous').replace('{n}', String(match.count)) : t('replay.no_match')).replace('{q}', query);
+      this.say(() => (match.kind === 'many' ? t('replay.ambiguous').replace('{n}', String(match.count)) : t('replay.no_match')).replace('{q}', query));
       return;
     }
     status.setAttribute('data-match', 'one');
@@ -93,10 +112,11 @@ export class ReplayPanel {
       this.fixes = r.fixes;
     } catch (e) {
       status.classList.add('error');
-      status.textContent = errorMessage(e, 'load');
+      this.say(() => errorMessage(e, 'load'));
       return;
     }
-    status.textContent = this.fixes.length ? `${this.fixes.length} ${t('replay.fixes')}` : t('replay.empty');
+    const n = this.fixes.length;
+    this.say(() => (n ? `${n} ${t('replay.fixes')}` : t('replay.empty')));
     status.setAttribute('data-fixes', String(this.fixes.length));
     cancelAnimationFrame(this.raf);
     if (this.fixes.length === 0) {
