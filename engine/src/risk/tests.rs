@@ -292,7 +292,12 @@ proptest! {
             board.upsert_incident(tree, signal(k, &moved));
             board.upsert_incident(tree, signal(k, inc));
         }
-        let tol = |x: f64| 1e-6 * x.abs().max(1.0);
+        // A line's share is a ratio of lengths summed over pieces (haversine
+        // per piece); the hand splits a line where it clips it, the engine
+        // where its overlay does, and a straight line in degrees is not a
+        // great circle, so the ratios part by up to a few in a million over
+        // kilometres (1.4e-6 seen: proptest-regressions/risk/tests.txt).
+        let tol = |x: f64| 1e-5 * x.abs().max(1.0);
         let mut city_total = 0.0;
         for i in 0..nx {
             for j in 0..ny {
