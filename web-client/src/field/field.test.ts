@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { t } from '../shared/i18n';
 import type { Incident } from '../shared/types';
 import { dutyButton, dutyRequest, POSITION_MAX_AGE_MS } from './duty';
 import { FixSharer, MAX_PENDING } from './fixSharer';
@@ -7,6 +8,14 @@ import { fieldActions, isActiveTask, mergeTask } from './tasks';
 const reading = (t: number, lon = 120.66) => ({ lon, lat: 28.01, t, accuracy: 5, speed: null, heading: null });
 
 describe('fix sharing', () => {
+  it('labels the location card as labels in both languages', () => {
+    // 'acknowledged' in lower case stood beside Accuracy and Last fix: the alerts' state word, not a label.
+    for (const key of ['field.accuracy', 'field.last_fix', 'field.acked']) {
+      expect(t(key, 'en')).toMatch(/^[A-Z]/);
+      expect(t(key, 'zh')).not.toBe(key);
+    }
+    expect(t('field.acked', 'en')).toBe('Received');
+  });
   it('sends at most one fix per interval, the newest reading', () => {
     const s = new FixSharer(10_000);
     s.read(reading(1000));
