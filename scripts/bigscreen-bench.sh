@@ -20,7 +20,13 @@
 # the end. SEARCH is the page's query string (`?staff=members` for the
 # members path whatever the size; the city decides by default). BUILD_CLIENT=0 keeps the current web-client/dist; STATIC_DIR serves
 # another build of the client instead (e.g. the last commit's, to compare); BIN
-# (target/release) holds the binaries.
+# (target/release) holds the binaries. COMPARE_DIR, another client build,
+# measures the screen ROUNDS (1) times with each of the two in turn on the same
+# server (the rows say which: A is STATIC_DIR or this tree's dist, B is
+# COMPARE_DIR). LOAD_S (0) lets the moving load run that long before the
+# screen opens: with the track rules' thresholds lowered through BENCH_ARGS
+# (`--alert-motionless-min 1 --alert-left-grid-min 1`) the screen then opens on
+# thousands of running rule alerts, as one left on all day does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,6 +39,9 @@ OUT_DIR=${OUT_DIR:-target/bench/bigscreen}
 BUILD_CLIENT=${BUILD_CLIENT:-1}
 STATIC_DIR=${STATIC_DIR:-}
 BIN=${BIN:-target/release}
+COMPARE_DIR=${COMPARE_DIR:-}
+ROUNDS=${ROUNDS:-1}
+LOAD_S=${LOAD_S:-0}
 export RISKMAP_ADMIN_PASSWORD=${RISKMAP_ADMIN_PASSWORD:-Bigscreen-Bench-2026}
 # shellcheck source=lib/bench-server.sh
 . scripts/lib/bench-server.sh
@@ -50,6 +59,10 @@ mkdir -p "$OUT_DIR"
 OUT_DIR=$(cd "$OUT_DIR" && pwd)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/riskmap-bigscreen.XXXXXX")
+# The server serves the client through a link, so that the client measured can change between runs.
+clients=("$(cd "$STATIC_DIR" && pwd)")
+[ -n "$COMPARE_DIR" ] && clients+=("$(cd "$COMPARE_DIR" && pwd)")
+ln -s "${clients[0]}" "$work/client"
 riskmap_pid=
 load_pid=
 stop_all() {
@@ -72,7 +85,7 @@ for n in $SIZES; do
   # The server's URL is read from its output, which must not be the last size's.
   : >"$work/riskmap.out"
   "$BIN/loadgen" dataset --base "$work/base" --out "$work/city" --staff "$n" >/dev/null
-  BENCH_ARGS="--static-dir $STATIC_DIR ${BENCH_ARGS:-}" start_bench_riskmap "$BIN" "$work" 600
+  BENCH_ARGS="--static-dir $work/client ${BENCH_ARGS:-}" start_bench_riskmap "$BIN" "$work" 600
   say "size $n: riskmap at $url"
 
   moving=$MOVING
@@ -82,26 +95,41 @@ for n in $SIZES; do
     --gateways 4 --viewers 0 --warmup-s 0 --duration-s 86400 >"$work/ingest.out" 2>&1 &
   load_pid=$!
 
-  json="$OUT_DIR/bigscreen-$n.json"
-  RISKMAP_URL=$url STAFF=$n SHOTS=$OUT_DIR SEARCH=${SEARCH:-} node web-client/e2e/bench/bigscreen.mjs >"$json"
-  # The staff census's passes while the screen watched (staff_cells): their mean, ms.
-  census_ms=$(curl -sf "$url/metrics" | awk '
-    /^riskmap_query_seconds_sum\{query="census"/ { s = $2 }
-    /^riskmap_query_seconds_count\{query="census"/ { c = $2 }
-    END { if (c > 0) printf "%.1f", 1000 * s / c; else print "-" }')
+  if [ "$LOAD_S" -gt 0 ]; then
+    say "size $n: the load runs $LOAD_S s before the screen opens"
+    sleep "$LOAD_S"
+  fi
+  for round in $(seq "$ROUNDS"); do
+    for c in "${!clients[@]}"; do
+      name=$([ "$c" = 0 ] && echo A || echo B)
+      ln -sfn "${clients[$c]}" "$work/client"
+      json="$OUT_DIR/bigscreen-$n.json" shots=$OUT_DIR
+      if [ "${#clients[@]}" -gt 1 ]; then
+        json="$OUT_DIR/bigscreen-$n-$name$round.json" shots="$OUT_DIR/$name"
+        mkdir -p "$shots"
+      fi
+      RISKMAP_URL=$url STAFF=$n SHOTS=$shots SEARCH=${SEARCH:-} node web-client/e2e/bench/bigscreen.mjs >"$json"
+      # The staff census's passes so far (staff_cells): their mean, ms.
+      census_ms=$(curl -sf "$url/metrics" | awk '
+        /^riskmap_query_seconds_sum\{query="census"/ { s = $2 }
+        /^riskmap_query_seconds_count\{query="census"/ { c = $2 }
+        END { if (c > 0) printf "%.1f", 1000 * s / c; else print "-" }')
+      rows+=("$(node -e '
+        const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+        const f = (v) => r.fps[v] ? r.fps[v].fps : "-";
+        const alerts = Math.max(0, ...Object.values(r.fps).map((v) => v.alerts_held ?? 0));
+        const snap = r.navigation_snapshots[0];
+        console.log([process.argv[3], r.staff, r.login_to_full_staff_ms, r.navigation_to_full_staff_ms, r.navigation_to_map_drawn_ms,
+          snap ? (snap.chars / 2 ** 20).toFixed(1) : "-", f("city"), f("district"), f("street"),
+          alerts, process.argv[2], r.page_errors.length].map((x) => String(x).padStart(10)).join(" "));' "$json" "$census_ms" "$name")")
+    done
+  done
   stop_all
   cat "$work/riskmap.out" "$work/riskmap.log" >"$OUT_DIR/riskmap-$n.log"
-  rows+=("$(node -e '
-    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-    const f = (v) => r.fps[v] ? r.fps[v].fps : "-";
-    const snap = r.navigation_snapshots[0];
-    console.log([r.staff, r.login_to_full_staff_ms, r.navigation_to_full_staff_ms, r.navigation_to_map_drawn_ms,
-      snap ? (snap.chars / 2 ** 20).toFixed(1) : "-", f("city"), f("district"), f("street"),
-      process.argv[2], r.page_errors.length].map((x) => String(x).padStart(10)).join(" "));' "$json" "$census_ms")")
 done
 
 echo
 echo "== the big screen, headless Chromium 1920×1080, $CAMERAS cameras (ms; snapshot Mi chars; frames/s while $RATE fixes/s move $MOVING staff)"
-printf '%10s %10s %10s %10s %10s %10s %10s %10s %10s %10s\n' staff login_ms nav_ms nav_map_ms snap_Mch fps_city fps_distr fps_street census_ms errors
+printf '%10s %10s %10s %10s %10s %10s %10s %10s %10s %10s %10s %10s\n' client staff login_ms nav_ms nav_map_ms snap_Mch fps_city fps_distr fps_street alerts census_ms errors
 for r in "${rows[@]}"; do echo "$r"; done
 say "reports and screenshots in $OUT_DIR"

@@ -97,9 +97,13 @@ test('静止 (possible fall): fixes at one spot for 31 minutes raise a rule aler
     await page.click(`${card} [data-testid="sos-ack"]`);
     await eventually(async () => !(await sounding(page)), { timeoutMs: 2000, message: 'the alarm stopped' });
     await eventually(async () => (await page.getAttribute(card, 'data-state')) === 'acknowledged', { message: 'the card acknowledged' });
+    const markerState = (id) => page.evaluate((id) => window.riskmap.map.queryRenderedFeatures({ layers: ['rule-point'], filter: ['==', ['get', 'id'], id] })[0]?.properties.state, id);
+    await eventually(async () => (await markerState(alert.id)) === 'acknowledged', { timeoutMs: 3000, message: 'the marker taken (its darker yellow)' });
     assert((await page.textContent(card)).includes('已电话联系'), 'who took it, and their note');
     await page.click(`${card} [data-testid="sos-close"]`);
     await eventually(async () => !(await page.$(card)), { timeoutMs: 3000, message: 'the card gone' });
+    // The map's markers are written as diffs (sosMap.ts): the ended alert is taken off it.
+    await eventually(async () => !(await featurePixel(page, 'rule-point', alert.id)), { timeoutMs: 3000, message: 'the marker gone from the map' });
     assert(await page.isHidden('[data-testid="sos-panel"]'), 'the panel hidden once nothing runs');
     assert(!(await sounding(page)) && !(await page.evaluate(() => document.body.classList.contains('rule-alarm'))), 'no alarm, no glow');
     const closed = await api(disp, 'GET', `/api/alerts/${alert.id}`);

@@ -35,6 +35,8 @@ const VIEWS = (process.env.VIEWS ?? 'city district street').split(/\s+/).filter(
 const SHOTS = process.env.SHOTS ?? '';
 /** A file: the reload's main-thread CPU profile (.cpuprofile, for DevTools), and the top functions in the report. */
 const PROFILE = process.env.PROFILE ?? '';
+/** Views whose frame count is profiled too (the top functions in that view's report; the profiler costs frames). */
+const PROFILE_VIEWS = (process.env.PROFILE_VIEWS ?? '').split(/\s+/).filter(Boolean);
 
 /**
  * Where each view looks. `city`: the screen as it opens (the whole city in
@@ -260,18 +262,31 @@ async function main() {
       const drawnAt = await waitMapDrawn(page);
       await page.waitForTimeout(SETTLE_S * 1000);
       const received = await page.evaluate(() => window.riskmap.live.received);
+      const viewCdp = PROFILE_VIEWS.includes(view) ? await context.newCDPSession(page) : null;
+      if (viewCdp) {
+        await viewCdp.send('Profiler.enable');
+        await viewCdp.send('Profiler.setSamplingInterval', { interval: 500 });
+        await viewCdp.send('Profiler.start');
+      }
       // (a page too busy to draw a frame would keep evaluate waiting for ever)
       const r = await Promise.race([
         page.evaluate(countFrames, FPS_S),
         new Promise((resolve) => setTimeout(() => resolve({ fps: 0, frames: 0, stalled: true }), (FPS_S + 60) * 1000)),
       ]);
+      if (viewCdp) r.profile_top_self_ms = topSelf((await viewCdp.send('Profiler.stop')).profile, 25);
       r.moves_messages = (await page.evaluate(() => window.riskmap.live.received)) - received;
       r.drawn_after_jump_ms = since(drawnAt, jumped);
       r.cameras_drawn = await page.evaluate(() => window.riskmap.map.queryRenderedFeatures({ layers: ['camera-point', 'camera-cluster'] }).length);
       r.zoom = Math.round((await page.evaluate(() => window.riskmap.map.getZoom())) * 100) / 100;
       r.staff_held = await page.evaluate(() => window.riskmap.staff.byId.size);
+      // The running alerts (SOS and the rules'), and the marks they make on the map (a cluster is one).
+      r.alerts_held = await page.evaluate(() => window.riskmap.sos.active.length);
+      r.alert_marks_drawn = await page.evaluate(() => {
+        const m = window.riskmap.map;
+        return m.queryRenderedFeatures({ layers: ['sos-point', 'rule-point', 'rule-cluster'].filter((id) => m.getLayer(id)) }).length;
+      });
       report.fps[view] = r;
-      say(`${view} (zoom ${r.zoom}): ${r.fps} fps, p95 frame ${r.p95_frame_ms} ms, ${r.moves_messages} messages in ${FPS_S} s`);
+      say(`${view} (zoom ${r.zoom}): ${r.fps} fps, p95 frame ${r.p95_frame_ms} ms, ${r.moves_messages} messages in ${FPS_S} s, ${r.alerts_held} alerts (${r.alert_marks_drawn} marks)`);
       if (SHOTS) await page.screenshot({ path: `${SHOTS}/bigscreen-${STAFF}-${view}.png` });
     }
     report.page_errors = errors;

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { setLang } from '../shared/i18n';
 import type { SosAlert } from '../shared/types';
 import { Alarm, BEEP_PERIOD_MS } from './alarm';
-import { ringed, RULE_RINGS_MAX, sosFeatures, sosShown } from './sosMap';
+import { AlertsDrawn, ringed, RULE_CROWD, RULE_RINGS_MAX, sosFeatures, sosShown, writeFloorMs } from './sosMap';
 import { agoText, canHandleSos, kindLabel, lastedText, renderSosPanel, SOS_PANEL_MAX, type SosPanelView } from './sosPanel';
 
 const sos = (over: Partial<SosAlert>): SosAlert => ({
@@ -183,6 +183,42 @@ describe('what is written to the map at once', () => {
     expect(sosShown([sos({ position: { lon: 120.7, lat: 28.1 } }), ...crowd])).not.toBe(one);
     expect(sosShown([sos({}), sos({ id: 'b' }), ...crowd])).not.toBe(one);
     expect(sosShown(crowd)).not.toBe(one);
+  });
+});
+
+describe('what is written to the map', () => {
+  const ids = (fs: readonly GeoJSON.Feature[] | undefined) => (fs ?? []).map((f) => f.properties!.id);
+  it('is everything at first, then only the alerts raised, changed and ended', () => {
+    const drawn = new AlertsDrawn();
+    const crowd = Array.from({ length: 3 }, (_, i) => still(i));
+    const first = drawn.next(sosFeatures(crowd).features);
+    expect(first && 'data' in first && ids(first.data.features)).toEqual(['motionless-S0-1000', 'motionless-S1-1000', 'motionless-S2-1000']);
+    expect(drawn.next(sosFeatures(crowd).features)).toBeNull();
+
+    const later = [{ ...crowd[0]!, state: 'acknowledged' as const }, crowd[2]!, still(7), sos({ position: null })];
+    const w = drawn.next(sosFeatures(later).features);
+    if (!w || !('diff' in w)) throw new Error(`a diff: ${JSON.stringify(w)}`);
+    expect(ids(w.diff.add)).toEqual(['motionless-S7-1000']);
+    expect(w.diff.update?.map((u) => u.id)).toEqual(['motionless-S0-1000']);
+    expect(w.diff.update?.[0]?.addOrUpdateProperties).toContainEqual({ key: 'state', value: 'acknowledged' });
+    expect(w.diff.remove).toEqual(['motionless-S1-1000']);
+
+    // moved, or named in another language: written again
+    const moved = drawn.next(sosFeatures([{ ...later[0]!, position: { lon: 120.7, lat: 28.1 } }, later[1]!, later[2]!]).features);
+    expect(moved && 'diff' in moved && moved.diff.update?.map((u) => [u.id, u.newGeometry?.type])).toEqual([['motionless-S0-1000', 'Point']]);
+    setLang('en');
+    const relabelled = drawn.next(sosFeatures([later[1]!]).features);
+    setLang('zh');
+    expect(relabelled && 'diff' in relabelled && [relabelled.diff.update?.length, relabelled.diff.remove?.length]).toEqual([1, 2]);
+  });
+});
+
+describe('how often a crowd of rule alerts is written', () => {
+  it('is once a second while they are few, once in five seconds in a crowd; an SOS is not counted', () => {
+    const crowd = Array.from({ length: RULE_CROWD }, (_, i) => still(i));
+    const soses = Array.from({ length: 10 }, (_, i) => sos({ id: `sos-S${i}` }));
+    expect(writeFloorMs([...crowd, ...soses])).toBe(1000);
+    expect(writeFloorMs([...crowd, still(RULE_CROWD)])).toBe(5000);
   });
 });
 

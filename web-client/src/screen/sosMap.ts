@@ -11,14 +11,18 @@
 // of a thousand labels: writes come at most once a WRITE_MS (further apart
 // where the map is slow to draw them, mapPace.ts; an SOS's change at once), and
 // the rules' labels only from RULE_LABEL_MINZOOM (their markers at every zoom).
+// A write is a diff (the alerts raised, changed and ended since the last):
+// the map then re-tiles only where they are, so that a screen at street zoom
+// is not redrawn for every 静止 raised across the city.
 
-import { type ExpressionSpecification, type GeoJSONSource, type Map as MapLibreMap, Marker } from 'maplibre-gl';
+import { type ExpressionSpecification, type GeoJSONSource, type GeoJSONSourceDiff, type Map as MapLibreMap, Marker } from 'maplibre-gl';
 import { isRule } from '../shared/alertBook';
 import { IntervalBatcher } from '../shared/frame';
 import { t } from '../shared/i18n';
 import type { SosAlert } from '../shared/types';
 import { type MapPace, paceOf } from './mapPace';
 import { LABEL_FONT_STACK } from './palette';
+import type { SourceWrite } from './staffPoints';
 
 export const SOS_COLOURS = { open: '#ff1744', acknowledged: '#ffab00' } as const;
 export const RULE_COLOURS = { open: '#ffd600', acknowledged: '#c6a700', stroke: '#4e2c00' } as const;
@@ -34,6 +38,24 @@ export const RULE_RINGS_MAX = 30;
 const RULE_LABEL_MINZOOM = 13;
 /** The shortest time between two writes of the alerts to the map, ms (longer where the map is slow to draw: mapPace.ts). */
 const WRITE_MS = 1000;
+/** Past this many rule alerts, their changes are written at most once a CROWD_WRITE_MS (an SOS's still at once). */
+export const RULE_CROWD = 500;
+const CROWD_WRITE_MS = 5000;
+
+/**
+ * The shortest time between two writes of these alerts. A write re-tiles
+ * every tile a change falls in, and at district zoom one tile holds a
+ * crowd's thousands of markers: re-tiled every second it kept the map
+ * drawing and the screen at a third of its frames. A rule alert shown a few
+ * seconds late in a crowd of them costs nobody anything (its card is listed
+ * at once); a lone one is written at once (a write after a quiet spell is not
+ * held back), an SOS always.
+ */
+export function writeFloorMs(alerts: readonly SosAlert[]): number {
+  let rules = 0;
+  for (const a of alerts) if (isRule(a) && ++rules > RULE_CROWD) return CROWD_WRITE_MS;
+  return WRITE_MS;
+}
 
 export function addSosLayers(map: MapLibreMap): void {
   map.addSource('sos', { type: 'geojson', data: sosFeatures([]), promoteId: 'id' });
@@ -122,9 +144,44 @@ export function sosShown(alerts: readonly SosAlert[]): string {
     .join(' ');
 }
 
+/** How an alert's marker is drawn: everything its feature says, so that any change to it is written. */
+const lookOf = (f: GeoJSON.Feature<GeoJSON.Point>): string => {
+  const p = f.properties!;
+  return `${p.kind}/${p.state}/${p.tag}/${p.name}/${f.geometry.coordinates.join(',')}`;
+};
+
+/** The markers in the map's source, and the diff that brings it to another list of alerts. */
+export class AlertsDrawn {
+  /** Each alert's id in the source, with how it was drawn (lookOf). */
+  private readonly shown = new Map<string, string>();
+
+  /** What to write so that the source holds these features: all of them at first, then what changed; null for nothing. */
+  next(features: readonly GeoJSON.Feature<GeoJSON.Point>[]): SourceWrite {
+    const first = this.shown.size === 0;
+    const add: GeoJSON.Feature[] = [];
+    const update: NonNullable<GeoJSONSourceDiff['update']> = [];
+    const seen = new Set<string>();
+    for (const f of features) {
+      const id = String(f.properties!.id);
+      const look = lookOf(f);
+      seen.add(id);
+      const was = this.shown.get(id);
+      if (was === look) continue;
+      this.shown.set(id, look);
+      if (was === undefined) add.push(f);
+      else update.push({ id, newGeometry: f.geometry, addOrUpdateProperties: Object.entries(f.properties!).map(([key, value]) => ({ key, value })) });
+    }
+    const remove = [...this.shown.keys()].filter((id) => !seen.has(id));
+    for (const id of remove) this.shown.delete(id);
+    if (first) return add.length ? { data: { type: 'FeatureCollection', features: add } } : null;
+    return add.length || update.length || remove.length ? { diff: { add, update, remove } } : null;
+  }
+}
+
 /** Writes the markers (at most once a WRITE_MS, an SOS at once) and keeps a pulsing ring under each that gets one. */
 export class SosMarkers {
   private readonly rings = new Map<string, Marker>();
+  private readonly drawn = new AlertsDrawn();
   private alerts: readonly SosAlert[] = [];
   /** sosShown of the alerts held, and of what was last written. */
   private shown = '';
@@ -134,7 +191,7 @@ export class SosMarkers {
 
   constructor(private readonly map: MapLibreMap) {
     this.pace = paceOf(map);
-    this.batch = new IntervalBatcher(() => this.write(), () => this.pace.intervalMs(WRITE_MS));
+    this.batch = new IntervalBatcher(() => this.write(), () => this.pace.intervalMs(writeFloorMs(this.alerts)));
   }
 
   set(alerts: readonly SosAlert[]): void {
@@ -146,7 +203,10 @@ export class SosMarkers {
   private write(): void {
     const fc = sosFeatures(this.alerts);
     this.written = this.shown;
-    (this.map.getSource('sos') as GeoJSONSource | undefined)?.setData(fc);
+    const source = this.map.getSource('sos') as GeoJSONSource | undefined;
+    const w = source && this.drawn.next(fc.features);
+    if (w && 'data' in w) void source!.setData(w.data);
+    else if (w) void source!.updateData(w.diff);
     const keep = new Set<string>();
     for (const f of ringed(fc.features)) {
       const id = String(f.properties!.id);
