@@ -22,7 +22,7 @@ import { t } from '../shared/i18n';
 import type { SosAlert } from '../shared/types';
 import { type MapPace, paceOf } from './mapPace';
 import { LABEL_FONT_STACK } from './palette';
-import type { SourceWrite } from './staffPoints';
+import { type SourceWrite, writeSource } from './staffPoints';
 
 export const SOS_COLOURS = { open: '#ff1744', acknowledged: '#ffab00' } as const;
 export const RULE_COLOURS = { open: '#ffd600', acknowledged: '#c6a700', stroke: '#4e2c00' } as const;
@@ -204,9 +204,7 @@ export class SosMarkers {
     const fc = sosFeatures(this.alerts);
     this.written = this.shown;
     const source = this.map.getSource('sos') as GeoJSONSource | undefined;
-    const w = source && this.drawn.next(fc.features);
-    if (w && 'data' in w) void source!.setData(w.data);
-    else if (w) void source!.updateData(w.diff);
+    if (source) writeSource(source, this.drawn.next(fc.features));
     const keep = new Set<string>();
     for (const f of ringed(fc.features)) {
       const id = String(f.properties!.id);

@@ -25,7 +25,7 @@ import { heatResolution } from './heat';
 import { FINE_RES, StaffAggregate } from './staffAggregate';
 import { StaffHexes } from './staffHexes';
 import { staffHexHtml } from './staffHexPopup';
-import { metresPerPixel, type SourceWrite, StaffPoints } from './staffPoints';
+import { metresPerPixel, type SourceWrite, StaffPoints, writeSource } from './staffPoints';
 import { type MapPace, paceOf } from './mapPace';
 import { CellLegend } from './staffCensus';
 import { staffFeature, type StaffStore } from './staffStore';
@@ -271,9 +271,6 @@ export class StaffLayer {
   }
 
   private write(source: string, w: SourceWrite): void {
-    const src = this.map.getSource(source) as GeoJSONSource | undefined;
-    if (!w || !src) return;
-    if ('data' in w) void src.setData(w.data);
-    else void src.updateData(w.diff);
+    writeSource(this.map.getSource(source) as GeoJSONSource | undefined, w);
   }
 }
