@@ -7,8 +7,8 @@ import { fieldActions, isActiveTask, mergeTask } from './tasks';
 
 const reading = (t: number, lon = 120.66) => ({ lon, lat: 28.01, t, accuracy: 5, speed: null, heading: null });
 
-describe('fix sharing', () => {
-  it('labels the location card as labels in both languages', () => {
+describe('the location card', () => {
+  it('labels its figures as labels in both languages', () => {
     // 'acknowledged' in lower case stood beside Accuracy and Last fix: the alerts' state word, not a label.
     for (const key of ['field.accuracy', 'field.last_fix', 'field.acked']) {
       expect(t(key, 'en')).toMatch(/^[A-Z]/);
@@ -16,6 +16,9 @@ describe('fix sharing', () => {
     }
     expect(t('field.acked', 'en')).toBe('Received');
   });
+});
+
+describe('fix sharing', () => {
   it('sends at most one fix per interval, the newest reading', () => {
     const s = new FixSharer(10_000);
     s.read(reading(1000));

@@ -22,7 +22,7 @@ import { t } from '../shared/i18n';
 import type { SosAlert } from '../shared/types';
 import { type MapPace, paceOf } from './mapPace';
 import { LABEL_FONT_STACK } from './palette';
-import { type SourceWrite, writeSource } from './staffPoints';
+import { type SourceWrite, writeSource } from './sourceWrite';
 
 export const SOS_COLOURS = { open: '#ff1744', acknowledged: '#ffab00' } as const;
 export const RULE_COLOURS = { open: '#ffd600', acknowledged: '#c6a700', stroke: '#4e2c00' } as const;

@@ -6,7 +6,7 @@
 import type { GeoJSONSourceDiff } from 'maplibre-gl';
 import { cellToBoundary, cellToLatLng } from 'h3-js';
 import { type HexCount, density, type StaffAggregate } from './staffAggregate';
-import type { SourceWrite } from './staffPoints';
+import type { SourceWrite } from './sourceWrite';
 
 /** The key (the source's promoted id) of a cell's count label; the hexagon's own key is the cell. */
 const labelKey = (cell: string) => `${cell}:n`;

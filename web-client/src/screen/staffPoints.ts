@@ -8,22 +8,14 @@
 // when the view leaves that box, and patched (add, move, remove) as members
 // change in between.
 
-import type { GeoJSONSource, GeoJSONSourceDiff } from 'maplibre-gl';
+import type { GeoJSONSourceDiff } from 'maplibre-gl';
 import { bboxContains, bboxContainsPoint, haversine, padBBox, type Position } from '../shared/geo';
 import type { BBox, StaffLive } from '../shared/types';
+import type { SourceWrite } from './sourceWrite';
 
 /** The margin around the view, as a share of its size on each side: a short pan needs no rewrite. */
 export const POINTS_MARGIN = 0.5;
 
-/** One write to the source: the whole collection, or a diff. */
-export type SourceWrite = { data: GeoJSON.FeatureCollection } | { diff: GeoJSONSourceDiff } | null;
-
-/** Makes the write to a map's source (nothing for none, or for no source). */
-export function writeSource(src: GeoJSONSource | undefined, w: SourceWrite): void {
-  if (!w || !src) return;
-  if ('data' in w) void src.setData(w.data);
-  else void src.updateData(w.diff);
-}
 
 /** How a marker looks, apart from where it is: its duty colour and whether it is drawn offline. */
 function lookOf(f: GeoJSON.Feature): string {
