@@ -251,6 +251,7 @@ async function main() {
     // 2. Frames a second at each view while moves arrive.
     await page.waitForFunction(() => window.riskmap?.ready, null, { timeout: TIMEOUT_MS }).catch(() => say('the screen never became ready'));
     report.fps = {};
+    const opening = await page.evaluate(() => ({ center: window.riskmap.map.getCenter().toArray(), zoom: window.riskmap.map.getZoom() }));
     for (const view of VIEWS) {
       const at = VIEW_AT[view];
       if (at === undefined) throw new Error(`unknown view ${view}; views are ${Object.keys(VIEW_AT).join(', ')}`);
@@ -279,12 +280,26 @@ async function main() {
       r.cameras_drawn = await page.evaluate(() => window.riskmap.map.queryRenderedFeatures({ layers: ['camera-point', 'camera-cluster'] }).length);
       r.zoom = Math.round((await page.evaluate(() => window.riskmap.map.getZoom())) * 100) / 100;
       r.staff_held = await page.evaluate(() => window.riskmap.staff.byId.size);
-      // The running alerts (SOS and the rules'), and the markers of them drawn in the view.
+      // The running alerts (SOS and the rules'), and the marks of them drawn in the view: markers and
+      // a crowd's counted circles (the layers a client build has: a build before them has none).
       r.alerts_held = await page.evaluate(() => window.riskmap.sos.active.length);
-      r.alert_marks_drawn = await page.evaluate(() => window.riskmap.map.queryRenderedFeatures({ layers: ['sos-point', 'rule-point'] }).length);
+      r.alert_marks_drawn = await page.evaluate(() => {
+        const layers = ['sos-point', 'rule-point', 'rule-cell-6', 'rule-cell-7'].filter((id) => window.riskmap.map.getLayer(id));
+        return window.riskmap.map.queryRenderedFeatures({ layers }).length;
+      });
       report.fps[view] = r;
       say(`${view} (zoom ${r.zoom}): ${r.fps} fps, p95 frame ${r.p95_frame_ms} ms, ${r.moves_messages} messages in ${FPS_S} s, ${r.alerts_held} alerts (${r.alert_marks_drawn} marks)`);
       if (SHOTS) await page.screenshot({ path: `${SHOTS}/bigscreen-${STAFF}-${view}.png` });
+    }
+    if (SHOTS) {
+      // Each view again in English, after every figure (the switch relabels every marker).
+      await page.click('[data-lang]');
+      for (const view of VIEWS) {
+        await page.evaluate((at) => window.riskmap.map.jumpTo(at), VIEW_AT[view] ?? opening);
+        await waitMapDrawn(page);
+        await page.waitForTimeout(SETTLE_S * 1000);
+        await page.screenshot({ path: `${SHOTS}/bigscreen-${STAFF}-${view}-en.png` });
+      }
     }
     report.page_errors = errors;
     report.loadavg_after = loadavg();

@@ -37,7 +37,7 @@ import { RiskLayer } from './riskLayer';
 import { RosterPanel } from './rosterPanel';
 import { areaSubscription, sameSubscription, subscriptionFor } from './scope';
 import { decideStaffCells } from './staffCensus';
-import { SosDesk } from './sosDesk';
+import { ALERT_LAYERS, SosDesk } from './sosDesk';
 import { openStaffPopup } from './staffPopup';
 import { StaffLayer } from './staffLayer';
 import { StaffStore } from './staffStore';
@@ -50,9 +50,7 @@ type El = Record<
   HTMLElement
 >;
 
-/** The alerts' markers (sosMap.ts), drawn over everything: a click on one shows its card. */
-const ALERT_LAYERS = ['sos-point', 'rule-point'];
-/** What a click on the map opens, and the pointer shows over. */
+/** What a click on the map opens, and the pointer shows over (the alerts' layers first: drawn over everything). */
 const CLICKABLE = [...ALERT_LAYERS, 'incident-point', 'staff-point', 'staff-hex-count', 'camera-point', 'camera-cluster'];
 
 export class BigScreen {
@@ -582,7 +580,7 @@ export class BigScreen {
     });
     this.map.on('click', (e) => {
       const hit = this.map.queryRenderedFeatures(e.point, { layers: CLICKABLE });
-      if (hit[0] && ALERT_LAYERS.includes(hit[0].layer.id)) return this.sos.reveal(String(hit[0].properties.id));
+      if (hit[0] && this.sos.clicked(hit[0], e.lngLat)) return;
       const incident = hit.find((f) => f.layer.id === 'incident-point');
       if (incident) {
         this.risk.panel.close();

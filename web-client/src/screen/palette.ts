@@ -70,6 +70,11 @@ export const PATROL_TRACK = { line: '#18ffff', start: '#00e676', end: '#ff5252' 
  */
 export const FENCE_COLOURS = { line: '#ff4ddb', fill: 'rgba(255,77,219,0.1)', label: '#ffd6f6', halo: '#3a0030' } as const;
 
+/** An SOS's marker: red while open, amber once taken. */
+export const SOS_COLOURS = { open: '#ff1744', acknowledged: '#ffab00' } as const;
+/** A rule's alert (脱岗, 静止), its marker and a crowd's counts: yellow while open, darker once taken, ringed in brown. */
+export const RULE_COLOURS = { open: '#ffd600', acknowledged: '#c6a700', stroke: '#4e2c00' } as const;
+
 /** What a grid's score is made of: risk sources, key places, incidents, camera alarms. */
 export const PART_COLOURS = {
   risk_sources: '#ef5350',

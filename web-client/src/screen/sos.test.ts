@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { setLang } from '../shared/i18n';
 import type { SosAlert } from '../shared/types';
 import { Alarm, BEEP_PERIOD_MS } from './alarm';
-import { AlertsDrawn, ringed, RULE_CROWD, RULE_RINGS_MAX, sosFeatures, sosShown, writeFloorMs } from './sosMap';
+import { FeaturesDrawn } from './sourceWrite';
+import { alertLook, ringed, RULE_CROWD, RULE_RINGS_MAX, sosFeatures, sosShown, writeFloorMs } from './sosMap';
 import { agoText, canHandleSos, kindLabel, lastedText, renderSosPanel, SOS_PANEL_MAX, type SosPanelView } from './sosPanel';
 
 const sos = (over: Partial<SosAlert>): SosAlert => ({
@@ -189,7 +190,7 @@ describe('what is written to the map at once', () => {
 describe('what is written to the map', () => {
   const ids = (fs: readonly GeoJSON.Feature[] | undefined) => (fs ?? []).map((f) => f.properties!.id);
   it('is everything at first, then only the alerts raised, changed and ended', () => {
-    const drawn = new AlertsDrawn();
+    const drawn = new FeaturesDrawn(alertLook);
     const crowd = Array.from({ length: 3 }, (_, i) => still(i));
     const first = drawn.next(sosFeatures(crowd).features);
     expect(first && 'data' in first && ids(first.data.features)).toEqual(['motionless-S0-1000', 'motionless-S1-1000', 'motionless-S2-1000']);
@@ -281,6 +282,15 @@ describe('a crowd of alerts in the panel', () => {
     expect(listed).toHaveLength(SOS_PANEL_MAX);
     expect(listed[3]).toBe(near);
     expect(renderSosPanel({ ...view(crowd), picked: 'gone' }).match(/data-testid="sos-alert"/g)).toHaveLength(SOS_PANEL_MAX);
+  });
+
+  it("says the map counts the rules' alerts past RULE_RINGS_MAX", () => {
+    const rules = Array.from({ length: RULE_RINGS_MAX }, (_, i) => still(i));
+    expect(panel([...rules, sos({})])).not.toContain('sos-counted');
+    expect(panel([...rules, still(RULE_RINGS_MAX)])).toContain('地图在街道级以下按六边形显示告警数');
+    setLang('en');
+    expect(panel([...rules, still(RULE_RINGS_MAX)])).toContain('below street zoom the map counts them per hexagon');
+    setLang('zh');
   });
 
   it('says nothing more when every alert is listed', () => {

@@ -8,13 +8,17 @@
 // in the login's area still matters, so the whole area's list is read again
 // on every (re)connection and every half minute.
 
-import type { Map as MapLibreMap } from 'maplibre-gl';
+import type { LngLat, MapGeoJSONFeature, Map as MapLibreMap } from 'maplibre-gl';
 import type { Api } from '../shared/api';
 import { AlertBook, alarmShouldSound, isShown, shownOnly } from '../shared/alertBook';
 import type { BBox, SosAlert, SosAlertMessage, UserRole } from '../shared/types';
 import { Alarm } from './alarm';
+import { RULE_CELL_LAYERS } from './alertCells';
 import { addSosLayers, SosMarkers } from './sosMap';
 import { agoText, canHandleSos, lastedText, renderSosPanel, SOS_PANEL_MAX } from './sosPanel';
+
+/** The alerts' layers on the map, drawn over everything: the markers (sosMap.ts) and a crowd's counts (alertCells.ts). */
+export const ALERT_LAYERS: readonly string[] = ['sos-point', 'rule-point', ...RULE_CELL_LAYERS];
 
 /** How often the whole area's alerts are read again, besides the pushes. */
 export const SOS_RELOAD_MS = 30_000;
@@ -142,8 +146,16 @@ export class SosDesk {
     }
   }
 
+  /** A click on the map over this feature (the topmost): an alert's marker shows its card, a crowd's count zooms in on it; false for another layer's. */
+  clicked(f: MapGeoJSONFeature, at: LngLat): boolean {
+    if (RULE_CELL_LAYERS.includes(f.layer.id)) this.map.easeTo({ center: at, zoom: this.map.getZoom() + 2 });
+    else if (ALERT_LAYERS.includes(f.layer.id)) this.reveal(String(f.properties.id));
+    else return false;
+    return true;
+  }
+
   /** An alert's marker was clicked on the map: its card shown in the panel (listed whatever its place) and marked. */
-  reveal(id: string): void {
+  private reveal(id: string): void {
     this.picked = id;
     this.render();
     this.el.querySelector(`[data-alert="${CSS.escape(id)}"]`)?.scrollIntoView({ block: 'nearest' });

@@ -7,35 +7,38 @@
 // browser's compositor moves it, so the map is not redrawn sixty times a second
 // for it — but a city's hundreds of 静止 alerts would be hundreds of animated
 // elements and a flickering carpet, so past RULE_RINGS_MAX only the markers
-// show them. A thousand alerts also make every write of the source a re-layout
-// of a thousand labels: writes come at most once a WRITE_MS (further apart
-// where the map is slow to draw them, mapPace.ts; an SOS's change at once), and
-// the rules' labels only from RULE_LABEL_MINZOOM (their markers at every zoom).
+// show them, and only from street zoom: below it such a crowd is counted per
+// hexagon (alertCells.ts). A thousand alerts also make every write of the
+// source a re-layout of a thousand labels: writes come at most once a WRITE_MS
+// (further apart where the map is slow to draw them, mapPace.ts; an SOS's
+// change at once), and the rules' labels only from RULE_LABEL_MINZOOM.
 // A write is a diff (the alerts raised, changed and ended since the last):
 // the map then re-tiles only where they are, so that a screen at street zoom
 // is not redrawn for every 静止 raised across the city.
 
-import { type ExpressionSpecification, type GeoJSONSource, type GeoJSONSourceDiff, type Map as MapLibreMap, Marker } from 'maplibre-gl';
+import { type ExpressionSpecification, type GeoJSONSource, type Map as MapLibreMap, Marker } from 'maplibre-gl';
 import { isRule } from '../shared/alertBook';
 import { IntervalBatcher } from '../shared/frame';
 import { t } from '../shared/i18n';
 import type { SosAlert } from '../shared/types';
 import { type MapPace, paceOf } from './mapPace';
-import { LABEL_FONT_STACK } from './palette';
-import { type SourceWrite, writeSource } from './sourceWrite';
-
-export const SOS_COLOURS = { open: '#ff1744', acknowledged: '#ffab00' } as const;
-export const RULE_COLOURS = { open: '#ffd600', acknowledged: '#c6a700', stroke: '#4e2c00' } as const;
+import { addAlertCellLayers, AlertCells, COUNT_MAXZOOM } from './alertCells';
+import { LABEL_FONT_STACK, RULE_COLOURS, SOS_COLOURS } from './palette';
+import { FeaturesDrawn, writeSource } from './sourceWrite';
 
 const colour: ExpressionSpecification = ['match', ['get', 'state'], 'open', SOS_COLOURS.open, SOS_COLOURS.acknowledged];
 const ruleColour: ExpressionSpecification = ['match', ['get', 'state'], 'open', RULE_COLOURS.open, RULE_COLOURS.acknowledged];
 const isSosFeature: ExpressionSpecification = ['==', ['get', 'kind'], 'sos'];
 const isRuleFeature: ExpressionSpecification = ['!=', ['get', 'kind'], 'sos'];
 
-/** Rule alerts ringed while there are at most this many on the map. */
+/**
+ * While there are at most this many rule alerts, each is ringed and marked at
+ * every zoom; past it, they are counted per hexagon below street zoom
+ * (alertCells.ts) and only an SOS is ringed.
+ */
 export const RULE_RINGS_MAX = 30;
-/** The zoom from which a rule's alert is labelled (an SOS always is). */
-const RULE_LABEL_MINZOOM = 13;
+/** The zoom from which a rule's alert is labelled (an SOS always is), and a crowd's marked one by one. */
+const RULE_LABEL_MINZOOM = COUNT_MAXZOOM;
 /** The shortest time between two writes of the alerts to the map, ms (longer where the map is slow to draw: mapPace.ts). */
 const WRITE_MS = 1000;
 /** Past this many rule alerts, their changes are written at most once a CROWD_WRITE_MS (an SOS's still at once). */
@@ -74,6 +77,7 @@ export function addSosLayers(map: MapLibreMap): void {
       'circle-stroke-width': ['interpolate', ['linear'], ['zoom'], 10, 1, 15, 3],
     },
   });
+  addAlertCellLayers(map);
   map.addLayer({
     id: 'sos-point',
     type: 'circle',
@@ -129,9 +133,11 @@ export function sosFeatures(alerts: readonly SosAlert[]): GeoJSON.FeatureCollect
 
 /** The alerts that get a pulsing ring: every SOS, and the rules' alerts while they are few. */
 export function ringed<F extends GeoJSON.Feature>(features: readonly F[]): F[] {
-  const rules = features.filter((f) => f.properties!.kind !== 'sos').length;
-  return rules > RULE_RINGS_MAX ? features.filter((f) => f.properties!.kind === 'sos') : [...features];
+  return isCrowd(features) ? features.filter((f) => f.properties!.kind === 'sos') : [...features];
 }
+
+/** Whether the rule alerts among these features are a crowd: more than RULE_RINGS_MAX. */
+export const isCrowd = (features: readonly GeoJSON.Feature[]): boolean => features.filter((f) => f.properties!.kind !== 'sos').length > RULE_RINGS_MAX;
 
 /**
  * What the map shows of the SOS among the alerts: a change in it (one raised,
@@ -144,44 +150,19 @@ export function sosShown(alerts: readonly SosAlert[]): string {
     .join(' ');
 }
 
-/** How an alert's marker is drawn: everything its feature says, so that any change to it is written. */
-const lookOf = (f: GeoJSON.Feature<GeoJSON.Point>): string => {
+/** How an alert's marker is drawn: everything its feature says, so that any change to it is written (FeaturesDrawn). */
+export const alertLook = (f: GeoJSON.Feature<GeoJSON.Point>): string => {
   const p = f.properties!;
   return `${p.kind}/${p.state}/${p.tag}/${p.name}/${f.geometry.coordinates.join(',')}`;
 };
 
-/** The markers in the map's source, and the diff that brings it to another list of alerts. */
-export class AlertsDrawn {
-  /** Each alert's id in the source, with how it was drawn (lookOf). */
-  private readonly shown = new Map<string, string>();
-
-  /** What to write so that the source holds these features: all of them at first, then what changed; null for nothing. */
-  next(features: readonly GeoJSON.Feature<GeoJSON.Point>[]): SourceWrite {
-    const first = this.shown.size === 0;
-    const add: GeoJSON.Feature[] = [];
-    const update: NonNullable<GeoJSONSourceDiff['update']> = [];
-    const seen = new Set<string>();
-    for (const f of features) {
-      const id = String(f.properties!.id);
-      const look = lookOf(f);
-      seen.add(id);
-      const was = this.shown.get(id);
-      if (was === look) continue;
-      this.shown.set(id, look);
-      if (was === undefined) add.push(f);
-      else update.push({ id, newGeometry: f.geometry, addOrUpdateProperties: Object.entries(f.properties!).map(([key, value]) => ({ key, value })) });
-    }
-    const remove = [...this.shown.keys()].filter((id) => !seen.has(id));
-    for (const id of remove) this.shown.delete(id);
-    if (first) return add.length ? { data: { type: 'FeatureCollection', features: add } } : null;
-    return add.length || update.length || remove.length ? { diff: { add, update, remove } } : null;
-  }
-}
-
 /** Writes the markers (at most once a WRITE_MS, an SOS at once) and keeps a pulsing ring under each that gets one. */
 export class SosMarkers {
   private readonly rings = new Map<string, Marker>();
-  private readonly drawn = new AlertsDrawn();
+  private readonly drawn = new FeaturesDrawn(alertLook);
+  private readonly cells = new AlertCells();
+  /** Whether the rule alerts are a crowd, counted below street zoom (their markers drawn only from it). */
+  private counted = false;
   private alerts: readonly SosAlert[] = [];
   /** sosShown of the alerts held, and of what was last written. */
   private shown = '';
@@ -205,6 +186,7 @@ export class SosMarkers {
     this.written = this.shown;
     const source = this.map.getSource('sos') as GeoJSONSource | undefined;
     if (source) writeSource(source, this.drawn.next(fc.features));
+    this.countCrowd(isCrowd(fc.features));
     const keep = new Set<string>();
     for (const f of ringed(fc.features)) {
       const id = String(f.properties!.id);
@@ -228,5 +210,14 @@ export class SosMarkers {
       ring.remove();
       this.rings.delete(id);
     }
+  }
+
+  /** Past RULE_RINGS_MAX rule alerts, counts below street zoom and markers from it; else markers at every zoom. */
+  private countCrowd(crowd: boolean): void {
+    if (crowd !== this.counted && this.map.getLayer('rule-point')) {
+      this.counted = crowd;
+      this.map.setLayerZoomRange('rule-point', crowd ? COUNT_MAXZOOM : 0, 24);
+    }
+    this.cells.write(this.map, crowd ? this.alerts : []);
   }
 }

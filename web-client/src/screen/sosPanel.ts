@@ -16,6 +16,7 @@ import { errorHtml } from '../shared/errors';
 import { esc, formatClock, formatDistance, formatDuration } from '../shared/format';
 import { addTranslations, type Lang, lang, t } from '../shared/i18n';
 import type { AlertKind, SosAlert, UserRole } from '../shared/types';
+import { RULE_RINGS_MAX } from './sosMap';
 
 addTranslations({
   zh: {
@@ -54,6 +55,7 @@ addTranslations({
     'alarm.no_helpers': '附近暂无在岗人员',
     'alarm.more': '另有 {n} 条告警未列出（按紧急程度只列前 {max} 条）',
     'alarm.list_more': '再列 {k} 条',
+    'alarm.counted': '规则告警较多：地图在街道级以下按六边形显示告警数（黄圈，点击放大）',
     'alarm.taken_by': '认领',
     'alarm.no_position': '位置未知，仅知所属网格',
     'alarm.ack': '认领',
@@ -101,6 +103,7 @@ addTranslations({
     'alarm.no_helpers': 'No one on duty nearby',
     'alarm.more': '{n} more alerts not shown here (only the {max} most urgent are)',
     'alarm.list_more': 'List {k} more',
+    'alarm.counted': 'Many rule alerts: below street zoom the map counts them per hexagon (yellow circles; click to zoom in)',
     'alarm.taken_by': 'Taken by',
     'alarm.no_position': 'Position unknown: grid only',
     'alarm.ack': 'Acknowledge',
@@ -170,10 +173,13 @@ export function renderSosPanel(v: SosPanelView): string {
       ? `<p class="sos-more" data-testid="sos-more">${esc(t('alarm.more').replace('{n}', String(more)).replace('{max}', String(listed)))}
         <button class="sos-list-more" data-sos-more data-testid="sos-list-more">${esc(t('alarm.list_more').replace('{k}', String(next)))}</button></p>`
       : '';
+  // The map's yellow circles explained where they stand in for the markers (sosMap.ts, alertCells.ts).
+  const counted =
+    v.alerts.filter(isRule).length > RULE_RINGS_MAX ? `<p class="sos-counted" data-testid="sos-counted">${esc(t('alarm.counted'))}</p>` : '';
   const cards = v.alerts.slice(0, listed);
   const picked = v.picked === undefined || cards.some((a) => a.id === v.picked) ? undefined : v.alerts.find((a) => a.id === v.picked);
   if (picked) cards.unshift(picked);
-  return `<h2>${esc(t('alarm.title'))} <span class="count" data-testid="sos-count">${v.alerts.length}</span></h2>${sound}${moreLine}
+  return `<h2>${esc(t('alarm.title'))} <span class="count" data-testid="sos-count">${v.alerts.length}</span></h2>${sound}${moreLine}${counted}
     <div class="sos-list">${cards.map((a) => sosCard(a, v)).join('')}</div>`;
 }
 
