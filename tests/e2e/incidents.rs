@@ -148,6 +148,23 @@ async fn the_whole_loop_with_rework_extension_and_every_log_entry() {
         (Some("handled"), Some(true))
     );
     assert_eq!(duty(&s, &disp, "S1").await, "available");
+    // 已办: the field page reads its finished tasks by state; `mine=true`
+    // alone is the running ones.
+    let (_, done) = s
+        .get(
+            &field,
+            "/api/incidents?mine=true&state=handled,verified,closed",
+        )
+        .await;
+    assert_eq!(
+        (done["total"].as_u64(), done["incidents"][0]["id"].as_str()),
+        (Some(1), Some(id.as_str())),
+        "{done}"
+    );
+    assert_eq!(
+        s.get(&field, "/api/incidents?mine=true").await.1["total"],
+        0
+    );
     let (status, _) = act(&s, &disp, &id, json!({ "action": "verify_fail" })).await;
     assert_eq!(status, 400, "a reason is required");
     let v = ok(

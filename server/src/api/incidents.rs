@@ -189,7 +189,8 @@ pub async fn list(
     let mut total = 0usize;
     let mut page = Vec::new();
     let mut waiting = Vec::new();
-    for e in newest_first(&book, q.open == Some(true), from, to) {
+    let open_only = only_open(q.open, states.as_deref(), queue, mine.is_some());
+    for e in newest_first(&book, open_only, from, to) {
         let i = &e.incident;
         let assigned_to_me = mine.is_some() && i.assignee_staff == mine;
         // Its grid in the (narrowed) area, or the caller's own task or
@@ -197,7 +198,10 @@ pub async fn list(
         let visible = Actor::facing(&p.user, scope, tree, i).is_some();
         let warning = e.timing.warning(now).as_str();
         let keep = visible
-            && (mine.is_none() || (assigned_to_me && i.state.holds_assignee()))
+            // A field user's tasks are the running ones unless states are asked
+            // (已办: handled, verified, closed).
+            && (mine.is_none()
+                || (assigned_to_me && (states.is_some() || i.state.holds_assignee())))
             && (!queue || app.awaits(&p.user, tree, e))
             && states
                 .as_ref()
@@ -239,6 +243,20 @@ pub async fn list(
             .collect();
     }
     Ok(Json(json!({ "incidents": page, "total": total })))
+}
+
+/// Whether only open incidents can answer a list: when asked for, when every
+/// state asked is an open one, when a step must await the caller (every step
+/// is an open incident's), or for a field user's running tasks (`mine`
+/// without states). Then the open set is read, not a city's whole history
+/// (the big screen's 待受理 list, 我的待办).
+fn only_open(open: Option<bool>, states: Option<&[&str]>, queue: bool, mine: bool) -> bool {
+    let finished_asked = states.is_none_or(|s| {
+        IncidentState::ALL
+            .iter()
+            .any(|f| f.is_terminal() && s.contains(&f.as_str()))
+    });
+    open == Some(true) || queue || !finished_asked || (mine && states.is_none())
 }
 
 /// `?format=` of the log endpoints.
@@ -678,6 +696,31 @@ const STATS_AT_ONCE_MS: i64 = 2 * 86_400_000;
 mod tests {
     use super::*;
     use crate::incident::model::Action;
+
+    #[test]
+    fn only_open_when_no_finished_incident_can_answer() {
+        assert!(only_open(Some(true), None, false, false));
+        assert!(only_open(
+            None,
+            Some(&["reported", "accepted"]),
+            false,
+            false
+        ));
+        assert!(only_open(None, None, true, false), "queue=mine");
+        assert!(only_open(None, None, false, true), "mine=true");
+        assert!(!only_open(None, None, false, false));
+        assert!(!only_open(Some(false), None, false, false));
+        assert!(!only_open(
+            None,
+            Some(&["reported", "closed"]),
+            false,
+            false
+        ));
+        assert!(
+            !only_open(None, Some(&["handled", "verified", "closed"]), false, true),
+            "已办"
+        );
+    }
 
     #[test]
     fn csv_quotes_and_defuses_formulas() {

@@ -213,7 +213,8 @@ pub(super) fn incident_list_params() -> Vec<Value> {
         query(
             "mine",
             json!({ "type": "boolean" }),
-            "A field user's own open tasks",
+            "A field user's own tasks: the running ones (dispatched, signed, in progress), or with \
+             `state` those states (已办: handled,verified,closed)",
         ),
         query(
             "queue",
