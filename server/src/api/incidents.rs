@@ -190,7 +190,8 @@ pub async fn list(
     let mut page = Vec::new();
     let mut waiting = Vec::new();
     let open_only = only_open(q.open, states.as_deref(), queue, mine.is_some());
-    for e in newest_first(&book, open_only, from, to) {
+    let staff = mine.as_deref().or(q.assignee.as_deref());
+    for e in newest_first(&book, staff, open_only, from, to) {
         let i = &e.incident;
         let assigned_to_me = mine.is_some() && i.assignee_staff == mine;
         // Its grid in the (narrowed) area, or the caller's own task or
@@ -619,15 +620,18 @@ pub async fn candidates(
 }
 
 /// The incidents a list may show, newest first, from the fewest that can
-/// match: the open set, or the period's reports, rather than a city's whole
-/// history.
+/// match: a staff member's (`mine`, `assignee`), the open set, or the
+/// period's reports, rather than a city's whole history.
 fn newest_first<'b>(
     book: &'b Book,
+    assigned_to: Option<&str>,
     open_only: bool,
     from: Option<i64>,
     to: Option<i64>,
 ) -> Box<dyn Iterator<Item = &'b Entry> + 'b> {
-    if open_only {
+    if let Some(staff) = assigned_to {
+        Box::new(book.assigned_to(staff).rev())
+    } else if open_only {
         Box::new(book.open().rev())
     } else if from.is_some() || to.is_some() {
         Box::new(book.reported_in(from, to).rev())

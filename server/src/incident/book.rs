@@ -41,6 +41,9 @@ pub struct Book {
     day_seq: HashMap<String, u32>,
     /// Open tasks held per staff member.
     active: HashMap<String, u32>,
+    /// Every position by its assigned staff member, running or finished: a
+    /// field user's 已办 reads theirs, not the whole history.
+    by_assignee: HashMap<String, BTreeSet<usize>>,
     /// 随手拍: incidents by their citizen tracking code.
     by_code: HashMap<String, usize>,
     /// 随手拍: a citizen's reports, by phone number (for 积分).
@@ -116,6 +119,20 @@ impl Book {
     #[must_use = "iterators do nothing unless used"]
     pub fn open(&self) -> impl DoubleEndedIterator<Item = &Entry> {
         self.open.iter().map(|&i| &self.entries[i])
+    }
+
+    /// The incidents assigned to a staff member now (whatever their state),
+    /// oldest first.
+    #[must_use = "iterators do nothing unless used"]
+    pub fn assigned_to<'a>(
+        &'a self,
+        staff_id: &str,
+    ) -> impl DoubleEndedIterator<Item = &'a Entry> + use<'a> {
+        self.by_assignee
+            .get(staff_id)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.entries[i])
     }
 
     /// 随手拍: the incident a citizen's tracking code follows.
@@ -225,8 +242,15 @@ impl Book {
             order_overdue,
         };
         let reported = entry.incident.created_ms;
+        let assignee = entry.incident.assignee_staff.clone();
         let i = if let Some(&i) = self.by_id.get(&entry.incident.id) {
             let old = &self.entries[i].incident;
+            if old.assignee_staff != assignee
+                && let Some(s) = &old.assignee_staff
+                && let Some(set) = self.by_assignee.get_mut(s)
+            {
+                set.remove(&i);
+            }
             if old.state.holds_assignee()
                 && let Some(s) = &old.assignee_staff
                 && let Some(n) = self.active.get_mut(s)
@@ -256,6 +280,9 @@ impl Book {
         };
         if let Some(s) = holds {
             *self.active.entry(s).or_default() += 1;
+        }
+        if let Some(s) = assignee {
+            self.by_assignee.entry(s).or_default().insert(i);
         }
         if open {
             self.open.insert(i);
@@ -329,6 +356,38 @@ mod tests {
             position: LonLat { lon, lat: 28.0 },
             ..Incident::sample(id, created)
         }
+    }
+
+    /// A staff member's incidents follow their assignment: moved on a
+    /// reassignment, kept once finished.
+    #[test]
+    fn incidents_are_found_by_their_assignee() {
+        let d = Dictionary::default_config();
+        let now = 1_795_399_200_000;
+        let mut b = Book::default();
+        let ids = |b: &Book, s: &str| -> Vec<String> {
+            b.assigned_to(s).map(|e| e.incident.id.clone()).collect()
+        };
+        let assigned = |id: &str, staff: Option<&str>, state: State| Incident {
+            assignee_staff: staff.map(Into::into),
+            state,
+            ..incident(id, "0101", 120.0, now)
+        };
+        b.put(assigned("A", None, State::Reported), &d, now, 1);
+        b.put(assigned("B", Some("S1"), State::Dispatched), &d, now, 1);
+        assert!(ids(&b, "S1") == ["B"] && ids(&b, "S2").is_empty());
+        b.put(assigned("A", Some("S1"), State::Dispatched), &d, now, 2);
+        b.put(assigned("B", Some("S2"), State::Dispatched), &d, now, 2);
+        assert_eq!(
+            (ids(&b, "S1"), ids(&b, "S2")),
+            (vec!["A".to_owned()], vec!["B".to_owned()])
+        );
+        b.put(assigned("A", Some("S1"), State::Closed), &d, now, 3);
+        b.put(assigned("B", None, State::Accepted), &d, now, 3);
+        assert_eq!(
+            (ids(&b, "S1"), ids(&b, "S2")),
+            (vec!["A".to_owned()], vec![])
+        );
     }
 
     #[test]
