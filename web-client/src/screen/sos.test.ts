@@ -287,6 +287,7 @@ describe('a crowd of alerts in the panel', () => {
   it("says the map counts the rules' alerts past RULE_RINGS_MAX", () => {
     const rules = Array.from({ length: RULE_RINGS_MAX }, (_, i) => still(i));
     expect(panel([...rules, sos({})])).not.toContain('sos-counted');
+    expect(panel([...rules, { ...still(RULE_RINGS_MAX), position: null }])).not.toContain('sos-counted');
     expect(panel([...rules, still(RULE_RINGS_MAX)])).toContain('地图在街道级以下按六边形显示告警数');
     setLang('en');
     expect(panel([...rules, still(RULE_RINGS_MAX)])).toContain('below street zoom the map counts them per hexagon');

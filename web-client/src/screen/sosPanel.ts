@@ -173,9 +173,10 @@ export function renderSosPanel(v: SosPanelView): string {
       ? `<p class="sos-more" data-testid="sos-more">${esc(t('alarm.more').replace('{n}', String(more)).replace('{max}', String(listed)))}
         <button class="sos-list-more" data-sos-more data-testid="sos-list-more">${esc(t('alarm.list_more').replace('{k}', String(next)))}</button></p>`
       : '';
-  // The map's yellow circles explained where they stand in for the markers (sosMap.ts, alertCells.ts).
+  // The map's yellow circles explained where they stand in for the markers (sosMap.ts, alertCells.ts:
+  // the rules' alerts with a position, past RULE_RINGS_MAX).
   const counted =
-    v.alerts.filter(isRule).length > RULE_RINGS_MAX ? `<p class="sos-counted" data-testid="sos-counted">${esc(t('alarm.counted'))}</p>` : '';
+    v.alerts.filter((a) => isRule(a) && a.position).length > RULE_RINGS_MAX ? `<p class="sos-counted" data-testid="sos-counted">${esc(t('alarm.counted'))}</p>` : '';
   const cards = v.alerts.slice(0, listed);
   const picked = v.picked === undefined || cards.some((a) => a.id === v.picked) ? undefined : v.alerts.find((a) => a.id === v.picked);
   if (picked) cards.unshift(picked);
