@@ -189,7 +189,7 @@ pub async fn list(
     let mut total = 0usize;
     let mut page = Vec::new();
     let mut waiting = Vec::new();
-    let open_only = only_open(q.open, states.as_deref(), queue, mine.is_some());
+    let open_only = only_open(q.open, states.as_deref(), queue);
     let staff = mine.as_deref().or(q.assignee.as_deref());
     for e in newest_first(&book, staff, open_only, from, to) {
         let i = &e.incident;
@@ -247,17 +247,17 @@ pub async fn list(
 }
 
 /// Whether only open incidents can answer a list: when asked for, when every
-/// state asked is an open one, when a step must await the caller (every step
-/// is an open incident's), or for a field user's running tasks (`mine`
-/// without states). Then the open set is read, not a city's whole history
-/// (the big screen's 待受理 list, 我的待办).
-fn only_open(open: Option<bool>, states: Option<&[&str]>, queue: bool, mine: bool) -> bool {
+/// state asked is an open one, or when a step must await the caller (every
+/// step is an open incident's). Then the open set is read, not a city's whole
+/// history (the big screen's 待受理 list, 我的待办); a field user's tasks
+/// (`mine`) are read from their own incidents before that.
+fn only_open(open: Option<bool>, states: Option<&[&str]>, queue: bool) -> bool {
     let finished_asked = states.is_none_or(|s| {
         IncidentState::ALL
             .iter()
             .any(|f| f.is_terminal() && s.contains(&f.as_str()))
     });
-    open == Some(true) || queue || !finished_asked || (mine && states.is_none())
+    open == Some(true) || queue || !finished_asked
 }
 
 /// `?format=` of the log endpoints.
@@ -703,25 +703,14 @@ mod tests {
 
     #[test]
     fn only_open_when_no_finished_incident_can_answer() {
-        assert!(only_open(Some(true), None, false, false));
-        assert!(only_open(
-            None,
-            Some(&["reported", "accepted"]),
-            false,
-            false
-        ));
-        assert!(only_open(None, None, true, false), "queue=mine");
-        assert!(only_open(None, None, false, true), "mine=true");
-        assert!(!only_open(None, None, false, false));
-        assert!(!only_open(Some(false), None, false, false));
-        assert!(!only_open(
-            None,
-            Some(&["reported", "closed"]),
-            false,
-            false
-        ));
+        assert!(only_open(Some(true), None, false));
+        assert!(only_open(None, Some(&["reported", "accepted"]), false));
+        assert!(only_open(None, None, true), "queue=mine");
+        assert!(!only_open(None, None, false));
+        assert!(!only_open(Some(false), None, false));
+        assert!(!only_open(None, Some(&["reported", "closed"]), false));
         assert!(
-            !only_open(None, Some(&["handled", "verified", "closed"]), false, true),
+            !only_open(None, Some(&["handled", "verified", "closed"]), false),
             "已办"
         );
     }

@@ -3,7 +3,7 @@ import { setLang } from '../shared/i18n';
 import type { SosAlert } from '../shared/types';
 import { Alarm, BEEP_PERIOD_MS } from './alarm';
 import { FeaturesDrawn } from './sourceWrite';
-import { alertLook, ringed, RULE_CROWD, RULE_RINGS_MAX, sosFeatures, sosShown, writeFloorMs } from './sosMap';
+import { alertLook, isRuleCrowd, ringed, RULE_CROWD, RULE_RINGS_MAX, sosFeatures, sosShown, writeFloorMs } from './sosMap';
 import { agoText, canHandleSos, kindLabel, lastedText, renderSosPanel, SOS_PANEL_MAX, type SosPanelView } from './sosPanel';
 
 const sos = (over: Partial<SosAlert>): SosAlert => ({
@@ -224,7 +224,7 @@ describe('how often a crowd of rule alerts is written', () => {
 });
 
 describe('the rings on the map', () => {
-  const ids = (alerts: SosAlert[]) => ringed(sosFeatures(alerts).features).map((f) => f.properties!.id);
+  const ids = (alerts: SosAlert[]) => ringed(sosFeatures(alerts).features, isRuleCrowd(alerts)).map((f) => f.properties!.id);
 
   it('rings every SOS and the rules\' alerts while they are few', () => {
     const few = Array.from({ length: RULE_RINGS_MAX }, (_, i) => still(i));

@@ -132,12 +132,16 @@ export function sosFeatures(alerts: readonly SosAlert[]): GeoJSON.FeatureCollect
 }
 
 /** The alerts that get a pulsing ring: every SOS, and the rules' alerts while they are few. */
-export function ringed<F extends GeoJSON.Feature>(features: readonly F[]): F[] {
-  return isCrowd(features) ? features.filter((f) => f.properties!.kind === 'sos') : [...features];
+export function ringed<F extends GeoJSON.Feature>(features: readonly F[], crowd: boolean): F[] {
+  return crowd ? features.filter((f) => f.properties!.kind === 'sos') : [...features];
 }
 
-/** Whether the rule alerts among these features are a crowd: more than RULE_RINGS_MAX. */
-export const isCrowd = (features: readonly GeoJSON.Feature[]): boolean => features.filter((f) => f.properties!.kind !== 'sos').length > RULE_RINGS_MAX;
+/**
+ * Whether the rule alerts on the map (those with a position) are a crowd:
+ * more than RULE_RINGS_MAX. The map then counts them (and rings only the SOS),
+ * and the alarm panel says so.
+ */
+export const isRuleCrowd = (alerts: readonly SosAlert[]): boolean => alerts.filter((a) => isRule(a) && a.position).length > RULE_RINGS_MAX;
 
 /**
  * What the map shows of the SOS among the alerts: a change in it (one raised,
@@ -186,9 +190,10 @@ export class SosMarkers {
     this.written = this.shown;
     const source = this.map.getSource('sos') as GeoJSONSource | undefined;
     if (source) writeSource(source, this.drawn.next(fc.features));
-    this.countCrowd(isCrowd(fc.features));
+    const crowd = isRuleCrowd(this.alerts);
+    this.countCrowd(crowd);
     const keep = new Set<string>();
-    for (const f of ringed(fc.features)) {
+    for (const f of ringed(fc.features, crowd)) {
       const id = String(f.properties!.id);
       keep.add(id);
       let ring = this.rings.get(id);

@@ -16,7 +16,7 @@ import { errorHtml } from '../shared/errors';
 import { esc, formatClock, formatDistance, formatDuration } from '../shared/format';
 import { addTranslations, type Lang, lang, t } from '../shared/i18n';
 import type { AlertKind, SosAlert, UserRole } from '../shared/types';
-import { RULE_RINGS_MAX } from './sosMap';
+import { isRuleCrowd } from './sosMap';
 
 addTranslations({
   zh: {
@@ -173,10 +173,9 @@ export function renderSosPanel(v: SosPanelView): string {
       ? `<p class="sos-more" data-testid="sos-more">${esc(t('alarm.more').replace('{n}', String(more)).replace('{max}', String(listed)))}
         <button class="sos-list-more" data-sos-more data-testid="sos-list-more">${esc(t('alarm.list_more').replace('{k}', String(next)))}</button></p>`
       : '';
-  // The map's yellow circles explained where they stand in for the markers (sosMap.ts, alertCells.ts:
-  // the rules' alerts with a position, past RULE_RINGS_MAX).
+  // The map's yellow circles explained where they stand in for the markers (sosMap.ts, alertCells.ts).
   const counted =
-    v.alerts.filter((a) => isRule(a) && a.position).length > RULE_RINGS_MAX ? `<p class="sos-counted" data-testid="sos-counted">${esc(t('alarm.counted'))}</p>` : '';
+    isRuleCrowd(v.alerts) ? `<p class="sos-counted" data-testid="sos-counted">${esc(t('alarm.counted'))}</p>` : '';
   const cards = v.alerts.slice(0, listed);
   const picked = v.picked === undefined || cards.some((a) => a.id === v.picked) ? undefined : v.alerts.find((a) => a.id === v.picked);
   if (picked) cards.unshift(picked);

@@ -16,7 +16,6 @@ import type { SourceWrite } from './sourceWrite';
 /** The margin around the view, as a share of its size on each side: a short pan needs no rewrite. */
 export const POINTS_MARGIN = 0.5;
 
-
 /** How a marker looks, apart from where it is: its duty colour and whether it is drawn offline. */
 function lookOf(f: GeoJSON.Feature): string {
   return `${f.properties?.duty}/${f.properties?.offline}`;
