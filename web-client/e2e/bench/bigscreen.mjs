@@ -269,12 +269,22 @@ async function main() {
         await viewCdp.send('Profiler.setSamplingInterval', { interval: 500 });
         await viewCdp.send('Profiler.start');
       }
+      // The map's own draws in the window (its `render` events): what its sources' writes cost it.
+      await page.evaluate(() => {
+        window.__bench.draws = 0;
+        window.__bench.countDraw ??= () => window.__bench.draws++;
+        window.riskmap.map.on('render', window.__bench.countDraw);
+      });
       // (a page too busy to draw a frame would keep evaluate waiting for ever)
       const r = await Promise.race([
         page.evaluate(countFrames, FPS_S),
         new Promise((resolve) => setTimeout(() => resolve({ fps: 0, frames: 0, stalled: true }), (FPS_S + 60) * 1000)),
       ]);
       if (viewCdp) r.profile_top_self_ms = topSelf((await viewCdp.send('Profiler.stop')).profile, 25);
+      r.map_draws = await page.evaluate(() => {
+        window.riskmap.map.off('render', window.__bench.countDraw);
+        return window.__bench.draws;
+      });
       r.moves_messages = (await page.evaluate(() => window.riskmap.live.received)) - received;
       r.drawn_after_jump_ms = since(drawnAt, jumped);
       r.cameras_drawn = await page.evaluate(() => window.riskmap.map.queryRenderedFeatures({ layers: ['camera-point', 'camera-cluster'] }).length);
@@ -288,7 +298,7 @@ async function main() {
         return window.riskmap.map.queryRenderedFeatures({ layers }).length;
       });
       report.fps[view] = r;
-      say(`${view} (zoom ${r.zoom}): ${r.fps} fps, p95 frame ${r.p95_frame_ms} ms, ${r.moves_messages} messages in ${FPS_S} s, ${r.alerts_held} alerts (${r.alert_marks_drawn} marks)`);
+      say(`${view} (zoom ${r.zoom}): ${r.fps} fps, p95 frame ${r.p95_frame_ms} ms, ${r.map_draws} map draws, ${r.moves_messages} messages in ${FPS_S} s, ${r.alerts_held} alerts (${r.alert_marks_drawn} marks)`);
       if (SHOTS) await page.screenshot({ path: `${SHOTS}/bigscreen-${STAFF}-${view}.png` });
     }
     if (SHOTS) {

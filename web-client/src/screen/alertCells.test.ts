@@ -3,7 +3,7 @@ import type { Map as MapLibreMap } from 'maplibre-gl';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { SosAlert } from '../shared/types';
 import { AlertCells, CELL_BANDS, cellFeatures, COUNT_MAXZOOM } from './alertCells';
-import { RULE_RINGS_MAX, SosMarkers } from './sosMap';
+import { markedInCrowd, RULE_RINGS_MAX, SosMarkers } from './sosMap';
 import { FeaturesDrawn } from './sourceWrite';
 
 const rule = (i: number, lon: number, lat: number, state: SosAlert['state'] = 'open'): SosAlert => ({
@@ -49,8 +49,10 @@ describe("a crowd's counts per hexagon", () => {
   });
 });
 
-/** A map that records what is written to its sources and the markers' zoom range. */
+/** A map that records what is written to its sources and the markers' zoom range, looking at `view` (zoom, box). */
 function fakeMap() {
+  const view = { zoom: 12, west: 120.5, south: 27.9, east: 120.9, north: 28.1 };
+  const moveend: (() => void)[] = [];
   const writes: { source: string; kind: 'data' | 'diff'; body: unknown }[] = [];
   const source = (name: string) => ({
     setData: (body: unknown) => writes.push({ source: name, kind: 'data', body }),
@@ -58,8 +60,36 @@ function fakeMap() {
   });
   const sources = { sos: source('sos'), 'rule-cells': source('rule-cells') };
   const setLayerZoomRange = vi.fn();
-  const map = { on: () => undefined, getSource: (id: 'sos' | 'rule-cells') => sources[id], getLayer: () => ({}), setLayerZoomRange };
-  return { map: map as unknown as MapLibreMap, writes, setLayerZoomRange };
+  const map = {
+    on: (type: string, f: () => void) => type === 'moveend' && moveend.push(f),
+    getZoom: () => view.zoom,
+    getBounds: () => ({ getWest: () => view.west, getSouth: () => view.south, getEast: () => view.east, getNorth: () => view.north }),
+    getSource: (id: 'sos' | 'rule-cells') => sources[id],
+    getLayer: () => ({}),
+    setLayerZoomRange,
+  };
+  /** The view moved there. */
+  const move = (to: Partial<typeof view>) => {
+    Object.assign(view, to);
+    for (const f of moveend) f();
+  };
+  return { map: map as unknown as MapLibreMap, writes, setLayerZoomRange, move };
+}
+
+/** The ids in the `sos` source after the writes so far (a whole write, then diffs). */
+function sosIds(writes: ReturnType<typeof fakeMap>['writes']): string[] {
+  const ids = new Set<string>();
+  for (const w of writes.filter((x) => x.source === 'sos')) {
+    if (w.kind === 'data') {
+      ids.clear();
+      for (const f of (w.body as GeoJSON.FeatureCollection).features) ids.add(String(f.id));
+    } else {
+      const d = w.body as { add?: GeoJSON.Feature[]; remove?: (string | number)[] };
+      for (const id of d.remove ?? []) ids.delete(String(id));
+      for (const f of d.add ?? []) ids.add(String(f.id));
+    }
+  }
+  return [...ids].sort();
 }
 
 describe('a crowd of rule alerts on the map', () => {
@@ -85,5 +115,38 @@ describe('a crowd of rule alerts on the map', () => {
     expect(last.kind).toBe('diff');
     expect((last.body as { remove: unknown[] }).remove).toHaveLength(features.length);
     expect(setLayerZoomRange).toHaveBeenCalledTimes(2);
+  });
+
+  it("holds a crowd's markers in the source only around the view from street zoom, and follows the view", () => {
+    vi.useFakeTimers();
+    const { map, writes, move } = fakeMap();
+    const markers = new SosMarkers(map);
+    // 0.01° apart along 28.0 N from 120.6 E (an SOS among them would be ringed: an element of the page, see markedInCrowd)
+    const crowd = Array.from({ length: RULE_RINGS_MAX + 1 }, (_, i) => rule(i, 120.6 + i * 0.01, 28.0));
+    markers.set(crowd);
+    // zoom 12: counted; none in the source
+    expect(sosIds(writes)).toEqual([]);
+    const before = writes.length;
+    move({ zoom: 12.5, west: 120.55 });
+    expect(writes.length).toBe(before); // still below street zoom: nothing written
+    // street zoom over 120.60–120.62 (the box: half the view again on each side, 120.59–120.63)
+    move({ zoom: 14, west: 120.6, east: 120.62, south: 27.99, north: 28.01 });
+    expect(sosIds(writes)).toEqual(['motionless-S0-1000', 'motionless-S1-1000', 'motionless-S2-1000', 'motionless-S3-1000']);
+    // a short pan within the box writes nothing; leaving it writes the new box's
+    const inBox = writes.length;
+    move({ west: 120.595, east: 120.615 });
+    expect(writes.length).toBe(inBox);
+    move({ west: 120.8, east: 120.82 });
+    expect(sosIds(writes)).toEqual(['motionless-S19-1000', 'motionless-S20-1000', 'motionless-S21-1000', 'motionless-S22-1000']);
+    // back out: the rules' markers leave the source
+    move({ zoom: 11 });
+    expect(sosIds(writes)).toEqual([]);
+  });
+
+  it('are drawn for every SOS and the rules in the box', () => {
+    const sos: SosAlert = { ...rule(99, 121.5, 29.0), id: 'sos-S99-1000', kind: 'sos' };
+    const alerts = [rule(1, 120.6, 28.0), rule(2, 120.7, 28.0), sos, { ...rule(3, 120.6, 28.0), position: null }];
+    expect(markedInCrowd(alerts, [120.55, 27.95, 120.65, 28.05]).map((a) => a.id)).toEqual(['motionless-S1-1000', 'sos-S99-1000']);
+    expect(markedInCrowd(alerts, null).map((a) => a.id)).toEqual(['sos-S99-1000']);
   });
 });

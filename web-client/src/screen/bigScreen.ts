@@ -27,6 +27,7 @@ import { layersPanelHtml, showCameraCount } from './layersPanel';
 import { addRiskmapLayers, areaCodeOf, areaIs, DEFAULT_OFF, dimUnderHeat, LAYER_GROUPS, setGroupVisible, SHADES_WITH, type LayerGroup } from './mapLayers';
 import { offlineStyle, type ClientConfig } from './mapStyle';
 import { renderFeed, renderOnTime, renderOverdue, renderStaff, renderTicker, renderTitles, renderToday } from './panels';
+import { IncidentMarks } from './incidentMarks';
 import { ReplayPanel } from './replayPanel';
 import { AnalysisView } from './analysisView';
 import { AssessmentView } from './assessmentView';
@@ -100,7 +101,7 @@ export class BigScreen {
   /** 排班 · 应到未到: who of the drilled area is due on duty and missing. */
   readonly roster: RosterPanel;
   private readonly staffBatch = new FrameBatcher(() => this.flushStaff());
-  private readonly incidentBatch = new FrameBatcher(() => this.flushIncidents());
+  private readonly incidentMarks: IncidentMarks;
   private statsTimer: ReturnType<typeof setTimeout> | null = null;
   private subscribeTimer: ReturnType<typeof setTimeout> | null = null;
 
@@ -125,6 +126,7 @@ export class BigScreen {
       // The vector tiles want the login's token, like the rest of the API.
       transformRequest: tileRequestTransform(() => api.getToken(), window.location.origin),
     });
+    this.incidentMarks = new IncidentMarks(this.map, () => this.incidents.toFeatures(this.incidentInScope), () => this.visible.has('incidents'));
     // Tiles or GeoJSON, layer by layer: asked while the map loads its style.
     this.plan = decideSources(api, window.location.search);
     this.staffCells = decideStaffCells(api, window.location.search);
@@ -270,7 +272,7 @@ export class BigScreen {
     void this.loadScopeIncidents();
     this.refreshStatsSoon(0);
     this.renderAll();
-    this.incidentBatch.request();
+    this.incidentMarks.request(true);
   }
 
   inScope = (code: string | null | undefined): boolean => !this.scope || !!this.tree?.within(code, this.scope.code);
@@ -417,7 +419,7 @@ export class BigScreen {
   }
 
   private afterIncidentsChanged(): void {
-    this.incidentBatch.request();
+    this.incidentMarks.request();
     this.renderIncidentPanels();
   }
 
@@ -441,13 +443,6 @@ export class BigScreen {
   private flushStaff(): void {
     // A snapshot's figures show at once, not at the next second's tick.
     if (this.staffLayer.flush()) this.renderStaffPanel();
-  }
-
-  private flushIncidents(): void {
-    const fc = this.incidents.toFeatures(this.incidentInScope);
-    this.redShown = fc.features.filter((f) => f.properties?.warning === 'red').length;
-    this.source('incidents')?.setData(fc);
-    this.startPulse();
   }
 
   private async updateHeat(): Promise<void> {
@@ -542,30 +537,6 @@ export class BigScreen {
     this.renderStaffPanel();
     renderOverdue(this.el.overdue, this.incidents.overdue(this.incidentInScope), Date.now());
     this.sos.tick();
-  }
-
-  private redShown = 0;
-  private pulsing = false;
-
-  /**
-   * 红色预警 — overdue incidents pulse: one paint property per frame, no data
-   * rewrite, and only while a red incident is drawn, so an idle map stays idle.
-   */
-  private pulse = (now: number): void => {
-    if (this.redShown === 0 || !this.visible.has('incidents')) {
-      this.pulsing = false;
-      return;
-    }
-    const phase = (now % 1600) / 1600;
-    this.map.setPaintProperty('incident-pulse', 'circle-radius', 8 + phase * 18);
-    this.map.setPaintProperty('incident-pulse', 'circle-opacity', 0.55 * (1 - phase));
-    requestAnimationFrame(this.pulse);
-  };
-
-  private startPulse(): void {
-    if (this.pulsing || this.redShown === 0) return;
-    this.pulsing = true;
-    requestAnimationFrame(this.pulse);
   }
 
   // ---- interaction --------------------------------------------------------
@@ -679,7 +650,7 @@ export class BigScreen {
     if (g === 'grid_risk') this.risk.legend.show(on);
     if (g === 'patrol') this.patrol.show(on);
     if (g === 'fences') this.fences.show(on);
-    if (g === 'incidents') this.startPulse();
+    if (g === 'incidents') this.incidentMarks.startPulse();
     // One shading of the grids at a time: the other one goes off.
     const other = SHADES_WITH[g];
     if (on && other && this.visible.has(other)) this.setLayer(other, false);

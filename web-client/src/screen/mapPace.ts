@@ -10,7 +10,12 @@
 // draw is 150–200 ms, and a write every 330 ms kept the map drawing all the
 // time: 6 frames a second, a pan or zoom dragging behind the hand. So the
 // map's own cost sets the pace too: a writer's writes leave the map idle at
-// least (1 − BUSY_SHARE) of the time, up to PACE_MAX_MS apart.
+// least (1 − BUSY_SHARE) of the time, up to PACE_MAX_MS apart. And the writers
+// (the staff, the alerts and their counts, the incidents) write together: each
+// on a clock of its own cost a set of draws each, and at district zoom under a
+// crowd of alerts the map drew most of the time; a write now takes with it the
+// others' pending writes that are nearly due (FlushGroup), and they share its
+// draws.
 //
 // A draw is timed from MapLibre's `render` event (its drawing issued) to the
 // start of the next animation frame, less one frame: without a GPU the browser
@@ -35,12 +40,16 @@ const FRAME_MS = 1000 / 60;
 /** How much a new measurement moves the estimate (one slow draw, say behind a tile download, does not halve the rate at once). */
 const SMOOTHING = 0.3;
 
+import { FlushGroup } from '../shared/frame';
+
 /** The part of the map the pace watches. */
 export interface Rendering {
   on(type: 'render', listener: () => void): unknown;
 }
 
 export class MapPace {
+  /** The live sources' writers (staff, alerts, incidents): a write of one takes those nearly due with it, so that they share its draws. */
+  readonly writers = new FlushGroup();
   /** The estimate of one draw's cost, ms. */
   private drawMs: number | null = null;
   /** A draw is being timed. */

@@ -2,8 +2,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { setLang } from '../shared/i18n';
 import type { SosAlert } from '../shared/types';
 import { Alarm, BEEP_PERIOD_MS } from './alarm';
+import { showAtOnce } from './sosDesk';
 import { FeaturesDrawn } from './sourceWrite';
-import { alertLook, isRuleCrowd, ringed, RULE_CROWD, RULE_RINGS_MAX, sosFeatures, sosShown, writeFloorMs } from './sosMap';
+import { alertLook, isRuleCrowd, pastRuleCrowd, ringed, RULE_CROWD, RULE_RINGS_MAX, sosFeatures, sosShown, writeFloorMs } from './sosMap';
 import { agoText, canHandleSos, kindLabel, lastedText, renderSosPanel, SOS_PANEL_MAX, type SosPanelView } from './sosPanel';
 
 const sos = (over: Partial<SosAlert>): SosAlert => ({
@@ -220,6 +221,23 @@ describe('how often a crowd of rule alerts is written', () => {
     const soses = Array.from({ length: 10 }, (_, i) => sos({ id: `sos-S${i}` }));
     expect(writeFloorMs([...crowd, ...soses])).toBe(1000);
     expect(writeFloorMs([...crowd, still(RULE_CROWD)])).toBe(5000);
+  });
+});
+
+describe('what the alarm panel shows at once', () => {
+  it("is every change while the rules' alerts are few; in a crowd an SOS's, and a 静止 that starts a silent alarm", () => {
+    const crowd = Array.from({ length: RULE_CROWD + 1 }, (_, i) => still(i));
+    expect(pastRuleCrowd(crowd)).toBe(true);
+    expect(pastRuleCrowd([...crowd.slice(1), sos({})])).toBe(false);
+    // few: everything at once
+    expect(showAtOnce(still(1), false, true)).toBe(true);
+    // a crowd: an SOS raised, taken or closed at once; the rules' changes at the pace
+    for (const state of ['open', 'acknowledged', 'closed'] as const) expect(showAtOnce(sos({ state }), true, true)).toBe(true);
+    expect(showAtOnce(still(1), true, true)).toBe(false);
+    expect(showAtOnce({ ...still(1), kind: 'left_grid' }, true, false)).toBe(false);
+    expect(showAtOnce({ ...still(1), state: 'closed' }, true, false)).toBe(false);
+    // a 静止 raised while the alarm is silent (every other one taken) sounds it at once
+    expect(showAtOnce(still(1), true, false)).toBe(true);
   });
 });
 

@@ -10,11 +10,12 @@
 
 import type { LngLat, MapGeoJSONFeature, Map as MapLibreMap } from 'maplibre-gl';
 import type { Api } from '../shared/api';
-import { AlertBook, alarmShouldSound, isShown, shownOnly } from '../shared/alertBook';
+import { AlertBook, alarmShouldSound, isRule, isShown, shownOnly, soundsAlarm } from '../shared/alertBook';
+import { IntervalBatcher } from '../shared/frame';
 import type { BBox, SosAlert, SosAlertMessage, UserRole } from '../shared/types';
 import { Alarm } from './alarm';
 import { RULE_CELL_LAYERS } from './alertCells';
-import { addSosLayers, SosMarkers } from './sosMap';
+import { addSosLayers, pastRuleCrowd, SosMarkers } from './sosMap';
 import { agoText, canHandleSos, lastedText, renderSosPanel, SOS_PANEL_MAX } from './sosPanel';
 
 /** The alerts' layers on the map, drawn over everything: the markers (sosMap.ts) and a crowd's counts (alertCells.ts). */
@@ -22,6 +23,24 @@ export const ALERT_LAYERS: readonly string[] = ['sos-point', 'rule-point', ...RU
 
 /** How often the whole area's alerts are read again, besides the pushes. */
 export const SOS_RELOAD_MS = 30_000;
+
+/**
+ * Past RULE_CROWD rule alerts, their pushed changes are shown at most once a
+ * PANEL_CROWD_MS. A city's thousands of 静止 change many times a second, and
+ * each showing sorts them all, rewrites the panel's cards and has the page
+ * lay out and paint them again; a list that changes faster than once a second
+ * cannot be read anyway.
+ */
+export const PANEL_CROWD_MS = 1000;
+
+/**
+ * Whether a pushed alert's change is shown at once rather than at the crowd's
+ * pace: an SOS always, any alert while the rules' are no crowd, and one that
+ * should start a silent alarm (a 静止 raised while nothing sounds).
+ */
+export function showAtOnce(a: SosAlert, crowd: boolean, sounding: boolean): boolean {
+  return !crowd || !isRule(a) || (!sounding && a.state === 'open' && soundsAlarm(a.kind));
+}
 
 export interface SosDeskHooks {
   /** An area's name, by code (the grid an alert is in). */
@@ -42,6 +61,9 @@ export class SosDesk {
   private picked: string | undefined;
   /** The cards listed: SOS_PANEL_MAX more each time the panel's 再列 is clicked, back to SOS_PANEL_MAX once that many hold them all. */
   private listed = SOS_PANEL_MAX;
+  /** Whether the rule alerts were past RULE_CROWD when last shown. */
+  private crowd = false;
+  private readonly shown = new IntervalBatcher(() => this.show(), () => (this.crowd ? PANEL_CROWD_MS : 0));
 
   constructor(
     private readonly el: HTMLElement,
@@ -67,7 +89,7 @@ export class SosDesk {
   attachMap(): void {
     addSosLayers(this.map);
     this.markers = new SosMarkers(this.map);
-    this.changed();
+    this.changed(true);
   }
 
   /** The running alerts: open ones first. */
@@ -77,19 +99,19 @@ export class SosDesk {
 
   /** A snapshot's alerts (a kind this desk does not know is left out). */
   applyMessages(list: readonly SosAlertMessage[] | undefined): void {
-    if (list && this.book.applyAll(shownOnly(list.map((m) => m.alert)))) this.changed();
+    if (list && this.book.applyAll(shownOnly(list.map((m) => m.alert)))) this.changed(true);
   }
 
   /** A pushed alert. */
   apply(a: SosAlert): void {
-    if (isShown(a) && this.book.apply(a)) this.changed();
+    if (isShown(a) && this.book.apply(a)) this.changed(showAtOnce(a, this.crowd, this.alarm.sounding));
   }
 
   /** Reads the login's whole area: running alerts and those closed in the last day. */
   async load(): Promise<void> {
     try {
       const r = await this.api.get<{ alerts: SosAlert[] }>('/api/alerts');
-      if (this.book.applyAll(shownOnly(r.alerts))) this.changed();
+      if (this.book.applyAll(shownOnly(r.alerts))) this.changed(true);
     } catch {
       // the pushes still come
     }
@@ -103,8 +125,14 @@ export class SosDesk {
     this.el.querySelectorAll<HTMLElement>('[data-since]').forEach((s) => (s.textContent = lastedText(now - Number(s.dataset.since))));
   }
 
-  private changed(): void {
+  /** The alerts changed: shown at once, or at the crowd's pace (PANEL_CROWD_MS). */
+  private changed(now: boolean): void {
+    this.shown.request(now);
+  }
+
+  private show(): void {
     const active = this.active;
+    this.crowd = pastRuleCrowd(active);
     const ids = new Set(active.map((a) => a.id));
     for (const m of [this.drafts, this.errors]) for (const id of m.keys()) if (!ids.has(id)) m.delete(id);
     // Sets off render() through onChange when it flips; render() regardless.
@@ -203,6 +231,6 @@ export class SosDesk {
       void this.load();
     }
     this.pending.delete(id);
-    this.changed();
+    this.changed(true);
   }
 }

@@ -14,17 +14,22 @@
 // change at once), and the rules' labels only from RULE_LABEL_MINZOOM.
 // A write is a diff (the alerts raised, changed and ended since the last):
 // the map then re-tiles only where they are, so that a screen at street zoom
-// is not redrawn for every 静止 raised across the city.
+// is not redrawn for every 静止 raised across the city. And in a crowd the
+// source holds only the rules' alerts in a box around the view from street
+// zoom, none below it: each write has MapLibre index the whole source again
+// on its worker, which on a two-core screen drawn by the CPU took its frames.
 
 import { type ExpressionSpecification, type GeoJSONSource, type Map as MapLibreMap, Marker } from 'maplibre-gl';
 import { isRule } from '../shared/alertBook';
 import { IntervalBatcher } from '../shared/frame';
+import { bboxContains, bboxContainsPoint, padBBox, viewBBox } from '../shared/geo';
 import { t } from '../shared/i18n';
-import type { SosAlert } from '../shared/types';
+import type { BBox, SosAlert } from '../shared/types';
 import { type MapPace, paceOf } from './mapPace';
 import { addAlertCellLayers, AlertCells, COUNT_MAXZOOM } from './alertCells';
 import { LABEL_FONT_STACK, RULE_COLOURS, SOS_COLOURS } from './palette';
 import { FeaturesDrawn, writeSource } from './sourceWrite';
+import { POINTS_MARGIN } from './staffPoints';
 
 const colour: ExpressionSpecification = ['match', ['get', 'state'], 'open', SOS_COLOURS.open, SOS_COLOURS.acknowledged];
 const ruleColour: ExpressionSpecification = ['match', ['get', 'state'], 'open', RULE_COLOURS.open, RULE_COLOURS.acknowledged];
@@ -55,9 +60,14 @@ const CROWD_WRITE_MS = 5000;
  * held back), an SOS always.
  */
 export function writeFloorMs(alerts: readonly SosAlert[]): number {
+  return pastRuleCrowd(alerts) ? CROWD_WRITE_MS : WRITE_MS;
+}
+
+/** Whether there are more than RULE_CROWD rule alerts: their changes are then written to the map and the alarm panel at a slower pace. */
+export function pastRuleCrowd(alerts: Iterable<SosAlert>): boolean {
   let rules = 0;
-  for (const a of alerts) if (isRule(a) && ++rules > RULE_CROWD) return CROWD_WRITE_MS;
-  return WRITE_MS;
+  for (const a of alerts) if (isRule(a) && ++rules > RULE_CROWD) return true;
+  return false;
 }
 
 export function addSosLayers(map: MapLibreMap): void {
@@ -160,6 +170,11 @@ export const alertLook = (f: GeoJSON.Feature<GeoJSON.Point>): string => {
   return `${p.kind}/${p.state}/${p.tag}/${p.name}/${f.geometry.coordinates.join(',')}`;
 };
 
+/** The alerts a crowd's markers are drawn for: every SOS, and the rules' alerts in `box` (none without one). */
+export function markedInCrowd(alerts: readonly SosAlert[], box: BBox | null): SosAlert[] {
+  return alerts.filter((a) => !isRule(a) || (box !== null && a.position !== null && bboxContainsPoint(box, [a.position.lon, a.position.lat])));
+}
+
 /** Writes the markers (at most once a WRITE_MS, an SOS at once) and keeps a pulsing ring under each that gets one. */
 export class SosMarkers {
   private readonly rings = new Map<string, Marker>();
@@ -167,6 +182,8 @@ export class SosMarkers {
   private readonly cells = new AlertCells();
   /** Whether the rule alerts are a crowd, counted below street zoom (their markers drawn only from it). */
   private counted = false;
+  /** In a crowd, the box whose rule alerts the source holds (around the view, from street zoom); null: none. */
+  private box: BBox | null = null;
   private alerts: readonly SosAlert[] = [];
   /** sosShown of the alerts held, and of what was last written. */
   private shown = '';
@@ -176,7 +193,16 @@ export class SosMarkers {
 
   constructor(private readonly map: MapLibreMap) {
     this.pace = paceOf(map);
-    this.batch = new IntervalBatcher(() => this.write(), () => this.pace.intervalMs(writeFloorMs(this.alerts)));
+    this.batch = this.pace.writers.join(new IntervalBatcher(() => this.write(), () => this.pace.intervalMs(writeFloorMs(this.alerts))));
+    // A crowd's markers follow the view: written at once when it leaves their box or crosses street zoom.
+    map.on('moveend', () => this.counted && this.ruleBox() !== this.box && this.batch.request(true));
+  }
+
+  /** The box a crowd's rule alerts are drawn in for the view now: the last one while it holds the view, none below street zoom. */
+  private ruleBox(): BBox | null {
+    if (this.map.getZoom() < COUNT_MAXZOOM) return null;
+    const view = viewBBox(this.map);
+    return this.box && bboxContains(this.box, view) ? this.box : padBBox(view, POINTS_MARGIN);
   }
 
   set(alerts: readonly SosAlert[]): void {
@@ -186,11 +212,12 @@ export class SosMarkers {
   }
 
   private write(): void {
-    const fc = sosFeatures(this.alerts);
+    const crowd = isRuleCrowd(this.alerts);
+    this.box = crowd ? this.ruleBox() : null;
+    const fc = sosFeatures(crowd ? markedInCrowd(this.alerts, this.box) : this.alerts);
     this.written = this.shown;
     const source = this.map.getSource('sos') as GeoJSONSource | undefined;
     if (source) writeSource(source, this.drawn.next(fc.features));
-    const crowd = isRuleCrowd(this.alerts);
     this.countCrowd(crowd);
     const keep = new Set<string>();
     for (const f of ringed(fc.features, crowd)) {

@@ -121,6 +121,7 @@ export class StaffLayer {
     this.points = new StaffPoints((s) => staffFeature(s, store.isOffline(s.id)));
     this.hexes = new StaffHexes(this.aggregate);
     this.pace = paceOf(map);
+    this.pace.writers.join(this.writes);
   }
 
   /** Hexagons or markers, whichever the view wants now (the map has loaded; the view moved). */

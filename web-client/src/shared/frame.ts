@@ -33,6 +33,8 @@ export class FrameBatcher {
  * marker's look changed while moves wait for the map's pace).
  */
 export class IntervalBatcher {
+  /** The group this batcher's flushes are taken with (FlushGroup.join). */
+  group: FlushGroup | null = null;
   private last = -Infinity;
   private timer: ReturnType<typeof setTimeout> | null = null;
   /** When the pending flush runs. */
@@ -62,8 +64,51 @@ export class IntervalBatcher {
     }, due - this.now());
   }
 
+  /** Another of the group flushed: this one's pending flush runs with it once it has waited RIDE_SHARE of its interval. */
+  rideAlong(): void {
+    if (this.timer === null || this.now() < this.last + RIDE_SHARE * (this.due - this.last)) return;
+    clearTimeout(this.timer);
+    this.timer = null;
+    this.run();
+  }
+
   private run(): void {
     this.last = this.now();
     this.flush();
+    this.group?.flushed(this);
+  }
+}
+
+/** How much of its interval a pending flush must have waited to be taken with another of its group. */
+export const RIDE_SHARE = 0.5;
+
+/**
+ * Batchers whose flushes are taken together: when one flushes, every other
+ * with a flush pending that has waited at least RIDE_SHARE of its interval
+ * flushes in the same turn. For the live sources of one map (mapPace.ts):
+ * each write of a source costs the map a re-tiling and whole-map draws, which
+ * writes made in one turn share — on a screen drawn by the CPU a draw is
+ * hundreds of milliseconds, and each source written on its own clock cost a
+ * set of draws of its own.
+ */
+export class FlushGroup {
+  private readonly members = new Set<IntervalBatcher>();
+  private flushing = false;
+
+  join(b: IntervalBatcher): IntervalBatcher {
+    this.members.add(b);
+    b.group = this;
+    return b;
+  }
+
+  /** `by` flushed: the others nearly due flush with it (once: a flush taken along does not call others again). */
+  flushed(by: IntervalBatcher): void {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      for (const b of this.members) if (b !== by) b.rideAlong();
+    } finally {
+      this.flushing = false;
+    }
   }
 }

@@ -17,7 +17,7 @@ import {
   startOfDay,
   toDateTimeLocal,
 } from './format';
-import { FrameBatcher, IntervalBatcher } from './frame';
+import { FlushGroup, FrameBatcher, IntervalBatcher } from './frame';
 import { bboxOf, destination, haversine, padBBox, pointInGeometry, viewCone } from './geo';
 import { missingTranslations, t } from './i18n';
 import { wsUrl } from './live';
@@ -202,6 +202,40 @@ describe('frame batching', () => {
       clock = 3100;
       vi.advanceTimersByTime(1600);
       expect(flushed).toBe(3);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("takes a group's pending flushes that have waited half their interval with the one that flushes, once each", () => {
+    vi.useFakeTimers();
+    try {
+      let clock = 0;
+      const flushed: string[] = [];
+      const group = new FlushGroup();
+      const staff = group.join(new IntervalBatcher(() => flushed.push(`staff@${clock}`), 2000, () => clock));
+      const alerts = group.join(new IntervalBatcher(() => flushed.push(`alerts@${clock}`), 5000, () => clock));
+      const alone = new IntervalBatcher(() => flushed.push(`alone@${clock}`), 5000, () => clock);
+      for (const b of [staff, alerts, alone]) b.request();
+      expect(flushed).toEqual(['staff@0', 'alerts@0', 'alone@0']);
+      flushed.length = 0;
+      clock = 100;
+      for (const b of [staff, alerts, alone]) b.request(); // due at 2000, 5000, 5000
+      clock = 2000;
+      vi.advanceTimersByTime(1900);
+      // the alerts had waited 2000 of their 5000 ms: not yet
+      expect(flushed).toEqual(['staff@2000']);
+      staff.request();
+      clock = 4000;
+      vi.advanceTimersByTime(2000);
+      // 4000 of 5000: taken with the staff's write; the batcher outside the group keeps its time
+      expect(flushed).toEqual(['staff@2000', 'staff@4000', 'alerts@4000']);
+      clock = 5000;
+      vi.advanceTimersByTime(1000);
+      expect(flushed).toEqual(['staff@2000', 'staff@4000', 'alerts@4000', 'alone@5000']);
+      // nothing pending: nothing taken along
+      staff.request(true);
+      expect(flushed.slice(4)).toEqual(['staff@5000']);
     } finally {
       vi.useRealTimers();
     }
