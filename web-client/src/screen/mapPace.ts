@@ -10,18 +10,19 @@
 // draw is 150–200 ms, and a write every 330 ms kept the map drawing all the
 // time: 6 frames a second, a pan or zoom dragging behind the hand. So the
 // map's own cost sets the pace too: a writer's writes leave the map idle at
-// least (1 − BUSY_SHARE) of the time, up to PACE_MAX_MS apart. And the writers
-// (the staff, the alerts and their counts, the incidents) write together: each
-// on a clock of its own cost a set of draws each, and at district zoom under a
-// crowd of alerts the map drew most of the time; a write now takes with it the
-// others' pending writes that are nearly due (FlushGroup), and they share its
-// draws.
+// least (1 − BUSY_SHARE) of the time, up to PACE_MAX_MS apart. The writers
+// (the staff, the alerts and their counts, the incidents) each keep their own
+// pace, but a write takes with it the others' pending writes that are nearly
+// due (FlushGroup): written in one turn they can share the draws that would
+// otherwise come one set per writer.
 //
 // A draw is timed from MapLibre's `render` event (its drawing issued) to the
 // start of the next animation frame, less one frame: without a GPU the browser
 // waits for the drawing when it composites that frame. Timing draws rather
 // than writes keeps the measure true while something else keeps the map
 // drawing (an overdue incident's pulse never lets it go idle).
+
+import { FlushGroup } from '../shared/frame';
 
 /**
  * At most this share of the time goes on drawing each writer's writes. The
@@ -39,8 +40,6 @@ export const DRAWS_PER_WRITE = 3;
 const FRAME_MS = 1000 / 60;
 /** How much a new measurement moves the estimate (one slow draw, say behind a tile download, does not halve the rate at once). */
 const SMOOTHING = 0.3;
-
-import { FlushGroup } from '../shared/frame';
 
 /** The part of the map the pace watches. */
 export interface Rendering {
