@@ -94,13 +94,17 @@ function sosIds(writes: ReturnType<typeof fakeMap>['writes']): string[] {
 
 describe('a crowd of rule alerts on the map', () => {
   afterEach(() => vi.useRealTimers());
+  /** Just past RULE_RINGS_MAX rule alerts, 0.01° apart along 28.0 N from 120.6 E, set on a recording map. */
+  const crowdOnMap = () => {
+    vi.useFakeTimers();
+    const fake = fakeMap();
+    const markers = new SosMarkers(fake.map);
+    markers.set(Array.from({ length: RULE_RINGS_MAX + 1 }, (_, i) => rule(i, 120.6 + i * 0.01, 28.0)));
+    return { ...fake, markers };
+  };
 
   it('past RULE_RINGS_MAX is counted below street zoom, its markers only from it; once ended, markers at every zoom again', () => {
-    vi.useFakeTimers();
-    const { map, writes, setLayerZoomRange } = fakeMap();
-    const markers = new SosMarkers(map);
-    const crowd = Array.from({ length: RULE_RINGS_MAX + 1 }, (_, i) => rule(i, 120.6 + i * 0.01, 28.0));
-    markers.set(crowd);
+    const { writes, setLayerZoomRange, markers } = crowdOnMap();
     expect(setLayerZoomRange).toHaveBeenLastCalledWith('rule-point', COUNT_MAXZOOM, 24);
     const counted = writes.filter((w) => w.source === 'rule-cells');
     expect(counted.map((w) => w.kind)).toEqual(['data']);
@@ -118,12 +122,8 @@ describe('a crowd of rule alerts on the map', () => {
   });
 
   it("holds a crowd's markers in the source only around the view from street zoom, and follows the view", () => {
-    vi.useFakeTimers();
-    const { map, writes, move } = fakeMap();
-    const markers = new SosMarkers(map);
-    // 0.01° apart along 28.0 N from 120.6 E (an SOS among them would be ringed: an element of the page, see markedInCrowd)
-    const crowd = Array.from({ length: RULE_RINGS_MAX + 1 }, (_, i) => rule(i, 120.6 + i * 0.01, 28.0));
-    markers.set(crowd);
+    // (an SOS among them would be ringed: an element of the page, see markedInCrowd)
+    const { writes, move } = crowdOnMap();
     // zoom 12: counted; none in the source
     expect(sosIds(writes)).toEqual([]);
     const before = writes.length;

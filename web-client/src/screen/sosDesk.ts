@@ -137,11 +137,11 @@ export class SosDesk {
     for (const m of [this.drafts, this.errors]) for (const id of m.keys()) if (!ids.has(id)) m.delete(id);
     // Sets off render() through onChange when it flips; render() regardless.
     this.alarm.set(alarmShouldSound(active));
-    this.render();
+    this.render(active);
   }
 
-  render(): void {
-    const active = this.active;
+  /** The panel and the markers, from the running alerts (the book's, sorted, unless given). */
+  render(active = this.active): void {
     this.el.hidden = active.length === 0;
     if (active.length <= SOS_PANEL_MAX) this.listed = SOS_PANEL_MAX;
     // (the markers' labels are in the page language)

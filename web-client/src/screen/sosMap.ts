@@ -22,7 +22,7 @@
 import { type ExpressionSpecification, type GeoJSONSource, type Map as MapLibreMap, Marker } from 'maplibre-gl';
 import { isRule } from '../shared/alertBook';
 import { IntervalBatcher } from '../shared/frame';
-import { bboxContains, bboxContainsPoint, padBBox, viewBBox } from '../shared/geo';
+import { bboxContainsPoint, boxAround, viewBBox } from '../shared/geo';
 import { t } from '../shared/i18n';
 import type { BBox, SosAlert } from '../shared/types';
 import { type MapPace, paceOf } from './mapPace';
@@ -195,14 +195,15 @@ export class SosMarkers {
     this.pace = paceOf(map);
     this.batch = this.pace.writers.join(new IntervalBatcher(() => this.write(), () => this.pace.intervalMs(writeFloorMs(this.alerts))));
     // A crowd's markers follow the view: written at once when it leaves their box or crosses street zoom.
-    map.on('moveend', () => this.counted && this.ruleBox() !== this.box && this.batch.request(true));
+    map.on('moveend', () => {
+      if (this.counted && this.ruleBox() !== this.box) this.batch.request(true);
+    });
   }
 
   /** The box a crowd's rule alerts are drawn in for the view now: the last one while it holds the view, none below street zoom. */
   private ruleBox(): BBox | null {
     if (this.map.getZoom() < COUNT_MAXZOOM) return null;
-    const view = viewBBox(this.map);
-    return this.box && bboxContains(this.box, view) ? this.box : padBBox(view, POINTS_MARGIN);
+    return boxAround(this.box, viewBBox(this.map), POINTS_MARGIN);
   }
 
   set(alerts: readonly SosAlert[]): void {

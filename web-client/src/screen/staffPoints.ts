@@ -9,7 +9,7 @@
 // change in between.
 
 import type { GeoJSONSourceDiff } from 'maplibre-gl';
-import { bboxContains, bboxContainsPoint, haversine, padBBox, type Position } from '../shared/geo';
+import { bboxContainsPoint, boxAround, haversine, type Position } from '../shared/geo';
 import type { BBox, StaffLive } from '../shared/types';
 import type { SourceWrite } from './sourceWrite';
 
@@ -66,8 +66,9 @@ export class StaffPoints {
       this.shown.clear();
       return { data: { type: 'FeatureCollection', features: [] } };
     }
-    if (this.box && bboxContains(this.box, view)) return null;
-    this.box = padBBox(view, POINTS_MARGIN);
+    const box = boxAround(this.box, view, POINTS_MARGIN);
+    if (box === this.box) return null;
+    this.box = box;
     return this.rewrite(all);
   }
 

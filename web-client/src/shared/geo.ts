@@ -107,6 +107,15 @@ export function bboxContainsPoint(b: BBox, p: Position): boolean {
   return p[0] >= b[0] && p[0] <= b[2] && p[1] >= b[1] && p[1] <= b[3];
 }
 
+/**
+ * The box a source around the view covers: `box` while it still holds the
+ * view (a short pan needs no rewrite), else the view padded by `fraction` of
+ * its size on each side.
+ */
+export function boxAround(box: BBox | null, view: BBox, fraction: number): BBox {
+  return box && bboxContains(box, view) ? box : padBBox(view, fraction);
+}
+
 /** Widens a box by a fraction of its size on every side (for subscriptions that survive small pans). */
 export function padBBox(b: BBox, fraction: number): BBox {
   const dx = (b[2] - b[0]) * fraction;
