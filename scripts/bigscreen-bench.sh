@@ -26,7 +26,9 @@
 # COMPARE_DIR). LOAD_S (0) lets the moving load run that long before the
 # screen opens: with the track rules' thresholds lowered through BENCH_ARGS
 # (`--alert-motionless-min 1 --alert-left-grid-min 1`) the screen then opens on
-# thousands of running rule alerts, as one left on all day does.
+# thousands of running rule alerts, as one left on all day does. OVERDUE (0)
+# incidents are made overdue (红色预警) around the street view before the screen
+# opens (web-client/e2e/bench/overdue.mjs): red in view at district and street zoom.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,6 +44,7 @@ BIN=${BIN:-target/release}
 COMPARE_DIR=${COMPARE_DIR:-}
 ROUNDS=${ROUNDS:-1}
 LOAD_S=${LOAD_S:-0}
+OVERDUE=${OVERDUE:-0}
 export RISKMAP_ADMIN_PASSWORD=${RISKMAP_ADMIN_PASSWORD:-Bigscreen-Bench-2026}
 # shellcheck source=lib/bench-server.sh
 . scripts/lib/bench-server.sh
@@ -98,6 +101,9 @@ for n in $SIZES; do
   if [ "$LOAD_S" -gt 0 ]; then
     say "size $n: the load runs $LOAD_S s before the screen opens"
     sleep "$LOAD_S"
+  fi
+  if [ "$OVERDUE" -gt 0 ]; then
+    RISKMAP_URL=$url OVERDUE=$OVERDUE node web-client/e2e/bench/overdue.mjs
   fi
   for round in $(seq "$ROUNDS"); do
     for c in "${!clients[@]}"; do

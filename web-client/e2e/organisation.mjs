@@ -41,6 +41,16 @@ async function ownPassword(username, first) {
   return next;
 }
 
+/** A point inside the street's first grid, read from the big screen's area tree. */
+function gridOfStreet(page, street) {
+  return page.evaluate((street) => {
+    const tree = window.riskmap.tree;
+    const grid = [...tree.byCode.values()].find((a) => a.level === 'grid' && tree.within(a.code, street));
+    const ring = (grid.geometry.type === 'Polygon' ? grid.geometry.coordinates[0] : grid.geometry.coordinates[0][0]).slice(0, -1);
+    return { lon: ring.reduce((s, q) => s + q[0], 0) / ring.length, lat: ring.reduce((s, q) => s + q[1], 0) / ring.length };
+  }, street);
+}
+
 async function setUp() {
   if (made) return made;
   const tok = await token('district-admin');
@@ -169,12 +179,7 @@ test('organisation 我的待办: the queue lists what awaits the login, opens it
   const { categories } = await api(mine, 'GET', '/api/incidents/categories');
   const category = categories.flatMap((c) => c.children ?? []).find((c) => c.department === KIND);
   assert(category, `a category handled by ${KIND}`);
-  const at = await page.evaluate((street) => {
-    const tree = window.riskmap.tree;
-    const grid = [...tree.byCode.values()].find((a) => a.level === 'grid' && tree.within(a.code, street));
-    const ring = (grid.geometry.type === 'Polygon' ? grid.geometry.coordinates[0] : grid.geometry.coordinates[0][0]).slice(0, -1);
-    return { lon: ring.reduce((s, q) => s + q[0], 0) / ring.length, lat: ring.reduce((s, q) => s + q[1], 0) / ring.length };
-  }, street.code);
+  const at = await gridOfStreet(page, street.code);
   const inc = await api(mine, 'POST', '/api/incidents', { category: category.code, source: 'hotline', priority: 'urgent', ...at, description: 'e2e: 我的待办' });
   const item = `[data-testid="queue-item"][data-incident="${inc.id}"]`;
   await page.waitForSelector(item, { timeout: 10_000 });
@@ -218,6 +223,54 @@ test('organisation 我的待办: the queue lists what awaits the login, opens it
   assert(errors.length === 0, `page errors: ${errors.join('; ')}`);
   await context.close();
 }, { timeoutMs: 120_000 });
+
+test("红色预警: an incident past its department's own limit glows on the big screen and pulses by a CSS ring; the map is not redrawn for the pulse", async ({ browser }) => {
+  const { street, username, password } = await setUp();
+  // A department of the street whose own limit to sign (签收) runs out in about a second for an
+  // emergency (0.003 h × 0.1, on the natural clock); its code sorts after the demo's `-zf`, so
+  // routing proposes it to no other test.
+  const code = `${street.code}-zz${Date.now()}`;
+  await api(await token('district-admin'), 'POST', '/api/departments', { departments: [{ code, name: `${street.name}限时测试队`, kind: KIND, area: street.code, limits: { sign: 0.003, handle: 1 } }] });
+  const mine = await token(username, password);
+  const { context, page, errors } = await openScreen(browser, { username, password });
+  // Every paint change of the incidents' layers counted: a pulse drawn by the map changes one every frame.
+  await page.evaluate(() => {
+    const map = window.riskmap.map;
+    const set = map.setPaintProperty.bind(map);
+    window.__incidentPaints = 0;
+    map.setPaintProperty = (layer, ...rest) => {
+      if (layer.startsWith('incident-')) window.__incidentPaints += 1;
+      return set(layer, ...rest);
+    };
+  });
+  const at = await gridOfStreet(page, street.code);
+  const { categories } = await api(mine, 'GET', '/api/incidents/categories');
+  const category = categories.flatMap((c) => c.children ?? []).find((c) => c.department === KIND);
+  const inc = await api(mine, 'POST', '/api/incidents', { category: category.code, source: 'hotline', priority: 'emergency', ...at, description: 'e2e: 红色预警' });
+  await api(mine, 'POST', `/api/incidents/${inc.id}/actions`, { action: 'accept' });
+  await api(mine, 'POST', `/api/incidents/${inc.id}/actions`, { action: 'dispatch', department: code });
+  await eventually(async () => (await api(mine, 'GET', `/api/incidents/${inc.id}`)).warning === 'red', { timeoutMs: 15_000, message: 'overdue on the server' });
+  await page.evaluate((p) => window.riskmap.map.jumpTo({ center: [p.lon, p.lat], zoom: 16 }), at);
+  const ring = `[data-incident-ring="${inc.id}"]`;
+  await page.waitForSelector(ring, { timeout: 15_000 });
+  assert((await page.$eval(ring, (el) => getComputedStyle(el, '::before').animationName)) === 'sos-ring', 'the ring is animated by CSS');
+  await eventually(async () => (await page.evaluate(() => window.riskmap.map.queryRenderedFeatures({ layers: ['incident-halo'] }).map((f) => f.properties.id))).includes(inc.id), { message: 'its red glow drawn' });
+  const paints = await page.evaluate(() => window.__incidentPaints);
+  await page.waitForTimeout(1500);
+  assert((await page.evaluate(() => window.__incidentPaints)) === paints, 'no paint change for the pulse while it pulses');
+  await page.screenshot({ path: `${SHOTS}/screen-overdue-ring.png` });
+  // Its layers switched off, the ring goes with them; on again, it is back.
+  await page.uncheck('[data-layer="incidents"]');
+  await page.waitForSelector(ring, { state: 'detached' });
+  await page.check('[data-layer="incidents"]');
+  await page.waitForSelector(ring);
+  await page.click('[data-lang]');
+  await page.waitForFunction(() => document.documentElement.lang === 'en');
+  await page.screenshot({ path: `${SHOTS}/screen-overdue-ring-en.png` });
+  await page.click('[data-lang]');
+  assert(errors.length === 0, `page errors: ${errors.join('; ')}`);
+  await context.close();
+}, { timeoutMs: 90_000 });
 
 test('organisation 考核排名: the ranking by level is GET /api/assessment, and downloads as CSV', async ({ browser }) => {
   const { context, page, errors } = await openScreen(browser, { username: 'district' });

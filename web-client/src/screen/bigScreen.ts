@@ -650,7 +650,7 @@ export class BigScreen {
     if (g === 'grid_risk') this.risk.legend.show(on);
     if (g === 'patrol') this.patrol.show(on);
     if (g === 'fences') this.fences.show(on);
-    if (g === 'incidents') this.incidentMarks.startPulse();
+    if (g === 'incidents') this.incidentMarks.ring();
     // One shading of the grids at a time: the other one goes off.
     const other = SHADES_WITH[g];
     if (on && other && this.visible.has(other)) this.setLayer(other, false);

@@ -96,7 +96,7 @@ export const GROUP_LAYERS: Record<LayerGroup, string[]> = {
   fences: FENCE_LAYERS,
   cameras: ['camera-cone-fill', 'camera-cone-line', 'camera-cluster', 'camera-cluster-count', 'camera-point'],
   staff: [...STAFF_HEX_LAYERS, 'staff-point', 'staff-heading', 'staff-label'],
-  incidents: ['incident-pulse', 'incident-point', 'incident-label'],
+  incidents: ['incident-halo', 'incident-point', 'incident-label'],
 };
 
 /** The zoom from which the grids' outlines are drawn. */
@@ -282,12 +282,13 @@ export function addRiskmapLayers(map: MapLibreMap, { tiled, origin }: TileSetup 
       'circle-stroke-width': 2,
     } });
 
+  // 红色预警: a still red glow around every overdue incident (the few in view also pulse: incidentMarks.ts).
   map.addLayer({
-    id: 'incident-pulse',
+    id: 'incident-halo',
     type: 'circle',
     source: 'incidents',
     filter: ['==', ['get', 'warning'], 'red'],
-    paint: { 'circle-color': WARNING_COLOURS.red, 'circle-radius': 10, 'circle-opacity': 0.4, 'circle-blur': 0.4 },
+    paint: { 'circle-color': WARNING_COLOURS.red, 'circle-radius': 16, 'circle-opacity': 0.35, 'circle-blur': 0.5 },
   });
   map.addLayer({
     id: 'incident-point',

@@ -20,7 +20,7 @@
 // start of the next animation frame, less one frame: without a GPU the browser
 // waits for the drawing when it composites that frame. Timing draws rather
 // than writes keeps the measure true while something else keeps the map
-// drawing (an overdue incident's pulse never lets it go idle).
+// drawing (a pan, a fly-to, tiles coming in).
 
 import { FlushGroup } from '../shared/frame';
 

@@ -5,6 +5,7 @@ import { conesInView } from './cones';
 import { candidateRow } from './dispatchPanel';
 import { isOffline, ServerClock } from './freshness';
 import { heatFeatures, heatResolution } from './heat';
+import { RED_RINGS_MAX, redRinged } from './incidentMarks';
 import { FEED_LENGTH, IncidentStore } from './incidentStore';
 import { sameSubscription, subscriptionFor } from './scope';
 import { StaffAggregate } from './staffAggregate';
@@ -148,6 +149,20 @@ describe('incident store', () => {
     s.upsert(incident({ id: 'C', created_ms: 60 }));
     expect([...s.countByState(10, () => true)]).toEqual([['closed', 1], ['reported', 1]]);
     expect(s.toFeatures(() => true).features.map((f) => f.id)).toEqual(['A', 'C']);
+  });
+  it('rings the overdue incidents in view while they are few (红色预警)', () => {
+    const s = new IncidentStore();
+    s.upsert(incident({ id: 'R1', warning: 'red', lon: 120.65, lat: 28.01 }));
+    s.upsert(incident({ id: 'R2', warning: 'red', lon: 120.9, lat: 28.01 }));
+    s.upsert(incident({ id: 'Y', warning: 'yellow', lon: 120.65, lat: 28.01 }));
+    const view: BBox = [120.6, 27.9, 120.7, 28.1];
+    const ids = (fs: GeoJSON.Feature[]) => fs.map((f) => f.id);
+    expect(ids(redRinged(s.toFeatures(() => true).features, view))).toEqual(['R1']);
+    // A crowd in view: none pulses (each still glows), and zoomed in to fewer they pulse again.
+    for (let i = 0; i < RED_RINGS_MAX; i++) s.upsert(incident({ id: `C${i}`, warning: 'red', lon: 120.61 + i * 0.001, lat: 27.95 }));
+    const crowd = s.toFeatures(() => true).features;
+    expect(redRinged(crowd, view)).toEqual([]);
+    expect(ids(redRinged(crowd, [120.6, 27.94, 120.6115, 27.96]))).toEqual(['C0', 'C1']);
   });
 });
 

@@ -19,7 +19,7 @@
 // zoom, none below it: each write has MapLibre index the whole source again
 // on its worker, which on a two-core screen drawn by the CPU took its frames.
 
-import { type ExpressionSpecification, type GeoJSONSource, type Map as MapLibreMap, Marker } from 'maplibre-gl';
+import type { ExpressionSpecification, GeoJSONSource, Map as MapLibreMap } from 'maplibre-gl';
 import { isRule } from '../shared/alertBook';
 import { IntervalBatcher } from '../shared/frame';
 import { bboxContainsPoint, boxAround, viewBBox } from '../shared/geo';
@@ -29,6 +29,7 @@ import { type MapPace, paceOf } from './mapPace';
 import { addAlertCellLayers, AlertCells, COUNT_MAXZOOM } from './alertCells';
 import { LABEL_FONT_STACK, RULE_COLOURS, SOS_COLOURS } from './palette';
 import { FeaturesDrawn, writeSource } from './sourceWrite';
+import { PulseRings } from './pulseRings';
 import { POINTS_MARGIN } from './staffPoints';
 
 const colour: ExpressionSpecification = ['match', ['get', 'state'], 'open', SOS_COLOURS.open, SOS_COLOURS.acknowledged];
@@ -141,6 +142,14 @@ export function sosFeatures(alerts: readonly SosAlert[]): GeoJSON.FeatureCollect
   };
 }
 
+/** An alert's ring (pulseRings.ts), named by the alert's id for the tests. */
+function sosRing(id: string): HTMLElement {
+  const el = document.createElement('div');
+  el.dataset.sosRing = id;
+  el.classList.add('sos-ring');
+  return el;
+}
+
 /** The alerts that get a pulsing ring: every SOS, and the rules' alerts while they are few. */
 export function ringed<F extends GeoJSON.Feature>(features: readonly F[], crowd: boolean): F[] {
   return crowd ? features.filter((f) => f.properties!.kind === 'sos') : [...features];
@@ -177,7 +186,7 @@ export function markedInCrowd(alerts: readonly SosAlert[], box: BBox | null): So
 
 /** Writes the markers (at most once a WRITE_MS, an SOS at once) and keeps a pulsing ring under each that gets one. */
 export class SosMarkers {
-  private readonly rings = new Map<string, Marker>();
+  private readonly rings: PulseRings;
   private readonly drawn = new FeaturesDrawn(alertLook);
   private readonly cells = new AlertCells();
   /** Whether the rule alerts are a crowd, counted below street zoom (their markers drawn only from it). */
@@ -192,6 +201,12 @@ export class SosMarkers {
   private readonly batch: IntervalBatcher;
 
   constructor(private readonly map: MapLibreMap) {
+    this.rings = new PulseRings(map, sosRing, (el, f) => {
+      const open = f.properties!.state === 'open';
+      el.classList.toggle('sos-open', open);
+      el.classList.toggle('sos-acknowledged', !open);
+      el.classList.toggle('rule-ring', f.properties!.kind !== 'sos');
+    });
     this.pace = paceOf(map);
     this.batch = this.pace.writers.join(new IntervalBatcher(() => this.write(), () => this.pace.intervalMs(writeFloorMs(this.alerts))));
     // A crowd's markers follow the view: written at once when it leaves their box or crosses street zoom.
@@ -220,29 +235,7 @@ export class SosMarkers {
     const source = this.map.getSource('sos') as GeoJSONSource | undefined;
     if (source) writeSource(source, this.drawn.next(fc.features));
     this.countCrowd(crowd);
-    const keep = new Set<string>();
-    for (const f of ringed(fc.features, crowd)) {
-      const id = String(f.properties!.id);
-      keep.add(id);
-      let ring = this.rings.get(id);
-      if (!ring) {
-        const el = document.createElement('div');
-        el.dataset.sosRing = id;
-        el.classList.add('sos-ring');
-        ring = new Marker({ element: el }).setLngLat(f.geometry.coordinates as [number, number]).addTo(this.map);
-        this.rings.set(id, ring);
-      }
-      // (MapLibre's own classes on the element place it: only ours change.)
-      const open = f.properties!.state === 'open';
-      ring.getElement().classList.toggle('sos-open', open);
-      ring.getElement().classList.toggle('sos-acknowledged', !open);
-      ring.getElement().classList.toggle('rule-ring', f.properties!.kind !== 'sos');
-    }
-    for (const [id, ring] of this.rings) {
-      if (keep.has(id)) continue;
-      ring.remove();
-      this.rings.delete(id);
-    }
+    this.rings.show(ringed(fc.features, crowd));
   }
 
   /** Past RULE_RINGS_MAX rule alerts, counts below street zoom and markers from it; else markers at every zoom. */

@@ -1,0 +1,46 @@
+// Rings pulsing over points of the map: HTML markers animated by CSS, so that
+// the browser's compositor moves them and the map is not redrawn sixty times
+// a second for them. Where WebGL runs on the CPU (a video-wall PC without a
+// GPU driver) a map draw at district zoom costs 400 ms: a pulse drawn by the
+// map itself held such a screen at two or three frames a second.
+
+import { type Map as MapLibreMap, Marker } from 'maplibre-gl';
+
+/** A ring's point: the feature it rings (its `properties.id` names the ring). */
+export type RingedPoint = GeoJSON.Feature<GeoJSON.Point>;
+
+export class PulseRings {
+  private readonly rings = new Map<string, Marker>();
+
+  constructor(
+    private readonly map: MapLibreMap,
+    /** A new ring's element for this id (its data attribute and base class). */
+    private readonly create: (id: string) => HTMLElement,
+    /** Sets a ring's own classes from its point, on every show (MapLibre's classes on the element place it: only ours change). */
+    private readonly style: (el: HTMLElement, point: RingedPoint) => void = () => {},
+  ) {}
+
+  /** Exactly these points ringed: new ones added, gone ones removed, kept ones moved and restyled. */
+  show(points: Iterable<RingedPoint>): void {
+    const keep = new Set<string>();
+    for (const p of points) {
+      const id = String(p.properties!.id);
+      keep.add(id);
+      const at = p.geometry.coordinates as [number, number];
+      let ring = this.rings.get(id);
+      if (!ring) {
+        ring = new Marker({ element: this.create(id) }).setLngLat(at).addTo(this.map);
+        this.rings.set(id, ring);
+      } else {
+        const was = ring.getLngLat();
+        if (was.lng !== at[0] || was.lat !== at[1]) ring.setLngLat(at);
+      }
+      this.style(ring.getElement(), p);
+    }
+    for (const [id, ring] of this.rings) {
+      if (keep.has(id)) continue;
+      ring.remove();
+      this.rings.delete(id);
+    }
+  }
+}
