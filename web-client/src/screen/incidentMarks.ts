@@ -42,7 +42,7 @@ export class IncidentMarks {
   ) {
     const pace = paceOf(map);
     this.batch = pace.writers.join(new IntervalBatcher(() => this.write(), () => pace.intervalMs(0)));
-    this.rings = new PulseRings(map, incidentRing);
+    this.rings = new PulseRings(map, { data: 'incidentRing', className: 'incident-ring' });
     map.on('moveend', () => this.ring());
   }
 
@@ -62,12 +62,4 @@ export class IncidentMarks {
   ring(): void {
     this.rings.show(this.shown() ? redRinged(this.written, viewBBox(this.map)) : []);
   }
-}
-
-/** An overdue incident's ring, named by the incident's id for the tests. */
-function incidentRing(id: string): HTMLElement {
-  const el = document.createElement('div');
-  el.dataset.incidentRing = id;
-  el.classList.add('incident-ring');
-  return el;
 }

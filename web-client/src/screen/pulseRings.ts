@@ -14,8 +14,8 @@ export class PulseRings {
 
   constructor(
     private readonly map: MapLibreMap,
-    /** A new ring's element for this id (its data attribute and base class). */
-    private readonly create: (id: string) => HTMLElement,
+    /** The data attribute naming a ring's point, for the tests (`sosRing`: `data-sos-ring`), and its class (the look). */
+    private readonly mark: { data: string; className: string },
     /** Sets a ring's own classes from its point, on every show (MapLibre's classes on the element place it: only ours change). */
     private readonly style: (el: HTMLElement, point: RingedPoint) => void = () => {},
   ) {}
@@ -29,7 +29,10 @@ export class PulseRings {
       const at = p.geometry.coordinates as [number, number];
       let ring = this.rings.get(id);
       if (!ring) {
-        ring = new Marker({ element: this.create(id) }).setLngLat(at).addTo(this.map);
+        const el = document.createElement('div');
+        el.dataset[this.mark.data] = id;
+        el.classList.add(this.mark.className);
+        ring = new Marker({ element: el }).setLngLat(at).addTo(this.map);
         this.rings.set(id, ring);
       } else {
         const was = ring.getLngLat();

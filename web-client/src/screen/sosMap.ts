@@ -142,14 +142,6 @@ export function sosFeatures(alerts: readonly SosAlert[]): GeoJSON.FeatureCollect
   };
 }
 
-/** An alert's ring (pulseRings.ts), named by the alert's id for the tests. */
-function sosRing(id: string): HTMLElement {
-  const el = document.createElement('div');
-  el.dataset.sosRing = id;
-  el.classList.add('sos-ring');
-  return el;
-}
-
 /** The alerts that get a pulsing ring: every SOS, and the rules' alerts while they are few. */
 export function ringed<F extends GeoJSON.Feature>(features: readonly F[], crowd: boolean): F[] {
   return crowd ? features.filter((f) => f.properties!.kind === 'sos') : [...features];
@@ -201,7 +193,7 @@ export class SosMarkers {
   private readonly batch: IntervalBatcher;
 
   constructor(private readonly map: MapLibreMap) {
-    this.rings = new PulseRings(map, sosRing, (el, f) => {
+    this.rings = new PulseRings(map, { data: 'sosRing', className: 'sos-ring' }, (el, f) => {
       const open = f.properties!.state === 'open';
       el.classList.toggle('sos-open', open);
       el.classList.toggle('sos-acknowledged', !open);
