@@ -12,6 +12,7 @@ import { esc, formatDateTime } from '../shared/format';
 import { t } from '../shared/i18n';
 import type { AdminContext } from './accountForms';
 import { fill } from './dialog';
+import { renderListing } from './listing';
 import './fenceLabels';
 import { type FenceSaveMode, filterFences, MAX_ROWS, readFenceFile, SAVE_MODES, savedText, saveMethod } from './fences';
 
@@ -95,21 +96,11 @@ export class FencesSection {
     const el = this.host.querySelector<HTMLElement>('.fence-list');
     const count = this.host.querySelector<HTMLElement>('[data-testid="fence-count"]');
     if (!el || !count) return;
-    if (this.error) {
-      count.textContent = '';
-      el.innerHTML = `<p class="error" role="alert" data-testid="fence-load-error">${esc(errorWithDetail(this.error, 'fence'))}</p>`;
-      return;
-    }
-    if (!this.fences) {
-      el.innerHTML = `<p class="empty">${esc(t('fence.loading'))}</p>`;
-      return;
-    }
-    const shown = filterFences(this.fences, this.filter);
-    count.textContent = shown.length > MAX_ROWS ? fill('fence.count_some', { shown: MAX_ROWS, n: shown.length }) : fill('fence.count', { n: shown.length });
-    count.dataset.n = String(this.fences.length);
-    el.innerHTML = shown.length
-      ? fencesTableHtml(shown.slice(0, MAX_ROWS))
-      : `<p class="empty" data-testid="fence-none">${esc(t(this.fences.length ? 'fence.none_match' : 'fence.none'))}</p>`;
+    renderListing(el, count, {
+      key: 'fence', all: this.fences, error: this.error, maxRows: MAX_ROWS,
+      shown: (all) => filterFences(all, this.filter),
+      table: fencesTableHtml,
+    });
   }
 
   /** 删除: asked first; the row goes once the server has deleted it. */

@@ -14,6 +14,7 @@ import { t } from '../shared/i18n';
 import { daysText, ROSTER_PATH, type Shift, shiftsFrom, shiftTime } from '../shared/roster';
 import type { AdminContext } from './accountForms';
 import { fill } from './dialog';
+import { renderListing } from './listing';
 import { filterShifts, MAX_ROWS, readRosterFile, rosterFileName, savedText } from './roster';
 import './rosterLabels';
 import type { StaffEntry } from './staff';
@@ -102,23 +103,14 @@ export class RosterSection {
     const el = this.host.querySelector<HTMLElement>('.roster-list');
     const count = this.host.querySelector<HTMLElement>('[data-testid="roster-count"]');
     if (!el || !count) return;
-    if (this.error) {
-      count.textContent = '';
-      el.innerHTML = `<p class="error" role="alert" data-testid="roster-load-error">${esc(errorWithDetail(this.error, 'roster'))}</p>`;
-      return;
-    }
-    if (!this.shifts) {
-      el.innerHTML = `<p class="empty">${esc(t('roster.loading'))}</p>`;
-      return;
-    }
     const names = { grid: (c: string) => this.ctx.areas.name(c), staff: (id: string) => this.staff.get(id)?.name ?? null };
-    const shown = filterShifts(this.shifts, this.filter, names);
-    count.textContent = shown.length > MAX_ROWS ? fill('roster.count_some', { shown: MAX_ROWS, n: shown.length }) : fill('roster.count', { n: shown.length });
-    count.dataset.n = String(this.shifts.length);
-    el.innerHTML = shown.length
-      ? shiftsTableHtml(shown.slice(0, MAX_ROWS), names)
-      : `<p class="empty" data-testid="roster-none">${esc(t(this.shifts.length ? 'roster.none_match' : 'roster.none'))}</p>`;
+    renderListing(el, count, {
+      key: 'roster', all: this.shifts, error: this.error, maxRows: MAX_ROWS,
+      shown: (all) => filterShifts(all, this.filter, names),
+      table: (rows) => shiftsTableHtml(rows, names),
+    });
   }
+
 
   /** 导入: the file checked here, the replacement asked first, then sent; the list is read again after a save. */
   private async importFile(form: HTMLFormElement): Promise<void> {
