@@ -1,8 +1,8 @@
 // Rings pulsing over points of the map: HTML markers animated by CSS, so that
 // the browser's compositor moves them and the map is not redrawn sixty times
 // a second for them. Where WebGL runs on the CPU (a video-wall PC without a
-// GPU driver) a map draw at district zoom costs 400 ms: a pulse drawn by the
-// map itself held such a screen at two or three frames a second.
+// GPU driver) a map draw at district zoom costs 100–400 ms: a pulse drawn by
+// the map itself held such a screen at three to nine frames a second.
 
 import { type Map as MapLibreMap, Marker } from 'maplibre-gl';
 
