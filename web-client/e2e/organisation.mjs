@@ -258,7 +258,12 @@ test("红色预警: an incident past its department's own limit glows on the big
   const paints = await page.evaluate(() => window.__incidentPaints);
   await page.waitForTimeout(1500);
   assert((await page.evaluate(() => window.__incidentPaints)) === paints, 'no paint change for the pulse while it pulses');
+  // Screenshots with the page's animations held at a phase where the ring shows, then let go.
+  const hold = () => page.evaluate(() => document.getAnimations().forEach((a) => { a.pause(); a.currentTime = 500; }));
+  const letGo = () => page.evaluate(() => document.getAnimations().forEach((a) => a.play()));
+  await hold();
   await page.screenshot({ path: `${SHOTS}/screen-overdue-ring.png` });
+  await letGo();
   // Its layers switched off, the ring goes with them; on again, it is back.
   await page.uncheck('[data-layer="incidents"]');
   await page.waitForSelector(ring, { state: 'detached' });
@@ -266,7 +271,9 @@ test("红色预警: an incident past its department's own limit glows on the big
   await page.waitForSelector(ring);
   await page.click('[data-lang]');
   await page.waitForFunction(() => document.documentElement.lang === 'en');
+  await hold();
   await page.screenshot({ path: `${SHOTS}/screen-overdue-ring-en.png` });
+  await letGo();
   await page.click('[data-lang]');
   assert(errors.length === 0, `page errors: ${errors.join('; ')}`);
   await context.close();
