@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assert, eventually, test } from './harness.mjs';
-import { api, BASE, login, openScreen, SHOTS, token, watchErrors } from './support.mjs';
+import { api, BASE, hastyDepartment, login, openScreen, overdueIncident, SHOTS, token, watchErrors } from './support.mjs';
 
 const DESK = { viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1, locale: 'zh-CN' };
 const HAN = /[\u4e00-\u9fff]/;
@@ -226,11 +226,9 @@ test('organisation 我的待办: the queue lists what awaits the login, opens it
 
 test("红色预警: an incident past its department's own limit glows on the big screen and pulses by a CSS ring; the map is not redrawn for the pulse", async ({ browser }) => {
   const { street, username, password } = await setUp();
-  // A department of the street whose own limit to sign (签收) runs out in about a second for an
-  // emergency (0.003 h × 0.1, on the natural clock); its code sorts after the demo's `-zf`, so
-  // routing proposes it to no other test.
+  // A hasty department of the street; its code sorts after the demo's `-zf`, so routing proposes it to no other test.
   const code = `${street.code}-zz${Date.now()}`;
-  await api(await token('district-admin'), 'POST', '/api/departments', { departments: [{ code, name: `${street.name}限时测试队`, kind: KIND, area: street.code, limits: { sign: 0.003, handle: 1 } }] });
+  await hastyDepartment(await token('district-admin'), { code, name: `${street.name}限时测试队`, kind: KIND, area: street.code });
   const mine = await token(username, password);
   const { context, page, errors } = await openScreen(browser, { username, password });
   // Every paint change of the incidents' layers counted: a pulse drawn by the map changes one every frame.
@@ -246,10 +244,7 @@ test("红色预警: an incident past its department's own limit glows on the big
   const at = await gridOfStreet(page, street.code);
   const { categories } = await api(mine, 'GET', '/api/incidents/categories');
   const category = categories.flatMap((c) => c.children ?? []).find((c) => c.department === KIND);
-  const inc = await api(mine, 'POST', '/api/incidents', { category: category.code, source: 'hotline', priority: 'emergency', ...at, description: 'e2e: 红色预警' });
-  await api(mine, 'POST', `/api/incidents/${inc.id}/actions`, { action: 'accept' });
-  await api(mine, 'POST', `/api/incidents/${inc.id}/actions`, { action: 'dispatch', department: code });
-  await eventually(async () => (await api(mine, 'GET', `/api/incidents/${inc.id}`)).warning === 'red', { timeoutMs: 15_000, message: 'overdue on the server' });
+  const inc = await overdueIncident(mine, { category: category.code, at, department: code, description: 'e2e: 红色预警' });
   await page.evaluate((p) => window.riskmap.map.jumpTo({ center: [p.lon, p.lat], zoom: 16 }), at);
   const ring = `[data-incident-ring="${inc.id}"]`;
   await page.waitForSelector(ring, { timeout: 15_000 });

@@ -41,6 +41,24 @@ export async function categoryFor(tok, skills) {
   return (minors.find((c) => skills.includes(c.skill)) ?? minors[0]).code;
 }
 
+/**
+ * A department (`code`, of `kind`, serving `area`) whose own limit to sign (签收)
+ * runs out in about a second for an emergency (0.003 h × 0.1, on the natural
+ * clock): an incident sent to it turns red (超期) at once.
+ */
+export async function hastyDepartment(tok, { code, name, kind, area }) {
+  await api(tok, 'POST', '/api/departments', { departments: [{ code, name, kind, area, limits: { sign: 0.003, handle: 1 } }] });
+}
+
+/** An emergency incident at `at` ({lon, lat}), accepted and sent to a hasty `department`; once the server says it is overdue. */
+export async function overdueIncident(tok, { category, at, department, description }) {
+  const inc = await api(tok, 'POST', '/api/incidents', { category, source: 'hotline', priority: 'emergency', ...at, description });
+  await api(tok, 'POST', `/api/incidents/${inc.id}/actions`, { action: 'accept' });
+  await api(tok, 'POST', `/api/incidents/${inc.id}/actions`, { action: 'dispatch', department });
+  await eventually(async () => (await api(tok, 'GET', `/api/incidents/${inc.id}`)).warning === 'red', { timeoutMs: 15_000, message: `${inc.id} overdue on the server` });
+  return inc;
+}
+
 // ---- browser helpers -------------------------------------------------------------
 
 /** A point inside a grid: the mean of its ring's vertices (the demo's grids are convex-ish). */

@@ -15,13 +15,14 @@
 //
 // Env: RISKMAP_URL, STAFF (the figure to wait for), RISKMAP_ADMIN_PASSWORD,
 // FPS_S (10), SETTLE_S (3: after a jump, before counting), TIMEOUT_S (180),
-// VIEWS ("city district street": see VIEW_AT), SHOTS (a directory: a
+// VIEWS ("city district street": see views.mjs), SHOTS (a directory: a
 // screenshot per view), SEARCH (the page's query string, e.g. `?staff=members`),
 // CHROMIUM.
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { CHROMIUM_ARGS } from '../harness.mjs';
+import { VIEW_AT } from './views.mjs';
 
 const BASE = process.env.RISKMAP_URL ?? 'http://127.0.0.1:8080';
 /** The page's query string: `?staff=members` (or `cells`), `?tiles=0`, … to compare the paths; '' lets the city decide. */
@@ -38,17 +39,6 @@ const PROFILE = process.env.PROFILE ?? '';
 /** Views whose frame count is profiled too (the top functions in that view's report; the profiler costs frames). */
 const PROFILE_VIEWS = (process.env.PROFILE_VIEWS ?? '').split(/\s+/).filter(Boolean);
 
-/**
- * Where each view looks. `city`: the screen as it opens (the whole city in
- * view, the drill-down at its root). The others over loadgen's urban core,
- * where the bench city's staff stand (120.55–120.8 E, 27.9–28.1 N):
- * `district` at zoom 12, `street` at 15 (a few streets: markers, names from 16).
- */
-const VIEW_AT = {
-  city: null,
-  district: { center: [120.675, 28.0], zoom: 12 },
-  street: { center: [120.655, 28.015], zoom: 15 },
-};
 
 const say = (s) => process.stderr.write(`bigscreen-bench: ${s}\n`);
 if (!STAFF || !PASSWORD) throw new Error('STAFF and RISKMAP_ADMIN_PASSWORD are needed');
