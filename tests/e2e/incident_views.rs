@@ -480,3 +480,77 @@ async fn the_demo_simulator_raises_incidents_and_walks_them_through_the_loop() {
     assert!(!assignees.is_empty(), "the simulator dispatches to staff");
     assert!(!assignees.contains("S1"), "{assignees:?}");
 }
+
+#[tokio::test]
+async fn a_whole_history_list_waits_for_a_turn_while_the_open_lists_and_fixes_go_on() {
+    // An administrator's search through every incident ever reported walks a
+    // city's history (tens of milliseconds a year): made in a heavy answer's
+    // turn, not on an async worker the fixes need. The screens' lists of open
+    // incidents, a field user's and a day's reports are read at once.
+    let s = TestServer::start().await;
+    let disp = s.login("dispatcher").await;
+    let field = s.login("field").await;
+    let id = |v: Value| v["id"].as_str().unwrap().to_owned();
+    let running = id(report(&s, &disp, "0101", IN_11_1).await.1);
+    let rejected = id(report(&s, &disp, "0201", IN_11_1).await.1);
+    walk(
+        &s,
+        &rejected,
+        &[(
+            disp.as_str(),
+            json!({ "action": "reject", "comment": "重复" }),
+        )],
+    )
+    .await;
+    let now = chrono::Utc::now().timestamp_millis();
+    let turns = common::locks::every_turn(&s.server().app.heavy_queries).await;
+    let history = [
+        s.get_later(&disp, "/api/incidents"),
+        s.get_later(&disp, "/api/incidents?open=false"),
+        s.get_later(
+            &disp,
+            &format!("/api/incidents?from={}", now - 365 * 86_400_000),
+        ),
+    ];
+    let at_once = [
+        s.get_later(&disp, "/api/incidents?state=reported,accepted"),
+        s.get_later(&disp, &format!("/api/incidents?from={}", now - 3_600_000)),
+        s.get_later(
+            &field,
+            "/api/incidents?mine=true&state=handled,verified,closed",
+        ),
+    ];
+    s.others_go_on(&field, &disp).await;
+    assert!(at_once.iter().all(tokio::task::JoinHandle::is_finished));
+    assert!(
+        history.iter().all(|h| !h.is_finished()),
+        "a walk of the history waited for a turn"
+    );
+    let [waiting, today, mine] = at_once;
+    let ids = |list: &Value| -> Vec<String> {
+        let rows = list["incidents"].as_array().unwrap();
+        assert_eq!(list["total"], rows.len(), "{list}");
+        rows.iter().map(|i| id(i.clone())).collect()
+    };
+    assert_eq!(
+        ids(&TestServer::json_later(waiting).await),
+        [running.as_str()]
+    );
+    let today = TestServer::json_later(today).await;
+    assert_eq!(ids(&today), [rejected.as_str(), running.as_str()]);
+    assert!(ids(&TestServer::json_later(mine).await).is_empty());
+    drop(turns);
+    let [all, finished, year] = history;
+    let all = TestServer::json_later(all).await;
+    assert_eq!(
+        ids(&all),
+        [rejected.as_str(), running.as_str()],
+        "newest first"
+    );
+    assert_eq!(all["incidents"][0]["state"], "rejected", "{all}");
+    assert_eq!(
+        ids(&TestServer::json_later(finished).await),
+        [rejected.as_str()]
+    );
+    assert_eq!(ids(&TestServer::json_later(year).await), ids(&today));
+}

@@ -677,3 +677,44 @@ async fn a_box_across_the_antimeridian_pages_both_sides() {
     }
     assert_eq!(seen, ["X1", "X2"]);
 }
+
+#[tokio::test]
+async fn a_page_of_a_whole_collection_waits_for_a_turn_while_boxes_and_fixes_go_on() {
+    // Without a box every feature of a collection is walked (a million staff,
+    // a city's history of incidents): in a heavy answer's turn, not on an
+    // async worker the fixes need. A box reads its index at once.
+    let s = TestServer::start().await;
+    let disp = s.login("dispatcher").await;
+    let field = s.login("field").await;
+    let (status, inc) =
+        common::incidents::report(&s, &disp, "0101", common::incidents::IN_11_1).await;
+    assert_eq!(status, 201, "{inc}");
+    let turns = common::locks::every_turn(&s.server().app.heavy_queries).await;
+    let whole = [
+        s.get_later(&disp, "/ogc/collections/cameras/items"),
+        s.get_later(&disp, "/ogc/collections/incidents/items"),
+    ];
+    let boxed = s.get_later(
+        &disp,
+        "/ogc/collections/cameras/items?bbox=120.0,28.0,120.05,28.1",
+    );
+    s.others_go_on(&field, &disp).await;
+    assert!(boxed.is_finished(), "a box did not wait for a turn");
+    assert!(
+        whole.iter().all(|h| !h.is_finished()),
+        "a whole collection waited for a turn"
+    );
+    let page = |(status, kind, body): (u16, String, String)| -> Value {
+        assert_eq!((status, kind.as_str()), (200, GEOJSON), "{body}");
+        serde_json::from_str(&body).unwrap()
+    };
+    assert_eq!(ids(&page(boxed.await.unwrap())), ["C1"]);
+    drop(turns);
+    let [cameras, incidents] = whole;
+    let cameras = page(cameras.await.unwrap());
+    assert!(ids(&cameras).contains(&"C1".to_owned()), "{cameras}");
+    assert_eq!(cameras["numberMatched"], ids(&cameras).len(), "{cameras}");
+    let incidents = page(incidents.await.unwrap());
+    assert_eq!(ids(&incidents), [inc["id"].as_str().unwrap()]);
+    assert_eq!(incidents["features"][0]["properties"]["state"], "reported");
+}

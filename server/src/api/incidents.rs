@@ -20,18 +20,15 @@ use crate::app::App;
 use crate::clock::now_ms;
 use crate::identity::Scope;
 use crate::identity::User;
-use crate::incident::book::{Book, Entry};
-use crate::incident::model::{LogEntry, State as IncidentState};
+use crate::incident::model::LogEntry;
 use crate::incident::stats::Stats;
-use crate::incident::{ActionRequest, Actor, IncidentView, ReportIn};
+use crate::incident::{ActionRequest, IncidentView, ReportIn};
 use crate::store::LogRange;
 use riskmap_engine::AreaTree;
 use riskmap_wire::Datum;
 use riskmap_wire::query::{NearestParams, PointParams};
 use riskmap_wire::time::parse_time;
 
-/// Most incidents in one list page.
-const MAX_PAGE: usize = 1_000;
 /// Flow-log entries read from the store at a time by an export, which is
 /// streamed page by page: however long the period, the server holds one
 /// page.
@@ -71,63 +68,12 @@ pub async fn act(
     Ok(Json(app.act_on_incident(&p.user, &id, req).await?))
 }
 
-/// `GET /api/incidents` parameters.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ListParams {
-    /// States, comma-separated.
-    pub state: Option<String>,
-    /// Only open (true) or only finished (false) incidents.
-    pub open: Option<bool>,
-    /// An area code: its subtree only.
-    pub area: Option<String>,
-    /// A major or minor category code.
-    pub category: Option<String>,
-    /// Priorities, comma-separated.
-    pub priority: Option<String>,
-    /// Warning levels, comma-separated.
-    pub warning: Option<String>,
-    /// Assigned to this staff member.
-    pub assignee: Option<String>,
-    /// A field user's own tasks.
-    pub mine: Option<bool>,
-    /// `mine`: what awaits the caller's step (我的待办) — their tasks, their
-    /// department's, their own level's — nearest deadline first.
-    pub queue: Option<String>,
-    /// Reported at or after (epoch ms or ISO 8601).
-    pub from: Option<String>,
-    /// Reported before.
-    pub to: Option<String>,
-    /// Page size (default 100, at most 1000).
-    pub limit: Option<usize>,
-    /// Items to skip.
-    pub offset: Option<usize>,
-}
-
 pub(super) fn time_param(s: Option<&str>) -> ApiResult<Option<i64>> {
     s.map(|s| parse_time(s).map_err(ApiError::from)).transpose()
 }
 
-fn names<'a>(s: Option<&'a str>, what: &str, valid: &[&str]) -> ApiResult<Option<Vec<&'a str>>> {
-    let Some(s) = s else {
-        return Ok(None);
-    };
-    let list: Vec<&str> = s
-        .split(',')
-        .map(str::trim)
-        .filter(|x| !x.is_empty())
-        .collect();
-    if let Some(bad) = list.iter().find(|x| !valid.contains(x)) {
-        return Err(ApiError::BadRequest(format!(
-            "unknown {what} {bad:?}; {what}s are {}",
-            valid.join(", ")
-        )));
-    }
-    Ok(Some(list))
-}
-
 /// The user's scope, narrowed to `area` if given (404 outside it).
-fn scope_for(user: &User, tree: &AreaTree, area: Option<&str>) -> ApiResult<Scope> {
+pub(super) fn scope_for(user: &User, tree: &AreaTree, area: Option<&str>) -> ApiResult<Scope> {
     let scope = Scope::of(user, tree);
     match area {
         None => Ok(scope),
@@ -137,127 +83,6 @@ fn scope_for(user: &User, tree: &AreaTree, area: Option<&str>) -> ApiResult<Scop
             .map(|i| scope.narrow(i, tree))
             .ok_or_else(|| ApiError::NotFound(format!("no area {code} in your area"))),
     }
-}
-
-/// `GET /api/incidents`.
-pub async fn list(
-    State(app): State<Arc<App>>,
-    p: Principal,
-    Query(q): Query<ListParams>,
-) -> ApiResult<Json<Value>> {
-    let states: Vec<&str> = IncidentState::ALL.map(IncidentState::as_str).to_vec();
-    let states = names(q.state.as_deref(), "state", &states)?;
-    let priorities = names(
-        q.priority.as_deref(),
-        "priority",
-        &["normal", "urgent", "emergency"],
-    )?;
-    let warnings = names(
-        q.warning.as_deref(),
-        "warning",
-        &["none", "green", "yellow", "red"],
-    )?;
-    let (from, to) = (time_param(q.from.as_deref())?, time_param(q.to.as_deref())?);
-    let limit = q.limit.unwrap_or(100);
-    if limit == 0 || limit > MAX_PAGE {
-        return Err(ApiError::BadRequest(format!(
-            "limit must be 1 to {MAX_PAGE}"
-        )));
-    }
-    let mine = if q.mine == Some(true) {
-        Some(p.user.staff_id.clone().ok_or_else(|| {
-            ApiError::BadRequest("mine=true is for field users bound to a staff member".into())
-        })?)
-    } else {
-        None
-    };
-    let queue = match q.queue.as_deref() {
-        None => false,
-        Some("mine") => true,
-        Some(other) => {
-            return Err(ApiError::BadRequest(format!(
-                "unknown queue {other:?}; the queue is mine"
-            )));
-        }
-    };
-    let now = now_ms();
-    let engine = app.engine.read();
-    let tree = engine.areas();
-    let scope = scope_for(&p.user, tree, q.area.as_deref())?;
-    let dict = app.incidents.dictionary();
-    let book = app.incidents.book();
-    let mut total = 0usize;
-    let mut page = Vec::new();
-    let mut waiting = Vec::new();
-    let open_only = only_open(q.open, states.as_deref(), queue);
-    let staff = mine.as_deref().or(q.assignee.as_deref());
-    for e in newest_first(&book, staff, open_only, from, to) {
-        let i = &e.incident;
-        let assigned_to_me = mine.is_some() && i.assignee_staff == mine;
-        // Its grid in the (narrowed) area, or the caller's own task or
-        // department's.
-        let visible = Actor::facing(&p.user, scope, tree, i).is_some();
-        let warning = e.timing.warning(now).as_str();
-        let keep = visible
-            // A field user's tasks are the running ones unless states are asked
-            // (已办: handled, verified, closed).
-            && (mine.is_none()
-                || (assigned_to_me && (states.is_some() || i.state.holds_assignee())))
-            && (!queue || app.awaits(&p.user, tree, e))
-            && states
-                .as_ref()
-                .is_none_or(|s| s.contains(&i.state.as_str()))
-            && q.open.is_none_or(|o| o == i.is_open())
-            && q.category.as_deref().is_none_or(|c| {
-                i.category == c || dict.category(&i.category).is_some_and(|k| k.major == c)
-            })
-            && priorities.as_ref().is_none_or(|ps| {
-                ps.iter()
-                    .any(|x| serde_json::to_value(i.priority).is_ok_and(|v| v == *x))
-            })
-            && warnings.as_ref().is_none_or(|w| w.contains(&warning))
-            && q.assignee
-                .as_deref()
-                .is_none_or(|a| i.assignee_staff.as_deref() == Some(a))
-            && from.is_none_or(|f| i.created_ms >= f)
-            && to.is_none_or(|t| i.created_ms < t);
-        if !keep {
-            continue;
-        }
-        if queue {
-            waiting.push(e);
-            continue;
-        }
-        if total >= q.offset.unwrap_or(0) && page.len() < limit {
-            page.push(app.incidents.view(&engine, e, now));
-        }
-        total += 1;
-    }
-    if queue {
-        waiting.sort_by_key(|e| (crate::app::incidents::due_by(e), e.incident.id.clone()));
-        total = waiting.len();
-        page = waiting
-            .into_iter()
-            .skip(q.offset.unwrap_or(0))
-            .take(limit)
-            .map(|e| app.incidents.view(&engine, e, now))
-            .collect();
-    }
-    Ok(Json(json!({ "incidents": page, "total": total })))
-}
-
-/// Whether only open incidents can answer a list: when asked for, when every
-/// state asked is an open one, or when a step must await the caller (every
-/// step is an open incident's). Then the open set is read, not a city's whole
-/// history (the big screen's 待受理 list, 我的待办); a field user's tasks
-/// (`mine`) are read from their own incidents before that.
-fn only_open(open: Option<bool>, states: Option<&[&str]>, queue: bool) -> bool {
-    let finished_asked = states.is_none_or(|s| {
-        IncidentState::ALL
-            .iter()
-            .any(|f| f.is_terminal() && s.contains(&f.as_str()))
-    });
-    open == Some(true) || queue || !finished_asked
 }
 
 /// `?format=` of the log endpoints.
@@ -619,27 +444,6 @@ pub async fn candidates(
     })))
 }
 
-/// The incidents a list may show, newest first, from the fewest that can
-/// match: a staff member's (`mine`, `assignee`), the open set, or the
-/// period's reports, rather than a city's whole history.
-fn newest_first<'b>(
-    book: &'b Book,
-    assigned_to: Option<&str>,
-    open_only: bool,
-    from: Option<i64>,
-    to: Option<i64>,
-) -> Box<dyn Iterator<Item = &'b Entry> + 'b> {
-    if let Some(staff) = assigned_to {
-        Box::new(book.assigned_to(staff).rev())
-    } else if open_only {
-        Box::new(book.open().rev())
-    } else if from.is_some() || to.is_some() {
-        Box::new(book.reported_in(from, to).rev())
-    } else {
-        Box::new(book.iter().rev())
-    }
-}
-
 /// `GET /api/incidents/stats` parameters.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -686,34 +490,24 @@ pub async fn stats(
     // day's reports and the open set: counted at once. A longer period (a
     // year of a city is tens of milliseconds) waits for a heavy answer's
     // turn, and a day's figures never queue behind one.
-    let reaches = to.unwrap_or_else(now_ms) - from.unwrap_or(0);
-    if reaches <= STATS_AT_ONCE_MS {
+    if read_at_once(from, to) {
         return Ok(Json(count()?).into_response());
     }
     json_off_worker(&app, "counting incident statistics", count).await
 }
 
-/// Statistics over at most this long a period are counted at once.
-const STATS_AT_ONCE_MS: i64 = 2 * 86_400_000;
+/// Whether the reports of the period `from`..`to` are few enough to be read
+/// on the async worker: at most two days of them (a day's figures, a
+/// recent list). A city's year is tens of milliseconds of reading.
+pub(super) fn read_at_once(from: Option<i64>, to: Option<i64>) -> bool {
+    const AT_ONCE_MS: i64 = 2 * 86_400_000;
+    from.is_some_and(|f| to.unwrap_or_else(now_ms) - f <= AT_ONCE_MS)
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::incident::model::Action;
-
-    #[test]
-    fn only_open_when_no_finished_incident_can_answer() {
-        assert!(only_open(Some(true), None, false));
-        assert!(only_open(None, Some(&["reported", "accepted"]), false));
-        assert!(only_open(None, None, true), "queue=mine");
-        assert!(!only_open(None, None, false));
-        assert!(!only_open(Some(false), None, false));
-        assert!(!only_open(None, Some(&["reported", "closed"]), false));
-        assert!(
-            !only_open(None, Some(&["handled", "verified", "closed"]), false),
-            "已办"
-        );
-    }
 
     #[test]
     fn csv_quotes_and_defuses_formulas() {
@@ -733,7 +527,7 @@ mod tests {
             at_ms: 1_795_399_200_000,
             action: Action::Report,
             from: None,
-            to: IncidentState::Reported,
+            to: crate::incident::model::State::Reported,
             actor: "field".into(),
             actor_role: "field".into(),
             actor_area: "11".into(),

@@ -29,6 +29,7 @@ pub mod fences;
 pub mod fixes;
 pub mod guard;
 pub mod health;
+pub mod incident_list;
 pub mod incidents;
 pub mod ogc;
 pub mod openapi;
@@ -113,7 +114,7 @@ pub fn router(app: Arc<App>, static_dir: Option<PathBuf>) -> Router {
         .route("/api/fixes", post(fixes::post_fixes))
         .route(
             "/api/incidents",
-            get(incidents::list).post(incidents::report),
+            get(incident_list::list).post(incidents::report),
         )
         .route("/api/incidents/categories", get(incidents::categories))
         .route("/api/incidents/stats", get(incidents::stats))

@@ -21,11 +21,7 @@ impl<'a> Actor<'a> {
     /// may see it at all (else `None`: to them it does not exist).
     #[must_use]
     pub fn facing(user: &'a User, scope: Scope, tree: &AreaTree, inc: &Incident) -> Option<Self> {
-        let mine = (user.role == UserRole::Field
-            && user.staff_id.is_some()
-            && user.staff_id == inc.assignee_staff)
-            || Actor::in_department(user, inc);
-        let visible = mine || scope.contains(tree.idx(&inc.grid), tree);
+        let visible = Actor::sees(user, scope, tree, inc);
         let manages = match scope {
             Scope::All => true,
             _ => scope
@@ -36,6 +32,18 @@ impl<'a> Actor<'a> {
             user,
             manages: visible && manages,
         })
+    }
+
+    /// Whether `user` may see `inc` at all: its grid is in their (narrowed)
+    /// `scope`, or it is their own task or their department's. A list asks
+    /// this of every incident it reads, and needs no more of [`Actor::facing`].
+    #[must_use]
+    pub fn sees(user: &User, scope: Scope, tree: &AreaTree, inc: &Incident) -> bool {
+        (user.role == UserRole::Field
+            && user.staff_id.is_some()
+            && user.staff_id == inc.assignee_staff)
+            || Actor::in_department(user, inc)
+            || scope.contains(tree.idx(&inc.grid), tree)
     }
 
     /// A dispatcher, commander or admin of the responsible area.

@@ -17,34 +17,73 @@ use riskmap_engine::layer::split_bbox;
 use riskmap_engine::sphere;
 use riskmap_engine::{AreaTree, Engine, Layer, LayerItem};
 
-/// Every visible feature matching the query, as (id, index), handed to
-/// `pager` once each (a box across the antimeridian is searched in two
-/// parts that may both hold a feature: its matches are gathered and
-/// deduplicated first).
-pub(super) fn matches<'e>(
-    engine: &'e Engine,
-    book: &'e Book,
-    scope: Scope,
-    coll: Coll,
+/// A page of a collection for `user`: how many features match, and the
+/// page's. The incidents are walked in the book alone, the engine's read
+/// let go first (every fix waits for its write; the walk needs only the
+/// area tree), and named under it afterwards.
+pub(super) fn page_of(app: &App, user: &User, coll: Coll, q: &ItemsQuery) -> (usize, Vec<Feature>) {
+    let devices = ShowDevices::to(user);
+    let mut pager = Pager::new(q.offset, q.limit);
+    if coll == Coll::Incidents {
+        let tree = app.engine.read().areas_shared();
+        let scope = Scope::of(user, &tree);
+        let (matched, found) = {
+            let book = app.incidents.book();
+            select(q, book.len(), &mut pager, |found| {
+                each_incident(&book, &tree, scope, q, found);
+            });
+            let (matched, found) = pager.finish();
+            let found: Vec<u32> = found.into_iter().map(|(_, i)| i).collect();
+            (matched, found)
+        };
+        let engine = app.engine.read();
+        let book = app.incidents.book();
+        let features = found
+            .into_iter()
+            .filter_map(|i| feature_at(app, &engine, &book, coll, i, devices))
+            .collect();
+        return (matched, features);
+    }
+    let engine = app.engine.read();
+    let book = app.incidents.book();
+    let scope = Scope::of(user, engine.areas());
+    let expected = match coll {
+        Coll::Areas => engine.areas().len(),
+        Coll::Staff => engine.staff().len(),
+        Coll::Cameras => engine.cameras().len(),
+        Coll::RiskSources => engine.risk_sources().len(),
+        Coll::KeyPlaces => engine.key_places().len(),
+        Coll::Incidents => book.len(),
+    };
+    select(q, expected, &mut pager, |found| {
+        each_match(&engine, &book, scope, coll, q, found);
+    });
+    let (matched, found) = pager.finish();
+    let features = found
+        .into_iter()
+        .filter_map(|(_, i)| feature_at(app, &engine, &book, coll, i, devices))
+        .collect();
+    (matched, features)
+}
+
+/// Hands every match `walk` finds to `pager` once each. Without a box the
+/// whole collection (`expected` features) may match; a box across the
+/// antimeridian is searched in two parts that may both hold a feature, so
+/// its matches are gathered and deduplicated first.
+fn select<'e>(
     q: &ItemsQuery,
+    expected: usize,
     pager: &mut Pager<(&'e str, u32)>,
+    walk: impl FnOnce(&mut dyn FnMut((&'e str, u32))),
 ) {
     if q.bbox.is_none() {
-        // The whole collection may match (a box, likely far fewer).
-        pager.expect(match coll {
-            Coll::Areas => engine.areas().len(),
-            Coll::Staff => engine.staff().len(),
-            Coll::Cameras => engine.cameras().len(),
-            Coll::RiskSources => engine.risk_sources().len(),
-            Coll::KeyPlaces => engine.key_places().len(),
-            Coll::Incidents => book.len(),
-        });
+        pager.expect(expected);
     }
     if !q.bbox.is_some_and(|[w, _, e, _]| w > e) {
-        return each_match(engine, book, scope, coll, q, &mut |k| pager.push(k));
+        return walk(&mut |k| pager.push(k));
     }
     let mut all = Vec::new();
-    each_match(engine, book, scope, coll, q, &mut |k| all.push(k));
+    walk(&mut |k| all.push(k));
     all.sort_unstable();
     all.dedup();
     for k in all {
@@ -60,7 +99,7 @@ fn each_match<'e>(
     scope: Scope,
     coll: Coll,
     q: &ItemsQuery,
-    found: &mut impl FnMut((&'e str, u32)),
+    found: &mut dyn FnMut((&'e str, u32)),
 ) {
     let tree = engine.areas();
     match coll {
@@ -102,16 +141,25 @@ fn each_match<'e>(
         Coll::Cameras => layer_matches(engine.cameras(), tree, scope, q.bbox, found),
         Coll::RiskSources => layer_matches(engine.risk_sources(), tree, scope, q.bbox, found),
         Coll::KeyPlaces => layer_matches(engine.key_places(), tree, scope, q.bbox, found),
-        Coll::Incidents => {
-            for (n, e) in book.iter().enumerate() {
-                let i = &e.incident;
-                if scope.contains(tree.idx(&i.grid), tree)
-                    && q.bbox.is_none_or(|b| sphere::in_bbox(b, i.position))
-                    && q.datetime.is_none_or(|t| t.contains(i.created_ms))
-                {
-                    found((i.id.as_str(), n as u32));
-                }
-            }
+        Coll::Incidents => each_incident(book, tree, scope, q, found),
+    }
+}
+
+/// Every visible incident matching the query, as (id, position in the book).
+fn each_incident<'e>(
+    book: &'e Book,
+    tree: &AreaTree,
+    scope: Scope,
+    q: &ItemsQuery,
+    found: &mut dyn FnMut((&'e str, u32)),
+) {
+    for (n, e) in book.iter().enumerate() {
+        let i = &e.incident;
+        if scope.contains(tree.idx(&i.grid), tree)
+            && q.bbox.is_none_or(|b| sphere::in_bbox(b, i.position))
+            && q.datetime.is_none_or(|t| t.contains(i.created_ms))
+        {
+            found((i.id.as_str(), n as u32));
         }
     }
 }
@@ -121,7 +169,7 @@ fn layer_matches<'e, T: LayerItem>(
     tree: &AreaTree,
     scope: Scope,
     bbox: Option<[f64; 4]>,
-    found: &mut impl FnMut((&'e str, u32)),
+    found: &mut dyn FnMut((&'e str, u32)),
 ) {
     let mut item = |i: u32, t: &'e T| {
         if scope.contains(layer.grid(i), tree) {

@@ -58,10 +58,10 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::SecondsFormat;
-use geojson::Feature;
 use serde_json::{Value, json};
 
 use super::auth::Principal;
+use super::blocking::off_worker;
 use super::error::{ApiError, ApiResult};
 use super::origin::ServerRoot;
 use crate::app::App;
@@ -70,8 +70,8 @@ use crate::identity::Scope;
 use crate::identity::UserRole;
 pub use collections::Coll;
 use collections::collection_json;
-use features::{ShowDevices, feature_at, find_visible, matches};
-use paging::{Pager, encode_segment, paging_links};
+use features::{ShowDevices, find_visible, page_of};
+use paging::{encode_segment, paging_links};
 use params::{only_params, parse_items_query, parse_mode, query_pairs};
 
 /// The one CRS every collection is served in.
@@ -171,20 +171,20 @@ async fn items(
 ) -> ApiResult<Response> {
     let coll = Coll::parse(&id)?;
     let q = parse_items_query(&query_pairs(raw.as_deref())?, app.limits.max_page, coll)?;
-    let (matched, features) = {
-        let engine = app.engine.read();
-        let book = app.incidents.book();
-        let scope = Scope::of(&p.user, engine.areas());
-        let mut pager = Pager::new(q.offset, q.limit);
-        matches(&engine, &book, scope, coll, &q, &mut pager);
-        let (matched, found) = pager.finish();
-        let features: Vec<Feature> = found
-            .into_iter()
-            .filter_map(|(_, i)| {
-                feature_at(&app, &engine, &book, coll, i, ShowDevices::to(&p.user))
-            })
-            .collect();
-        (matched, features)
+    // A page with a box reads the features in it from the index; without
+    // one every feature of the collection is walked (a million staff, a
+    // city's history of incidents: tens of milliseconds), in a heavy
+    // answer's turn so that no async worker, and no fix queued on it, waits.
+    let (matched, features, q) = if q.bbox.is_some() {
+        let (matched, features) = page_of(&app, &p.user, coll, &q);
+        (matched, features, q)
+    } else {
+        let inner = Arc::clone(&app);
+        off_worker(&app, "paging a collection", move || {
+            let (matched, features) = page_of(&inner, &p.user, coll, &q);
+            Ok((matched, features, q))
+        })
+        .await?
     };
     let url = format!("{root}/ogc/collections/{}/items", coll.id());
     let returned = features.len();

@@ -283,7 +283,7 @@ pub(super) fn incident_paths() -> Map<String, Value> {
             "/api/incidents",
             json!({
                 "get": op("incidents", "listIncidents", "Incidents in the user's area",
-                    "Newest first, filtered.", &list,
+                    "Newest first, filtered. The open set, a staff member's incidents and a period of up to two days are read at once; a walk of the whole history waits for a heavy answer's turn.", &list,
                     answers("200", json_body("A page", schema_ref("IncidentList")), &[400, 401, 404])),
                 "post": report,
             }),
