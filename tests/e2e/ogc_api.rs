@@ -693,6 +693,11 @@ async fn a_page_of_a_whole_collection_waits_for_a_turn_while_boxes_and_fixes_go_
     let whole = [
         s.get_later(&disp, "/ogc/collections/cameras/items"),
         s.get_later(&disp, "/ogc/collections/incidents/items"),
+        // No index by place: every incident is read, box or not.
+        s.get_later(
+            &disp,
+            "/ogc/collections/incidents/items?bbox=120.0,28.0,120.05,28.1",
+        ),
     ];
     let boxed = s.get_later(
         &disp,
@@ -710,11 +715,12 @@ async fn a_page_of_a_whole_collection_waits_for_a_turn_while_boxes_and_fixes_go_
     };
     assert_eq!(ids(&page(boxed.await.unwrap())), ["C1"]);
     drop(turns);
-    let [cameras, incidents] = whole;
+    let [cameras, incidents, boxed_incidents] = whole;
     let cameras = page(cameras.await.unwrap());
     assert!(ids(&cameras).contains(&"C1".to_owned()), "{cameras}");
     assert_eq!(cameras["numberMatched"], ids(&cameras).len(), "{cameras}");
     let incidents = page(incidents.await.unwrap());
     assert_eq!(ids(&incidents), [inc["id"].as_str().unwrap()]);
     assert_eq!(incidents["features"][0]["properties"]["state"], "reported");
+    assert_eq!(ids(&page(boxed_incidents.await.unwrap())), ids(&incidents));
 }

@@ -171,11 +171,13 @@ async fn items(
 ) -> ApiResult<Response> {
     let coll = Coll::parse(&id)?;
     let q = parse_items_query(&query_pairs(raw.as_deref())?, app.limits.max_page, coll)?;
-    // A page with a box reads the features in it from the index; without
-    // one every feature of the collection is walked (a million staff, a
-    // city's history of incidents: tens of milliseconds), in a heavy
-    // answer's turn so that no async worker, and no fix queued on it, waits.
-    let (matched, features, q) = if q.bbox.is_some() {
+    // A page with a box reads the features in it from the collection's
+    // index; without one every feature is walked (a million staff:
+    // milliseconds to tens of them), as are the incidents, box or not (a
+    // city's history, with no index by place), in a heavy answer's turn so
+    // that no async worker, and no fix queued on it, waits.
+    let indexed = q.bbox.is_some() && coll != Coll::Incidents;
+    let (matched, features, q) = if indexed {
         let (matched, features) = page_of(&app, &p.user, coll, &q);
         (matched, features, q)
     } else {

@@ -515,8 +515,8 @@ pub(super) fn ogc_item_paths() -> Map<String, Value> {
             json!({
                 "get": op("ogc", "ogcItems", "Features of a collection",
                     "A page of the features the user may see, ordered by id, with numberMatched, numberReturned and \
-                     next/prev links that repeat the parameters. Without a bbox every feature is walked, in a \
-                     heavy answer's turn.", &items_params,
+                     next/prev links that repeat the parameters. Without a bbox (and for incidents, \
+                     which have no index by place) every feature is walked, in a heavy answer's turn.", &items_params,
                     answers("200", geojson("A page of features", "FeatureCollection"), &[400, 401, 404, 503])),
                 "post": import,
             }),
