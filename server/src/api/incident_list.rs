@@ -17,7 +17,7 @@ use crate::app::App;
 use crate::clock::now_ms;
 use crate::identity::{Scope, User};
 use crate::incident::Actor;
-use crate::incident::book::{Book, Entry};
+use crate::incident::book::Entry;
 use crate::incident::model::State as IncidentState;
 use riskmap_engine::AreaTree;
 use riskmap_engine::model::EpochMs;
@@ -173,26 +173,40 @@ impl Ask {
         open_only: bool,
     ) -> Value {
         let now = now_ms();
-        let (total, page) = {
+        let keeps = |e: &Entry| self.keeps(app, user, tree, scope, e, now);
+        let (total, page) = if self.queue {
+            // Every step awaits an open incident: the open set, sorted.
             let book = app.incidents.book();
-            let kept = newest_first(&book, self.staff(), open_only, self.from, self.to)
-                .filter(|e| self.keeps(app, user, tree, scope, e, now));
-            if self.queue {
-                let mut waiting: Vec<&Entry> = kept.collect();
-                waiting.sort_by_key(|e| (crate::app::incidents::due_by(e), e.incident.id.clone()));
-                let page = waiting.iter().skip(self.offset).take(self.limit);
-                (waiting.len(), page.map(|e| (*e).clone()).collect())
-            } else {
-                let mut total = 0usize;
-                let mut page: Vec<Entry> = Vec::new();
-                for e in kept {
+            let mut waiting: Vec<&Entry> = book.open().filter(|e| keeps(e)).collect();
+            waiting.sort_by_key(|e| (crate::app::incidents::due_by(e), e.incident.id.clone()));
+            let page = waiting.iter().skip(self.offset).take(self.limit);
+            (waiting.len(), page.map(|e| (*e).clone()).collect())
+        } else {
+            let mut total = 0usize;
+            let mut page: Vec<Entry> = Vec::new();
+            let count = |e: &Entry| {
+                if keeps(e) {
                     if total >= self.offset && page.len() < self.limit {
                         page.push(e.clone());
                     }
                     total += 1;
                 }
-                (total, page)
+            };
+            // From the fewest that can match: a staff member's, the open
+            // set, or the reports of the period (the whole history without
+            // one), read a slice at a time.
+            if let Some(staff) = self.staff() {
+                app.incidents
+                    .book()
+                    .assigned_to(staff)
+                    .rev()
+                    .for_each(count);
+            } else if open_only {
+                app.incidents.book().open().rev().for_each(count);
+            } else {
+                app.incidents.each_reported(self.from, self.to, count);
             }
+            (total, page)
         };
         let engine = app.engine.read();
         let page: Vec<_> = page
@@ -290,27 +304,6 @@ fn only_open(open: Option<bool>, states: Option<&[&str]>, queue: bool) -> bool {
             .any(|f| f.is_terminal() && s.contains(&f.as_str()))
     });
     open == Some(true) || queue || !finished_asked
-}
-
-/// The incidents a list may show, newest first, from the fewest that can
-/// match: a staff member's (`mine`, `assignee`), the open set, or the
-/// period's reports, rather than a city's whole history.
-fn newest_first<'b>(
-    book: &'b Book,
-    assigned_to: Option<&str>,
-    open_only: bool,
-    from: Option<i64>,
-    to: Option<i64>,
-) -> Box<dyn Iterator<Item = &'b Entry> + 'b> {
-    if let Some(staff) = assigned_to {
-        Box::new(book.assigned_to(staff).rev())
-    } else if open_only {
-        Box::new(book.open().rev())
-    } else if from.is_some() || to.is_some() {
-        Box::new(book.reported_in(from, to).rev())
-    } else {
-        Box::new(book.iter().rev())
-    }
 }
 
 #[cfg(test)]

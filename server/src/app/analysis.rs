@@ -10,7 +10,7 @@ use rustc_hash::FxHashMap;
 use super::App;
 use super::risk::RiskError;
 use crate::identity::{Scope, User};
-use crate::incident::analysis::{Analysis, Count, Question, Sample, analyse, samples};
+use crate::incident::analysis::{Analysis, Count, Question, Sample, analyse, sample};
 
 /// The longest period one analysis covers.
 pub const MAX_DAYS: i64 = 366;
@@ -82,16 +82,17 @@ impl App {
             resolution,
             repeat_days,
         };
-        // Copied out under the book's read (tens of milliseconds for a
-        // year), counted after it is let go.
-        let samples = {
-            let book = self.incidents.book();
-            samples(
-                book.reported_in(Some(from), Some(to))
-                    .filter(|e| scope.contains(tree.idx(&e.incident.grid), tree)),
-                &question,
-            )
-        };
+        // Copied out a slice of the book at a time (a year is tens of
+        // milliseconds of copying, which a report would wait for), counted
+        // after.
+        let mut samples = Vec::new();
+        self.incidents.each_reported(Some(from), Some(to), |e| {
+            if scope.contains(tree.idx(&e.incident.grid), tree)
+                && let Some(s) = sample(e, &question)
+            {
+                samples.push(s);
+            }
+        });
         let mut a = analyse(&samples, &question, |t| dict.calendar().date_of(t));
         a.by_area = by_child_area(&samples, scope, tree);
         for g in &mut a.top_grids {

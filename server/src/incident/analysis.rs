@@ -61,18 +61,16 @@ pub struct Sample {
     pub category: CompactString,
 }
 
-/// The incidents of `entries` the question counts, copied out.
-pub fn samples<'a>(entries: impl Iterator<Item = &'a Entry>, q: &Question<'_>) -> Vec<Sample> {
-    entries
-        .map(|e| &e.incident)
-        .filter(|i| q.counts(i))
-        .map(|i| Sample {
-            created_ms: i.created_ms,
-            position: i.position,
-            grid: CompactString::from(i.grid.as_str()),
-            category: CompactString::from(i.category.as_str()),
-        })
-        .collect()
+/// Entry `e` copied out, if the question counts it.
+#[must_use]
+pub fn sample(e: &Entry, q: &Question<'_>) -> Option<Sample> {
+    let i = &e.incident;
+    q.counts(i).then(|| Sample {
+        created_ms: i.created_ms,
+        position: i.position,
+        grid: CompactString::from(i.grid.as_str()),
+        category: CompactString::from(i.category.as_str()),
+    })
 }
 
 /// One heat-map cell.
@@ -247,6 +245,10 @@ mod tests {
     use crate::incident::book::Book;
     use crate::incident::dictionary::Dictionary;
 
+    fn samples(book: &Book, q: &Question<'_>) -> Vec<Sample> {
+        book.iter().filter_map(|e| sample(e, q)).collect()
+    }
+
     const DAY: i64 = 86_400_000;
     /// 2026-11-30 00:00 in China (UTC+8), a Monday.
     const T0: i64 = 1_795_968_000_000;
@@ -284,7 +286,7 @@ mod tests {
             repeat_days: 3,
         };
         let day_of = |t: EpochMs| dict.calendar().date_of(t);
-        let a = analyse(&samples(book.iter(), &q), &q, day_of);
+        let a = analyse(&samples(&book, &q), &q, day_of);
         // e is after the period; m is a repeat of a.
         assert_eq!(a.total, 4);
         assert_eq!(a.by_day.len(), 7);
@@ -318,7 +320,7 @@ mod tests {
             category: Some("0102"),
             ..q
         };
-        let only = analyse(&samples(book.iter(), &only), &only, day_of);
+        let only = analyse(&samples(&book, &only), &only, day_of);
         assert_eq!((only.total, only.hot_spots.len()), (2, 0));
     }
 }

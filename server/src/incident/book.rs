@@ -27,6 +27,10 @@ pub struct Entry {
     pub order_overdue: bool,
 }
 
+/// Where an incident stands in the order of report times: the time and
+/// its position in [`Book::iter`] (which orders equal times).
+pub type ReportKey = (EpochMs, usize);
+
 /// The in-memory incident book.
 #[derive(Debug, Default)]
 pub struct Book {
@@ -36,7 +40,7 @@ pub struct Book {
     /// Every position by the time its incident was reported, in order: the
     /// statistics of today (pushed every second) and an analysis of a
     /// month read their period, not the whole history.
-    by_reported: Vec<(EpochMs, usize)>,
+    by_reported: Vec<ReportKey>,
     /// Highest serial used per local day (`yyyymmdd`).
     day_seq: HashMap<String, u32>,
     /// Open tasks held per staff member.
@@ -106,13 +110,48 @@ impl Book {
         from: Option<EpochMs>,
         to: Option<EpochMs>,
     ) -> impl DoubleEndedIterator<Item = &Entry> {
+        self.reported_keys(from, to, None)
+            .iter()
+            .map(|&(_, i)| &self.entries[i])
+    }
+
+    /// A slice of a walk through the reports of `[from, to)`, newest first:
+    /// the keys (report time, position) of the newest `n` reported before
+    /// `before` (from the newest when `None`), oldest first, and the key to
+    /// go on before (`None`: the walk is done). The walk holds the book
+    /// only for a slice, and goes on however the book changed in between:
+    /// the keys are in order, and a position never moves.
+    #[must_use]
+    pub fn reported_slice(
+        &self,
+        from: Option<EpochMs>,
+        to: Option<EpochMs>,
+        before: Option<ReportKey>,
+        n: usize,
+    ) -> (&[ReportKey], Option<ReportKey>) {
+        let keys = self.reported_keys(from, to, before);
+        let slice = &keys[keys.len().saturating_sub(n)..];
+        let next = slice.first().copied().filter(|_| slice.len() < keys.len());
+        (slice, next)
+    }
+
+    /// The keys of the incidents reported in `[from, to)` and before the
+    /// key `before` (every one when `None`), oldest first.
+    fn reported_keys(
+        &self,
+        from: Option<EpochMs>,
+        to: Option<EpochMs>,
+        before: Option<ReportKey>,
+    ) -> &[ReportKey] {
         let at = |t: Option<EpochMs>, none: usize| {
             t.map_or(none, |t| self.by_reported.partition_point(|&(c, _)| c < t))
         };
-        let (start, end) = (at(from, 0), at(to, self.by_reported.len()));
-        self.by_reported[start..end.max(start)]
-            .iter()
-            .map(|&(_, i)| &self.entries[i])
+        let start = at(from, 0);
+        let end = at(to, self.by_reported.len());
+        let end = before.map_or(end, |b| {
+            end.min(self.by_reported.partition_point(|&k| k < b))
+        });
+        &self.by_reported[start..end.max(start)]
     }
 
     /// The open incidents.
@@ -445,6 +484,80 @@ mod tests {
             w.sort_unstable();
             assert_eq!(g, w, "{from:?}..{to:?}");
         }
+    }
+
+    /// A walk by slices, newest first, going on before the last key read:
+    /// the same as the period read at once; and with the book changed
+    /// between slices, nothing is visited twice, everything there from the
+    /// start is visited, and so is a late report of long ago.
+    #[test]
+    fn a_walk_by_slices_sees_each_incident_once_however_the_book_changes() {
+        let d = Dictionary::default_config();
+        let now = 1_795_399_200_000;
+        let mut b = Book::default();
+        for n in 0..100 {
+            let created = now - (n * 7 % 50) * 60_000;
+            b.put(
+                incident(&format!("I{n}"), "0101", 120.0, created),
+                &d,
+                now,
+                1,
+            );
+        }
+        let from = Some(now - 40 * 60_000);
+        let walk = |b: &mut Book, change: bool| -> Vec<String> {
+            let mut seen = Vec::new();
+            let mut before = None;
+            for round in 0.. {
+                let (slice, next) = b.reported_slice(from, None, before, 7);
+                seen.extend(
+                    slice
+                        .iter()
+                        .rev()
+                        .map(|&(_, i)| b.at(i).unwrap().incident.id.clone()),
+                );
+                before = next;
+                if before.is_none() {
+                    break;
+                }
+                if change {
+                    // A new report (after the walk's place: not seen), a
+                    // late one of long ago (before it: seen), and I3 moved.
+                    b.put(
+                        incident(&format!("N{round}"), "0101", 120.0, now),
+                        &d,
+                        now,
+                        1,
+                    );
+                    let old = now - 39 * 60_000;
+                    b.put(
+                        incident(&format!("O{round}"), "0101", 120.0, old),
+                        &d,
+                        now,
+                        1,
+                    );
+                    let lon = 120.0 + f64::from(round) / 100.0;
+                    b.put(incident("I3", "0101", lon, now - 21 * 60_000), &d, now, 1);
+                }
+            }
+            seen
+        };
+        let at_once: Vec<String> = b
+            .reported_in(from, None)
+            .rev()
+            .map(|e| e.incident.id.clone())
+            .collect();
+        assert_eq!(walk(&mut b, false), at_once);
+        let seen = walk(&mut b, true);
+        let mut once = seen.clone();
+        once.sort();
+        once.dedup();
+        assert_eq!(once.len(), seen.len(), "visited twice: {seen:?}");
+        for id in &at_once {
+            assert!(seen.contains(id), "{id} missed: {seen:?}");
+        }
+        assert!(seen.iter().any(|id| id.starts_with('O')), "{seen:?}");
+        assert!(!seen.iter().any(|id| id.starts_with('N')), "{seen:?}");
     }
 
     #[test]

@@ -30,6 +30,10 @@ use riskmap_wire::Layers;
 
 pub use write::DeskError;
 
+/// Incidents read under one hold of the book's read by a long walk
+/// ([`Desk::each_reported`]): about a millisecond of reading.
+const WALK_SLICE: usize = 8_192;
+
 /// The desk's state, held by the [`App`].
 #[derive(Debug)]
 pub struct Desk {
@@ -78,6 +82,37 @@ impl Desk {
     /// The book, for reading.
     pub fn book(&self) -> RwLockReadGuard<'_, Book> {
         self.book.read()
+    }
+
+    /// Hands `visit` every incident reported in `[from, to)`, newest first,
+    /// reading the book [`WALK_SLICE`] incidents at a time and letting it go
+    /// between slices: a city's year is tens of milliseconds of reading, and
+    /// a report meanwhile waits for the book's write (the lock is fair, so a
+    /// waiting write goes before the next slice). Each slice is as the book
+    /// stands then: an incident changed between two slices is seen as it
+    /// then stands (its report time, which orders the walk, is set once);
+    /// one reported meanwhile is seen if it was reported before the walk's
+    /// place (a late report of long ago), not if after.
+    pub fn each_reported(
+        &self,
+        from: Option<EpochMs>,
+        to: Option<EpochMs>,
+        mut visit: impl FnMut(&Entry),
+    ) {
+        let mut before = None;
+        loop {
+            let book = self.book.read();
+            let (slice, next) = book.reported_slice(from, to, before, WALK_SLICE);
+            for &(_, i) in slice.iter().rev() {
+                if let Some(e) = book.at(i) {
+                    visit(e);
+                }
+            }
+            before = next;
+            if before.is_none() {
+                return;
+            }
+        }
     }
 
     /// Whether anything changed since the last call (and clears it).
