@@ -161,9 +161,10 @@ impl Ask {
         self.mine.as_deref().or(self.assignee.as_deref())
     }
 
-    /// The page and the count. The walk holds only the book's read; the
-    /// page's entries are copied out of it and named under the engine's
-    /// read afterwards (the engine is taken before the book elsewhere).
+    /// The page and the count. The walk holds only the book's read (a
+    /// period's or the whole history's a slice at a time); the page's
+    /// entries are copied out of it and named under the engine's read
+    /// afterwards (the engine is taken before the book elsewhere).
     fn answer(
         &self,
         app: &App,
